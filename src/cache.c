@@ -1,0 +1,542 @@
+/*
+ * cache.c - hash table + LRU list + expiry heap.
+ */
+#include "auto-config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache.h"
+#include "err.h"
+#include "hash.h"
+#include "wire.h"
+
+#define LABELS_MAX 4096
+
+struct cache_entry {
+	struct cache_entry *hnext;          /* hash chain */
+	struct cache_entry *lprev, *lnext;  /* LRU list, head = most recent */
+	uint64_t hash;
+	uint64_t stored;                    /* ms */
+	uint64_t expire;                    /* ms */
+	uint32_t heap_idx;
+	uint32_t orig_ttl;
+	uint32_t hits;
+	uint16_t msglen;
+	uint16_t nttl;
+	uint16_t qtype, qclass;
+	uint16_t label;                     /* upstream label index */
+	uint8_t keylen;
+	uint8_t flags;
+	/* key (keylen) | pad to 2 | ttl offsets (nttl * 2) | msg (msglen) */
+	uint8_t data[];
+};
+
+#define EF_DO 0x01
+#define EF_NEG 0x02
+#define EF_NXDOMAIN 0x04
+
+struct cache {
+	struct cache_cfg cfg;
+	uint64_t seed;
+	struct cache_entry **buckets;
+	size_t nbuckets;           /* power of two */
+	size_t count;
+	struct cache_entry *lru_head, *lru_tail;
+	struct cache_entry **heap;
+	size_t heap_cap;
+	uint64_t evictions;
+	char *labels[LABELS_MAX];
+	size_t nlabels;
+};
+
+static inline const uint8_t *
+e_key(const struct cache_entry *e)
+{
+	return e->data;
+}
+
+static inline size_t
+e_off_ttl(const struct cache_entry *e)
+{
+	return ((size_t)e->keylen + 1) & ~(size_t)1;
+}
+
+static inline const uint16_t *
+e_ttls(const struct cache_entry *e)
+{
+	return (const uint16_t *)(const void *)(e->data + e_off_ttl(e));
+}
+
+static inline uint8_t *
+e_msg(struct cache_entry *e)
+{
+	return e->data + e_off_ttl(e) + (size_t)e->nttl * 2;
+}
+
+static inline const uint8_t *
+e_cmsg(const struct cache_entry *e)
+{
+	return e->data + e_off_ttl(e) + (size_t)e->nttl * 2;
+}
+
+struct cache *
+cache_new(const struct cache_cfg *cfg, uint64_t seed)
+{
+	struct cache *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->cfg = *cfg;
+	c->seed = seed;
+	c->nbuckets = 1024;
+	c->buckets = calloc(c->nbuckets, sizeof(*c->buckets));
+	if (!c->buckets) {
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void
+cache_free(struct cache *c)
+{
+	struct cache_entry *e, *n;
+	size_t i;
+
+	if (!c)
+		return;
+	for (e = c->lru_head; e; e = n) {
+		n = e->lnext;
+		free(e);
+	}
+	for (i = 0; i < c->nlabels; i++)
+		free(c->labels[i]);
+	free(c->buckets);
+	free(c->heap);
+	free(c);
+}
+
+uint64_t
+cache_hash(const struct cache *c, const uint8_t *key, size_t klen,
+    uint16_t qtype, uint16_t qclass, bool do_bit)
+{
+	return stub_hash(c ? c->seed : 0, (uint64_t)qtype << 32 |
+	    (uint64_t)qclass << 16 | (uint64_t)do_bit << 8, key, klen);
+}
+
+/* ---- heap (by expiry) ---- */
+
+static void
+heap_swap(struct cache *c, size_t a, size_t b)
+{
+	struct cache_entry *t = c->heap[a];
+
+	c->heap[a] = c->heap[b];
+	c->heap[b] = t;
+	c->heap[a]->heap_idx = (uint32_t)a;
+	c->heap[b]->heap_idx = (uint32_t)b;
+}
+
+static void
+heap_up(struct cache *c, size_t i)
+{
+	while (i > 0) {
+		size_t p = (i - 1) / 2;
+
+		if (c->heap[p]->expire <= c->heap[i]->expire)
+			break;
+		heap_swap(c, p, i);
+		i = p;
+	}
+}
+
+static void
+heap_down(struct cache *c, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+
+		if (l < c->count && c->heap[l]->expire < c->heap[m]->expire)
+			m = l;
+		if (r < c->count && c->heap[r]->expire < c->heap[m]->expire)
+			m = r;
+		if (m == i)
+			break;
+		heap_swap(c, i, m);
+		i = m;
+	}
+}
+
+/* ---- removal ---- */
+
+static void
+unlink_entry(struct cache *c, struct cache_entry *e)
+{
+	struct cache_entry **pp = &c->buckets[e->hash & (c->nbuckets - 1)];
+	size_t i, last;
+
+	while (*pp && *pp != e)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = e->hnext;
+	if (e->lprev)
+		e->lprev->lnext = e->lnext;
+	else
+		c->lru_head = e->lnext;
+	if (e->lnext)
+		e->lnext->lprev = e->lprev;
+	else
+		c->lru_tail = e->lprev;
+	/* heap: move the last into e's slot; count is the heap size */
+	i = e->heap_idx;
+	last = c->count - 1;
+	if (i != last) {
+		c->heap[i] = c->heap[last];
+		c->heap[i]->heap_idx = (uint32_t)i;
+	}
+	c->count--;
+	if (i < c->count) {
+		struct cache_entry *m = c->heap[i];
+
+		heap_up(c, i);
+		heap_down(c, m->heap_idx);
+	}
+	free(e);
+}
+
+static void
+evict_one(struct cache *c, uint64_t now)
+{
+	struct cache_entry *victim;
+
+	if (c->count == 0)
+		return;
+	if (c->heap[0]->expire <= now)
+		victim = c->heap[0];
+	else
+		victim = c->lru_tail;
+	unlink_entry(c, victim);
+	c->evictions++;
+}
+
+void
+cache_set_cfg(struct cache *c, const struct cache_cfg *cfg, uint64_t now)
+{
+	c->cfg = *cfg;
+	while (c->count > c->cfg.max_entries)
+		evict_one(c, now);
+}
+
+static void
+lru_front(struct cache *c, struct cache_entry *e)
+{
+	if (c->lru_head == e)
+		return;
+	/* unlink */
+	if (e->lprev)
+		e->lprev->lnext = e->lnext;
+	if (e->lnext)
+		e->lnext->lprev = e->lprev;
+	else
+		c->lru_tail = e->lprev;
+	e->lprev = NULL;
+	e->lnext = c->lru_head;
+	if (c->lru_head)
+		c->lru_head->lprev = e;
+	c->lru_head = e;
+	if (!c->lru_tail)
+		c->lru_tail = e;
+}
+
+static struct cache_entry *
+find(struct cache *c, uint64_t hash, const uint8_t *key, size_t klen,
+    uint16_t qtype, uint16_t qclass, bool do_bit)
+{
+	struct cache_entry *e = c->buckets[hash & (c->nbuckets - 1)];
+
+	for (; e; e = e->hnext)
+		if (e->hash == hash && e->keylen == klen && e->qtype == qtype &&
+		    e->qclass == qclass && !!(e->flags & EF_DO) == do_bit &&
+		    memcmp(e_key(e), key, klen) == 0)
+			return e;
+	return NULL;
+}
+
+struct cache_entry *
+cache_lookup(struct cache *c, const struct msg_query *q, uint64_t now,
+    enum cache_state *st)
+{
+	struct cache_entry *e;
+
+	*st = CACHE_MISS;
+	if (!c || !q || c->count == 0)
+		return NULL;
+	e = find(c, q->hash, q->key, q->qlen, q->qtype, q->qclass, q->do_bit);
+	if (!e)
+		return NULL;
+	if (now < e->expire) {
+		*st = CACHE_FRESH;
+	} else if (c->cfg.serve_stale &&
+	    now < e->expire + (uint64_t)c->cfg.serve_stale * 1000) {
+		*st = CACHE_STALE;
+	} else {
+		unlink_entry(c, e);
+		return NULL;
+	}
+	lru_front(c, e);
+	return e;
+}
+
+size_t
+cache_serve(struct cache *c, struct cache_entry *e, const struct msg_query *q,
+    uint64_t now, bool stale, size_t limit, uint8_t *out, size_t cap)
+{
+	uint32_t age = now > e->stored ? (uint32_t)((now - e->stored) / 1000) : 0;
+
+	(void)c;
+	e->hits++;
+	return msg_serve(e_cmsg(e), e->msglen, e_ttls(e), e->nttl, age,
+	    stale ? 30 : -1, q, limit, out, cap);
+}
+
+bool
+cache_entry_negative(const struct cache_entry *e)
+{
+	return (e->flags & EF_NEG) != 0;
+}
+
+static bool
+lifetime(const struct cache *c, const struct msg_resp *r, uint32_t *life)
+{
+	if (r->tc)
+		return false;
+	if (r->positive) {
+		uint32_t t = r->min_answer_ttl > 0x7fffffff ? 0 : r->min_answer_ttl;
+
+		if (t == 0)
+			return false;   /* relayed, not cached */
+		if (t < c->cfg.min_ttl)
+			t = c->cfg.min_ttl;
+		if (t > c->cfg.max_ttl)
+			t = c->cfg.max_ttl;
+		*life = t;
+		return t > 0;
+	}
+	if (r->negative) {
+		uint32_t t;
+
+		if (r->has_soa) {
+			t = r->soa_ttl < r->soa_minimum ? r->soa_ttl : r->soa_minimum;
+			if (t > 0x7fffffff)
+				t = 0;
+			if (t > c->cfg.max_negative_ttl)
+				t = c->cfg.max_negative_ttl;
+		} else {
+			t = c->cfg.negative_ttl;
+		}
+		*life = t;
+		return t > 0;
+	}
+	return false;
+}
+
+void
+cache_clamp(const struct cache *c, uint8_t *msg, const struct msg_resp *r)
+{
+	size_t n = r->nttl < MSG_MAX_TTLS ? r->nttl : MSG_MAX_TTLS;
+	uint32_t life;
+
+	if (r->positive) {
+		msg_clamp_ttls(msg, r->len, r->ttl_off, n, c->cfg.min_ttl, c->cfg.max_ttl);
+	} else if (r->negative && lifetime(c, r, &life)) {
+		msg_clamp_ttls(msg, r->len, r->ttl_off, n, 0, life);
+	}
+}
+
+static uint16_t
+intern_label(struct cache *c, const char *label)
+{
+	size_t i;
+
+	if (!label || !*label)
+		return 0xffff;
+	for (i = 0; i < c->nlabels; i++)
+		if (strcmp(c->labels[i], label) == 0)
+			return (uint16_t)i;
+	if (c->nlabels >= LABELS_MAX)
+		return 0xffff;
+	c->labels[c->nlabels] = strdup(label);
+	if (!c->labels[c->nlabels])
+		return 0xffff;
+	return (uint16_t)c->nlabels++;
+}
+
+static int
+grow_table(struct cache *c)
+{
+	size_t n = c->nbuckets * 2, i;
+	struct cache_entry **b = calloc(n, sizeof(*b));
+
+	if (!b)
+		return -1;
+	for (i = 0; i < c->nbuckets; i++) {
+		struct cache_entry *e = c->buckets[i], *next;
+
+		for (; e; e = next) {
+			next = e->hnext;
+			e->hnext = b[e->hash & (n - 1)];
+			b[e->hash & (n - 1)] = e;
+		}
+	}
+	free(c->buckets);
+	c->buckets = b;
+	c->nbuckets = n;
+	return 0;
+}
+
+int
+cache_insert(struct cache *c, const struct msg_query *q, uint8_t *msg,
+    const struct msg_resp *r, const char *upstream, uint64_t now, bool *stored)
+{
+	struct cache_entry *e, *old;
+	uint32_t life = 0;
+	size_t offttl, size;
+
+	*stored = false;
+	if (!c || !q || !msg || !r)
+		return STUB_EINVAL;
+	cache_clamp(c, msg, r);
+	if (!lifetime(c, r, &life) || c->cfg.max_entries == 0 ||
+	    r->nttl > MSG_MAX_TTLS || r->len > 65535)
+		return STUB_OK;
+	old = find(c, q->hash, q->key, q->qlen, q->qtype, q->qclass, q->do_bit);
+	if (old)
+		unlink_entry(c, old);
+	while (c->count >= c->cfg.max_entries)
+		evict_one(c, now);
+	if (c->count + 1 > c->heap_cap) {
+		size_t ncap = c->heap_cap ? c->heap_cap * 2 : 1024;
+		struct cache_entry **h = realloc(c->heap, ncap * sizeof(*h));
+
+		if (!h)
+			return STUB_ENOMEM;
+		c->heap = h;
+		c->heap_cap = ncap;
+	}
+	if (c->count >= c->nbuckets && c->nbuckets < ((size_t)1 << 30))
+		grow_table(c);   /* on failure chains just get longer */
+	offttl = (q->qlen + 1) & ~(size_t)1;
+	size = sizeof(*e) + offttl + r->nttl * 2 + r->len;
+	e = malloc(size);
+	if (!e)
+		return STUB_ENOMEM;
+	memset(e, 0, sizeof(*e));
+	e->hash = q->hash;
+	e->stored = now;
+	e->expire = now + (uint64_t)life * 1000;
+	e->orig_ttl = life;
+	e->msglen = (uint16_t)r->len;
+	e->nttl = (uint16_t)r->nttl;
+	e->qtype = q->qtype;
+	e->qclass = q->qclass;
+	e->keylen = (uint8_t)q->qlen;
+	e->label = intern_label(c, upstream);
+	if (q->do_bit)
+		e->flags |= EF_DO;
+	if (r->negative)
+		e->flags |= EF_NEG;
+	if (r->rcode == RCODE_NXDOMAIN)
+		e->flags |= EF_NXDOMAIN;
+	memcpy(e->data, q->key, q->qlen);
+	if (r->nttl)
+		memcpy(e->data + offttl, r->ttl_off, r->nttl * 2);
+	memcpy(e_msg(e), msg, r->len);
+	/* link */
+	e->hnext = c->buckets[e->hash & (c->nbuckets - 1)];
+	c->buckets[e->hash & (c->nbuckets - 1)] = e;
+	e->lnext = c->lru_head;
+	if (c->lru_head)
+		c->lru_head->lprev = e;
+	c->lru_head = e;
+	if (!c->lru_tail)
+		c->lru_tail = e;
+	e->heap_idx = (uint32_t)c->count;
+	c->heap[c->count++] = e;
+	heap_up(c, e->heap_idx);
+	*stored = true;
+	return STUB_OK;
+}
+
+size_t
+cache_flush(struct cache *c, const uint8_t *name, size_t namelen, bool negative_only)
+{
+	struct cache_entry *e, *n;
+	size_t dropped = 0;
+
+	if (!c)
+		return 0;
+	for (e = c->lru_head; e; e = n) {
+		n = e->lnext;
+		if (negative_only && !(e->flags & EF_NEG))
+			continue;
+		if (name && !wire_name_under(e_key(e), e->keylen, name, namelen))
+			continue;
+		unlink_entry(c, e);
+		dropped++;
+	}
+	return dropped;
+}
+
+void
+cache_foreach(struct cache *c, uint64_t now,
+    int (*cb)(const struct cache_info *info, void *arg), void *arg)
+{
+	struct cache_entry *e;
+
+	if (!c)
+		return;
+	for (e = c->lru_head; e; e = e->lnext) {
+		struct cache_info in;
+
+		in.name = e_key(e);
+		in.namelen = e->keylen;
+		in.qtype = e->qtype;
+		in.qclass = e->qclass;
+		in.do_bit = (e->flags & EF_DO) != 0;
+		in.status = !(e->flags & EF_NEG) ? CST_NOERROR :
+		    (e->flags & EF_NXDOMAIN) ? CST_NXDOMAIN : CST_NODATA;
+		in.stale = now >= e->expire;
+		in.ttl = in.stale ? 0 : (uint32_t)((e->expire - now + 999) / 1000);
+		if (in.ttl > e->orig_ttl)
+			in.ttl = e->orig_ttl;
+		in.original_ttl = e->orig_ttl;
+		in.hits = e->hits;
+		in.upstream = e->label < c->nlabels ? c->labels[e->label] : "";
+		in.msg = e_cmsg(e);
+		in.msglen = e->msglen;
+		in.age = now > e->stored ? (uint32_t)((now - e->stored) / 1000) : 0;
+		if (cb(&in, arg))
+			break;
+	}
+}
+
+size_t
+cache_count(const struct cache *c)
+{
+	return c ? c->count : 0;
+}
+
+uint64_t
+cache_evictions(const struct cache *c)
+{
+	return c ? c->evictions : 0;
+}
+
+size_t
+cache_overhead_per_entry(const struct cache *c)
+{
+	(void)c;
+	/* struct + one bucket pointer (load <= 1) + one heap slot + malloc header */
+	return sizeof(struct cache_entry) + sizeof(void *) * 2 + 16;
+}

@@ -1,0 +1,107 @@
+/*
+ * cache.h - the answer cache: positive and negative (RFC 2308) entries,
+ * keyed by lower-cased QNAME, QTYPE, QCLASS and the DO bit.
+ *
+ * Pure: no sockets, no clock of its own; every call that needs the time
+ * takes `now` in milliseconds.  The cache owns its entries; each entry is
+ * one allocation holding its bookkeeping, key, the stored response (OPT
+ * removed) and the offsets of its TTL fields.
+ *
+ * Lookup is a hash probe; eviction takes an expired entry from a min-heap
+ * ordered by expiry, else the least recently used entry.
+ */
+#ifndef STUBD_CACHE_H
+#define STUBD_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "msg.h"
+
+struct cache;
+struct cache_entry;
+
+struct cache_cfg {
+	uint32_t max_entries;     /* cache-size */
+	uint32_t min_ttl, max_ttl;
+	uint32_t max_negative_ttl, negative_ttl;
+	uint32_t serve_stale;     /* seconds, 0 = off */
+};
+
+enum cache_state { CACHE_MISS = 0, CACHE_FRESH, CACHE_STALE };
+enum cache_status { CST_NOERROR = 0, CST_NXDOMAIN, CST_NODATA };
+
+/* What displaydns shows about one entry. */
+struct cache_info {
+	const uint8_t *name;      /* lower-cased wire name */
+	size_t namelen;
+	uint16_t qtype, qclass;
+	bool do_bit;
+	enum cache_status status;
+	uint32_t ttl;             /* seconds left (0 when stale) */
+	uint32_t original_ttl;
+	bool stale;
+	uint32_t hits;
+	const char *upstream;     /* "192.0.2.1:53%lan" or "" */
+	const uint8_t *msg;       /* stored response, OPT removed */
+	size_t msglen;
+	uint32_t age;             /* seconds since stored */
+};
+
+struct cache *cache_new(const struct cache_cfg *cfg, uint64_t seed);
+void cache_free(struct cache *c);
+/* New limits (reload).  Shrinking evicts at once. */
+void cache_set_cfg(struct cache *c, const struct cache_cfg *cfg, uint64_t now);
+
+/* The one hash of a question, used by the cache and in-flight table. */
+uint64_t cache_hash(const struct cache *c, const uint8_t *key, size_t klen,
+    uint16_t qtype, uint16_t qclass, bool do_bit);
+
+/*
+ * Find the entry for q (q->hash must be set).  FRESH: usable.  STALE:
+ * expired less than serve-stale seconds ago (only with serve-stale on).
+ * An entry past both is removed and MISS returned.  FRESH and STALE move
+ * the entry to the front of the LRU list; hits are counted by
+ * cache_serve().
+ */
+struct cache_entry *cache_lookup(struct cache *c, const struct msg_query *q,
+    uint64_t now, enum cache_state *st);
+
+/* Write the client's copy of an entry (see msg_serve); stale copies get TTL
+ * 30.  Counts a hit.  Returns the length or 0. */
+size_t cache_serve(struct cache *c, struct cache_entry *e, const struct msg_query *q,
+    uint64_t now, bool stale, size_t limit, uint8_t *out, size_t cap);
+
+/* Is the entry negative (NXDOMAIN/NODATA)? */
+bool cache_entry_negative(const struct cache_entry *e);
+
+/*
+ * Decide the lifetime of an upstream response and, if cacheable, store a
+ * copy.  msg/r come from msg_store_prepare(); msg's TTLs are clamped in
+ * place (so the first answer relayed carries the same TTLs as later
+ * ones).  upstream labels the answering server.  *stored tells whether it
+ * was cached.  Returns STUB_OK or STUB_ENOMEM.
+ */
+int cache_insert(struct cache *c, const struct msg_query *q, uint8_t *msg,
+    const struct msg_resp *r, const char *upstream, uint64_t now, bool *stored);
+
+/* Just the TTL clamping cache_insert() does, for answers not stored. */
+void cache_clamp(const struct cache *c, uint8_t *msg, const struct msg_resp *r);
+
+/* Drop entries: all (name NULL), a name and the names under it, or only
+ * negative ones.  Returns the number dropped. */
+size_t cache_flush(struct cache *c, const uint8_t *name, size_t namelen,
+    bool negative_only);
+
+/* Visit every entry (most recently used first). Stop when cb returns non-0. */
+void cache_foreach(struct cache *c, uint64_t now,
+    int (*cb)(const struct cache_info *info, void *arg), void *arg);
+
+size_t cache_count(const struct cache *c);
+uint64_t cache_evictions(const struct cache *c);
+/* Bytes of bookkeeping per entry beyond the stored message and key
+ * (struct, hash bucket and heap slot), for the record. */
+size_t cache_overhead_per_entry(const struct cache *c);
+
+#endif

@@ -1,0 +1,911 @@
+/*
+ * config.c - parse stubd.conf into struct cfg.
+ */
+#include "auto-config.h"
+
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "err.h"
+
+#define MAX_WORDS 32
+
+static void
+cfg_error(struct cfg *c, const char *fname, int line, const char *fmt, ...)
+{
+	char msg[512], *n;
+	int k, m;
+	size_t old = c->errors ? strlen(c->errors) : 0;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (line > 0)
+		k = snprintf(NULL, 0, "%s:%d: %s\n", fname, line, msg);
+	else
+		k = snprintf(NULL, 0, "%s: %s\n", fname, msg);
+	n = realloc(c->errors, old + (size_t)k + 1);
+	c->nerrors++;
+	if (!n)
+		return;
+	if (line > 0)
+		m = snprintf(n + old, (size_t)k + 1, "%s:%d: %s\n", fname, line, msg);
+	else
+		m = snprintf(n + old, (size_t)k + 1, "%s: %s\n", fname, msg);
+	(void)m;
+	c->errors = n;
+}
+
+static char *
+xstrdup(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+struct cfg *
+cfg_new(const char *control_default, const char *hosts_default)
+{
+	static const uint32_t deft[] = { 1000, 2000, 2000, 4000, 8000 };
+	struct cfg *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->refs = 1;
+	c->control = xstrdup(control_default);
+	c->hosts = xstrdup(hosts_default);
+	c->resolv_file = strdup("/etc/resolv.conf");
+	c->hosts_ttl = 0;
+	c->cache_size = 100000;
+	c->max_ttl = 86400;
+	c->min_ttl = 0;
+	c->max_negative_ttl = 900;
+	c->negative_ttl = 60;
+	memcpy(c->timeouts_ms, deft, sizeof(deft));
+	c->ntimeouts = 5;
+	c->exclude_ms = 30000;
+	c->serve_stale = 0;
+	c->max_tcp_clients = 256;
+	c->max_inflight = 4096;
+	if (!c->resolv_file || (control_default && !c->control) ||
+	    (hosts_default && !c->hosts)) {
+		cfg_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void
+cfg_free(struct cfg *c)
+{
+	size_t i;
+
+	if (!c || --c->refs > 0)
+		return;
+	free(c->listens);
+	free(c->acls);
+	free(c->control);
+	free(c->control_group);
+	free(c->hosts);
+	free(c->user);
+	free(c->resolv_file);
+	for (i = 0; i < c->nadapters; i++)
+		free(c->adapters[i].domains);
+	free(c->adapters);
+	free(c->servers);
+	free(c->errors);
+	free(c);
+}
+
+struct cfg *
+cfg_ref(struct cfg *c)
+{
+	if (c)
+		c->refs++;
+	return c;
+}
+
+static int
+grow(void *pp, size_t n, size_t size)
+{
+	void **p = pp;
+	void *q = realloc(*p, (n + 1) * size);
+
+	if (!q)
+		return -1;
+	*p = q;
+	return 0;
+}
+
+int
+cfg_parse_sockaddr(const char *s, uint16_t defport, struct cfg_sockaddr *out)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *port = NULL;
+	unsigned long p = defport;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&out->ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&out->ss;
+
+	memset(out, 0, sizeof(*out));
+	if (!s || !*s)
+		return -1;
+	if (s[0] == '[') {
+		const char *e = strchr(s, ']');
+
+		if (!e || (size_t)(e - s - 1) >= sizeof(host))
+			return -1;
+		memcpy(host, s + 1, (size_t)(e - s - 1));
+		host[e - s - 1] = 0;
+		if (e[1] == ':')
+			port = e + 2;
+		else if (e[1] != 0)
+			return -1;
+	} else {
+		const char *colon = strchr(s, ':');
+
+		if (colon && strchr(colon + 1, ':')) {
+			/* bare IPv6 without port */
+			if (strlen(s) >= sizeof(host))
+				return -1;
+			strcpy(host, s);
+		} else {
+			size_t hl = colon ? (size_t)(colon - s) : strlen(s);
+
+			if (hl >= sizeof(host))
+				return -1;
+			memcpy(host, s, hl);
+			host[hl] = 0;
+			if (colon)
+				port = colon + 1;
+		}
+	}
+	if (port) {
+		char *end;
+
+		if (!*port || *port == '-' || *port == '+')
+			return -1;
+		errno = 0;
+		p = strtoul(port, &end, 10);
+		if (errno || *end || p == 0 || p > 65535)
+			return -1;
+	}
+	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)p);
+		out->len = sizeof(*sin);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)p);
+		out->len = sizeof(*sin6);
+		return 0;
+	}
+	return -1;
+}
+
+void
+cfg_format_sockaddr(const struct sockaddr *sa, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s = (const struct sockaddr_in *)sa;
+
+		inet_ntop(AF_INET, &s->sin_addr, a, sizeof(a));
+		snprintf(buf, len, "%s:%u", a, ntohs(s->sin_port));
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)sa;
+
+		inet_ntop(AF_INET6, &s->sin6_addr, a, sizeof(a));
+		snprintf(buf, len, "[%s]:%u", a, ntohs(s->sin6_port));
+	} else {
+		snprintf(buf, len, "?");
+	}
+}
+
+static int
+parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v < lo || v > hi)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* seconds with optional decimals -> ms; 0 < v <= 3600 */
+static int
+parse_secs_ms(const char *s, uint32_t *ms, bool zero_ok)
+{
+	char *end;
+	double v;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || !isfinite(v) || v < 0 || v > 86400)
+		return -1;
+	if (!zero_ok && v < 0.001)
+		return -1;
+	*ms = (uint32_t)llround(v * 1000.0);
+	return 0;
+}
+
+static int
+parse_acl(const char *s, struct cfg_acl *a)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	char *slash;
+	uint32_t prefix;
+
+	if (strlen(s) >= sizeof(buf))
+		return -1;
+	strcpy(buf, s);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash++ = 0;
+	memset(a, 0, sizeof(*a));
+	if (inet_pton(AF_INET, buf, a->addr) == 1) {
+		a->family = AF_INET;
+		prefix = 32;
+		if (slash && parse_u32(slash, 0, 32, &prefix))
+			return -1;
+	} else if (inet_pton(AF_INET6, buf, a->addr) == 1) {
+		a->family = AF_INET6;
+		prefix = 128;
+		if (slash && parse_u32(slash, 0, 128, &prefix))
+			return -1;
+	} else {
+		return -1;
+	}
+	a->prefix = prefix;
+	return 0;
+}
+
+static bool
+prefix_match(const uint8_t *a, const uint8_t *b, unsigned bits)
+{
+	unsigned full = bits / 8, rem = bits % 8;
+
+	if (memcmp(a, b, full) != 0)
+		return false;
+	if (rem) {
+		uint8_t mask = (uint8_t)(0xff << (8 - rem));
+
+		return (a[full] & mask) == (b[full] & mask);
+	}
+	return true;
+}
+
+bool
+cfg_acl_match(const struct cfg *c, const struct sockaddr *sa)
+{
+	const uint8_t *addr;
+	uint8_t v4[4];
+	int fam = sa->sa_family;
+	size_t i;
+
+	if (fam == AF_INET) {
+		addr = (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
+	} else if (fam == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+
+		addr = s6->sin6_addr.s6_addr;
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+			memcpy(v4, addr + 12, 4);
+			addr = v4;
+			fam = AF_INET;
+		}
+	} else {
+		return false;
+	}
+	for (i = 0; i < c->nacls; i++)
+		if (c->acls[i].family == fam &&
+		    prefix_match(c->acls[i].addr, addr, c->acls[i].prefix))
+			return true;
+	return false;
+}
+
+long
+cfg_adapter_find(const struct cfg *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nadapters; i++)
+		if (strcmp(c->adapters[i].name, name) == 0)
+			return (long)i;
+	return -1;
+}
+
+static bool
+valid_name(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n >= CFG_NAME_MAX)
+		return false;
+	for (i = 0; i < n; i++) {
+		char ch = s[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.'))
+			return false;
+	}
+	return true;
+}
+
+static long
+add_adapter(struct cfg *c, const char *name, int line)
+{
+	struct cfg_adapter *a;
+
+	if (grow(&c->adapters, c->nadapters, sizeof(*c->adapters)))
+		return -1;
+	a = &c->adapters[c->nadapters];
+	memset(a, 0, sizeof(*a));
+	snprintf(a->name, sizeof(a->name), "%s", name);
+	a->line = line;
+	return (long)c->nadapters++;
+}
+
+static int
+add_server(struct cfg *c, const struct cfg_sockaddr *sa, enum cfg_prio prio, size_t adapter)
+{
+	struct cfg_server *s;
+
+	if (grow(&c->servers, c->nservers, sizeof(*c->servers)))
+		return -1;
+	s = &c->servers[c->nservers++];
+	memset(s, 0, sizeof(*s));
+	s->addr = *sa;
+	s->prio = prio;
+	s->adapter = adapter;
+	cfg_format_sockaddr((const struct sockaddr *)&sa->ss, s->text, sizeof(s->text));
+	return 0;
+}
+
+static int
+add_listen(struct cfg *c, const struct cfg_sockaddr *sa)
+{
+	if (grow(&c->listens, c->nlistens, sizeof(*c->listens)))
+		return -1;
+	c->listens[c->nlistens++] = *sa;
+	return 0;
+}
+
+static int
+set_str(char **dst, const char *v)
+{
+	char *n = v ? strdup(v) : NULL;
+
+	if (v && !n)
+		return -1;
+	free(*dst);
+	*dst = n;
+	return 0;
+}
+
+struct pstate {
+	long cur_adapter;     /* -1: implicit default */
+	bool listen_seen, acl_seen;
+};
+
+static long
+current_adapter(struct cfg *c, struct pstate *ps)
+{
+	long i;
+
+	if (ps->cur_adapter >= 0)
+		return ps->cur_adapter;
+	i = cfg_adapter_find(c, "default");
+	if (i < 0)
+		i = add_adapter(c, "default", 0);
+	return i;
+}
+
+static void
+parse_line(struct cfg *c, struct pstate *ps, char **w, int n, const char *fname, int line)
+{
+	const char *d = w[0];
+
+#define ERR(...) do { cfg_error(c, fname, line, __VA_ARGS__); return; } while (0)
+#define NARGS(lo, hi) do { if (n - 1 < (lo) || n - 1 > (hi)) \
+	ERR("'%s' takes %s", d, (lo) == (hi) ? ((lo) == 1 ? "one value" : "no value") : "a different number of values"); } while (0)
+
+	if (strcmp(d, "listen") == 0) {
+		struct cfg_sockaddr sa;
+
+		NARGS(1, 1);
+		if (cfg_parse_sockaddr(w[1], 53, &sa))
+			ERR("bad listen address '%s'", w[1]);
+		if (!ps->listen_seen) {
+			c->nlistens = 0;
+			ps->listen_seen = true;
+		}
+		if (add_listen(c, &sa))
+			ERR("out of memory");
+	} else if (strcmp(d, "allow") == 0) {
+		struct cfg_acl a;
+
+		NARGS(1, 1);
+		if (parse_acl(w[1], &a))
+			ERR("bad address or prefix '%s'", w[1]);
+		if (!ps->acl_seen) {
+			c->nacls = 0;
+			ps->acl_seen = true;
+		}
+		if (grow(&c->acls, c->nacls, sizeof(*c->acls)))
+			ERR("out of memory");
+		c->acls[c->nacls++] = a;
+	} else if (strcmp(d, "control") == 0) {
+		NARGS(1, 1);
+		if (strcmp(w[1], "off") == 0) {
+			free(c->control);
+			c->control = NULL;
+		} else if (w[1][0] != '/' || strlen(w[1]) >= 100) {
+			ERR("control socket path must be absolute and shorter than 100 bytes");
+		} else if (set_str(&c->control, w[1])) {
+			ERR("out of memory");
+		}
+	} else if (strcmp(d, "control-group") == 0) {
+		NARGS(1, 1);
+		if (set_str(&c->control_group, w[1]))
+			ERR("out of memory");
+	} else if (strcmp(d, "hosts") == 0) {
+		NARGS(1, 1);
+		if (set_str(&c->hosts, strcmp(w[1], "none") == 0 ? NULL : w[1]))
+			ERR("out of memory");
+	} else if (strcmp(d, "hosts-ttl") == 0) {
+		NARGS(1, 1);
+		if (parse_u32(w[1], 0, 604800, &c->hosts_ttl))
+			ERR("bad hosts-ttl '%s' (0..604800)", w[1]);
+	} else if (strcmp(d, "cache-size") == 0) {
+		NARGS(1, 1);
+		if (parse_u32(w[1], 0, 50000000, &c->cache_size))
+			ERR("bad cache-size '%s' (0..50000000)", w[1]);
+	} else if (strcmp(d, "max-ttl") == 0) {
+		NARGS(1, 1);
+		if (parse_u32(w[1], 0, 0x7fffffff, &c->max_ttl))
+			ERR("bad max-ttl '%s'", w[1]);
+	} else if (strcmp(d, "min-ttl") == 0) {
+		NARGS(1, 1);
+		if (parse_u32(w[1], 0, 0x7fffffff, &c->min_ttl))
+			ERR("bad min-ttl '%s'", w[1]);
+	} else if (strcmp(d, "max-negative-ttl") == 0) {
+		NARGS(1, 1);
+		if (parse_u32(w[1], 0, 0x7fffffff, &c->max_negative_ttl))
+			ERR("bad max-negative-ttl '%s'", w[1]);
+	} else if (strcmp(d, "negative-ttl") == 0) {
+		NARGS(1, 1);
+		if (parse_u32(w[1], 0, 0x7fffffff, &c->negative_ttl))
+			ERR("bad negative-ttl '%s'", w[1]);
+	} else if (strcmp(d, "timeouts") == 0) {
+		uint32_t t[CFG_MAX_TIMEOUTS];
+		int i;
+
+		if (n < 2 || n - 1 > CFG_MAX_TIMEOUTS)
+			ERR("'timeouts' takes 1 to %d values", CFG_MAX_TIMEOUTS);
+		for (i = 1; i < n; i++)
+			if (parse_secs_ms(w[i], &t[i - 1], false) || t[i - 1] > 600000)
+				ERR("bad timeout '%s' (seconds > 0, at most 600)", w[i]);
+		memcpy(c->timeouts_ms, t, sizeof(t[0]) * (size_t)(n - 1));
+		c->ntimeouts = (size_t)(n - 1);
+	} else if (strcmp(d, "exclude-time") == 0) {
+		NARGS(1, 1);
+		if (parse_secs_ms(w[1], &c->exclude_ms, true) || c->exclude_ms > 86400000)
+			ERR("bad exclude-time '%s'", w[1]);
+	} else if (strcmp(d, "serve-stale") == 0) {
+		NARGS(1, 1);
+		if (parse_u32(w[1], 0, 604800, &c->serve_stale))
+			ERR("bad serve-stale '%s' (seconds, 0..604800)", w[1]);
+	} else if (strcmp(d, "max-tcp-clients") == 0) {
+		NARGS(1, 1);
+		if (parse_u32(w[1], 1, 65536, &c->max_tcp_clients))
+			ERR("bad max-tcp-clients '%s' (1..65536)", w[1]);
+	} else if (strcmp(d, "max-inflight") == 0) {
+		NARGS(1, 1);
+		if (parse_u32(w[1], 1, 1000000, &c->max_inflight))
+			ERR("bad max-inflight '%s' (1..1000000)", w[1]);
+	} else if (strcmp(d, "user") == 0) {
+		NARGS(1, 1);
+		if (set_str(&c->user, w[1]))
+			ERR("out of memory");
+	} else if (strcmp(d, "resolv-file") == 0) {
+		NARGS(1, 1);
+		if (set_str(&c->resolv_file, w[1]))
+			ERR("out of memory");
+	} else if (strcmp(d, "adapter") == 0) {
+		struct cfg_adapter *a;
+		long idx;
+		int i;
+
+		if (n < 2)
+			ERR("'adapter' needs a name");
+		if (!valid_name(w[1]))
+			ERR("bad adapter name '%s'", w[1]);
+		idx = cfg_adapter_find(c, w[1]);
+		if (idx >= 0) {
+			if (c->adapters[idx].line > 0)
+				ERR("duplicate adapter '%s' (first defined on line %d)",
+				    w[1], c->adapters[idx].line);
+			ERR("duplicate adapter '%s' (its servers come earlier)", w[1]);
+		}
+		idx = add_adapter(c, w[1], line);
+		if (idx < 0)
+			ERR("out of memory");
+		a = &c->adapters[idx];
+		ps->cur_adapter = idx;
+		for (i = 2; i < n; i += 2) {
+			if (i + 1 >= n)
+				ERR("adapter option '%s' needs a value", w[i]);
+			if (strcmp(w[i], "device") == 0) {
+				if (!valid_name(w[i + 1]) || strlen(w[i + 1]) >= 16)
+					ERR("bad device name '%s'", w[i + 1]);
+				snprintf(a->device, sizeof(a->device), "%s", w[i + 1]);
+			} else if (strcmp(w[i], "source") == 0) {
+				struct cfg_sockaddr sa;
+
+				if (cfg_parse_sockaddr(w[i + 1], 0, &sa) || strchr(w[i + 1], ']'))
+					ERR("bad source address '%s'", w[i + 1]);
+				a->source = sa;
+			} else if (strcmp(w[i], "metric") == 0) {
+				uint32_t m;
+
+				if (parse_u32(w[i + 1], 0, 1000000, &m))
+					ERR("bad metric '%s' (0..1000000)", w[i + 1]);
+				a->metric = (int)m;
+			} else {
+				ERR("unknown adapter option '%s' (device, source, metric)", w[i]);
+			}
+		}
+	} else if (strcmp(d, "server") == 0) {
+		struct cfg_sockaddr sa;
+		enum cfg_prio prio = PRIO_NORMAL;
+		long a;
+
+		if (n != 2 && n != 4)
+			ERR("usage: server ADDR[:PORT] [priority first|last]");
+		if (cfg_parse_sockaddr(w[1], 53, &sa))
+			ERR("bad server address '%s'", w[1]);
+		if (n == 4) {
+			if (strcmp(w[2], "priority") != 0)
+				ERR("unknown server option '%s' (priority)", w[2]);
+			if (strcmp(w[3], "first") == 0)
+				prio = PRIO_FIRST;
+			else if (strcmp(w[3], "last") == 0)
+				prio = PRIO_LAST;
+			else if (strcmp(w[3], "normal") == 0)
+				prio = PRIO_NORMAL;
+			else
+				ERR("bad priority '%s' (first, normal, last)", w[3]);
+		}
+		a = current_adapter(c, ps);
+		if (a < 0 || add_server(c, &sa, prio, (size_t)a))
+			ERR("out of memory");
+	} else if (strcmp(d, "domain") == 0) {
+		struct cfg_adapter *ad;
+		struct cfg_domain dom;
+		long a;
+
+		NARGS(1, 1);
+		dom.len = wire_name_from_text(w[1], dom.name);
+		if (dom.len == 0)
+			ERR("bad domain '%s'", w[1]);
+		wire_name_lower(dom.name, dom.len);
+		a = current_adapter(c, ps);
+		if (a < 0)
+			ERR("out of memory");
+		ad = &c->adapters[a];
+		if (grow(&ad->domains, ad->ndomains, sizeof(*ad->domains)))
+			ERR("out of memory");
+		ad->domains[ad->ndomains++] = dom;
+	} else {
+		ERR("unknown directive '%s'", d);
+	}
+#undef ERR
+#undef NARGS
+}
+
+size_t
+cfg_parse_text(struct cfg *c, const char *text, size_t len, const char *fname)
+{
+	struct pstate ps = { .cur_adapter = -1 };
+	size_t before = c->nerrors, pos = 0;
+	int line = 0;
+	char buf[4096];
+
+	while (pos < len) {
+		size_t e = pos, l;
+		char *w[MAX_WORDS], *p, *hash;
+		int n = 0;
+
+		while (e < len && text[e] != '\n')
+			e++;
+		line++;
+		l = e - pos;
+		if (l >= sizeof(buf)) {
+			cfg_error(c, fname, line, "line too long");
+			pos = e + 1;
+			continue;
+		}
+		memcpy(buf, text + pos, l);
+		buf[l] = 0;
+		pos = e + 1;
+		if (memchr(buf, 0, l)) {
+			cfg_error(c, fname, line, "NUL byte in line");
+			continue;
+		}
+		hash = strchr(buf, '#');
+		if (hash)
+			*hash = 0;
+		p = buf;
+		for (;;) {
+			while (*p == ' ' || *p == '\t' || *p == '\r')
+				p++;
+			if (!*p)
+				break;
+			if (n == MAX_WORDS) {
+				n = -1;
+				break;
+			}
+			w[n++] = p;
+			while (*p && *p != ' ' && *p != '\t' && *p != '\r')
+				p++;
+			if (*p)
+				*p++ = 0;
+		}
+		if (n < 0) {
+			cfg_error(c, fname, line, "too many words");
+			continue;
+		}
+		if (n == 0)
+			continue;
+		parse_line(c, &ps, w, n, fname, line);
+	}
+	return c->nerrors - before;
+}
+
+size_t
+cfg_parse_file(struct cfg *c, const char *path, bool missing_ok)
+{
+	FILE *f = fopen(path, "r");
+	char *text = NULL;
+	size_t len = 0, cap = 0, n;
+
+	if (!f) {
+		if (missing_ok && errno == ENOENT)
+			return 0;
+		cfg_error(c, path, 0, "%s", strerror(errno));
+		return 1;
+	}
+	for (;;) {
+		if (cap - len < 4096) {
+			char *t;
+
+			if (cap > (1u << 24)) {
+				free(text);
+				fclose(f);
+				cfg_error(c, path, 0, "file too large");
+				return 1;
+			}
+			t = realloc(text, cap + 65536);
+			if (!t) {
+				free(text);
+				fclose(f);
+				cfg_error(c, path, 0, "out of memory");
+				return 1;
+			}
+			text = t;
+			cap += 65536;
+		}
+		n = fread(text + len, 1, cap - len, f);
+		if (n == 0)
+			break;
+		len += n;
+	}
+	if (ferror(f)) {
+		cfg_error(c, path, 0, "read error");
+		fclose(f);
+		free(text);
+		return 1;
+	}
+	fclose(f);
+	n = cfg_parse_text(c, text ? text : "", len, path);
+	free(text);
+	return n;
+}
+
+int
+cfg_listen_clear_add(struct cfg *c, bool first, const char *arg, const char **why)
+{
+	struct cfg_sockaddr sa;
+
+	if (cfg_parse_sockaddr(arg, 53, &sa)) {
+		*why = "bad listen address";
+		return -1;
+	}
+	if (first)
+		c->nlistens = 0;
+	if (add_listen(c, &sa)) {
+		*why = "out of memory";
+		return -1;
+	}
+	return 0;
+}
+
+int
+cfg_server_arg(struct cfg *c, bool first, const char *arg, const char **why)
+{
+	char buf[128];
+	char *pct;
+	struct cfg_sockaddr sa;
+	long a;
+
+	if (strlen(arg) >= sizeof(buf)) {
+		*why = "bad server";
+		return -1;
+	}
+	strcpy(buf, arg);
+	pct = strrchr(buf, '%');
+	if (pct)
+		*pct++ = 0;
+	if (cfg_parse_sockaddr(buf, 53, &sa)) {
+		*why = "bad server address";
+		return -1;
+	}
+	if (first)
+		c->nservers = 0;
+	if (pct) {
+		if (!valid_name(pct)) {
+			*why = "bad adapter name";
+			return -1;
+		}
+		a = cfg_adapter_find(c, pct);
+		if (a < 0)
+			a = add_adapter(c, pct, 0);
+	} else {
+		a = cfg_adapter_find(c, "default");
+		if (a < 0)
+			a = add_adapter(c, "default", 0);
+	}
+	if (a < 0 || add_server(c, &sa, PRIO_NORMAL, (size_t)a)) {
+		*why = "out of memory";
+		return -1;
+	}
+	return 0;
+}
+
+static bool
+same_sockaddr(const struct cfg_sockaddr *a, const struct cfg_sockaddr *b)
+{
+	const struct sockaddr *x = (const struct sockaddr *)&a->ss;
+	const struct sockaddr *y = (const struct sockaddr *)&b->ss;
+
+	if (x->sa_family != y->sa_family)
+		return false;
+	if (x->sa_family == AF_INET) {
+		const struct sockaddr_in *p = (const void *)x, *q = (const void *)y;
+
+		return p->sin_port == q->sin_port &&
+		       p->sin_addr.s_addr == q->sin_addr.s_addr;
+	}
+	if (x->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *p = (const void *)x, *q = (const void *)y;
+
+		return p->sin6_port == q->sin6_port &&
+		       memcmp(&p->sin6_addr, &q->sin6_addr, 16) == 0;
+	}
+	return false;
+}
+
+static bool
+is_wildcard_match(const struct cfg_sockaddr *listen, const struct cfg_sockaddr *srv)
+{
+	/* a wildcard listen address covers every local address on its port */
+	const struct sockaddr *l = (const struct sockaddr *)&listen->ss;
+	const struct sockaddr *s = (const struct sockaddr *)&srv->ss;
+
+	if (l->sa_family == AF_INET && s->sa_family == AF_INET) {
+		const struct sockaddr_in *p = (const void *)l, *q = (const void *)s;
+
+		return p->sin_addr.s_addr == htonl(INADDR_ANY) &&
+		       p->sin_port == q->sin_port &&
+		       (ntohl(q->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (l->sa_family == AF_INET6 && s->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *p = (const void *)l, *q = (const void *)s;
+
+		return IN6_IS_ADDR_UNSPECIFIED(&p->sin6_addr) &&
+		       p->sin6_port == q->sin6_port &&
+		       IN6_IS_ADDR_LOOPBACK(&q->sin6_addr);
+	}
+	return false;
+}
+
+static bool
+listens_on(const struct cfg *c, const struct cfg_sockaddr *sa)
+{
+	size_t i;
+
+	for (i = 0; i < c->nlistens; i++)
+		if (same_sockaddr(&c->listens[i], sa) ||
+		    is_wildcard_match(&c->listens[i], sa))
+			return true;
+	return false;
+}
+
+size_t
+cfg_finish(struct cfg *c, const char *resolv_text)
+{
+	size_t before = c->nerrors;
+	struct cfg_sockaddr sa;
+
+	if (c->nlistens == 0) {
+		if (cfg_parse_sockaddr("127.0.0.1:53", 53, &sa) == 0)
+			add_listen(c, &sa);
+		if (cfg_parse_sockaddr("[::1]:53", 53, &sa) == 0)
+			add_listen(c, &sa);
+	}
+	if (c->nacls == 0) {
+		struct cfg_acl a;
+
+		if (parse_acl("127.0.0.0/8", &a) == 0 &&
+		    grow(&c->acls, c->nacls, sizeof(*c->acls)) == 0)
+			c->acls[c->nacls++] = a;
+		if (parse_acl("::1/128", &a) == 0 &&
+		    grow(&c->acls, c->nacls, sizeof(*c->acls)) == 0)
+			c->acls[c->nacls++] = a;
+	}
+	if (c->min_ttl > c->max_ttl)
+		cfg_error(c, "config", 0, "min-ttl %u is above max-ttl %u",
+		    c->min_ttl, c->max_ttl);
+	if (c->nservers == 0 && resolv_text) {
+		const char *p = resolv_text;
+		long a = cfg_adapter_find(c, "default");
+
+		if (a < 0)
+			a = add_adapter(c, "default", 0);
+		while (*p) {
+			char line[256], word[64], addr[128];
+			const char *e = strchr(p, '\n');
+			size_t l = e ? (size_t)(e - p) : strlen(p);
+
+			if (l < sizeof(line)) {
+				memcpy(line, p, l);
+				line[l] = 0;
+				if (sscanf(line, " %63s %127s", word, addr) == 2 &&
+				    strcmp(word, "nameserver") == 0) {
+					char *pct = strchr(addr, '%');
+
+					if (pct)
+						*pct = 0;   /* scope ids are not supported */
+					if (cfg_parse_sockaddr(addr, 53, &sa) == 0 &&
+					    !listens_on(c, &sa) && a >= 0)
+						add_server(c, &sa, PRIO_NORMAL, (size_t)a);
+				}
+			}
+			p += l;
+			if (*p == '\n')
+				p++;
+		}
+		c->servers_from_resolv = true;
+	}
+	return c->nerrors - before;
+}

@@ -1,0 +1,125 @@
+/*
+ * config.h - stubd.conf and command-line settings as one struct cfg.
+ *
+ * Parsing is pure: the parser reads text it is given (or one file) and
+ * fills a struct cfg; it opens no sockets and resolves no users or groups.
+ * Errors are collected as "FILE:LINE: message" lines.
+ * A struct cfg owns every string and array it points to; cfg_free()
+ * releases them all.
+ */
+#ifndef STUBD_CONFIG_H
+#define STUBD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include "wire.h"
+
+#define CFG_MAX_TIMEOUTS 16
+#define CFG_NAME_MAX 32
+
+enum cfg_prio { PRIO_FIRST = 0, PRIO_NORMAL = 1, PRIO_LAST = 2 };
+
+struct cfg_sockaddr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+};
+
+struct cfg_acl {
+	int family;            /* AF_INET or AF_INET6 */
+	uint8_t addr[16];
+	unsigned prefix;
+};
+
+struct cfg_server {
+	struct cfg_sockaddr addr;
+	enum cfg_prio prio;
+	size_t adapter;        /* index into cfg.adapters */
+	char text[64];         /* "192.0.2.1:53" or "[2001:db8::1]:53" */
+};
+
+struct cfg_domain {
+	uint8_t name[WIRE_NAME_MAX];
+	size_t len;
+};
+
+struct cfg_adapter {
+	char name[CFG_NAME_MAX];
+	char device[CFG_NAME_MAX];  /* "" = none */
+	struct cfg_sockaddr source; /* len 0 = none */
+	int metric;
+	struct cfg_domain *domains;
+	size_t ndomains;
+	int line;                   /* where defined (0 = implicit) */
+};
+
+struct cfg {
+	struct cfg_sockaddr *listens;
+	size_t nlistens;
+	struct cfg_acl *acls;
+	size_t nacls;
+	char *control;              /* NULL = off */
+	char *control_group;        /* NULL = none */
+	char *hosts;                /* NULL = none */
+	uint32_t hosts_ttl;
+	uint32_t cache_size;
+	uint32_t max_ttl, min_ttl, max_negative_ttl, negative_ttl;
+	uint32_t timeouts_ms[CFG_MAX_TIMEOUTS];
+	size_t ntimeouts;
+	uint32_t exclude_ms;
+	uint32_t serve_stale;       /* seconds; 0 = off */
+	uint32_t max_tcp_clients;
+	uint32_t max_inflight;
+	char *user;                 /* NULL = stay */
+	char *resolv_file;
+	struct cfg_adapter *adapters;
+	size_t nadapters;
+	struct cfg_server *servers;
+	size_t nservers;
+	bool servers_from_resolv;   /* filled by cfg_servers_from_resolv */
+	int refs;                   /* cfg_ref()/cfg_free() */
+	/* diagnostics: "FILE:LINE: message\n" lines */
+	char *errors;
+	size_t nerrors;
+};
+
+/* Defaults as the SPEC lists them.  control and resolv-file defaults are
+ * passed in (configured paths).  Returns NULL on OOM. */
+struct cfg *cfg_new(const char *control_default, const char *hosts_default);
+/* Drop one reference (the creator holds the first); frees at zero. */
+void cfg_free(struct cfg *c);
+/* Take another reference. */
+struct cfg *cfg_ref(struct cfg *c);
+
+/* Parse configuration text.  fname is used in messages only.
+ * Returns the number of errors found (also in c->errors). */
+size_t cfg_parse_text(struct cfg *c, const char *text, size_t len, const char *fname);
+/* Read and parse a file.  missing_ok: a missing file is not an error.
+ * Returns the number of errors (a missing given file counts as one). */
+size_t cfg_parse_file(struct cfg *c, const char *path, bool missing_ok);
+
+/* Command-line overrides; each returns 0 or -1 with a message in *why. */
+int cfg_listen_clear_add(struct cfg *c, bool first, const char *arg, const char **why);
+int cfg_server_arg(struct cfg *c, bool first, const char *arg, const char **why);
+
+/*
+ * Complete the configuration after parsing and overrides: default listen
+ * addresses and ACL; the implicit "default" adapter.  If no server is
+ * configured, resolv_text (contents of resolv-file, may be NULL) gives the
+ * servers, skipping addresses stubd listens on.  Returns errors added.
+ */
+size_t cfg_finish(struct cfg *c, const char *resolv_text);
+
+/* Parse "ADDR[:PORT]" / "[V6]:PORT" / bare v6. Returns 0 or -1. */
+int cfg_parse_sockaddr(const char *s, uint16_t defport, struct cfg_sockaddr *out);
+/* Format an address as "1.2.3.4:53" or "[::1]:53". */
+void cfg_format_sockaddr(const struct sockaddr *sa, char *buf, size_t len);
+/* Does the client address match any ACL entry? */
+bool cfg_acl_match(const struct cfg *c, const struct sockaddr *sa);
+/* Index of an adapter by name, or -1. */
+long cfg_adapter_find(const struct cfg *c, const char *name);
+
+#endif

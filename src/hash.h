@@ -1,0 +1,44 @@
+/*
+ * hash.h - the one string hash stubd uses for its tables (seeded, 64-bit).
+ */
+#ifndef STUBD_HASH_H
+#define STUBD_HASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+static inline uint64_t
+stub_mix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+/* Hash len bytes with a seed and an extra 64-bit word folded in first. */
+static inline uint64_t
+stub_hash(uint64_t seed, uint64_t extra, const uint8_t *p, size_t len)
+{
+	uint64_t h = stub_mix64(seed ^ extra ^ ((uint64_t)len << 56));
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		uint64_t v;
+
+		memcpy(&v, p + i, 8);
+		h = stub_mix64(h ^ v) + 0x9e3779b97f4a7c15ULL;
+	}
+	if (i < len) {
+		uint64_t v = 0;
+
+		memcpy(&v, p + i, len - i);
+		h = stub_mix64(h ^ v);
+	}
+	return h;
+}
+
+#endif

@@ -1,0 +1,568 @@
+/*
+ * hosts.c - hosts-file parsing, lookup and change detection.
+ */
+#include "auto-config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hash.h"
+#include "hosts.h"
+#include "wire.h"
+
+#define HOSTS_SEED 0x5bd1e9955bd1e995ULL
+#define MAX_ADDRS_ANSWER 64
+
+struct hname {
+	uint64_t hash;
+	uint32_t off;      /* name in arena */
+	uint8_t len;
+	int32_t next;      /* hash chain */
+	int32_t v4, v6;    /* address chains (index into addrs) */
+};
+
+struct haddr {
+	uint8_t a[16];
+	int32_t next;
+};
+
+struct hptr {
+	uint64_t hash;
+	uint32_t off;      /* reverse name in arena */
+	uint8_t len;
+	int32_t next;
+	uint32_t target;   /* name (arena offset) */
+	uint8_t tlen;
+};
+
+struct hosts {
+	uint8_t *arena;
+	size_t alen, acap;
+	struct hname *names;
+	size_t nnames, cnames;
+	struct haddr *addrs;
+	size_t naddrs, caddrs;
+	struct hptr *ptrs;
+	size_t nptrs, cptrs;
+	int32_t *nb;       /* name buckets */
+	size_t nnb;
+	int32_t *pb;       /* ptr buckets */
+	size_t npb;
+};
+
+static int
+arena_put(struct hosts *h, const uint8_t *p, size_t n, uint32_t *off)
+{
+	if (h->acap - h->alen < n) {
+		size_t ncap = h->acap ? h->acap * 2 : 65536;
+		uint8_t *a;
+
+		while (ncap - h->alen < n)
+			ncap *= 2;
+		if (ncap > UINT32_MAX)
+			return -1;
+		a = realloc(h->arena, ncap);
+		if (!a)
+			return -1;
+		h->arena = a;
+		h->acap = ncap;
+	}
+	memcpy(h->arena + h->alen, p, n);
+	*off = (uint32_t)h->alen;
+	h->alen += n;
+	return 0;
+}
+
+static int
+grow_arr(void **arr, size_t *cap, size_t n, size_t size)
+{
+	if (n < *cap)
+		return 0;
+	{
+		size_t ncap = *cap ? *cap * 2 : 256;
+		void *p = realloc(*arr, ncap * size);
+
+		if (!p)
+			return -1;
+		*arr = p;
+		*cap = ncap;
+	}
+	return 0;
+}
+
+static int
+rehash(int32_t **b, size_t *nb, size_t n, const void *items, size_t isize,
+    size_t hash_off, size_t next_off)
+{
+	size_t nn = 1, i;
+	int32_t *t;
+
+	while (nn < n * 2)
+		nn <<= 1;
+	if (nn < 64)
+		nn = 64;
+	t = malloc(nn * sizeof(*t));
+	if (!t)
+		return -1;
+	for (i = 0; i < nn; i++)
+		t[i] = -1;
+	for (i = 0; i < n; i++) {
+		const uint8_t *it = (const uint8_t *)items + i * isize;
+		uint64_t hv;
+		int32_t *next = (int32_t *)(void *)(uintptr_t)(it + next_off);
+
+		memcpy(&hv, it + hash_off, sizeof(hv));
+		*next = t[hv & (nn - 1)];
+		t[hv & (nn - 1)] = (int32_t)i;
+	}
+	free(*b);
+	*b = t;
+	*nb = nn;
+	return 0;
+}
+
+static long
+find_name(const struct hosts *h, uint64_t hv, const uint8_t *name, size_t len)
+{
+	int32_t i;
+
+	if (!h->nnb)
+		return -1;
+	for (i = h->nb[hv & (h->nnb - 1)]; i >= 0; i = h->names[i].next)
+		if (h->names[i].hash == hv && h->names[i].len == len &&
+		    memcmp(h->arena + h->names[i].off, name, len) == 0)
+			return i;
+	return -1;
+}
+
+static long
+find_ptr(const struct hosts *h, uint64_t hv, const uint8_t *name, size_t len)
+{
+	int32_t i;
+
+	if (!h->npb)
+		return -1;
+	for (i = h->pb[hv & (h->npb - 1)]; i >= 0; i = h->ptrs[i].next)
+		if (h->ptrs[i].hash == hv && h->ptrs[i].len == len &&
+		    memcmp(h->arena + h->ptrs[i].off, name, len) == 0)
+			return i;
+	return -1;
+}
+
+/* Reverse name of an address in wire form. */
+static size_t
+reverse_name(int fam, const uint8_t *a, uint8_t out[WIRE_NAME_MAX])
+{
+	char text[128];
+	size_t o = 0;
+	int i;
+
+	if (fam == AF_INET) {
+		snprintf(text, sizeof(text), "%u.%u.%u.%u.in-addr.arpa", a[3], a[2], a[1], a[0]);
+	} else {
+		static const char hex[] = "0123456789abcdef";
+
+		for (i = 15; i >= 0; i--) {
+			text[o++] = hex[a[i] & 0xf];
+			text[o++] = '.';
+			text[o++] = hex[a[i] >> 4];
+			text[o++] = '.';
+		}
+		memcpy(text + o, "ip6.arpa", 9);
+	}
+	return wire_name_from_text(text, out);
+}
+
+static int
+add_addr(struct hosts *h, long ni, int fam, const uint8_t *a)
+{
+	int32_t *head = fam == AF_INET ? &h->names[ni].v4 : &h->names[ni].v6;
+	size_t alen = fam == AF_INET ? 4 : 16;
+	int32_t i;
+
+	for (i = *head; i >= 0; i = h->addrs[i].next)
+		if (memcmp(h->addrs[i].a, a, alen) == 0)
+			return 0;   /* duplicate */
+	if (grow_arr((void **)&h->addrs, &h->caddrs, h->naddrs, sizeof(*h->addrs)))
+		return -1;
+	memset(h->addrs[h->naddrs].a, 0, 16);
+	memcpy(h->addrs[h->naddrs].a, a, alen);
+	/* append to keep file order */
+	h->addrs[h->naddrs].next = -1;
+	if (*head < 0) {
+		*head = (int32_t)h->naddrs;
+	} else {
+		for (i = *head; h->addrs[i].next >= 0; i = h->addrs[i].next)
+			;
+		h->addrs[i].next = (int32_t)h->naddrs;
+	}
+	h->naddrs++;
+	return 0;
+}
+
+static long
+add_name(struct hosts *h, const uint8_t *name, size_t len)
+{
+	uint64_t hv = stub_hash(HOSTS_SEED, 0, name, len);
+	long i = find_name(h, hv, name, len);
+	struct hname *n;
+
+	if (i >= 0)
+		return i;
+	if (grow_arr((void **)&h->names, &h->cnames, h->nnames, sizeof(*h->names)))
+		return -1;
+	n = &h->names[h->nnames];
+	n->hash = hv;
+	n->len = (uint8_t)len;
+	n->v4 = n->v6 = -1;
+	if (arena_put(h, name, len, &n->off))
+		return -1;
+	h->nnames++;
+	if (h->nnames > h->nnb) {
+		if (rehash(&h->nb, &h->nnb, h->nnames, h->names, sizeof(*h->names),
+		    offsetof(struct hname, hash), offsetof(struct hname, next)))
+			return -1;
+	} else {
+		n->next = h->nb[hv & (h->nnb - 1)];
+		h->nb[hv & (h->nnb - 1)] = (int32_t)(h->nnames - 1);
+	}
+	return (long)(h->nnames - 1);
+}
+
+static int
+add_ptr(struct hosts *h, int fam, const uint8_t *a, long ni)
+{
+	uint8_t rn[WIRE_NAME_MAX];
+	size_t rl = reverse_name(fam, a, rn);
+	uint64_t hv;
+	struct hptr *p;
+
+	if (rl == 0)
+		return -1;
+	hv = stub_hash(HOSTS_SEED, 1, rn, rl);
+	if (find_ptr(h, hv, rn, rl) >= 0)
+		return 0;   /* the first line listing an address wins */
+	if (grow_arr((void **)&h->ptrs, &h->cptrs, h->nptrs, sizeof(*h->ptrs)))
+		return -1;
+	p = &h->ptrs[h->nptrs];
+	p->hash = hv;
+	p->len = (uint8_t)rl;
+	p->target = h->names[ni].off;
+	p->tlen = h->names[ni].len;
+	if (arena_put(h, rn, rl, &p->off))
+		return -1;
+	h->nptrs++;
+	if (h->nptrs > h->npb) {
+		if (rehash(&h->pb, &h->npb, h->nptrs, h->ptrs, sizeof(*h->ptrs),
+		    offsetof(struct hptr, hash), offsetof(struct hptr, next)))
+			return -1;
+	} else {
+		p->next = h->pb[hv & (h->npb - 1)];
+		h->pb[hv & (h->npb - 1)] = (int32_t)(h->nptrs - 1);
+	}
+	return 0;
+}
+
+/* returns 0 ok, 1 bad line (msg set), -1 OOM */
+static int
+parse_line(struct hosts *h, char *line, const char **msg)
+{
+	char *w[64];
+	int n = 0, i, fam;
+	uint8_t a[16];
+	char *p = line, *pct;
+	long first = -1;
+
+	while (*p) {
+		while (*p == ' ' || *p == '\t' || *p == '\r')
+			p++;
+		if (!*p || *p == '#')
+			break;
+		if (n == 64) {
+			*msg = "too many names";
+			return 1;
+		}
+		w[n++] = p;
+		while (*p && *p != ' ' && *p != '\t' && *p != '\r' && *p != '#')
+			p++;
+		if (*p == '#') {
+			*p = 0;
+			break;
+		}
+		if (*p)
+			*p++ = 0;
+	}
+	if (n == 0)
+		return 0;
+	pct = strchr(w[0], '%');
+	if (pct)
+		*pct = 0;   /* fe80::1%eth0: scope dropped */
+	if (inet_pton(AF_INET, w[0], a) == 1) {
+		fam = AF_INET;
+	} else if (inet_pton(AF_INET6, w[0], a) == 1) {
+		fam = AF_INET6;
+	} else {
+		*msg = "bad address";
+		return 1;
+	}
+	if (n < 2) {
+		*msg = "address without a name";
+		return 1;
+	}
+	for (i = 1; i < n; i++) {
+		uint8_t name[WIRE_NAME_MAX];
+		size_t len = wire_name_from_text(w[i], name);
+		long ni;
+
+		if (len <= 1) {
+			*msg = "bad name";
+			return 1;
+		}
+		wire_name_lower(name, len);
+		ni = add_name(h, name, len);
+		if (ni < 0 || add_addr(h, ni, fam, a))
+			return -1;
+		if (first < 0)
+			first = ni;
+	}
+	if (add_ptr(h, fam, a, first) < 0)
+		return -1;
+	return 0;
+}
+
+struct hosts *
+hosts_parse(const char *text, size_t len, hosts_err_cb err, void *arg)
+{
+	struct hosts *h = calloc(1, sizeof(*h));
+	size_t pos = 0;
+	unsigned lineno = 0;
+	char buf[4096];
+
+	if (!h)
+		return NULL;
+	while (text && pos < len) {
+		size_t e = pos, l;
+		const char *msg = NULL;
+		int rc;
+
+		while (e < len && text[e] != '\n')
+			e++;
+		lineno++;
+		l = e - pos;
+		if (l >= sizeof(buf)) {
+			if (err)
+				err(arg, lineno, "line too long");
+			pos = e + 1;
+			continue;
+		}
+		memcpy(buf, text + pos, l);
+		buf[l] = 0;
+		pos = e + 1;
+		if (memchr(buf, 0, l)) {
+			if (err)
+				err(arg, lineno, "NUL byte");
+			continue;
+		}
+		rc = parse_line(h, buf, &msg);
+		if (rc < 0) {
+			hosts_free(h);
+			return NULL;
+		}
+		if (rc > 0 && err)
+			err(arg, lineno, msg);
+	}
+	return h;
+}
+
+void
+hosts_free(struct hosts *h)
+{
+	if (!h)
+		return;
+	free(h->arena);
+	free(h->names);
+	free(h->addrs);
+	free(h->ptrs);
+	free(h->nb);
+	free(h->pb);
+	free(h);
+}
+
+size_t
+hosts_names(const struct hosts *h)
+{
+	return h ? h->nnames : 0;
+}
+
+size_t
+hosts_ptrs(const struct hosts *h)
+{
+	return h ? h->nptrs : 0;
+}
+
+size_t
+hosts_answer(const struct hosts *h, const struct msg_query *q, uint32_t ttl,
+    size_t limit, uint8_t *out, size_t cap)
+{
+	struct msg_rr rrs[MAX_ADDRS_ANSWER];
+	size_t n = 0;
+
+	if (!h || !q || q->qclass != CLASS_IN)
+		return 0;
+	if (q->qtype == TYPE_A || q->qtype == TYPE_AAAA) {
+		uint64_t hv = stub_hash(HOSTS_SEED, 0, q->key, q->qlen);
+		long ni = find_name(h, hv, q->key, q->qlen);
+		int32_t i;
+
+		if (ni < 0)
+			return 0;
+		i = q->qtype == TYPE_A ? h->names[ni].v4 : h->names[ni].v6;
+		for (; i >= 0 && n < MAX_ADDRS_ANSWER; i = h->addrs[i].next) {
+			rrs[n].type = q->qtype;
+			rrs[n].rdata = h->addrs[i].a;
+			rrs[n].rdlen = q->qtype == TYPE_A ? 4 : 16;
+			n++;
+		}
+		return msg_synth(q, rrs, n, ttl, limit, out, cap);
+	}
+	if (q->qtype == TYPE_PTR) {
+		uint64_t hv = stub_hash(HOSTS_SEED, 1, q->key, q->qlen);
+		long pi = find_ptr(h, hv, q->key, q->qlen);
+
+		if (pi < 0)
+			return 0;
+		rrs[0].type = TYPE_PTR;
+		rrs[0].rdata = h->arena + h->ptrs[pi].target;
+		rrs[0].rdlen = h->ptrs[pi].tlen;
+		return msg_synth(q, rrs, 1, ttl, limit, out, cap);
+	}
+	return 0;
+}
+
+void
+hosts_foreach(const struct hosts *h, int (*cb)(const struct hosts_rec *r, void *arg),
+    void *arg)
+{
+	size_t i;
+
+	if (!h)
+		return;
+	for (i = 0; i < h->nnames; i++) {
+		const struct hname *n = &h->names[i];
+		int fam;
+
+		for (fam = 0; fam < 2; fam++) {
+			int32_t a = fam == 0 ? n->v4 : n->v6;
+
+			for (; a >= 0; a = h->addrs[a].next) {
+				struct hosts_rec r = {
+					h->arena + n->off, n->len,
+					fam == 0 ? TYPE_A : TYPE_AAAA,
+					h->addrs[a].a, fam == 0 ? 4 : 16,
+				};
+
+				if (cb(&r, arg))
+					return;
+			}
+		}
+	}
+	for (i = 0; i < h->nptrs; i++) {
+		const struct hptr *p = &h->ptrs[i];
+		struct hosts_rec r = {
+			h->arena + p->off, p->len, TYPE_PTR,
+			h->arena + p->target, p->tlen,
+		};
+
+		if (cb(&r, arg))
+			return;
+	}
+}
+
+void
+hosts_file_sig(const char *path, struct hosts_sig *sig)
+{
+	struct stat st;
+
+	memset(sig, 0, sizeof(*sig));
+	if (!path || stat(path, &st) != 0)
+		return;
+	sig->exists = true;
+	sig->dev = st.st_dev;
+	sig->ino = st.st_ino;
+	sig->size = st.st_size;
+	sig->mtime = st.st_mtim;
+	sig->ctime = st.st_ctim;
+}
+
+bool
+hosts_sig_equal(const struct hosts_sig *a, const struct hosts_sig *b)
+{
+	return a->exists == b->exists && a->dev == b->dev && a->ino == b->ino &&
+	    a->size == b->size && a->mtime.tv_sec == b->mtime.tv_sec &&
+	    a->mtime.tv_nsec == b->mtime.tv_nsec && a->ctime.tv_sec == b->ctime.tv_sec &&
+	    a->ctime.tv_nsec == b->ctime.tv_nsec;
+}
+
+int
+hosts_read_file(const char *path, char **text, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t cap = 65536, n = 0;
+	char *buf;
+
+	*text = NULL;
+	*len = 0;
+	if (fd < 0)
+		return -1;
+	buf = malloc(cap + 1);
+	if (!buf) {
+		close(fd);
+		errno = ENOMEM;
+		return -1;
+	}
+	for (;;) {
+		ssize_t r;
+
+		if (n == cap) {
+			char *b;
+
+			if (cap >= ((size_t)1 << 30)) {
+				free(buf);
+				close(fd);
+				errno = EFBIG;
+				return -1;
+			}
+			b = realloc(buf, cap * 2 + 1);
+			if (!b) {
+				free(buf);
+				close(fd);
+				errno = ENOMEM;
+				return -1;
+			}
+			buf = b;
+			cap *= 2;
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			free(buf);
+			close(fd);
+			return -1;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	buf[n] = 0;
+	*text = buf;
+	*len = n;
+	return 0;
+}

@@ -1,0 +1,75 @@
+/*
+ * hosts.h - the hosts file: parse (pure) and answer from it.
+ *
+ * A struct hosts is an immutable snapshot built by hosts_parse(); stubd
+ * swaps in a new one when the file changes.  It owns all its memory
+ * (a few arrays and one arena), freed by hosts_free().
+ *
+ * Every name and alias on a line answers A or AAAA for the line's address;
+ * every address answers PTR with the first name of the first line that
+ * lists it.  Names are compared case-insensitively.
+ */
+#ifndef STUBD_HOSTS_H
+#define STUBD_HOSTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "msg.h"
+
+struct hosts;
+
+/* Called for each bad line: line number and a message. */
+typedef void (*hosts_err_cb)(void *arg, unsigned line, const char *msg);
+
+/* Parse hosts-file text. Bad lines are reported and skipped.
+ * Returns NULL only on OOM. */
+struct hosts *hosts_parse(const char *text, size_t len, hosts_err_cb err, void *arg);
+void hosts_free(struct hosts *h);
+
+/* Number of names and of addresses (PTR entries). */
+size_t hosts_names(const struct hosts *h);
+size_t hosts_ptrs(const struct hosts *h);
+
+/*
+ * Answer q from the hosts data if q's name is a hosts name (A/AAAA:
+ * addresses or NODATA) or a hosts address's reverse name (PTR).
+ * Returns the length written to out (> 0), or 0 when the hosts file has
+ * nothing to say about the question.
+ */
+size_t hosts_answer(const struct hosts *h, const struct msg_query *q, uint32_t ttl,
+    size_t limit, uint8_t *out, size_t cap);
+
+/* One hosts record for listing (displaydns). */
+struct hosts_rec {
+	const uint8_t *name;     /* owner, wire form, lower-cased */
+	size_t namelen;
+	uint16_t type;           /* A, AAAA or PTR */
+	const uint8_t *rdata;    /* 4 or 16 address bytes, or the PTR target name */
+	size_t rdlen;
+};
+
+/* Visit every record; stop when cb returns non-0. */
+void hosts_foreach(const struct hosts *h, int (*cb)(const struct hosts_rec *r, void *arg),
+    void *arg);
+
+/* A file's identity for change detection (stat polling also sees a file
+ * replaced by rename). */
+struct hosts_sig {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime, ctime;
+	bool exists;
+};
+void hosts_file_sig(const char *path, struct hosts_sig *sig);
+bool hosts_sig_equal(const struct hosts_sig *a, const struct hosts_sig *b);
+
+/* Read a whole file into a malloc'd buffer (NUL-terminated). Returns 0 or
+ * -1 with errno set. */
+int hosts_read_file(const char *path, char **text, size_t *len);
+
+#endif

@@ -1,0 +1,57 @@
+/*
+ * inflight.h - questions waiting on upstream, for coalescing (SPEC 4 step 4).
+ *
+ * Pure: a hash table of flights keyed like the cache (lower-cased name,
+ * type, class, DO), each with the clients waiting for it.  Owns its
+ * flights and waiters.
+ */
+#ifndef STUBD_INFLIGHT_H
+#define STUBD_INFLIGHT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "msg.h"
+
+/* How to answer one client; owned by the listener, copied by value. */
+struct client_ref {
+	int fd;                       /* UDP socket, or -1 */
+	void *conn;                   /* TCP connection, or NULL */
+	struct sockaddr_storage peer;
+	socklen_t peerlen;
+};
+
+struct waiter {
+	struct waiter *next;
+	struct client_ref ref;
+	struct msg_query q;
+};
+
+struct flight {
+	struct flight *hnext;
+	struct waiter *waiters;       /* newest first */
+	size_t nwaiters;
+	struct msg_query q;           /* the question as first asked */
+	void *search;                 /* upstream search handle */
+	void *owner;                  /* the resolver that started it */
+	bool slow_done;               /* stale copy already sent */
+};
+
+struct inflight;
+
+struct inflight *inflight_new(void);
+/* Frees every flight and waiter (their clients are not answered). */
+void inflight_free(struct inflight *t);
+struct flight *inflight_find(struct inflight *t, const struct msg_query *q);
+/* A new flight for q (q->hash set).  NULL on OOM. */
+struct flight *inflight_add(struct inflight *t, const struct msg_query *q);
+/* Add a waiting client.  Returns 0 or -1 (OOM). */
+int inflight_wait(struct flight *f, const struct msg_query *q, const struct client_ref *ref);
+/* Unlink and free a flight; its waiters must have been taken already. */
+void inflight_remove(struct inflight *t, struct flight *f);
+/* Take the waiters list (caller frees each with free()). */
+struct waiter *inflight_take_waiters(struct flight *f);
+size_t inflight_count(const struct inflight *t);
+
+#endif

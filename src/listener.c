@@ -1,0 +1,559 @@
+/*
+ * listener.c - UDP and TCP client sockets.
+ */
+#include "auto-config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "listener.h"
+#include "log.h"
+
+#define UDP_BATCH 32
+#define UDP_BUF 4096
+
+struct lsock {
+	struct listener *l;
+	int fd;
+	int tcp;
+	struct event *ev;
+};
+
+struct obuf {
+	struct obuf *next;
+	size_t len, off;
+	uint8_t data[];
+};
+
+struct tcp_conn {
+	struct listener *l;
+	struct tcp_conn *prev, *next;
+	int fd;
+	struct event *rev, *wev, *idle;
+	uint8_t rbuf[2 + 65535];
+	size_t rlen;
+	struct obuf *oq, *oq_tail;
+	unsigned pending;      /* queries handed to the resolver, not yet answered */
+	int closed;            /* fd closed; struct lives while pending > 0 */
+	int eof;               /* client sent EOF: finish answers, then close */
+	int read_paused;
+	struct sockaddr_storage peer;
+	socklen_t peerlen;
+};
+
+struct listener {
+	struct event_base *base;
+	const struct cfg *cfg;
+	struct resolver *res;
+	struct lsock *socks;
+	size_t nsocks;
+	struct tcp_conn *conns;
+	size_t nconns;
+	int accept_paused;
+	struct event *accept_tmr;
+	struct mmsghdr msgs[UDP_BATCH];
+	struct iovec iov[UDP_BATCH];
+	struct sockaddr_storage peers[UDP_BATCH];
+	uint8_t bufs[UDP_BATCH][UDP_BUF];
+};
+
+static void conn_close(struct tcp_conn *c);
+
+/* ---------------- sockets ---------------- */
+
+static int
+open_sock(const struct cfg_sockaddr *a, int tcp, char *why, size_t whylen)
+{
+	const struct sockaddr *sa = (const struct sockaddr *)&a->ss;
+	int fd, on = 1;
+	char text[80];
+
+	fd = socket(sa->sa_family, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto fail;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (sa->sa_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+	if (bind(fd, sa, a->len) != 0)
+		goto fail;
+	if (tcp && listen(fd, 128) != 0)
+		goto fail;
+	if (!tcp) {
+		int sz = 1 << 20;
+
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	}
+	return fd;
+fail:
+	{
+		int e = errno;
+
+		cfg_format_sockaddr(sa, text, sizeof(text));
+		snprintf(why, whylen, "cannot listen on %s: %s%s", text, strerror(e),
+		    (e == EACCES || e == EPERM) ?
+		    " (try -l 127.0.0.1:5353 or run as root)" : "");
+		if (fd >= 0)
+			close(fd);
+		errno = e;
+	}
+	return -1;
+}
+
+static void udp_cb(evutil_socket_t fd, short what, void *arg);
+static void accept_cb(evutil_socket_t fd, short what, void *arg);
+static void accept_tmr_cb(evutil_socket_t fd, short what, void *arg);
+
+struct listener *
+listener_new(struct event_base *base, const struct cfg *cfg, char *why, size_t whylen)
+{
+	struct listener *l = calloc(1, sizeof(*l));
+	size_t i;
+
+	if (!l) {
+		snprintf(why, whylen, "out of memory");
+		return NULL;
+	}
+	l->base = base;
+	l->cfg = cfg;
+	l->socks = calloc(cfg->nlistens * 2 + 1, sizeof(*l->socks));
+	l->accept_tmr = evtimer_new(base, accept_tmr_cb, l);
+	if (!l->socks || !l->accept_tmr) {
+		snprintf(why, whylen, "out of memory");
+		listener_free(l);
+		return NULL;
+	}
+	for (i = 0; i < cfg->nlistens; i++) {
+		int t;
+
+		for (t = 0; t < 2; t++) {
+			struct lsock *s = &l->socks[l->nsocks];
+
+			s->fd = open_sock(&cfg->listens[i], t, why, whylen);
+			if (s->fd < 0) {
+				listener_free(l);
+				return NULL;
+			}
+			s->l = l;
+			s->tcp = t;
+			l->nsocks++;
+		}
+	}
+	for (i = 0; i < UDP_BATCH; i++) {
+		l->iov[i].iov_base = l->bufs[i];
+		l->iov[i].iov_len = UDP_BUF;
+	}
+	return l;
+}
+
+void
+listener_start(struct listener *l, struct resolver *r)
+{
+	size_t i;
+
+	l->res = r;
+	for (i = 0; i < l->nsocks; i++) {
+		struct lsock *s = &l->socks[i];
+
+		s->ev = event_new(l->base, s->fd, EV_READ | EV_PERSIST,
+		    s->tcp ? accept_cb : udp_cb, s);
+		if (s->ev)
+			event_add(s->ev, NULL);
+	}
+}
+
+void
+listener_set_cfg(struct listener *l, const struct cfg *cfg)
+{
+	l->cfg = cfg;
+}
+
+void
+listener_free(struct listener *l)
+{
+	size_t i;
+
+	if (!l)
+		return;
+	while (l->conns) {
+		struct tcp_conn *c = l->conns;
+
+		conn_close(c);
+		if (c->pending) {
+			/* the resolver is gone too at shutdown: nobody answers */
+			c->pending = 0;
+			free(c);
+		}
+	}
+	for (i = 0; i < l->nsocks; i++) {
+		if (l->socks[i].ev)
+			event_free(l->socks[i].ev);
+		if (l->socks[i].fd >= 0)
+			close(l->socks[i].fd);
+	}
+	if (l->accept_tmr)
+		event_free(l->accept_tmr);
+	free(l->socks);
+	free(l);
+}
+
+size_t
+listener_tcp_clients(const struct listener *l)
+{
+	return l->nconns;
+}
+
+/* ---------------- UDP ---------------- */
+
+static void
+udp_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct lsock *s = arg;
+	struct listener *l = s->l;
+	int rounds, n, i;
+
+	(void)what;
+	for (rounds = 0; rounds < 4; rounds++) {
+		for (i = 0; i < UDP_BATCH; i++) {
+			memset(&l->msgs[i].msg_hdr, 0, sizeof(l->msgs[i].msg_hdr));
+			l->msgs[i].msg_hdr.msg_name = &l->peers[i];
+			l->msgs[i].msg_hdr.msg_namelen = sizeof(l->peers[i]);
+			l->msgs[i].msg_hdr.msg_iov = &l->iov[i];
+			l->msgs[i].msg_hdr.msg_iovlen = 1;
+		}
+		n = recvmmsg(fd, l->msgs, UDP_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			return;
+		for (i = 0; i < n; i++) {
+			struct client_ref ref;
+
+			ref.fd = fd;
+			ref.conn = NULL;
+			memcpy(&ref.peer, &l->peers[i], sizeof(ref.peer));
+			ref.peerlen = l->msgs[i].msg_hdr.msg_namelen;
+			resolver_query(l->res, l->bufs[i], l->msgs[i].msg_len, &ref, false);
+		}
+		if (n < UDP_BATCH)
+			return;
+	}
+}
+
+/* ---------------- TCP ---------------- */
+
+static void
+accept_pause(struct listener *l)
+{
+	size_t i;
+
+	if (l->accept_paused)
+		return;
+	l->accept_paused = 1;
+	for (i = 0; i < l->nsocks; i++)
+		if (l->socks[i].tcp && l->socks[i].ev)
+			event_del(l->socks[i].ev);
+}
+
+static void
+accept_resume(struct listener *l)
+{
+	size_t i;
+
+	if (!l->accept_paused || l->nconns >= l->cfg->max_tcp_clients)
+		return;
+	l->accept_paused = 0;
+	for (i = 0; i < l->nsocks; i++)
+		if (l->socks[i].tcp && l->socks[i].ev)
+			event_add(l->socks[i].ev, NULL);
+}
+
+static void
+accept_tmr_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	accept_resume(arg);
+}
+
+static void
+conn_touch(struct tcp_conn *c)
+{
+	struct timeval tv = { TCP_IDLE_MS / 1000, (TCP_IDLE_MS % 1000) * 1000 };
+
+	evtimer_add(c->idle, &tv);
+}
+
+static void
+conn_free_if_done(struct tcp_conn *c)
+{
+	if (c->closed && c->pending == 0)
+		free(c);
+}
+
+static void
+conn_close(struct tcp_conn *c)
+{
+	struct listener *l = c->l;
+	struct obuf *o, *n;
+
+	if (c->closed)
+		return;
+	c->closed = 1;
+	event_free(c->rev);
+	event_free(c->wev);
+	event_free(c->idle);
+	close(c->fd);
+	c->fd = -1;
+	for (o = c->oq; o; o = n) {
+		n = o->next;
+		free(o);
+	}
+	c->oq = c->oq_tail = NULL;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		l->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	l->nconns--;
+	accept_resume(l);
+}
+
+static void conn_read_cb(evutil_socket_t fd, short what, void *arg);
+
+static void
+conn_maybe_resume_read(struct tcp_conn *c)
+{
+	if (c->read_paused && !c->eof && c->pending < TCP_MAX_PENDING / 2) {
+		c->read_paused = 0;
+		event_add(c->rev, NULL);
+	}
+}
+
+/* Write what can be written; returns -1 if the connection was closed. */
+static int
+conn_flush(struct tcp_conn *c)
+{
+	while (c->oq) {
+		struct obuf *o = c->oq;
+		ssize_t w = send(c->fd, o->data + o->off, o->len - o->off, MSG_NOSIGNAL);
+
+		if (w < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				event_add(c->wev, NULL);
+				return 0;
+			}
+			if (errno == EINTR)
+				continue;
+			conn_close(c);
+			return -1;
+		}
+		o->off += (size_t)w;
+		if (o->off < o->len)
+			continue;
+		c->oq = o->next;
+		if (!c->oq)
+			c->oq_tail = NULL;
+		free(o);
+	}
+	event_del(c->wev);
+	if (c->eof && c->pending == 0) {
+		conn_close(c);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+conn_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct tcp_conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (conn_flush(c) == 0)
+		conn_touch(c);
+	else
+		conn_free_if_done(c);
+}
+
+static void
+conn_idle_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct tcp_conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->pending == 0 && !c->oq)
+		conn_close(c);
+	else
+		conn_touch(c);   /* answers still to come */
+	/* c may be freed only via conn_free_if_done; closed with pending 0: */
+	if (c->closed && c->pending == 0)
+		free(c);
+}
+
+static void
+conn_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct tcp_conn *c = arg;
+	struct listener *l = c->l;
+	ssize_t r;
+
+	(void)what;
+	r = recv(fd, c->rbuf + c->rlen, sizeof(c->rbuf) - c->rlen, 0);
+	if (r < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return;
+		conn_close(c);
+		conn_free_if_done(c);
+		return;
+	}
+	if (r == 0) {
+		c->eof = 1;
+		event_del(c->rev);
+		if (c->pending == 0 && !c->oq) {
+			conn_close(c);
+			conn_free_if_done(c);
+		}
+		return;
+	}
+	c->rlen += (size_t)r;
+	conn_touch(c);
+	/* every complete frame: hand it on; answers may come back at once */
+	c->pending++;   /* hold c while we loop */
+	while (c->rlen >= 2 && !c->closed) {
+		size_t mlen = (size_t)c->rbuf[0] << 8 | c->rbuf[1];
+		struct client_ref ref;
+
+		if (c->rlen < 2 + mlen)
+			break;
+		ref.fd = -1;
+		ref.conn = c;
+		ref.peer = c->peer;
+		ref.peerlen = c->peerlen;
+		c->pending++;
+		resolver_query(l->res, c->rbuf + 2, mlen, &ref, true);
+		memmove(c->rbuf, c->rbuf + 2 + mlen, c->rlen - 2 - mlen);
+		c->rlen -= 2 + mlen;
+		if (c->pending > TCP_MAX_PENDING && !c->closed) {
+			c->read_paused = 1;
+			event_del(c->rev);
+			break;
+		}
+	}
+	c->pending--;
+	conn_free_if_done(c);
+}
+
+static void
+accept_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct lsock *s = arg;
+	struct listener *l = s->l;
+	int k;
+
+	(void)what;
+	for (k = 0; k < 64; k++) {
+		struct sockaddr_storage peer;
+		socklen_t plen = sizeof(peer);
+		struct tcp_conn *c;
+		int cfd;
+
+		if (l->nconns >= l->cfg->max_tcp_clients) {
+			accept_pause(l);
+			return;
+		}
+		cfd = accept4(fd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (cfd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM) {
+				struct timeval tv = { 1, 0 };
+
+				log_warn("%s: accept: %s; pausing for 1 s", __func__,
+				    strerror(errno));
+				accept_pause(l);
+				evtimer_add(l->accept_tmr, &tv);
+			}
+			return;
+		}
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(cfd);
+			return;
+		}
+		c->l = l;
+		c->fd = cfd;
+		c->peer = peer;
+		c->peerlen = plen;
+		c->rev = event_new(l->base, cfd, EV_READ | EV_PERSIST, conn_read_cb, c);
+		c->wev = event_new(l->base, cfd, EV_WRITE | EV_PERSIST, conn_write_cb, c);
+		c->idle = evtimer_new(l->base, conn_idle_cb, c);
+		if (!c->rev || !c->wev || !c->idle) {
+			if (c->rev)
+				event_free(c->rev);
+			if (c->wev)
+				event_free(c->wev);
+			if (c->idle)
+				event_free(c->idle);
+			close(cfd);
+			free(c);
+			return;
+		}
+		c->next = l->conns;
+		if (l->conns)
+			l->conns->prev = c;
+		l->conns = c;
+		l->nconns++;
+		event_add(c->rev, NULL);
+		conn_touch(c);
+	}
+}
+
+void
+listener_reply(void *io, const struct client_ref *ref, const uint8_t *buf, size_t len)
+{
+	struct tcp_conn *c;
+	struct obuf *o;
+
+	(void)io;
+	if (!ref->conn) {
+		if (len)
+			sendto(ref->fd, buf, len, MSG_DONTWAIT,
+			    (const struct sockaddr *)&ref->peer, ref->peerlen);
+		return;
+	}
+	c = ref->conn;
+	c->pending--;
+	if (c->closed) {
+		conn_free_if_done(c);
+		return;
+	}
+	if (len == 0 || len > 65535) {
+		/* nothing to send (dropped query) */
+	} else if ((o = malloc(sizeof(*o) + 2 + len)) != NULL) {
+		o->next = NULL;
+		o->len = 2 + len;
+		o->off = 0;
+		o->data[0] = (uint8_t)(len >> 8);
+		o->data[1] = (uint8_t)len;
+		memcpy(o->data + 2, buf, len);
+		if (c->oq_tail)
+			c->oq_tail->next = o;
+		else
+			c->oq = o;
+		c->oq_tail = o;
+	}
+	if (conn_flush(c) < 0) {
+		conn_free_if_done(c);
+		return;
+	}
+	conn_maybe_resume_read(c);
+}

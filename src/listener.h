@@ -1,0 +1,42 @@
+/*
+ * listener.h - client-facing sockets: UDP and TCP (RFC 7766 framing,
+ * pipelining, idle timeout, connection and queue limits) on every listen
+ * address.
+ *
+ * Owns its sockets and TCP connections.  Queries go to the resolver; the
+ * resolver answers through listener_reply().
+ */
+#ifndef STUBD_LISTENER_H
+#define STUBD_LISTENER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "inflight.h"
+#include "resolve.h"
+
+#define TCP_IDLE_MS 10000
+#define TCP_MAX_PENDING 64     /* queries in progress per connection */
+
+struct listener;
+
+/*
+ * Bind every listen address of cfg (UDP and TCP).  On failure returns NULL
+ * and writes a one-line reason to why ("cannot listen on ADDR: ...").
+ */
+struct listener *listener_new(struct event_base *base, const struct cfg *cfg,
+    char *why, size_t whylen);
+/* Start serving: queries go to r. */
+void listener_start(struct listener *l, struct resolver *r);
+void listener_set_cfg(struct listener *l, const struct cfg *cfg);
+void listener_free(struct listener *l);
+
+/* The reply_fn for the resolver (io = the listener). */
+void listener_reply(void *io, const struct client_ref *ref, const uint8_t *buf, size_t len);
+
+size_t listener_tcp_clients(const struct listener *l);
+
+#endif

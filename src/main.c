@@ -1,0 +1,604 @@
+/*
+ * main.c - stubd: options, configuration, start-up, signals, reload and
+ * the wiring of the modules.  The daemon's state lives in one struct on
+ * main()'s stack, handed to callbacks explicitly.
+ */
+#include "auto-config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ares.h>
+#include <event2/event.h>
+
+#include "cache.h"
+#include "clock.h"
+#include "config.h"
+#include "control.h"
+#include "hosts.h"
+#include "listener.h"
+#include "log.h"
+#include "rand.h"
+#include "resolve.h"
+#include "stats.h"
+#include "upstream.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#ifndef RUNSTATEDIR
+#define RUNSTATEDIR "/run"
+#endif
+
+#define CONF_DEFAULT SYSCONFDIR "/stubd.conf"
+#define CONTROL_DEFAULT RUNSTATEDIR "/stubd.sock"
+#define HOSTS_DEFAULT "/etc/hosts"
+#define HOSTS_POLL_MS 1000
+#define MAX_ARGS 64
+
+struct opts {
+	const char *config;
+	bool foreground;
+	const char *listens[MAX_ARGS];
+	size_t nlistens;
+	const char *servers[MAX_ARGS];
+	size_t nservers;
+	const char *hosts;
+	const char *control;
+	const char *pidfile;
+	const char *user;
+	int verbose;
+	bool check;
+};
+
+struct daemon {
+	struct opts o;
+	struct event_base *base;
+	struct cfg *cfg;
+	struct stats st;
+	struct cache *cache;
+	struct hosts *hosts;
+	struct hosts_sig hosts_sig;
+	struct upstream *up;
+	struct resolver *res;
+	struct listener *lis;
+	struct control *ctl;
+	struct event *hosts_tmr;
+	struct event *sig[5];
+	bool pidfile_written;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: stubd [-f] [-c FILE] [-l ADDR[:PORT]]... [-s SERVER[%%ADAPTER]]...\n"
+	    "             [-H FILE|none] [-C PATH|off] [-p PIDFILE] [-u USER] [-v]... [-t]\n"
+	    "             [-h] [-V]\n"
+	    "  -c, --config FILE       configuration file (default %s)\n"
+	    "  -f, --foreground        stay in the foreground, log to stderr\n"
+	    "  -l, --listen ADDR       listen address, repeatable ([::1]:53 for IPv6)\n"
+	    "  -s, --server ADDR       upstream server ADDR[:PORT][%%ADAPTER], repeatable\n"
+	    "  -H, --hosts FILE        hosts file ('none' disables)\n"
+	    "  -C, --control PATH      control socket ('off' disables)\n"
+	    "  -p, --pidfile FILE      write the process ID there\n"
+	    "  -u, --user USER         drop privileges to USER after binding\n"
+	    "  -v, --verbose           more logging (-vv: one line per query)\n"
+	    "  -t, --check-config      check the configuration and exit\n"
+	    "  -h, --help              this text\n"
+	    "  -V, --version           print the version\n", CONF_DEFAULT);
+}
+
+static int
+parse_args(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "server", required_argument, NULL, 's' },
+		{ "hosts", required_argument, NULL, 'H' },
+		{ "control", required_argument, NULL, 'C' },
+		{ "pidfile", required_argument, NULL, 'p' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "check-config", no_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "c:fl:s:H:C:p:u:vthV", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'c': o->config = optarg; break;
+		case 'f': o->foreground = true; break;
+		case 'l':
+			if (o->nlistens == MAX_ARGS) {
+				fprintf(stderr, "stubd: too many -l options\n");
+				return 1;
+			}
+			o->listens[o->nlistens++] = optarg;
+			break;
+		case 's':
+			if (o->nservers == MAX_ARGS) {
+				fprintf(stderr, "stubd: too many -s options\n");
+				return 1;
+			}
+			o->servers[o->nservers++] = optarg;
+			break;
+		case 'H': o->hosts = optarg; break;
+		case 'C': o->control = optarg; break;
+		case 'p': o->pidfile = optarg; break;
+		case 'u': o->user = optarg; break;
+		case 'v': o->verbose++; break;
+		case 't': o->check = true; break;
+		case 'h': usage(stdout); exit(0);
+		case 'V': printf("stubd %s\n", PACKAGE_VERSION); exit(0);
+		default: usage(stderr); return 1;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "stubd: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 1;
+	}
+	return 0;
+}
+
+/* Build a complete configuration; NULL with messages on stderr/log. */
+static struct cfg *
+load_config(const struct opts *o, bool to_log)
+{
+	struct cfg *c = cfg_new(CONTROL_DEFAULT, HOSTS_DEFAULT);
+	char *resolv = NULL;
+	size_t i, rlen;
+	const char *why;
+
+	if (!c) {
+		log_err("out of memory");
+		return NULL;
+	}
+	cfg_parse_file(c, o->config ? o->config : CONF_DEFAULT, o->config == NULL);
+	for (i = 0; i < o->nlistens; i++)
+		if (cfg_listen_clear_add(c, i == 0, o->listens[i], &why) != 0) {
+			fprintf(stderr, "stubd: -l %s: %s\n", o->listens[i], why);
+			c->nerrors++;
+		}
+	for (i = 0; i < o->nservers; i++)
+		if (cfg_server_arg(c, i == 0, o->servers[i], &why) != 0) {
+			fprintf(stderr, "stubd: -s %s: %s\n", o->servers[i], why);
+			c->nerrors++;
+		}
+	if (o->hosts) {
+		free(c->hosts);
+		c->hosts = strcmp(o->hosts, "none") == 0 ? NULL : strdup(o->hosts);
+	}
+	if (o->control) {
+		free(c->control);
+		c->control = strcmp(o->control, "off") == 0 ? NULL : strdup(o->control);
+	}
+	if (o->user) {
+		free(c->user);
+		c->user = strdup(o->user);
+	}
+	if (c->nservers == 0 && c->resolv_file) {
+		if (hosts_read_file(c->resolv_file, &resolv, &rlen) != 0) {
+			log_warn("cannot read %s: %s", c->resolv_file, strerror(errno));
+			resolv = NULL;
+		}
+	}
+	cfg_finish(c, resolv);
+	free(resolv);
+	if (c->nerrors) {
+		if (c->errors) {
+			if (to_log) {
+				char *line = c->errors, *nl;
+
+				while ((nl = strchr(line, '\n'))) {
+					*nl = 0;
+					log_err("%s", line);
+					*nl = '\n';
+					line = nl + 1;
+				}
+			} else {
+				fputs(c->errors, stderr);
+			}
+		}
+		cfg_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static struct cache_cfg
+cache_cfg_of(const struct cfg *c)
+{
+	struct cache_cfg cc = {
+		c->cache_size, c->min_ttl, c->max_ttl, c->max_negative_ttl,
+		c->negative_ttl, c->serve_stale,
+	};
+
+	return cc;
+}
+
+static void
+hosts_err(void *arg, unsigned line, const char *msg)
+{
+	log_warn("%s:%u: %s", (const char *)arg, line, msg);
+}
+
+static void view_update(struct daemon *d);
+
+static void
+hosts_load(struct daemon *d)
+{
+	struct hosts *h = NULL;
+	char *text;
+	size_t len;
+
+	if (d->cfg->hosts) {
+		hosts_file_sig(d->cfg->hosts, &d->hosts_sig);
+		if (hosts_read_file(d->cfg->hosts, &text, &len) != 0) {
+			if (errno != ENOENT || log_verbosity() >= 1)
+				log_warn("cannot read hosts file %s: %s", d->cfg->hosts,
+				    strerror(errno));
+		} else {
+			uint64_t t0 = clock_now_ms();
+
+			h = hosts_parse(text, len, hosts_err, d->cfg->hosts);
+			free(text);
+			if (!h) {
+				log_err("out of memory loading %s", d->cfg->hosts);
+				return;   /* keep the old data */
+			}
+			log_info("loaded %s: %zu names, %zu addresses in %llu ms",
+			    d->cfg->hosts, hosts_names(h), hosts_ptrs(h),
+			    (unsigned long long)(clock_now_ms() - t0));
+		}
+	}
+	resolver_set_hosts(d->res, h);
+	hosts_free(d->hosts);
+	d->hosts = h;
+	view_update(d);
+}
+
+static void
+hosts_poll_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct hosts_sig sig;
+
+	(void)fd;
+	(void)what;
+	if (!d->cfg->hosts)
+		return;
+	hosts_file_sig(d->cfg->hosts, &sig);
+	if (!hosts_sig_equal(&sig, &d->hosts_sig)) {
+		log_info("hosts file %s changed, reloading", d->cfg->hosts);
+		hosts_load(d);
+	}
+}
+
+static void
+hosts_reload_cb(void *arg)
+{
+	hosts_load(arg);
+}
+
+static int reload(void *arg, char *err, size_t errlen);
+
+static void
+view_update(struct daemon *d)
+{
+	struct control_view v = {
+		d->cache, d->hosts, d->up ? upstream_sched(d->up) : NULL, &d->st, d->cfg,
+		reload, hosts_reload_cb, d,
+	};
+
+	control_set_view(d->ctl, &v);
+}
+
+static bool
+same_listens(const struct cfg *a, const struct cfg *b)
+{
+	return a->nlistens == b->nlistens &&
+	    memcmp(a->listens, b->listens, a->nlistens * sizeof(*a->listens)) == 0;
+}
+
+static int
+reload(void *arg, char *err, size_t errlen)
+{
+	struct daemon *d = arg;
+	struct cfg *nc;
+	struct upstream *nu;
+	struct cache_cfg cc;
+	const char *why;
+
+	nc = load_config(&d->o, true);
+	if (!nc) {
+		snprintf(err, errlen, "configuration has errors; keeping the running one");
+		log_err("reload: %s", err);
+		return -1;
+	}
+	nu = upstream_new(d->base, nc, &d->st, &why);
+	if (!nu) {
+		snprintf(err, errlen, "reload: %s", why);
+		log_err("%s", err);
+		cfg_free(nc);
+		return -1;
+	}
+	if (!same_listens(d->cfg, nc))
+		log_warn("reload: listen addresses changed; they take effect on restart");
+	if ((d->cfg->control == NULL) != (nc->control == NULL) ||
+	    (nc->control && strcmp(d->cfg->control, nc->control) != 0))
+		log_warn("reload: the control socket changes on restart");
+	/* keep the bound sockets: the listen lines of the running config stay */
+	{
+		struct cfg_sockaddr *t = nc->listens;
+		size_t n = nc->nlistens;
+
+		nc->listens = d->cfg->listens;
+		nc->nlistens = d->cfg->nlistens;
+		d->cfg->listens = t;
+		d->cfg->nlistens = n;
+	}
+	upstream_retire(d->up);
+	d->up = nu;
+	resolver_set_upstream(d->res, nu);
+	resolver_set_cfg(d->res, nc);
+	listener_set_cfg(d->lis, nc);
+	cfg_free(d->cfg);
+	d->cfg = nc;
+	cc = cache_cfg_of(nc);
+	cache_set_cfg(d->cache, &cc, clock_now_ms());
+	hosts_load(d);
+	view_update(d);
+	log_info("configuration reloaded: %zu servers in %zu adapters",
+	    nc->nservers, nc->nadapters);
+	return 0;
+}
+
+static void
+log_stats(const struct daemon *d)
+{
+	const struct stats *s = &d->st;
+
+	log_msg(LOG_NOTICE, "stats: queries %llu (udp %llu, tcp %llu), cache hits %llu "
+	    "(negative %llu), misses %llu, hosts %llu, upstream %llu, timeouts %llu, "
+	    "servfail %llu, coalesced %llu, entries %zu, evictions %llu",
+	    (unsigned long long)s->queries, (unsigned long long)s->queries_udp,
+	    (unsigned long long)s->queries_tcp, (unsigned long long)s->cache_hits,
+	    (unsigned long long)s->negative_hits, (unsigned long long)s->cache_misses,
+	    (unsigned long long)s->hosts_hits, (unsigned long long)s->upstream_queries,
+	    (unsigned long long)s->upstream_timeouts, (unsigned long long)s->servfail,
+	    (unsigned long long)s->coalesced, cache_count(d->cache),
+	    (unsigned long long)cache_evictions(d->cache));
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+	char err[256];
+
+	(void)what;
+	switch (sig) {
+	case SIGHUP:
+		log_msg(LOG_NOTICE, "SIGHUP: reloading");
+		reload(d, err, sizeof(err));
+		break;
+	case SIGUSR1:
+		log_stats(d);
+		break;
+	default:
+		log_msg(LOG_NOTICE, "signal %d: exiting", (int)sig);
+		event_base_loopexit(d->base, NULL);
+		break;
+	}
+}
+
+static int
+write_pidfile(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -1;
+	fprintf(f, "%ld\n", (long)getpid());
+	return fclose(f);
+}
+
+static int
+drop_privileges(const char *user, char *why, size_t whylen)
+{
+	struct passwd *pw = getpwnam(user);
+
+	if (!pw) {
+		snprintf(why, whylen, "unknown user '%s'", user);
+		return -1;
+	}
+	if (getuid() == pw->pw_uid && geteuid() == pw->pw_uid)
+		return 0;
+	if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
+	    setuid(pw->pw_uid) != 0) {
+		snprintf(why, whylen, "cannot become user '%s': %s", user, strerror(errno));
+		return -1;
+	}
+	if (setuid(0) == 0 && pw->pw_uid != 0) {
+		snprintf(why, whylen, "privileges could be regained after dropping");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+shutdown_all(struct daemon *d)
+{
+	size_t i;
+
+	control_free(d->ctl);
+	upstream_free(d->up);
+	resolver_free(d->res);
+	listener_free(d->lis);
+	cache_free(d->cache);
+	hosts_free(d->hosts);
+	if (d->hosts_tmr)
+		event_free(d->hosts_tmr);
+	for (i = 0; i < sizeof(d->sig) / sizeof(d->sig[0]); i++)
+		if (d->sig[i])
+			event_free(d->sig[i]);
+	if (d->pidfile_written && d->o.pidfile)
+		unlink(d->o.pidfile);
+	cfg_free(d->cfg);
+	if (d->base)
+		event_base_free(d->base);
+	ares_library_cleanup();
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct daemon d;
+	char why[512];
+	const char *uwhy;
+	gid_t gid = (gid_t)-1;
+	struct cache_cfg cc;
+	static const int sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1 };
+	size_t i;
+	int rc;
+
+	if (parse_args(argc, argv, &d.o) != 0)
+		return 1;
+	log_init("stubd", false, d.o.verbose);
+	d.cfg = load_config(&d.o, false);
+	if (d.o.check) {
+		if (!d.cfg)
+			return 1;
+		printf("%s: configuration OK (%zu listen addresses, %zu servers in %zu adapters)\n",
+		    d.o.config ? d.o.config : CONF_DEFAULT, d.cfg->nlistens, d.cfg->nservers,
+		    d.cfg->nadapters);
+		cfg_free(d.cfg);
+		return 0;
+	}
+	if (!d.cfg)
+		return 1;
+	if (d.cfg->nservers == 0)
+		log_warn("no upstream servers: every query that misses the cache gets SERVFAIL");
+	rc = ares_library_init(ARES_LIB_INIT_ALL);
+	if (rc != ARES_SUCCESS) {
+		fprintf(stderr, "stubd: c-ares: %s\n", ares_strerror(rc));
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	d.base = event_base_new();
+	if (!d.base) {
+		fprintf(stderr, "stubd: cannot create the event loop\n");
+		return 1;
+	}
+	d.lis = listener_new(d.base, d.cfg, why, sizeof(why));
+	if (!d.lis) {
+		fprintf(stderr, "stubd: %s\n", why);
+		shutdown_all(&d);
+		return 1;
+	}
+	if (d.cfg->control_group) {
+		struct group *g = getgrnam(d.cfg->control_group);
+
+		if (!g) {
+			fprintf(stderr, "stubd: unknown control-group '%s'\n", d.cfg->control_group);
+			shutdown_all(&d);
+			return 1;
+		}
+		gid = g->gr_gid;
+	}
+	if (d.cfg->user && !getpwnam(d.cfg->user)) {
+		fprintf(stderr, "stubd: unknown user '%s'\n", d.cfg->user);
+		shutdown_all(&d);
+		return 1;
+	}
+	if (d.cfg->control) {
+		struct control_view v = { 0 };
+
+		d.ctl = control_new(d.base, d.cfg->control, gid, &v, why, sizeof(why));
+		if (!d.ctl) {
+			bool dflt = !d.o.control && strcmp(d.cfg->control, CONTROL_DEFAULT) == 0;
+			struct stat st;
+			char dir[256];
+			char *slash;
+
+			snprintf(dir, sizeof(dir), "%s", d.cfg->control);
+			slash = strrchr(dir, '/');
+			if (slash)
+				*slash = 0;
+			if (dflt && stat(dir, &st) != 0) {
+				fprintf(stderr, "stubd: %s; running without a control socket\n", why);
+			} else {
+				fprintf(stderr, "stubd: %s\n", why);
+				shutdown_all(&d);
+				return 1;
+			}
+		}
+	}
+	if (!d.o.foreground) {
+		if (daemon(0, 0) != 0) {
+			fprintf(stderr, "stubd: daemon: %s\n", strerror(errno));
+			shutdown_all(&d);
+			return 1;
+		}
+		log_init("stubd", true, d.o.verbose);
+		event_reinit(d.base);
+	}
+	if (d.o.pidfile) {
+		if (write_pidfile(d.o.pidfile) != 0) {
+			log_err("cannot write pidfile %s: %s", d.o.pidfile, strerror(errno));
+			shutdown_all(&d);
+			return 1;
+		}
+		d.pidfile_written = true;
+	}
+	if (d.cfg->user && drop_privileges(d.cfg->user, why, sizeof(why)) != 0) {
+		log_err("%s", why);
+		shutdown_all(&d);
+		return 1;
+	}
+	d.st.start_ms = clock_now_ms();
+	cc = cache_cfg_of(d.cfg);
+	d.cache = cache_new(&cc, rand_u64());
+	d.up = upstream_new(d.base, d.cfg, &d.st, &uwhy);
+	d.res = d.cache ? resolver_new(d.cfg, d.cache, &d.st, listener_reply, d.lis) : NULL;
+	d.hosts_tmr = event_new(d.base, -1, EV_PERSIST, hosts_poll_cb, &d);
+	if (!d.cache || !d.up || !d.res || !d.hosts_tmr) {
+		log_err("start-up failed: %s", uwhy ? uwhy : "out of memory");
+		shutdown_all(&d);
+		return 1;
+	}
+	resolver_set_upstream(d.res, d.up);
+	hosts_load(&d);
+	{
+		struct timeval tv = { HOSTS_POLL_MS / 1000, (HOSTS_POLL_MS % 1000) * 1000 };
+
+		evtimer_add(d.hosts_tmr, &tv);
+	}
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		d.sig[i] = evsignal_new(d.base, sigs[i], signal_cb, &d);
+		if (d.sig[i])
+			evsignal_add(d.sig[i], NULL);
+	}
+	view_update(&d);
+	listener_start(d.lis, d.res);
+	log_msg(LOG_NOTICE, "stubd %s started: %zu listen addresses, %zu servers",
+	    PACKAGE_VERSION, d.cfg->nlistens, d.cfg->nservers);
+	event_base_dispatch(d.base);
+	shutdown_all(&d);
+	return 0;
+}

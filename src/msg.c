@@ -1,0 +1,371 @@
+/*
+ * msg.c - query validation, error answers, stored responses, served copies.
+ */
+#include "auto-config.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#include "err.h"
+#include "msg.h"
+
+enum msg_verdict
+msg_parse_query(const uint8_t *buf, size_t len, struct msg_query *q)
+{
+	struct wire_rd r;
+	struct wire_hdr h;
+	unsigned i, total, opts = 0, version = 0;
+	size_t qlen;
+
+	q->qlen = 0;
+	q->edns = false;
+	q->do_bit = false;
+	q->udp_size = 512;
+	q->qtype = q->qclass = 0;
+	q->id = 0;
+	q->flags = 0;
+	if (!buf || len < WIRE_HDR_LEN)
+		return MSG_DROP;
+	wire_rd_init(&r, buf, len);
+	wire_hdr(&r, &h);
+	if (h.flags & WIRE_QR)
+		return MSG_DROP;
+	q->id = h.id;
+	q->flags = h.flags;
+	if (h.qdcount != 1)
+		return WIRE_OPCODE(h.flags) != 0 ? MSG_NOTIMP : MSG_FORMERR;
+	qlen = wire_name(&r, q->qname);
+	q->qtype = wire_u16(&r);
+	q->qclass = wire_u16(&r);
+	if (r.err || qlen == 0)
+		return WIRE_OPCODE(h.flags) != 0 ? MSG_NOTIMP : MSG_FORMERR;
+	q->qlen = qlen;
+	memcpy(q->key, q->qname, qlen);
+	wire_name_lower(q->key, qlen);
+	/* every count must fit in what is left: an RR is at least 11 bytes */
+	total = (unsigned)h.ancount + h.nscount + h.arcount;
+	if (total > wire_left(&r) / 11)
+		goto formerr;
+	for (i = 0; i < total; i++) {
+		struct wire_rr rr;
+
+		if (wire_rr(&r, &rr))
+			goto formerr;
+		if (rr.type != TYPE_OPT)
+			continue;
+		/* OPT: additional section only, root owner, at most one */
+		if (i < (unsigned)h.ancount + h.nscount || buf[rr.name_off] != 0 ||
+		    ++opts > 1)
+			goto formerr;
+		q->edns = true;
+		q->udp_size = rr.rclass;
+		version = (rr.ttl >> 16) & 0xff;
+		q->do_bit = (rr.ttl & 0x8000) != 0;
+	}
+	if (q->edns) {
+		if (q->udp_size < 512)
+			q->udp_size = 512;
+		if (q->udp_size > MSG_EDNS_SIZE)
+			q->udp_size = MSG_EDNS_SIZE;
+	}
+	if (WIRE_OPCODE(h.flags) != 0)
+		return MSG_NOTIMP;
+	if (version > 0)
+		return MSG_BADVERS;
+	return MSG_OK;
+formerr:
+	/* a bad OPT or record: answer FORMERR with the question, no OPT */
+	q->edns = false;
+	q->do_bit = false;
+	return WIRE_OPCODE(h.flags) != 0 ? MSG_NOTIMP : MSG_FORMERR;
+}
+
+size_t
+msg_udp_limit(const struct msg_query *q)
+{
+	return q->edns ? q->udp_size : 512;
+}
+
+static void
+put_opt(struct wire_wr *w, const struct msg_query *q, unsigned ext_rcode)
+{
+	wire_put_u8(w, 0);
+	wire_put_u16(w, TYPE_OPT);
+	wire_put_u16(w, MSG_EDNS_SIZE);
+	wire_put_u32(w, (uint32_t)(ext_rcode & 0xff) << 24 | (q->do_bit ? 0x8000u : 0));
+	wire_put_u16(w, 0);
+}
+
+static uint16_t
+reply_flags(const struct msg_query *q, unsigned rcode)
+{
+	return (uint16_t)(WIRE_QR | (q->flags & (0xf << 11)) | (q->flags & WIRE_RD) |
+	    WIRE_RA | (q->flags & WIRE_CD) | (rcode & 0xf));
+}
+
+size_t
+msg_error(const struct msg_query *q, unsigned rcode, uint8_t *out, size_t cap)
+{
+	struct wire_wr w;
+	struct wire_hdr h = { 0 };
+
+	if (!q || !out)
+		return 0;
+	wire_wr_init(&w, out, cap);
+	h.id = q->id;
+	h.flags = reply_flags(q, rcode);
+	h.qdcount = q->qlen ? 1 : 0;
+	h.arcount = q->edns ? 1 : 0;
+	wire_put_hdr(&w, &h);
+	if (q->qlen) {
+		wire_put_name(&w, q->qname, q->qlen);
+		wire_put_u16(&w, q->qtype);
+		wire_put_u16(&w, q->qclass);
+	}
+	if (q->edns)
+		put_opt(&w, q, rcode >> 4);
+	return w.err ? 0 : w.len;
+}
+
+size_t
+msg_upstream_query(const struct msg_query *q, uint16_t id, const uint8_t *qname,
+    bool edns, uint8_t *out, size_t cap)
+{
+	struct wire_wr w;
+	struct wire_hdr h = { 0 };
+
+	if (!q || !qname || !out || q->qlen == 0)
+		return 0;
+	wire_wr_init(&w, out, cap);
+	h.id = id;
+	h.flags = (uint16_t)(WIRE_RD | (q->flags & WIRE_CD));
+	h.qdcount = 1;
+	h.arcount = edns ? 1 : 0;
+	wire_put_hdr(&w, &h);
+	wire_put_name(&w, qname, q->qlen);
+	wire_put_u16(&w, q->qtype);
+	wire_put_u16(&w, q->qclass);
+	if (edns) {
+		wire_put_u8(&w, 0);
+		wire_put_u16(&w, TYPE_OPT);
+		wire_put_u16(&w, MSG_UPSTREAM_EDNS);
+		wire_put_u32(&w, q->do_bit ? 0x8000u : 0);
+		wire_put_u16(&w, 0);
+	}
+	return w.err ? 0 : w.len;
+}
+
+static int
+read_soa(const uint8_t *buf, size_t len, const struct wire_rr *rr, struct msg_resp *m)
+{
+	struct wire_rd r;
+
+	/* a reader limited to the RDATA, but names may point before it */
+	wire_rd_init(&r, buf, rr->rd_off + rr->rdlen);
+	wire_seek(&r, rr->rd_off);
+	wire_name(&r, NULL);
+	wire_name(&r, NULL);
+	wire_skip(&r, 16);
+	m->soa_minimum = wire_u32(&r);
+	if (r.err || r.pos != rr->rd_off + rr->rdlen || rr->rd_off + rr->rdlen > len)
+		return -1;
+	m->soa_ttl = rr->ttl;
+	m->has_soa = true;
+	return 0;
+}
+
+int
+msg_store_prepare(uint8_t *buf, size_t len, uint16_t id, const uint8_t *sent_qname,
+    size_t sent_qlen, uint16_t qtype, uint16_t qclass, struct msg_resp *m)
+{
+	struct wire_rd r;
+	struct wire_hdr h;
+	uint8_t name[WIRE_NAME_MAX];
+	size_t qlen, opt_off = 0;
+	unsigned i, total, opt_index = 0;
+	bool have_opt = false;
+
+	memset(m, 0, offsetof(struct msg_resp, ttl_off));
+	if (!buf || len < WIRE_HDR_LEN || len > MSG_MAX)
+		return -1;
+	wire_rd_init(&r, buf, len);
+	wire_hdr(&r, &h);
+	if (h.id != id || !(h.flags & WIRE_QR) || WIRE_OPCODE(h.flags) != 0 ||
+	    h.qdcount != 1)
+		return -1;
+	qlen = wire_name(&r, name);
+	if (r.err || qlen != sent_qlen || memcmp(name, sent_qname, qlen) != 0)
+		return -1;
+	if (wire_u16(&r) != qtype || wire_u16(&r) != qclass || r.err)
+		return -1;
+	total = (unsigned)h.ancount + h.nscount + h.arcount;
+	if (total > wire_left(&r) / 11)
+		return -1;
+	m->rcode = WIRE_RCODE(h.flags);
+	m->flags = h.flags;
+	m->ancount = h.ancount;
+	m->tc = (h.flags & WIRE_TC) != 0;
+	for (i = 0; i < total; i++) {
+		struct wire_rr rr;
+		unsigned sect = i < h.ancount ? 0 : i < (unsigned)h.ancount + h.nscount ? 1 : 2;
+
+		if (wire_rr(&r, &rr))
+			return -1;
+		if (rr.type == TYPE_OPT) {
+			if (sect != 2 || have_opt)
+				return -1;
+			have_opt = true;
+			opt_off = rr.name_off;
+			opt_index = i - h.ancount - h.nscount;
+			continue;
+		}
+		if (have_opt)
+			continue;   /* cut off below */
+		if (m->nttl < MSG_MAX_TTLS) {
+			m->ttl_off[m->nttl] = (uint16_t)rr.ttl_off;
+			m->ttl_sect[m->nttl] = (uint8_t)sect;
+		}
+		m->nttl++;
+		if (sect == 0) {
+			if (!m->has_ttl || rr.ttl < m->min_answer_ttl)
+				m->min_answer_ttl = rr.ttl;
+			m->has_ttl = true;
+		} else if (sect == 1 && rr.type == TYPE_SOA && !m->has_soa) {
+			if (read_soa(buf, len, &rr, m))
+				return -1;
+		}
+	}
+	m->len = len;
+	if (have_opt) {
+		m->len = opt_off;
+		wire_set16_at(buf, len, 10, (uint16_t)opt_index);
+	}
+	m->positive = m->rcode == RCODE_NOERROR && h.ancount > 0;
+	m->negative = m->rcode == RCODE_NXDOMAIN ||
+	    (m->rcode == RCODE_NOERROR && h.ancount == 0);
+	return 0;
+}
+
+void
+msg_clamp_ttls(uint8_t *buf, size_t len, const uint16_t *ttl_off, size_t nttl,
+    uint32_t lo, uint32_t hi)
+{
+	size_t i;
+
+	for (i = 0; i < nttl; i++) {
+		uint32_t t;
+
+		if (!wire_get32_at(buf, len, ttl_off[i], &t))
+			continue;
+		if (t > 0x7fffffff)
+			t = 0;   /* RFC 2181 8: treat as zero */
+		if (t < lo)
+			t = lo;
+		if (t > hi)
+			t = hi;
+		wire_set32_at(buf, len, ttl_off[i], t);
+	}
+}
+
+static size_t
+truncated(const struct msg_query *q, uint16_t flags, uint8_t *out, size_t cap)
+{
+	struct wire_wr w;
+	struct wire_hdr h = { 0 };
+
+	wire_wr_init(&w, out, cap);
+	h.id = q->id;
+	h.flags = (uint16_t)(flags | WIRE_TC);
+	h.qdcount = 1;
+	h.arcount = q->edns ? 1 : 0;
+	wire_put_hdr(&w, &h);
+	wire_put_name(&w, q->qname, q->qlen);
+	wire_put_u16(&w, q->qtype);
+	wire_put_u16(&w, q->qclass);
+	if (q->edns)
+		put_opt(&w, q, 0);
+	return w.err ? 0 : w.len;
+}
+
+size_t
+msg_serve(const uint8_t *stored, size_t len, const uint16_t *ttl_off, size_t nttl,
+    uint32_t age, long fixed_ttl, const struct msg_query *q, size_t limit,
+    uint8_t *out, size_t cap)
+{
+	uint16_t flags, arcount;
+	size_t i, total;
+
+	if (!stored || !q || !out || len < WIRE_HDR_LEN + q->qlen + 4)
+		return 0;
+	total = len + (q->edns ? MSG_OPT_LEN : 0);
+	if (!wire_get16_at(stored, len, 2, &flags))
+		return 0;
+	flags = (uint16_t)((flags & ~(WIRE_RD | WIRE_TC)) | (q->flags & WIRE_RD) | WIRE_RA);
+	if (total > limit)
+		return truncated(q, flags, out, cap);
+	if (total > cap)
+		return 0;
+	memcpy(out, stored, len);
+	wire_set16_at(out, len, 0, q->id);
+	wire_set16_at(out, len, 2, flags);
+	/* the client's spelling of the question (same length, same letters) */
+	memcpy(out + WIRE_HDR_LEN, q->qname, q->qlen);
+	for (i = 0; i < nttl; i++) {
+		uint32_t t;
+
+		if (!wire_get32_at(out, len, ttl_off[i], &t))
+			continue;
+		if (fixed_ttl >= 0)
+			t = (uint32_t)fixed_ttl;
+		else
+			t = t > age ? t - age : 0;
+		wire_set32_at(out, len, ttl_off[i], t);
+	}
+	if (q->edns) {
+		struct wire_wr w;
+
+		wire_get16_at(out, len, 10, &arcount);
+		wire_set16_at(out, len, 10, (uint16_t)(arcount + 1));
+		wire_wr_init(&w, out, cap);
+		w.len = len;
+		put_opt(&w, q, 0);
+		if (w.err)
+			return 0;
+	}
+	return total;
+}
+
+size_t
+msg_synth(const struct msg_query *q, const struct msg_rr *rrs, size_t n,
+    uint32_t ttl, size_t limit, uint8_t *out, size_t cap)
+{
+	struct wire_wr w;
+	struct wire_hdr h = { 0 };
+	size_t i;
+
+	if (!q || !out || q->qlen == 0)
+		return 0;
+	wire_wr_init(&w, out, cap);
+	h.id = q->id;
+	h.flags = (uint16_t)(reply_flags(q, RCODE_NOERROR) | WIRE_AA);
+	h.qdcount = 1;
+	h.ancount = (uint16_t)n;
+	h.arcount = q->edns ? 1 : 0;
+	wire_put_hdr(&w, &h);
+	wire_put_name(&w, q->qname, q->qlen);
+	wire_put_u16(&w, q->qtype);
+	wire_put_u16(&w, q->qclass);
+	for (i = 0; i < n; i++) {
+		wire_put_u16(&w, 0xc000 | WIRE_HDR_LEN);
+		wire_put_u16(&w, rrs[i].type);
+		wire_put_u16(&w, CLASS_IN);
+		wire_put_u32(&w, ttl);
+		wire_put_u16(&w, rrs[i].rdlen);
+		wire_put_bytes(&w, rrs[i].rdata, rrs[i].rdlen);
+	}
+	if (q->edns)
+		put_opt(&w, q, 0);
+	if (w.err || w.len > limit)
+		return truncated(q, h.flags, out, cap);
+	return w.len;
+}

@@ -1,0 +1,44 @@
+/*
+ * resolve.h - how one client query is answered (SPEC section 4): validate,
+ * ACL, hosts, cache, coalescing, upstream; then the answer to every
+ * waiting client.
+ *
+ * Holds no sockets: answers leave through the reply function the listener
+ * gives.  Every query handed in is answered (or dropped) exactly once
+ * through that function, immediately or later.
+ */
+#ifndef STUBD_RESOLVE_H
+#define STUBD_RESOLVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cache.h"
+#include "config.h"
+#include "hosts.h"
+#include "inflight.h"
+#include "stats.h"
+#include "upstream.h"
+
+struct resolver;
+
+/* len 0: drop (no answer).  Called exactly once per query. */
+typedef void (*reply_fn)(void *io, const struct client_ref *ref, const uint8_t *buf,
+    size_t len);
+
+/* All borrowed; cfg/hosts/upstream may be swapped with the setters. */
+struct resolver *resolver_new(const struct cfg *cfg, struct cache *cache,
+    struct stats *st, reply_fn reply, void *io);
+void resolver_free(struct resolver *r);
+void resolver_set_cfg(struct resolver *r, const struct cfg *cfg);
+void resolver_set_hosts(struct resolver *r, const struct hosts *h);
+void resolver_set_upstream(struct resolver *r, struct upstream *up);
+
+/* One query from a client (tcp: conn in ref). */
+void resolver_query(struct resolver *r, const uint8_t *pkt, size_t len,
+    const struct client_ref *ref, bool tcp);
+
+size_t resolver_inflight(const struct resolver *r);
+
+#endif

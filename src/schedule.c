@@ -1,0 +1,368 @@
+/*
+ * schedule.c - upstream policy (SPEC section 5), pure.
+ */
+#include "auto-config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "schedule.h"
+
+struct sched *
+sched_new(const struct cfg *cfg)
+{
+	struct sched *s = calloc(1, sizeof(*s));
+	size_t i;
+
+	if (!s)
+		return NULL;
+	s->cfg = cfg;
+	s->nservers = cfg->nservers;
+	s->nadapters = cfg->nadapters;
+	s->servers = calloc(s->nservers ? s->nservers : 1, sizeof(*s->servers));
+	s->adapters = calloc(s->nadapters ? s->nadapters : 1, sizeof(*s->adapters));
+	if (!s->servers || !s->adapters)
+		goto fail;
+	for (i = 0; i < s->nadapters; i++) {
+		s->adapters[i].metric = cfg->adapters[i].metric;
+		s->adapters[i].servers = calloc(cfg->nservers ? cfg->nservers : 1,
+		    sizeof(size_t));
+		if (!s->adapters[i].servers)
+			goto fail;
+	}
+	for (i = 0; i < s->nservers; i++) {
+		const struct cfg_server *cs = &cfg->servers[i];
+		struct sched_adapter *a = &s->adapters[cs->adapter];
+
+		s->servers[i].adapter = cs->adapter;
+		s->servers[i].prio = cs->prio;
+		snprintf(s->servers[i].label, sizeof(s->servers[i].label), "%s%%%s",
+		    cs->text, cfg->adapters[cs->adapter].name);
+		a->servers[a->nservers++] = i;
+	}
+	memcpy(s->timeouts_ms, cfg->timeouts_ms, sizeof(s->timeouts_ms));
+	s->nphases = cfg->ntimeouts;
+	s->exclude_ms = cfg->exclude_ms;
+	return s;
+fail:
+	sched_free(s);
+	return NULL;
+}
+
+void
+sched_free(struct sched *s)
+{
+	size_t i;
+
+	if (!s)
+		return;
+	if (s->adapters)
+		for (i = 0; i < s->nadapters; i++)
+			free(s->adapters[i].servers);
+	free(s->adapters);
+	free(s->servers);
+	free(s);
+}
+
+void
+sched_refresh(struct sched *s, uint64_t now)
+{
+	size_t i;
+
+	for (i = 0; i < s->nservers; i++) {
+		struct sched_server *sv = &s->servers[i];
+
+		if (sv->excluded_until && now >= sv->excluded_until) {
+			sv->excluded_until = 0;
+			sv->has_rtt = false;   /* failback: configured place again */
+			sv->srtt_ms = 0;
+		}
+	}
+	for (i = 0; i < s->nadapters; i++)
+		if (s->adapters[i].excluded_until && now >= s->adapters[i].excluded_until)
+			s->adapters[i].excluded_until = 0;
+}
+
+bool
+sched_server_excluded(const struct sched *s, size_t i, uint64_t now)
+{
+	return s->servers[i].excluded_until > now;
+}
+
+bool
+sched_adapter_excluded(const struct sched *s, size_t a, uint64_t now)
+{
+	return s->adapters[a].excluded_until > now;
+}
+
+size_t
+sched_order(const struct sched *s, size_t adapter, size_t *out)
+{
+	const struct sched_adapter *a = &s->adapters[adapter];
+	size_t n = 0, i, nfirst, nnormal, rounds;
+	int p;
+
+	for (p = PRIO_FIRST; p <= PRIO_LAST; p++)
+		for (i = 0; i < a->nservers; i++)
+			if ((int)s->servers[a->servers[i]].prio == p)
+				out[n++] = a->servers[i];
+	/* among normal servers: one more than 400 ms slower than a later one
+	 * moves behind it; unmeasured servers keep their place */
+	nfirst = 0;
+	while (nfirst < n && s->servers[out[nfirst]].prio == PRIO_FIRST)
+		nfirst++;
+	nnormal = 0;
+	while (nfirst + nnormal < n && s->servers[out[nfirst + nnormal]].prio == PRIO_NORMAL)
+		nnormal++;
+	for (rounds = 0; rounds < nnormal * nnormal + 1; rounds++) {
+		size_t *v = out + nfirst, x, y;
+		bool moved = false;
+
+		for (x = 0; x < nnormal && !moved; x++) {
+			const struct sched_server *sx = &s->servers[v[x]];
+
+			if (!sx->has_rtt)
+				continue;
+			for (y = nnormal; y-- > x + 1;) {
+				const struct sched_server *sy = &s->servers[v[y]];
+				size_t t, k;
+
+				if (!sy->has_rtt || sx->srtt_ms <= sy->srtt_ms + SCHED_SLOW_MS)
+					continue;
+				t = v[x];
+				for (k = x; k < y; k++)
+					v[k] = v[k + 1];
+				v[y] = t;
+				moved = true;
+				break;
+			}
+		}
+		if (!moved)
+			break;
+	}
+	return n;
+}
+
+int
+sched_search_init(struct sched *s, struct sched_search *ss,
+    const uint8_t *qname, size_t qlen, uint64_t now)
+{
+	const struct cfg *cfg = s->cfg;
+	size_t a, d;
+	long best = -1;
+
+	memset(ss, 0, sizeof(*ss));
+	sched_refresh(s, now);
+	ss->nservers = s->nservers;
+	ss->nadapters = s->nadapters;
+	ss->considered = calloc(s->nadapters + 1, sizeof(bool));
+	ss->negative = calloc(s->nadapters + 1, sizeof(bool));
+	ss->ss = calloc(s->nservers + 1, sizeof(*ss->ss));
+	if (!ss->considered || !ss->negative || !ss->ss) {
+		sched_search_fini(ss);
+		return -1;
+	}
+	/* routing domains: the adapters claiming the longest matching domain */
+	for (a = 0; a < s->nadapters; a++)
+		for (d = 0; d < cfg->adapters[a].ndomains; d++) {
+			const struct cfg_domain *dom = &cfg->adapters[a].domains[d];
+
+			if (s->adapters[a].nservers &&
+			    wire_name_under(qname, qlen, dom->name, dom->len) &&
+			    (long)dom->len > best)
+				best = (long)dom->len;
+		}
+	for (a = 0; a < s->nadapters; a++) {
+		if (!s->adapters[a].nservers)
+			continue;
+		if (best < 0) {
+			ss->considered[a] = true;
+			continue;
+		}
+		for (d = 0; d < cfg->adapters[a].ndomains; d++) {
+			const struct cfg_domain *dom = &cfg->adapters[a].domains[d];
+
+			if ((long)dom->len == best &&
+			    wire_name_under(qname, qlen, dom->name, dom->len))
+				ss->considered[a] = true;
+		}
+	}
+	return 0;
+}
+
+void
+sched_search_fini(struct sched_search *ss)
+{
+	free(ss->considered);
+	free(ss->negative);
+	free(ss->ss);
+	ss->considered = ss->negative = NULL;
+	ss->ss = NULL;
+}
+
+static bool
+open_adapter(const struct sched_search *ss, size_t a)
+{
+	return ss->considered[a] && !ss->negative[a];
+}
+
+bool
+sched_search_open(const struct sched_search *ss)
+{
+	size_t a;
+
+	for (a = 0; a < ss->nadapters; a++)
+		if (open_adapter(ss, a))
+			return true;
+	return false;
+}
+
+/* adapters in preference order: metric, then configured order */
+static size_t
+adapters_by_metric(const struct sched *s, const struct sched_search *ss, size_t *out)
+{
+	size_t n = 0, a, i;
+
+	for (a = 0; a < s->nadapters; a++) {
+		if (!open_adapter(ss, a))
+			continue;
+		i = n;
+		while (i > 0 && s->adapters[out[i - 1]].metric > s->adapters[a].metric) {
+			out[i] = out[i - 1];
+			i--;
+		}
+		out[i] = a;
+		n++;
+	}
+	return n;
+}
+
+static size_t
+collect(const struct sched *s, const struct sched_search *ss, unsigned phase,
+    uint64_t now, bool skip_excluded, size_t *out)
+{
+	size_t *ads = calloc(s->nadapters + 1, sizeof(size_t));
+	size_t *ord = calloc(s->nservers + 1, sizeof(size_t));
+	size_t nad, n = 0, k, j, m;
+
+	if (!ads || !ord) {
+		free(ads);
+		free(ord);
+		return 0;
+	}
+	nad = adapters_by_metric(s, ss, ads);
+	for (k = 0; k < nad; k++) {
+		size_t a = ads[k];
+
+		if (skip_excluded && sched_adapter_excluded(s, a, now))
+			continue;
+		m = sched_order(s, a, ord);
+		for (j = 0; j < m; j++) {
+			if (skip_excluded && sched_server_excluded(s, ord[j], now))
+				continue;
+			out[n++] = ord[j];
+			if (phase <= 1)
+				break;      /* first server of the adapter only */
+		}
+		if (phase == 0 && n > 0)
+			break;              /* the preferred adapter only */
+	}
+	free(ads);
+	free(ord);
+	return n;
+}
+
+size_t
+sched_phase_targets(struct sched *s, struct sched_search *ss, unsigned phase,
+    uint64_t now, size_t *out)
+{
+	size_t n, i;
+
+	if (phase >= 32)
+		return 0;
+	n = collect(s, ss, phase, now, true, out);
+	if (n == 0)
+		n = collect(s, ss, phase, now, false, out);  /* nothing left: ask all */
+	for (i = 0; i < n; i++) {
+		ss->ss[out[i]].sent_mask |= 1u << phase;
+		s->servers[out[i]].queries++;
+	}
+	ss->phase = phase;
+	return n;
+}
+
+enum sched_outcome
+sched_on_answer(struct sched *s, struct sched_search *ss, size_t i,
+    enum sched_answer kind, double rtt_ms, uint64_t now)
+{
+	struct sched_server *sv = &s->servers[i];
+	size_t a = sv->adapter;
+
+	(void)now;
+	if (kind == ANS_NONE || i >= ss->nservers)
+		return SCHED_CONTINUE;
+	ss->ss[i].answered = true;
+	sv->answers++;
+	if (rtt_ms >= 0) {
+		if (sv->has_rtt)
+			sv->srtt_ms = 0.7 * sv->srtt_ms + 0.3 * rtt_ms;
+		else
+			sv->srtt_ms = rtt_ms;
+		sv->has_rtt = true;
+	}
+	/* an answer from an excluded server ends its (and its adapter's) exclusion */
+	sv->excluded_until = 0;
+	s->adapters[a].excluded_until = 0;
+	if (kind == ANS_POSITIVE)
+		return SCHED_POSITIVE;
+	ss->negative[a] = true;
+	ss->any_negative = true;
+	return sched_search_open(ss) ? SCHED_CONTINUE : SCHED_NEGATIVE;
+}
+
+unsigned
+sched_on_phase_end(struct sched *s, struct sched_search *ss, unsigned phase)
+{
+	unsigned n = 0;
+	size_t i;
+
+	if (phase >= 32)
+		return 0;
+	for (i = 0; i < ss->nservers; i++) {
+		if ((ss->ss[i].sent_mask & (1u << phase)) && !ss->ss[i].answered) {
+			ss->ss[i].timed_out = true;
+			s->servers[i].timeouts++;
+			n++;
+		}
+	}
+	return n;
+}
+
+void
+sched_search_end(struct sched *s, struct sched_search *ss, uint64_t now)
+{
+	size_t i, a;
+
+	if (s->exclude_ms == 0)
+		return;
+	for (i = 0; i < ss->nservers; i++)
+		if (ss->ss[i].timed_out && !ss->ss[i].answered)
+			s->servers[i].excluded_until = now + s->exclude_ms;
+	for (a = 0; a < ss->nadapters; a++) {
+		const struct sched_adapter *ad = &s->adapters[a];
+		bool asked = false, all_timed_out = true;
+
+		for (i = 0; i < ad->nservers; i++) {
+			const struct sched_sstate *st = &ss->ss[ad->servers[i]];
+
+			if (!st->sent_mask)
+				continue;
+			asked = true;
+			if (!st->timed_out || st->answered)
+				all_timed_out = false;
+		}
+		if (asked && all_timed_out)
+			s->adapters[a].excluded_until = now + s->exclude_ms;
+	}
+}

@@ -1,0 +1,118 @@
+/*
+ * schedule.h - upstream policy: adapters and servers, the phase schedule,
+ * negative answers per adapter, exclusion and failback, RTT ordering and
+ * routing domains (SPEC section 5).
+ *
+ * Pure: no sockets and no clock; every call that needs the time takes
+ * `now` in milliseconds.  upstream.c does the I/O and calls in here.
+ *
+ * A struct sched holds long-lived per-server and per-adapter state
+ * (SRTT, exclusion, counters).  A struct sched_search holds one search's
+ * state; it refers to its sched by index only, so the sched must outlive it.
+ */
+#ifndef STUBD_SCHEDULE_H
+#define STUBD_SCHEDULE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+#define SCHED_SLOW_MS 400.0   /* SRTT gap that moves a normal server back */
+#define SCHED_MAX_PHASES CFG_MAX_TIMEOUTS
+
+struct sched_server {
+	size_t adapter;
+	enum cfg_prio prio;
+	char label[CFG_NAME_MAX + 72];  /* "192.0.2.1:53%lan" */
+	double srtt_ms;
+	bool has_rtt;
+	uint64_t excluded_until;        /* 0 = not excluded */
+	uint64_t queries, answers, timeouts;
+};
+
+struct sched_adapter {
+	int metric;
+	uint64_t excluded_until;
+	size_t *servers;                /* indices, configured order */
+	size_t nservers;
+};
+
+struct sched {
+	const struct cfg *cfg;          /* borrowed; names, domains, timeouts */
+	struct sched_server *servers;
+	size_t nservers;
+	struct sched_adapter *adapters;
+	size_t nadapters;
+	uint32_t timeouts_ms[SCHED_MAX_PHASES];
+	size_t nphases;
+	uint32_t exclude_ms;
+};
+
+/* Per-server state inside one search. */
+struct sched_sstate {
+	uint32_t sent_mask;     /* bit p: a packet went out in phase p */
+	bool answered;          /* usable answer (positive or negative) */
+	bool timed_out;
+};
+
+struct sched_search {
+	size_t nservers, nadapters;
+	bool *considered;       /* per adapter: under consideration */
+	bool *negative;         /* per adapter: said NXDOMAIN/NODATA */
+	struct sched_sstate *ss;
+	unsigned phase;
+	bool any_negative;
+};
+
+enum sched_outcome {
+	SCHED_CONTINUE = 0,
+	SCHED_POSITIVE,         /* end now: positive answer */
+	SCHED_NEGATIVE,         /* end now: every adapter said negative */
+};
+
+enum sched_answer { ANS_POSITIVE, ANS_NEGATIVE, ANS_NONE };
+
+/* Build from a finished cfg (borrowed: it must outlive the sched). */
+struct sched *sched_new(const struct cfg *cfg);
+void sched_free(struct sched *s);
+
+/* End exclusions whose time ran out (failback: configured place, RTT forgotten). */
+void sched_refresh(struct sched *s, uint64_t now);
+bool sched_server_excluded(const struct sched *s, size_t i, uint64_t now);
+bool sched_adapter_excluded(const struct sched *s, size_t a, uint64_t now);
+
+/* The asking order of an adapter's servers into out (size nservers of it). */
+size_t sched_order(const struct sched *s, size_t adapter, size_t *out);
+
+/* Start a search for qname (lower-cased wire form): routing domains decide
+ * the adapters under consideration.  Returns 0 or -1 (OOM). */
+int sched_search_init(struct sched *s, struct sched_search *ss,
+    const uint8_t *qname, size_t qlen, uint64_t now);
+void sched_search_fini(struct sched_search *ss);
+
+/*
+ * The servers to ask in phase `phase` (see SPEC section 5), written to out
+ * (room for s->nservers).  Marks them sent in this phase and counts their
+ * queries.  Returns the count (0 when nothing is left to ask).
+ */
+size_t sched_phase_targets(struct sched *s, struct sched_search *ss, unsigned phase,
+    uint64_t now, size_t *out);
+
+/* An answer from server i.  rtt_ms < 0: unknown. */
+enum sched_outcome sched_on_answer(struct sched *s, struct sched_search *ss, size_t i,
+    enum sched_answer kind, double rtt_ms, uint64_t now);
+
+/* The phase `phase` ended: every packet of that phase without an answer
+ * timed out.  Returns the number of packets that timed out. */
+unsigned sched_on_phase_end(struct sched *s, struct sched_search *ss, unsigned phase);
+
+/* Is anyone left to ask (an adapter under consideration that has not
+ * answered negatively)? */
+bool sched_search_open(const struct sched_search *ss);
+
+/* The search ended: apply exclusions (SPEC section 5). */
+void sched_search_end(struct sched *s, struct sched_search *ss, uint64_t now);
+
+#endif

@@ -1,0 +1,701 @@
+/*
+ * fakeup.c - fake upstream DNS server (thread).
+ */
+#include "auto-config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fakeup.h"
+#include "wire.h"
+
+#define MAX_RECS 512
+#define MAX_LOG 20000
+#define MAX_OVR 32
+#define MAX_CONN 32
+#define MAX_PENDING 4096
+
+struct frec {
+	uint8_t name[WIRE_NAME_MAX];
+	size_t nlen;
+	uint16_t type;
+	uint32_t ttl;
+	uint8_t rdata[4096];
+	size_t rdlen;
+};
+
+struct override {
+	uint8_t name[WIRE_NAME_MAX];
+	size_t nlen;
+	enum fake_mode mode;
+	unsigned delay;
+};
+
+struct pending {
+	double due;
+	int fd;                   /* UDP socket or TCP conn */
+	bool tcp;
+	struct sockaddr_storage peer;
+	socklen_t plen;
+	uint8_t *buf;
+	size_t len;
+};
+
+struct fakeup {
+	pthread_t th;
+	pthread_mutex_t mu;
+	int stop_pipe[2];
+	int udp, tcp;
+	int conns[MAX_CONN];
+	uint8_t cbuf[MAX_CONN][65537];
+	size_t clen[MAX_CONN];
+	char addr[64];
+	char hostport[80];
+	uint16_t port;
+	enum fake_mode mode;
+	unsigned delay;
+	uint32_t soa_ttl, soa_min;
+	struct frec *recs;
+	size_t nrecs;
+	struct override ovr[MAX_OVR];
+	size_t novr;
+	struct fake_rec *log;
+	size_t nlog;
+	struct pending pend[MAX_PENDING];
+	size_t npend;
+};
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+static void
+put_soa(struct wire_wr *w, const struct fakeup *f)
+{
+	static const uint8_t zone[] = { 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0 };
+	static const uint8_t ns[] = { 2, 'n', 's', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0 };
+	static const uint8_t hm[] = { 4, 'h', 'o', 's', 't', 7, 'e', 'x', 'a', 'm', 'p', 'l',
+		'e', 0 };
+
+	wire_put_name(w, zone, sizeof(zone));
+	wire_put_u16(w, TYPE_SOA);
+	wire_put_u16(w, CLASS_IN);
+	wire_put_u32(w, f->soa_ttl);
+	wire_put_u16(w, (uint16_t)(sizeof(ns) + sizeof(hm) + 20));
+	wire_put_name(w, ns, sizeof(ns));
+	wire_put_name(w, hm, sizeof(hm));
+	wire_put_u32(w, 1);
+	wire_put_u32(w, 3600);
+	wire_put_u32(w, 600);
+	wire_put_u32(w, 86400);
+	wire_put_u32(w, f->soa_min);
+}
+
+/* Build the answer for one query. Returns length, 0 = no answer. */
+static size_t
+answer(struct fakeup *f, const uint8_t *q, size_t qlen, bool tcp, uint8_t *out,
+    size_t cap, unsigned *delay, struct fake_rec *logrec)
+{
+	struct wire_rd r;
+	struct wire_hdr h;
+	struct wire_wr w;
+	uint8_t name[WIRE_NAME_MAX];
+	size_t nlen, i, qend;
+	uint16_t qtype, qclass, an = 0;
+	enum fake_mode mode;
+	bool edns = false, do_bit = false, known = false;
+
+	wire_rd_init(&r, q, qlen);
+	if (wire_hdr(&r, &h) || h.qdcount != 1)
+		return 0;
+	nlen = wire_name(&r, name);
+	qtype = wire_u16(&r);
+	qclass = wire_u16(&r);
+	if (r.err || !nlen)
+		return 0;
+	qend = r.pos;
+	if (h.arcount >= 1) {
+		struct wire_rr rr;
+
+		if (wire_rr(&r, &rr) == 0 && rr.type == TYPE_OPT) {
+			edns = true;
+			do_bit = (rr.ttl & 0x8000) != 0;
+		}
+	}
+	wire_name_to_text(name, nlen, logrec->name, sizeof(logrec->name));
+	logrec->qtype = qtype;
+	logrec->tcp = tcp;
+	logrec->edns = edns;
+	logrec->do_bit = do_bit;
+	mode = f->mode;
+	*delay = f->delay;
+	for (i = 0; i < f->novr; i++)
+		if (wire_name_eq_ci(f->ovr[i].name, f->ovr[i].nlen, name, nlen)) {
+			mode = f->ovr[i].mode;
+			*delay = f->ovr[i].delay;
+		}
+	if (mode == FAKE_DROP)
+		return 0;
+	wire_wr_init(&w, out, cap);
+	h.flags = (uint16_t)(WIRE_QR | WIRE_AA | (h.flags & WIRE_RD) | WIRE_RA);
+	if (mode == FAKE_WRONGID)
+		h.id = (uint16_t)(h.id + 1);
+	if (mode == FAKE_SERVFAIL || mode == FAKE_REFUSED || mode == FAKE_FORMERR) {
+		h.flags |= mode == FAKE_SERVFAIL ? RCODE_SERVFAIL :
+		    mode == FAKE_REFUSED ? RCODE_REFUSED : RCODE_FORMERR;
+		h.ancount = h.nscount = h.arcount = 0;
+		wire_put_hdr(&w, &h);
+		wire_put_bytes(&w, q + WIRE_HDR_LEN, qend - WIRE_HDR_LEN);
+		return w.err ? 0 : w.len;
+	}
+	if (mode == FAKE_TRUNCATE && !tcp) {
+		h.flags |= WIRE_TC;
+		h.ancount = h.nscount = h.arcount = 0;
+		wire_put_hdr(&w, &h);
+		wire_put_bytes(&w, q + WIRE_HDR_LEN, qend - WIRE_HDR_LEN);
+		return w.err ? 0 : w.len;
+	}
+	if (mode == FAKE_MISMATCH) {
+		/* the question of another name */
+		static const uint8_t other[] = { 5, 'o', 't', 'h', 'e', 'r', 7, 'e', 'x', 'a',
+			'm', 'p', 'l', 'e', 0 };
+
+		h.ancount = 1;
+		h.nscount = h.arcount = 0;
+		wire_put_hdr(&w, &h);
+		wire_put_name(&w, other, sizeof(other));
+		wire_put_u16(&w, qtype);
+		wire_put_u16(&w, qclass);
+		wire_put_u16(&w, 0xc00c);
+		wire_put_u16(&w, TYPE_A);
+		wire_put_u16(&w, CLASS_IN);
+		wire_put_u32(&w, 300);
+		wire_put_u16(&w, 4);
+		wire_put_u32(&w, 0xc6336401);  /* 198.51.100.1 */
+		return w.err ? 0 : w.len;
+	}
+	/* count answers */
+	for (i = 0; i < f->nrecs; i++)
+		if (wire_name_eq_ci(f->recs[i].name, f->recs[i].nlen, name, nlen)) {
+			known = true;
+			if (f->recs[i].type == qtype)
+				an++;
+		}
+	if (mode == FAKE_NXDOMAIN)
+		known = false, an = 0;
+	if (mode == FAKE_NODATA)
+		known = true, an = 0;
+	h.ancount = an;
+	h.nscount = an ? 0 : 1;
+	h.arcount = edns ? 1 : 0;
+	if (!known)
+		h.flags |= RCODE_NXDOMAIN;
+	wire_put_hdr(&w, &h);
+	wire_put_bytes(&w, q + WIRE_HDR_LEN, qend - WIRE_HDR_LEN);
+	if (an) {
+		for (i = 0; i < f->nrecs; i++) {
+			const struct frec *fr = &f->recs[i];
+
+			if (!wire_name_eq_ci(fr->name, fr->nlen, name, nlen) || fr->type != qtype)
+				continue;
+			wire_put_u16(&w, 0xc00c);
+			wire_put_u16(&w, fr->type);
+			wire_put_u16(&w, CLASS_IN);
+			wire_put_u32(&w, fr->ttl);
+			wire_put_u16(&w, (uint16_t)fr->rdlen);
+			wire_put_bytes(&w, fr->rdata, fr->rdlen);
+		}
+	} else {
+		put_soa(&w, f);
+	}
+	if (edns) {
+		wire_put_u8(&w, 0);
+		wire_put_u16(&w, TYPE_OPT);
+		wire_put_u16(&w, 4096);
+		wire_put_u32(&w, do_bit ? 0x8000 : 0);
+		wire_put_u16(&w, 0);
+	}
+	if (w.err)
+		return 0;
+	/* UDP: honour 512 / the EDNS size like a real server */
+	if (!tcp && w.len > (edns ? 4096u : 512u)) {
+		wire_set16_at(out, w.len, 2, (uint16_t)(h.flags | WIRE_TC));
+		wire_set16_at(out, w.len, 6, 0);
+		wire_set16_at(out, w.len, 8, 0);
+		wire_set16_at(out, w.len, 10, 0);
+		return qend;
+	}
+	return w.len;
+}
+
+static void
+send_now(struct fakeup *f, struct pending *p)
+{
+	(void)f;
+	if (p->tcp) {
+		uint8_t lb[2] = { (uint8_t)(p->len >> 8), (uint8_t)p->len };
+
+		if (send(p->fd, lb, 2, MSG_NOSIGNAL) == 2)
+			(void)!send(p->fd, p->buf, p->len, MSG_NOSIGNAL);
+	} else {
+		(void)!sendto(p->fd, p->buf, p->len, 0, (struct sockaddr *)&p->peer, p->plen);
+	}
+	free(p->buf);
+	p->buf = NULL;
+}
+
+static void
+handle(struct fakeup *f, int fd, bool tcp, const uint8_t *q, size_t qlen,
+    const struct sockaddr_storage *peer, socklen_t plen)
+{
+	uint8_t out[65535];
+	unsigned delay = 0;
+	struct fake_rec rec;
+	size_t n;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.t_ms = now_ms();
+	if (peer->ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)peer)->sin_addr, rec.peer,
+		    sizeof(rec.peer));
+	else
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)peer)->sin6_addr, rec.peer,
+		    sizeof(rec.peer));
+	pthread_mutex_lock(&f->mu);
+	n = answer(f, q, qlen, tcp, out, sizeof(out), &delay, &rec);
+	if (rec.name[0] && f->nlog < MAX_LOG)
+		f->log[f->nlog++] = rec;
+	if (n && f->npend < MAX_PENDING) {
+		struct pending *p = &f->pend[f->npend];
+
+		p->buf = malloc(n);
+		if (p->buf) {
+			memcpy(p->buf, out, n);
+			p->len = n;
+			p->fd = fd;
+			p->tcp = tcp;
+			p->peer = *peer;
+			p->plen = plen;
+			p->due = rec.t_ms + delay;
+			f->npend++;
+		}
+	}
+	pthread_mutex_unlock(&f->mu);
+}
+
+static void
+flush_due(struct fakeup *f)
+{
+	double t = now_ms();
+	size_t i = 0;
+
+	pthread_mutex_lock(&f->mu);
+	while (i < f->npend) {
+		if (f->pend[i].due <= t) {
+			send_now(f, &f->pend[i]);
+			f->pend[i] = f->pend[--f->npend];
+		} else {
+			i++;
+		}
+	}
+	pthread_mutex_unlock(&f->mu);
+}
+
+static void *
+run(void *arg)
+{
+	struct fakeup *f = arg;
+	uint8_t buf[65536];
+
+	for (;;) {
+		struct pollfd p[3 + MAX_CONN];
+		int n = 0, i, k;
+
+		p[n].fd = f->stop_pipe[0];
+		p[n++].events = POLLIN;
+		p[n].fd = f->udp;
+		p[n++].events = POLLIN;
+		p[n].fd = f->tcp;
+		p[n++].events = POLLIN;
+		for (i = 0; i < MAX_CONN; i++) {
+			p[n].fd = f->conns[i];
+			p[n++].events = POLLIN;
+		}
+		k = poll(p, (nfds_t)n, 2);
+		flush_due(f);
+		if (k <= 0)
+			continue;
+		if (p[0].revents)
+			break;
+		if (p[1].revents & POLLIN) {
+			for (;;) {
+				struct sockaddr_storage peer;
+				socklen_t plen = sizeof(peer);
+				ssize_t r = recvfrom(f->udp, buf, sizeof(buf), MSG_DONTWAIT,
+				    (struct sockaddr *)&peer, &plen);
+
+				if (r < 0)
+					break;
+				handle(f, f->udp, false, buf, (size_t)r, &peer, plen);
+			}
+		}
+		if (p[2].revents & POLLIN) {
+			int c = accept(f->tcp, NULL, NULL);
+
+			for (i = 0; c >= 0 && i < MAX_CONN; i++)
+				if (f->conns[i] < 0) {
+					f->conns[i] = c;
+					f->clen[i] = 0;
+					c = -1;
+				}
+			if (c >= 0)
+				close(c);
+		}
+		for (i = 0; i < MAX_CONN; i++) {
+			int fd = f->conns[i];
+			ssize_t r;
+
+			if (fd < 0 || !(p[3 + i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			r = recv(fd, f->cbuf[i] + f->clen[i], sizeof(f->cbuf[i]) - f->clen[i], 0);
+			if (r <= 0) {
+				size_t k2;
+
+				pthread_mutex_lock(&f->mu);
+				for (k2 = 0; k2 < f->npend; k2++)
+					if (f->pend[k2].tcp && f->pend[k2].fd == fd)
+						f->pend[k2].fd = -1;
+				pthread_mutex_unlock(&f->mu);
+				close(fd);
+				f->conns[i] = -1;
+				continue;
+			}
+			f->clen[i] += (size_t)r;
+			while (f->clen[i] >= 2) {
+				size_t ml = (size_t)f->cbuf[i][0] << 8 | f->cbuf[i][1];
+				struct sockaddr_storage peer;
+				socklen_t plen = sizeof(peer);
+
+				if (f->clen[i] < 2 + ml)
+					break;
+				getpeername(fd, (struct sockaddr *)&peer, &plen);
+				handle(f, fd, true, f->cbuf[i] + 2, ml, &peer, plen);
+				memmove(f->cbuf[i], f->cbuf[i] + 2 + ml, f->clen[i] - 2 - ml);
+				f->clen[i] -= 2 + ml;
+			}
+		}
+	}
+	return NULL;
+}
+
+struct fakeup *
+fakeup_start(const char *addr)
+{
+	struct fakeup *f = calloc(1, sizeof(*f));
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fam, i, tries;
+
+	if (!f)
+		return NULL;
+	f->recs = calloc(MAX_RECS, sizeof(*f->recs));
+	f->log = calloc(MAX_LOG, sizeof(*f->log));
+	if (!f->recs || !f->log)
+		goto fail;
+	snprintf(f->addr, sizeof(f->addr), "%s", addr);
+	f->soa_ttl = f->soa_min = 300;
+	f->udp = f->tcp = -1;
+	for (i = 0; i < MAX_CONN; i++)
+		f->conns[i] = -1;
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, addr, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+		fam = AF_INET;
+		sl = sizeof(struct sockaddr_in);
+	} else if (inet_pton(AF_INET6, addr, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+		fam = AF_INET6;
+		sl = sizeof(struct sockaddr_in6);
+	} else {
+		goto fail;
+	}
+	ss.ss_family = (sa_family_t)fam;
+	for (tries = 0; tries < 50; tries++) {
+		struct sockaddr_storage b = ss;
+		int on = 1;
+
+		f->udp = socket(fam, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (f->udp < 0 || bind(f->udp, (struct sockaddr *)&b, sl) != 0)
+			goto fail;
+		getsockname(f->udp, (struct sockaddr *)&b, &sl);
+		f->tcp = socket(fam, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		setsockopt(f->tcp, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+		if (f->tcp >= 0 && bind(f->tcp, (struct sockaddr *)&b, sl) == 0 &&
+		    listen(f->tcp, 16) == 0) {
+			f->port = ntohs(fam == AF_INET ? ((struct sockaddr_in *)&b)->sin_port :
+			    ((struct sockaddr_in6 *)&b)->sin6_port);
+			break;
+		}
+		close(f->udp);
+		if (f->tcp >= 0)
+			close(f->tcp);
+		f->udp = f->tcp = -1;
+	}
+	if (f->udp < 0)
+		goto fail;
+	if (fam == AF_INET)
+		snprintf(f->hostport, sizeof(f->hostport), "%s:%u", addr, f->port);
+	else
+		snprintf(f->hostport, sizeof(f->hostport), "[%s]:%u", addr, f->port);
+	if (pipe(f->stop_pipe) != 0)
+		goto fail;
+	pthread_mutex_init(&f->mu, NULL);
+	if (pthread_create(&f->th, NULL, run, f) != 0)
+		goto fail;
+	return f;
+fail:
+	if (f->udp >= 0)
+		close(f->udp);
+	if (f->tcp >= 0)
+		close(f->tcp);
+	free(f->recs);
+	free(f->log);
+	free(f);
+	return NULL;
+}
+
+void
+fakeup_stop(struct fakeup *f)
+{
+	size_t i;
+
+	if (!f)
+		return;
+	(void)!write(f->stop_pipe[1], "x", 1);
+	pthread_join(f->th, NULL);
+	close(f->stop_pipe[0]);
+	close(f->stop_pipe[1]);
+	close(f->udp);
+	close(f->tcp);
+	for (i = 0; i < MAX_CONN; i++)
+		if (f->conns[i] >= 0)
+			close(f->conns[i]);
+	for (i = 0; i < f->npend; i++)
+		free(f->pend[i].buf);
+	pthread_mutex_destroy(&f->mu);
+	free(f->recs);
+	free(f->log);
+	free(f);
+}
+
+uint16_t
+fakeup_port(const struct fakeup *f)
+{
+	return f->port;
+}
+
+const char *
+fakeup_addr(const struct fakeup *f)
+{
+	return f->addr;
+}
+
+const char *
+fakeup_hostport(const struct fakeup *f)
+{
+	return f->hostport;
+}
+
+void
+fakeup_set_mode(struct fakeup *f, enum fake_mode m)
+{
+	pthread_mutex_lock(&f->mu);
+	f->mode = m;
+	pthread_mutex_unlock(&f->mu);
+}
+
+void
+fakeup_set_delay(struct fakeup *f, unsigned ms)
+{
+	pthread_mutex_lock(&f->mu);
+	f->delay = ms;
+	pthread_mutex_unlock(&f->mu);
+}
+
+void
+fakeup_name_mode(struct fakeup *f, const char *name, enum fake_mode m, unsigned delay_ms)
+{
+	pthread_mutex_lock(&f->mu);
+	if (f->novr < MAX_OVR) {
+		struct override *o = &f->ovr[f->novr];
+
+		o->nlen = wire_name_from_text(name, o->name);
+		o->mode = m;
+		o->delay = delay_ms;
+		if (o->nlen)
+			f->novr++;
+	}
+	pthread_mutex_unlock(&f->mu);
+}
+
+void
+fakeup_set_soa(struct fakeup *f, uint32_t ttl, uint32_t minimum)
+{
+	pthread_mutex_lock(&f->mu);
+	f->soa_ttl = ttl;
+	f->soa_min = minimum;
+	pthread_mutex_unlock(&f->mu);
+}
+
+static size_t
+name_rdata(const char *text, uint8_t *out)
+{
+	return wire_name_from_text(text, out);
+}
+
+int
+fakeup_add(struct fakeup *f, const char *name, const char *type, uint32_t ttl,
+    const char *data)
+{
+	struct frec r;
+	uint16_t t = wire_type_from_name(type);
+	struct wire_wr w;
+	int rc = 0;
+
+	memset(&r, 0, sizeof(r));
+	r.nlen = wire_name_from_text(name, r.name);
+	if (!r.nlen || !t)
+		return -1;
+	r.type = t;
+	r.ttl = ttl;
+	wire_wr_init(&w, r.rdata, sizeof(r.rdata));
+	switch (t) {
+	case TYPE_A:
+		if (inet_pton(AF_INET, data, r.rdata) != 1)
+			return -1;
+		r.rdlen = 4;
+		break;
+	case TYPE_AAAA:
+		if (inet_pton(AF_INET6, data, r.rdata) != 1)
+			return -1;
+		r.rdlen = 16;
+		break;
+	case TYPE_CNAME:
+	case TYPE_NS:
+	case TYPE_PTR:
+		r.rdlen = name_rdata(data, r.rdata);
+		if (!r.rdlen)
+			return -1;
+		break;
+	case TYPE_MX: {
+		unsigned pref;
+		char host[256];
+		uint8_t n[WIRE_NAME_MAX];
+		size_t nl;
+
+		if (sscanf(data, "%u %255s", &pref, host) != 2 ||
+		    !(nl = wire_name_from_text(host, n)))
+			return -1;
+		wire_put_u16(&w, (uint16_t)pref);
+		wire_put_bytes(&w, n, nl);
+		r.rdlen = w.len;
+		break;
+	}
+	case TYPE_SRV: {
+		unsigned pr, wt, port;
+		char host[256];
+		uint8_t n[WIRE_NAME_MAX];
+		size_t nl;
+
+		if (sscanf(data, "%u %u %u %255s", &pr, &wt, &port, host) != 4 ||
+		    !(nl = wire_name_from_text(host, n)))
+			return -1;
+		wire_put_u16(&w, (uint16_t)pr);
+		wire_put_u16(&w, (uint16_t)wt);
+		wire_put_u16(&w, (uint16_t)port);
+		wire_put_bytes(&w, n, nl);
+		r.rdlen = w.len;
+		break;
+	}
+	case TYPE_TXT: {
+		size_t len, i;
+
+		if (data[0] == '@') {
+			len = (size_t)atol(data + 1);
+			if (len > 3800)
+				return -1;
+			while (len > 0) {
+				size_t chunk = len > 255 ? 255 : len;
+
+				wire_put_u8(&w, (uint8_t)chunk);
+				for (i = 0; i < chunk; i++)
+					wire_put_u8(&w, (uint8_t)('a' + i % 26));
+				len -= chunk;
+			}
+		} else {
+			len = strlen(data);
+			if (len > 255)
+				return -1;
+			wire_put_u8(&w, (uint8_t)len);
+			wire_put_bytes(&w, data, len);
+		}
+		r.rdlen = w.len;
+		break;
+	}
+	default:
+		return -1;
+	}
+	if (w.err)
+		return -1;
+	pthread_mutex_lock(&f->mu);
+	if (f->nrecs < MAX_RECS)
+		f->recs[f->nrecs++] = r;
+	else
+		rc = -1;
+	pthread_mutex_unlock(&f->mu);
+	return rc;
+}
+
+size_t
+fakeup_count(struct fakeup *f)
+{
+	size_t n;
+
+	pthread_mutex_lock(&f->mu);
+	n = f->nlog;
+	pthread_mutex_unlock(&f->mu);
+	return n;
+}
+
+size_t
+fakeup_log(struct fakeup *f, struct fake_rec *out, size_t max)
+{
+	size_t n;
+
+	pthread_mutex_lock(&f->mu);
+	n = f->nlog;
+	if (out)
+		memcpy(out, f->log, (n < max ? n : max) * sizeof(*out));
+	pthread_mutex_unlock(&f->mu);
+	return n;
+}
+
+void
+fakeup_clear_log(struct fakeup *f)
+{
+	pthread_mutex_lock(&f->mu);
+	f->nlog = 0;
+	pthread_mutex_unlock(&f->mu);
+}

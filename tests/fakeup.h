@@ -1,0 +1,74 @@
+/*
+ * fakeup.h - an in-tree fake upstream DNS server for tests.
+ *
+ * Binds UDP and TCP on ADDR, port 0 (the same port for both), runs in its
+ * own thread and answers from a table: a name with records of the asked
+ * type gets them; a known name without that type gets NODATA with an SOA;
+ * an unknown name gets NXDOMAIN with an SOA.  A mode overrides that
+ * (drop, SERVFAIL, REFUSED, FORMERR, truncate over UDP, a mismatched
+ * question, a wrong ID), and every answer can be delayed.  Every query is
+ * logged with its arrival time, peer and question.
+ */
+#ifndef STUBD_FAKEUP_H
+#define STUBD_FAKEUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+enum fake_mode {
+	FAKE_ANSWER = 0,
+	FAKE_DROP,
+	FAKE_SERVFAIL,
+	FAKE_REFUSED,
+	FAKE_FORMERR,
+	FAKE_NXDOMAIN,    /* every name: NXDOMAIN + SOA */
+	FAKE_NODATA,      /* every name: NOERROR, no answer, SOA */
+	FAKE_TRUNCATE,    /* UDP: TC=1 and no records; TCP: the real answer */
+	FAKE_MISMATCH,    /* answer for another question */
+	FAKE_WRONGID,     /* answer with ID + 1 */
+};
+
+struct fake_rec {
+	double t_ms;              /* CLOCK_MONOTONIC ms */
+	char peer[64];            /* "127.0.0.21" */
+	char name[256];
+	uint16_t qtype;
+	bool tcp;
+	bool edns;
+	bool do_bit;
+};
+
+struct fakeup;
+
+/* Start on addr ("127.0.0.31", "::1"). NULL on failure. */
+struct fakeup *fakeup_start(const char *addr);
+void fakeup_stop(struct fakeup *f);
+uint16_t fakeup_port(const struct fakeup *f);
+const char *fakeup_addr(const struct fakeup *f);
+/* "127.0.0.31:PORT" or "[::1]:PORT" */
+const char *fakeup_hostport(const struct fakeup *f);
+
+void fakeup_set_mode(struct fakeup *f, enum fake_mode m);
+void fakeup_set_delay(struct fakeup *f, unsigned ms);
+/* Per-name override of the mode ("slow.example" -> delay etc.). */
+void fakeup_name_mode(struct fakeup *f, const char *name, enum fake_mode m, unsigned delay_ms);
+/* SOA TTL and MINIMUM used in negative answers (default 300, 300). */
+void fakeup_set_soa(struct fakeup *f, uint32_t ttl, uint32_t minimum);
+
+/*
+ * Add a record.  type: A AAAA CNAME NS PTR MX TXT SRV.  data in
+ * presentation form ("192.0.2.1", "10 mail.example.com", "0 5 5060
+ * sip.example.com", "some text"); for TXT "@N" makes N bytes of text.
+ * Returns 0 or -1.
+ */
+int fakeup_add(struct fakeup *f, const char *name, const char *type, uint32_t ttl,
+    const char *data);
+
+size_t fakeup_count(struct fakeup *f);
+/* Copy up to max log records; returns how many exist. */
+size_t fakeup_log(struct fakeup *f, struct fake_rec *out, size_t max);
+void fakeup_clear_log(struct fakeup *f);
+
+#endif

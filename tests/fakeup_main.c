@@ -1,0 +1,75 @@
+/*
+ * fakeup_main.c - the fake upstream as a program, for manual tests and
+ * load tests: fakeup [-m MODE] [-d MS] ADDR [NAME TYPE TTL DATA]...
+ * Prints the port it bound, then serves until SIGTERM/SIGINT.
+ */
+#include "auto-config.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fakeup.h"
+
+static volatile sig_atomic_t stop;
+
+static void
+on_sig(int s)
+{
+	(void)s;
+	stop = 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const char *const modes[] = { "answer", "drop", "servfail", "refused",
+		"formerr", "nxdomain", "nodata", "truncate", "mismatch", "wrongid" };
+	enum fake_mode mode = FAKE_ANSWER;
+	unsigned delay = 0;
+	struct fakeup *f;
+	int c, i;
+
+	while ((c = getopt(argc, argv, "m:d:")) != -1) {
+		if (c == 'm') {
+			for (i = 0; i < 10 && strcmp(modes[i], optarg) != 0; i++)
+				;
+			if (i == 10) {
+				fprintf(stderr, "fakeup: unknown mode %s\n", optarg);
+				return 1;
+			}
+			mode = (enum fake_mode)i;
+		} else if (c == 'd') {
+			delay = (unsigned)atoi(optarg);
+		} else {
+			return 1;
+		}
+	}
+	if (optind >= argc || (argc - optind - 1) % 4 != 0) {
+		fprintf(stderr, "usage: fakeup [-m MODE] [-d MS] ADDR [NAME TYPE TTL DATA]...\n");
+		return 1;
+	}
+	f = fakeup_start(argv[optind]);
+	if (!f) {
+		fprintf(stderr, "fakeup: cannot bind %s\n", argv[optind]);
+		return 1;
+	}
+	for (i = optind + 1; i + 3 < argc; i += 4)
+		if (fakeup_add(f, argv[i], argv[i + 1], (uint32_t)atol(argv[i + 2]), argv[i + 3])) {
+			fprintf(stderr, "fakeup: bad record %s %s\n", argv[i], argv[i + 1]);
+			fakeup_stop(f);
+			return 1;
+		}
+	fakeup_set_mode(f, mode);
+	fakeup_set_delay(f, delay);
+	printf("%u\n", fakeup_port(f));
+	fflush(stdout);
+	signal(SIGTERM, on_sig);
+	signal(SIGINT, on_sig);
+	while (!stop)
+		pause();
+	fakeup_stop(f);
+	return 0;
+}

@@ -1,0 +1,521 @@
+/*
+ * testutil.c - integration test helpers.
+ */
+#include "auto-config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rrtext.h"
+#include "testutil.h"
+
+double
+tu_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+void
+tu_sleep_ms(unsigned ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+size_t
+tu_build_query(const char *name, uint16_t type, const struct tq_opts *o, uint8_t *out,
+    size_t cap)
+{
+	struct wire_wr w;
+	struct wire_hdr h = { 0 };
+	uint8_t n[WIRE_NAME_MAX];
+	size_t nl = wire_name_from_text(name, n);
+
+	if (!nl)
+		return 0;
+	wire_wr_init(&w, out, cap);
+	h.id = o && o->id ? o->id : 0x4242;
+	h.flags = WIRE_RD;
+	h.qdcount = 1;
+	h.arcount = o && o->edns ? 1 : 0;
+	wire_put_hdr(&w, &h);
+	wire_put_name(&w, n, nl);
+	wire_put_u16(&w, type);
+	wire_put_u16(&w, CLASS_IN);
+	if (o && o->edns) {
+		wire_put_u8(&w, 0);
+		wire_put_u16(&w, TYPE_OPT);
+		wire_put_u16(&w, o->edns_size ? o->edns_size : 1232);
+		wire_put_u32(&w, o->do_bit ? 0x8000 : 0);
+		wire_put_u16(&w, 0);
+	}
+	return w.err ? 0 : w.len;
+}
+
+static int
+mk_sock(const char *addr, uint16_t port, bool tcp, struct sockaddr_storage *ss,
+    socklen_t *sl)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, addr, &((struct sockaddr_in *)ss)->sin_addr) == 1) {
+		((struct sockaddr_in *)ss)->sin_family = AF_INET;
+		((struct sockaddr_in *)ss)->sin_port = htons(port);
+		*sl = sizeof(struct sockaddr_in);
+	} else if (inet_pton(AF_INET6, addr, &((struct sockaddr_in6 *)ss)->sin6_addr) == 1) {
+		((struct sockaddr_in6 *)ss)->sin6_family = AF_INET6;
+		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+		*sl = sizeof(struct sockaddr_in6);
+	} else {
+		return -1;
+	}
+	return socket(ss->ss_family, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
+}
+
+static int
+wait_in(int fd, int ms)
+{
+	struct pollfd p = { fd, POLLIN, 0 };
+
+	return poll(&p, 1, ms) > 0 ? 0 : -1;
+}
+
+long
+tu_exchange(const char *addr, uint16_t port, bool tcp, const uint8_t *q, size_t qlen,
+    uint8_t *ans, size_t cap, int timeout_ms)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd = mk_sock(addr, port, tcp, &ss, &sl);
+	long n = -1;
+	double end = tu_now_ms() + (timeout_ms > 0 ? timeout_ms : 3000);
+
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&ss, sl) != 0)
+		goto out;
+	if (!tcp) {
+		if (send(fd, q, qlen, 0) != (ssize_t)qlen)
+			goto out;
+		if (wait_in(fd, (int)(end - tu_now_ms())) == 0)
+			n = recv(fd, ans, cap, 0);
+	} else {
+		uint8_t lb[2] = { (uint8_t)(qlen >> 8), (uint8_t)qlen };
+		size_t got = 0, want = 2;
+		uint8_t hdr[2];
+
+		if (send(fd, lb, 2, MSG_NOSIGNAL) != 2 || send(fd, q, qlen, MSG_NOSIGNAL) !=
+		    (ssize_t)qlen)
+			goto out;
+		while (got < want) {
+			ssize_t r;
+			double left = end - tu_now_ms();
+
+			if (left <= 0 || wait_in(fd, (int)left) != 0)
+				goto out;
+			if (want == 2)
+				r = recv(fd, hdr + got, 2 - got, 0);
+			else
+				r = recv(fd, ans + got, want - got, 0);
+			if (r <= 0)
+				goto out;
+			got += (size_t)r;
+			if (want == 2 && got == 2) {
+				want = (size_t)hdr[0] << 8 | hdr[1];
+				got = 0;
+				if (want > cap)
+					goto out;
+				if (want == 0)
+					break;
+			}
+		}
+		n = (long)want;
+	}
+out:
+	close(fd);
+	return n;
+}
+
+long
+tu_query(const char *addr, uint16_t port, const char *name, uint16_t type,
+    const struct tq_opts *o, uint8_t *ans, size_t cap)
+{
+	uint8_t q[512];
+	size_t ql = tu_build_query(name, type, o, q, sizeof(q));
+
+	if (!ql)
+		return -1;
+	return tu_exchange(addr, port, o && o->tcp, q, ql, ans, cap,
+	    o && o->timeout_ms ? o->timeout_ms : 3000);
+}
+
+unsigned
+tu_rcode(const uint8_t *a, size_t len)
+{
+	uint16_t f = 0;
+
+	wire_get16_at(a, len, 2, &f);
+	return f & 0xf;
+}
+
+unsigned
+tu_ancount(const uint8_t *a, size_t len)
+{
+	uint16_t v = 0;
+
+	wire_get16_at(a, len, 6, &v);
+	return v;
+}
+
+bool
+tu_tc(const uint8_t *a, size_t len)
+{
+	uint16_t f = 0;
+
+	wire_get16_at(a, len, 2, &f);
+	return (f & WIRE_TC) != 0;
+}
+
+uint16_t
+tu_id(const uint8_t *a, size_t len)
+{
+	uint16_t v = 0;
+
+	wire_get16_at(a, len, 0, &v);
+	return v;
+}
+
+struct first {
+	char *out;
+	size_t outsz;
+	long ttl;
+	bool opt;
+};
+
+static int
+first_cb(const struct rrtext *rr, void *arg)
+{
+	struct first *f = arg;
+
+	if (rr->section != 0)
+		return 0;
+	snprintf(f->out, f->outsz, "%s", rr->data);
+	f->ttl = rr->ttl;
+	return 1;
+}
+
+void
+tu_first_data(const uint8_t *a, size_t len, char *out, size_t outsz)
+{
+	struct first f = { out, outsz, -1, false };
+
+	out[0] = 0;
+	rrtext_foreach(a, len, 0, first_cb, &f);
+}
+
+long
+tu_first_ttl(const uint8_t *a, size_t len)
+{
+	char buf[RRTEXT_DATA_MAX];
+	struct first f = { buf, sizeof(buf), -1, false };
+
+	rrtext_foreach(a, len, 0, first_cb, &f);
+	return f.ttl;
+}
+
+bool
+tu_has_opt(const uint8_t *a, size_t len)
+{
+	struct wire_rd r;
+	struct wire_hdr h;
+	unsigned i;
+
+	wire_rd_init(&r, a, len);
+	if (wire_hdr(&r, &h))
+		return false;
+	for (i = 0; i < h.qdcount; i++) {
+		wire_name(&r, NULL);
+		wire_skip(&r, 4);
+	}
+	for (i = 0; i < (unsigned)h.ancount + h.nscount + h.arcount; i++) {
+		struct wire_rr rr;
+
+		if (wire_rr(&r, &rr))
+			return false;
+		if (rr.type == TYPE_OPT)
+			return true;
+	}
+	return false;
+}
+
+uint16_t
+tu_free_port(void)
+{
+	int tries;
+
+	srand((unsigned)getpid() ^ (unsigned)time(NULL));
+	for (tries = 0; tries < 200; tries++) {
+		uint16_t p = (uint16_t)(20000 + rand() % 12000);
+		struct sockaddr_in sa = { 0 };
+		int u = socket(AF_INET, SOCK_DGRAM, 0), t = socket(AF_INET, SOCK_STREAM, 0);
+		int ok;
+
+		sa.sin_family = AF_INET;
+		sa.sin_port = htons(p);
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		ok = bind(u, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+		    bind(t, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+		close(u);
+		close(t);
+		if (ok)
+			return p;
+	}
+	return 0;
+}
+
+int
+tu_mkdir(struct tu_daemon *d)
+{
+	snprintf(d->dir, sizeof(d->dir), "/tmp/stubd-test-XXXXXX");
+	return mkdtemp(d->dir) ? 0 : -1;
+}
+
+int
+tu_write(const struct tu_daemon *d, const char *name, const char *text, char *path,
+    size_t pathsz)
+{
+	char p[512], tmp[520];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", d->dir, name);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", p);
+	f = fopen(tmp, "w");
+	if (!f)
+		return -1;
+	fputs(text, f);
+	if (fclose(f) != 0 || rename(tmp, p) != 0)
+		return -1;
+	if (path)
+		snprintf(path, pathsz, "%s", p);
+	return 0;
+}
+
+int
+tu_start(struct tu_daemon *d, const char *conf_text, const char *const *extra)
+{
+	const char *stubd = getenv("STUBD");
+	char listen[64], text[16384];
+	const char *argv[40];
+	int n = 0, i;
+	double end;
+
+	if (!stubd)
+		stubd = "./stubd";
+	if (!d->dir[0] && tu_mkdir(d) != 0)
+		return -1;
+	d->port = tu_free_port();
+	snprintf(d->ctl, sizeof(d->ctl), "%s/ctl.sock", d->dir);
+	snprintf(d->errlog, sizeof(d->errlog), "%s/stderr.log", d->dir);
+	snprintf(text, sizeof(text), "listen 127.0.0.1:%u\ncontrol %s\n%s", d->port, d->ctl,
+	    conf_text ? conf_text : "");
+	if (tu_write(d, "stubd.conf", text, d->conf, sizeof(d->conf)) != 0)
+		return -1;
+	snprintf(listen, sizeof(listen), "127.0.0.1:%u", d->port);
+	argv[n++] = stubd;
+	argv[n++] = "-f";
+	argv[n++] = "-c";
+	argv[n++] = d->conf;
+	for (i = 0; extra && extra[i] && n < 38; i++)
+		argv[n++] = extra[i];
+	argv[n] = NULL;
+	d->pid = fork();
+	if (d->pid < 0)
+		return -1;
+	if (d->pid == 0) {
+		int fd = open(d->errlog, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (fd >= 0) {
+			dup2(fd, 2);
+			close(fd);
+		}
+		execv(stubd, (char *const *)argv);
+		_exit(127);
+	}
+	/* ready when it answers a query (any answer) */
+	end = tu_now_ms() + 10000;
+	while (tu_now_ms() < end) {
+		uint8_t q[64], a[512];
+		size_t ql = tu_build_query("ready.invalid", TYPE_A, NULL, q, sizeof(q));
+		int st;
+
+		q[2] = 0x78;   /* opcode 15: NOTIMP answer proves it is up */
+		if (tu_exchange("127.0.0.1", d->port, false, q, ql, a, sizeof(a), 100) > 0)
+			return 0;
+		if (waitpid(d->pid, &st, WNOHANG) == d->pid) {
+			d->pid = 0;
+			return -1;
+		}
+	}
+	return -1;
+}
+
+int
+tu_stop(struct tu_daemon *d)
+{
+	int st, i;
+
+	if (d->pid <= 0)
+		return -1;
+	kill(d->pid, SIGTERM);
+	for (i = 0; i < 500; i++) {
+		if (waitpid(d->pid, &st, WNOHANG) == d->pid) {
+			d->pid = 0;
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		}
+		tu_sleep_ms(10);
+	}
+	kill(d->pid, SIGKILL);
+	waitpid(d->pid, &st, 0);
+	d->pid = 0;
+	return -1;
+}
+
+static void
+read_all(int fd, char *out, size_t outsz, size_t *n)
+{
+	for (;;) {
+		ssize_t r;
+
+		if (*n + 1 >= outsz) {
+			char sink[4096];
+
+			r = read(fd, sink, sizeof(sink));
+		} else {
+			r = read(fd, out + *n, outsz - 1 - *n);
+			if (r > 0)
+				*n += (size_t)r;
+		}
+		if (r <= 0)
+			break;
+	}
+}
+
+int
+tu_run(const char *const *argv, char *out, size_t outsz, char *err, size_t errsz,
+    int timeout_ms)
+{
+	int po[2], pe[2], st;
+	pid_t pid;
+	size_t no = 0, ne = 0;
+	char dummy[16];
+	double end = tu_now_ms() + (timeout_ms > 0 ? timeout_ms : 10000);
+
+	if (!out) {
+		out = dummy;
+		outsz = sizeof(dummy);
+	}
+	if (pipe(po) != 0 || pipe(pe) != 0)
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		dup2(po[1], 1);
+		dup2(pe[1], 2);
+		close(po[0]);
+		close(pe[0]);
+		close(po[1]);
+		close(pe[1]);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(po[1]);
+	close(pe[1]);
+	fcntl(po[0], F_SETFL, O_NONBLOCK);
+	fcntl(pe[0], F_SETFL, O_NONBLOCK);
+	for (;;) {
+		struct pollfd p[2] = { { po[0], POLLIN, 0 }, { pe[0], POLLIN, 0 } };
+		int left = (int)(end - tu_now_ms());
+
+		if (left <= 0) {
+			kill(pid, SIGKILL);
+			break;
+		}
+		if (poll(p, 2, left) <= 0)
+			continue;
+		if (p[0].revents)
+			read_all(po[0], out, outsz, &no);
+		if (p[1].revents) {
+			if (err)
+				read_all(pe[0], err, errsz, &ne);
+			else {
+				char sink[4096];
+
+				while (read(pe[0], sink, sizeof(sink)) > 0)
+					;
+			}
+		}
+		if ((p[0].revents & POLLHUP) && (p[1].revents & POLLHUP))
+			break;
+	}
+	out[no] = 0;
+	if (err)
+		err[ne] = 0;
+	close(po[0]);
+	close(pe[0]);
+	if (waitpid(pid, &st, 0) != pid)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int
+tu_stubctl(const struct tu_daemon *d, const char *const *args, char *out, size_t outsz,
+    char *err, size_t errsz)
+{
+	const char *stubctl = getenv("STUBCTL");
+	const char *argv[16];
+	int n = 0, i;
+
+	if (!stubctl)
+		stubctl = "./stubctl";
+	argv[n++] = stubctl;
+	argv[n++] = "-s";
+	argv[n++] = d->ctl;
+	for (i = 0; args[i] && n < 15; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	return tu_run(argv, out, outsz, err, errsz, 20000);
+}
+
+long
+tu_json_num(const char *json, const char *key)
+{
+	char pat[128];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = strstr(json, pat);
+	if (!p)
+		return -1;
+	p += strlen(pat);
+	while (*p == ' ')
+		p++;
+	return strtol(p, NULL, 10);
+}

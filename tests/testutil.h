@@ -1,0 +1,83 @@
+/*
+ * testutil.h - helpers for integration tests: a tiny DNS client, starting
+ * and stopping the real stubd, running stubctl.
+ */
+#ifndef STUBD_TESTUTIL_H
+#define STUBD_TESTUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "wire.h"
+
+struct tq_opts {
+	bool tcp;
+	bool edns;
+	bool do_bit;
+	uint16_t edns_size;
+	uint16_t id;
+	int timeout_ms;
+};
+
+/* Build a query for name/type into out; returns its length. */
+size_t tu_build_query(const char *name, uint16_t type, const struct tq_opts *o,
+    uint8_t *out, size_t cap);
+/* Send raw bytes to addr:port over UDP/TCP, wait for one answer.
+ * Returns its length, or -1 on timeout/error. */
+long tu_exchange(const char *addr, uint16_t port, bool tcp, const uint8_t *q, size_t qlen,
+    uint8_t *ans, size_t cap, int timeout_ms);
+/* Query name/type; returns the answer length or -1. */
+long tu_query(const char *addr, uint16_t port, const char *name, uint16_t type,
+    const struct tq_opts *o, uint8_t *ans, size_t cap);
+/* Header fields of an answer. */
+unsigned tu_rcode(const uint8_t *a, size_t len);
+unsigned tu_ancount(const uint8_t *a, size_t len);
+bool tu_tc(const uint8_t *a, size_t len);
+uint16_t tu_id(const uint8_t *a, size_t len);
+/* First answer record's data as text ("192.0.2.1"), or "" */
+void tu_first_data(const uint8_t *a, size_t len, char *out, size_t outsz);
+/* TTL of the first answer record, or -1 */
+long tu_first_ttl(const uint8_t *a, size_t len);
+bool tu_has_opt(const uint8_t *a, size_t len);
+
+/* A free TCP+UDP port on 127.0.0.1 below the ephemeral range. */
+uint16_t tu_free_port(void);
+
+struct tu_daemon {
+	pid_t pid;
+	uint16_t port;
+	char dir[256];          /* temp dir: conf, hosts, control socket */
+	char conf[300];
+	char ctl[300];
+	char errlog[300];
+};
+
+/* Write conf text (may contain "%PORT%" ... no: the listen line is added)
+ * and start "stubd -f -c conf" listening on 127.0.0.1:PORT with a control
+ * socket in dir; extra args after.  Waits until it answers. Returns 0. */
+int tu_start(struct tu_daemon *d, const char *conf_text, const char *const *extra);
+/* SIGTERM and wait; returns the exit status (or -1). */
+int tu_stop(struct tu_daemon *d);
+/* Make a temporary directory (for tu_start, called by it). */
+int tu_mkdir(struct tu_daemon *d);
+/* Write a file in d->dir; returns 0. */
+int tu_write(const struct tu_daemon *d, const char *name, const char *text, char *path,
+    size_t pathsz);
+
+/* Run a program, capture stdout (and stderr into err if non-NULL).
+ * Returns the exit status, or -1. */
+int tu_run(const char *const *argv, char *out, size_t outsz, char *err, size_t errsz,
+    int timeout_ms);
+/* Run stubctl -s d->ctl ARGS...; returns the exit status. */
+int tu_stubctl(const struct tu_daemon *d, const char *const *args, char *out, size_t outsz,
+    char *err, size_t errsz);
+
+double tu_now_ms(void);
+void tu_sleep_ms(unsigned ms);
+
+/* A number from a flat JSON object text: "\"key\": 12" -> 12, or -1. */
+long tu_json_num(const char *json, const char *key);
+
+#endif
