@@ -185,8 +185,10 @@ msg_store_prepare(uint8_t *buf, size_t len, uint16_t id, const uint8_t *sent_qna
 	unsigned i, total, opt_index = 0;
 	bool have_opt = false;
 
+	if (!m)
+		return -1;
 	memset(m, 0, offsetof(struct msg_resp, ttl_off));
-	if (!buf || len < WIRE_HDR_LEN || len > MSG_MAX)
+	if (!buf || !sent_qname || len < WIRE_HDR_LEN || len > MSG_MAX)
 		return -1;
 	wire_rd_init(&r, buf, len);
 	wire_hdr(&r, &h);

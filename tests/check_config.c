@@ -1,1 +1,378 @@
-int main(void){return 0;}
+/*
+ * check_config.c - stubd.conf parsing, errors, overrides, defaults.
+ */
+#include "auto-config.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+
+static struct cfg *
+parse(const char *text, size_t *nerr)
+{
+	struct cfg *c = cfg_new("/run/stubd.sock", "/etc/hosts");
+
+	ck_assert_ptr_nonnull(c);
+	*nerr = cfg_parse_text(c, text, strlen(text), "test.conf");
+	return c;
+}
+
+START_TEST(test_defaults)
+{
+	size_t e;
+	struct cfg *c = parse("", &e);
+
+	ck_assert_uint_eq(e, 0);
+	ck_assert_uint_eq(cfg_finish(c, NULL), 0);
+	ck_assert_uint_eq(c->nlistens, 2);
+	ck_assert_uint_eq(c->cache_size, 100000);
+	ck_assert_uint_eq(c->max_ttl, 86400);
+	ck_assert_uint_eq(c->min_ttl, 0);
+	ck_assert_uint_eq(c->max_negative_ttl, 900);
+	ck_assert_uint_eq(c->negative_ttl, 60);
+	ck_assert_uint_eq(c->ntimeouts, 5);
+	ck_assert_uint_eq(c->timeouts_ms[0], 1000);
+	ck_assert_uint_eq(c->timeouts_ms[4], 8000);
+	ck_assert_uint_eq(c->exclude_ms, 30000);
+	ck_assert_uint_eq(c->serve_stale, 0);
+	ck_assert_uint_eq(c->max_tcp_clients, 256);
+	ck_assert_uint_eq(c->max_inflight, 4096);
+	ck_assert_str_eq(c->control, "/run/stubd.sock");
+	ck_assert_str_eq(c->hosts, "/etc/hosts");
+	ck_assert_str_eq(c->resolv_file, "/etc/resolv.conf");
+	ck_assert_uint_eq(c->nacls, 2);
+	cfg_free(c);
+}
+END_TEST
+
+START_TEST(test_all_directives)
+{
+	static const char text[] =
+	    "# comment\n"
+	    "listen 127.0.0.1:5353   # trailing comment\n"
+	    "listen [::1]:5353\n"
+	    "allow 10.0.0.0/8\n"
+	    "allow ::1\n"
+	    "control off\n"
+	    "control-group adm\n"
+	    "hosts none\n"
+	    "hosts-ttl 5\n"
+	    "cache-size 50\n"
+	    "max-ttl 3600\n"
+	    "min-ttl 10\n"
+	    "max-negative-ttl 300\n"
+	    "negative-ttl 30\n"
+	    "timeouts 0.2 0.4 0.4 0.8 1.6\n"
+	    "exclude-time 2.5\n"
+	    "serve-stale 600\n"
+	    "max-tcp-clients 8\n"
+	    "max-inflight 100\n"
+	    "user nobody\n"
+	    "resolv-file /tmp/resolv\n"
+	    "server 192.0.2.9\n"
+	    "adapter lan device eth0 metric 10\n"
+	    "server 192.0.2.1\n"
+	    "server 192.0.2.2:5353 priority first\n"
+	    "domain Corp.Example\n"
+	    "adapter vpn source 10.8.0.2 metric 50\n"
+	    "server 10.8.0.1 priority last\n";
+	size_t e;
+	struct cfg *c = parse(text, &e);
+
+	ck_assert_msg(e == 0, "errors: %s", c->errors ? c->errors : "");
+	ck_assert_uint_eq(c->nlistens, 2);
+	ck_assert_uint_eq(c->nacls, 2);
+	ck_assert_ptr_null(c->control);
+	ck_assert_str_eq(c->control_group, "adm");
+	ck_assert_ptr_null(c->hosts);
+	ck_assert_uint_eq(c->hosts_ttl, 5);
+	ck_assert_uint_eq(c->cache_size, 50);
+	ck_assert_uint_eq(c->max_ttl, 3600);
+	ck_assert_uint_eq(c->min_ttl, 10);
+	ck_assert_uint_eq(c->max_negative_ttl, 300);
+	ck_assert_uint_eq(c->negative_ttl, 30);
+	ck_assert_uint_eq(c->ntimeouts, 5);
+	ck_assert_uint_eq(c->timeouts_ms[0], 200);
+	ck_assert_uint_eq(c->timeouts_ms[4], 1600);
+	ck_assert_uint_eq(c->exclude_ms, 2500);
+	ck_assert_uint_eq(c->serve_stale, 600);
+	ck_assert_uint_eq(c->max_tcp_clients, 8);
+	ck_assert_uint_eq(c->max_inflight, 100);
+	ck_assert_str_eq(c->user, "nobody");
+	ck_assert_str_eq(c->resolv_file, "/tmp/resolv");
+	ck_assert_uint_eq(c->nadapters, 3);
+	ck_assert_str_eq(c->adapters[0].name, "default");
+	ck_assert_str_eq(c->adapters[1].name, "lan");
+	ck_assert_str_eq(c->adapters[1].device, "eth0");
+	ck_assert_int_eq(c->adapters[1].metric, 10);
+	ck_assert_uint_eq(c->adapters[1].ndomains, 1);
+	ck_assert_uint_eq(c->adapters[1].domains[0].name[1], 'c');  /* lower-cased */
+	ck_assert_uint_gt(c->adapters[2].source.len, 0);
+	ck_assert_int_eq(c->adapters[2].metric, 50);
+	ck_assert_uint_eq(c->nservers, 4);
+	ck_assert_uint_eq(c->servers[0].adapter, 0);
+	ck_assert_str_eq(c->servers[0].text, "192.0.2.9:53");
+	ck_assert_uint_eq(c->servers[1].adapter, 1);
+	ck_assert_str_eq(c->servers[2].text, "192.0.2.2:5353");
+	ck_assert_int_eq(c->servers[2].prio, PRIO_FIRST);
+	ck_assert_uint_eq(c->servers[3].adapter, 2);
+	ck_assert_int_eq(c->servers[3].prio, PRIO_LAST);
+	/* servers were configured: resolv-file not used */
+	ck_assert_uint_eq(cfg_finish(c, "nameserver 192.0.2.200\n"), 0);
+	ck_assert_uint_eq(c->nservers, 4);
+	cfg_free(c);
+}
+END_TEST
+
+static void
+expect_error(const char *text, const char *want)
+{
+	size_t e;
+	struct cfg *c = parse(text, &e);
+
+	ck_assert_msg(e >= 1, "no error for: %s", text);
+	ck_assert_ptr_nonnull(c->errors);
+	ck_assert_msg(strstr(c->errors, want) != NULL, "'%s' not in '%s'", want, c->errors);
+	cfg_free(c);
+}
+
+START_TEST(test_errors)
+{
+	expect_error("bogus 1\n", "test.conf:1: unknown directive 'bogus'");
+	expect_error("\n\ncache-size lots\n", "test.conf:3: bad cache-size");
+	expect_error("cache-size -1\n", "test.conf:1:");
+	expect_error("listen 300.1.1.1\n", "test.conf:1: bad listen address");
+	expect_error("listen 127.0.0.1:0\n", "test.conf:1:");
+	expect_error("listen 127.0.0.1:99999\n", "test.conf:1:");
+	expect_error("listen\n", "test.conf:1: 'listen' takes one value");
+	expect_error("allow 10.0.0.0/33\n", "test.conf:1: bad address");
+	expect_error("timeouts\n", "test.conf:1:");
+	expect_error("timeouts 1 0 2\n", "test.conf:1: bad timeout '0'");
+	expect_error("timeouts 1 x\n", "test.conf:1: bad timeout 'x'");
+	expect_error("adapter lan\nadapter lan\n", "test.conf:2: duplicate adapter 'lan'");
+	expect_error("adapter lan metric\n", "test.conf:1:");
+	expect_error("adapter lan colour blue\n", "test.conf:1: unknown adapter option");
+	expect_error("adapter lan source nowhere\n", "test.conf:1: bad source address");
+	expect_error("server 192.0.2.1 priority maybe\n", "test.conf:1: bad priority");
+	expect_error("server 192.0.2.1 weight 3\n", "test.conf:1: unknown server option");
+	expect_error("domain a..b\n", "test.conf:1: bad domain");
+	expect_error("control relative/path\n", "test.conf:1: control socket path");
+	expect_error("serve-stale soon\n", "test.conf:1: bad serve-stale");
+	expect_error("max-tcp-clients 0\n", "test.conf:1:");
+	expect_error("server 192.0.2.1\nadapter default\n", "test.conf:2: duplicate adapter");
+}
+END_TEST
+
+START_TEST(test_error_line_numbers_all)
+{
+	size_t e;
+	struct cfg *c = parse("bogus\ncache-size 1\nmax-ttl x\n", &e);
+
+	ck_assert_uint_eq(e, 2);
+	ck_assert_ptr_nonnull(strstr(c->errors, "test.conf:1:"));
+	ck_assert_ptr_nonnull(strstr(c->errors, "test.conf:3:"));
+	ck_assert_uint_eq(c->cache_size, 1);
+	cfg_free(c);
+}
+END_TEST
+
+START_TEST(test_min_above_max)
+{
+	size_t e;
+	struct cfg *c = parse("min-ttl 100\nmax-ttl 10\n", &e);
+
+	ck_assert_uint_eq(e, 0);
+	ck_assert_uint_eq(cfg_finish(c, NULL), 1);
+	cfg_free(c);
+}
+END_TEST
+
+START_TEST(test_file)
+{
+	char path[] = "/tmp/stubd-cfg-XXXXXX";
+	int fd = mkstemp(path);
+	struct cfg *c = cfg_new(NULL, NULL);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "cache-size 7\nnope\n", 18), 18);
+	close(fd);
+	ck_assert_uint_eq(cfg_parse_file(c, path, false), 1);
+	ck_assert_uint_eq(c->cache_size, 7);
+	{
+		char want[64];
+
+		snprintf(want, sizeof(want), "%s:2: unknown directive", path);
+		ck_assert_ptr_nonnull(strstr(c->errors, want));
+	}
+	unlink(path);
+	cfg_free(c);
+	c = cfg_new(NULL, NULL);
+	ck_assert_uint_eq(cfg_parse_file(c, path, true), 0);    /* missing default: fine */
+	ck_assert_uint_eq(cfg_parse_file(c, path, false), 1);   /* missing given: error */
+	cfg_free(c);
+}
+END_TEST
+
+START_TEST(test_cmdline_overrides)
+{
+	size_t e;
+	struct cfg *c = parse("listen 127.0.0.1:53\nserver 192.0.2.1\nadapter lan\nserver 192.0.2.2\n", &e);
+	const char *why;
+
+	ck_assert_int_eq(cfg_listen_clear_add(c, true, "127.0.0.1:5353", &why), 0);
+	ck_assert_int_eq(cfg_listen_clear_add(c, false, "[::1]:5353", &why), 0);
+	ck_assert_uint_eq(c->nlistens, 2);
+	ck_assert_int_eq(cfg_listen_clear_add(c, false, "nonsense", &why), -1);
+	ck_assert_int_eq(cfg_server_arg(c, true, "192.0.2.7:5300%lan", &why), 0);
+	ck_assert_int_eq(cfg_server_arg(c, false, "192.0.2.8", &why), 0);
+	ck_assert_int_eq(cfg_server_arg(c, false, "[2001:db8::1]:53%wifi", &why), 0);
+	ck_assert_uint_eq(c->nservers, 3);
+	ck_assert_str_eq(c->adapters[c->servers[0].adapter].name, "lan");
+	ck_assert_str_eq(c->servers[0].text, "192.0.2.7:5300");
+	ck_assert_str_eq(c->adapters[c->servers[1].adapter].name, "default");
+	ck_assert_str_eq(c->adapters[c->servers[2].adapter].name, "wifi");
+	ck_assert_str_eq(c->servers[2].text, "[2001:db8::1]:53");
+	ck_assert_int_eq(cfg_server_arg(c, false, "1.2.3.4%bad name", &why), -1);
+	cfg_free(c);
+}
+END_TEST
+
+START_TEST(test_resolv)
+{
+	size_t e;
+	struct cfg *c = parse("listen 127.0.0.1:53\nlisten 0.0.0.0:5353\n", &e);
+
+	ck_assert_uint_eq(cfg_finish(c,
+	    "# comment\nnameserver 127.0.0.1\nnameserver 192.0.2.53\n"
+	    "options edns0\nnameserver 127.0.0.5:5353\nnameserver fe80::1%eth0\n"
+	    "nameserver 127.0.0.1:5300\n"), 0);
+	/* 127.0.0.1:53 is stubd itself, 127.0.0.5:5353 is under 0.0.0.0:5353 */
+	ck_assert_uint_eq(c->nservers, 3);
+	ck_assert_str_eq(c->servers[0].text, "192.0.2.53:53");
+	ck_assert_str_eq(c->servers[1].text, "[fe80::1]:53");
+	ck_assert_str_eq(c->servers[2].text, "127.0.0.1:5300");
+	ck_assert(c->servers_from_resolv);
+	cfg_free(c);
+}
+END_TEST
+
+START_TEST(test_sockaddr)
+{
+	struct cfg_sockaddr sa;
+	char buf[80];
+
+	ck_assert_int_eq(cfg_parse_sockaddr("192.0.2.1", 53, &sa), 0);
+	cfg_format_sockaddr((struct sockaddr *)&sa.ss, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "192.0.2.1:53");
+	ck_assert_int_eq(cfg_parse_sockaddr("[::1]:5353", 53, &sa), 0);
+	cfg_format_sockaddr((struct sockaddr *)&sa.ss, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "[::1]:5353");
+	ck_assert_int_eq(cfg_parse_sockaddr("::1", 53, &sa), 0);
+	ck_assert_int_eq(cfg_parse_sockaddr("[::1]", 53, &sa), 0);
+	ck_assert_int_eq(cfg_parse_sockaddr("[::1]x", 53, &sa), -1);
+	ck_assert_int_eq(cfg_parse_sockaddr("1.2.3.4:", 53, &sa), -1);
+	ck_assert_int_eq(cfg_parse_sockaddr("1.2.3.4:+5", 53, &sa), -1);
+	ck_assert_int_eq(cfg_parse_sockaddr("host.example:53", 53, &sa), -1);
+	ck_assert_int_eq(cfg_parse_sockaddr("", 53, &sa), -1);
+	ck_assert_int_eq(cfg_parse_sockaddr(NULL, 53, &sa), -1);
+}
+END_TEST
+
+START_TEST(test_acl)
+{
+	size_t e;
+	struct cfg *c = parse("allow 10.1.0.0/16\nallow 2001:db8::/32\n", &e);
+	struct sockaddr_in a4 = { 0 };
+	struct sockaddr_in6 a6 = { 0 };
+
+	cfg_finish(c, NULL);
+	a4.sin_family = AF_INET;
+	inet_pton(AF_INET, "10.1.200.3", &a4.sin_addr);
+	ck_assert(cfg_acl_match(c, (struct sockaddr *)&a4));
+	inet_pton(AF_INET, "10.2.0.1", &a4.sin_addr);
+	ck_assert(!cfg_acl_match(c, (struct sockaddr *)&a4));
+	inet_pton(AF_INET, "127.0.0.1", &a4.sin_addr);
+	ck_assert(!cfg_acl_match(c, (struct sockaddr *)&a4));   /* allow replaces the default */
+	a6.sin6_family = AF_INET6;
+	inet_pton(AF_INET6, "2001:db8:1::5", &a6.sin6_addr);
+	ck_assert(cfg_acl_match(c, (struct sockaddr *)&a6));
+	inet_pton(AF_INET6, "::ffff:10.1.0.9", &a6.sin6_addr);   /* v4-mapped */
+	ck_assert(cfg_acl_match(c, (struct sockaddr *)&a6));
+	cfg_free(c);
+	/* default: loopback only */
+	c = parse("", &e);
+	cfg_finish(c, NULL);
+	inet_pton(AF_INET, "127.9.9.9", &a4.sin_addr);
+	ck_assert(cfg_acl_match(c, (struct sockaddr *)&a4));
+	inet_pton(AF_INET, "192.0.2.1", &a4.sin_addr);
+	ck_assert(!cfg_acl_match(c, (struct sockaddr *)&a4));
+	inet_pton(AF_INET6, "::1", &a6.sin6_addr);
+	ck_assert(cfg_acl_match(c, (struct sockaddr *)&a6));
+	cfg_free(c);
+}
+END_TEST
+
+START_TEST(test_refs)
+{
+	struct cfg *c = cfg_new(NULL, NULL);
+
+	ck_assert_ptr_eq(cfg_ref(c), c);
+	cfg_free(c);
+	ck_assert_int_eq(c->refs, 1);
+	cfg_free(c);
+	cfg_free(NULL);
+	ck_assert_ptr_null(cfg_ref(NULL));
+}
+END_TEST
+
+START_TEST(test_misuse)
+{
+	struct cfg *c = cfg_new(NULL, NULL);
+
+	ck_assert_uint_eq(cfg_parse_text(c, "", 0, "x"), 0);
+	ck_assert_uint_eq(cfg_parse_text(c, "\0bad", 4, "x"), 1);
+	ck_assert_ptr_nonnull(strstr(c->errors, "NUL"));
+	ck_assert_int_eq(cfg_adapter_find(c, "none"), -1);
+	cfg_free(c);
+}
+END_TEST
+
+static Suite *
+config_suite(void)
+{
+	Suite *s = suite_create("config");
+	TCase *b = tcase_create("basic"), *m = tcase_create("misuse");
+
+	tcase_add_test(b, test_defaults);
+	tcase_add_test(b, test_all_directives);
+	tcase_add_test(b, test_errors);
+	tcase_add_test(b, test_error_line_numbers_all);
+	tcase_add_test(b, test_min_above_max);
+	tcase_add_test(b, test_file);
+	tcase_add_test(b, test_cmdline_overrides);
+	tcase_add_test(b, test_resolv);
+	tcase_add_test(b, test_sockaddr);
+	tcase_add_test(b, test_acl);
+	tcase_add_test(b, test_refs);
+	tcase_add_test(m, test_misuse);
+	suite_add_tcase(s, b);
+	suite_add_tcase(s, m);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(config_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -264,6 +264,69 @@ tu_has_opt(const uint8_t *a, size_t len)
 	return false;
 }
 
+size_t
+tu_response(const struct tu_resp *r, uint8_t *out, size_t cap)
+{
+	struct wire_wr w;
+	struct wire_hdr h = { 0 };
+	uint8_t n[WIRE_NAME_MAX];
+	size_t nl = wire_name_from_text(r->name, n);
+	uint16_t qtype = r->qtype ? r->qtype : TYPE_A;
+	int i;
+
+	if (!nl)
+		return 0;
+	wire_wr_init(&w, out, cap);
+	h.id = r->id;
+	h.flags = (uint16_t)(WIRE_QR | WIRE_RD | WIRE_RA | (r->tc ? WIRE_TC : 0) | r->rcode);
+	h.qdcount = 1;
+	h.ancount = (uint16_t)r->nans;
+	h.nscount = r->soa ? 1 : 0;
+	h.arcount = r->opt ? 1 : 0;
+	wire_put_hdr(&w, &h);
+	wire_put_name(&w, n, nl);
+	wire_put_u16(&w, qtype);
+	wire_put_u16(&w, CLASS_IN);
+	for (i = 0; i < r->nans; i++) {
+		wire_put_u16(&w, 0xc00c);
+		wire_put_u16(&w, qtype);
+		wire_put_u16(&w, CLASS_IN);
+		wire_put_u32(&w, r->ttl + (uint32_t)i * 100);
+		if (qtype == TYPE_AAAA) {
+			uint8_t a6[16] = { 0x20, 0x01, 0x0d, 0xb8 };
+
+			a6[15] = (uint8_t)(7 + i);
+			wire_put_u16(&w, 16);
+			wire_put_bytes(&w, a6, 16);
+		} else {
+			wire_put_u16(&w, 4);
+			wire_put_u32(&w, 0xc0000207 + (uint32_t)i);
+		}
+	}
+	if (r->soa) {
+		wire_put_u16(&w, 0xc00c);
+		wire_put_u16(&w, TYPE_SOA);
+		wire_put_u16(&w, CLASS_IN);
+		wire_put_u32(&w, r->soa_ttl);
+		wire_put_u16(&w, 2 + 2 + 20);
+		wire_put_u16(&w, 0xc00c);
+		wire_put_u16(&w, 0xc00c);
+		wire_put_u32(&w, 1);
+		wire_put_u32(&w, 2);
+		wire_put_u32(&w, 3);
+		wire_put_u32(&w, 4);
+		wire_put_u32(&w, r->soa_min);
+	}
+	if (r->opt) {
+		wire_put_u8(&w, 0);
+		wire_put_u16(&w, TYPE_OPT);
+		wire_put_u16(&w, 4096);
+		wire_put_u32(&w, 0);
+		wire_put_u16(&w, 0);
+	}
+	return w.err ? 0 : w.len;
+}
+
 uint16_t
 tu_free_port(void)
 {

@@ -42,6 +42,21 @@ void tu_first_data(const uint8_t *a, size_t len, char *out, size_t outsz);
 long tu_first_ttl(const uint8_t *a, size_t len);
 bool tu_has_opt(const uint8_t *a, size_t len);
 
+/* An upstream-style response for unit tests. */
+struct tu_resp {
+	uint16_t id;
+	const char *name;
+	uint16_t qtype;
+	unsigned rcode;
+	int nans;             /* A/AAAA records with TTL ttl, ttl+100, ... */
+	uint32_t ttl;
+	bool soa;             /* SOA in authority */
+	uint32_t soa_ttl, soa_min;
+	bool opt;
+	bool tc;
+};
+size_t tu_response(const struct tu_resp *r, uint8_t *out, size_t cap);
+
 /* A free TCP+UDP port on 127.0.0.1 below the ephemeral range. */
 uint16_t tu_free_port(void);
 
