@@ -166,6 +166,12 @@ string_body(struct json *j, const char *s, size_t n)
 			esc[1] = (char)c;
 			put(j, esc, 2);
 			i++;
+		} else if (c == '\n' || c == '\t' || c == '\r' || c == '\b' || c == '\f') {
+			esc[0] = '\\';
+			esc[1] = c == '\n' ? 'n' : c == '\t' ? 't' : c == '\r' ? 'r' :
+			    c == '\b' ? 'b' : 'f';
+			put(j, esc, 2);
+			i++;
 		} else if (c < 0x20 || c == 0x7f) {
 			snprintf(esc, sizeof(esc), "\\u%04x", c);
 			put(j, esc, 6);

@@ -1,1 +1,418 @@
-int main(void){return 0;}
+/*
+ * check_sched.c - the upstream schedule, negative answers per adapter,
+ * exclusion and failback, RTT ordering and routing domains, on a fake
+ * clock.
+ */
+#include "auto-config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "schedule.h"
+
+struct fix {
+	struct cfg *cfg;
+	struct sched *s;
+	struct sched_search ss;
+	size_t t[32];
+};
+
+static void
+setup(struct fix *f, const char *text)
+{
+	f->cfg = cfg_new(NULL, NULL);
+	ck_assert_uint_eq(cfg_parse_text(f->cfg, text, strlen(text), "t"), 0);
+	ck_assert_uint_eq(cfg_finish(f->cfg, NULL), 0);
+	f->s = sched_new(f->cfg);
+	ck_assert_ptr_nonnull(f->s);
+}
+
+static void
+begin(struct fix *f, const char *name, uint64_t now)
+{
+	uint8_t n[WIRE_NAME_MAX];
+	size_t l = wire_name_from_text(name, n);
+
+	ck_assert_int_eq(sched_search_init(f->s, &f->ss, n, l, now), 0);
+}
+
+static void
+teardown(struct fix *f)
+{
+	sched_free(f->s);
+	cfg_free(f->cfg);
+}
+
+/* targets of a phase as a string of server indices, e.g. "0,2" */
+static const char *
+phase(struct fix *f, unsigned p, uint64_t now)
+{
+	static char buf[128];
+	size_t n = sched_phase_targets(f->s, &f->ss, p, now, f->t), i, o = 0;
+
+	buf[0] = 0;
+	for (i = 0; i < n; i++)
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%zu", i ? "," : "", f->t[i]);
+	return buf;
+}
+
+static const char two_adapters[] =
+    "adapter lan metric 10\n"
+    "server 10.0.0.1\n"     /* 0 */
+    "server 10.0.0.2\n"     /* 1 */
+    "adapter wifi metric 20\n"
+    "server 10.1.0.1\n"     /* 2 */
+    "server 10.1.0.2\n";    /* 3 */
+
+START_TEST(test_phases)
+{
+	struct fix f;
+
+	setup(&f, two_adapters);
+	begin(&f, "www.example.com", 0);
+	ck_assert_str_eq(phase(&f, 0, 0), "0");          /* preferred of preferred */
+	ck_assert_uint_eq(sched_on_phase_end(f.s, &f.ss, 0), 1);
+	ck_assert_str_eq(phase(&f, 1, 1000), "0,2");     /* first of every adapter */
+	sched_on_phase_end(f.s, &f.ss, 1);
+	ck_assert_str_eq(phase(&f, 2, 3000), "0,1,2,3"); /* everyone */
+	ck_assert_str_eq(phase(&f, 3, 5000), "0,1,2,3");
+	ck_assert_str_eq(phase(&f, 4, 9000), "0,1,2,3");
+	ck_assert_uint_eq(f.s->servers[0].queries, 5);
+	ck_assert_uint_eq(f.s->servers[3].queries, 3);
+	sched_search_fini(&f.ss);
+	teardown(&f);
+}
+END_TEST
+
+START_TEST(test_metric_prefers)
+{
+	struct fix f;
+
+	setup(&f, "adapter a metric 50\nserver 10.0.0.1\nadapter b metric 5\nserver 10.1.0.1\n");
+	begin(&f, "x", 0);
+	ck_assert_str_eq(phase(&f, 0, 0), "1");
+	ck_assert_str_eq(phase(&f, 1, 0), "1,0");
+	sched_search_fini(&f.ss);
+	teardown(&f);
+}
+END_TEST
+
+START_TEST(test_positive_ends)
+{
+	struct fix f;
+
+	setup(&f, two_adapters);
+	begin(&f, "x", 0);
+	phase(&f, 0, 0);
+	ck_assert_int_eq(sched_on_answer(f.s, &f.ss, 0, ANS_POSITIVE, 12.0, 10), SCHED_POSITIVE);
+	ck_assert_uint_eq(f.s->servers[0].answers, 1);
+	ck_assert(f.s->servers[0].has_rtt);
+	sched_search_end(f.s, &f.ss, 10);
+	ck_assert(!sched_server_excluded(f.s, 0, 10));
+	sched_search_fini(&f.ss);
+	teardown(&f);
+}
+END_TEST
+
+START_TEST(test_negative_per_adapter)
+{
+	struct fix f;
+
+	setup(&f, two_adapters);
+	begin(&f, "x", 0);
+	phase(&f, 0, 0);
+	/* lan says NXDOMAIN: the search goes on with wifi only */
+	ck_assert_int_eq(sched_on_answer(f.s, &f.ss, 0, ANS_NEGATIVE, 5, 5), SCHED_CONTINUE);
+	ck_assert(sched_search_open(&f.ss));
+	sched_on_phase_end(f.s, &f.ss, 0);
+	ck_assert_str_eq(phase(&f, 1, 1000), "2");
+	ck_assert_str_eq(phase(&f, 2, 3000), "2,3");
+	/* SERVFAIL-like answers change nothing */
+	ck_assert_int_eq(sched_on_answer(f.s, &f.ss, 2, ANS_NONE, 5, 3005), SCHED_CONTINUE);
+	/* wifi negative too: done, negative */
+	ck_assert_int_eq(sched_on_answer(f.s, &f.ss, 3, ANS_NEGATIVE, 5, 3010), SCHED_NEGATIVE);
+	sched_search_fini(&f.ss);
+	teardown(&f);
+}
+END_TEST
+
+START_TEST(test_positive_beats_negative)
+{
+	struct fix f;
+
+	setup(&f, two_adapters);
+	begin(&f, "x", 0);
+	phase(&f, 0, 0);
+	ck_assert_int_eq(sched_on_answer(f.s, &f.ss, 0, ANS_NEGATIVE, 5, 5), SCHED_CONTINUE);
+	sched_on_phase_end(f.s, &f.ss, 0);
+	phase(&f, 1, 1000);
+	ck_assert_int_eq(sched_on_answer(f.s, &f.ss, 2, ANS_POSITIVE, 900, 1900), SCHED_POSITIVE);
+	sched_search_fini(&f.ss);
+	teardown(&f);
+}
+END_TEST
+
+START_TEST(test_exclusion_and_failback)
+{
+	struct fix f;
+
+	setup(&f, "exclude-time 30\n" "adapter lan metric 10\nserver 10.0.0.1\nserver 10.0.0.2\n"
+	    "adapter wifi metric 20\nserver 10.1.0.1\n");
+	begin(&f, "x", 0);
+	ck_assert_str_eq(phase(&f, 0, 0), "0");
+	sched_on_phase_end(f.s, &f.ss, 0);              /* server 0 timed out */
+	ck_assert_str_eq(phase(&f, 1, 1000), "0,2");
+	ck_assert_int_eq(sched_on_answer(f.s, &f.ss, 2, ANS_POSITIVE, 50, 1050), SCHED_POSITIVE);
+	sched_search_end(f.s, &f.ss, 1050);
+	sched_search_fini(&f.ss);
+	/* server 0 timed out and never answered: excluded for 30 s; lan's
+	 * every asked server (only 0) timed out: the adapter too */
+	ck_assert(sched_server_excluded(f.s, 0, 1050));
+	ck_assert(!sched_server_excluded(f.s, 1, 1050));
+	ck_assert(!sched_server_excluded(f.s, 2, 1050));
+	ck_assert(sched_adapter_excluded(f.s, 0, 1050));
+	ck_assert_uint_eq(f.s->servers[0].timeouts, 1);
+	/* next search skips lan entirely */
+	begin(&f, "y", 2000);
+	ck_assert_str_eq(phase(&f, 0, 2000), "2");
+	ck_assert_str_eq(phase(&f, 1, 3000), "2");
+	ck_assert_str_eq(phase(&f, 2, 5000), "2");
+	sched_search_fini(&f.ss);
+	/* 30 s later: failback */
+	begin(&f, "z", 31050);
+	ck_assert(!sched_server_excluded(f.s, 0, 31050));
+	ck_assert(!sched_adapter_excluded(f.s, 0, 31050));
+	ck_assert_str_eq(phase(&f, 0, 31050), "0");
+	sched_search_fini(&f.ss);
+	teardown(&f);
+}
+END_TEST
+
+START_TEST(test_late_answer_no_exclusion)
+{
+	struct fix f;
+
+	setup(&f, two_adapters);
+	begin(&f, "x", 0);
+	phase(&f, 0, 0);
+	sched_on_phase_end(f.s, &f.ss, 0);              /* 0 timed out in phase 0 */
+	phase(&f, 1, 1000);
+	/* ...but answered later (negative): not excluded */
+	sched_on_answer(f.s, &f.ss, 0, ANS_NEGATIVE, 1500, 1500);
+	sched_on_answer(f.s, &f.ss, 2, ANS_POSITIVE, 10, 1510);
+	sched_search_end(f.s, &f.ss, 1510);
+	ck_assert(!sched_server_excluded(f.s, 0, 1510));
+	ck_assert(!sched_adapter_excluded(f.s, 0, 1510));
+	sched_search_fini(&f.ss);
+	teardown(&f);
+}
+END_TEST
+
+START_TEST(test_all_excluded_ask_all)
+{
+	struct fix f;
+	unsigned p;
+
+	setup(&f, two_adapters);
+	begin(&f, "x", 0);
+	for (p = 0; p < 5; p++) {
+		phase(&f, p, p * 1000);
+		sched_on_phase_end(f.s, &f.ss, p);
+	}
+	sched_search_end(f.s, &f.ss, 17000);
+	sched_search_fini(&f.ss);
+	ck_assert(sched_server_excluded(f.s, 0, 17000));
+	ck_assert(sched_server_excluded(f.s, 3, 17000));
+	ck_assert(sched_adapter_excluded(f.s, 1, 17000));
+	/* everything excluded: everything is asked */
+	begin(&f, "y", 18000);
+	ck_assert_str_eq(phase(&f, 0, 18000), "0");
+	ck_assert_str_eq(phase(&f, 1, 19000), "0,2");
+	ck_assert_str_eq(phase(&f, 2, 21000), "0,1,2,3");
+	/* an answer from an excluded server ends its exclusion */
+	sched_on_answer(f.s, &f.ss, 1, ANS_POSITIVE, 20, 21020);
+	ck_assert(!sched_server_excluded(f.s, 1, 21020));
+	ck_assert(!sched_adapter_excluded(f.s, 0, 21020));
+	ck_assert(sched_server_excluded(f.s, 0, 21020));
+	sched_search_fini(&f.ss);
+	teardown(&f);
+}
+END_TEST
+
+START_TEST(test_priority)
+{
+	struct fix f;
+	size_t o[8];
+
+	setup(&f, "server 10.0.0.1 priority last\nserver 10.0.0.2\nserver 10.0.0.3 priority first\n"
+	    "server 10.0.0.4\n");
+	ck_assert_uint_eq(sched_order(f.s, 0, o), 4);
+	ck_assert_uint_eq(o[0], 2);
+	ck_assert_uint_eq(o[1], 1);
+	ck_assert_uint_eq(o[2], 3);
+	ck_assert_uint_eq(o[3], 0);
+	begin(&f, "x", 0);
+	ck_assert_str_eq(phase(&f, 0, 0), "2");
+	ck_assert_str_eq(phase(&f, 1, 0), "2");
+	ck_assert_str_eq(phase(&f, 2, 0), "2,1,3,0");
+	sched_search_fini(&f.ss);
+	teardown(&f);
+}
+END_TEST
+
+START_TEST(test_rtt_order)
+{
+	struct fix f;
+	size_t o[8];
+
+	setup(&f, "server 10.0.0.1\nserver 10.0.0.2\nserver 10.0.0.3\n");
+	/* 0 is 300 ms slower than 1: within 400 ms, keeps its place */
+	f.s->servers[0].has_rtt = true;
+	f.s->servers[0].srtt_ms = 310;
+	f.s->servers[1].has_rtt = true;
+	f.s->servers[1].srtt_ms = 10;
+	sched_order(f.s, 0, o);
+	ck_assert_uint_eq(o[0], 0);
+	/* 450 ms slower: moves behind 1; 2 (unmeasured) keeps its place */
+	f.s->servers[0].srtt_ms = 460;
+	sched_order(f.s, 0, o);
+	ck_assert_uint_eq(o[0], 1);
+	ck_assert_uint_eq(o[1], 0);
+	ck_assert_uint_eq(o[2], 2);
+	/* and 2 much faster than 0 too: 0 goes behind 2 as well */
+	f.s->servers[2].has_rtt = true;
+	f.s->servers[2].srtt_ms = 5;
+	sched_order(f.s, 0, o);
+	ck_assert_uint_eq(o[0], 1);
+	ck_assert_uint_eq(o[1], 2);
+	ck_assert_uint_eq(o[2], 0);
+	teardown(&f);
+}
+END_TEST
+
+START_TEST(test_srtt_smoothing)
+{
+	struct fix f;
+
+	setup(&f, "server 10.0.0.1\n");
+	begin(&f, "x", 0);
+	phase(&f, 0, 0);
+	sched_on_answer(f.s, &f.ss, 0, ANS_NEGATIVE, 100, 100);
+	ck_assert(f.s->servers[0].srtt_ms > 99.9 && f.s->servers[0].srtt_ms < 100.1);
+	sched_search_fini(&f.ss);
+	begin(&f, "y", 200);
+	phase(&f, 0, 200);
+	sched_on_answer(f.s, &f.ss, 0, ANS_POSITIVE, 200, 400);
+	ck_assert(f.s->servers[0].srtt_ms > 129.9 && f.s->servers[0].srtt_ms < 130.1);
+	sched_search_fini(&f.ss);
+	teardown(&f);
+}
+END_TEST
+
+START_TEST(test_failback_forgets_rtt)
+{
+	struct fix f;
+
+	setup(&f, "exclude-time 10\nserver 10.0.0.1\nserver 10.0.0.2\n");
+	f.s->servers[0].has_rtt = true;
+	f.s->servers[0].srtt_ms = 900;
+	f.s->servers[0].excluded_until = 5000;
+	sched_refresh(f.s, 4999);
+	ck_assert(f.s->servers[0].has_rtt);
+	sched_refresh(f.s, 5000);
+	ck_assert(!f.s->servers[0].has_rtt);
+	ck_assert_uint_eq(f.s->servers[0].excluded_until, 0);
+	teardown(&f);
+}
+END_TEST
+
+START_TEST(test_routing_domains)
+{
+	struct fix f;
+
+	setup(&f, "adapter lan metric 10\nserver 10.0.0.1\n"
+	    "adapter vpn metric 50\nserver 10.8.0.1\ndomain corp.example\n"
+	    "adapter vpn2 metric 60\nserver 10.9.0.1\ndomain eu.corp.example\n");
+	begin(&f, "www.corp.example", 0);
+	ck_assert_str_eq(phase(&f, 0, 0), "1");
+	ck_assert_str_eq(phase(&f, 2, 0), "1");
+	sched_search_fini(&f.ss);
+	begin(&f, "Host.EU.corp.example", 0);     /* longest match wins */
+	ck_assert_str_eq(phase(&f, 2, 0), "2");
+	sched_search_fini(&f.ss);
+	begin(&f, "www.example.org", 0);           /* others: every adapter */
+	ck_assert_str_eq(phase(&f, 0, 0), "0");
+	ck_assert_str_eq(phase(&f, 2, 0), "0,1,2");
+	sched_search_fini(&f.ss);
+	begin(&f, "notcorp.example", 0);
+	ck_assert_str_eq(phase(&f, 1, 0), "0,1,2");
+	sched_search_fini(&f.ss);
+	teardown(&f);
+}
+END_TEST
+
+START_TEST(test_excluded_server_not_adapter)
+{
+	struct fix f;
+
+	setup(&f, "server 10.0.0.1\nserver 10.0.0.2\n");
+	f.s->servers[0].excluded_until = 10000;
+	begin(&f, "x", 0);
+	ck_assert_str_eq(phase(&f, 0, 0), "1");
+	ck_assert_str_eq(phase(&f, 2, 0), "1");
+	sched_search_fini(&f.ss);
+	teardown(&f);
+}
+END_TEST
+
+START_TEST(test_no_servers)
+{
+	struct fix f;
+
+	setup(&f, "");
+	begin(&f, "x", 0);
+	ck_assert_str_eq(phase(&f, 0, 0), "");
+	ck_assert(!sched_search_open(&f.ss));
+	sched_search_fini(&f.ss);
+	teardown(&f);
+}
+END_TEST
+
+static Suite *
+sched_suite(void)
+{
+	Suite *s = suite_create("schedule");
+	TCase *b = tcase_create("basic");
+
+	tcase_add_test(b, test_phases);
+	tcase_add_test(b, test_metric_prefers);
+	tcase_add_test(b, test_positive_ends);
+	tcase_add_test(b, test_negative_per_adapter);
+	tcase_add_test(b, test_positive_beats_negative);
+	tcase_add_test(b, test_exclusion_and_failback);
+	tcase_add_test(b, test_late_answer_no_exclusion);
+	tcase_add_test(b, test_all_excluded_ask_all);
+	tcase_add_test(b, test_priority);
+	tcase_add_test(b, test_rtt_order);
+	tcase_add_test(b, test_srtt_smoothing);
+	tcase_add_test(b, test_failback_forgets_rtt);
+	tcase_add_test(b, test_routing_domains);
+	tcase_add_test(b, test_excluded_server_not_adapter);
+	tcase_add_test(b, test_no_servers);
+	suite_add_tcase(s, b);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(sched_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
