@@ -1,1 +1,1278 @@
-int main(void){return 0;}
+/*
+ * check_daemon.c - integration: the real stubd against in-tree fake
+ * upstreams on 127.0.0.x, queried over UDP and TCP, driven with stubctl.
+ */
+#include "auto-config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <grp.h>
+#include <strings.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include "fakeup.h"
+#include "testutil.h"
+
+#define SCALED "timeouts 0.2 0.4 0.4 0.8 1.6\n"
+
+static char conf[8192];
+
+/* conf text with upstream lines appended */
+static const char *
+cf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static const char *
+cf(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(conf, sizeof(conf), fmt, ap);
+	va_end(ap);
+	return conf;
+}
+
+static struct fakeup *
+up_with_records(const char *addr)
+{
+	struct fakeup *f = fakeup_start(addr);
+
+	ck_assert_ptr_nonnull(f);
+	fakeup_add(f, "www.example.com", "A", 300, "192.0.2.7");
+	fakeup_add(f, "www.example.com", "AAAA", 300, "2001:db8::7");
+	fakeup_add(f, "example.com", "MX", 300, "10 mail.example.com");
+	fakeup_add(f, "example.com", "TXT", 300, "v=spf1 -all");
+	fakeup_add(f, "_sip._udp.example.com", "SRV", 300, "0 5 5060 sip.example.com");
+	fakeup_add(f, "big.example.com", "TXT", 300, "@3000");
+	fakeup_add(f, "short.example.com", "A", 2, "192.0.2.8");
+	return f;
+}
+
+static long
+q(const struct tu_daemon *d, const char *name, uint16_t type, bool tcp, uint8_t *a)
+{
+	struct tq_opts o = { .tcp = tcp, .timeout_ms = 5000 };
+
+	return tu_query("127.0.0.1", d->port, name, type, &o, a, 65535);
+}
+
+/* ---------------- foundation ---------------- */
+
+START_TEST(test_forward_types)
+{
+	struct fakeup *f = up_with_records("127.0.0.31");
+	struct tu_daemon d = { 0 };
+	static const struct { const char *name; uint16_t type; const char *want; } cases[] = {
+		{ "www.example.com", TYPE_A, "192.0.2.7" },
+		{ "www.example.com", TYPE_AAAA, "2001:db8::7" },
+		{ "example.com", TYPE_MX, "10 mail.example.com" },
+		{ "example.com", TYPE_TXT, "\"v=spf1 -all\"" },
+		{ "_sip._udp.example.com", TYPE_SRV, "0 5 5060 sip.example.com" },
+	};
+	uint8_t a[65535];
+	char data[256];
+	size_t i;
+	int tcp;
+
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s\n", fakeup_hostport(f)), NULL), 0);
+	for (tcp = 0; tcp < 2; tcp++)
+		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			long n = q(&d, cases[i].name, cases[i].type, tcp, a);
+
+			ck_assert_msg(n > 0, "no answer for %s", cases[i].name);
+			ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
+			ck_assert_uint_eq(tu_id(a, (size_t)n), 0x4242);
+			tu_first_data(a, (size_t)n, data, sizeof(data));
+			ck_assert_str_eq(data, cases[i].want);
+		}
+	ck_assert_int_eq(tu_stop(&d), 0);
+	fakeup_stop(f);
+}
+END_TEST
+
+START_TEST(test_truncation)
+{
+	struct fakeup *f = up_with_records("127.0.0.31");
+	struct tu_daemon d = { 0 };
+	struct tq_opts o = { .timeout_ms = 5000 };
+	uint8_t a[65535];
+	long n;
+
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s\n", fakeup_hostport(f)), NULL), 0);
+	/* UDP without EDNS: TC=1 */
+	n = tu_query("127.0.0.1", d.port, "big.example.com", TYPE_TXT, &o, a, sizeof(a));
+	ck_assert_int_gt(n, 0);
+	ck_assert(tu_tc(a, (size_t)n));
+	ck_assert_uint_le((size_t)n, 512);
+	ck_assert(!tu_has_opt(a, (size_t)n));
+	/* UDP with EDNS 1232: still too big, TC with OPT */
+	o.edns = true;
+	n = tu_query("127.0.0.1", d.port, "big.example.com", TYPE_TXT, &o, a, sizeof(a));
+	ck_assert(tu_tc(a, (size_t)n));
+	ck_assert(tu_has_opt(a, (size_t)n));
+	/* TCP: whole */
+	o.tcp = true;
+	o.edns = false;
+	n = tu_query("127.0.0.1", d.port, "big.example.com", TYPE_TXT, &o, a, sizeof(a));
+	ck_assert_int_gt(n, 3000);
+	ck_assert(!tu_tc(a, (size_t)n));
+	ck_assert_uint_eq(tu_ancount(a, (size_t)n), 1);
+	tu_stop(&d);
+	fakeup_stop(f);
+}
+END_TEST
+
+START_TEST(test_edns_mirror)
+{
+	struct fakeup *f = up_with_records("127.0.0.31");
+	struct tu_daemon d = { 0 };
+	struct tq_opts o = { .timeout_ms = 5000 };
+	uint8_t a[65535];
+	long n;
+
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s\n", fakeup_hostport(f)), NULL), 0);
+	n = tu_query("127.0.0.1", d.port, "www.example.com", TYPE_A, &o, a, sizeof(a));
+	ck_assert(!tu_has_opt(a, (size_t)n));
+	o.edns = true;
+	n = tu_query("127.0.0.1", d.port, "www.example.com", TYPE_A, &o, a, sizeof(a));
+	ck_assert(tu_has_opt(a, (size_t)n));
+	o.edns = false;
+	n = tu_query("127.0.0.1", d.port, "www.example.com", TYPE_A, &o, a, sizeof(a));
+	ck_assert(!tu_has_opt(a, (size_t)n));
+	tu_stop(&d);
+	fakeup_stop(f);
+}
+END_TEST
+
+START_TEST(test_upstream_tc_to_tcp)
+{
+	struct fakeup *f = up_with_records("127.0.0.31");
+	struct tu_daemon d = { 0 };
+	struct fake_rec log[16];
+	uint8_t a[65535];
+	char data[64];
+	long n;
+	size_t k, i;
+	bool saw_tcp = false;
+
+	fakeup_set_mode(f, FAKE_TRUNCATE);
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s\n", fakeup_hostport(f)), NULL), 0);
+	n = q(&d, "www.example.com", TYPE_A, false, a);
+	ck_assert_int_gt(n, 0);
+	ck_assert(!tu_tc(a, (size_t)n));
+	tu_first_data(a, (size_t)n, data, sizeof(data));
+	ck_assert_str_eq(data, "192.0.2.7");
+	k = fakeup_log(f, log, 16);
+	for (i = 0; i < k && i < 16; i++)
+		saw_tcp |= log[i].tcp;
+	ck_assert(saw_tcp);
+	tu_stop(&d);
+	fakeup_stop(f);
+}
+END_TEST
+
+static void
+expect_rcode(const struct tu_daemon *d, const uint8_t *pkt, size_t len, int rcode)
+{
+	uint8_t a[4096];
+	long n = tu_exchange("127.0.0.1", d->port, false, pkt, len, a, sizeof(a),
+	    rcode < 0 ? 300 : 3000);
+
+	if (rcode < 0) {
+		ck_assert_int_eq(n, -1);     /* dropped */
+		return;
+	}
+	ck_assert_int_gt(n, 0);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), (unsigned)rcode);
+	ck_assert_uint_eq(a[2] & 0x80, 0x80);
+}
+
+START_TEST(test_malformed)
+{
+	struct fakeup *f = up_with_records("127.0.0.31");
+	struct tu_daemon d = { 0 };
+	uint8_t b[512], a[512];
+	size_t l;
+	long n;
+
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s\n", fakeup_hostport(f)), NULL), 0);
+	l = tu_build_query("www.example.com", TYPE_A, NULL, b, sizeof(b));
+	expect_rcode(&d, b, 11, -1);                       /* under 12 bytes */
+	expect_rcode(&d, b, 0 + 1, -1);
+	b[2] |= 0x80;                                      /* a response */
+	expect_rcode(&d, b, l, -1);
+	b[2] &= 0x7f;
+	wire_set16_at(b, l, 4, 0);                          /* QDCOUNT 0 */
+	expect_rcode(&d, b, l, RCODE_FORMERR);
+	wire_set16_at(b, l, 4, 2);                          /* QDCOUNT 2 */
+	expect_rcode(&d, b, l, RCODE_FORMERR);
+	wire_set16_at(b, l, 4, 1);
+	b[12] = 0xc0;                                      /* pointer loop */
+	b[13] = 0x0c;
+	expect_rcode(&d, b, l, RCODE_FORMERR);
+	l = tu_build_query("www.example.com", TYPE_A, NULL, b, sizeof(b));
+	b[12] = 60;                                        /* label past the end */
+	expect_rcode(&d, b, l, RCODE_FORMERR);
+	l = tu_build_query("www.example.com", TYPE_A, NULL, b, sizeof(b));
+	b[2] = (uint8_t)((b[2] & 0x87) | (4 << 3));        /* NOTIFY */
+	expect_rcode(&d, b, l, RCODE_NOTIMP);
+	b[2] = (uint8_t)((b[2] & 0x87) | (5 << 3));        /* UPDATE */
+	expect_rcode(&d, b, l, RCODE_NOTIMP);
+	/* garbage over TCP too */
+	{
+		static const uint8_t junk[] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+			0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+		n = tu_exchange("127.0.0.1", d.port, true, junk, sizeof(junk), a, sizeof(a), 300);
+		ck_assert_int_eq(n, -1);
+	}
+	/* still answering */
+	n = q(&d, "www.example.com", TYPE_A, false, a);
+	ck_assert_int_gt(n, 0);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
+	ck_assert_int_eq(tu_stop(&d), 0);
+	fakeup_stop(f);
+}
+END_TEST
+
+START_TEST(test_acl_refused)
+{
+	struct fakeup *f = up_with_records("127.0.0.31");
+	struct tu_daemon d = { 0 };
+	uint8_t a[512];
+	long n;
+
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\nallow 10.0.0.0/8\nserver %s\n",
+	    fakeup_hostport(f)), NULL), 0);
+	n = q(&d, "www.example.com", TYPE_A, false, a);
+	ck_assert_int_gt(n, 0);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), RCODE_REFUSED);
+	ck_assert_uint_eq(fakeup_count(f), 0);
+	tu_stop(&d);
+	fakeup_stop(f);
+}
+END_TEST
+
+START_TEST(test_bad_config)
+{
+	struct tu_daemon d = { 0 };
+	const char *stubd = getenv("STUBD");
+	char path[300], out[4096], err[4096], want[400];
+	int rc;
+
+	ck_assert_int_eq(tu_mkdir(&d), 0);
+	ck_assert_int_eq(tu_write(&d, "bad.conf", "# ok\ncache-size 10\nfrobnicate yes\n", path,
+	    sizeof(path)), 0);
+	snprintf(want, sizeof(want), "%s:3: unknown directive 'frobnicate'", path);
+	{
+		const char *argv[] = { stubd, "-t", "-c", path, NULL };
+
+		rc = tu_run(argv, out, sizeof(out), err, sizeof(err), 5000);
+		ck_assert_int_eq(rc, 1);
+		ck_assert_msg(strstr(err, want) != NULL, "stderr: %s", err);
+	}
+	{
+		const char *argv[] = { stubd, "-f", "-c", path, "-l", "127.0.0.1:1", NULL };
+
+		rc = tu_run(argv, out, sizeof(out), err, sizeof(err), 5000);
+		ck_assert_int_eq(rc, 1);
+		ck_assert_msg(strstr(err, want) != NULL, "stderr: %s", err);
+	}
+	{
+		const char *argv[] = { stubd, "-t", "-c", "/nonexistent/stubd.conf", NULL };
+
+		rc = tu_run(argv, out, sizeof(out), err, sizeof(err), 5000);
+		ck_assert_int_eq(rc, 1);
+		ck_assert_ptr_nonnull(strstr(err, "/nonexistent/stubd.conf"));
+	}
+	ck_assert_int_eq(tu_write(&d, "good.conf", "cache-size 10\nserver 192.0.2.1\n", path,
+	    sizeof(path)), 0);
+	{
+		const char *argv[] = { stubd, "-t", "-c", path, NULL };
+
+		rc = tu_run(argv, out, sizeof(out), err, sizeof(err), 5000);
+		ck_assert_int_eq(rc, 0);
+	}
+}
+END_TEST
+
+START_TEST(test_listen_in_use)
+{
+	struct tu_daemon d = { 0 };
+	const char *stubd = getenv("STUBD");
+	char path[300], out[512], err[2048], lst[64], want[128];
+	struct sockaddr_in sa = { 0 };
+	uint16_t port = tu_free_port();
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), rc;
+
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons(port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(tu_mkdir(&d), 0);
+	ck_assert_int_eq(tu_write(&d, "c.conf", "server 192.0.2.1\ncontrol off\n", path,
+	    sizeof(path)), 0);
+	snprintf(lst, sizeof(lst), "127.0.0.1:%u", port);
+	snprintf(want, sizeof(want), "stubd: cannot listen on 127.0.0.1:%u: Address already in use",
+	    port);
+	{
+		const char *argv[] = { stubd, "-f", "-c", path, "-l", lst, NULL };
+
+		rc = tu_run(argv, out, sizeof(out), err, sizeof(err), 5000);
+	}
+	ck_assert_int_eq(rc, 1);
+	ck_assert_msg(strstr(err, want) != NULL, "stderr: %s", err);
+	close(fd);
+}
+END_TEST
+
+START_TEST(test_tcp_pipelining)
+{
+	struct fakeup *f = up_with_records("127.0.0.31");
+	struct tu_daemon d = { 0 };
+	uint8_t out[2048], a[4096];
+	size_t o = 0, got = 0;
+	int fd, i, answers = 0;
+	struct sockaddr_in sa = { 0 };
+	static const char *const names[] = { "www.example.com", "example.com", "nx.example.com" };
+	static const uint16_t types[] = { TYPE_A, TYPE_MX, TYPE_A };
+	bool seen[3] = { false, false, false };
+	double end;
+
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s\n", fakeup_hostport(f)), NULL), 0);
+	fakeup_name_mode(f, "www.example.com", FAKE_ANSWER, 300);  /* first one answers last */
+	for (i = 0; i < 3; i++) {
+		struct tq_opts qo = { .id = (uint16_t)(100 + i) };
+		size_t l = tu_build_query(names[i], types[i], &qo, out + o + 2, sizeof(out) - o - 2);
+
+		out[o] = (uint8_t)(l >> 8);
+		out[o + 1] = (uint8_t)l;
+		o += 2 + l;
+	}
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons(d.port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(send(fd, out, o, 0), (ssize_t)o);   /* three queries in one write */
+	end = tu_now_ms() + 5000;
+	while (answers < 3 && tu_now_ms() < end) {
+		ssize_t r = recv(fd, a + got, sizeof(a) - got, MSG_DONTWAIT);
+
+		if (r > 0)
+			got += (size_t)r;
+		while (got >= 2 && got >= 2 + (size_t)(a[0] << 8 | a[1])) {
+			size_t ml = (size_t)(a[0] << 8 | a[1]);
+			uint16_t id = tu_id(a + 2, ml);
+
+			ck_assert(id >= 100 && id < 103);
+			/* the slow first query must not hold back the others */
+			if (answers == 0)
+				ck_assert_uint_ne(id, 100);
+			seen[id - 100] = true;
+			answers++;
+			memmove(a, a + 2 + ml, got - 2 - ml);
+			got -= 2 + ml;
+		}
+		if (r <= 0)
+			tu_sleep_ms(5);
+	}
+	ck_assert_int_eq(answers, 3);
+	ck_assert(seen[0] && seen[1] && seen[2]);
+	close(fd);
+	tu_stop(&d);
+	fakeup_stop(f);
+}
+END_TEST
+
+START_TEST(test_tcp_limit_and_idle)
+{
+	struct fakeup *f = up_with_records("127.0.0.31");
+	struct tu_daemon d = { 0 };
+	struct sockaddr_in sa = { 0 };
+	int c1, c2, c3;
+	uint8_t qb[256], a[512];
+	size_t l = tu_build_query("www.example.com", TYPE_A, NULL, qb + 2, sizeof(qb) - 2);
+	char x;
+	double t0;
+	ssize_t r;
+
+	qb[0] = 0;
+	qb[1] = (uint8_t)l;
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\nmax-tcp-clients 2\nserver %s\n",
+	    fakeup_hostport(f)), NULL), 0);
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons(d.port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	c1 = socket(AF_INET, SOCK_STREAM, 0);
+	c2 = socket(AF_INET, SOCK_STREAM, 0);
+	c3 = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_eq(connect(c1, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(connect(c2, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	tu_sleep_ms(100);
+	/* the third connects (backlog) but is not served while two are open */
+	ck_assert_int_eq(connect(c3, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(send(c3, qb, l + 2, 0), (ssize_t)(l + 2));
+	tu_sleep_ms(500);
+	ck_assert_int_eq(recv(c3, a, sizeof(a), MSG_DONTWAIT), -1);
+	close(c1);
+	/* now it is accepted and answered */
+	t0 = tu_now_ms();
+	r = -1;
+	while (r <= 0 && tu_now_ms() - t0 < 3000) {
+		r = recv(c3, a, sizeof(a), MSG_DONTWAIT);
+		if (r <= 0)
+			tu_sleep_ms(10);
+	}
+	ck_assert_int_gt(r, 2);
+	/* idle connection c2 is closed by the daemon after ~10 s */
+	t0 = tu_now_ms();
+	r = -1;
+	while (tu_now_ms() - t0 < 13000) {
+		r = recv(c2, &x, 1, MSG_DONTWAIT);
+		if (r == 0)
+			break;
+		tu_sleep_ms(50);
+	}
+	ck_assert_int_eq(r, 0);
+	ck_assert_msg(tu_now_ms() - t0 > 8500, "closed too early");
+	close(c2);
+	close(c3);
+	tu_stop(&d);
+	fakeup_stop(f);
+}
+END_TEST
+
+/* ---------------- cache and hosts ---------------- */
+
+START_TEST(test_cache_hit)
+{
+	struct fakeup *f = up_with_records("127.0.0.31");
+	struct tu_daemon d = { 0 };
+	uint8_t a[4096];
+	long n;
+
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s\n", fakeup_hostport(f)), NULL), 0);
+	n = q(&d, "www.example.com", TYPE_A, false, a);
+	ck_assert_int_eq(tu_first_ttl(a, (size_t)n), 300);
+	ck_assert_uint_eq(fakeup_count(f), 1);
+	tu_sleep_ms(1100);
+	n = q(&d, "WWW.Example.com", TYPE_A, true, a);
+	ck_assert_int_gt(n, 0);
+	ck_assert_uint_eq(fakeup_count(f), 1);                       /* not asked again */
+	ck_assert_mem_eq(a + 13, "WWW", 3);                          /* 0x20 spelling */
+	ck_assert_int_le(tu_first_ttl(a, (size_t)n), 299);           /* TTL decremented */
+	/* negative answers are cached too */
+	n = q(&d, "nx.example.com", TYPE_A, false, a);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), RCODE_NXDOMAIN);
+	n = q(&d, "nx.example.com", TYPE_A, false, a);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), RCODE_NXDOMAIN);
+	ck_assert_uint_eq(fakeup_count(f), 2);
+	/* short TTL expires */
+	q(&d, "short.example.com", TYPE_A, false, a);
+	tu_sleep_ms(2200);
+	q(&d, "short.example.com", TYPE_A, false, a);
+	ck_assert_uint_eq(fakeup_count(f), 4);
+	tu_stop(&d);
+	fakeup_stop(f);
+}
+END_TEST
+
+START_TEST(test_hosts)
+{
+	struct fakeup *f = up_with_records("127.0.0.31");
+	struct tu_daemon d = { 0 };
+	char hpath[300], data[64];
+	uint8_t a[4096];
+	long n;
+	double t0;
+
+	ck_assert_int_eq(tu_mkdir(&d), 0);
+	ck_assert_int_eq(tu_write(&d, "hosts", "192.0.2.50 printer.lan printer\n", hpath,
+	    sizeof(hpath)), 0);
+	ck_assert_int_eq(tu_start(&d, cf("hosts %s\nhosts-ttl 9\nserver %s\n", hpath,
+	    fakeup_hostport(f)), NULL), 0);
+	n = q(&d, "Printer.LAN", TYPE_A, false, a);
+	tu_first_data(a, (size_t)n, data, sizeof(data));
+	ck_assert_str_eq(data, "192.0.2.50");
+	ck_assert_int_eq(tu_first_ttl(a, (size_t)n), 9);
+	n = q(&d, "printer", TYPE_AAAA, false, a);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
+	ck_assert_uint_eq(tu_ancount(a, (size_t)n), 0);              /* NODATA */
+	n = q(&d, "50.2.0.192.in-addr.arpa", TYPE_PTR, false, a);
+	tu_first_data(a, (size_t)n, data, sizeof(data));
+	ck_assert_str_eq(data, "printer.lan");
+	ck_assert_uint_eq(fakeup_count(f), 0);                       /* never upstream */
+	/* replaced by rename: picked up within 3 s without a signal */
+	ck_assert_int_eq(tu_write(&d, "hosts", "192.0.2.51 printer.lan\n", NULL, 0), 0);
+	t0 = tu_now_ms();
+	for (;;) {
+		n = q(&d, "printer.lan", TYPE_A, false, a);
+		tu_first_data(a, (size_t)n, data, sizeof(data));
+		if (strcmp(data, "192.0.2.51") == 0 || tu_now_ms() - t0 > 3000)
+			break;
+		tu_sleep_ms(100);
+	}
+	ck_assert_str_eq(data, "192.0.2.51");
+	ck_assert_uint_eq(fakeup_count(f), 0);
+	/* the alias is gone now: asked upstream */
+	q(&d, "printer", TYPE_A, false, a);
+	ck_assert_uint_eq(fakeup_count(f), 1);
+	tu_stop(&d);
+	fakeup_stop(f);
+}
+END_TEST
+
+struct conc {
+	uint16_t port;
+	int ok;
+};
+
+START_TEST(test_coalescing)
+{
+	struct fakeup *f = up_with_records("127.0.0.31");
+	struct tu_daemon d = { 0 };
+	int socks[20], i, answered = 0;
+	struct sockaddr_in sa = { 0 };
+	uint8_t qb[256], a[512];
+	char out[4096];
+	double t0;
+	const char *args[] = { "--json", "stats", NULL };
+
+	fakeup_set_delay(f, 500);
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s\n", fakeup_hostport(f)), NULL), 0);
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons(d.port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (i = 0; i < 20; i++) {
+		struct tq_opts o = { .id = (uint16_t)(1000 + i) };
+		size_t l = tu_build_query(i % 2 ? "WWW.example.com" : "www.example.com", TYPE_A, &o,
+		    qb, sizeof(qb));
+
+		socks[i] = socket(AF_INET, SOCK_DGRAM, 0);
+		ck_assert_int_eq(sendto(socks[i], qb, l, 0, (struct sockaddr *)&sa, sizeof(sa)),
+		    (ssize_t)l);
+	}
+	t0 = tu_now_ms();
+	while (answered < 20 && tu_now_ms() - t0 < 5000) {
+		for (i = 0; i < 20; i++) {
+			ssize_t r;
+
+			if (socks[i] < 0)
+				continue;
+			r = recv(socks[i], a, sizeof(a), MSG_DONTWAIT);
+			if (r > 0) {
+				ck_assert_uint_eq(tu_id(a, (size_t)r), 1000 + i);
+				ck_assert_uint_eq(tu_ancount(a, (size_t)r), 1);
+				ck_assert_uint_eq(a[13], i % 2 ? 'W' : 'w');
+				close(socks[i]);
+				socks[i] = -1;
+				answered++;
+			}
+		}
+		tu_sleep_ms(5);
+	}
+	ck_assert_int_eq(answered, 20);
+	ck_assert_uint_eq(fakeup_count(f), 1);
+	ck_assert_int_eq(tu_stubctl(&d, args, out, sizeof(out), NULL, 0), 0);
+	ck_assert_int_eq(tu_json_num(out, "coalesced"), 19);
+	tu_stop(&d);
+	fakeup_stop(f);
+}
+END_TEST
+
+START_TEST(test_serve_stale)
+{
+	struct fakeup *f = up_with_records("127.0.0.31");
+	struct tu_daemon d = { 0 };
+	uint8_t a[4096];
+	char data[64];
+	long n;
+	double t0;
+
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserve-stale 60\n" SCALED "server %s\n",
+	    fakeup_hostport(f)), NULL), 0);
+	n = q(&d, "short.example.com", TYPE_A, false, a);
+	ck_assert_int_gt(n, 0);
+	tu_sleep_ms(2300);                 /* expired (TTL 2) */
+	fakeup_set_mode(f, FAKE_DROP);     /* upstream dead */
+	t0 = tu_now_ms();
+	n = q(&d, "short.example.com", TYPE_A, false, a);
+	ck_assert_int_gt(n, 0);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
+	tu_first_data(a, (size_t)n, data, sizeof(data));
+	ck_assert_str_eq(data, "192.0.2.8");
+	ck_assert_int_eq(tu_first_ttl(a, (size_t)n), 30);
+	/* served at 1.8 s, before the scaled schedule (3.4 s) ended */
+	ck_assert_msg(tu_now_ms() - t0 > 1500 && tu_now_ms() - t0 < 3000, "took %.0f ms",
+	    tu_now_ms() - t0);
+	tu_stop(&d);
+	fakeup_stop(f);
+}
+END_TEST
+
+/* ---------------- upstream engine ---------------- */
+
+/* arrival times (ms after t0) of a name at a fake upstream */
+static int
+arrivals(struct fakeup *f, const char *name, double t0, double *out, int max)
+{
+	struct fake_rec *log = calloc(2000, sizeof(*log));
+	size_t n = fakeup_log(f, log, 2000), i;
+	int k = 0;
+
+	for (i = 0; i < n && i < 2000 && k < max; i++)
+		if (strcasecmp(log[i].name, name) == 0)
+			out[k++] = log[i].t_ms - t0;
+	free(log);
+	return k;
+}
+
+static void
+near(double got, double want)
+{
+	double slack = want * 0.25 > 150 ? want * 0.25 : 150;
+
+	ck_assert_msg(got > want - slack && got < want + slack, "at %.0f ms, expected ~%.0f",
+	    got, want);
+}
+
+START_TEST(test_schedule_timeline)
+{
+	struct fakeup *a1 = fakeup_start("127.0.0.31"), *a2 = fakeup_start("127.0.0.32");
+	struct fakeup *b1 = fakeup_start("127.0.0.33"), *b2 = fakeup_start("127.0.0.34");
+	struct tu_daemon d = { 0 };
+	uint8_t a[512];
+	double t0, t[8];
+	long n;
+
+	fakeup_set_mode(a1, FAKE_DROP);
+	fakeup_set_mode(a2, FAKE_DROP);
+	fakeup_set_mode(b1, FAKE_DROP);
+	fakeup_set_mode(b2, FAKE_DROP);
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\n" SCALED
+	    "adapter lan source 127.0.0.21 metric 10\nserver %s\nserver %s\n"
+	    "adapter wifi source 127.0.0.22 metric 20\nserver %s\nserver %s\n",
+	    fakeup_hostport(a1), fakeup_hostport(a2), fakeup_hostport(b1), fakeup_hostport(b2)),
+	    NULL), 0);
+	t0 = tu_now_ms();
+	{
+		struct tq_opts o = { .timeout_ms = 6000 };
+
+		n = tu_query("127.0.0.1", d.port, "dead.example.com", TYPE_A, &o, a, sizeof(a));
+	}
+	ck_assert_int_gt(n, 0);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), RCODE_SERVFAIL);
+	near(tu_now_ms() - t0, 3400);
+	/* lan's first server: every phase; 0, 0.2, 0.6, 1.0, 1.8 s */
+	ck_assert_int_eq(arrivals(a1, "dead.example.com", t0, t, 8), 5);
+	near(t[0], 0);
+	near(t[1], 200);
+	near(t[2], 600);
+	near(t[3], 1000);
+	near(t[4], 1800);
+	/* wifi's first server from phase 1 on; second servers from phase 2 on */
+	ck_assert_int_eq(arrivals(b1, "dead.example.com", t0, t, 8), 4);
+	near(t[0], 200);
+	ck_assert_int_eq(arrivals(a2, "dead.example.com", t0, t, 8), 3);
+	near(t[0], 600);
+	ck_assert_int_eq(arrivals(b2, "dead.example.com", t0, t, 8), 3);
+	/* adapters told apart by source address */
+	{
+		struct fake_rec log[2];
+
+		fakeup_log(a1, log, 1);
+		ck_assert_str_eq(log[0].peer, "127.0.0.21");
+		fakeup_log(b1, log, 1);
+		ck_assert_str_eq(log[0].peer, "127.0.0.22");
+	}
+	tu_stop(&d);
+	fakeup_stop(a1);
+	fakeup_stop(a2);
+	fakeup_stop(b1);
+	fakeup_stop(b2);
+}
+END_TEST
+
+START_TEST(test_default_schedule_gaps)
+{
+	struct fakeup *s1 = fakeup_start("127.0.0.31"), *s2 = up_with_records("127.0.0.32");
+	struct tu_daemon d = { 0 };
+	uint8_t a[512];
+	double t0, t[8];
+	long n;
+
+	fakeup_set_mode(s1, FAKE_DROP);
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s\nserver %s\n",
+	    fakeup_hostport(s1), fakeup_hostport(s2)), NULL), 0);
+	t0 = tu_now_ms();
+	{
+		struct tq_opts o = { .timeout_ms = 6000 };
+
+		n = tu_query("127.0.0.1", d.port, "www.example.com", TYPE_A, &o, a, sizeof(a));
+	}
+	ck_assert_int_gt(n, 0);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
+	/* s1 at 0 and 1 s (gap ~1 s), then both at 3 s (gap ~2 s); s2 answers */
+	ck_assert_int_eq(arrivals(s1, "www.example.com", t0, t, 8), 3);
+	near(t[0], 0);
+	near(t[1] - t[0], 1000);
+	near(t[2] - t[1], 2000);
+	ck_assert_int_eq(arrivals(s2, "www.example.com", t0, t, 8), 1);
+	near(t[0], 3000);
+	near(tu_now_ms() - t0, 3000);
+	tu_stop(&d);
+	fakeup_stop(s1);
+	fakeup_stop(s2);
+}
+END_TEST
+
+START_TEST(test_positive_beats_nxdomain)
+{
+	struct fakeup *lan = fakeup_start("127.0.0.31"), *wifi = up_with_records("127.0.0.32");
+	struct tu_daemon d = { 0 };
+	uint8_t a[512];
+	char data[64];
+	long n;
+
+	fakeup_set_mode(lan, FAKE_NXDOMAIN);
+	fakeup_set_delay(wifi, 300);
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\n" SCALED
+	    "adapter lan source 127.0.0.21 metric 10\nserver %s\n"
+	    "adapter wifi source 127.0.0.22 metric 20\nserver %s\n",
+	    fakeup_hostport(lan), fakeup_hostport(wifi)), NULL), 0);
+	n = q(&d, "www.example.com", TYPE_A, false, a);
+	ck_assert_int_gt(n, 0);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
+	tu_first_data(a, (size_t)n, data, sizeof(data));
+	ck_assert_str_eq(data, "192.0.2.7");
+	/* both adapters negative: NXDOMAIN (and cached) */
+	n = q(&d, "nx.example.com", TYPE_A, false, a);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), RCODE_NXDOMAIN);
+	n = q(&d, "nx.example.com", TYPE_A, false, a);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), RCODE_NXDOMAIN);
+	ck_assert_int_eq(arrivals(lan, "nx.example.com", 0, NULL, 0), 0);
+	{
+		double t[4];
+
+		ck_assert_int_eq(arrivals(lan, "nx.example.com", 0, t, 4), 1);
+	}
+	tu_stop(&d);
+	fakeup_stop(lan);
+	fakeup_stop(wifi);
+}
+END_TEST
+
+START_TEST(test_negative_and_silence)
+{
+	struct fakeup *lan = fakeup_start("127.0.0.31"), *wifi = fakeup_start("127.0.0.32");
+	struct tu_daemon d = { 0 };
+	uint8_t a[512];
+	double t0, t[4];
+	long n;
+
+	fakeup_set_mode(lan, FAKE_NXDOMAIN);
+	fakeup_set_mode(wifi, FAKE_DROP);
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\n" SCALED "exclude-time 0\n"
+	    "adapter lan source 127.0.0.21 metric 10\nserver %s\n"
+	    "adapter wifi source 127.0.0.22 metric 20\nserver %s\n",
+	    fakeup_hostport(lan), fakeup_hostport(wifi)), NULL), 0);
+	t0 = tu_now_ms();
+	n = q(&d, "gone.example.com", TYPE_A, false, a);
+	/* negative returned when the schedule ends, not cached */
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), RCODE_NXDOMAIN);
+	near(tu_now_ms() - t0, 3400);
+	n = q(&d, "gone.example.com", TYPE_A, false, a);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), RCODE_NXDOMAIN);
+	ck_assert_int_eq(arrivals(lan, "gone.example.com", 0, t, 4), 2);
+	tu_stop(&d);
+	fakeup_stop(lan);
+	fakeup_stop(wifi);
+}
+END_TEST
+
+START_TEST(test_servfail_upstream_no_answer)
+{
+	struct fakeup *s1 = fakeup_start("127.0.0.31"), *s2 = up_with_records("127.0.0.32");
+	struct tu_daemon d = { 0 };
+	uint8_t a[512];
+	long n;
+	double t0, t[8];
+
+	/* SERVFAIL counts as no answer: the schedule goes on to s2 */
+	fakeup_set_mode(s1, FAKE_SERVFAIL);
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\n" SCALED "server %s\nserver %s\n",
+	    fakeup_hostport(s1), fakeup_hostport(s2)), NULL), 0);
+	t0 = tu_now_ms();
+	n = q(&d, "www.example.com", TYPE_A, false, a);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
+	ck_assert_int_eq(arrivals(s2, "www.example.com", t0, t, 8), 1);
+	near(t[0], 600);
+	/* REFUSED everywhere: SERVFAIL after the schedule, nothing cached */
+	fakeup_set_mode(s2, FAKE_REFUSED);
+	fakeup_set_mode(s1, FAKE_MISMATCH);
+	t0 = tu_now_ms();
+	n = q(&d, "www2.example.com", TYPE_A, false, a);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), RCODE_SERVFAIL);
+	near(tu_now_ms() - t0, 3400);
+	tu_stop(&d);
+	fakeup_stop(s1);
+	fakeup_stop(s2);
+}
+END_TEST
+
+START_TEST(test_exclusion_failback)
+{
+	struct fakeup *s1 = up_with_records("127.0.0.31"), *s2 = up_with_records("127.0.0.32");
+	struct tu_daemon d = { 0 };
+	uint8_t a[512];
+	char out[8192];
+	const char *args[] = { "--json", "servers", NULL };
+	double t[8];
+	long n;
+
+	fakeup_set_mode(s1, FAKE_DROP);
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\n" SCALED "exclude-time 2\n"
+	    "server %s\nserver %s\n", fakeup_hostport(s1), fakeup_hostport(s2)), NULL), 0);
+	n = q(&d, "www.example.com", TYPE_A, false, a);     /* s1 times out, s2 answers */
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
+	ck_assert_int_eq(tu_stubctl(&d, args, out, sizeof(out), NULL, 0), 0);
+	ck_assert_msg(strstr(out, "\"excluded\":true") != NULL, "%s", out);
+	/* excluded: the next search goes straight to s2 */
+	fakeup_clear_log(s1);
+	fakeup_clear_log(s2);
+	n = q(&d, "example.com", TYPE_MX, false, a);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
+	ck_assert_int_eq(arrivals(s1, "example.com", 0, t, 8), 0);
+	ck_assert_int_eq(arrivals(s2, "example.com", 0, t, 8), 1);
+	/* after exclude-time: failback to s1 first */
+	fakeup_set_mode(s1, FAKE_ANSWER);
+	tu_sleep_ms(2200);
+	n = q(&d, "example.com", TYPE_TXT, false, a);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
+	ck_assert_int_eq(arrivals(s1, "example.com", 0, t, 8), 1);
+	ck_assert_int_eq(arrivals(s2, "example.com", 0, t, 8), 1);   /* only the MX one */
+	ck_assert_int_eq(tu_stubctl(&d, args, out, sizeof(out), NULL, 0), 0);
+	ck_assert_msg(strstr(out, "\"excluded\":true") == NULL, "%s", out);
+	tu_stop(&d);
+	fakeup_stop(s1);
+	fakeup_stop(s2);
+}
+END_TEST
+
+START_TEST(test_priority_last)
+{
+	struct fakeup *s1 = up_with_records("127.0.0.31"), *last = up_with_records("127.0.0.32");
+	struct tu_daemon d = { 0 };
+	uint8_t a[512];
+	int i;
+
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\n" SCALED
+	    "server %s priority last\nserver %s\n", fakeup_hostport(last), fakeup_hostport(s1)),
+	    NULL), 0);
+	for (i = 0; i < 3; i++) {
+		static const char *const names[] = { "www.example.com", "example.com",
+			"_sip._udp.example.com" };
+		static const uint16_t types[] = { TYPE_A, TYPE_MX, TYPE_SRV };
+		long n = q(&d, names[i], types[i], false, a);
+
+		ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
+	}
+	ck_assert_uint_eq(fakeup_count(s1), 3);
+	ck_assert_uint_eq(fakeup_count(last), 0);
+	tu_stop(&d);
+	fakeup_stop(s1);
+	fakeup_stop(last);
+}
+END_TEST
+
+START_TEST(test_rtt_reorder)
+{
+	struct fakeup *slow = up_with_records("127.0.0.31"), *fast = up_with_records("127.0.0.32");
+	struct tu_daemon d = { 0 };
+	uint8_t a[512];
+	double t[8];
+	long n;
+
+	fakeup_name_mode(slow, "www.example.com", FAKE_ANSWER, 500);
+	fakeup_name_mode(slow, "example.com", FAKE_DROP, 0);
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\n" SCALED "exclude-time 0\n"
+	    "server %s\nserver %s\n", fakeup_hostport(slow), fakeup_hostport(fast)), NULL), 0);
+	n = q(&d, "www.example.com", TYPE_A, false, a);      /* slow: srtt ~500 ms */
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
+	n = q(&d, "example.com", TYPE_MX, false, a);         /* fast measured in phase 2 */
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
+	ck_assert_int_eq(arrivals(fast, "example.com", 0, t, 8), 1);
+	/* slow is > 400 ms worse than fast now: fast is asked first */
+	n = q(&d, "_sip._udp.example.com", TYPE_SRV, false, a);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
+	ck_assert_int_eq(arrivals(fast, "_sip._udp.example.com", 0, t, 8), 1);
+	ck_assert_int_eq(arrivals(slow, "_sip._udp.example.com", 0, t, 8), 0);
+	tu_stop(&d);
+	fakeup_stop(slow);
+	fakeup_stop(fast);
+}
+END_TEST
+
+START_TEST(test_routing_domains)
+{
+	struct fakeup *lan = up_with_records("127.0.0.31"), *vpn = up_with_records("127.0.0.32");
+	struct tu_daemon d = { 0 };
+	uint8_t a[512];
+	double t[8];
+
+	fakeup_add(vpn, "intranet.corp.example", "A", 60, "10.8.1.1");
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\n" SCALED
+	    "adapter lan source 127.0.0.21 metric 10\nserver %s\n"
+	    "adapter vpn source 127.0.0.22 metric 50\nserver %s\ndomain corp.example\n",
+	    fakeup_hostport(lan), fakeup_hostport(vpn)), NULL), 0);
+	q(&d, "intranet.corp.example", TYPE_A, false, a);
+	ck_assert_uint_eq(tu_rcode(a, 512), 0);
+	ck_assert_int_eq(arrivals(vpn, "intranet.corp.example", 0, t, 8), 1);
+	ck_assert_int_eq(arrivals(lan, "intranet.corp.example", 0, t, 8), 0);
+	/* a name under the domain that vpn says does not exist: not asked of lan */
+	q(&d, "nothere.corp.example", TYPE_A, false, a);
+	ck_assert_uint_eq(tu_rcode(a, 512), RCODE_NXDOMAIN);
+	ck_assert_int_eq(arrivals(lan, "nothere.corp.example", 0, t, 8), 0);
+	/* other names: the preferred adapter (lan) first */
+	q(&d, "www.example.com", TYPE_A, false, a);
+	ck_assert_int_eq(arrivals(lan, "www.example.com", 0, t, 8), 1);
+	ck_assert_int_eq(arrivals(vpn, "www.example.com", 0, t, 8), 0);
+	tu_stop(&d);
+	fakeup_stop(lan);
+	fakeup_stop(vpn);
+}
+END_TEST
+
+START_TEST(test_forged_answers_ignored)
+{
+	struct fakeup *s1 = fakeup_start("127.0.0.31"), *s2 = up_with_records("127.0.0.32");
+	struct tu_daemon d = { 0 };
+	uint8_t a[512];
+	char data[64];
+	long n;
+
+	/* s1 answers with a wrong ID, then (another name) a mismatched question */
+	fakeup_set_mode(s1, FAKE_WRONGID);
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\n" SCALED "server %s\nserver %s\n",
+	    fakeup_hostport(s1), fakeup_hostport(s2)), NULL), 0);
+	n = q(&d, "www.example.com", TYPE_A, false, a);
+	tu_first_data(a, (size_t)n, data, sizeof(data));
+	ck_assert_str_eq(data, "192.0.2.7");
+	fakeup_set_mode(s1, FAKE_MISMATCH);
+	n = q(&d, "www.example.com", TYPE_AAAA, false, a);
+	tu_first_data(a, (size_t)n, data, sizeof(data));
+	ck_assert_str_eq(data, "2001:db8::7");
+	tu_stop(&d);
+	fakeup_stop(s1);
+	fakeup_stop(s2);
+}
+END_TEST
+
+/* ---------------- control and operations ---------------- */
+
+START_TEST(test_stubctl_commands)
+{
+	struct fakeup *f = up_with_records("127.0.0.31");
+	struct tu_daemon d = { 0 };
+	char hpath[300], out[65536], err[1024];
+	uint8_t a[512];
+	int rc;
+
+	ck_assert_int_eq(tu_mkdir(&d), 0);
+	ck_assert_int_eq(tu_write(&d, "hosts", "192.0.2.50 printer.lan\n", hpath, sizeof(hpath)),
+	    0);
+	ck_assert_int_eq(tu_start(&d, cf("hosts %s\nserver %s\n", hpath, fakeup_hostport(f)),
+	    NULL), 0);
+	q(&d, "www.example.com", TYPE_A, false, a);       /* miss, positive */
+	q(&d, "www.example.com", TYPE_A, false, a);       /* hit */
+	q(&d, "nx.example.com", TYPE_A, false, a);        /* miss, negative */
+	q(&d, "nx.example.com", TYPE_A, false, a);        /* negative hit */
+	q(&d, "printer.lan", TYPE_A, false, a);           /* hosts */
+	{
+		const char *args[] = { "--json", "stats", NULL };
+
+		ck_assert_int_eq(tu_stubctl(&d, args, out, sizeof(out), NULL, 0), 0);
+		ck_assert_int_eq(tu_json_num(out, "queries"), 5);
+		ck_assert_int_eq(tu_json_num(out, "queries_udp"), 5);
+		ck_assert_int_eq(tu_json_num(out, "queries_tcp"), 0);
+		ck_assert_int_eq(tu_json_num(out, "cache_hits"), 2);
+		ck_assert_int_eq(tu_json_num(out, "negative_hits"), 1);
+		ck_assert_int_eq(tu_json_num(out, "cache_misses"), 2);
+		ck_assert_int_eq(tu_json_num(out, "hosts_hits"), 1);
+		ck_assert_int_eq(tu_json_num(out, "upstream_queries"), 2);
+		ck_assert_int_eq(tu_json_num(out, "cache_entries"), 2);
+		ck_assert_int_eq(tu_json_num(out, "servfail"), 0);
+	}
+	{
+		const char *args[] = { "displaydns", NULL };
+
+		ck_assert_int_eq(tu_stubctl(&d, args, out, sizeof(out), NULL, 0), 0);
+		ck_assert_ptr_nonnull(strstr(out, "Record Name . . . . . : www.example.com"));
+		ck_assert_ptr_nonnull(strstr(out, "A (Host) Record . . . : 192.0.2.7"));
+		ck_assert_ptr_nonnull(strstr(out, "Time To Live  . . . . : "));
+		ck_assert_ptr_nonnull(strstr(out, "Section . . . . . . . : Answer"));
+		ck_assert_ptr_nonnull(strstr(out, "Name does not exist."));
+		ck_assert_ptr_nonnull(strstr(out, "printer.lan"));
+	}
+	{
+		const char *args[] = { "--json", "displaydns", NULL };
+
+		ck_assert_int_eq(tu_stubctl(&d, args, out, sizeof(out), NULL, 0), 0);
+		ck_assert_ptr_nonnull(strstr(out, "\"source\":\"hosts\""));
+		ck_assert_ptr_nonnull(strstr(out, "\"status\":\"NXDOMAIN\""));
+		ck_assert_ptr_nonnull(strstr(out, "\"upstream\":\"127.0.0.31:"));
+	}
+	{
+		const char *args[] = { "flushdns", "--negative", NULL };
+
+		ck_assert_int_eq(tu_stubctl(&d, args, out, sizeof(out), NULL, 0), 0);
+		q(&d, "nx.example.com", TYPE_A, false, a);
+		q(&d, "www.example.com", TYPE_A, false, a);
+		ck_assert_uint_eq(fakeup_count(f), 3);          /* only nx asked again */
+	}
+	{
+		const char *args[] = { "--json", "flushdns", "WWW.example.com", NULL };
+
+		ck_assert_int_eq(tu_stubctl(&d, args, out, sizeof(out), NULL, 0), 0);
+		ck_assert_int_eq(tu_json_num(out, "flushed"), 1);
+		q(&d, "www.example.com", TYPE_A, false, a);
+		ck_assert_uint_eq(fakeup_count(f), 4);
+	}
+	{
+		const char *args[] = { "--json", "flushdns", NULL };
+
+		ck_assert_int_eq(tu_stubctl(&d, args, out, sizeof(out), NULL, 0), 0);
+		ck_assert_int_eq(tu_json_num(out, "flushed"), 2);
+		q(&d, "printer.lan", TYPE_A, false, a);         /* hosts survive a flush */
+		ck_assert_uint_eq(fakeup_count(f), 4);
+	}
+	{
+		const char *args[] = { "servers", NULL };
+
+		ck_assert_int_eq(tu_stubctl(&d, args, out, sizeof(out), NULL, 0), 0);
+		ck_assert_ptr_nonnull(strstr(out, "adapter default"));
+	}
+	{
+		const char *args[] = { "bogus", NULL };
+
+		rc = tu_stubctl(&d, args, out, sizeof(out), err, sizeof(err));
+		ck_assert_int_eq(rc, 1);
+	}
+	tu_stop(&d);
+	/* the daemon is gone: the socket was removed, stubctl says so */
+	{
+		struct stat st;
+		const char *args[] = { "stats", NULL };
+
+		ck_assert_int_ne(stat(d.ctl, &st), 0);
+		rc = tu_stubctl(&d, args, out, sizeof(out), err, sizeof(err));
+		ck_assert_int_eq(rc, 1);
+		ck_assert_ptr_nonnull(strstr(err, "is stubd running?"));
+	}
+	fakeup_stop(f);
+}
+END_TEST
+
+START_TEST(test_reload)
+{
+	struct fakeup *f1 = up_with_records("127.0.0.31"), *f2 = up_with_records("127.0.0.32");
+	struct tu_daemon d = { 0 };
+	char out[8192], err[2048], text[1024];
+	uint8_t a[512];
+	int rc;
+
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s\n", fakeup_hostport(f1)), NULL),
+	    0);
+	q(&d, "www.example.com", TYPE_A, false, a);
+	ck_assert_uint_eq(fakeup_count(f1), 1);
+	/* good config via stubctl reload: new server */
+	snprintf(text, sizeof(text), "listen 127.0.0.1:%u\ncontrol %s\nhosts none\nserver %s\n",
+	    d.port, d.ctl, fakeup_hostport(f2));
+	ck_assert_int_eq(tu_write(&d, "stubd.conf", text, NULL, 0), 0);
+	{
+		const char *args[] = { "reload", NULL };
+
+		ck_assert_int_eq(tu_stubctl(&d, args, out, sizeof(out), NULL, 0), 0);
+	}
+	q(&d, "example.com", TYPE_MX, false, a);
+	ck_assert_uint_eq(fakeup_count(f2), 1);
+	/* broken config: error, old one keeps running */
+	ck_assert_int_eq(tu_write(&d, "stubd.conf", "server 192.0.2.1\nnonsense here\n", NULL, 0),
+	    0);
+	{
+		const char *args[] = { "reload", NULL };
+
+		rc = tu_stubctl(&d, args, out, sizeof(out), err, sizeof(err));
+		ck_assert_int_eq(rc, 1);
+		ck_assert_ptr_nonnull(strstr(err, "keeping the running one"));
+	}
+	q(&d, "example.com", TYPE_TXT, false, a);
+	ck_assert_uint_eq(fakeup_count(f2), 2);
+	/* SIGHUP with a good config: back to f1 */
+	snprintf(text, sizeof(text), "listen 127.0.0.1:%u\ncontrol %s\nhosts none\nserver %s\n",
+	    d.port, d.ctl, fakeup_hostport(f1));
+	ck_assert_int_eq(tu_write(&d, "stubd.conf", text, NULL, 0), 0);
+	kill(d.pid, SIGHUP);
+	tu_sleep_ms(300);
+	q(&d, "_sip._udp.example.com", TYPE_SRV, false, a);
+	ck_assert_uint_eq(fakeup_count(f1), 2);
+	/* SIGHUP with a broken one: still answering through f1 */
+	ck_assert_int_eq(tu_write(&d, "stubd.conf", "bogus\n", NULL, 0), 0);
+	kill(d.pid, SIGHUP);
+	tu_sleep_ms(300);
+	q(&d, "www.example.com", TYPE_AAAA, false, a);
+	ck_assert_uint_eq(tu_rcode(a, 512), 0);
+	ck_assert_uint_eq(fakeup_count(f1), 3);
+	ck_assert_int_eq(tu_stop(&d), 0);
+	fakeup_stop(f1);
+	fakeup_stop(f2);
+}
+END_TEST
+
+START_TEST(test_control_other_uid)
+{
+	struct fakeup *f = up_with_records("127.0.0.31");
+	struct tu_daemon d = { 0 };
+	const char *stubctl = getenv("STUBCTL");
+	char out[4096], err[1024];
+	pid_t pid;
+	int pipefd[2], st;
+	ssize_t r;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "test_control_other_uid: skipped (needs root)\n");
+		fakeup_stop(f);
+		return;
+	}
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s\n", fakeup_hostport(f)), NULL),
+	    0);
+	/* let uid 65534 reach the socket file, so the daemon's check decides */
+	chmod(d.dir, 0755);
+	chmod(d.ctl, 0666);
+	ck_assert_int_eq(pipe(pipefd), 0);
+	pid = fork();
+	if (pid == 0) {
+		const char *argv[] = { stubctl, "-s", d.ctl, "flushdns", NULL };
+		int rc;
+
+		close(pipefd[0]);
+		if (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0)
+			_exit(99);
+		rc = tu_run(argv, out, sizeof(out), err, sizeof(err), 5000);
+		(void)!write(pipefd[1], err, strlen(err));
+		_exit(rc);
+	}
+	close(pipefd[1]);
+	r = read(pipefd[0], err, sizeof(err) - 1);
+	err[r > 0 ? r : 0] = 0;
+	close(pipefd[0]);
+	waitpid(pid, &st, 0);
+	ck_assert(WIFEXITED(st));
+	ck_assert_int_eq(WEXITSTATUS(st), 1);
+	ck_assert_msg(strstr(err, "permission denied") != NULL, "stderr: %s", err);
+	tu_stop(&d);
+	fakeup_stop(f);
+}
+END_TEST
+
+START_TEST(test_sigterm_cleanup)
+{
+	struct fakeup *f = up_with_records("127.0.0.31");
+	struct tu_daemon d = { 0 };
+	char pidfile[300];
+	const char *extra[] = { "-p", pidfile, NULL };
+	struct stat st;
+	FILE *pf;
+	long pid = 0;
+
+	ck_assert_int_eq(tu_mkdir(&d), 0);
+	snprintf(pidfile, sizeof(pidfile), "%s/stubd.pid", d.dir);
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s\n", fakeup_hostport(f)), extra),
+	    0);
+	pf = fopen(pidfile, "r");
+	ck_assert_ptr_nonnull(pf);
+	ck_assert_int_eq(fscanf(pf, "%ld", &pid), 1);
+	fclose(pf);
+	ck_assert_int_eq(pid, d.pid);
+	ck_assert_int_eq(stat(d.ctl, &st), 0);
+	ck_assert(S_ISSOCK(st.st_mode));
+	ck_assert_uint_eq(st.st_mode & 0777, 0600);
+	ck_assert_int_eq(tu_stop(&d), 0);
+	ck_assert_int_ne(stat(d.ctl, &st), 0);
+	ck_assert_int_ne(stat(pidfile, &st), 0);
+	fakeup_stop(f);
+}
+END_TEST
+
+static Suite *
+daemon_suite(void)
+{
+	Suite *s = suite_create("daemon");
+	TCase *fo = tcase_create("foundation"), *ca = tcase_create("cache"),
+	    *up = tcase_create("upstream"), *ct = tcase_create("control");
+
+	tcase_add_test(fo, test_forward_types);
+	tcase_add_test(fo, test_truncation);
+	tcase_add_test(fo, test_edns_mirror);
+	tcase_add_test(fo, test_upstream_tc_to_tcp);
+	tcase_add_test(fo, test_malformed);
+	tcase_add_test(fo, test_acl_refused);
+	tcase_add_test(fo, test_bad_config);
+	tcase_add_test(fo, test_listen_in_use);
+	tcase_add_test(fo, test_tcp_pipelining);
+	tcase_add_test(fo, test_tcp_limit_and_idle);
+	tcase_add_test(ca, test_cache_hit);
+	tcase_add_test(ca, test_hosts);
+	tcase_add_test(ca, test_coalescing);
+	tcase_add_test(ca, test_serve_stale);
+	tcase_add_test(up, test_schedule_timeline);
+	tcase_add_test(up, test_default_schedule_gaps);
+	tcase_add_test(up, test_positive_beats_nxdomain);
+	tcase_add_test(up, test_negative_and_silence);
+	tcase_add_test(up, test_servfail_upstream_no_answer);
+	tcase_add_test(up, test_exclusion_failback);
+	tcase_add_test(up, test_priority_last);
+	tcase_add_test(up, test_rtt_reorder);
+	tcase_add_test(up, test_routing_domains);
+	tcase_add_test(up, test_forged_answers_ignored);
+	tcase_add_test(ct, test_stubctl_commands);
+	tcase_add_test(ct, test_reload);
+	tcase_add_test(ct, test_control_other_uid);
+	tcase_add_test(ct, test_sigterm_cleanup);
+	tcase_set_timeout(fo, 60);
+	tcase_set_timeout(ca, 60);
+	tcase_set_timeout(up, 60);
+	tcase_set_timeout(ct, 60);
+	suite_add_tcase(s, fo);
+	suite_add_tcase(s, ca);
+	suite_add_tcase(s, up);
+	suite_add_tcase(s, ct);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(daemon_suite());
+	int failed;
+
+	if (!getenv("STUBD"))
+		setenv("STUBD", "./stubd", 0);
+	if (!getenv("STUBCTL"))
+		setenv("STUBCTL", "./stubctl", 0);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -4,6 +4,7 @@
 #include "auto-config.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -421,20 +422,29 @@ tu_start(struct tu_daemon *d, const char *conf_text, const char *const *extra)
 		execv(stubd, (char *const *)argv);
 		_exit(127);
 	}
-	/* ready when it answers a query (any answer) */
+	/* ready when its TCP socket accepts and its control socket exists:
+	 * no query is sent, so the daemon's counters start at zero */
 	end = tu_now_ms() + 10000;
 	while (tu_now_ms() < end) {
-		uint8_t q[64], a[512];
-		size_t ql = tu_build_query("ready.invalid", TYPE_A, NULL, q, sizeof(q));
-		int st;
+		struct sockaddr_in sa = { 0 };
+		struct stat st;
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), ok, status;
 
-		q[2] = 0x78;   /* opcode 15: NOTIMP answer proves it is up */
-		if (tu_exchange("127.0.0.1", d->port, false, q, ql, a, sizeof(a), 100) > 0)
+		sa.sin_family = AF_INET;
+		sa.sin_port = htons(d->port);
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+		    (strstr(text, "control off") || stat(d->ctl, &st) == 0);
+		close(fd);
+		if (ok) {
+			tu_sleep_ms(20);
 			return 0;
-		if (waitpid(d->pid, &st, WNOHANG) == d->pid) {
+		}
+		if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
 			d->pid = 0;
 			return -1;
 		}
+		tu_sleep_ms(10);
 	}
 	return -1;
 }
