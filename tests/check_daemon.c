@@ -1265,8 +1265,11 @@ int
 main(void)
 {
 	SRunner *sr = srunner_create(daemon_suite());
+	char base[64];
 	int failed;
 
+	if (tu_tmp_begin(base, sizeof(base)) != 0)
+		return EXIT_FAILURE;
 	if (!getenv("STUBD"))
 		setenv("STUBD", "./stubd", 0);
 	if (!getenv("STUBCTL"))
@@ -1274,5 +1277,7 @@ main(void)
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
+	if (!failed)
+		tu_tmp_end(base);   /* kept for a look when something failed */
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -356,8 +357,35 @@ tu_free_port(void)
 int
 tu_mkdir(struct tu_daemon *d)
 {
-	snprintf(d->dir, sizeof(d->dir), "/tmp/stubd-test-XXXXXX");
+	const char *base = getenv("STUBD_TEST_TMP");
+
+	snprintf(d->dir, sizeof(d->dir), "%s/stubd-test-XXXXXX", base ? base : "/tmp");
 	return mkdtemp(d->dir) ? 0 : -1;
+}
+
+static int
+rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+int
+tu_tmp_begin(char *base, size_t len)
+{
+	snprintf(base, len, "/tmp/stubd-check-XXXXXX");
+	if (!mkdtemp(base))
+		return -1;
+	chmod(base, 0755);
+	return setenv("STUBD_TEST_TMP", base, 1);
+}
+
+void
+tu_tmp_end(const char *base)
+{
+	nftw(base, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 int

@@ -77,6 +77,10 @@ int tu_start(struct tu_daemon *d, const char *conf_text, const char *const *extr
 int tu_stop(struct tu_daemon *d);
 /* Make a temporary directory (for tu_start, called by it). */
 int tu_mkdir(struct tu_daemon *d);
+/* A temporary base directory for this test run (STUBD_TEST_TMP), and its
+ * removal with everything in it. */
+int tu_tmp_begin(char *base, size_t len);
+void tu_tmp_end(const char *base);
 /* Write a file in d->dir; returns 0. */
 int tu_write(const struct tu_daemon *d, const char *name, const char *text, char *path,
     size_t pathsz);
