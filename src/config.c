@@ -527,6 +527,14 @@ parse_line(struct cfg *c, struct pstate *ps, char **w, int n, const char *fname,
 		NARGS(1, 1);
 		if (set_str(&c->user, w[1]))
 			ERR("out of memory");
+	} else if (strcmp(d, "upstream-0x20") == 0) {
+		NARGS(1, 1);
+		if (strcmp(w[1], "yes") == 0)
+			c->upstream_0x20 = true;
+		else if (strcmp(w[1], "no") == 0)
+			c->upstream_0x20 = false;
+		else
+			ERR("upstream-0x20 takes yes or no");
 	} else if (strcmp(d, "resolv-file") == 0) {
 		NARGS(1, 1);
 		if (set_str(&c->resolv_file, w[1]))
@@ -578,27 +586,37 @@ parse_line(struct cfg *c, struct pstate *ps, char **w, int n, const char *fname,
 	} else if (strcmp(d, "server") == 0) {
 		struct cfg_sockaddr sa;
 		enum cfg_prio prio = PRIO_NORMAL;
+		bool no_0x20 = false;
 		long a;
+		int i;
 
-		if (n != 2 && n != 4)
-			ERR("usage: server ADDR[:PORT] [priority first|last]");
+		if (n < 2)
+			ERR("usage: server ADDR[:PORT] [priority first|last] [no-0x20]");
 		if (cfg_parse_sockaddr(w[1], 53, &sa))
 			ERR("bad server address '%s'", w[1]);
-		if (n == 4) {
-			if (strcmp(w[2], "priority") != 0)
-				ERR("unknown server option '%s' (priority)", w[2]);
-			if (strcmp(w[3], "first") == 0)
-				prio = PRIO_FIRST;
-			else if (strcmp(w[3], "last") == 0)
-				prio = PRIO_LAST;
-			else if (strcmp(w[3], "normal") == 0)
-				prio = PRIO_NORMAL;
-			else
-				ERR("bad priority '%s' (first, normal, last)", w[3]);
+		for (i = 2; i < n; i++) {
+			if (strcmp(w[i], "no-0x20") == 0) {
+				no_0x20 = true;
+			} else if (strcmp(w[i], "priority") == 0) {
+				if (i + 1 >= n)
+					ERR("'priority' needs first, normal or last");
+				i++;
+				if (strcmp(w[i], "first") == 0)
+					prio = PRIO_FIRST;
+				else if (strcmp(w[i], "last") == 0)
+					prio = PRIO_LAST;
+				else if (strcmp(w[i], "normal") == 0)
+					prio = PRIO_NORMAL;
+				else
+					ERR("bad priority '%s' (first, normal, last)", w[i]);
+			} else {
+				ERR("unknown server option '%s' (priority, no-0x20)", w[i]);
+			}
 		}
 		a = current_adapter(c, ps);
 		if (a < 0 || add_server(c, &sa, prio, (size_t)a))
 			ERR("out of memory");
+		c->servers[c->nservers - 1].no_0x20 = no_0x20;
 	} else if (strcmp(d, "domain") == 0) {
 		struct cfg_adapter *ad;
 		struct cfg_domain dom;

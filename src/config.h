@@ -38,6 +38,7 @@ struct cfg_server {
 	struct cfg_sockaddr addr;
 	enum cfg_prio prio;
 	size_t adapter;        /* index into cfg.adapters */
+	bool no_0x20;          /* opted out of upstream-0x20 */
 	char text[64];         /* "192.0.2.1:53" or "[2001:db8::1]:53" */
 };
 
@@ -74,6 +75,7 @@ struct cfg {
 	uint32_t max_tcp_clients;
 	uint32_t max_inflight;
 	char *user;                 /* NULL = stay */
+	bool upstream_0x20;         /* randomise the case of upstream questions */
 	char *resolv_file;
 	struct cfg_adapter *adapters;
 	size_t nadapters;

@@ -35,6 +35,8 @@ struct attempt {
 	size_t server;
 	double sent_ms;
 	uint16_t id;
+	bool mixed;                   /* qname below has randomised case */
+	uint8_t qname[WIRE_NAME_MAX]; /* the question name as sent (0x20) */
 };
 
 struct fdev {
@@ -454,8 +456,11 @@ attempt_cb(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 	rtt = clock_now_ms_f() - a->sent_ms;
 	if (status == ARES_SUCCESS && abuf && alen > 0 && (size_t)alen <= MSG_MAX) {
 		memcpy(up->rbuf, abuf, (size_t)alen);
-		if (msg_store_prepare(up->rbuf, (size_t)alen, a->id, s->q.key, s->q.qlen,
+		if (msg_store_prepare(up->rbuf, (size_t)alen, a->id,
+		    a->mixed ? a->qname : s->q.key, s->q.qlen,
 		    s->q.qtype, s->q.qclass, &up->resp) == 0 && !up->resp.tc) {
+			/* store the question lower-cased, as without 0x20 */
+			memcpy(up->rbuf + WIRE_HDR_LEN, s->q.key, s->q.qlen);
 			if (up->resp.positive)
 				kind = ANS_POSITIVE;
 			else if (up->resp.negative)
@@ -490,6 +495,34 @@ attempt_cb(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 	}
 }
 
+/* 0x20: every letter of the name in random case (draft-vixie-dnsext-dns0x20) */
+static void
+mix_case(const uint8_t *key, size_t len, uint8_t *out)
+{
+	size_t i = 0, j;
+	uint64_t bits = rand_u64();
+	unsigned used = 0;
+
+	memcpy(out, key, len);
+	while (i < len && out[i] != 0) {
+		size_t l = out[i];
+
+		for (j = i + 1; j <= i + l && j < len; j++) {
+			if (out[j] < 'a' || out[j] > 'z')
+				continue;
+			if (used == 64) {
+				bits = rand_u64();
+				used = 0;
+			}
+			if (bits & 1)
+				out[j] = (uint8_t)(out[j] - 32);
+			bits >>= 1;
+			used++;
+		}
+		i += l + 1;
+	}
+}
+
 static void
 send_one(struct up_search *s, size_t server, uint64_t now)
 {
@@ -512,6 +545,11 @@ send_one(struct up_search *s, size_t server, uint64_t now)
 	s->attempts = a;
 	memcpy(pkt, s->pkt, s->pktlen);
 	wire_set16_at(pkt, s->pktlen, 0, a->id);
+	if (up->cfg->upstream_0x20 && !up->cfg->servers[server].no_0x20) {
+		mix_case(s->q.key, s->q.qlen, a->qname);
+		memcpy(pkt + WIRE_HDR_LEN, a->qname, s->q.qlen);
+		a->mixed = true;
+	}
 	c->sent++;
 	c->pending++;
 	up->st->upstream_queries++;

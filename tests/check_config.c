@@ -330,6 +330,27 @@ START_TEST(test_refs)
 }
 END_TEST
 
+START_TEST(test_0x20)
+{
+	size_t e;
+	struct cfg *c = parse("upstream-0x20 yes\nserver 192.0.2.1 no-0x20 priority last\n"
+	    "server 192.0.2.2\n", &e);
+
+	ck_assert_uint_eq(e, 0);
+	ck_assert(c->upstream_0x20);
+	ck_assert(c->servers[0].no_0x20);
+	ck_assert_int_eq(c->servers[0].prio, PRIO_LAST);
+	ck_assert(!c->servers[1].no_0x20);
+	cfg_free(c);
+	c = parse("upstream-0x20 maybe\n", &e);
+	ck_assert_uint_eq(e, 1);
+	cfg_free(c);
+	c = parse("", &e);
+	ck_assert(!c->upstream_0x20);
+	cfg_free(c);
+}
+END_TEST
+
 START_TEST(test_misuse)
 {
 	struct cfg *c = cfg_new(NULL, NULL);
@@ -359,6 +380,7 @@ config_suite(void)
 	tcase_add_test(b, test_sockaddr);
 	tcase_add_test(b, test_acl);
 	tcase_add_test(b, test_refs);
+	tcase_add_test(b, test_0x20);
 	tcase_add_test(m, test_misuse);
 	suite_add_tcase(s, b);
 	suite_add_tcase(s, m);

@@ -979,6 +979,255 @@ START_TEST(test_forged_answers_ignored)
 }
 END_TEST
 
+
+static bool
+has_upper(const char *s)
+{
+	for (; *s; s++)
+		if (*s >= 'A' && *s <= 'Z')
+			return true;
+	return false;
+}
+
+START_TEST(test_upstream_0x20)
+{
+	struct fakeup *s1 = up_with_records("127.0.0.31"), *s2 = up_with_records("127.0.0.32");
+	struct tu_daemon d = { 0 };
+	struct fake_rec log[16];
+	uint8_t a[512];
+	char data[64];
+	size_t k, i;
+	long n;
+	bool mixed = false;
+
+	/* s1 does not echo the case: its answers are rejected */
+	fakeup_set_mode(s1, FAKE_LOWERCASE);
+	fakeup_set_mode(s2, FAKE_DROP);
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\n" SCALED "upstream-0x20 yes\n"
+	    "server %s\nserver %s\n", fakeup_hostport(s1), fakeup_hostport(s2)), NULL), 0);
+	n = q(&d, "www.example.com", TYPE_A, false, a);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), RCODE_SERVFAIL);
+	k = fakeup_log(s1, log, 16);
+	ck_assert_uint_ge(k, 2);
+	for (i = 0; i < k && i < 16; i++)
+		mixed |= has_upper(log[i].name);
+	ck_assert(mixed);
+	/* a server that echoes the case is accepted, and the cached answer
+	 * is served in the client's spelling */
+	fakeup_set_mode(s2, FAKE_ANSWER);
+	n = q(&d, "WWW.example.com", TYPE_AAAA, false, a);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
+	tu_first_data(a, (size_t)n, data, sizeof(data));
+	ck_assert_str_eq(data, "2001:db8::7");
+	ck_assert_mem_eq(a + 13, "WWW", 3);
+	tu_stop(&d);
+	/* per-server opt-out: s1 (no echo) accepted with no-0x20 */
+	memset(&d, 0, sizeof(d));
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\n" SCALED "upstream-0x20 yes\n"
+	    "server %s no-0x20\n", fakeup_hostport(s1)), NULL), 0);
+	n = q(&d, "www.example.com", TYPE_A, false, a);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
+	tu_stop(&d);
+	fakeup_stop(s1);
+	fakeup_stop(s2);
+}
+END_TEST
+
+START_TEST(test_0x20_off_by_default)
+{
+	struct fakeup *s1 = up_with_records("127.0.0.31");
+	struct tu_daemon d = { 0 };
+	struct fake_rec log[4];
+	uint8_t a[512];
+
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s\n", fakeup_hostport(s1)), NULL),
+	    0);
+	q(&d, "WwW.Example.Com", TYPE_A, false, a);
+	ck_assert_uint_eq(fakeup_log(s1, log, 4), 1);
+	ck_assert_str_eq(log[0].name, "www.example.com");
+	tu_stop(&d);
+	fakeup_stop(s1);
+}
+END_TEST
+
+START_TEST(test_forged_wrong_port)
+{
+	struct fakeup *s1 = up_with_records("127.0.0.31");
+	struct tu_daemon d = { 0 };
+	struct fake_rec log[4];
+	uint8_t qb[512], a[512], forged[512];
+	struct sockaddr_in me = { 0 }, to = { 0 };
+	struct sockaddr_in sa = { 0 };
+	char data[64], out[16384];
+	int cs, fs, i;
+	size_t ql, fl;
+	long n = -1;
+	double t0;
+
+	fakeup_set_delay(s1, 400);
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s\n", fakeup_hostport(s1)), NULL),
+	    0);
+	/* the client asks; the real answer takes 400 ms */
+	cs = socket(AF_INET, SOCK_DGRAM, 0);
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons(d.port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ql = tu_build_query("www.example.com", TYPE_A, NULL, qb, sizeof(qb));
+	ck_assert_int_eq(sendto(cs, qb, ql, 0, (struct sockaddr *)&sa, sizeof(sa)), (ssize_t)ql);
+	t0 = tu_now_ms();
+	while (fakeup_log(s1, log, 4) == 0 && tu_now_ms() - t0 < 2000)
+		tu_sleep_ms(2);
+	ck_assert_uint_eq(fakeup_log(s1, log, 4), 1);
+	/* an attacker on the upstream's address but another port, with the
+	 * right ID and question, answers first */
+	{
+		struct tu_resp r = { .id = log[0].id, .name = "www.example.com", .qtype = TYPE_A,
+			.nans = 1, .ttl = 86400 };
+
+		fl = tu_response(&r, forged, sizeof(forged));
+		forged[12 + 17 + 4 + 12] = 6;   /* 6.x.x.x */
+	}
+	fs = socket(AF_INET, SOCK_DGRAM, 0);
+	me.sin_family = AF_INET;
+	me.sin_addr.s_addr = inet_addr("127.0.0.31");
+	ck_assert_int_eq(bind(fs, (struct sockaddr *)&me, sizeof(me)), 0);
+	to.sin_family = AF_INET;
+	to.sin_port = htons(log[0].peer_port);
+	to.sin_addr.s_addr = inet_addr(log[0].peer);
+	for (i = 0; i < 5; i++)
+		sendto(fs, forged, fl, 0, (struct sockaddr *)&to, sizeof(to));
+	/* the client gets the real answer */
+	t0 = tu_now_ms();
+	while (n <= 0 && tu_now_ms() - t0 < 3000) {
+		n = recv(cs, a, sizeof(a), MSG_DONTWAIT);
+		if (n <= 0)
+			tu_sleep_ms(5);
+	}
+	ck_assert_int_gt(n, 0);
+	tu_first_data(a, (size_t)n, data, sizeof(data));
+	ck_assert_str_eq(data, "192.0.2.7");
+	/* and the cache holds the real one */
+	n = q(&d, "www.example.com", TYPE_A, false, a);
+	tu_first_data(a, (size_t)n, data, sizeof(data));
+	ck_assert_str_eq(data, "192.0.2.7");
+	{
+		const char *args[] = { "--json", "displaydns", NULL };
+
+		ck_assert_int_eq(tu_stubctl(&d, args, out, sizeof(out), NULL, 0), 0);
+		ck_assert_ptr_null(strstr(out, "6.0.2.7"));
+	}
+	close(cs);
+	close(fs);
+	tu_stop(&d);
+	fakeup_stop(s1);
+}
+END_TEST
+
+START_TEST(test_max_inflight)
+{
+	struct fakeup *s1 = up_with_records("127.0.0.31");
+	struct tu_daemon d = { 0 };
+	struct sockaddr_in sa = { 0 };
+	uint8_t qb[512], a[512];
+	size_t ql;
+	long n;
+	int cs;
+
+	fakeup_set_delay(s1, 500);
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\nmax-inflight 1\nserver %s\n",
+	    fakeup_hostport(s1)), NULL), 0);
+	cs = socket(AF_INET, SOCK_DGRAM, 0);
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons(d.port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ql = tu_build_query("www.example.com", TYPE_A, NULL, qb, sizeof(qb));
+	sendto(cs, qb, ql, 0, (struct sockaddr *)&sa, sizeof(sa));
+	tu_sleep_ms(50);
+	/* a second, different question while the first is in flight */
+	n = q(&d, "example.com", TYPE_MX, false, a);
+	ck_assert_int_gt(n, 0);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), RCODE_REFUSED);
+	/* the same question joins the flight instead */
+	n = q(&d, "www.example.com", TYPE_A, false, a);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
+	close(cs);
+	tu_stop(&d);
+	fakeup_stop(s1);
+}
+END_TEST
+
+static long
+proc_uid(pid_t pid, const char *field)
+{
+	char path[64], line[256];
+	FILE *f;
+	long v = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, field, strlen(field)) == 0)
+			v = strtol(line + strlen(field), NULL, 10);
+	fclose(f);
+	return v;
+}
+
+START_TEST(test_privdrop_and_group)
+{
+	struct fakeup *s1 = up_with_records("127.0.0.31");
+	struct tu_daemon d = { 0 };
+	const char *stubctl = getenv("STUBCTL");
+	struct stat st;
+	uint8_t a[512];
+	char out[4096], err[1024];
+	pid_t pid;
+	int pipefd[2], status;
+	ssize_t r;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "test_privdrop_and_group: skipped (needs root)\n");
+		fakeup_stop(s1);
+		return;
+	}
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\nuser nobody\ncontrol-group nogroup\n"
+	    "server %s\n", fakeup_hostport(s1)), NULL), 0);
+	tu_sleep_ms(100);
+	ck_assert_int_eq(proc_uid(d.pid, "Uid:"), 65534);
+	ck_assert_int_eq(proc_uid(d.pid, "Gid:"), 65534);
+	ck_assert_int_gt(q(&d, "www.example.com", TYPE_A, false, a), 0);
+	ck_assert_int_eq(stat(d.ctl, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0660);
+	ck_assert_uint_eq(st.st_gid, 65534);
+	chmod(d.dir, 0755);
+	/* a member of control-group may use the socket */
+	ck_assert_int_eq(pipe(pipefd), 0);
+	pid = fork();
+	if (pid == 0) {
+		const char *argv[] = { stubctl, "-s", d.ctl, "--json", "stats", NULL };
+		int rc;
+
+		close(pipefd[0]);
+		if (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0)
+			_exit(99);
+		rc = tu_run(argv, out, sizeof(out), err, sizeof(err), 5000);
+		(void)!write(pipefd[1], out, strlen(out));
+		_exit(rc);
+	}
+	close(pipefd[1]);
+	r = read(pipefd[0], out, sizeof(out) - 1);
+	out[r > 0 ? r : 0] = 0;
+	close(pipefd[0]);
+	waitpid(pid, &status, 0);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	ck_assert_int_eq(tu_json_num(out, "queries"), 1);
+	tu_stop(&d);
+	fakeup_stop(s1);
+}
+END_TEST
+
 /* ---------------- control and operations ---------------- */
 
 START_TEST(test_stubctl_commands)
@@ -1246,6 +1495,11 @@ daemon_suite(void)
 	tcase_add_test(up, test_rtt_reorder);
 	tcase_add_test(up, test_routing_domains);
 	tcase_add_test(up, test_forged_answers_ignored);
+	tcase_add_test(up, test_upstream_0x20);
+	tcase_add_test(up, test_0x20_off_by_default);
+	tcase_add_test(up, test_forged_wrong_port);
+	tcase_add_test(fo, test_max_inflight);
+	tcase_add_test(ct, test_privdrop_and_group);
 	tcase_add_test(ct, test_stubctl_commands);
 	tcase_add_test(ct, test_reload);
 	tcase_add_test(ct, test_control_other_uid);

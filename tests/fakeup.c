@@ -63,6 +63,8 @@ struct fakeup {
 	uint16_t port;
 	enum fake_mode mode;
 	unsigned delay;
+	unsigned loss;
+	unsigned rng;
 	uint32_t soa_ttl, soa_min;
 	struct frec *recs;
 	size_t nrecs;
@@ -148,8 +150,14 @@ answer(struct fakeup *f, const uint8_t *q, size_t qlen, bool tcp, uint8_t *out,
 			mode = f->ovr[i].mode;
 			*delay = f->ovr[i].delay;
 		}
+	logrec->id = h.id;
 	if (mode == FAKE_DROP)
 		return 0;
+	if (f->loss) {
+		f->rng = f->rng * 1103515245u + 12345u;
+		if ((f->rng >> 16) % 100 < f->loss)
+			return 0;
+	}
 	wire_wr_init(&w, out, cap);
 	h.flags = (uint16_t)(WIRE_QR | WIRE_AA | (h.flags & WIRE_RD) | WIRE_RA);
 	if (mode == FAKE_WRONGID)
@@ -206,6 +214,8 @@ answer(struct fakeup *f, const uint8_t *q, size_t qlen, bool tcp, uint8_t *out,
 		h.flags |= RCODE_NXDOMAIN;
 	wire_put_hdr(&w, &h);
 	wire_put_bytes(&w, q + WIRE_HDR_LEN, qend - WIRE_HDR_LEN);
+	if (mode == FAKE_LOWERCASE)
+		wire_name_lower(out + WIRE_HDR_LEN, nlen);
 	if (an) {
 		for (i = 0; i < f->nrecs; i++) {
 			const struct frec *fr = &f->recs[i];
@@ -269,12 +279,15 @@ handle(struct fakeup *f, int fd, bool tcp, const uint8_t *q, size_t qlen,
 
 	memset(&rec, 0, sizeof(rec));
 	rec.t_ms = now_ms();
-	if (peer->ss_family == AF_INET)
+	if (peer->ss_family == AF_INET) {
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)peer)->sin_addr, rec.peer,
 		    sizeof(rec.peer));
-	else
+		rec.peer_port = ntohs(((const struct sockaddr_in *)peer)->sin_port);
+	} else {
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)peer)->sin6_addr, rec.peer,
 		    sizeof(rec.peer));
+		rec.peer_port = ntohs(((const struct sockaddr_in6 *)peer)->sin6_port);
+	}
 	pthread_mutex_lock(&f->mu);
 	n = answer(f, q, qlen, tcp, out, sizeof(out), &delay, &rec);
 	if (rec.name[0] && f->nlog < MAX_LOG)
@@ -405,6 +418,12 @@ run(void *arg)
 struct fakeup *
 fakeup_start(const char *addr)
 {
+	return fakeup_start_port(addr, 0);
+}
+
+struct fakeup *
+fakeup_start_port(const char *addr, uint16_t port)
+{
 	struct fakeup *f = calloc(1, sizeof(*f));
 	struct sockaddr_storage ss;
 	socklen_t sl;
@@ -418,6 +437,7 @@ fakeup_start(const char *addr)
 		goto fail;
 	snprintf(f->addr, sizeof(f->addr), "%s", addr);
 	f->soa_ttl = f->soa_min = 300;
+	f->rng = (unsigned)port * 7919u + 17u;
 	f->udp = f->tcp = -1;
 	for (i = 0; i < MAX_CONN; i++)
 		f->conns[i] = -1;
@@ -432,11 +452,16 @@ fakeup_start(const char *addr)
 		goto fail;
 	}
 	ss.ss_family = (sa_family_t)fam;
+	if (fam == AF_INET)
+		((struct sockaddr_in *)&ss)->sin_port = htons(port);
+	else
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons(port);
 	for (tries = 0; tries < 50; tries++) {
 		struct sockaddr_storage b = ss;
 		int on = 1;
 
 		f->udp = socket(fam, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		setsockopt(f->udp, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
 		if (f->udp < 0 || bind(f->udp, (struct sockaddr *)&b, sl) != 0)
 			goto fail;
 		getsockname(f->udp, (struct sockaddr *)&b, &sl);
@@ -523,6 +548,14 @@ fakeup_set_mode(struct fakeup *f, enum fake_mode m)
 {
 	pthread_mutex_lock(&f->mu);
 	f->mode = m;
+	pthread_mutex_unlock(&f->mu);
+}
+
+void
+fakeup_set_loss(struct fakeup *f, unsigned percent)
+{
+	pthread_mutex_lock(&f->mu);
+	f->loss = percent;
 	pthread_mutex_unlock(&f->mu);
 }
 

@@ -28,11 +28,14 @@ enum fake_mode {
 	FAKE_TRUNCATE,    /* UDP: TC=1 and no records; TCP: the real answer */
 	FAKE_MISMATCH,    /* answer for another question */
 	FAKE_WRONGID,     /* answer with ID + 1 */
+	FAKE_LOWERCASE,   /* answer with the question lower-cased (no 0x20 echo) */
 };
 
 struct fake_rec {
 	double t_ms;              /* CLOCK_MONOTONIC ms */
 	char peer[64];            /* "127.0.0.21" */
+	uint16_t peer_port;
+	uint16_t id;              /* query ID */
 	char name[256];
 	uint16_t qtype;
 	bool tcp;
@@ -44,6 +47,8 @@ struct fakeup;
 
 /* Start on addr ("127.0.0.31", "::1"). NULL on failure. */
 struct fakeup *fakeup_start(const char *addr);
+/* Start on a given port (a restart on the port of a stopped one). */
+struct fakeup *fakeup_start_port(const char *addr, uint16_t port);
 void fakeup_stop(struct fakeup *f);
 uint16_t fakeup_port(const struct fakeup *f);
 const char *fakeup_addr(const struct fakeup *f);
@@ -52,6 +57,8 @@ const char *fakeup_hostport(const struct fakeup *f);
 
 void fakeup_set_mode(struct fakeup *f, enum fake_mode m);
 void fakeup_set_delay(struct fakeup *f, unsigned ms);
+/* Drop this percentage of queries at random (after logging them). */
+void fakeup_set_loss(struct fakeup *f, unsigned percent);
 /* Per-name override of the mode ("slow.example" -> delay etc.). */
 void fakeup_name_mode(struct fakeup *f, const char *name, enum fake_mode m, unsigned delay_ms);
 /* SOA TTL and MINIMUM used in negative answers (default 300, 300). */

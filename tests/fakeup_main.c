@@ -26,7 +26,7 @@ int
 main(int argc, char **argv)
 {
 	static const char *const modes[] = { "answer", "drop", "servfail", "refused",
-		"formerr", "nxdomain", "nodata", "truncate", "mismatch", "wrongid" };
+		"formerr", "nxdomain", "nodata", "truncate", "mismatch", "wrongid", "lowercase" };
 	enum fake_mode mode = FAKE_ANSWER;
 	unsigned delay = 0;
 	struct fakeup *f;
@@ -34,9 +34,9 @@ main(int argc, char **argv)
 
 	while ((c = getopt(argc, argv, "m:d:")) != -1) {
 		if (c == 'm') {
-			for (i = 0; i < 10 && strcmp(modes[i], optarg) != 0; i++)
+			for (i = 0; i < 11 && strcmp(modes[i], optarg) != 0; i++)
 				;
-			if (i == 10) {
+			if (i == 11) {
 				fprintf(stderr, "fakeup: unknown mode %s\n", optarg);
 				return 1;
 			}
