@@ -65,6 +65,7 @@ struct fakeup {
 	unsigned delay;
 	unsigned loss;
 	unsigned rng;
+	uint32_t wild_ttl;
 	uint32_t soa_ttl, soa_min;
 	struct frec *recs;
 	size_t nrecs;
@@ -119,7 +120,7 @@ answer(struct fakeup *f, const uint8_t *q, size_t qlen, bool tcp, uint8_t *out,
 	size_t nlen, i, qend;
 	uint16_t qtype, qclass, an = 0;
 	enum fake_mode mode;
-	bool edns = false, do_bit = false, known = false;
+	bool edns = false, do_bit = false, known = false, wild = false;
 
 	wire_rd_init(&r, q, qlen);
 	if (wire_hdr(&r, &h) || h.qdcount != 1)
@@ -203,6 +204,8 @@ answer(struct fakeup *f, const uint8_t *q, size_t qlen, bool tcp, uint8_t *out,
 			if (f->recs[i].type == qtype)
 				an++;
 		}
+	if (!known && f->wild_ttl && qtype == TYPE_A)
+		known = wild = true, an = 1;
 	if (mode == FAKE_NXDOMAIN)
 		known = false, an = 0;
 	if (mode == FAKE_NODATA)
@@ -216,7 +219,18 @@ answer(struct fakeup *f, const uint8_t *q, size_t qlen, bool tcp, uint8_t *out,
 	wire_put_bytes(&w, q + WIRE_HDR_LEN, qend - WIRE_HDR_LEN);
 	if (mode == FAKE_LOWERCASE)
 		wire_name_lower(out + WIRE_HDR_LEN, nlen);
-	if (an) {
+	if (an && wild) {
+		uint32_t hv = 2166136261u;
+
+		for (i = 0; i < nlen; i++)
+			hv = (hv ^ name[i]) * 16777619u;
+		wire_put_u16(&w, 0xc00c);
+		wire_put_u16(&w, TYPE_A);
+		wire_put_u16(&w, CLASS_IN);
+		wire_put_u32(&w, f->wild_ttl);
+		wire_put_u16(&w, 4);
+		wire_put_u32(&w, 0xc0000200 | (hv & 0xff));
+	} else if (an) {
 		for (i = 0; i < f->nrecs; i++) {
 			const struct frec *fr = &f->recs[i];
 
@@ -548,6 +562,14 @@ fakeup_set_mode(struct fakeup *f, enum fake_mode m)
 {
 	pthread_mutex_lock(&f->mu);
 	f->mode = m;
+	pthread_mutex_unlock(&f->mu);
+}
+
+void
+fakeup_set_wildcard(struct fakeup *f, uint32_t ttl)
+{
+	pthread_mutex_lock(&f->mu);
+	f->wild_ttl = ttl;
 	pthread_mutex_unlock(&f->mu);
 }
 

@@ -57,6 +57,9 @@ const char *fakeup_hostport(const struct fakeup *f);
 
 void fakeup_set_mode(struct fakeup *f, enum fake_mode m);
 void fakeup_set_delay(struct fakeup *f, unsigned ms);
+/* Answer A for every name not in the table (192.0.2.x from a hash of the
+ * name), TTL ttl; 0 turns it off. */
+void fakeup_set_wildcard(struct fakeup *f, uint32_t ttl);
 /* Drop this percentage of queries at random (after logging them). */
 void fakeup_set_loss(struct fakeup *f, unsigned percent);
 /* Per-name override of the mode ("slow.example" -> delay etc.). */

@@ -1,0 +1,88 @@
+#!/bin/sh
+# netns.sh - 'device' binding (SO_BINDTODEVICE) across network namespaces.
+# Two namespaces behind two veth pairs hold upstream servers with the same
+# address, 10.231.0.2; only binding each adapter's sockets to its own
+# interface gets each name to the right one.  Needs root and iproute2;
+# skipped where namespaces cannot be made.  Traffic stays inside the
+# namespaces this test creates.
+set -u
+STUBD=${STUBD:-./stubd}
+FAKEUP=${FAKEUP:-./tests/fakeup}
+
+skip() { echo "SKIP: $*"; exit 77; }
+[ "$(id -u)" -eq 0 ] || skip "needs root"
+command -v ip >/dev/null 2>&1 || skip "iproute2 not installed"
+command -v dig >/dev/null 2>&1 || skip "dig not installed"
+
+tag=$$
+ns1=sdt1-$tag
+ns2=sdt2-$tag
+h1=sdh1-$tag
+h2=sdh2-$tag
+tmp=$(mktemp -d)
+pids=""
+cleanup() {
+	for p in $pids; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	ip link del "$h1" 2>/dev/null
+	ip link del "$h2" 2>/dev/null
+	ip netns del "$ns1" 2>/dev/null
+	ip netns del "$ns2" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+ip netns add "$ns1" 2>/dev/null || skip "cannot create network namespaces"
+ip netns add "$ns2" || skip "cannot create network namespaces"
+for n in 1 2; do
+	eval ns=\$ns$n
+	eval h=\$h$n
+	ip link add "$h" type veth peer name "sdn$n-$tag" || skip "cannot create veth pairs"
+	ip link set "sdn$n-$tag" netns "$ns"
+	ip addr add "10.231.0.$((2 + 8 * n))/24" dev "$h"
+	ip link set "$h" up
+	ip -n "$ns" addr add 10.231.0.2/24 dev "sdn$n-$tag"
+	ip -n "$ns" link set "sdn$n-$tag" up
+	ip -n "$ns" link set lo up
+	ip netns exec "$ns" "$FAKEUP" 10.231.0.2 "host.net$n.test" A 60 "192.0.2.$n" \
+		>"$tmp/port$n" &
+	pids="$pids $!"
+done
+i=0
+while { [ ! -s "$tmp/port1" ] || [ ! -s "$tmp/port2" ]; } && [ $i -lt 100 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+p1=$(cat "$tmp/port1")
+p2=$(cat "$tmp/port2")
+[ -n "$p1" ] && [ -n "$p2" ] || { echo "FAIL: fake upstreams did not start"; exit 1; }
+
+lport=$((20000 + tag % 10000))
+cat >"$tmp/stubd.conf" <<CONF
+listen 127.0.0.1:$lport
+control off
+hosts none
+timeouts 0.3 0.3
+adapter net1 device $h1 metric 10
+server 10.231.0.2:$p1
+domain net1.test
+adapter net2 device $h2 metric 20
+server 10.231.0.2:$p2
+domain net2.test
+CONF
+"$STUBD" -f -c "$tmp/stubd.conf" 2>"$tmp/stubd.err" &
+pids="$pids $!"
+sleep 0.3
+
+fail=0
+for n in 1 2; do
+	got=$(dig +time=2 +tries=1 +short @127.0.0.1 -p "$lport" "host.net$n.test" A)
+	if [ "$got" = "192.0.2.$n" ]; then
+		echo "ok: host.net$n.test through $(eval echo \$h$n)"
+	else
+		echo "FAIL: host.net$n.test: got '$got', want 192.0.2.$n"
+		fail=1
+	fi
+done
+[ $fail -eq 0 ] || cat "$tmp/stubd.err"
+exit $fail
