@@ -237,7 +237,7 @@ msg_store_prepare(uint8_t *buf, size_t len, uint16_t id, const uint8_t *sent_qna
 				return -1;
 		}
 	}
-	m->len = len;
+	m->len = r.pos;   /* trailing bytes after the last record are dropped */
 	if (have_opt) {
 		m->len = opt_off;
 		wire_set16_at(buf, len, 10, (uint16_t)opt_index);

@@ -144,8 +144,10 @@ wire_name(struct wire_rd *r, uint8_t *out)
 			if (pos + 1 >= r->len)
 				goto short_;
 			target = (size_t)(c & 0x3f) << 8 | r->buf[pos + 1];
-			/* strictly backwards from where this segment began */
-			if (target >= limit || ++jumps > WIRE_MAX_JUMPS)
+			/* strictly backwards from where this segment began, and
+			 * never into the 12-byte header (no name lives there) */
+			if (target >= limit || target < WIRE_HDR_LEN ||
+			    ++jumps > WIRE_MAX_JUMPS)
 				goto bad;
 			if (!jumped) {
 				end = pos + 2;

@@ -7,7 +7,8 @@
  * reads needs one check at the end (wire_rd.err).
  *
  * Names: compression pointers must point strictly backwards from the
- * position where the name (or the previous pointer) started; labels are at
+ * position where the name (or the previous pointer) started and never into
+ * the 12-byte header (buffers start at the message); labels are at
  * most 63 bytes and names at most 255 bytes in wire form; at most 127 labels
  * and 127 pointer jumps (RFC 9267).  Extended label types are rejected.
  */

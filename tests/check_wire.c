@@ -75,21 +75,36 @@ END_TEST
 
 START_TEST(test_name_compressed)
 {
-	/* offset 0: "example.com", offset 13: "www" + pointer to 0 */
-	static const uint8_t b[] = { 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0,
-		3, 'w', 'w', 'w', 0xc0, 0x00, 0x55 };
+	/* 12-byte header, offset 12: "example.com", offset 25: "www" + pointer to 12 */
+	static const uint8_t b[] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0,
+		3, 'w', 'w', 'w', 0xc0, 12, 0x55 };
 	static const uint8_t want[] = { 3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e',
 		3, 'c', 'o', 'm', 0 };
 	uint8_t out[WIRE_NAME_MAX];
 	struct wire_rd r;
 
 	wire_rd_init(&r, b, sizeof(b));
-	wire_seek(&r, 13);
+	wire_seek(&r, 25);
 	ck_assert_uint_eq(wire_name(&r, out), sizeof(want));
 	ck_assert_mem_eq(out, want, sizeof(want));
 	/* the cursor moves past the pointer, not past the target */
-	ck_assert_uint_eq(r.pos, 19);
+	ck_assert_uint_eq(r.pos, 31);
 	ck_assert_uint_eq(wire_u8(&r), 0x55);
+}
+END_TEST
+
+/* a pointer into the header is malformed (found by fuzzing: the header is
+ * rewritten when an answer is served, which would change the name) */
+START_TEST(test_pointer_into_header)
+{
+	static const uint8_t b[] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 'a', 0xc0, 0x00 };
+	struct wire_rd r;
+
+	wire_rd_init(&r, b, sizeof(b));
+	wire_seek(&r, 12);
+	ck_assert_uint_eq(wire_name(&r, NULL), 0);
+	ck_assert_int_eq(r.err, STUB_EFORMAT);
 }
 END_TEST
 
@@ -295,15 +310,17 @@ START_TEST(test_9267_name_too_long)
 	size_t pos = 0, i;
 	struct wire_rd r;
 
-	/* build explicitly: label chain with pointers to the previous label */
-	pos = 0;
-	b[pos++] = 63; memset(b + pos, 'a', 63); pos += 63; b[pos++] = 0;      /* 0..64 */
-	b[pos++] = 63; memset(b + pos, 'b', 63); pos += 63; b[pos++] = 0xc0; b[pos++] = 0;
-	b[pos++] = 63; memset(b + pos, 'c', 63); pos += 63; b[pos++] = 0xc0; b[pos++] = 65;
+	/* a header, then four 63-byte labels, each followed by a pointer to the
+	 * previous one: from the second, 2 labels; third 3; fourth 4 = 257 */
+	memset(b, 0, 12);
+	pos = 12;
+	b[pos++] = 63; memset(b + pos, 'a', 63); pos += 63; b[pos++] = 0;        /* 12 */
+	b[pos++] = 63; memset(b + pos, 'b', 63); pos += 63; b[pos++] = 0xc0; b[pos++] = 12;
+	b[pos++] = 63; memset(b + pos, 'c', 63); pos += 63; b[pos++] = 0xc0; b[pos++] = 77;
 	i = pos;
-	b[pos++] = 63; memset(b + pos, 'd', 63); pos += 63; b[pos++] = 0xc0; b[pos++] = 131;
+	b[pos++] = 63; memset(b + pos, 'd', 63); pos += 63; b[pos++] = 0xc0; b[pos++] = 143;
 	wire_rd_init(&r, b, pos);
-	wire_seek(&r, 131);
+	wire_seek(&r, 143);
 	ck_assert_uint_eq(wire_name(&r, NULL), 3 * 64 + 1);
 	wire_rd_init(&r, b, pos);
 	wire_seek(&r, i);
@@ -341,15 +358,17 @@ END_TEST
 /* 6. Pointer loops: self pointer and a two-pointer cycle */
 START_TEST(test_9267_pointer_loops)
 {
-	static const uint8_t self[] = { 0xc0, 0x00 };
-	static const uint8_t cyc[] = { 1, 'a', 0xc0, 0x04, 1, 'b', 0xc0, 0x00 };
+	static const uint8_t self[] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xc0, 12 };
+	static const uint8_t cyc[] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		1, 'a', 0xc0, 16, 1, 'b', 0xc0, 12 };
 	struct wire_rd r;
 
 	wire_rd_init(&r, self, sizeof(self));
+	wire_seek(&r, 12);
 	ck_assert_uint_eq(wire_name(&r, NULL), 0);
 	ck_assert_int_ne(r.err, 0);
 	wire_rd_init(&r, cyc, sizeof(cyc));
-	wire_seek(&r, 4);
+	wire_seek(&r, 16);
 	ck_assert_uint_eq(wire_name(&r, NULL), 0);
 	ck_assert_int_ne(r.err, 0);
 }
@@ -391,6 +410,7 @@ wire_suite(void)
 	tcase_add_test(b, test_bytes_seek);
 	tcase_add_test(b, test_name_plain);
 	tcase_add_test(b, test_name_compressed);
+	tcase_add_test(r, test_pointer_into_header);
 	tcase_add_test(b, test_writer);
 	tcase_add_test(b, test_at_accessors);
 	tcase_add_test(b, test_name_text);
