@@ -63,6 +63,13 @@ struct listener {
 	struct iovec iov[UDP_BATCH];
 	struct sockaddr_storage peers[UDP_BATCH];
 	uint8_t bufs[UDP_BATCH][UDP_BUF];
+	/* UDP answers made while a batch is processed, sent with one sendmmsg */
+	int out_fd;                   /* socket being batched, or -1 */
+	unsigned nout;
+	struct mmsghdr omsgs[UDP_BATCH];
+	struct iovec oiov[UDP_BATCH];
+	struct sockaddr_storage opeers[UDP_BATCH];
+	uint8_t obufs[UDP_BATCH][UDP_BUF];
 };
 
 static void conn_close(struct tcp_conn *c);
@@ -91,6 +98,15 @@ open_sock(const struct cfg_sockaddr *a, int tcp, char *why, size_t whylen)
 		int sz = 1 << 20;
 
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+#ifdef IP_PMTUDISC_OMIT
+		/* answers are never fragmented by path MTU games (as unbound
+		 * does); it also spares the kernel an IP ID per packet */
+		if (sa->sa_family == AF_INET) {
+			int v = IP_PMTUDISC_OMIT;
+
+			setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &v, sizeof(v));
+		}
+#endif
 	}
 	return fd;
 fail:
@@ -124,6 +140,7 @@ listener_new(struct event_base *base, const struct cfg *cfg, char *why, size_t w
 	}
 	l->base = base;
 	l->cfg = cfg;
+	l->out_fd = -1;
 	l->socks = calloc(cfg->nlistens * 2 + 1, sizeof(*l->socks));
 	l->accept_tmr = evtimer_new(base, accept_tmr_cb, l);
 	if (!l->socks || !l->accept_tmr) {
@@ -214,6 +231,24 @@ listener_tcp_clients(const struct listener *l)
 /* ---------------- UDP ---------------- */
 
 static void
+udp_flush(struct listener *l)
+{
+	unsigned sent = 0;
+
+	while (sent < l->nout) {
+		int n = sendmmsg(l->out_fd, l->omsgs + sent, l->nout - sent, MSG_DONTWAIT);
+
+		if (n <= 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			break;   /* buffer full or error: the rest is lost, as with sendto */
+		}
+		sent += (unsigned)n;
+	}
+	l->nout = 0;
+}
+
+static void
 udp_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct lsock *s = arg;
@@ -232,6 +267,8 @@ udp_cb(evutil_socket_t fd, short what, void *arg)
 		n = recvmmsg(fd, l->msgs, UDP_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			return;
+		l->out_fd = fd;
+		l->nout = 0;
 		for (i = 0; i < n; i++) {
 			struct client_ref ref;
 
@@ -241,9 +278,35 @@ udp_cb(evutil_socket_t fd, short what, void *arg)
 			ref.peerlen = l->msgs[i].msg_hdr.msg_namelen;
 			resolver_query(l->res, l->bufs[i], l->msgs[i].msg_len, &ref, false);
 		}
+		udp_flush(l);
+		l->out_fd = -1;
 		if (n < UDP_BATCH)
 			return;
 	}
+}
+
+/* queue a UDP answer for the batch being processed, or send it now */
+static void
+udp_send(struct listener *l, const struct client_ref *ref, const uint8_t *buf, size_t len)
+{
+	struct mmsghdr *m;
+
+	if (ref->fd != l->out_fd || l->nout >= UDP_BATCH || len > UDP_BUF) {
+		sendto(ref->fd, buf, len, MSG_DONTWAIT, (const struct sockaddr *)&ref->peer,
+		    ref->peerlen);
+		return;
+	}
+	m = &l->omsgs[l->nout];
+	memcpy(l->obufs[l->nout], buf, len);
+	memcpy(&l->opeers[l->nout], &ref->peer, ref->peerlen);
+	l->oiov[l->nout].iov_base = l->obufs[l->nout];
+	l->oiov[l->nout].iov_len = len;
+	memset(&m->msg_hdr, 0, sizeof(m->msg_hdr));
+	m->msg_hdr.msg_name = &l->opeers[l->nout];
+	m->msg_hdr.msg_namelen = ref->peerlen;
+	m->msg_hdr.msg_iov = &l->oiov[l->nout];
+	m->msg_hdr.msg_iovlen = 1;
+	l->nout++;
 }
 
 /* ---------------- TCP ---------------- */
@@ -523,11 +586,9 @@ listener_reply(void *io, const struct client_ref *ref, const uint8_t *buf, size_
 	struct tcp_conn *c;
 	struct obuf *o;
 
-	(void)io;
 	if (!ref->conn) {
 		if (len)
-			sendto(ref->fd, buf, len, MSG_DONTWAIT,
-			    (const struct sockaddr *)&ref->peer, ref->peerlen);
+			udp_send(io, ref, buf, len);
 		return;
 	}
 	c = ref->conn;
