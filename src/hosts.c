@@ -103,8 +103,8 @@ rehash(int32_t **b, size_t *nb, size_t n, const void *items, size_t isize,
 	size_t nn = 1, i;
 	int32_t *t;
 
-	while (nn < n * 2)
-		nn <<= 1;
+	while (nn < n * 4)
+		nn <<= 1;   /* load at most 1/2 until the next growth */
 	if (nn < 64)
 		nn = 64;
 	t = malloc(nn * sizeof(*t));
@@ -155,28 +155,39 @@ find_ptr(const struct hosts *h, uint64_t hv, const uint8_t *name, size_t len)
 	return -1;
 }
 
-/* Reverse name of an address in wire form. */
+/* Reverse name of an address in wire form, built directly. */
 static size_t
 reverse_name(int fam, const uint8_t *a, uint8_t out[WIRE_NAME_MAX])
 {
-	char text[128];
+	static const char hex[] = "0123456789abcdef";
+	static const uint8_t v4[] = { 7, 'i', 'n', '-', 'a', 'd', 'd', 'r', 4, 'a', 'r', 'p', 'a', 0 };
+	static const uint8_t v6[] = { 3, 'i', 'p', '6', 4, 'a', 'r', 'p', 'a', 0 };
 	size_t o = 0;
 	int i;
 
 	if (fam == AF_INET) {
-		snprintf(text, sizeof(text), "%u.%u.%u.%u.in-addr.arpa", a[3], a[2], a[1], a[0]);
-	} else {
-		static const char hex[] = "0123456789abcdef";
+		for (i = 3; i >= 0; i--) {
+			uint8_t v = a[i];
+			size_t start = o++;
 
-		for (i = 15; i >= 0; i--) {
-			text[o++] = hex[a[i] & 0xf];
-			text[o++] = '.';
-			text[o++] = hex[a[i] >> 4];
-			text[o++] = '.';
+			if (v >= 100)
+				out[o++] = (uint8_t)('0' + v / 100);
+			if (v >= 10)
+				out[o++] = (uint8_t)('0' + v / 10 % 10);
+			out[o++] = (uint8_t)('0' + v % 10);
+			out[start] = (uint8_t)(o - start - 1);
 		}
-		memcpy(text + o, "ip6.arpa", 9);
+		memcpy(out + o, v4, sizeof(v4));
+		return o + sizeof(v4);
 	}
-	return wire_name_from_text(text, out);
+	for (i = 15; i >= 0; i--) {
+		out[o++] = 1;
+		out[o++] = (uint8_t)hex[a[i] & 0xf];
+		out[o++] = 1;
+		out[o++] = (uint8_t)hex[a[i] >> 4];
+	}
+	memcpy(out + o, v6, sizeof(v6));
+	return o + sizeof(v6);
 }
 
 static int
@@ -224,7 +235,7 @@ add_name(struct hosts *h, const uint8_t *name, size_t len)
 	if (arena_put(h, name, len, &n->off))
 		return -1;
 	h->nnames++;
-	if (h->nnames > h->nnb) {
+	if (h->nnames * 2 > h->nnb) {
 		if (rehash(&h->nb, &h->nnb, h->nnames, h->names, sizeof(*h->names),
 		    offsetof(struct hname, hash), offsetof(struct hname, next)))
 			return -1;
@@ -258,7 +269,7 @@ add_ptr(struct hosts *h, int fam, const uint8_t *a, long ni)
 	if (arena_put(h, rn, rl, &p->off))
 		return -1;
 	h->nptrs++;
-	if (h->nptrs > h->npb) {
+	if (h->nptrs * 2 > h->npb) {
 		if (rehash(&h->pb, &h->npb, h->nptrs, h->ptrs, sizeof(*h->ptrs),
 		    offsetof(struct hptr, hash), offsetof(struct hptr, next)))
 			return -1;

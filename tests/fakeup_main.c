@@ -1,7 +1,8 @@
 /*
  * fakeup_main.c - the fake upstream as a program, for manual tests and
  * load tests: fakeup [-m MODE] [-d MS] ADDR [NAME TYPE TTL DATA]...
- * Prints the port it bound, then serves until SIGTERM/SIGINT.
+ * Prints the port it bound, then serves until SIGTERM/SIGINT; with -l it
+ * then prints every query it saw: seconds since the first, peer, name, type.
  */
 #include "auto-config.h"
 
@@ -30,9 +31,13 @@ main(int argc, char **argv)
 	enum fake_mode mode = FAKE_ANSWER;
 	unsigned delay = 0;
 	struct fakeup *f;
-	int c, i;
+	int c, i, dump = 0;
 
-	while ((c = getopt(argc, argv, "m:d:")) != -1) {
+	while ((c = getopt(argc, argv, "m:d:l")) != -1) {
+		if (c == 'l') {
+			dump = 1;
+			continue;
+		}
 		if (c == 'm') {
 			for (i = 0; i < 11 && strcmp(modes[i], optarg) != 0; i++)
 				;
@@ -48,7 +53,7 @@ main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc || (argc - optind - 1) % 4 != 0) {
-		fprintf(stderr, "usage: fakeup [-m MODE] [-d MS] ADDR [NAME TYPE TTL DATA]...\n");
+		fprintf(stderr, "usage: fakeup [-l] [-m MODE] [-d MS] ADDR [NAME TYPE TTL DATA]...\n");
 		return 1;
 	}
 	f = fakeup_start(argv[optind]);
@@ -70,6 +75,20 @@ main(int argc, char **argv)
 	signal(SIGINT, on_sig);
 	while (!stop)
 		pause();
+	if (dump) {
+		size_t n = fakeup_log(f, NULL, 0), k;
+		struct fake_rec *log = calloc(n + 1, sizeof(*log));
+
+		if (log) {
+			fakeup_log(f, log, n);
+			for (k = 0; k < n; k++)
+				printf("%8.3f s  %s:%u  %s  type %u%s\n",
+				    (log[k].t_ms - log[0].t_ms) / 1000.0, log[k].peer,
+				    log[k].peer_port, log[k].name, log[k].qtype,
+				    log[k].tcp ? "  tcp" : "");
+			free(log);
+		}
+	}
 	fakeup_stop(f);
 	return 0;
 }
