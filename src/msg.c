@@ -174,6 +174,103 @@ read_soa(const uint8_t *buf, size_t len, const struct wire_rr *rr, struct msg_re
 	return 0;
 }
 
+/* Does the name at off read any byte marked in the bitmap (a TTL field)? */
+static bool
+name_reads_marked(const uint8_t *buf, size_t len, size_t off, const uint8_t *mark)
+{
+	unsigned hops = 0;
+
+	while (off < len && hops < 256) {
+		uint8_t c = buf[off];
+
+		if (mark[off >> 3] & (1u << (off & 7)))
+			return true;
+		if ((c & 0xc0) == 0xc0) {
+			if (off + 1 >= len || (mark[(off + 1) >> 3] & (1u << ((off + 1) & 7))))
+				return true;
+			off = (size_t)(c & 0x3f) << 8 | buf[off + 1];
+			hops++;
+			continue;
+		}
+		if (c == 0)
+			return false;
+		{
+			size_t i;
+
+			for (i = off + 1; i <= off + c && i < len; i++)
+				if (mark[i >> 3] & (1u << (i & 7)))
+					return true;
+		}
+		off += (size_t)c + 1;
+	}
+	return true;
+}
+
+/* Names may only point at bytes stubd never rewrites: a pointer into a TTL
+ * field would change the name when the TTL is lowered (found by fuzzing).
+ * Checks owner names and the names in RDATA that may be compressed. */
+static int
+check_names(const uint8_t *buf, size_t len, size_t qend, unsigned total,
+    const struct msg_resp *m)
+{
+	uint8_t mark[(MSG_MAX + 8) / 8];
+	struct wire_rd r;
+	size_t i, n = m->nttl < MSG_MAX_TTLS ? m->nttl : MSG_MAX_TTLS;
+	unsigned k;
+
+	memset(mark, 0, (len + 8) / 8);
+	for (i = 0; i < n; i++) {
+		size_t b;
+
+		for (b = m->ttl_off[i]; b < (size_t)m->ttl_off[i] + 4 && b < len; b++)
+			mark[b >> 3] |= (uint8_t)(1u << (b & 7));
+	}
+	wire_rd_init(&r, buf, len);
+	wire_seek(&r, qend);
+	for (k = 0; k < total; k++) {
+		struct wire_rr rr;
+		size_t skip = 0;
+		int names = 0;
+
+		if (wire_rr(&r, &rr))
+			return -1;
+		if (name_reads_marked(buf, len, rr.name_off, mark))
+			return -1;
+		switch (rr.type) {
+		case TYPE_NS: case TYPE_CNAME: case TYPE_PTR: case 39 /* DNAME */:
+			names = 1;
+			break;
+		case TYPE_MX:
+			skip = 2;
+			names = 1;
+			break;
+		case TYPE_SRV:
+			skip = 6;
+			names = 1;
+			break;
+		case TYPE_SOA:
+			names = 2;
+			break;
+		default:
+			break;
+		}
+		if (names && rr.rdlen > skip) {
+			struct wire_rd nr;
+
+			wire_rd_init(&nr, buf, rr.rd_off + rr.rdlen);
+			wire_seek(&nr, rr.rd_off + skip);
+			while (names-- > 0) {
+				size_t at = nr.pos;
+
+				if (!wire_name(&nr, NULL) ||
+				    name_reads_marked(buf, len, at, mark))
+					return -1;
+			}
+		}
+	}
+	return 0;
+}
+
 int
 msg_store_prepare(uint8_t *buf, size_t len, uint16_t id, const uint8_t *sent_qname,
     size_t sent_qlen, uint16_t qtype, uint16_t qclass, struct msg_resp *m)
@@ -181,7 +278,7 @@ msg_store_prepare(uint8_t *buf, size_t len, uint16_t id, const uint8_t *sent_qna
 	struct wire_rd r;
 	struct wire_hdr h;
 	uint8_t name[WIRE_NAME_MAX];
-	size_t qlen, opt_off = 0;
+	size_t qlen, qend, opt_off = 0;
 	unsigned i, total, opt_index = 0;
 	bool have_opt = false;
 
@@ -203,6 +300,7 @@ msg_store_prepare(uint8_t *buf, size_t len, uint16_t id, const uint8_t *sent_qna
 	total = (unsigned)h.ancount + h.nscount + h.arcount;
 	if (total > wire_left(&r) / 11)
 		return -1;
+	qend = r.pos;
 	m->rcode = WIRE_RCODE(h.flags);
 	m->flags = h.flags;
 	m->ancount = h.ancount;
@@ -237,6 +335,8 @@ msg_store_prepare(uint8_t *buf, size_t len, uint16_t id, const uint8_t *sent_qna
 				return -1;
 		}
 	}
+	if (check_names(buf, r.pos, qend, total, m) != 0)
+		return -1;
 	m->len = r.pos;   /* trailing bytes after the last record are dropped */
 	if (have_opt) {
 		m->len = opt_off;

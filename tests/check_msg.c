@@ -240,6 +240,33 @@ START_TEST(test_store_negative)
 }
 END_TEST
 
+/* a name pointing into a TTL field would change when the TTL is lowered */
+START_TEST(test_store_pointer_into_ttl)
+{
+	uint8_t b[1500], name[WIRE_NAME_MAX];
+	size_t nl = wire_name_from_text("www.example.com", name);
+	size_t l = resp_of(77, "www.example.com", 0, 1, false, false, 300, b);
+	struct msg_resp *r = malloc(sizeof(*r));
+	size_t ttl_at = 12 + nl + 4 + 6;
+
+	ck_assert_int_eq(msg_store_prepare(b, l, 77, name, nl, TYPE_A, CLASS_IN, r), 0);
+	/* append a CNAME record whose RDATA points at the last TTL byte (0) */
+	l = resp_of(77, "www.example.com", 0, 1, false, false, 300, b);
+	b[ttl_at + 3] = 0;   /* TTL 256 + 0: byte is a root label */
+	b[ttl_at + 2] = 1;
+	wire_set16_at(b, 1500, 6, 2);
+	{
+		uint8_t rr[] = { 0xc0, 12, 0, TYPE_CNAME, 0, 1, 0, 0, 0, 60, 0, 2,
+			(uint8_t)(0xc0 | (ttl_at + 3) >> 8), (uint8_t)(ttl_at + 3) };
+
+		memcpy(b + l, rr, sizeof(rr));
+		l += sizeof(rr);
+	}
+	ck_assert_int_eq(msg_store_prepare(b, l, 77, name, nl, TYPE_A, CLASS_IN, r), -1);
+	free(r);
+}
+END_TEST
+
 START_TEST(test_serve_copy)
 {
 	uint8_t b[1500], out[1500], cq[512], name[WIRE_NAME_MAX];
@@ -379,6 +406,7 @@ msg_suite(void)
 	tcase_add_test(b, test_store_prepare);
 	tcase_add_test(b, test_store_mismatch);
 	tcase_add_test(b, test_store_negative);
+	tcase_add_test(b, test_store_pointer_into_ttl);
 	tcase_add_test(b, test_serve_copy);
 	tcase_add_test(b, test_clamp);
 	tcase_add_test(b, test_synth);
