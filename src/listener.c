@@ -45,6 +45,7 @@ struct tcp_conn {
 	int closed;            /* fd closed; struct lives while pending > 0 */
 	int eof;               /* client sent EOF: finish answers, then close */
 	int read_paused;
+	int processing;        /* inside conn_process() */
 	struct sockaddr_storage peer;
 	socklen_t peerlen;
 };
@@ -389,14 +390,16 @@ conn_close(struct tcp_conn *c)
 	accept_resume(l);
 }
 
-static void conn_read_cb(evutil_socket_t fd, short what, void *arg);
+static void conn_process(struct tcp_conn *c);
 
 static void
 conn_maybe_resume_read(struct tcp_conn *c)
 {
-	if (c->read_paused && !c->eof && c->pending < TCP_MAX_PENDING / 2) {
+	if (c->read_paused && !c->closed && c->pending < TCP_MAX_PENDING / 2) {
 		c->read_paused = 0;
-		event_add(c->rev, NULL);
+		if (!c->eof)
+			event_add(c->rev, NULL);
+		conn_process(c);   /* frames already read come first */
 	}
 }
 
@@ -467,7 +470,6 @@ static void
 conn_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct tcp_conn *c = arg;
-	struct listener *l = c->l;
 	ssize_t r;
 
 	(void)what;
@@ -490,12 +492,30 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	c->rlen += (size_t)r;
 	conn_touch(c);
-	/* every complete frame: hand it on; answers may come back at once */
+	conn_process(c);
+	conn_free_if_done(c);
+}
+
+/* Hand every complete frame to the resolver (answers may come back at
+ * once); stop at TCP_MAX_PENDING queries in progress until half are done. */
+static void
+conn_process(struct tcp_conn *c)
+{
+	struct listener *l = c->l;
+
+	if (c->processing)
+		return;
+	c->processing = 1;
 	c->pending++;   /* hold c while we loop */
 	while (c->rlen >= 2 && !c->closed) {
 		size_t mlen = (size_t)c->rbuf[0] << 8 | c->rbuf[1];
 		struct client_ref ref;
 
+		if (c->pending > TCP_MAX_PENDING) {
+			c->read_paused = 1;
+			event_del(c->rev);
+			break;
+		}
 		if (c->rlen < 2 + mlen)
 			break;
 		ref.fd = -1;
@@ -506,14 +526,9 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 		resolver_query(l->res, c->rbuf + 2, mlen, &ref, true);
 		memmove(c->rbuf, c->rbuf + 2 + mlen, c->rlen - 2 - mlen);
 		c->rlen -= 2 + mlen;
-		if (c->pending > TCP_MAX_PENDING && !c->closed) {
-			c->read_paused = 1;
-			event_del(c->rev);
-			break;
-		}
 	}
 	c->pending--;
-	conn_free_if_done(c);
+	c->processing = 0;
 }
 
 static void
@@ -617,4 +632,5 @@ listener_reply(void *io, const struct client_ref *ref, const uint8_t *buf, size_
 		return;
 	}
 	conn_maybe_resume_read(c);
+	conn_free_if_done(c);
 }

@@ -453,6 +453,129 @@ START_TEST(test_tcp_limit_and_idle)
 }
 END_TEST
 
+
+static double
+proc_cpu_s(pid_t pid)
+{
+	char path[64];
+	FILE *f;
+	unsigned long ut = 0, st = 0;
+	int i;
+	char buf[1024], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f || !fgets(buf, sizeof(buf), f)) {
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	fclose(f);
+	p = strrchr(buf, ')');
+	for (i = 0; p && i < 12; i++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%lu %lu", &ut, &st) != 2)
+		return -1;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+START_TEST(test_emfile_pauses_accept)
+{
+	struct fakeup *s1 = up_with_records("127.0.0.31");
+	struct tu_daemon d = { 0 };
+	struct sockaddr_in sa = { 0 };
+	int fds[40], i;
+	double c0, c1;
+	uint8_t a[512];
+
+	d.nofile = 24;
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s\n", fakeup_hostport(s1)), NULL),
+	    0);
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons(d.port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (i = 0; i < 40; i++) {
+		fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+		connect(fds[i], (struct sockaddr *)&sa, sizeof(sa));
+	}
+	tu_sleep_ms(300);
+	/* out of descriptors: stubd must not spin on accept */
+	c0 = proc_cpu_s(d.pid);
+	tu_sleep_ms(1500);
+	c1 = proc_cpu_s(d.pid);
+	ck_assert_msg(c1 - c0 < 0.3, "stubd used %.2f s of CPU in 1.5 s", c1 - c0);
+	/* and still answers over UDP (its upstream socket may need a descriptor:
+	 * free some first) */
+	for (i = 0; i < 40; i++)
+		close(fds[i]);
+	tu_sleep_ms(1200);
+	ck_assert_int_gt(q(&d, "www.example.com", TYPE_A, false, a), 0);
+	ck_assert_uint_eq(tu_rcode(a, 512), 0);
+	ck_assert_int_gt(q(&d, "www.example.com", TYPE_A, true, a), 0);
+	tu_stop(&d);
+	fakeup_stop(s1);
+}
+END_TEST
+
+START_TEST(test_tcp_per_connection_cap)
+{
+	struct fakeup *s1 = fakeup_start("127.0.0.31");
+	struct tu_daemon d = { 0 };
+	struct sockaddr_in sa = { 0 };
+	uint8_t out[100 * 64], a[8192];
+	size_t o = 0, got = 0;
+	int fd, i, answers = 0;
+	double t0;
+
+	fakeup_set_wildcard(s1, 60);
+	fakeup_set_delay(s1, 400);
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s\n", fakeup_hostport(s1)), NULL),
+	    0);
+	for (i = 0; i < 100; i++) {
+		char name[64];
+		struct tq_opts qo = { .id = (uint16_t)(1 + i) };
+		size_t l;
+
+		snprintf(name, sizeof(name), "q%d.cap.test", i);
+		l = tu_build_query(name, TYPE_A, &qo, out + o + 2, sizeof(out) - o - 2);
+		out[o] = (uint8_t)(l >> 8);
+		out[o + 1] = (uint8_t)l;
+		o += 2 + l;
+	}
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons(d.port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(send(fd, out, o, 0), (ssize_t)o);
+	tu_sleep_ms(250);
+	/* before any answer came back, at most 64 + 1 were taken on */
+	ck_assert_uint_le(fakeup_count(s1), 65);
+	ck_assert_uint_ge(fakeup_count(s1), 30);
+	t0 = tu_now_ms();
+	while (answers < 100 && tu_now_ms() - t0 < 5000) {
+		ssize_t r = recv(fd, a + got, sizeof(a) - got, MSG_DONTWAIT);
+
+		if (r > 0)
+			got += (size_t)r;
+		while (got >= 2 && got >= 2 + (size_t)(a[0] << 8 | a[1])) {
+			size_t ml = (size_t)(a[0] << 8 | a[1]);
+
+			answers++;
+			memmove(a, a + 2 + ml, got - 2 - ml);
+			got -= 2 + ml;
+		}
+		if (r <= 0)
+			tu_sleep_ms(5);
+	}
+	ck_assert_int_eq(answers, 100);
+	ck_assert_uint_eq(fakeup_count(s1), 100);
+	close(fd);
+	tu_stop(&d);
+	fakeup_stop(s1);
+}
+END_TEST
+
 /* ---------------- cache and hosts ---------------- */
 
 START_TEST(test_cache_hit)
@@ -1481,6 +1604,8 @@ daemon_suite(void)
 	tcase_add_test(fo, test_listen_in_use);
 	tcase_add_test(fo, test_tcp_pipelining);
 	tcase_add_test(fo, test_tcp_limit_and_idle);
+	tcase_add_test(fo, test_emfile_pauses_accept);
+	tcase_add_test(fo, test_tcp_per_connection_cap);
 	tcase_add_test(ca, test_cache_hit);
 	tcase_add_test(ca, test_hosts);
 	tcase_add_test(ca, test_coalescing);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -443,6 +444,11 @@ tu_start(struct tu_daemon *d, const char *conf_text, const char *const *extra)
 		int fd = open(d->errlog, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (d->nofile > 0) {
+			struct rlimit rl = { (rlim_t)d->nofile, (rlim_t)d->nofile };
+
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
 		if (fd >= 0) {
 			dup2(fd, 2);
 			close(fd);

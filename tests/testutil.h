@@ -67,6 +67,7 @@ struct tu_daemon {
 	char conf[300];
 	char ctl[300];
 	char errlog[300];
+	long nofile;            /* RLIMIT_NOFILE for stubd when > 0 */
 };
 
 /* Write conf text (may contain "%PORT%" ... no: the listen line is added)
