@@ -222,6 +222,7 @@ run_server() {
 	: >"$W/$s.hot.q"; : >"$W/$s.hot.c"; : >"$W/$s.hot.l"; : >"$W/$s.lat"
 	: >"$W/$s.neg.q"; : >"$W/$s.neg.c"; : >"$W/$s.large.q"; : >"$W/$s.large.c"
 	: >"$W/$s.miss.q"; : >"$W/$s.miss.c"
+	RES[$s,lat_mean]=-; RES[$s,lat_p99]=-; RES[$s,rss]=-
 	start_server "$s"
 	if [[ $WORKLOADS == *" hot "* ]]; then
 	warm "$W/hot.txt"; warm "$W/hot.txt"
@@ -244,7 +245,6 @@ run_server() {
 	done
 	fi
 	stop_server
-	RES[$s,rss]=-
 	if [[ $WORKLOADS == *" large "* ]]; then
 	# large: RSS per cached answer from a fresh start
 	start_server "$s"

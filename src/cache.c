@@ -35,6 +35,7 @@ struct cache_entry {
 #define EF_DO 0x01
 #define EF_NEG 0x02
 #define EF_NXDOMAIN 0x04
+#define EF_REF 0x08          /* used since it last reached the LRU tail */
 
 struct cache {
 	struct cache_cfg cfg;
@@ -205,17 +206,32 @@ unlink_entry(struct cache *c, struct cache_entry *e)
 	free(e);
 }
 
+static void lru_front(struct cache *c, struct cache_entry *e);
+
+/*
+ * Expired entries go first; else the least recently used.  Recency is kept
+ * the CLOCK way: a hit only sets EF_REF (no list surgery on the hit path,
+ * which would touch two more entries' memory); an entry found referenced
+ * at the tail gets a second chance at the head.
+ */
 static void
 evict_one(struct cache *c, uint64_t now)
 {
 	struct cache_entry *victim;
+	size_t spins = 0;
 
 	if (c->count == 0)
 		return;
-	if (c->heap[0]->expire <= now)
+	if (c->heap[0]->expire <= now) {
 		victim = c->heap[0];
-	else
+	} else {
 		victim = c->lru_tail;
+		while ((victim->flags & EF_REF) && spins++ < c->count) {
+			victim->flags &= (uint8_t)~EF_REF;
+			lru_front(c, victim);
+			victim = c->lru_tail;
+		}
+	}
 	unlink_entry(c, victim);
 	c->evictions++;
 }
@@ -284,7 +300,8 @@ cache_lookup(struct cache *c, const struct msg_query *q, uint64_t now,
 		unlink_entry(c, e);
 		return NULL;
 	}
-	lru_front(c, e);
+	if (!(e->flags & EF_REF))
+		e->flags |= EF_REF;
 	return e;
 }
 

@@ -8,7 +8,8 @@
  * removed) and the offsets of its TTL fields.
  *
  * Lookup is a hash probe; eviction takes an expired entry from a min-heap
- * ordered by expiry, else the least recently used entry.
+ * ordered by expiry, else the least recently used entry (CLOCK: a hit sets
+ * a reference bit, the tail gets a second chance when it is set).
  */
 #ifndef STUBD_CACHE_H
 #define STUBD_CACHE_H
@@ -94,7 +95,8 @@ void cache_clamp(const struct cache *c, uint8_t *msg, const struct msg_resp *r);
 size_t cache_flush(struct cache *c, const uint8_t *name, size_t namelen,
     bool negative_only);
 
-/* Visit every entry (most recently used first). Stop when cb returns non-0. */
+/* Visit every entry (roughly most recently used first). Stop when cb
+ * returns non-0. */
 void cache_foreach(struct cache *c, uint64_t now,
     int (*cb)(const struct cache_info *info, void *arg), void *arg);
 

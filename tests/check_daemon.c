@@ -127,7 +127,7 @@ START_TEST(test_truncation)
 	ck_assert_int_gt(n, 3000);
 	ck_assert(!tu_tc(a, (size_t)n));
 	ck_assert_uint_eq(tu_ancount(a, (size_t)n), 1);
-	tu_stop(&d);
+	ck_assert_int_eq(tu_stop(&d), 0);
 	fakeup_stop(f);
 }
 END_TEST
@@ -149,7 +149,7 @@ START_TEST(test_edns_mirror)
 	o.edns = false;
 	n = tu_query("127.0.0.1", d.port, "www.example.com", TYPE_A, &o, a, sizeof(a));
 	ck_assert(!tu_has_opt(a, (size_t)n));
-	tu_stop(&d);
+	ck_assert_int_eq(tu_stop(&d), 0);
 	fakeup_stop(f);
 }
 END_TEST
@@ -176,7 +176,7 @@ START_TEST(test_upstream_tc_to_tcp)
 	for (i = 0; i < k && i < 16; i++)
 		saw_tcp |= log[i].tcp;
 	ck_assert(saw_tcp);
-	tu_stop(&d);
+	ck_assert_int_eq(tu_stop(&d), 0);
 	fakeup_stop(f);
 }
 END_TEST
@@ -258,7 +258,7 @@ START_TEST(test_acl_refused)
 	ck_assert_int_gt(n, 0);
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), RCODE_REFUSED);
 	ck_assert_uint_eq(fakeup_count(f), 0);
-	tu_stop(&d);
+	ck_assert_int_eq(tu_stop(&d), 0);
 	fakeup_stop(f);
 }
 END_TEST
@@ -390,7 +390,7 @@ START_TEST(test_tcp_pipelining)
 	ck_assert_int_eq(answers, 3);
 	ck_assert(seen[0] && seen[1] && seen[2]);
 	close(fd);
-	tu_stop(&d);
+	ck_assert_int_eq(tu_stop(&d), 0);
 	fakeup_stop(f);
 }
 END_TEST
@@ -448,7 +448,7 @@ START_TEST(test_tcp_limit_and_idle)
 	ck_assert_msg(tu_now_ms() - t0 > 8500, "closed too early");
 	close(c2);
 	close(c3);
-	tu_stop(&d);
+	ck_assert_int_eq(tu_stop(&d), 0);
 	fakeup_stop(f);
 }
 END_TEST
@@ -512,7 +512,7 @@ START_TEST(test_emfile_pauses_accept)
 	ck_assert_int_gt(q(&d, "www.example.com", TYPE_A, false, a), 0);
 	ck_assert_uint_eq(tu_rcode(a, 512), 0);
 	ck_assert_int_gt(q(&d, "www.example.com", TYPE_A, true, a), 0);
-	tu_stop(&d);
+	ck_assert_int_eq(tu_stop(&d), 0);
 	fakeup_stop(s1);
 }
 END_TEST
@@ -571,7 +571,7 @@ START_TEST(test_tcp_per_connection_cap)
 	ck_assert_int_eq(answers, 100);
 	ck_assert_uint_eq(fakeup_count(s1), 100);
 	close(fd);
-	tu_stop(&d);
+	ck_assert_int_eq(tu_stop(&d), 0);
 	fakeup_stop(s1);
 }
 END_TEST
@@ -606,7 +606,7 @@ START_TEST(test_cache_hit)
 	tu_sleep_ms(2200);
 	q(&d, "short.example.com", TYPE_A, false, a);
 	ck_assert_uint_eq(fakeup_count(f), 4);
-	tu_stop(&d);
+	ck_assert_int_eq(tu_stop(&d), 0);
 	fakeup_stop(f);
 }
 END_TEST
@@ -651,7 +651,7 @@ START_TEST(test_hosts)
 	/* the alias is gone now: asked upstream */
 	q(&d, "printer", TYPE_A, false, a);
 	ck_assert_uint_eq(fakeup_count(f), 1);
-	tu_stop(&d);
+	ck_assert_int_eq(tu_stop(&d), 0);
 	fakeup_stop(f);
 }
 END_TEST
@@ -709,7 +709,7 @@ START_TEST(test_coalescing)
 	ck_assert_uint_eq(fakeup_count(f), 1);
 	ck_assert_int_eq(tu_stubctl(&d, args, out, sizeof(out), NULL, 0), 0);
 	ck_assert_int_eq(tu_json_num(out, "coalesced"), 19);
-	tu_stop(&d);
+	ck_assert_int_eq(tu_stop(&d), 0);
 	fakeup_stop(f);
 }
 END_TEST
@@ -739,7 +739,7 @@ START_TEST(test_serve_stale)
 	/* served at 1.8 s, before the scaled schedule (3.4 s) ended */
 	ck_assert_msg(tu_now_ms() - t0 > 1500 && tu_now_ms() - t0 < 3000, "took %.0f ms",
 	    tu_now_ms() - t0);
-	tu_stop(&d);
+	ck_assert_int_eq(tu_stop(&d), 0);
 	fakeup_stop(f);
 }
 END_TEST
@@ -819,7 +819,7 @@ START_TEST(test_schedule_timeline)
 		fakeup_log(b1, log, 1);
 		ck_assert_str_eq(log[0].peer, "127.0.0.22");
 	}
-	tu_stop(&d);
+	ck_assert_int_eq(tu_stop(&d), 0);
 	fakeup_stop(a1);
 	fakeup_stop(a2);
 	fakeup_stop(b1);
@@ -854,7 +854,7 @@ START_TEST(test_default_schedule_gaps)
 	ck_assert_int_eq(arrivals(s2, "www.example.com", t0, t, 8), 1);
 	near(t[0], 3000);
 	near(tu_now_ms() - t0, 3000);
-	tu_stop(&d);
+	ck_assert_int_eq(tu_stop(&d), 0);
 	fakeup_stop(s1);
 	fakeup_stop(s2);
 }
@@ -890,7 +890,7 @@ START_TEST(test_positive_beats_nxdomain)
 
 		ck_assert_int_eq(arrivals(lan, "nx.example.com", 0, t, 4), 1);
 	}
-	tu_stop(&d);
+	ck_assert_int_eq(tu_stop(&d), 0);
 	fakeup_stop(lan);
 	fakeup_stop(wifi);
 }
@@ -918,7 +918,7 @@ START_TEST(test_negative_and_silence)
 	n = q(&d, "gone.example.com", TYPE_A, false, a);
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), RCODE_NXDOMAIN);
 	ck_assert_int_eq(arrivals(lan, "gone.example.com", 0, t, 4), 2);
-	tu_stop(&d);
+	ck_assert_int_eq(tu_stop(&d), 0);
 	fakeup_stop(lan);
 	fakeup_stop(wifi);
 }
@@ -948,7 +948,7 @@ START_TEST(test_servfail_upstream_no_answer)
 	n = q(&d, "www2.example.com", TYPE_A, false, a);
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), RCODE_SERVFAIL);
 	near(tu_now_ms() - t0, 3400);
-	tu_stop(&d);
+	ck_assert_int_eq(tu_stop(&d), 0);
 	fakeup_stop(s1);
 	fakeup_stop(s2);
 }
@@ -987,7 +987,7 @@ START_TEST(test_exclusion_failback)
 	ck_assert_int_eq(arrivals(s2, "example.com", 0, t, 8), 1);   /* only the MX one */
 	ck_assert_int_eq(tu_stubctl(&d, args, out, sizeof(out), NULL, 0), 0);
 	ck_assert_msg(strstr(out, "\"excluded\":true") == NULL, "%s", out);
-	tu_stop(&d);
+	ck_assert_int_eq(tu_stop(&d), 0);
 	fakeup_stop(s1);
 	fakeup_stop(s2);
 }
@@ -1013,7 +1013,7 @@ START_TEST(test_priority_last)
 	}
 	ck_assert_uint_eq(fakeup_count(s1), 3);
 	ck_assert_uint_eq(fakeup_count(last), 0);
-	tu_stop(&d);
+	ck_assert_int_eq(tu_stop(&d), 0);
 	fakeup_stop(s1);
 	fakeup_stop(last);
 }
@@ -1041,7 +1041,7 @@ START_TEST(test_rtt_reorder)
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
 	ck_assert_int_eq(arrivals(fast, "_sip._udp.example.com", 0, t, 8), 1);
 	ck_assert_int_eq(arrivals(slow, "_sip._udp.example.com", 0, t, 8), 0);
-	tu_stop(&d);
+	ck_assert_int_eq(tu_stop(&d), 0);
 	fakeup_stop(slow);
 	fakeup_stop(fast);
 }
@@ -1071,7 +1071,7 @@ START_TEST(test_routing_domains)
 	q(&d, "www.example.com", TYPE_A, false, a);
 	ck_assert_int_eq(arrivals(lan, "www.example.com", 0, t, 8), 1);
 	ck_assert_int_eq(arrivals(vpn, "www.example.com", 0, t, 8), 0);
-	tu_stop(&d);
+	ck_assert_int_eq(tu_stop(&d), 0);
 	fakeup_stop(lan);
 	fakeup_stop(vpn);
 }
@@ -1096,7 +1096,7 @@ START_TEST(test_forged_answers_ignored)
 	n = q(&d, "www.example.com", TYPE_AAAA, false, a);
 	tu_first_data(a, (size_t)n, data, sizeof(data));
 	ck_assert_str_eq(data, "2001:db8::7");
-	tu_stop(&d);
+	ck_assert_int_eq(tu_stop(&d), 0);
 	fakeup_stop(s1);
 	fakeup_stop(s2);
 }
@@ -1143,14 +1143,14 @@ START_TEST(test_upstream_0x20)
 	tu_first_data(a, (size_t)n, data, sizeof(data));
 	ck_assert_str_eq(data, "2001:db8::7");
 	ck_assert_mem_eq(a + 13, "WWW", 3);
-	tu_stop(&d);
+	ck_assert_int_eq(tu_stop(&d), 0);
 	/* per-server opt-out: s1 (no echo) accepted with no-0x20 */
 	memset(&d, 0, sizeof(d));
 	ck_assert_int_eq(tu_start(&d, cf("hosts none\n" SCALED "upstream-0x20 yes\n"
 	    "server %s no-0x20\n", fakeup_hostport(s1)), NULL), 0);
 	n = q(&d, "www.example.com", TYPE_A, false, a);
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
-	tu_stop(&d);
+	ck_assert_int_eq(tu_stop(&d), 0);
 	fakeup_stop(s1);
 	fakeup_stop(s2);
 }
@@ -1168,7 +1168,7 @@ START_TEST(test_0x20_off_by_default)
 	q(&d, "WwW.Example.Com", TYPE_A, false, a);
 	ck_assert_uint_eq(fakeup_log(s1, log, 4), 1);
 	ck_assert_str_eq(log[0].name, "www.example.com");
-	tu_stop(&d);
+	ck_assert_int_eq(tu_stop(&d), 0);
 	fakeup_stop(s1);
 }
 END_TEST
@@ -1241,7 +1241,7 @@ START_TEST(test_forged_wrong_port)
 	}
 	close(cs);
 	close(fs);
-	tu_stop(&d);
+	ck_assert_int_eq(tu_stop(&d), 0);
 	fakeup_stop(s1);
 }
 END_TEST
@@ -1274,7 +1274,7 @@ START_TEST(test_max_inflight)
 	n = q(&d, "www.example.com", TYPE_A, false, a);
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
 	close(cs);
-	tu_stop(&d);
+	ck_assert_int_eq(tu_stop(&d), 0);
 	fakeup_stop(s1);
 }
 END_TEST
@@ -1346,7 +1346,154 @@ START_TEST(test_privdrop_and_group)
 	ck_assert(WIFEXITED(status));
 	ck_assert_int_eq(WEXITSTATUS(status), 0);
 	ck_assert_int_eq(tu_json_num(out, "queries"), 1);
-	tu_stop(&d);
+	ck_assert_int_eq(tu_stop(&d), 0);
+	fakeup_stop(s1);
+}
+END_TEST
+
+
+START_TEST(test_source_port_recycled)
+{
+	struct fakeup *s1 = fakeup_start("127.0.0.31");
+	struct tu_daemon d = { 0 };
+	struct fake_rec *log = calloc(700, sizeof(*log));
+	uint8_t a[512];
+	size_t n, i, j, distinct = 0;
+	uint16_t ports[16];
+	int k;
+
+	fakeup_set_wildcard(s1, 60);
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s\n", fakeup_hostport(s1)), NULL),
+	    0);
+	for (k = 0; k < 600; k++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "p%d.port.test", k);
+		ck_assert_int_gt(q(&d, name, TYPE_A, false, a), 0);
+	}
+	n = fakeup_log(s1, log, 700);
+	ck_assert_uint_eq(n, 600);
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < distinct && ports[j] != log[i].peer_port; j++)
+			;
+		if (j == distinct && distinct < 16)
+			ports[distinct++] = log[i].peer_port;
+	}
+	/* 600 queries on channels recycled every 200: at least 3 source ports */
+	ck_assert_uint_ge(distinct, 3);
+	free(log);
+	ck_assert_int_eq(tu_stop(&d), 0);
+	fakeup_stop(s1);
+}
+END_TEST
+
+START_TEST(test_ipv6_listen)
+{
+	struct fakeup *s1 = up_with_records("127.0.0.31");
+	struct tu_daemon d = { 0 };
+	uint16_t p6 = tu_free_port();
+	struct tq_opts o = { .timeout_ms = 3000 };
+	uint8_t a[512];
+	char data[64];
+	long n;
+	int probe = socket(AF_INET6, SOCK_DGRAM, 0);
+	struct sockaddr_in6 sa = { 0 };
+
+	sa.sin6_family = AF_INET6;
+	sa.sin6_addr = in6addr_loopback;
+	if (probe < 0 || bind(probe, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		fprintf(stderr, "test_ipv6_listen: skipped (no IPv6 loopback)\n");
+		if (probe >= 0)
+			close(probe);
+		fakeup_stop(s1);
+		return;
+	}
+	close(probe);
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\nlisten [::1]:%u\nserver %s\n", p6,
+	    fakeup_hostport(s1)), NULL), 0);
+	n = tu_query("::1", p6, "www.example.com", TYPE_A, &o, a, sizeof(a));
+	ck_assert_int_gt(n, 0);
+	tu_first_data(a, (size_t)n, data, sizeof(data));
+	ck_assert_str_eq(data, "192.0.2.7");
+	o.tcp = true;
+	n = tu_query("::1", p6, "www.example.com", TYPE_AAAA, &o, a, sizeof(a));
+	ck_assert_int_gt(n, 0);
+	tu_first_data(a, (size_t)n, data, sizeof(data));
+	ck_assert_str_eq(data, "2001:db8::7");
+	ck_assert_int_eq(tu_stop(&d), 0);
+	fakeup_stop(s1);
+}
+END_TEST
+
+START_TEST(test_sigusr1_stats)
+{
+	struct fakeup *s1 = up_with_records("127.0.0.31");
+	struct tu_daemon d = { 0 };
+	uint8_t a[512];
+	char buf[8192] = "";
+	FILE *f;
+	size_t n;
+
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s\n", fakeup_hostport(s1)), NULL),
+	    0);
+	q(&d, "www.example.com", TYPE_A, false, a);
+	kill(d.pid, SIGUSR1);
+	tu_sleep_ms(300);
+	f = fopen(d.errlog, "r");
+	ck_assert_ptr_nonnull(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = 0;
+	fclose(f);
+	ck_assert_msg(strstr(buf, "stats: queries 1") != NULL, "log: %s", buf);
+	ck_assert_int_eq(tu_stop(&d), 0);
+	fakeup_stop(s1);
+}
+END_TEST
+
+START_TEST(test_daemonize)
+{
+	struct fakeup *s1 = up_with_records("127.0.0.31");
+	struct tu_daemon d = { 0 };
+	const char *stubd = getenv("STUBD");
+	char ctext[512], path[300], pidfile[300], lst[64];
+	uint8_t a[512];
+	long pid = 0, n;
+	FILE *f;
+	int rc, i;
+	struct stat st;
+
+	ck_assert_int_eq(tu_mkdir(&d), 0);
+	d.port = tu_free_port();
+	snprintf(pidfile, sizeof(pidfile), "%s/stubd.pid", d.dir);
+	snprintf(d.ctl, sizeof(d.ctl), "%s/ctl.sock", d.dir);
+	snprintf(ctext, sizeof(ctext), "hosts none\ncontrol %s\nserver %s\n", d.ctl,
+	    fakeup_hostport(s1));
+	ck_assert_int_eq(tu_write(&d, "stubd.conf", ctext, path, sizeof(path)), 0);
+	snprintf(lst, sizeof(lst), "127.0.0.1:%u", d.port);
+	{
+		const char *argv[] = { stubd, "-c", path, "-l", lst, "-p", pidfile, NULL };
+
+		/* without -f: returns at once, the daemon lives on */
+		rc = tu_run(argv, NULL, 0, NULL, 0, 5000);
+	}
+	ck_assert_int_eq(rc, 0);
+	for (i = 0; i < 100 && stat(pidfile, &st) != 0; i++)
+		tu_sleep_ms(20);
+	f = fopen(pidfile, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fscanf(f, "%ld", &pid), 1);
+	fclose(f);
+	ck_assert_int_gt(pid, 1);
+	tu_sleep_ms(100);
+	n = q(&d, "www.example.com", TYPE_A, false, a);
+	ck_assert_int_gt(n, 0);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
+	ck_assert_int_eq(kill((pid_t)pid, SIGTERM), 0);
+	for (i = 0; i < 200 && kill((pid_t)pid, 0) == 0; i++)
+		tu_sleep_ms(20);
+	ck_assert_int_ne(kill((pid_t)pid, 0), 0);
+	ck_assert_int_ne(stat(pidfile, &st), 0);     /* removed at exit */
+	ck_assert_int_ne(stat(d.ctl, &st), 0);
 	fakeup_stop(s1);
 }
 END_TEST
@@ -1441,7 +1588,7 @@ START_TEST(test_stubctl_commands)
 		rc = tu_stubctl(&d, args, out, sizeof(out), err, sizeof(err));
 		ck_assert_int_eq(rc, 1);
 	}
-	tu_stop(&d);
+	ck_assert_int_eq(tu_stop(&d), 0);
 	/* the daemon is gone: the socket was removed, stubctl says so */
 	{
 		struct stat st;
@@ -1553,7 +1700,7 @@ START_TEST(test_control_other_uid)
 	ck_assert(WIFEXITED(st));
 	ck_assert_int_eq(WEXITSTATUS(st), 1);
 	ck_assert_msg(strstr(err, "permission denied") != NULL, "stderr: %s", err);
-	tu_stop(&d);
+	ck_assert_int_eq(tu_stop(&d), 0);
 	fakeup_stop(f);
 }
 END_TEST
@@ -1625,6 +1772,10 @@ daemon_suite(void)
 	tcase_add_test(up, test_forged_wrong_port);
 	tcase_add_test(fo, test_max_inflight);
 	tcase_add_test(ct, test_privdrop_and_group);
+	tcase_add_test(up, test_source_port_recycled);
+	tcase_add_test(fo, test_ipv6_listen);
+	tcase_add_test(ct, test_sigusr1_stats);
+	tcase_add_test(ct, test_daemonize);
 	tcase_add_test(ct, test_stubctl_commands);
 	tcase_add_test(ct, test_reload);
 	tcase_add_test(ct, test_control_other_uid);
