@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <ares.h>
@@ -531,17 +530,14 @@ main(int argc, char **argv)
 
 		d.ctl = control_new(d.base, d.cfg->control, gid, &v, why, sizeof(why));
 		if (!d.ctl) {
+			/* the built-in default path may be out of reach (no such
+			 * directory, not root): run without; a path the operator
+			 * chose must work */
 			bool dflt = !d.o.control && strcmp(d.cfg->control, CONTROL_DEFAULT) == 0;
-			struct stat st;
-			char dir[256];
-			char *slash;
 
-			snprintf(dir, sizeof(dir), "%s", d.cfg->control);
-			slash = strrchr(dir, '/');
-			if (slash)
-				*slash = 0;
-			if (dflt && stat(dir, &st) != 0) {
-				fprintf(stderr, "stubd: %s; running without a control socket\n", why);
+			if (dflt) {
+				fprintf(stderr, "stubd: %s; running without a control socket "
+				    "(set one with -C)\n", why);
 			} else {
 				fprintf(stderr, "stubd: %s\n", why);
 				shutdown_all(&d);
