@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "checkmain.h"
 #include "cache.h"
 #include "testutil.h"
 
@@ -502,11 +503,5 @@ cache_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(cache_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_main(cache_suite());
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkmain.h"
 #include "control.h"
 #include "jsonp.h"
 #include "rrtext.h"
@@ -370,11 +371,5 @@ control_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(control_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_main(control_suite());
 }

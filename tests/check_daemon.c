@@ -744,6 +744,42 @@ START_TEST(test_serve_stale)
 }
 END_TEST
 
+
+/* Run stubctl -s CTL ARGS as uid/gid 65534 (no supplementary groups);
+ * its stdout and stderr go to out.  Returns its exit status. */
+static int
+stubctl_as_nobody(const struct tu_daemon *d, const char *a1, const char *a2, char *out,
+    size_t outsz)
+{
+	const char *stubctl = getenv("STUBCTL");
+	int pipefd[2], status;
+	pid_t pid;
+	ssize_t r;
+
+	ck_assert_int_eq(pipe(pipefd), 0);
+	pid = fork();
+	if (pid == 0) {
+		const char *argv[] = { stubctl, "-s", d->ctl, a1, a2, NULL };
+		char o[8192], e[2048];
+		int rc;
+
+		close(pipefd[0]);
+		if (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0)
+			_exit(99);
+		rc = tu_run(argv, o, sizeof(o), e, sizeof(e), 5000);
+		(void)!write(pipefd[1], o, strlen(o));
+		(void)!write(pipefd[1], e, strlen(e));
+		_exit(rc);
+	}
+	close(pipefd[1]);
+	r = read(pipefd[0], out, outsz - 1);
+	out[r > 0 ? r : 0] = 0;
+	close(pipefd[0]);
+	waitpid(pid, &status, 0);
+	ck_assert(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
 /* ---------------- upstream engine ---------------- */
 
 /* arrival times (ms after t0) of a name at a fake upstream */
@@ -1301,13 +1337,9 @@ START_TEST(test_privdrop_and_group)
 {
 	struct fakeup *s1 = up_with_records("127.0.0.31");
 	struct tu_daemon d = { 0 };
-	const char *stubctl = getenv("STUBCTL");
 	struct stat st;
 	uint8_t a[512];
-	char out[4096], err[1024];
-	pid_t pid;
-	int pipefd[2], status;
-	ssize_t r;
+	char out[8192];
 
 	if (geteuid() != 0) {
 		fprintf(stderr, "test_privdrop_and_group: skipped (needs root)\n");
@@ -1325,26 +1357,7 @@ START_TEST(test_privdrop_and_group)
 	ck_assert_uint_eq(st.st_gid, 65534);
 	chmod(d.dir, 0755);
 	/* a member of control-group may use the socket */
-	ck_assert_int_eq(pipe(pipefd), 0);
-	pid = fork();
-	if (pid == 0) {
-		const char *argv[] = { stubctl, "-s", d.ctl, "--json", "stats", NULL };
-		int rc;
-
-		close(pipefd[0]);
-		if (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0)
-			_exit(99);
-		rc = tu_run(argv, out, sizeof(out), err, sizeof(err), 5000);
-		(void)!write(pipefd[1], out, strlen(out));
-		_exit(rc);
-	}
-	close(pipefd[1]);
-	r = read(pipefd[0], out, sizeof(out) - 1);
-	out[r > 0 ? r : 0] = 0;
-	close(pipefd[0]);
-	waitpid(pid, &status, 0);
-	ck_assert(WIFEXITED(status));
-	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	ck_assert_int_eq(stubctl_as_nobody(&d, "--json", "stats", out, sizeof(out)), 0);
 	ck_assert_int_eq(tu_json_num(out, "queries"), 1);
 	ck_assert_int_eq(tu_stop(&d), 0);
 	fakeup_stop(s1);
@@ -1663,11 +1676,8 @@ START_TEST(test_control_other_uid)
 {
 	struct fakeup *f = up_with_records("127.0.0.31");
 	struct tu_daemon d = { 0 };
-	const char *stubctl = getenv("STUBCTL");
-	char out[4096], err[1024];
-	pid_t pid;
-	int pipefd[2], st;
-	ssize_t r;
+	char err[8192];
+	uint8_t a[512];
 
 	if (geteuid() != 0) {
 		fprintf(stderr, "test_control_other_uid: skipped (needs root)\n");
@@ -1679,27 +1689,12 @@ START_TEST(test_control_other_uid)
 	/* let uid 65534 reach the socket file, so the daemon's check decides */
 	chmod(d.dir, 0755);
 	chmod(d.ctl, 0666);
-	ck_assert_int_eq(pipe(pipefd), 0);
-	pid = fork();
-	if (pid == 0) {
-		const char *argv[] = { stubctl, "-s", d.ctl, "flushdns", NULL };
-		int rc;
-
-		close(pipefd[0]);
-		if (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0)
-			_exit(99);
-		rc = tu_run(argv, out, sizeof(out), err, sizeof(err), 5000);
-		(void)!write(pipefd[1], err, strlen(err));
-		_exit(rc);
-	}
-	close(pipefd[1]);
-	r = read(pipefd[0], err, sizeof(err) - 1);
-	err[r > 0 ? r : 0] = 0;
-	close(pipefd[0]);
-	waitpid(pid, &st, 0);
-	ck_assert(WIFEXITED(st));
-	ck_assert_int_eq(WEXITSTATUS(st), 1);
+	q(&d, "www.example.com", TYPE_A, false, a);
+	ck_assert_int_eq(stubctl_as_nobody(&d, "flushdns", NULL, err, sizeof(err)), 1);
 	ck_assert_msg(strstr(err, "permission denied") != NULL, "stderr: %s", err);
+	/* and nothing happened: the answer is still cached */
+	q(&d, "www.example.com", TYPE_A, false, a);
+	ck_assert_uint_eq(fakeup_count(f), 1);
 	ck_assert_int_eq(tu_stop(&d), 0);
 	fakeup_stop(f);
 }

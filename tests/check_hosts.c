@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "checkmain.h"
 #include "hosts.h"
 #include "testutil.h"
 
@@ -246,11 +247,5 @@ hosts_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(hosts_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_main(hosts_suite());
 }
