@@ -122,8 +122,14 @@ uint64_t
 cache_hash(const struct cache *c, const uint8_t *key, size_t klen,
     uint16_t qtype, uint16_t qclass, bool do_bit)
 {
-	return stub_hash(c ? c->seed : 0, (uint64_t)qtype << 32 |
-	    (uint64_t)qclass << 16 | (uint64_t)do_bit << 8, key, klen);
+	return stub_key_hash(stub_name_hash(c ? c->seed : 0, key, klen), qtype, qclass,
+	    do_bit);
+}
+
+uint64_t
+cache_seed(const struct cache *c)
+{
+	return c ? c->seed : 0;
 }
 
 /* ---- heap (by expiry) ---- */

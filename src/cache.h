@@ -55,9 +55,13 @@ void cache_free(struct cache *c);
 /* New limits (reload).  Shrinking evicts at once. */
 void cache_set_cfg(struct cache *c, const struct cache_cfg *cfg, uint64_t now);
 
-/* The one hash of a question, used by the cache and in-flight table. */
+/* The hash of a question for the cache and in-flight table:
+ * stub_key_hash(stub_name_hash(cache_seed(c), key), ...) (see hash.h). */
 uint64_t cache_hash(const struct cache *c, const uint8_t *key, size_t klen,
     uint16_t qtype, uint16_t qclass, bool do_bit);
+/* The seed of the cache's hashes; the hosts table is built with it so one
+ * name hash serves both. */
+uint64_t cache_seed(const struct cache *c);
 
 /*
  * Find the entry for q (q->hash must be set).  FRESH: usable.  STALE:

@@ -41,4 +41,20 @@ stub_hash(uint64_t seed, uint64_t extra, const uint8_t *p, size_t len)
 	return h;
 }
 
+/* The hash of a question name (lower-cased wire form) with a seed: computed
+ * once per query and shared by the hosts table and the cache. */
+static inline uint64_t
+stub_name_hash(uint64_t seed, const uint8_t *name, size_t len)
+{
+	return stub_hash(seed, 0, name, len);
+}
+
+/* The cache / in-flight key hash from the name hash. */
+static inline uint64_t
+stub_key_hash(uint64_t nhash, uint16_t qtype, uint16_t qclass, int do_bit)
+{
+	return stub_mix64(nhash ^ ((uint64_t)qtype << 32 | (uint64_t)qclass << 16 |
+	    (uint64_t)(do_bit != 0) << 8 | 1));
+}
+
 #endif

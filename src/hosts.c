@@ -16,7 +16,6 @@
 #include "hosts.h"
 #include "wire.h"
 
-#define HOSTS_SEED 0x5bd1e9955bd1e995ULL
 #define MAX_ADDRS_ANSWER 64
 
 struct hname {
@@ -54,6 +53,7 @@ struct hosts {
 	size_t nnb;
 	int32_t *pb;       /* ptr buckets */
 	size_t npb;
+	uint64_t seed;
 };
 
 static int
@@ -220,7 +220,7 @@ add_addr(struct hosts *h, long ni, int fam, const uint8_t *a)
 static long
 add_name(struct hosts *h, const uint8_t *name, size_t len)
 {
-	uint64_t hv = stub_hash(HOSTS_SEED, 0, name, len);
+	uint64_t hv = stub_name_hash(h->seed, name, len);
 	long i = find_name(h, hv, name, len);
 	struct hname *n;
 
@@ -256,7 +256,7 @@ add_ptr(struct hosts *h, int fam, const uint8_t *a, long ni)
 
 	if (rl == 0)
 		return -1;
-	hv = stub_hash(HOSTS_SEED, 1, rn, rl);
+	hv = stub_name_hash(h->seed, rn, rl);
 	if (find_ptr(h, hv, rn, rl) >= 0)
 		return 0;   /* the first line listing an address wins */
 	if (grow_arr((void **)&h->ptrs, &h->cptrs, h->nptrs, sizeof(*h->ptrs)))
@@ -348,7 +348,7 @@ parse_line(struct hosts *h, char *line, const char **msg)
 }
 
 struct hosts *
-hosts_parse(const char *text, size_t len, hosts_err_cb err, void *arg)
+hosts_parse(const char *text, size_t len, uint64_t seed, hosts_err_cb err, void *arg)
 {
 	struct hosts *h = calloc(1, sizeof(*h));
 	size_t pos = 0;
@@ -357,6 +357,7 @@ hosts_parse(const char *text, size_t len, hosts_err_cb err, void *arg)
 
 	if (!h)
 		return NULL;
+	h->seed = seed;
 	while (text && pos < len) {
 		size_t e = pos, l;
 		const char *msg = NULL;
@@ -427,8 +428,7 @@ hosts_answer(const struct hosts *h, const struct msg_query *q, uint32_t ttl,
 	if (!h || !q || q->qclass != CLASS_IN)
 		return 0;
 	if (q->qtype == TYPE_A || q->qtype == TYPE_AAAA) {
-		uint64_t hv = stub_hash(HOSTS_SEED, 0, q->key, q->qlen);
-		long ni = find_name(h, hv, q->key, q->qlen);
+		long ni = find_name(h, q->nhash, q->key, q->qlen);
 		int32_t i;
 
 		if (ni < 0)
@@ -443,8 +443,7 @@ hosts_answer(const struct hosts *h, const struct msg_query *q, uint32_t ttl,
 		return msg_synth(q, rrs, n, ttl, limit, out, cap);
 	}
 	if (q->qtype == TYPE_PTR) {
-		uint64_t hv = stub_hash(HOSTS_SEED, 1, q->key, q->qlen);
-		long pi = find_ptr(h, hv, q->key, q->qlen);
+		long pi = find_ptr(h, q->nhash, q->key, q->qlen);
 
 		if (pi < 0)
 			return 0;

@@ -25,9 +25,10 @@ struct hosts;
 /* Called for each bad line: line number and a message. */
 typedef void (*hosts_err_cb)(void *arg, unsigned line, const char *msg);
 
-/* Parse hosts-file text. Bad lines are reported and skipped.
- * Returns NULL only on OOM. */
-struct hosts *hosts_parse(const char *text, size_t len, hosts_err_cb err, void *arg);
+/* Parse hosts-file text; names are hashed with stub_name_hash(seed, ...).
+ * Bad lines are reported and skipped.  Returns NULL only on OOM. */
+struct hosts *hosts_parse(const char *text, size_t len, uint64_t seed, hosts_err_cb err,
+    void *arg);
 void hosts_free(struct hosts *h);
 
 /* Number of names and of addresses (PTR entries). */
@@ -35,7 +36,8 @@ size_t hosts_names(const struct hosts *h);
 size_t hosts_ptrs(const struct hosts *h);
 
 /*
- * Answer q from the hosts data if q's name is a hosts name (A/AAAA:
+ * Answer q (q->nhash = stub_name_hash(seed of hosts_parse, q->key)) from the
+ * hosts data if q's name is a hosts name (A/AAAA:
  * addresses or NODATA) or a hosts address's reverse name (PTR).
  * Returns the length written to out (> 0), or 0 when the hosts file has
  * nothing to say about the question.

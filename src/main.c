@@ -254,7 +254,8 @@ hosts_load(struct daemon *d)
 		} else {
 			uint64_t t0 = clock_now_ms();
 
-			h = hosts_parse(text, len, hosts_err, d->cfg->hosts);
+			h = hosts_parse(text, len, cache_seed(d->cache), hosts_err,
+			    d->cfg->hosts);
 			free(text);
 			if (!h) {
 				log_err("out of memory loading %s", d->cfg->hosts);

@@ -33,6 +33,7 @@ struct msg_query {
 	bool edns;
 	bool do_bit;
 	uint16_t udp_size;              /* client's limit (512 without EDNS) */
+	uint64_t nhash;                 /* of key (stub_name_hash); set by caller */
 	uint64_t hash;                  /* of key, qtype, qclass, DO; set by caller */
 };
 

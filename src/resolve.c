@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "hash.h"
 #include "log.h"
 #include "resolve.h"
 
@@ -153,6 +154,10 @@ resolver_query(struct resolver *r, const uint8_t *pkt, size_t len,
 		return;
 	}
 	limit = limit_for(&q, ref);
+	/* one hash of the name serves the hosts table, the cache and the
+	 * in-flight table */
+	q.nhash = stub_name_hash(cache_seed(r->cache), q.key, q.qlen);
+	q.hash = stub_key_hash(q.nhash, q.qtype, q.qclass, q.do_bit);
 	if (r->hosts) {
 		n = hosts_answer(r->hosts, &q, r->cfg->hosts_ttl, limit, r->out, sizeof(r->out));
 		if (n) {
@@ -162,7 +167,6 @@ resolver_query(struct resolver *r, const uint8_t *pkt, size_t len,
 			return;
 		}
 	}
-	q.hash = cache_hash(r->cache, q.key, q.qlen, q.qtype, q.qclass, q.do_bit);
 	now = clock_now_ms();
 	e = cache_lookup(r->cache, &q, now, &cst);
 	if (cst == CACHE_FRESH) {

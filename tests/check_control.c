@@ -78,7 +78,7 @@ setup(struct fix *f)
 	cfg_parse_text(f->cfg, conf, strlen(conf), "t");
 	cfg_finish(f->cfg, NULL);
 	f->cache = cache_new(&cc, 3);
-	f->hosts = hosts_parse(hosts, strlen(hosts), NULL, NULL);
+	f->hosts = hosts_parse(hosts, strlen(hosts), 3, NULL, NULL);
 	f->sched = sched_new(f->cfg);
 	f->st.queries = 5;
 	f->v.cache = f->cache;

@@ -37,7 +37,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cfg_finish(cfg, NULL);
 		v.cfg = cfg;
 		v.cache = cache_new(&cc, 1);
-		v.hosts = hosts_parse(hosts, sizeof(hosts) - 1, NULL, NULL);
+		v.hosts = hosts_parse(hosts, sizeof(hosts) - 1, 1, NULL, NULL);
 		v.sched = sched_new(cfg);
 		v.st = &st;
 		v.reload = noreload;

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "hash.h"
 #include "hosts.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -23,6 +24,7 @@ ask(const struct hosts_rec *r, void *arg)
 	memcpy(q.key, r->name, r->namelen);
 	q.qtype = r->type;
 	q.qclass = CLASS_IN;
+	q.nhash = stub_name_hash(7, q.key, q.qlen);
 	hosts_answer(h, &q, 0, 512, out, sizeof(out));
 	return 0;
 }
@@ -30,7 +32,7 @@ ask(const struct hosts_rec *r, void *arg)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct hosts *h = hosts_parse((const char *)data, size, NULL, NULL);
+	struct hosts *h = hosts_parse((const char *)data, size, 7, NULL, NULL);
 
 	if (!h)
 		return 0;
