@@ -41,6 +41,7 @@ struct tcp_conn {
 	uint8_t rbuf[2 + 65535];
 	size_t rlen;
 	struct obuf *oq, *oq_tail;
+	unsigned oq_count;     /* answers queued, not yet written */
 	unsigned pending;      /* queries handed to the resolver, not yet answered */
 	int closed;            /* fd closed; struct lives while pending > 0 */
 	int eof;               /* client sent EOF: finish answers, then close */
@@ -380,6 +381,7 @@ conn_close(struct tcp_conn *c)
 		free(o);
 	}
 	c->oq = c->oq_tail = NULL;
+	c->oq_count = 0;
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -395,7 +397,8 @@ static void conn_process(struct tcp_conn *c);
 static void
 conn_maybe_resume_read(struct tcp_conn *c)
 {
-	if (c->read_paused && !c->closed && c->pending < TCP_MAX_PENDING / 2) {
+	if (c->read_paused && !c->closed &&
+	    c->pending + c->oq_count < TCP_MAX_PENDING / 2) {
 		c->read_paused = 0;
 		if (!c->eof)
 			event_add(c->rev, NULL);
@@ -427,6 +430,7 @@ conn_flush(struct tcp_conn *c)
 		c->oq = o->next;
 		if (!c->oq)
 			c->oq_tail = NULL;
+		c->oq_count--;
 		free(o);
 	}
 	event_del(c->wev);
@@ -444,10 +448,11 @@ conn_write_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (conn_flush(c) == 0)
+	if (conn_flush(c) == 0) {
 		conn_touch(c);
-	else
-		conn_free_if_done(c);
+		conn_maybe_resume_read(c);
+	}
+	conn_free_if_done(c);
 }
 
 static void
@@ -511,7 +516,8 @@ conn_process(struct tcp_conn *c)
 		size_t mlen = (size_t)c->rbuf[0] << 8 | c->rbuf[1];
 		struct client_ref ref;
 
-		if (c->pending > TCP_MAX_PENDING) {
+		/* queries in progress and answers the client has not read yet */
+		if (c->pending + c->oq_count > TCP_MAX_PENDING) {
 			c->read_paused = 1;
 			event_del(c->rev);
 			break;
@@ -626,6 +632,7 @@ listener_reply(void *io, const struct client_ref *ref, const uint8_t *buf, size_
 		else
 			c->oq = o;
 		c->oq_tail = o;
+		c->oq_count++;
 	}
 	if (conn_flush(c) < 0) {
 		conn_free_if_done(c);

@@ -19,7 +19,7 @@
 #include "resolve.h"
 
 #define TCP_IDLE_MS 10000
-#define TCP_MAX_PENDING 64     /* queries in progress per connection */
+#define TCP_MAX_PENDING 64     /* queries in progress + unread answers per connection */
 
 struct listener;
 

@@ -576,6 +576,82 @@ START_TEST(test_tcp_per_connection_cap)
 }
 END_TEST
 
+
+START_TEST(test_tcp_unread_answers_cap)
+{
+	struct fakeup *s1 = up_with_records("127.0.0.31");
+	struct tu_daemon d = { 0 };
+	struct sockaddr_in sa = { 0 };
+	static uint8_t out[2000 * 64], a[65536];
+	char json[4096];
+	const char *args[] = { "--json", "stats", NULL };
+	size_t o = 0, sent = 0, got = 0;
+	int fd, i, answers = 0, rcv = 4096;
+	double t0;
+
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s\n", fakeup_hostport(s1)), NULL),
+	    0);
+	{
+		uint8_t b[65535];
+
+		ck_assert_int_gt(q(&d, "big.example.com", TYPE_TXT, true, b), 3000);  /* cached */
+	}
+	for (i = 0; i < 2000; i++) {
+		struct tq_opts qo = { .id = (uint16_t)(1 + i) };
+		size_t l = tu_build_query("big.example.com", TYPE_TXT, &qo, out + o + 2,
+		    sizeof(out) - o - 2);
+
+		out[o] = (uint8_t)(l >> 8);
+		out[o + 1] = (uint8_t)l;
+		o += 2 + l;
+	}
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons(d.port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	t0 = tu_now_ms();
+	while (sent < o && tu_now_ms() - t0 < 2000) {
+		ssize_t r = send(fd, out + sent, o - sent, MSG_DONTWAIT);
+
+		if (r > 0)
+			sent += (size_t)r;
+		else
+			tu_sleep_ms(5);
+	}
+	ck_assert_uint_eq(sent, o);
+	tu_sleep_ms(500);
+	/* the client reads nothing: stubd stops taking queries from it once 64
+	 * answers wait beyond what the kernel buffers hold (~6 MB asked for) */
+	ck_assert_int_eq(tu_stubctl(&d, args, json, sizeof(json), NULL, 0), 0);
+	ck_assert_msg(tu_json_num(json, "queries_tcp") < 1900, "%s", json);
+	/* reading resumes it: every query is answered */
+	t0 = tu_now_ms();
+	while (answers < 2000 && tu_now_ms() - t0 < 20000) {
+		ssize_t r = recv(fd, a + got, sizeof(a) - got, MSG_DONTWAIT);
+
+		if (r > 0)
+			got += (size_t)r;
+		while (got >= 2 && got >= 2 + (size_t)(a[0] << 8 | a[1])) {
+			size_t ml = (size_t)(a[0] << 8 | a[1]);
+
+			answers++;
+			memmove(a, a + 2 + ml, got - 2 - ml);
+			got -= 2 + ml;
+		}
+		if (r <= 0)
+			tu_sleep_ms(2);
+	}
+	ck_assert_int_eq(answers, 2000);
+	ck_assert_int_eq(tu_stubctl(&d, args, json, sizeof(json), NULL, 0), 0);
+	ck_assert_int_eq(tu_json_num(json, "queries_tcp"), 2001);
+	close(fd);
+	ck_assert_int_eq(tu_stop(&d), 0);
+	fakeup_stop(s1);
+}
+END_TEST
+
 /* ---------------- cache and hosts ---------------- */
 
 START_TEST(test_cache_hit)
@@ -1748,6 +1824,7 @@ daemon_suite(void)
 	tcase_add_test(fo, test_tcp_limit_and_idle);
 	tcase_add_test(fo, test_emfile_pauses_accept);
 	tcase_add_test(fo, test_tcp_per_connection_cap);
+	tcase_add_test(fo, test_tcp_unread_answers_cap);
 	tcase_add_test(ca, test_cache_hit);
 	tcase_add_test(ca, test_hosts);
 	tcase_add_test(ca, test_coalescing);
