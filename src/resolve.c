@@ -178,8 +178,19 @@ resolver_query(struct resolver *r, const uint8_t *pkt, size_t len,
 		r->reply(r->io, ref, r->out, n);
 		return;
 	}
-	r->st->cache_misses++;
 	f = inflight_find(r->flights, &q);
+	if (f && f->slow_done && cst == CACHE_STALE) {
+		/* the search under way is already past the stale deadline */
+		r->st->cache_hits++;
+		r->st->stale_served++;
+		if (cache_entry_negative(e))
+			r->st->negative_hits++;
+		n = cache_serve(r->cache, e, &q, now, true, limit, r->out, sizeof(r->out));
+		log_query(ref, &q, "stale");
+		r->reply(r->io, ref, r->out, n);
+		return;
+	}
+	r->st->cache_misses++;
 	if (f) {
 		r->st->coalesced++;
 		log_query(ref, &q, "coalesced");

@@ -43,6 +43,9 @@ spid=$!
 i=0
 until dig +time=1 +tries=1 +short @"$ADDR" www.example.test A >/dev/null 2>&1; do
 	i=$((i + 1))
+	if grep -q "cannot listen" "$tmp/stubd.err" 2>/dev/null; then
+		skip "$ADDR:53 is taken here: $(cat "$tmp/stubd.err")"
+	fi
 	[ $i -lt 50 ] || { echo "FAIL: stubd did not start"; cat "$tmp/stubd.err"; exit 1; }
 	sleep 0.1
 done
@@ -80,9 +83,13 @@ else
 fi
 
 printf 'nameserver %s\noptions attempts:1 timeout:2\n' "$ADDR" >"$tmp/resolv.conf"
-got=$(unshare -m sh -c "mount --bind '$tmp/resolv.conf' /etc/resolv.conf && \
-	getent ahosts www.example.test" | awk '{print $1}' | sort -u | tr '\n' ' ')
-check "getent ahosts (glibc)" "$got" "192.0.2.7 2001:db8::7 "
+if unshare -m sh -c "mount --bind '$tmp/resolv.conf' /etc/resolv.conf" 2>/dev/null; then
+	got=$(unshare -m sh -c "mount --bind '$tmp/resolv.conf' /etc/resolv.conf && \
+		getent ahosts www.example.test" | awk '{print $1}' | sort -u | tr '\n' ' ')
+	check "getent ahosts (glibc)" "$got" "192.0.2.7 2001:db8::7 "
+else
+	echo "note: no private mount namespace here, glibc check skipped"
+fi
 
 kill "$spid"
 wait "$spid"
