@@ -815,6 +815,12 @@ START_TEST(test_serve_stale)
 	/* served at 1.8 s, before the scaled schedule (3.4 s) ended */
 	ck_assert_msg(tu_now_ms() - t0 > 1500 && tu_now_ms() - t0 < 3000, "took %.0f ms",
 	    tu_now_ms() - t0);
+	/* a client asking while that search goes on gets the stale copy at once */
+	t0 = tu_now_ms();
+	n = q(&d, "short.example.com", TYPE_A, false, a);
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(tu_first_ttl(a, (size_t)n), 30);
+	ck_assert_msg(tu_now_ms() - t0 < 500, "took %.0f ms", tu_now_ms() - t0);
 	ck_assert_int_eq(tu_stop(&d), 0);
 	fakeup_stop(f);
 }
