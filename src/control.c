@@ -404,11 +404,11 @@ cmd_servers(const struct control_view *v, int argc, char **argv)
 			json_bool(&j, sched_server_excluded(s, i, now));
 			json_key(&j, "excluded_for");
 			json_u64(&j, secs_left(sv->excluded_until, now));
+			/* always a number for scripts; rtt_measured tells 0 apart */
 			json_key(&j, "srtt_ms");
-			if (sv->has_rtt)
-				json_double(&j, sv->srtt_ms, 1);
-			else
-				json_null(&j);
+			json_double(&j, sv->has_rtt ? sv->srtt_ms : 0.0, 1);
+			json_key(&j, "rtt_measured");
+			json_bool(&j, sv->has_rtt);
 			json_key(&j, "queries");
 			json_u64(&j, sv->queries);
 			json_key(&j, "answers");

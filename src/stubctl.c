@@ -326,7 +326,7 @@ print_servers(const struct jval *root)
 		    "srtt_ms", "queries", "answers", "timeouts");
 		for (k = 0; k < svs->n; k++) {
 			const struct jval *s = svs->items[k], *sx = jsonp_get(s, "excluded"),
-			    *rt = jsonp_get(s, "srtt_ms");
+			    *rt = jsonp_get(s, "srtt_ms"), *rm = jsonp_get(s, "rtt_measured");
 			const char *addr = str_of(s, "address"), *prio = str_of(s, "priority");
 			double q = num_of(s, "queries", &ok), an = num_of(s, "answers", &ok),
 			    to = num_of(s, "timeouts", &ok), sf = num_of(s, "excluded_for", &ok);
@@ -340,7 +340,7 @@ print_servers(const struct jval *root)
 				snprintf(st, sizeof(st), "excl %.0fs", sf);
 			else
 				snprintf(st, sizeof(st), "ok");
-			if (rt && rt->type == J_NUM)
+			if (rt && rt->type == J_NUM && !(rm && rm->type == J_BOOL && !rm->b))
 				snprintf(rtt, sizeof(rtt), "%.1f", rt->num);
 			else
 				snprintf(rtt, sizeof(rtt), "-");

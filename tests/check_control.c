@@ -250,6 +250,9 @@ START_TEST(test_servers)
 	ck_assert_str_eq(jsonp_get(s->items[0], "address")->str, "192.0.2.1:53");
 	ck_assert_str_eq(jsonp_get(s->items[0], "priority")->str, "normal");
 	ck_assert(jsonp_get(s->items[0], "srtt_ms")->num == 12.5);
+	ck_assert(jsonp_get(s->items[0], "rtt_measured")->b);
+	ck_assert_int_eq(jsonp_get(s->items[1], "srtt_ms")->type, J_NUM);
+	ck_assert(!jsonp_get(s->items[1], "rtt_measured")->b);
 	ck_assert(!jsonp_get(s->items[0], "excluded")->b);
 	ck_assert(jsonp_get(s->items[1], "excluded")->b);
 	ck_assert(jsonp_get(s->items[1], "excluded_for")->num > 0);
