@@ -113,6 +113,23 @@ answer_error(struct resolver *r, const struct msg_query *q, const struct client_
 static void
 on_upstream(void *arg, const struct up_result *res);
 
+/* Answer from a cache entry (stale: TTL 30, RFC 8767) and count it. */
+static void
+serve_cached(struct resolver *r, struct cache_entry *e, const struct msg_query *q,
+    const struct client_ref *ref, uint64_t now, bool stale)
+{
+	size_t n = cache_serve(r->cache, e, q, now, stale, limit_for(q, ref), r->out,
+	    sizeof(r->out));
+
+	r->st->cache_hits++;
+	if (stale)
+		r->st->stale_served++;
+	if (cache_entry_negative(e))
+		r->st->negative_hits++;
+	log_query(ref, q, stale ? "stale" : "cache");
+	r->reply(r->io, ref, r->out, n);
+}
+
 void
 resolver_query(struct resolver *r, const uint8_t *pkt, size_t len,
     const struct client_ref *ref, bool tcp)
@@ -170,24 +187,13 @@ resolver_query(struct resolver *r, const uint8_t *pkt, size_t len,
 	now = clock_now_ms();
 	e = cache_lookup(r->cache, &q, now, &cst);
 	if (cst == CACHE_FRESH) {
-		r->st->cache_hits++;
-		if (cache_entry_negative(e))
-			r->st->negative_hits++;
-		n = cache_serve(r->cache, e, &q, now, false, limit, r->out, sizeof(r->out));
-		log_query(ref, &q, "cache");
-		r->reply(r->io, ref, r->out, n);
+		serve_cached(r, e, &q, ref, now, false);
 		return;
 	}
 	f = inflight_find(r->flights, &q);
 	if (f && f->slow_done && cst == CACHE_STALE) {
 		/* the search under way is already past the stale deadline */
-		r->st->cache_hits++;
-		r->st->stale_served++;
-		if (cache_entry_negative(e))
-			r->st->negative_hits++;
-		n = cache_serve(r->cache, e, &q, now, true, limit, r->out, sizeof(r->out));
-		log_query(ref, &q, "stale");
-		r->reply(r->io, ref, r->out, n);
+		serve_cached(r, e, &q, ref, now, true);
 		return;
 	}
 	r->st->cache_misses++;
@@ -243,14 +249,8 @@ serve_stale(struct resolver *r, struct flight *f)
 	w = inflight_take_waiters(f);
 	while (w) {
 		struct waiter *nx = w->next;
-		size_t n = cache_serve(r->cache, e, &w->q, now, cst == CACHE_STALE,
-		    limit_for(&w->q, &w->ref), r->out, sizeof(r->out));
 
-		r->st->cache_hits++;
-		r->st->stale_served++;
-		if (cache_entry_negative(e))
-			r->st->negative_hits++;
-		r->reply(r->io, &w->ref, r->out, n);
+		serve_cached(r, e, &w->q, &w->ref, now, cst == CACHE_STALE);
 		free(w);
 		w = nx;
 	}
