@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "err.h"
+#include "file.h"
 
 #define MAX_WORDS 32
 
@@ -703,49 +704,16 @@ cfg_parse_text(struct cfg *c, const char *text, size_t len, const char *fname)
 size_t
 cfg_parse_file(struct cfg *c, const char *path, bool missing_ok)
 {
-	FILE *f = fopen(path, "r");
-	char *text = NULL;
-	size_t len = 0, cap = 0, n;
+	char *text;
+	size_t len, n;
 
-	if (!f) {
+	if (file_read(path, &text, &len) != 0) {
 		if (missing_ok && errno == ENOENT)
 			return 0;
 		cfg_error(c, path, 0, "%s", strerror(errno));
 		return 1;
 	}
-	for (;;) {
-		if (cap - len < 4096) {
-			char *t;
-
-			if (cap > (1u << 24)) {
-				free(text);
-				fclose(f);
-				cfg_error(c, path, 0, "file too large");
-				return 1;
-			}
-			t = realloc(text, cap + 65536);
-			if (!t) {
-				free(text);
-				fclose(f);
-				cfg_error(c, path, 0, "out of memory");
-				return 1;
-			}
-			text = t;
-			cap += 65536;
-		}
-		n = fread(text + len, 1, cap - len, f);
-		if (n == 0)
-			break;
-		len += n;
-	}
-	if (ferror(f)) {
-		cfg_error(c, path, 0, "read error");
-		fclose(f);
-		free(text);
-		return 1;
-	}
-	fclose(f);
-	n = cfg_parse_text(c, text ? text : "", len, path);
+	n = cfg_parse_text(c, text, len, path);
 	free(text);
 	return n;
 }

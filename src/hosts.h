@@ -70,8 +70,4 @@ struct hosts_sig {
 void hosts_file_sig(const char *path, struct hosts_sig *sig);
 bool hosts_sig_equal(const struct hosts_sig *a, const struct hosts_sig *b);
 
-/* Read a whole file into a malloc'd buffer (NUL-terminated). Returns 0 or
- * -1 with errno set. */
-int hosts_read_file(const char *path, char **text, size_t *len);
-
 #endif

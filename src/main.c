@@ -23,6 +23,7 @@
 #include "clock.h"
 #include "config.h"
 #include "control.h"
+#include "file.h"
 #include "hosts.h"
 #include "listener.h"
 #include "log.h"
@@ -191,7 +192,7 @@ load_config(const struct opts *o, bool to_log)
 		c->user = strdup(o->user);
 	}
 	if (c->nservers == 0 && c->resolv_file) {
-		if (hosts_read_file(c->resolv_file, &resolv, &rlen) != 0) {
+		if (file_read(c->resolv_file, &resolv, &rlen) != 0) {
 			log_warn("cannot read %s: %s", c->resolv_file, strerror(errno));
 			resolv = NULL;
 		}
@@ -247,7 +248,7 @@ hosts_load(struct daemon *d)
 
 	if (d->cfg->hosts) {
 		hosts_file_sig(d->cfg->hosts, &d->hosts_sig);
-		if (hosts_read_file(d->cfg->hosts, &text, &len) != 0) {
+		if (file_read(d->cfg->hosts, &text, &len) != 0) {
 			if (errno != ENOENT || log_verbosity() >= 1)
 				log_warn("cannot read hosts file %s: %s", d->cfg->hosts,
 				    strerror(errno));

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "checkmain.h"
+#include "file.h"
 #include "hash.h"
 #include "hosts.h"
 #include "testutil.h"
@@ -226,7 +227,7 @@ START_TEST(test_misuse)
 		char *t;
 		size_t l;
 
-		ck_assert_int_eq(hosts_read_file(path, &t, &l), -1);
+		ck_assert_int_eq(file_read(path, &t, &l), -1);
 	}
 }
 END_TEST
