@@ -287,21 +287,21 @@ find(struct cache *c, uint64_t hash, const uint8_t *key, size_t klen,
 
 struct cache_entry *
 cache_lookup(struct cache *c, const struct msg_query *q, uint64_t now,
-    enum cache_state *st)
+    enum cache_lookup_result *found)
 {
 	struct cache_entry *e;
 
-	*st = CACHE_MISS;
+	*found = CACHE_MISS;
 	if (!c || !q || c->count == 0)
 		return NULL;
 	e = find(c, q->hash, q->key, q->qlen, q->qtype, q->qclass, q->do_bit);
 	if (!e)
 		return NULL;
 	if (now < e->expire) {
-		*st = CACHE_FRESH;
+		*found = CACHE_FRESH;
 	} else if (c->cfg.serve_stale &&
 	    now < e->expire + (uint64_t)c->cfg.serve_stale * 1000) {
-		*st = CACHE_STALE;
+		*found = CACHE_STALE;
 	} else {
 		unlink_entry(c, e);
 		return NULL;

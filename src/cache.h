@@ -30,7 +30,7 @@ struct cache_cfg {
 	uint32_t serve_stale;     /* seconds, 0 = off */
 };
 
-enum cache_state { CACHE_MISS = 0, CACHE_FRESH, CACHE_STALE };
+enum cache_lookup_result { CACHE_MISS = 0, CACHE_FRESH, CACHE_STALE };
 enum cache_status { CST_NOERROR = 0, CST_NXDOMAIN, CST_NODATA };
 
 /* What displaydns shows about one entry. */
@@ -66,12 +66,12 @@ uint64_t cache_seed(const struct cache *c);
 /*
  * Find the entry for q (q->hash must be set).  FRESH: usable.  STALE:
  * expired less than serve-stale seconds ago (only with serve-stale on).
- * An entry past both is removed and MISS returned.  FRESH and STALE move
- * the entry to the front of the LRU list; hits are counted by
- * cache_serve().
+ * An entry past both is removed and MISS returned.  FRESH and STALE set
+ * the entry's CLOCK reference bit (recency, no list surgery); hits are
+ * counted by cache_serve().
  */
 struct cache_entry *cache_lookup(struct cache *c, const struct msg_query *q,
-    uint64_t now, enum cache_state *st);
+    uint64_t now, enum cache_lookup_result *found);
 
 /* Write the client's copy of an entry (see msg_serve); stale copies get TTL
  * 30.  Counts a hit.  Returns the length or 0. */

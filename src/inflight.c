@@ -160,6 +160,21 @@ inflight_remove(struct inflight *t, struct flight *f)
 	free(f);
 }
 
+void
+inflight_foreach(struct inflight *t, void (*fn)(struct flight *f, void *arg), void *arg)
+{
+	size_t i;
+
+	if (!t)
+		return;
+	for (i = 0; i < t->nb; i++) {
+		struct flight *f;
+
+		for (f = t->b[i]; f; f = f->hnext)
+			fn(f, arg);
+	}
+}
+
 size_t
 inflight_count(const struct inflight *t)
 {

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "msg.h"
+#include "search.h"
 
 /* How to answer one client; owned by the listener, copied by value. */
 struct client_ref {
@@ -33,7 +34,8 @@ struct flight {
 	struct waiter *waiters;       /* newest first */
 	size_t nwaiters;
 	struct msg_query q;           /* the question as first asked */
-	void *search;                 /* upstream search handle */
+	struct up_search *search;     /* the upstream search answering it */
+	struct upstream_if via;       /* the upstream that runs the search */
 	void *owner;                  /* the resolver that started it */
 	bool slow_done;               /* stale copy already sent */
 };
@@ -52,6 +54,9 @@ int inflight_wait(struct flight *f, const struct msg_query *q, const struct clie
 void inflight_remove(struct inflight *t, struct flight *f);
 /* Take the waiters list (caller frees each with free()). */
 struct waiter *inflight_take_waiters(struct flight *f);
+/* Visit every flight (fn must not add or remove flights). */
+void inflight_foreach(struct inflight *t, void (*fn)(struct flight *f, void *arg),
+    void *arg);
 size_t inflight_count(const struct inflight *t);
 
 #endif

@@ -14,6 +14,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
+#include "clock.h"
 #include "listener.h"
 #include "log.h"
 
@@ -256,6 +259,7 @@ udp_cb(evutil_socket_t fd, short what, void *arg)
 	struct lsock *s = arg;
 	struct listener *l = s->l;
 	int rounds, n, i;
+	uint64_t now;
 
 	(void)what;
 	for (rounds = 0; rounds < 4; rounds++) {
@@ -271,6 +275,7 @@ udp_cb(evutil_socket_t fd, short what, void *arg)
 			return;
 		l->out_fd = fd;
 		l->nout = 0;
+		now = clock_now_ms();
 		for (i = 0; i < n; i++) {
 			struct client_ref ref;
 
@@ -278,7 +283,7 @@ udp_cb(evutil_socket_t fd, short what, void *arg)
 			ref.conn = NULL;
 			memcpy(&ref.peer, &l->peers[i], sizeof(ref.peer));
 			ref.peerlen = l->msgs[i].msg_hdr.msg_namelen;
-			resolver_query(l->res, l->bufs[i], l->msgs[i].msg_len, &ref, false);
+			resolver_query(l->res, l->bufs[i], l->msgs[i].msg_len, &ref, false, now);
 		}
 		udp_flush(l);
 		l->out_fd = -1;
@@ -529,7 +534,7 @@ conn_process(struct tcp_conn *c)
 		ref.peer = c->peer;
 		ref.peerlen = c->peerlen;
 		c->pending++;
-		resolver_query(l->res, c->rbuf + 2, mlen, &ref, true);
+		resolver_query(l->res, c->rbuf + 2, mlen, &ref, true, clock_now_ms());
 		memmove(c->rbuf, c->rbuf + 2 + mlen, c->rlen - 2 - mlen);
 		c->rlen -= 2 + mlen;
 	}

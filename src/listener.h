@@ -12,8 +12,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <event2/event.h>
-
 #include "config.h"
 #include "inflight.h"
 #include "resolve.h"
@@ -21,6 +19,7 @@
 #define TCP_IDLE_MS 10000
 #define TCP_MAX_PENDING 64     /* queries in progress + unread answers per connection */
 
+struct event_base;
 struct listener;
 
 /*

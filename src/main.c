@@ -355,7 +355,7 @@ reload(void *arg, char *err, size_t errlen)
 	}
 	upstream_retire(d->up);
 	d->up = nu;
-	resolver_set_upstream(d->res, nu);
+	resolver_set_upstream(d->res, upstream_as_if(nu));
 	resolver_set_cfg(d->res, nc);
 	listener_set_cfg(d->lis, nc);
 	cfg_free(d->cfg);
@@ -448,8 +448,8 @@ shutdown_all(struct daemon *d)
 	size_t i;
 
 	control_free(d->ctl);
-	upstream_free(d->up);
 	resolver_free(d->res);
+	upstream_free(d->up);
 	listener_free(d->lis);
 	cache_free(d->cache);
 	hosts_free(d->hosts);
@@ -580,7 +580,7 @@ main(int argc, char **argv)
 		shutdown_all(&d);
 		return 1;
 	}
-	resolver_set_upstream(d.res, d.up);
+	resolver_set_upstream(d.res, upstream_as_if(d.up));
 	hosts_load(&d);
 	{
 		struct timeval tv = { HOSTS_POLL_MS / 1000, (HOSTS_POLL_MS % 1000) * 1000 };

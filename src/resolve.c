@@ -1,28 +1,37 @@
 /*
- * resolve.c - the query pipeline.
+ * resolve.c - the query pipeline (SPEC section 4).
  */
 #include "auto-config.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
 #include "hash.h"
 #include "log.h"
 #include "resolve.h"
 
+/* serve-stale: a stale answer goes out when the search has not answered
+ * within this long (SPEC 5b) */
 #define STALE_AFTER_MS 1800
+#define RCODE_BADVERS 16
 
 struct resolver {
 	const struct cfg *cfg;
 	struct cache *cache;
 	const struct hosts *hosts;
-	struct upstream *up;
+	struct upstream_if up;
 	struct stats *st;
 	struct inflight *flights;
 	reply_fn reply;
 	void *io;
 	uint8_t out[MSG_MAX + MSG_OPT_LEN];
+};
+
+/* How the waiters of a flight are answered. */
+enum answer_how {
+	ANSWER_SERVFAIL,    /* the search failed and nothing is cached */
+	ANSWER_CACHED,      /* from the cache entry e (fresh or stale) */
+	ANSWER_RESULT,      /* from the upstream result res */
 };
 
 struct resolver *
@@ -46,11 +55,21 @@ resolver_new(const struct cfg *cfg, struct cache *cache, struct stats *st,
 	return r;
 }
 
+static void
+cancel_flight(struct flight *f, void *arg)
+{
+	(void)arg;
+	if (f->search && f->via.ops)
+		f->via.ops->cancel(f->via.impl, f->search);
+	f->search = NULL;
+}
+
 void
 resolver_free(struct resolver *r)
 {
 	if (!r)
 		return;
+	inflight_foreach(r->flights, cancel_flight, NULL);
 	inflight_free(r->flights);
 	free(r);
 }
@@ -68,7 +87,7 @@ resolver_set_hosts(struct resolver *r, const struct hosts *h)
 }
 
 void
-resolver_set_upstream(struct resolver *r, struct upstream *up)
+resolver_set_upstream(struct resolver *r, struct upstream_if up)
 {
 	r->up = up;
 }
@@ -110,12 +129,9 @@ answer_error(struct resolver *r, const struct msg_query *q, const struct client_
 	r->reply(r->io, ref, r->out, n);
 }
 
-static void
-on_upstream(void *arg, const struct up_result *res);
-
 /* Answer from a cache entry (stale: TTL 30, RFC 8767) and count it. */
 static void
-serve_cached(struct resolver *r, struct cache_entry *e, const struct msg_query *q,
+answer_cached(struct resolver *r, struct cache_entry *e, const struct msg_query *q,
     const struct client_ref *ref, uint64_t now, bool stale)
 {
 	size_t n = cache_serve(r->cache, e, q, now, stale, limit_for(q, ref), r->out,
@@ -130,17 +146,74 @@ serve_cached(struct resolver *r, struct cache_entry *e, const struct msg_query *
 	r->reply(r->io, ref, r->out, n);
 }
 
+/* The one place the clients waiting on a flight are answered. */
+static void
+answer_waiters(struct resolver *r, struct flight *f, enum answer_how how,
+    struct cache_entry *e, bool stale, const struct up_result *res, uint64_t now)
+{
+	struct waiter *w = inflight_take_waiters(f);
+	size_t nttl = 0;
+
+	if (how == ANSWER_RESULT)
+		nttl = res->resp->nttl < MSG_MAX_TTLS ? res->resp->nttl : MSG_MAX_TTLS;
+	while (w) {
+		struct waiter *nx = w->next;
+		size_t n;
+
+		switch (how) {
+		case ANSWER_SERVFAIL:
+			answer_error(r, &w->q, &w->ref, RCODE_SERVFAIL);
+			break;
+		case ANSWER_CACHED:
+			answer_cached(r, e, &w->q, &w->ref, now, stale);
+			break;
+		case ANSWER_RESULT:
+			n = msg_serve(res->msg, res->resp->len, res->resp->ttl_off, nttl, 0, -1,
+			    &w->q, limit_for(&w->q, &w->ref), r->out, sizeof(r->out));
+			r->reply(r->io, &w->ref, r->out, n);
+			break;
+		}
+		free(w);
+		w = nx;
+	}
+}
+
+static void on_upstream(void *arg, const struct up_result *res);
+
+/* A new flight for q, searched upstream; its first waiter is ref. */
+static void
+start_search(struct resolver *r, const struct msg_query *q, const struct client_ref *ref,
+    bool have_stale, uint64_t now)
+{
+	struct flight *f = inflight_add(r->flights, q);
+
+	if (!f || inflight_wait(f, q, ref) != 0) {
+		if (f)
+			inflight_remove(r->flights, f);
+		answer_error(r, q, ref, RCODE_SERVFAIL);
+		return;
+	}
+	f->owner = r;
+	f->via = r->up;
+	log_query(ref, q, "upstream");
+	f->search = r->up.ops->search(r->up.impl, q, have_stale ? STALE_AFTER_MS : 0, now,
+	    on_upstream, f);
+	if (!f->search) {
+		answer_waiters(r, f, ANSWER_SERVFAIL, NULL, false, NULL, now);
+		inflight_remove(r->flights, f);
+	}
+}
+
 void
 resolver_query(struct resolver *r, const uint8_t *pkt, size_t len,
-    const struct client_ref *ref, bool tcp)
+    const struct client_ref *ref, bool tcp, uint64_t now)
 {
 	struct msg_query q;
 	enum msg_verdict v = msg_parse_query(pkt, len, &q);
-	enum cache_state cst;
+	enum cache_lookup_result found;
 	struct cache_entry *e;
 	struct flight *f;
-	uint64_t now;
-	size_t n, limit;
+	size_t n;
 
 	if (v == MSG_DROP) {
 		r->st->dropped++;
@@ -160,7 +233,7 @@ resolver_query(struct resolver *r, const uint8_t *pkt, size_t len,
 	}
 	if (v != MSG_OK) {
 		unsigned rcode = v == MSG_NOTIMP ? RCODE_NOTIMP :
-		    v == MSG_BADVERS ? 16 : RCODE_FORMERR;
+		    v == MSG_BADVERS ? RCODE_BADVERS : RCODE_FORMERR;
 
 		if (v == MSG_NOTIMP)
 			r->st->notimp++;
@@ -170,13 +243,13 @@ resolver_query(struct resolver *r, const uint8_t *pkt, size_t len,
 		answer_error(r, &q, ref, rcode);
 		return;
 	}
-	limit = limit_for(&q, ref);
 	/* one hash of the name serves the hosts table, the cache and the
 	 * in-flight table */
 	q.nhash = stub_name_hash(cache_seed(r->cache), q.key, q.qlen);
 	q.hash = stub_key_hash(q.nhash, q.qtype, q.qclass, q.do_bit);
 	if (r->hosts) {
-		n = hosts_answer(r->hosts, &q, r->cfg->hosts_ttl, limit, r->out, sizeof(r->out));
+		n = hosts_answer(r->hosts, &q, r->cfg->hosts_ttl, limit_for(&q, ref), r->out,
+		    sizeof(r->out));
 		if (n) {
 			r->st->hosts_hits++;
 			log_query(ref, &q, "hosts");
@@ -184,16 +257,15 @@ resolver_query(struct resolver *r, const uint8_t *pkt, size_t len,
 			return;
 		}
 	}
-	now = clock_now_ms();
-	e = cache_lookup(r->cache, &q, now, &cst);
-	if (cst == CACHE_FRESH) {
-		serve_cached(r, e, &q, ref, now, false);
+	e = cache_lookup(r->cache, &q, now, &found);
+	if (found == CACHE_FRESH) {
+		answer_cached(r, e, &q, ref, now, false);
 		return;
 	}
 	f = inflight_find(r->flights, &q);
-	if (f && f->slow_done && cst == CACHE_STALE) {
+	if (f && f->slow_done && found == CACHE_STALE) {
 		/* the search under way is already past the stale deadline */
-		serve_cached(r, e, &q, ref, now, true);
+		answer_cached(r, e, &q, ref, now, true);
 		return;
 	}
 	r->st->cache_misses++;
@@ -204,57 +276,27 @@ resolver_query(struct resolver *r, const uint8_t *pkt, size_t len,
 			answer_error(r, &q, ref, RCODE_SERVFAIL);
 		return;
 	}
-	if (!r->up || inflight_count(r->flights) >= r->cfg->max_inflight) {
+	if (!r->up.impl || inflight_count(r->flights) >= r->cfg->max_inflight) {
 		r->st->refused++;
 		log_query(ref, &q, "REFUSED (max-inflight)");
 		answer_error(r, &q, ref, RCODE_REFUSED);
 		return;
 	}
-	f = inflight_add(r->flights, &q);
-	if (!f || inflight_wait(f, &q, ref) != 0) {
-		if (f)
-			inflight_remove(r->flights, f);
-		answer_error(r, &q, ref, RCODE_SERVFAIL);
-		return;
-	}
-	f->owner = r;
-	log_query(ref, &q, "upstream");
-	f->search = upstream_search(r->up, &q, cst == CACHE_STALE ? STALE_AFTER_MS : 0,
-	    on_upstream, f);
-	if (!f->search) {
-		struct waiter *w = inflight_take_waiters(f);
-
-		inflight_remove(r->flights, f);
-		while (w) {
-			struct waiter *nx = w->next;
-
-			answer_error(r, &w->q, &w->ref, RCODE_SERVFAIL);
-			free(w);
-			w = nx;
-		}
-	}
+	start_search(r, &q, ref, found == CACHE_STALE, now);
 }
 
-static int
-serve_stale(struct resolver *r, struct flight *f)
+/* Answer the waiters from the cache (fresh or stale) if it has the
+ * question; false when it has nothing. */
+static bool
+answer_from_cache(struct resolver *r, struct flight *f, uint64_t now)
 {
-	enum cache_state cst;
-	struct cache_entry *e;
-	struct waiter *w;
-	uint64_t now = clock_now_ms();
+	enum cache_lookup_result found;
+	struct cache_entry *e = cache_lookup(r->cache, &f->q, now, &found);
 
-	e = cache_lookup(r->cache, &f->q, now, &cst);
-	if (cst == CACHE_MISS)
-		return 0;
-	w = inflight_take_waiters(f);
-	while (w) {
-		struct waiter *nx = w->next;
-
-		serve_cached(r, e, &w->q, &w->ref, now, cst == CACHE_STALE);
-		free(w);
-		w = nx;
-	}
-	return 1;
+	if (found == CACHE_MISS)
+		return false;
+	answer_waiters(r, f, ANSWER_CACHED, e, found == CACHE_STALE, NULL, now);
+	return true;
 }
 
 static void
@@ -262,47 +304,29 @@ on_upstream(void *arg, const struct up_result *res)
 {
 	struct flight *f = arg;
 	struct resolver *r = f->owner;
-	struct waiter *w;
 
-	if (res->kind == UP_SLOW) {
+	switch (res->kind) {
+	case UP_SLOW:
 		if (!f->slow_done)
-			f->slow_done = serve_stale(r, f) != 0;
+			f->slow_done = answer_from_cache(r, f, res->now);
 		return;
-	}
-	if (res->kind == UP_FAIL) {
-		if (!serve_stale(r, f)) {
-			w = inflight_take_waiters(f);
-			while (w) {
-				struct waiter *nx = w->next;
+	case UP_FAIL:
+		if (!answer_from_cache(r, f, res->now))
+			answer_waiters(r, f, ANSWER_SERVFAIL, NULL, false, NULL, res->now);
+		break;
+	case UP_POSITIVE:
+	case UP_NEGATIVE:
+		if (res->cacheable) {
+			bool stored = false;
 
-				answer_error(r, &w->q, &w->ref, RCODE_SERVFAIL);
-				free(w);
-				w = nx;
-			}
-		}
-		inflight_remove(r->flights, f);
-		return;
-	}
-	{
-		const struct msg_resp *m = res->resp;
-		size_t nttl = m->nttl < MSG_MAX_TTLS ? m->nttl : MSG_MAX_TTLS;
-		bool stored = false;
-
-		if (res->cacheable)
-			cache_insert(r->cache, &f->q, res->msg, m, res->label, clock_now_ms(),
+			cache_insert(r->cache, &f->q, res->msg, res->resp, res->label, res->now,
 			    &stored);
-		else
-			cache_clamp(r->cache, res->msg, m);
-		w = inflight_take_waiters(f);
-		while (w) {
-			struct waiter *nx = w->next;
-			size_t n = msg_serve(res->msg, m->len, m->ttl_off, nttl, 0, -1, &w->q,
-			    limit_for(&w->q, &w->ref), r->out, sizeof(r->out));
-
-			r->reply(r->io, &w->ref, r->out, n);
-			free(w);
-			w = nx;
+		} else {
+			cache_clamp(r->cache, res->msg, res->resp);
 		}
+		answer_waiters(r, f, ANSWER_RESULT, NULL, false, res, res->now);
+		break;
 	}
+	f->search = NULL;
 	inflight_remove(r->flights, f);
 }

@@ -3,9 +3,12 @@
  * ACL, hosts, cache, coalescing, upstream; then the answer to every
  * waiting client.
  *
- * Holds no sockets: answers leave through the reply function the listener
- * gives.  Every query handed in is answered (or dropped) exactly once
- * through that function, immediately or later.
+ * Holds no sockets and reads no clock: answers leave through the reply
+ * function the listener gives, questions go upstream through the seam of
+ * search.h, and the time comes in with every call (`now`, monotonic ms).
+ * Every query handed in is answered (or dropped) exactly once through the
+ * reply function, immediately or later.  tests/check_resolve.c drives it
+ * with a fake upstream and a fake clock.
  */
 #ifndef STUBD_RESOLVE_H
 #define STUBD_RESOLVE_H
@@ -19,7 +22,7 @@
 #include "hosts.h"
 #include "inflight.h"
 #include "stats.h"
-#include "upstream.h"
+#include "search.h"
 
 struct resolver;
 
@@ -27,17 +30,20 @@ struct resolver;
 typedef void (*reply_fn)(void *io, const struct client_ref *ref, const uint8_t *buf,
     size_t len);
 
-/* All borrowed; cfg/hosts/upstream may be swapped with the setters. */
+/* All borrowed; cfg/hosts/upstream may be swapped with the setters.
+ * resolver_free() cancels the searches still running (their clients are
+ * not answered). */
 struct resolver *resolver_new(const struct cfg *cfg, struct cache *cache,
     struct stats *st, reply_fn reply, void *io);
 void resolver_free(struct resolver *r);
 void resolver_set_cfg(struct resolver *r, const struct cfg *cfg);
 void resolver_set_hosts(struct resolver *r, const struct hosts *h);
-void resolver_set_upstream(struct resolver *r, struct upstream *up);
+/* Searches already running finish on the upstream they started on. */
+void resolver_set_upstream(struct resolver *r, struct upstream_if up);
 
-/* One query from a client (tcp: conn in ref). */
+/* One query from a client (tcp: conn in ref), received at now. */
 void resolver_query(struct resolver *r, const uint8_t *pkt, size_t len,
-    const struct client_ref *ref, bool tcp);
+    const struct client_ref *ref, bool tcp, uint64_t now);
 
 size_t resolver_inflight(const struct resolver *r);
 

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 
 #include <ares.h>
+#include <event2/event.h>
 
 #include "clock.h"
 #include "log.h"
@@ -415,7 +416,8 @@ search_finish(struct up_search *s, enum up_kind kind, bool cacheable,
 	up_cb cb = s->cb;
 	void *arg = s->arg;
 
-	sched_search_end(s->up->sched, &s->ss, clock_now_ms());
+	r.now = clock_now_ms();
+	sched_search_end(s->up->sched, &s->ss, r.now);
 	r.kind = kind;
 	r.cacheable = cacheable;
 	r.msg = msg;
@@ -610,7 +612,7 @@ static void
 slow_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct up_search *s = arg;
-	struct up_result r = { UP_SLOW, false, NULL, NULL, NULL };
+	struct up_result r = { UP_SLOW, false, NULL, NULL, NULL, clock_now_ms() };
 
 	(void)fd;
 	(void)what;
@@ -619,10 +621,9 @@ slow_cb(evutil_socket_t fd, short what, void *arg)
 
 struct up_search *
 upstream_search(struct upstream *up, const struct msg_query *q, uint32_t slow_ms,
-    up_cb cb, void *arg)
+    uint64_t now, up_cb cb, void *arg)
 {
 	struct up_search *s = calloc(1, sizeof(*s));
-	uint64_t now = clock_now_ms();
 
 	if (!s)
 		return NULL;
@@ -667,6 +668,41 @@ upstream_search(struct upstream *up, const struct msg_query *q, uint32_t slow_ms
 		run_phase(s, now);
 	}
 	return s;
+}
+
+void
+upstream_cancel(struct upstream *up, struct up_search *s)
+{
+	if (!s)
+		return;
+	s->cb = NULL;
+	search_free(s);
+	/* a retired engine whose last search this was goes now, not on a
+	 * timer that a loop being shut down would never run */
+	if (up->retiring && up->nsearches == 0 && !up->freeing)
+		upstream_free(up);
+}
+
+static struct up_search *
+if_search(void *impl, const struct msg_query *q, uint32_t slow_ms, uint64_t now,
+    up_cb cb, void *arg)
+{
+	return upstream_search(impl, q, slow_ms, now, cb, arg);
+}
+
+static void
+if_cancel(void *impl, struct up_search *s)
+{
+	upstream_cancel(impl, s);
+}
+
+struct upstream_if
+upstream_as_if(struct upstream *up)
+{
+	static const struct upstream_ops ops = { if_search, if_cancel };
+	struct upstream_if u = { &ops, up };
+
+	return u;
 }
 
 static void

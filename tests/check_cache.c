@@ -60,12 +60,12 @@ put(struct cache *c, const char *name, uint16_t type, bool do_bit, struct tu_res
 	return stored;
 }
 
-static enum cache_state
+static enum cache_lookup_result
 get(struct cache *c, const char *name, uint16_t type, bool do_bit, uint64_t now,
     long *ttl, uint8_t *out, size_t *outlen)
 {
 	struct msg_query q = mkq(c, name, type, do_bit);
-	enum cache_state st;
+	enum cache_lookup_result st;
 	struct cache_entry *e = cache_lookup(c, &q, now, &st);
 	uint8_t buf[2048];
 	size_t n;
@@ -457,7 +457,7 @@ END_TEST
 START_TEST(test_misuse)
 {
 	struct cache *c = cache_new(&defcfg, 1);
-	enum cache_state st;
+	enum cache_lookup_result st;
 	bool stored;
 
 	ck_assert_ptr_null(cache_lookup(NULL, NULL, 0, &st));

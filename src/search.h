@@ -1,0 +1,56 @@
+/*
+ * search.h - the seam between the query pipeline (resolve.c) and whatever
+ * asks upstream: "search for this question, call back once with the
+ * outcome".  The c-ares engine (upstream.c) is one implementation; the
+ * unit tests drive the pipeline through a fake one; encrypted transports
+ * plug in beneath the same seam.
+ *
+ * Pure types, no I/O.  A search calls its callback at most once with
+ * UP_SLOW and then exactly once with a final result, never from inside
+ * the search() call itself; after the final callback, or after cancel(),
+ * the search is gone.
+ */
+#ifndef STUBD_SEARCH_H
+#define STUBD_SEARCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "msg.h"
+
+struct up_search;
+
+enum up_kind {
+	UP_POSITIVE,    /* cache and serve */
+	UP_NEGATIVE,    /* serve; cacheable says whether every adapter agreed */
+	UP_FAIL,        /* schedule ended without an answer */
+	UP_SLOW,        /* the slow_ms deadline passed; the search goes on */
+};
+
+struct up_result {
+	enum up_kind kind;
+	bool cacheable;
+	uint8_t *msg;               /* prepared response (OPT removed); callee may edit */
+	const struct msg_resp *resp;
+	const char *label;          /* answering server "addr:port%adapter" */
+	uint64_t now;               /* monotonic ms when the result arrived */
+};
+
+typedef void (*up_cb)(void *arg, const struct up_result *r);
+
+struct upstream_ops {
+	/* Start a search for q at time now.  slow_ms > 0: call back UP_SLOW
+	 * after that long if no final result yet.  NULL on failure. */
+	struct up_search *(*search)(void *impl, const struct msg_query *q,
+	    uint32_t slow_ms, uint64_t now, up_cb cb, void *arg);
+	/* End a search without calling back. */
+	void (*cancel)(void *impl, struct up_search *s);
+};
+
+/* An upstream as the pipeline sees it; impl NULL = no upstream at all. */
+struct upstream_if {
+	const struct upstream_ops *ops;
+	void *impl;
+};
+
+#endif

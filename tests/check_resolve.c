@@ -1,0 +1,590 @@
+/*
+ * check_resolve.c - the query pipeline without a daemon: a fake upstream
+ * behind the seam of search.h, a fake clock, replies captured in memory.
+ * Coalescing, the serve-stale deadline, max-inflight, SERVFAIL fan-out,
+ * ACL, hosts and cancellation, each on its own.
+ */
+#include "auto-config.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checkmain.h"
+#include "resolve.h"
+#include "testutil.h"
+
+/* ---------------- fake upstream ---------------- */
+
+#define MAX_SEARCHES 16
+
+struct up_search {
+	struct msg_query q;
+	uint32_t slow_ms;
+	uint64_t started;
+	up_cb cb;
+	void *arg;
+	bool active;
+	bool cancelled;
+};
+
+struct fake_up {
+	struct up_search s[MAX_SEARCHES];
+	size_t n;
+	bool fail_start;        /* search() returns NULL */
+};
+
+static struct up_search *
+fake_search(void *impl, const struct msg_query *q, uint32_t slow_ms, uint64_t now,
+    up_cb cb, void *arg)
+{
+	struct fake_up *u = impl;
+	struct up_search *s;
+
+	if (u->fail_start || u->n == MAX_SEARCHES)
+		return NULL;
+	s = &u->s[u->n++];
+	memset(s, 0, sizeof(*s));
+	s->q = *q;
+	s->slow_ms = slow_ms;
+	s->started = now;
+	s->cb = cb;
+	s->arg = arg;
+	s->active = true;
+	return s;
+}
+
+static void
+fake_cancel(void *impl, struct up_search *s)
+{
+	(void)impl;
+	ck_assert(s->active);
+	s->active = false;
+	s->cancelled = true;
+}
+
+static const struct upstream_ops fake_ops = { fake_search, fake_cancel };
+
+/* the response an upstream would send for search s */
+struct answer {
+	uint8_t buf[2048];
+	struct msg_resp resp;
+};
+
+static void
+make_answer(const struct up_search *s, struct tu_resp r, struct answer *a)
+{
+	char name[WIRE_NAME_TEXT];
+	size_t l;
+
+	ck_assert(wire_name_to_text(s->q.key, s->q.qlen, name, sizeof(name)));
+	r.name = name;
+	r.qtype = s->q.qtype;
+	r.id = 77;
+	l = tu_response(&r, a->buf, sizeof(a->buf));
+	ck_assert_uint_gt(l, 0);
+	ck_assert_int_eq(msg_store_prepare(a->buf, l, 77, s->q.key, s->q.qlen, s->q.qtype,
+	    s->q.qclass, &a->resp), 0);
+}
+
+/* the final outcome of search s at time now */
+static void
+finish(struct up_search *s, enum up_kind kind, bool cacheable, const struct tu_resp *r,
+    uint64_t now)
+{
+	struct answer a;
+	struct up_result res = { kind, cacheable, NULL, NULL, NULL, now };
+
+	ck_assert(s->active);
+	if (r) {
+		make_answer(s, *r, &a);
+		res.msg = a.buf;
+		res.resp = &a.resp;
+		res.label = "192.0.2.1:53%lan";
+	}
+	s->active = false;
+	s->cb(s->arg, &res);
+}
+
+static void
+slow(struct up_search *s, uint64_t now)
+{
+	struct up_result res = { UP_SLOW, false, NULL, NULL, NULL, now };
+
+	ck_assert(s->active);
+	s->cb(s->arg, &res);
+}
+
+/* ---------------- captured replies ---------------- */
+
+#define MAX_REPLIES 32
+
+struct reply {
+	uint8_t buf[MSG_MAX];
+	size_t len;
+	int client;             /* which client_ref (its fd) */
+};
+
+struct io {
+	struct reply r[MAX_REPLIES];
+	size_t n;
+};
+
+static void
+capture(void *arg, const struct client_ref *ref, const uint8_t *buf, size_t len)
+{
+	struct io *io = arg;
+	struct reply *r;
+
+	ck_assert_uint_lt(io->n, MAX_REPLIES);
+	r = &io->r[io->n++];
+	memcpy(r->buf, buf, len);
+	r->len = len;
+	r->client = ref->fd;
+}
+
+/* ---------------- the pipeline under test ---------------- */
+
+struct rig {
+	struct cfg *cfg;
+	struct cache *cache;
+	struct stats st;
+	struct fake_up up;
+	struct io io;
+	struct resolver *r;
+};
+
+static void
+rig_init(struct rig *g, const char *conf)
+{
+	struct cache_cfg cc;
+
+	memset(g, 0, sizeof(*g));
+	g->cfg = cfg_new(NULL, NULL);
+	ck_assert_ptr_nonnull(g->cfg);
+	ck_assert_uint_eq(cfg_parse_text(g->cfg, conf, strlen(conf), "test.conf"), 0);
+	ck_assert_uint_eq(cfg_finish(g->cfg, NULL), 0);
+	cc = (struct cache_cfg){ g->cfg->cache_size, g->cfg->min_ttl, g->cfg->max_ttl,
+		g->cfg->max_negative_ttl, g->cfg->negative_ttl, g->cfg->serve_stale };
+	g->cache = cache_new(&cc, 42);
+	ck_assert_ptr_nonnull(g->cache);
+	g->r = resolver_new(g->cfg, g->cache, &g->st, capture, &g->io);
+	ck_assert_ptr_nonnull(g->r);
+	resolver_set_upstream(g->r, (struct upstream_if){ &fake_ops, &g->up });
+}
+
+static void
+rig_fini(struct rig *g)
+{
+	resolver_free(g->r);
+	cache_free(g->cache);
+	cfg_free(g->cfg);
+}
+
+/* client number `client` (from 127.0.0.1, or from addr) asks name/type */
+static void
+ask_from(struct rig *g, const char *addr, int client, const char *name, uint16_t type,
+    uint16_t id, uint64_t now)
+{
+	uint8_t b[512];
+	struct tq_opts o = { .id = id };
+	size_t l = tu_build_query(name, type, &o, b, sizeof(b));
+	struct client_ref ref;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ref.peer;
+
+	memset(&ref, 0, sizeof(ref));
+	ref.fd = client;
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons((uint16_t)(40000 + client));
+	ck_assert_int_eq(inet_pton(AF_INET, addr, &sin->sin_addr), 1);
+	ref.peerlen = sizeof(*sin);
+	resolver_query(g->r, b, l, &ref, false, now);
+}
+
+static void
+ask(struct rig *g, int client, const char *name, uint16_t type, uint16_t id, uint64_t now)
+{
+	ask_from(g, "127.0.0.1", client, name, type, id, now);
+}
+
+static const struct reply *
+find_reply(const struct rig *g, int client)
+{
+	size_t i;
+
+	for (i = 0; i < g->io.n; i++)
+		if (g->io.r[i].client == client)
+			return &g->io.r[i];
+	return NULL;
+}
+
+static bool
+answered(const struct rig *g, int client)
+{
+	return find_reply(g, client) != NULL;
+}
+
+/* the reply to client (which must have one) */
+static const struct reply *
+reply_of(const struct rig *g, int client)
+{
+	static const struct reply none;
+	const struct reply *r = find_reply(g, client);
+
+	ck_assert_msg(r != NULL, "client %d got no reply", client);
+	return r ? r : &none;
+}
+
+static struct tu_resp
+positive(uint32_t ttl)
+{
+	struct tu_resp r = { .nans = 1, .ttl = ttl };
+
+	return r;
+}
+
+/* ---------------- tests ---------------- */
+
+START_TEST(test_coalescing)
+{
+	struct rig g;
+	struct tu_resp p = positive(300);
+	const struct reply *a, *b;
+	char data[64];
+
+	rig_init(&g, "");
+	ask(&g, 1, "www.example.com", TYPE_A, 0x1111, 1000);
+	ask(&g, 2, "WWW.Example.com", TYPE_A, 0x2222, 1100);
+	ck_assert_uint_eq(g.up.n, 1);          /* one search for both */
+	ck_assert_uint_eq(g.up.s[0].slow_ms, 0); /* nothing stale to serve */
+	ck_assert_uint_eq(g.io.n, 0);
+	ck_assert_uint_eq(g.st.cache_misses, 2);
+	ck_assert_uint_eq(g.st.coalesced, 1);
+	ck_assert_uint_eq(resolver_inflight(g.r), 1);
+	finish(&g.up.s[0], UP_POSITIVE, true, &p, 1200);
+	ck_assert_uint_eq(g.io.n, 2);
+	a = reply_of(&g, 1);
+	b = reply_of(&g, 2);
+	ck_assert_uint_eq(tu_id(a->buf, a->len), 0x1111);
+	ck_assert_uint_eq(tu_id(b->buf, b->len), 0x2222);
+	ck_assert_uint_eq(tu_rcode(b->buf, b->len), RCODE_NOERROR);
+	ck_assert_uint_eq(tu_ancount(b->buf, b->len), 1);
+	/* each client gets its own spelling back (0x20 preserved) */
+	ck_assert_int_eq(memcmp(b->buf + WIRE_HDR_LEN, "\3WWW\7Example\3com", 17), 0);
+	tu_first_data(a->buf, a->len, data, sizeof(data));
+	ck_assert_str_eq(data, "192.0.2.7");
+	ck_assert_uint_eq(resolver_inflight(g.r), 0);
+	/* the third asker is served from the cache, TTL lowered by 10 s */
+	ask(&g, 3, "www.example.com", TYPE_A, 0x3333, 11200);
+	ck_assert_uint_eq(g.up.n, 1);
+	ck_assert_uint_eq(g.st.cache_hits, 1);
+	a = reply_of(&g, 3);
+	ck_assert_int_eq(tu_first_ttl(a->buf, a->len), 290);
+	rig_fini(&g);
+}
+END_TEST
+
+START_TEST(test_different_questions_not_coalesced)
+{
+	struct rig g;
+
+	rig_init(&g, "");
+	ask(&g, 1, "a.example", TYPE_A, 1, 0);
+	ask(&g, 2, "a.example", TYPE_AAAA, 2, 0);
+	ask(&g, 3, "b.example", TYPE_A, 3, 0);
+	ck_assert_uint_eq(g.up.n, 3);
+	ck_assert_uint_eq(g.st.coalesced, 0);
+	rig_fini(&g);   /* cancels the three searches */
+	ck_assert(g.up.s[0].cancelled && g.up.s[1].cancelled && g.up.s[2].cancelled);
+}
+END_TEST
+
+START_TEST(test_servfail_fanout)
+{
+	struct rig g;
+	int i;
+
+	rig_init(&g, "");
+	for (i = 1; i <= 3; i++)
+		ask(&g, i, "dead.example", TYPE_A, (uint16_t)i, 0);
+	ck_assert_uint_eq(g.up.n, 1);
+	finish(&g.up.s[0], UP_FAIL, false, NULL, 17000);
+	ck_assert_uint_eq(g.io.n, 3);
+	for (i = 1; i <= 3; i++) {
+		const struct reply *r = reply_of(&g, i);
+
+		ck_assert_uint_eq(tu_rcode(r->buf, r->len), RCODE_SERVFAIL);
+		ck_assert_uint_eq(tu_id(r->buf, r->len), (unsigned)i);
+	}
+	ck_assert_uint_eq(g.st.servfail, 3);
+	/* nothing cached: the next asker starts a new search */
+	ask(&g, 4, "dead.example", TYPE_A, 4, 17001);
+	ck_assert_uint_eq(g.up.n, 2);
+	rig_fini(&g);
+}
+END_TEST
+
+START_TEST(test_negative_uncacheable_relayed_not_cached)
+{
+	struct rig g;
+	struct tu_resp nx = { .rcode = RCODE_NXDOMAIN, .soa = true, .soa_ttl = 300,
+		.soa_min = 300 };
+	const struct reply *r;
+
+	rig_init(&g, "");
+	ask(&g, 1, "nx.example", TYPE_A, 1, 0);
+	/* one adapter said NXDOMAIN, the rest stayed silent */
+	finish(&g.up.s[0], UP_NEGATIVE, false, &nx, 5000);
+	r = reply_of(&g, 1);
+	ck_assert_uint_eq(tu_rcode(r->buf, r->len), RCODE_NXDOMAIN);
+	ask(&g, 2, "nx.example", TYPE_A, 2, 6000);
+	ck_assert_uint_eq(g.up.n, 2);
+	/* every adapter agreed: cached */
+	finish(&g.up.s[1], UP_NEGATIVE, true, &nx, 6100);
+	ask(&g, 3, "nx.example", TYPE_A, 3, 7000);
+	ck_assert_uint_eq(g.up.n, 2);
+	ck_assert_uint_eq(g.st.negative_hits, 1);
+	r = reply_of(&g, 3);
+	ck_assert_uint_eq(tu_rcode(r->buf, r->len), RCODE_NXDOMAIN);
+	rig_fini(&g);
+}
+END_TEST
+
+/* fill the cache with name (TTL 10 s at t=0), then let it go stale */
+static void
+cached_then_stale(struct rig *g)
+{
+	struct tu_resp p = positive(10);
+
+	ask(g, 1, "stale.example", TYPE_A, 1, 0);
+	finish(&g->up.s[0], UP_POSITIVE, true, &p, 0);
+	ck_assert_uint_eq(g->io.n, 1);
+}
+
+START_TEST(test_serve_stale_deadline)
+{
+	struct rig g;
+	struct tu_resp p = positive(600);
+	const struct reply *r;
+
+	rig_init(&g, "serve-stale 3600\n");
+	cached_then_stale(&g);
+	/* expired at 10 s: a search starts, with the 1.8 s stale deadline */
+	ask(&g, 2, "stale.example", TYPE_A, 2, 20000);
+	ck_assert_uint_eq(g.up.n, 2);
+	ck_assert_uint_eq(g.up.s[1].slow_ms, 1800);
+	ck_assert(!answered(&g, 2));
+	/* a second client joins before the deadline: it waits too */
+	ask(&g, 3, "stale.example", TYPE_A, 3, 21000);
+	ck_assert(!answered(&g, 3));
+	ck_assert_uint_eq(g.st.coalesced, 1);
+	/* the deadline: both get the stale copy, TTL 30 (RFC 8767) */
+	slow(&g.up.s[1], 21800);
+	r = reply_of(&g, 2);
+	ck_assert_int_eq(tu_first_ttl(r->buf, r->len), 30);
+	ck_assert(answered(&g, 3));
+	ck_assert_uint_eq(g.st.stale_served, 2);
+	/* after the deadline a newcomer gets the stale copy at once */
+	ask(&g, 4, "stale.example", TYPE_A, 4, 22000);
+	r = reply_of(&g, 4);
+	ck_assert_int_eq(tu_first_ttl(r->buf, r->len), 30);
+	ck_assert_uint_eq(g.up.n, 2);
+	/* the search goes on and refreshes the cache; nobody is answered twice */
+	finish(&g.up.s[1], UP_POSITIVE, true, &p, 23000);
+	ck_assert_uint_eq(g.io.n, 4);
+	ask(&g, 5, "stale.example", TYPE_A, 5, 24000);
+	r = reply_of(&g, 5);
+	ck_assert_int_eq(tu_first_ttl(r->buf, r->len), 599);
+	ck_assert_uint_eq(g.up.n, 2);
+	rig_fini(&g);
+}
+END_TEST
+
+START_TEST(test_serve_stale_on_failure)
+{
+	struct rig g;
+	const struct reply *r;
+
+	rig_init(&g, "serve-stale 3600\n");
+	cached_then_stale(&g);
+	ask(&g, 2, "stale.example", TYPE_A, 2, 20000);
+	/* the search fails before the deadline: stale beats SERVFAIL */
+	finish(&g.up.s[1], UP_FAIL, false, NULL, 21000);
+	r = reply_of(&g, 2);
+	ck_assert_uint_eq(tu_rcode(r->buf, r->len), RCODE_NOERROR);
+	ck_assert_int_eq(tu_first_ttl(r->buf, r->len), 30);
+	ck_assert_uint_eq(g.st.servfail, 0);
+	rig_fini(&g);
+}
+END_TEST
+
+START_TEST(test_no_stale_without_serve_stale)
+{
+	struct rig g;
+
+	rig_init(&g, "");
+	cached_then_stale(&g);
+	ask(&g, 2, "stale.example", TYPE_A, 2, 20000);
+	ck_assert_uint_eq(g.up.s[1].slow_ms, 0);
+	finish(&g.up.s[1], UP_FAIL, false, NULL, 21000);
+	ck_assert_uint_eq(tu_rcode(reply_of(&g, 2)->buf, reply_of(&g, 2)->len),
+	    RCODE_SERVFAIL);
+	rig_fini(&g);
+}
+END_TEST
+
+START_TEST(test_max_inflight)
+{
+	struct rig g;
+	const struct reply *r;
+
+	rig_init(&g, "max-inflight 2\n");
+	ask(&g, 1, "one.example", TYPE_A, 1, 0);
+	ask(&g, 2, "two.example", TYPE_A, 2, 0);
+	ask(&g, 3, "three.example", TYPE_A, 3, 0);
+	ck_assert_uint_eq(g.up.n, 2);
+	r = reply_of(&g, 3);
+	ck_assert_uint_eq(tu_rcode(r->buf, r->len), RCODE_REFUSED);
+	ck_assert_uint_eq(g.st.refused, 1);
+	/* an identical question still joins the search under way */
+	ask(&g, 4, "one.example", TYPE_A, 4, 0);
+	ck_assert(!answered(&g, 4));
+	ck_assert_uint_eq(g.st.coalesced, 1);
+	/* room again once a search ends */
+	finish(&g.up.s[1], UP_FAIL, false, NULL, 100);
+	ask(&g, 5, "three.example", TYPE_A, 5, 200);
+	ck_assert_uint_eq(g.up.n, 3);
+	rig_fini(&g);
+}
+END_TEST
+
+START_TEST(test_acl)
+{
+	struct rig g;
+	const struct reply *r;
+
+	rig_init(&g, "allow 127.0.0.0/8\nallow 192.0.2.0/25\n");
+	ask_from(&g, "192.0.2.200", 1, "www.example.com", TYPE_A, 1, 0);
+	r = reply_of(&g, 1);
+	ck_assert_uint_eq(tu_rcode(r->buf, r->len), RCODE_REFUSED);
+	ck_assert_uint_eq(g.up.n, 0);
+	ask_from(&g, "192.0.2.100", 2, "www.example.com", TYPE_A, 2, 0);
+	ck_assert(!answered(&g, 2));
+	ck_assert_uint_eq(g.up.n, 1);
+	ck_assert_uint_eq(g.st.refused, 1);
+	rig_fini(&g);
+}
+END_TEST
+
+START_TEST(test_hosts_before_cache_and_upstream)
+{
+	struct rig g;
+	static const char text[] = "192.0.2.50 printer.lan printer\n";
+	struct hosts *h;
+	const struct reply *r;
+	char data[64];
+
+	rig_init(&g, "");
+	h = hosts_parse(text, sizeof(text) - 1, cache_seed(g.cache), NULL, NULL);
+	ck_assert_ptr_nonnull(h);
+	resolver_set_hosts(g.r, h);
+	ask(&g, 1, "PRINTER.lan", TYPE_A, 1, 0);
+	r = reply_of(&g, 1);
+	tu_first_data(r->buf, r->len, data, sizeof(data));
+	ck_assert_str_eq(data, "192.0.2.50");
+	/* the family it has no address of: NODATA, not an upstream query */
+	ask(&g, 2, "printer", TYPE_AAAA, 2, 0);
+	r = reply_of(&g, 2);
+	ck_assert_uint_eq(tu_rcode(r->buf, r->len), RCODE_NOERROR);
+	ck_assert_uint_eq(tu_ancount(r->buf, r->len), 0);
+	ck_assert_uint_eq(g.up.n, 0);
+	ck_assert_uint_eq(g.st.hosts_hits, 2);
+	resolver_set_hosts(g.r, NULL);
+	hosts_free(h);
+	rig_fini(&g);
+}
+END_TEST
+
+START_TEST(test_search_start_fails_and_no_upstream)
+{
+	struct rig g;
+	const struct reply *r;
+
+	rig_init(&g, "");
+	g.up.fail_start = true;
+	ask(&g, 1, "x.example", TYPE_A, 1, 0);
+	r = reply_of(&g, 1);
+	ck_assert_uint_eq(tu_rcode(r->buf, r->len), RCODE_SERVFAIL);
+	ck_assert_uint_eq(resolver_inflight(g.r), 0);
+	resolver_set_upstream(g.r, (struct upstream_if){ NULL, NULL });
+	ask(&g, 2, "x.example", TYPE_A, 2, 0);
+	r = reply_of(&g, 2);
+	ck_assert_uint_eq(tu_rcode(r->buf, r->len), RCODE_REFUSED);
+	rig_fini(&g);
+}
+END_TEST
+
+START_TEST(test_malformed_input)
+{
+	struct rig g;
+	struct client_ref ref;
+	uint8_t b[512];
+	struct tq_opts o = { .id = 9 };
+	size_t l;
+
+	rig_init(&g, "");
+	memset(&ref, 0, sizeof(ref));
+	ref.fd = 1;
+	ref.peer.ss_family = AF_INET;
+	((struct sockaddr_in *)&ref.peer)->sin_addr.s_addr = htonl(0x7f000001);
+	/* under 12 bytes: dropped (reply with length 0) */
+	resolver_query(g.r, (const uint8_t *)"short", 5, &ref, false, 0);
+	ck_assert_uint_eq(g.io.n, 1);
+	ck_assert_uint_eq(g.io.r[0].len, 0);
+	ck_assert_uint_eq(g.st.dropped, 1);
+	/* QDCOUNT 2: FORMERR */
+	l = tu_build_query("a.example", TYPE_A, &o, b, sizeof(b));
+	b[5] = 2;
+	ref.fd = 2;
+	resolver_query(g.r, b, l, &ref, false, 0);
+	ck_assert_uint_eq(tu_rcode(reply_of(&g, 2)->buf, reply_of(&g, 2)->len), RCODE_FORMERR);
+	/* opcode STATUS: NOTIMP */
+	b[5] = 1;
+	b[2] = (uint8_t)(b[2] | 0x10);
+	ref.fd = 3;
+	resolver_query(g.r, b, l, &ref, false, 0);
+	ck_assert_uint_eq(tu_rcode(reply_of(&g, 3)->buf, reply_of(&g, 3)->len), RCODE_NOTIMP);
+	ck_assert_uint_eq(g.up.n, 0);
+	rig_fini(&g);
+}
+END_TEST
+
+static Suite *
+resolve_suite(void)
+{
+	Suite *s = suite_create("resolve");
+	TCase *t = tcase_create("pipeline");
+
+	tcase_add_test(t, test_coalescing);
+	tcase_add_test(t, test_different_questions_not_coalesced);
+	tcase_add_test(t, test_servfail_fanout);
+	tcase_add_test(t, test_negative_uncacheable_relayed_not_cached);
+	tcase_add_test(t, test_serve_stale_deadline);
+	tcase_add_test(t, test_serve_stale_on_failure);
+	tcase_add_test(t, test_no_stale_without_serve_stale);
+	tcase_add_test(t, test_max_inflight);
+	tcase_add_test(t, test_acl);
+	tcase_add_test(t, test_hosts_before_cache_and_upstream);
+	tcase_add_test(t, test_search_start_fails_and_no_upstream);
+	tcase_add_test(t, test_malformed_input);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int
+main(void)
+{
+	return check_main(resolve_suite());
+}
