@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +18,10 @@
 
 #include "err.h"
 #include "file.h"
+#include "text.h"
 
-#define MAX_WORDS 32
+#define RESOLV_LINE_MAX 256
+
 
 static void
 cfg_error(struct cfg *c, const char *fname, int line, const char *fmt, ...)
@@ -408,6 +411,31 @@ struct pstate {
 	bool listen_seen, acl_seen;
 };
 
+/* Where a directive is being parsed. */
+struct pctx {
+	struct cfg *c;
+	struct pstate *ps;
+	const char *fname;
+	int line;
+};
+
+/* Report an error at the current line; returns -1 for `return perr(...)`. */
+static int
+perr(struct pctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int
+perr(struct pctx *x, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	cfg_error(x->c, x->fname, x->line, "%s", msg);
+	return -1;
+}
+
 static long
 current_adapter(struct cfg *c, struct pstate *ps)
 {
@@ -421,282 +449,387 @@ current_adapter(struct cfg *c, struct pstate *ps)
 	return i;
 }
 
-static void
-parse_line(struct cfg *c, struct pstate *ps, char **w, int n, const char *fname, int line)
+/*
+ * Directive parsers: w[0] is the directive, w[1..n-1] its values (the
+ * count already checked against the table).  0, or -1 after perr().
+ */
+
+static int
+d_listen(struct pctx *x, char **w, int n)
 {
-	const char *d = w[0];
+	struct cfg_sockaddr sa;
 
-#define ERR(...) do { cfg_error(c, fname, line, __VA_ARGS__); return; } while (0)
-#define NARGS(lo, hi) do { if (n - 1 < (lo) || n - 1 > (hi)) \
-	ERR("'%s' takes %s", d, (lo) == (hi) ? ((lo) == 1 ? "one value" : "no value") : "a different number of values"); } while (0)
-
-	if (strcmp(d, "listen") == 0) {
-		struct cfg_sockaddr sa;
-
-		NARGS(1, 1);
-		if (cfg_parse_sockaddr(w[1], 53, &sa))
-			ERR("bad listen address '%s'", w[1]);
-		if (!ps->listen_seen) {
-			c->nlistens = 0;
-			ps->listen_seen = true;
-		}
-		if (add_listen(c, &sa))
-			ERR("out of memory");
-	} else if (strcmp(d, "allow") == 0) {
-		struct cfg_acl a;
-
-		NARGS(1, 1);
-		if (parse_acl(w[1], &a))
-			ERR("bad address or prefix '%s'", w[1]);
-		if (!ps->acl_seen) {
-			c->nacls = 0;
-			ps->acl_seen = true;
-		}
-		if (grow(&c->acls, c->nacls, sizeof(*c->acls)))
-			ERR("out of memory");
-		c->acls[c->nacls++] = a;
-	} else if (strcmp(d, "control") == 0) {
-		NARGS(1, 1);
-		if (strcmp(w[1], "off") == 0) {
-			free(c->control);
-			c->control = NULL;
-		} else if (w[1][0] != '/' || strlen(w[1]) >= 100) {
-			ERR("control socket path must be absolute and shorter than 100 bytes");
-		} else if (set_str(&c->control, w[1])) {
-			ERR("out of memory");
-		}
-	} else if (strcmp(d, "control-group") == 0) {
-		NARGS(1, 1);
-		if (set_str(&c->control_group, w[1]))
-			ERR("out of memory");
-	} else if (strcmp(d, "hosts") == 0) {
-		NARGS(1, 1);
-		if (set_str(&c->hosts, strcmp(w[1], "none") == 0 ? NULL : w[1]))
-			ERR("out of memory");
-	} else if (strcmp(d, "hosts-ttl") == 0) {
-		NARGS(1, 1);
-		if (parse_u32(w[1], 0, 604800, &c->hosts_ttl))
-			ERR("bad hosts-ttl '%s' (0..604800)", w[1]);
-	} else if (strcmp(d, "cache-size") == 0) {
-		NARGS(1, 1);
-		if (parse_u32(w[1], 0, 50000000, &c->cache_size))
-			ERR("bad cache-size '%s' (0..50000000)", w[1]);
-	} else if (strcmp(d, "max-ttl") == 0) {
-		NARGS(1, 1);
-		if (parse_u32(w[1], 0, 0x7fffffff, &c->max_ttl))
-			ERR("bad max-ttl '%s'", w[1]);
-	} else if (strcmp(d, "min-ttl") == 0) {
-		NARGS(1, 1);
-		if (parse_u32(w[1], 0, 0x7fffffff, &c->min_ttl))
-			ERR("bad min-ttl '%s'", w[1]);
-	} else if (strcmp(d, "max-negative-ttl") == 0) {
-		NARGS(1, 1);
-		if (parse_u32(w[1], 0, 0x7fffffff, &c->max_negative_ttl))
-			ERR("bad max-negative-ttl '%s'", w[1]);
-	} else if (strcmp(d, "negative-ttl") == 0) {
-		NARGS(1, 1);
-		if (parse_u32(w[1], 0, 0x7fffffff, &c->negative_ttl))
-			ERR("bad negative-ttl '%s'", w[1]);
-	} else if (strcmp(d, "timeouts") == 0) {
-		uint32_t t[CFG_MAX_TIMEOUTS];
-		int i;
-
-		if (n < 2 || n - 1 > CFG_MAX_TIMEOUTS)
-			ERR("'timeouts' takes 1 to %d values", CFG_MAX_TIMEOUTS);
-		for (i = 1; i < n; i++)
-			if (parse_secs_ms(w[i], &t[i - 1], false) || t[i - 1] > 600000)
-				ERR("bad timeout '%s' (seconds > 0, at most 600)", w[i]);
-		memcpy(c->timeouts_ms, t, sizeof(t[0]) * (size_t)(n - 1));
-		c->ntimeouts = (size_t)(n - 1);
-	} else if (strcmp(d, "exclude-time") == 0) {
-		NARGS(1, 1);
-		if (parse_secs_ms(w[1], &c->exclude_ms, true) || c->exclude_ms > 86400000)
-			ERR("bad exclude-time '%s'", w[1]);
-	} else if (strcmp(d, "serve-stale") == 0) {
-		NARGS(1, 1);
-		if (parse_u32(w[1], 0, 604800, &c->serve_stale))
-			ERR("bad serve-stale '%s' (seconds, 0..604800)", w[1]);
-	} else if (strcmp(d, "max-tcp-clients") == 0) {
-		NARGS(1, 1);
-		if (parse_u32(w[1], 1, 65536, &c->max_tcp_clients))
-			ERR("bad max-tcp-clients '%s' (1..65536)", w[1]);
-	} else if (strcmp(d, "max-inflight") == 0) {
-		NARGS(1, 1);
-		if (parse_u32(w[1], 1, 1000000, &c->max_inflight))
-			ERR("bad max-inflight '%s' (1..1000000)", w[1]);
-	} else if (strcmp(d, "user") == 0) {
-		NARGS(1, 1);
-		if (set_str(&c->user, w[1]))
-			ERR("out of memory");
-	} else if (strcmp(d, "upstream-0x20") == 0) {
-		NARGS(1, 1);
-		if (strcmp(w[1], "yes") == 0)
-			c->upstream_0x20 = true;
-		else if (strcmp(w[1], "no") == 0)
-			c->upstream_0x20 = false;
-		else
-			ERR("upstream-0x20 takes yes or no");
-	} else if (strcmp(d, "resolv-file") == 0) {
-		NARGS(1, 1);
-		if (set_str(&c->resolv_file, w[1]))
-			ERR("out of memory");
-	} else if (strcmp(d, "adapter") == 0) {
-		struct cfg_adapter *a;
-		long idx;
-		int i;
-
-		if (n < 2)
-			ERR("'adapter' needs a name");
-		if (!valid_name(w[1]))
-			ERR("bad adapter name '%s'", w[1]);
-		idx = cfg_adapter_find(c, w[1]);
-		if (idx >= 0) {
-			if (c->adapters[idx].line > 0)
-				ERR("duplicate adapter '%s' (first defined on line %d)",
-				    w[1], c->adapters[idx].line);
-			ERR("duplicate adapter '%s' (its servers come earlier)", w[1]);
-		}
-		idx = add_adapter(c, w[1], line);
-		if (idx < 0)
-			ERR("out of memory");
-		a = &c->adapters[idx];
-		ps->cur_adapter = idx;
-		for (i = 2; i < n; i += 2) {
-			if (i + 1 >= n)
-				ERR("adapter option '%s' needs a value", w[i]);
-			if (strcmp(w[i], "device") == 0) {
-				if (!valid_name(w[i + 1]) || strlen(w[i + 1]) >= 16)
-					ERR("bad device name '%s'", w[i + 1]);
-				snprintf(a->device, sizeof(a->device), "%s", w[i + 1]);
-			} else if (strcmp(w[i], "source") == 0) {
-				struct cfg_sockaddr sa;
-
-				if (cfg_parse_sockaddr(w[i + 1], 0, &sa) || strchr(w[i + 1], ']'))
-					ERR("bad source address '%s'", w[i + 1]);
-				a->source = sa;
-			} else if (strcmp(w[i], "metric") == 0) {
-				uint32_t m;
-
-				if (parse_u32(w[i + 1], 0, 1000000, &m))
-					ERR("bad metric '%s' (0..1000000)", w[i + 1]);
-				a->metric = (int)m;
-			} else {
-				ERR("unknown adapter option '%s' (device, source, metric)", w[i]);
-			}
-		}
-	} else if (strcmp(d, "server") == 0) {
-		struct cfg_sockaddr sa;
-		enum cfg_prio prio = PRIO_NORMAL;
-		bool no_0x20 = false;
-		long a;
-		int i;
-
-		if (n < 2)
-			ERR("usage: server ADDR[:PORT] [priority first|last] [no-0x20]");
-		if (cfg_parse_sockaddr(w[1], 53, &sa))
-			ERR("bad server address '%s'", w[1]);
-		for (i = 2; i < n; i++) {
-			if (strcmp(w[i], "no-0x20") == 0) {
-				no_0x20 = true;
-			} else if (strcmp(w[i], "priority") == 0) {
-				if (i + 1 >= n)
-					ERR("'priority' needs first, normal or last");
-				i++;
-				if (strcmp(w[i], "first") == 0)
-					prio = PRIO_FIRST;
-				else if (strcmp(w[i], "last") == 0)
-					prio = PRIO_LAST;
-				else if (strcmp(w[i], "normal") == 0)
-					prio = PRIO_NORMAL;
-				else
-					ERR("bad priority '%s' (first, normal, last)", w[i]);
-			} else {
-				ERR("unknown server option '%s' (priority, no-0x20)", w[i]);
-			}
-		}
-		a = current_adapter(c, ps);
-		if (a < 0 || add_server(c, &sa, prio, (size_t)a))
-			ERR("out of memory");
-		c->servers[c->nservers - 1].no_0x20 = no_0x20;
-	} else if (strcmp(d, "domain") == 0) {
-		struct cfg_adapter *ad;
-		struct cfg_domain dom;
-		long a;
-
-		NARGS(1, 1);
-		dom.len = wire_name_from_text(w[1], dom.name);
-		if (dom.len == 0)
-			ERR("bad domain '%s'", w[1]);
-		wire_name_lower(dom.name, dom.len);
-		a = current_adapter(c, ps);
-		if (a < 0)
-			ERR("out of memory");
-		ad = &c->adapters[a];
-		if (grow(&ad->domains, ad->ndomains, sizeof(*ad->domains)))
-			ERR("out of memory");
-		ad->domains[ad->ndomains++] = dom;
-	} else {
-		ERR("unknown directive '%s'", d);
+	(void)n;
+	if (cfg_parse_sockaddr(w[1], DNS_PORT, &sa))
+		return perr(x, "bad listen address '%s'", w[1]);
+	if (!x->ps->listen_seen) {
+		x->c->nlistens = 0;
+		x->ps->listen_seen = true;
 	}
-#undef ERR
-#undef NARGS
+	if (add_listen(x->c, &sa))
+		return perr(x, "out of memory");
+	return 0;
+}
+
+static int
+d_allow(struct pctx *x, char **w, int n)
+{
+	struct cfg *c = x->c;
+	struct cfg_acl a;
+
+	(void)n;
+	if (parse_acl(w[1], &a))
+		return perr(x, "bad address or prefix '%s'", w[1]);
+	if (!x->ps->acl_seen) {
+		c->nacls = 0;
+		x->ps->acl_seen = true;
+	}
+	if (grow(&c->acls, c->nacls, sizeof(*c->acls)))
+		return perr(x, "out of memory");
+	c->acls[c->nacls++] = a;
+	return 0;
+}
+
+static int
+d_control(struct pctx *x, char **w, int n)
+{
+	(void)n;
+	if (strcmp(w[1], "off") == 0) {
+		free(x->c->control);
+		x->c->control = NULL;
+		return 0;
+	}
+	if (w[1][0] != '/' || strlen(w[1]) >= CFG_CONTROL_PATH_MAX)
+		return perr(x, "control socket path must be absolute and shorter than %d bytes",
+		    CFG_CONTROL_PATH_MAX);
+	if (set_str(&x->c->control, w[1]))
+		return perr(x, "out of memory");
+	return 0;
+}
+
+static int
+d_control_group(struct pctx *x, char **w, int n)
+{
+	(void)n;
+	if (set_str(&x->c->control_group, w[1]))
+		return perr(x, "out of memory");
+	return 0;
+}
+
+static int
+d_hosts(struct pctx *x, char **w, int n)
+{
+	(void)n;
+	if (set_str(&x->c->hosts, strcmp(w[1], "none") == 0 ? NULL : w[1]))
+		return perr(x, "out of memory");
+	return 0;
+}
+
+/* Directives that set one uint32_t field within [lo, hi]. */
+struct u32_field {
+	const char *name;
+	size_t off;
+	uint32_t lo, hi;
+	const char *range;    /* shown in the error, "" for none */
+};
+
+static const struct u32_field u32_fields[] = {
+	{ "hosts-ttl", offsetof(struct cfg, hosts_ttl), 0, 604800, " (0..604800)" },
+	{ "cache-size", offsetof(struct cfg, cache_size), 0, 50000000, " (0..50000000)" },
+	{ "max-ttl", offsetof(struct cfg, max_ttl), 0, 0x7fffffff, "" },
+	{ "min-ttl", offsetof(struct cfg, min_ttl), 0, 0x7fffffff, "" },
+	{ "max-negative-ttl", offsetof(struct cfg, max_negative_ttl), 0, 0x7fffffff, "" },
+	{ "negative-ttl", offsetof(struct cfg, negative_ttl), 0, 0x7fffffff, "" },
+	{ "serve-stale", offsetof(struct cfg, serve_stale), 0, 604800,
+	  " (seconds, 0..604800)" },
+	{ "max-tcp-clients", offsetof(struct cfg, max_tcp_clients), 1, 65536, " (1..65536)" },
+	{ "max-inflight", offsetof(struct cfg, max_inflight), 1, 1000000, " (1..1000000)" },
+};
+
+static int
+d_u32(struct pctx *x, char **w, int n)
+{
+	size_t i;
+
+	(void)n;
+	for (i = 0; i < sizeof(u32_fields) / sizeof(u32_fields[0]); i++) {
+		const struct u32_field *f = &u32_fields[i];
+
+		if (strcmp(f->name, w[0]) != 0)
+			continue;
+		if (parse_u32(w[1], f->lo, f->hi, (uint32_t *)(void *)((char *)x->c + f->off)))
+			return perr(x, "bad %s '%s'%s", f->name, w[1], f->range);
+		return 0;
+	}
+	return perr(x, "unknown directive '%s'", w[0]);
+}
+
+static int
+d_timeouts(struct pctx *x, char **w, int n)
+{
+	uint32_t t[CFG_MAX_TIMEOUTS];
+	int i;
+
+	for (i = 1; i < n; i++)
+		if (parse_secs_ms(w[i], &t[i - 1], false) || t[i - 1] > CFG_PHASE_MAX_MS)
+			return perr(x, "bad timeout '%s' (seconds > 0, at most %d)", w[i],
+			    CFG_PHASE_MAX_MS / 1000);
+	memcpy(x->c->timeouts_ms, t, sizeof(t[0]) * (size_t)(n - 1));
+	x->c->ntimeouts = (size_t)(n - 1);
+	return 0;
+}
+
+static int
+d_exclude_time(struct pctx *x, char **w, int n)
+{
+	(void)n;
+	if (parse_secs_ms(w[1], &x->c->exclude_ms, true) || x->c->exclude_ms > 86400000)
+		return perr(x, "bad exclude-time '%s'", w[1]);
+	return 0;
+}
+
+static int
+d_user(struct pctx *x, char **w, int n)
+{
+	(void)n;
+	if (set_str(&x->c->user, w[1]))
+		return perr(x, "out of memory");
+	return 0;
+}
+
+static int
+d_upstream_0x20(struct pctx *x, char **w, int n)
+{
+	(void)n;
+	if (strcmp(w[1], "yes") == 0)
+		x->c->upstream_0x20 = true;
+	else if (strcmp(w[1], "no") == 0)
+		x->c->upstream_0x20 = false;
+	else
+		return perr(x, "upstream-0x20 takes yes or no");
+	return 0;
+}
+
+static int
+d_resolv_file(struct pctx *x, char **w, int n)
+{
+	(void)n;
+	if (set_str(&x->c->resolv_file, w[1]))
+		return perr(x, "out of memory");
+	return 0;
+}
+
+static int
+adapter_option(struct pctx *x, struct cfg_adapter *a, const char *opt, const char *val)
+{
+	if (strcmp(opt, "device") == 0) {
+		if (!valid_name(val) || strlen(val) >= CFG_IFNAME_MAX)
+			return perr(x, "bad device name '%s'", val);
+		snprintf(a->device, sizeof(a->device), "%s", val);
+	} else if (strcmp(opt, "source") == 0) {
+		struct cfg_sockaddr sa;
+
+		if (cfg_parse_sockaddr(val, 0, &sa) || strchr(val, ']'))
+			return perr(x, "bad source address '%s'", val);
+		a->source = sa;
+	} else if (strcmp(opt, "metric") == 0) {
+		uint32_t m;
+
+		if (parse_u32(val, 0, 1000000, &m))
+			return perr(x, "bad metric '%s' (0..1000000)", val);
+		a->metric = (int)m;
+	} else {
+		return perr(x, "unknown adapter option '%s' (device, source, metric)", opt);
+	}
+	return 0;
+}
+
+static int
+d_adapter(struct pctx *x, char **w, int n)
+{
+	struct cfg *c = x->c;
+	long idx;
+	int i;
+
+	if (!valid_name(w[1]))
+		return perr(x, "bad adapter name '%s'", w[1]);
+	idx = cfg_adapter_find(c, w[1]);
+	if (idx >= 0) {
+		if (c->adapters[idx].line > 0)
+			return perr(x, "duplicate adapter '%s' (first defined on line %d)", w[1],
+			    c->adapters[idx].line);
+		return perr(x, "duplicate adapter '%s' (its servers come earlier)", w[1]);
+	}
+	idx = add_adapter(c, w[1], x->line);
+	if (idx < 0)
+		return perr(x, "out of memory");
+	x->ps->cur_adapter = idx;
+	for (i = 2; i < n; i += 2) {
+		if (i + 1 >= n)
+			return perr(x, "adapter option '%s' needs a value", w[i]);
+		if (adapter_option(x, &c->adapters[idx], w[i], w[i + 1]))
+			return -1;
+	}
+	return 0;
+}
+
+static int
+d_server(struct pctx *x, char **w, int n)
+{
+	struct cfg *c = x->c;
+	struct cfg_sockaddr sa;
+	enum cfg_prio prio = PRIO_NORMAL;
+	bool no_0x20 = false;
+	long a;
+	int i;
+
+	if (cfg_parse_sockaddr(w[1], DNS_PORT, &sa))
+		return perr(x, "bad server address '%s'", w[1]);
+	for (i = 2; i < n; i++) {
+		if (strcmp(w[i], "no-0x20") == 0) {
+			no_0x20 = true;
+		} else if (strcmp(w[i], "priority") == 0) {
+			if (i + 1 >= n)
+				return perr(x, "'priority' needs first, normal or last");
+			i++;
+			if (strcmp(w[i], "first") == 0)
+				prio = PRIO_FIRST;
+			else if (strcmp(w[i], "last") == 0)
+				prio = PRIO_LAST;
+			else if (strcmp(w[i], "normal") == 0)
+				prio = PRIO_NORMAL;
+			else
+				return perr(x, "bad priority '%s' (first, normal, last)", w[i]);
+		} else {
+			return perr(x, "unknown server option '%s' (priority, no-0x20)", w[i]);
+		}
+	}
+	a = current_adapter(c, x->ps);
+	if (a < 0 || add_server(c, &sa, prio, (size_t)a))
+		return perr(x, "out of memory");
+	c->servers[c->nservers - 1].no_0x20 = no_0x20;
+	return 0;
+}
+
+static int
+d_domain(struct pctx *x, char **w, int n)
+{
+	struct cfg_adapter *ad;
+	struct cfg_domain dom;
+	long a;
+
+	(void)n;
+	dom.len = wire_name_from_text(w[1], dom.name);
+	if (dom.len == 0)
+		return perr(x, "bad domain '%s'", w[1]);
+	wire_name_lower(dom.name, dom.len);
+	a = current_adapter(x->c, x->ps);
+	if (a < 0)
+		return perr(x, "out of memory");
+	ad = &x->c->adapters[a];
+	if (grow(&ad->domains, ad->ndomains, sizeof(*ad->domains)))
+		return perr(x, "out of memory");
+	ad->domains[ad->ndomains++] = dom;
+	return 0;
+}
+
+/*
+ * Every directive of stubd.conf, one row each.  Adding one: a row here,
+ * its field in struct cfg, its entry in stubd.conf.5 and the sample
+ * (check_config verifies the last two).
+ */
+static const struct cfg_directive directives[] = {
+	{ "listen", 1, 1, d_listen, "listen ADDR[:PORT]", "listen address, repeatable" },
+	{ "allow", 1, 1, d_allow, "allow ADDR[/PREFIX]", "client ACL, repeatable" },
+	{ "control", 1, 1, d_control, "control PATH|off", "control socket" },
+	{ "control-group", 1, 1, d_control_group, "control-group GROUP",
+	  "group that may use the control socket" },
+	{ "hosts", 1, 1, d_hosts, "hosts FILE|none", "hosts file" },
+	{ "hosts-ttl", 1, 1, d_u32, "hosts-ttl SECONDS", "TTL of hosts answers" },
+	{ "cache-size", 1, 1, d_u32, "cache-size ENTRIES", "most cached answers" },
+	{ "max-ttl", 1, 1, d_u32, "max-ttl SECONDS", "cap on positive TTLs" },
+	{ "min-ttl", 1, 1, d_u32, "min-ttl SECONDS", "floor on positive TTLs" },
+	{ "max-negative-ttl", 1, 1, d_u32, "max-negative-ttl SECONDS",
+	  "cap on negative TTLs" },
+	{ "negative-ttl", 1, 1, d_u32, "negative-ttl SECONDS",
+	  "lifetime of negative answers without SOA" },
+	{ "timeouts", 1, CFG_MAX_TIMEOUTS, d_timeouts, "timeouts SECONDS...",
+	  "retry schedule" },
+	{ "exclude-time", 1, 1, d_exclude_time, "exclude-time SECONDS",
+	  "how long a failed server or adapter is skipped" },
+	{ "serve-stale", 1, 1, d_u32, "serve-stale SECONDS", "RFC 8767, 0 = off" },
+	{ "max-tcp-clients", 1, 1, d_u32, "max-tcp-clients N", "concurrent TCP clients" },
+	{ "max-inflight", 1, 1, d_u32, "max-inflight N", "concurrent upstream searches" },
+	{ "user", 1, 1, d_user, "user USER", "drop privileges to USER" },
+	{ "upstream-0x20", 1, 1, d_upstream_0x20, "upstream-0x20 yes|no",
+	  "randomise the case of upstream questions" },
+	{ "resolv-file", 1, 1, d_resolv_file, "resolv-file FILE",
+	  "upstream servers when no server lines exist" },
+	{ "adapter", 1, CFG_MAX_WORDS - 1, d_adapter,
+	  "adapter NAME [device IFACE] [source ADDR] [metric N]", "start an adapter" },
+	{ "server", 1, CFG_MAX_WORDS - 1, d_server,
+	  "server ADDR[:PORT] [priority first|last] [no-0x20]", "upstream server" },
+	{ "domain", 1, 1, d_domain, "domain NAME", "routing domain of the adapter" },
+};
+
+const struct cfg_directive *
+cfg_directives(size_t *n)
+{
+	*n = sizeof(directives) / sizeof(directives[0]);
+	return directives;
+}
+
+static void
+parse_line(struct pctx *x, char **w, int n)
+{
+	size_t i, nd = sizeof(directives) / sizeof(directives[0]);
+	const struct cfg_directive *d = NULL;
+	int nvals = n - 1;
+
+	for (i = 0; i < nd && !d; i++)
+		if (strcmp(directives[i].name, w[0]) == 0)
+			d = &directives[i];
+	if (!d) {
+		perr(x, "unknown directive '%s'", w[0]);
+		return;
+	}
+	if (nvals < d->min_args || nvals > d->max_args) {
+		if (d->min_args == 1 && d->max_args == 1)
+			perr(x, "'%s' takes one value", d->name);
+		else
+			perr(x, "usage: %s", d->usage);
+		return;
+	}
+	d->parse(x, w, n);
 }
 
 size_t
 cfg_parse_text(struct cfg *c, const char *text, size_t len, const char *fname)
 {
 	struct pstate ps = { .cur_adapter = -1 };
-	size_t before = c->nerrors, pos = 0;
-	int line = 0;
-	char buf[4096];
+	struct pctx x = { c, &ps, fname, 0 };
+	size_t before = c->nerrors;
+	struct text_lines it;
+	enum text_line t;
+	char buf[CFG_LINE_MAX];
 
-	while (pos < len) {
-		size_t e = pos, l;
-		char *w[MAX_WORDS], *p, *hash;
-		int n = 0;
+	text_lines_init(&it, text, len);
+	while ((t = text_next_line(&it, buf, sizeof(buf))) != TEXT_LINE_END) {
+		char *w[CFG_MAX_WORDS];
+		int n;
 
-		while (e < len && text[e] != '\n')
-			e++;
-		line++;
-		l = e - pos;
-		if (l >= sizeof(buf)) {
-			cfg_error(c, fname, line, "line too long");
-			pos = e + 1;
+		x.line = (int)it.lineno;
+		if (t != TEXT_LINE_OK) {
+			perr(&x, t == TEXT_LINE_LONG ? "line too long" : "NUL byte in line");
 			continue;
 		}
-		memcpy(buf, text + pos, l);
-		buf[l] = 0;
-		pos = e + 1;
-		if (memchr(buf, 0, l)) {
-			cfg_error(c, fname, line, "NUL byte in line");
-			continue;
-		}
-		hash = strchr(buf, '#');
-		if (hash)
-			*hash = 0;
-		p = buf;
-		for (;;) {
-			while (*p == ' ' || *p == '\t' || *p == '\r')
-				p++;
-			if (!*p)
-				break;
-			if (n == MAX_WORDS) {
-				n = -1;
-				break;
-			}
-			w[n++] = p;
-			while (*p && *p != ' ' && *p != '\t' && *p != '\r')
-				p++;
-			if (*p)
-				*p++ = 0;
-		}
+		n = text_words(buf, w, CFG_MAX_WORDS, true);
 		if (n < 0) {
-			cfg_error(c, fname, line, "too many words");
+			perr(&x, "too many words");
 			continue;
 		}
-		if (n == 0)
-			continue;
-		parse_line(c, &ps, w, n, fname, line);
+		if (n > 0)
+			parse_line(&x, w, n);
 	}
 	return c->nerrors - before;
 }
@@ -723,7 +856,7 @@ cfg_listen_clear_add(struct cfg *c, bool first, const char *arg, const char **wh
 {
 	struct cfg_sockaddr sa;
 
-	if (cfg_parse_sockaddr(arg, 53, &sa)) {
+	if (cfg_parse_sockaddr(arg, DNS_PORT, &sa)) {
 		*why = "bad listen address";
 		return -1;
 	}
@@ -752,7 +885,7 @@ cfg_server_arg(struct cfg *c, bool first, const char *arg, const char **why)
 	pct = strrchr(buf, '%');
 	if (pct)
 		*pct++ = 0;
-	if (cfg_parse_sockaddr(buf, 53, &sa)) {
+	if (cfg_parse_sockaddr(buf, DNS_PORT, &sa)) {
 		*why = "bad server address";
 		return -1;
 	}
@@ -844,9 +977,9 @@ cfg_finish(struct cfg *c, const char *resolv_text)
 	struct cfg_sockaddr sa;
 
 	if (c->nlistens == 0) {
-		if (cfg_parse_sockaddr("127.0.0.1:53", 53, &sa) == 0)
+		if (cfg_parse_sockaddr("127.0.0.1", DNS_PORT, &sa) == 0)
 			add_listen(c, &sa);
-		if (cfg_parse_sockaddr("[::1]:53", 53, &sa) == 0)
+		if (cfg_parse_sockaddr("::1", DNS_PORT, &sa) == 0)
 			add_listen(c, &sa);
 	}
 	if (c->nacls == 0) {
@@ -863,33 +996,29 @@ cfg_finish(struct cfg *c, const char *resolv_text)
 		cfg_error(c, "config", 0, "min-ttl %u is above max-ttl %u",
 		    c->min_ttl, c->max_ttl);
 	if (c->nservers == 0 && resolv_text) {
-		const char *p = resolv_text;
 		long a = cfg_adapter_find(c, "default");
+		struct text_lines it;
+		enum text_line t;
+		char line[RESOLV_LINE_MAX];
 
 		if (a < 0)
 			a = add_adapter(c, "default", 0);
-		while (*p) {
-			char line[256], word[64], addr[128];
-			const char *e = strchr(p, '\n');
-			size_t l = e ? (size_t)(e - p) : strlen(p);
+		text_lines_init(&it, resolv_text, strlen(resolv_text));
+		while ((t = text_next_line(&it, line, sizeof(line))) != TEXT_LINE_END) {
+			char *w[CFG_MAX_WORDS], *pct;
+			int n;
 
-			if (l < sizeof(line)) {
-				memcpy(line, p, l);
-				line[l] = 0;
-				if (sscanf(line, " %63s %127s", word, addr) == 2 &&
-				    strcmp(word, "nameserver") == 0) {
-					char *pct = strchr(addr, '%');
-
-					if (pct)
-						*pct = 0;   /* scope ids are not supported */
-					if (cfg_parse_sockaddr(addr, 53, &sa) == 0 &&
-					    !listens_on(c, &sa) && a >= 0)
-						add_server(c, &sa, PRIO_NORMAL, (size_t)a);
-				}
-			}
-			p += l;
-			if (*p == '\n')
-				p++;
+			if (t != TEXT_LINE_OK)
+				continue;
+			n = text_words(line, w, CFG_MAX_WORDS, true);
+			if (n < 2 || strcmp(w[0], "nameserver") != 0)
+				continue;
+			pct = strchr(w[1], '%');
+			if (pct)
+				*pct = 0;   /* scope ids are not supported */
+			if (cfg_parse_sockaddr(w[1], DNS_PORT, &sa) == 0 && !listens_on(c, &sa) &&
+			    a >= 0)
+				add_server(c, &sa, PRIO_NORMAL, (size_t)a);
 		}
 		c->servers_from_resolv = true;
 	}

@@ -19,7 +19,13 @@
 #include "wire.h"
 
 #define CFG_MAX_TIMEOUTS 16
-#define CFG_NAME_MAX 32
+#define CFG_NAME_MAX 32             /* adapter names, devices (with NUL) */
+#define CFG_IFNAME_MAX 16           /* IFNAMSIZ */
+#define CFG_LINE_MAX 4096           /* one line of stubd.conf */
+#define CFG_MAX_WORDS 32            /* words on one line */
+#define CFG_PHASE_MAX_MS 600000     /* longest phase of `timeouts` */
+#define CFG_CONTROL_PATH_MAX 100    /* fits sockaddr_un.sun_path */
+#define DNS_PORT 53
 
 enum cfg_prio { PRIO_FIRST = 0, PRIO_NORMAL = 1, PRIO_LAST = 2 };
 
@@ -87,6 +93,20 @@ struct cfg {
 	char *errors;
 	size_t nerrors;
 };
+
+struct pctx;
+
+/* One directive of stubd.conf (config.c has the table). */
+struct cfg_directive {
+	const char *name;
+	int min_args, max_args;     /* values after the directive */
+	int (*parse)(struct pctx *x, char **w, int n);
+	const char *usage;          /* "listen ADDR[:PORT]" */
+	const char *help;
+};
+
+/* The table of every directive, for tests and documentation checks. */
+const struct cfg_directive *cfg_directives(size_t *n);
 
 /* Defaults as the SPEC lists them.  control and resolv-file defaults are
  * passed in (configured paths).  Returns NULL on OOM. */

@@ -14,9 +14,12 @@
 
 #include "hash.h"
 #include "hosts.h"
+#include "text.h"
 #include "wire.h"
 
 #define MAX_ADDRS_ANSWER 64
+#define HOSTS_MAX_WORDS 64      /* address and names on one line */
+#define HOSTS_LINE_MAX 4096
 
 struct hname {
 	uint64_t hash;
@@ -284,30 +287,16 @@ add_ptr(struct hosts *h, int fam, const uint8_t *a, long ni)
 static int
 parse_line(struct hosts *h, char *line, const char **msg)
 {
-	char *w[64];
-	int n = 0, i, fam;
+	char *w[HOSTS_MAX_WORDS];
+	int n, i, fam;
 	uint8_t a[16];
-	char *p = line, *pct;
+	char *pct;
 	long first = -1;
 
-	while (*p) {
-		while (*p == ' ' || *p == '\t' || *p == '\r')
-			p++;
-		if (!*p || *p == '#')
-			break;
-		if (n == 64) {
-			*msg = "too many names";
-			return 1;
-		}
-		w[n++] = p;
-		while (*p && *p != ' ' && *p != '\t' && *p != '\r' && *p != '#')
-			p++;
-		if (*p == '#') {
-			*p = 0;
-			break;
-		}
-		if (*p)
-			*p++ = 0;
+	n = text_words(line, w, HOSTS_MAX_WORDS, true);
+	if (n < 0) {
+		*msg = "too many names";
+		return 1;
 	}
 	if (n == 0)
 		return 0;
@@ -351,34 +340,21 @@ struct hosts *
 hosts_parse(const char *text, size_t len, uint64_t seed, hosts_err_cb err, void *arg)
 {
 	struct hosts *h = calloc(1, sizeof(*h));
-	size_t pos = 0;
-	unsigned lineno = 0;
-	char buf[4096];
+	struct text_lines it;
+	enum text_line t;
+	char buf[HOSTS_LINE_MAX];
 
 	if (!h)
 		return NULL;
 	h->seed = seed;
-	while (text && pos < len) {
-		size_t e = pos, l;
+	text_lines_init(&it, text, len);
+	while ((t = text_next_line(&it, buf, sizeof(buf))) != TEXT_LINE_END) {
 		const char *msg = NULL;
 		int rc;
 
-		while (e < len && text[e] != '\n')
-			e++;
-		lineno++;
-		l = e - pos;
-		if (l >= sizeof(buf)) {
+		if (t != TEXT_LINE_OK) {
 			if (err)
-				err(arg, lineno, "line too long");
-			pos = e + 1;
-			continue;
-		}
-		memcpy(buf, text + pos, l);
-		buf[l] = 0;
-		pos = e + 1;
-		if (memchr(buf, 0, l)) {
-			if (err)
-				err(arg, lineno, "NUL byte");
+				err(arg, it.lineno, t == TEXT_LINE_LONG ? "line too long" : "NUL byte");
 			continue;
 		}
 		rc = parse_line(h, buf, &msg);
@@ -387,7 +363,7 @@ hosts_parse(const char *text, size_t len, uint64_t seed, hosts_err_cb err, void 
 			return NULL;
 		}
 		if (rc > 0 && err)
-			err(arg, lineno, msg);
+			err(arg, it.lineno, msg);
 	}
 	return h;
 }

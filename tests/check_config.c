@@ -12,6 +12,7 @@
 
 #include "checkmain.h"
 #include "config.h"
+#include "testutil.h"
 
 static struct cfg *
 parse(const char *text, size_t *nerr)
@@ -364,6 +365,45 @@ START_TEST(test_misuse)
 }
 END_TEST
 
+/* The directive table, the manual and the sample agree. */
+START_TEST(test_directives_documented)
+{
+	size_t n, i;
+	const struct cfg_directive *d = cfg_directives(&n);
+	char *man = tu_srcfile("man/stubd.conf.5.in");
+	char *sample = tu_srcfile("stubd.conf.sample");
+	const char *p;
+
+	ck_assert_ptr_nonnull(man);
+	ck_assert_ptr_nonnull(sample);
+	ck_assert_uint_gt(n, 20);
+	for (i = 0; i < n; i++) {
+		char key[80];
+
+		snprintf(key, sizeof(key), ".It Ic %s", d[i].name);
+		ck_assert_msg(tu_has_line(man, key), "stubd.conf.5 lacks '%s'", d[i].name);
+		snprintf(key, sizeof(key), "#%s", d[i].name);
+		ck_assert_msg(tu_has_line(sample, key) || tu_has_line(sample, d[i].name),
+		    "stubd.conf.sample lacks '%s'", d[i].name);
+		ck_assert_ptr_nonnull(d[i].usage);
+		ck_assert(strncmp(d[i].usage, d[i].name, strlen(d[i].name)) == 0);
+	}
+	/* and the manual documents no directive the parser does not know */
+	for (p = strstr(man, "\n.It Ic "); p; p = strstr(p + 1, "\n.It Ic ")) {
+		char word[64];
+		struct cfg *c = cfg_new(NULL, NULL);
+
+		ck_assert_int_eq(sscanf(p + strlen("\n.It Ic "), "%63s", word), 1);
+		cfg_parse_text(c, word, strlen(word), "t");
+		ck_assert_msg(c->errors == NULL || strstr(c->errors, "unknown directive") == NULL,
+		    "stubd.conf.5 documents '%s', which the parser does not know", word);
+		cfg_free(c);
+	}
+	free(man);
+	free(sample);
+}
+END_TEST
+
 static Suite *
 config_suite(void)
 {
@@ -382,6 +422,7 @@ config_suite(void)
 	tcase_add_test(b, test_acl);
 	tcase_add_test(b, test_refs);
 	tcase_add_test(b, test_0x20);
+	tcase_add_test(b, test_directives_documented);
 	tcase_add_test(m, test_misuse);
 	suite_add_tcase(s, b);
 	suite_add_tcase(s, m);

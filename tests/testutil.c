@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "rrtext.h"
 #include "testutil.h"
 
@@ -625,4 +626,36 @@ tu_json_num(const char *json, const char *key)
 	while (*p == ' ')
 		p++;
 	return strtol(p, NULL, 10);
+}
+
+char *
+tu_srcfile(const char *rel)
+{
+	const char *top = getenv("TOP_SRCDIR");
+	char path[1024], *text = NULL;
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/%s", top ? top : ".", rel);
+	if (file_read(path, &text, &len) != 0) {
+		fprintf(stderr, "cannot read %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	return text;
+}
+
+bool
+tu_has_line(const char *text, const char *prefix)
+{
+	size_t pl = strlen(prefix);
+	const char *p = text;
+
+	while (p && *p) {
+		if (strncmp(p, prefix, pl) == 0 &&
+		    (p[pl] == ' ' || p[pl] == '\n' || p[pl] == '\t' || p[pl] == 0))
+			return true;
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return false;
 }

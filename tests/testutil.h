@@ -97,6 +97,13 @@ int tu_stubctl(const struct tu_daemon *d, const char *const *args, char *out, si
 double tu_now_ms(void);
 void tu_sleep_ms(unsigned ms);
 
+/* A file of the source tree ($TOP_SRCDIR/rel), NUL-terminated; caller
+ * frees.  NULL (and a message on stderr) when it cannot be read. */
+char *tu_srcfile(const char *rel);
+/* Does text hold a line that starts with prefix followed by a blank, a
+ * newline or the end? */
+bool tu_has_line(const char *text, const char *prefix);
+
 /* A number from a flat JSON object text: "\"key\": 12" -> 12, or -1. */
 long tu_json_num(const char *json, const char *key);
 
