@@ -2,37 +2,18 @@
  * control.h - the control socket: a Unix stream socket, peer credentials
  * (SO_PEERCRED), one request line, one JSON answer (SPEC section 8).
  *
- * Owns its socket and connections.  What it shows and changes it reaches
- * through struct control_view, which main keeps current.
+ * Owns its socket and connections; the commands themselves are in
+ * ctlcmd.c.  Touches libevent.
  */
 #ifndef STUBD_CONTROL_H
 #define STUBD_CONTROL_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
-#include <event2/event.h>
+#include "ctlcmd.h"
 
-#include "cache.h"
-#include "config.h"
-#include "hosts.h"
-#include "schedule.h"
-#include "stats.h"
-
-struct control_view {
-	struct cache *cache;
-	const struct hosts *hosts;
-	struct sched *sched;
-	struct stats *st;
-	const struct cfg *cfg;
-	/* re-read configuration and hosts; 0 or -1 with a message */
-	int (*reload)(void *arg, char *err, size_t errlen);
-	/* reload the hosts file (after flushdns) */
-	void (*hosts_reload)(void *arg);
-	void *arg;
-};
-
+struct event_base;
 struct control;
 
 /*
@@ -45,9 +26,5 @@ struct control *control_new(struct event_base *base, const char *path, gid_t gid
 void control_set_view(struct control *c, const struct control_view *view);
 /* Close connections and the socket, remove the socket file. */
 void control_free(struct control *c);
-
-/* The JSON answer to one request line (no newline), for tests and fuzzing.
- * mutating: set when the command changes state.  Caller frees. */
-char *control_handle(const struct control_view *v, const char *line, size_t *len);
 
 #endif

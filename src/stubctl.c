@@ -24,45 +24,35 @@
 #define SOCK_DEFAULT RUNSTATEDIR "/stubd.sock"
 #define REPLY_TIMEOUT_MS 60000
 
-static const struct {
-	const char *name;
-	int min_args, max_args;
-	const char *usage;
-} commands[] = {
-	{ CTL_DISPLAYDNS, 0, 1, "displaydns [NAME]" },
-	{ CTL_FLUSHDNS, 0, 1, "flushdns [NAME | --negative]" },
-	{ CTL_STATS, 0, 0, "stats" },
-	{ CTL_SERVERS, 0, 0, "servers" },
-	{ CTL_RELOAD, 0, 0, "reload" },
-};
-#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
-
 static void
 usage(FILE *f)
 {
 	size_t i;
 
 	fprintf(f, "usage: stubctl [-s PATH] [--json] COMMAND [ARG]\ncommands:\n");
-	for (i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %s\n", commands[i].usage);
+	for (i = 0; i < CTL_NCMDS; i++)
+		fprintf(f, "  %s\n", ctl_commands[i].usage);
 	fprintf(f, "default socket: %s\n", SOCK_DEFAULT);
 }
 
-/* exact name, or a unique prefix */
-static long
-find_command(const char *w)
+/* exact name, or a unique prefix; *ambiguous when several match */
+static const struct ctl_command *
+find_command(const char *w, bool *ambiguous)
 {
+	const struct ctl_command *found = ctl_command_find(w);
 	size_t i, l = strlen(w);
-	long found = -1;
 
-	for (i = 0; i < NCOMMANDS; i++) {
-		if (strcmp(commands[i].name, w) == 0)
-			return (long)i;
-		if (l && strncmp(commands[i].name, w, l) == 0) {
-			if (found >= 0)
-				return -2;
-			found = (long)i;
+	*ambiguous = false;
+	if (found || l == 0)
+		return found;
+	for (i = 0; i < CTL_NCMDS; i++) {
+		if (strncmp(ctl_commands[i].name, w, l) != 0)
+			continue;
+		if (found) {
+			*ambiguous = true;
+			return NULL;
 		}
+		found = &ctl_commands[i];
 	}
 	return found;
 }
@@ -220,7 +210,7 @@ type_code(const char *t)
 static int
 print_displaydns(const struct jval *root)
 {
-	const struct jval *entries = jsonp_get(root, "entries");
+	const struct jval *entries = jsonp_get(root, CTL_K_ENTRIES);
 	size_t i, k;
 
 	if (!entries || entries->type != J_ARR) {
@@ -230,8 +220,8 @@ print_displaydns(const struct jval *root)
 	printf("\nstubd DNS Resolver Cache\n\n");
 	for (i = 0; i < entries->n; i++) {
 		const struct jval *e = entries->items[i], *recs;
-		const char *name = str_of(e, "name"), *type = str_of(e, "type"),
-		    *status = str_of(e, "status");
+		const char *name = str_of(e, CTL_K_NAME), *type = str_of(e, CTL_K_TYPE),
+		    *status = str_of(e, CTL_K_STATUS);
 
 		if (!name || !type || !status) {
 			fprintf(stderr, "stubctl: malformed entry %zu\n", i);
@@ -246,18 +236,18 @@ print_displaydns(const struct jval *root)
 			printf("    No records of type %s.\n\n", type);
 			continue;
 		}
-		recs = jsonp_get(e, "records");
+		recs = jsonp_get(e, CTL_K_RECORDS);
 		if (!recs || recs->type != J_ARR) {
 			fprintf(stderr, "stubctl: malformed entry %zu\n", i);
 			return 1;
 		}
 		for (k = 0; k < recs->n; k++) {
 			const struct jval *r = recs->items[k];
-			const char *rn = str_of(r, "name"), *rt = str_of(r, "type"),
-			    *sec = str_of(r, "section"), *data = str_of(r, "data");
+			const char *rn = str_of(r, CTL_K_NAME), *rt = str_of(r, CTL_K_TYPE),
+			    *sec = str_of(r, CTL_K_SECTION), *data = str_of(r, CTL_K_DATA);
 			bool ok = true;
-			double ttl = num_of(r, "ttl", &ok);
-			const struct jval *dl = jsonp_get(r, "data_length");
+			double ttl = num_of(r, CTL_K_TTL, &ok);
+			const struct jval *dl = jsonp_get(r, CTL_K_DATA_LENGTH);
 			char v[64], lb[64], secb[32];
 
 			if (!rn || !rt || !sec || !data || !ok) {
@@ -283,6 +273,19 @@ print_displaydns(const struct jval *root)
 }
 
 static int
+print_flushdns(const struct jval *root)
+{
+	const struct jval *f = jsonp_get(root, CTL_K_FLUSHED);
+
+	if (!f || f->type != J_NUM) {
+		fprintf(stderr, "stubctl: malformed answer\n");
+		return 1;
+	}
+	printf("Successfully flushed the DNS Resolver Cache (%.0f entries).\n", f->num);
+	return 0;
+}
+
+static int
 print_stats(const struct jval *root)
 {
 	size_t i;
@@ -301,7 +304,7 @@ print_stats(const struct jval *root)
 static int
 print_servers(const struct jval *root)
 {
-	const struct jval *ads = jsonp_get(root, "adapters");
+	const struct jval *ads = jsonp_get(root, CTL_K_ADAPTERS);
 	size_t i, k;
 
 	if (!ads || ads->type != J_ARR) {
@@ -309,11 +312,11 @@ print_servers(const struct jval *root)
 		return 1;
 	}
 	for (i = 0; i < ads->n; i++) {
-		const struct jval *a = ads->items[i], *svs = jsonp_get(a, "servers");
-		const struct jval *ex = jsonp_get(a, "excluded");
-		const char *name = str_of(a, "name");
+		const struct jval *a = ads->items[i], *svs = jsonp_get(a, CTL_K_SERVERS);
+		const struct jval *ex = jsonp_get(a, CTL_K_EXCLUDED);
+		const char *name = str_of(a, CTL_K_NAME);
 		bool ok = true;
-		double exf = num_of(a, "excluded_for", &ok);
+		double exf = num_of(a, CTL_K_EXCLUDED_FOR, &ok);
 
 		if (!name || !svs || svs->type != J_ARR || !ex || ex->type != J_BOOL || !ok) {
 			fprintf(stderr, "stubctl: malformed adapter %zu\n", i);
@@ -325,11 +328,11 @@ print_servers(const struct jval *root)
 		printf("\n  %-28s %-7s %-9s %9s %9s %9s %9s\n", "server", "prio", "state",
 		    "srtt_ms", "queries", "answers", "timeouts");
 		for (k = 0; k < svs->n; k++) {
-			const struct jval *s = svs->items[k], *sx = jsonp_get(s, "excluded"),
-			    *rt = jsonp_get(s, "srtt_ms"), *rm = jsonp_get(s, "rtt_measured");
-			const char *addr = str_of(s, "address"), *prio = str_of(s, "priority");
-			double q = num_of(s, "queries", &ok), an = num_of(s, "answers", &ok),
-			    to = num_of(s, "timeouts", &ok), sf = num_of(s, "excluded_for", &ok);
+			const struct jval *s = svs->items[k], *sx = jsonp_get(s, CTL_K_EXCLUDED),
+			    *rt = jsonp_get(s, CTL_K_SRTT_MS), *rm = jsonp_get(s, CTL_K_RTT_MEASURED);
+			const char *addr = str_of(s, CTL_K_ADDRESS), *prio = str_of(s, CTL_K_PRIORITY);
+			double q = num_of(s, CTL_K_QUERIES, &ok), an = num_of(s, CTL_K_ANSWERS, &ok),
+			    to = num_of(s, CTL_K_TIMEOUTS, &ok), sf = num_of(s, CTL_K_EXCLUDED_FOR, &ok);
 			char st[32], rtt[32];
 
 			if (!addr || !prio || !sx || sx->type != J_BOOL || !ok) {
@@ -358,7 +361,8 @@ main(int argc, char **argv)
 	bool json = false;
 	size_t nargs = 0, len, i;
 	int k, rc = 0;
-	long ci;
+	const struct ctl_command *cmd_def;
+	bool ambiguous;
 	char line[CTL_LINE_MAX + 1], err[256], *reply;
 	struct jval *root;
 	const struct jval *e;
@@ -399,18 +403,18 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 1;
 	}
-	ci = find_command(cmd);
-	if (ci < 0) {
-		fprintf(stderr, "stubctl: %s command '%s'\n", ci == -2 ? "ambiguous" : "unknown",
+	cmd_def = find_command(cmd, &ambiguous);
+	if (!cmd_def) {
+		fprintf(stderr, "stubctl: %s command '%s'\n", ambiguous ? "ambiguous" : "unknown",
 		    cmd);
 		usage(stderr);
 		return 1;
 	}
-	if ((int)nargs < commands[ci].min_args || (int)nargs > commands[ci].max_args) {
-		fprintf(stderr, "usage: stubctl %s\n", commands[ci].usage);
+	if (nargs < cmd_def->min_args || nargs > cmd_def->max_args) {
+		fprintf(stderr, "usage: stubctl %s\n", cmd_def->usage);
 		return 1;
 	}
-	len = (size_t)snprintf(line, sizeof(line), "%s", commands[ci].name);
+	len = (size_t)snprintf(line, sizeof(line), "%s", cmd_def->name);
 	for (i = 0; i < nargs && len < sizeof(line); i++) {
 		if (strpbrk(args[i], " \t\r\n")) {
 			fprintf(stderr, "stubctl: bad argument '%s'\n", args[i]);
@@ -435,7 +439,7 @@ main(int argc, char **argv)
 		free(reply);
 		return 1;
 	}
-	e = jsonp_get(root, "error");
+	e = jsonp_get(root, CTL_K_ERROR);
 	if (json) {
 		fputs(reply, stdout);
 		if (len == 0 || reply[len - 1] != '\n')
@@ -444,24 +448,25 @@ main(int argc, char **argv)
 	} else if (e) {
 		fprintf(stderr, "stubctl: %s\n", e->type == J_STR ? e->str : "error");
 		rc = 1;
-	} else if (strcmp(commands[ci].name, CTL_DISPLAYDNS) == 0) {
-		rc = print_displaydns(root);
-	} else if (strcmp(commands[ci].name, CTL_FLUSHDNS) == 0) {
-		const struct jval *f = jsonp_get(root, "flushed");
-
-		if (!f || f->type != J_NUM) {
-			fprintf(stderr, "stubctl: malformed answer\n");
-			rc = 1;
-		} else {
-			printf("Successfully flushed the DNS Resolver Cache (%.0f entries).\n",
-			    f->num);
-		}
-	} else if (strcmp(commands[ci].name, CTL_STATS) == 0) {
-		rc = print_stats(root);
-	} else if (strcmp(commands[ci].name, CTL_SERVERS) == 0) {
-		rc = print_servers(root);
 	} else {
-		printf("Configuration reloaded.\n");
+		switch (cmd_def->id) {
+		case CTL_CMD_DISPLAYDNS:
+			rc = print_displaydns(root);
+			break;
+		case CTL_CMD_FLUSHDNS:
+			rc = print_flushdns(root);
+			break;
+		case CTL_CMD_STATS:
+			rc = print_stats(root);
+			break;
+		case CTL_CMD_SERVERS:
+			rc = print_servers(root);
+			break;
+		case CTL_CMD_RELOAD:
+		case CTL_NCMDS:
+			printf("Configuration reloaded.\n");
+			break;
+		}
 	}
 	jsonp_free(root);
 	free(reply);

@@ -5,11 +5,12 @@
 #include "auto-config.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "checkmain.h"
-#include "control.h"
+#include "ctlcmd.h"
 #include "jsonp.h"
 #include "rrtext.h"
 #include "testutil.h"
@@ -106,7 +107,7 @@ teardown(struct fix *f)
 static struct jval *
 run(struct fix *f, const char *line)
 {
-	char err[128], *out = control_handle(&f->v, line, NULL);
+	char err[128], *out = control_handle(&f->v, line, NULL, NULL);
 	struct jval *v;
 
 	ck_assert_ptr_nonnull(out);
@@ -353,6 +354,72 @@ START_TEST(test_rrtext)
 }
 END_TEST
 
+/* does the answer carry key anywhere (objects inside arrays included)? */
+static bool
+has_key(const struct jval *v, const char *key)
+{
+	size_t i;
+
+	if (!v)
+		return false;
+	if (v->type == J_OBJ)
+		for (i = 0; i < v->n; i++)
+			if (strcmp(v->keys[i], key) == 0 || has_key(v->items[i], key))
+				return true;
+	if (v->type == J_ARR)
+		for (i = 0; i < v->n; i++)
+			if (has_key(v->items[i], key))
+				return true;
+	return false;
+}
+
+/* The protocol table (stubd/ctl.h) is what the daemon answers and what
+ * stubctl(8) documents. */
+START_TEST(test_protocol_table)
+{
+	char *man = tu_srcfile("man/stubctl.8.in");
+	size_t i;
+	const char *const *k;
+
+	ck_assert_ptr_nonnull(man);
+	for (i = 0; i < CTL_NCMDS; i++) {
+		const struct ctl_command *c = &ctl_commands[i];
+		char line[80];
+		struct fix f;
+		struct jval *v;
+		enum ctl_access access;
+		char *out;
+
+		ck_assert_int_eq(c->id, (int)i);
+		ck_assert_ptr_eq(ctl_command_find(c->name), c);
+		snprintf(line, sizeof(line), ".It Cm %s", c->name);
+		ck_assert_msg(tu_has_line(man, line), "stubctl.8 lacks the command %s", c->name);
+		snprintf(line, sizeof(line), ".It %s", c->name);
+		ck_assert_msg(tu_has_line(man, line), "stubctl.8 lacks the answer of %s", c->name);
+		setup(&f);
+		out = control_handle(&f.v, c->name, NULL, &access);
+		ck_assert_ptr_nonnull(out);
+		ck_assert_int_eq(access, c->access);
+		v = jsonp_parse(out, strlen(out), line, sizeof(line));
+		ck_assert_ptr_nonnull(v);
+		ck_assert_msg(!has_key(v, CTL_K_ERROR), "%s: %s", c->name, out);
+		for (k = c->keys; *k; k++) {
+			char quoted[64];
+
+			ck_assert_msg(has_key(v, *k), "%s answers without '%s': %s", c->name, *k,
+			    out);
+			snprintf(quoted, sizeof(quoted), "\"%s\"", *k);
+			ck_assert_msg(strstr(man, quoted) != NULL, "stubctl.8 lacks the key %s of %s",
+			    *k, c->name);
+		}
+		jsonp_free(v);
+		free(out);
+		teardown(&f);
+	}
+	free(man);
+}
+END_TEST
+
 static Suite *
 control_suite(void)
 {
@@ -364,6 +431,7 @@ control_suite(void)
 	tcase_add_test(b, test_stats);
 	tcase_add_test(b, test_servers);
 	tcase_add_test(b, test_rrtext);
+	tcase_add_test(b, test_protocol_table);
 	tcase_add_test(m, test_reload_and_errors);
 	tcase_add_test(m, test_long_line);
 	suite_add_tcase(s, b);

@@ -1,31 +1,112 @@
 /*
- * stubd/ctl.h - the control protocol shared by stubd and stubctl.
+ * stubd/ctl.h - the control protocol shared by stubd and stubctl: the one
+ * table of commands (name, arguments, read-only or mutating, usage, the
+ * keys of the answer) and the names of those keys.
  *
  * Transport: a Unix stream socket.  The client sends one line
  * "COMMAND [ARG...]\n" of at most CTL_LINE_MAX bytes (newline included);
  * the daemon answers with one JSON document and closes the connection.
- * Errors are {"error": "message"}.  See stubctl(8) for every command and
- * the keys of each answer.
+ * Errors are {"error": "message"}.  stubctl(8) documents every command and
+ * key; check_control verifies that it names every one in this table.
  */
 #ifndef STUBD_CTL_H
 #define STUBD_CTL_H
 
+#include <stddef.h>
+
 #define CTL_LINE_MAX 1024          /* request line, newline included */
+#define CTL_MAX_ARGS 8             /* words on a request line */
 #define CTL_READ_TIMEOUT_MS 5000   /* daemon waits this long for the line */
 #define CTL_REPLY_MAX (1024u * 1024u * 1024u)  /* stubctl refuses more */
 
-/* command words */
-#define CTL_DISPLAYDNS "displaydns"
-#define CTL_FLUSHDNS "flushdns"
-#define CTL_STATS "stats"
-#define CTL_SERVERS "servers"
-#define CTL_RELOAD "reload"
+enum ctl_cmd {
+	CTL_CMD_DISPLAYDNS,
+	CTL_CMD_FLUSHDNS,
+	CTL_CMD_STATS,
+	CTL_CMD_SERVERS,
+	CTL_CMD_RELOAD,
+	CTL_NCMDS
+};
+
+enum ctl_access {
+	CTL_READ_ONLY,             /* shows state */
+	CTL_MUTATING,              /* changes state (logged as such) */
+};
+
+struct ctl_command {
+	enum ctl_cmd id;
+	const char *name;
+	unsigned min_args, max_args;   /* words after the command */
+	enum ctl_access access;
+	const char *usage;             /* "displaydns [NAME]" */
+	const char *const *keys;       /* keys the answer carries, NULL-terminated */
+};
+
+/* Indexed by enum ctl_cmd. */
+extern const struct ctl_command ctl_commands[CTL_NCMDS];
+
+/* The command named word exactly, or NULL. */
+const struct ctl_command *ctl_command_find(const char *word);
+
 #define CTL_FLUSH_NEGATIVE "--negative"
 
 /* answer keys */
 #define CTL_K_ERROR "error"
+/* displaydns */
 #define CTL_K_ENTRIES "entries"
+#define CTL_K_NAME "name"
+#define CTL_K_TYPE "type"
+#define CTL_K_CLASS "class"
+#define CTL_K_SOURCE "source"
+#define CTL_K_STATUS "status"
+#define CTL_K_TTL "ttl"
+#define CTL_K_ORIGINAL_TTL "original_ttl"
+#define CTL_K_STALE "stale"
+#define CTL_K_HITS "hits"
+#define CTL_K_DNSSEC_OK "dnssec_ok"
+#define CTL_K_UPSTREAM "upstream"
+#define CTL_K_RECORDS "records"
+#define CTL_K_SECTION "section"
+#define CTL_K_DATA_LENGTH "data_length"
+#define CTL_K_DATA "data"
+/* flushdns */
 #define CTL_K_FLUSHED "flushed"
+/* stats */
+#define CTL_K_QUERIES "queries"
+#define CTL_K_QUERIES_UDP "queries_udp"
+#define CTL_K_QUERIES_TCP "queries_tcp"
+#define CTL_K_CACHE_HITS "cache_hits"
+#define CTL_K_CACHE_MISSES "cache_misses"
+#define CTL_K_NEGATIVE_HITS "negative_hits"
+#define CTL_K_HOSTS_HITS "hosts_hits"
+#define CTL_K_UPSTREAM_QUERIES "upstream_queries"
+#define CTL_K_UPSTREAM_TIMEOUTS "upstream_timeouts"
+#define CTL_K_SERVFAIL "servfail"
+#define CTL_K_COALESCED "coalesced"
+#define CTL_K_CACHE_ENTRIES "cache_entries"
+#define CTL_K_EVICTIONS "evictions"
+#define CTL_K_UPTIME "uptime"
+#define CTL_K_REFUSED "refused"
+#define CTL_K_FORMERR "formerr"
+#define CTL_K_NOTIMP "notimp"
+#define CTL_K_DROPPED "dropped"
+#define CTL_K_STALE_SERVED "stale_served"
+#define CTL_K_HOSTS_ENTRIES "hosts_entries"
+/* servers */
 #define CTL_K_ADAPTERS "adapters"
+#define CTL_K_METRIC "metric"
+#define CTL_K_EXCLUDED "excluded"
+#define CTL_K_EXCLUDED_FOR "excluded_for"
+#define CTL_K_DOMAINS "domains"
+#define CTL_K_SERVERS "servers"
+#define CTL_K_ADDRESS "address"
+#define CTL_K_PRIORITY "priority"
+#define CTL_K_ORDER "order"
+#define CTL_K_SRTT_MS "srtt_ms"
+#define CTL_K_RTT_MEASURED "rtt_measured"
+#define CTL_K_ANSWERS "answers"
+#define CTL_K_TIMEOUTS "timeouts"
+/* reload */
+#define CTL_K_RELOADED "reloaded"
 
 #endif

@@ -1,0 +1,489 @@
+/*
+ * ctlcmd.c - the control commands: one request line in, one JSON document
+ * out (SPEC section 8).  No sockets; control.c carries the bytes.
+ */
+#include "auto-config.h"
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stubd/ctl.h"
+#include "clock.h"
+#include "ctlcmd.h"
+#include "json.h"
+#include "rrtext.h"
+#include "text.h"
+
+char *
+ctl_error(const char *fmt, ...)
+{
+	struct json j;
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_init(&j);
+	json_obj_begin(&j);
+	json_key(&j, CTL_K_ERROR);
+	json_str(&j, msg);
+	json_obj_end(&j);
+	return json_take(&j, NULL);
+}
+
+static const char *
+class_name(uint16_t c, char buf[16])
+{
+	if (c == CLASS_IN)
+		return "IN";
+	if (c == 3)
+		return "CH";
+	snprintf(buf, 16, "CLASS%u", c);
+	return buf;
+}
+
+struct dd {
+	struct json *j;
+	const uint8_t *filter;
+	size_t flen;
+};
+
+static int
+dd_record(const struct rrtext *rr, void *arg)
+{
+	struct json *j = arg;
+	char tb[16];
+
+	json_obj_begin(j);
+	json_key(j, CTL_K_SECTION);
+	json_str(j, rrtext_section(rr->section));
+	json_key(j, CTL_K_NAME);
+	json_str(j, rr->name);
+	json_key(j, CTL_K_TYPE);
+	json_str(j, wire_type_name(rr->type, tb));
+	json_key(j, CTL_K_TTL);
+	json_u64(j, rr->ttl);
+	json_key(j, CTL_K_DATA_LENGTH);
+	json_u64(j, rr->rdlen);
+	json_key(j, CTL_K_DATA);
+	json_str(j, rr->data);
+	json_obj_end(j);
+	return 0;
+}
+
+static int
+dd_cache(const struct cache_info *in, void *arg)
+{
+	struct dd *d = arg;
+	struct json *j = d->j;
+	char name[WIRE_NAME_TEXT], tb[16], cb[16];
+	static const char *const st[] = { "NOERROR", "NXDOMAIN", "NODATA" };
+
+	if (d->filter && !wire_name_eq_ci(in->name, in->namelen, d->filter, d->flen))
+		return 0;
+	if (!wire_name_to_text(in->name, in->namelen, name, sizeof(name)))
+		return 0;
+	json_obj_begin(j);
+	json_key(j, CTL_K_NAME);
+	json_str(j, name);
+	json_key(j, CTL_K_TYPE);
+	json_str(j, wire_type_name(in->qtype, tb));
+	json_key(j, CTL_K_CLASS);
+	json_str(j, class_name(in->qclass, cb));
+	json_key(j, CTL_K_SOURCE);
+	json_str(j, "cache");
+	json_key(j, CTL_K_STATUS);
+	json_str(j, st[in->status]);
+	json_key(j, CTL_K_TTL);
+	json_u64(j, in->ttl);
+	json_key(j, CTL_K_ORIGINAL_TTL);
+	json_u64(j, in->original_ttl);
+	json_key(j, CTL_K_STALE);
+	json_bool(j, in->stale);
+	json_key(j, CTL_K_HITS);
+	json_u64(j, in->hits);
+	json_key(j, CTL_K_DNSSEC_OK);
+	json_bool(j, in->do_bit);
+	json_key(j, CTL_K_UPSTREAM);
+	if (in->upstream && *in->upstream)
+		json_str(j, in->upstream);
+	else
+		json_null(j);
+	json_key(j, CTL_K_RECORDS);
+	json_arr_begin(j);
+	rrtext_foreach(in->msg, in->msglen, in->age, dd_record, j);
+	json_arr_end(j);
+	json_obj_end(j);
+	return j->err;
+}
+
+struct ddh {
+	struct dd *d;
+	uint32_t ttl;
+	const uint8_t *cur_name;      /* open entry: name and type */
+	size_t cur_len;
+	uint16_t cur_type;
+	bool open;
+};
+
+static void
+ddh_close(struct ddh *h)
+{
+	if (!h->open)
+		return;
+	json_arr_end(h->d->j);
+	json_obj_end(h->d->j);
+	h->open = false;
+}
+
+static int
+dd_hosts(const struct hosts_rec *r, void *arg)
+{
+	struct ddh *h = arg;
+	struct json *j = h->d->j;
+	char name[WIRE_NAME_TEXT], data[WIRE_NAME_TEXT], tb[16];
+
+	if (h->d->filter && !wire_name_eq_ci(r->name, r->namelen, h->d->filter, h->d->flen))
+		return 0;
+	if (!wire_name_to_text(r->name, r->namelen, name, sizeof(name)))
+		return 0;
+	if (r->type == TYPE_PTR) {
+		if (!wire_name_to_text(r->rdata, r->rdlen, data, sizeof(data)))
+			return 0;
+	} else if (!inet_ntop(r->type == TYPE_A ? AF_INET : AF_INET6, r->rdata, data,
+	    sizeof(data))) {
+		return 0;
+	}
+	if (!h->open || h->cur_type != r->type || h->cur_name != r->name) {
+		ddh_close(h);
+		json_obj_begin(j);
+		json_key(j, CTL_K_NAME);
+		json_str(j, name);
+		json_key(j, CTL_K_TYPE);
+		json_str(j, wire_type_name(r->type, tb));
+		json_key(j, CTL_K_CLASS);
+		json_str(j, "IN");
+		json_key(j, CTL_K_SOURCE);
+		json_str(j, "hosts");
+		json_key(j, CTL_K_STATUS);
+		json_str(j, "NOERROR");
+		json_key(j, CTL_K_TTL);
+		json_u64(j, h->ttl);
+		json_key(j, CTL_K_ORIGINAL_TTL);
+		json_u64(j, h->ttl);
+		json_key(j, CTL_K_STALE);
+		json_bool(j, false);
+		json_key(j, CTL_K_HITS);
+		json_u64(j, 0);
+		json_key(j, CTL_K_UPSTREAM);
+		json_null(j);
+		json_key(j, CTL_K_RECORDS);
+		json_arr_begin(j);
+		h->open = true;
+		h->cur_name = r->name;
+		h->cur_type = r->type;
+	}
+	json_obj_begin(j);
+	json_key(j, CTL_K_SECTION);
+	json_str(j, "answer");
+	json_key(j, CTL_K_NAME);
+	json_str(j, name);
+	json_key(j, CTL_K_TYPE);
+	json_str(j, wire_type_name(r->type, tb));
+	json_key(j, CTL_K_TTL);
+	json_u64(j, h->ttl);
+	json_key(j, CTL_K_DATA_LENGTH);
+	json_u64(j, r->type == TYPE_PTR ? r->rdlen : r->type == TYPE_A ? 4 : 16);
+	json_key(j, CTL_K_DATA);
+	json_str(j, data);
+	json_obj_end(j);
+	return j->err;
+}
+
+static char *
+cmd_displaydns(const struct control_view *v, int argc, char **argv)
+{
+	struct json j;
+	struct dd d = { &j, NULL, 0 };
+	struct ddh h;
+	uint8_t name[WIRE_NAME_MAX];
+
+	if (argc == 2) {
+		d.flen = wire_name_from_text(argv[1], name);
+		if (!d.flen)
+			return ctl_error("bad name '%s'", argv[1]);
+		d.filter = name;
+	}
+	json_init(&j);
+	json_obj_begin(&j);
+	json_key(&j, CTL_K_ENTRIES);
+	json_arr_begin(&j);
+	memset(&h, 0, sizeof(h));
+	h.d = &d;
+	h.ttl = v->cfg ? v->cfg->hosts_ttl : 0;
+	hosts_foreach(v->hosts, dd_hosts, &h);
+	ddh_close(&h);
+	cache_foreach(v->cache, clock_now_ms(), dd_cache, &d);
+	json_arr_end(&j);
+	json_obj_end(&j);
+	return json_take(&j, NULL);
+}
+
+static char *
+cmd_flushdns(const struct control_view *v, int argc, char **argv)
+{
+	struct json j;
+	size_t n;
+
+	if (argc == 2 && strcmp(argv[1], CTL_FLUSH_NEGATIVE) == 0) {
+		n = cache_flush(v->cache, NULL, 0, true);
+	} else if (argc == 2) {
+		uint8_t name[WIRE_NAME_MAX];
+		size_t l = wire_name_from_text(argv[1], name);
+
+		if (!l)
+			return ctl_error("bad name '%s'", argv[1]);
+		wire_name_lower(name, l);
+		n = cache_flush(v->cache, name, l, false);
+	} else {
+		n = cache_flush(v->cache, NULL, 0, false);
+		if (v->hosts_reload)
+			v->hosts_reload(v->arg);
+	}
+	json_init(&j);
+	json_obj_begin(&j);
+	json_key(&j, CTL_K_FLUSHED);
+	json_u64(&j, n);
+	json_obj_end(&j);
+	return json_take(&j, NULL);
+}
+
+static char *
+cmd_stats(const struct control_view *v, int argc, char **argv)
+{
+	const struct stats *s = v->st;
+	struct json j;
+	uint64_t now = clock_now_ms();
+
+	(void)argc;
+	(void)argv;
+	json_init(&j);
+	json_obj_begin(&j);
+#define U(k, val) do { json_key(&j, k); json_u64(&j, val); } while (0)
+	U(CTL_K_QUERIES, s->queries);
+	U(CTL_K_QUERIES_UDP, s->queries_udp);
+	U(CTL_K_QUERIES_TCP, s->queries_tcp);
+	U(CTL_K_CACHE_HITS, s->cache_hits);
+	U(CTL_K_CACHE_MISSES, s->cache_misses);
+	U(CTL_K_NEGATIVE_HITS, s->negative_hits);
+	U(CTL_K_HOSTS_HITS, s->hosts_hits);
+	U(CTL_K_UPSTREAM_QUERIES, s->upstream_queries);
+	U(CTL_K_UPSTREAM_TIMEOUTS, s->upstream_timeouts);
+	U(CTL_K_SERVFAIL, s->servfail);
+	U(CTL_K_COALESCED, s->coalesced);
+	U(CTL_K_CACHE_ENTRIES, cache_count(v->cache));
+	U(CTL_K_EVICTIONS, cache_evictions(v->cache));
+	U(CTL_K_UPTIME, now > s->start_ms ? (now - s->start_ms) / 1000 : 0);
+	U(CTL_K_REFUSED, s->refused);
+	U(CTL_K_FORMERR, s->formerr);
+	U(CTL_K_NOTIMP, s->notimp);
+	U(CTL_K_DROPPED, s->dropped);
+	U(CTL_K_STALE_SERVED, s->stale_served);
+	U(CTL_K_HOSTS_ENTRIES, hosts_names(v->hosts) + hosts_ptrs(v->hosts));
+#undef U
+	json_obj_end(&j);
+	return json_take(&j, NULL);
+}
+
+static const char *
+prio_name(enum cfg_prio p)
+{
+	return p == PRIO_FIRST ? "first" : p == PRIO_LAST ? "last" : "normal";
+}
+
+static uint64_t
+secs_left(uint64_t until, uint64_t now)
+{
+	return until > now ? (until - now + 999) / 1000 : 0;
+}
+
+static char *
+cmd_servers(const struct control_view *v, int argc, char **argv)
+{
+	struct sched *s = v->sched;
+	struct json j;
+	uint64_t now = clock_now_ms();
+	size_t a, k, *ord;
+
+	(void)argc;
+	(void)argv;
+	if (!s)
+		return ctl_error("no upstream servers");
+	sched_refresh(s, now);
+	ord = calloc(s->nservers + 1, sizeof(size_t));
+	if (!ord)
+		return ctl_error("out of memory");
+	json_init(&j);
+	json_obj_begin(&j);
+	json_key(&j, CTL_K_ADAPTERS);
+	json_arr_begin(&j);
+	for (a = 0; a < s->nadapters; a++) {
+		const struct cfg_adapter *ca = &s->cfg->adapters[a];
+		size_t n = sched_order(s, a, ord);
+
+		json_obj_begin(&j);
+		json_key(&j, CTL_K_NAME);
+		json_str(&j, ca->name);
+		json_key(&j, CTL_K_METRIC);
+		json_i64(&j, ca->metric);
+		json_key(&j, CTL_K_EXCLUDED);
+		json_bool(&j, sched_adapter_excluded(s, a, now));
+		json_key(&j, CTL_K_EXCLUDED_FOR);
+		json_u64(&j, secs_left(s->adapters[a].excluded_until, now));
+		json_key(&j, CTL_K_DOMAINS);
+		json_arr_begin(&j);
+		for (k = 0; k < ca->ndomains; k++) {
+			char dn[WIRE_NAME_TEXT];
+
+			if (wire_name_to_text(ca->domains[k].name, ca->domains[k].len, dn,
+			    sizeof(dn)))
+				json_str(&j, dn);
+		}
+		json_arr_end(&j);
+		json_key(&j, CTL_K_SERVERS);
+		json_arr_begin(&j);
+		/* configured order, with "order" giving the current asking order */
+		for (k = 0; k < s->adapters[a].nservers; k++) {
+			size_t i = s->adapters[a].servers[k], pos;
+			const struct sched_server *sv = &s->servers[i];
+
+			for (pos = 0; pos < n && ord[pos] != i; pos++)
+				;
+			json_obj_begin(&j);
+			json_key(&j, CTL_K_ADDRESS);
+			json_str(&j, s->cfg->servers[i].text);
+			json_key(&j, CTL_K_PRIORITY);
+			json_str(&j, prio_name(sv->prio));
+			json_key(&j, CTL_K_ORDER);
+			json_u64(&j, pos);
+			json_key(&j, CTL_K_EXCLUDED);
+			json_bool(&j, sched_server_excluded(s, i, now));
+			json_key(&j, CTL_K_EXCLUDED_FOR);
+			json_u64(&j, secs_left(sv->excluded_until, now));
+			/* always a number for scripts; rtt_measured tells 0 apart */
+			json_key(&j, CTL_K_SRTT_MS);
+			json_double(&j, sv->has_rtt ? sv->srtt_ms : 0.0, 1);
+			json_key(&j, CTL_K_RTT_MEASURED);
+			json_bool(&j, sv->has_rtt);
+			json_key(&j, CTL_K_QUERIES);
+			json_u64(&j, sv->queries);
+			json_key(&j, CTL_K_ANSWERS);
+			json_u64(&j, sv->answers);
+			json_key(&j, CTL_K_TIMEOUTS);
+			json_u64(&j, sv->timeouts);
+			json_obj_end(&j);
+		}
+		json_arr_end(&j);
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
+	json_obj_end(&j);
+	free(ord);
+	return json_take(&j, NULL);
+}
+
+static char *
+cmd_reload(const struct control_view *v, int argc, char **argv)
+{
+	struct json j;
+	char err[2048];
+
+	(void)argc;
+	(void)argv;
+	if (!v->reload)
+		return ctl_error("reload is not available");
+	if (v->reload(v->arg, err, sizeof(err)) != 0)
+		return ctl_error("%s", err);
+	json_init(&j);
+	json_obj_begin(&j);
+	json_key(&j, CTL_K_RELOADED);
+	json_bool(&j, true);
+	json_obj_end(&j);
+	return json_take(&j, NULL);
+}
+
+typedef char *(*cmd_fn)(const struct control_view *v, int argc, char **argv);
+
+/* The daemon's side of the table in stubd/ctl.h, indexed the same way. */
+static const cmd_fn handlers[CTL_NCMDS] = {
+	[CTL_CMD_DISPLAYDNS] = cmd_displaydns,
+	[CTL_CMD_FLUSHDNS] = cmd_flushdns,
+	[CTL_CMD_STATS] = cmd_stats,
+	[CTL_CMD_SERVERS] = cmd_servers,
+	[CTL_CMD_RELOAD] = cmd_reload,
+};
+
+static char *
+unknown_command(const char *word)
+{
+	char names[256];
+	size_t i, n = 0;
+
+	names[0] = 0;
+	for (i = 0; i < CTL_NCMDS && n < sizeof(names); i++)
+		n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s", i ? ", " : "",
+		    ctl_commands[i].name);
+	if (!word)
+		return ctl_error("empty request (valid commands: %s)", names);
+	return ctl_error("unknown command '%.64s' (valid commands: %s)", word, names);
+}
+
+char *
+control_handle(const struct control_view *v, const char *line, size_t *len,
+    enum ctl_access *access)
+{
+	char buf[CTL_LINE_MAX + 1], *argv[CTL_MAX_ARGS];
+	const struct ctl_command *cmd;
+	size_t l = strlen(line);
+	char *out;
+	int argc;
+
+	if (access)
+		*access = CTL_READ_ONLY;
+	if (l > CTL_LINE_MAX) {
+		out = ctl_error("request line too long");
+		goto done;
+	}
+	memcpy(buf, line, l + 1);
+	argc = text_words(buf, argv, CTL_MAX_ARGS, false);
+	if (argc < 0) {
+		out = ctl_error("too many arguments");
+		goto done;
+	}
+	if (argc == 0) {
+		out = unknown_command(NULL);
+		goto done;
+	}
+	cmd = ctl_command_find(argv[0]);
+	if (!cmd) {
+		out = unknown_command(argv[0]);
+		goto done;
+	}
+	if ((unsigned)(argc - 1) < cmd->min_args || (unsigned)(argc - 1) > cmd->max_args) {
+		out = ctl_error("usage: %s", cmd->usage);
+		goto done;
+	}
+	if (access)
+		*access = cmd->access;
+	out = handlers[cmd->id](v, argc, argv);
+	if (!out)
+		out = ctl_error("out of memory");
+done:
+	if (out && len)
+		*len = strlen(out);
+	return out;
+}

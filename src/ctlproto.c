@@ -1,0 +1,58 @@
+/*
+ * ctlproto.c - the table of control commands (stubd/ctl.h), shared by the
+ * daemon's dispatch and stubctl's parser.
+ */
+#include "auto-config.h"
+
+#include <string.h>
+
+#include "stubd/ctl.h"
+
+static const char *const displaydns_keys[] = {
+	CTL_K_ENTRIES, CTL_K_NAME, CTL_K_TYPE, CTL_K_CLASS, CTL_K_SOURCE, CTL_K_STATUS,
+	CTL_K_TTL, CTL_K_ORIGINAL_TTL, CTL_K_STALE, CTL_K_HITS, CTL_K_DNSSEC_OK,
+	CTL_K_UPSTREAM, CTL_K_RECORDS, CTL_K_SECTION, CTL_K_DATA_LENGTH, CTL_K_DATA, NULL,
+};
+
+static const char *const flushdns_keys[] = { CTL_K_FLUSHED, NULL };
+
+static const char *const stats_keys[] = {
+	CTL_K_QUERIES, CTL_K_QUERIES_UDP, CTL_K_QUERIES_TCP, CTL_K_CACHE_HITS,
+	CTL_K_CACHE_MISSES, CTL_K_NEGATIVE_HITS, CTL_K_HOSTS_HITS, CTL_K_UPSTREAM_QUERIES,
+	CTL_K_UPSTREAM_TIMEOUTS, CTL_K_SERVFAIL, CTL_K_COALESCED, CTL_K_CACHE_ENTRIES,
+	CTL_K_EVICTIONS, CTL_K_UPTIME, CTL_K_REFUSED, CTL_K_FORMERR, CTL_K_NOTIMP,
+	CTL_K_DROPPED, CTL_K_STALE_SERVED, CTL_K_HOSTS_ENTRIES, NULL,
+};
+
+static const char *const servers_keys[] = {
+	CTL_K_ADAPTERS, CTL_K_NAME, CTL_K_METRIC, CTL_K_EXCLUDED, CTL_K_EXCLUDED_FOR,
+	CTL_K_DOMAINS, CTL_K_SERVERS, CTL_K_ADDRESS, CTL_K_PRIORITY, CTL_K_ORDER,
+	CTL_K_SRTT_MS, CTL_K_RTT_MEASURED, CTL_K_QUERIES, CTL_K_ANSWERS, CTL_K_TIMEOUTS,
+	NULL,
+};
+
+static const char *const reload_keys[] = { CTL_K_RELOADED, NULL };
+
+const struct ctl_command ctl_commands[CTL_NCMDS] = {
+	[CTL_CMD_DISPLAYDNS] = { CTL_CMD_DISPLAYDNS, "displaydns", 0, 1, CTL_READ_ONLY,
+	    "displaydns [NAME]", displaydns_keys },
+	[CTL_CMD_FLUSHDNS] = { CTL_CMD_FLUSHDNS, "flushdns", 0, 1, CTL_MUTATING,
+	    "flushdns [NAME | " CTL_FLUSH_NEGATIVE "]", flushdns_keys },
+	[CTL_CMD_STATS] = { CTL_CMD_STATS, "stats", 0, 0, CTL_READ_ONLY, "stats",
+	    stats_keys },
+	[CTL_CMD_SERVERS] = { CTL_CMD_SERVERS, "servers", 0, 0, CTL_READ_ONLY, "servers",
+	    servers_keys },
+	[CTL_CMD_RELOAD] = { CTL_CMD_RELOAD, "reload", 0, 0, CTL_MUTATING, "reload",
+	    reload_keys },
+};
+
+const struct ctl_command *
+ctl_command_find(const char *word)
+{
+	size_t i;
+
+	for (i = 0; i < CTL_NCMDS; i++)
+		if (strcmp(ctl_commands[i].name, word) == 0)
+			return &ctl_commands[i];
+	return NULL;
+}
