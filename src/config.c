@@ -82,14 +82,14 @@ cfg_new(const char *control_default, const char *hosts_default)
 	c->max_inflight = 4096;
 	if (!c->resolv_file || (control_default && !c->control) ||
 	    (hosts_default && !c->hosts)) {
-		cfg_free(c);
+		cfg_unref(c);
 		return NULL;
 	}
 	return c;
 }
 
 void
-cfg_free(struct cfg *c)
+cfg_unref(struct cfg *c)
 {
 	size_t i;
 

@@ -4,7 +4,7 @@
  * Parsing is pure: the parser reads text it is given (or one file) and
  * fills a struct cfg; it opens no sockets and resolves no users or groups.
  * Errors are collected as "FILE:LINE: message" lines.
- * A struct cfg owns every string and array it points to; cfg_free()
+ * A struct cfg owns every string and array it points to; cfg_unref()
  * releases them all.
  */
 #ifndef STUBD_CONFIG_H
@@ -88,7 +88,7 @@ struct cfg {
 	struct cfg_server *servers;
 	size_t nservers;
 	bool servers_from_resolv;   /* filled by cfg_servers_from_resolv */
-	int refs;                   /* cfg_ref()/cfg_free() */
+	int refs;                   /* cfg_ref()/cfg_unref() */
 	/* diagnostics: "FILE:LINE: message\n" lines */
 	char *errors;
 	size_t nerrors;
@@ -112,7 +112,7 @@ const struct cfg_directive *cfg_directives(size_t *n);
  * passed in (configured paths).  Returns NULL on OOM. */
 struct cfg *cfg_new(const char *control_default, const char *hosts_default);
 /* Drop one reference (the creator holds the first); frees at zero. */
-void cfg_free(struct cfg *c);
+void cfg_unref(struct cfg *c);
 /* Take another reference. */
 struct cfg *cfg_ref(struct cfg *c);
 

@@ -22,6 +22,9 @@
 #include "control.h"
 #include "log.h"
 
+#define CONTROL_BACKLOG 16
+#define CONTROL_WRITE_TIMEOUT_S 30
+
 struct control {
 	struct event_base *base;
 	char *path;
@@ -97,7 +100,7 @@ cconn_reply(struct cconn *k, char *json)
 
 	k->replied = true;
 	bufferevent_disable(k->bev, EV_READ);
-	bufferevent_set_timeouts(k->bev, NULL, &(struct timeval){ 30, 0 });
+	bufferevent_set_timeouts(k->bev, NULL, &(struct timeval){ CONTROL_WRITE_TIMEOUT_S, 0 });
 	if (json) {
 		evbuffer_add(out, json, strlen(json));
 		evbuffer_add(out, "\n", 1);
@@ -204,19 +207,24 @@ control_accept_cb(evutil_socket_t fd, short what, void *arg)
 	bufferevent_enable(k->bev, EV_READ | EV_WRITE);
 }
 
-struct control *
+enum stub_err
 control_new(struct event_base *base, const char *path, gid_t gid,
-    const struct control_view *view, char *why, size_t whylen)
+    const struct control_view *view, struct control **out, char *why, size_t whylen)
 {
-	struct control *c = calloc(1, sizeof(*c));
+	struct control *c = NULL;
 	struct sockaddr_un sun;
 	mode_t old;
 	int probe;
 
-	if (!c || strlen(path) >= sizeof(sun.sun_path)) {
-		free(c);
+	*out = NULL;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
 		snprintf(why, whylen, "control socket %s: path too long", path);
-		return NULL;
+		return STUB_EINVAL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		snprintf(why, whylen, "control socket %s: out of memory", path);
+		return STUB_ENOMEM;
 	}
 	c->base = base;
 	c->gid = gid;
@@ -232,7 +240,7 @@ control_new(struct event_base *base, const char *path, gid_t gid,
 			close(probe);
 			snprintf(why, whylen, "control socket %s is in use by another stubd", path);
 			free(c);
-			return NULL;
+			return STUB_EEXIST;
 		}
 		close(probe);
 	}
@@ -252,13 +260,14 @@ control_new(struct event_base *base, const char *path, gid_t gid,
 	} else if (chmod(path, 0600) != 0) {
 		goto fail;
 	}
-	if (listen(c->fd, 16) != 0)
+	if (listen(c->fd, CONTROL_BACKLOG) != 0)
 		goto fail;
 	c->path = strdup(path);
 	c->ev = event_new(base, c->fd, EV_READ | EV_PERSIST, control_accept_cb, c);
 	if (!c->path || !c->ev || event_add(c->ev, NULL) != 0)
 		goto fail;
-	return c;
+	*out = c;
+	return STUB_OK;
 fail:
 	snprintf(why, whylen, "control socket %s: %s", path, strerror(errno));
 	if (c->fd >= 0) {
@@ -269,7 +278,7 @@ fail:
 		event_free(c->ev);
 	free(c->path);
 	free(c);
-	return NULL;
+	return STUB_EIO;
 }
 
 void

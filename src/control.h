@@ -12,17 +12,19 @@
 #include <sys/types.h>
 
 #include "ctlcmd.h"
+#include "err.h"
 
 struct event_base;
 struct control;
 
 /*
- * Create the socket at path: mode 0600, or 0660 and group gid when
- * gid != (gid_t)-1.  A stale socket file is replaced; a live one (another
- * daemon answering) is an error.  NULL with a reason in why on failure.
+ * Create the socket at path into *out: mode 0600, or 0660 and group gid
+ * when gid != (gid_t)-1.  A stale socket file is replaced; a live one
+ * (another daemon answering) is STUB_EEXIST.  A reason goes to why on
+ * failure.
  */
-struct control *control_new(struct event_base *base, const char *path, gid_t gid,
-    const struct control_view *view, char *why, size_t whylen);
+enum stub_err control_new(struct event_base *base, const char *path, gid_t gid,
+    const struct control_view *view, struct control **out, char *why, size_t whylen);
 void control_set_view(struct control *c, const struct control_view *view);
 /* Close connections and the socket, remove the socket file. */
 void control_free(struct control *c);

@@ -1,7 +1,16 @@
 /*
- * err.h - the one error type returned by every fallible stubd function.
+ * err.h - the one error convention of stubd.
  *
- * Results travel through out-parameters, which are set to NULL/0 on failure.
+ * A function that can fail returns enum stub_err (STUB_OK = 0).  What it
+ * produces travels through out-parameters, which are cleared (NULL, 0) on
+ * entry and set only on success, so a caller never sees half a result.
+ * When an operator needs to know why, the function also takes
+ * `char *why, size_t whylen` and writes one line there on failure (no
+ * trailing newline, no "stubd:" prefix).  Inside, a function with
+ * resources to release has one exit for failures: `goto fail`.
+ *
+ * Pure parsers that collect many diagnostics (configuration, hosts) report
+ * each through their own callback or list and return a count instead.
  */
 #ifndef STUBD_ERR_H
 #define STUBD_ERR_H

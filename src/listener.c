@@ -133,26 +133,24 @@ static void udp_cb(evutil_socket_t fd, short what, void *arg);
 static void accept_cb(evutil_socket_t fd, short what, void *arg);
 static void accept_tmr_cb(evutil_socket_t fd, short what, void *arg);
 
-struct listener *
-listener_new(struct event_base *base, const struct cfg *cfg, char *why, size_t whylen)
+enum stub_err
+listener_new(struct event_base *base, const struct cfg *cfg, struct listener **out,
+    char *why, size_t whylen)
 {
 	struct listener *l = calloc(1, sizeof(*l));
+	enum stub_err e = STUB_ENOMEM;
 	size_t i;
 
-	if (!l) {
-		snprintf(why, whylen, "out of memory");
-		return NULL;
-	}
+	*out = NULL;
+	if (!l)
+		goto fail;
 	l->base = base;
 	l->cfg = cfg;
 	l->out_fd = -1;
 	l->socks = calloc(cfg->nlistens * 2 + 1, sizeof(*l->socks));
 	l->accept_tmr = evtimer_new(base, accept_tmr_cb, l);
-	if (!l->socks || !l->accept_tmr) {
-		snprintf(why, whylen, "out of memory");
-		listener_free(l);
-		return NULL;
-	}
+	if (!l->socks || !l->accept_tmr)
+		goto fail;
 	for (i = 0; i < cfg->nlistens; i++) {
 		int t;
 
@@ -161,8 +159,8 @@ listener_new(struct event_base *base, const struct cfg *cfg, char *why, size_t w
 
 			s->fd = open_sock(&cfg->listens[i], t, why, whylen);
 			if (s->fd < 0) {
-				listener_free(l);
-				return NULL;
+				e = STUB_EIO;
+				goto fail;
 			}
 			s->l = l;
 			s->tcp = t;
@@ -173,7 +171,13 @@ listener_new(struct event_base *base, const struct cfg *cfg, char *why, size_t w
 		l->iov[i].iov_base = l->bufs[i];
 		l->iov[i].iov_len = UDP_BUF;
 	}
-	return l;
+	*out = l;
+	return STUB_OK;
+fail:
+	if (e == STUB_ENOMEM)
+		snprintf(why, whylen, "out of memory");
+	listener_free(l);
+	return e;
 }
 
 void
@@ -225,12 +229,6 @@ listener_free(struct listener *l)
 		event_free(l->accept_tmr);
 	free(l->socks);
 	free(l);
-}
-
-size_t
-listener_tcp_clients(const struct listener *l)
-{
-	return l->nconns;
 }
 
 /* ---------------- UDP ---------------- */

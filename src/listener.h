@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "err.h"
 #include "inflight.h"
 #include "resolve.h"
 
@@ -23,11 +24,11 @@ struct event_base;
 struct listener;
 
 /*
- * Bind every listen address of cfg (UDP and TCP).  On failure returns NULL
- * and writes a one-line reason to why ("cannot listen on ADDR: ...").
+ * Bind every listen address of cfg (UDP and TCP) into *out.  On failure a
+ * one-line reason goes to why ("cannot listen on ADDR: ...").
  */
-struct listener *listener_new(struct event_base *base, const struct cfg *cfg,
-    char *why, size_t whylen);
+enum stub_err listener_new(struct event_base *base, const struct cfg *cfg,
+    struct listener **out, char *why, size_t whylen);
 /* Start serving: queries go to r. */
 void listener_start(struct listener *l, struct resolver *r);
 void listener_set_cfg(struct listener *l, const struct cfg *cfg);
@@ -35,7 +36,5 @@ void listener_free(struct listener *l);
 
 /* The reply_fn for the resolver (io = the listener). */
 void listener_reply(void *io, const struct client_ref *ref, const uint8_t *buf, size_t len);
-
-size_t listener_tcp_clients(const struct listener *l);
 
 #endif

@@ -75,6 +75,7 @@ struct daemon {
 	struct event *hosts_tmr;
 	struct event *sig[5];
 	bool pidfile_written;
+	bool detached;          /* stderr is gone: errors go to syslog */
 };
 
 static void
@@ -214,7 +215,7 @@ load_config(const struct opts *o, bool to_log)
 				fputs(c->errors, stderr);
 			}
 		}
-		cfg_free(c);
+		cfg_unref(c);
 		return NULL;
 	}
 	return c;
@@ -323,7 +324,7 @@ reload(void *arg, char *err, size_t errlen)
 	struct cfg *nc;
 	struct upstream *nu;
 	struct cache_cfg cc;
-	const char *why;
+	char why[256];
 
 	nc = load_config(&d->o, true);
 	if (!nc) {
@@ -331,11 +332,10 @@ reload(void *arg, char *err, size_t errlen)
 		log_err("reload: %s", err);
 		return -1;
 	}
-	nu = upstream_new(d->base, nc, &d->st, &why);
-	if (!nu) {
+	if (upstream_new(d->base, nc, &d->st, &nu, why, sizeof(why)) != STUB_OK) {
 		snprintf(err, errlen, "reload: %s", why);
 		log_err("%s", err);
-		cfg_free(nc);
+		cfg_unref(nc);
 		return -1;
 	}
 	if (!same_listens(d->cfg, nc))
@@ -358,7 +358,7 @@ reload(void *arg, char *err, size_t errlen)
 	resolver_set_upstream(d->res, upstream_as_if(nu));
 	resolver_set_cfg(d->res, nc);
 	listener_set_cfg(d->lis, nc);
-	cfg_free(d->cfg);
+	cfg_unref(d->cfg);
 	d->cfg = nc;
 	cc = cache_cfg_of(nc);
 	cache_set_cfg(d->cache, &cc, clock_now_ms());
@@ -460,10 +460,112 @@ shutdown_all(struct daemon *d)
 			event_free(d->sig[i]);
 	if (d->pidfile_written && d->o.pidfile)
 		unlink(d->o.pidfile);
-	cfg_free(d->cfg);
+	cfg_unref(d->cfg);
 	if (d->base)
 		event_base_free(d->base);
 	ares_library_cleanup();
+}
+
+/* ---------------- start-up steps: STUB_OK, or a reason in why ---------------- */
+
+/* The sockets clients reach, bound while still privileged. */
+static enum stub_err
+start_listeners(struct daemon *d, char *why, size_t whylen)
+{
+	return listener_new(d->base, d->cfg, &d->lis, why, whylen);
+}
+
+/* The control socket; the built-in default path may be out of reach (no
+ * such directory, not root) and is then skipped; a path the operator chose
+ * must work. */
+static enum stub_err
+start_control(struct daemon *d, char *why, size_t whylen)
+{
+	struct control_view v = { 0 };
+	gid_t gid = (gid_t)-1;
+	enum stub_err e;
+	bool dflt;
+
+	if (d->cfg->control_group) {
+		struct group *g = getgrnam(d->cfg->control_group);
+
+		if (!g) {
+			snprintf(why, whylen, "unknown control-group '%s'", d->cfg->control_group);
+			return STUB_ENOTFOUND;
+		}
+		gid = g->gr_gid;
+	}
+	if (!d->cfg->control)
+		return STUB_OK;
+	e = control_new(d->base, d->cfg->control, gid, &v, &d->ctl, why, whylen);
+	dflt = !d->o.control && strcmp(d->cfg->control, CONTROL_DEFAULT) == 0;
+	if (e != STUB_OK && dflt) {
+		fprintf(stderr, "stubd: %s; running without a control socket (set one with -C)\n",
+		    why);
+		return STUB_OK;
+	}
+	return e;
+}
+
+/* Detach, write the pidfile, drop privileges. */
+static enum stub_err
+become_daemon(struct daemon *d, char *why, size_t whylen)
+{
+	if (!d->o.foreground) {
+		if (daemon(0, 0) != 0) {
+			snprintf(why, whylen, "daemon: %s", strerror(errno));
+			return STUB_EIO;
+		}
+		log_init("stubd", true, d->o.verbose);
+		d->detached = true;
+		event_reinit(d->base);
+	}
+	if (d->o.pidfile) {
+		if (write_pidfile(d->o.pidfile) != 0) {
+			snprintf(why, whylen, "cannot write pidfile %s: %s", d->o.pidfile,
+			    strerror(errno));
+			return STUB_EIO;
+		}
+		d->pidfile_written = true;
+	}
+	if (d->cfg->user && drop_privileges(d->cfg->user, why, whylen) != 0)
+		return STUB_EIO;
+	return STUB_OK;
+}
+
+/* Cache, upstream engine, resolver, hosts, timers and signals. */
+static enum stub_err
+start_engine(struct daemon *d, char *why, size_t whylen)
+{
+	static const int sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1 };
+	struct cache_cfg cc = cache_cfg_of(d->cfg);
+	struct timeval tv = { HOSTS_POLL_MS / 1000, (HOSTS_POLL_MS % 1000) * 1000 };
+	enum stub_err e;
+	size_t i;
+
+	d->st.start_ms = clock_now_ms();
+	d->cache = cache_new(&cc, rand_u64());
+	if (!d->cache)
+		goto oom;
+	e = upstream_new(d->base, d->cfg, &d->st, &d->up, why, whylen);
+	if (e != STUB_OK)
+		return e;
+	d->res = resolver_new(d->cfg, d->cache, &d->st, listener_reply, d->lis);
+	d->hosts_tmr = event_new(d->base, -1, EV_PERSIST, hosts_poll_cb, d);
+	if (!d->res || !d->hosts_tmr)
+		goto oom;
+	resolver_set_upstream(d->res, upstream_as_if(d->up));
+	hosts_load(d);
+	evtimer_add(d->hosts_tmr, &tv);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		d->sig[i] = evsignal_new(d->base, sigs[i], signal_cb, d);
+		if (!d->sig[i] || evsignal_add(d->sig[i], NULL) != 0)
+			goto oom;
+	}
+	return STUB_OK;
+oom:
+	snprintf(why, whylen, "out of memory");
+	return STUB_ENOMEM;
 }
 
 int
@@ -471,11 +573,6 @@ main(int argc, char **argv)
 {
 	static struct daemon d;
 	char why[512];
-	const char *uwhy;
-	gid_t gid = (gid_t)-1;
-	struct cache_cfg cc;
-	static const int sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1 };
-	size_t i;
 	int rc;
 
 	if (parse_args(argc, argv, &d.o) != 0)
@@ -488,7 +585,7 @@ main(int argc, char **argv)
 		printf("%s: configuration OK (%zu listen addresses, %zu servers in %zu adapters)\n",
 		    d.o.config ? d.o.config : CONF_DEFAULT, d.cfg->nlistens, d.cfg->nservers,
 		    d.cfg->nadapters);
-		cfg_free(d.cfg);
+		cfg_unref(d.cfg);
 		return 0;
 	}
 	if (!d.cfg)
@@ -498,100 +595,27 @@ main(int argc, char **argv)
 	rc = ares_library_init(ARES_LIB_INIT_ALL);
 	if (rc != ARES_SUCCESS) {
 		fprintf(stderr, "stubd: c-ares: %s\n", ares_strerror(rc));
+		cfg_unref(d.cfg);
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	d.base = event_base_new();
 	if (!d.base) {
-		fprintf(stderr, "stubd: cannot create the event loop\n");
-		return 1;
+		snprintf(why, sizeof(why), "cannot create the event loop");
+		goto fail;
 	}
-	d.lis = listener_new(d.base, d.cfg, why, sizeof(why));
-	if (!d.lis) {
-		fprintf(stderr, "stubd: %s\n", why);
-		shutdown_all(&d);
-		return 1;
-	}
-	if (d.cfg->control_group) {
-		struct group *g = getgrnam(d.cfg->control_group);
-
-		if (!g) {
-			fprintf(stderr, "stubd: unknown control-group '%s'\n", d.cfg->control_group);
-			shutdown_all(&d);
-			return 1;
-		}
-		gid = g->gr_gid;
-	}
+	if (start_listeners(&d, why, sizeof(why)) != STUB_OK)
+		goto fail;
 	if (d.cfg->user && !getpwnam(d.cfg->user)) {
-		fprintf(stderr, "stubd: unknown user '%s'\n", d.cfg->user);
-		shutdown_all(&d);
-		return 1;
+		snprintf(why, sizeof(why), "unknown user '%s'", d.cfg->user);
+		goto fail;
 	}
-	if (d.cfg->control) {
-		struct control_view v = { 0 };
-
-		d.ctl = control_new(d.base, d.cfg->control, gid, &v, why, sizeof(why));
-		if (!d.ctl) {
-			/* the built-in default path may be out of reach (no such
-			 * directory, not root): run without; a path the operator
-			 * chose must work */
-			bool dflt = !d.o.control && strcmp(d.cfg->control, CONTROL_DEFAULT) == 0;
-
-			if (dflt) {
-				fprintf(stderr, "stubd: %s; running without a control socket "
-				    "(set one with -C)\n", why);
-			} else {
-				fprintf(stderr, "stubd: %s\n", why);
-				shutdown_all(&d);
-				return 1;
-			}
-		}
-	}
-	if (!d.o.foreground) {
-		if (daemon(0, 0) != 0) {
-			fprintf(stderr, "stubd: daemon: %s\n", strerror(errno));
-			shutdown_all(&d);
-			return 1;
-		}
-		log_init("stubd", true, d.o.verbose);
-		event_reinit(d.base);
-	}
-	if (d.o.pidfile) {
-		if (write_pidfile(d.o.pidfile) != 0) {
-			log_err("cannot write pidfile %s: %s", d.o.pidfile, strerror(errno));
-			shutdown_all(&d);
-			return 1;
-		}
-		d.pidfile_written = true;
-	}
-	if (d.cfg->user && drop_privileges(d.cfg->user, why, sizeof(why)) != 0) {
-		log_err("%s", why);
-		shutdown_all(&d);
-		return 1;
-	}
-	d.st.start_ms = clock_now_ms();
-	cc = cache_cfg_of(d.cfg);
-	d.cache = cache_new(&cc, rand_u64());
-	d.up = upstream_new(d.base, d.cfg, &d.st, &uwhy);
-	d.res = d.cache ? resolver_new(d.cfg, d.cache, &d.st, listener_reply, d.lis) : NULL;
-	d.hosts_tmr = event_new(d.base, -1, EV_PERSIST, hosts_poll_cb, &d);
-	if (!d.cache || !d.up || !d.res || !d.hosts_tmr) {
-		log_err("start-up failed: %s", uwhy ? uwhy : "out of memory");
-		shutdown_all(&d);
-		return 1;
-	}
-	resolver_set_upstream(d.res, upstream_as_if(d.up));
-	hosts_load(&d);
-	{
-		struct timeval tv = { HOSTS_POLL_MS / 1000, (HOSTS_POLL_MS % 1000) * 1000 };
-
-		evtimer_add(d.hosts_tmr, &tv);
-	}
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
-		d.sig[i] = evsignal_new(d.base, sigs[i], signal_cb, &d);
-		if (d.sig[i])
-			evsignal_add(d.sig[i], NULL);
-	}
+	if (start_control(&d, why, sizeof(why)) != STUB_OK)
+		goto fail;
+	if (become_daemon(&d, why, sizeof(why)) != STUB_OK)
+		goto fail;
+	if (start_engine(&d, why, sizeof(why)) != STUB_OK)
+		goto fail;
 	view_update(&d);
 	listener_start(d.lis, d.res);
 	log_msg(LOG_NOTICE, "stubd %s started: %zu listen addresses, %zu servers",
@@ -599,4 +623,11 @@ main(int argc, char **argv)
 	event_base_dispatch(d.base);
 	shutdown_all(&d);
 	return 0;
+fail:
+	if (d.detached)
+		log_err("start-up failed: %s", why);
+	else
+		fprintf(stderr, "stubd: %s\n", why);
+	shutdown_all(&d);
+	return 1;
 }

@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -26,6 +27,7 @@
 #define CHAN_MAX_QUERIES 200
 #define CHAN_MAX_AGE_MS 60000
 #define MAX_FDS 8
+#define CHAN_TIMEOUT_SLACK_MS 1000
 
 struct up_chan;
 
@@ -332,46 +334,41 @@ chan_for(struct upstream *up, size_t server, uint64_t now)
 
 static void up_free_cb(evutil_socket_t fd, short what, void *arg);
 
-struct upstream *
+enum stub_err
 upstream_new(struct event_base *base, struct cfg *cfg, struct stats *st,
-    const char **why)
+    struct upstream **out, char *why, size_t whylen)
 {
 	struct upstream *up = calloc(1, sizeof(*up));
 	uint64_t total = 0;
 	size_t i;
 
-	*why = NULL;
-	if (!up) {
-		*why = "out of memory";
-		return NULL;
-	}
+	*out = NULL;
+	if (!up)
+		goto fail;
 	up->base = base;
 	up->cfg = cfg_ref(cfg);
 	up->st = st;
 	up->sched = sched_new(cfg);
 	up->cur = calloc(cfg->nservers + 1, sizeof(*up->cur));
 	up->kill = evtimer_new(base, up_free_cb, up);
-	if (!up->sched || !up->cur || !up->kill) {
-		upstream_free(up);
-		*why = "out of memory";
-		return NULL;
-	}
+	if (!up->sched || !up->cur || !up->kill)
+		goto fail;
 	for (i = 0; i < cfg->ntimeouts; i++)
 		total += cfg->timeouts_ms[i];
-	up->chan_timeout_ms = (uint32_t)(total + 1000);
-	return up;
+	/* c-ares must never time a query out before the schedule has */
+	up->chan_timeout_ms = (uint32_t)(total + CHAN_TIMEOUT_SLACK_MS);
+	*out = up;
+	return STUB_OK;
+fail:
+	snprintf(why, whylen, "upstream engine: out of memory");
+	upstream_free(up);
+	return STUB_ENOMEM;
 }
 
 struct sched *
 upstream_sched(struct upstream *up)
 {
 	return up->sched;
-}
-
-size_t
-upstream_searches(const struct upstream *up)
-{
-	return up->nsearches;
 }
 
 static void
@@ -619,7 +616,7 @@ slow_cb(evutil_socket_t fd, short what, void *arg)
 	s->cb(s->arg, &r);
 }
 
-struct up_search *
+static struct up_search *
 upstream_search(struct upstream *up, const struct msg_query *q, uint32_t slow_ms,
     uint64_t now, up_cb cb, void *arg)
 {
@@ -670,7 +667,7 @@ upstream_search(struct upstream *up, const struct msg_query *q, uint32_t slow_ms
 	return s;
 }
 
-void
+static void
 upstream_cancel(struct upstream *up, struct up_search *s)
 {
 	if (!s)
@@ -739,6 +736,6 @@ upstream_free(struct upstream *up)
 		event_free(up->kill);
 	sched_free(up->sched);
 	free(up->cur);
-	cfg_free(up->cfg);
+	cfg_unref(up->cfg);
 	free(up);
 }

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "err.h"
 #include "msg.h"
 #include "schedule.h"
 #include "search.h"
@@ -22,25 +23,20 @@
 struct event_base;
 struct upstream;
 
-/* Takes a reference on cfg (cfg_ref) for its lifetime.  Returns NULL on
- * failure with a reason in *why. */
-struct upstream *upstream_new(struct event_base *base, struct cfg *cfg,
-    struct stats *st, const char **why);
+/* Takes a reference on cfg (cfg_ref) for its lifetime.  A reason goes to
+ * why on failure. */
+enum stub_err upstream_new(struct event_base *base, struct cfg *cfg, struct stats *st,
+    struct upstream **out, char *why, size_t whylen);
 /* Free now if idle, else once the last search ended (searches keep
  * running: used on reload).  */
 void upstream_retire(struct upstream *up);
 /* Free at once: searches end without calling back (shutdown). */
 void upstream_free(struct upstream *up);
 
-/* Start a search for q (see search.h).  Returns NULL on OOM. */
-struct up_search *upstream_search(struct upstream *up, const struct msg_query *q,
-    uint32_t slow_ms, uint64_t now, up_cb cb, void *arg);
-/* End a search without calling back. */
-void upstream_cancel(struct upstream *up, struct up_search *s);
-/* The engine behind the pipeline's seam (search.h). */
+/* The engine behind the pipeline's seam (search.h): searches and
+ * cancellation go through it. */
 struct upstream_if upstream_as_if(struct upstream *up);
 
 struct sched *upstream_sched(struct upstream *up);
-size_t upstream_searches(const struct upstream *up);
 
 #endif

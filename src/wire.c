@@ -13,22 +13,6 @@
 
 #define WIRE_MAX_JUMPS 127
 
-const char *
-stub_strerror(enum stub_err e)
-{
-	switch (e) {
-	case STUB_OK: return "success";
-	case STUB_ENOMEM: return "out of memory";
-	case STUB_EFORMAT: return "malformed input";
-	case STUB_ESHORT: return "input too short";
-	case STUB_EINVAL: return "invalid argument";
-	case STUB_ENOTFOUND: return "not found";
-	case STUB_EIO: return "system error";
-	case STUB_EEXIST: return "already exists";
-	}
-	return "unknown error";
-}
-
 void
 wire_rd_init(struct wire_rd *r, const uint8_t *buf, size_t len)
 {

@@ -48,7 +48,7 @@ START_TEST(test_defaults)
 	ck_assert_str_eq(c->hosts, "/etc/hosts");
 	ck_assert_str_eq(c->resolv_file, "/etc/resolv.conf");
 	ck_assert_uint_eq(c->nacls, 2);
-	cfg_free(c);
+	cfg_unref(c);
 }
 END_TEST
 
@@ -127,7 +127,7 @@ START_TEST(test_all_directives)
 	/* servers were configured: resolv-file not used */
 	ck_assert_uint_eq(cfg_finish(c, "nameserver 192.0.2.200\n"), 0);
 	ck_assert_uint_eq(c->nservers, 4);
-	cfg_free(c);
+	cfg_unref(c);
 }
 END_TEST
 
@@ -140,7 +140,7 @@ expect_error(const char *text, const char *want)
 	ck_assert_msg(e >= 1, "no error for: %s", text);
 	ck_assert_ptr_nonnull(c->errors);
 	ck_assert_msg(strstr(c->errors, want) != NULL, "'%s' not in '%s'", want, c->errors);
-	cfg_free(c);
+	cfg_unref(c);
 }
 
 START_TEST(test_errors)
@@ -179,7 +179,7 @@ START_TEST(test_error_line_numbers_all)
 	ck_assert_ptr_nonnull(strstr(c->errors, "test.conf:1:"));
 	ck_assert_ptr_nonnull(strstr(c->errors, "test.conf:3:"));
 	ck_assert_uint_eq(c->cache_size, 1);
-	cfg_free(c);
+	cfg_unref(c);
 }
 END_TEST
 
@@ -190,7 +190,7 @@ START_TEST(test_min_above_max)
 
 	ck_assert_uint_eq(e, 0);
 	ck_assert_uint_eq(cfg_finish(c, NULL), 1);
-	cfg_free(c);
+	cfg_unref(c);
 }
 END_TEST
 
@@ -212,11 +212,11 @@ START_TEST(test_file)
 		ck_assert_ptr_nonnull(strstr(c->errors, want));
 	}
 	unlink(path);
-	cfg_free(c);
+	cfg_unref(c);
 	c = cfg_new(NULL, NULL);
 	ck_assert_uint_eq(cfg_parse_file(c, path, true), 0);    /* missing default: fine */
 	ck_assert_uint_eq(cfg_parse_file(c, path, false), 1);   /* missing given: error */
-	cfg_free(c);
+	cfg_unref(c);
 }
 END_TEST
 
@@ -240,7 +240,7 @@ START_TEST(test_cmdline_overrides)
 	ck_assert_str_eq(c->adapters[c->servers[2].adapter].name, "wifi");
 	ck_assert_str_eq(c->servers[2].text, "[2001:db8::1]:53");
 	ck_assert_int_eq(cfg_server_arg(c, false, "1.2.3.4%bad name", &why), -1);
-	cfg_free(c);
+	cfg_unref(c);
 }
 END_TEST
 
@@ -259,7 +259,7 @@ START_TEST(test_resolv)
 	ck_assert_str_eq(c->servers[1].text, "[fe80::1]:53");
 	ck_assert_str_eq(c->servers[2].text, "127.0.0.1:5300");
 	ck_assert(c->servers_from_resolv);
-	cfg_free(c);
+	cfg_unref(c);
 }
 END_TEST
 
@@ -305,7 +305,7 @@ START_TEST(test_acl)
 	ck_assert(cfg_acl_match(c, (struct sockaddr *)&a6));
 	inet_pton(AF_INET6, "::ffff:10.1.0.9", &a6.sin6_addr);   /* v4-mapped */
 	ck_assert(cfg_acl_match(c, (struct sockaddr *)&a6));
-	cfg_free(c);
+	cfg_unref(c);
 	/* default: loopback only */
 	c = parse("", &e);
 	cfg_finish(c, NULL);
@@ -315,7 +315,7 @@ START_TEST(test_acl)
 	ck_assert(!cfg_acl_match(c, (struct sockaddr *)&a4));
 	inet_pton(AF_INET6, "::1", &a6.sin6_addr);
 	ck_assert(cfg_acl_match(c, (struct sockaddr *)&a6));
-	cfg_free(c);
+	cfg_unref(c);
 }
 END_TEST
 
@@ -324,10 +324,10 @@ START_TEST(test_refs)
 	struct cfg *c = cfg_new(NULL, NULL);
 
 	ck_assert_ptr_eq(cfg_ref(c), c);
-	cfg_free(c);
+	cfg_unref(c);
 	ck_assert_int_eq(c->refs, 1);
-	cfg_free(c);
-	cfg_free(NULL);
+	cfg_unref(c);
+	cfg_unref(NULL);
 	ck_assert_ptr_null(cfg_ref(NULL));
 }
 END_TEST
@@ -343,13 +343,13 @@ START_TEST(test_0x20)
 	ck_assert(c->servers[0].no_0x20);
 	ck_assert_int_eq(c->servers[0].prio, PRIO_LAST);
 	ck_assert(!c->servers[1].no_0x20);
-	cfg_free(c);
+	cfg_unref(c);
 	c = parse("upstream-0x20 maybe\n", &e);
 	ck_assert_uint_eq(e, 1);
-	cfg_free(c);
+	cfg_unref(c);
 	c = parse("", &e);
 	ck_assert(!c->upstream_0x20);
-	cfg_free(c);
+	cfg_unref(c);
 }
 END_TEST
 
@@ -361,7 +361,7 @@ START_TEST(test_misuse)
 	ck_assert_uint_eq(cfg_parse_text(c, "\0bad", 4, "x"), 1);
 	ck_assert_ptr_nonnull(strstr(c->errors, "NUL"));
 	ck_assert_int_eq(cfg_adapter_find(c, "none"), -1);
-	cfg_free(c);
+	cfg_unref(c);
 }
 END_TEST
 
@@ -397,7 +397,7 @@ START_TEST(test_directives_documented)
 		cfg_parse_text(c, word, strlen(word), "t");
 		ck_assert_msg(c->errors == NULL || strstr(c->errors, "unknown directive") == NULL,
 		    "stubd.conf.5 documents '%s', which the parser does not know", word);
-		cfg_free(c);
+		cfg_unref(c);
 	}
 	free(man);
 	free(sample);

@@ -101,7 +101,7 @@ teardown(struct fix *f)
 	sched_free(f->sched);
 	hosts_free(f->hosts);
 	cache_free(f->cache);
-	cfg_free(f->cfg);
+	cfg_unref(f->cfg);
 }
 
 static struct jval *

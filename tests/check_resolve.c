@@ -180,7 +180,7 @@ rig_fini(struct rig *g)
 {
 	resolver_free(g->r);
 	cache_free(g->cache);
-	cfg_free(g->cfg);
+	cfg_unref(g->cfg);
 }
 
 /* client number `client` (from 127.0.0.1, or from addr) asks name/type */

@@ -43,7 +43,7 @@ static void
 teardown(struct fix *f)
 {
 	sched_free(f->s);
-	cfg_free(f->cfg);
+	cfg_unref(f->cfg);
 }
 
 /* targets of a phase as a string of server indices, e.g. "0,2" */

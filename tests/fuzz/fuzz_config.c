@@ -32,6 +32,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	s = sched_new(c);
 	sched_free(s);
-	cfg_free(c);
+	cfg_unref(c);
 	return 0;
 }
