@@ -338,6 +338,8 @@ reload(void *arg, char *err, size_t errlen)
 		cfg_unref(nc);
 		return -1;
 	}
+	/* RTT, exclusion and counters of servers still configured carry over */
+	sched_inherit(upstream_sched(nu), upstream_sched(d->up));
 	if (!same_listens(d->cfg, nc))
 		log_warn("reload: listen addresses changed; they take effect on restart");
 	if ((d->cfg->control == NULL) != (nc->control == NULL) ||

@@ -66,6 +66,38 @@ sched_free(struct sched *s)
 }
 
 void
+sched_inherit(struct sched *to, const struct sched *from)
+{
+	size_t i, k;
+
+	if (!to || !from)
+		return;
+	for (i = 0; i < to->nservers; i++) {
+		struct sched_server *t = &to->servers[i];
+
+		for (k = 0; k < from->nservers; k++) {
+			const struct sched_server *f = &from->servers[k];
+
+			if (strcmp(t->label, f->label) != 0)
+				continue;
+			t->srtt_ms = f->srtt_ms;
+			t->has_rtt = f->has_rtt;
+			t->excluded_until = f->excluded_until;
+			t->queries = f->queries;
+			t->answers = f->answers;
+			t->timeouts = f->timeouts;
+			break;
+		}
+	}
+	for (i = 0; i < to->nadapters; i++)
+		for (k = 0; k < from->nadapters; k++)
+			if (strcmp(to->cfg->adapters[i].name, from->cfg->adapters[k].name) == 0) {
+				to->adapters[i].excluded_until = from->adapters[k].excluded_until;
+				break;
+			}
+}
+
+void
 sched_refresh(struct sched *s, uint64_t now)
 {
 	size_t i;

@@ -78,6 +78,11 @@ enum sched_answer { ANS_POSITIVE, ANS_NEGATIVE, ANS_NONE };
 struct sched *sched_new(const struct cfg *cfg);
 void sched_free(struct sched *s);
 
+/* Carry what `from` learnt over to `to` (a reload): SRTT, exclusion and
+ * counters of every server still configured (same address, port and
+ * adapter name) and the exclusion of every adapter still configured. */
+void sched_inherit(struct sched *to, const struct sched *from);
+
 /* End exclusions whose time ran out (failback: configured place, RTT forgotten). */
 void sched_refresh(struct sched *s, uint64_t now);
 bool sched_server_excluded(const struct sched *s, size_t i, uint64_t now);

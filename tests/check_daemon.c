@@ -1141,6 +1141,38 @@ START_TEST(test_exclusion_failback)
 }
 END_TEST
 
+/* SPEC 13: reload keeps the exclusion, RTT and counters of servers that
+ * are still configured. */
+START_TEST(test_reload_keeps_exclusion)
+{
+	struct fakeup *s1 = up_with_records("127.0.0.31"), *s2 = up_with_records("127.0.0.32");
+	struct tu_daemon d = { 0 };
+	uint8_t a[512];
+	char out[8192];
+	const char *servers[] = { "--json", "servers", NULL }, *reload[] = { "reload", NULL };
+	double t[8];
+	long n;
+
+	fakeup_set_mode(s1, FAKE_DROP);
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\n" SCALED "exclude-time 30\n"
+	    "server %s\nserver %s\n", fakeup_hostport(s1), fakeup_hostport(s2)), NULL), 0);
+	n = q(&d, "www.example.com", TYPE_A, false, a);     /* s1 times out, s2 answers */
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
+	ck_assert_int_eq(tu_stubctl(&d, reload, out, sizeof(out), NULL, 0), 0);
+	ck_assert_int_eq(tu_stubctl(&d, servers, out, sizeof(out), NULL, 0), 0);
+	ck_assert_msg(strstr(out, "\"excluded\":true") != NULL, "%s", out);
+	ck_assert_msg(strstr(out, "\"timeouts\":2") != NULL, "%s", out);   /* phases 0 and 1 */
+	/* still skipped after the reload */
+	fakeup_clear_log(s1);
+	n = q(&d, "example.com", TYPE_MX, false, a);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
+	ck_assert_int_eq(arrivals(s1, "example.com", 0, t, 8), 0);
+	ck_assert_int_eq(tu_stop(&d), 0);
+	fakeup_stop(s1);
+	fakeup_stop(s2);
+}
+END_TEST
+
 START_TEST(test_priority_last)
 {
 	struct fakeup *s1 = up_with_records("127.0.0.31"), *last = up_with_records("127.0.0.32");
@@ -1838,6 +1870,7 @@ daemon_suite(void)
 	tcase_add_test(up, test_negative_and_silence);
 	tcase_add_test(up, test_servfail_upstream_no_answer);
 	tcase_add_test(up, test_exclusion_failback);
+	tcase_add_test(up, test_reload_keeps_exclusion);
 	tcase_add_test(up, test_priority_last);
 	tcase_add_test(up, test_rtt_reorder);
 	tcase_add_test(up, test_routing_domains);

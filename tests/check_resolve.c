@@ -140,7 +140,8 @@ capture(void *arg, const struct client_ref *ref, const uint8_t *buf, size_t len)
 
 	ck_assert_uint_lt(io->n, MAX_REPLIES);
 	r = &io->r[io->n++];
-	memcpy(r->buf, buf, len);
+	if (len)
+		memcpy(r->buf, buf, len);   /* len 0: dropped, buf may be NULL */
 	r->len = len;
 	r->client = ref->fd;
 }

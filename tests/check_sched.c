@@ -191,6 +191,46 @@ START_TEST(test_exclusion_and_failback)
 }
 END_TEST
 
+/* A reload keeps what was learnt about servers still configured. */
+START_TEST(test_inherit_on_reload)
+{
+	struct fix f, g;
+
+	setup(&f, "exclude-time 30\n" "adapter lan metric 10\nserver 10.0.0.1\nserver 10.0.0.2\n"
+	    "adapter wifi metric 20\nserver 10.1.0.1\n");
+	begin(&f, "x", 0);
+	ck_assert_str_eq(phase(&f, 0, 0), "0");
+	sched_on_phase_end(f.s, &f.ss, 0);
+	ck_assert_str_eq(phase(&f, 1, 1000), "0,2");
+	ck_assert_int_eq(sched_on_answer(f.s, &f.ss, 2, ANS_POSITIVE, 50, 1050), SCHED_POSITIVE);
+	sched_search_end(f.s, &f.ss, 1050);
+	sched_search_fini(&f.ss);
+	ck_assert(sched_server_excluded(f.s, 0, 1050));
+	ck_assert(sched_adapter_excluded(f.s, 0, 1050));
+	/* the new configuration: wifi first in the file, a new server on
+	 * lan, 10.0.0.2 gone */
+	setup(&g, "exclude-time 30\n" "adapter wifi metric 20\nserver 10.1.0.1\n"
+	    "adapter lan metric 10\nserver 10.0.0.1\nserver 10.0.0.3\n");
+	sched_inherit(g.s, f.s);
+	/* g: 0 = 10.1.0.1%wifi, 1 = 10.0.0.1%lan, 2 = 10.0.0.3%lan */
+	ck_assert(sched_server_excluded(g.s, 1, 2000));
+	ck_assert_uint_eq(g.s->servers[1].excluded_until, f.s->servers[0].excluded_until);
+	ck_assert_uint_eq(g.s->servers[1].timeouts, 1);
+	ck_assert_uint_eq(g.s->servers[1].queries, 2);
+	ck_assert(sched_adapter_excluded(g.s, 1, 2000));
+	ck_assert(!sched_adapter_excluded(g.s, 0, 2000));
+	ck_assert(g.s->servers[0].has_rtt);
+	ck_assert(g.s->servers[0].srtt_ms > 49.0 && g.s->servers[0].srtt_ms < 51.0);
+	ck_assert_uint_eq(g.s->servers[0].answers, 1);
+	/* a new server starts afresh */
+	ck_assert(!g.s->servers[2].has_rtt);
+	ck_assert_uint_eq(g.s->servers[2].queries, 0);
+	ck_assert(!sched_server_excluded(g.s, 2, 2000));
+	teardown(&g);
+	teardown(&f);
+}
+END_TEST
+
 START_TEST(test_late_answer_no_exclusion)
 {
 	struct fix f;
@@ -393,6 +433,7 @@ sched_suite(void)
 	tcase_add_test(b, test_negative_per_adapter);
 	tcase_add_test(b, test_positive_beats_negative);
 	tcase_add_test(b, test_exclusion_and_failback);
+	tcase_add_test(b, test_inherit_on_reload);
 	tcase_add_test(b, test_late_answer_no_exclusion);
 	tcase_add_test(b, test_all_excluded_ask_all);
 	tcase_add_test(b, test_priority);
