@@ -410,15 +410,30 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	}
 }
 
+/* Written whole or not at all (temporary file, then rename), so whoever
+ * watches for the file never reads it empty. */
 static int
 write_pidfile(const char *path)
 {
-	FILE *f = fopen(path, "w");
+	char tmp[4096];
+	FILE *f;
 
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	f = fopen(tmp, "w");
 	if (!f)
 		return -1;
 	fprintf(f, "%ld\n", (long)getpid());
-	return fclose(f);
+	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+		int e = errno;
+
+		unlink(tmp);
+		errno = e;
+		return -1;
+	}
+	return 0;
 }
 
 static int

@@ -1601,7 +1601,7 @@ START_TEST(test_daemonize)
 		rc = tu_run(argv, NULL, 0, NULL, 0, 5000);
 	}
 	ck_assert_int_eq(rc, 0);
-	for (i = 0; i < 100 && stat(pidfile, &st) != 0; i++)
+	for (i = 0; i < 100 && (stat(pidfile, &st) != 0 || st.st_size == 0); i++)
 		tu_sleep_ms(20);
 	f = fopen(pidfile, "r");
 	ck_assert_ptr_nonnull(f);
