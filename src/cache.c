@@ -3,6 +3,7 @@
  */
 #include "auto-config.h"
 
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,6 +48,7 @@ struct cache {
 	struct cache_entry **heap;
 	size_t heap_cap;
 	uint64_t evictions;
+	uint64_t bytes;            /* sum of entry_cost() over the entries */
 	char *labels[LABELS_MAX];
 	size_t nlabels;
 };
@@ -79,6 +81,22 @@ static inline const uint8_t *
 e_cmsg(const struct cache_entry *e)
 {
 	return e->data + e_off_ttl(e) + (size_t)e->nttl * 2;
+}
+
+struct cache_cfg
+cache_cfg_from(const struct cfg *c)
+{
+	struct cache_cfg cc = {
+		.max_entries = c->cache_size,
+		.max_bytes = c->cache_memory,
+		.min_ttl = c->min_ttl,
+		.max_ttl = c->max_ttl,
+		.max_negative_ttl = c->max_negative_ttl,
+		.negative_ttl = c->negative_ttl,
+		.serve_stale = c->serve_stale,
+	};
+
+	return cc;
 }
 
 struct cache *
@@ -130,6 +148,14 @@ uint64_t
 cache_seed(const struct cache *c)
 {
 	return c ? c->seed : 0;
+}
+
+/* What one entry takes: its allocation as malloc sized it, malloc's
+ * header, its hash bucket and heap slot (both arrays grow with count). */
+static size_t
+entry_cost(struct cache_entry *e)
+{
+	return malloc_usable_size(e) + sizeof(size_t) + 2 * sizeof(void *);
 }
 
 /* ---- heap (by expiry) ---- */
@@ -209,6 +235,7 @@ unlink_entry(struct cache *c, struct cache_entry *e)
 		heap_up(c, i);
 		heap_down(c, m->heap_idx);
 	}
+	c->bytes -= entry_cost(e);
 	free(e);
 }
 
@@ -246,7 +273,7 @@ void
 cache_set_cfg(struct cache *c, const struct cache_cfg *cfg, uint64_t now)
 {
 	c->cfg = *cfg;
-	while (c->count > c->cfg.max_entries)
+	while (c->count > c->cfg.max_entries || (c->count && c->bytes > c->cfg.max_bytes))
 		evict_one(c, now);
 }
 
@@ -424,7 +451,7 @@ cache_insert(struct cache *c, const struct msg_query *q, uint8_t *msg,
 {
 	struct cache_entry *e, *old;
 	uint32_t life = 0;
-	size_t offttl, size;
+	size_t offttl, size, cost;
 
 	*stored = false;
 	if (!c || !q || !msg || !r)
@@ -454,6 +481,13 @@ cache_insert(struct cache *c, const struct msg_query *q, uint8_t *msg,
 	e = malloc(size);
 	if (!e)
 		return STUB_ENOMEM;
+	cost = entry_cost(e);
+	if (cost > c->cfg.max_bytes) {
+		free(e);            /* larger than the whole budget: relayed only */
+		return STUB_OK;
+	}
+	while (c->count && c->bytes + cost > c->cfg.max_bytes)
+		evict_one(c, now);
 	memset(e, 0, sizeof(*e));
 	e->hash = q->hash;
 	e->stored = now;
@@ -487,6 +521,7 @@ cache_insert(struct cache *c, const struct msg_query *q, uint8_t *msg,
 	e->heap_idx = (uint32_t)c->count;
 	c->heap[c->count++] = e;
 	heap_up(c, e->heap_idx);
+	c->bytes += cost;
 	*stored = true;
 	return STUB_OK;
 }
@@ -548,6 +583,12 @@ size_t
 cache_count(const struct cache *c)
 {
 	return c ? c->count : 0;
+}
+
+uint64_t
+cache_bytes(const struct cache *c)
+{
+	return c ? c->bytes : 0;
 }
 
 uint64_t

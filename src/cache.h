@@ -9,7 +9,8 @@
  *
  * Lookup is a hash probe; eviction takes an expired entry from a min-heap
  * ordered by expiry, else the least recently used entry (CLOCK: a hit sets
- * a reference bit, the tail gets a second chance when it is set).
+ * a reference bit, the tail gets a second chance when it is set).  Two
+ * limits apply: entries (cache-size) and bytes (cache-memory).
  */
 #ifndef STUBD_CACHE_H
 #define STUBD_CACHE_H
@@ -18,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "msg.h"
 
 struct cache;
@@ -25,6 +27,7 @@ struct cache_entry;
 
 struct cache_cfg {
 	uint32_t max_entries;     /* cache-size */
+	uint64_t max_bytes;       /* cache-memory: entries and their bookkeeping */
 	uint32_t min_ttl, max_ttl;
 	uint32_t max_negative_ttl, negative_ttl;
 	uint32_t serve_stale;     /* seconds, 0 = off */
@@ -49,6 +52,9 @@ struct cache_info {
 	size_t msglen;
 	uint32_t age;             /* seconds since stored */
 };
+
+/* The cache's settings in a configuration. */
+struct cache_cfg cache_cfg_from(const struct cfg *c);
 
 struct cache *cache_new(const struct cache_cfg *cfg, uint64_t seed);
 void cache_free(struct cache *c);
@@ -105,6 +111,9 @@ void cache_foreach(struct cache *c, uint64_t now,
     int (*cb)(const struct cache_info *info, void *arg), void *arg);
 
 size_t cache_count(const struct cache *c);
+/* What the entries take (see cache-memory): each entry's allocation with
+ * its malloc header, hash bucket and heap slot. */
+uint64_t cache_bytes(const struct cache *c);
 uint64_t cache_evictions(const struct cache *c);
 /* Bytes of bookkeeping per entry beyond the stored message and key
  * (struct, hash bucket and heap slot), for the record. */

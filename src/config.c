@@ -70,6 +70,7 @@ cfg_new(const char *control_default, const char *hosts_default)
 	c->resolv_file = strdup("/etc/resolv.conf");
 	c->hosts_ttl = 0;
 	c->cache_size = 100000;
+	c->cache_memory = CFG_CACHE_MEMORY_DEFAULT;
 	c->max_ttl = 86400;
 	c->min_ttl = 0;
 	c->max_negative_ttl = 900;
@@ -564,6 +565,43 @@ d_u32(struct pctx *x, char **w, int n)
 	return perr(x, "unknown directive '%s'", w[0]);
 }
 
+/* SIZE: bytes, or with a K, M or G suffix (powers of 1024) */
+static int
+parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned shift = 0;
+
+	if (!s || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	if (*end == 'K' || *end == 'k')
+		shift = 10;
+	else if (*end == 'M' || *end == 'm')
+		shift = 20;
+	else if (*end == 'G' || *end == 'g')
+		shift = 30;
+	if (shift)
+		end++;
+	if (*end || v > (CFG_CACHE_MEMORY_MAX >> shift))
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+static int
+d_cache_memory(struct pctx *x, char **w, int n)
+{
+	(void)n;
+	if (parse_size(w[1], &x->c->cache_memory) || x->c->cache_memory < CFG_CACHE_MEMORY_MIN)
+		return perr(x, "bad cache-memory '%s' (bytes with K, M or G, 64K..1024G)", w[1]);
+	return 0;
+}
+
 static int
 d_timeouts(struct pctx *x, char **w, int n)
 {
@@ -747,6 +785,8 @@ static const struct cfg_directive directives[] = {
 	{ "hosts", 1, 1, d_hosts, "hosts FILE|none", "hosts file" },
 	{ "hosts-ttl", 1, 1, d_u32, "hosts-ttl SECONDS", "TTL of hosts answers" },
 	{ "cache-size", 1, 1, d_u32, "cache-size ENTRIES", "most cached answers" },
+	{ "cache-memory", 1, 1, d_cache_memory, "cache-memory SIZE",
+	  "most bytes cached answers take (K, M, G)" },
 	{ "max-ttl", 1, 1, d_u32, "max-ttl SECONDS", "cap on positive TTLs" },
 	{ "min-ttl", 1, 1, d_u32, "min-ttl SECONDS", "floor on positive TTLs" },
 	{ "max-negative-ttl", 1, 1, d_u32, "max-negative-ttl SECONDS",

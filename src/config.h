@@ -26,6 +26,9 @@
 #define CFG_PHASE_MAX_MS 600000     /* longest phase of `timeouts` */
 #define CFG_CONTROL_PATH_MAX 100    /* fits sockaddr_un.sun_path */
 #define DNS_PORT 53
+#define CFG_CACHE_MEMORY_DEFAULT ((uint64_t)64 << 20)
+#define CFG_CACHE_MEMORY_MIN ((uint64_t)64 << 10)
+#define CFG_CACHE_MEMORY_MAX ((uint64_t)1 << 40)
 
 enum cfg_prio { PRIO_FIRST = 0, PRIO_NORMAL = 1, PRIO_LAST = 2 };
 
@@ -73,6 +76,7 @@ struct cfg {
 	char *hosts;                /* NULL = none */
 	uint32_t hosts_ttl;
 	uint32_t cache_size;
+	uint64_t cache_memory;      /* bytes */
 	uint32_t max_ttl, min_ttl, max_negative_ttl, negative_ttl;
 	uint32_t timeouts_ms[CFG_MAX_TIMEOUTS];
 	size_t ntimeouts;

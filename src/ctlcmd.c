@@ -286,6 +286,7 @@ cmd_stats(const struct control_view *v, int argc, char **argv)
 	U(CTL_K_SERVFAIL, s->servfail);
 	U(CTL_K_COALESCED, s->coalesced);
 	U(CTL_K_CACHE_ENTRIES, cache_count(v->cache));
+	U(CTL_K_CACHE_BYTES, cache_bytes(v->cache));
 	U(CTL_K_EVICTIONS, cache_evictions(v->cache));
 	U(CTL_K_UPTIME, now > s->start_ms ? (now - s->start_ms) / 1000 : 0);
 	U(CTL_K_REFUSED, s->refused);

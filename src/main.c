@@ -221,17 +221,6 @@ load_config(const struct opts *o, bool to_log)
 	return c;
 }
 
-static struct cache_cfg
-cache_cfg_of(const struct cfg *c)
-{
-	struct cache_cfg cc = {
-		c->cache_size, c->min_ttl, c->max_ttl, c->max_negative_ttl,
-		c->negative_ttl, c->serve_stale,
-	};
-
-	return cc;
-}
-
 static void
 hosts_err(void *arg, unsigned line, const char *msg)
 {
@@ -362,7 +351,7 @@ reload(void *arg, char *err, size_t errlen)
 	listener_set_cfg(d->lis, nc);
 	cfg_unref(d->cfg);
 	d->cfg = nc;
-	cc = cache_cfg_of(nc);
+	cc = cache_cfg_from(nc);
 	cache_set_cfg(d->cache, &cc, clock_now_ms());
 	hosts_load(d);
 	view_update(d);
@@ -555,7 +544,7 @@ static enum stub_err
 start_engine(struct daemon *d, char *why, size_t whylen)
 {
 	static const int sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1 };
-	struct cache_cfg cc = cache_cfg_of(d->cfg);
+	struct cache_cfg cc = cache_cfg_from(d->cfg);
 	struct timeval tv = { HOSTS_POLL_MS / 1000, (HOSTS_POLL_MS % 1000) * 1000 };
 	enum stub_err e;
 	size_t i;

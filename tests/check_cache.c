@@ -14,7 +14,8 @@
 #include "cache.h"
 #include "testutil.h"
 
-static const struct cache_cfg defcfg = { 1000, 0, 86400, 900, 60, 0 };
+static const struct cache_cfg defcfg = { .max_entries = 1000, .max_bytes = 1u << 30,
+	.min_ttl = 0, .max_ttl = 86400, .max_negative_ttl = 900, .negative_ttl = 60 };
 
 static struct msg_query
 mkq(const struct cache *c, const char *name, uint16_t type, bool do_bit)
@@ -471,6 +472,57 @@ START_TEST(test_misuse)
 }
 END_TEST
 
+/* cache-memory: the bytes of entries and bookkeeping stay within the budget,
+ * the least recently used go first, the newest stay. */
+START_TEST(test_memory_budget)
+{
+	struct cache_cfg cfg = defcfg;
+	struct cache *c;
+	char name[64];
+	int i;
+
+	cfg.max_entries = 100000;
+	cfg.max_bytes = 64 * 1024;
+	c = cache_new(&cfg, 1);
+	for (i = 0; i < 2000; i++) {
+		snprintf(name, sizeof(name), "n%d.example", i);
+		put(c, name, TYPE_A, false, pos(300), 0);
+		ck_assert_uint_le(cache_bytes(c), cfg.max_bytes);
+	}
+	ck_assert_uint_lt(cache_count(c), 2000);
+	ck_assert_uint_gt(cache_count(c), 100);
+	ck_assert_uint_gt(cache_evictions(c), 0);
+	/* the budget is used, not just respected */
+	ck_assert_uint_gt(cache_bytes(c), cfg.max_bytes - 2048);
+	ck_assert_int_eq(get(c, "n1999.example", TYPE_A, false, 0, NULL, NULL, NULL), CACHE_FRESH);
+	ck_assert_int_eq(get(c, "n0.example", TYPE_A, false, 0, NULL, NULL, NULL), CACHE_MISS);
+	/* shrinking the budget evicts at once; flushing returns every byte */
+	cfg.max_bytes = 16 * 1024;
+	cache_set_cfg(c, &cfg, 0);
+	ck_assert_uint_le(cache_bytes(c), 16 * 1024);
+	ck_assert_int_eq(get(c, "n1999.example", TYPE_A, false, 0, NULL, NULL, NULL), CACHE_FRESH);
+	cache_flush(c, NULL, 0, false);
+	ck_assert_uint_eq(cache_bytes(c), 0);
+	ck_assert_uint_eq(cache_count(c), 0);
+	cache_free(c);
+}
+END_TEST
+
+/* An answer larger than the whole budget is not cached (and evicts nothing). */
+START_TEST(test_memory_entry_too_large)
+{
+	struct cache_cfg cfg = defcfg;
+	struct cache *c;
+
+	cfg.max_bytes = 100;   /* less than one entry with its bookkeeping */
+	c = cache_new(&cfg, 1);
+	ck_assert(!put(c, "big.example", TYPE_A, false, pos(300), 0));
+	ck_assert_uint_eq(cache_count(c), 0);
+	ck_assert_uint_eq(cache_bytes(c), 0);
+	cache_free(c);
+}
+END_TEST
+
 static Suite *
 cache_suite(void)
 {
@@ -478,6 +530,8 @@ cache_suite(void)
 	TCase *b = tcase_create("basic"), *m = tcase_create("misuse"), *big = tcase_create("big");
 
 	tcase_add_test(b, test_positive_lifetime);
+	tcase_add_test(b, test_memory_budget);
+	tcase_add_test(b, test_memory_entry_too_large);
 	tcase_add_test(b, test_ttl_caps);
 	tcase_add_test(b, test_ttl_zero);
 	tcase_add_test(b, test_negative_soa);

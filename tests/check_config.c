@@ -33,6 +33,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(cfg_finish(c, NULL), 0);
 	ck_assert_uint_eq(c->nlistens, 2);
 	ck_assert_uint_eq(c->cache_size, 100000);
+	ck_assert_uint_eq(c->cache_memory, 64u << 20);
 	ck_assert_uint_eq(c->max_ttl, 86400);
 	ck_assert_uint_eq(c->min_ttl, 0);
 	ck_assert_uint_eq(c->max_negative_ttl, 900);
@@ -65,6 +66,7 @@ START_TEST(test_all_directives)
 	    "hosts none\n"
 	    "hosts-ttl 5\n"
 	    "cache-size 50\n"
+	    "cache-memory 16M\n"
 	    "max-ttl 3600\n"
 	    "min-ttl 10\n"
 	    "max-negative-ttl 300\n"
@@ -93,6 +95,7 @@ START_TEST(test_all_directives)
 	ck_assert_str_eq(c->control_group, "adm");
 	ck_assert_ptr_null(c->hosts);
 	ck_assert_uint_eq(c->hosts_ttl, 5);
+	ck_assert_uint_eq(c->cache_memory, 16u << 20);
 	ck_assert_uint_eq(c->cache_size, 50);
 	ck_assert_uint_eq(c->max_ttl, 3600);
 	ck_assert_uint_eq(c->min_ttl, 10);
@@ -148,6 +151,10 @@ START_TEST(test_errors)
 	expect_error("bogus 1\n", "test.conf:1: unknown directive 'bogus'");
 	expect_error("\n\ncache-size lots\n", "test.conf:3: bad cache-size");
 	expect_error("cache-size -1\n", "test.conf:1:");
+	expect_error("cache-memory 10X\n", "test.conf:1: bad cache-memory '10X'");
+	expect_error("cache-memory 1k\n", "test.conf:1: bad cache-memory");
+	expect_error("cache-memory 2000G\n", "test.conf:1: bad cache-memory");
+	expect_error("cache-memory -5M\n", "test.conf:1: bad cache-memory");
 	expect_error("listen 300.1.1.1\n", "test.conf:1: bad listen address");
 	expect_error("listen 127.0.0.1:0\n", "test.conf:1:");
 	expect_error("listen 127.0.0.1:99999\n", "test.conf:1:");

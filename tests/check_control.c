@@ -68,7 +68,8 @@ setup(struct fix *f)
 {
 	static const char conf[] = "hosts-ttl 7\nadapter lan\nserver 192.0.2.1\nserver 192.0.2.2\n";
 	static const char hosts[] = "192.0.2.50 printer.lan\n";
-	struct cache_cfg cc = { 100, 0, 86400, 900, 60, 0 };
+	struct cache_cfg cc = { .max_entries = 100, .max_bytes = 1u << 30, .max_ttl = 86400,
+		.max_negative_ttl = 900, .negative_ttl = 60 };
 	struct tu_resp pos = { .id = 1, .nans = 1, .ttl = 300 };
 	struct tu_resp nx = { .id = 1, .rcode = RCODE_NXDOMAIN, .soa = true, .soa_ttl = 60,
 		.soa_min = 60 };

@@ -3,7 +3,8 @@
  * 50 concurrent clients while one of two upstreams drops 30 % of packets
  * and the other is stopped and restarted midway.  Every query must be
  * answered (NOERROR or SERVFAIL) within the schedule, and stubd's RSS at
- * the end must stay within 1.5 x its RSS after warm-up.
+ * the end must stay within 1.5 x its RSS after warm-up.  And an upstream
+ * answering 60 KB to every question against cache-memory.
  */
 #include "auto-config.h"
 
@@ -43,6 +44,26 @@ rss_kb(pid_t pid)
 	return v;
 }
 
+/*
+ * Under AddressSanitizer freed memory waits in a quarantine (256 MB by
+ * default) instead of being reused, so the churn of the failure path
+ * (channels recycled, searches ending) shows as RSS growth that is ASan's,
+ * not the daemon's.  Without the quarantine the RSS bounds measure the
+ * daemon's own growth in both builds; leak detection stays on.
+ */
+static void
+asan_without_quarantine(void)
+{
+	const char *asan = getenv("ASAN_OPTIONS");
+	char opts[512];
+
+	if (asan && strstr(asan, "quarantine_size_mb"))
+		return;
+	snprintf(opts, sizeof(opts), "%s%squarantine_size_mb=0", asan ? asan : "",
+	    asan && *asan ? ":" : "");
+	setenv("ASAN_OPTIONS", opts, 1);
+}
+
 struct client {
 	int fd;
 	bool busy;
@@ -72,20 +93,7 @@ START_TEST(test_load_and_faults)
 	snprintf(conf, sizeof(conf), "hosts none\ntimeouts 0.2 0.4 0.4 0.8 1.6\n"
 	    "exclude-time 1\nserver %s\nserver %s\n", fakeup_hostport(lossy),
 	    fakeup_hostport(flaky));
-	{
-		/* Under AddressSanitizer freed memory waits in a quarantine
-		 * (256 MB by default) instead of being reused, so the churn of
-		 * the failure path (channels recycled, searches ending) shows
-		 * as RSS growth that is ASan's, not the daemon's.  Without the
-		 * quarantine the RSS bound below measures the daemon's own
-		 * growth in both builds; leak detection stays on. */
-		const char *asan = getenv("ASAN_OPTIONS");
-		char opts[512];
-
-		snprintf(opts, sizeof(opts), "%s%squarantine_size_mb=0",
-		    asan ? asan : "", asan && *asan ? ":" : "");
-		setenv("ASAN_OPTIONS", opts, 1);
-	}
+	asan_without_quarantine();
 	ck_assert_int_eq(tu_start(&d, conf, NULL), 0);
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons(d.port);
@@ -181,6 +189,66 @@ START_TEST(test_load_and_faults)
 }
 END_TEST
 
+#define HOSTILE_QUERIES 5000
+#define HOSTILE_TXT 60000            /* bytes of text per answer */
+#define HOSTILE_BUDGET_MB 16
+
+/*
+ * SPEC 13: an upstream answering every question with 60 KB (any domain a
+ * local user controls will do) cannot grow stubd past cache-memory plus
+ * 32 MiB; the newest answers stay cached.
+ */
+START_TEST(test_hostile_upstream_memory)
+{
+	struct fakeup *big = fakeup_start("127.0.0.31");
+	struct tu_daemon d = { 0 };
+	static uint8_t a[65536];
+	struct tq_opts o = { .tcp = true, .timeout_ms = 5000 };
+	const char *args[] = { "--json", "stats", NULL };
+	char name[64], out[8192];
+	long n, rss, rss_max = 0, bytes;
+	size_t before;
+	int i;
+
+	ck_assert_ptr_nonnull(big);
+	fakeup_set_wildcard_txt(big, HOSTILE_TXT, 3600);
+	asan_without_quarantine();
+	snprintf(out, sizeof(out), "hosts none\ncache-memory %dM\nserver %s\n",
+	    HOSTILE_BUDGET_MB, fakeup_hostport(big));
+	ck_assert_int_eq(tu_start(&d, out, NULL), 0);
+	for (i = 0; i < HOSTILE_QUERIES; i++) {
+		snprintf(name, sizeof(name), "q%d.big.example", i);
+		n = tu_query("127.0.0.1", d.port, name, TYPE_TXT, &o, a, sizeof(a));
+		ck_assert_msg(n > HOSTILE_TXT, "query %d: %ld", i, n);
+		ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
+		if (i % 100 == 99) {
+			rss = rss_kb(d.pid);
+			if (rss > rss_max)
+				rss_max = rss;
+		}
+	}
+	ck_assert_int_eq(tu_stubctl(&d, args, out, sizeof(out), NULL, 0), 0);
+	bytes = tu_json_num(out, "cache_bytes");
+	printf("hostile upstream: %d answers of %d bytes, cache-memory %d MB: cache_bytes %ld, "
+	    "cache_entries %ld, peak RSS %ld kB\n", HOSTILE_QUERIES, HOSTILE_TXT,
+	    HOSTILE_BUDGET_MB, bytes, tu_json_num(out, "cache_entries"), rss_max);
+	fflush(stdout);
+	ck_assert_int_gt(bytes, (HOSTILE_BUDGET_MB - 1) << 20);
+	ck_assert_int_le(bytes, HOSTILE_BUDGET_MB << 20);
+	ck_assert_int_lt(rss_max, (HOSTILE_BUDGET_MB + 32) * 1024);
+	/* the newest answers come from the cache: no upstream packet */
+	before = fakeup_count(big);
+	for (i = HOSTILE_QUERIES - 10; i < HOSTILE_QUERIES; i++) {
+		snprintf(name, sizeof(name), "q%d.big.example", i);
+		n = tu_query("127.0.0.1", d.port, name, TYPE_TXT, &o, a, sizeof(a));
+		ck_assert_int_gt(n, HOSTILE_TXT);
+	}
+	ck_assert_uint_eq(fakeup_count(big), before);
+	ck_assert_int_eq(tu_stop(&d), 0);
+	fakeup_stop(big);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -195,6 +263,7 @@ main(void)
 	if (!getenv("STUBD"))
 		setenv("STUBD", "./stubd", 0);
 	tcase_add_test(tc, test_load_and_faults);
+	tcase_add_test(tc, test_hostile_upstream_memory);
 	tcase_set_timeout(tc, 300);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -167,8 +167,7 @@ rig_init(struct rig *g, const char *conf)
 	ck_assert_ptr_nonnull(g->cfg);
 	ck_assert_uint_eq(cfg_parse_text(g->cfg, conf, strlen(conf), "test.conf"), 0);
 	ck_assert_uint_eq(cfg_finish(g->cfg, NULL), 0);
-	cc = (struct cache_cfg){ g->cfg->cache_size, g->cfg->min_ttl, g->cfg->max_ttl,
-		g->cfg->max_negative_ttl, g->cfg->negative_ttl, g->cfg->serve_stale };
+	cc = cache_cfg_from(g->cfg);
 	g->cache = cache_new(&cc, 42);
 	ck_assert_ptr_nonnull(g->cache);
 	g->r = resolver_new(g->cfg, g->cache, &g->st, capture, &g->io);

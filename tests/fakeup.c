@@ -66,6 +66,7 @@ struct fakeup {
 	unsigned loss;
 	unsigned rng;
 	uint32_t wild_ttl;
+	size_t wild_txt;              /* TXT wildcard: bytes of text, 0 = off */
 	uint32_t soa_ttl, soa_min;
 	struct frec *recs;
 	size_t nrecs;
@@ -206,6 +207,8 @@ answer(struct fakeup *f, const uint8_t *q, size_t qlen, bool tcp, uint8_t *out,
 		}
 	if (!known && f->wild_ttl && qtype == TYPE_A)
 		known = wild = true, an = 1;
+	if (!known && f->wild_ttl && f->wild_txt && qtype == TYPE_TXT)
+		known = wild = true, an = 1;
 	if (mode == FAKE_NXDOMAIN)
 		known = false, an = 0;
 	if (mode == FAKE_NODATA)
@@ -219,7 +222,26 @@ answer(struct fakeup *f, const uint8_t *q, size_t qlen, bool tcp, uint8_t *out,
 	wire_put_bytes(&w, q + WIRE_HDR_LEN, qend - WIRE_HDR_LEN);
 	if (mode == FAKE_LOWERCASE)
 		wire_name_lower(out + WIRE_HDR_LEN, nlen);
-	if (an && wild) {
+	if (an && wild && qtype == TYPE_TXT) {
+		/* one TXT record of wild_txt bytes in 255-byte strings */
+		size_t left = f->wild_txt, rdlen = 0, k;
+
+		for (k = left; k > 0; k -= k > 255 ? 255 : k)
+			rdlen += 1 + (k > 255 ? 255 : k);
+		wire_put_u16(&w, 0xc00c);
+		wire_put_u16(&w, TYPE_TXT);
+		wire_put_u16(&w, CLASS_IN);
+		wire_put_u32(&w, f->wild_ttl);
+		wire_put_u16(&w, (uint16_t)rdlen);
+		while (left > 0) {
+			size_t chunk = left > 255 ? 255 : left;
+
+			wire_put_u8(&w, (uint8_t)chunk);
+			for (k = 0; k < chunk; k++)
+				wire_put_u8(&w, (uint8_t)('a' + k % 26));
+			left -= chunk;
+		}
+	} else if (an && wild) {
 		uint32_t hv = 2166136261u;
 
 		for (i = 0; i < nlen; i++)
@@ -569,6 +591,15 @@ void
 fakeup_set_wildcard(struct fakeup *f, uint32_t ttl)
 {
 	pthread_mutex_lock(&f->mu);
+	f->wild_ttl = ttl;
+	pthread_mutex_unlock(&f->mu);
+}
+
+void
+fakeup_set_wildcard_txt(struct fakeup *f, size_t bytes, uint32_t ttl)
+{
+	pthread_mutex_lock(&f->mu);
+	f->wild_txt = bytes;
 	f->wild_ttl = ttl;
 	pthread_mutex_unlock(&f->mu);
 }

@@ -61,6 +61,9 @@ void fakeup_set_delay(struct fakeup *f, unsigned ms);
  * name), TTL ttl; 0 turns it off. */
 void fakeup_set_wildcard(struct fakeup *f, uint32_t ttl);
 /* Drop this percentage of queries at random (after logging them). */
+/* Any TXT question (no record of its own) gets one TXT record of `bytes`
+ * bytes of text (at most 64000; over TCP when it does not fit UDP). */
+void fakeup_set_wildcard_txt(struct fakeup *f, size_t bytes, uint32_t ttl);
 void fakeup_set_loss(struct fakeup *f, unsigned percent);
 /* Per-name override of the mode ("slow.example" -> delay etc.). */
 void fakeup_name_mode(struct fakeup *f, const char *name, enum fake_mode m, unsigned delay_ms);

@@ -84,6 +84,7 @@ const struct ctl_command *ctl_command_find(const char *word);
 #define CTL_K_SERVFAIL "servfail"
 #define CTL_K_COALESCED "coalesced"
 #define CTL_K_CACHE_ENTRIES "cache_entries"
+#define CTL_K_CACHE_BYTES "cache_bytes"
 #define CTL_K_EVICTIONS "evictions"
 #define CTL_K_UPTIME "uptime"
 #define CTL_K_REFUSED "refused"
