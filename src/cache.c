@@ -546,6 +546,29 @@ cache_flush(struct cache *c, const uint8_t *name, size_t namelen, bool negative_
 	return dropped;
 }
 
+static void
+entry_info(const struct cache *c, const struct cache_entry *e, uint64_t now,
+    struct cache_info *in)
+{
+	in->name = e_key(e);
+	in->namelen = e->keylen;
+	in->qtype = e->qtype;
+	in->qclass = e->qclass;
+	in->do_bit = (e->flags & EF_DO) != 0;
+	in->status = !(e->flags & EF_NEG) ? CST_NOERROR :
+	    (e->flags & EF_NXDOMAIN) ? CST_NXDOMAIN : CST_NODATA;
+	in->stale = now >= e->expire;
+	in->ttl = in->stale ? 0 : (uint32_t)((e->expire - now + 999) / 1000);
+	if (in->ttl > e->orig_ttl)
+		in->ttl = e->orig_ttl;
+	in->original_ttl = e->orig_ttl;
+	in->hits = e->hits;
+	in->upstream = e->label < c->nlabels ? c->labels[e->label] : "";
+	in->msg = e_cmsg(e);
+	in->msglen = e->msglen;
+	in->age = now > e->stored ? (uint32_t)((now - e->stored) / 1000) : 0;
+}
+
 void
 cache_foreach(struct cache *c, uint64_t now,
     int (*cb)(const struct cache_info *info, void *arg), void *arg)
@@ -557,26 +580,32 @@ cache_foreach(struct cache *c, uint64_t now,
 	for (e = c->lru_head; e; e = e->lnext) {
 		struct cache_info in;
 
-		in.name = e_key(e);
-		in.namelen = e->keylen;
-		in.qtype = e->qtype;
-		in.qclass = e->qclass;
-		in.do_bit = (e->flags & EF_DO) != 0;
-		in.status = !(e->flags & EF_NEG) ? CST_NOERROR :
-		    (e->flags & EF_NXDOMAIN) ? CST_NXDOMAIN : CST_NODATA;
-		in.stale = now >= e->expire;
-		in.ttl = in.stale ? 0 : (uint32_t)((e->expire - now + 999) / 1000);
-		if (in.ttl > e->orig_ttl)
-			in.ttl = e->orig_ttl;
-		in.original_ttl = e->orig_ttl;
-		in.hits = e->hits;
-		in.upstream = e->label < c->nlabels ? c->labels[e->label] : "";
-		in.msg = e_cmsg(e);
-		in.msglen = e->msglen;
-		in.age = now > e->stored ? (uint32_t)((now - e->stored) / 1000) : 0;
+		entry_info(c, e, now, &in);
 		if (cb(&in, arg))
 			break;
 	}
+}
+
+size_t
+cache_foreach_from(struct cache *c, uint64_t now, size_t pos, size_t max_entries,
+    int (*cb)(const struct cache_info *info, void *arg), void *arg)
+{
+	size_t seen = 0;
+
+	if (!c)
+		return CACHE_END;
+	for (; pos < c->nbuckets && seen < max_entries; pos++) {
+		struct cache_entry *e;
+
+		for (e = c->buckets[pos]; e; e = e->hnext, seen++) {
+			struct cache_info in;
+
+			entry_info(c, e, now, &in);
+			if (cb(&in, arg))
+				return CACHE_END;
+		}
+	}
+	return pos < c->nbuckets ? pos : CACHE_END;
 }
 
 size_t

@@ -110,6 +110,17 @@ size_t cache_flush(struct cache *c, const uint8_t *name, size_t namelen,
 void cache_foreach(struct cache *c, uint64_t now,
     int (*cb)(const struct cache_info *info, void *arg), void *arg);
 
+#define CACHE_END SIZE_MAX
+/*
+ * The same in parts, for a walk spread over several turns of the event
+ * loop: hash buckets from `pos` (0 at first) until about max_entries
+ * entries were visited.  Returns where to go on, or CACHE_END.  Nothing is
+ * held between calls: entries added, dropped or moved by a table growth
+ * in between may be missed or visited twice.
+ */
+size_t cache_foreach_from(struct cache *c, uint64_t now, size_t pos, size_t max_entries,
+    int (*cb)(const struct cache_info *info, void *arg), void *arg);
+
 size_t cache_count(const struct cache *c);
 /* What the entries take (see cache-memory): each entry's allocation with
  * its malloc header, hash bucket and heap slot. */

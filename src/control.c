@@ -19,28 +19,82 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "clock.h"
 #include "control.h"
 #include "log.h"
 
 #define CONTROL_BACKLOG 16
-#define CONTROL_WRITE_TIMEOUT_S 30
+#define CONTROL_WRITE_TIMEOUT_S 30   /* a client that stops reading is dropped */
+#define CONTROL_MAX_GROUPS 256
+#define CONTROL_STREAM_LOW (64 * 1024)   /* write the next part below this */
+#define CONTROL_STREAM_PARTS 8           /* parts per turn of the loop at most */
+#define CONTROL_ACCEPT_PAUSE_MS 1000     /* out of descriptors: accept later */
+
+static int
+grow_uids(uid_t **m, size_t *n, size_t *cap, uid_t u)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 16;
+		uid_t *nm = realloc(*m, nc * sizeof(*nm));
+
+		if (!nm)
+			return -1;
+		*m = nm;
+		*cap = nc;
+	}
+	(*m)[(*n)++] = u;
+	return 0;
+}
 
 struct control {
 	struct event_base *base;
 	char *path;
 	int fd;
 	gid_t gid;
+	uid_t *members;               /* users whose groups include gid (from NSS) */
+	size_t nmembers;
 	struct event *ev;
+	struct event *resume;         /* accept paused: out of descriptors */
 	struct control_view view;
 	struct cconn *conns;
 };
+
+/* Look up, outside the event loop's hot path (at start and reload), the
+ * users whose primary or supplementary groups include the control group. */
+void
+control_refresh_members(struct control *c)
+{
+	struct group *g;
+	struct passwd *pw;
+	uid_t *m = NULL;
+	size_t n = 0, cap = 0;
+
+	if (!c || c->gid == (gid_t)-1)
+		return;
+	g = getgrgid(c->gid);
+	for (size_t i = 0; g && g->gr_mem && g->gr_mem[i]; i++) {
+		pw = getpwnam(g->gr_mem[i]);
+		if (pw && grow_uids(&m, &n, &cap, pw->pw_uid) != 0)
+			break;
+	}
+	setpwent();
+	while ((pw = getpwent()) != NULL)
+		if (pw->pw_gid == c->gid && grow_uids(&m, &n, &cap, pw->pw_uid) != 0)
+			break;
+	endpwent();
+	free(c->members);
+	c->members = m;
+	c->nmembers = n;
+}
 
 static bool
 peer_allowed(const struct control *c, int fd, char *who, size_t wholen)
 {
 	struct ucred cr;
 	socklen_t l = sizeof(cr);
-	struct passwd *pw;
+	gid_t groups[CONTROL_MAX_GROUPS];
+	socklen_t gl = sizeof(groups);
+	size_t i;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &l) != 0)
 		return false;
@@ -51,16 +105,15 @@ peer_allowed(const struct control *c, int fd, char *who, size_t wholen)
 		return false;
 	if (cr.gid == c->gid)
 		return true;
-	pw = getpwuid(cr.uid);
-	if (pw) {
-		gid_t groups[256];
-		int n = 256, i;
-
-		if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) >= 0)
-			for (i = 0; i < n; i++)
-				if (groups[i] == c->gid)
-					return true;
-	}
+	/* the peer process's supplementary groups, from the kernel */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &gl) == 0)
+		for (i = 0; i < gl / sizeof(gid_t); i++)
+			if (groups[i] == c->gid)
+				return true;
+	/* the user's groups as the group and passwd databases say */
+	for (i = 0; i < c->nmembers; i++)
+		if (c->members[i] == cr.uid)
+			return true;
 	return false;
 }
 
@@ -68,6 +121,8 @@ struct cconn {
 	struct control *c;
 	struct cconn *prev, *next;
 	struct bufferevent *bev;
+	struct ctl_stream *stream;    /* a document still being written */
+	struct event *more;           /* go on with the stream next turn */
 	bool replied;
 };
 
@@ -80,8 +135,62 @@ cconn_free(struct cconn *k)
 		k->c->conns = k->next;
 	if (k->next)
 		k->next->prev = k->prev;
+	ctl_stream_free(k->stream);
+	if (k->more)
+		event_free(k->more);
 	bufferevent_free(k->bev);
 	free(k);
+}
+
+/*
+ * Write more of a streamed document: parts until the output holds enough
+ * to wait on, a few parts per turn of the loop so DNS is answered in
+ * between.  Returns false when the connection was freed.
+ */
+static bool
+cconn_pump(struct cconn *k)
+{
+	struct evbuffer *out = bufferevent_get_output(k->bev);
+	int parts;
+
+	for (parts = 0; k->stream && parts < CONTROL_STREAM_PARTS &&
+	    evbuffer_get_length(out) < CONTROL_STREAM_LOW; parts++) {
+		bool done = false;
+		size_t len;
+		char *part = ctl_stream_next(k->stream, &k->c->view, clock_now_ms(), &len, &done);
+
+		if (!part) {
+			log_err("control: out of memory writing an answer");
+			cconn_free(k);
+			return false;
+		}
+		evbuffer_add(out, part, len);
+		free(part);
+		if (done) {
+			ctl_stream_free(k->stream);
+			k->stream = NULL;
+			evbuffer_add(out, "\n", 1);
+		}
+	}
+	if (k->stream && evbuffer_get_length(out) < CONTROL_STREAM_LOW) {
+		/* nothing to wait for (a filter skipped everything): next turn */
+		struct timeval zero = { 0, 0 };
+
+		evtimer_add(k->more, &zero);
+	}
+	if (!k->stream && evbuffer_get_length(out) == 0) {
+		cconn_free(k);
+		return false;
+	}
+	return true;
+}
+
+static void
+cconn_more_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	cconn_pump(arg);
 }
 
 static void
@@ -89,12 +198,16 @@ cconn_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct cconn *k = arg;
 
+	if (k->stream) {
+		cconn_pump(k);
+		return;
+	}
 	if (k->replied && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
 		cconn_free(k);
 }
 
 static void
-cconn_reply(struct cconn *k, char *json)
+cconn_reply(struct cconn *k, char *json, struct ctl_stream *stream)
 {
 	struct evbuffer *out = bufferevent_get_output(k->bev);
 
@@ -105,6 +218,18 @@ cconn_reply(struct cconn *k, char *json)
 		evbuffer_add(out, json, strlen(json));
 		evbuffer_add(out, "\n", 1);
 		free(json);
+	}
+	if (stream) {
+		k->stream = stream;
+		k->more = evtimer_new(k->c->base, cconn_more_cb, k);
+		if (!k->more) {
+			cconn_free(k);
+			return;
+		}
+		/* the write callback asks for more below the low watermark */
+		bufferevent_setwatermark(k->bev, EV_WRITE, CONTROL_STREAM_LOW, 0);
+		cconn_pump(k);
+		return;
 	}
 	if (evbuffer_get_length(out) == 0)
 		cconn_free(k);
@@ -123,30 +248,32 @@ cconn_read_cb(struct bufferevent *bev, void *arg)
 	line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF);
 	if (!line) {
 		if (evbuffer_get_length(in) >= CTL_LINE_MAX)
-			cconn_reply(k, ctl_error("request line too long"));
+			cconn_reply(k, ctl_error("request line too long"), NULL);
 		return;
 	}
 	if (n >= CTL_LINE_MAX) {
 		free(line);
-		cconn_reply(k, ctl_error("request line too long"));
+		cconn_reply(k, ctl_error("request line too long"), NULL);
 		return;
 	}
 	if (!peer_allowed(k->c, bufferevent_getfd(bev), who, sizeof(who))) {
 		log_warn("control: %s refused", who);
 		free(line);
-		cconn_reply(k, ctl_error("permission denied"));
+		cconn_reply(k, ctl_error("permission denied"), NULL);
 		return;
 	}
 	{
 		enum ctl_access access;
-		char *out = control_handle(&k->c->view, line, NULL, &access);
+		struct ctl_stream *stream;
+		char *doc;
 
+		control_start(&k->c->view, line, &doc, &stream, &access);
 		if (access == CTL_MUTATING)
 			log_info("control: %s: %s", who, line);
 		else if (log_verbosity() >= 1)
 			log_debug("control: %s: %s", who, line);
 		free(line);
-		cconn_reply(k, out);
+		cconn_reply(k, doc, stream);
 	}
 }
 
@@ -157,7 +284,7 @@ cconn_event_cb(struct bufferevent *bev, short what, void *arg)
 
 	(void)bev;
 	if (!k->replied && (what & BEV_EVENT_TIMEOUT)) {
-		cconn_reply(k, ctl_error("timed out waiting for the request line"));
+		cconn_reply(k, ctl_error("timed out waiting for the request line"), NULL);
 		return;
 	}
 	if (!k->replied && (what & BEV_EVENT_EOF)) {
@@ -174,6 +301,16 @@ cconn_event_cb(struct bufferevent *bev, short what, void *arg)
 }
 
 static void
+control_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct control *c = arg;
+
+	(void)fd;
+	(void)what;
+	event_add(c->ev, NULL);
+}
+
+static void
 control_accept_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct control *c = arg;
@@ -182,8 +319,19 @@ control_accept_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)what;
 	cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (cfd < 0)
+	if (cfd < 0) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+			/* out of descriptors: do not spin on a readable socket */
+			struct timeval tv = { CONTROL_ACCEPT_PAUSE_MS / 1000,
+				(CONTROL_ACCEPT_PAUSE_MS % 1000) * 1000 };
+
+			log_warn("control: accept: %s; pausing for %d ms", strerror(errno),
+			    CONTROL_ACCEPT_PAUSE_MS);
+			event_del(c->ev);
+			evtimer_add(c->resume, &tv);
+		}
 		return;
+	}
 	k = calloc(1, sizeof(*k));
 	if (!k) {
 		close(cfd);
@@ -264,8 +412,10 @@ control_new(struct event_base *base, const char *path, gid_t gid,
 		goto fail;
 	c->path = strdup(path);
 	c->ev = event_new(base, c->fd, EV_READ | EV_PERSIST, control_accept_cb, c);
-	if (!c->path || !c->ev || event_add(c->ev, NULL) != 0)
+	c->resume = evtimer_new(base, control_resume_cb, c);
+	if (!c->path || !c->ev || !c->resume || event_add(c->ev, NULL) != 0)
 		goto fail;
+	control_refresh_members(c);
 	*out = c;
 	return STUB_OK;
 fail:
@@ -276,6 +426,8 @@ fail:
 	}
 	if (c->ev)
 		event_free(c->ev);
+	if (c->resume)
+		event_free(c->resume);
 	free(c->path);
 	free(c);
 	return STUB_EIO;
@@ -297,6 +449,9 @@ control_free(struct control *c)
 		cconn_free(c->conns);
 	if (c->ev)
 		event_free(c->ev);
+	if (c->resume)
+		event_free(c->resume);
+	free(c->members);
 	if (c->fd >= 0)
 		close(c->fd);
 	if (c->path)

@@ -26,6 +26,8 @@ struct control;
 enum stub_err control_new(struct event_base *base, const char *path, gid_t gid,
     const struct control_view *view, struct control **out, char *why, size_t whylen);
 void control_set_view(struct control *c, const struct control_view *view);
+/* Look up again who belongs to the control group (reload). */
+void control_refresh_members(struct control *c);
 /* Close connections and the socket, remove the socket file. */
 void control_free(struct control *c);
 

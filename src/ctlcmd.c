@@ -204,38 +204,95 @@ dd_hosts(const struct hosts_rec *r, void *arg)
 	return j->err;
 }
 
-static char *
-cmd_displaydns(const struct control_view *v, int argc, char **argv)
-{
-	struct json j;
-	struct dd d = { &j, NULL, 0 };
-	struct ddh h;
-	uint8_t name[WIRE_NAME_MAX];
+/* displaydns is written in parts: hosts units, then cache buckets, a few
+ * hundred entries a part, so answering DNS goes on in between. */
+#define DD_PART_ENTRIES 256
 
+enum dd_phase { DD_HOSTS, DD_CACHE, DD_DONE };
+
+struct ctl_stream {
+	struct json j;
+	enum dd_phase phase;
+	size_t pos;                   /* next hosts unit or cache bucket */
+	uint64_t hosts_gen;           /* the hosts snapshot being walked */
+	uint8_t filter[WIRE_NAME_MAX];
+	size_t flen;
+};
+
+static char *
+cmd_displaydns(const struct control_view *v, int argc, char **argv,
+    struct ctl_stream **stream)
+{
+	struct ctl_stream *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
 	if (argc == 2) {
-		d.flen = wire_name_from_text(argv[1], name);
-		if (!d.flen)
+		s->flen = wire_name_from_text(argv[1], s->filter);
+		if (!s->flen) {
+			free(s);
 			return ctl_error("bad name '%s'", argv[1]);
-		d.filter = name;
+		}
 	}
-	json_init(&j);
-	json_obj_begin(&j);
-	json_key(&j, CTL_K_ENTRIES);
-	json_arr_begin(&j);
-	memset(&h, 0, sizeof(h));
-	h.d = &d;
-	h.ttl = v->cfg ? v->cfg->hosts_ttl : 0;
-	hosts_foreach(v->hosts, dd_hosts, &h);
-	ddh_close(&h);
-	cache_foreach(v->cache, clock_now_ms(), dd_cache, &d);
-	json_arr_end(&j);
-	json_obj_end(&j);
-	return json_take(&j, NULL);
+	json_init(&s->j);
+	json_obj_begin(&s->j);
+	json_key(&s->j, CTL_K_ENTRIES);
+	json_arr_begin(&s->j);
+	s->phase = DD_HOSTS;
+	s->hosts_gen = v->hosts_gen;
+	*stream = s;
+	return NULL;
+}
+
+char *
+ctl_stream_next(struct ctl_stream *s, const struct control_view *v, uint64_t now,
+    size_t *len, bool *done)
+{
+	struct dd d = { &s->j, s->flen ? s->filter : NULL, s->flen };
+
+	if (s->phase == DD_HOSTS && (v->hosts_gen != s->hosts_gen || !v->hosts)) {
+		/* the hosts file was reloaded meanwhile: its old snapshot is gone */
+		s->phase = DD_CACHE;
+		s->pos = 0;
+	}
+	if (s->phase == DD_HOSTS) {
+		struct ddh h;
+
+		memset(&h, 0, sizeof(h));
+		h.d = &d;
+		h.ttl = v->cfg ? v->cfg->hosts_ttl : 0;
+		s->pos = hosts_foreach_from(v->hosts, s->pos, DD_PART_ENTRIES, dd_hosts, &h);
+		ddh_close(&h);
+		if (s->pos == HOSTS_END) {
+			s->phase = DD_CACHE;
+			s->pos = 0;
+		}
+	} else if (s->phase == DD_CACHE) {
+		s->pos = cache_foreach_from(v->cache, now, s->pos, DD_PART_ENTRIES, dd_cache, &d);
+		if (s->pos == CACHE_END) {
+			json_arr_end(&s->j);
+			json_obj_end(&s->j);
+			s->phase = DD_DONE;
+		}
+	}
+	*done = s->phase == DD_DONE;
+	return json_drain(&s->j, len);
+}
+
+void
+ctl_stream_free(struct ctl_stream *s)
+{
+	if (!s)
+		return;
+	json_free(&s->j);
+	free(s);
 }
 
 static char *
-cmd_flushdns(const struct control_view *v, int argc, char **argv)
+cmd_flushdns(const struct control_view *v, int argc, char **argv,
+    struct ctl_stream **stream)
 {
+	(void)stream;
 	struct json j;
 	size_t n;
 
@@ -263,8 +320,10 @@ cmd_flushdns(const struct control_view *v, int argc, char **argv)
 }
 
 static char *
-cmd_stats(const struct control_view *v, int argc, char **argv)
+cmd_stats(const struct control_view *v, int argc, char **argv,
+    struct ctl_stream **stream)
 {
+	(void)stream;
 	const struct stats *s = v->st;
 	struct json j;
 	uint64_t now = clock_now_ms();
@@ -313,8 +372,10 @@ secs_left(uint64_t until, uint64_t now)
 }
 
 static char *
-cmd_servers(const struct control_view *v, int argc, char **argv)
+cmd_servers(const struct control_view *v, int argc, char **argv,
+    struct ctl_stream **stream)
 {
+	(void)stream;
 	struct sched *s = v->sched;
 	struct json j;
 	uint64_t now = clock_now_ms();
@@ -398,8 +459,10 @@ cmd_servers(const struct control_view *v, int argc, char **argv)
 }
 
 static char *
-cmd_reload(const struct control_view *v, int argc, char **argv)
+cmd_reload(const struct control_view *v, int argc, char **argv,
+    struct ctl_stream **stream)
 {
+	(void)stream;
 	struct json j;
 	char err[2048];
 
@@ -417,7 +480,9 @@ cmd_reload(const struct control_view *v, int argc, char **argv)
 	return json_take(&j, NULL);
 }
 
-typedef char *(*cmd_fn)(const struct control_view *v, int argc, char **argv);
+/* A whole document, or NULL with *stream set (or NULL alone: out of memory). */
+typedef char *(*cmd_fn)(const struct control_view *v, int argc, char **argv,
+    struct ctl_stream **stream);
 
 /* The daemon's side of the table in stubd/ctl.h, indexed the same way. */
 static const cmd_fn handlers[CTL_NCMDS] = {
@@ -443,48 +508,82 @@ unknown_command(const char *word)
 	return ctl_error("unknown command '%.64s' (valid commands: %s)", word, names);
 }
 
-char *
-control_handle(const struct control_view *v, const char *line, size_t *len,
-    enum ctl_access *access)
+void
+control_start(const struct control_view *v, const char *line, char **doc,
+    struct ctl_stream **stream, enum ctl_access *access)
 {
 	char buf[CTL_LINE_MAX + 1], *argv[CTL_MAX_ARGS];
 	const struct ctl_command *cmd;
 	size_t l = strlen(line);
-	char *out;
 	int argc;
 
+	*doc = NULL;
+	*stream = NULL;
 	if (access)
 		*access = CTL_READ_ONLY;
 	if (l > CTL_LINE_MAX) {
-		out = ctl_error("request line too long");
-		goto done;
+		*doc = ctl_error("request line too long");
+		return;
 	}
 	memcpy(buf, line, l + 1);
 	argc = text_words(buf, argv, CTL_MAX_ARGS, false);
 	if (argc < 0) {
-		out = ctl_error("too many arguments");
-		goto done;
+		*doc = ctl_error("too many arguments");
+		return;
 	}
 	if (argc == 0) {
-		out = unknown_command(NULL);
-		goto done;
+		*doc = unknown_command(NULL);
+		return;
 	}
 	cmd = ctl_command_find(argv[0]);
 	if (!cmd) {
-		out = unknown_command(argv[0]);
-		goto done;
+		*doc = unknown_command(argv[0]);
+		return;
 	}
 	if ((unsigned)(argc - 1) < cmd->min_args || (unsigned)(argc - 1) > cmd->max_args) {
-		out = ctl_error("usage: %s", cmd->usage);
-		goto done;
+		*doc = ctl_error("usage: %s", cmd->usage);
+		return;
 	}
 	if (access)
 		*access = cmd->access;
-	out = handlers[cmd->id](v, argc, argv);
-	if (!out)
-		out = ctl_error("out of memory");
-done:
-	if (out && len)
-		*len = strlen(out);
-	return out;
+	*doc = handlers[cmd->id](v, argc, argv, stream);
+	if (!*doc && !*stream)
+		*doc = ctl_error("out of memory");
+}
+
+char *
+control_handle(const struct control_view *v, const char *line, size_t *len,
+    enum ctl_access *access)
+{
+	struct ctl_stream *stream;
+	char *doc;
+	size_t n = 0;
+	bool done = false;
+
+	control_start(v, line, &doc, &stream, access);
+	if (stream) {
+		/* the parts, joined */
+		while (!done) {
+			size_t pl;
+			char *part = ctl_stream_next(stream, v, clock_now_ms(), &pl, &done);
+			char *nd = part ? realloc(doc, n + pl + 1) : NULL;
+
+			if (!nd) {
+				free(part);
+				free(doc);
+				ctl_stream_free(stream);
+				doc = ctl_error("out of memory");
+				goto out;
+			}
+			doc = nd;
+			memcpy(doc + n, part, pl + 1);
+			n += pl;
+			free(part);
+		}
+		ctl_stream_free(stream);
+	}
+out:
+	if (doc && len)
+		*len = strlen(doc);
+	return doc;
 }

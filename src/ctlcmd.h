@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "stubd/ctl.h"
 #include "cache.h"
@@ -25,6 +26,7 @@ struct control_view {
 	struct sched *sched;
 	struct stats *st;
 	const struct cfg *cfg;
+	uint64_t hosts_gen;         /* changes whenever hosts is replaced */
 	/* re-read configuration and hosts; 0 or -1 with a message */
 	int (*reload)(void *arg, char *err, size_t errlen);
 	/* reload the hosts file (after flushdns) */
@@ -32,10 +34,27 @@ struct control_view {
 	void *arg;
 };
 
+struct ctl_stream;
+
 /*
- * The JSON answer to one request line (no newline); *len gets its length
- * and *access whether the command changes state (both may be NULL).
- * NULL only when even the error answer could not be allocated.
+ * Start answering one request line (no newline): *doc gets the whole JSON
+ * document, or *stream a document written in parts (displaydns), so a
+ * large answer never stops the daemon nor sits in memory whole.  *access
+ * (may be NULL) tells whether the command changes state.  Both NULL only
+ * when even an error answer could not be allocated.
+ */
+void control_start(const struct control_view *v, const char *line, char **doc,
+    struct ctl_stream **stream, enum ctl_access *access);
+/* The next part of a streamed document (caller frees; may be ""), *done
+ * once it is complete.  v must be the current view.  NULL on OOM. */
+char *ctl_stream_next(struct ctl_stream *s, const struct control_view *v, uint64_t now,
+    size_t *len, bool *done);
+void ctl_stream_free(struct ctl_stream *s);
+
+/*
+ * The whole JSON answer to one request line (parts joined), for tests and
+ * fuzzing; *len and *access as above (may be NULL).  NULL only when even
+ * the error answer could not be allocated.
  */
 char *control_handle(const struct control_view *v, const char *line, size_t *len,
     enum ctl_access *access);

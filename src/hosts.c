@@ -431,16 +431,16 @@ hosts_answer(const struct hosts *h, const struct msg_query *q, uint32_t ttl,
 	return 0;
 }
 
-void
-hosts_foreach(const struct hosts *h, int (*cb)(const struct hosts_rec *r, void *arg),
-    void *arg)
+size_t
+hosts_foreach_from(const struct hosts *h, size_t unit, size_t max_units,
+    int (*cb)(const struct hosts_rec *r, void *arg), void *arg)
 {
-	size_t i;
+	size_t done = 0;
 
 	if (!h)
-		return;
-	for (i = 0; i < h->nnames; i++) {
-		const struct hname *n = &h->names[i];
+		return HOSTS_END;
+	for (; unit < h->nnames && done < max_units; unit++, done++) {
+		const struct hname *n = &h->names[unit];
 		int fam;
 
 		for (fam = 0; fam < 2; fam++) {
@@ -454,20 +454,29 @@ hosts_foreach(const struct hosts *h, int (*cb)(const struct hosts_rec *r, void *
 				};
 
 				if (cb(&r, arg))
-					return;
+					return HOSTS_END;
 			}
 		}
 	}
-	for (i = 0; i < h->nptrs; i++) {
-		const struct hptr *p = &h->ptrs[i];
+	for (; unit >= h->nnames && unit < h->nnames + h->nptrs && done < max_units;
+	    unit++, done++) {
+		const struct hptr *p = &h->ptrs[unit - h->nnames];
 		struct hosts_rec r = {
 			h->arena + p->off, p->len, TYPE_PTR,
 			h->arena + p->target, p->tlen,
 		};
 
 		if (cb(&r, arg))
-			return;
+			return HOSTS_END;
 	}
+	return unit < h->nnames + h->nptrs ? unit : HOSTS_END;
+}
+
+void
+hosts_foreach(const struct hosts *h, int (*cb)(const struct hosts_rec *r, void *arg),
+    void *arg)
+{
+	hosts_foreach_from(h, 0, HOSTS_END, cb, arg);
 }
 
 void

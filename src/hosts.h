@@ -58,6 +58,16 @@ struct hosts_rec {
 void hosts_foreach(const struct hosts *h, int (*cb)(const struct hosts_rec *r, void *arg),
     void *arg);
 
+#define HOSTS_END SIZE_MAX
+/*
+ * The same in parts: from unit `unit` (0 at first), at most max_units
+ * units (a unit is one name with all its addresses, or one PTR), so a
+ * name's A and AAAA records never straddle two calls.  Returns the unit to
+ * go on from, or HOSTS_END when all were visited (or cb stopped).
+ */
+size_t hosts_foreach_from(const struct hosts *h, size_t unit, size_t max_units,
+    int (*cb)(const struct hosts_rec *r, void *arg), void *arg);
+
 /* A file's identity for change detection (stat polling also sees a file
  * replaced by rename). */
 struct hosts_sig {

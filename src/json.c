@@ -43,6 +43,25 @@ json_take(struct json *j, size_t *len)
 	return b;
 }
 
+char *
+json_drain(struct json *j, size_t *len)
+{
+	char *b;
+
+	if (j->err)
+		return NULL;
+	b = j->buf ? j->buf : strdup("");
+	if (!b) {
+		j->err = 1;
+		return NULL;
+	}
+	if (len)
+		*len = j->len;
+	j->buf = NULL;
+	j->len = j->cap = 0;
+	return b;
+}
+
 static void
 put(struct json *j, const char *s, size_t n)
 {

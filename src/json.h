@@ -29,6 +29,10 @@ void json_init(struct json *j);
 void json_free(struct json *j);
 /* The finished NUL-terminated text (caller frees), or NULL on error. */
 char *json_take(struct json *j, size_t *len);
+/* The text written so far (caller frees; "" when none), the writer keeping
+ * its place in the document so it can go on: for documents written in
+ * parts.  NULL on error. */
+char *json_drain(struct json *j, size_t *len);
 
 void json_obj_begin(struct json *j);
 void json_obj_end(struct json *j);

@@ -68,6 +68,7 @@ struct daemon {
 	struct cache *cache;
 	struct hosts *hosts;
 	struct hosts_sig hosts_sig;
+	uint64_t hosts_gen;
 	struct upstream *up;
 	struct resolver *res;
 	struct listener *lis;
@@ -260,6 +261,7 @@ hosts_load(struct daemon *d)
 	resolver_set_hosts(d->res, h);
 	hosts_free(d->hosts);
 	d->hosts = h;
+	d->hosts_gen++;      /* a displaydns under way stops walking the old one */
 	view_update(d);
 }
 
@@ -292,8 +294,15 @@ static void
 view_update(struct daemon *d)
 {
 	struct control_view v = {
-		d->cache, d->hosts, d->up ? upstream_sched(d->up) : NULL, &d->st, d->cfg,
-		reload, hosts_reload_cb, d,
+		.cache = d->cache,
+		.hosts = d->hosts,
+		.sched = d->up ? upstream_sched(d->up) : NULL,
+		.st = &d->st,
+		.cfg = d->cfg,
+		.hosts_gen = d->hosts_gen,
+		.reload = reload,
+		.hosts_reload = hosts_reload_cb,
+		.arg = d,
 	};
 
 	control_set_view(d->ctl, &v);
@@ -354,6 +363,7 @@ reload(void *arg, char *err, size_t errlen)
 	cc = cache_cfg_from(nc);
 	cache_set_cfg(d->cache, &cc, clock_now_ms());
 	hosts_load(d);
+	control_refresh_members(d->ctl);
 	view_update(d);
 	log_info("configuration reloaded: %zu servers in %zu adapters",
 	    nc->nservers, nc->nadapters);

@@ -57,17 +57,17 @@ find_command(const char *w, bool *ambiguous)
 	return found;
 }
 
-static char *
-roundtrip(const char *path, const char *line, size_t *outlen)
+/* Connect to the daemon and send the request line; the socket, or -1. */
+static int
+send_request(const char *path, const char *line)
 {
 	struct sockaddr_un sun;
+	size_t ll = strlen(line);
 	int fd;
-	size_t cap = 65536, n = 0, ll = strlen(line);
-	char *buf;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		fprintf(stderr, "stubctl: socket path too long\n");
-		return NULL;
+		return -1;
 	}
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -80,64 +80,129 @@ roundtrip(const char *path, const char *line, size_t *outlen)
 		    (e == ENOENT || e == ECONNREFUSED) ? " (is stubd running?)" : "");
 		if (fd >= 0)
 			close(fd);
-		return NULL;
+		return -1;
 	}
 	if (send(fd, line, ll, MSG_NOSIGNAL) != (ssize_t)ll) {
 		fprintf(stderr, "stubctl: cannot send to %s: %s\n", path, strerror(errno));
 		close(fd);
-		return NULL;
+		return -1;
 	}
-	buf = malloc(cap + 1);
-	if (!buf) {
-		close(fd);
-		return NULL;
-	}
+	return fd;
+}
+
+/* Read what is there (waiting up to the reply timeout): bytes read, 0 at
+ * the end, -1 on error (reported). */
+static ssize_t
+read_some(int fd, char *buf, size_t cap)
+{
 	for (;;) {
 		struct pollfd p = { fd, POLLIN, 0 };
-		ssize_t r;
 		int pr = poll(&p, 1, REPLY_TIMEOUT_MS);
+		ssize_t r;
 
 		if (pr == 0) {
 			fprintf(stderr, "stubctl: no answer from stubd\n");
-			goto fail;
+			return -1;
 		}
 		if (pr < 0) {
 			if (errno == EINTR)
 				continue;
-			goto fail;
+			return -1;
 		}
+		r = read(fd, buf, cap);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			fprintf(stderr, "stubctl: read: %s\n", strerror(errno));
+			return -1;
+		}
+		return r;
+	}
+}
+
+/* The whole answer (small ones: every command but displaydns). */
+static char *
+read_all(int fd, size_t *outlen)
+{
+	size_t cap = 65536, n = 0;
+	char *buf = malloc(cap + 1);
+	ssize_t r;
+
+	if (!buf)
+		return NULL;
+	for (;;) {
 		if (n == cap) {
 			char *nb;
 
 			if (cap >= CTL_REPLY_MAX) {
 				fprintf(stderr, "stubctl: answer too large\n");
-				goto fail;
+				free(buf);
+				return NULL;
 			}
 			nb = realloc(buf, cap * 2 + 1);
-			if (!nb)
-				goto fail;
+			if (!nb) {
+				free(buf);
+				return NULL;
+			}
 			buf = nb;
 			cap *= 2;
 		}
-		r = read(fd, buf + n, cap - n);
+		r = read_some(fd, buf + n, cap - n);
 		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			fprintf(stderr, "stubctl: read: %s\n", strerror(errno));
-			goto fail;
+			free(buf);
+			return NULL;
 		}
 		if (r == 0)
 			break;
 		n += (size_t)r;
 	}
-	close(fd);
 	buf[n] = 0;
 	*outlen = n;
 	return buf;
-fail:
-	close(fd);
-	free(buf);
-	return NULL;
+}
+
+/*
+ * A JSON scanner that keeps only its state, for answers read in pieces:
+ * nesting depth, inside a string, after a backslash.  Enough to find where
+ * a value ends and whether a document is complete.
+ */
+struct jscan {
+	int depth;
+	bool in_str, esc;
+	bool started;
+};
+
+/* Feed bytes; returns the offset just past the byte that brought the depth
+ * back to `until` (a value closed), or len when it did not happen. */
+static size_t
+jscan_feed(struct jscan *s, const char *p, size_t len, int until)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		char ch = p[i];
+
+		if (s->in_str) {
+			if (s->esc)
+				s->esc = false;
+			else if (ch == '\\')
+				s->esc = true;
+			else if (ch == '"')
+				s->in_str = false;
+			continue;
+		}
+		if (ch == '"') {
+			s->in_str = true;
+		} else if (ch == '{' || ch == '[') {
+			s->depth++;
+			s->started = true;
+		} else if (ch == '}' || ch == ']') {
+			s->depth--;
+			if (s->depth == until)
+				return i + 1;
+		}
+	}
+	return len;
 }
 
 static const char *
@@ -207,69 +272,258 @@ type_code(const char *t)
 	return 0;
 }
 
+static const char dd_header[] = "\nstubd DNS Resolver Cache\n\n";
+
+/* One displaydns entry as ipconfig /displaydns shows it. */
+static int
+print_entry(const struct jval *e, size_t i)
+{
+	const struct jval *recs;
+	const char *name = str_of(e, CTL_K_NAME), *type = str_of(e, CTL_K_TYPE),
+	    *status = str_of(e, CTL_K_STATUS);
+	size_t k;
+
+	if (!name || !type || !status) {
+		fprintf(stderr, "stubctl: malformed entry %zu\n", i);
+		return 1;
+	}
+	printf("    %s\n    ----------------------------------------\n", name);
+	if (strcmp(status, "NXDOMAIN") == 0) {
+		printf("    Name does not exist.\n\n");
+		return 0;
+	}
+	if (strcmp(status, "NODATA") == 0) {
+		printf("    No records of type %s.\n\n", type);
+		return 0;
+	}
+	recs = jsonp_get(e, CTL_K_RECORDS);
+	if (!recs || recs->type != J_ARR) {
+		fprintf(stderr, "stubctl: malformed entry %zu\n", i);
+		return 1;
+	}
+	for (k = 0; k < recs->n; k++) {
+		const struct jval *r = recs->items[k];
+		const char *rn = str_of(r, CTL_K_NAME), *rt = str_of(r, CTL_K_TYPE),
+		    *sec = str_of(r, CTL_K_SECTION), *data = str_of(r, CTL_K_DATA);
+		bool ok = true;
+		double ttl = num_of(r, CTL_K_TTL, &ok);
+		const struct jval *dl = jsonp_get(r, CTL_K_DATA_LENGTH);
+		char v[64], lb[64], secb[32];
+
+		if (!rn || !rt || !sec || !data || !ok) {
+			fprintf(stderr, "stubctl: malformed record in entry %zu\n", i);
+			return 1;
+		}
+		field("Record Name", rn);
+		snprintf(v, sizeof(v), "%d", type_code(rt));
+		field("Record Type", v);
+		snprintf(v, sizeof(v), "%.0f", ttl);
+		field("Time To Live", v);
+		snprintf(v, sizeof(v), "%.0f", dl && dl->type == J_NUM ? dl->num : 0.0);
+		field("Data Length", v);
+		snprintf(secb, sizeof(secb), "%s", sec);
+		if (secb[0] >= 'a' && secb[0] <= 'z')
+			secb[0] = (char)(secb[0] - 32);
+		field("Section", secb);
+		field(record_label(rt, lb, sizeof(lb)), data);
+		printf("\n");
+	}
+	return 0;
+}
+
 static int
 print_displaydns(const struct jval *root)
 {
 	const struct jval *entries = jsonp_get(root, CTL_K_ENTRIES);
-	size_t i, k;
+	size_t i;
 
 	if (!entries || entries->type != J_ARR) {
 		fprintf(stderr, "stubctl: malformed answer: no entries\n");
 		return 1;
 	}
-	printf("\nstubd DNS Resolver Cache\n\n");
-	for (i = 0; i < entries->n; i++) {
-		const struct jval *e = entries->items[i], *recs;
-		const char *name = str_of(e, CTL_K_NAME), *type = str_of(e, CTL_K_TYPE),
-		    *status = str_of(e, CTL_K_STATUS);
-
-		if (!name || !type || !status) {
-			fprintf(stderr, "stubctl: malformed entry %zu\n", i);
+	printf("%s", dd_header);
+	for (i = 0; i < entries->n; i++)
+		if (print_entry(entries->items[i], i) != 0)
 			return 1;
-		}
-		printf("    %s\n    ----------------------------------------\n", name);
-		if (strcmp(status, "NXDOMAIN") == 0) {
-			printf("    Name does not exist.\n\n");
-			continue;
-		}
-		if (strcmp(status, "NODATA") == 0) {
-			printf("    No records of type %s.\n\n", type);
-			continue;
-		}
-		recs = jsonp_get(e, CTL_K_RECORDS);
-		if (!recs || recs->type != J_ARR) {
-			fprintf(stderr, "stubctl: malformed entry %zu\n", i);
-			return 1;
-		}
-		for (k = 0; k < recs->n; k++) {
-			const struct jval *r = recs->items[k];
-			const char *rn = str_of(r, CTL_K_NAME), *rt = str_of(r, CTL_K_TYPE),
-			    *sec = str_of(r, CTL_K_SECTION), *data = str_of(r, CTL_K_DATA);
-			bool ok = true;
-			double ttl = num_of(r, CTL_K_TTL, &ok);
-			const struct jval *dl = jsonp_get(r, CTL_K_DATA_LENGTH);
-			char v[64], lb[64], secb[32];
-
-			if (!rn || !rt || !sec || !data || !ok) {
-				fprintf(stderr, "stubctl: malformed record in entry %zu\n", i);
-				return 1;
-			}
-			field("Record Name", rn);
-			snprintf(v, sizeof(v), "%d", type_code(rt));
-			field("Record Type", v);
-			snprintf(v, sizeof(v), "%.0f", ttl);
-			field("Time To Live", v);
-			snprintf(v, sizeof(v), "%.0f", dl && dl->type == J_NUM ? dl->num : 0.0);
-			field("Data Length", v);
-			snprintf(secb, sizeof(secb), "%s", sec);
-			if (secb[0] >= 'a' && secb[0] <= 'z')
-				secb[0] = (char)(secb[0] - 32);
-			field("Section", secb);
-			field(record_label(rt, lb, sizeof(lb)), data);
-			printf("\n");
-		}
-	}
 	return 0;
+}
+
+#define STREAM_CHUNK 65536
+#define ENTRY_MAX (16u << 20)   /* one displaydns entry at most */
+
+/* displaydns --json: the daemon's document copied through as it arrives,
+ * checked to be complete; 1 when it is an error or truncated. */
+static int
+stream_json(int fd)
+{
+	static char chunk[STREAM_CHUNK];
+	struct jscan sc = { 0 };
+	char head[10];
+	size_t nhead = 0;
+	char last = 0;
+	ssize_t r;
+
+	while ((r = read_some(fd, chunk, sizeof(chunk))) > 0) {
+		size_t i;
+
+		for (i = 0; i < (size_t)r && nhead < sizeof(head) - 1; i++)
+			if (chunk[i] != ' ' && chunk[i] != '\n' && chunk[i] != '\t' &&
+			    chunk[i] != '\r')
+				head[nhead++] = chunk[i];
+		if (fwrite(chunk, 1, (size_t)r, stdout) != (size_t)r) {
+			fprintf(stderr, "stubctl: write: %s\n", strerror(errno));
+			return 1;
+		}
+		jscan_feed(&sc, chunk, (size_t)r, -1);
+		last = chunk[r - 1];
+	}
+	if (r < 0)
+		return 1;
+	if (last != '\n')
+		putchar('\n');
+	head[nhead] = 0;
+	if (!sc.started || sc.depth != 0 || sc.in_str) {
+		fprintf(stderr, "stubctl: malformed answer from stubd: truncated\n");
+		return 1;
+	}
+	return strncmp(head, "{\"" CTL_K_ERROR "\"", strlen(CTL_K_ERROR) + 3) == 0 ? 1 : 0;
+}
+
+struct sbuf {
+	char *b;
+	size_t len, cap, pos;
+	bool eof;
+};
+
+/* More bytes at the end (dropping what was consumed); 0, or -1 on error. */
+static int
+sbuf_more(struct sbuf *s, int fd)
+{
+	ssize_t r;
+
+	if (s->pos > 0) {
+		memmove(s->b, s->b + s->pos, s->len - s->pos);
+		s->len -= s->pos;
+		s->pos = 0;
+	}
+	if (s->len == s->cap) {
+		char *nb;
+
+		if (s->cap >= ENTRY_MAX) {
+			fprintf(stderr, "stubctl: answer entry too large\n");
+			return -1;
+		}
+		nb = realloc(s->b, s->cap * 2 + 1);
+		if (!nb)
+			return -1;
+		s->b = nb;
+		s->cap *= 2;
+	}
+	r = read_some(fd, s->b + s->len, s->cap - s->len);
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		s->eof = true;
+	s->len += (size_t)r;
+	s->b[s->len] = 0;
+	return 0;
+}
+
+static void
+sbuf_skip_blanks(struct sbuf *s)
+{
+	while (s->pos < s->len && strchr(" \t\r\n,", s->b[s->pos]))
+		s->pos++;
+}
+
+/*
+ * displaydns for people, printed as it arrives: each entry of the
+ * "entries" array is parsed and printed on its own, so stubctl's memory is
+ * that of one entry, not of the cache.  Anything else (an error) is read
+ * whole and handled as every other answer.
+ */
+static int
+stream_displaydns(int fd)
+{
+	static const char prefix[] = "{\"" CTL_K_ENTRIES "\":[";
+	struct sbuf s = { malloc(STREAM_CHUNK + 1), 0, STREAM_CHUNK, 0, false };
+	size_t i = 0;
+	int rc = 1;
+
+	if (!s.b)
+		return 1;
+	while (!s.eof && s.len < sizeof(prefix) - 1)
+		if (sbuf_more(&s, fd) != 0)
+			goto out;
+	if (s.len < sizeof(prefix) - 1 || memcmp(s.b, prefix, sizeof(prefix) - 1) != 0) {
+		/* not the streamed form: the whole document, parsed at once */
+		struct jval *root;
+		const struct jval *e;
+		char err[256];
+
+		while (!s.eof)
+			if (sbuf_more(&s, fd) != 0)
+				goto out;
+		root = jsonp_parse(s.b, s.len, err, sizeof(err));
+		if (!root || root->type != J_OBJ) {
+			fprintf(stderr, "stubctl: malformed answer from stubd: %s\n",
+			    root ? "not an object" : err);
+		} else if ((e = jsonp_get(root, CTL_K_ERROR)) != NULL) {
+			fprintf(stderr, "stubctl: %s\n", e->type == J_STR ? e->str : "error");
+		} else {
+			rc = print_displaydns(root);
+		}
+		jsonp_free(root);
+		goto out;
+	}
+	s.pos = sizeof(prefix) - 1;
+	printf("%s", dd_header);
+	for (;;) {
+		struct jscan sc = { 0 };
+		struct jval *e;
+		char err[256];
+		size_t end;
+
+		sbuf_skip_blanks(&s);
+		while (s.pos == s.len) {
+			if (s.eof || sbuf_more(&s, fd) != 0)
+				goto truncated;
+			sbuf_skip_blanks(&s);
+		}
+		if (s.b[s.pos] == ']')
+			break;
+		if (s.b[s.pos] != '{')
+			goto truncated;
+		while ((end = jscan_feed(&sc, s.b + s.pos, s.len - s.pos, 0)) == s.len - s.pos &&
+		    sc.depth != 0) {
+			memset(&sc, 0, sizeof(sc));
+			if (s.eof || sbuf_more(&s, fd) != 0)
+				goto truncated;
+		}
+		e = jsonp_parse(s.b + s.pos, end, err, sizeof(err));
+		if (!e || e->type != J_OBJ) {
+			fprintf(stderr, "stubctl: malformed entry %zu: %s\n", i, e ? "not an object" : err);
+			jsonp_free(e);
+			goto out;
+		}
+		rc = print_entry(e, i++);
+		jsonp_free(e);
+		if (rc != 0)
+			goto out;
+		rc = 1;
+		s.pos += end;
+	}
+	/* "]}" and the newline follow */
+	while (!s.eof)
+		if (sbuf_more(&s, fd) != 0)
+			goto out;
+	rc = 0;
+	goto out;
+truncated:
+	fprintf(stderr, "stubctl: malformed answer from stubd: truncated\n");
+out:
+	free(s.b);
+	return rc;
 }
 
 static int
@@ -363,6 +617,7 @@ main(int argc, char **argv)
 	int k, rc = 0;
 	const struct ctl_command *cmd_def;
 	bool ambiguous;
+	int fd;
 	char line[CTL_LINE_MAX + 1], err[256], *reply;
 	struct jval *root;
 	const struct jval *e;
@@ -428,7 +683,17 @@ main(int argc, char **argv)
 	}
 	line[len++] = '\n';
 	line[len] = 0;
-	reply = roundtrip(path, line, &len);
+	fd = send_request(path, line);
+	if (fd < 0)
+		return 1;
+	if (cmd_def->id == CTL_CMD_DISPLAYDNS) {
+		/* read and printed as it arrives (SPEC 13) */
+		rc = json ? stream_json(fd) : stream_displaydns(fd);
+		close(fd);
+		return rc;
+	}
+	reply = read_all(fd, &len);
+	close(fd);
 	if (!reply)
 		return 1;
 	root = jsonp_parse(reply, len, err, sizeof(err));
