@@ -11,6 +11,7 @@
 
 #include "checkmain.h"
 #include "ctlcmd.h"
+#include "json.h"
 #include "jsonp.h"
 #include "rrtext.h"
 #include "testutil.h"
@@ -355,6 +356,69 @@ START_TEST(test_rrtext)
 }
 END_TEST
 
+/* displaydns written in many parts joins into one valid document with every
+ * entry once, also when the hosts file is replaced halfway. */
+START_TEST(test_displaydns_parts)
+{
+	struct fix f;
+	struct tu_resp pos = { .id = 1, .nans = 1, .ttl = 300 };
+	char name[64], err[128], *text;
+	struct jval *v;
+	const struct jval *e;
+	struct ctl_stream *st;
+	char *doc, *part;
+	size_t i, n, len, total = 0, parts = 0;
+	bool done = false;
+	struct json big;
+
+	setup(&f);
+	{
+		struct cache_cfg cc = { .max_entries = 5000, .max_bytes = 1u << 30,
+			.max_ttl = 86400, .max_negative_ttl = 900, .negative_ttl = 60 };
+
+		cache_set_cfg(f.cache, &cc, 0);
+	}
+	for (i = 0; i < 1000; i++) {
+		snprintf(name, sizeof(name), "n%zu.example", i);
+		put(&f, name, TYPE_A, pos);
+	}
+	/* joined: 1003 cache entries + the hosts name and its PTR */
+	text = control_handle(&f.v, "displaydns", NULL, NULL);
+	v = jsonp_parse(text, strlen(text), err, sizeof(err));
+	ck_assert_msg(v != NULL, "%s", err);
+	e = jsonp_get(v, CTL_K_ENTRIES);
+	ck_assert_uint_eq(e->n, 1003 + 2);
+	jsonp_free(v);
+	free(text);
+	/* by hand: the hosts snapshot replaced after the first part */
+	control_start(&f.v, "displaydns", &doc, &st, NULL);
+	ck_assert_ptr_null(doc);
+	ck_assert_ptr_nonnull(st);
+	json_init(&big);
+	while (!done) {
+		part = ctl_stream_next(st, &f.v, 0, &len, &done);
+		ck_assert_ptr_nonnull(part);
+		ck_assert_uint_eq(strlen(part), len);
+		total += len;
+		parts++;
+		big.buf = realloc(big.buf, total + 1);
+		memcpy(big.buf + total - len, part, len + 1);
+		free(part);
+		f.v.hosts_gen++;
+	}
+	ctl_stream_free(st);
+	ck_assert_uint_ge(parts, 4);
+	v = jsonp_parse(big.buf, total, err, sizeof(err));
+	ck_assert_msg(v != NULL, "%s", err);
+	n = jsonp_get(v, CTL_K_ENTRIES)->n;
+	ck_assert_uint_ge(n, 1003);
+	ck_assert_uint_le(n, 1005);
+	jsonp_free(v);
+	free(big.buf);
+	teardown(&f);
+}
+END_TEST
+
 /* does the answer carry key anywhere (objects inside arrays included)? */
 static bool
 has_key(const struct jval *v, const char *key)
@@ -433,6 +497,7 @@ control_suite(void)
 	tcase_add_test(b, test_servers);
 	tcase_add_test(b, test_rrtext);
 	tcase_add_test(b, test_protocol_table);
+	tcase_add_test(b, test_displaydns_parts);
 	tcase_add_test(m, test_reload_and_errors);
 	tcase_add_test(m, test_long_line);
 	suite_add_tcase(s, b);
