@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
@@ -513,6 +514,52 @@ START_TEST(test_emfile_pauses_accept)
 	ck_assert_int_gt(q(&d, "www.example.com", TYPE_A, false, a), 0);
 	ck_assert_uint_eq(tu_rcode(a, 512), 0);
 	ck_assert_int_gt(q(&d, "www.example.com", TYPE_A, true, a), 0);
+	ck_assert_int_eq(tu_stop(&d), 0);
+	fakeup_stop(s1);
+}
+END_TEST
+
+/* The control socket too: out of descriptors it pauses instead of spinning,
+ * and works again once some are free. */
+START_TEST(test_control_emfile_pauses_accept)
+{
+	struct fakeup *s1 = up_with_records("127.0.0.31");
+	struct tu_daemon d = { 0 };
+	struct sockaddr_in sa = { 0 };
+	struct sockaddr_un sun = { 0 };
+	const char *args[] = { "--json", "stats", NULL };
+	int fds[40], cfds[10], i;
+	char out[4096];
+	double c0, c1;
+
+	d.nofile = 24;
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s\n", fakeup_hostport(s1)), NULL),
+	    0);
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons(d.port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (i = 0; i < 40; i++) {
+		fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+		connect(fds[i], (struct sockaddr *)&sa, sizeof(sa));
+	}
+	sun.sun_family = AF_UNIX;
+	ck_assert_uint_lt(strlen(d.ctl), sizeof(sun.sun_path));
+	memcpy(sun.sun_path, d.ctl, strlen(d.ctl) + 1);
+	for (i = 0; i < 10; i++) {
+		cfds[i] = socket(AF_UNIX, SOCK_STREAM, 0);
+		connect(cfds[i], (struct sockaddr *)&sun, sizeof(sun));
+	}
+	tu_sleep_ms(300);
+	c0 = proc_cpu_s(d.pid);
+	tu_sleep_ms(1500);
+	c1 = proc_cpu_s(d.pid);
+	ck_assert_msg(c1 - c0 < 0.3, "stubd used %.2f s of CPU in 1.5 s", c1 - c0);
+	for (i = 0; i < 40; i++)
+		close(fds[i]);
+	for (i = 0; i < 10; i++)
+		close(cfds[i]);
+	tu_sleep_ms(1200);
+	ck_assert_int_eq(tu_stubctl(&d, args, out, sizeof(out), NULL, 0), 0);
 	ck_assert_int_eq(tu_stop(&d), 0);
 	fakeup_stop(s1);
 }
@@ -1858,6 +1905,7 @@ daemon_suite(void)
 	tcase_add_test(fo, test_tcp_pipelining);
 	tcase_add_test(fo, test_tcp_limit_and_idle);
 	tcase_add_test(fo, test_emfile_pauses_accept);
+	tcase_add_test(fo, test_control_emfile_pauses_accept);
 	tcase_add_test(fo, test_tcp_per_connection_cap);
 	tcase_add_test(fo, test_tcp_unread_answers_cap);
 	tcase_add_test(ca, test_cache_hit);
