@@ -527,22 +527,35 @@ cache_insert(struct cache *c, const struct msg_query *q, uint8_t *msg,
 }
 
 size_t
-cache_flush(struct cache *c, const uint8_t *name, size_t namelen, bool negative_only)
+cache_flush_from(struct cache *c, const uint8_t *name, size_t namelen, bool negative_only,
+    size_t pos, size_t max_entries, size_t *dropped)
 {
-	struct cache_entry *e, *n;
-	size_t dropped = 0;
+	size_t seen = 0;
 
 	if (!c)
-		return 0;
-	for (e = c->lru_head; e; e = n) {
-		n = e->lnext;
-		if (negative_only && !(e->flags & EF_NEG))
-			continue;
-		if (name && !wire_name_under(e_key(e), e->keylen, name, namelen))
-			continue;
-		unlink_entry(c, e);
-		dropped++;
+		return CACHE_END;
+	for (; pos < c->nbuckets && seen < max_entries; pos++) {
+		struct cache_entry *e = c->buckets[pos], *n;
+
+		for (; e; e = n, seen++) {
+			n = e->hnext;
+			if (negative_only && !(e->flags & EF_NEG))
+				continue;
+			if (name && !wire_name_under(e_key(e), e->keylen, name, namelen))
+				continue;
+			unlink_entry(c, e);
+			(*dropped)++;
+		}
 	}
+	return pos < c->nbuckets ? pos : CACHE_END;
+}
+
+size_t
+cache_flush(struct cache *c, const uint8_t *name, size_t namelen, bool negative_only)
+{
+	size_t dropped = 0;
+
+	cache_flush_from(c, name, namelen, negative_only, 0, SIZE_MAX, &dropped);
 	return dropped;
 }
 

@@ -121,6 +121,12 @@ void cache_foreach(struct cache *c, uint64_t now,
 size_t cache_foreach_from(struct cache *c, uint64_t now, size_t pos, size_t max_entries,
     int (*cb)(const struct cache_info *info, void *arg), void *arg);
 
+/* cache_flush in parts, like cache_foreach_from: buckets from pos until
+ * about max_entries entries were looked at; *dropped grows by the number
+ * dropped.  Returns where to go on, or CACHE_END. */
+size_t cache_flush_from(struct cache *c, const uint8_t *name, size_t namelen,
+    bool negative_only, size_t pos, size_t max_entries, size_t *dropped);
+
 size_t cache_count(const struct cache *c);
 /* What the entries take (see cache-memory): each entry's allocation with
  * its malloc header, hash bucket and heap slot. */

@@ -208,16 +208,26 @@ dd_hosts(const struct hosts_rec *r, void *arg)
  * hundred entries a part, so answering DNS goes on in between. */
 #define DD_PART_ENTRIES 256
 
-enum dd_phase { DD_HOSTS, DD_CACHE, DD_DONE };
+#define FLUSH_PART_ENTRIES 8192
 
+enum dd_phase { DD_HOSTS, DD_CACHE, DD_DONE };
+enum stream_kind { ST_DISPLAY, ST_FLUSH };
+
+/* A control answer produced in parts (displaydns, flushdns). */
 struct ctl_stream {
+	enum stream_kind kind;
 	struct json j;
-	enum dd_phase phase;
+	enum dd_phase phase;          /* displaydns */
 	size_t pos;                   /* next hosts unit or cache bucket */
 	uint64_t hosts_gen;           /* the hosts snapshot being walked */
-	uint8_t filter[WIRE_NAME_MAX];
+	uint8_t filter[WIRE_NAME_MAX];    /* the name asked for */
 	size_t flen;
+	bool negative_only;           /* flushdns --negative */
+	size_t dropped;               /* flushdns so far */
+	bool done;
 };
+
+static void flush_part(struct ctl_stream *s, const struct control_view *v);
 
 static char *
 cmd_displaydns(const struct control_view *v, int argc, char **argv,
@@ -227,6 +237,7 @@ cmd_displaydns(const struct control_view *v, int argc, char **argv,
 
 	if (!s)
 		return NULL;
+	s->kind = ST_DISPLAY;
 	if (argc == 2) {
 		s->flen = wire_name_from_text(argv[1], s->filter);
 		if (!s->flen) {
@@ -250,6 +261,12 @@ ctl_stream_next(struct ctl_stream *s, const struct control_view *v, uint64_t now
 {
 	struct dd d = { &s->j, s->flen ? s->filter : NULL, s->flen };
 
+	if (s->kind == ST_FLUSH) {
+		(void)now;
+		flush_part(s, v);
+		*done = s->done;
+		return json_drain(&s->j, len);
+	}
 	if (s->phase == DD_HOSTS && (v->hosts_gen != s->hosts_gen || !v->hosts)) {
 		/* the hosts file was reloaded meanwhile: its old snapshot is gone */
 		s->phase = DD_CACHE;
@@ -292,42 +309,55 @@ static char *
 cmd_flushdns(const struct control_view *v, int argc, char **argv,
     struct ctl_stream **stream)
 {
-	(void)stream;
-	struct json j;
-	size_t n;
+	struct ctl_stream *s = calloc(1, sizeof(*s));
 
+	(void)v;
+	if (!s)
+		return NULL;
+	s->kind = ST_FLUSH;
 	if (argc == 2 && strcmp(argv[1], CTL_FLUSH_NEGATIVE) == 0) {
-		n = cache_flush(v->cache, NULL, 0, true);
+		s->negative_only = true;
 	} else if (argc == 2) {
-		uint8_t name[WIRE_NAME_MAX];
-		size_t l = wire_name_from_text(argv[1], name);
-
-		if (!l)
+		s->flen = wire_name_from_text(argv[1], s->filter);
+		if (!s->flen) {
+			free(s);
 			return ctl_error("bad name '%s'", argv[1]);
-		wire_name_lower(name, l);
-		n = cache_flush(v->cache, name, l, false);
-	} else {
-		n = cache_flush(v->cache, NULL, 0, false);
-		if (v->hosts_reload)
-			v->hosts_reload(v->arg);
+		}
+		wire_name_lower(s->filter, s->flen);
 	}
-	json_init(&j);
-	json_obj_begin(&j);
-	json_key(&j, CTL_K_FLUSHED);
-	json_u64(&j, n);
-	json_obj_end(&j);
-	return json_take(&j, NULL);
+	json_init(&s->j);
+	*stream = s;
+	return NULL;
+}
+
+/* flushdns a part at a time: a million entries freed at once would hold up
+ * answering; the answer is written when the walk is over. */
+static void
+flush_part(struct ctl_stream *s, const struct control_view *v)
+{
+	s->pos = cache_flush_from(v->cache, s->flen ? s->filter : NULL, s->flen,
+	    s->negative_only, s->pos, FLUSH_PART_ENTRIES, &s->dropped);
+	if (s->pos != CACHE_END)
+		return;
+	/* a full flush reloads the hosts file too */
+	if (!s->flen && !s->negative_only && v->hosts_reload)
+		v->hosts_reload(v->arg);
+	json_obj_begin(&s->j);
+	json_key(&s->j, CTL_K_FLUSHED);
+	json_u64(&s->j, s->dropped);
+	json_obj_end(&s->j);
+	s->done = true;
 }
 
 static char *
 cmd_stats(const struct control_view *v, int argc, char **argv,
     struct ctl_stream **stream)
 {
-	(void)stream;
 	const struct stats *s = v->st;
 	struct json j;
 	uint64_t now = clock_now_ms();
 
+	(void)stream;
 	(void)argc;
 	(void)argv;
 	json_init(&j);
@@ -375,12 +405,12 @@ static char *
 cmd_servers(const struct control_view *v, int argc, char **argv,
     struct ctl_stream **stream)
 {
-	(void)stream;
 	struct sched *s = v->sched;
 	struct json j;
 	uint64_t now = clock_now_ms();
 	size_t a, k, *ord;
 
+	(void)stream;
 	(void)argc;
 	(void)argv;
 	if (!s)
@@ -462,10 +492,10 @@ static char *
 cmd_reload(const struct control_view *v, int argc, char **argv,
     struct ctl_stream **stream)
 {
-	(void)stream;
 	struct json j;
 	char err[2048];
 
+	(void)stream;
 	(void)argc;
 	(void)argv;
 	if (!v->reload)

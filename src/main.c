@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -43,6 +44,7 @@
 #define CONTROL_DEFAULT RUNSTATEDIR "/stubd.sock"
 #define HOSTS_DEFAULT "/etc/hosts"
 #define HOSTS_POLL_MS 1000
+#define HOSTS_SYNC_MAX (256 * 1024)   /* bigger hosts files are parsed off the loop */
 #define MAX_ARGS 64
 
 struct opts {
@@ -69,6 +71,10 @@ struct daemon {
 	struct hosts *hosts;
 	struct hosts_sig hosts_sig;
 	uint64_t hosts_gen;
+	struct hosts_job *hosts_job;    /* a big hosts file being parsed */
+	bool hosts_again;               /* reload once that one is in */
+	int hosts_pipe[2];              /* the worker says it is done */
+	struct event *hosts_ev;
 	struct upstream *up;
 	struct resolver *res;
 	struct listener *lis;
@@ -230,39 +236,155 @@ hosts_err(void *arg, unsigned line, const char *msg)
 
 static void view_update(struct daemon *d);
 
+/* Put a hosts snapshot in place (NULL: none). */
 static void
-hosts_load(struct daemon *d)
+hosts_install(struct daemon *d, struct hosts *h)
 {
-	struct hosts *h = NULL;
-	char *text;
-	size_t len;
-
-	if (d->cfg->hosts) {
-		hosts_file_sig(d->cfg->hosts, &d->hosts_sig);
-		if (file_read(d->cfg->hosts, &text, &len) != 0) {
-			if (errno != ENOENT || log_verbosity() >= 1)
-				log_warn("cannot read hosts file %s: %s", d->cfg->hosts,
-				    strerror(errno));
-		} else {
-			uint64_t t0 = clock_now_ms();
-
-			h = hosts_parse(text, len, cache_seed(d->cache), hosts_err,
-			    d->cfg->hosts);
-			free(text);
-			if (!h) {
-				log_err("out of memory loading %s", d->cfg->hosts);
-				return;   /* keep the old data */
-			}
-			log_info("loaded %s: %zu names, %zu addresses in %llu ms",
-			    d->cfg->hosts, hosts_names(h), hosts_ptrs(h),
-			    (unsigned long long)(clock_now_ms() - t0));
-		}
-	}
 	resolver_set_hosts(d->res, h);
 	hosts_free(d->hosts);
 	d->hosts = h;
 	d->hosts_gen++;      /* a displaydns under way stops walking the old one */
 	view_update(d);
+}
+
+static void
+hosts_loaded(struct daemon *d, const char *path, struct hosts *h, uint64_t ms)
+{
+	if (!h) {
+		log_err("out of memory loading %s", path);
+		return;   /* keep the old data */
+	}
+	log_info("loaded %s: %zu names, %zu addresses in %llu ms", path, hosts_names(h),
+	    hosts_ptrs(h), (unsigned long long)ms);
+	hosts_install(d, h);
+}
+
+/* A big hosts file is parsed by a worker thread (hosts_parse is pure), so
+ * answering goes on meanwhile; the loop learns of the result via a pipe. */
+struct hosts_job {
+	pthread_t th;
+	char *text;
+	size_t len;
+	char *path;
+	uint64_t seed;
+	struct hosts *result;
+	int err;                  /* reading failed: errno */
+	uint64_t ms;
+	int notify;
+};
+
+static void *
+hosts_job_run(void *arg)
+{
+	struct hosts_job *j = arg;
+	uint64_t t0 = clock_now_ms();
+
+	if (file_read(j->path, &j->text, &j->len) != 0) {
+		j->err = errno;
+		(void)!write(j->notify, "x", 1);
+		return NULL;
+	}
+	j->result = hosts_parse(j->text, j->len, j->seed, hosts_err, j->path);
+	j->ms = clock_now_ms() - t0;
+	free(j->text);
+	j->text = NULL;
+	(void)!write(j->notify, "x", 1);
+	return NULL;
+}
+
+static void
+hosts_job_free(struct hosts_job *j)
+{
+	if (!j)
+		return;
+	free(j->text);
+	free(j->path);
+	free(j);
+}
+
+/* Read and parse off the loop; false when no thread could be started. */
+static bool
+hosts_job_start(struct daemon *d, const char *path)
+{
+	struct hosts_job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return false;
+	j->path = strdup(path);
+	j->seed = cache_seed(d->cache);
+	j->notify = d->hosts_pipe[1];
+	if (!j->path || pthread_create(&j->th, NULL, hosts_job_run, j) != 0) {
+		hosts_job_free(j);
+		return false;
+	}
+	d->hosts_job = j;
+	return true;
+}
+
+static void hosts_load(struct daemon *d, bool defer_ok);
+
+static void
+hosts_job_done_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct hosts_job *j = d->hosts_job;
+	char b[16];
+
+	(void)what;
+	(void)!read(fd, b, sizeof(b));
+	if (!j)
+		return;
+	pthread_join(j->th, NULL);
+	d->hosts_job = NULL;
+	if (j->err) {
+		log_warn("cannot read hosts file %s: %s", j->path, strerror(j->err));
+		hosts_install(d, NULL);
+	} else {
+		hosts_loaded(d, j->path, j->result, j->ms);
+	}
+	hosts_job_free(j);
+	if (d->hosts_again) {
+		d->hosts_again = false;
+		hosts_load(d, true);
+	}
+}
+
+/*
+ * (Re)load the hosts file.  A file over HOSTS_SYNC_MAX bytes is parsed by
+ * a worker thread when defer_ok (not at start-up, where it must be in
+ * place before the first query); the old snapshot answers meanwhile.
+ */
+static void
+hosts_load(struct daemon *d, bool defer_ok)
+{
+	const char *path = d->cfg->hosts;
+	struct hosts *h;
+	char *text;
+	size_t len;
+	uint64_t t0;
+
+	if (!path) {
+		hosts_install(d, NULL);
+		return;
+	}
+	if (d->hosts_job) {
+		d->hosts_again = true;   /* once the running parse is in */
+		return;
+	}
+	hosts_file_sig(path, &d->hosts_sig);
+	if (defer_ok && d->hosts_ev && d->hosts_sig.exists && d->hosts_sig.size > HOSTS_SYNC_MAX &&
+	    hosts_job_start(d, path))
+		return;
+	if (file_read(path, &text, &len) != 0) {
+		if (errno != ENOENT || log_verbosity() >= 1)
+			log_warn("cannot read hosts file %s: %s", path, strerror(errno));
+		hosts_install(d, NULL);
+		return;
+	}
+	t0 = clock_now_ms();
+	h = hosts_parse(text, len, cache_seed(d->cache), hosts_err, (void *)path);
+	free(text);
+	hosts_loaded(d, path, h, clock_now_ms() - t0);
 }
 
 static void
@@ -278,14 +400,14 @@ hosts_poll_cb(evutil_socket_t fd, short what, void *arg)
 	hosts_file_sig(d->cfg->hosts, &sig);
 	if (!hosts_sig_equal(&sig, &d->hosts_sig)) {
 		log_info("hosts file %s changed, reloading", d->cfg->hosts);
-		hosts_load(d);
+		hosts_load(d, true);
 	}
 }
 
 static void
 hosts_reload_cb(void *arg)
 {
-	hosts_load(arg);
+	hosts_load(arg, true);
 }
 
 static int reload(void *arg, char *err, size_t errlen);
@@ -362,7 +484,7 @@ reload(void *arg, char *err, size_t errlen)
 	d->cfg = nc;
 	cc = cache_cfg_from(nc);
 	cache_set_cfg(d->cache, &cc, clock_now_ms());
-	hosts_load(d);
+	hosts_load(d, true);
 	control_refresh_members(d->ctl);
 	view_update(d);
 	log_info("configuration reloaded: %zu servers in %zu adapters",
@@ -463,6 +585,16 @@ shutdown_all(struct daemon *d)
 {
 	size_t i;
 
+	if (d->hosts_job) {
+		pthread_join(d->hosts_job->th, NULL);
+		hosts_free(d->hosts_job->result);
+		hosts_job_free(d->hosts_job);
+	}
+	if (d->hosts_ev)
+		event_free(d->hosts_ev);
+	for (i = 0; i < 2; i++)
+		if (d->hosts_pipe[i] >= 0)
+			close(d->hosts_pipe[i]);
 	control_free(d->ctl);
 	resolver_free(d->res);
 	upstream_free(d->up);
@@ -571,7 +703,15 @@ start_engine(struct daemon *d, char *why, size_t whylen)
 	if (!d->res || !d->hosts_tmr)
 		goto oom;
 	resolver_set_upstream(d->res, upstream_as_if(d->up));
-	hosts_load(d);
+	if (pipe2(d->hosts_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+		snprintf(why, whylen, "pipe: %s", strerror(errno));
+		return STUB_EIO;
+	}
+	d->hosts_ev = event_new(d->base, d->hosts_pipe[0], EV_READ | EV_PERSIST,
+	    hosts_job_done_cb, d);
+	if (!d->hosts_ev || event_add(d->hosts_ev, NULL) != 0)
+		goto oom;
+	hosts_load(d, false);
 	evtimer_add(d->hosts_tmr, &tv);
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		d->sig[i] = evsignal_new(d->base, sigs[i], signal_cb, d);
@@ -591,6 +731,7 @@ main(int argc, char **argv)
 	char why[512];
 	int rc;
 
+	d.hosts_pipe[0] = d.hosts_pipe[1] = -1;
 	if (parse_args(argc, argv, &d.o) != 0)
 		return 1;
 	log_init("stubd", false, d.o.verbose);
