@@ -103,12 +103,91 @@ cfg_unref(struct cfg *c)
 	free(c->hosts);
 	free(c->user);
 	free(c->resolv_file);
+	free(c->resolvconf_dir);
 	for (i = 0; i < c->nadapters; i++)
 		free(c->adapters[i].domains);
 	free(c->adapters);
 	free(c->servers);
 	free(c->errors);
 	free(c);
+}
+
+static int
+dup_array(void *dst, const void *src, size_t n, size_t size)
+{
+	void **d = dst;
+
+	*d = NULL;
+	if (n == 0)
+		return 0;
+	*d = malloc(n * size);
+	if (!*d)
+		return -1;
+	memcpy(*d, src, n * size);
+	return 0;
+}
+
+static int
+dup_str(char **dst, const char *src)
+{
+	*dst = src ? strdup(src) : NULL;
+	return src && !*dst ? -1 : 0;
+}
+
+struct cfg *
+cfg_clone(const struct cfg *c)
+{
+	struct cfg *n = calloc(1, sizeof(*n));
+	size_t i;
+
+	if (!n)
+		return NULL;
+	*n = *c;
+	n->refs = 1;
+	n->errors = NULL;
+	n->nerrors = 0;
+	n->listens = NULL;
+	n->acls = NULL;
+	n->control = n->control_group = n->hosts = n->user = n->resolv_file = NULL;
+	n->resolvconf_dir = NULL;
+	n->adapters = NULL;
+	n->servers = NULL;
+	n->nadapters = 0;
+	if (dup_array(&n->listens, c->listens, c->nlistens, sizeof(*c->listens)) ||
+	    dup_array(&n->acls, c->acls, c->nacls, sizeof(*c->acls)) ||
+	    dup_array(&n->servers, c->servers, c->nservers, sizeof(*c->servers)) ||
+	    dup_str(&n->control, c->control) || dup_str(&n->control_group, c->control_group) ||
+	    dup_str(&n->hosts, c->hosts) || dup_str(&n->user, c->user) ||
+	    dup_str(&n->resolv_file, c->resolv_file) ||
+	    dup_str(&n->resolvconf_dir, c->resolvconf_dir) ||
+	    dup_array(&n->adapters, c->adapters, c->nadapters, sizeof(*c->adapters)))
+		goto fail;
+	for (i = 0; i < c->nadapters; i++) {
+		n->adapters[i].domains = NULL;
+		n->nadapters = i + 1;
+		if (dup_array(&n->adapters[i].domains, c->adapters[i].domains,
+		    c->adapters[i].ndomains, sizeof(*c->adapters[i].domains)))
+			goto fail;
+	}
+	return n;
+fail:
+	if (!n->adapters)
+		n->nadapters = 0;
+	cfg_unref(n);
+	return NULL;
+}
+
+const char *
+cfg_origin_name(enum cfg_origin o)
+{
+	switch (o) {
+	case ORIGIN_CONFIG: return "config";
+	case ORIGIN_RESOLV_FILE: return "resolv-file";
+	case ORIGIN_RESOLVCONF: return "resolvconf";
+	case ORIGIN_DBUS: return "dbus";
+	case ORIGIN_CONTROL: return "control";
+	}
+	return "config";
 }
 
 struct cfg *
@@ -367,6 +446,7 @@ add_adapter(struct cfg *c, const char *name, int line)
 	memset(a, 0, sizeof(*a));
 	snprintf(a->name, sizeof(a->name), "%s", name);
 	a->line = line;
+	a->default_route = true;
 	return (long)c->nadapters++;
 }
 
@@ -658,6 +738,17 @@ d_resolv_file(struct pctx *x, char **w, int n)
 }
 
 static int
+d_resolvconf_dir(struct pctx *x, char **w, int n)
+{
+	(void)n;
+	if (w[1][0] != '/')
+		return perr(x, "resolvconf-dir must be an absolute path");
+	if (set_str(&x->c->resolvconf_dir, w[1]))
+		return perr(x, "out of memory");
+	return 0;
+}
+
+static int
 adapter_option(struct pctx *x, struct cfg_adapter *a, const char *opt, const char *val)
 {
 	if (strcmp(opt, "device") == 0) {
@@ -676,8 +767,16 @@ adapter_option(struct pctx *x, struct cfg_adapter *a, const char *opt, const cha
 		if (parse_u32(val, 0, 1000000, &m))
 			return perr(x, "bad metric '%s' (0..1000000)", val);
 		a->metric = (int)m;
+	} else if (strcmp(opt, "default-route") == 0) {
+		if (strcmp(val, "yes") == 0)
+			a->default_route = true;
+		else if (strcmp(val, "no") == 0)
+			a->default_route = false;
+		else
+			return perr(x, "default-route takes yes or no");
 	} else {
-		return perr(x, "unknown adapter option '%s' (device, source, metric)", opt);
+		return perr(x, "unknown adapter option '%s' (device, source, metric, default-route)",
+		    opt);
 	}
 	return 0;
 }
@@ -806,7 +905,10 @@ static const struct cfg_directive directives[] = {
 	{ "resolv-file", 1, 1, d_resolv_file, "resolv-file FILE",
 	  "upstream servers when no server lines exist" },
 	{ "adapter", 1, CFG_MAX_WORDS - 1, d_adapter,
-	  "adapter NAME [device IFACE] [source ADDR] [metric N]", "start an adapter" },
+	  "adapter NAME [device IFACE] [source ADDR] [metric N] [default-route yes|no]",
+	  "start an adapter" },
+	{ "resolvconf-dir", 1, 1, d_resolvconf_dir, "resolvconf-dir DIR",
+	  "one adapter per interface file of resolvconf" },
 	{ "server", 1, CFG_MAX_WORDS - 1, d_server,
 	  "server ADDR[:PORT] [priority first|last] [no-0x20]", "upstream server" },
 	{ "domain", 1, 1, d_domain, "domain NAME", "routing domain of the adapter" },
@@ -998,8 +1100,8 @@ is_wildcard_match(const struct cfg_sockaddr *listen, const struct cfg_sockaddr *
 	return false;
 }
 
-static bool
-listens_on(const struct cfg *c, const struct cfg_sockaddr *sa)
+bool
+cfg_listens_on(const struct cfg *c, const struct cfg_sockaddr *sa)
 {
 	size_t i;
 
@@ -1056,11 +1158,13 @@ cfg_finish(struct cfg *c, const char *resolv_text)
 			pct = strchr(w[1], '%');
 			if (pct)
 				*pct = 0;   /* scope ids are not supported */
-			if (cfg_parse_sockaddr(w[1], DNS_PORT, &sa) == 0 && !listens_on(c, &sa) &&
+			if (cfg_parse_sockaddr(w[1], DNS_PORT, &sa) == 0 && !cfg_listens_on(c, &sa) &&
 			    a >= 0)
 				add_server(c, &sa, PRIO_NORMAL, (size_t)a);
 		}
 		c->servers_from_resolv = true;
+		if (a >= 0)
+			c->adapters[a].origin = ORIGIN_RESOLV_FILE;
 	}
 	return c->nerrors - before;
 }

@@ -56,11 +56,22 @@ struct cfg_domain {
 	size_t len;
 };
 
+/* Where an adapter came from (SPEC 11). */
+enum cfg_origin {
+	ORIGIN_CONFIG = 0,          /* stubd.conf or -s */
+	ORIGIN_RESOLV_FILE,         /* the servers of resolv-file */
+	ORIGIN_RESOLVCONF,          /* a file of resolvconf-dir */
+	ORIGIN_DBUS,                /* org.freedesktop.resolve1 */
+	ORIGIN_CONTROL,             /* stubctl link */
+};
+
 struct cfg_adapter {
 	char name[CFG_NAME_MAX];
 	char device[CFG_NAME_MAX];  /* "" = none */
 	struct cfg_sockaddr source; /* len 0 = none */
 	int metric;
+	bool default_route;         /* false: only names under its domains */
+	enum cfg_origin origin;
 	struct cfg_domain *domains;
 	size_t ndomains;
 	int line;                   /* where defined (0 = implicit) */
@@ -87,6 +98,7 @@ struct cfg {
 	char *user;                 /* NULL = stay */
 	bool upstream_0x20;         /* randomise the case of upstream questions */
 	char *resolv_file;
+	char *resolvconf_dir;       /* NULL = none */
 	struct cfg_adapter *adapters;
 	size_t nadapters;
 	struct cfg_server *servers;
@@ -143,6 +155,14 @@ size_t cfg_finish(struct cfg *c, const char *resolv_text);
 int cfg_parse_sockaddr(const char *s, uint16_t defport, struct cfg_sockaddr *out);
 /* Format an address as "1.2.3.4:53" or "[::1]:53". */
 void cfg_format_sockaddr(const struct sockaddr *sa, char *buf, size_t len);
+/* A deep copy (one reference, no diagnostics), or NULL on OOM. */
+struct cfg *cfg_clone(const struct cfg *c);
+/* Does stubd listen on this address (a wildcard listen address counts for
+ * loopback ones)? */
+bool cfg_listens_on(const struct cfg *c, const struct cfg_sockaddr *sa);
+/* "config", "resolv-file", "resolvconf", "dbus" or "control". */
+const char *cfg_origin_name(enum cfg_origin o);
+
 /* Does the client address match any ACL entry? */
 bool cfg_acl_match(const struct cfg *c, const struct sockaddr *sa);
 /* Index of an adapter by name, or -1. */

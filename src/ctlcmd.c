@@ -432,6 +432,10 @@ cmd_servers(const struct control_view *v, int argc, char **argv,
 		json_str(&j, ca->name);
 		json_key(&j, CTL_K_METRIC);
 		json_i64(&j, ca->metric);
+		json_key(&j, CTL_K_ORIGIN);
+		json_str(&j, cfg_origin_name(ca->origin));
+		json_key(&j, CTL_K_STATE);
+		json_str(&j, sched_adapter_excluded(s, a, now) ? "excluded" : "up");
 		json_key(&j, CTL_K_EXCLUDED);
 		json_bool(&j, sched_adapter_excluded(s, a, now));
 		json_key(&j, CTL_K_EXCLUDED_FOR);
@@ -511,6 +515,28 @@ cmd_reload(const struct control_view *v, int argc, char **argv,
 }
 
 /* A whole document, or NULL with *stream set (or NULL alone: out of memory). */
+static char *
+cmd_link(const struct control_view *v, int argc, char **argv,
+    struct ctl_stream **stream)
+{
+	struct json j;
+	char err[512];
+
+	(void)stream;
+	if (!v->link)
+		return ctl_error("link is not available");
+	if (v->link(v->arg, argc, argv, err, sizeof(err)) != 0)
+		return ctl_error("%s", err);
+	json_init(&j);
+	json_obj_begin(&j);
+	json_key(&j, CTL_K_LINK);
+	json_str(&j, argv[1]);
+	json_key(&j, CTL_K_CHANGED);
+	json_bool(&j, true);
+	json_obj_end(&j);
+	return json_take(&j, NULL);
+}
+
 typedef char *(*cmd_fn)(const struct control_view *v, int argc, char **argv,
     struct ctl_stream **stream);
 
@@ -521,6 +547,7 @@ static const cmd_fn handlers[CTL_NCMDS] = {
 	[CTL_CMD_STATS] = cmd_stats,
 	[CTL_CMD_SERVERS] = cmd_servers,
 	[CTL_CMD_RELOAD] = cmd_reload,
+	[CTL_CMD_LINK] = cmd_link,
 };
 
 static char *

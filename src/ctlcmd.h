@@ -29,6 +29,8 @@ struct control_view {
 	uint64_t hosts_gen;         /* changes whenever hosts is replaced */
 	/* re-read configuration and hosts; 0 or -1 with a message */
 	int (*reload)(void *arg, char *err, size_t errlen);
+	/* stubctl link IFNAME ...: argv[0] is "link"; 0 or -1 with a message */
+	int (*link)(void *arg, int argc, char **argv, char *err, size_t errlen);
 	/* reload the hosts file (after flushdns) */
 	void (*hosts_reload)(void *arg);
 	void *arg;

@@ -28,10 +28,12 @@ static const char *const servers_keys[] = {
 	CTL_K_ADAPTERS, CTL_K_NAME, CTL_K_METRIC, CTL_K_EXCLUDED, CTL_K_EXCLUDED_FOR,
 	CTL_K_DOMAINS, CTL_K_SERVERS, CTL_K_ADDRESS, CTL_K_PRIORITY, CTL_K_ORDER,
 	CTL_K_SRTT_MS, CTL_K_RTT_MEASURED, CTL_K_QUERIES, CTL_K_ANSWERS, CTL_K_TIMEOUTS,
-	NULL,
+	CTL_K_ORIGIN, CTL_K_STATE, NULL,
 };
 
 static const char *const reload_keys[] = { CTL_K_RELOADED, NULL };
+
+static const char *const link_keys[] = { CTL_K_LINK, CTL_K_CHANGED, NULL };
 
 const struct ctl_command ctl_commands[CTL_NCMDS] = {
 	[CTL_CMD_DISPLAYDNS] = { CTL_CMD_DISPLAYDNS, "displaydns", 0, 1, CTL_READ_ONLY,
@@ -44,6 +46,9 @@ const struct ctl_command ctl_commands[CTL_NCMDS] = {
 	    servers_keys },
 	[CTL_CMD_RELOAD] = { CTL_CMD_RELOAD, "reload", 0, 0, CTL_MUTATING, "reload",
 	    reload_keys },
+	[CTL_CMD_LINK] = { CTL_CMD_LINK, "link", 2, CTL_MAX_ARGS - 1, CTL_MUTATING,
+	    "link IFNAME dns ADDR[:PORT][#NAME]... | domain [~]DOMAIN... | "
+	    "default-route yes|no | revert", link_keys },
 };
 
 const struct ctl_command *

@@ -27,10 +27,12 @@
 #include "file.h"
 #include "hosts.h"
 #include "listener.h"
+#include "links.h"
 #include "log.h"
 #include "rand.h"
 #include "resolve.h"
 #include "stats.h"
+#include "sysnet.h"
 #include "upstream.h"
 
 #ifndef SYSCONFDIR
@@ -65,7 +67,11 @@ struct opts {
 struct daemon {
 	struct opts o;
 	struct event_base *base;
-	struct cfg *cfg;
+	struct cfg *file_cfg;           /* stubd.conf and the command line */
+	struct cfg *cfg;                /* that + resolv-file + learned links */
+	struct links links;             /* adapters learned from the system */
+	struct hosts_sig resolv_sig;    /* resolv-file as last read */
+	struct dir_sig resolvconf_sig;  /* resolvconf-dir as last read */
 	struct stats st;
 	struct cache *cache;
 	struct hosts *hosts;
@@ -163,13 +169,32 @@ parse_args(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-/* Build a complete configuration; NULL with messages on stderr/log. */
+static void
+print_cfg_errors(struct cfg *c, bool to_log)
+{
+	char *line = c->errors, *nl;
+
+	if (!line)
+		return;
+	if (!to_log) {
+		fputs(c->errors, stderr);
+		return;
+	}
+	while ((nl = strchr(line, '\n'))) {
+		*nl = 0;
+		log_err("%s", line);
+		*nl = '\n';
+		line = nl + 1;
+	}
+}
+
+/* stubd.conf and the command line, not finished (cfg_finish); NULL with
+ * messages on stderr (or the log). */
 static struct cfg *
-load_config(const struct opts *o, bool to_log)
+load_file_cfg(const struct opts *o, bool to_log)
 {
 	struct cfg *c = cfg_new(CONTROL_DEFAULT, HOSTS_DEFAULT);
-	char *resolv = NULL;
-	size_t i, rlen;
+	size_t i;
 	const char *why;
 
 	if (!c) {
@@ -199,29 +224,60 @@ load_config(const struct opts *o, bool to_log)
 		free(c->user);
 		c->user = strdup(o->user);
 	}
-	if (c->nservers == 0 && c->resolv_file) {
-		if (file_read(c->resolv_file, &resolv, &rlen) != 0) {
-			log_warn("cannot read %s: %s", c->resolv_file, strerror(errno));
+	if (c->nerrors) {
+		print_cfg_errors(c, to_log);
+		cfg_unref(c);
+		return NULL;
+	}
+	return c;
+}
+
+static void
+link_skipped(void *arg, const char *ifname)
+{
+	(void)arg;
+	log_warn("link %s: an adapter of the configuration has that name; not used", ifname);
+}
+
+/*
+ * The running configuration: the file's, with the servers of resolv-file
+ * when it has none, and the adapters learned from the system.  NULL with
+ * messages on stderr (or the log).
+ */
+static struct cfg *
+effective_cfg(struct daemon *d, const struct cfg *file, bool to_log)
+{
+	struct cfg *c = cfg_clone(file);
+	char *resolv = NULL, *text;
+	size_t rlen, first, i;
+
+	if (!c) {
+		log_err("out of memory");
+		return NULL;
+	}
+	if (file->nservers == 0 && file->resolv_file) {
+		hosts_file_sig(file->resolv_file, &d->resolv_sig);
+		if (file_read(file->resolv_file, &resolv, &rlen) != 0) {
+			if (errno != ENOENT || file->resolvconf_dir == NULL)
+				log_warn("cannot read %s: %s", file->resolv_file, strerror(errno));
 			resolv = NULL;
 		}
 	}
 	cfg_finish(c, resolv);
 	free(resolv);
+	first = c->nadapters;
+	text = links_config_text(&d->links, c, link_skipped, d);
+	if (!text) {
+		cfg_unref(c);
+		log_err("out of memory");
+		return NULL;
+	}
+	cfg_parse_text(c, text, strlen(text), "learned links");
+	free(text);
+	for (i = first; i < c->nadapters; i++)
+		c->adapters[i].origin = links_origin(&d->links, c->adapters[i].name);
 	if (c->nerrors) {
-		if (c->errors) {
-			if (to_log) {
-				char *line = c->errors, *nl;
-
-				while ((nl = strchr(line, '\n'))) {
-					*nl = 0;
-					log_err("%s", line);
-					*nl = '\n';
-					line = nl + 1;
-				}
-			} else {
-				fputs(c->errors, stderr);
-			}
-		}
+		print_cfg_errors(c, to_log);
 		cfg_unref(c);
 		return NULL;
 	}
@@ -387,6 +443,8 @@ hosts_load(struct daemon *d, bool defer_ok)
 	hosts_loaded(d, path, h, clock_now_ms() - t0);
 }
 
+static void watch_network(struct daemon *d);
+
 static void
 hosts_poll_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -395,6 +453,7 @@ hosts_poll_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	watch_network(d);
 	if (!d->cfg->hosts)
 		return;
 	hosts_file_sig(d->cfg->hosts, &sig);
@@ -411,6 +470,18 @@ hosts_reload_cb(void *arg)
 }
 
 static int reload(void *arg, char *err, size_t errlen);
+static int link_cmd(void *arg, int argc, char **argv, char *err, size_t errlen);
+static bool same_listens(const struct cfg *a, const struct cfg *b);
+
+static void
+resolvconf_err(void *arg, const char *file, unsigned line, const char *msg)
+{
+	(void)arg;
+	if (line)
+		log_warn("%s:%u: %s", file, line, msg);
+	else
+		log_warn("%s: %s", file, msg);
+}
 
 static void
 view_update(struct daemon *d)
@@ -423,6 +494,7 @@ view_update(struct daemon *d)
 		.cfg = d->cfg,
 		.hosts_gen = d->hosts_gen,
 		.reload = reload,
+		.link = link_cmd,
 		.hosts_reload = hosts_reload_cb,
 		.arg = d,
 	};
@@ -437,29 +509,61 @@ same_listens(const struct cfg *a, const struct cfg *b)
 	    memcmp(a->listens, b->listens, a->nlistens * sizeof(*a->listens)) == 0;
 }
 
-static int
-reload(void *arg, char *err, size_t errlen)
+/* Does adapter a of nc have the same servers as the adapter of that name
+ * in old? */
+static bool
+same_adapter(const struct cfg *old, const struct cfg *nc, size_t a)
 {
-	struct daemon *d = arg;
-	struct cfg *nc;
+	long o = cfg_adapter_find(old, nc->adapters[a].name);
+	size_t i, k, n1 = 0, n2 = 0;
+
+	if (o < 0)
+		return false;
+	for (i = 0; i < nc->nservers; i++) {
+		if (nc->servers[i].adapter != a)
+			continue;
+		n1++;
+		for (k = 0; k < old->nservers; k++)
+			if (old->servers[k].adapter == (size_t)o &&
+			    strcmp(old->servers[k].text, nc->servers[i].text) == 0)
+				break;
+		if (k == old->nservers)
+			return false;
+	}
+	for (k = 0; k < old->nservers; k++)
+		if (old->servers[k].adapter == (size_t)o)
+			n2++;
+	return n1 == n2 && old->adapters[o].default_route == nc->adapters[a].default_route;
+}
+
+/*
+ * Put a new running configuration in place: a new upstream engine that
+ * keeps what was learnt about servers still there.  A network change
+ * (SPEC 11) also drops every negative answer and forgets the RTT and
+ * exclusion of the adapters it concerns.  Takes nc.
+ */
+static int
+install_cfg(struct daemon *d, struct cfg *nc, const char *netchange, char *err, size_t errlen)
+{
 	struct upstream *nu;
 	struct cache_cfg cc;
 	char why[256];
+	size_t a, dropped = 0;
 
-	nc = load_config(&d->o, true);
-	if (!nc) {
-		snprintf(err, errlen, "configuration has errors; keeping the running one");
-		log_err("reload: %s", err);
-		return -1;
-	}
 	if (upstream_new(d->base, nc, &d->st, &nu, why, sizeof(why)) != STUB_OK) {
-		snprintf(err, errlen, "reload: %s", why);
+		snprintf(err, errlen, "%s", why);
 		log_err("%s", err);
 		cfg_unref(nc);
 		return -1;
 	}
 	/* RTT, exclusion and counters of servers still configured carry over */
 	sched_inherit(upstream_sched(nu), upstream_sched(d->up));
+	if (netchange) {
+		for (a = 0; a < nc->nadapters; a++)
+			if (!same_adapter(d->cfg, nc, a))
+				sched_forget(upstream_sched(nu), a);
+		dropped = cache_flush(d->cache, NULL, 0, true);
+	}
 	if (!same_listens(d->cfg, nc))
 		log_warn("reload: listen addresses changed; they take effect on restart");
 	if ((d->cfg->control == NULL) != (nc->control == NULL) ||
@@ -484,12 +588,130 @@ reload(void *arg, char *err, size_t errlen)
 	d->cfg = nc;
 	cc = cache_cfg_from(nc);
 	cache_set_cfg(d->cache, &cc, clock_now_ms());
+	if (netchange)
+		log_msg(LOG_NOTICE, "network change: %s; %zu servers in %zu adapters, "
+		    "%zu negative answers dropped", netchange, nc->nservers, nc->nadapters, dropped);
+	view_update(d);
+	return 0;
+}
+
+/* Rebuild the running configuration after a change of the network. */
+static int
+network_changed(struct daemon *d, const char *what, char *err, size_t errlen)
+{
+	struct cfg *nc = effective_cfg(d, d->file_cfg, true);
+
+	if (!nc) {
+		snprintf(err, errlen, "%s: the resulting configuration has errors", what);
+		return -1;
+	}
+	return install_cfg(d, nc, what, err, errlen);
+}
+
+static int
+reload(void *arg, char *err, size_t errlen)
+{
+	struct daemon *d = arg;
+	struct cfg *nf, *nc;
+
+	nf = load_file_cfg(&d->o, true);
+	nc = nf ? effective_cfg(d, nf, true) : NULL;
+	if (!nc) {
+		cfg_unref(nf);
+		snprintf(err, errlen, "configuration has errors; keeping the running one");
+		log_err("reload: %s", err);
+		return -1;
+	}
+	if (install_cfg(d, nc, NULL, err, errlen) != 0) {
+		cfg_unref(nf);
+		return -1;
+	}
+	cfg_unref(d->file_cfg);
+	d->file_cfg = nf;
 	hosts_load(d, true);
 	control_refresh_members(d->ctl);
-	view_update(d);
 	log_info("configuration reloaded: %zu servers in %zu adapters",
-	    nc->nservers, nc->nadapters);
+	    d->cfg->nservers, d->cfg->nadapters);
 	return 0;
+}
+
+/* stubctl link IFNAME dns|domain|default-route|revert ... (SPEC 11) */
+static int
+link_cmd(void *arg, int argc, char **argv, char *err, size_t errlen)
+{
+	struct daemon *d = arg;
+	const char *ifname = argv[1], *verb = argv[2];
+	char what[160];
+	int rc = 0;
+
+	if (strcmp(verb, "dns") == 0) {
+		rc = links_set_dns(&d->links, ifname, ORIGIN_CONTROL, argv + 3, (size_t)(argc - 3),
+		    err, errlen);
+	} else if (strcmp(verb, "domain") == 0) {
+		rc = links_set_domains(&d->links, ifname, ORIGIN_CONTROL, argv + 3,
+		    (size_t)(argc - 3), err, errlen);
+	} else if (strcmp(verb, "default-route") == 0) {
+		if (argc != 4 || (strcmp(argv[3], "yes") != 0 && strcmp(argv[3], "no") != 0)) {
+			snprintf(err, errlen, "usage: link IFNAME default-route yes|no");
+			return -1;
+		}
+		rc = links_set_default_route(&d->links, ifname, ORIGIN_CONTROL,
+		    strcmp(argv[3], "yes") == 0, err, errlen);
+	} else if (strcmp(verb, "revert") == 0) {
+		if (argc != 3) {
+			snprintf(err, errlen, "usage: link IFNAME revert");
+			return -1;
+		}
+		if (!links_revert(&d->links, ifname)) {
+			snprintf(err, errlen, "link %.32s is not configured", ifname);
+			return -1;
+		}
+	} else {
+		snprintf(err, errlen, "unknown link setting '%.32s' (dns, domain, default-route, "
+		    "revert)", verb);
+		return -1;
+	}
+	if (rc != 0)
+		return -1;
+	if (strcmp(verb, "revert") == 0)
+		snprintf(what, sizeof(what), "link %s reverted over the control socket", ifname);
+	else
+		snprintf(what, sizeof(what), "link %s %s set over the control socket", ifname, verb);
+	return network_changed(d, what, err, errlen);
+}
+
+/* resolv-file (when it gives the servers) and resolvconf-dir, polled with
+ * the hosts file */
+static void
+watch_network(struct daemon *d)
+{
+	char err[256];
+
+	if (d->file_cfg->nservers == 0 && d->file_cfg->resolv_file) {
+		struct hosts_sig sig;
+
+		hosts_file_sig(d->file_cfg->resolv_file, &sig);
+		if (!hosts_sig_equal(&sig, &d->resolv_sig)) {
+			char what[300];
+
+			snprintf(what, sizeof(what), "%s changed", d->file_cfg->resolv_file);
+			network_changed(d, what, err, sizeof(err));
+		}
+	}
+	if (d->file_cfg->resolvconf_dir) {
+		struct dir_sig sig;
+
+		sysnet_dir_sig(d->file_cfg->resolvconf_dir, &sig);
+		if (!sysnet_dir_sig_equal(&sig, &d->resolvconf_sig)) {
+			char what[300];
+
+			d->resolvconf_sig = sig;
+			sysnet_read_resolvconf_dir(d->file_cfg->resolvconf_dir, &d->links,
+			    resolvconf_err, d);
+			snprintf(what, sizeof(what), "%s changed", d->file_cfg->resolvconf_dir);
+			network_changed(d, what, err, sizeof(err));
+		}
+	}
 }
 
 static void
@@ -609,6 +831,8 @@ shutdown_all(struct daemon *d)
 	if (d->pidfile_written && d->o.pidfile)
 		unlink(d->o.pidfile);
 	cfg_unref(d->cfg);
+	cfg_unref(d->file_cfg);
+	links_fini(&d->links);
 	if (d->base)
 		event_base_free(d->base);
 	ares_library_cleanup();
@@ -735,24 +959,37 @@ main(int argc, char **argv)
 	if (parse_args(argc, argv, &d.o) != 0)
 		return 1;
 	log_init("stubd", false, d.o.verbose);
-	d.cfg = load_config(&d.o, false);
-	if (d.o.check) {
-		if (!d.cfg)
-			return 1;
-		printf("%s: configuration OK (%zu listen addresses, %zu servers in %zu adapters)\n",
-		    d.o.config ? d.o.config : CONF_DEFAULT, d.cfg->nlistens, d.cfg->nservers,
-		    d.cfg->nadapters);
-		cfg_unref(d.cfg);
-		return 0;
+	links_init(&d.links);
+	d.file_cfg = load_file_cfg(&d.o, false);
+	if (d.file_cfg && d.file_cfg->resolvconf_dir) {
+		sysnet_dir_sig(d.file_cfg->resolvconf_dir, &d.resolvconf_sig);
+		sysnet_read_resolvconf_dir(d.file_cfg->resolvconf_dir, &d.links, resolvconf_err, &d);
 	}
-	if (!d.cfg)
+	d.cfg = d.file_cfg ? effective_cfg(&d, d.file_cfg, false) : NULL;
+	if (d.o.check) {
+		rc = d.cfg ? 0 : 1;
+		if (d.cfg)
+			printf("%s: configuration OK (%zu listen addresses, %zu servers in %zu "
+			    "adapters)\n", d.o.config ? d.o.config : CONF_DEFAULT, d.cfg->nlistens,
+			    d.cfg->nservers, d.cfg->nadapters);
+		cfg_unref(d.cfg);
+		cfg_unref(d.file_cfg);
+		links_fini(&d.links);
+		return rc;
+	}
+	if (!d.cfg) {
+		cfg_unref(d.file_cfg);
+		links_fini(&d.links);
 		return 1;
+	}
 	if (d.cfg->nservers == 0)
 		log_warn("no upstream servers: every query that misses the cache gets SERVFAIL");
 	rc = ares_library_init(ARES_LIB_INIT_ALL);
 	if (rc != ARES_SUCCESS) {
 		fprintf(stderr, "stubd: c-ares: %s\n", ares_strerror(rc));
 		cfg_unref(d.cfg);
+		cfg_unref(d.file_cfg);
+		links_fini(&d.links);
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);

@@ -98,6 +98,23 @@ sched_inherit(struct sched *to, const struct sched *from)
 }
 
 void
+sched_forget(struct sched *s, size_t a)
+{
+	size_t i;
+
+	if (!s || a >= s->nadapters)
+		return;
+	s->adapters[a].excluded_until = 0;
+	for (i = 0; i < s->adapters[a].nservers; i++) {
+		struct sched_server *sv = &s->servers[s->adapters[a].servers[i]];
+
+		sv->excluded_until = 0;
+		sv->has_rtt = false;
+		sv->srtt_ms = 0;
+	}
+}
+
+void
 sched_refresh(struct sched *s, uint64_t now)
 {
 	size_t i;
@@ -209,7 +226,8 @@ sched_search_init(struct sched *s, struct sched_search *ss,
 		if (!s->adapters[a].nservers)
 			continue;
 		if (best < 0) {
-			ss->considered[a] = true;
+			/* no routing domain claims the name: the default-route adapters */
+			ss->considered[a] = cfg->adapters[a].default_route;
 			continue;
 		}
 		for (d = 0; d < cfg->adapters[a].ndomains; d++) {

@@ -1,7 +1,8 @@
 /*
  * schedule.h - upstream policy: adapters and servers, the phase schedule,
  * negative answers per adapter, exclusion and failback, RTT ordering and
- * routing domains (SPEC section 5).
+ * routing domains (SPEC section 5); an adapter with default-route no takes
+ * only names under its domains (SPEC 11).
  *
  * Pure: no sockets and no clock; every call that needs the time takes
  * `now` in milliseconds.  upstream.c does the I/O and calls in here.
@@ -82,6 +83,10 @@ void sched_free(struct sched *s);
  * counters of every server still configured (same address, port and
  * adapter name) and the exclusion of every adapter still configured. */
 void sched_inherit(struct sched *to, const struct sched *from);
+
+/* A network change concerning adapter a: its RTT and exclusions are
+ * forgotten (its servers keep their configured order and counters). */
+void sched_forget(struct sched *s, size_t a);
 
 /* End exclusions whose time ran out (failback: configured place, RTT forgotten). */
 void sched_refresh(struct sched *s, uint64_t now);

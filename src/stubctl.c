@@ -576,7 +576,11 @@ print_servers(const struct jval *root)
 			fprintf(stderr, "stubctl: malformed adapter %zu\n", i);
 			return 1;
 		}
-		printf("adapter %s%s", name, ex->b ? "  EXCLUDED" : "");
+		printf("adapter %s", name);
+		if (str_of(a, CTL_K_ORIGIN) && str_of(a, CTL_K_STATE))
+			printf(" (%s, %s)", str_of(a, CTL_K_ORIGIN), str_of(a, CTL_K_STATE));
+		if (ex->b)
+			printf("  EXCLUDED");
 		if (ex->b)
 			printf(" (%.0f s left)", exf);
 		printf("\n  %-28s %-7s %-9s %9s %9s %9s %9s\n", "server", "prio", "state",
@@ -611,7 +615,7 @@ print_servers(const struct jval *root)
 int
 main(int argc, char **argv)
 {
-	const char *path = SOCK_DEFAULT, *cmd = NULL, *args[4];
+	const char *path = SOCK_DEFAULT, *cmd = NULL, *args[CTL_MAX_ARGS];
 	bool json = false;
 	size_t nargs = 0, len, i;
 	int k, rc = 0;
@@ -647,7 +651,7 @@ main(int argc, char **argv)
 			return 1;
 		} else if (!cmd) {
 			cmd = a;
-		} else if (nargs < 4) {
+		} else if (nargs < CTL_MAX_ARGS - 1) {
 			args[nargs++] = a;
 		} else {
 			fprintf(stderr, "stubctl: too many arguments\n");
@@ -728,8 +732,12 @@ main(int argc, char **argv)
 			rc = print_servers(root);
 			break;
 		case CTL_CMD_RELOAD:
-		case CTL_NCMDS:
 			printf("Configuration reloaded.\n");
+			break;
+		case CTL_CMD_LINK:
+			printf("Link %s updated.\n", str_of(root, CTL_K_LINK) ? str_of(root, CTL_K_LINK) : "?");
+			break;
+		case CTL_NCMDS:
 			break;
 		}
 	}

@@ -38,6 +38,17 @@ fake_reload(void *arg, char *err, size_t len)
 	return f->reload_rc;
 }
 
+static int
+fake_link(void *arg, int argc, char **argv, char *err, size_t len)
+{
+	(void)arg;
+	if (argc < 3 || strcmp(argv[2], "bogus") == 0) {
+		snprintf(err, len, "unknown link setting");
+		return -1;
+	}
+	return 0;
+}
+
 static void
 fake_hosts_reload(void *arg)
 {
@@ -91,6 +102,7 @@ setup(struct fix *f)
 	f->v.cfg = f->cfg;
 	f->v.reload = fake_reload;
 	f->v.hosts_reload = fake_hosts_reload;
+	f->v.link = fake_link;
 	f->v.arg = f;
 	put(f, "www.example.com", TYPE_A, pos);
 	put(f, "nx.example.com", TYPE_A, nx);
@@ -462,7 +474,8 @@ START_TEST(test_protocol_table)
 		snprintf(line, sizeof(line), ".It %s", c->name);
 		ck_assert_msg(tu_has_line(man, line), "stubctl.8 lacks the answer of %s", c->name);
 		setup(&f);
-		out = control_handle(&f.v, c->name, NULL, &access);
+		out = control_handle(&f.v, c->id == CTL_CMD_LINK ? "link lo revert" : c->name, NULL,
+		    &access);
 		ck_assert_ptr_nonnull(out);
 		ck_assert_int_eq(access, c->access);
 		v = jsonp_parse(out, strlen(out), line, sizeof(line));

@@ -1887,12 +1887,177 @@ START_TEST(test_sigterm_cleanup)
 }
 END_TEST
 
+/* ---------------- following the network (SPEC 11) ---------------- */
+
+/* does the stderr log of d hold text? */
+static bool
+log_has(const struct tu_daemon *d, const char *text)
+{
+	char *log;
+	size_t len;
+	bool found;
+
+	if (file_read(d->errlog, &log, &len) != 0)
+		return false;
+	found = strstr(log, text) != NULL;
+	free(log);
+	return found;
+}
+
+static int
+ctl(const struct tu_daemon *d, const char *a1, const char *a2, const char *a3,
+    const char *a4, char *out, size_t outsz)
+{
+	const char *args[] = { a1, a2, a3, a4, NULL };
+
+	return tu_stubctl(d, args, out, outsz, NULL, 0);
+}
+
+START_TEST(test_link_over_control)
+{
+	struct fakeup *a = up_with_records("127.0.0.31"), *b = up_with_records("127.0.0.32");
+	struct tu_daemon d = { 0 };
+	uint8_t ans[512];
+	char out[16384], bhost[64];
+	double t[8];
+	long n;
+
+	fakeup_add(b, "x.corp.test", "A", 300, "192.0.2.77");
+	snprintf(bhost, sizeof(bhost), "%s", fakeup_hostport(b));
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s\n", fakeup_hostport(a)), NULL),
+	    0);
+	n = q(&d, "nx.example.com", TYPE_A, false, ans);
+	ck_assert_uint_eq(tu_rcode(ans, (size_t)n), RCODE_NXDOMAIN);
+	n = q(&d, "www.example.com", TYPE_A, false, ans);
+	ck_assert_uint_eq(tu_rcode(ans, (size_t)n), 0);
+	/* a link with a server: a network change */
+	ck_assert_int_eq(ctl(&d, "link", "lo", "dns", bhost, out, sizeof(out)), 0);
+	ck_assert_int_eq(ctl(&d, "--json", "displaydns", NULL, NULL, out, sizeof(out)), 0);
+	ck_assert_msg(strstr(out, "nx.example.com") == NULL, "negative kept: %s", out);
+	ck_assert_msg(strstr(out, "www.example.com") != NULL, "positive dropped: %s", out);
+	ck_assert(log_has(&d, "network change: link lo"));
+	ck_assert_int_eq(ctl(&d, "--json", "servers", NULL, NULL, out, sizeof(out)), 0);
+	ck_assert_msg(strstr(out, "\"name\":\"lo\",\"metric\":100,\"origin\":\"control\","
+	    "\"state\":\"up\"") != NULL, "%s", out);
+	ck_assert_msg(strstr(out, "\"origin\":\"config\"") != NULL, "%s", out);
+	/* routing-only domain, no default route: only names under corp.test */
+	ck_assert_int_eq(ctl(&d, "link", "lo", "domain", "~corp.test", out, sizeof(out)), 0);
+	ck_assert_int_eq(ctl(&d, "link", "lo", "default-route", "no", out, sizeof(out)), 0);
+	fakeup_clear_log(a);
+	fakeup_clear_log(b);
+	n = q(&d, "example.com", TYPE_MX, false, ans);
+	ck_assert_uint_eq(tu_rcode(ans, (size_t)n), 0);
+	n = q(&d, "x.corp.test", TYPE_A, false, ans);
+	ck_assert_uint_eq(tu_rcode(ans, (size_t)n), 0);
+	ck_assert_int_eq(arrivals(a, "example.com", 0, t, 8), 1);
+	ck_assert_int_eq(arrivals(b, "example.com", 0, t, 8), 0);
+	ck_assert_int_eq(arrivals(b, "x.corp.test", 0, t, 8), 1);
+	ck_assert_int_eq(arrivals(a, "x.corp.test", 0, t, 8), 0);
+	/* bad input: an error, nothing changed */
+	ck_assert_int_eq(ctl(&d, "link", "lo", "bogus", NULL, out, sizeof(out)), 1);
+	ck_assert_int_eq(ctl(&d, "link", "bad/name", "dns", "192.0.2.1", out, sizeof(out)), 1);
+	ck_assert_int_eq(ctl(&d, "link", "lo", "dns", "not-an-address", out, sizeof(out)), 1);
+	ck_assert_int_eq(ctl(&d, "--json", "servers", NULL, NULL, out, sizeof(out)), 0);
+	ck_assert(strstr(out, "\"name\":\"lo\"") != NULL);
+	/* revert: gone */
+	ck_assert_int_eq(ctl(&d, "link", "lo", "revert", NULL, out, sizeof(out)), 0);
+	ck_assert_int_eq(ctl(&d, "--json", "servers", NULL, NULL, out, sizeof(out)), 0);
+	ck_assert_msg(strstr(out, "\"name\":\"lo\"") == NULL, "%s", out);
+	ck_assert_int_eq(ctl(&d, "link", "lo", "revert", NULL, out, sizeof(out)), 1);
+	ck_assert_int_eq(tu_stop(&d), 0);
+	fakeup_stop(a);
+	fakeup_stop(b);
+}
+END_TEST
+
+START_TEST(test_resolv_file_watched)
+{
+	struct fakeup *a = up_with_records("127.0.0.31"), *b = up_with_records("127.0.0.32");
+	struct tu_daemon d = { 0 };
+	uint8_t ans[512];
+	char out[16384], path[400], text[256];
+	double t[8];
+	long n;
+
+	ck_assert_int_eq(tu_mkdir(&d), 0);
+	snprintf(text, sizeof(text), "nameserver %s\n", fakeup_hostport(a));
+	ck_assert_int_eq(tu_write(&d, "resolv.conf", text, path, sizeof(path)), 0);
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\nresolv-file %s\n", path), NULL), 0);
+	n = q(&d, "www.example.com", TYPE_A, false, ans);
+	ck_assert_uint_eq(tu_rcode(ans, (size_t)n), 0);
+	ck_assert_int_eq(ctl(&d, "--json", "servers", NULL, NULL, out, sizeof(out)), 0);
+	ck_assert_msg(strstr(out, "\"origin\":\"resolv-file\"") != NULL, "%s", out);
+	/* replaced by rename, with garbage around the good line */
+	snprintf(text, sizeof(text), "garbage here\nnameserver not-an-address\n"
+	    "options edns0 trust-ad\nnameserver %s\n", fakeup_hostport(b));
+	ck_assert_int_eq(tu_write(&d, "resolv.conf", text, path, sizeof(path)), 0);
+	tu_sleep_ms(2200);
+	fakeup_clear_log(a);
+	n = q(&d, "example.com", TYPE_MX, false, ans);
+	ck_assert_uint_eq(tu_rcode(ans, (size_t)n), 0);
+	ck_assert_int_eq(arrivals(b, "example.com", 0, t, 8), 1);
+	ck_assert_int_eq(arrivals(a, "example.com", 0, t, 8), 0);
+	ck_assert(log_has(&d, "network change:"));
+	/* emptied: no servers, misses get SERVFAIL, the daemon goes on */
+	ck_assert_int_eq(tu_write(&d, "resolv.conf", "", path, sizeof(path)), 0);
+	tu_sleep_ms(2200);
+	n = q(&d, "example.com", TYPE_TXT, false, ans);
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_ne(tu_rcode(ans, (size_t)n), 0);
+	n = q(&d, "www.example.com", TYPE_A, false, ans);    /* still cached */
+	ck_assert_uint_eq(tu_rcode(ans, (size_t)n), 0);
+	ck_assert_int_eq(tu_stop(&d), 0);
+	fakeup_stop(a);
+	fakeup_stop(b);
+}
+END_TEST
+
+START_TEST(test_resolvconf_dir)
+{
+	struct fakeup *a = up_with_records("127.0.0.31"), *b = up_with_records("127.0.0.32");
+	struct tu_daemon d = { 0 };
+	uint8_t ans[512];
+	char out[16384], dir[400], path[400], text[256];
+	double t[8];
+	long n;
+
+	fakeup_add(b, "x.corp.test", "A", 300, "192.0.2.77");
+	ck_assert_int_eq(tu_mkdir(&d), 0);
+	snprintf(dir, sizeof(dir), "%s/rc", d.dir);
+	ck_assert_int_eq(mkdir(dir, 0755), 0);
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s\nresolvconf-dir %s\n",
+	    fakeup_hostport(a), dir), NULL), 0);
+	/* an interface file appears: adapter lo, its search domain routes */
+	snprintf(text, sizeof(text), "# resolv.conf from dhclient\nnameserver %s\n"
+	    "nameserver junk\nsearch corp.test\n", fakeup_hostport(b));
+	ck_assert_int_eq(tu_write(&d, "rc/lo.dhclient", text, path, sizeof(path)), 0);
+	tu_sleep_ms(2200);
+	ck_assert_int_eq(ctl(&d, "--json", "servers", NULL, NULL, out, sizeof(out)), 0);
+	ck_assert_msg(strstr(out, "\"name\":\"lo\",\"metric\":100,\"origin\":\"resolvconf\"")
+	    != NULL, "%s", out);
+	ck_assert(log_has(&d, "lo.dhclient:3: bad nameserver address"));
+	n = q(&d, "x.corp.test", TYPE_A, false, ans);
+	ck_assert_uint_eq(tu_rcode(ans, (size_t)n), 0);
+	ck_assert_int_eq(arrivals(a, "x.corp.test", 0, t, 8), 0);
+	ck_assert_int_eq(arrivals(b, "x.corp.test", 0, t, 8), 1);
+	/* and disappears */
+	ck_assert_int_eq(unlink(path), 0);
+	tu_sleep_ms(2200);
+	ck_assert_int_eq(ctl(&d, "--json", "servers", NULL, NULL, out, sizeof(out)), 0);
+	ck_assert_msg(strstr(out, "resolvconf") == NULL, "%s", out);
+	ck_assert_int_eq(tu_stop(&d), 0);
+	fakeup_stop(a);
+	fakeup_stop(b);
+}
+END_TEST
+
 static Suite *
 daemon_suite(void)
 {
 	Suite *s = suite_create("daemon");
 	TCase *fo = tcase_create("foundation"), *ca = tcase_create("cache"),
-	    *up = tcase_create("upstream"), *ct = tcase_create("control");
+	    *up = tcase_create("upstream"), *ct = tcase_create("control"),
+	    *nw = tcase_create("network");
 
 	tcase_add_test(fo, test_forward_types);
 	tcase_add_test(fo, test_truncation);
@@ -1935,6 +2100,10 @@ daemon_suite(void)
 	tcase_add_test(ct, test_reload);
 	tcase_add_test(ct, test_control_other_uid);
 	tcase_add_test(ct, test_sigterm_cleanup);
+	tcase_add_test(nw, test_link_over_control);
+	tcase_add_test(nw, test_resolv_file_watched);
+	tcase_add_test(nw, test_resolvconf_dir);
+	tcase_set_timeout(nw, 60);
 	tcase_set_timeout(fo, 60);
 	tcase_set_timeout(ca, 60);
 	tcase_set_timeout(up, 60);
@@ -1943,6 +2112,7 @@ daemon_suite(void)
 	suite_add_tcase(s, ca);
 	suite_add_tcase(s, up);
 	suite_add_tcase(s, ct);
+	suite_add_tcase(s, nw);
 	return s;
 }
 

@@ -15,7 +15,7 @@
 #include <stddef.h>
 
 #define CTL_LINE_MAX 1024          /* request line, newline included */
-#define CTL_MAX_ARGS 8             /* words on a request line */
+#define CTL_MAX_ARGS 40            /* words on a request line */
 #define CTL_READ_TIMEOUT_MS 5000   /* daemon waits this long for the line */
 #define CTL_REPLY_MAX (1024u * 1024u * 1024u)  /* stubctl refuses more */
 
@@ -25,6 +25,7 @@ enum ctl_cmd {
 	CTL_CMD_STATS,
 	CTL_CMD_SERVERS,
 	CTL_CMD_RELOAD,
+	CTL_CMD_LINK,
 	CTL_NCMDS
 };
 
@@ -107,7 +108,12 @@ const struct ctl_command *ctl_command_find(const char *word);
 #define CTL_K_RTT_MEASURED "rtt_measured"
 #define CTL_K_ANSWERS "answers"
 #define CTL_K_TIMEOUTS "timeouts"
+#define CTL_K_ORIGIN "origin"
+#define CTL_K_STATE "state"
 /* reload */
 #define CTL_K_RELOADED "reloaded"
+/* link */
+#define CTL_K_LINK "link"
+#define CTL_K_CHANGED "changed"
 
 #endif

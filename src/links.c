@@ -1,0 +1,376 @@
+/*
+ * links.c - learned links.
+ */
+#include "auto-config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "links.h"
+#include "text.h"
+#include "wire.h"
+
+#define RESOLVCONF_LINE_MAX 1024
+#define RESOLVCONF_WORDS 16
+
+void
+links_init(struct links *l)
+{
+	l->v = NULL;
+	l->n = 0;
+}
+
+void
+links_fini(struct links *l)
+{
+	free(l->v);
+	links_init(l);
+}
+
+static bool
+valid_ifname(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n >= CFG_IFNAME_MAX || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return false;
+	for (i = 0; i < n; i++) {
+		char ch = s[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.'))
+			return false;
+	}
+	return true;
+}
+
+static struct link *
+find(const struct links *l, const char *ifname)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].ifname, ifname) == 0)
+			return &l->v[i];
+	return NULL;
+}
+
+/* The link named ifname, created when new; NULL with why on failure. */
+static struct link *
+get(struct links *l, const char *ifname, enum cfg_origin o, char *why, size_t whylen)
+{
+	struct link *k = find(l, ifname), *nv;
+
+	if (!valid_ifname(ifname)) {
+		snprintf(why, whylen, "bad interface name '%.32s'", ifname);
+		return NULL;
+	}
+	if (k) {
+		k->origin = o;
+		return k;
+	}
+	nv = realloc(l->v, (l->n + 1) * sizeof(*nv));
+	if (!nv) {
+		snprintf(why, whylen, "out of memory");
+		return NULL;
+	}
+	l->v = nv;
+	k = &l->v[l->n++];
+	memset(k, 0, sizeof(*k));
+	snprintf(k->ifname, sizeof(k->ifname), "%s", ifname);
+	k->origin = o;
+	k->default_route = true;
+	k->metric = LINK_METRIC_DEFAULT;
+	return k;
+}
+
+/* "ADDR[:PORT][#NAME]" -> server; -1 when bad */
+static int
+parse_server(const char *s, struct link_server *out)
+{
+	char buf[sizeof(out->text) + sizeof(out->name)];
+	char *hash;
+	struct cfg_sockaddr sa;
+
+	if (strlen(s) >= sizeof(buf))
+		return -1;
+	strcpy(buf, s);
+	memset(out, 0, sizeof(*out));
+	hash = strchr(buf, '#');
+	if (hash) {
+		*hash++ = 0;
+		if (!*hash || strlen(hash) >= sizeof(out->name))
+			return -1;
+		snprintf(out->name, sizeof(out->name), "%s", hash);
+	}
+	if (cfg_parse_sockaddr(buf, DNS_PORT, &sa) != 0)
+		return -1;
+	cfg_format_sockaddr((const struct sockaddr *)&sa.ss, out->text, sizeof(out->text));
+	return 0;
+}
+
+/* "[~]name" -> lower-case text without the trailing dot; -1 when bad */
+static int
+parse_domain(const char *s, char *out, size_t outlen, bool *routing_only)
+{
+	uint8_t wire[WIRE_NAME_MAX];
+	size_t len;
+
+	*routing_only = s[0] == '~';
+	if (*routing_only)
+		s++;
+	if (strcmp(s, ".") == 0 || !*s) {
+		/* "~." routes every name: a default route */
+		snprintf(out, outlen, ".");
+		return 0;
+	}
+	len = wire_name_from_text(s, wire);
+	if (len <= 1)
+		return -1;
+	wire_name_lower(wire, len);
+	return wire_name_to_text(wire, len, out, outlen) ? 0 : -1;
+}
+
+int
+links_set_dns(struct links *l, const char *ifname, enum cfg_origin o, char *const *addrs,
+    size_t n, char *why, size_t whylen)
+{
+	struct link_server sv[LINK_MAX_SERVERS];
+	struct link *k;
+	size_t i;
+
+	if (n > LINK_MAX_SERVERS) {
+		snprintf(why, whylen, "at most %d servers per link", LINK_MAX_SERVERS);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if (parse_server(addrs[i], &sv[i]) != 0) {
+			snprintf(why, whylen, "bad server '%.64s' (ADDR[:PORT][#NAME])", addrs[i]);
+			return -1;
+		}
+	k = get(l, ifname, o, why, whylen);
+	if (!k)
+		return -1;
+	memcpy(k->servers, sv, n * sizeof(sv[0]));
+	k->nservers = n;
+	return 0;
+}
+
+int
+links_set_domains(struct links *l, const char *ifname, enum cfg_origin o,
+    char *const *doms, size_t n, char *why, size_t whylen)
+{
+	char d[LINK_MAX_DOMAINS][256];
+	bool ro[LINK_MAX_DOMAINS];
+	struct link *k;
+	size_t i;
+
+	if (n > LINK_MAX_DOMAINS) {
+		snprintf(why, whylen, "at most %d domains per link", LINK_MAX_DOMAINS);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if (parse_domain(doms[i], d[i], sizeof(d[i]), &ro[i]) != 0) {
+			snprintf(why, whylen, "bad domain '%.64s'", doms[i]);
+			return -1;
+		}
+	k = get(l, ifname, o, why, whylen);
+	if (!k)
+		return -1;
+	memcpy(k->domains, d, n * sizeof(d[0]));
+	memcpy(k->routing_only, ro, n * sizeof(ro[0]));
+	k->ndomains = n;
+	return 0;
+}
+
+int
+links_set_default_route(struct links *l, const char *ifname, enum cfg_origin o, bool yes,
+    char *why, size_t whylen)
+{
+	struct link *k = get(l, ifname, o, why, whylen);
+
+	if (!k)
+		return -1;
+	k->default_route = yes;
+	return 0;
+}
+
+bool
+links_revert(struct links *l, const char *ifname)
+{
+	struct link *k = find(l, ifname);
+
+	if (!k)
+		return false;
+	memmove(k, k + 1, (size_t)(l->v + l->n - (k + 1)) * sizeof(*k));
+	l->n--;
+	return true;
+}
+
+void
+links_drop_origin(struct links *l, enum cfg_origin o)
+{
+	size_t i = 0;
+
+	while (i < l->n)
+		if (l->v[i].origin == o)
+			links_revert(l, l->v[i].ifname);
+		else
+			i++;
+}
+
+int
+links_add_resolvconf(struct links *l, const char *fname, const char *text, size_t len,
+    void (*err)(void *arg, unsigned line, const char *msg), void *arg)
+{
+	char ifname[CFG_IFNAME_MAX], buf[RESOLVCONF_LINE_MAX], why[128];
+	const char *dot = strchr(fname, '.');
+	size_t il = dot ? (size_t)(dot - fname) : strlen(fname);
+	struct text_lines it;
+	enum text_line t;
+	struct link *k;
+
+	if (il == 0 || il >= sizeof(ifname))
+		return -1;
+	memcpy(ifname, fname, il);
+	ifname[il] = 0;
+	k = get(l, ifname, ORIGIN_RESOLVCONF, why, sizeof(why));
+	if (!k)
+		return -1;
+	text_lines_init(&it, text, len);
+	while ((t = text_next_line(&it, buf, sizeof(buf))) != TEXT_LINE_END) {
+		char *w[RESOLVCONF_WORDS], *semi;
+		int n, i;
+
+		if (t != TEXT_LINE_OK) {
+			if (err)
+				err(arg, it.lineno, t == TEXT_LINE_LONG ? "line too long" : "NUL byte");
+			continue;
+		}
+		semi = strchr(buf, ';');        /* resolv.conf comments: # and ; */
+		if (semi)
+			*semi = 0;
+		n = text_words(buf, w, RESOLVCONF_WORDS, true);
+		if (n <= 0)
+			continue;
+		if (strcmp(w[0], "nameserver") == 0) {
+			struct link_server sv;
+			char *pct;
+
+			if (n != 2) {
+				if (err)
+					err(arg, it.lineno, "nameserver takes one address");
+				continue;
+			}
+			pct = strchr(w[1], '%');
+			if (pct)
+				*pct = 0;       /* scope ids are not supported */
+			if (parse_server(w[1], &sv) != 0) {
+				if (err)
+					err(arg, it.lineno, "bad nameserver address");
+				continue;
+			}
+			if (k->nservers < LINK_MAX_SERVERS)
+				k->servers[k->nservers++] = sv;
+		} else if (strcmp(w[0], "search") == 0 || strcmp(w[0], "domain") == 0) {
+			for (i = 1; i < n; i++) {
+				bool ro;
+
+				if (k->ndomains == LINK_MAX_DOMAINS)
+					break;
+				if (parse_domain(w[i], k->domains[k->ndomains],
+				    sizeof(k->domains[0]), &ro) != 0 || ro) {
+					if (err)
+						err(arg, it.lineno, "bad domain name");
+					continue;
+				}
+				k->routing_only[k->ndomains++] = false;
+			}
+		}
+		/* options, sortlist and the like do not concern stubd */
+	}
+	return 0;
+}
+
+static int
+append(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int
+append(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(*buf + *len, *cap - *len, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return -1;
+		if ((size_t)n < *cap - *len) {
+			*len += (size_t)n;
+			return 0;
+		} else {
+			size_t nc = *cap * 2 + (size_t)n;
+			char *nb = realloc(*buf, nc);
+
+			if (!nb)
+				return -1;
+			*buf = nb;
+			*cap = nc;
+		}
+	}
+}
+
+char *
+links_config_text(const struct links *l, const struct cfg *base,
+    void (*skip)(void *arg, const char *ifname), void *arg)
+{
+	size_t cap = 1024, len = 0, i, k;
+	char *buf = malloc(cap);
+
+	if (!buf)
+		return NULL;
+	buf[0] = 0;
+	for (i = 0; i < l->n; i++) {
+		const struct link *lk = &l->v[i];
+		bool route_all = false;
+
+		if (lk->nservers == 0)
+			continue;
+		if (base && cfg_adapter_find(base, lk->ifname) >= 0) {
+			if (skip)
+				skip(arg, lk->ifname);
+			continue;
+		}
+		for (k = 0; k < lk->ndomains; k++)
+			if (strcmp(lk->domains[k], ".") == 0)
+				route_all = true;
+		if (append(&buf, &len, &cap, "adapter %s device %s metric %d default-route %s\n",
+		    lk->ifname, lk->ifname, lk->metric,
+		    lk->default_route || route_all ? "yes" : "no") != 0)
+			goto fail;
+		for (k = 0; k < lk->nservers; k++)
+			if (append(&buf, &len, &cap, "server %s\n", lk->servers[k].text) != 0)
+				goto fail;
+		for (k = 0; k < lk->ndomains; k++)
+			if (strcmp(lk->domains[k], ".") != 0 &&
+			    append(&buf, &len, &cap, "domain %s\n", lk->domains[k]) != 0)
+				goto fail;
+	}
+	return buf;
+fail:
+	free(buf);
+	return NULL;
+}
+
+enum cfg_origin
+links_origin(const struct links *l, const char *ifname)
+{
+	const struct link *k = find(l, ifname);
+
+	return k ? k->origin : ORIGIN_CONFIG;
+}

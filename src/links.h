@@ -1,0 +1,85 @@
+/*
+ * links.h - adapters learned from the system (SPEC 11): network links
+ * configured over the control socket (stubctl link) or D-Bus, and the
+ * interface files of resolvconf-dir.  Each link is one adapter named after
+ * its interface and bound to it.
+ *
+ * Pure: no I/O.  main renders the links as stubd.conf lines appended to
+ * the configuration, so learned adapters go through the same parser and
+ * engine as configured ones.
+ */
+#ifndef STUBD_LINKS_H
+#define STUBD_LINKS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+
+#define LINK_MAX_SERVERS 16
+#define LINK_MAX_DOMAINS 32
+#define LINK_METRIC_DEFAULT 100   /* learned adapters without a route metric */
+
+struct link_server {
+	char text[80];            /* "192.0.2.1:53" or "[2001:db8::1]:53" */
+	char name[256];           /* "#NAME" (authentication name), "" = none */
+};
+
+struct link {
+	char ifname[CFG_IFNAME_MAX];
+	enum cfg_origin origin;
+	struct link_server servers[LINK_MAX_SERVERS];
+	size_t nservers;
+	char domains[LINK_MAX_DOMAINS][256];  /* text, lower case, no trailing dot */
+	bool routing_only[LINK_MAX_DOMAINS];
+	size_t ndomains;
+	bool default_route;       /* false: only names under its domains */
+	int metric;
+};
+
+struct links {
+	struct link *v;
+	size_t n;
+};
+
+void links_init(struct links *l);
+void links_fini(struct links *l);
+
+/* Set a link's servers ("ADDR[:PORT][#NAME]"), routing domains ("[~]D";
+ * "~" = routing-only) or default route; the link is created when new and
+ * takes the origin given.  0, or -1 with a reason in why (nothing
+ * changed). */
+int links_set_dns(struct links *l, const char *ifname, enum cfg_origin o,
+    char *const *addrs, size_t n, char *why, size_t whylen);
+int links_set_domains(struct links *l, const char *ifname, enum cfg_origin o,
+    char *const *doms, size_t n, char *why, size_t whylen);
+int links_set_default_route(struct links *l, const char *ifname, enum cfg_origin o,
+    bool yes, char *why, size_t whylen);
+/* Forget a link; false when there was none. */
+bool links_revert(struct links *l, const char *ifname);
+/* Forget every link of an origin (before reading resolvconf-dir again). */
+void links_drop_origin(struct links *l, enum cfg_origin o);
+
+/*
+ * One file of resolvconf-dir: the interface is the file name up to its
+ * first dot ("eth0.dhclient" -> eth0); nameserver lines are its servers,
+ * search and domain names its routing domains.  Several files of one
+ * interface add up.  Bad lines go to err(arg, line, message).  Returns -1
+ * when the file name is not an interface name.
+ */
+int links_add_resolvconf(struct links *l, const char *fname, const char *text, size_t len,
+    void (*err)(void *arg, unsigned line, const char *msg), void *arg);
+
+/*
+ * The links as stubd.conf lines ("adapter IF device IF metric M ...",
+ * "server ...", "domain ..."), skipping links without servers and links
+ * named like an adapter of base (reported through skip()).  Caller frees;
+ * NULL on OOM.
+ */
+char *links_config_text(const struct links *l, const struct cfg *base,
+    void (*skip)(void *arg, const char *ifname), void *arg);
+
+/* The origin of the link named ifname (ORIGIN_CONFIG when none). */
+enum cfg_origin links_origin(const struct links *l, const char *ifname);
+
+#endif
