@@ -435,7 +435,8 @@ cmd_servers(const struct control_view *v, int argc, char **argv,
 		json_key(&j, CTL_K_ORIGIN);
 		json_str(&j, cfg_origin_name(ca->origin));
 		json_key(&j, CTL_K_STATE);
-		json_str(&j, sched_adapter_excluded(s, a, now) ? "excluded" : "up");
+		json_str(&j, s->adapters[a].down ? "down" :
+		    sched_adapter_excluded(s, a, now) ? "excluded" : "up");
 		json_key(&j, CTL_K_EXCLUDED);
 		json_bool(&j, sched_adapter_excluded(s, a, now));
 		json_key(&j, CTL_K_EXCLUDED_FOR);

@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <grp.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -29,6 +31,7 @@
 #include "listener.h"
 #include "links.h"
 #include "log.h"
+#include "netlink.h"
 #include "rand.h"
 #include "resolve.h"
 #include "stats.h"
@@ -72,6 +75,12 @@ struct daemon {
 	struct links links;             /* adapters learned from the system */
 	struct hosts_sig resolv_sig;    /* resolv-file as last read */
 	struct dir_sig resolvconf_sig;  /* resolvconf-dir as last read */
+	struct ifstate ifs;             /* the interfaces, from rtnetlink */
+	int nl_fd;                      /* NETLINK_ROUTE, -1 = none */
+	struct event *nl_ev;
+	unsigned nl_stage;              /* dumps: 0 links, 1 addresses, 2 routes, 3 done */
+	char nl_changed[8][CFG_IFNAME_MAX];  /* interfaces changed by one datagram */
+	size_t nl_nchanged;
 	struct stats st;
 	struct cache *cache;
 	struct hosts *hosts;
@@ -266,6 +275,12 @@ effective_cfg(struct daemon *d, const struct cfg *file, bool to_log)
 	cfg_finish(c, resolv);
 	free(resolv);
 	first = c->nadapters;
+	/* learned adapters are ordered by the metric of their default route */
+	for (i = 0; i < d->links.n; i++) {
+		long m = ifstate_route_metric(&d->ifs, d->links.v[i].ifname);
+
+		d->links.v[i].metric = m >= 0 && m <= 1000000 ? (int)m : LINK_METRIC_DEFAULT;
+	}
 	text = links_config_text(&d->links, c, link_skipped, d);
 	if (!text) {
 		cfg_unref(c);
@@ -509,6 +524,162 @@ same_listens(const struct cfg *a, const struct cfg *b)
 	    memcmp(a->listens, b->listens, a->nlistens * sizeof(*a->listens)) == 0;
 }
 
+/* Adapters bound to an interface follow its link (SPEC 11): down when it
+ * is down or has no address, once the kernel has told us everything. */
+static void
+apply_link_state(struct daemon *d)
+{
+	size_t a;
+
+	if (!d->ifs.dump_done || !d->up)
+		return;
+	for (a = 0; a < d->cfg->nadapters; a++)
+		if (d->cfg->adapters[a].device[0])
+			upstream_set_down(d->up, a,
+			    !ifstate_usable(&d->ifs, d->cfg->adapters[a].device));
+}
+
+static void
+nl_changed_if(void *arg, const char *name)
+{
+	struct daemon *d = arg;
+	size_t i;
+
+	for (i = 0; i < d->nl_nchanged; i++)
+		if (strcmp(d->nl_changed[i], name) == 0)
+			return;
+	if (d->nl_nchanged < sizeof(d->nl_changed) / sizeof(d->nl_changed[0]))
+		snprintf(d->nl_changed[d->nl_nchanged++], CFG_IFNAME_MAX, "%s", name);
+}
+
+static int network_changed(struct daemon *d, const char *what, char *err, size_t errlen);
+
+/* A link or address of an adapter's interface changed: a network change
+ * for that adapter (negative answers dropped, its RTT and exclusions
+ * forgotten). */
+static void
+link_changed(struct daemon *d, const char *name)
+{
+	size_t a, dropped;
+	bool any = false;
+
+	for (a = 0; a < d->cfg->nadapters; a++) {
+		if (strcmp(d->cfg->adapters[a].device, name) != 0)
+			continue;
+		sched_forget(upstream_sched(d->up), a);
+		any = true;
+	}
+	if (!any)
+		return;
+	dropped = cache_flush(d->cache, NULL, 0, true);
+	log_msg(LOG_NOTICE, "network change: link %s is %s; %zu negative answers dropped", name,
+	    ifstate_usable(&d->ifs, name) ? "up" : "down", dropped);
+}
+
+static bool
+nl_send_dump(struct daemon *d, uint16_t type)
+{
+	uint8_t req[64];
+	size_t n = nl_dump_request(req, sizeof(req), type, d->nl_stage + 1);
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+
+	return n && sendto(d->nl_fd, req, n, 0, (struct sockaddr *)&kernel,
+	    sizeof(kernel)) == (ssize_t)n;
+}
+
+static void
+nl_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	static const uint16_t dumps[] = { RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE };
+	struct daemon *d = arg;
+	static uint8_t buf[65536];
+	bool metrics_changed = false;
+	ssize_t n;
+
+	(void)what;
+	while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) != 0) {
+		bool done, changed;
+		size_t i;
+
+		if (n < 0) {
+			if (errno == ENOBUFS) {
+				/* the kernel dropped messages: ask for the whole picture again */
+				log_warn("rtnetlink: messages lost; reading the interfaces again");
+				d->nl_stage = 0;
+				d->ifs.dump_done = false;
+				nl_send_dump(d, dumps[0]);
+				continue;
+			}
+			break;
+		}
+		d->nl_nchanged = 0;
+		nl_apply(&d->ifs, buf, (size_t)n, &done, &changed, nl_changed_if, d);
+		if (changed && d->ifs.dump_done)
+			metrics_changed = true;
+		if (done && d->nl_stage < 3) {
+			d->nl_stage++;
+			if (d->nl_stage < 3) {
+				nl_send_dump(d, dumps[d->nl_stage]);
+			} else {
+				d->ifs.dump_done = true;
+				apply_link_state(d);
+			}
+			continue;
+		}
+		if (!d->ifs.dump_done)
+			continue;
+		apply_link_state(d);
+		for (i = 0; i < d->nl_nchanged; i++)
+			link_changed(d, d->nl_changed[i]);
+	}
+	/* learned adapters follow the metric of their default route */
+	if (metrics_changed && d->links.n) {
+		size_t i;
+
+		for (i = 0; i < d->links.n; i++) {
+			long m = ifstate_route_metric(&d->ifs, d->links.v[i].ifname);
+			int want = m >= 0 && m <= 1000000 ? (int)m : LINK_METRIC_DEFAULT;
+			long a = cfg_adapter_find(d->cfg, d->links.v[i].ifname);
+
+			if (a >= 0 && d->cfg->adapters[a].metric != want) {
+				char err[256];
+
+				network_changed(d, "default route metrics changed", err, sizeof(err));
+				break;
+			}
+		}
+	}
+}
+
+/* Follow links, addresses and default routes (no polling).  Without
+ * rtnetlink (a sandbox) every adapter counts as up. */
+static void
+start_netlink(struct daemon *d)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+
+	sa.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR |
+	    RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE;
+	d->nl_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
+	if (d->nl_fd < 0 || bind(d->nl_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		log_warn("rtnetlink: %s; link state is not followed", strerror(errno));
+		goto fail;
+	}
+	d->nl_ev = event_new(d->base, d->nl_fd, EV_READ | EV_PERSIST, nl_read_cb, d);
+	if (!d->nl_ev || event_add(d->nl_ev, NULL) != 0 || !nl_send_dump(d, RTM_GETLINK)) {
+		log_warn("rtnetlink: cannot start; link state is not followed");
+		goto fail;
+	}
+	return;
+fail:
+	if (d->nl_ev)
+		event_free(d->nl_ev);
+	d->nl_ev = NULL;
+	if (d->nl_fd >= 0)
+		close(d->nl_fd);
+	d->nl_fd = -1;
+}
+
 /* Does adapter a of nc have the same servers as the adapter of that name
  * in old? */
 static bool
@@ -588,6 +759,7 @@ install_cfg(struct daemon *d, struct cfg *nc, const char *netchange, char *err, 
 	d->cfg = nc;
 	cc = cache_cfg_from(nc);
 	cache_set_cfg(d->cache, &cc, clock_now_ms());
+	apply_link_state(d);
 	if (netchange)
 		log_msg(LOG_NOTICE, "network change: %s; %zu servers in %zu adapters, "
 		    "%zu negative answers dropped", netchange, nc->nservers, nc->nadapters, dropped);
@@ -833,6 +1005,11 @@ shutdown_all(struct daemon *d)
 	cfg_unref(d->cfg);
 	cfg_unref(d->file_cfg);
 	links_fini(&d->links);
+	if (d->nl_ev)
+		event_free(d->nl_ev);
+	if (d->nl_fd >= 0)
+		close(d->nl_fd);
+	ifstate_fini(&d->ifs);
 	if (d->base)
 		event_base_free(d->base);
 	ares_library_cleanup();
@@ -936,6 +1113,7 @@ start_engine(struct daemon *d, char *why, size_t whylen)
 	if (!d->hosts_ev || event_add(d->hosts_ev, NULL) != 0)
 		goto oom;
 	hosts_load(d, false);
+	start_netlink(d);
 	evtimer_add(d->hosts_tmr, &tv);
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		d->sig[i] = evsignal_new(d->base, sigs[i], signal_cb, d);
@@ -956,6 +1134,8 @@ main(int argc, char **argv)
 	int rc;
 
 	d.hosts_pipe[0] = d.hosts_pipe[1] = -1;
+	d.nl_fd = -1;
+	ifstate_init(&d.ifs);
 	if (parse_args(argc, argv, &d.o) != 0)
 		return 1;
 	log_init("stubd", false, d.o.verbose);

@@ -223,8 +223,8 @@ sched_search_init(struct sched *s, struct sched_search *ss,
 				best = (long)dom->len;
 		}
 	for (a = 0; a < s->nadapters; a++) {
-		if (!s->adapters[a].nservers)
-			continue;
+		if (!s->adapters[a].nservers || s->adapters[a].down)
+			continue;   /* a down link is not waited for, not even for a negative */
 		if (best < 0) {
 			/* no routing domain claims the name: the default-route adapters */
 			ss->considered[a] = cfg->adapters[a].default_route;
@@ -305,6 +305,8 @@ collect(const struct sched *s, const struct sched_search *ss, unsigned phase,
 	for (k = 0; k < nad; k++) {
 		size_t a = ads[k];
 
+		if (s->adapters[a].down)
+			continue;       /* its link is down: nothing can reach them */
 		if (skip_excluded && sched_adapter_excluded(s, a, now))
 			continue;
 		m = sched_order(s, a, ord);
@@ -380,6 +382,8 @@ sched_on_phase_end(struct sched *s, struct sched_search *ss, unsigned phase)
 	if (phase >= 32)
 		return 0;
 	for (i = 0; i < ss->nservers; i++) {
+		if (s->adapters[s->servers[i].adapter].down)
+			continue;       /* not a timeout: the link went down */
 		if ((ss->ss[i].sent_mask & (1u << phase)) && !ss->ss[i].answered) {
 			ss->ss[i].timed_out = true;
 			s->servers[i].timeouts++;
@@ -387,6 +391,25 @@ sched_on_phase_end(struct sched *s, struct sched_search *ss, unsigned phase)
 		}
 	}
 	return n;
+}
+
+bool
+sched_phase_waits_only_on_down(const struct sched *s, const struct sched_search *ss,
+    unsigned phase)
+{
+	size_t i;
+	bool any = false;
+
+	if (phase >= 32)
+		return false;
+	for (i = 0; i < ss->nservers; i++) {
+		if (!(ss->ss[i].sent_mask & (1u << phase)) || ss->ss[i].answered)
+			continue;
+		if (!s->adapters[s->servers[i].adapter].down)
+			return false;
+		any = true;
+	}
+	return any;
 }
 
 void

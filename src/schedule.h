@@ -35,6 +35,7 @@ struct sched_server {
 
 struct sched_adapter {
 	int metric;
+	bool down;                      /* its link is down: never asked */
 	uint64_t excluded_until;
 	size_t *servers;                /* indices, configured order */
 	size_t nservers;
@@ -87,6 +88,11 @@ void sched_inherit(struct sched *to, const struct sched *from);
 /* A network change concerning adapter a: its RTT and exclusions are
  * forgotten (its servers keep their configured order and counters). */
 void sched_forget(struct sched *s, size_t a);
+
+/* Is every unanswered packet of this phase waiting on an adapter that
+ * went down (so the phase may end now)?  false when none is waiting. */
+bool sched_phase_waits_only_on_down(const struct sched *s, const struct sched_search *ss,
+    unsigned phase);
 
 /* End exclusions whose time ran out (failback: configured place, RTT forgotten). */
 void sched_refresh(struct sched *s, uint64_t now);

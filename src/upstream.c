@@ -693,6 +693,23 @@ if_cancel(void *impl, struct up_search *s)
 	upstream_cancel(impl, s);
 }
 
+void
+upstream_set_down(struct upstream *up, size_t adapter, bool down)
+{
+	struct up_search *s;
+	struct timeval zero = { 0, 0 };
+
+	if (!up || adapter >= up->sched->nadapters || up->sched->adapters[adapter].down == down)
+		return;
+	up->sched->adapters[adapter].down = down;
+	if (!down)
+		return;
+	/* searches waiting only on that link move to their next phase now */
+	for (s = up->searches; s; s = s->next)
+		if (sched_phase_waits_only_on_down(up->sched, &s->ss, s->phase))
+			evtimer_add(s->phase_ev, &zero);
+}
+
 struct upstream_if
 upstream_as_if(struct upstream *up)
 {

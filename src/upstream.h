@@ -38,5 +38,8 @@ void upstream_free(struct upstream *up);
 struct upstream_if upstream_as_if(struct upstream *up);
 
 struct sched *upstream_sched(struct upstream *up);
+/* An adapter's link went down (its servers are skipped at once; searches
+ * waiting only on it move on) or came back. */
+void upstream_set_down(struct upstream *up, size_t adapter, bool down);
 
 #endif
