@@ -98,17 +98,29 @@ struct attrs {
 	size_t max;
 };
 
+/* Attributes by type.  The kernel's RTA_OK/RTA_NEXT underflow an unsigned
+ * length on a short last attribute, so the walk is done here with every
+ * length checked against what is left. */
 static void
 parse_attrs(const void *p, size_t len, struct attrs *at, size_t max)
 {
-	const struct rtattr *rta = p;
-	size_t l = len;
+	const uint8_t *b = p;
+	size_t off = 0;
 
 	memset(at, 0, sizeof(*at));
 	at->max = max < sizeof(at->a) / sizeof(at->a[0]) ? max : sizeof(at->a) / sizeof(at->a[0]) - 1;
-	for (; RTA_OK(rta, l); rta = RTA_NEXT(rta, l))
+	while (len - off >= sizeof(struct rtattr)) {
+		const struct rtattr *rta = (const struct rtattr *)(const void *)(b + off);
+		size_t rl = rta->rta_len;
+
+		if (rl < sizeof(struct rtattr) || rl > len - off)
+			break;
 		if (rta->rta_type <= at->max)
 			at->a[rta->rta_type] = rta;
+		if (RTA_ALIGN(rl) >= len - off)
+			break;
+		off += RTA_ALIGN(rl);
+	}
 }
 
 static void
@@ -262,12 +274,17 @@ void
 nl_apply(struct ifstate *s, const uint8_t *buf, size_t len, bool *done, bool *changed,
     void (*changed_if)(void *arg, const char *name), void *arg)
 {
-	const struct nlmsghdr *h = (const struct nlmsghdr *)(const void *)buf;
-	size_t l = len;
+	size_t off = 0;
 
 	*done = false;
 	*changed = false;
-	for (; NLMSG_OK(h, l); h = NLMSG_NEXT(h, l)) {
+	/* as parse_attrs: NLMSG_OK/NLMSG_NEXT are not safe on short input */
+	for (; len - off >= sizeof(struct nlmsghdr); off += NLMSG_ALIGN(
+	    ((const struct nlmsghdr *)(const void *)(buf + off))->nlmsg_len)) {
+		const struct nlmsghdr *h = (const struct nlmsghdr *)(const void *)(buf + off);
+
+		if (h->nlmsg_len < sizeof(*h) || h->nlmsg_len > len - off)
+			break;
 		switch (h->nlmsg_type) {
 		case NLMSG_DONE:
 			*done = true;
@@ -287,6 +304,8 @@ nl_apply(struct ifstate *s, const uint8_t *buf, size_t len, bool *done, bool *ch
 		default:
 			break;
 		}
+		if (NLMSG_ALIGN(h->nlmsg_len) >= len - off)
+			break;
 	}
 }
 
