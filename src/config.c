@@ -738,6 +738,19 @@ d_resolv_file(struct pctx *x, char **w, int n)
 }
 
 static int
+d_dbus(struct pctx *x, char **w, int n)
+{
+	(void)n;
+	if (strcmp(w[1], "yes") == 0)
+		x->c->dbus = true;
+	else if (strcmp(w[1], "no") == 0)
+		x->c->dbus = false;
+	else
+		return perr(x, "dbus takes yes or no");
+	return 0;
+}
+
+static int
 d_resolvconf_dir(struct pctx *x, char **w, int n)
 {
 	(void)n;
@@ -909,6 +922,8 @@ static const struct cfg_directive directives[] = {
 	  "start an adapter" },
 	{ "resolvconf-dir", 1, 1, d_resolvconf_dir, "resolvconf-dir DIR",
 	  "one adapter per interface file of resolvconf" },
+	{ "dbus", 1, 1, d_dbus, "dbus yes|no",
+	  "serve org.freedesktop.resolve1 on the system bus" },
 	{ "server", 1, CFG_MAX_WORDS - 1, d_server,
 	  "server ADDR[:PORT] [priority first|last] [no-0x20]", "upstream server" },
 	{ "domain", 1, 1, d_domain, "domain NAME", "routing domain of the adapter" },

@@ -99,6 +99,7 @@ struct cfg {
 	bool upstream_0x20;         /* randomise the case of upstream questions */
 	char *resolv_file;
 	char *resolvconf_dir;       /* NULL = none */
+	bool dbus;                  /* serve org.freedesktop.resolve1 */
 	struct cfg_adapter *adapters;
 	size_t nadapters;
 	struct cfg_server *servers;

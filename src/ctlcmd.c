@@ -434,6 +434,8 @@ cmd_servers(const struct control_view *v, int argc, char **argv,
 		json_i64(&j, ca->metric);
 		json_key(&j, CTL_K_ORIGIN);
 		json_str(&j, cfg_origin_name(ca->origin));
+		json_key(&j, CTL_K_DEFAULT_ROUTE);
+		json_bool(&j, ca->default_route);
 		json_key(&j, CTL_K_STATE);
 		json_str(&j, s->adapters[a].down ? "down" :
 		    sched_adapter_excluded(s, a, now) ? "excluded" : "up");

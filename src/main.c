@@ -34,6 +34,7 @@
 #include "netlink.h"
 #include "rand.h"
 #include "resolve.h"
+#include "resolve1.h"
 #include "stats.h"
 #include "sysnet.h"
 #include "upstream.h"
@@ -94,6 +95,8 @@ struct daemon {
 	struct resolver *res;
 	struct listener *lis;
 	struct control *ctl;
+	gid_t control_gid;              /* control-group, (gid_t)-1 = none */
+	struct resolve1 *bus;           /* org.freedesktop.resolve1, dbus yes */
 	struct event *hosts_tmr;
 	struct event *sig[5];
 	bool pidfile_written;
@@ -740,6 +743,8 @@ install_cfg(struct daemon *d, struct cfg *nc, const char *netchange, char *err, 
 	if ((d->cfg->control == NULL) != (nc->control == NULL) ||
 	    (nc->control && strcmp(d->cfg->control, nc->control) != 0))
 		log_warn("reload: the control socket changes on restart");
+	if (d->cfg->dbus != nc->dbus)
+		log_warn("reload: dbus changes on restart");
 	/* keep the bound sockets: the listen lines of the running config stay */
 	{
 		struct cfg_sockaddr *t = nc->listens;
@@ -807,28 +812,28 @@ reload(void *arg, char *err, size_t errlen)
 	return 0;
 }
 
-/* stubctl link IFNAME dns|domain|default-route|revert ... (SPEC 11) */
+/* A link set over the control socket (stubctl link IFNAME
+ * dns|domain|default-route|revert ...) or D-Bus (SPEC 11). */
 static int
-link_cmd(void *arg, int argc, char **argv, char *err, size_t errlen)
+link_apply(struct daemon *d, enum cfg_origin o, int argc, char **argv, char *err,
+    size_t errlen)
 {
-	struct daemon *d = arg;
 	const char *ifname = argv[1], *verb = argv[2];
 	char what[160];
 	int rc = 0;
 
 	if (strcmp(verb, "dns") == 0) {
-		rc = links_set_dns(&d->links, ifname, ORIGIN_CONTROL, argv + 3, (size_t)(argc - 3),
-		    err, errlen);
+		rc = links_set_dns(&d->links, ifname, o, argv + 3, (size_t)(argc - 3), err, errlen);
 	} else if (strcmp(verb, "domain") == 0) {
-		rc = links_set_domains(&d->links, ifname, ORIGIN_CONTROL, argv + 3,
-		    (size_t)(argc - 3), err, errlen);
+		rc = links_set_domains(&d->links, ifname, o, argv + 3, (size_t)(argc - 3), err,
+		    errlen);
 	} else if (strcmp(verb, "default-route") == 0) {
 		if (argc != 4 || (strcmp(argv[3], "yes") != 0 && strcmp(argv[3], "no") != 0)) {
 			snprintf(err, errlen, "usage: link IFNAME default-route yes|no");
 			return -1;
 		}
-		rc = links_set_default_route(&d->links, ifname, ORIGIN_CONTROL,
-		    strcmp(argv[3], "yes") == 0, err, errlen);
+		rc = links_set_default_route(&d->links, ifname, o, strcmp(argv[3], "yes") == 0, err,
+		    errlen);
 	} else if (strcmp(verb, "revert") == 0) {
 		if (argc != 3) {
 			snprintf(err, errlen, "usage: link IFNAME revert");
@@ -846,10 +851,16 @@ link_cmd(void *arg, int argc, char **argv, char *err, size_t errlen)
 	if (rc != 0)
 		return -1;
 	if (strcmp(verb, "revert") == 0)
-		snprintf(what, sizeof(what), "link %s reverted over the control socket", ifname);
+		snprintf(what, sizeof(what), "link %s reverted (%s)", ifname, cfg_origin_name(o));
 	else
-		snprintf(what, sizeof(what), "link %s %s set over the control socket", ifname, verb);
+		snprintf(what, sizeof(what), "link %s %s set (%s)", ifname, verb, cfg_origin_name(o));
 	return network_changed(d, what, err, errlen);
+}
+
+static int
+link_cmd(void *arg, int argc, char **argv, char *err, size_t errlen)
+{
+	return link_apply(arg, ORIGIN_CONTROL, argc, argv, err, errlen);
 }
 
 /* resolv-file (when it gives the servers) and resolvconf-dir, polled with
@@ -989,6 +1000,7 @@ shutdown_all(struct daemon *d)
 	for (i = 0; i < 2; i++)
 		if (d->hosts_pipe[i] >= 0)
 			close(d->hosts_pipe[i]);
+	resolve1_free(d->bus);
 	control_free(d->ctl);
 	resolver_free(d->res);
 	upstream_free(d->up);
@@ -1044,6 +1056,7 @@ start_control(struct daemon *d, char *why, size_t whylen)
 		}
 		gid = g->gr_gid;
 	}
+	d->control_gid = gid;
 	if (!d->cfg->control)
 		return STUB_OK;
 	e = control_new(d->base, d->cfg->control, gid, &v, &d->ctl, why, whylen);
@@ -1077,9 +1090,53 @@ become_daemon(struct daemon *d, char *why, size_t whylen)
 		}
 		d->pidfile_written = true;
 	}
-	if (d->cfg->user && drop_privileges(d->cfg->user, why, whylen) != 0)
-		return STUB_EIO;
 	return STUB_OK;
+}
+
+static void
+bus_flush_caches(void *arg)
+{
+	struct daemon *d = arg;
+	size_t n;
+
+	if (!d->cache)
+		return;
+	n = cache_flush(d->cache, NULL, 0, false);
+	log_info("dbus: FlushCaches: %zu entries dropped", n);
+}
+
+static void
+bus_reset_server_features(void *arg)
+{
+	struct daemon *d = arg;
+	size_t a;
+
+	for (a = 0; d->up && a < d->cfg->nadapters; a++)
+		sched_forget(upstream_sched(d->up), a);
+}
+
+static int
+bus_link(void *arg, enum cfg_origin o, int argc, char **argv, char *err, size_t errlen)
+{
+	struct daemon *d = arg;
+
+	if (!d->up) {
+		snprintf(err, errlen, "stubd is starting; try again");
+		return -1;
+	}
+	return link_apply(d, o, argc, argv, err, errlen);
+}
+
+/* `dbus yes`: own org.freedesktop.resolve1 (after detaching: an sd-bus
+ * connection does not survive a fork; before dropping privileges). */
+static enum stub_err
+start_dbus(struct daemon *d, char *why, size_t whylen)
+{
+	struct resolve1_ops ops = { bus_link, bus_flush_caches, bus_reset_server_features, d };
+
+	if (!d->cfg->dbus)
+		return STUB_OK;
+	return resolve1_new(d->base, &ops, d->control_gid, &d->bus, why, whylen);
 }
 
 /* Cache, upstream engine, resolver, hosts, timers and signals. */
@@ -1135,6 +1192,7 @@ main(int argc, char **argv)
 
 	d.hosts_pipe[0] = d.hosts_pipe[1] = -1;
 	d.nl_fd = -1;
+	d.control_gid = (gid_t)-1;
 	ifstate_init(&d.ifs);
 	if (parse_args(argc, argv, &d.o) != 0)
 		return 1;
@@ -1187,6 +1245,10 @@ main(int argc, char **argv)
 	if (start_control(&d, why, sizeof(why)) != STUB_OK)
 		goto fail;
 	if (become_daemon(&d, why, sizeof(why)) != STUB_OK)
+		goto fail;
+	if (start_dbus(&d, why, sizeof(why)) != STUB_OK)
+		goto fail;
+	if (d.cfg->user && drop_privileges(d.cfg->user, why, sizeof(why)) != 0)
 		goto fail;
 	if (start_engine(&d, why, sizeof(why)) != STUB_OK)
 		goto fail;

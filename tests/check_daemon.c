@@ -1938,7 +1938,7 @@ START_TEST(test_link_over_control)
 	ck_assert(log_has(&d, "network change: link lo"));
 	ck_assert_int_eq(ctl(&d, "--json", "servers", NULL, NULL, out, sizeof(out)), 0);
 	ck_assert_msg(strstr(out, "\"name\":\"lo\",\"metric\":100,\"origin\":\"control\","
-	    "\"state\":\"up\"") != NULL, "%s", out);
+	    "\"default_route\":true,\"state\":\"up\"") != NULL, "%s", out);
 	ck_assert_msg(strstr(out, "\"origin\":\"config\"") != NULL, "%s", out);
 	/* routing-only domain, no default route: only names under corp.test */
 	ck_assert_int_eq(ctl(&d, "link", "lo", "domain", "~corp.test", out, sizeof(out)), 0);

@@ -94,7 +94,7 @@ echo "link down at ~300 ms: answered in ${t1:-?} ms by ${a1:-nobody}"
 check "answer from wifi after lan's link went down" '[ "$a1" = "192.0.2.2" ]'
 check "well under the 1 s phase" '[ -n "$t1" ] && [ "$t1" -lt 800 ]'
 "$STUBCTL" -s "$ctl" --json servers >"$tmp/servers1"
-check "servers shows lan down" 'grep -q "\"name\":\"lan\",\"metric\":10,\"origin\":\"config\",\"state\":\"down\"" "$tmp/servers1"'
+check "servers shows lan down" 'grep -q "\"name\":\"lan\",\"metric\":10,\"origin\":\"config\",\"default_route\":true,\"state\":\"down\"" "$tmp/servers1"'
 
 # 2. while down, lan is not asked at all
 dig +time=5 +tries=1 @127.0.0.1 -p "$lport" y.test A >"$tmp/dig2"
@@ -116,11 +116,11 @@ ip link set "slh1-$tag" up
 i=0
 while [ $i -lt 40 ]; do
 	"$STUBCTL" -s "$ctl" --json servers >"$tmp/servers2"
-	grep -q "\"name\":\"lan\",\"metric\":10,\"origin\":\"config\",\"state\":\"up\"" "$tmp/servers2" && break
+	grep -q "\"name\":\"lan\",\"metric\":10,\"origin\":\"config\",\"default_route\":true,\"state\":\"up\"" "$tmp/servers2" && break
 	sleep 0.1
 	i=$((i + 1))
 done
-check "servers shows lan up again" 'grep -q "\"name\":\"lan\",\"metric\":10,\"origin\":\"config\",\"state\":\"up\"" "$tmp/servers2"'
+check "servers shows lan up again" 'grep -q "\"name\":\"lan\",\"metric\":10,\"origin\":\"config\",\"default_route\":true,\"state\":\"up\"" "$tmp/servers2"'
 check "log names the changes" 'grep -q "network change: link slh1-$tag is down" "$tmp/stubd.err" && grep -q "network change: link slh1-$tag is up" "$tmp/stubd.err"'
 [ $fail -eq 0 ] || cat "$tmp/stubd.err"
 exit $fail

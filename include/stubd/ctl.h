@@ -109,6 +109,7 @@ const struct ctl_command *ctl_command_find(const char *word);
 #define CTL_K_ANSWERS "answers"
 #define CTL_K_TIMEOUTS "timeouts"
 #define CTL_K_ORIGIN "origin"
+#define CTL_K_DEFAULT_ROUTE "default_route"
 #define CTL_K_STATE "state"
 /* reload */
 #define CTL_K_RELOADED "reloaded"

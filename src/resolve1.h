@@ -1,0 +1,44 @@
+/*
+ * resolve1.h - the org.freedesktop.resolve1 D-Bus service (SPEC 11, `dbus
+ * yes`): the link methods of org.freedesktop.resolve1.Manager with
+ * systemd-resolved's signatures, so NetworkManager, systemd-networkd, VPN
+ * clients and resolvectl hand stubd their links as they would hand them to
+ * systemd-resolved.
+ *
+ * Touches sd-bus and libevent: the bus connection's fd, events and timeout
+ * are driven from the event loop.  What the methods change it reaches
+ * through struct resolve1_ops, which main provides.  Without libsystemd at
+ * build time resolve1_new() fails with a reason.
+ */
+#ifndef STUBD_RESOLVE1_H
+#define STUBD_RESOLVE1_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "err.h"
+
+struct event_base;
+struct resolve1;
+
+struct resolve1_ops {
+	/* argv as for "stubctl link": { "link", IFNAME, VERB, ARGS... };
+	 * 0, or -1 with a message */
+	int (*link)(void *arg, enum cfg_origin o, int argc, char **argv, char *err,
+	    size_t errlen);
+	void (*flush_caches)(void *arg);
+	void (*reset_server_features)(void *arg);
+	void *arg;
+};
+
+/*
+ * Connect to the system bus (DBUS_SYSTEM_BUS_ADDRESS is honoured) and own
+ * org.freedesktop.resolve1.  Callers are allowed as control-socket peers
+ * are: root, stubd's own user, members of gid (unless (gid_t)-1).
+ */
+enum stub_err resolve1_new(struct event_base *base, const struct resolve1_ops *ops,
+    gid_t gid, struct resolve1 **out, char *why, size_t whylen);
+void resolve1_free(struct resolve1 *r);
+
+#endif

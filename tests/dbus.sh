@@ -1,0 +1,139 @@
+#!/bin/sh
+# dbus.sh - `dbus yes`: stubd serves org.freedesktop.resolve1 on a private
+# bus this test starts (dbus-daemon, pointed at through
+# DBUS_SYSTEM_BUS_ADDRESS), configured by D-Bus clients nobody here wrote:
+# busctl, gdbus and dbus-send.  Links set this way route queries; bad
+# arguments and callers of another uid get D-Bus errors and change
+# nothing.  Needs root (for the other-uid caller); skipped without the tools.
+set -u
+STUBD=${STUBD:-./stubd}
+STUBCTL=${STUBCTL:-./stubctl}
+FAKEUP=${FAKEUP:-./tests/fakeup}
+
+skip() { echo "SKIP: $*"; exit 77; }
+[ "$(id -u)" -eq 0 ] || skip "needs root"
+for t in dbus-daemon busctl gdbus dbus-send setpriv dig; do
+	command -v $t >/dev/null 2>&1 || skip "$t not installed"
+done
+"$STUBD" -t -c /dev/null 2>/dev/null >/dev/null
+printf 'dbus yes\n' >/tmp/stubd-dbus-probe.$$
+if "$STUBD" -t -c /tmp/stubd-dbus-probe.$$ 2>&1 | grep -q "without D-Bus"; then
+	rm -f /tmp/stubd-dbus-probe.$$
+	skip "stubd built without D-Bus support"
+fi
+rm -f /tmp/stubd-dbus-probe.$$
+
+tmp=$(mktemp -d)
+chmod 755 "$tmp"
+pids=""
+buspid=""
+cleanup() {
+	for p in $pids; do kill "$p" 2>/dev/null; done
+	[ -n "$buspid" ] && kill "$buspid" 2>/dev/null
+	wait 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# a bus that admits every uid, so uid 65534 is a real other caller
+cat >"$tmp/bus.xml" <<XML
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path=$tmp/bus</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <allow own="*"/>
+    <allow send_destination="*"/>
+    <allow receive_sender="*"/>
+  </policy>
+</busconfig>
+XML
+dbus-daemon --config-file="$tmp/bus.xml" --fork --nosyslog --print-address=1 \
+	--print-pid=3 >"$tmp/addr" 3>"$tmp/buspid" || skip "cannot start dbus-daemon"
+buspid=$(cat "$tmp/buspid")
+addr=$(head -1 "$tmp/addr")
+DBUS_SYSTEM_BUS_ADDRESS=$addr
+export DBUS_SYSTEM_BUS_ADDRESS
+
+"$FAKEUP" 127.0.0.32 x.corp.test A 300 192.0.2.132 www.example.com A 300 192.0.2.7 \
+	>"$tmp/port" &
+pids="$pids $!"
+i=0
+while [ ! -s "$tmp/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+port=$(cat "$tmp/port")
+lport=$((20000 + (${$} + 7000) % 10000))
+ctl="$tmp/ctl.sock"
+cat >"$tmp/stubd.conf" <<CONF
+listen 127.0.0.1:$lport
+control $ctl
+hosts none
+dbus yes
+timeouts 0.2 0.4
+server 127.0.0.1:9
+CONF
+"$STUBD" -f -v -c "$tmp/stubd.conf" 2>"$tmp/stubd.err" &
+pids="$pids $!"
+i=0
+while [ ! -S "$ctl" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+sleep 0.2
+lo=$(cat /sys/class/net/lo/ifindex)
+
+fail=0
+check() {
+	if eval "$2"; then echo "ok: $1"; else echo "FAIL: $1"; fail=1; fi
+}
+servers() { "$STUBCTL" -s "$ctl" --json servers; }
+M=org.freedesktop.resolve1.Manager
+call() { busctl --address="$addr" call org.freedesktop.resolve1 /org/freedesktop/resolve1 $M "$@"; }
+gcall() {
+	m=$1
+	shift
+	gdbus call --address "$addr" --dest org.freedesktop.resolve1 \
+		--object-path /org/freedesktop/resolve1 --method "$M.$m" "$@"
+}
+
+# SetLinkDNSEx (busctl): the link's server with its port
+check "SetLinkDNSEx accepted" "call SetLinkDNSEx 'ia(iayqs)' $lo 1 2 4 127 0 0 32 $port '' >/dev/null"
+check "servers shows the dbus link" 'servers | grep -q "\"name\":\"lo\",\"metric\":100,\"origin\":\"dbus\""'
+check "with its server" 'servers | grep -q "\"address\":\"127.0.0.32:$port\""'
+# SetLinkDomains (gdbus): a routing-only domain
+check "SetLinkDomains accepted" "gcall SetLinkDomains $lo \"[('corp.test', true)]\" >/dev/null"
+got=$(dig +time=3 +tries=1 +short @127.0.0.1 -p "$lport" x.corp.test A)
+check "names under the link's domain go to its server ($got)" '[ "$got" = "192.0.2.132" ]'
+# FlushCaches (dbus-send)
+check "answer cached" '"$STUBCTL" -s "$ctl" --json displaydns | grep -q x.corp.test'
+check "FlushCaches accepted" "dbus-send --bus='$addr' --print-reply --dest=org.freedesktop.resolve1 /org/freedesktop/resolve1 $M.FlushCaches >/dev/null"
+check "cache flushed" '! "$STUBCTL" -s "$ctl" --json displaydns | grep -q x.corp.test'
+# SetLinkDefaultRoute
+check "SetLinkDefaultRoute accepted" "call SetLinkDefaultRoute ib $lo false >/dev/null"
+check "servers shows default_route false" 'servers | grep -q "\"origin\":\"dbus\",\"default_route\":false"'
+check "SetLinkDNSOverTLS no accepted" "gcall SetLinkDNSOverTLS $lo \"'no'\" >/dev/null"
+# SetLinkDNS (busctl) replaces the servers: port 53
+check "SetLinkDNS accepted" "call SetLinkDNS 'ia(iay)' $lo 1 2 4 127 0 0 77 >/dev/null"
+check "SetLinkDNS server on port 53" 'servers | grep -q "\"address\":\"127.0.0.77:53\""'
+before=$(servers)
+# malformed arguments: a D-Bus error, nothing changed
+check "bad family refused" "! call SetLinkDNS 'ia(iay)' $lo 1 7 4 127 0 0 1 2>/dev/null"
+check "5-byte IPv4 refused" "! call SetLinkDNS 'ia(iay)' $lo 1 2 5 127 0 0 1 1 2>/dev/null"
+check "unknown ifindex refused" "! call SetLinkDNS 'ia(iay)' 99999 1 2 4 127 0 0 1 2>/dev/null"
+check "bad domain refused" "! gcall SetLinkDomains $lo \"[('bad..name', false)]\" 2>/dev/null"
+call SetLinkDNS 'ia(iay)' 99999 1 2 4 127 0 0 1 2>"$tmp/e1"
+check "the error says why" 'grep -q "unknown interface index 99999" "$tmp/e1"'
+# another uid: AccessDenied
+setpriv --reuid=65534 --regid=65534 --clear-groups busctl --address="$addr" call \
+	org.freedesktop.resolve1 /org/freedesktop/resolve1 $M RevertLink i "$lo" 2>"$tmp/e2"
+check "other uid refused with AccessDenied" 'grep -qi "access denied" "$tmp/e2"'
+check "nothing changed by the refused calls" '[ "$(servers)" = "$before" ]'
+# other methods: UnknownMethod
+call ResolveHostname isit 0 x.corp.test 0 0 2>"$tmp/e3"
+check "other methods: UnknownMethod" 'grep -q "Unknown method" "$tmp/e3"'
+# RevertLink
+check "ResetServerFeatures accepted" "call ResetServerFeatures >/dev/null"
+check "RevertLink accepted" "call RevertLink i $lo >/dev/null"
+check "link gone" '! servers | grep -q "\"origin\":\"dbus\""'
+check "log names the changes" 'grep -q "network change: link lo dns set (dbus)" "$tmp/stubd.err"'
+[ $fail -eq 0 ] || cat "$tmp/stubd.err"
+exit $fail
