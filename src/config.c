@@ -747,6 +747,10 @@ d_dbus(struct pctx *x, char **w, int n)
 		x->c->dbus = false;
 	else
 		return perr(x, "dbus takes yes or no");
+#ifndef HAVE_SYSTEMD
+	if (x->c->dbus)
+		return perr(x, "dbus: stubd was built without D-Bus support (libsystemd)");
+#endif
 	return 0;
 }
 
