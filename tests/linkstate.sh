@@ -121,6 +121,11 @@ while [ $i -lt 40 ]; do
 	i=$((i + 1))
 done
 check "servers shows lan up again" 'grep -q "\"name\":\"lan\",\"metric\":10,\"origin\":\"config\",\"default_route\":true,\"state\":\"up\"" "$tmp/servers2"'
+lanq() { "$STUBCTL" -s "$ctl" --json servers | sed -n 's/.*"address":"10.232.1.2:[0-9]*"[^}]*"queries":\([0-9]*\).*/\1/p'; }
+q0=$(lanq)
+dig +time=5 +tries=1 @127.0.0.1 -p "$lport" z.test A >/dev/null
+q1=$(lanq)
+check "lan asked again once up (queries $q0 -> $q1)" '[ -n "$q0" ] && [ -n "$q1" ] && [ "$q1" -gt "$q0" ]'
 check "log names the changes" 'grep -q "network change: link slh1-$tag is down" "$tmp/stubd.err" && grep -q "network change: link slh1-$tag is up" "$tmp/stubd.err"'
 [ $fail -eq 0 ] || cat "$tmp/stubd.err"
 exit $fail
