@@ -1,9 +1,12 @@
 /*
- * config.c - parse stubd.conf into struct cfg.
+ * config.c - struct cfg: defaults, references and copies, addresses and
+ * ACLs, the command line's overrides and cfg_finish (the directives of
+ * stubd.conf are in directives.c).
  */
 #include "auto-config.h"
 
 #include "config.h"
+#include "config_impl.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,7 +26,7 @@
 #define RESOLV_LINE_MAX 256
 
 
-static void
+void
 cfg_error(struct cfg *c, const char *fname, int line, const char *fmt, ...)
 {
 	char msg[512], *n;
@@ -198,8 +201,8 @@ cfg_ref(struct cfg *c)
 	return c;
 }
 
-static int
-grow(void *pp, size_t n, size_t size)
+int
+cfg_grow(void *pp, size_t n, size_t size)
 {
 	void **p = pp;
 	void *q = realloc(*p, (n + 1) * size);
@@ -297,8 +300,8 @@ cfg_format_sockaddr(const struct sockaddr *sa, char *buf, size_t len)
 	}
 }
 
-static int
-parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
+int
+cfg_parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
 {
 	char *end;
 	unsigned long long v;
@@ -314,8 +317,8 @@ parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
 }
 
 /* seconds with optional decimals -> ms; 0 < v <= 3600 */
-static int
-parse_secs_ms(const char *s, uint32_t *ms, bool zero_ok)
+int
+cfg_parse_secs_ms(const char *s, uint32_t *ms, bool zero_ok)
 {
 	char *end;
 	double v;
@@ -332,8 +335,8 @@ parse_secs_ms(const char *s, uint32_t *ms, bool zero_ok)
 	return 0;
 }
 
-static int
-parse_acl(const char *s, struct cfg_acl *a)
+int
+cfg_parse_acl(const char *s, struct cfg_acl *a)
 {
 	char buf[INET6_ADDRSTRLEN + 8];
 	char *slash;
@@ -349,12 +352,12 @@ parse_acl(const char *s, struct cfg_acl *a)
 	if (inet_pton(AF_INET, buf, a->addr) == 1) {
 		a->family = AF_INET;
 		prefix = 32;
-		if (slash && parse_u32(slash, 0, 32, &prefix))
+		if (slash && cfg_parse_u32(slash, 0, 32, &prefix))
 			return -1;
 	} else if (inet_pton(AF_INET6, buf, a->addr) == 1) {
 		a->family = AF_INET6;
 		prefix = 128;
-		if (slash && parse_u32(slash, 0, 128, &prefix))
+		if (slash && cfg_parse_u32(slash, 0, 128, &prefix))
 			return -1;
 	} else {
 		return -1;
@@ -418,8 +421,8 @@ cfg_adapter_find(const struct cfg *c, const char *name)
 	return -1;
 }
 
-static bool
-valid_name(const char *s)
+bool
+cfg_valid_name(const char *s)
 {
 	size_t i, n = strlen(s);
 
@@ -435,12 +438,12 @@ valid_name(const char *s)
 	return true;
 }
 
-static long
-add_adapter(struct cfg *c, const char *name, int line)
+long
+cfg_add_adapter(struct cfg *c, const char *name, int line)
 {
 	struct cfg_adapter *a;
 
-	if (grow(&c->adapters, c->nadapters, sizeof(*c->adapters)))
+	if (cfg_grow(&c->adapters, c->nadapters, sizeof(*c->adapters)))
 		return -1;
 	a = &c->adapters[c->nadapters];
 	memset(a, 0, sizeof(*a));
@@ -450,12 +453,12 @@ add_adapter(struct cfg *c, const char *name, int line)
 	return (long)c->nadapters++;
 }
 
-static int
-add_server(struct cfg *c, const struct cfg_sockaddr *sa, enum cfg_prio prio, size_t adapter)
+int
+cfg_add_server(struct cfg *c, const struct cfg_sockaddr *sa, enum cfg_prio prio, size_t adapter)
 {
 	struct cfg_server *s;
 
-	if (grow(&c->servers, c->nservers, sizeof(*c->servers)))
+	if (cfg_grow(&c->servers, c->nservers, sizeof(*c->servers)))
 		return -1;
 	s = &c->servers[c->nservers++];
 	memset(s, 0, sizeof(*s));
@@ -466,17 +469,17 @@ add_server(struct cfg *c, const struct cfg_sockaddr *sa, enum cfg_prio prio, siz
 	return 0;
 }
 
-static int
-add_listen(struct cfg *c, const struct cfg_sockaddr *sa)
+int
+cfg_add_listen(struct cfg *c, const struct cfg_sockaddr *sa)
 {
-	if (grow(&c->listens, c->nlistens, sizeof(*c->listens)))
+	if (cfg_grow(&c->listens, c->nlistens, sizeof(*c->listens)))
 		return -1;
 	c->listens[c->nlistens++] = *sa;
 	return 0;
 }
 
-static int
-set_str(char **dst, const char *v)
+int
+cfg_set_str(char **dst, const char *v)
 {
 	char *n = v ? strdup(v) : NULL;
 
@@ -485,531 +488,6 @@ set_str(char **dst, const char *v)
 	free(*dst);
 	*dst = n;
 	return 0;
-}
-
-struct pstate {
-	long cur_adapter;     /* -1: implicit default */
-	bool listen_seen, acl_seen;
-};
-
-/* Where a directive is being parsed. */
-struct pctx {
-	struct cfg *c;
-	struct pstate *ps;
-	const char *fname;
-	int line;
-};
-
-/* Report an error at the current line; returns -1 for `return perr(...)`. */
-static int
-perr(struct pctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int
-perr(struct pctx *x, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	cfg_error(x->c, x->fname, x->line, "%s", msg);
-	return -1;
-}
-
-static long
-current_adapter(struct cfg *c, struct pstate *ps)
-{
-	long i;
-
-	if (ps->cur_adapter >= 0)
-		return ps->cur_adapter;
-	i = cfg_adapter_find(c, "default");
-	if (i < 0)
-		i = add_adapter(c, "default", 0);
-	return i;
-}
-
-/*
- * Directive parsers: w[0] is the directive, w[1..n-1] its values (the
- * count already checked against the table).  0, or -1 after perr().
- */
-
-static int
-d_listen(struct pctx *x, char **w, int n)
-{
-	struct cfg_sockaddr sa;
-
-	(void)n;
-	if (cfg_parse_sockaddr(w[1], DNS_PORT, &sa))
-		return perr(x, "bad listen address '%s'", w[1]);
-	if (!x->ps->listen_seen) {
-		x->c->nlistens = 0;
-		x->ps->listen_seen = true;
-	}
-	if (add_listen(x->c, &sa))
-		return perr(x, "out of memory");
-	return 0;
-}
-
-static int
-d_allow(struct pctx *x, char **w, int n)
-{
-	struct cfg *c = x->c;
-	struct cfg_acl a;
-
-	(void)n;
-	if (parse_acl(w[1], &a))
-		return perr(x, "bad address or prefix '%s'", w[1]);
-	if (!x->ps->acl_seen) {
-		c->nacls = 0;
-		x->ps->acl_seen = true;
-	}
-	if (grow(&c->acls, c->nacls, sizeof(*c->acls)))
-		return perr(x, "out of memory");
-	c->acls[c->nacls++] = a;
-	return 0;
-}
-
-static int
-d_control(struct pctx *x, char **w, int n)
-{
-	(void)n;
-	if (strcmp(w[1], "off") == 0) {
-		free(x->c->control);
-		x->c->control = NULL;
-		return 0;
-	}
-	if (w[1][0] != '/' || strlen(w[1]) >= CFG_CONTROL_PATH_MAX)
-		return perr(x, "control socket path must be absolute and shorter than %d bytes",
-		    CFG_CONTROL_PATH_MAX);
-	if (set_str(&x->c->control, w[1]))
-		return perr(x, "out of memory");
-	return 0;
-}
-
-static int
-d_control_group(struct pctx *x, char **w, int n)
-{
-	(void)n;
-	if (set_str(&x->c->control_group, w[1]))
-		return perr(x, "out of memory");
-	return 0;
-}
-
-static int
-d_hosts(struct pctx *x, char **w, int n)
-{
-	(void)n;
-	if (set_str(&x->c->hosts, strcmp(w[1], "none") == 0 ? NULL : w[1]))
-		return perr(x, "out of memory");
-	return 0;
-}
-
-/* Directives that set one uint32_t field within [lo, hi]. */
-struct u32_field {
-	const char *name;
-	size_t off;
-	uint32_t lo, hi;
-	const char *range;    /* shown in the error, "" for none */
-};
-
-static const struct u32_field u32_fields[] = {
-	{ "hosts-ttl", offsetof(struct cfg, hosts_ttl), 0, 604800, " (0..604800)" },
-	{ "cache-size", offsetof(struct cfg, cache_size), 0, 50000000, " (0..50000000)" },
-	{ "max-ttl", offsetof(struct cfg, max_ttl), 0, 0x7fffffff, "" },
-	{ "min-ttl", offsetof(struct cfg, min_ttl), 0, 0x7fffffff, "" },
-	{ "max-negative-ttl", offsetof(struct cfg, max_negative_ttl), 0, 0x7fffffff, "" },
-	{ "negative-ttl", offsetof(struct cfg, negative_ttl), 0, 0x7fffffff, "" },
-	{ "serve-stale", offsetof(struct cfg, serve_stale), 0, 604800,
-	  " (seconds, 0..604800)" },
-	{ "max-tcp-clients", offsetof(struct cfg, max_tcp_clients), 1, 65536, " (1..65536)" },
-	{ "max-inflight", offsetof(struct cfg, max_inflight), 1, 1000000, " (1..1000000)" },
-};
-
-static int
-d_u32(struct pctx *x, char **w, int n)
-{
-	size_t i;
-
-	(void)n;
-	for (i = 0; i < sizeof(u32_fields) / sizeof(u32_fields[0]); i++) {
-		const struct u32_field *f = &u32_fields[i];
-
-		if (strcmp(f->name, w[0]) != 0)
-			continue;
-		if (parse_u32(w[1], f->lo, f->hi, (uint32_t *)(void *)((char *)x->c + f->off)))
-			return perr(x, "bad %s '%s'%s", f->name, w[1], f->range);
-		return 0;
-	}
-	return perr(x, "unknown directive '%s'", w[0]);
-}
-
-/* SIZE: bytes, or with a K, M or G suffix (powers of 1024) */
-static int
-parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-	unsigned shift = 0;
-
-	if (!s || *s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		return -1;
-	if (*end == 'K' || *end == 'k')
-		shift = 10;
-	else if (*end == 'M' || *end == 'm')
-		shift = 20;
-	else if (*end == 'G' || *end == 'g')
-		shift = 30;
-	if (shift)
-		end++;
-	if (*end || v > (CFG_CACHE_MEMORY_MAX >> shift))
-		return -1;
-	*out = (uint64_t)v << shift;
-	return 0;
-}
-
-static int
-d_cache_memory(struct pctx *x, char **w, int n)
-{
-	(void)n;
-	if (parse_size(w[1], &x->c->cache_memory) || x->c->cache_memory < CFG_CACHE_MEMORY_MIN)
-		return perr(x, "bad cache-memory '%s' (bytes with K, M or G, 64K..1024G)", w[1]);
-	return 0;
-}
-
-static int
-d_timeouts(struct pctx *x, char **w, int n)
-{
-	uint32_t t[CFG_MAX_TIMEOUTS];
-	int i;
-
-	for (i = 1; i < n; i++)
-		if (parse_secs_ms(w[i], &t[i - 1], false) || t[i - 1] > CFG_PHASE_MAX_MS)
-			return perr(x, "bad timeout '%s' (seconds > 0, at most %d)", w[i],
-			    CFG_PHASE_MAX_MS / 1000);
-	memcpy(x->c->timeouts_ms, t, sizeof(t[0]) * (size_t)(n - 1));
-	x->c->ntimeouts = (size_t)(n - 1);
-	return 0;
-}
-
-static int
-d_exclude_time(struct pctx *x, char **w, int n)
-{
-	(void)n;
-	if (parse_secs_ms(w[1], &x->c->exclude_ms, true) || x->c->exclude_ms > 86400000)
-		return perr(x, "bad exclude-time '%s'", w[1]);
-	return 0;
-}
-
-static int
-d_user(struct pctx *x, char **w, int n)
-{
-	(void)n;
-	if (set_str(&x->c->user, w[1]))
-		return perr(x, "out of memory");
-	return 0;
-}
-
-static int
-d_upstream_0x20(struct pctx *x, char **w, int n)
-{
-	(void)n;
-	if (strcmp(w[1], "yes") == 0)
-		x->c->upstream_0x20 = true;
-	else if (strcmp(w[1], "no") == 0)
-		x->c->upstream_0x20 = false;
-	else
-		return perr(x, "upstream-0x20 takes yes or no");
-	return 0;
-}
-
-static int
-d_resolv_file(struct pctx *x, char **w, int n)
-{
-	(void)n;
-	if (set_str(&x->c->resolv_file, w[1]))
-		return perr(x, "out of memory");
-	return 0;
-}
-
-static int
-d_dbus(struct pctx *x, char **w, int n)
-{
-	(void)n;
-	if (strcmp(w[1], "yes") == 0)
-		x->c->dbus = true;
-	else if (strcmp(w[1], "no") == 0)
-		x->c->dbus = false;
-	else
-		return perr(x, "dbus takes yes or no");
-#ifndef HAVE_SYSTEMD
-	if (x->c->dbus)
-		return perr(x, "dbus: stubd was built without D-Bus support (libsystemd)");
-#endif
-	return 0;
-}
-
-static int
-d_resolvconf_dir(struct pctx *x, char **w, int n)
-{
-	(void)n;
-	if (w[1][0] != '/')
-		return perr(x, "resolvconf-dir must be an absolute path");
-	if (set_str(&x->c->resolvconf_dir, w[1]))
-		return perr(x, "out of memory");
-	return 0;
-}
-
-static int
-adapter_option(struct pctx *x, struct cfg_adapter *a, const char *opt, const char *val)
-{
-	if (strcmp(opt, "device") == 0) {
-		if (!valid_name(val) || strlen(val) >= CFG_IFNAME_MAX)
-			return perr(x, "bad device name '%s'", val);
-		snprintf(a->device, sizeof(a->device), "%s", val);
-	} else if (strcmp(opt, "source") == 0) {
-		struct cfg_sockaddr sa;
-
-		if (cfg_parse_sockaddr(val, 0, &sa) || strchr(val, ']'))
-			return perr(x, "bad source address '%s'", val);
-		a->source = sa;
-	} else if (strcmp(opt, "metric") == 0) {
-		uint32_t m;
-
-		if (parse_u32(val, 0, 1000000, &m))
-			return perr(x, "bad metric '%s' (0..1000000)", val);
-		a->metric = (int)m;
-	} else if (strcmp(opt, "default-route") == 0) {
-		if (strcmp(val, "yes") == 0)
-			a->default_route = true;
-		else if (strcmp(val, "no") == 0)
-			a->default_route = false;
-		else
-			return perr(x, "default-route takes yes or no");
-	} else {
-		return perr(x, "unknown adapter option '%s' (device, source, metric, default-route)",
-		    opt);
-	}
-	return 0;
-}
-
-static int
-d_adapter(struct pctx *x, char **w, int n)
-{
-	struct cfg *c = x->c;
-	long idx;
-	int i;
-
-	if (!valid_name(w[1]))
-		return perr(x, "bad adapter name '%s'", w[1]);
-	idx = cfg_adapter_find(c, w[1]);
-	if (idx >= 0) {
-		if (c->adapters[idx].line > 0)
-			return perr(x, "duplicate adapter '%s' (first defined on line %d)", w[1],
-			    c->adapters[idx].line);
-		return perr(x, "duplicate adapter '%s' (its servers come earlier)", w[1]);
-	}
-	idx = add_adapter(c, w[1], x->line);
-	if (idx < 0)
-		return perr(x, "out of memory");
-	x->ps->cur_adapter = idx;
-	for (i = 2; i < n; i += 2) {
-		if (i + 1 >= n)
-			return perr(x, "adapter option '%s' needs a value", w[i]);
-		if (adapter_option(x, &c->adapters[idx], w[i], w[i + 1]))
-			return -1;
-	}
-	return 0;
-}
-
-static int
-d_server(struct pctx *x, char **w, int n)
-{
-	struct cfg *c = x->c;
-	struct cfg_sockaddr sa;
-	enum cfg_prio prio = PRIO_NORMAL;
-	bool no_0x20 = false;
-	long a;
-	int i;
-
-	if (cfg_parse_sockaddr(w[1], DNS_PORT, &sa))
-		return perr(x, "bad server address '%s'", w[1]);
-	for (i = 2; i < n; i++) {
-		if (strcmp(w[i], "no-0x20") == 0) {
-			no_0x20 = true;
-		} else if (strcmp(w[i], "priority") == 0) {
-			if (i + 1 >= n)
-				return perr(x, "'priority' needs first, normal or last");
-			i++;
-			if (strcmp(w[i], "first") == 0)
-				prio = PRIO_FIRST;
-			else if (strcmp(w[i], "last") == 0)
-				prio = PRIO_LAST;
-			else if (strcmp(w[i], "normal") == 0)
-				prio = PRIO_NORMAL;
-			else
-				return perr(x, "bad priority '%s' (first, normal, last)", w[i]);
-		} else {
-			return perr(x, "unknown server option '%s' (priority, no-0x20)", w[i]);
-		}
-	}
-	a = current_adapter(c, x->ps);
-	if (a < 0 || add_server(c, &sa, prio, (size_t)a))
-		return perr(x, "out of memory");
-	c->servers[c->nservers - 1].no_0x20 = no_0x20;
-	return 0;
-}
-
-static int
-d_domain(struct pctx *x, char **w, int n)
-{
-	struct cfg_adapter *ad;
-	struct cfg_domain dom;
-	long a;
-
-	(void)n;
-	dom.len = wire_name_from_text(w[1], dom.name);
-	if (dom.len == 0)
-		return perr(x, "bad domain '%s'", w[1]);
-	wire_name_lower(dom.name, dom.len);
-	a = current_adapter(x->c, x->ps);
-	if (a < 0)
-		return perr(x, "out of memory");
-	ad = &x->c->adapters[a];
-	if (grow(&ad->domains, ad->ndomains, sizeof(*ad->domains)))
-		return perr(x, "out of memory");
-	ad->domains[ad->ndomains++] = dom;
-	return 0;
-}
-
-/*
- * Every directive of stubd.conf, one row each.  Adding one: a row here,
- * its field in struct cfg, its entry in stubd.conf.5 and the sample
- * (check_config verifies the last two).
- */
-static const struct cfg_directive directives[] = {
-	{ "listen", 1, 1, d_listen, "listen ADDR[:PORT]", "listen address, repeatable" },
-	{ "allow", 1, 1, d_allow, "allow ADDR[/PREFIX]", "client ACL, repeatable" },
-	{ "control", 1, 1, d_control, "control PATH|off", "control socket" },
-	{ "control-group", 1, 1, d_control_group, "control-group GROUP",
-	  "group that may use the control socket" },
-	{ "hosts", 1, 1, d_hosts, "hosts FILE|none", "hosts file" },
-	{ "hosts-ttl", 1, 1, d_u32, "hosts-ttl SECONDS", "TTL of hosts answers" },
-	{ "cache-size", 1, 1, d_u32, "cache-size ENTRIES", "most cached answers" },
-	{ "cache-memory", 1, 1, d_cache_memory, "cache-memory SIZE",
-	  "most bytes cached answers take (K, M, G)" },
-	{ "max-ttl", 1, 1, d_u32, "max-ttl SECONDS", "cap on positive TTLs" },
-	{ "min-ttl", 1, 1, d_u32, "min-ttl SECONDS", "floor on positive TTLs" },
-	{ "max-negative-ttl", 1, 1, d_u32, "max-negative-ttl SECONDS",
-	  "cap on negative TTLs" },
-	{ "negative-ttl", 1, 1, d_u32, "negative-ttl SECONDS",
-	  "lifetime of negative answers without SOA" },
-	{ "timeouts", 1, CFG_MAX_TIMEOUTS, d_timeouts, "timeouts SECONDS...",
-	  "retry schedule" },
-	{ "exclude-time", 1, 1, d_exclude_time, "exclude-time SECONDS",
-	  "how long a failed server or adapter is skipped" },
-	{ "serve-stale", 1, 1, d_u32, "serve-stale SECONDS", "RFC 8767, 0 = off" },
-	{ "max-tcp-clients", 1, 1, d_u32, "max-tcp-clients N", "concurrent TCP clients" },
-	{ "max-inflight", 1, 1, d_u32, "max-inflight N", "concurrent upstream searches" },
-	{ "user", 1, 1, d_user, "user USER", "drop privileges to USER" },
-	{ "upstream-0x20", 1, 1, d_upstream_0x20, "upstream-0x20 yes|no",
-	  "randomise the case of upstream questions" },
-	{ "resolv-file", 1, 1, d_resolv_file, "resolv-file FILE",
-	  "upstream servers when no server lines exist" },
-	{ "adapter", 1, CFG_MAX_WORDS - 1, d_adapter,
-	  "adapter NAME [device IFACE] [source ADDR] [metric N] [default-route yes|no]",
-	  "start an adapter" },
-	{ "resolvconf-dir", 1, 1, d_resolvconf_dir, "resolvconf-dir DIR",
-	  "one adapter per interface file of resolvconf" },
-	{ "dbus", 1, 1, d_dbus, "dbus yes|no",
-	  "serve org.freedesktop.resolve1 on the system bus" },
-	{ "server", 1, CFG_MAX_WORDS - 1, d_server,
-	  "server ADDR[:PORT] [priority first|last] [no-0x20]", "upstream server" },
-	{ "domain", 1, 1, d_domain, "domain NAME", "routing domain of the adapter" },
-};
-
-const struct cfg_directive *
-cfg_directives(size_t *n)
-{
-	*n = sizeof(directives) / sizeof(directives[0]);
-	return directives;
-}
-
-static void
-parse_line(struct pctx *x, char **w, int n)
-{
-	size_t i, nd = sizeof(directives) / sizeof(directives[0]);
-	const struct cfg_directive *d = NULL;
-	int nvals = n - 1;
-
-	for (i = 0; i < nd && !d; i++)
-		if (strcmp(directives[i].name, w[0]) == 0)
-			d = &directives[i];
-	if (!d) {
-		perr(x, "unknown directive '%s'", w[0]);
-		return;
-	}
-	if (nvals < d->min_args || nvals > d->max_args) {
-		if (d->min_args == 1 && d->max_args == 1)
-			perr(x, "'%s' takes one value", d->name);
-		else
-			perr(x, "usage: %s", d->usage);
-		return;
-	}
-	d->parse(x, w, n);
-}
-
-size_t
-cfg_parse_text(struct cfg *c, const char *text, size_t len, const char *fname)
-{
-	struct pstate ps = { .cur_adapter = -1 };
-	struct pctx x = { c, &ps, fname, 0 };
-	size_t before = c->nerrors;
-	struct text_lines it;
-	enum text_line t;
-	char buf[CFG_LINE_MAX];
-
-	text_lines_init(&it, text, len);
-	while ((t = text_next_line(&it, buf, sizeof(buf))) != TEXT_LINE_END) {
-		char *w[CFG_MAX_WORDS];
-		int n;
-
-		x.line = (int)it.lineno;
-		if (t != TEXT_LINE_OK) {
-			perr(&x, t == TEXT_LINE_LONG ? "line too long" : "NUL byte in line");
-			continue;
-		}
-		n = text_words(buf, w, CFG_MAX_WORDS, true);
-		if (n < 0) {
-			perr(&x, "too many words");
-			continue;
-		}
-		if (n > 0)
-			parse_line(&x, w, n);
-	}
-	return c->nerrors - before;
-}
-
-size_t
-cfg_parse_file(struct cfg *c, const char *path, bool missing_ok)
-{
-	char *text;
-	size_t len, n;
-
-	if (file_read(path, &text, &len) != 0) {
-		if (missing_ok && errno == ENOENT)
-			return 0;
-		cfg_error(c, path, 0, "%s", strerror(errno));
-		return 1;
-	}
-	n = cfg_parse_text(c, text, len, path);
-	free(text);
-	return n;
 }
 
 int
@@ -1023,7 +501,7 @@ cfg_listen_clear_add(struct cfg *c, bool first, const char *arg, const char **wh
 	}
 	if (first)
 		c->nlistens = 0;
-	if (add_listen(c, &sa)) {
+	if (cfg_add_listen(c, &sa)) {
 		*why = "out of memory";
 		return -1;
 	}
@@ -1053,19 +531,19 @@ cfg_server_arg(struct cfg *c, bool first, const char *arg, const char **why)
 	if (first)
 		c->nservers = 0;
 	if (pct) {
-		if (!valid_name(pct)) {
+		if (!cfg_valid_name(pct)) {
 			*why = "bad adapter name";
 			return -1;
 		}
 		a = cfg_adapter_find(c, pct);
 		if (a < 0)
-			a = add_adapter(c, pct, 0);
+			a = cfg_add_adapter(c, pct, 0);
 	} else {
 		a = cfg_adapter_find(c, "default");
 		if (a < 0)
-			a = add_adapter(c, "default", 0);
+			a = cfg_add_adapter(c, "default", 0);
 	}
-	if (a < 0 || add_server(c, &sa, PRIO_NORMAL, (size_t)a)) {
+	if (a < 0 || cfg_add_server(c, &sa, PRIO_NORMAL, (size_t)a)) {
 		*why = "out of memory";
 		return -1;
 	}
@@ -1139,18 +617,18 @@ cfg_finish(struct cfg *c, const char *resolv_text)
 
 	if (c->nlistens == 0) {
 		if (cfg_parse_sockaddr("127.0.0.1", DNS_PORT, &sa) == 0)
-			add_listen(c, &sa);
+			cfg_add_listen(c, &sa);
 		if (cfg_parse_sockaddr("::1", DNS_PORT, &sa) == 0)
-			add_listen(c, &sa);
+			cfg_add_listen(c, &sa);
 	}
 	if (c->nacls == 0) {
 		struct cfg_acl a;
 
-		if (parse_acl("127.0.0.0/8", &a) == 0 &&
-		    grow(&c->acls, c->nacls, sizeof(*c->acls)) == 0)
+		if (cfg_parse_acl("127.0.0.0/8", &a) == 0 &&
+		    cfg_grow(&c->acls, c->nacls, sizeof(*c->acls)) == 0)
 			c->acls[c->nacls++] = a;
-		if (parse_acl("::1/128", &a) == 0 &&
-		    grow(&c->acls, c->nacls, sizeof(*c->acls)) == 0)
+		if (cfg_parse_acl("::1/128", &a) == 0 &&
+		    cfg_grow(&c->acls, c->nacls, sizeof(*c->acls)) == 0)
 			c->acls[c->nacls++] = a;
 	}
 	if (c->min_ttl > c->max_ttl)
@@ -1163,7 +641,7 @@ cfg_finish(struct cfg *c, const char *resolv_text)
 		char line[RESOLV_LINE_MAX];
 
 		if (a < 0)
-			a = add_adapter(c, "default", 0);
+			a = cfg_add_adapter(c, "default", 0);
 		text_lines_init(&it, resolv_text, strlen(resolv_text));
 		while ((t = text_next_line(&it, line, sizeof(line))) != TEXT_LINE_END) {
 			char *w[CFG_MAX_WORDS], *pct;
@@ -1179,7 +657,7 @@ cfg_finish(struct cfg *c, const char *resolv_text)
 				*pct = 0;   /* scope ids are not supported */
 			if (cfg_parse_sockaddr(w[1], DNS_PORT, &sa) == 0 && !cfg_listens_on(c, &sa) &&
 			    a >= 0)
-				add_server(c, &sa, PRIO_NORMAL, (size_t)a);
+				cfg_add_server(c, &sa, PRIO_NORMAL, (size_t)a);
 		}
 		c->servers_from_resolv = true;
 		if (a >= 0)
