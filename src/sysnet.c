@@ -116,7 +116,8 @@ sysnet_read_resolvconf_dir(const char *dir, struct links *l,
 	}
 	closedir(d);
 	/* file order decides the order of several files of one interface */
-	qsort(names, n, sizeof(*names), by_name);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), by_name);
 	for (i = 0; i < n; i++) {
 		char path[4096], *text;
 		size_t len;
