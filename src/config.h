@@ -166,6 +166,8 @@ const char *cfg_origin_name(enum cfg_origin o);
 
 /* Does the client address match any ACL entry? */
 bool cfg_acl_match(const struct cfg *c, const struct sockaddr *sa);
+/* An adapter or interface name: 1..31 letters, digits, '-', '_', '.'. */
+bool cfg_valid_name(const char *s);
 /* Index of an adapter by name, or -1. */
 long cfg_adapter_find(const struct cfg *c, const char *name);
 

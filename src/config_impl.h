@@ -17,8 +17,6 @@ int cfg_parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out);
 /* seconds with optional decimals -> ms */
 int cfg_parse_secs_ms(const char *s, uint32_t *ms, bool zero_ok);
 int cfg_parse_acl(const char *s, struct cfg_acl *a);
-/* adapter and device names: letters, digits, - _ . */
-bool cfg_valid_name(const char *s);
 /* index of the new adapter, or -1 */
 long cfg_add_adapter(struct cfg *c, const char *name, int line);
 int cfg_add_server(struct cfg *c, const struct cfg_sockaddr *sa, enum cfg_prio prio,

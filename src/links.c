@@ -32,18 +32,8 @@ links_fini(struct links *l)
 static bool
 valid_ifname(const char *s)
 {
-	size_t i, n = strlen(s);
-
-	if (n == 0 || n >= CFG_IFNAME_MAX || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-		return false;
-	for (i = 0; i < n; i++) {
-		char ch = s[i];
-
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		      (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.'))
-			return false;
-	}
-	return true;
+	return cfg_valid_name(s) && strlen(s) < CFG_IFNAME_MAX && strcmp(s, ".") != 0 &&
+	    strcmp(s, "..") != 0;
 }
 
 static struct link *

@@ -110,6 +110,23 @@ ifname_of(int32_t ifindex, char name[IF_NAMESIZE], sd_bus_error *error)
 	return 0;
 }
 
+/* The start of every link method: the caller checked, then the interface
+ * index read and named. */
+static int
+link_call(struct resolve1 *r, sd_bus_message *m, sd_bus_error *error,
+    char name[IF_NAMESIZE])
+{
+	int32_t ifindex;
+	int rc = check_caller(r, m, error);
+
+	if (rc < 0)
+		return rc;
+	rc = sd_bus_message_read(m, "i", &ifindex);
+	if (rc < 0)
+		return rc;
+	return ifname_of(ifindex, name, error);
+}
+
 /* hand a link setting to main; its refusal becomes InvalidArgs */
 static int
 apply(struct resolve1 *r, sd_bus_message *m, int argc, char **argv, sd_bus_error *error)
@@ -129,16 +146,9 @@ set_dns(sd_bus_message *m, void *userdata, sd_bus_error *error, bool ex)
 {
 	struct resolve1 *r = userdata;
 	char name[IF_NAMESIZE], text[R1_MAX_ITEMS][300], *argv[3 + R1_MAX_ITEMS];
-	int32_t ifindex;
 	int rc, n = 0;
 
-	rc = check_caller(r, m, error);
-	if (rc < 0)
-		return rc;
-	rc = sd_bus_message_read(m, "i", &ifindex);
-	if (rc < 0)
-		return rc;
-	rc = ifname_of(ifindex, name, error);
+	rc = link_call(r, m, error, name);
 	if (rc < 0)
 		return rc;
 	rc = sd_bus_message_enter_container(m, 'a', ex ? "(iayqs)" : "(iay)");
@@ -208,17 +218,10 @@ m_set_link_domains(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct resolve1 *r = userdata;
 	char name[IF_NAMESIZE], text[R1_MAX_ITEMS][260], *argv[3 + R1_MAX_ITEMS];
-	int32_t ifindex;
 	const char *dom;
 	int route_only, rc, n = 0;
 
-	rc = check_caller(r, m, error);
-	if (rc < 0)
-		return rc;
-	rc = sd_bus_message_read(m, "i", &ifindex);
-	if (rc < 0)
-		return rc;
-	rc = ifname_of(ifindex, name, error);
+	rc = link_call(r, m, error, name);
 	if (rc < 0)
 		return rc;
 	rc = sd_bus_message_enter_container(m, 'a', "(sb)");
@@ -249,16 +252,12 @@ m_set_link_default_route(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct resolve1 *r = userdata;
 	char name[IF_NAMESIZE], *argv[4];
-	int32_t ifindex;
 	int b, rc;
 
-	rc = check_caller(r, m, error);
+	rc = link_call(r, m, error, name);
 	if (rc < 0)
 		return rc;
-	rc = sd_bus_message_read(m, "ib", &ifindex, &b);
-	if (rc < 0)
-		return rc;
-	rc = ifname_of(ifindex, name, error);
+	rc = sd_bus_message_read(m, "b", &b);
 	if (rc < 0)
 		return rc;
 	argv[0] = w_link;
@@ -275,17 +274,13 @@ m_set_link_dot(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct resolve1 *r = userdata;
 	char name[IF_NAMESIZE];
-	int32_t ifindex;
 	const char *mode;
 	int rc;
 
-	rc = check_caller(r, m, error);
+	rc = link_call(r, m, error, name);
 	if (rc < 0)
 		return rc;
-	rc = sd_bus_message_read(m, "is", &ifindex, &mode);
-	if (rc < 0)
-		return rc;
-	rc = ifname_of(ifindex, name, error);
+	rc = sd_bus_message_read(m, "s", &mode);
 	if (rc < 0)
 		return rc;
 	if (strcmp(mode, "") == 0 || strcmp(mode, "no") == 0 ||
@@ -303,16 +298,9 @@ m_revert_link(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct resolve1 *r = userdata;
 	char name[IF_NAMESIZE], *argv[3], err[256];
-	int32_t ifindex;
 	int rc;
 
-	rc = check_caller(r, m, error);
-	if (rc < 0)
-		return rc;
-	rc = sd_bus_message_read(m, "i", &ifindex);
-	if (rc < 0)
-		return rc;
-	rc = ifname_of(ifindex, name, error);
+	rc = link_call(r, m, error, name);
 	if (rc < 0)
 		return rc;
 	argv[0] = w_link;
