@@ -351,6 +351,14 @@ cache_serve(struct cache *c, struct cache_entry *e, const struct msg_query *q,
 }
 
 bool
+cache_entry_prefetch_due(const struct cache_entry *e, uint64_t now)
+{
+	uint64_t life = (uint64_t)e->orig_ttl * 1000;
+
+	return e->hits >= 2 && now < e->expire && life > 0 && (e->expire - now) * 10 <= life;
+}
+
+bool
 cache_entry_negative(const struct cache_entry *e)
 {
 	return (e->flags & EF_NEG) != 0;

@@ -100,6 +100,7 @@ struct cfg {
 	char *resolv_file;
 	char *resolvconf_dir;       /* NULL = none */
 	bool dbus;                  /* serve org.freedesktop.resolve1 */
+	bool prefetch;              /* refresh popular answers before they expire */
 	struct cfg_adapter *adapters;
 	size_t nadapters;
 	struct cfg_server *servers;

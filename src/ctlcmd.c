@@ -383,6 +383,7 @@ cmd_stats(const struct control_view *v, int argc, char **argv,
 	U(CTL_K_NOTIMP, s->notimp);
 	U(CTL_K_DROPPED, s->dropped);
 	U(CTL_K_STALE_SERVED, s->stale_served);
+	U(CTL_K_PREFETCHES, s->prefetches);
 	U(CTL_K_HOSTS_ENTRIES, hosts_names(v->hosts) + hosts_ptrs(v->hosts));
 #undef U
 	json_obj_end(&j);

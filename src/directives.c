@@ -285,6 +285,19 @@ d_dbus(struct pctx *x, char **w, int n)
 }
 
 static int
+d_prefetch(struct pctx *x, char **w, int n)
+{
+	(void)n;
+	if (strcmp(w[1], "yes") == 0)
+		x->c->prefetch = true;
+	else if (strcmp(w[1], "no") == 0)
+		x->c->prefetch = false;
+	else
+		return perr(x, "prefetch takes yes or no");
+	return 0;
+}
+
+static int
 d_resolvconf_dir(struct pctx *x, char **w, int n)
 {
 	(void)n;
@@ -456,6 +469,8 @@ static const struct cfg_directive directives[] = {
 	  "start an adapter" },
 	{ "resolvconf-dir", 1, 1, d_resolvconf_dir, "resolvconf-dir DIR",
 	  "one adapter per interface file of resolvconf" },
+	{ "prefetch", 1, 1, d_prefetch, "prefetch yes|no",
+	  "refresh popular answers before they expire" },
 	{ "dbus", 1, 1, d_dbus, "dbus yes|no",
 	  "serve org.freedesktop.resolve1 on the system bus" },
 	{ "server", 1, CFG_MAX_WORDS - 1, d_server,

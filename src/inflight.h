@@ -38,6 +38,7 @@ struct flight {
 	struct upstream_if via;       /* the upstream that runs the search */
 	void *owner;                  /* the resolver that started it */
 	bool slow_done;               /* stale copy already sent */
+	bool prefetch;                /* started by prefetch, not by a client */
 };
 
 struct inflight;

@@ -14,6 +14,7 @@
  * within this long (SPEC 5b) */
 #define STALE_AFTER_MS 1800
 #define RCODE_BADVERS 16
+#define PREFETCH_SHARE 10     /* prefetches take at most 1/10 of max-inflight */
 
 struct resolver {
 	const struct cfg *cfg;
@@ -22,6 +23,7 @@ struct resolver {
 	struct upstream_if up;
 	struct stats *st;
 	struct inflight *flights;
+	size_t prefetching;           /* flights started by prefetch */
 	reply_fn reply;
 	void *io;
 	uint8_t out[MSG_MAX + MSG_OPT_LEN];
@@ -204,6 +206,35 @@ start_search(struct resolver *r, const struct msg_query *q, const struct client_
 	}
 }
 
+/*
+ * Refresh a popular entry before it expires (SPEC 14): a search with no
+ * client waiting, its answer going only to the cache.  At most a tenth of
+ * max-inflight, and never a second search for the same question.
+ */
+static void
+prefetch(struct resolver *r, const struct msg_query *q, uint64_t now)
+{
+	struct flight *f;
+
+	if (!r->up.impl || inflight_find(r->flights, q) ||
+	    r->prefetching >= (r->cfg->max_inflight + PREFETCH_SHARE - 1) / PREFETCH_SHARE ||
+	    inflight_count(r->flights) >= r->cfg->max_inflight)
+		return;
+	f = inflight_add(r->flights, q);
+	if (!f)
+		return;
+	f->owner = r;
+	f->via = r->up;
+	f->prefetch = true;
+	f->search = r->up.ops->search(r->up.impl, q, 0, now, on_upstream, f);
+	if (!f->search) {
+		inflight_remove(r->flights, f);
+		return;
+	}
+	r->prefetching++;
+	r->st->prefetches++;
+}
+
 void
 resolver_query(struct resolver *r, const uint8_t *pkt, size_t len,
     const struct client_ref *ref, bool tcp, uint64_t now)
@@ -260,6 +291,8 @@ resolver_query(struct resolver *r, const uint8_t *pkt, size_t len,
 	e = cache_lookup(r->cache, &q, now, &found);
 	if (found == CACHE_FRESH) {
 		answer_cached(r, e, &q, ref, now, false);
+		if (r->cfg->prefetch && cache_entry_prefetch_due(e, now))
+			prefetch(r, &q, now);
 		return;
 	}
 	f = inflight_find(r->flights, &q);
@@ -328,5 +361,7 @@ on_upstream(void *arg, const struct up_result *res)
 		break;
 	}
 	f->search = NULL;
+	if (f->prefetch)
+		r->prefetching--;
 	inflight_remove(r->flights, f);
 }

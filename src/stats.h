@@ -13,6 +13,7 @@ struct stats {
 	uint64_t upstream_queries, upstream_timeouts;
 	uint64_t servfail, coalesced;
 	uint64_t refused, formerr, notimp, dropped, stale_served;
+	uint64_t prefetches;            /* background refreshes started */
 	uint64_t start_ms;
 };
 

@@ -1887,6 +1887,57 @@ START_TEST(test_sigterm_cleanup)
 }
 END_TEST
 
+/* SPEC 14 prefetch: a name asked steadily never costs a client an upstream
+ * round trip after the first; a name asked once is not refreshed. */
+START_TEST(test_prefetch_steady)
+{
+	struct fakeup *f = fakeup_start("127.0.0.31");
+	struct tu_daemon d = { 0 };
+	const char *args[] = { "--json", "stats", NULL };
+	uint8_t a[512];
+	char out[4096];
+	double t0, worst = 0, end;
+	long n;
+	int asked = 0;
+
+	fakeup_add(f, "pop.example.com", "A", 2, "192.0.2.9");
+	fakeup_add(f, "once.example.com", "A", 2, "192.0.2.10");
+	fakeup_set_delay(f, 50);
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\nprefetch yes\nserver %s\n",
+	    fakeup_hostport(f)), NULL), 0);
+	n = q(&d, "once.example.com", TYPE_A, false, a);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
+	n = q(&d, "pop.example.com", TYPE_A, false, a);      /* the first: upstream */
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
+	end = tu_now_ms() + 6500;                             /* three TTLs and more */
+	while (tu_now_ms() < end) {
+		tu_sleep_ms(100);
+		t0 = tu_now_ms();
+		n = q(&d, "pop.example.com", TYPE_A, false, a);
+		ck_assert_int_gt(n, 0);
+		ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
+		if (tu_now_ms() - t0 > worst)
+			worst = tu_now_ms() - t0;
+		asked++;
+	}
+	ck_assert_int_eq(tu_stubctl(&d, args, out, sizeof(out), NULL, 0), 0);
+	printf("prefetch: %d queries over 6.5 s of a TTL-2 name, slowest %.1f ms, "
+	    "prefetches %ld, cache misses %ld\n", asked, worst, tu_json_num(out, "prefetches"),
+	    tu_json_num(out, "cache_misses"));
+	fflush(stdout);
+	/* only the two first questions needed upstream */
+	ck_assert_int_eq(tu_json_num(out, "cache_misses"), 2);
+	ck_assert_int_ge(tu_json_num(out, "prefetches"), 3);
+	ck_assert_msg(worst < 40, "a client waited %.0f ms", worst);
+	/* once.example.com expired unrefreshed: asking again goes upstream */
+	n = q(&d, "once.example.com", TYPE_A, false, a);
+	ck_assert_int_eq(tu_stubctl(&d, args, out, sizeof(out), NULL, 0), 0);
+	ck_assert_int_eq(tu_json_num(out, "cache_misses"), 3);
+	ck_assert_int_eq(tu_stop(&d), 0);
+	fakeup_stop(f);
+}
+END_TEST
+
 /* ---------------- following the network (SPEC 11) ---------------- */
 
 /* does the stderr log of d hold text? */
@@ -2077,6 +2128,7 @@ daemon_suite(void)
 	tcase_add_test(ca, test_hosts);
 	tcase_add_test(ca, test_coalescing);
 	tcase_add_test(ca, test_serve_stale);
+	tcase_add_test(ca, test_prefetch_steady);
 	tcase_add_test(up, test_schedule_timeline);
 	tcase_add_test(up, test_default_schedule_gaps);
 	tcase_add_test(up, test_positive_beats_nxdomain);

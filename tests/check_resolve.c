@@ -561,6 +561,85 @@ START_TEST(test_malformed_input)
 }
 END_TEST
 
+/* prefetch (SPEC 14): a name served twice in the last tenth of its TTL is
+ * refreshed in the background; clients keep getting the cache. */
+START_TEST(test_prefetch)
+{
+	struct rig g;
+	struct tu_resp p = positive(100);
+	const struct reply *r;
+
+	rig_init(&g, "prefetch yes\n");
+	ask(&g, 1, "pop.example", TYPE_A, 1, 0);
+	finish(&g.up.s[0], UP_POSITIVE, true, &p, 0);
+	/* hits early in the TTL: no prefetch */
+	ask(&g, 2, "pop.example", TYPE_A, 2, 10000);
+	ask(&g, 3, "pop.example", TYPE_A, 3, 20000);
+	ck_assert_uint_eq(g.up.n, 1);
+	/* in the last tenth (91 s of 100) and hit before: a background search */
+	ask(&g, 4, "pop.example", TYPE_A, 4, 91000);
+	ck_assert_uint_eq(g.up.n, 2);
+	ck_assert_uint_eq(g.st.prefetches, 1);
+	r = reply_of(&g, 4);
+	ck_assert_int_eq(tu_first_ttl(r->buf, r->len), 9);     /* from the cache */
+	/* more hits meanwhile: no second search */
+	ask(&g, 5, "pop.example", TYPE_A, 5, 92000);
+	ck_assert_uint_eq(g.up.n, 2);
+	ck_assert_uint_eq(resolver_inflight(g.r), 1);
+	/* the refresh lands in the cache; nobody else is answered */
+	p.ttl = 100;
+	finish(&g.up.s[1], UP_POSITIVE, true, &p, 93000);
+	ck_assert_uint_eq(g.io.n, 5);
+	ck_assert_uint_eq(resolver_inflight(g.r), 0);
+	ask(&g, 6, "pop.example", TYPE_A, 6, 150000);    /* past the old expiry */
+	r = reply_of(&g, 6);
+	ck_assert_int_eq(tu_first_ttl(r->buf, r->len), 43);
+	ck_assert_uint_eq(g.up.n, 2);
+	ck_assert_uint_eq(g.st.cache_misses, 1);
+	rig_fini(&g);
+}
+END_TEST
+
+START_TEST(test_prefetch_rules)
+{
+	struct rig g;
+	struct tu_resp p = positive(100);
+	char name[32];
+	int i;
+
+	/* off by default */
+	rig_init(&g, "");
+	ask(&g, 1, "pop.example", TYPE_A, 1, 0);
+	finish(&g.up.s[0], UP_POSITIVE, true, &p, 0);
+	ask(&g, 2, "pop.example", TYPE_A, 2, 91000);
+	ask(&g, 3, "pop.example", TYPE_A, 3, 92000);
+	ck_assert_uint_eq(g.up.n, 1);
+	rig_fini(&g);
+	/* a name hit once is not prefetched */
+	rig_init(&g, "prefetch yes\n");
+	ask(&g, 1, "once.example", TYPE_A, 1, 0);
+	finish(&g.up.s[0], UP_POSITIVE, true, &p, 0);
+	ask(&g, 2, "once.example", TYPE_A, 2, 95000);
+	ck_assert_uint_eq(g.up.n, 1);
+	rig_fini(&g);
+	/* at most a tenth of max-inflight (20 -> 2) */
+	rig_init(&g, "prefetch yes\nmax-inflight 20\n");
+	for (i = 0; i < 4; i++) {
+		snprintf(name, sizeof(name), "p%d.example", i);
+		ask(&g, 10 + i, name, TYPE_A, 1, 0);
+		finish(&g.up.s[i], UP_POSITIVE, true, &p, 0);
+		ask(&g, 20 + i, name, TYPE_A, 2, 1000);
+	}
+	for (i = 0; i < 4; i++) {
+		snprintf(name, sizeof(name), "p%d.example", i);
+		ask(&g, 30 + i, name, TYPE_A, 3, 95000);
+	}
+	ck_assert_uint_eq(g.st.prefetches, 2);
+	ck_assert_uint_eq(g.up.n, 4 + 2);
+	rig_fini(&g);
+}
+END_TEST
+
 static Suite *
 resolve_suite(void)
 {
@@ -579,6 +658,8 @@ resolve_suite(void)
 	tcase_add_test(t, test_hosts_before_cache_and_upstream);
 	tcase_add_test(t, test_search_start_fails_and_no_upstream);
 	tcase_add_test(t, test_malformed_input);
+	tcase_add_test(t, test_prefetch);
+	tcase_add_test(t, test_prefetch_rules);
 	suite_add_tcase(s, t);
 	return s;
 }
