@@ -453,20 +453,47 @@ grow_table(struct cache *c)
 	return 0;
 }
 
+static int store(struct cache *c, const struct msg_query *q, const uint8_t *msg,
+    const struct msg_resp *r, const char *upstream, uint64_t stored_ms, uint64_t expire_ms,
+    uint32_t life, uint64_t now, bool *stored);
+
 int
 cache_insert(struct cache *c, const struct msg_query *q, uint8_t *msg,
     const struct msg_resp *r, const char *upstream, uint64_t now, bool *stored)
 {
-	struct cache_entry *e, *old;
 	uint32_t life = 0;
-	size_t offttl, size, cost;
 
 	*stored = false;
 	if (!c || !q || !msg || !r)
 		return STUB_EINVAL;
 	cache_clamp(c, msg, r);
-	if (!lifetime(c, r, &life) || c->cfg.max_entries == 0 ||
-	    r->nttl > MSG_MAX_TTLS || r->len > 65535)
+	if (!lifetime(c, r, &life))
+		return STUB_OK;
+	return store(c, q, msg, r, upstream, now, now + (uint64_t)life * 1000, life, now, stored);
+}
+
+int
+cache_restore(struct cache *c, const struct msg_query *q, const uint8_t *msg,
+    const struct msg_resp *r, const char *upstream, uint64_t stored_ms, uint64_t expire_ms,
+    uint32_t orig_ttl, uint64_t now, bool *stored)
+{
+	*stored = false;
+	if (!c || !q || !msg || !r || r->tc || !(r->positive || r->negative) ||
+	    expire_ms <= stored_ms || orig_ttl == 0)
+		return STUB_EINVAL;
+	return store(c, q, msg, r, upstream, stored_ms, expire_ms, orig_ttl, now, stored);
+}
+
+/* Put a copy of msg in the cache with these times (ms) and lifetime. */
+static int
+store(struct cache *c, const struct msg_query *q, const uint8_t *msg, const struct msg_resp *r,
+    const char *upstream, uint64_t stored_ms, uint64_t expire_ms, uint32_t life, uint64_t now,
+    bool *stored)
+{
+	struct cache_entry *e, *old;
+	size_t offttl, size, cost;
+
+	if (c->cfg.max_entries == 0 || r->nttl > MSG_MAX_TTLS || r->len > 65535)
 		return STUB_OK;
 	old = find(c, q->hash, q->key, q->qlen, q->qtype, q->qclass, q->do_bit);
 	if (old)
@@ -498,8 +525,8 @@ cache_insert(struct cache *c, const struct msg_query *q, uint8_t *msg,
 		evict_one(c, now);
 	memset(e, 0, sizeof(*e));
 	e->hash = q->hash;
-	e->stored = now;
-	e->expire = now + (uint64_t)life * 1000;
+	e->stored = stored_ms;
+	e->expire = expire_ms;
 	e->orig_ttl = life;
 	e->msglen = (uint16_t)r->len;
 	e->nttl = (uint16_t)r->nttl;
@@ -588,6 +615,8 @@ entry_info(const struct cache *c, const struct cache_entry *e, uint64_t now,
 	in->msg = e_cmsg(e);
 	in->msglen = e->msglen;
 	in->age = now > e->stored ? (uint32_t)((now - e->stored) / 1000) : 0;
+	in->stored_ms = e->stored;
+	in->expire_ms = e->expire;
 }
 
 void

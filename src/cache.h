@@ -51,6 +51,7 @@ struct cache_info {
 	const uint8_t *msg;       /* stored response, OPT removed */
 	size_t msglen;
 	uint32_t age;             /* seconds since stored */
+	uint64_t stored_ms, expire_ms;  /* on the cache's clock */
 };
 
 /* The cache's settings in a configuration. */
@@ -100,6 +101,15 @@ bool cache_entry_negative(const struct cache_entry *e);
  */
 int cache_insert(struct cache *c, const struct msg_query *q, uint8_t *msg,
     const struct msg_resp *r, const char *upstream, uint64_t now, bool *stored);
+
+/*
+ * Put back an entry saved earlier (cache-file): msg/r as msg_store_prepare()
+ * made them, with the times and original TTL it had (on this cache's
+ * clock).  STUB_EINVAL for an entry that cannot have been cached.
+ */
+int cache_restore(struct cache *c, const struct msg_query *q, const uint8_t *msg,
+    const struct msg_resp *r, const char *upstream, uint64_t stored_ms, uint64_t expire_ms,
+    uint32_t orig_ttl, uint64_t now, bool *stored);
 
 /* Just the TTL clamping cache_insert() does, for answers not stored. */
 void cache_clamp(const struct cache *c, uint8_t *msg, const struct msg_resp *r);

@@ -11,13 +11,17 @@
 #include <stdint.h>
 #include <time.h>
 
+/* Added to the monotonic clock so that times from before this boot (a
+ * cache-file's entries, stored minutes before a reboot) stay positive. */
+#define CLOCK_EPOCH_MS ((uint64_t)1 << 40)
+
 static inline uint64_t
 clock_now_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return CLOCK_EPOCH_MS + (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static inline double
@@ -26,7 +30,17 @@ clock_now_ms_f(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+	return (double)CLOCK_EPOCH_MS + (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Wall-clock milliseconds since 1970 (for what outlives the process). */
+static inline uint64_t
+clock_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 #endif

@@ -107,6 +107,7 @@ cfg_unref(struct cfg *c)
 	free(c->user);
 	free(c->resolv_file);
 	free(c->resolvconf_dir);
+	free(c->cache_file);
 	for (i = 0; i < c->nadapters; i++)
 		free(c->adapters[i].domains);
 	free(c->adapters);
@@ -153,6 +154,7 @@ cfg_clone(const struct cfg *c)
 	n->acls = NULL;
 	n->control = n->control_group = n->hosts = n->user = n->resolv_file = NULL;
 	n->resolvconf_dir = NULL;
+	n->cache_file = NULL;
 	n->adapters = NULL;
 	n->servers = NULL;
 	n->nadapters = 0;
@@ -163,6 +165,7 @@ cfg_clone(const struct cfg *c)
 	    dup_str(&n->hosts, c->hosts) || dup_str(&n->user, c->user) ||
 	    dup_str(&n->resolv_file, c->resolv_file) ||
 	    dup_str(&n->resolvconf_dir, c->resolvconf_dir) ||
+	    dup_str(&n->cache_file, c->cache_file) ||
 	    dup_array(&n->adapters, c->adapters, c->nadapters, sizeof(*c->adapters)))
 		goto fail;
 	for (i = 0; i < c->nadapters; i++) {

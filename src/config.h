@@ -101,6 +101,7 @@ struct cfg {
 	char *resolvconf_dir;       /* NULL = none */
 	bool dbus;                  /* serve org.freedesktop.resolve1 */
 	bool prefetch;              /* refresh popular answers before they expire */
+	char *cache_file;           /* cache kept across restarts; NULL = none */
 	struct cfg_adapter *adapters;
 	size_t nadapters;
 	struct cfg_server *servers;

@@ -73,6 +73,9 @@ struct daemon {
 	gid_t control_gid;              /* control-group, (gid_t)-1 = none */
 	struct resolve1 *bus;           /* org.freedesktop.resolve1, dbus yes */
 	struct event *hosts_tmr;
+	struct event *save_tmr;         /* cache-file, every 10 minutes */
+	pid_t save_pid;                 /* the child writing it, 0 = none */
+	bool started;                   /* serving: a clean exit saves the cache */
 	struct event *sig[5];
 	bool pidfile_written;
 	bool detached;          /* stderr is gone: errors go to syslog */
@@ -90,6 +93,11 @@ void hosts_reload_cb(void *arg);
 void hosts_poll_cb(int fd, short what, void *arg);
 void hosts_job_done_cb(int fd, short what, void *arg);
 void hosts_shutdown(struct daemon *d);
+
+/* cachefile.c: cache-file read at start, saved periodically and at exit */
+void cachefile_load(struct daemon *d);
+void cachefile_start(struct daemon *d);
+void cachefile_shutdown(struct daemon *d, bool save);
 
 /* netfollow.c: the running configuration and the network it follows */
 struct cfg *effective_cfg(struct daemon *d, const struct cfg *file, bool to_log);

@@ -285,6 +285,19 @@ d_dbus(struct pctx *x, char **w, int n)
 }
 
 static int
+d_cache_file(struct pctx *x, char **w, int n)
+{
+	(void)n;
+	if (strcmp(w[1], "none") == 0)
+		return cfg_set_str(&x->c->cache_file, NULL) ? perr(x, "out of memory") : 0;
+	if (w[1][0] != '/')
+		return perr(x, "cache-file must be an absolute path (or none)");
+	if (cfg_set_str(&x->c->cache_file, w[1]))
+		return perr(x, "out of memory");
+	return 0;
+}
+
+static int
 d_prefetch(struct pctx *x, char **w, int n)
 {
 	(void)n;
@@ -469,6 +482,8 @@ static const struct cfg_directive directives[] = {
 	  "start an adapter" },
 	{ "resolvconf-dir", 1, 1, d_resolvconf_dir, "resolvconf-dir DIR",
 	  "one adapter per interface file of resolvconf" },
+	{ "cache-file", 1, 1, d_cache_file, "cache-file FILE|none",
+	  "the cache kept across restarts" },
 	{ "prefetch", 1, 1, d_prefetch, "prefetch yes|no",
 	  "refresh popular answers before they expire" },
 	{ "dbus", 1, 1, d_dbus, "dbus yes|no",

@@ -362,6 +362,7 @@ shutdown_all(struct daemon *d)
 {
 	size_t i;
 
+	cachefile_shutdown(d, d->started);
 	hosts_shutdown(d);
 	resolve1_free(d->bus);
 	control_free(d->ctl);
@@ -469,6 +470,8 @@ start_engine(struct daemon *d, char *why, size_t whylen)
 	d->cache = cache_new(&cc, rand_u64());
 	if (!d->cache)
 		goto oom;
+	cachefile_load(d);
+	cachefile_start(d);
 	e = upstream_new(d->base, d->cfg, &d->st, &d->up, why, whylen);
 	if (e != STUB_OK)
 		return e;
@@ -572,6 +575,7 @@ main(int argc, char **argv)
 	listener_start(d.lis, d.res);
 	log_msg(LOG_NOTICE, "stubd %s started: %zu listen addresses, %zu servers",
 	    PACKAGE_VERSION, d.cfg->nlistens, d.cfg->nservers);
+	d.started = true;
 	event_base_dispatch(d.base);
 	shutdown_all(&d);
 	return 0;

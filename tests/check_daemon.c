@@ -1887,6 +1887,8 @@ START_TEST(test_sigterm_cleanup)
 }
 END_TEST
 
+static bool log_has(const struct tu_daemon *d, const char *text);
+
 /* SPEC 14 prefetch: a name asked steadily never costs a client an upstream
  * round trip after the first; a name asked once is not refreshed. */
 START_TEST(test_prefetch_steady)
@@ -1935,6 +1937,75 @@ START_TEST(test_prefetch_steady)
 	ck_assert_int_eq(tu_json_num(out, "cache_misses"), 3);
 	ck_assert_int_eq(tu_stop(&d), 0);
 	fakeup_stop(f);
+}
+END_TEST
+
+/* SPEC 14 cache-file: answers survive a restart with their TTLs lowered by
+ * the downtime, a SIGKILL leaves the last snapshot intact, a corrupt file
+ * is ignored with a log line. */
+START_TEST(test_cache_file_restart)
+{
+	struct fakeup *f = up_with_records("127.0.0.31"), *dead = fakeup_start("127.0.0.32");
+	struct tu_daemon d = { 0 }, d2 = { 0 }, d3 = { 0 }, d4 = { 0 };
+	char path[400], *before, *after;
+	size_t blen, alen;
+	struct stat st;
+	uint8_t a[512];
+	long n, ttl;
+
+	fakeup_set_mode(dead, FAKE_DROP);
+	ck_assert_int_eq(tu_mkdir(&d), 0);
+	snprintf(path, sizeof(path), "%s/cache", d.dir);
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\ncache-file %s\nserver %s\n", path,
+	    fakeup_hostport(f)), NULL), 0);
+	n = q(&d, "www.example.com", TYPE_A, false, a);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
+	n = q(&d, "example.com", TYPE_MX, false, a);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
+	n = q(&d, "nx.example.com", TYPE_A, false, a);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), RCODE_NXDOMAIN);
+	ck_assert_int_eq(tu_stop(&d), 0);                 /* saved at exit */
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0600);
+	tu_sleep_ms(1200);
+	/* back up with only a dead upstream: the first answers come from the file */
+	ck_assert_int_eq(tu_start(&d2, cf("hosts none\ncache-file %s\nserver %s\n", path,
+	    fakeup_hostport(dead)), NULL), 0);
+	n = q(&d2, "www.example.com", TYPE_A, false, a);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
+	ttl = tu_first_ttl(a, (size_t)n);
+	ck_assert_msg(ttl >= 297 && ttl <= 299, "TTL %ld", ttl);
+	n = q(&d2, "example.com", TYPE_MX, false, a);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
+	n = q(&d2, "nx.example.com", TYPE_A, false, a);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), RCODE_NXDOMAIN);
+	ck_assert_uint_eq(fakeup_count(dead), 0);
+	/* killed: no save, the previous snapshot stays whole */
+	ck_assert_int_eq(file_read(path, &before, &blen), 0);
+	kill(d2.pid, SIGKILL);
+	waitpid(d2.pid, NULL, 0);
+	d2.pid = 0;
+	ck_assert_int_eq(file_read(path, &after, &alen), 0);
+	ck_assert_uint_eq(alen, blen);
+	ck_assert_int_eq(memcmp(before, after, blen), 0);
+	free(before);
+	free(after);
+	ck_assert_int_eq(tu_start(&d3, cf("hosts none\ncache-file %s\nserver %s\n", path,
+	    fakeup_hostport(dead)), NULL), 0);
+	n = q(&d3, "www.example.com", TYPE_A, false, a);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
+	ck_assert_int_eq(tu_stop(&d3), 0);
+	/* corrupt: ignored with a log line, stubd starts cold and answers */
+	ck_assert_int_eq(tu_write(&d, "cache", "not a cache file at all", path, sizeof(path)), 0);
+	ck_assert_int_eq(tu_start(&d4, cf("hosts none\ncache-file %s\nserver %s\n", path,
+	    fakeup_hostport(f)), NULL), 0);
+	n = q(&d4, "www.example.com", TYPE_A, false, a);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
+	ck_assert_int_eq(tu_first_ttl(a, (size_t)n), 300);
+	ck_assert(log_has(&d4, "ignored, starting cold"));
+	ck_assert_int_eq(tu_stop(&d4), 0);
+	fakeup_stop(f);
+	fakeup_stop(dead);
 }
 END_TEST
 
@@ -2129,6 +2200,7 @@ daemon_suite(void)
 	tcase_add_test(ca, test_coalescing);
 	tcase_add_test(ca, test_serve_stale);
 	tcase_add_test(ca, test_prefetch_steady);
+	tcase_add_test(ca, test_cache_file_restart);
 	tcase_add_test(up, test_schedule_timeline);
 	tcase_add_test(up, test_default_schedule_gaps);
 	tcase_add_test(up, test_positive_beats_nxdomain);

@@ -1,0 +1,242 @@
+/*
+ * check_snapshot.c - cache-file (SPEC 14): entries keep their absolute
+ * expiry across a save and a load on another clock; truncated, bit-flipped,
+ * foreign and empty files are refused whole.
+ */
+#include "auto-config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "checkmain.h"
+#include "file.h"
+#include "snapshot.h"
+#include "testutil.h"
+
+static const struct cache_cfg ccfg = { .max_entries = 1000, .max_bytes = 1u << 30,
+	.max_ttl = 86400, .max_negative_ttl = 900, .negative_ttl = 60 };
+
+#define NOW0 ((uint64_t)1 << 40)
+#define WALL0 ((uint64_t)1764000000000)
+
+static struct msg_query
+mkq(const struct cache *c, const char *name, uint16_t type)
+{
+	uint8_t b[512];
+	struct tq_opts o = { .id = 0x4444 };
+	size_t l = tu_build_query(name, type, &o, b, sizeof(b));
+	struct msg_query q;
+
+	ck_assert_int_eq(msg_parse_query(b, l, &q), MSG_OK);
+	q.hash = cache_hash(c, q.key, q.qlen, q.qtype, q.qclass, q.do_bit);
+	return q;
+}
+
+static void
+put(struct cache *c, const char *name, uint16_t type, struct tu_resp r, uint64_t now)
+{
+	uint8_t b[2048];
+	struct msg_query q = mkq(c, name, type);
+	struct msg_resp m;
+	size_t l;
+	bool stored;
+
+	r.name = name;
+	r.qtype = type;
+	r.id = 9;
+	l = tu_response(&r, b, sizeof(b));
+	ck_assert_int_eq(msg_store_prepare(b, l, 9, q.key, q.qlen, type, CLASS_IN, &m), 0);
+	ck_assert_int_eq(cache_insert(c, &q, b, &m, "192.0.2.1:53%lan", now, &stored), 0);
+	ck_assert(stored);
+}
+
+/* the TTL a client would get now, or -1 when not cached (stale: -2) */
+static long
+ttl_of(struct cache *c, const char *name, uint16_t type, uint64_t now)
+{
+	struct msg_query q = mkq(c, name, type);
+	enum cache_lookup_result found;
+	struct cache_entry *e = cache_lookup(c, &q, now, &found);
+	uint8_t out[2048];
+	size_t n;
+	long ttl;
+
+	if (!e)
+		return -1;
+	n = cache_serve(c, e, &q, now, found == CACHE_STALE, 1232, out, sizeof(out));
+	ttl = tu_first_ttl(out, n);
+	if (ttl < 0 && tu_rcode(out, n) == RCODE_NXDOMAIN) {
+		/* negative: the SOA's TTL */
+		struct wire_rd r;
+		struct wire_hdr h;
+		struct wire_rr rr;
+
+		wire_rd_init(&r, out, n);
+		wire_hdr(&r, &h);
+		wire_name(&r, NULL);
+		wire_skip(&r, 4);
+		ttl = wire_rr(&r, &rr) == 0 ? (long)rr.ttl : -1;
+	}
+	return found == CACHE_STALE ? -2 : ttl;
+}
+
+/* a cache with a positive, a negative and an expired entry, saved */
+static char *
+saved(char *dir, size_t *len)
+{
+	struct cache *c = cache_new(&ccfg, 1);
+	struct tu_resp pos = { .nans = 1, .ttl = 300 };
+	struct tu_resp nx = { .rcode = RCODE_NXDOMAIN, .soa = true, .soa_ttl = 60, .soa_min = 60 };
+	struct tu_resp short_ = { .nans = 1, .ttl = 10 };
+	char path[300], why[256], *text;
+	size_t n;
+
+	put(c, "www.example.com", TYPE_A, pos, NOW0);
+	put(c, "nx.example.com", TYPE_A, nx, NOW0);
+	put(c, "short.example.com", TYPE_A, short_, NOW0);
+	snprintf(path, sizeof(path), "%s/cache", dir);
+	/* saved 20 s later: short.example.com expired 10 s ago */
+	ck_assert_int_eq(snapshot_save(path, c, NOW0 + 20000, WALL0 + 20000,
+	    snapshot_settings(&ccfg), &n, why, sizeof(why)), STUB_OK);
+	ck_assert_uint_eq(n, 3);
+	cache_free(c);
+	ck_assert_int_eq(file_read(path, &text, len), 0);
+	return text;
+}
+
+START_TEST(test_roundtrip)
+{
+	char dir[] = "/tmp/stubd-snap-XXXXXX", path[300], tmp[310], why[256];
+	struct cache *c;
+	struct stat st;
+	size_t len, loaded;
+	char *text;
+	/* restarted 10 s later, on a clock that starts elsewhere */
+	uint64_t now1 = NOW0 + 123456789, wall1 = WALL0 + 30000;
+	struct cache_cfg stale = ccfg;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	text = saved(dir, &len);
+	snprintf(path, sizeof(path), "%s/cache", dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0600);
+	ck_assert_int_ne(access(tmp, F_OK), 0);    /* renamed into place */
+	c = cache_new(&ccfg, 2);
+	ck_assert_int_eq(snapshot_load(path, c, now1, wall1, snapshot_settings(&ccfg), 0,
+	    1u << 20, &loaded, why, sizeof(why)), STUB_OK);
+	ck_assert_uint_eq(loaded, 2);
+	ck_assert_int_eq(ttl_of(c, "www.example.com", TYPE_A, now1), 270);
+	ck_assert_int_eq(ttl_of(c, "nx.example.com", TYPE_A, now1), 30);
+	ck_assert_int_eq(ttl_of(c, "short.example.com", TYPE_A, now1), -1);
+	/* the entry keeps its absolute expiry: gone 270 s on */
+	ck_assert_int_eq(ttl_of(c, "www.example.com", TYPE_A, now1 + 271000), -1);
+	cache_free(c);
+	/* with serve-stale the expired one comes back as stale */
+	stale.serve_stale = 3600;
+	c = cache_new(&stale, 3);
+	ck_assert_int_eq(snapshot_load_buf((const uint8_t *)text, len, c, now1, wall1,
+	    snapshot_settings(&stale), 3600, &loaded, why, sizeof(why)), STUB_OK);
+	ck_assert_uint_eq(loaded, 3);
+	ck_assert_int_eq(ttl_of(c, "short.example.com", TYPE_A, now1), -2);
+	cache_free(c);
+	/* too big for the cache: refused before reading */
+	c = cache_new(&ccfg, 4);
+	ck_assert_int_eq(snapshot_load(path, c, now1, wall1, snapshot_settings(&ccfg), 0, 16,
+	    &loaded, why, sizeof(why)), STUB_EFORMAT);
+	cache_free(c);
+	free(text);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
+static enum stub_err
+load(const uint8_t *b, size_t n, size_t *loaded, char *why)
+{
+	struct cache *c = cache_new(&ccfg, 5);
+	enum stub_err e = snapshot_load_buf(b, n, c, NOW0, WALL0 + 30000,
+	    snapshot_settings(&ccfg), 0, loaded, why, 256);
+
+	if (e != STUB_OK)
+		ck_assert_uint_eq(cache_count(c), *loaded);
+	cache_free(c);
+	return e;
+}
+
+START_TEST(test_refused)
+{
+	char dir[] = "/tmp/stubd-snap-XXXXXX", why[256];
+	size_t len, i, loaded;
+	char *text;
+	uint8_t *b;
+	struct cache_cfg other = ccfg;
+	struct cache *c;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	text = saved(dir, &len);
+	b = (uint8_t *)text;
+	ck_assert_int_eq(load(b, len, &loaded, why), STUB_OK);
+	/* every truncation, the empty file included */
+	for (i = 0; i < len; i++)
+		ck_assert_msg(load(b, i, &loaded, why) != STUB_OK, "truncated at %zu accepted", i);
+	/* every single-byte flip, but in the time written (for people only) */
+	for (i = 0; i < len; i++) {
+		if (i >= 24 && i < 32)
+			continue;
+		b[i] ^= 0x20;
+		ck_assert_msg(load(b, len, &loaded, why) != STUB_OK, "flip at %zu accepted", i);
+		b[i] ^= 0x20;
+	}
+	/* another version, byte order, settings */
+	b[11] ^= 2;
+	ck_assert_int_eq(load(b, len, &loaded, why), STUB_EFORMAT);
+	ck_assert(strstr(why, "version") != NULL);
+	b[11] ^= 2;
+	{
+		uint8_t bom[4];
+
+		memcpy(bom, b + 12, 4);
+		b[12] = bom[3];
+		b[13] = bom[2];
+		b[14] = bom[1];
+		b[15] = bom[0];
+		ck_assert_int_eq(load(b, len, &loaded, why), STUB_EFORMAT);
+		ck_assert(strstr(why, "byte order") != NULL);
+		memcpy(b + 12, bom, 4);
+	}
+	other.max_ttl = 3600;
+	c = cache_new(&other, 6);
+	ck_assert_int_eq(snapshot_load_buf(b, len, c, NOW0, WALL0, snapshot_settings(&other), 0,
+	    &loaded, why, sizeof(why)), STUB_EFORMAT);
+	ck_assert(strstr(why, "settings") != NULL);
+	ck_assert_uint_eq(cache_count(c), 0);
+	cache_free(c);
+	free(text);
+	snprintf(why, sizeof(why), "%s/cache", dir);
+	unlink(why);
+	rmdir(dir);
+}
+END_TEST
+
+static Suite *
+snapshot_suite(void)
+{
+	Suite *s = suite_create("snapshot");
+	TCase *t = tcase_create("file");
+
+	tcase_add_test(t, test_roundtrip);
+	tcase_add_test(t, test_refused);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int
+main(void)
+{
+	return check_main(snapshot_suite());
+}
