@@ -658,6 +658,24 @@ cache_foreach_from(struct cache *c, uint64_t now, size_t pos, size_t max_entries
 	return pos < c->nbuckets ? pos : CACHE_END;
 }
 
+void
+cache_reserve(struct cache *c, size_t n)
+{
+	if (n > c->cfg.max_entries)
+		n = c->cfg.max_entries;
+	while (c->nbuckets < n && c->nbuckets < ((size_t)1 << 30))
+		if (grow_table(c) != 0)
+			break;
+	if (n > c->heap_cap) {
+		struct cache_entry **h = realloc(c->heap, n * sizeof(*h));
+
+		if (h) {
+			c->heap = h;
+			c->heap_cap = n;
+		}
+	}
+}
+
 size_t
 cache_count(const struct cache *c)
 {

@@ -141,6 +141,9 @@ size_t cache_foreach_from(struct cache *c, uint64_t now, size_t pos, size_t max_
 size_t cache_flush_from(struct cache *c, const uint8_t *name, size_t namelen,
     bool negative_only, size_t pos, size_t max_entries, size_t *dropped);
 
+/* Make room for n entries at once (a cache-file being read). */
+void cache_reserve(struct cache *c, size_t n);
+
 size_t cache_count(const struct cache *c);
 /* What the entries take (see cache-memory): each entry's allocation with
  * its malloc header, hash bucket and heap slot. */
