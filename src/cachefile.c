@@ -42,7 +42,7 @@ cachefile_load(struct daemon *d)
 	if (!path)
 		return;
 	e = snapshot_load(path, d->cache, clock_now_ms(), clock_wall_ms(), settings_of(d),
-	    d->cfg->serve_stale, (size_t)d->cfg->cache_memory + CACHEFILE_SLACK_BYTES, &n, why,
+	    snapshot_network(d->cfg), d->cfg->serve_stale, (size_t)d->cfg->cache_memory + CACHEFILE_SLACK_BYTES, &n, why,
 	    sizeof(why));
 	if (e == STUB_ENOTFOUND)
 		log_info("cache-file %s: none yet; starting cold", path);
@@ -92,7 +92,7 @@ save_tmr_cb(int fd, short what, void *arg)
 
 		/* the child sees the cache as it was at the fork */
 		if (snapshot_save(d->cfg->cache_file, d->cache, clock_now_ms(), clock_wall_ms(),
-		    settings_of(d), &n, why, sizeof(why)) != STUB_OK) {
+		    settings_of(d), snapshot_network(d->cfg), &n, why, sizeof(why)) != STUB_OK) {
 			log_warn("cache-file: %s", why);
 			_exit(1);
 		}
@@ -125,7 +125,7 @@ cachefile_shutdown(struct daemon *d, bool save)
 	if (!save || !d->cfg || !d->cfg->cache_file || !d->cache)
 		return;
 	if (snapshot_save(d->cfg->cache_file, d->cache, clock_now_ms(), clock_wall_ms(),
-	    settings_of(d), &n, why, sizeof(why)) != STUB_OK)
+	    settings_of(d), snapshot_network(d->cfg), &n, why, sizeof(why)) != STUB_OK)
 		log_warn("cache-file: %s", why);
 	else
 		log_info("cache-file %s: %zu answers saved in %llu ms", d->cfg->cache_file, n,

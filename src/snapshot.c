@@ -3,7 +3,7 @@
  *
  * Layout (network byte order):
  *   header  "STUBDCF\n" magic, u32 version, u32 byte-order mark 0x01020304,
- *           u64 settings, u64 wall ms written, u64 entries, u64 body
+ *           u64 settings, u64 network, u64 wall ms written, u64 entries, u64 body
  *           length, u64 checksum of the body (FNV-1a over 8-byte words,
  *           in 64 KB blocks)
  *   entry   u8 key length, key (lower-case wire name), u16 qtype,
@@ -29,7 +29,7 @@
 
 #define MAGIC "STUBDCF\n"
 #define BOM 0x01020304u
-#define HDR_LEN (8 + 4 + 4 + 8 * 5)
+#define HDR_LEN (8 + 4 + 4 + 8 * 6)
 #define FNV_OFFSET 1469598103934665603ull
 #define FNV_PRIME 1099511628211ull
 #define OUT_BUF 65536
@@ -50,6 +50,25 @@ snapshot_settings(const struct cache_cfg *cc)
 /* FNV-1a over 8-byte words (then the tail bytes): a checksum against
  * damage, eight times faster than bytewise over a 100 MB file.  Both sides
  * feed the body in blocks of OUT_BUF bytes, so their words line up. */
+static uint64_t fnv(uint64_t h, const uint8_t *p, size_t n);
+
+uint64_t
+snapshot_network(const struct cfg *c)
+{
+	uint64_t h = FNV_OFFSET, sum = 0;
+	size_t i;
+
+	/* the servers with their adapters, in no particular order */
+	for (i = 0; i < c->nservers; i++) {
+		const char *a = c->adapters[c->servers[i].adapter].name;
+		uint64_t one = fnv(fnv(FNV_OFFSET, (const uint8_t *)c->servers[i].text,
+		    strlen(c->servers[i].text)), (const uint8_t *)a, strlen(a));
+
+		sum += one;
+	}
+	return fnv(h, (const uint8_t *)&sum, sizeof(sum)) ^ c->nservers;
+}
+
 static uint64_t
 fnv(uint64_t h, const uint8_t *p, size_t n)
 {
@@ -159,7 +178,7 @@ write_entry(const struct cache_info *in, void *arg)
 }
 
 static void
-header(uint8_t *h, const struct writer *wr, uint64_t settings)
+header(uint8_t *h, const struct writer *wr, uint64_t settings, uint64_t network)
 {
 	struct wire_wr w;
 
@@ -168,6 +187,7 @@ header(uint8_t *h, const struct writer *wr, uint64_t settings)
 	wire_put_u32(&w, SNAPSHOT_VERSION);
 	wire_put_u32(&w, BOM);
 	put64(&w, settings);
+	put64(&w, network);
 	put64(&w, wr->wall);
 	put64(&w, wr->count);
 	put64(&w, wr->body);
@@ -176,7 +196,7 @@ header(uint8_t *h, const struct writer *wr, uint64_t settings)
 
 enum stub_err
 snapshot_save(const char *path, struct cache *c, uint64_t now, uint64_t wall,
-    uint64_t settings, size_t *count, char *why, size_t whylen)
+    uint64_t settings, uint64_t network, size_t *count, char *why, size_t whylen)
 {
 	static struct writer wr;          /* no allocation: 64 KB off the stack */
 	char tmp[4096];
@@ -202,7 +222,7 @@ snapshot_save(const char *path, struct cache *c, uint64_t now, uint64_t wall,
 		wr.err = errno ? errno : EIO;
 	cache_foreach(c, now, write_entry, &wr);
 	flush_out(&wr);
-	header(h, &wr, settings);
+	header(h, &wr, settings, network);
 	if (!wr.err && pwrite(wr.fd, h, sizeof(h), 0) != (ssize_t)sizeof(h))
 		wr.err = errno ? errno : EIO;
 	if (!wr.err && fsync(wr.fd) != 0)
@@ -224,11 +244,12 @@ snapshot_save(const char *path, struct cache *c, uint64_t now, uint64_t wall,
 
 enum stub_err
 snapshot_load_buf(const uint8_t *buf, size_t len, struct cache *c, uint64_t now,
-    uint64_t wall, uint64_t settings, uint32_t serve_stale, size_t *loaded, char *why,
-    size_t whylen)
+    uint64_t wall, uint64_t settings, uint64_t network, uint32_t serve_stale, size_t *loaded,
+    char *why, size_t whylen)
 {
 	struct wire_rd r;
 	uint64_t n, body, sum, i;
+	bool same_network;
 	uint32_t version, bom;
 	const uint8_t *magic;
 
@@ -253,6 +274,8 @@ snapshot_load_buf(const uint8_t *buf, size_t len, struct cache *c, uint64_t now,
 		snprintf(why, whylen, "written under other TTL settings");
 		return STUB_EFORMAT;
 	}
+	/* learned on another network: the negative answers do not hold */
+	same_network = get64(&r) == network;
 	(void)get64(&r);                  /* when written: for people */
 	n = get64(&r);
 	body = get64(&r);
@@ -332,6 +355,8 @@ snapshot_load_buf(const uint8_t *buf, size_t len, struct cache *c, uint64_t now,
 		q.hash = stub_key_hash(q.nhash, q.qtype, q.qclass, q.do_bit);
 		memcpy(lab, label, ll);
 		lab[ll] = 0;
+		if (!same_network && resp.negative)
+			continue;
 		if (cache_restore(c, &q, msg, &resp, lab, stored, expire, orig, now, &stored_ok) ==
 		    STUB_OK && stored_ok)
 			(*loaded)++;
@@ -345,8 +370,8 @@ snapshot_load_buf(const uint8_t *buf, size_t len, struct cache *c, uint64_t now,
 
 enum stub_err
 snapshot_load(const char *path, struct cache *c, uint64_t now, uint64_t wall,
-    uint64_t settings, uint32_t serve_stale, size_t max_bytes, size_t *loaded, char *why,
-    size_t whylen)
+    uint64_t settings, uint64_t network, uint32_t serve_stale, size_t max_bytes,
+    size_t *loaded, char *why, size_t whylen)
 {
 	struct stat st;
 	char *text;
@@ -367,8 +392,8 @@ snapshot_load(const char *path, struct cache *c, uint64_t now, uint64_t wall,
 		snprintf(why, whylen, "%s: %s", path, strerror(errno));
 		return STUB_EIO;
 	}
-	e = snapshot_load_buf((const uint8_t *)text, len, c, now, wall, settings, serve_stale,
-	    loaded, why, whylen);
+	e = snapshot_load_buf((const uint8_t *)text, len, c, now, wall, settings, network,
+	    serve_stale, loaded, why, whylen);
 	free(text);
 	return e;
 }

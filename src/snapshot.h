@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "cache.h"
+#include "config.h"
 #include "err.h"
 
 #define SNAPSHOT_VERSION 1
@@ -21,6 +22,10 @@
 /* What the stored lifetimes depend on: a file written under other
  * settings is not trusted. */
 uint64_t snapshot_settings(const struct cache_cfg *cc);
+/* Which network the answers were learnt on (the upstream servers and
+ * their adapters): loaded on another one, negative answers are dropped
+ * as on any network change. */
+uint64_t snapshot_network(const struct cfg *c);
 
 /*
  * Write the cache to path: a temporary file beside it, fsync, rename;
@@ -28,7 +33,7 @@ uint64_t snapshot_settings(const struct cache_cfg *cc);
  * number of entries written.
  */
 enum stub_err snapshot_save(const char *path, struct cache *c, uint64_t now, uint64_t wall,
-    uint64_t settings, size_t *count, char *why, size_t whylen);
+    uint64_t settings, uint64_t network, size_t *count, char *why, size_t whylen);
 
 /*
  * Read a snapshot into c: entries still fresh keep their remaining TTL,
@@ -38,11 +43,11 @@ enum stub_err snapshot_save(const char *path, struct cache *c, uint64_t now, uin
  * which); *loaded gets the number of entries put back.
  */
 enum stub_err snapshot_load(const char *path, struct cache *c, uint64_t now, uint64_t wall,
-    uint64_t settings, uint32_t serve_stale, size_t max_bytes, size_t *loaded, char *why,
-    size_t whylen);
+    uint64_t settings, uint64_t network, uint32_t serve_stale, size_t max_bytes,
+    size_t *loaded, char *why, size_t whylen);
 /* The same on a file's contents (for tests and fuzzing). */
 enum stub_err snapshot_load_buf(const uint8_t *buf, size_t len, struct cache *c, uint64_t now,
-    uint64_t wall, uint64_t settings, uint32_t serve_stale, size_t *loaded, char *why,
-    size_t whylen);
+    uint64_t wall, uint64_t settings, uint64_t network, uint32_t serve_stale, size_t *loaded,
+    char *why, size_t whylen);
 
 #endif

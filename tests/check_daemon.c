@@ -1947,7 +1947,9 @@ START_TEST(test_cache_file_restart)
 {
 	struct fakeup *f = up_with_records("127.0.0.31"), *dead = fakeup_start("127.0.0.32");
 	struct tu_daemon d = { 0 }, d2 = { 0 }, d3 = { 0 }, d4 = { 0 };
-	char path[400], *before, *after;
+	const char *dd[] = { "--json", "displaydns", NULL };
+	char path[400], *before, *after, out[16384];
+	size_t sent;
 	size_t blen, alen;
 	struct stat st;
 	uint8_t a[512];
@@ -1968,9 +1970,11 @@ START_TEST(test_cache_file_restart)
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert_uint_eq(st.st_mode & 0777, 0600);
 	tu_sleep_ms(1200);
-	/* back up with only a dead upstream: the first answers come from the file */
+	/* back up, the upstream now silent: the answers come from the file */
+	fakeup_set_mode(f, FAKE_DROP);
+	sent = fakeup_count(f);
 	ck_assert_int_eq(tu_start(&d2, cf("hosts none\ncache-file %s\nserver %s\n", path,
-	    fakeup_hostport(dead)), NULL), 0);
+	    fakeup_hostport(f)), NULL), 0);
 	n = q(&d2, "www.example.com", TYPE_A, false, a);
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
 	ttl = tu_first_ttl(a, (size_t)n);
@@ -1979,7 +1983,7 @@ START_TEST(test_cache_file_restart)
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
 	n = q(&d2, "nx.example.com", TYPE_A, false, a);
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), RCODE_NXDOMAIN);
-	ck_assert_uint_eq(fakeup_count(dead), 0);
+	ck_assert_uint_eq(fakeup_count(f), sent);
 	/* killed: no save, the previous snapshot stays whole */
 	ck_assert_int_eq(file_read(path, &before, &blen), 0);
 	kill(d2.pid, SIGKILL);
@@ -1990,11 +1994,17 @@ START_TEST(test_cache_file_restart)
 	ck_assert_int_eq(memcmp(before, after, blen), 0);
 	free(before);
 	free(after);
+	/* read on another network (other servers): positives kept, negatives
+	 * dropped as on any network change */
 	ck_assert_int_eq(tu_start(&d3, cf("hosts none\ncache-file %s\nserver %s\n", path,
 	    fakeup_hostport(dead)), NULL), 0);
 	n = q(&d3, "www.example.com", TYPE_A, false, a);
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
+	ck_assert_int_eq(tu_stubctl(&d3, dd, out, sizeof(out), NULL, 0), 0);
+	ck_assert_msg(strstr(out, "www.example.com") != NULL, "%s", out);
+	ck_assert_msg(strstr(out, "nx.example.com") == NULL, "%s", out);
 	ck_assert_int_eq(tu_stop(&d3), 0);
+	fakeup_set_mode(f, FAKE_ANSWER);
 	/* corrupt: ignored with a log line, stubd starts cold and answers */
 	ck_assert_int_eq(tu_write(&d, "cache", "not a cache file at all", path, sizeof(path)), 0);
 	ck_assert_int_eq(tu_start(&d4, cf("hosts none\ncache-file %s\nserver %s\n", path,

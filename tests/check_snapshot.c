@@ -22,6 +22,7 @@ static const struct cache_cfg ccfg = { .max_entries = 1000, .max_bytes = 1u << 3
 
 #define NOW0 ((uint64_t)1 << 40)
 #define WALL0 ((uint64_t)1764000000000)
+#define NET 77          /* the network the answers were learnt on */
 
 static struct msg_query
 mkq(const struct cache *c, const char *name, uint16_t type)
@@ -101,7 +102,7 @@ saved(char *dir, size_t *len)
 	snprintf(path, sizeof(path), "%s/cache", dir);
 	/* saved 20 s later: short.example.com expired 10 s ago */
 	ck_assert_int_eq(snapshot_save(path, c, NOW0 + 20000, WALL0 + 20000,
-	    snapshot_settings(&ccfg), &n, why, sizeof(why)), STUB_OK);
+	    snapshot_settings(&ccfg), NET, &n, why, sizeof(why)), STUB_OK);
 	ck_assert_uint_eq(n, 3);
 	cache_free(c);
 	ck_assert_int_eq(file_read(path, &text, len), 0);
@@ -127,7 +128,7 @@ START_TEST(test_roundtrip)
 	ck_assert_uint_eq(st.st_mode & 0777, 0600);
 	ck_assert_int_ne(access(tmp, F_OK), 0);    /* renamed into place */
 	c = cache_new(&ccfg, 2);
-	ck_assert_int_eq(snapshot_load(path, c, now1, wall1, snapshot_settings(&ccfg), 0,
+	ck_assert_int_eq(snapshot_load(path, c, now1, wall1, snapshot_settings(&ccfg), NET, 0,
 	    1u << 20, &loaded, why, sizeof(why)), STUB_OK);
 	ck_assert_uint_eq(loaded, 2);
 	ck_assert_int_eq(ttl_of(c, "www.example.com", TYPE_A, now1), 270);
@@ -140,13 +141,21 @@ START_TEST(test_roundtrip)
 	stale.serve_stale = 3600;
 	c = cache_new(&stale, 3);
 	ck_assert_int_eq(snapshot_load_buf((const uint8_t *)text, len, c, now1, wall1,
-	    snapshot_settings(&stale), 3600, &loaded, why, sizeof(why)), STUB_OK);
+	    snapshot_settings(&stale), NET, 3600, &loaded, why, sizeof(why)), STUB_OK);
 	ck_assert_uint_eq(loaded, 3);
 	ck_assert_int_eq(ttl_of(c, "short.example.com", TYPE_A, now1), -2);
 	cache_free(c);
+	/* read on another network: the negative answer is dropped */
+	c = cache_new(&ccfg, 7);
+	ck_assert_int_eq(snapshot_load_buf((const uint8_t *)text, len, c, now1, wall1,
+	    snapshot_settings(&ccfg), NET + 1, 0, &loaded, why, sizeof(why)), STUB_OK);
+	ck_assert_uint_eq(loaded, 1);
+	ck_assert_int_eq(ttl_of(c, "www.example.com", TYPE_A, now1), 270);
+	ck_assert_int_eq(ttl_of(c, "nx.example.com", TYPE_A, now1), -1);
+	cache_free(c);
 	/* too big for the cache: refused before reading */
 	c = cache_new(&ccfg, 4);
-	ck_assert_int_eq(snapshot_load(path, c, now1, wall1, snapshot_settings(&ccfg), 0, 16,
+	ck_assert_int_eq(snapshot_load(path, c, now1, wall1, snapshot_settings(&ccfg), NET, 0, 16,
 	    &loaded, why, sizeof(why)), STUB_EFORMAT);
 	cache_free(c);
 	free(text);
@@ -160,7 +169,7 @@ load(const uint8_t *b, size_t n, size_t *loaded, char *why)
 {
 	struct cache *c = cache_new(&ccfg, 5);
 	enum stub_err e = snapshot_load_buf(b, n, c, NOW0, WALL0 + 30000,
-	    snapshot_settings(&ccfg), 0, loaded, why, 256);
+	    snapshot_settings(&ccfg), NET, 0, loaded, why, 256);
 
 	if (e != STUB_OK)
 		ck_assert_uint_eq(cache_count(c), *loaded);
@@ -184,9 +193,10 @@ START_TEST(test_refused)
 	/* every truncation, the empty file included */
 	for (i = 0; i < len; i++)
 		ck_assert_msg(load(b, i, &loaded, why) != STUB_OK, "truncated at %zu accepted", i);
-	/* every single-byte flip, but in the time written (for people only) */
+	/* every single-byte flip, but in the network (it only drops negative
+	 * answers) and the time written (for people only) */
 	for (i = 0; i < len; i++) {
-		if (i >= 24 && i < 32)
+		if (i >= 24 && i < 40)
 			continue;
 		b[i] ^= 0x20;
 		ck_assert_msg(load(b, len, &loaded, why) != STUB_OK, "flip at %zu accepted", i);
@@ -211,8 +221,8 @@ START_TEST(test_refused)
 	}
 	other.max_ttl = 3600;
 	c = cache_new(&other, 6);
-	ck_assert_int_eq(snapshot_load_buf(b, len, c, NOW0, WALL0, snapshot_settings(&other), 0,
-	    &loaded, why, sizeof(why)), STUB_EFORMAT);
+	ck_assert_int_eq(snapshot_load_buf(b, len, c, NOW0, WALL0, snapshot_settings(&other), NET,
+	    0, &loaded, why, sizeof(why)), STUB_EFORMAT);
 	ck_assert(strstr(why, "settings") != NULL);
 	ck_assert_uint_eq(cache_count(c), 0);
 	cache_free(c);

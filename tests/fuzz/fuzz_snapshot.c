@@ -19,7 +19,7 @@ visit(const struct cache_info *in, void *arg)
 	return 0;
 }
 
-#define HDR 56
+#define HDR 64
 
 static void
 put64(uint8_t *p, uint64_t v)
@@ -39,7 +39,7 @@ agree(uint8_t *b, size_t size, uint64_t settings)
 	size_t i, blk;
 
 	put64(b + 16, settings);
-	put64(b + 40, size - HDR);
+	put64(b + 48, size - HDR);
 	/* snapshot.c's checksum: FNV-1a over 8-byte words, in 64 KB blocks */
 	for (blk = HDR; blk < size; blk += 65536) {
 		size_t end = size - blk < 65536 ? size : blk + 65536;
@@ -53,7 +53,7 @@ agree(uint8_t *b, size_t size, uint64_t settings)
 		for (; i < end; i++)
 			h = (h ^ b[i]) * 1099511628211ull;
 	}
-	put64(b + 48, h);
+	put64(b + 56, h);
 }
 
 int
@@ -69,14 +69,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!c)
 		return 0;
 	snapshot_load_buf(data, size, c, (uint64_t)1 << 40, 1764000000000ull,
-	    snapshot_settings(&cc), cc.serve_stale, &n, why, sizeof(why));
+	    snapshot_settings(&cc), 0, cc.serve_stale, &n, why, sizeof(why));
 	if (size >= HDR && size < (1u << 20)) {
 		static uint8_t b[1u << 20];
 
 		memcpy(b, data, size);
 		agree(b, size, snapshot_settings(&cc));
 		snapshot_load_buf(b, size, c, (uint64_t)1 << 40, 1764000000000ull,
-		    snapshot_settings(&cc), cc.serve_stale, &n, why, sizeof(why));
+		    snapshot_settings(&cc), 0, cc.serve_stale, &n, why, sizeof(why));
 	}
 	cache_foreach(c, (uint64_t)1 << 40, visit, NULL);
 	cache_free(c);
