@@ -492,12 +492,16 @@ store(struct cache *c, const struct msg_query *q, const uint8_t *msg, const stru
 {
 	struct cache_entry *e, *old;
 	size_t offttl, size, cost;
+	uint32_t hits = 0;
 
 	if (c->cfg.max_entries == 0 || r->nttl > MSG_MAX_TTLS || r->len > 65535)
 		return STUB_OK;
 	old = find(c, q->hash, q->key, q->qlen, q->qtype, q->qclass, q->do_bit);
-	if (old)
+	if (old) {
+		/* a refreshed answer keeps its popularity (prefetch counts hits) */
+		hits = old->hits;
 		unlink_entry(c, old);
+	}
 	while (c->count >= c->cfg.max_entries)
 		evict_one(c, now);
 	if (c->count + 1 > c->heap_cap) {
@@ -534,6 +538,7 @@ store(struct cache *c, const struct msg_query *q, const uint8_t *msg, const stru
 	e->qclass = q->qclass;
 	e->keylen = (uint8_t)q->qlen;
 	e->label = intern_label(c, upstream);
+	e->hits = hits;
 	if (q->do_bit)
 		e->flags |= EF_DO;
 	if (r->negative)

@@ -86,7 +86,8 @@ size_t cache_serve(struct cache *c, struct cache_entry *e, const struct msg_quer
     uint64_t now, bool stale, size_t limit, uint8_t *out, size_t cap);
 
 /* Is a fresh entry worth refreshing before it expires (SPEC 14, prefetch):
- * in the last tenth of its original TTL and served at least twice? */
+ * in the last tenth of its original TTL and served at least twice (hits
+ * carry over when an answer is replaced by a fresher one)? */
 bool cache_entry_prefetch_due(const struct cache_entry *e, uint64_t now);
 
 /* Is the entry negative (NXDOMAIN/NODATA)? */

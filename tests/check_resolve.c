@@ -596,6 +596,10 @@ START_TEST(test_prefetch)
 	ck_assert_int_eq(tu_first_ttl(r->buf, r->len), 43);
 	ck_assert_uint_eq(g.up.n, 2);
 	ck_assert_uint_eq(g.st.cache_misses, 1);
+	/* the refreshed answer kept its hits: one in the next window is enough */
+	ask(&g, 7, "pop.example", TYPE_A, 7, 185000);
+	ck_assert_uint_eq(g.up.n, 3);
+	ck_assert_uint_eq(g.st.prefetches, 2);
 	rig_fini(&g);
 }
 END_TEST

@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# bench/prefetch.sh - the share of client queries that wait for upstream
+# under a Zipf workload of names with 30 s TTLs, stubd (prefetch yes)
+# against unbound (prefetch: yes), one after the other, forwarding to the
+# same NSD on loopback (SPEC 14).  A query "waited for upstream" when it
+# missed the cache: stubd's cache_misses, unbound's num.cachemiss.
+#
+# Environment: DURATION (s per server, default 180), RATE (queries/s,
+# default 2000), NAMES (default 20000), OUT (markdown, default
+# bench/prefetch-results.md), STUBD, STUBCTL.  Needs root (installs
+# dnsperf, nsd and unbound from Debian; nothing starts on install).
+# Loopback only; every process started is stopped; every run is bounded.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$HERE/.." && pwd)
+STUBD=${STUBD:-$TOP/stubd}
+STUBCTL=${STUBCTL:-$TOP/stubctl}
+DURATION=${DURATION:-180}
+RATE=${RATE:-2000}
+NAMES=${NAMES:-20000}
+OUT=${OUT:-$HERE/prefetch-results.md}
+UP_ADDR=127.0.0.2
+UP_PORT=5300
+SRV_ADDR=127.0.0.1
+SRV_PORT=5353
+W=$(mktemp -d /tmp/stubd-prefetch-XXXXXX)
+PIDS=()
+
+say() { printf '%s\n' "$*" >&2; }
+cleanup() {
+	for p in "${PIDS[@]:-}"; do
+		[ -n "$p" ] && kill "$p" 2>/dev/null || true
+	done
+	wait 2>/dev/null || true
+	rm -rf "$W"
+}
+trap cleanup EXIT
+
+missing=()
+for t in dnsperf nsd unbound; do command -v $t >/dev/null || missing+=($t); done
+if [ ${#missing[@]} -gt 0 ]; then
+	prc=/usr/sbin/policy-rc.d
+	made=0
+	if [ ! -e $prc ]; then printf '#!/bin/sh\nexit 101\n' >$prc; chmod +x $prc; made=1; fi
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+	[ $made -eq 1 ] && rm -f $prc
+fi
+
+say "zone of $NAMES names, TTL 30; Zipf (s = 1) queries"
+{
+	echo '$TTL 30'
+	echo '@ IN SOA ns.bench.test. host.bench.test. 1 3600 600 86400 30'
+	echo '@ IN NS ns.bench.test.'
+	echo 'ns IN A 127.0.0.2'
+	awk -v n="$NAMES" 'BEGIN { for (i = 0; i < n; i++)
+		printf "n%d IN A 10.%d.%d.%d\n", i, int(i / 65536) % 256, int(i / 256) % 256, i % 256 }'
+} >"$W/bench.test.zone"
+python3 - "$NAMES" >"$W/zipf.txt" <<'PY'
+import bisect, random, sys
+n = int(sys.argv[1])
+random.seed(42)
+w = [1.0 / (k + 1) for k in range(n)]
+cum, s = [], 0.0
+for x in w:
+    s += x
+    cum.append(s)
+for _ in range(500000):
+    k = bisect.bisect_left(cum, random.random() * s)
+    print("n%d.bench.test A" % k)
+PY
+
+cat >"$W/nsd.conf" <<CONF
+server:
+	ip-address: $UP_ADDR@$UP_PORT
+	username: ""
+	chroot: ""
+	zonesdir: "$W"
+	database: ""
+	zonelistfile: "$W/zone.list"
+	pidfile: "$W/nsd.pid"
+	xfrdfile: "$W/xfrd.state"
+	xfrdir: "$W"
+	logfile: "$W/nsd.log"
+	server-count: 1
+	rrl-ratelimit: 0
+	verbosity: 0
+remote-control:
+	control-enable: no
+zone:
+	name: bench.test
+	zonefile: bench.test.zone
+CONF
+nsd -d -c "$W/nsd.conf" >"$W/nsd.out" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 100); do
+	dig +short +time=1 +tries=1 @$UP_ADDR -p $UP_PORT n1.bench.test A >/dev/null 2>&1 && break
+	sleep 0.1
+done
+
+wait_up() {
+	for _ in $(seq 100); do
+		dig +short +time=1 +tries=1 @$SRV_ADDR -p $SRV_PORT n0.bench.test A >/dev/null 2>&1 &&
+			return 0
+		sleep 0.1
+	done
+	say "$1 did not start"
+	exit 1
+}
+
+run_dnsperf() {
+	dnsperf -s $SRV_ADDR -p $SRV_PORT -d "$W/zipf.txt" -c 10 -Q "$RATE" -l "$DURATION" \
+		>"$W/$1.perf" 2>&1
+}
+
+# stubd, prefetch yes
+cat >"$W/stubd.conf" <<CONF
+listen $SRV_ADDR:$SRV_PORT
+control $W/stubd.sock
+hosts none
+prefetch yes
+server $UP_ADDR:$UP_PORT
+CONF
+"$STUBD" -f -c "$W/stubd.conf" 2>"$W/stubd.err" &
+SPID=$!
+PIDS+=($SPID)
+wait_up stubd
+say "stubd: $DURATION s at $RATE queries/s"
+run_dnsperf stubd
+stats=$("$STUBCTL" -s "$W/stubd.sock" --json stats)
+kill $SPID; wait $SPID 2>/dev/null || true
+s_q=$(echo "$stats" | sed -n 's/.*"queries":\([0-9]*\).*/\1/p')
+s_m=$(echo "$stats" | sed -n 's/.*"cache_misses":\([0-9]*\).*/\1/p')
+s_p=$(echo "$stats" | sed -n 's/.*"prefetches":\([0-9]*\).*/\1/p')
+
+# unbound, prefetch: yes
+cat >"$W/unbound.conf" <<CONF
+server:
+	interface: $SRV_ADDR@$SRV_PORT
+	port: $SRV_PORT
+	num-threads: 1
+	username: ""
+	chroot: ""
+	directory: "$W"
+	pidfile: "$W/unbound.pid"
+	use-syslog: no
+	logfile: ""
+	verbosity: 0
+	do-not-query-localhost: no
+	module-config: "iterator"
+	local-zone: "test." nodefault
+	access-control: 127.0.0.0/8 allow
+	qname-minimisation: no
+	prefetch: yes
+remote-control:
+	control-enable: yes
+	control-interface: $W/unbound.ctl
+	control-use-cert: no
+forward-zone:
+	name: "."
+	forward-addr: $UP_ADDR@$UP_PORT
+CONF
+unbound -d -c "$W/unbound.conf" 2>"$W/unbound.err" &
+SPID=$!
+PIDS+=($SPID)
+wait_up unbound
+say "unbound: $DURATION s at $RATE queries/s"
+run_dnsperf unbound
+ustats=$(unbound-control -c "$W/unbound.conf" stats_noreset)
+kill $SPID; wait $SPID 2>/dev/null || true
+u_q=$(echo "$ustats" | sed -n 's/^total.num.queries=//p')
+u_m=$(echo "$ustats" | sed -n 's/^total.num.cachemiss=//p')
+u_p=$(echo "$ustats" | sed -n 's/^total.num.prefetch=//p')
+
+share() { awk -v m="$1" -v q="$2" 'BEGIN { printf "%.3f", q ? 100 * m / q : 0 }'; }
+{
+	echo "# Prefetch: Zipf workload, TTL 30, $DURATION s at $RATE queries/s ($NAMES names)"
+	echo
+	echo "| server | queries | waited for upstream (cache misses) | share | prefetches |"
+	echo "|---|---|---|---|---|"
+	echo "| stubd (prefetch yes) | $s_q | $s_m | $(share "$s_m" "$s_q") % | $s_p |"
+	echo "| unbound (prefetch: yes) | $u_q | $u_m | $(share "$u_m" "$u_q") % | $u_p |"
+} | tee "$OUT"
