@@ -28,6 +28,8 @@ W=$(mktemp -d /tmp/stubd-prefetch-XXXXXX)
 PIDS=()
 
 say() { printf '%s\n' "$*" >&2; }
+# shellcheck source=bench/common.sh
+. "$HERE/common.sh"
 cleanup() {
 	for p in "${PIDS[@]:-}"; do
 		[ -n "$p" ] && kill "$p" 2>/dev/null || true
@@ -37,16 +39,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-missing=()
-for t in dnsperf nsd unbound; do command -v $t >/dev/null || missing+=($t); done
-if [ ${#missing[@]} -gt 0 ]; then
-	prc=/usr/sbin/policy-rc.d
-	made=0
-	if [ ! -e $prc ]; then printf '#!/bin/sh\nexit 101\n' >$prc; chmod +x $prc; made=1; fi
-	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-	[ $made -eq 1 ] && rm -f $prc
-fi
+bench_install dnsperf:dnsperf nsd:nsd unbound:unbound unbound-control:unbound
 
 say "zone of $NAMES names, TTL 30; Zipf (s = 1) queries"
 {
@@ -71,33 +64,7 @@ for _ in range(500000):
     print("n%d.bench.test A" % k)
 PY
 
-cat >"$W/nsd.conf" <<CONF
-server:
-	ip-address: $UP_ADDR@$UP_PORT
-	username: ""
-	chroot: ""
-	zonesdir: "$W"
-	database: ""
-	zonelistfile: "$W/zone.list"
-	pidfile: "$W/nsd.pid"
-	xfrdfile: "$W/xfrd.state"
-	xfrdir: "$W"
-	logfile: "$W/nsd.log"
-	server-count: 1
-	rrl-ratelimit: 0
-	verbosity: 0
-remote-control:
-	control-enable: no
-zone:
-	name: bench.test
-	zonefile: bench.test.zone
-CONF
-nsd -d -c "$W/nsd.conf" >"$W/nsd.out" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 100); do
-	dig +short +time=1 +tries=1 @$UP_ADDR -p $UP_PORT n1.bench.test A >/dev/null 2>&1 && break
-	sleep 0.1
-done
+bench_start_nsd
 
 wait_up() {
 	for _ in $(seq 100); do

@@ -36,6 +36,8 @@ W=$(mktemp -d /tmp/stubd-bench-XXXXXX)
 PIDS=()
 
 say() { printf '%s\n' "$*" >&2; }
+# shellcheck source=bench/common.sh
+. "$HERE/common.sh"
 
 cleanup() {
 	for p in "${PIDS[@]:-}"; do
@@ -47,27 +49,8 @@ cleanup() {
 trap cleanup EXIT
 
 install_tools() {
-	local missing=()
-	command -v dnsperf >/dev/null || missing+=(dnsperf)
-	command -v nsd >/dev/null || missing+=(nsd)
-	command -v dnsmasq >/dev/null || missing+=(dnsmasq-base)
-	command -v unbound >/dev/null || missing+=(unbound)
-	command -v taskset >/dev/null || missing+=(util-linux)
-	if [ ${#missing[@]} -gt 0 ]; then
-		say "installing ${missing[*]}"
-		local sudo=""
-		[ "$(id -u)" -eq 0 ] || sudo=sudo
-		# packaged services must not start on install
-		local prc=/usr/sbin/policy-rc.d made=0
-		if [ ! -e $prc ]; then
-			printf '#!/bin/sh\nexit 101\n' | $sudo tee $prc >/dev/null
-			$sudo chmod +x $prc
-			made=1
-		fi
-		$sudo apt-get update -qq
-		DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
-		[ $made -eq 1 ] && $sudo rm -f $prc
-	fi
+	bench_install dnsperf:dnsperf nsd:nsd dnsmasq:dnsmasq-base unbound:unbound \
+		taskset:util-linux
 }
 
 make_zone() {
@@ -85,39 +68,6 @@ make_zone() {
 	awk 'BEGIN { for (i = 0; i < 100000; i++) printf "n%d.bench.test A\n", i * 2 % 200000 }' \
 		>"$W/large.txt"
 	awk 'BEGIN { for (i = 0; i < 1000; i++) printf "nx%d.bench.test A\n", i }' >"$W/negative.txt"
-}
-
-start_nsd() {
-	cat >"$W/nsd.conf" <<CONF
-server:
-	ip-address: $UP_ADDR@$UP_PORT
-	username: ""
-	chroot: ""
-	zonesdir: "$W"
-	database: ""
-	zonelistfile: "$W/zone.list"
-	pidfile: "$W/nsd.pid"
-	xfrdfile: "$W/xfrd.state"
-	xfrdir: "$W"
-	logfile: "$W/nsd.log"
-	server-count: 1
-	rrl-ratelimit: 0
-	verbosity: 0
-remote-control:
-	control-enable: no
-zone:
-	name: bench.test
-	zonefile: bench.test.zone
-CONF
-	taskset -c 0 nsd -d -c "$W/nsd.conf" >"$W/nsd.out" 2>&1 &
-	PIDS+=($!)
-	NSD_PID=$!
-	for _ in $(seq 100); do
-		dig +short +time=1 +tries=1 @$UP_ADDR -p $UP_PORT n1.bench.test A >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	say "nsd did not start"; cat "$W/nsd.log" "$W/nsd.out" >&2 || true
-	exit 1
 }
 
 # start_server NAME -> sets SPID
@@ -309,7 +259,7 @@ report() {
 [ "$(nproc)" -ge 2 ] || { say "needs 2 cores"; exit 1; }
 install_tools
 make_zone
-start_nsd
+bench_start_nsd taskset -c 0
 for s in $SERVERS; do
 	run_server "$s"
 done

@@ -518,7 +518,6 @@ cmd_reload(const struct control_view *v, int argc, char **argv,
 	return json_take(&j, NULL);
 }
 
-/* A whole document, or NULL with *stream set (or NULL alone: out of memory). */
 static char *
 cmd_link(const struct control_view *v, int argc, char **argv,
     struct ctl_stream **stream)
@@ -541,6 +540,7 @@ cmd_link(const struct control_view *v, int argc, char **argv,
 	return json_take(&j, NULL);
 }
 
+/* A whole document, or NULL with *stream set (or NULL alone: out of memory). */
 typedef char *(*cmd_fn)(const struct control_view *v, int argc, char **argv,
     struct ctl_stream **stream);
 

@@ -449,7 +449,6 @@ START_TEST(test_slow_control_client)
 {
 	struct tu_daemon d = { 0 };
 	char hosts[300], conf[400], buf[65536];
-	struct sockaddr_un sun = { 0 };
 	struct probe p;
 	const char *args[] = { "--json", "stats", NULL };
 	char out[4096], last[4] = "";
@@ -462,11 +461,8 @@ START_TEST(test_slow_control_client)
 	snprintf(conf, sizeof(conf), "hosts %s\nserver 127.0.0.1:9\n", hosts);
 	ck_assert_int_eq(tu_start(&d, conf, NULL), 0);
 	wait_hosts(&d);
-	fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	sun.sun_family = AF_UNIX;
-	ck_assert_uint_lt(strlen(d.ctl), sizeof(sun.sun_path));
-	memcpy(sun.sun_path, d.ctl, strlen(d.ctl) + 1);
-	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	fd = tu_ctl_connect(&d);
+	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(write(fd, "displaydns\n", 11), 11);
 	probe_init(&p, d.port);
 	end = tu_now_ms() + 32000;

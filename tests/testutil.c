@@ -17,6 +17,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -658,4 +659,23 @@ tu_has_line(const char *text, const char *prefix)
 			p++;
 	}
 	return false;
+}
+
+int
+tu_ctl_connect(const struct tu_daemon *d)
+{
+	struct sockaddr_un sun;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(d->ctl) >= sizeof(sun.sun_path))
+		return -1;
+	memcpy(sun.sun_path, d->ctl, strlen(d->ctl) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }

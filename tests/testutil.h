@@ -97,6 +97,9 @@ int tu_stubctl(const struct tu_daemon *d, const char *const *args, char *out, si
 double tu_now_ms(void);
 void tu_sleep_ms(unsigned ms);
 
+/* A connection to d's control socket, or -1. */
+int tu_ctl_connect(const struct tu_daemon *d);
+
 /* A file of the source tree ($TOP_SRCDIR/rel), NUL-terminated; caller
  * frees.  NULL (and a message on stderr) when it cannot be read. */
 char *tu_srcfile(const char *rel);

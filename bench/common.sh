@@ -1,0 +1,62 @@
+# bench/common.sh - what the benchmarks share: installing the tools from
+# Debian (no service starts on install) and the NSD upstream on loopback.
+# Sourced; uses W (work directory), UP_ADDR, UP_PORT and the PIDS array of
+# the sourcing script, and say().
+
+# bench_install TOOL:PACKAGE... - install the packages of missing tools
+bench_install() {
+	local missing=() t
+	for t in "$@"; do
+		command -v "${t%%:*}" >/dev/null || missing+=("${t#*:}")
+	done
+	[ ${#missing[@]} -gt 0 ] || return 0
+	say "installing ${missing[*]}"
+	local sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo=sudo
+	# packaged services must not start on install
+	local prc=/usr/sbin/policy-rc.d made=0
+	if [ ! -e $prc ]; then
+		printf '#!/bin/sh\nexit 101\n' | $sudo tee $prc >/dev/null
+		$sudo chmod +x $prc
+		made=1
+	fi
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+	[ $made -eq 1 ] && $sudo rm -f $prc
+	return 0
+}
+
+# bench_start_nsd [taskset args] - serve $W/bench.test.zone; sets NSD_PID
+bench_start_nsd() {
+	cat >"$W/nsd.conf" <<CONF
+server:
+	ip-address: $UP_ADDR@$UP_PORT
+	username: ""
+	chroot: ""
+	zonesdir: "$W"
+	database: ""
+	zonelistfile: "$W/zone.list"
+	pidfile: "$W/nsd.pid"
+	xfrdfile: "$W/xfrd.state"
+	xfrdir: "$W"
+	logfile: "$W/nsd.log"
+	server-count: 1
+	rrl-ratelimit: 0
+	verbosity: 0
+remote-control:
+	control-enable: no
+zone:
+	name: bench.test
+	zonefile: bench.test.zone
+CONF
+	"$@" nsd -d -c "$W/nsd.conf" >"$W/nsd.out" 2>&1 &
+	PIDS+=($!)
+	NSD_PID=$!
+	for _ in $(seq 100); do
+		dig +short +time=1 +tries=1 @$UP_ADDR -p $UP_PORT n1.bench.test A >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	say "nsd did not start"; cat "$W/nsd.log" "$W/nsd.out" >&2 || true
+	exit 1
+}
+
