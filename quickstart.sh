@@ -7,7 +7,7 @@ set -eu
 
 cd "$(dirname "$0")"
 
-PKGS="build-essential autoconf automake libtool pkg-config libc-ares-dev libevent-dev libsystemd-dev check"
+PKGS="build-essential autoconf automake libtool pkg-config libc-ares-dev libevent-dev libsystemd-dev libssl-dev libnghttp2-dev check"
 
 missing=""
 for p in $PKGS; do

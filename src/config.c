@@ -71,6 +71,7 @@ cfg_new(const char *control_default, const char *hosts_default)
 	c->control = xstrdup(control_default);
 	c->hosts = xstrdup(hosts_default);
 	c->resolv_file = strdup("/etc/resolv.conf");
+	c->tls_ca = strdup(CFG_TLS_CA_DEFAULT);
 	c->hosts_ttl = 0;
 	c->cache_size = 100000;
 	c->cache_memory = CFG_CACHE_MEMORY_DEFAULT;
@@ -84,7 +85,7 @@ cfg_new(const char *control_default, const char *hosts_default)
 	c->serve_stale = 0;
 	c->max_tcp_clients = 256;
 	c->max_inflight = 4096;
-	if (!c->resolv_file || (control_default && !c->control) ||
+	if (!c->resolv_file || !c->tls_ca || (control_default && !c->control) ||
 	    (hosts_default && !c->hosts)) {
 		cfg_unref(c);
 		return NULL;
@@ -108,6 +109,7 @@ cfg_unref(struct cfg *c)
 	free(c->resolv_file);
 	free(c->resolvconf_dir);
 	free(c->cache_file);
+	free(c->tls_ca);
 	for (i = 0; i < c->nadapters; i++)
 		free(c->adapters[i].domains);
 	free(c->adapters);
@@ -155,6 +157,7 @@ cfg_clone(const struct cfg *c)
 	n->control = n->control_group = n->hosts = n->user = n->resolv_file = NULL;
 	n->resolvconf_dir = NULL;
 	n->cache_file = NULL;
+	n->tls_ca = NULL;
 	n->adapters = NULL;
 	n->servers = NULL;
 	n->nadapters = 0;
@@ -165,7 +168,7 @@ cfg_clone(const struct cfg *c)
 	    dup_str(&n->hosts, c->hosts) || dup_str(&n->user, c->user) ||
 	    dup_str(&n->resolv_file, c->resolv_file) ||
 	    dup_str(&n->resolvconf_dir, c->resolvconf_dir) ||
-	    dup_str(&n->cache_file, c->cache_file) ||
+	    dup_str(&n->cache_file, c->cache_file) || dup_str(&n->tls_ca, c->tls_ca) ||
 	    dup_array(&n->adapters, c->adapters, c->nadapters, sizeof(*c->adapters)))
 		goto fail;
 	for (i = 0; i < c->nadapters; i++) {
@@ -194,6 +197,48 @@ cfg_origin_name(enum cfg_origin o)
 	case ORIGIN_CONTROL: return "control";
 	}
 	return "config";
+}
+
+const char *
+cfg_transport_name(enum cfg_transport t)
+{
+	switch (t) {
+	case XPORT_UDP: return "udp";
+	case XPORT_TLS: return "tls";
+	case XPORT_HTTPS: return "https";
+	}
+	return "udp";
+}
+
+bool
+cfg_server_authenticated(const struct cfg_server *s)
+{
+	return s->transport != XPORT_UDP && !s->insecure &&
+	    (s->npins > 0 || s->auth_name[0] != '\0');
+}
+
+bool
+cfg_server_trusts_ad(const struct cfg_server *s)
+{
+	return s->trust_ad || cfg_server_authenticated(s);
+}
+
+void
+cfg_server_url(const struct cfg_server *s, char *buf, size_t len)
+{
+	switch (s->transport) {
+	case XPORT_UDP:
+		snprintf(buf, len, "%s", s->text);
+		break;
+	case XPORT_TLS:
+		snprintf(buf, len, "tls://%s%s%s", s->text, s->auth_name[0] ? "#" : "",
+		    s->auth_name);
+		break;
+	case XPORT_HTTPS:
+		snprintf(buf, len, "https://%s%s%s%s", s->text, s->path,
+		    s->auth_name[0] ? "#" : "", s->auth_name);
+		break;
+	}
 }
 
 struct cfg *

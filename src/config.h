@@ -32,6 +32,21 @@
 
 enum cfg_prio { PRIO_FIRST = 0, PRIO_NORMAL = 1, PRIO_LAST = 2 };
 
+/* How queries reach a server (SPEC 12). */
+enum cfg_transport {
+	XPORT_UDP = 0,              /* clear text: UDP, TCP when truncated */
+	XPORT_TLS,                  /* DNS over TLS, RFC 7858 */
+	XPORT_HTTPS,                /* DNS over HTTPS, RFC 8484 */
+};
+
+#define DOT_PORT 853
+#define DOH_PORT 443
+#define CFG_MAX_PINS 4              /* SPKI pins per server */
+#define CFG_PIN_LEN 32              /* SHA-256 */
+#define CFG_HOST_MAX 254            /* a host name with NUL */
+#define CFG_URLPATH_MAX 256         /* the path of an https URL with NUL */
+#define CFG_TLS_CA_DEFAULT "/etc/ssl/certs/ca-certificates.crt"
+
 struct cfg_sockaddr {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -48,8 +63,25 @@ struct cfg_server {
 	enum cfg_prio prio;
 	size_t adapter;        /* index into cfg.adapters */
 	bool no_0x20;          /* opted out of upstream-0x20 */
+	bool trust_ad;         /* its AD bit may be passed on (SPEC 12) */
+	enum cfg_transport transport;
+	bool insecure;         /* tls/https without authentication */
+	char auth_name[CFG_HOST_MAX];   /* SNI and certificate name; "" = none */
+	char path[CFG_URLPATH_MAX];     /* https: "/dns-query" */
+	uint8_t pins[CFG_MAX_PINS][CFG_PIN_LEN];
+	size_t npins;
 	char text[64];         /* "192.0.2.1:53" or "[2001:db8::1]:53" */
 };
+
+/* Is the server authenticated (tls/https with a name or pins checked)? */
+bool cfg_server_authenticated(const struct cfg_server *s);
+/* May the AD bit of its answers reach clients (SPEC 12)? */
+bool cfg_server_trusts_ad(const struct cfg_server *s);
+/* "udp", "tls" or "https". */
+const char *cfg_transport_name(enum cfg_transport t);
+/* How displaydns and logs name a server: "192.0.2.1:53",
+ * "tls://192.0.2.1:853#dns.example", "https://192.0.2.1:443/dns-query#dns.example". */
+void cfg_server_url(const struct cfg_server *s, char *buf, size_t len);
 
 struct cfg_domain {
 	uint8_t name[WIRE_NAME_MAX];
@@ -102,6 +134,7 @@ struct cfg {
 	bool dbus;                  /* serve org.freedesktop.resolve1 */
 	bool prefetch;              /* refresh popular answers before they expire */
 	char *cache_file;           /* cache kept across restarts; NULL = none */
+	char *tls_ca;               /* trust store of tls and https servers */
 	struct cfg_adapter *adapters;
 	size_t nadapters;
 	struct cfg_server *servers;

@@ -402,6 +402,43 @@ secs_left(uint64_t until, uint64_t now)
 	return until > now ? (until - now + 999) / 1000 : 0;
 }
 
+/* SPEC 12: transport, authentication, TLS state and counters. */
+static void
+server_transport(struct json *j, const struct control_view *v, const struct cfg *c,
+    size_t i)
+{
+	const struct cfg_server *cs = &c->servers[i];
+	const struct sched_server *sv = &v->sched->servers[i];
+	bool enc = cs->transport != XPORT_UDP;
+	char buf[300];
+
+	json_key(j, CTL_K_TRANSPORT);
+	json_str(j, cfg_transport_name(cs->transport));
+	json_key(j, CTL_K_TLS_NAME);
+	if (enc && cs->auth_name[0])
+		json_str(j, cs->auth_name);
+	else
+		json_null(j);
+	json_key(j, CTL_K_URL);
+	cfg_server_url(cs, buf, sizeof(buf));
+	json_str(j, buf);
+	json_key(j, CTL_K_AUTHENTICATED);
+	json_bool(j, cfg_server_authenticated(cs));
+	json_key(j, CTL_K_TRUST_AD);
+	json_bool(j, cfg_server_trusts_ad(cs));
+	json_key(j, CTL_K_TLS_STATE);
+	if (enc && v->tls_state) {
+		v->tls_state(v->arg, i, buf, sizeof(buf));
+		json_str(j, buf);
+	} else {
+		json_null(j);
+	}
+	json_key(j, CTL_K_HANDSHAKES);
+	json_u64(j, sv->handshakes);
+	json_key(j, CTL_K_RESUMED);
+	json_u64(j, sv->resumed);
+}
+
 static char *
 cmd_servers(const struct control_view *v, int argc, char **argv,
     struct ctl_stream **stream)
@@ -485,6 +522,7 @@ cmd_servers(const struct control_view *v, int argc, char **argv,
 			json_u64(&j, sv->answers);
 			json_key(&j, CTL_K_TIMEOUTS);
 			json_u64(&j, sv->timeouts);
+			server_transport(&j, v, s->cfg, i);
 			json_obj_end(&j);
 		}
 		json_arr_end(&j);

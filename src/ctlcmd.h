@@ -31,6 +31,8 @@ struct control_view {
 	int (*reload)(void *arg, char *err, size_t errlen);
 	/* stubctl link IFNAME ...: argv[0] is "link"; 0 or -1 with a message */
 	int (*link)(void *arg, int argc, char **argv, char *err, size_t errlen);
+	/* "connected", "idle" or "failed: REASON" of a tls/https server */
+	void (*tls_state)(void *arg, size_t server, char *buf, size_t len);
 	/* reload the hosts file (after flushdns) */
 	void (*hosts_reload)(void *arg);
 	void *arg;

@@ -67,6 +67,7 @@ struct daemon {
 	int hosts_pipe[2];              /* the worker says it is done */
 	struct event *hosts_ev;
 	struct upstream *up;
+	struct tlsctx *tls;             /* trust store and tickets, SPEC 12 */
 	struct resolver *res;
 	struct listener *lis;
 	struct control *ctl;

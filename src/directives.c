@@ -5,6 +5,7 @@
  */
 #include "auto-config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -383,41 +384,190 @@ d_adapter(struct pctx *x, char **w, int n)
 	return 0;
 }
 
+/* A DNS host name as a TLS peer is named: labels of letters, digits, '-'
+ * and '_', 1..63 bytes each, 253 at most, or an IP address literal. */
+static bool
+valid_host(const char *h)
+{
+	size_t n = strlen(h), lab = 0, i;
+
+	if (n == 0 || n >= CFG_HOST_MAX - 1)
+		return false;
+	for (i = 0; i < n; i++) {
+		char ch = h[i];
+
+		if (ch == '.') {
+			if (lab == 0)
+				return false;
+			lab = 0;
+			continue;
+		}
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == ':'))
+			return false;
+		if (++lab > 63)
+			return false;
+	}
+	return true;
+}
+
+/* "https://HOST[:PORT]/PATH" into host, port (0 = none) and path. */
+static int
+parse_https_url(const char *url, char *host, uint16_t *port, char *path)
+{
+	const char *p = url + strlen("https://"), *slash, *colon;
+	size_t hl;
+
+	slash = strchr(p, '/');
+	if (!slash)
+		slash = p + strlen(p);
+	colon = memchr(p, ':', (size_t)(slash - p));
+	hl = (size_t)((colon ? colon : slash) - p);
+	if (hl == 0 || hl >= CFG_HOST_MAX)
+		return -1;
+	memcpy(host, p, hl);
+	host[hl] = '\0';
+	*port = 0;
+	if (colon) {
+		char num[8];
+		size_t nl = (size_t)(slash - colon - 1);
+		uint32_t v;
+
+		if (nl == 0 || nl >= sizeof(num))
+			return -1;
+		memcpy(num, colon + 1, nl);
+		num[nl] = '\0';
+		if (cfg_parse_u32(num, 1, 65535, &v))
+			return -1;
+		*port = (uint16_t)v;
+	}
+	if (*slash == '\0')
+		slash = "/dns-query";
+	if (strlen(slash) >= CFG_URLPATH_MAX || strpbrk(slash, " \t\"#?"))
+		return -1;
+	snprintf(path, CFG_URLPATH_MAX, "%s", slash);
+	return valid_host(host) ? 0 : -1;
+}
+
+static bool
+has_port(const char *addr)
+{
+	const char *rb = strchr(addr, ']');
+
+	if (addr[0] == '[')
+		return rb && rb[1] == ':';
+	return strchr(addr, ':') && strchr(addr, ':') == strrchr(addr, ':');
+}
+
+static void
+set_port(struct cfg_sockaddr *sa, uint16_t port)
+{
+	if (sa->ss.ss_family == AF_INET)
+		((struct sockaddr_in *)&sa->ss)->sin_port = htons(port);
+	else
+		((struct sockaddr_in6 *)&sa->ss)->sin6_port = htons(port);
+}
+
+/*
+ * server ADDR[:PORT] [tls [NAME] [pin B64]... [insecure]] [trust-ad]
+ *        [priority first|normal|last] [no-0x20]
+ * server https://HOST[:PORT]/PATH ADDR[:PORT] [pin B64]... [insecure] ...
+ */
 static int
 d_server(struct pctx *x, char **w, int n)
 {
 	struct cfg *c = x->c;
-	struct cfg_sockaddr sa;
-	enum cfg_prio prio = PRIO_NORMAL;
-	bool no_0x20 = false;
+	struct cfg_server sv;
+	const char *addr = w[1];
+	uint16_t urlport = 0;
 	long a;
-	int i;
+	int i = 2;
 
-	if (cfg_parse_sockaddr(w[1], DNS_PORT, &sa))
-		return perr(x, "bad server address '%s'", w[1]);
-	for (i = 2; i < n; i++) {
+	memset(&sv, 0, sizeof(sv));
+	sv.prio = PRIO_NORMAL;
+	if (strncmp(w[1], "https://", 8) == 0) {
+		sv.transport = XPORT_HTTPS;
+		if (parse_https_url(w[1], sv.auth_name, &urlport, sv.path))
+			return perr(x, "bad https URL '%s' (https://HOST[:PORT]/PATH)", w[1]);
+		if (n < 3)
+			return perr(x, "an https server needs the address to connect to "
+			    "(server %s ADDR)", w[1]);
+		addr = w[2];
+		i = 3;
+	} else if (n > 2 && strcmp(w[2], "tls") == 0) {
+		sv.transport = XPORT_TLS;
+		i = 3;
+		if (i < n && strcmp(w[i], "pin") && strcmp(w[i], "insecure") &&
+		    strcmp(w[i], "priority") && strcmp(w[i], "no-0x20") &&
+		    strcmp(w[i], "trust-ad")) {
+			if (!valid_host(w[i]))
+				return perr(x, "bad tls name '%s'", w[i]);
+			snprintf(sv.auth_name, sizeof(sv.auth_name), "%s", w[i]);
+			i++;
+		}
+	}
+	if (cfg_parse_sockaddr(addr, DNS_PORT, &sv.addr))
+		return perr(x, "bad server address '%s'", addr);
+	if (!has_port(addr) && sv.transport != XPORT_UDP)
+		set_port(&sv.addr, sv.transport == XPORT_TLS ? DOT_PORT :
+		    urlport ? urlport : DOH_PORT);
+	for (; i < n; i++) {
 		if (strcmp(w[i], "no-0x20") == 0) {
-			no_0x20 = true;
+			sv.no_0x20 = true;
+		} else if (strcmp(w[i], "trust-ad") == 0) {
+			sv.trust_ad = true;
+		} else if (strcmp(w[i], "insecure") == 0 && sv.transport != XPORT_UDP) {
+			sv.insecure = true;
+		} else if (strcmp(w[i], "pin") == 0 && sv.transport != XPORT_UDP) {
+			if (i + 1 >= n)
+				return perr(x, "'pin' needs a base64 SHA-256 of the server's key");
+			i++;
+			if (sv.npins >= CFG_MAX_PINS)
+				return perr(x, "at most %d pins per server", CFG_MAX_PINS);
+			if (text_base64(w[i], sv.pins[sv.npins], CFG_PIN_LEN) != CFG_PIN_LEN)
+				return perr(x, "bad pin '%s' (base64 of a 32-byte SHA-256)", w[i]);
+			sv.npins++;
 		} else if (strcmp(w[i], "priority") == 0) {
 			if (i + 1 >= n)
 				return perr(x, "'priority' needs first, normal or last");
 			i++;
 			if (strcmp(w[i], "first") == 0)
-				prio = PRIO_FIRST;
+				sv.prio = PRIO_FIRST;
 			else if (strcmp(w[i], "last") == 0)
-				prio = PRIO_LAST;
+				sv.prio = PRIO_LAST;
 			else if (strcmp(w[i], "normal") == 0)
-				prio = PRIO_NORMAL;
+				sv.prio = PRIO_NORMAL;
 			else
 				return perr(x, "bad priority '%s' (first, normal, last)", w[i]);
+		} else if (sv.transport == XPORT_UDP && (strcmp(w[i], "pin") == 0 ||
+		    strcmp(w[i], "insecure") == 0)) {
+			return perr(x, "'%s' applies to tls and https servers only", w[i]);
 		} else {
-			return perr(x, "unknown server option '%s' (priority, no-0x20)", w[i]);
+			return perr(x, "unknown server option '%s' (tls, pin, insecure, trust-ad, "
+			    "priority, no-0x20)", w[i]);
 		}
 	}
+	if (sv.transport == XPORT_TLS && !sv.auth_name[0] && !sv.npins && !sv.insecure)
+		return perr(x, "a tls server needs a NAME, a pin or 'insecure' (RFC 8310)");
+	if (sv.insecure && sv.npins)
+		return perr(x, "'insecure' and 'pin' exclude each other");
 	a = current_adapter(c, x->ps);
-	if (a < 0 || cfg_add_server(c, &sa, prio, (size_t)a))
+	if (a < 0 || cfg_add_server(c, &sv.addr, sv.prio, (size_t)a))
 		return perr(x, "out of memory");
-	c->servers[c->nservers - 1].no_0x20 = no_0x20;
+	sv.adapter = (size_t)a;
+	memcpy(sv.text, c->servers[c->nservers - 1].text, sizeof(sv.text));
+	c->servers[c->nservers - 1] = sv;
+	return 0;
+}
+
+static int
+d_tls_ca(struct pctx *x, char **w, int n)
+{
+	(void)n;
+	if (w[1][0] != '/')
+		return perr(x, "tls-ca must be an absolute path");
+	if (cfg_set_str(&x->c->tls_ca, w[1]))
+		return perr(x, "out of memory");
 	return 0;
 }
 
@@ -489,7 +639,11 @@ static const struct cfg_directive directives[] = {
 	{ "dbus", 1, 1, d_dbus, "dbus yes|no",
 	  "serve org.freedesktop.resolve1 on the system bus" },
 	{ "server", 1, CFG_MAX_WORDS - 1, d_server,
-	  "server ADDR[:PORT] [priority first|last] [no-0x20]", "upstream server" },
+	  "server ADDR[:PORT] [tls [NAME] [pin B64]... [insecure]] [trust-ad] "
+	  "[priority first|last] [no-0x20] | server https://HOST[:PORT]/PATH ADDR[:PORT] ...",
+	  "upstream server" },
+	{ "tls-ca", 1, 1, d_tls_ca, "tls-ca FILE",
+	  "trust store of tls and https servers" },
 	{ "domain", 1, 1, d_domain, "domain NAME", "routing domain of the adapter" },
 };
 

@@ -30,6 +30,7 @@
 #include "resolve.h"
 #include "resolve1.h"
 #include "stats.h"
+#include "tlsctx.h"
 #include "upstream.h"
 
 #ifndef SYSCONFDIR
@@ -203,6 +204,14 @@ load_file_cfg(const struct opts *o, bool to_log)
 
 
 
+static void
+tls_state_cb(void *arg, size_t server, char *buf, size_t len)
+{
+	struct daemon *d = arg;
+
+	upstream_tls_state(d->up, server, buf, len);
+}
+
 void
 view_update(struct daemon *d)
 {
@@ -216,6 +225,7 @@ view_update(struct daemon *d)
 		.reload = reload,
 		.link = link_cmd,
 		.hosts_reload = hosts_reload_cb,
+		.tls_state = tls_state_cb,
 		.arg = d,
 	};
 
@@ -244,6 +254,8 @@ reload(void *arg, char *err, size_t errlen)
 {
 	struct daemon *d = arg;
 	struct cfg *nf, *nc;
+	struct tlsctx *nt, *ot;
+	char why[300];
 
 	nf = load_file_cfg(&d->o, true);
 	nc = nf ? effective_cfg(d, nf, true) : NULL;
@@ -253,10 +265,23 @@ reload(void *arg, char *err, size_t errlen)
 		log_err("reload: %s", err);
 		return -1;
 	}
-	if (install_cfg(d, nc, NULL, err, errlen) != 0) {
+	/* reload re-reads the trust store (SPEC 12) */
+	if (tlsctx_new(nc->tls_ca, tlsctx_needs_store(nc), &nt, why, sizeof(why)) != STUB_OK) {
+		snprintf(err, errlen, "%s; keeping the running configuration", why);
+		log_err("reload: %s", err);
+		cfg_unref(nc);
 		cfg_unref(nf);
 		return -1;
 	}
+	ot = d->tls;
+	d->tls = nt;
+	if (install_cfg(d, nc, NULL, err, errlen) != 0) {
+		d->tls = ot;
+		tlsctx_unref(nt);
+		cfg_unref(nf);
+		return -1;
+	}
+	tlsctx_unref(ot);
 	cfg_unref(d->file_cfg);
 	d->file_cfg = nf;
 	hosts_load(d, true);
@@ -368,6 +393,7 @@ shutdown_all(struct daemon *d)
 	control_free(d->ctl);
 	resolver_free(d->res);
 	upstream_free(d->up);
+	tlsctx_unref(d->tls);
 	listener_free(d->lis);
 	cache_free(d->cache);
 	hosts_free(d->hosts);
@@ -472,7 +498,7 @@ start_engine(struct daemon *d, char *why, size_t whylen)
 		goto oom;
 	cachefile_load(d);
 	cachefile_start(d);
-	e = upstream_new(d->base, d->cfg, &d->st, &d->up, why, whylen);
+	e = upstream_new(d->base, d->cfg, &d->st, d->tls, &d->up, why, whylen);
 	if (e != STUB_OK)
 		return e;
 	d->res = resolver_new(d->cfg, d->cache, &d->st, listener_reply, d->lis);
@@ -566,6 +592,10 @@ main(int argc, char **argv)
 	if (become_daemon(&d, why, sizeof(why)) != STUB_OK)
 		goto fail;
 	if (start_dbus(&d, why, sizeof(why)) != STUB_OK)
+		goto fail;
+	/* the trust store may be readable by root only */
+	if (tlsctx_new(d.cfg->tls_ca, tlsctx_needs_store(d.cfg), &d.tls, why,
+	    sizeof(why)) != STUB_OK)
 		goto fail;
 	if (d.cfg->user && drop_privileges(d.cfg->user, why, sizeof(why)) != 0)
 		goto fail;

@@ -138,7 +138,9 @@ msg_upstream_query(const struct msg_query *q, uint16_t id, const uint8_t *qname,
 		return 0;
 	wire_wr_init(&w, out, cap);
 	h.id = id;
-	h.flags = (uint16_t)(WIRE_RD | (q->flags & WIRE_CD));
+	/* AD asks the server to say whether it validated (RFC 6840 5.7); the
+	 * bit reaches clients only under msg_serve's rule */
+	h.flags = (uint16_t)(WIRE_RD | WIRE_AD | (q->flags & WIRE_CD));
 	h.qdcount = 1;
 	h.arcount = edns ? 1 : 0;
 	wire_put_hdr(&w, &h);
@@ -403,6 +405,10 @@ msg_serve(const uint8_t *stored, size_t len, const uint16_t *ttl_off, size_t ntt
 	if (!wire_get16_at(stored, len, 2, &flags))
 		return 0;
 	flags = (uint16_t)((flags & ~(WIRE_RD | WIRE_TC)) | (q->flags & WIRE_RD) | WIRE_RA);
+	/* AD only to a client that asked for it (RFC 6840 5.8); a stored AD
+	 * bit already means the server was trusted for it (msg_distrust_ad) */
+	if (!(q->flags & WIRE_AD) && !q->do_bit)
+		flags &= (uint16_t)~WIRE_AD;
 	if (total > limit)
 		return truncated(q, flags, out, cap);
 	if (total > cap)
@@ -470,4 +476,63 @@ msg_synth(const struct msg_query *q, const struct msg_rr *rrs, size_t n,
 	if (w.err || w.len > limit)
 		return truncated(q, h.flags, out, cap);
 	return w.len;
+}
+
+void
+msg_distrust_ad(uint8_t *buf, size_t len)
+{
+	uint16_t flags;
+
+	if (wire_get16_at(buf, len, 2, &flags))
+		wire_set16_at(buf, len, 2, (uint16_t)(flags & ~WIRE_AD));
+}
+
+size_t
+msg_pad_query(uint8_t *buf, size_t len, size_t cap, size_t block)
+{
+	struct wire_rd r;
+	struct wire_hdr h;
+	struct wire_rr rr;
+	struct wire_wr w;
+	size_t base, pad, i;
+
+	if (!buf || block == 0 || block > 1024)
+		return 0;
+	wire_rd_init(&r, buf, len);
+	if (wire_hdr(&r, &h) || h.qdcount != 1 || h.ancount || h.nscount || h.arcount > 1)
+		return 0;
+	wire_name(&r, NULL);
+	wire_skip(&r, 4);
+	if (r.err)
+		return 0;
+	if (h.arcount == 1) {
+		/* our own OPT, last in the message, without options yet */
+		if (wire_rr(&r, &rr) || rr.type != TYPE_OPT || rr.rdlen != 0 || r.pos != len)
+			return 0;
+		base = len + 4;
+	} else {
+		if (r.pos != len)
+			return 0;
+		base = len + MSG_OPT_LEN + 4;
+	}
+	pad = (block - base % block) % block;
+	if (base + pad > cap)
+		return 0;
+	wire_wr_init(&w, buf, cap);
+	w.len = len;
+	if (h.arcount == 0) {
+		wire_put_u8(&w, 0);
+		wire_put_u16(&w, TYPE_OPT);
+		wire_put_u16(&w, MSG_UPSTREAM_EDNS);
+		wire_put_u32(&w, 0);
+		wire_put_u16(&w, (uint16_t)(4 + pad));
+		wire_set16_at(buf, len, 10, 1);
+	} else {
+		wire_set16_at(buf, len, rr.rd_off - 2, (uint16_t)(4 + pad));
+	}
+	wire_put_u16(&w, MSG_EDNS_PADDING);
+	wire_put_u16(&w, (uint16_t)pad);
+	for (i = 0; i < pad; i++)
+		wire_put_u8(&w, 0);
+	return w.err ? 0 : w.len;
 }

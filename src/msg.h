@@ -21,6 +21,8 @@
 #define MSG_MAX 65535
 #define MSG_MAX_TTLS 1024         /* TTL offsets kept per stored response */
 #define MSG_OPT_LEN 11
+#define MSG_EDNS_PADDING 12       /* EDNS option code, RFC 7830 */
+#define MSG_PAD_BLOCK 128         /* queries over TLS/HTTPS, RFC 8467 */
 
 /* A validated client question. */
 struct msg_query {
@@ -94,7 +96,8 @@ int msg_store_prepare(uint8_t *buf, size_t len, uint16_t id, const uint8_t *sent
 
 /*
  * Serve a copy of a stored response (no OPT) to a client:
- * client's ID, RD and question spelling, RA set, every TTL at ttl_off[]
+ * client's ID, RD and question spelling, RA set, AD kept only when the
+ * client set AD or DO, every TTL at ttl_off[]
  * lowered by age (floor 0), or set to fixed_ttl when fixed_ttl >= 0; OPT
  * appended iff the client sent one; if the result exceeds limit, a TC
  * answer with the question only.  Returns the length or 0.
@@ -102,6 +105,18 @@ int msg_store_prepare(uint8_t *buf, size_t len, uint16_t id, const uint8_t *sent
 size_t msg_serve(const uint8_t *stored, size_t len, const uint16_t *ttl_off, size_t nttl,
     uint32_t age, long fixed_ttl, const struct msg_query *q, size_t limit,
     uint8_t *out, size_t cap);
+
+/*
+ * Pad a query built by msg_upstream_query (RFC 7830, RFC 8467): add an
+ * OPT record if it has none and a Padding option so the length is a
+ * multiple of block.  Returns the new length, or 0 if the message is not
+ * such a query or it does not fit cap.
+ */
+size_t msg_pad_query(uint8_t *buf, size_t len, size_t cap, size_t block);
+
+/* Clear AD in a response from a server not trusted for it (SPEC 12): the
+ * stored form then says by itself whether the entry may carry AD. */
+void msg_distrust_ad(uint8_t *buf, size_t len);
 
 /* The size limit for a client's answer over UDP (TCP: MSG_MAX). */
 size_t msg_udp_limit(const struct msg_query *q);

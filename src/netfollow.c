@@ -293,7 +293,7 @@ install_cfg(struct daemon *d, struct cfg *nc, const char *netchange, char *err, 
 	char why[256];
 	size_t a, dropped = 0;
 
-	if (upstream_new(d->base, nc, &d->st, &nu, why, sizeof(why)) != STUB_OK) {
+	if (upstream_new(d->base, nc, &d->st, d->tls, &nu, why, sizeof(why)) != STUB_OK) {
 		snprintf(err, errlen, "%s", why);
 		log_err("%s", err);
 		cfg_unref(nc);

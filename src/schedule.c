@@ -34,11 +34,13 @@ sched_new(const struct cfg *cfg)
 	for (i = 0; i < s->nservers; i++) {
 		const struct cfg_server *cs = &cfg->servers[i];
 		struct sched_adapter *a = &s->adapters[cs->adapter];
+		char url[SCHED_LABEL_MAX - CFG_NAME_MAX - 1];
 
 		s->servers[i].adapter = cs->adapter;
 		s->servers[i].prio = cs->prio;
+		cfg_server_url(cs, url, sizeof(url));
 		snprintf(s->servers[i].label, sizeof(s->servers[i].label), "%s%%%s",
-		    cs->text, cfg->adapters[cs->adapter].name);
+		    url, cfg->adapters[cs->adapter].name);
 		a->servers[a->nservers++] = i;
 	}
 	memcpy(s->timeouts_ms, cfg->timeouts_ms, sizeof(s->timeouts_ms));
@@ -86,6 +88,8 @@ sched_inherit(struct sched *to, const struct sched *from)
 			t->queries = f->queries;
 			t->answers = f->answers;
 			t->timeouts = f->timeouts;
+			t->handshakes = f->handshakes;
+			t->resumed = f->resumed;
 			break;
 		}
 	}

@@ -22,15 +22,18 @@
 
 #define SCHED_SLOW_MS 400.0   /* SRTT gap that moves a normal server back */
 #define SCHED_MAX_PHASES CFG_MAX_TIMEOUTS
+/* "tls://192.0.2.1:853#dns.example%lan" (cfg_server_url, '%', adapter) */
+#define SCHED_LABEL_MAX (64 + CFG_URLPATH_MAX + CFG_HOST_MAX + 16 + CFG_NAME_MAX)
 
 struct sched_server {
 	size_t adapter;
 	enum cfg_prio prio;
-	char label[CFG_NAME_MAX + 72];  /* "192.0.2.1:53%lan" */
+	char label[SCHED_LABEL_MAX];    /* "192.0.2.1:53%lan" */
 	double srtt_ms;
 	bool has_rtt;
 	uint64_t excluded_until;        /* 0 = not excluded */
 	uint64_t queries, answers, timeouts;
+	uint64_t handshakes, resumed;      /* tls and https connections */
 };
 
 struct sched_adapter {

@@ -17,7 +17,7 @@
 #include "config.h"
 #include "err.h"
 
-#define SNAPSHOT_VERSION 1
+#define SNAPSHOT_VERSION 2     /* 2: a stored AD bit means "trusted for AD" */
 
 /* What the stored lifetimes depend on: a file written under other
  * settings is not trusted. */

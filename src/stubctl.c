@@ -225,6 +225,14 @@ num_of(const struct jval *o, const char *k, bool *ok)
 	return v->num;
 }
 
+static bool
+bool_of(const struct jval *o, const char *k)
+{
+	const struct jval *v = jsonp_get(o, k);
+
+	return v && v->type == J_BOOL && v->b;
+}
+
 /* "Label . . . . . : value" padded as ipconfig does: one blank after the
  * label, dots on even columns, the colon on column 22 */
 static void
@@ -607,6 +615,17 @@ print_servers(const struct jval *root)
 				snprintf(rtt, sizeof(rtt), "-");
 			printf("  %-28s %-7s %-9s %9s %9.0f %9.0f %9.0f\n", addr, prio, st, rtt,
 			    q, an, to);
+			{
+				const char *tr = str_of(s, CTL_K_TRANSPORT), *url = str_of(s, CTL_K_URL),
+				    *ts = str_of(s, CTL_K_TLS_STATE);
+
+				/* encrypted servers: how they are reached and the connection */
+				if (tr && strcmp(tr, "udp") != 0 && url)
+					printf("    %s, %s, %s (%.0f handshakes, %.0f resumed)\n", url,
+					    bool_of(s, CTL_K_AUTHENTICATED) ? "authenticated" :
+					    "not authenticated", ts ? ts : "idle",
+					    num_of(s, CTL_K_HANDSHAKES, &ok), num_of(s, CTL_K_RESUMED, &ok));
+			}
 		}
 	}
 	return 0;

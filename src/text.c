@@ -70,3 +70,53 @@ text_words(char *s, char **w, int max, bool comments)
 			*s++ = 0;
 	}
 }
+
+static int
+b64_value(char ch)
+{
+	if (ch >= 'A' && ch <= 'Z')
+		return ch - 'A';
+	if (ch >= 'a' && ch <= 'z')
+		return ch - 'a' + 26;
+	if (ch >= '0' && ch <= '9')
+		return ch - '0' + 52;
+	if (ch == '+' || ch == '-')
+		return 62;
+	if (ch == '/' || ch == '_')
+		return 63;
+	return -1;
+}
+
+long
+text_base64(const char *s, unsigned char *out, size_t cap)
+{
+	unsigned long acc = 0;
+	unsigned bits = 0;
+	size_t n = 0, i, pad = 0;
+
+	for (i = 0; s[i]; i++) {
+		int v;
+
+		if (s[i] == '=') {
+			pad++;
+			continue;
+		}
+		if (pad)
+			return -1;          /* data after padding */
+		v = b64_value(s[i]);
+		if (v < 0)
+			return -1;
+		acc = (acc << 6) | (unsigned long)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (n >= cap)
+				return -1;
+			out[n++] = (unsigned char)(acc >> bits);
+			acc &= (1ul << bits) - 1;
+		}
+	}
+	if (pad > 2 || bits >= 6 || acc != 0)
+		return -1;
+	return (long)n;
+}

@@ -36,4 +36,10 @@ enum text_line text_next_line(struct text_lines *it, char *buf, size_t cap);
  */
 int text_words(char *s, char **w, int max, bool comments);
 
+/*
+ * Decode base64 (standard or URL-safe alphabet, padding optional) into
+ * out[cap].  Returns the number of bytes, or -1 for bad input or no room.
+ */
+long text_base64(const char *s, unsigned char *out, size_t cap);
+
 #endif

@@ -1,10 +1,6 @@
 /*
- * upstream.c - c-ares channels on libevent, phase timers, answer intake.
- *
- * One c-ares channel per server (TRIES=1, a timeout longer than the whole
- * schedule, NOCHECKRESP), so c-ares never retries on its own: every packet
- * is sent by a phase of a search.  Channels are recycled after a bounded
- * number of queries so the UDP source port does not stay fixed.
+ * upstream.c - searches: phase timers, packets handed to each server's
+ * transport (transport.h), answers classified and handed to schedule.c.
  */
 #include "auto-config.h"
 
@@ -16,50 +12,28 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include <ares.h>
 #include <event2/event.h>
 
 #include "clock.h"
 #include "log.h"
 #include "rand.h"
+#include "tlsctx.h"
 #include "upstream.h"
+#include "xp_tls.h"
+#include "xp_udp.h"
 
-#define CHAN_MAX_QUERIES 200
-#define CHAN_MAX_AGE_MS 60000
-#define MAX_FDS 8
-#define CHAN_TIMEOUT_SLACK_MS 1000
-
-struct up_chan;
+#define XP_TIMEOUT_SLACK_MS 1000
 
 struct attempt {
-	struct up_search *search;     /* NULL: orphaned, free on callback */
-	struct up_chan *chan;
+	struct up_search *search;
+	struct xp_req *req;           /* in the server's transport */
+	const struct xp *xp;
 	struct attempt *next;         /* in search->attempts */
 	size_t server;
 	double sent_ms;
 	uint16_t id;
 	bool mixed;                   /* qname below has randomised case */
 	uint8_t qname[WIRE_NAME_MAX]; /* the question name as sent (0x20) */
-};
-
-struct fdev {
-	ares_socket_t fd;
-	struct event *ev;
-};
-
-struct up_chan {
-	struct upstream *up;
-	ares_channel ch;
-	size_t server;
-	struct event *tmr;
-	struct fdev fds[MAX_FDS];
-	unsigned sent;
-	unsigned pending;
-	uint64_t created;
-	bool retired;
-	bool destroying;
-	struct event *kill;           /* deferred destruction */
-	struct up_chan *next;         /* in up->chans */
 };
 
 struct up_search {
@@ -77,7 +51,7 @@ struct up_search {
 	void *arg;
 	uint8_t *neg;                 /* last negative answer (copy) */
 	struct msg_resp *negresp;
-	char neglabel[CFG_NAME_MAX + 72];
+	char neglabel[SCHED_LABEL_MAX];
 	size_t *targets;
 };
 
@@ -86,249 +60,21 @@ struct upstream {
 	struct cfg *cfg;              /* one reference held */
 	struct stats *st;
 	struct sched *sched;
-	struct up_chan **cur;         /* per server: channel taking new queries */
-	struct up_chan *chans;        /* every live channel */
+	struct xp_udp *udp;
+	struct xp_tls *tls;           /* NULL when no server is encrypted */
+	struct xp *xps;               /* per server: its transport */
 	struct up_search *searches;
 	size_t nsearches;
 	bool retiring;
 	bool freeing;
 	struct event *kill;           /* deferred free after retirement */
-	uint32_t chan_timeout_ms;
+	uint32_t xp_timeout_ms;
 	uint8_t rbuf[MSG_MAX + 1];
 	struct msg_resp resp;
 };
 
-static void chan_destroy_later(struct up_chan *c);
-static void chan_destroy_cb(evutil_socket_t fd, short what, void *arg);
 static void search_finish(struct up_search *s, enum up_kind kind, bool cacheable,
     uint8_t *msg, const struct msg_resp *resp, const char *label);
-
-/* ---------------- c-ares <-> libevent ---------------- */
-
-static void
-chan_rearm(struct up_chan *c)
-{
-	struct timeval tv, *t;
-
-	if (c->destroying)
-		return;
-	t = ares_timeout(c->ch, NULL, &tv);
-	if (!t) {
-		evtimer_del(c->tmr);
-		return;
-	}
-	tv.tv_usec += 1000;
-	if (tv.tv_usec >= 1000000) {
-		tv.tv_sec++;
-		tv.tv_usec -= 1000000;
-	}
-	evtimer_add(c->tmr, &tv);
-}
-
-static void
-chan_io(evutil_socket_t fd, short what, void *arg)
-{
-	struct up_chan *c = arg;
-
-	ares_process_fd(c->ch, (what & EV_READ) ? fd : ARES_SOCKET_BAD,
-	    (what & EV_WRITE) ? fd : ARES_SOCKET_BAD);
-	chan_rearm(c);
-}
-
-static void
-chan_tmr(evutil_socket_t fd, short what, void *arg)
-{
-	struct up_chan *c = arg;
-
-	(void)fd;
-	(void)what;
-	ares_process_fd(c->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
-	chan_rearm(c);
-}
-
-static void
-chan_sock_state(void *data, ares_socket_t fd, int readable, int writable)
-{
-	struct up_chan *c = data;
-	struct fdev *slot = NULL, *free_slot = NULL;
-	size_t i;
-
-	for (i = 0; i < MAX_FDS; i++) {
-		if (c->fds[i].ev && c->fds[i].fd == fd)
-			slot = &c->fds[i];
-		else if (!c->fds[i].ev && !free_slot)
-			free_slot = &c->fds[i];
-	}
-	if (slot) {
-		event_free(slot->ev);
-		slot->ev = NULL;
-	}
-	if (!readable && !writable)
-		return;
-	if (!slot)
-		slot = free_slot;
-	if (!slot) {
-		log_err("%s: too many sockets on one channel", __func__);
-		return;
-	}
-	slot->fd = fd;
-	slot->ev = event_new(c->up->base, fd,
-	    (short)((readable ? EV_READ : 0) | (writable ? EV_WRITE : 0) | EV_PERSIST),
-	    chan_io, c);
-	if (!slot->ev || event_add(slot->ev, NULL) != 0)
-		log_err("%s: cannot watch upstream socket", __func__);
-}
-
-static int
-chan_sock_config(ares_socket_t fd, int type, void *data)
-{
-	struct up_chan *c = data;
-	const struct cfg_adapter *a =
-	    &c->up->cfg->adapters[c->up->cfg->servers[c->server].adapter];
-
-	(void)type;
-	if (a->device[0] &&
-	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, a->device,
-	        (socklen_t)strlen(a->device) + 1) != 0) {
-		log_warn("cannot bind upstream socket to device %s: %s",
-		    a->device, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-static struct up_chan *
-chan_new(struct upstream *up, size_t server)
-{
-	const struct cfg_server *cs = &up->cfg->servers[server];
-	const struct cfg_adapter *a = &up->cfg->adapters[cs->adapter];
-	struct ares_options o;
-	struct up_chan *c = calloc(1, sizeof(*c));
-	int mask, rc;
-	char lookups[] = "b";
-
-	if (!c)
-		return NULL;
-	c->up = up;
-	c->server = server;
-	c->created = clock_now_ms();
-	memset(&o, 0, sizeof(o));
-	o.flags = ARES_FLAG_NOCHECKRESP;
-	o.tries = 1;
-	o.timeout = (int)up->chan_timeout_ms;
-	o.ndots = 1;
-	o.sock_state_cb = chan_sock_state;
-	o.sock_state_cb_data = c;
-	o.servers = NULL;
-	o.nservers = 0;
-	o.domains = NULL;
-	o.ndomains = 0;
-	o.lookups = lookups;
-	o.sortlist = NULL;
-	o.nsort = 0;
-	mask = ARES_OPT_FLAGS | ARES_OPT_TRIES | ARES_OPT_TIMEOUTMS | ARES_OPT_NDOTS |
-	    ARES_OPT_SOCK_STATE_CB | ARES_OPT_SERVERS | ARES_OPT_DOMAINS |
-	    ARES_OPT_LOOKUPS | ARES_OPT_SORTLIST | ARES_OPT_NOROTATE;
-	rc = ares_init_options(&c->ch, &o, mask);
-	if (rc != ARES_SUCCESS) {
-		log_err("%s: ares_init_options: %s", __func__, ares_strerror(rc));
-		free(c);
-		return NULL;
-	}
-	rc = ares_set_servers_ports_csv(c->ch, cs->text);
-	if (rc != ARES_SUCCESS) {
-		log_err("%s: server %s: %s", __func__, cs->text, ares_strerror(rc));
-		ares_destroy(c->ch);
-		free(c);
-		return NULL;
-	}
-	if (a->source.len) {
-		const struct sockaddr *sa = (const struct sockaddr *)&a->source.ss;
-
-		if (sa->sa_family == AF_INET)
-			ares_set_local_ip4(c->ch,
-			    ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr));
-		else
-			ares_set_local_ip6(c->ch,
-			    ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr);
-	}
-	if (a->device[0])
-		ares_set_socket_configure_callback(c->ch, chan_sock_config, c);
-	c->tmr = evtimer_new(up->base, chan_tmr, c);
-	c->kill = evtimer_new(up->base, chan_destroy_cb, c);
-	if (!c->tmr || !c->kill) {
-		if (c->tmr)
-			event_free(c->tmr);
-		if (c->kill)
-			event_free(c->kill);
-		ares_destroy(c->ch);
-		free(c);
-		return NULL;
-	}
-	c->next = up->chans;
-	up->chans = c;
-	return c;
-}
-
-static void
-chan_free_now(struct up_chan *c)
-{
-	struct upstream *up = c->up;
-	struct up_chan **pp;
-	size_t i;
-
-	c->destroying = true;
-	ares_destroy(c->ch);   /* may call back attempts: they are orphans */
-	for (i = 0; i < MAX_FDS; i++)
-		if (c->fds[i].ev)
-			event_free(c->fds[i].ev);
-	event_free(c->tmr);
-	event_free(c->kill);
-	for (pp = &up->chans; *pp; pp = &(*pp)->next)
-		if (*pp == c) {
-			*pp = c->next;
-			break;
-		}
-	free(c);
-}
-
-static void
-chan_destroy_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	chan_free_now(arg);
-}
-
-/* ares_destroy must not run inside a callback of the same channel */
-static void
-chan_destroy_later(struct up_chan *c)
-{
-	struct timeval zero = { 0, 0 };
-
-	if (c->destroying)
-		return;
-	evtimer_add(c->kill, &zero);
-}
-
-static struct up_chan *
-chan_for(struct upstream *up, size_t server, uint64_t now)
-{
-	struct up_chan *c = up->cur[server];
-
-	if (c && (c->sent >= CHAN_MAX_QUERIES || now - c->created > CHAN_MAX_AGE_MS)) {
-		c->retired = true;
-		up->cur[server] = NULL;
-		if (c->pending == 0)
-			chan_destroy_later(c);
-		c = NULL;
-	}
-	if (!c) {
-		c = chan_new(up, server);
-		up->cur[server] = c;
-	}
-	return c;
-}
 
 /* ---------------- engine ---------------- */
 
@@ -336,10 +82,11 @@ static void up_free_cb(evutil_socket_t fd, short what, void *arg);
 
 enum stub_err
 upstream_new(struct event_base *base, struct cfg *cfg, struct stats *st,
-    struct upstream **out, char *why, size_t whylen)
+    struct tlsctx *tls, struct upstream **out, char *why, size_t whylen)
 {
 	struct upstream *up = calloc(1, sizeof(*up));
 	uint64_t total = 0;
+	bool encrypted = false;
 	size_t i;
 
 	*out = NULL;
@@ -349,20 +96,48 @@ upstream_new(struct event_base *base, struct cfg *cfg, struct stats *st,
 	up->cfg = cfg_ref(cfg);
 	up->st = st;
 	up->sched = sched_new(cfg);
-	up->cur = calloc(cfg->nservers + 1, sizeof(*up->cur));
 	up->kill = evtimer_new(base, up_free_cb, up);
-	if (!up->sched || !up->cur || !up->kill)
+	up->xps = calloc(cfg->nservers + 1, sizeof(*up->xps));
+	if (!up->sched || !up->kill || !up->xps)
 		goto fail;
 	for (i = 0; i < cfg->ntimeouts; i++)
 		total += cfg->timeouts_ms[i];
-	/* c-ares must never time a query out before the schedule has */
-	up->chan_timeout_ms = (uint32_t)(total + CHAN_TIMEOUT_SLACK_MS);
+	/* a transport must never give a query up before the schedule has */
+	up->xp_timeout_ms = (uint32_t)(total + XP_TIMEOUT_SLACK_MS);
+	for (i = 0; i < cfg->nservers; i++)
+		encrypted |= cfg->servers[i].transport != XPORT_UDP;
+	up->udp = xp_udp_new(base, cfg, up->xp_timeout_ms);
+	if (!up->udp)
+		goto fail;
+	if (encrypted) {
+		if (!tls) {
+			snprintf(why, whylen, "encrypted servers need a TLS context");
+			upstream_free(up);
+			return STUB_EINVAL;
+		}
+		up->tls = xp_tls_new(base, cfg, tls, up->sched, up->xp_timeout_ms);
+		if (!up->tls)
+			goto fail;
+	}
+	for (i = 0; i < cfg->nservers; i++)
+		up->xps[i] = cfg->servers[i].transport == XPORT_UDP ?
+		    xp_udp_as_xp(up->udp) : xp_tls_as_xp(up->tls);
 	*out = up;
 	return STUB_OK;
 fail:
 	snprintf(why, whylen, "upstream engine: out of memory");
 	upstream_free(up);
 	return STUB_ENOMEM;
+}
+
+void
+upstream_tls_state(struct upstream *up, size_t server, char *buf, size_t len)
+{
+	if (up && up->tls && server < up->cfg->nservers &&
+	    up->cfg->servers[server].transport != XPORT_UDP)
+		xp_tls_state(up->tls, server, buf, len);
+	else if (len)
+		buf[0] = '\0';
 }
 
 struct sched *
@@ -379,8 +154,8 @@ search_free(struct up_search *s)
 
 	for (a = s->attempts; a; a = n) {
 		n = a->next;
-		a->search = NULL;   /* freed when c-ares calls back */
-		a->next = NULL;
+		a->xp->ops->cancel(a->xp->impl, a->req);
+		free(a);
 	}
 	if (s->phase_ev)
 		event_free(s->phase_ev);
@@ -427,39 +202,32 @@ search_finish(struct up_search *s, enum up_kind kind, bool cacheable,
 }
 
 static void
-attempt_cb(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+attempt_cb(void *arg, const uint8_t *abuf, size_t alen)
 {
 	struct attempt *a = arg;
 	struct up_search *s = a->search;
-	struct up_chan *c = a->chan;
-	struct upstream *up = c->up;
+	struct upstream *up = s->up;
 	enum sched_answer kind = ANS_NONE;
 	enum sched_outcome out;
 	struct attempt **pp;
 	size_t server = a->server;
 	double rtt;
 
-	(void)timeouts;
-	c->pending--;
-	if (c->retired && c->pending == 0)
-		chan_destroy_later(c);
-	if (!s) {
-		free(a);
-		return;
-	}
 	for (pp = &s->attempts; *pp; pp = &(*pp)->next)
 		if (*pp == a) {
 			*pp = a->next;
 			break;
 		}
 	rtt = clock_now_ms_f() - a->sent_ms;
-	if (status == ARES_SUCCESS && abuf && alen > 0 && (size_t)alen <= MSG_MAX) {
-		memcpy(up->rbuf, abuf, (size_t)alen);
-		if (msg_store_prepare(up->rbuf, (size_t)alen, a->id,
+	if (abuf && alen > 0 && alen <= MSG_MAX) {
+		memcpy(up->rbuf, abuf, alen);
+		if (msg_store_prepare(up->rbuf, alen, a->id,
 		    a->mixed ? a->qname : s->q.key, s->q.qlen,
 		    s->q.qtype, s->q.qclass, &up->resp) == 0 && !up->resp.tc) {
 			/* store the question lower-cased, as without 0x20 */
 			memcpy(up->rbuf + WIRE_HDR_LEN, s->q.key, s->q.qlen);
+			if (!cfg_server_trusts_ad(&up->cfg->servers[server]))
+				msg_distrust_ad(up->rbuf, up->resp.len);
 			if (up->resp.positive)
 				kind = ANS_POSITIVE;
 			else if (up->resp.negative)
@@ -526,22 +294,18 @@ static void
 send_one(struct up_search *s, size_t server, uint64_t now)
 {
 	struct upstream *up = s->up;
-	struct up_chan *c = chan_for(up, server, now);
 	struct attempt *a;
 	uint8_t pkt[sizeof(s->pkt)];
 
-	if (!c)
-		return;
+	(void)now;
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return;
 	a->search = s;
-	a->chan = c;
+	a->xp = &up->xps[server];
 	a->server = server;
 	a->id = rand_u16();
 	a->sent_ms = clock_now_ms_f();
-	a->next = s->attempts;
-	s->attempts = a;
 	memcpy(pkt, s->pkt, s->pktlen);
 	wire_set16_at(pkt, s->pktlen, 0, a->id);
 	if (up->cfg->upstream_0x20 && !up->cfg->servers[server].no_0x20) {
@@ -549,8 +313,6 @@ send_one(struct up_search *s, size_t server, uint64_t now)
 		memcpy(pkt + WIRE_HDR_LEN, a->qname, s->q.qlen);
 		a->mixed = true;
 	}
-	c->sent++;
-	c->pending++;
 	up->st->upstream_queries++;
 	if (log_verbosity() >= 2) {
 		char name[WIRE_NAME_TEXT];
@@ -559,9 +321,13 @@ send_one(struct up_search *s, size_t server, uint64_t now)
 		log_debug("phase %u: %s to %s", s->phase, name,
 		    up->sched->servers[server].label);
 	}
-	/* may call attempt_cb at once (e.g. ECONNREFUSED) */
-	ares_send(c->ch, pkt, (int)s->pktlen, attempt_cb, a);
-	chan_rearm(c);
+	a->req = a->xp->ops->send(a->xp->impl, server, pkt, s->pktlen, attempt_cb, a);
+	if (!a->req) {
+		free(a);       /* counts as a packet lost: the phase times it out */
+		return;
+	}
+	a->next = s->attempts;
+	s->attempts = a;
 }
 
 static void phase_cb(evutil_socket_t fd, short what, void *arg);
@@ -747,12 +513,12 @@ upstream_free(struct upstream *up)
 		up->searches->cb = NULL;
 		search_free(up->searches);
 	}
-	while (up->chans)
-		chan_free_now(up->chans);
+	xp_tls_free(up->tls);
+	xp_udp_free(up->udp);
+	free(up->xps);
 	if (up->kill)
 		event_free(up->kill);
 	sched_free(up->sched);
-	free(up->cur);
 	cfg_unref(up->cfg);
 	free(up);
 }

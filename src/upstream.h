@@ -1,9 +1,10 @@
 /*
- * upstream.h - the upstream engine: one c-ares channel per server, the
- * daemon's own phase timers, answers classified and handed to sched.c.
+ * upstream.h - the upstream engine: the daemon's own phase timers, each
+ * packet handed to its server's transport (transport.h: c-ares, TLS,
+ * HTTPS), answers classified and handed to schedule.c.
  *
- * Touches libevent and c-ares.  A struct upstream owns its channels, its
- * sched state and every search it runs; searches follow the contract of
+ * Touches libevent.  A struct upstream owns its transports, its sched
+ * state and every search it runs; searches follow the contract of
  * search.h.
  */
 #ifndef STUBD_UPSTREAM_H
@@ -21,12 +22,13 @@
 #include "stats.h"
 
 struct event_base;
+struct tlsctx;
 struct upstream;
 
 /* Takes a reference on cfg (cfg_ref) for its lifetime.  A reason goes to
  * why on failure. */
 enum stub_err upstream_new(struct event_base *base, struct cfg *cfg, struct stats *st,
-    struct upstream **out, char *why, size_t whylen);
+    struct tlsctx *tls, struct upstream **out, char *why, size_t whylen);
 /* Free now if idle, else once the last search ended (searches keep
  * running: used on reload).  */
 void upstream_retire(struct upstream *up);
@@ -41,5 +43,8 @@ struct sched *upstream_sched(struct upstream *up);
 /* An adapter's link went down (its servers are skipped at once; searches
  * waiting only on it move on) or came back. */
 void upstream_set_down(struct upstream *up, size_t adapter, bool down);
+/* "connected", "idle" or "failed: REASON" for a tls/https server; "" for
+ * a clear-text one. */
+void upstream_tls_state(struct upstream *up, size_t server, char *buf, size_t len);
 
 #endif

@@ -360,6 +360,85 @@ START_TEST(test_0x20)
 }
 END_TEST
 
+/* SPEC 12: tls, https, pins, insecure, trust-ad, tls-ca */
+START_TEST(test_encrypted_servers)
+{
+	/* SHA-256 of the empty string */
+	static const char pin[] = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
+	char text[1024], url[300];
+	size_t e;
+	struct cfg *c;
+
+	snprintf(text, sizeof(text),
+	    "server 192.0.2.1 tls dns.example\n"
+	    "server 192.0.2.2:8853 tls dns.example pin %s priority last\n"
+	    "server 192.0.2.3 tls insecure\n"
+	    "server https://doh.example/dns-query 192.0.2.4\n"
+	    "server https://doh.example:8443/q 192.0.2.5 pin %s\n"
+	    "server https://doh.example 192.0.2.6:444 insecure\n"
+	    "server 127.0.0.1 trust-ad\n"
+	    "server 192.0.2.7 tls pin %s\n"
+	    "tls-ca /etc/my-ca.pem\n", pin, pin, pin);
+	c = parse(text, &e);
+	ck_assert_msg(e == 0, "%s", c->errors ? c->errors : "");
+	ck_assert_uint_eq(c->nservers, 8);
+	ck_assert_int_eq(c->servers[0].transport, XPORT_TLS);
+	ck_assert_str_eq(c->servers[0].text, "192.0.2.1:853");
+	ck_assert_str_eq(c->servers[0].auth_name, "dns.example");
+	ck_assert(cfg_server_authenticated(&c->servers[0]));
+	ck_assert(cfg_server_trusts_ad(&c->servers[0]));
+	cfg_server_url(&c->servers[0], url, sizeof(url));
+	ck_assert_str_eq(url, "tls://192.0.2.1:853#dns.example");
+	ck_assert_str_eq(c->servers[1].text, "192.0.2.2:8853");
+	ck_assert_uint_eq(c->servers[1].npins, 1);
+	ck_assert_uint_eq(c->servers[1].pins[0][0], 0xe3);
+	ck_assert_uint_eq(c->servers[1].pins[0][31], 0x55);
+	ck_assert_int_eq(c->servers[1].prio, PRIO_LAST);
+	ck_assert(c->servers[2].insecure);
+	ck_assert(!cfg_server_authenticated(&c->servers[2]));
+	ck_assert(!cfg_server_trusts_ad(&c->servers[2]));
+	ck_assert_int_eq(c->servers[3].transport, XPORT_HTTPS);
+	ck_assert_str_eq(c->servers[3].text, "192.0.2.4:443");
+	ck_assert_str_eq(c->servers[3].path, "/dns-query");
+	ck_assert_str_eq(c->servers[3].auth_name, "doh.example");
+	cfg_server_url(&c->servers[3], url, sizeof(url));
+	ck_assert_str_eq(url, "https://192.0.2.4:443/dns-query#doh.example");
+	ck_assert_str_eq(c->servers[4].text, "192.0.2.5:8443");
+	ck_assert_str_eq(c->servers[4].path, "/q");
+	ck_assert_str_eq(c->servers[5].text, "192.0.2.6:444");
+	ck_assert_str_eq(c->servers[5].path, "/dns-query");
+	ck_assert_int_eq(c->servers[6].transport, XPORT_UDP);
+	ck_assert(c->servers[6].trust_ad);
+	ck_assert(!cfg_server_authenticated(&c->servers[6]));
+	ck_assert(cfg_server_trusts_ad(&c->servers[6]));
+	ck_assert(cfg_server_authenticated(&c->servers[7]));
+	ck_assert_str_eq(c->servers[7].auth_name, "");
+	ck_assert_str_eq(c->tls_ca, "/etc/my-ca.pem");
+	cfg_unref(c);
+
+	c = parse("server 192.0.2.1\n", &e);
+	ck_assert_str_eq(c->tls_ca, "/etc/ssl/certs/ca-certificates.crt");
+	ck_assert(!cfg_server_trusts_ad(&c->servers[0]));
+	cfg_unref(c);
+
+	expect_error("server 192.0.2.1 tls\n", "test.conf:1: a tls server needs a NAME");
+	expect_error("server 192.0.2.1 tls dns..example\n", "test.conf:1: bad tls name");
+	expect_error("server 192.0.2.1 tls x pin\n", "test.conf:1: 'pin' needs");
+	expect_error("server 192.0.2.1 tls x pin AAAA\n", "test.conf:1: bad pin 'AAAA'");
+	expect_error("server 192.0.2.1 tls x pin !!!\n", "test.conf:1: bad pin");
+	expect_error("server 192.0.2.1 pin AAAA\n", "test.conf:1: 'pin' applies to tls");
+	expect_error("server 192.0.2.1 insecure\n", "test.conf:1: 'insecure' applies");
+	expect_error("server https://doh.example/q\n", "test.conf:1: an https server needs");
+	expect_error("server https:///q 192.0.2.1\n", "test.conf:1: bad https URL");
+	expect_error("server https://a.example:0/q 192.0.2.1\n", "test.conf:1: bad https URL");
+	expect_error("server https://a.example/q 192.0.2.1 tls\n",
+	    "test.conf:1: unknown server option 'tls'");
+	expect_error("tls-ca relative.pem\n", "test.conf:1: tls-ca must be an absolute path");
+	snprintf(text, sizeof(text), "server 192.0.2.1 tls insecure pin %s\n", pin);
+	expect_error(text, "test.conf:1: 'insecure' and 'pin' exclude each other");
+}
+END_TEST
+
 START_TEST(test_misuse)
 {
 	struct cfg *c = cfg_new(NULL, NULL);
@@ -429,6 +508,7 @@ config_suite(void)
 	tcase_add_test(b, test_acl);
 	tcase_add_test(b, test_refs);
 	tcase_add_test(b, test_0x20);
+	tcase_add_test(b, test_encrypted_servers);
 	tcase_add_test(b, test_directives_documented);
 	tcase_add_test(m, test_misuse);
 	suite_add_tcase(s, b);

@@ -356,6 +356,43 @@ START_TEST(test_synth)
 }
 END_TEST
 
+/* SPEC 12: AD reaches a client only when it set AD or DO; a stored entry
+ * without AD (server not trusted) never gains it. */
+START_TEST(test_serve_ad)
+{
+	uint8_t b[1500], out[1500], cq[512], name[WIRE_NAME_MAX];
+	size_t nl = wire_name_from_text("www.example.com", name);
+	size_t l = resp_of(77, "www.example.com", 0, 1, false, false, 300, b), n, cl;
+	struct msg_resp *r = malloc(sizeof(*r));
+	struct msg_query q;
+
+	b[3] |= 0x20;                                       /* AD from upstream */
+	ck_assert_int_eq(msg_store_prepare(b, l, 77, name, nl, TYPE_A, CLASS_IN, r), 0);
+	/* plain client: no AD */
+	cl = q_of("www.example.com", TYPE_A, false, false, cq);
+	ck_assert_int_eq(msg_parse_query(cq, cl, &q), MSG_OK);
+	n = msg_serve(b, r->len, r->ttl_off, r->nttl, 0, -1, &q, 1232, out, sizeof(out));
+	ck_assert_uint_eq(out[3] & 0x20, 0);
+	/* AD in the query */
+	cq[3] |= 0x20;
+	ck_assert_int_eq(msg_parse_query(cq, cl, &q), MSG_OK);
+	n = msg_serve(b, r->len, r->ttl_off, r->nttl, 0, -1, &q, 1232, out, sizeof(out));
+	ck_assert_uint_eq(out[3] & 0x20, 0x20);
+	/* DO without AD */
+	cl = q_of("www.example.com", TYPE_A, true, true, cq);
+	ck_assert_int_eq(msg_parse_query(cq, cl, &q), MSG_OK);
+	n = msg_serve(b, r->len, r->ttl_off, r->nttl, 0, -1, &q, 1232, out, sizeof(out));
+	ck_assert_uint_eq(out[3] & 0x20, 0x20);
+	/* distrusted: cleared in the stored form, so never served */
+	msg_distrust_ad(b, r->len);
+	ck_assert_uint_eq(b[3] & 0x20, 0);
+	n = msg_serve(b, r->len, r->ttl_off, r->nttl, 0, -1, &q, 1232, out, sizeof(out));
+	ck_assert_uint_eq(out[3] & 0x20, 0);
+	ck_assert_uint_gt(n, 0);
+	free(r);
+}
+END_TEST
+
 START_TEST(test_upstream_query)
 {
 	uint8_t cq[512], out[512];
@@ -367,6 +404,7 @@ START_TEST(test_upstream_query)
 	ck_assert_uint_eq(n, cl);
 	ck_assert_uint_eq(tu_id(out, n), 0xbeef);
 	ck_assert_mem_eq(out + 12, q.key, q.qlen);
+	ck_assert_uint_eq(out[3] & 0x20, 0x20);             /* AD asked for */
 	/* advertises 512 and keeps the DO bit */
 	ck_assert_uint_eq(out[n - 11 + 3] << 8 | out[n - 11 + 4], 512);
 	ck_assert_uint_eq(out[n - 11 + 7] & 0x80, 0x80);
@@ -412,6 +450,7 @@ msg_suite(void)
 	tcase_add_test(b, test_clamp);
 	tcase_add_test(b, test_synth);
 	tcase_add_test(b, test_upstream_query);
+	tcase_add_test(b, test_serve_ad);
 	tcase_add_test(m, test_misuse);
 	suite_add_tcase(s, b);
 	suite_add_tcase(s, m);

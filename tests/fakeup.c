@@ -15,6 +15,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <nghttp2/nghttp2.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
 #include "fakeup.h"
 #include "wire.h"
 
@@ -43,6 +52,7 @@ struct override {
 struct pending {
 	double due;
 	int fd;                   /* UDP socket or TCP conn */
+	int32_t stream;           /* DoH: the HTTP/2 stream */
 	bool tcp;
 	struct sockaddr_storage peer;
 	socklen_t plen;
@@ -50,8 +60,37 @@ struct pending {
 	size_t len;
 };
 
+/* One HTTP/2 request of a DoH connection. */
+struct h2req {
+	int32_t id;
+	bool path_ok;
+	uint8_t *body;
+	size_t len;
+	uint8_t *resp;
+	size_t rlen, roff;
+	struct h2req *next;
+};
+
+struct h2conn {
+	struct fakeup *f;
+	int idx;
+	nghttp2_session *s;
+	struct h2req *reqs;
+};
+
 struct fakeup {
 	pthread_t th;
+	SSL_CTX *tls;                 /* NULL: plain TCP */
+	bool h2;
+	bool tls_stall;
+	SSL *ssl[MAX_CONN];
+	struct h2conn h2c[MAX_CONN];
+	int stalled[MAX_CONN];
+	unsigned handshakes, resumed;
+	bool ad;
+	bool close_now;               /* FAKE_CLOSE seen by answer() */
+	volatile bool drop_all;       /* fakeup_close_conns() asked */
+	int32_t cur_stream;
 	pthread_mutex_t mu;
 	int stop_pipe[2];
 	int udp, tcp;
@@ -136,8 +175,18 @@ answer(struct fakeup *f, const uint8_t *q, size_t qlen, bool tcp, uint8_t *out,
 		struct wire_rr rr;
 
 		if (wire_rr(&r, &rr) == 0 && rr.type == TYPE_OPT) {
+			size_t o = rr.rd_off;
+
 			edns = true;
 			do_bit = (rr.ttl & 0x8000) != 0;
+			while (o + 4 <= rr.rd_off + rr.rdlen && o + 4 <= qlen) {
+				uint16_t code = (uint16_t)(q[o] << 8 | q[o + 1]);
+				uint16_t ol = (uint16_t)(q[o + 2] << 8 | q[o + 3]);
+
+				if (code == 12)
+					logrec->padded = true;
+				o += 4u + ol;
+			}
 		}
 	}
 	wire_name_to_text(name, nlen, logrec->name, sizeof(logrec->name));
@@ -153,15 +202,21 @@ answer(struct fakeup *f, const uint8_t *q, size_t qlen, bool tcp, uint8_t *out,
 			*delay = f->ovr[i].delay;
 		}
 	logrec->id = h.id;
+	logrec->qlen = qlen;
 	if (mode == FAKE_DROP)
 		return 0;
+	if (mode == FAKE_CLOSE && tcp) {
+		f->close_now = true;
+		return 0;
+	}
 	if (f->loss) {
 		f->rng = f->rng * 1103515245u + 12345u;
 		if ((f->rng >> 16) % 100 < f->loss)
 			return 0;
 	}
 	wire_wr_init(&w, out, cap);
-	h.flags = (uint16_t)(WIRE_QR | WIRE_AA | (h.flags & WIRE_RD) | WIRE_RA);
+	h.flags = (uint16_t)(WIRE_QR | WIRE_AA | (h.flags & WIRE_RD) | WIRE_RA |
+	    (f->ad ? WIRE_AD : 0));
 	if (mode == FAKE_WRONGID)
 		h.id = (uint16_t)(h.id + 1);
 	if (mode == FAKE_SERVFAIL || mode == FAKE_REFUSED || mode == FAKE_FORMERR) {
@@ -288,11 +343,91 @@ answer(struct fakeup *f, const uint8_t *q, size_t qlen, bool tcp, uint8_t *out,
 	return w.len;
 }
 
+static int
+conn_index(const struct fakeup *f, int fd)
+{
+	int i;
+
+	for (i = 0; i < MAX_CONN; i++)
+		if (f->conns[i] == fd && fd >= 0)
+			return i;
+	return -1;
+}
+
+static ssize_t
+h2_read_resp(nghttp2_session *s, int32_t stream, uint8_t *buf, size_t len, uint32_t *flags,
+    nghttp2_data_source *src, void *arg)
+{
+	struct h2req *q = src->ptr;
+	size_t n = q->rlen - q->roff < len ? q->rlen - q->roff : len;
+
+	(void)s;
+	(void)stream;
+	(void)arg;
+	memcpy(buf, q->resp + q->roff, n);
+	q->roff += n;
+	if (q->roff == q->rlen)
+		*flags |= NGHTTP2_DATA_FLAG_EOF;
+	return (ssize_t)n;
+}
+
+static void
+h2_respond(struct fakeup *f, int idx, int32_t stream, int status, const uint8_t *buf,
+    size_t len)
+{
+	struct h2conn *hc = &f->h2c[idx];
+	struct h2req *q;
+	char st[8], cl[12];
+	nghttp2_data_provider d;
+
+	for (q = hc->reqs; q; q = q->next)
+		if (q->id == stream)
+			break;
+	if (!q || !hc->s)
+		return;
+	snprintf(st, sizeof(st), "%d", status);
+	snprintf(cl, sizeof(cl), "%zu", len);
+	{
+		nghttp2_nv h[] = {
+			{ (uint8_t *)":status", (uint8_t *)st, 7, strlen(st), 0 },
+			{ (uint8_t *)"content-type", (uint8_t *)"application/dns-message", 12, 23,
+			  0 },
+			{ (uint8_t *)"content-length", (uint8_t *)cl, 14, strlen(cl), 0 },
+		};
+
+		free(q->resp);
+		q->resp = malloc(len ? len : 1);
+		if (!q->resp)
+			return;
+		memcpy(q->resp, buf, len);
+		q->rlen = len;
+		q->roff = 0;
+		d.source.ptr = q;
+		d.read_callback = h2_read_resp;
+		nghttp2_submit_response(hc->s, stream, h, 3, &d);
+	}
+	nghttp2_session_send(hc->s);
+}
+
 static void
 send_now(struct fakeup *f, struct pending *p)
 {
-	(void)f;
-	if (p->tcp) {
+	if (p->tcp && f->tls) {
+		int idx = conn_index(f, p->fd);
+		uint8_t *b = malloc(p->len + 2);
+
+		if (idx >= 0 && b && f->ssl[idx]) {
+			if (f->h2) {
+				h2_respond(f, idx, p->stream, 200, p->buf, p->len);
+			} else {
+				b[0] = (uint8_t)(p->len >> 8);
+				b[1] = (uint8_t)p->len;
+				memcpy(b + 2, p->buf, p->len);
+				(void)SSL_write(f->ssl[idx], b, (int)p->len + 2);
+			}
+		}
+		free(b);
+	} else if (p->tcp) {
 		uint8_t lb[2] = { (uint8_t)(p->len >> 8), (uint8_t)p->len };
 
 		if (send(p->fd, lb, 2, MSG_NOSIGNAL) == 2)
@@ -326,6 +461,7 @@ handle(struct fakeup *f, int fd, bool tcp, const uint8_t *q, size_t qlen,
 	}
 	pthread_mutex_lock(&f->mu);
 	n = answer(f, q, qlen, tcp, out, sizeof(out), &delay, &rec);
+	rec.tls = tcp && f->tls;
 	if (rec.name[0] && f->nlog < MAX_LOG)
 		f->log[f->nlog++] = rec;
 	if (n && f->npend < MAX_PENDING) {
@@ -336,6 +472,7 @@ handle(struct fakeup *f, int fd, bool tcp, const uint8_t *q, size_t qlen,
 			memcpy(p->buf, out, n);
 			p->len = n;
 			p->fd = fd;
+			p->stream = f->cur_stream;
 			p->tcp = tcp;
 			p->peer = *peer;
 			p->plen = plen;
@@ -364,6 +501,290 @@ flush_due(struct fakeup *f)
 	pthread_mutex_unlock(&f->mu);
 }
 
+static void
+h2_free_reqs(struct h2conn *hc)
+{
+	struct h2req *q;
+
+	while ((q = hc->reqs) != NULL) {
+		hc->reqs = q->next;
+		free(q->body);
+		free(q->resp);
+		free(q);
+	}
+}
+
+static void
+conn_drop(struct fakeup *f, int i)
+{
+	int fd = f->conns[i];
+	size_t k;
+
+	if (fd < 0)
+		return;
+	pthread_mutex_lock(&f->mu);
+	for (k = 0; k < f->npend; k++)
+		if (f->pend[k].tcp && f->pend[k].fd == fd)
+			f->pend[k].fd = -1;
+	pthread_mutex_unlock(&f->mu);
+	if (f->h2c[i].s) {
+		nghttp2_session_del(f->h2c[i].s);
+		f->h2c[i].s = NULL;
+	}
+	h2_free_reqs(&f->h2c[i]);
+	if (f->ssl[i]) {
+		SSL_free(f->ssl[i]);
+		f->ssl[i] = NULL;
+	}
+	close(fd);
+	f->conns[i] = -1;
+}
+
+static ssize_t
+h2_send_cb(nghttp2_session *s, const uint8_t *data, size_t len, int flags, void *arg)
+{
+	struct h2conn *hc = arg;
+	int n;
+
+	(void)s;
+	(void)flags;
+	n = SSL_write(hc->f->ssl[hc->idx], data, (int)len);
+	return n > 0 ? n : NGHTTP2_ERR_CALLBACK_FAILURE;
+}
+
+static int
+h2_begin(nghttp2_session *s, const nghttp2_frame *fr, void *arg)
+{
+	struct h2conn *hc = arg;
+	struct h2req *q;
+
+	(void)s;
+	if (fr->hd.type != NGHTTP2_HEADERS || fr->headers.cat != NGHTTP2_HCAT_REQUEST)
+		return 0;
+	q = calloc(1, sizeof(*q));
+	if (!q)
+		return NGHTTP2_ERR_CALLBACK_FAILURE;
+	q->id = fr->hd.stream_id;
+	q->next = hc->reqs;
+	hc->reqs = q;
+	return 0;
+}
+
+static struct h2req *
+h2_find(struct h2conn *hc, int32_t id)
+{
+	struct h2req *q;
+
+	for (q = hc->reqs; q; q = q->next)
+		if (q->id == id)
+			return q;
+	return NULL;
+}
+
+static int
+h2_header(nghttp2_session *s, const nghttp2_frame *fr, const uint8_t *name, size_t nl,
+    const uint8_t *value, size_t vl, uint8_t flags, void *arg)
+{
+	struct h2req *q = h2_find(arg, fr->hd.stream_id);
+
+	(void)s;
+	(void)flags;
+	if (q && nl == 5 && memcmp(name, ":path", 5) == 0)
+		q->path_ok = vl == 10 && memcmp(value, "/dns-query", 10) == 0;
+	return 0;
+}
+
+static int
+h2_data(nghttp2_session *s, uint8_t flags, int32_t id, const uint8_t *data, size_t len,
+    void *arg)
+{
+	struct h2req *q = h2_find(arg, id);
+	uint8_t *nb;
+
+	(void)s;
+	(void)flags;
+	if (!q || q->len + len > 65535)
+		return 0;
+	nb = realloc(q->body, q->len + len);
+	if (!nb)
+		return 0;
+	memcpy(nb + q->len, data, len);
+	q->body = nb;
+	q->len += len;
+	return 0;
+}
+
+static int
+h2_frame(nghttp2_session *s, const nghttp2_frame *fr, void *arg)
+{
+	struct h2conn *hc = arg;
+	struct fakeup *f = hc->f;
+	struct h2req *q;
+	int fd = f->conns[hc->idx];
+	struct sockaddr_storage peer;
+	socklen_t plen = sizeof(peer);
+
+	(void)s;
+	if (!(fr->hd.flags & NGHTTP2_FLAG_END_STREAM) ||
+	    (fr->hd.type != NGHTTP2_DATA && fr->hd.type != NGHTTP2_HEADERS))
+		return 0;
+	q = h2_find(hc, fr->hd.stream_id);
+	if (!q)
+		return 0;
+	if (!q->path_ok) {
+		h2_respond(f, hc->idx, q->id, 404, (const uint8_t *)"", 0);
+		return 0;
+	}
+	getpeername(fd, (struct sockaddr *)&peer, &plen);
+	f->cur_stream = q->id;
+	handle(f, fd, true, q->body, q->len, &peer, plen);
+	f->cur_stream = 0;
+	return 0;
+}
+
+static int
+h2_close(nghttp2_session *s, int32_t id, uint32_t code, void *arg)
+{
+	struct h2conn *hc = arg;
+	struct h2req **pp;
+
+	(void)s;
+	(void)code;
+	for (pp = &hc->reqs; *pp; pp = &(*pp)->next)
+		if ((*pp)->id == id) {
+			struct h2req *q = *pp;
+
+			*pp = q->next;
+			free(q->body);
+			free(q->resp);
+			free(q);
+			break;
+		}
+	return 0;
+}
+
+static int
+h2_start(struct fakeup *f, int i)
+{
+	nghttp2_session_callbacks *cb;
+	nghttp2_settings_entry iv = { NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 100 };
+	struct h2conn *hc = &f->h2c[i];
+
+	hc->f = f;
+	hc->idx = i;
+	if (nghttp2_session_callbacks_new(&cb) != 0)
+		return -1;
+	nghttp2_session_callbacks_set_send_callback(cb, h2_send_cb);
+	nghttp2_session_callbacks_set_on_begin_headers_callback(cb, h2_begin);
+	nghttp2_session_callbacks_set_on_header_callback(cb, h2_header);
+	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, h2_data);
+	nghttp2_session_callbacks_set_on_frame_recv_callback(cb, h2_frame);
+	nghttp2_session_callbacks_set_on_stream_close_callback(cb, h2_close);
+	if (nghttp2_session_server_new(&hc->s, cb, hc) != 0) {
+		nghttp2_session_callbacks_del(cb);
+		return -1;
+	}
+	nghttp2_session_callbacks_del(cb);
+	nghttp2_submit_settings(hc->s, NGHTTP2_FLAG_NONE, &iv, 1);
+	return nghttp2_session_send(hc->s) == 0 ? 0 : -1;
+}
+
+/* A new TCP connection: a slot, and with TLS the handshake (blocking,
+ * bounded by socket timeouts). */
+static void
+conn_accept(struct fakeup *f, int c)
+{
+	struct timeval tv = { 2, 0 };
+	int i;
+
+	if (f->tls && f->tls_stall) {
+		for (i = 0; i < MAX_CONN; i++)
+			if (f->stalled[i] < 0) {
+				f->stalled[i] = c;
+				return;
+			}
+		close(c);
+		return;
+	}
+	for (i = 0; i < MAX_CONN; i++)
+		if (f->conns[i] < 0)
+			break;
+	if (i == MAX_CONN) {
+		close(c);
+		return;
+	}
+	f->conns[i] = c;
+	f->clen[i] = 0;
+	if (!f->tls)
+		return;
+	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	f->ssl[i] = SSL_new(f->tls);
+	if (!f->ssl[i] || SSL_set_fd(f->ssl[i], c) != 1 || SSL_accept(f->ssl[i]) != 1) {
+		ERR_clear_error();
+		conn_drop(f, i);
+		return;
+	}
+	pthread_mutex_lock(&f->mu);
+	f->handshakes++;
+	if (SSL_session_reused(f->ssl[i]))
+		f->resumed++;
+	pthread_mutex_unlock(&f->mu);
+	if (f->h2 && h2_start(f, i) != 0)
+		conn_drop(f, i);
+}
+
+/* Bytes arrived on connection i: DNS over TCP or TLS frames, or HTTP/2. */
+static void
+conn_input(struct fakeup *f, int i)
+{
+	int fd = f->conns[i];
+
+	do {
+		ssize_t r;
+
+		if (f->h2) {
+			uint8_t buf[16384];
+
+			r = SSL_read(f->ssl[i], buf, sizeof(buf));
+			if (r <= 0 || nghttp2_session_mem_recv(f->h2c[i].s, buf, (size_t)r) < 0 ||
+			    nghttp2_session_send(f->h2c[i].s) != 0) {
+				conn_drop(f, i);
+				return;
+			}
+			continue;
+		}
+		if (f->ssl[i])
+			r = SSL_read(f->ssl[i], f->cbuf[i] + f->clen[i],
+			    (int)(sizeof(f->cbuf[i]) - f->clen[i]));
+		else
+			r = recv(fd, f->cbuf[i] + f->clen[i], sizeof(f->cbuf[i]) - f->clen[i], 0);
+		if (r <= 0) {
+			conn_drop(f, i);
+			return;
+		}
+		f->clen[i] += (size_t)r;
+		while (f->clen[i] >= 2) {
+			size_t ml = (size_t)f->cbuf[i][0] << 8 | f->cbuf[i][1];
+			struct sockaddr_storage peer;
+			socklen_t plen = sizeof(peer);
+
+			if (f->clen[i] < 2 + ml)
+				break;
+			getpeername(fd, (struct sockaddr *)&peer, &plen);
+			f->close_now = false;
+			handle(f, fd, true, f->cbuf[i] + 2, ml, &peer, plen);
+			memmove(f->cbuf[i], f->cbuf[i] + 2 + ml, f->clen[i] - 2 - ml);
+			f->clen[i] -= 2 + ml;
+			if (f->close_now) {
+				f->close_now = false;
+				conn_drop(f, i);
+				return;
+			}
+		}
+	} while (f->ssl[i] && SSL_pending(f->ssl[i]) > 0);
+}
+
 static void *
 run(void *arg)
 {
@@ -386,6 +807,12 @@ run(void *arg)
 		}
 		k = poll(p, (nfds_t)n, 2);
 		flush_due(f);
+		if (f->drop_all) {
+			for (i = 0; i < MAX_CONN; i++)
+				conn_drop(f, i);
+			f->drop_all = false;
+			continue;
+		}
 		if (k <= 0)
 			continue;
 		if (p[0].revents)
@@ -405,47 +832,14 @@ run(void *arg)
 		if (p[2].revents & POLLIN) {
 			int c = accept(f->tcp, NULL, NULL);
 
-			for (i = 0; c >= 0 && i < MAX_CONN; i++)
-				if (f->conns[i] < 0) {
-					f->conns[i] = c;
-					f->clen[i] = 0;
-					c = -1;
-				}
 			if (c >= 0)
-				close(c);
+				conn_accept(f, c);
 		}
 		for (i = 0; i < MAX_CONN; i++) {
-			int fd = f->conns[i];
-			ssize_t r;
-
-			if (fd < 0 || !(p[3 + i].revents & (POLLIN | POLLHUP | POLLERR)))
+			if (f->conns[i] < 0 || p[3 + i].fd != f->conns[i] ||
+			    !(p[3 + i].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
-			r = recv(fd, f->cbuf[i] + f->clen[i], sizeof(f->cbuf[i]) - f->clen[i], 0);
-			if (r <= 0) {
-				size_t k2;
-
-				pthread_mutex_lock(&f->mu);
-				for (k2 = 0; k2 < f->npend; k2++)
-					if (f->pend[k2].tcp && f->pend[k2].fd == fd)
-						f->pend[k2].fd = -1;
-				pthread_mutex_unlock(&f->mu);
-				close(fd);
-				f->conns[i] = -1;
-				continue;
-			}
-			f->clen[i] += (size_t)r;
-			while (f->clen[i] >= 2) {
-				size_t ml = (size_t)f->cbuf[i][0] << 8 | f->cbuf[i][1];
-				struct sockaddr_storage peer;
-				socklen_t plen = sizeof(peer);
-
-				if (f->clen[i] < 2 + ml)
-					break;
-				getpeername(fd, (struct sockaddr *)&peer, &plen);
-				handle(f, fd, true, f->cbuf[i] + 2, ml, &peer, plen);
-				memmove(f->cbuf[i], f->cbuf[i] + 2 + ml, f->clen[i] - 2 - ml);
-				f->clen[i] -= 2 + ml;
-			}
+			conn_input(f, i);
 		}
 	}
 	return NULL;
@@ -476,7 +870,7 @@ fakeup_start_port(const char *addr, uint16_t port)
 	f->rng = (unsigned)port * 7919u + 17u;
 	f->udp = f->tcp = -1;
 	for (i = 0; i < MAX_CONN; i++)
-		f->conns[i] = -1;
+		f->conns[i] = f->stalled[i] = -1;
 	memset(&ss, 0, sizeof(ss));
 	if (inet_pton(AF_INET, addr, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
 		fam = AF_INET;
@@ -550,11 +944,15 @@ fakeup_stop(struct fakeup *f)
 	close(f->stop_pipe[1]);
 	close(f->udp);
 	close(f->tcp);
-	for (i = 0; i < MAX_CONN; i++)
-		if (f->conns[i] >= 0)
-			close(f->conns[i]);
+	for (i = 0; i < MAX_CONN; i++) {
+		conn_drop(f, (int)i);
+		if (f->stalled[i] >= 0)
+			close(f->stalled[i]);
+	}
 	for (i = 0; i < f->npend; i++)
 		free(f->pend[i].buf);
+	if (f->tls)
+		SSL_CTX_free(f->tls);
 	pthread_mutex_destroy(&f->mu);
 	free(f->recs);
 	free(f->log);
@@ -784,4 +1182,140 @@ fakeup_clear_log(struct fakeup *f)
 	pthread_mutex_lock(&f->mu);
 	f->nlog = 0;
 	pthread_mutex_unlock(&f->mu);
+}
+
+void
+fakeup_set_ad(struct fakeup *f, bool ad)
+{
+	pthread_mutex_lock(&f->mu);
+	f->ad = ad;
+	pthread_mutex_unlock(&f->mu);
+}
+
+static int
+alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+    const unsigned char *in, unsigned int inlen, void *arg)
+{
+	unsigned int i = 0;
+
+	(void)ssl;
+	(void)arg;
+	while (i < inlen) {
+		unsigned int l = in[i];
+
+		if (i + 1 + l > inlen)
+			break;
+		if (l == 2 && memcmp(in + i + 1, "h2", 2) == 0) {
+			*out = in + i + 1;
+			*outlen = 2;
+			return SSL_TLSEXT_ERR_OK;
+		}
+		i += 1 + l;
+	}
+	return SSL_TLSEXT_ERR_ALERT_FATAL;
+}
+
+int
+fakeup_tls(struct fakeup *f, const char *cert, const char *key, bool h2)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+
+	if (!ctx)
+		return -1;
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
+		SSL_CTX_free(ctx);
+		return -1;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"fakeup", 6);
+	if (h2)
+		SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
+	pthread_mutex_lock(&f->mu);
+	f->tls = ctx;
+	f->h2 = h2;
+	pthread_mutex_unlock(&f->mu);
+	return 0;
+}
+
+void
+fakeup_tls_stall(struct fakeup *f, bool stall)
+{
+	pthread_mutex_lock(&f->mu);
+	f->tls_stall = stall;
+	pthread_mutex_unlock(&f->mu);
+}
+
+void
+fakeup_tls_counts(struct fakeup *f, unsigned *handshakes, unsigned *resumed)
+{
+	pthread_mutex_lock(&f->mu);
+	*handshakes = f->handshakes;
+	*resumed = f->resumed;
+	pthread_mutex_unlock(&f->mu);
+}
+
+void
+fakeup_close_conns(struct fakeup *f)
+{
+	int i;
+
+	f->drop_all = true;
+	for (i = 0; i < 500 && f->drop_all; i++)
+		usleep(2000);
+}
+
+int
+fakeup_make_cert(const char *name, const char *cert, const char *key, char *pin)
+{
+	EVP_PKEY *pk = EVP_EC_gen("P-256");
+	X509 *x = X509_new();
+	X509_NAME *xn;
+	X509_EXTENSION *ext = NULL;
+	char san[300];
+	FILE *fp;
+	int rc = -1;
+
+	if (!pk || !x)
+		goto done;
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), (long)getpid());
+	X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+	X509_set_pubkey(x, pk);
+	xn = X509_get_subject_name(x);
+	X509_NAME_add_entry_by_txt(xn, "CN", MBSTRING_ASC, (const unsigned char *)name, -1, -1, 0);
+	X509_set_issuer_name(x, xn);
+	snprintf(san, sizeof(san), "DNS:%s", name);
+	ext = X509V3_EXT_conf_nid(NULL, NULL, NID_subject_alt_name, san);
+	if (!ext || !X509_add_ext(x, ext, -1) || !X509_sign(x, pk, EVP_sha256()))
+		goto done;
+	fp = fopen(cert, "w");
+	if (!fp)
+		goto done;
+	PEM_write_X509(fp, x);
+	fclose(fp);
+	fp = fopen(key, "w");
+	if (!fp)
+		goto done;
+	PEM_write_PrivateKey(fp, pk, NULL, NULL, 0, NULL, NULL);
+	fclose(fp);
+	if (pin) {
+		unsigned char *der = NULL, md[32];
+		unsigned int mdlen = 0;
+		int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
+
+		if (n <= 0 || !EVP_Digest(der, (size_t)n, md, &mdlen, EVP_sha256(), NULL)) {
+			OPENSSL_free(der);
+			goto done;
+		}
+		OPENSSL_free(der);
+		EVP_EncodeBlock((unsigned char *)pin, md, 32);
+	}
+	rc = 0;
+done:
+	X509_EXTENSION_free(ext);
+	X509_free(x);
+	EVP_PKEY_free(pk);
+	return rc;
 }

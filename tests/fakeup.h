@@ -29,6 +29,7 @@ enum fake_mode {
 	FAKE_MISMATCH,    /* answer for another question */
 	FAKE_WRONGID,     /* answer with ID + 1 */
 	FAKE_LOWERCASE,   /* answer with the question lower-cased (no 0x20 echo) */
+	FAKE_CLOSE,       /* TCP/TLS: close the connection instead of answering */
 };
 
 struct fake_rec {
@@ -41,6 +42,9 @@ struct fake_rec {
 	bool tcp;
 	bool edns;
 	bool do_bit;
+	bool tls;                 /* came over TLS (DoT or DoH) */
+	bool padded;              /* carried an EDNS Padding option */
+	size_t qlen;              /* query length on the wire */
 };
 
 struct fakeup;
@@ -78,6 +82,30 @@ void fakeup_set_soa(struct fakeup *f, uint32_t ttl, uint32_t minimum);
  */
 int fakeup_add(struct fakeup *f, const char *name, const char *type, uint32_t ttl,
     const char *data);
+
+/* Set AD in every answer (a validating server). */
+void fakeup_set_ad(struct fakeup *f, bool ad);
+
+/*
+ * Encrypted service on the TCP port: DNS over TLS, or with h2 DNS over
+ * HTTPS (HTTP/2, POST of application/dns-message at /dns-query; other
+ * paths get 404) with certificate and key files (PEM).  UDP stays
+ * clear.  Call before any query.  Returns 0 or -1.
+ */
+int fakeup_tls(struct fakeup *f, const char *cert, const char *key, bool h2);
+/* Stall TLS handshakes: accept TCP connections and never answer them. */
+void fakeup_tls_stall(struct fakeup *f, bool stall);
+/* TLS handshakes completed, and how many of them resumed a session. */
+void fakeup_tls_counts(struct fakeup *f, unsigned *handshakes, unsigned *resumed);
+/* Close every client connection now (a server restart, an idle timeout). */
+void fakeup_close_conns(struct fakeup *f);
+
+/*
+ * A self-signed certificate (EC P-256) for name (CN and DNS SAN), valid
+ * for a day, written as PEM to cert and key.  pin (if not NULL, 45 bytes)
+ * gets the base64 SHA-256 of its SubjectPublicKeyInfo.  Returns 0 or -1.
+ */
+int fakeup_make_cert(const char *name, const char *cert, const char *key, char *pin);
 
 size_t fakeup_count(struct fakeup *f);
 /* Copy up to max log records; returns how many exist. */

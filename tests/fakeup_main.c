@@ -7,6 +7,7 @@
 #include "auto-config.h"
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,11 +32,33 @@ main(int argc, char **argv)
 	enum fake_mode mode = FAKE_ANSWER;
 	unsigned delay = 0;
 	struct fakeup *f;
-	int c, i, dump = 0;
+	int c, i, dump = 0, ad = 0;
+	char *tls = NULL;
+	bool h2 = false;
 
-	while ((c = getopt(argc, argv, "m:d:l")) != -1) {
+	if (argc == 5 && strcmp(argv[1], "-g") == 0) {
+		/* fakeup -g NAME CERT KEY: a self-signed certificate; prints its pin */
+		char pin[64];
+
+		if (fakeup_make_cert(argv[2], argv[3], argv[4], pin) != 0) {
+			fprintf(stderr, "fakeup: cannot write %s and %s\n", argv[3], argv[4]);
+			return 1;
+		}
+		printf("%s\n", pin);
+		return 0;
+	}
+	while ((c = getopt(argc, argv, "m:d:lat:H:")) != -1) {
 		if (c == 'l') {
 			dump = 1;
+			continue;
+		}
+		if (c == 'a') {
+			ad = 1;
+			continue;
+		}
+		if (c == 't' || c == 'H') {
+			tls = optarg;
+			h2 = c == 'H';
 			continue;
 		}
 		if (c == 'm') {
@@ -53,7 +76,8 @@ main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc || (argc - optind - 1) % 4 != 0) {
-		fprintf(stderr, "usage: fakeup [-l] [-m MODE] [-d MS] ADDR [NAME TYPE TTL DATA]...\n");
+		fprintf(stderr, "usage: fakeup [-l] [-a] [-t|-H CERT,KEY] [-m MODE] [-d MS] ADDR "
+		    "[NAME TYPE TTL DATA]...\n       fakeup -g NAME CERT KEY\n");
 		return 1;
 	}
 	f = fakeup_start(argv[optind]);
@@ -69,6 +93,16 @@ main(int argc, char **argv)
 		}
 	fakeup_set_mode(f, mode);
 	fakeup_set_delay(f, delay);
+	fakeup_set_ad(f, ad != 0);
+	if (tls) {
+		char *comma = strchr(tls, ',');
+
+		if (!comma || (*comma = '\0', fakeup_tls(f, tls, comma + 1, h2) != 0)) {
+			fprintf(stderr, "fakeup: cannot use certificate and key '%s'\n", tls);
+			fakeup_stop(f);
+			return 1;
+		}
+	}
 	printf("%u\n", fakeup_port(f));
 	fflush(stdout);
 	signal(SIGTERM, on_sig);

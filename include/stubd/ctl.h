@@ -112,6 +112,14 @@ const struct ctl_command *ctl_command_find(const char *word);
 #define CTL_K_ORIGIN "origin"
 #define CTL_K_DEFAULT_ROUTE "default_route"
 #define CTL_K_STATE "state"
+#define CTL_K_TRANSPORT "transport"
+#define CTL_K_TLS_NAME "tls_name"
+#define CTL_K_URL "url"
+#define CTL_K_AUTHENTICATED "authenticated"
+#define CTL_K_TRUST_AD "trust_ad"
+#define CTL_K_TLS_STATE "tls_state"
+#define CTL_K_HANDSHAKES "handshakes"
+#define CTL_K_RESUMED "resumed"
 /* reload */
 #define CTL_K_RELOADED "reloaded"
 /* link */

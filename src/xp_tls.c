@@ -1,0 +1,576 @@
+/*
+ * xp_tls.c - DNS over TLS (and the connection under DNS over HTTPS):
+ * one pipelined connection per server on an OpenSSL bufferevent.
+ *
+ * A request lives on exactly one list: its connection's (queued or
+ * written) or the transport's `failing` list, whose members are called
+ * back with "no answer" from the event loop.  Callbacks never run inside
+ * send(); a connection is never freed while its read callback runs.
+ */
+#include "auto-config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "log.h"
+#include "msg.h"
+#include "rand.h"
+#include "tlsctx.h"
+#include "xp_https.h"
+#include "xp_tls.h"
+#include "xp_tls_impl.h"
+
+
+/* ---------------- lists ---------------- */
+
+static void
+req_link(struct xp_req **head, struct xp_req *r)
+{
+	r->next = *head;
+	if (r->next)
+		r->next->pprev = &r->next;
+	r->pprev = head;
+	*head = r;
+}
+
+static void
+req_unlink(struct xp_req *r)
+{
+	if (!r->pprev)
+		return;
+	*r->pprev = r->next;
+	if (r->next)
+		r->next->pprev = r->pprev;
+	r->next = NULL;
+	r->pprev = NULL;
+}
+
+/* Hand r to the failing list: "no answer", called back from the loop. */
+void
+xptls_fail_req(struct xp_tls *x, struct xp_req *r)
+{
+	if (r->conn) {
+		r->conn->nreqs--;
+		r->conn = NULL;
+	}
+	req_unlink(r);
+	req_link(&x->failing, r);
+	event_active(x->fail_ev, EV_TIMEOUT, 0);
+}
+
+static void
+fail_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct xp_tls *x = arg;
+	struct xp_req *r;
+
+	(void)fd;
+	(void)what;
+	while ((r = x->failing) != NULL) {
+		req_unlink(r);
+		r->cb(r->arg, NULL, 0);
+		xptls_req_free(r);
+	}
+}
+
+void
+xptls_req_free(struct xp_req *r)
+{
+	if (r->h2body)
+		free(r->h2body);
+	free(r);
+}
+
+/* ---------------- a connection ---------------- */
+
+/* Arm the connection's one timer: a deadline while queries wait, the
+ * idle limit when none does, at once when nobody waits on a handshake. */
+void
+xptls_conn_arm(struct tls_conn *c)
+{
+	uint32_t ms;
+	struct timeval tv;
+
+	if (c->nreqs > 0)
+		ms = c->x->timeout_ms;
+	else if (c->up)
+		ms = CONN_IDLE_MS;
+	else
+		ms = 0;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(c->tmr, &tv);
+}
+
+static void
+conn_tmr(evutil_socket_t fd, short what, void *arg)
+{
+	struct tls_conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	xptls_conn_close(c, c->nreqs > 0 ? (c->up ? "no answer in time" : "handshake timed out") :
+	    NULL);
+}
+
+static void
+set_state(struct tls_conn *c, const char *prefix, const char *why)
+{
+	struct tls_srv *s = &c->x->srv[c->server];
+
+	snprintf(s->state, sizeof(s->state), "%s%s", prefix, why);
+}
+
+/*
+ * Close c.  why != NULL: a failure, its queries fail and the server's
+ * state says why; NULL: a quiet close (idle), nothing was waiting.
+ */
+void
+xptls_conn_close(struct tls_conn *c, const char *why)
+{
+	struct xp_tls *x = c->x;
+	struct xp_req *r;
+
+	if (c->reading) {
+		/* inside this connection's read callback: finish there */
+		c->close_why = why;
+		c->closing = true;
+		return;
+	}
+	if (why) {
+		set_state(c, "failed: ", why);
+		if (log_verbosity() >= 1)
+			log_info("%s: %s", x->sched->servers[c->server].label, why);
+	} else {
+		set_state(c, "idle", "");
+	}
+	while ((r = c->reqs) != NULL)
+		xptls_fail_req(x, r);
+	if (x->srv[c->server].conn == c)
+		x->srv[c->server].conn = NULL;
+	xphttps_conn_fini(c);
+	if (c->bev)
+		bufferevent_free(c->bev);
+	event_free(c->tmr);
+	free(c);
+}
+
+/* Put a request on the wire (DoT: length-prefixed, padded). */
+static void
+conn_write(struct tls_conn *c, struct xp_req *r)
+{
+	if (c->h2) {
+		xphttps_submit(c, r);
+		return;
+	}
+	bufferevent_write(c->bev, r->pkt, r->len);
+	r->written = true;
+}
+
+static void
+conn_write_queued(struct tls_conn *c)
+{
+	struct xp_req *r, *next;
+
+	for (r = c->reqs; r; r = next) {
+		next = r->next;
+		if (!r->written)
+			conn_write(c, r);
+	}
+	if (c->h2)
+		xphttps_flush(c);
+}
+
+/* One DoT answer of len bytes in x->rbuf. */
+static void
+dot_answer(struct tls_conn *c, uint8_t *msg, size_t len)
+{
+	struct xp_req *r;
+	uint16_t id;
+
+	if (!wire_get16_at(msg, len, 0, &id))
+		return;
+	for (r = c->reqs; r; r = r->next)
+		if (r->written && r->wire_id == id)
+			break;
+	if (!r) {
+		if (log_verbosity() >= 2)
+			log_debug("%s: an answer nobody waits for (ID %u)",
+			    c->x->sched->servers[c->server].label, id);
+		return;
+	}
+	wire_set16_at(msg, len, 0, r->orig_id);
+	xptls_answer(c, r, msg, len);
+}
+
+/* Give r its answer and forget it. */
+void
+xptls_answer(struct tls_conn *c, struct xp_req *r, const uint8_t *msg, size_t len)
+{
+	req_unlink(r);
+	c->nreqs--;
+	r->conn = NULL;
+	r->cb(r->arg, msg, len);
+	xptls_req_free(r);
+}
+
+static void
+conn_read(struct bufferevent *bev, void *arg)
+{
+	struct tls_conn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	c->reading = true;
+	if (c->h2) {
+		xphttps_read(c, in);
+		c->reading = false;
+		if (!c->closing)
+			xphttps_flush(c);
+	} else {
+		for (;;) {
+			uint8_t lb[2];
+			size_t ml;
+
+			if (evbuffer_copyout(in, lb, 2) != 2)
+				break;
+			ml = (size_t)lb[0] << 8 | lb[1];
+			if (evbuffer_get_length(in) < 2 + ml)
+				break;
+			evbuffer_drain(in, 2);
+			if (evbuffer_remove(in, c->x->rbuf, ml) != (int)ml)
+				break;
+			dot_answer(c, c->x->rbuf, ml);
+			if (c->closing)
+				break;
+		}
+	}
+	c->reading = false;
+	if (c->closing) {
+		xptls_conn_close(c, c->close_why);
+		return;
+	}
+	xptls_conn_arm(c);
+}
+
+static const char *
+conn_error(struct tls_conn *c, short events, char *buf, size_t len)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+	const char *v = !c->up && ssl ? tlsctx_verify_error(ssl) : NULL;
+	unsigned long e = bufferevent_get_openssl_error(c->bev);
+	int err = EVUTIL_SOCKET_ERROR();
+
+	if (v)
+		return v;
+	if (e) {
+		char ebuf[256];
+
+		ERR_error_string_n(e, ebuf, sizeof(ebuf));
+		snprintf(buf, len, "TLS error: %s", ebuf);
+		ERR_clear_error();
+		return buf;
+	}
+	if ((events & BEV_EVENT_ERROR) && err)
+		return strerror(err);
+	return c->up ? "closed by the server" : "closed during the handshake";
+}
+
+static void
+conn_event(struct bufferevent *bev, short events, void *arg)
+{
+	struct tls_conn *c = arg;
+	struct xp_tls *x = c->x;
+	struct sched_server *sv = &x->sched->servers[c->server];
+	char buf[300];
+
+	(void)bev;
+	if (events & BEV_EVENT_CONNECTED) {
+		SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+
+		sv->handshakes++;
+		if (ssl && SSL_session_reused(ssl))
+			sv->resumed++;
+		if (x->cfg->servers[c->server].transport == XPORT_HTTPS &&
+		    xphttps_conn_init(c, ssl, buf, sizeof(buf)) != 0) {
+			xptls_conn_close(c, buf);
+			return;
+		}
+		c->up = true;
+		set_state(c, "connected", "");
+		conn_write_queued(c);
+		xptls_conn_arm(c);
+		return;
+	}
+	if (events & (BEV_EVENT_ERROR | BEV_EVENT_EOF | BEV_EVENT_TIMEOUT)) {
+		/* a server closing an idle connection is no failure */
+		if (c->up && c->nreqs == 0 && !(events & BEV_EVENT_ERROR))
+			xptls_conn_close(c, NULL);
+		else
+			xptls_conn_close(c, conn_error(c, events, buf, sizeof(buf)));
+	}
+}
+
+static int
+conn_socket(const struct cfg *cfg, const struct cfg_server *s)
+{
+	const struct cfg_adapter *a = &cfg->adapters[s->adapter];
+	int fd, on = 1;
+
+	fd = socket(s->addr.ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	if (a->device[0] && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, a->device,
+	    (socklen_t)strlen(a->device) + 1) != 0)
+		goto fail;
+	if (a->source.len && bind(fd, (const struct sockaddr *)&a->source.ss,
+	    a->source.len) != 0)
+		goto fail;
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+static struct tls_conn *
+conn_open(struct xp_tls *x, size_t server, char *why, size_t whylen)
+{
+	const struct cfg_server *s = &x->cfg->servers[server];
+	struct tls_conn *c = calloc(1, sizeof(*c));
+	SSL *ssl = NULL;
+	int fd = -1;
+
+	if (!c)
+		goto oom;
+	c->x = x;
+	c->server = server;
+	c->tmr = evtimer_new(x->base, conn_tmr, c);
+	if (!c->tmr)
+		goto oom;
+	fd = conn_socket(x->cfg, s);
+	if (fd < 0) {
+		snprintf(why, whylen, "socket: %s", strerror(errno));
+		goto fail;
+	}
+	ssl = tlsctx_new_ssl(x->tls, s, &x->srv[server].ticket,
+	    s->transport == XPORT_HTTPS);
+	if (!ssl)
+		goto oom;
+	c->bev = bufferevent_openssl_socket_new(x->base, fd, ssl, BUFFEREVENT_SSL_CONNECTING,
+	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (!c->bev)
+		goto oom;
+	fd = -1;                /* the bufferevent owns fd and ssl now */
+	ssl = NULL;
+	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+	bufferevent_setcb(c->bev, conn_read, NULL, conn_event, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	if (bufferevent_socket_connect(c->bev, (const struct sockaddr *)&s->addr.ss,
+	    (int)s->addr.len) != 0) {
+		snprintf(why, whylen, "connect: %s", strerror(errno));
+		goto fail;
+	}
+	x->srv[server].conn = c;
+	return c;
+oom:
+	snprintf(why, whylen, "out of memory");
+fail:
+	if (ssl)
+		SSL_free(ssl);
+	if (fd >= 0)
+		close(fd);
+	if (c) {
+		if (c->bev)
+			bufferevent_free(c->bev);
+		if (c->tmr)
+			event_free(c->tmr);
+		free(c);
+	}
+	return NULL;
+}
+
+/* ---------------- transport ---------------- */
+
+static uint16_t
+fresh_id(const struct tls_conn *c)
+{
+	uint16_t id = 0;
+	int tries;
+
+	for (tries = 0; tries < 16; tries++) {
+		const struct xp_req *r;
+
+		id = rand_u16();
+		for (r = c->reqs; r; r = r->next)
+			if (r->wire_id == id)
+				break;
+		if (!r)
+			break;
+	}
+	return id;
+}
+
+static struct xp_req *
+tls_send(void *impl, size_t server, const uint8_t *pkt, size_t len, xp_cb cb, void *arg)
+{
+	struct xp_tls *x = impl;
+	struct tls_srv *s = &x->srv[server];
+	bool https = x->cfg->servers[server].transport == XPORT_HTTPS;
+	size_t cap = len + MSG_OPT_LEN + 4 + MSG_PAD_BLOCK, n;
+	struct xp_req *r;
+	char why[200];
+
+	if (len < WIRE_HDR_LEN || len > MSG_MAX)
+		return NULL;
+	r = calloc(1, sizeof(*r) + 2 + cap);
+	if (!r)
+		return NULL;
+	r->cb = cb;
+	r->arg = arg;
+	wire_get16_at(pkt, len, 0, &r->orig_id);
+	memcpy(r->pkt + 2, pkt, len);
+	n = msg_pad_query(r->pkt + 2, len, cap, MSG_PAD_BLOCK);
+	if (n == 0)
+		n = len;
+	r->pkt[0] = (uint8_t)(n >> 8);
+	r->pkt[1] = (uint8_t)n;
+	r->len = n + 2;
+	if (!s->conn && !conn_open(x, server, why, sizeof(why))) {
+		snprintf(s->state, sizeof(s->state), "failed: %s", why);
+		req_link(&x->failing, r);
+		event_active(x->fail_ev, EV_TIMEOUT, 0);
+		return r;
+	}
+	if (s->conn->nreqs >= CONN_MAX_PENDING) {
+		req_link(&x->failing, r);
+		event_active(x->fail_ev, EV_TIMEOUT, 0);
+		return r;
+	}
+	/* RFC 8484 4.1: ID 0 over HTTPS (streams tell answers apart) */
+	r->wire_id = https ? 0 : fresh_id(s->conn);
+	wire_set16_at(r->pkt + 2, n, 0, r->wire_id);
+	r->conn = s->conn;
+	req_link(&s->conn->reqs, r);
+	s->conn->nreqs++;
+	if (s->conn->up) {
+		struct tls_conn *c = s->conn;
+
+		conn_write(c, r);
+		if (c->h2)
+			xphttps_flush(c);       /* may close c */
+	}
+	if (s->conn)
+		xptls_conn_arm(s->conn);
+	return r;
+}
+
+static void
+tls_cancel(void *impl, struct xp_req *r)
+{
+	struct tls_conn *c;
+
+	(void)impl;
+	if (!r)
+		return;
+	c = r->conn;
+	req_unlink(r);
+	if (c) {
+		c->nreqs--;
+		xphttps_cancel(c, r);
+		if (c->nreqs == 0 && !c->reading)
+			xptls_conn_arm(c);
+	}
+	xptls_req_free(r);
+}
+
+struct xp
+xp_tls_as_xp(struct xp_tls *x)
+{
+	static const struct xp_ops ops = { tls_send, tls_cancel };
+	struct xp t = { &ops, x };
+
+	return t;
+}
+
+struct xp_tls *
+xp_tls_new(struct event_base *base, const struct cfg *cfg, struct tlsctx *tls,
+    struct sched *sched, uint32_t timeout_ms)
+{
+	struct xp_tls *x = calloc(1, sizeof(*x));
+	size_t i;
+
+	if (!x)
+		return NULL;
+	x->base = base;
+	x->cfg = cfg;
+	x->sched = sched;
+	x->timeout_ms = timeout_ms;
+	x->tls = tlsctx_ref(tls);
+	x->srv = calloc(cfg->nservers + 1, sizeof(*x->srv));
+	x->fail_ev = event_new(base, -1, 0, fail_cb, x);
+	if (!x->srv || !x->fail_ev) {
+		xp_tls_free(x);
+		return NULL;
+	}
+	for (i = 0; i < cfg->nservers; i++)
+		snprintf(x->srv[i].state, sizeof(x->srv[i].state), "idle");
+	return x;
+}
+
+void
+xp_tls_free(struct xp_tls *x)
+{
+	struct xp_req *r;
+	size_t i;
+
+	if (!x)
+		return;
+	for (i = 0; x->srv && i < x->cfg->nservers; i++) {
+		struct tls_conn *c = x->srv[i].conn;
+
+		if (c) {
+			while ((r = c->reqs) != NULL) {
+				req_unlink(r);
+				xptls_req_free(r);
+			}
+			c->nreqs = 0;
+			c->reading = false;
+			xptls_conn_close(c, NULL);
+		}
+		if (x->srv[i].ticket.sess)
+			SSL_SESSION_free(x->srv[i].ticket.sess);
+	}
+	while ((r = x->failing) != NULL) {
+		req_unlink(r);
+		xptls_req_free(r);
+	}
+	if (x->fail_ev)
+		event_free(x->fail_ev);
+	free(x->srv);
+	tlsctx_unref(x->tls);
+	free(x);
+}
+
+void
+xp_tls_state(struct xp_tls *x, size_t server, char *buf, size_t len)
+{
+	if (!x || server >= x->cfg->nservers) {
+		snprintf(buf, len, "idle");
+		return;
+	}
+	snprintf(buf, len, "%s", x->srv[server].state);
+}

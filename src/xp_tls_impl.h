@@ -1,0 +1,78 @@
+/*
+ * xp_tls_impl.h - what xp_tls.c (connections, DoT framing) and
+ * xp_https.c (HTTP/2 framing on the same connections) share.  Not for
+ * other modules.
+ */
+#ifndef STUBD_XP_TLS_IMPL_H
+#define STUBD_XP_TLS_IMPL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "msg.h"
+#include "tlsctx.h"
+#include "transport.h"
+#include "xp_tls.h"
+
+struct bufferevent;
+struct event;
+struct evbuffer;
+
+struct xp_req {
+	struct tls_conn *conn;        /* NULL: on the failing list */
+	struct xp_req *next, **pprev; /* on exactly one list */
+	xp_cb cb;
+	void *arg;
+	uint16_t orig_id;             /* restored in the answer */
+	uint16_t wire_id;             /* as sent (0 over HTTPS) */
+	bool written;
+	int32_t stream;               /* HTTPS: its HTTP/2 stream, 0 = none yet */
+	int status;                   /* HTTPS: :status of the response */
+	uint8_t *h2body;              /* HTTPS: response body so far */
+	size_t h2len;
+	size_t h2sent;                /* HTTPS: bytes of the query body sent */
+	size_t len;                   /* of pkt: 2-byte length, then the query */
+	uint8_t pkt[];
+};
+
+struct tls_conn {
+	struct xp_tls *x;
+	size_t server;
+	struct bufferevent *bev;
+	struct event *tmr;            /* query deadline or idle limit */
+	bool up;                      /* handshake done, peer checked */
+	bool reading;                 /* inside conn_read */
+	bool closing;                 /* close when conn_read returns */
+	const char *close_why;
+	struct xp_req *reqs;
+	size_t nreqs;
+	void *h2;                     /* HTTPS: nghttp2_session */
+};
+
+struct tls_srv {
+	struct tls_conn *conn;
+	struct tls_ticket ticket;
+	char state[256];              /* "idle", "connected", "failed: ..." */
+};
+
+struct xp_tls {
+	struct event_base *base;
+	const struct cfg *cfg;
+	struct tlsctx *tls;
+	struct sched *sched;
+	uint32_t timeout_ms;
+	struct tls_srv *srv;          /* per server of cfg */
+	struct xp_req *failing;
+	struct event *fail_ev;
+	uint8_t rbuf[MSG_MAX + 1];
+};
+
+void xptls_fail_req(struct xp_tls *x, struct xp_req *r);
+void xptls_req_free(struct xp_req *r);
+void xptls_answer(struct tls_conn *c, struct xp_req *r, const uint8_t *msg, size_t len);
+void xptls_conn_arm(struct tls_conn *c);
+/* Close c; why != NULL fails its queries and says why (see xp_tls.c). */
+void xptls_conn_close(struct tls_conn *c, const char *why);
+
+#endif

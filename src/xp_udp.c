@@ -1,0 +1,419 @@
+/*
+ * xp_udp.c - clear-text transport: c-ares channels on libevent.
+ */
+#include "auto-config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <ares.h>
+#include <event2/event.h>
+
+#include "clock.h"
+#include "log.h"
+#include "xp_udp.h"
+
+#define CHAN_MAX_QUERIES 200
+#define CHAN_MAX_AGE_MS 60000
+#define MAX_FDS 8
+
+struct fdev {
+	ares_socket_t fd;
+	struct event *ev;
+};
+
+struct up_chan {
+	struct xp_udp *x;
+	ares_channel ch;
+	size_t server;
+	struct event *tmr;
+	struct fdev fds[MAX_FDS];
+	unsigned sent;
+	unsigned pending;
+	uint64_t created;
+	bool retired;
+	bool destroying;
+	struct event *kill;           /* deferred destruction */
+	struct up_chan *next;         /* in x->chans */
+};
+
+struct xp_req {
+	struct up_chan *chan;
+	xp_cb cb;                     /* NULL: cancelled, freed on callback */
+	void *arg;
+	bool done_early;              /* failed inside ares_send() */
+	struct xp_req *next;          /* in x->early */
+};
+
+struct xp_udp {
+	struct event_base *base;
+	const struct cfg *cfg;
+	uint32_t timeout_ms;
+	struct up_chan **cur;         /* per server: channel taking new queries */
+	struct up_chan *chans;        /* every live channel */
+	struct xp_req *sending;       /* inside ares_send() */
+	struct xp_req *early;         /* failed inside ares_send(): called back soon */
+	struct event *early_ev;
+};
+
+static void chan_destroy_later(struct up_chan *c);
+static void chan_destroy_cb(evutil_socket_t fd, short what, void *arg);
+
+/* ---------------- c-ares <-> libevent ---------------- */
+
+static void
+chan_rearm(struct up_chan *c)
+{
+	struct timeval tv, *t;
+
+	if (c->destroying)
+		return;
+	t = ares_timeout(c->ch, NULL, &tv);
+	if (!t) {
+		evtimer_del(c->tmr);
+		return;
+	}
+	tv.tv_usec += 1000;
+	if (tv.tv_usec >= 1000000) {
+		tv.tv_sec++;
+		tv.tv_usec -= 1000000;
+	}
+	evtimer_add(c->tmr, &tv);
+}
+
+static void
+chan_io(evutil_socket_t fd, short what, void *arg)
+{
+	struct up_chan *c = arg;
+
+	ares_process_fd(c->ch, (what & EV_READ) ? fd : ARES_SOCKET_BAD,
+	    (what & EV_WRITE) ? fd : ARES_SOCKET_BAD);
+	chan_rearm(c);
+}
+
+static void
+chan_tmr(evutil_socket_t fd, short what, void *arg)
+{
+	struct up_chan *c = arg;
+
+	(void)fd;
+	(void)what;
+	ares_process_fd(c->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+	chan_rearm(c);
+}
+
+static void
+chan_sock_state(void *data, ares_socket_t fd, int readable, int writable)
+{
+	struct up_chan *c = data;
+	struct fdev *slot = NULL, *free_slot = NULL;
+	size_t i;
+
+	for (i = 0; i < MAX_FDS; i++) {
+		if (c->fds[i].ev && c->fds[i].fd == fd)
+			slot = &c->fds[i];
+		else if (!c->fds[i].ev && !free_slot)
+			free_slot = &c->fds[i];
+	}
+	if (slot) {
+		event_free(slot->ev);
+		slot->ev = NULL;
+	}
+	if (!readable && !writable)
+		return;
+	if (!slot)
+		slot = free_slot;
+	if (!slot) {
+		log_err("%s: too many sockets on one channel", __func__);
+		return;
+	}
+	slot->fd = fd;
+	slot->ev = event_new(c->x->base, fd,
+	    (short)((readable ? EV_READ : 0) | (writable ? EV_WRITE : 0) | EV_PERSIST),
+	    chan_io, c);
+	if (!slot->ev || event_add(slot->ev, NULL) != 0)
+		log_err("%s: cannot watch upstream socket", __func__);
+}
+
+static int
+chan_sock_config(ares_socket_t fd, int type, void *data)
+{
+	struct up_chan *c = data;
+	const struct cfg_adapter *a =
+	    &c->x->cfg->adapters[c->x->cfg->servers[c->server].adapter];
+
+	(void)type;
+	if (a->device[0] &&
+	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, a->device,
+	        (socklen_t)strlen(a->device) + 1) != 0) {
+		log_warn("cannot bind upstream socket to device %s: %s",
+		    a->device, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static struct up_chan *
+chan_new(struct xp_udp *x, size_t server)
+{
+	const struct cfg_server *cs = &x->cfg->servers[server];
+	const struct cfg_adapter *a = &x->cfg->adapters[cs->adapter];
+	struct ares_options o;
+	struct up_chan *c = calloc(1, sizeof(*c));
+	int mask, rc;
+	char lookups[] = "b";
+
+	if (!c)
+		return NULL;
+	c->x = x;
+	c->server = server;
+	c->created = clock_now_ms();
+	memset(&o, 0, sizeof(o));
+	o.flags = ARES_FLAG_NOCHECKRESP;
+	o.tries = 1;
+	o.timeout = (int)x->timeout_ms;
+	o.ndots = 1;
+	o.sock_state_cb = chan_sock_state;
+	o.sock_state_cb_data = c;
+	o.servers = NULL;
+	o.nservers = 0;
+	o.domains = NULL;
+	o.ndomains = 0;
+	o.lookups = lookups;
+	o.sortlist = NULL;
+	o.nsort = 0;
+	mask = ARES_OPT_FLAGS | ARES_OPT_TRIES | ARES_OPT_TIMEOUTMS | ARES_OPT_NDOTS |
+	    ARES_OPT_SOCK_STATE_CB | ARES_OPT_SERVERS | ARES_OPT_DOMAINS |
+	    ARES_OPT_LOOKUPS | ARES_OPT_SORTLIST | ARES_OPT_NOROTATE;
+	rc = ares_init_options(&c->ch, &o, mask);
+	if (rc != ARES_SUCCESS) {
+		log_err("%s: ares_init_options: %s", __func__, ares_strerror(rc));
+		free(c);
+		return NULL;
+	}
+	rc = ares_set_servers_ports_csv(c->ch, cs->text);
+	if (rc != ARES_SUCCESS) {
+		log_err("%s: server %s: %s", __func__, cs->text, ares_strerror(rc));
+		ares_destroy(c->ch);
+		free(c);
+		return NULL;
+	}
+	if (a->source.len) {
+		const struct sockaddr *sa = (const struct sockaddr *)&a->source.ss;
+
+		if (sa->sa_family == AF_INET)
+			ares_set_local_ip4(c->ch,
+			    ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr));
+		else
+			ares_set_local_ip6(c->ch,
+			    ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr);
+	}
+	if (a->device[0])
+		ares_set_socket_configure_callback(c->ch, chan_sock_config, c);
+	c->tmr = evtimer_new(x->base, chan_tmr, c);
+	c->kill = evtimer_new(x->base, chan_destroy_cb, c);
+	if (!c->tmr || !c->kill) {
+		if (c->tmr)
+			event_free(c->tmr);
+		if (c->kill)
+			event_free(c->kill);
+		ares_destroy(c->ch);
+		free(c);
+		return NULL;
+	}
+	c->next = x->chans;
+	x->chans = c;
+	return c;
+}
+
+static void
+chan_free_now(struct up_chan *c)
+{
+	struct xp_udp *x = c->x;
+	struct up_chan **pp;
+	size_t i;
+
+	c->destroying = true;
+	ares_destroy(c->ch);   /* may call back attempts: they are orphans */
+	for (i = 0; i < MAX_FDS; i++)
+		if (c->fds[i].ev)
+			event_free(c->fds[i].ev);
+	event_free(c->tmr);
+	event_free(c->kill);
+	for (pp = &x->chans; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	free(c);
+}
+
+static void
+chan_destroy_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	chan_free_now(arg);
+}
+
+/* ares_destroy must not run inside a callback of the same channel */
+static void
+chan_destroy_later(struct up_chan *c)
+{
+	struct timeval zero = { 0, 0 };
+
+	if (c->destroying)
+		return;
+	evtimer_add(c->kill, &zero);
+}
+
+static struct up_chan *
+chan_for(struct xp_udp *x, size_t server, uint64_t now)
+{
+	struct up_chan *c = x->cur[server];
+
+	if (c && (c->sent >= CHAN_MAX_QUERIES || now - c->created > CHAN_MAX_AGE_MS)) {
+		c->retired = true;
+		x->cur[server] = NULL;
+		if (c->pending == 0)
+			chan_destroy_later(c);
+		c = NULL;
+	}
+	if (!c) {
+		c = chan_new(x, server);
+		x->cur[server] = c;
+	}
+	return c;
+}
+
+/* ---------------- requests ---------------- */
+
+static void
+req_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+	struct xp_req *r = arg;
+	struct up_chan *c = r->chan;
+	struct xp_udp *x = c->x;
+
+	(void)timeouts;
+	c->pending--;
+	if (c->retired && c->pending == 0)
+		chan_destroy_later(c);
+	if (r == x->sending) {
+		/* inside ares_send (e.g. ECONNREFUSED): answer from the loop */
+		r->done_early = true;
+		return;
+	}
+	if (r->cb) {
+		if (status == ARES_SUCCESS && abuf && alen > 0)
+			r->cb(r->arg, abuf, (size_t)alen);
+		else
+			r->cb(r->arg, NULL, 0);
+	}
+	free(r);
+}
+
+static void
+early_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct xp_udp *x = arg;
+	struct xp_req *r;
+
+	(void)fd;
+	(void)what;
+	while ((r = x->early) != NULL) {
+		x->early = r->next;
+		if (r->cb)
+			r->cb(r->arg, NULL, 0);
+		free(r);
+	}
+}
+
+static struct xp_req *
+udp_send(void *impl, size_t server, const uint8_t *pkt, size_t len, xp_cb cb, void *arg)
+{
+	struct xp_udp *x = impl;
+	struct up_chan *c = chan_for(x, server, clock_now_ms());
+	struct xp_req *r;
+
+	if (!c)
+		return NULL;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->chan = c;
+	r->cb = cb;
+	r->arg = arg;
+	c->sent++;
+	c->pending++;
+	x->sending = r;
+	ares_send(c->ch, pkt, (int)len, req_answer, r);
+	x->sending = NULL;
+	if (r->done_early) {
+		r->next = x->early;
+		x->early = r;
+		event_active(x->early_ev, EV_TIMEOUT, 0);
+	}
+	chan_rearm(c);
+	return r;
+}
+
+static void
+udp_cancel(void *impl, struct xp_req *r)
+{
+	(void)impl;
+	if (r)
+		r->cb = NULL;   /* freed when c-ares (or early_cb) calls back */
+}
+
+struct xp
+xp_udp_as_xp(struct xp_udp *x)
+{
+	static const struct xp_ops ops = { udp_send, udp_cancel };
+	struct xp t = { &ops, x };
+
+	return t;
+}
+
+struct xp_udp *
+xp_udp_new(struct event_base *base, const struct cfg *cfg, uint32_t timeout_ms)
+{
+	struct xp_udp *x = calloc(1, sizeof(*x));
+
+	if (!x)
+		return NULL;
+	x->base = base;
+	x->cfg = cfg;
+	x->timeout_ms = timeout_ms;
+	x->cur = calloc(cfg->nservers + 1, sizeof(*x->cur));
+	x->early_ev = event_new(base, -1, 0, early_cb, x);
+	if (!x->cur || !x->early_ev) {
+		xp_udp_free(x);
+		return NULL;
+	}
+	return x;
+}
+
+void
+xp_udp_free(struct xp_udp *x)
+{
+	struct xp_req *r;
+
+	if (!x)
+		return;
+	while (x->chans)
+		chan_free_now(x->chans);
+	while ((r = x->early) != NULL) {
+		x->early = r->next;
+		free(r);
+	}
+	if (x->early_ev)
+		event_free(x->early_ev);
+	free(x->cur);
+	free(x);
+}
