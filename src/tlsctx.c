@@ -37,18 +37,27 @@ tlsctx_needs_store(const struct cfg *c)
 	return false;
 }
 
-/* A new session (ticket) arrived: the server's slot keeps it. */
+/*
+ * A new session (ticket) arrived: the server's slot keeps a copy of its
+ * own.  OpenSSL marks the connection's session not resumable when the
+ * connection ends badly (a reset, a fatal alert); the ticket itself stays
+ * good, and the copy is not touched.
+ */
 static int
 new_session(SSL *ssl, SSL_SESSION *sess)
 {
 	struct tls_ticket *t = SSL_get_ex_data(ssl, ex_ticket);
+	SSL_SESSION *copy;
 
 	if (!t)
 		return 0;
+	copy = SSL_SESSION_dup(sess);
+	if (!copy)
+		return 0;
 	if (t->sess)
 		SSL_SESSION_free(t->sess);
-	t->sess = sess;
-	return 1;       /* we keep the reference */
+	t->sess = copy;
+	return 0;       /* OpenSSL keeps (and frees) its own */
 }
 
 int
@@ -130,6 +139,8 @@ tlsctx_new(const char *ca_file, bool need_store, struct tlsctx **out, char *why,
 	    SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
 	SSL_CTX_sess_set_new_cb(t->ctx, new_session);
 	SSL_CTX_set_mode(t->ctx, SSL_MODE_RELEASE_BUFFERS);
+	/* servers may close without close_notify (RFC 7858 3.4): a plain EOF */
+	SSL_CTX_set_options(t->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
 	if (need_store && ca_file &&
 	    SSL_CTX_load_verify_locations(t->ctx, ca_file, NULL) != 1) {
 		unsigned long e = ERR_peek_last_error();
@@ -210,7 +221,7 @@ tlsctx_new_ssl(struct tlsctx *t, const struct cfg_server *s, struct tls_ticket *
 	}
 	if (alpn_h2 && SSL_set_alpn_protos(ssl, h2, sizeof(h2)) != 0)
 		goto fail;
-	if (ticket && ticket->sess)
+	if (ticket && ticket->sess && SSL_SESSION_is_resumable(ticket->sess))
 		SSL_set_session(ssl, ticket->sess);
 	return ssl;
 fail:

@@ -163,8 +163,15 @@ xptls_conn_close(struct tls_conn *c, const char *why)
 	if (x->srv[c->server].conn == c)
 		x->srv[c->server].conn = NULL;
 	xphttps_conn_fini(c);
-	if (c->bev)
+	if (c->bev) {
+		SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+
+		if (ssl && c->up && !why) {
+			(void)SSL_shutdown(ssl);        /* close_notify, best effort */
+			ERR_clear_error();
+		}
 		bufferevent_free(c->bev);
+	}
 	event_free(c->tmr);
 	free(c);
 }

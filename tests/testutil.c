@@ -57,7 +57,7 @@ tu_build_query(const char *name, uint16_t type, const struct tq_opts *o, uint8_t
 		return 0;
 	wire_wr_init(&w, out, cap);
 	h.id = o && o->id ? o->id : 0x4242;
-	h.flags = WIRE_RD;
+	h.flags = (uint16_t)(WIRE_RD | (o && o->ad ? WIRE_AD : 0));
 	h.qdcount = 1;
 	h.arcount = o && o->edns ? 1 : 0;
 	wire_put_hdr(&w, &h);
@@ -195,6 +195,15 @@ tu_tc(const uint8_t *a, size_t len)
 
 	wire_get16_at(a, len, 2, &f);
 	return (f & WIRE_TC) != 0;
+}
+
+bool
+tu_ad(const uint8_t *a, size_t len)
+{
+	uint16_t f = 0;
+
+	wire_get16_at(a, len, 2, &f);
+	return (f & WIRE_AD) != 0;
 }
 
 uint16_t

@@ -16,6 +16,7 @@ struct tq_opts {
 	bool tcp;
 	bool edns;
 	bool do_bit;
+	bool ad;              /* AD set in the query (RFC 6840 5.7) */
 	uint16_t edns_size;
 	uint16_t id;
 	int timeout_ms;
@@ -35,6 +36,7 @@ long tu_query(const char *addr, uint16_t port, const char *name, uint16_t type,
 unsigned tu_rcode(const uint8_t *a, size_t len);
 unsigned tu_ancount(const uint8_t *a, size_t len);
 bool tu_tc(const uint8_t *a, size_t len);
+bool tu_ad(const uint8_t *a, size_t len);
 uint16_t tu_id(const uint8_t *a, size_t len);
 /* First answer record's data as text ("192.0.2.1"), or "" */
 void tu_first_data(const uint8_t *a, size_t len, char *out, size_t outsz);

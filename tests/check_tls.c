@@ -1,0 +1,538 @@
+/*
+ * check_tls.c - integration (SPEC 12): the real stubd forwarding over DNS
+ * over TLS and DNS over HTTPS to in-tree fake upstreams serving a
+ * certificate made at test time; name and pin checks, pipelining,
+ * failures inside the retry schedule, resumption, the AD bit.
+ */
+#include "auto-config.h"
+
+#include <check.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fakeup.h"
+#include "testutil.h"
+
+#define SCALED "timeouts 0.3 0.3 0.3\nexclude-time 30\n"
+
+static char base[128];
+static char cert[300], key[300], pin[64];
+static char conf[8192];
+
+static const char *
+cf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static const char *
+cf(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(conf, sizeof(conf), fmt, ap);
+	va_end(ap);
+	return conf;
+}
+
+/* An encrypted fake upstream (DoT, or DoH with h2) on addr. */
+static struct fakeup *
+tls_up(const char *addr, bool h2)
+{
+	struct fakeup *f = fakeup_start(addr);
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fakeup_tls(f, cert, key, h2), 0);
+	fakeup_add(f, "www.example.com", "A", 300, "192.0.2.7");
+	fakeup_add(f, "slow.example.com", "A", 300, "192.0.2.11");
+	fakeup_add(f, "fast.example.com", "A", 300, "192.0.2.12");
+	fakeup_add(f, "close.example.com", "A", 300, "192.0.2.13");
+	fakeup_add(f, "new.example.com", "A", 300, "192.0.2.14");
+	fakeup_name_mode(f, "slow.example.com", FAKE_ANSWER, 400);
+	fakeup_name_mode(f, "close.example.com", FAKE_CLOSE, 0);
+	return f;
+}
+
+static long
+qry(const struct tu_daemon *d, const char *name, bool ad, bool do_bit, uint8_t *a)
+{
+	struct tq_opts o = { .ad = ad, .edns = do_bit, .do_bit = do_bit, .timeout_ms = 4000 };
+
+	return tu_query("127.0.0.1", d->port, name, TYPE_A, &o, a, 65535);
+}
+
+static void
+expect_a(const struct tu_daemon *d, const char *name, const char *want)
+{
+	uint8_t a[65535];
+	char data[64];
+	long n = qry(d, name, false, false, a);
+
+	ck_assert_msg(n > 0, "no answer for %s", name);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
+	tu_first_data(a, (size_t)n, data, sizeof(data));
+	ck_assert_str_eq(data, want);
+}
+
+static unsigned
+rcode_of(const struct tu_daemon *d, const char *name)
+{
+	uint8_t a[65535];
+	long n = qry(d, name, false, false, a);
+
+	ck_assert_msg(n > 0, "no answer for %s", name);
+	return tu_rcode(a, (size_t)n);
+}
+
+static void
+servers_json(const struct tu_daemon *d, char *out, size_t outsz)
+{
+	const char *args[] = { "--json", "servers", NULL };
+
+	ck_assert_int_eq(tu_stubctl(d, args, out, outsz, NULL, 0), 0);
+}
+
+/* ---------------- DNS over TLS ---------------- */
+
+START_TEST(test_dot_answers)
+{
+	struct fakeup *f = tls_up("127.0.0.51", false);
+	struct tu_daemon d = { 0 };
+	struct fake_rec log[16];
+	char js[8192];
+	size_t n, i;
+
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s tls dns.test\ntls-ca %s\n",
+	    fakeup_hostport(f), cert), NULL), 0);
+	expect_a(&d, "www.example.com", "192.0.2.7");
+	expect_a(&d, "fast.example.com", "192.0.2.12");
+	ck_assert_uint_eq(rcode_of(&d, "nx.example.com"), 3);
+	/* nothing in clear text; every query padded to 128-byte blocks */
+	n = fakeup_log(f, log, 16);
+	ck_assert_uint_eq(n, 3);
+	for (i = 0; i < n; i++) {
+		ck_assert(log[i].tls);
+		ck_assert(log[i].padded);
+		ck_assert_uint_eq(log[i].qlen % 128, 0);
+	}
+	servers_json(&d, js, sizeof(js));
+	ck_assert_ptr_nonnull(strstr(js, "\"transport\":\"tls\""));
+	ck_assert_ptr_nonnull(strstr(js, "\"tls_name\":\"dns.test\""));
+	ck_assert_ptr_nonnull(strstr(js, "\"tls_state\":\"connected\""));
+	ck_assert_ptr_nonnull(strstr(js, "\"authenticated\":true"));
+	/* one connection carried all three */
+	ck_assert_int_eq(tu_json_num(js, "handshakes"), 1);
+	{
+		const char *args[] = { "--json", "displaydns", "www.example.com", NULL };
+		char out[8192], want[200];
+
+		ck_assert_int_eq(tu_stubctl(&d, args, out, sizeof(out), NULL, 0), 0);
+		snprintf(want, sizeof(want), "\"upstream\":\"tls://%s#dns.test%%default\"",
+		    fakeup_hostport(f));
+		ck_assert_msg(strstr(out, want) != NULL, "%s not in %s", want, out);
+	}
+	ck_assert_int_eq(tu_stop(&d), 0);
+	fakeup_stop(f);
+}
+END_TEST
+
+/* A wrong name or pin: no answer, nothing sent, the server excluded. */
+static void
+expect_refused_peer(const char *opts, const char *ca, const char *why)
+{
+	struct fakeup *f = tls_up("127.0.0.52", false);
+	struct tu_daemon d = { 0 };
+	char js[8192];
+
+	ck_assert_int_eq(tu_start(&d, cf(SCALED "hosts none\nserver %s %s\ntls-ca %s\n",
+	    fakeup_hostport(f), opts, ca), NULL), 0);
+	ck_assert_uint_eq(rcode_of(&d, "www.example.com"), 2);
+	ck_assert_uint_eq(fakeup_count(f), 0);
+	servers_json(&d, js, sizeof(js));
+	ck_assert_msg(strstr(js, why) != NULL, "'%s' not in %s", why, js);
+	ck_assert_ptr_nonnull(strstr(js, "\"excluded\":true"));
+	ck_assert_int_eq(tu_stop(&d), 0);
+	fakeup_stop(f);
+}
+
+START_TEST(test_dot_wrong_name)
+{
+	expect_refused_peer("tls other.test", cert, "failed: certificate name mismatch");
+}
+END_TEST
+
+START_TEST(test_dot_wrong_pin)
+{
+	expect_refused_peer("tls dns.test pin 47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
+	    cert, "failed: pin mismatch");
+}
+END_TEST
+
+START_TEST(test_dot_no_store)
+{
+	/* the default trust store does not know a self-signed certificate */
+	expect_refused_peer("tls dns.test", "/etc/ssl/certs/ca-certificates.crt",
+	    "failed: ");
+}
+END_TEST
+
+/* A pin authenticates a self-signed key without any trust store;
+ * `insecure` encrypts without checking. */
+START_TEST(test_dot_pin_and_insecure)
+{
+	struct fakeup *f = tls_up("127.0.0.53", false);
+	struct tu_daemon d = { 0 };
+	char js[8192];
+
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s tls dns.test pin %s\n"
+	    "tls-ca /nonexistent/ca.pem\n", fakeup_hostport(f), pin), NULL), 0);
+	expect_a(&d, "www.example.com", "192.0.2.7");
+	ck_assert_int_eq(tu_stop(&d), 0);
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s tls insecure\n",
+	    fakeup_hostport(f)), NULL), 0);
+	expect_a(&d, "fast.example.com", "192.0.2.12");
+	servers_json(&d, js, sizeof(js));
+	ck_assert_ptr_nonnull(strstr(js, "\"authenticated\":false"));
+	ck_assert_ptr_nonnull(strstr(js, "\"tls_name\":null"));
+	ck_assert_int_eq(tu_stop(&d), 0);
+	fakeup_stop(f);
+}
+END_TEST
+
+struct client_arg {
+	const struct tu_daemon *d;
+	const char *name;
+	char data[64];
+	double done_ms;
+};
+
+static void *
+client(void *p)
+{
+	struct client_arg *c = p;
+	uint8_t a[65535];
+	long n = qry(c->d, c->name, false, false, a);
+
+	if (n > 0)
+		tu_first_data(a, (size_t)n, c->data, sizeof(c->data));
+	c->done_ms = tu_now_ms();
+	return NULL;
+}
+
+/* Pipelining: a slow answer does not hold up a fast one on the same
+ * connection, and each reaches its own client. */
+static void
+pipelined(bool h2)
+{
+	struct fakeup *f = tls_up(h2 ? "127.0.0.61" : "127.0.0.54", h2);
+	struct tu_daemon d = { 0 };
+	struct client_arg ca[2] = { { NULL, "slow.example.com", "", 0 },
+		{ NULL, "fast.example.com", "", 0 } };
+	pthread_t th[2];
+	unsigned hs, res;
+	int i;
+
+	if (h2)
+		ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver https://dns.test/dns-query %s\n"
+		    "tls-ca %s\n", fakeup_hostport(f), cert), NULL), 0);
+	else
+		ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s tls dns.test\ntls-ca %s\n",
+		    fakeup_hostport(f), cert), NULL), 0);
+	expect_a(&d, "www.example.com", "192.0.2.7");      /* connection up */
+	for (i = 0; i < 2; i++) {
+		ca[i].d = &d;
+		pthread_create(&th[i], NULL, client, &ca[i]);
+		tu_sleep_ms(20);
+	}
+	for (i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	ck_assert_str_eq(ca[0].data, "192.0.2.11");
+	ck_assert_str_eq(ca[1].data, "192.0.2.12");
+	ck_assert_msg(ca[1].done_ms + 200 < ca[0].done_ms, "fast %.0f slow %.0f",
+	    ca[1].done_ms, ca[0].done_ms);
+	fakeup_tls_counts(f, &hs, &res);
+	ck_assert_uint_eq(hs, 1);
+	if (h2) {
+		struct fake_rec log[8];
+		size_t n = fakeup_log(f, log, 8), k;
+
+		/* RFC 8484 4.1: DNS ID 0 on the wire */
+		for (k = 0; k < n; k++)
+			ck_assert_uint_eq(log[k].id, 0);
+	}
+	ck_assert_int_eq(tu_stop(&d), 0);
+	fakeup_stop(f);
+}
+
+START_TEST(test_dot_pipelined)
+{
+	pipelined(false);
+}
+END_TEST
+
+/* The server closes mid-flight: no answer from it in that phase; the
+ * next query reconnects and resumes the TLS session. */
+START_TEST(test_dot_close_and_resume)
+{
+	struct fakeup *f = tls_up("127.0.0.55", false);
+	struct tu_daemon d = { 0 };
+	unsigned hs, res;
+	char js[8192];
+	double t0;
+
+	ck_assert_int_eq(tu_start(&d, cf("timeouts 0.3 0.3\nexclude-time 0.5\nhosts none\n"
+	    "server %s tls dns.test\ntls-ca %s\n", fakeup_hostport(f), cert), NULL), 0);
+	expect_a(&d, "www.example.com", "192.0.2.7");
+	t0 = tu_now_ms();
+	ck_assert_uint_eq(rcode_of(&d, "close.example.com"), 2);
+	ck_assert_double_lt(tu_now_ms() - t0, 2000);
+	servers_json(&d, js, sizeof(js));
+	ck_assert_ptr_nonnull(strstr(js, "\"tls_state\":\"failed: "));
+	tu_sleep_ms(700);       /* exclusion over */
+	expect_a(&d, "fast.example.com", "192.0.2.12");
+	fakeup_tls_counts(f, &hs, &res);
+	ck_assert_uint_ge(hs, 3);
+	ck_assert_uint_ge(res, 1);
+	/* an idle close by the server is no failure; the next query resumes */
+	fakeup_close_conns(f);
+	tu_sleep_ms(100);
+	servers_json(&d, js, sizeof(js));
+	ck_assert_msg(strstr(js, "\"tls_state\":\"idle\"") != NULL, "%s", js);
+	expect_a(&d, "new.example.com", "192.0.2.14");
+	servers_json(&d, js, sizeof(js));
+	ck_assert_int_ge(tu_json_num(js, "resumed"), 3);
+	ck_assert_msg(strstr(js, "\"tls_state\":\"connected\"") != NULL, "%s", js);
+	ck_assert_int_eq(tu_stop(&d), 0);
+	fakeup_stop(f);
+}
+END_TEST
+
+/* A stalled handshake costs its phases like a silent server; the
+ * clear-text server of last resort answers, inside the schedule. */
+START_TEST(test_dot_stalled_handshake)
+{
+	struct fakeup *f = tls_up("127.0.0.56", false);
+	struct fakeup *plain = fakeup_start("127.0.0.57");
+	struct tu_daemon d = { 0 };
+	double t0, dt;
+
+	ck_assert_ptr_nonnull(plain);
+	fakeup_add(plain, "www.example.com", "A", 300, "192.0.2.99");
+	ck_assert_int_eq(tu_start(&d, cf(SCALED "hosts none\nserver %s tls dns.test\n"
+	    "server %s priority last\ntls-ca %s\n", fakeup_hostport(f), fakeup_hostport(plain),
+	    cert), NULL), 0);
+	/* healthy: the plain server of last resort is never asked */
+	expect_a(&d, "fast.example.com", "192.0.2.12");
+	ck_assert_uint_eq(fakeup_count(plain), 0);
+	ck_assert_int_eq(tu_stop(&d), 0);
+
+	fakeup_tls_stall(f, true);
+	fakeup_clear_log(f);
+	ck_assert_int_eq(tu_start(&d, conf, NULL), 0);
+	t0 = tu_now_ms();
+	expect_a(&d, "www.example.com", "192.0.2.99");
+	dt = tu_now_ms() - t0;
+	/* phases 0 and 1 wait on the handshake, phase 2 asks everyone */
+	ck_assert_msg(dt >= 500 && dt < 1500, "answered after %.0f ms", dt);
+	ck_assert_uint_eq(fakeup_count(f), 0);
+	ck_assert_int_eq(tu_stop(&d), 0);
+	fakeup_stop(f);
+	fakeup_stop(plain);
+}
+END_TEST
+
+/* ---------------- DNS over HTTPS ---------------- */
+
+START_TEST(test_doh_answers)
+{
+	struct fakeup *f = tls_up("127.0.0.62", true);
+	struct tu_daemon d = { 0 };
+	struct fake_rec log[8];
+	char js[8192];
+	size_t n, i;
+
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver https://dns.test/dns-query %s\n"
+	    "tls-ca %s\n", fakeup_hostport(f), cert), NULL), 0);
+	expect_a(&d, "www.example.com", "192.0.2.7");
+	ck_assert_uint_eq(rcode_of(&d, "nx.example.com"), 3);
+	n = fakeup_log(f, log, 8);
+	ck_assert_uint_eq(n, 2);
+	for (i = 0; i < n; i++) {
+		ck_assert(log[i].tls);
+		ck_assert_uint_eq(log[i].id, 0);
+		ck_assert_uint_eq(log[i].qlen % 128, 0);
+	}
+	servers_json(&d, js, sizeof(js));
+	ck_assert_ptr_nonnull(strstr(js, "\"transport\":\"https\""));
+	ck_assert_ptr_nonnull(strstr(js, "\"tls_state\":\"connected\""));
+	ck_assert_int_eq(tu_stop(&d), 0);
+	/* a wrong path gets 404: no answer */
+	ck_assert_int_eq(tu_start(&d, cf(SCALED "hosts none\nserver https://dns.test/other %s\n"
+	    "tls-ca %s\n", fakeup_hostport(f), cert), NULL), 0);
+	ck_assert_uint_eq(rcode_of(&d, "www.example.com"), 2);
+	ck_assert_int_eq(tu_stop(&d), 0);
+	/* a wrong name: no request at all */
+	fakeup_clear_log(f);
+	ck_assert_int_eq(tu_start(&d, cf(SCALED "hosts none\nserver https://other.test/dns-query %s\n"
+	    "tls-ca %s\n", fakeup_hostport(f), cert), NULL), 0);
+	ck_assert_uint_eq(rcode_of(&d, "www.example.com"), 2);
+	ck_assert_uint_eq(fakeup_count(f), 0);
+	ck_assert_int_eq(tu_stop(&d), 0);
+	fakeup_stop(f);
+}
+END_TEST
+
+START_TEST(test_doh_pipelined)
+{
+	pipelined(true);
+}
+END_TEST
+
+/* ---------------- the AD bit ---------------- */
+
+static void
+expect_ad(const struct tu_daemon *d, const char *name, bool ad_q, bool do_q, bool want)
+{
+	uint8_t a[65535];
+	long n = qry(d, name, ad_q, do_q, a);
+
+	ck_assert_msg(n > 0, "no answer for %s", name);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
+	ck_assert_msg(tu_ad(a, (size_t)n) == want, "%s (AD %d DO %d): AD %d, wanted %d", name,
+	    ad_q, do_q, tu_ad(a, (size_t)n), want);
+}
+
+START_TEST(test_ad_policy)
+{
+	struct fakeup *plain = fakeup_start("127.0.0.58");
+	struct fakeup *tls = tls_up("127.0.0.59", false);
+	struct tu_daemon d = { 0 };
+
+	ck_assert_ptr_nonnull(plain);
+	fakeup_add(plain, "www.example.com", "A", 300, "192.0.2.7");
+	fakeup_add(plain, "v.example.com", "A", 300, "192.0.2.8");
+	fakeup_set_ad(plain, true);
+	fakeup_set_ad(tls, true);
+	/* a clear-text server setting AD: clients never see it */
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s\n", fakeup_hostport(plain)),
+	    NULL), 0);
+	expect_ad(&d, "www.example.com", true, false, false);
+	expect_ad(&d, "v.example.com", false, true, false);
+	expect_ad(&d, "www.example.com", true, false, false);       /* cached */
+	ck_assert_int_eq(tu_stop(&d), 0);
+	/* the same server marked trust-ad: AD when asked (AD or DO), cached too */
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s trust-ad\n",
+	    fakeup_hostport(plain)), NULL), 0);
+	expect_ad(&d, "www.example.com", false, false, false);
+	expect_ad(&d, "www.example.com", true, false, true);        /* cached */
+	expect_ad(&d, "v.example.com", false, true, true);
+	expect_ad(&d, "v.example.com", false, true, true);          /* cached */
+	ck_assert_int_eq(tu_stop(&d), 0);
+	/* authenticated DoT: AD when asked; insecure DoT: never */
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s tls dns.test\ntls-ca %s\n",
+	    fakeup_hostport(tls), cert), NULL), 0);
+	expect_ad(&d, "www.example.com", true, false, true);
+	expect_ad(&d, "www.example.com", false, false, false);
+	ck_assert_int_eq(tu_stop(&d), 0);
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s tls insecure\n",
+	    fakeup_hostport(tls)), NULL), 0);
+	expect_ad(&d, "www.example.com", true, false, false);
+	ck_assert_int_eq(tu_stop(&d), 0);
+	fakeup_stop(plain);
+	fakeup_stop(tls);
+}
+END_TEST
+
+/* ---------------- the trust store ---------------- */
+
+START_TEST(test_tls_ca_errors)
+{
+	struct tu_daemon d = { 0 };
+	const char *args[] = { "reload", NULL };
+	struct fakeup *f = tls_up("127.0.0.60", false);
+	char err[1024], path[400];
+	int rc;
+
+	/* an unreadable store at start: a clear error, exit 1 */
+	ck_assert_int_eq(tu_mkdir(&d), 0);
+	snprintf(path, sizeof(path), "%s/stubd.conf", d.dir);
+	{
+		char text[600], lis[64];
+		const char *argv[] = { getenv("STUBD"), "-f", "-c", path, "-l", lis, NULL };
+
+		snprintf(lis, sizeof(lis), "127.0.0.1:%u", tu_free_port());
+		snprintf(text, sizeof(text), "hosts none\ncontrol off\nserver %s tls dns.test\n"
+		    "tls-ca %s/missing.pem\n", fakeup_hostport(f), d.dir);
+		ck_assert_int_eq(tu_write(&d, "stubd.conf", text, NULL, 0), 0);
+		rc = tu_run(argv, NULL, 0, err, sizeof(err), 5000);
+		ck_assert_int_eq(rc, 1);
+		ck_assert_msg(strstr(err, "missing.pem: cannot load the trust store") != NULL,
+		    "%s", err);
+	}
+	/* reload with an unreadable store keeps the running configuration */
+	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s tls dns.test\ntls-ca %s\n",
+	    fakeup_hostport(f), cert), NULL), 0);
+	expect_a(&d, "www.example.com", "192.0.2.7");
+	ck_assert_int_eq(tu_write(&d, "stubd.conf", cf("listen 127.0.0.1:%u\ncontrol %s\n"
+	    "hosts none\nserver %s tls dns.test\ntls-ca %s/gone.pem\n", d.port, d.ctl,
+	    fakeup_hostport(f), d.dir), NULL, 0), 0);
+	ck_assert_int_ne(tu_stubctl(&d, args, path, sizeof(path), err, sizeof(err)), 0);
+	ck_assert_msg(strstr(err, "gone.pem: cannot load the trust store") != NULL ||
+	    strstr(path, "gone.pem: cannot load the trust store") != NULL, "%s %s", path, err);
+	expect_a(&d, "fast.example.com", "192.0.2.12");
+	ck_assert_int_eq(tu_stop(&d), 0);
+	fakeup_stop(f);
+}
+END_TEST
+
+static Suite *
+tls_suite(void)
+{
+	Suite *s = suite_create("tls");
+	TCase *t = tcase_create("dot"), *h = tcase_create("doh"), *a = tcase_create("ad");
+
+	tcase_add_test(t, test_dot_answers);
+	tcase_add_test(t, test_dot_wrong_name);
+	tcase_add_test(t, test_dot_wrong_pin);
+	tcase_add_test(t, test_dot_no_store);
+	tcase_add_test(t, test_dot_pin_and_insecure);
+	tcase_add_test(t, test_dot_pipelined);
+	tcase_add_test(t, test_dot_close_and_resume);
+	tcase_add_test(t, test_dot_stalled_handshake);
+	tcase_add_test(t, test_tls_ca_errors);
+	tcase_add_test(h, test_doh_answers);
+	tcase_add_test(h, test_doh_pipelined);
+	tcase_add_test(a, test_ad_policy);
+	tcase_set_timeout(t, 60);
+	tcase_set_timeout(h, 60);
+	tcase_set_timeout(a, 60);
+	suite_add_tcase(s, t);
+	suite_add_tcase(s, h);
+	suite_add_tcase(s, a);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(tls_suite());
+	int failed;
+
+	if (tu_tmp_begin(base, sizeof(base)) != 0)
+		return EXIT_FAILURE;
+	snprintf(cert, sizeof(cert), "%s/cert.pem", base);
+	snprintf(key, sizeof(key), "%s/key.pem", base);
+	if (fakeup_make_cert("dns.test", cert, key, pin) != 0)
+		return EXIT_FAILURE;
+	if (!getenv("STUBD"))
+		setenv("STUBD", "./stubd", 0);
+	if (!getenv("STUBCTL"))
+		setenv("STUBCTL", "./stubctl", 0);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	if (!failed)
+		tu_tmp_end(base);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
