@@ -123,8 +123,10 @@ conn_tmr(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	xptls_conn_close(c, c->nreqs > 0 ? (c->up ? "no answer in time" : "handshake timed out") :
-	    NULL);
+	if (c->up)
+		xptls_conn_close(c, c->nreqs > 0 ? "no answer in time" : NULL);
+	else     /* nobody waits any more, or the query deadline passed */
+		xptls_conn_close(c, "handshake did not finish in time");
 }
 
 static void
@@ -279,11 +281,19 @@ conn_error(struct tls_conn *c, short events, char *buf, size_t len)
 	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
 	const char *v = !c->up && ssl ? tlsctx_verify_error(ssl) : NULL;
 	unsigned long e = bufferevent_get_openssl_error(c->bev);
-	int err = EVUTIL_SOCKET_ERROR();
+	int err = EVUTIL_SOCKET_ERROR(), soerr = 0;
+	socklen_t sl = sizeof(soerr);
+	evutil_socket_t fd = bufferevent_getfd(c->bev);
 
 	if (v)
 		return v;
-	if (e) {
+	/* a socket error (refused, reset, unreachable) says more than
+	 * OpenSSL's SSL_ERROR_SYSCALL */
+	if (fd >= 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr)
+		return strerror(soerr);
+	if (e && ERR_GET_LIB(e) == 0 && err)
+		return strerror(err);
+	if (e && ERR_GET_LIB(e) != 0) {
 		char ebuf[256];
 
 		ERR_error_string_n(e, ebuf, sizeof(ebuf));

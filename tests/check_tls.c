@@ -177,6 +177,40 @@ START_TEST(test_dot_no_store)
 }
 END_TEST
 
+/* Nobody listening, or a server without TLS: "no answer", the reason
+ * shown, and never a query in clear text. */
+START_TEST(test_dot_refused)
+{
+	struct fakeup *plain = fakeup_start("127.0.0.63");
+	struct tu_daemon d = { 0 };
+	struct fake_rec log[8];
+	char js[8192], hp[80];
+	size_t n, i;
+
+	ck_assert_ptr_nonnull(plain);
+	fakeup_add(plain, "www.example.com", "A", 300, "192.0.2.7");
+	snprintf(hp, sizeof(hp), "127.0.0.64:%u", tu_free_port());
+	ck_assert_int_eq(tu_start(&d, cf(SCALED "hosts none\nserver %s tls dns.test\n"
+	    "tls-ca %s\n", hp, cert), NULL), 0);
+	ck_assert_uint_eq(rcode_of(&d, "www.example.com"), 2);
+	servers_json(&d, js, sizeof(js));
+	ck_assert_msg(strstr(js, "\"tls_state\":\"failed: Connection refused\"") != NULL,
+	    "%s", js);
+	ck_assert_int_eq(tu_stop(&d), 0);
+	/* a clear-text server on that port (UDP and TCP open): no downgrade */
+	ck_assert_int_eq(tu_start(&d, cf(SCALED "hosts none\nserver %s tls dns.test\n"
+	    "tls-ca %s\n", fakeup_hostport(plain), cert), NULL), 0);
+	ck_assert_uint_eq(rcode_of(&d, "www.example.com"), 2);
+	n = fakeup_log(plain, log, 8);
+	for (i = 0; i < n; i++)
+		ck_assert_msg(log[i].tcp, "a query reached the server over UDP");
+	servers_json(&d, js, sizeof(js));
+	ck_assert_ptr_nonnull(strstr(js, "\"tls_state\":\"failed: "));
+	ck_assert_int_eq(tu_stop(&d), 0);
+	fakeup_stop(plain);
+}
+END_TEST
+
 /* A pin authenticates a self-signed key without any trust store;
  * `insecure` encrypts without checking. */
 START_TEST(test_dot_pin_and_insecure)
@@ -497,6 +531,7 @@ tls_suite(void)
 	tcase_add_test(t, test_dot_wrong_pin);
 	tcase_add_test(t, test_dot_no_store);
 	tcase_add_test(t, test_dot_pin_and_insecure);
+	tcase_add_test(t, test_dot_refused);
 	tcase_add_test(t, test_dot_pipelined);
 	tcase_add_test(t, test_dot_close_and_resume);
 	tcase_add_test(t, test_dot_stalled_handshake);
