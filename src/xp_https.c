@@ -38,7 +38,7 @@ on_send(nghttp2_session *s, const uint8_t *data, size_t len, int flags, void *ar
 
 	(void)s;
 	(void)flags;
-	if (bufferevent_write(c->bev, data, len) != 0)
+	if (c->bev && bufferevent_write(c->bev, data, len) != 0)
 		return NGHTTP2_ERR_CALLBACK_FAILURE;
 	return (ssize_t)len;
 }
@@ -142,10 +142,12 @@ xphttps_conn_init(struct tls_conn *c, SSL *ssl, char *why, size_t whylen)
 	const unsigned char *alpn = NULL;
 	unsigned int alen = 0;
 
-	SSL_get0_alpn_selected(ssl, &alpn, &alen);
-	if (alen != 2 || memcmp(alpn, "h2", 2) != 0) {
-		snprintf(why, whylen, "server did not agree to HTTP/2 (ALPN h2)");
-		return -1;
+	if (ssl) {      /* NULL: a detached connection (fuzzing) */
+		SSL_get0_alpn_selected(ssl, &alpn, &alen);
+		if (alen != 2 || memcmp(alpn, "h2", 2) != 0) {
+			snprintf(why, whylen, "server did not agree to HTTP/2 (ALPN h2)");
+			return -1;
+		}
 	}
 	if (nghttp2_session_callbacks_new(&cbs) != 0) {
 		snprintf(why, whylen, "out of memory");

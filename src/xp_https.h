@@ -13,8 +13,8 @@ struct xp_req;
 struct evbuffer;
 struct ssl_st;
 
-/* The handshake is done: check ALPN h2 and start the HTTP/2 session.
- * Returns 0, or -1 with a reason in why. */
+/* The handshake is done: check ALPN h2 (ssl NULL: no check) and start the
+ * HTTP/2 session.  Returns 0, or -1 with a reason in why. */
 int xphttps_conn_init(struct tls_conn *c, struct ssl_st *ssl, char *why, size_t whylen);
 void xphttps_conn_fini(struct tls_conn *c);
 /* Open a stream for r (flushed by xphttps_flush). */

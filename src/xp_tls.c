@@ -186,7 +186,8 @@ conn_write(struct tls_conn *c, struct xp_req *r)
 		xphttps_submit(c, r);
 		return;
 	}
-	bufferevent_write(c->bev, r->pkt, r->len);
+	if (c->bev)
+		bufferevent_write(c->bev, r->pkt, r->len);
 	r->written = true;
 }
 
@@ -237,12 +238,10 @@ xptls_answer(struct tls_conn *c, struct xp_req *r, const uint8_t *msg, size_t le
 	xptls_req_free(r);
 }
 
+/* Bytes from the server in `in`: DoT frames, or HTTP/2 for DoH. */
 static void
-conn_read(struct bufferevent *bev, void *arg)
+conn_input(struct tls_conn *c, struct evbuffer *in)
 {
-	struct tls_conn *c = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
-
 	c->reading = true;
 	if (c->h2) {
 		xphttps_read(c, in);
@@ -273,6 +272,50 @@ conn_read(struct bufferevent *bev, void *arg)
 		return;
 	}
 	xptls_conn_arm(c);
+}
+
+static void
+conn_read(struct bufferevent *bev, void *arg)
+{
+	conn_input(arg, bufferevent_get_input(bev));
+}
+
+struct tls_conn *
+xptls_conn_detached(struct xp_tls *x, size_t server)
+{
+	struct tls_conn *c;
+	char why[100];
+
+	if (server >= x->cfg->nservers || x->srv[server].conn)
+		return NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->x = x;
+	c->server = server;
+	c->tmr = evtimer_new(x->base, conn_tmr, c);
+	if (!c->tmr || (x->cfg->servers[server].transport == XPORT_HTTPS &&
+	    xphttps_conn_init(c, NULL, why, sizeof(why)) != 0)) {
+		if (c->tmr)
+			event_free(c->tmr);
+		free(c);
+		return NULL;
+	}
+	c->up = true;
+	x->srv[server].conn = c;
+	return c;
+}
+
+void
+xptls_conn_feed(struct tls_conn *c, const uint8_t *data, size_t len)
+{
+	struct evbuffer *in = evbuffer_new();
+
+	if (!in)
+		return;
+	evbuffer_add(in, data, len);
+	conn_input(c, in);
+	evbuffer_free(in);
 }
 
 static const char *

@@ -72,6 +72,13 @@ void xptls_fail_req(struct xp_tls *x, struct xp_req *r);
 void xptls_req_free(struct xp_req *r);
 void xptls_answer(struct tls_conn *c, struct xp_req *r, const uint8_t *msg, size_t len);
 void xptls_conn_arm(struct tls_conn *c);
+/* A connection without a socket, already up (HTTP/2 started for an
+ * https server), taking server's new queries; bytes from the server are
+ * given with xptls_conn_feed.  For fuzzing the framing.  NULL on OOM or
+ * when the server has a connection. */
+struct tls_conn *xptls_conn_detached(struct xp_tls *x, size_t server);
+/* Bytes as if they came from the server (c may be closed by them). */
+void xptls_conn_feed(struct tls_conn *c, const uint8_t *data, size_t len);
 /* Close c; why != NULL fails its queries and says why (see xp_tls.c). */
 void xptls_conn_close(struct tls_conn *c, const char *why);
 
