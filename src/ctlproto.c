@@ -50,7 +50,7 @@ const struct ctl_command ctl_commands[CTL_NCMDS] = {
 	    reload_keys },
 	[CTL_CMD_LINK] = { CTL_CMD_LINK, "link", 2, CTL_MAX_ARGS - 1, CTL_MUTATING,
 	    "link IFNAME dns ADDR[:PORT][#NAME]... | domain [~]DOMAIN... | "
-	    "default-route yes|no | revert", link_keys },
+	    "default-route yes|no | dns-over-tls yes|no | revert", link_keys },
 };
 
 const struct ctl_command *

@@ -3,6 +3,7 @@
  */
 #include "auto-config.h"
 
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,13 +92,23 @@ parse_server(const char *s, struct link_server *out)
 	hash = strchr(buf, '#');
 	if (hash) {
 		*hash++ = 0;
-		if (!*hash || strlen(hash) >= sizeof(out->name))
+		if (!*hash || strlen(hash) >= sizeof(out->name) ||
+		    strspn(hash, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789.-_") != strlen(hash))
 			return -1;
 		snprintf(out->name, sizeof(out->name), "%s", hash);
 	}
 	if (cfg_parse_sockaddr(buf, DNS_PORT, &sa) != 0)
 		return -1;
 	cfg_format_sockaddr((const struct sockaddr *)&sa.ss, out->text, sizeof(out->text));
+	out->has_port = buf[0] == '[' ? strstr(buf, "]:") != NULL :
+	    strchr(buf, ':') != NULL && strchr(buf, ':') == strrchr(buf, ':');
+	if (sa.ss.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)&sa.ss)->sin_addr, out->host,
+		    sizeof(out->host));
+	else
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&sa.ss)->sin6_addr, out->host,
+		    sizeof(out->host));
 	return 0;
 }
 
@@ -184,6 +195,18 @@ links_set_default_route(struct links *l, const char *ifname, enum cfg_origin o, 
 	if (!k)
 		return -1;
 	k->default_route = yes;
+	return 0;
+}
+
+int
+links_set_dot(struct links *l, const char *ifname, enum cfg_origin o, bool yes, char *why,
+    size_t whylen)
+{
+	struct link *k = get(l, ifname, o, why, whylen);
+
+	if (!k)
+		return -1;
+	k->dot = yes;
 	return 0;
 }
 
@@ -315,6 +338,21 @@ append(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
 	}
 }
 
+/* One server line of a link: clear text, or DNS over TLS authenticated by
+ * its #NAME or else by its address (never without authentication). */
+static int
+link_server_line(char **buf, size_t *len, size_t *cap, const struct link *lk,
+    const struct link_server *sv)
+{
+	if (!lk->dot)
+		return append(buf, len, cap, "server %s\n", sv->text);
+	if (sv->has_port)
+		return append(buf, len, cap, "server %s tls %s\n", sv->text,
+		    sv->name[0] ? sv->name : sv->host);
+	return append(buf, len, cap, strchr(sv->host, ':') ? "server [%s]:853 tls %s\n" :
+	    "server %s:853 tls %s\n", sv->host, sv->name[0] ? sv->name : sv->host);
+}
+
 char *
 links_config_text(const struct links *l, const struct cfg *base,
     void (*skip)(void *arg, const char *ifname), void *arg)
@@ -344,7 +382,7 @@ links_config_text(const struct links *l, const struct cfg *base,
 		    lk->default_route || route_all ? "yes" : "no") != 0)
 			goto fail;
 		for (k = 0; k < lk->nservers; k++)
-			if (append(&buf, &len, &cap, "server %s\n", lk->servers[k].text) != 0)
+			if (link_server_line(&buf, &len, &cap, lk, &lk->servers[k]) != 0)
 				goto fail;
 		for (k = 0; k < lk->ndomains; k++)
 			if (strcmp(lk->domains[k], ".") != 0 &&

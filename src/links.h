@@ -23,6 +23,8 @@
 struct link_server {
 	char text[80];            /* "192.0.2.1:53" or "[2001:db8::1]:53" */
 	char name[256];           /* "#NAME" (authentication name), "" = none */
+	char host[64];            /* the address alone: "192.0.2.1", "2001:db8::1" */
+	bool has_port;            /* a port was given (else 53, or 853 over TLS) */
 };
 
 struct link {
@@ -34,6 +36,7 @@ struct link {
 	bool routing_only[LINK_MAX_DOMAINS];
 	size_t ndomains;
 	bool default_route;       /* false: only names under its domains */
+	bool dot;                 /* DNS over TLS (SetLinkDNSOverTLS yes) */
 	int metric;
 };
 
@@ -56,6 +59,10 @@ int links_set_domains(struct links *l, const char *ifname, enum cfg_origin o,
 int links_set_default_route(struct links *l, const char *ifname, enum cfg_origin o,
     bool yes, char *why, size_t whylen);
 /* Forget a link; false when there was none. */
+/* DNS over TLS to the link's servers (strict: authenticated by their
+ * #NAME, or by their address when they have none; port 853 unless given). */
+int links_set_dot(struct links *l, const char *ifname, enum cfg_origin o, bool yes,
+    char *why, size_t whylen);
 bool links_revert(struct links *l, const char *ifname);
 /* Forget every link of an origin (before reading resolvconf-dir again). */
 void links_drop_origin(struct links *l, enum cfg_origin o);

@@ -355,7 +355,7 @@ network_changed(struct daemon *d, const char *what, char *err, size_t errlen)
 }
 
 /* A link set over the control socket (stubctl link IFNAME
- * dns|domain|default-route|revert ...) or D-Bus (SPEC 11). */
+ * dns|domain|default-route|dns-over-tls|revert ...) or D-Bus (SPEC 11). */
 static int
 link_apply(struct daemon *d, enum cfg_origin o, int argc, char **argv, char *err,
     size_t errlen)
@@ -376,6 +376,12 @@ link_apply(struct daemon *d, enum cfg_origin o, int argc, char **argv, char *err
 		}
 		rc = links_set_default_route(&d->links, ifname, o, strcmp(argv[3], "yes") == 0, err,
 		    errlen);
+	} else if (strcmp(verb, "dns-over-tls") == 0) {
+		if (argc != 4 || (strcmp(argv[3], "yes") != 0 && strcmp(argv[3], "no") != 0)) {
+			snprintf(err, errlen, "usage: link IFNAME dns-over-tls yes|no");
+			return -1;
+		}
+		rc = links_set_dot(&d->links, ifname, o, strcmp(argv[3], "yes") == 0, err, errlen);
 	} else if (strcmp(verb, "revert") == 0) {
 		if (argc != 3) {
 			snprintf(err, errlen, "usage: link IFNAME revert");
@@ -387,7 +393,7 @@ link_apply(struct daemon *d, enum cfg_origin o, int argc, char **argv, char *err
 		}
 	} else {
 		snprintf(err, errlen, "unknown link setting '%.32s' (dns, domain, default-route, "
-		    "revert)", verb);
+		    "dns-over-tls, revert)", verb);
 		return -1;
 	}
 	if (rc != 0)

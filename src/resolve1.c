@@ -267,13 +267,16 @@ m_set_link_default_route(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	return apply(r, m, 4, argv, error);
 }
 
-/* SetLinkDNSOverTLS (is): clear text is all stubd speaks to these links
- * for now, so only the modes that allow it are accepted. */
+/* SetLinkDNSOverTLS (is): "yes" makes the link's servers DNS over TLS,
+ * strict (SPEC 12: never clear text); "no", "" and "opportunistic" keep
+ * them in clear text (opportunistic allows that, and stubd never
+ * downgrades a connection on its own). */
 static int
 m_set_link_dot(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
+	static char w_dot[] = "dns-over-tls";
 	struct resolve1 *r = userdata;
-	char name[IF_NAMESIZE];
+	char name[IF_NAMESIZE], *argv[4];
 	const char *mode;
 	int rc;
 
@@ -283,14 +286,15 @@ m_set_link_dot(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	rc = sd_bus_message_read(m, "s", &mode);
 	if (rc < 0)
 		return rc;
-	if (strcmp(mode, "") == 0 || strcmp(mode, "no") == 0 ||
-	    strcmp(mode, "opportunistic") == 0)
-		return sd_bus_reply_method_return(m, NULL);
-	if (strcmp(mode, "yes") == 0)
-		return sd_bus_error_set(error, SD_BUS_ERROR_NOT_SUPPORTED,
-		    "DNS over TLS for links is not supported yet");
-	return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "bad DNSOverTLS mode '%s'",
-	    mode);
+	if (strcmp(mode, "") != 0 && strcmp(mode, "no") != 0 &&
+	    strcmp(mode, "opportunistic") != 0 && strcmp(mode, "yes") != 0)
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+		    "bad DNSOverTLS mode '%s'", mode);
+	argv[0] = w_link;
+	argv[1] = name;
+	argv[2] = w_dot;
+	argv[3] = strcmp(mode, "yes") == 0 ? w_yes : w_no;
+	return apply(r, m, 4, argv, error);
 }
 
 static int

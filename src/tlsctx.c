@@ -141,16 +141,21 @@ tlsctx_new(const char *ca_file, bool need_store, struct tlsctx **out, char *why,
 	SSL_CTX_set_mode(t->ctx, SSL_MODE_RELEASE_BUFFERS);
 	/* servers may close without close_notify (RFC 7858 3.4): a plain EOF */
 	SSL_CTX_set_options(t->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
-	if (need_store && ca_file &&
-	    SSL_CTX_load_verify_locations(t->ctx, ca_file, NULL) != 1) {
+	/* always read (links may turn DNS over TLS on later); an error only
+	 * when a configured server depends on it */
+	if (ca_file && SSL_CTX_load_verify_locations(t->ctx, ca_file, NULL) != 1) {
 		unsigned long e = ERR_peek_last_error();
+		int err = errno;
 
-		snprintf(why, whylen, "tls-ca %s: cannot load the trust store: %s", ca_file,
-		    ERR_GET_REASON(e) == ERR_R_SYS_LIB || errno ? strerror(errno) :
-		    ERR_reason_error_string(e) ? ERR_reason_error_string(e) : "no certificates");
 		ERR_clear_error();
-		tlsctx_unref(t);
-		return STUB_EIO;
+		if (need_store) {
+			snprintf(why, whylen, "tls-ca %s: cannot load the trust store: %s", ca_file,
+			    ERR_GET_LIB(e) == ERR_LIB_SYS || err ? strerror(err) :
+			    ERR_reason_error_string(e) ? ERR_reason_error_string(e) :
+			    "no certificates");
+			tlsctx_unref(t);
+			return STUB_EIO;
+		}
 	}
 	*out = t;
 	return STUB_OK;

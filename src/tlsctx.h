@@ -30,9 +30,10 @@ struct tls_ticket {
 };
 
 /*
- * A client context.  The trust store (ca_file) is read only when `need_store`
- * (some server is authenticated by name); a store that cannot be read is an
- * error then.  *out has one reference.
+ * A client context with the trust store of ca_file.  A store that cannot
+ * be read is an error when `need_store` (some server is authenticated by
+ * name against it), else the context has an empty store.  *out has one
+ * reference.
  */
 enum stub_err tlsctx_new(const char *ca_file, bool need_store, struct tlsctx **out,
     char *why, size_t whylen);

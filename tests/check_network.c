@@ -64,9 +64,36 @@ START_TEST(test_link_settings)
 	ck_assert_str_eq(text, "adapter wg0 device wg0 metric 100 default-route yes\n"
 	    "server 192.0.2.1:53\nserver 192.0.2.2:5353\nserver [2001:db8::1]:853\n"
 	    "domain corp.example\ndomain vpn.example\n");
+	free(text);
+	/* DNS over TLS: by #NAME, else by address; 853 unless a port was given */
+	ck_assert_int_eq(links_set_dot(&l, "wg0", ORIGIN_CONTROL, true, why, sizeof(why)), 0);
+	text = links_config_text(&l, base, NULL, NULL);
+	ck_assert_str_eq(text, "adapter wg0 device wg0 metric 100 default-route yes\n"
+	    "server 192.0.2.1:853 tls 192.0.2.1\nserver 192.0.2.2:5353 tls dns.example\n"
+	    "server [2001:db8::1]:853 tls 2001:db8::1\n"
+	    "domain corp.example\ndomain vpn.example\n");
+	{
+		struct cfg *c2 = cfg_new(NULL, NULL);
+
+		ck_assert_uint_eq(cfg_parse_text(c2, text, strlen(text), "links"), 0);
+		ck_assert_int_eq(c2->servers[0].transport, XPORT_TLS);
+		ck_assert_str_eq(c2->servers[0].auth_name, "192.0.2.1");
+		ck_assert(cfg_server_authenticated(&c2->servers[1]));
+		cfg_unref(c2);
+	}
+	free(text);
+	ck_assert_int_eq(links_set_dot(&l, "wg0", ORIGIN_CONTROL, false, why, sizeof(why)), 0);
+	text = links_config_text(&l, base, NULL, NULL);
 	ck_assert_uint_eq(cfg_parse_text(base, text, strlen(text), "links"), 0);
 	ck_assert_int_ge(cfg_adapter_find(base, "wg0"), 0);
 	free(text);
+	/* a #NAME that no certificate could carry is refused */
+	{
+		static const char *const badname_t[] = { "192.0.2.9#bad name" };
+
+		ck_assert_int_eq(links_set_dns(&l, "wg0", ORIGIN_CONTROL,
+		    (char *const *)(uintptr_t)badname_t, 1, why, sizeof(why)), -1);
+	}
 	/* a link named like a configured adapter is skipped */
 	text = links_config_text(&l, base, NULL, NULL);
 	ck_assert_str_eq(text, "");

@@ -110,7 +110,13 @@ check "cache flushed" '! "$STUBCTL" -s "$ctl" --json displaydns | grep -q x.corp
 # SetLinkDefaultRoute
 check "SetLinkDefaultRoute accepted" "call SetLinkDefaultRoute ib $lo false >/dev/null"
 check "servers shows default_route false" 'servers | grep -q "\"origin\":\"dbus\",\"default_route\":false"'
+check "SetLinkDNSOverTLS yes accepted" "gcall SetLinkDNSOverTLS $lo \"'yes'\" >/dev/null"
+check "the link's server is DNS over TLS, authenticated by its address" \
+	'servers | grep -q "\"address\":\"127.0.0.32:$port\",[^}]*\"transport\":\"tls\",\"tls_name\":\"127.0.0.32\""'
 check "SetLinkDNSOverTLS no accepted" "gcall SetLinkDNSOverTLS $lo \"'no'\" >/dev/null"
+check "clear text again" \
+	'servers | grep -q "\"address\":\"127.0.0.32:$port\",[^}]*\"transport\":\"udp\""'
+check "a bad DNSOverTLS mode refused" "! gcall SetLinkDNSOverTLS $lo \"'maybe'\" 2>/dev/null"
 # SetLinkDNS (busctl) replaces the servers: port 53
 check "SetLinkDNS accepted" "call SetLinkDNS 'ia(iay)' $lo 1 2 4 127 0 0 77 >/dev/null"
 check "SetLinkDNS server on port 53" 'servers | grep -q "\"address\":\"127.0.0.77:53\""'
