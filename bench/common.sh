@@ -26,11 +26,13 @@ bench_install() {
 	return 0
 }
 
-# bench_start_nsd [taskset args] - serve $W/bench.test.zone; sets NSD_PID
+# bench_start_nsd [taskset args] - serve $W/bench.test.zone (which must
+# have n1); NSD_EXTRA: more server: lines (DoT); sets NSD_PID
 bench_start_nsd() {
 	cat >"$W/nsd.conf" <<CONF
 server:
 	ip-address: $UP_ADDR@$UP_PORT
+${NSD_EXTRA:-}
 	username: ""
 	chroot: ""
 	zonesdir: "$W"
@@ -60,3 +62,49 @@ CONF
 	exit 1
 }
 
+
+# bench_unbound_conf FILE SERVER-LINES REMOTE-LINES FORWARD-LINES - unbound
+# as a one-thread forwarder on $SRV_ADDR:$SRV_PORT; the lines (tab-indented)
+# go into server:, remote-control: and forward-zone "." (empty REMOTE-LINES:
+# no remote control; empty FORWARD-LINES: to $UP_ADDR@$UP_PORT)
+bench_unbound_conf() {
+	cat >"$1" <<CONF
+server:
+	interface: $SRV_ADDR@$SRV_PORT
+	port: $SRV_PORT
+	num-threads: 1
+	username: ""
+	chroot: ""
+	directory: "$W"
+	pidfile: "$W/unbound.pid"
+	use-syslog: no
+	logfile: ""
+	verbosity: 0
+	do-not-query-localhost: no
+	module-config: "iterator"
+	local-zone: "test." nodefault
+	access-control: 127.0.0.0/8 allow
+	qname-minimisation: no
+$2
+remote-control:
+${3:-	control-enable: no}
+forward-zone:
+	name: "."
+${4:-	forward-addr: $UP_ADDR@$UP_PORT}
+CONF
+}
+
+# bench_wait NAME QNAME - until $SRV_ADDR:$SRV_PORT answers QNAME (5 s)
+bench_wait() {
+	for _ in $(seq 100); do
+		dig +short +time=1 +tries=1 @$SRV_ADDR -p $SRV_PORT "$2" A 2>/dev/null | grep -q . &&
+			return 0
+		sleep 0.1
+	done
+	say "$1 did not start"; cat "$W/$1.err" >&2 2>/dev/null || true
+	exit 1
+}
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+median() { sort -n | awk '{ a[NR] = $1 } END { print (NR ? a[int((NR + 1) / 2)] : 0) }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf (b > 0 ? "%.2f" : "-"), (b > 0 ? a / b : 0) }'; }

@@ -46,6 +46,7 @@ make_zone() {
 		echo '@ IN SOA ns.bench.test. host.bench.test. 1 3600 600 86400 300'
 		echo '@ IN NS ns.bench.test.'
 		echo 'ns IN A 127.0.0.2'
+		echo 'n1 IN A 10.0.0.1'
 		echo '*.w IN A 192.0.2.250'
 	} >"$W/bench.test.zone"
 }
@@ -57,42 +58,13 @@ make_cert() {
 }
 
 start_nsd_tls() {
-	cat >"$W/nsd.conf" <<CONF
-server:
-	ip-address: $UP_ADDR@$UP_PORT
-	ip-address: $UP_ADDR@$TLS_PORT
+	NSD_EXTRA="	ip-address: $UP_ADDR@$TLS_PORT
 	tls-port: $TLS_PORT
-	tls-service-key: "$W/key.pem"
-	tls-service-pem: "$W/cert.pem"
-	username: ""
-	chroot: ""
-	zonesdir: "$W"
-	database: ""
-	zonelistfile: "$W/zone.list"
-	pidfile: "$W/nsd.pid"
-	xfrdfile: "$W/xfrd.state"
-	xfrdir: "$W"
-	logfile: "$W/nsd.log"
-	server-count: 1
+	tls-service-key: \"$W/key.pem\"
+	tls-service-pem: \"$W/cert.pem\"
 	tcp-count: 1000
-	tcp-timeout: 120
-	rrl-ratelimit: 0
-	verbosity: 0
-remote-control:
-	control-enable: no
-zone:
-	name: bench.test
-	zonefile: bench.test.zone
-CONF
-	taskset -c 0 nsd -d -c "$W/nsd.conf" >"$W/nsd.out" 2>&1 &
-	PIDS+=($!)
-	for _ in $(seq 100); do
-		dig +short +time=1 +tries=1 @$UP_ADDR -p $UP_PORT x.w.bench.test A >/dev/null 2>&1 &&
-			return 0
-		sleep 0.1
-	done
-	say "nsd did not start"; cat "$W/nsd.log" "$W/nsd.out" >&2 || true
-	exit 1
+	tcp-timeout: 120"
+	bench_start_nsd taskset -c 0
 }
 
 start_server() {
@@ -111,47 +83,18 @@ CONF
 		taskset -c 1 "$STUBD" -f -c "$W/stubd.conf" 2>"$W/stubd.err" &
 		;;
 	unbound)
-		cat >"$W/unbound.conf" <<CONF
-server:
-	interface: $SRV_ADDR@$SRV_PORT
-	port: $SRV_PORT
-	num-threads: 1
-	username: ""
-	chroot: ""
-	directory: "$W"
-	pidfile: "$W/unbound.pid"
-	use-syslog: no
-	logfile: ""
-	verbosity: 0
-	do-not-query-localhost: no
-	module-config: "iterator"
-	local-zone: "test." nodefault
-	msg-cache-size: 256m
+		bench_unbound_conf "$W/unbound.conf" "	msg-cache-size: 256m
 	rrset-cache-size: 512m
 	so-rcvbuf: 4m
-	access-control: 127.0.0.0/8 allow
 	harden-referral-path: no
-	qname-minimisation: no
-	tls-cert-bundle: "$W/cert.pem"
-remote-control:
-	control-enable: no
-forward-zone:
-	name: "."
-	forward-tls-upstream: yes
-	forward-addr: $UP_ADDR@$TLS_PORT#dns.bench.test
-CONF
+	tls-cert-bundle: \"$W/cert.pem\"" "" "	forward-tls-upstream: yes
+	forward-addr: $UP_ADDR@$TLS_PORT#dns.bench.test"
 		taskset -c 1 unbound -d -c "$W/unbound.conf" 2>"$W/unbound.err" &
 		;;
 	esac
 	SPID=$!
 	PIDS+=($SPID)
-	for _ in $(seq 100); do
-		dig +short +time=1 +tries=1 @$SRV_ADDR -p $SRV_PORT start.w.bench.test A 2>/dev/null |
-			grep -q 192.0.2.250 && return 0
-		sleep 0.1
-	done
-	say "$1 did not start"; cat "$W/$1.err" >&2 || true
-	exit 1
+	bench_wait "$1" start.w.bench.test
 }
 
 stop_server() {
@@ -160,9 +103,7 @@ stop_server() {
 	sleep 0.3
 }
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 passive_opens() { awk '/^Tcp:/ { n++ } /^Tcp:/ && n == 2 { print $6 }' /proc/net/snmp; }
-median() { sort -n | awk '{ a[NR] = $1 } END { print (NR ? a[int((NR + 1) / 2)] : 0) }'; }
 
 # miss SERVER RUN -> "qps completed cpu_us_per_miss connections_per_10k";
 # connections counted from before the forwarder started (OPENS0)
@@ -205,7 +146,6 @@ run_server() {
 	RES[$s,conn]=$(median <"$W/$s.o")
 }
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf (b > 0 ? "%.2f" : "-"), (b > 0 ? a / b : 0) }'; }
 
 report() {
 	{

@@ -66,15 +66,6 @@ PY
 
 bench_start_nsd
 
-wait_up() {
-	for _ in $(seq 100); do
-		dig +short +time=1 +tries=1 @$SRV_ADDR -p $SRV_PORT n0.bench.test A >/dev/null 2>&1 &&
-			return 0
-		sleep 0.1
-	done
-	say "$1 did not start"
-	exit 1
-}
 
 run_dnsperf() {
 	dnsperf -s $SRV_ADDR -p $SRV_PORT -d "$W/zipf.txt" -c 10 -Q "$RATE" -l "$DURATION" \
@@ -92,7 +83,7 @@ CONF
 "$STUBD" -f -c "$W/stubd.conf" 2>"$W/stubd.err" &
 SPID=$!
 PIDS+=($SPID)
-wait_up stubd
+bench_wait stubd n0.bench.test
 say "stubd: $DURATION s at $RATE queries/s"
 run_dnsperf stubd
 stats=$("$STUBCTL" -s "$W/stubd.sock" --json stats)
@@ -102,36 +93,13 @@ s_m=$(echo "$stats" | sed -n 's/.*"cache_misses":\([0-9]*\).*/\1/p')
 s_p=$(echo "$stats" | sed -n 's/.*"prefetches":\([0-9]*\).*/\1/p')
 
 # unbound, prefetch: yes
-cat >"$W/unbound.conf" <<CONF
-server:
-	interface: $SRV_ADDR@$SRV_PORT
-	port: $SRV_PORT
-	num-threads: 1
-	username: ""
-	chroot: ""
-	directory: "$W"
-	pidfile: "$W/unbound.pid"
-	use-syslog: no
-	logfile: ""
-	verbosity: 0
-	do-not-query-localhost: no
-	module-config: "iterator"
-	local-zone: "test." nodefault
-	access-control: 127.0.0.0/8 allow
-	qname-minimisation: no
-	prefetch: yes
-remote-control:
-	control-enable: yes
+bench_unbound_conf "$W/unbound.conf" "	prefetch: yes" "	control-enable: yes
 	control-interface: $W/unbound.ctl
-	control-use-cert: no
-forward-zone:
-	name: "."
-	forward-addr: $UP_ADDR@$UP_PORT
-CONF
+	control-use-cert: no"
 unbound -d -c "$W/unbound.conf" 2>"$W/unbound.err" &
 SPID=$!
 PIDS+=($SPID)
-wait_up unbound
+bench_wait unbound n0.bench.test
 say "unbound: $DURATION s at $RATE queries/s"
 run_dnsperf unbound
 ustats=$(unbound-control -c "$W/unbound.conf" stats_noreset)

@@ -85,34 +85,11 @@ CONF
 		taskset -c 1 "$STUBD" -f -c "$W/stubd.conf" 2>"$W/stubd.err" &
 		;;
 	unbound)
-		cat >"$W/unbound.conf" <<CONF
-server:
-	interface: $SRV_ADDR@$SRV_PORT
-	port: $SRV_PORT
-	num-threads: 1
-	username: ""
-	chroot: ""
-	directory: "$W"
-	pidfile: "$W/unbound.pid"
-	use-syslog: no
-	logfile: ""
-	verbosity: 0
-	do-not-query-localhost: no
-	module-config: "iterator"
-	local-zone: "test." nodefault
-	msg-cache-size: 256m
+		bench_unbound_conf "$W/unbound.conf" "	msg-cache-size: 256m
 	rrset-cache-size: 512m
 	so-rcvbuf: 4m
-	access-control: 127.0.0.0/8 allow
 	harden-referral-path: no
-	qname-minimisation: no
-	prefetch: no
-remote-control:
-	control-enable: no
-forward-zone:
-	name: "."
-	forward-addr: $UP_ADDR@$UP_PORT
-CONF
+	prefetch: no"
 		taskset -c 1 unbound -d -c "$W/unbound.conf" 2>"$W/unbound.err" &
 		;;
 	dnsmasq)
@@ -124,12 +101,7 @@ CONF
 	esac
 	SPID=$!
 	PIDS+=($SPID)
-	for _ in $(seq 100); do
-		dig +short +time=1 +tries=1 @$SRV_ADDR -p $SRV_PORT n0.bench.test A >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	say "$name did not start"; cat "$W/$name.err" >&2 || true
-	exit 1
+	bench_wait "$name" n0.bench.test
 }
 
 stop_server() {
@@ -138,7 +110,6 @@ stop_server() {
 	sleep 0.3
 }
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
 # perf FILE [extra dnsperf args] -> "qps completed mean_ms cpu_us_per_query"
@@ -161,7 +132,6 @@ warm() {
 	taskset -c 0 dnsperf -s $SRV_ADDR -p $SRV_PORT -d "$1" -c 20 -q 200 -n 1 >/dev/null 2>&1
 }
 
-median() { sort -n | awk '{ a[NR] = $1 } END { print (NR ? a[int((NR + 1) / 2)] : 0) }'; }
 
 # run_workload SERVER NAME -> lines "workload qps mean cpu" (medians)
 declare -A RES
@@ -227,7 +197,6 @@ run_server() {
 	RES[$s,hot,lat]=$(median <"$W/$s.hot.l")
 }
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf (b > 0 ? "%.2f" : "-"), (b > 0 ? a / b : 0) }'; }
 
 report() {
 	{

@@ -59,14 +59,27 @@ req_unlink(struct xp_req *r)
 	r->pprev = NULL;
 }
 
+/* r leaves its connection: unlinked, its slot free again. */
+static void
+conn_release(struct tls_conn *c, struct xp_req *r)
+{
+	req_unlink(r);
+	c->nreqs--;
+	if (r->slot >= 0 && c->slot[r->slot] == r) {
+		c->slot[r->slot] = NULL;
+		c->gen[r->slot]++;
+		c->freeslot[c->nfree++] = (uint16_t)r->slot;
+	}
+	r->slot = -1;
+	r->conn = NULL;
+}
+
 /* Hand r to the failing list: "no answer", called back from the loop. */
 void
 xptls_fail_req(struct xp_tls *x, struct xp_req *r)
 {
-	if (r->conn) {
-		r->conn->nreqs--;
-		r->conn = NULL;
-	}
+	if (r->conn)
+		conn_release(r->conn, r);
 	req_unlink(r);
 	req_link(&x->failing, r);
 	event_active(x->fail_ev, EV_TIMEOUT, 0);
@@ -214,10 +227,8 @@ dot_answer(struct tls_conn *c, uint8_t *msg, size_t len)
 
 	if (!wire_get16_at(msg, len, 0, &id))
 		return;
-	for (r = c->reqs; r; r = r->next)
-		if (r->written && r->wire_id == id)
-			break;
-	if (!r) {
+	r = c->slot[id & (CONN_MAX_PENDING - 1)];
+	if (!r || !r->written || r->wire_id != id) {
 		if (log_verbosity() >= 2)
 			log_debug("%s: an answer nobody waits for (ID %u)",
 			    c->x->sched->servers[c->server].label, id);
@@ -231,11 +242,32 @@ dot_answer(struct tls_conn *c, uint8_t *msg, size_t len)
 void
 xptls_answer(struct tls_conn *c, struct xp_req *r, const uint8_t *msg, size_t len)
 {
-	req_unlink(r);
-	c->nreqs--;
-	r->conn = NULL;
+	conn_release(c, r);
 	r->cb(r->arg, msg, len);
 	xptls_req_free(r);
+}
+
+/* A connection object for server (no socket yet): its timer and free
+ * slots (taken lowest first). */
+static struct tls_conn *
+conn_alloc(struct xp_tls *x, size_t server)
+{
+	struct tls_conn *c = calloc(1, sizeof(*c));
+	size_t i;
+
+	if (!c)
+		return NULL;
+	c->x = x;
+	c->server = server;
+	c->tmr = evtimer_new(x->base, conn_tmr, c);
+	if (!c->tmr) {
+		free(c);
+		return NULL;
+	}
+	for (i = 0; i < CONN_MAX_PENDING; i++)
+		c->freeslot[i] = (uint16_t)(CONN_MAX_PENDING - 1 - i);
+	c->nfree = CONN_MAX_PENDING;
+	return c;
 }
 
 /* Bytes from the server in `in`: DoT frames, or HTTP/2 for DoH. */
@@ -288,16 +320,12 @@ xptls_conn_detached(struct xp_tls *x, size_t server)
 
 	if (server >= x->cfg->nservers || x->srv[server].conn)
 		return NULL;
-	c = calloc(1, sizeof(*c));
+	c = conn_alloc(x, server);
 	if (!c)
 		return NULL;
-	c->x = x;
-	c->server = server;
-	c->tmr = evtimer_new(x->base, conn_tmr, c);
-	if (!c->tmr || (x->cfg->servers[server].transport == XPORT_HTTPS &&
-	    xphttps_conn_init(c, NULL, why, sizeof(why)) != 0)) {
-		if (c->tmr)
-			event_free(c->tmr);
+	if (x->cfg->servers[server].transport == XPORT_HTTPS &&
+	    xphttps_conn_init(c, NULL, why, sizeof(why)) != 0) {
+		event_free(c->tmr);
 		free(c);
 		return NULL;
 	}
@@ -410,16 +438,11 @@ static struct tls_conn *
 conn_open(struct xp_tls *x, size_t server, char *why, size_t whylen)
 {
 	const struct cfg_server *s = &x->cfg->servers[server];
-	struct tls_conn *c = calloc(1, sizeof(*c));
+	struct tls_conn *c = conn_alloc(x, server);
 	SSL *ssl = NULL;
 	int fd = -1;
 
 	if (!c)
-		goto oom;
-	c->x = x;
-	c->server = server;
-	c->tmr = evtimer_new(x->base, conn_tmr, c);
-	if (!c->tmr)
 		goto oom;
 	fd = conn_socket(x->cfg, s);
 	if (fd < 0) {
@@ -465,25 +488,6 @@ fail:
 
 /* ---------------- transport ---------------- */
 
-static uint16_t
-fresh_id(const struct tls_conn *c)
-{
-	uint16_t id = 0;
-	int tries;
-
-	for (tries = 0; tries < 16; tries++) {
-		const struct xp_req *r;
-
-		id = rand_u16();
-		for (r = c->reqs; r; r = r->next)
-			if (r->wire_id == id)
-				break;
-		if (!r)
-			break;
-	}
-	return id;
-}
-
 static struct xp_req *
 tls_send(void *impl, size_t server, const uint8_t *pkt, size_t len, xp_cb cb, void *arg)
 {
@@ -501,6 +505,7 @@ tls_send(void *impl, size_t server, const uint8_t *pkt, size_t len, xp_cb cb, vo
 		return NULL;
 	r->cb = cb;
 	r->arg = arg;
+	r->slot = -1;
 	wire_get16_at(pkt, len, 0, &r->orig_id);
 	memcpy(r->pkt + 2, pkt, len);
 	n = msg_pad_query(r->pkt + 2, len, cap, MSG_PAD_BLOCK);
@@ -520,8 +525,18 @@ tls_send(void *impl, size_t server, const uint8_t *pkt, size_t len, xp_cb cb, vo
 		event_active(x->fail_ev, EV_TIMEOUT, 0);
 		return r;
 	}
-	/* RFC 8484 4.1: ID 0 over HTTPS (streams tell answers apart) */
-	r->wire_id = https ? 0 : fresh_id(s->conn);
+	/* RFC 8484 4.1: ID 0 over HTTPS (streams tell answers apart); over
+	 * TLS the slot and its generation */
+	if (https) {
+		r->wire_id = 0;
+	} else {
+		struct tls_conn *c = s->conn;
+
+		r->slot = c->freeslot[--c->nfree];
+		c->slot[r->slot] = r;
+		r->wire_id = (uint16_t)((unsigned)c->gen[r->slot] << CONN_SLOT_BITS |
+		    (unsigned)r->slot);
+	}
 	wire_set16_at(r->pkt + 2, n, 0, r->wire_id);
 	r->conn = s->conn;
 	req_link(&s->conn->reqs, r);
@@ -547,12 +562,13 @@ tls_cancel(void *impl, struct xp_req *r)
 	if (!r)
 		return;
 	c = r->conn;
-	req_unlink(r);
 	if (c) {
-		c->nreqs--;
 		xphttps_cancel(c, r);
+		conn_release(c, r);
 		if (c->nreqs == 0 && !c->reading)
 			xptls_conn_arm(c);
+	} else {
+		req_unlink(r);
 	}
 	xptls_req_free(r);
 }

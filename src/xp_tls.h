@@ -19,7 +19,8 @@
 #include "transport.h"
 
 #define CONN_IDLE_MS 30000          /* an idle connection is closed after */
-#define CONN_MAX_PENDING 1024       /* queries waiting on one connection */
+#define CONN_MAX_PENDING 1024       /* queries waiting on one connection (2^10) */
+#define CONN_SLOT_BITS 10
 
 struct event_base;
 struct tlsctx;

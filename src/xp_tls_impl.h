@@ -26,6 +26,7 @@ struct xp_req {
 	void *arg;
 	uint16_t orig_id;             /* restored in the answer */
 	uint16_t wire_id;             /* as sent (0 over HTTPS) */
+	int slot;                     /* DoT: its slot on the connection, -1 = none */
 	bool written;
 	int32_t stream;               /* HTTPS: its HTTP/2 stream, 0 = none yet */
 	int status;                   /* HTTPS: :status of the response */
@@ -47,6 +48,13 @@ struct tls_conn {
 	const char *close_why;
 	struct xp_req *reqs;
 	size_t nreqs;
+	/* DoT: the requests by slot; the wire ID is the slot number and a
+	 * generation, so an answer finds its request at once and a late
+	 * answer to a slot's previous request is not taken for the next */
+	struct xp_req *slot[CONN_MAX_PENDING];
+	uint8_t gen[CONN_MAX_PENDING];
+	uint16_t freeslot[CONN_MAX_PENDING];
+	size_t nfree;
 	void *h2;                     /* HTTPS: nghttp2_session */
 };
 
