@@ -482,15 +482,34 @@ become_daemon(struct daemon *d, char *why, size_t whylen)
 
 
 
-/* Cache, upstream engine, resolver, hosts, timers and signals. */
+/*
+ * Signals, caught from the moment the loop exists: one arriving during
+ * start-up is handled when the loop first runs (a SIGTERM then is a clean
+ * exit, not the default action with the pidfile and socket left behind).
+ */
+static enum stub_err
+start_signals(struct daemon *d, char *why, size_t whylen)
+{
+	static const int sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1 };
+	size_t i;
+
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		d->sig[i] = evsignal_new(d->base, sigs[i], signal_cb, d);
+		if (!d->sig[i] || evsignal_add(d->sig[i], NULL) != 0) {
+			snprintf(why, whylen, "out of memory");
+			return STUB_ENOMEM;
+		}
+	}
+	return STUB_OK;
+}
+
+/* Cache, upstream engine, resolver, hosts and timers. */
 static enum stub_err
 start_engine(struct daemon *d, char *why, size_t whylen)
 {
-	static const int sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1 };
 	struct cache_cfg cc = cache_cfg_from(d->cfg);
 	struct timeval tv = { HOSTS_POLL_MS / 1000, (HOSTS_POLL_MS % 1000) * 1000 };
 	enum stub_err e;
-	size_t i;
 
 	d->st.start_ms = clock_now_ms();
 	d->cache = cache_new(&cc, rand_u64());
@@ -517,11 +536,6 @@ start_engine(struct daemon *d, char *why, size_t whylen)
 	hosts_load(d, false);
 	start_netlink(d);
 	evtimer_add(d->hosts_tmr, &tv);
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
-		d->sig[i] = evsignal_new(d->base, sigs[i], signal_cb, d);
-		if (!d->sig[i] || evsignal_add(d->sig[i], NULL) != 0)
-			goto oom;
-	}
 	return STUB_OK;
 oom:
 	snprintf(why, whylen, "out of memory");
@@ -581,7 +595,8 @@ main(int argc, char **argv)
 		snprintf(why, sizeof(why), "cannot create the event loop");
 		goto fail;
 	}
-	if (start_listeners(&d, why, sizeof(why)) != STUB_OK)
+	if (start_signals(&d, why, sizeof(why)) != STUB_OK ||
+	    start_listeners(&d, why, sizeof(why)) != STUB_OK)
 		goto fail;
 	if (d.cfg->user && !getpwnam(d.cfg->user)) {
 		snprintf(why, sizeof(why), "unknown user '%s'", d.cfg->user);

@@ -20,6 +20,8 @@
 struct tlsctx {
 	SSL_CTX *ctx;
 	int refs;
+	char *ca_file;
+	bool store_tried;           /* the trust store was read (or failed) */
 };
 
 static int ex_server = -1;      /* SSL ex data: const struct cfg_server * */
@@ -117,6 +119,27 @@ verify_pinned(int ok, X509_STORE_CTX *xs)
 	return 1;
 }
 
+int
+tlsctx_load_store(struct tlsctx *t, char *why, size_t whylen)
+{
+	unsigned long e;
+	int err;
+
+	if (t->store_tried)
+		return 0;
+	t->store_tried = true;
+	errno = 0;
+	if (!t->ca_file || SSL_CTX_load_verify_locations(t->ctx, t->ca_file, NULL) == 1)
+		return 0;
+	e = ERR_peek_last_error();
+	err = errno;
+	ERR_clear_error();
+	snprintf(why, whylen, "tls-ca %s: cannot load the trust store: %s", t->ca_file,
+	    ERR_GET_LIB(e) == ERR_LIB_SYS || err ? strerror(err) :
+	    ERR_reason_error_string(e) ? ERR_reason_error_string(e) : "no certificates");
+	return -1;
+}
+
 enum stub_err
 tlsctx_new(const char *ca_file, bool need_store, struct tlsctx **out, char *why,
     size_t whylen)
@@ -141,21 +164,14 @@ tlsctx_new(const char *ca_file, bool need_store, struct tlsctx **out, char *why,
 	SSL_CTX_set_mode(t->ctx, SSL_MODE_RELEASE_BUFFERS);
 	/* servers may close without close_notify (RFC 7858 3.4): a plain EOF */
 	SSL_CTX_set_options(t->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
-	/* always read (links may turn DNS over TLS on later); an error only
-	 * when a configured server depends on it */
-	if (ca_file && SSL_CTX_load_verify_locations(t->ctx, ca_file, NULL) != 1) {
-		unsigned long e = ERR_peek_last_error();
-		int err = errno;
-
-		ERR_clear_error();
-		if (need_store) {
-			snprintf(why, whylen, "tls-ca %s: cannot load the trust store: %s", ca_file,
-			    ERR_GET_LIB(e) == ERR_LIB_SYS || err ? strerror(err) :
-			    ERR_reason_error_string(e) ? ERR_reason_error_string(e) :
-			    "no certificates");
-			tlsctx_unref(t);
-			return STUB_EIO;
-		}
+	t->ca_file = ca_file ? strdup(ca_file) : NULL;
+	if (ca_file && !t->ca_file)
+		goto oom;
+	/* read now only when a configured server depends on it (then an
+	 * unreadable store is an error); else on first need */
+	if (need_store && tlsctx_load_store(t, why, whylen) != 0) {
+		tlsctx_unref(t);
+		return STUB_EIO;
 	}
 	*out = t;
 	return STUB_OK;
@@ -179,6 +195,7 @@ tlsctx_unref(struct tlsctx *t)
 	if (!t || --t->refs > 0)
 		return;
 	SSL_CTX_free(t->ctx);
+	free(t->ca_file);
 	free(t);
 }
 

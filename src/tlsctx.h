@@ -30,13 +30,16 @@ struct tls_ticket {
 };
 
 /*
- * A client context with the trust store of ca_file.  A store that cannot
- * be read is an error when `need_store` (some server is authenticated by
- * name against it), else the context has an empty store.  *out has one
- * reference.
+ * A client context with the trust store of ca_file.  With `need_store`
+ * (some server is authenticated by name against it) the store is read now
+ * and one that cannot be read is an error; else it is read on first need
+ * (tlsctx_load_store).  *out has one reference.
  */
 enum stub_err tlsctx_new(const char *ca_file, bool need_store, struct tlsctx **out,
     char *why, size_t whylen);
+/* Read the trust store if not tried yet: 0, or -1 with the reason (once;
+ * the context then has an empty store and name checks fail). */
+int tlsctx_load_store(struct tlsctx *t, char *why, size_t whylen);
 /* Does any server of c need the trust store (a tls/https name, no pins)? */
 bool tlsctx_needs_store(const struct cfg *c);
 struct tlsctx *tlsctx_ref(struct tlsctx *t);

@@ -596,6 +596,13 @@ xp_tls_new(struct event_base *base, const struct cfg *cfg, struct tlsctx *tls,
 	x->sched = sched;
 	x->timeout_ms = timeout_ms;
 	x->tls = tlsctx_ref(tls);
+	if (tlsctx_needs_store(cfg)) {
+		char why[400];
+
+		/* a link turned DNS over TLS on after start-up */
+		if (tlsctx_load_store(tls, why, sizeof(why)) != 0)
+			log_err("%s", why);
+	}
 	x->srv = calloc(cfg->nservers + 1, sizeof(*x->srv));
 	x->fail_ev = event_new(base, -1, 0, fail_cb, x);
 	if (!x->srv || !x->fail_ev) {

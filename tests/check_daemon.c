@@ -21,28 +21,12 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 
+#include "checkmain.h"
 #include "fakeup.h"
 #include "file.h"
 #include "testutil.h"
 
 #define SCALED "timeouts 0.2 0.4 0.4 0.8 1.6\n"
-
-static char conf[8192];
-
-/* conf text with upstream lines appended */
-static const char *
-cf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static const char *
-cf(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(conf, sizeof(conf), fmt, ap);
-	va_end(ap);
-	return conf;
-}
 
 static struct fakeup *
 up_with_records(const char *addr)
@@ -86,7 +70,7 @@ START_TEST(test_forward_types)
 	size_t i;
 	int tcp;
 
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s\n", fakeup_hostport(f)), NULL), 0);
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(f)), NULL), 0);
 	for (tcp = 0; tcp < 2; tcp++)
 		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 			long n = q(&d, cases[i].name, cases[i].type, tcp, a);
@@ -110,7 +94,7 @@ START_TEST(test_truncation)
 	uint8_t a[65535];
 	long n;
 
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s\n", fakeup_hostport(f)), NULL), 0);
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(f)), NULL), 0);
 	/* UDP without EDNS: TC=1 */
 	n = tu_query("127.0.0.1", d.port, "big.example.com", TYPE_TXT, &o, a, sizeof(a));
 	ck_assert_int_gt(n, 0);
@@ -142,7 +126,7 @@ START_TEST(test_edns_mirror)
 	uint8_t a[65535];
 	long n;
 
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s\n", fakeup_hostport(f)), NULL), 0);
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(f)), NULL), 0);
 	n = tu_query("127.0.0.1", d.port, "www.example.com", TYPE_A, &o, a, sizeof(a));
 	ck_assert(!tu_has_opt(a, (size_t)n));
 	o.edns = true;
@@ -168,7 +152,7 @@ START_TEST(test_upstream_tc_to_tcp)
 	bool saw_tcp = false;
 
 	fakeup_set_mode(f, FAKE_TRUNCATE);
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s\n", fakeup_hostport(f)), NULL), 0);
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(f)), NULL), 0);
 	n = q(&d, "www.example.com", TYPE_A, false, a);
 	ck_assert_int_gt(n, 0);
 	ck_assert(!tu_tc(a, (size_t)n));
@@ -207,7 +191,7 @@ START_TEST(test_malformed)
 	size_t l;
 	long n;
 
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s\n", fakeup_hostport(f)), NULL), 0);
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(f)), NULL), 0);
 	l = tu_build_query("www.example.com", TYPE_A, NULL, b, sizeof(b));
 	expect_rcode(&d, b, 11, -1);                       /* under 12 bytes */
 	expect_rcode(&d, b, 0 + 1, -1);
@@ -254,7 +238,7 @@ START_TEST(test_acl_refused)
 	uint8_t a[512];
 	long n;
 
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\nallow 10.0.0.0/8\nserver %s\n",
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nallow 10.0.0.0/8\nserver %s\n",
 	    fakeup_hostport(f)), NULL), 0);
 	n = q(&d, "www.example.com", TYPE_A, false, a);
 	ck_assert_int_gt(n, 0);
@@ -351,7 +335,7 @@ START_TEST(test_tcp_pipelining)
 	bool seen[3] = { false, false, false };
 	double end;
 
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s\n", fakeup_hostport(f)), NULL), 0);
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(f)), NULL), 0);
 	fakeup_name_mode(f, "www.example.com", FAKE_ANSWER, 300);  /* first one answers last */
 	for (i = 0; i < 3; i++) {
 		struct tq_opts qo = { .id = (uint16_t)(100 + i) };
@@ -411,7 +395,7 @@ START_TEST(test_tcp_limit_and_idle)
 
 	qb[0] = 0;
 	qb[1] = (uint8_t)l;
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\nmax-tcp-clients 2\nserver %s\n",
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nmax-tcp-clients 2\nserver %s\n",
 	    fakeup_hostport(f)), NULL), 0);
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons(d.port);
@@ -516,7 +500,7 @@ START_TEST(test_emfile_pauses_accept)
 	uint8_t a[512];
 
 	d.nofile = 24;
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s\n", fakeup_hostport(s1)), NULL),
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(s1)), NULL),
 	    0);
 	open_tcp(&d, fds, 40);
 	tu_sleep_ms(300);
@@ -546,7 +530,7 @@ START_TEST(test_control_emfile_pauses_accept)
 	char out[4096];
 
 	d.nofile = 24;
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s\n", fakeup_hostport(s1)), NULL),
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(s1)), NULL),
 	    0);
 	open_tcp(&d, fds, 40);
 	for (i = 0; i < 10; i++)
@@ -576,7 +560,7 @@ START_TEST(test_tcp_per_connection_cap)
 
 	fakeup_set_wildcard(s1, 60);
 	fakeup_set_delay(s1, 400);
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s\n", fakeup_hostport(s1)), NULL),
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(s1)), NULL),
 	    0);
 	for (i = 0; i < 100; i++) {
 		char name[64];
@@ -636,7 +620,7 @@ START_TEST(test_tcp_unread_answers_cap)
 	int fd, i, answers = 0, rcv = 4096;
 	double t0;
 
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s\n", fakeup_hostport(s1)), NULL),
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(s1)), NULL),
 	    0);
 	{
 		uint8_t b[65535];
@@ -708,7 +692,7 @@ START_TEST(test_cache_hit)
 	uint8_t a[4096];
 	long n;
 
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s\n", fakeup_hostport(f)), NULL), 0);
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(f)), NULL), 0);
 	n = q(&d, "www.example.com", TYPE_A, false, a);
 	ck_assert_int_eq(tu_first_ttl(a, (size_t)n), 300);
 	ck_assert_uint_eq(fakeup_count(f), 1);
@@ -746,7 +730,7 @@ START_TEST(test_hosts)
 	ck_assert_int_eq(tu_mkdir(&d), 0);
 	ck_assert_int_eq(tu_write(&d, "hosts", "192.0.2.50 printer.lan printer\n", hpath,
 	    sizeof(hpath)), 0);
-	ck_assert_int_eq(tu_start(&d, cf("hosts %s\nhosts-ttl 9\nserver %s\n", hpath,
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts %s\nhosts-ttl 9\nserver %s\n", hpath,
 	    fakeup_hostport(f)), NULL), 0);
 	n = q(&d, "Printer.LAN", TYPE_A, false, a);
 	tu_first_data(a, (size_t)n, data, sizeof(data));
@@ -800,7 +784,7 @@ START_TEST(test_coalescing)
 	const char *args[] = { "--json", "stats", NULL };
 
 	fakeup_set_delay(f, 200);
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s\n", fakeup_hostport(f)), NULL), 0);
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(f)), NULL), 0);
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons(d.port);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -850,7 +834,7 @@ START_TEST(test_serve_stale)
 	long n;
 	double t0;
 
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserve-stale 60\n" SCALED "server %s\n",
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserve-stale 60\n" SCALED "server %s\n",
 	    fakeup_hostport(f)), NULL), 0);
 	n = q(&d, "short.example.com", TYPE_A, false, a);
 	ck_assert_int_gt(n, 0);
@@ -977,7 +961,7 @@ START_TEST(test_schedule_timeline)
 	fakeup_set_mode(a2, FAKE_DROP);
 	fakeup_set_mode(b1, FAKE_DROP);
 	fakeup_set_mode(b2, FAKE_DROP);
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\n" SCALED
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\n" SCALED
 	    "adapter lan source 127.0.0.21 metric 10\nserver %s\nserver %s\n"
 	    "adapter wifi source 127.0.0.22 metric 20\nserver %s\nserver %s\n",
 	    fakeup_hostport(a1), fakeup_hostport(a2), fakeup_hostport(b1), fakeup_hostport(b2)),
@@ -1030,7 +1014,7 @@ START_TEST(test_default_schedule_gaps)
 	long n;
 
 	fakeup_set_mode(s1, FAKE_DROP);
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s\nserver %s\n",
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\nserver %s\n",
 	    fakeup_hostport(s1), fakeup_hostport(s2)), NULL), 0);
 	t0 = tu_now_ms();
 	{
@@ -1064,7 +1048,7 @@ START_TEST(test_positive_beats_nxdomain)
 
 	fakeup_set_mode(lan, FAKE_NXDOMAIN);
 	fakeup_set_delay(wifi, 300);
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\n" SCALED
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\n" SCALED
 	    "adapter lan source 127.0.0.21 metric 10\nserver %s\n"
 	    "adapter wifi source 127.0.0.22 metric 20\nserver %s\n",
 	    fakeup_hostport(lan), fakeup_hostport(wifi)), NULL), 0);
@@ -1100,7 +1084,7 @@ START_TEST(test_negative_and_silence)
 
 	fakeup_set_mode(lan, FAKE_NXDOMAIN);
 	fakeup_set_mode(wifi, FAKE_DROP);
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\n" SCALED "exclude-time 0\n"
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\n" SCALED "exclude-time 0\n"
 	    "adapter lan source 127.0.0.21 metric 10\nserver %s\n"
 	    "adapter wifi source 127.0.0.22 metric 20\nserver %s\n",
 	    fakeup_hostport(lan), fakeup_hostport(wifi)), NULL), 0);
@@ -1128,7 +1112,7 @@ START_TEST(test_servfail_upstream_no_answer)
 
 	/* SERVFAIL counts as no answer: the schedule goes on to s2 */
 	fakeup_set_mode(s1, FAKE_SERVFAIL);
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\n" SCALED "server %s\nserver %s\n",
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\n" SCALED "server %s\nserver %s\n",
 	    fakeup_hostport(s1), fakeup_hostport(s2)), NULL), 0);
 	t0 = tu_now_ms();
 	n = q(&d, "www.example.com", TYPE_A, false, a);
@@ -1159,7 +1143,7 @@ START_TEST(test_exclusion_failback)
 	long n;
 
 	fakeup_set_mode(s1, FAKE_DROP);
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\n" SCALED "exclude-time 2\n"
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\n" SCALED "exclude-time 2\n"
 	    "server %s\nserver %s\n", fakeup_hostport(s1), fakeup_hostport(s2)), NULL), 0);
 	n = q(&d, "www.example.com", TYPE_A, false, a);     /* s1 times out, s2 answers */
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
@@ -1200,7 +1184,7 @@ START_TEST(test_reload_keeps_exclusion)
 	long n;
 
 	fakeup_set_mode(s1, FAKE_DROP);
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\n" SCALED "exclude-time 30\n"
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\n" SCALED "exclude-time 30\n"
 	    "server %s\nserver %s\n", fakeup_hostport(s1), fakeup_hostport(s2)), NULL), 0);
 	n = q(&d, "www.example.com", TYPE_A, false, a);     /* s1 times out, s2 answers */
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
@@ -1226,7 +1210,7 @@ START_TEST(test_priority_last)
 	uint8_t a[512];
 	int i;
 
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\n" SCALED
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\n" SCALED
 	    "server %s priority last\nserver %s\n", fakeup_hostport(last), fakeup_hostport(s1)),
 	    NULL), 0);
 	for (i = 0; i < 3; i++) {
@@ -1255,7 +1239,7 @@ START_TEST(test_rtt_reorder)
 
 	fakeup_name_mode(slow, "www.example.com", FAKE_ANSWER, 500);
 	fakeup_name_mode(slow, "example.com", FAKE_DROP, 0);
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\n" SCALED "exclude-time 0\n"
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\n" SCALED "exclude-time 0\n"
 	    "server %s\nserver %s\n", fakeup_hostport(slow), fakeup_hostport(fast)), NULL), 0);
 	n = q(&d, "www.example.com", TYPE_A, false, a);      /* slow: srtt ~500 ms */
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
@@ -1281,7 +1265,7 @@ START_TEST(test_routing_domains)
 	double t[8];
 
 	fakeup_add(vpn, "intranet.corp.example", "A", 60, "10.8.1.1");
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\n" SCALED
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\n" SCALED
 	    "adapter lan source 127.0.0.21 metric 10\nserver %s\n"
 	    "adapter vpn source 127.0.0.22 metric 50\nserver %s\ndomain corp.example\n",
 	    fakeup_hostport(lan), fakeup_hostport(vpn)), NULL), 0);
@@ -1313,7 +1297,7 @@ START_TEST(test_forged_answers_ignored)
 
 	/* s1 answers with a wrong ID, then (another name) a mismatched question */
 	fakeup_set_mode(s1, FAKE_WRONGID);
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\n" SCALED "server %s\nserver %s\n",
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\n" SCALED "server %s\nserver %s\n",
 	    fakeup_hostport(s1), fakeup_hostport(s2)), NULL), 0);
 	n = q(&d, "www.example.com", TYPE_A, false, a);
 	tu_first_data(a, (size_t)n, data, sizeof(data));
@@ -1352,7 +1336,7 @@ START_TEST(test_upstream_0x20)
 	/* s1 does not echo the case: its answers are rejected */
 	fakeup_set_mode(s1, FAKE_LOWERCASE);
 	fakeup_set_mode(s2, FAKE_DROP);
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\n" SCALED "upstream-0x20 yes\n"
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\n" SCALED "upstream-0x20 yes\n"
 	    "server %s\nserver %s\n", fakeup_hostport(s1), fakeup_hostport(s2)), NULL), 0);
 	n = q(&d, "www.example.com", TYPE_A, false, a);
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), RCODE_SERVFAIL);
@@ -1372,7 +1356,7 @@ START_TEST(test_upstream_0x20)
 	ck_assert_int_eq(tu_stop(&d), 0);
 	/* per-server opt-out: s1 (no echo) accepted with no-0x20 */
 	memset(&d, 0, sizeof(d));
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\n" SCALED "upstream-0x20 yes\n"
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\n" SCALED "upstream-0x20 yes\n"
 	    "server %s no-0x20\n", fakeup_hostport(s1)), NULL), 0);
 	n = q(&d, "www.example.com", TYPE_A, false, a);
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
@@ -1389,7 +1373,7 @@ START_TEST(test_0x20_off_by_default)
 	struct fake_rec log[4];
 	uint8_t a[512];
 
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s\n", fakeup_hostport(s1)), NULL),
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(s1)), NULL),
 	    0);
 	q(&d, "WwW.Example.Com", TYPE_A, false, a);
 	ck_assert_uint_eq(fakeup_log(s1, log, 4), 1);
@@ -1414,7 +1398,7 @@ START_TEST(test_forged_wrong_port)
 	double t0;
 
 	fakeup_set_delay(s1, 400);
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s\n", fakeup_hostport(s1)), NULL),
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(s1)), NULL),
 	    0);
 	/* the client asks; the real answer takes 400 ms */
 	cs = socket(AF_INET, SOCK_DGRAM, 0);
@@ -1503,7 +1487,7 @@ START_TEST(test_privdrop_and_group)
 		fakeup_stop(s1);
 		return;
 	}
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\nuser nobody\ncontrol-group nogroup\n"
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nuser nobody\ncontrol-group nogroup\n"
 	    "server %s\n", fakeup_hostport(s1)), NULL), 0);
 	tu_sleep_ms(100);
 	ck_assert_int_eq(proc_uid(d.pid, "Uid:"), 65534);
@@ -1533,7 +1517,7 @@ START_TEST(test_source_port_recycled)
 	int k;
 
 	fakeup_set_wildcard(s1, 60);
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s\n", fakeup_hostport(s1)), NULL),
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(s1)), NULL),
 	    0);
 	for (k = 0; k < 600; k++) {
 		char name[64];
@@ -1579,7 +1563,7 @@ START_TEST(test_ipv6_listen)
 		return;
 	}
 	close(probe);
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\nlisten [::1]:%u\nserver %s\n", p6,
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nlisten [::1]:%u\nserver %s\n", p6,
 	    fakeup_hostport(s1)), NULL), 0);
 	n = tu_query("::1", p6, "www.example.com", TYPE_A, &o, a, sizeof(a));
 	ck_assert_int_gt(n, 0);
@@ -1604,7 +1588,7 @@ START_TEST(test_sigusr1_stats)
 	FILE *f;
 	size_t n;
 
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s\n", fakeup_hostport(s1)), NULL),
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(s1)), NULL),
 	    0);
 	q(&d, "www.example.com", TYPE_A, false, a);
 	kill(d.pid, SIGUSR1);
@@ -1681,7 +1665,7 @@ START_TEST(test_stubctl_commands)
 	ck_assert_int_eq(tu_mkdir(&d), 0);
 	ck_assert_int_eq(tu_write(&d, "hosts", "192.0.2.50 printer.lan\n", hpath, sizeof(hpath)),
 	    0);
-	ck_assert_int_eq(tu_start(&d, cf("hosts %s\nserver %s\n", hpath, fakeup_hostport(f)),
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts %s\nserver %s\n", hpath, fakeup_hostport(f)),
 	    NULL), 0);
 	q(&d, "www.example.com", TYPE_A, false, a);       /* miss, positive */
 	q(&d, "www.example.com", TYPE_A, false, a);       /* hit */
@@ -1781,7 +1765,7 @@ START_TEST(test_reload)
 	uint8_t a[512];
 	int rc;
 
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s\n", fakeup_hostport(f1)), NULL),
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(f1)), NULL),
 	    0);
 	q(&d, "www.example.com", TYPE_A, false, a);
 	ck_assert_uint_eq(fakeup_count(f1), 1);
@@ -1841,7 +1825,7 @@ START_TEST(test_control_other_uid)
 		fakeup_stop(f);
 		return;
 	}
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s\n", fakeup_hostport(f)), NULL),
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(f)), NULL),
 	    0);
 	/* let uid 65534 reach the socket file, so the daemon's check decides */
 	chmod(d.dir, 0755);
@@ -1869,7 +1853,7 @@ START_TEST(test_sigterm_cleanup)
 
 	ck_assert_int_eq(tu_mkdir(&d), 0);
 	snprintf(pidfile, sizeof(pidfile), "%s/stubd.pid", d.dir);
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s\n", fakeup_hostport(f)), extra),
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(f)), extra),
 	    0);
 	pf = fopen(pidfile, "r");
 	ck_assert_ptr_nonnull(pf);
@@ -1904,7 +1888,7 @@ START_TEST(test_prefetch_steady)
 	fakeup_add(f, "pop.example.com", "A", 2, "192.0.2.9");
 	fakeup_add(f, "once.example.com", "A", 2, "192.0.2.10");
 	fakeup_set_delay(f, 50);
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\nprefetch yes\nserver %s\n",
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nprefetch yes\nserver %s\n",
 	    fakeup_hostport(f)), NULL), 0);
 	n = q(&d, "once.example.com", TYPE_A, false, a);
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
@@ -1957,7 +1941,7 @@ START_TEST(test_cache_file_restart)
 	fakeup_set_mode(dead, FAKE_DROP);
 	ck_assert_int_eq(tu_mkdir(&d), 0);
 	snprintf(path, sizeof(path), "%s/cache", d.dir);
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\ncache-file %s\nserver %s\n", path,
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\ncache-file %s\nserver %s\n", path,
 	    fakeup_hostport(f)), NULL), 0);
 	n = q(&d, "www.example.com", TYPE_A, false, a);
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
@@ -1972,7 +1956,7 @@ START_TEST(test_cache_file_restart)
 	/* back up, the upstream now silent: the answers come from the file */
 	fakeup_set_mode(f, FAKE_DROP);
 	sent = fakeup_count(f);
-	ck_assert_int_eq(tu_start(&d2, cf("hosts none\ncache-file %s\nserver %s\n", path,
+	ck_assert_int_eq(tu_start(&d2, tu_fmt("hosts none\ncache-file %s\nserver %s\n", path,
 	    fakeup_hostport(f)), NULL), 0);
 	n = q(&d2, "www.example.com", TYPE_A, false, a);
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
@@ -1995,7 +1979,7 @@ START_TEST(test_cache_file_restart)
 	free(after);
 	/* read on another network (other servers): positives kept, negatives
 	 * dropped as on any network change */
-	ck_assert_int_eq(tu_start(&d3, cf("hosts none\ncache-file %s\nserver %s\n", path,
+	ck_assert_int_eq(tu_start(&d3, tu_fmt("hosts none\ncache-file %s\nserver %s\n", path,
 	    fakeup_hostport(dead)), NULL), 0);
 	n = q(&d3, "www.example.com", TYPE_A, false, a);
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
@@ -2006,7 +1990,7 @@ START_TEST(test_cache_file_restart)
 	fakeup_set_mode(f, FAKE_ANSWER);
 	/* corrupt: ignored with a log line, stubd starts cold and answers */
 	ck_assert_int_eq(tu_write(&d, "cache", "not a cache file at all", path, sizeof(path)), 0);
-	ck_assert_int_eq(tu_start(&d4, cf("hosts none\ncache-file %s\nserver %s\n", path,
+	ck_assert_int_eq(tu_start(&d4, tu_fmt("hosts none\ncache-file %s\nserver %s\n", path,
 	    fakeup_hostport(f)), NULL), 0);
 	n = q(&d4, "www.example.com", TYPE_A, false, a);
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
@@ -2055,7 +2039,7 @@ START_TEST(test_link_over_control)
 
 	fakeup_add(b, "x.corp.test", "A", 300, "192.0.2.77");
 	snprintf(bhost, sizeof(bhost), "%s", fakeup_hostport(b));
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s\n", fakeup_hostport(a)), NULL),
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(a)), NULL),
 	    0);
 	n = q(&d, "nx.example.com", TYPE_A, false, ans);
 	ck_assert_uint_eq(tu_rcode(ans, (size_t)n), RCODE_NXDOMAIN);
@@ -2113,7 +2097,7 @@ START_TEST(test_resolv_file_watched)
 	ck_assert_int_eq(tu_mkdir(&d), 0);
 	snprintf(text, sizeof(text), "nameserver %s\n", fakeup_hostport(a));
 	ck_assert_int_eq(tu_write(&d, "resolv.conf", text, path, sizeof(path)), 0);
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\nresolv-file %s\n", path), NULL), 0);
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nresolv-file %s\n", path), NULL), 0);
 	n = q(&d, "www.example.com", TYPE_A, false, ans);
 	ck_assert_uint_eq(tu_rcode(ans, (size_t)n), 0);
 	ck_assert_int_eq(ctl(&d, "--json", "servers", NULL, NULL, out, sizeof(out)), 0);
@@ -2156,7 +2140,7 @@ START_TEST(test_resolvconf_dir)
 	ck_assert_int_eq(tu_mkdir(&d), 0);
 	snprintf(dir, sizeof(dir), "%s/rc", d.dir);
 	ck_assert_int_eq(mkdir(dir, 0755), 0);
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s\nresolvconf-dir %s\n",
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\nresolvconf-dir %s\n",
 	    fakeup_hostport(a), dir), NULL), 0);
 	/* an interface file appears: adapter lo, its search domain routes */
 	snprintf(text, sizeof(text), "# resolv.conf from dhclient\nnameserver %s\n"
@@ -2252,20 +2236,7 @@ daemon_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(daemon_suite());
 	char base[64];
-	int failed;
 
-	if (tu_tmp_begin(base, sizeof(base)) != 0)
-		return EXIT_FAILURE;
-	if (!getenv("STUBD"))
-		setenv("STUBD", "./stubd", 0);
-	if (!getenv("STUBCTL"))
-		setenv("STUBCTL", "./stubctl", 0);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	if (!failed)
-		tu_tmp_end(base);   /* kept for a look when something failed */
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_daemon_main(daemon_suite(), base, sizeof(base), NULL);
 }

@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "checkmain.h"
 #include "fakeup.h"
 #include "testutil.h"
 
@@ -497,27 +498,13 @@ main(void)
 {
 	Suite *s = suite_create("load");
 	TCase *tc = tcase_create("faults");
-	SRunner *sr;
 	char base[64];
-	int failed;
 
-	if (tu_tmp_begin(base, sizeof(base)) != 0)
-		return EXIT_FAILURE;
-	if (!getenv("STUBD"))
-		setenv("STUBD", "./stubd", 0);
-	if (!getenv("STUBCTL"))
-		setenv("STUBCTL", "./stubctl", 0);
 	tcase_add_test(tc, test_load_and_faults);
 	tcase_add_test(tc, test_hostile_upstream_memory);
 	tcase_add_test(tc, test_displaydns_million);
 	tcase_add_test(tc, test_slow_control_client);
 	tcase_set_timeout(tc, 300);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	if (!failed)
-		tu_tmp_end(base);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_daemon_main(s, base, sizeof(base), NULL);
 }

@@ -13,29 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkmain.h"
 #include "fakeup.h"
 #include "testutil.h"
 
 #define SCALED "timeouts 0.3 0.3 0.3\nexclude-time 30\n"
 
-static char base[128];
 static char cert[300], key[300], pin[64];
-static char conf[8192];
-
-static const char *
-cf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static const char *
-cf(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(conf, sizeof(conf), fmt, ap);
-	va_end(ap);
-	return conf;
-}
-
 /* An encrypted fake upstream (DoT, or DoH with h2) on addr. */
 static struct fakeup *
 tls_up(const char *addr, bool h2)
@@ -103,7 +87,7 @@ START_TEST(test_dot_answers)
 	char js[8192];
 	size_t n, i;
 
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s tls dns.test\ntls-ca %s\n",
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s tls dns.test\ntls-ca %s\n",
 	    fakeup_hostport(f), cert), NULL), 0);
 	expect_a(&d, "www.example.com", "192.0.2.7");
 	expect_a(&d, "fast.example.com", "192.0.2.12");
@@ -145,7 +129,7 @@ expect_refused_peer(const char *opts, const char *ca, const char *why)
 	struct tu_daemon d = { 0 };
 	char js[8192];
 
-	ck_assert_int_eq(tu_start(&d, cf(SCALED "hosts none\nserver %s %s\ntls-ca %s\n",
+	ck_assert_int_eq(tu_start(&d, tu_fmt(SCALED "hosts none\nserver %s %s\ntls-ca %s\n",
 	    fakeup_hostport(f), opts, ca), NULL), 0);
 	ck_assert_uint_eq(rcode_of(&d, "www.example.com"), 2);
 	ck_assert_uint_eq(fakeup_count(f), 0);
@@ -190,7 +174,7 @@ START_TEST(test_dot_refused)
 	ck_assert_ptr_nonnull(plain);
 	fakeup_add(plain, "www.example.com", "A", 300, "192.0.2.7");
 	snprintf(hp, sizeof(hp), "127.0.0.64:%u", tu_free_port());
-	ck_assert_int_eq(tu_start(&d, cf(SCALED "hosts none\nserver %s tls dns.test\n"
+	ck_assert_int_eq(tu_start(&d, tu_fmt(SCALED "hosts none\nserver %s tls dns.test\n"
 	    "tls-ca %s\n", hp, cert), NULL), 0);
 	ck_assert_uint_eq(rcode_of(&d, "www.example.com"), 2);
 	servers_json(&d, js, sizeof(js));
@@ -198,7 +182,7 @@ START_TEST(test_dot_refused)
 	    "%s", js);
 	ck_assert_int_eq(tu_stop(&d), 0);
 	/* a clear-text server on that port (UDP and TCP open): no downgrade */
-	ck_assert_int_eq(tu_start(&d, cf(SCALED "hosts none\nserver %s tls dns.test\n"
+	ck_assert_int_eq(tu_start(&d, tu_fmt(SCALED "hosts none\nserver %s tls dns.test\n"
 	    "tls-ca %s\n", fakeup_hostport(plain), cert), NULL), 0);
 	ck_assert_uint_eq(rcode_of(&d, "www.example.com"), 2);
 	n = fakeup_log(plain, log, 8);
@@ -219,11 +203,11 @@ START_TEST(test_dot_pin_and_insecure)
 	struct tu_daemon d = { 0 };
 	char js[8192];
 
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s tls dns.test pin %s\n"
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s tls dns.test pin %s\n"
 	    "tls-ca /nonexistent/ca.pem\n", fakeup_hostport(f), pin), NULL), 0);
 	expect_a(&d, "www.example.com", "192.0.2.7");
 	ck_assert_int_eq(tu_stop(&d), 0);
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s tls insecure\n",
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s tls insecure\n",
 	    fakeup_hostport(f)), NULL), 0);
 	expect_a(&d, "fast.example.com", "192.0.2.12");
 	servers_json(&d, js, sizeof(js));
@@ -268,10 +252,10 @@ pipelined(bool h2)
 	int i;
 
 	if (h2)
-		ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver https://dns.test/dns-query %s\n"
+		ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver https://dns.test/dns-query %s\n"
 		    "tls-ca %s\n", fakeup_hostport(f), cert), NULL), 0);
 	else
-		ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s tls dns.test\ntls-ca %s\n",
+		ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s tls dns.test\ntls-ca %s\n",
 		    fakeup_hostport(f), cert), NULL), 0);
 	expect_a(&d, "www.example.com", "192.0.2.7");      /* connection up */
 	for (i = 0; i < 2; i++) {
@@ -315,7 +299,7 @@ START_TEST(test_dot_close_and_resume)
 	char js[8192];
 	double t0;
 
-	ck_assert_int_eq(tu_start(&d, cf("timeouts 0.3 0.3\nexclude-time 0.5\nhosts none\n"
+	ck_assert_int_eq(tu_start(&d, tu_fmt("timeouts 0.3 0.3\nexclude-time 0.5\nhosts none\n"
 	    "server %s tls dns.test\ntls-ca %s\n", fakeup_hostport(f), cert), NULL), 0);
 	expect_a(&d, "www.example.com", "192.0.2.7");
 	t0 = tu_now_ms();
@@ -349,13 +333,15 @@ START_TEST(test_dot_stalled_handshake)
 	struct fakeup *f = tls_up("127.0.0.56", false);
 	struct fakeup *plain = fakeup_start("127.0.0.57");
 	struct tu_daemon d = { 0 };
+	char conf[1024];
 	double t0, dt;
 
 	ck_assert_ptr_nonnull(plain);
 	fakeup_add(plain, "www.example.com", "A", 300, "192.0.2.99");
-	ck_assert_int_eq(tu_start(&d, cf(SCALED "hosts none\nserver %s tls dns.test\n"
+	snprintf(conf, sizeof(conf), SCALED "hosts none\nserver %s tls dns.test\n"
 	    "server %s priority last\ntls-ca %s\n", fakeup_hostport(f), fakeup_hostport(plain),
-	    cert), NULL), 0);
+	    cert);
+	ck_assert_int_eq(tu_start(&d, conf, NULL), 0);
 	/* healthy: the plain server of last resort is never asked */
 	expect_a(&d, "fast.example.com", "192.0.2.12");
 	ck_assert_uint_eq(fakeup_count(plain), 0);
@@ -386,7 +372,7 @@ START_TEST(test_doh_answers)
 	char js[8192];
 	size_t n, i;
 
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver https://dns.test/dns-query %s\n"
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver https://dns.test/dns-query %s\n"
 	    "tls-ca %s\n", fakeup_hostport(f), cert), NULL), 0);
 	expect_a(&d, "www.example.com", "192.0.2.7");
 	ck_assert_uint_eq(rcode_of(&d, "nx.example.com"), 3);
@@ -402,13 +388,13 @@ START_TEST(test_doh_answers)
 	ck_assert_ptr_nonnull(strstr(js, "\"tls_state\":\"connected\""));
 	ck_assert_int_eq(tu_stop(&d), 0);
 	/* a wrong path gets 404: no answer */
-	ck_assert_int_eq(tu_start(&d, cf(SCALED "hosts none\nserver https://dns.test/other %s\n"
+	ck_assert_int_eq(tu_start(&d, tu_fmt(SCALED "hosts none\nserver https://dns.test/other %s\n"
 	    "tls-ca %s\n", fakeup_hostport(f), cert), NULL), 0);
 	ck_assert_uint_eq(rcode_of(&d, "www.example.com"), 2);
 	ck_assert_int_eq(tu_stop(&d), 0);
 	/* a wrong name: no request at all */
 	fakeup_clear_log(f);
-	ck_assert_int_eq(tu_start(&d, cf(SCALED "hosts none\nserver https://other.test/dns-query %s\n"
+	ck_assert_int_eq(tu_start(&d, tu_fmt(SCALED "hosts none\nserver https://other.test/dns-query %s\n"
 	    "tls-ca %s\n", fakeup_hostport(f), cert), NULL), 0);
 	ck_assert_uint_eq(rcode_of(&d, "www.example.com"), 2);
 	ck_assert_uint_eq(fakeup_count(f), 0);
@@ -449,14 +435,14 @@ START_TEST(test_ad_policy)
 	fakeup_set_ad(plain, true);
 	fakeup_set_ad(tls, true);
 	/* a clear-text server setting AD: clients never see it */
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s\n", fakeup_hostport(plain)),
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(plain)),
 	    NULL), 0);
 	expect_ad(&d, "www.example.com", true, false, false);
 	expect_ad(&d, "v.example.com", false, true, false);
 	expect_ad(&d, "www.example.com", true, false, false);       /* cached */
 	ck_assert_int_eq(tu_stop(&d), 0);
 	/* the same server marked trust-ad: AD when asked (AD or DO), cached too */
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s trust-ad\n",
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s trust-ad\n",
 	    fakeup_hostport(plain)), NULL), 0);
 	expect_ad(&d, "www.example.com", false, false, false);
 	expect_ad(&d, "www.example.com", true, false, true);        /* cached */
@@ -464,12 +450,12 @@ START_TEST(test_ad_policy)
 	expect_ad(&d, "v.example.com", false, true, true);          /* cached */
 	ck_assert_int_eq(tu_stop(&d), 0);
 	/* authenticated DoT: AD when asked; insecure DoT: never */
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s tls dns.test\ntls-ca %s\n",
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s tls dns.test\ntls-ca %s\n",
 	    fakeup_hostport(tls), cert), NULL), 0);
 	expect_ad(&d, "www.example.com", true, false, true);
 	expect_ad(&d, "www.example.com", false, false, false);
 	ck_assert_int_eq(tu_stop(&d), 0);
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s tls insecure\n",
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s tls insecure\n",
 	    fakeup_hostport(tls)), NULL), 0);
 	expect_ad(&d, "www.example.com", true, false, false);
 	ck_assert_int_eq(tu_stop(&d), 0);
@@ -505,10 +491,10 @@ START_TEST(test_tls_ca_errors)
 		    "%s", err);
 	}
 	/* reload with an unreadable store keeps the running configuration */
-	ck_assert_int_eq(tu_start(&d, cf("hosts none\nserver %s tls dns.test\ntls-ca %s\n",
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s tls dns.test\ntls-ca %s\n",
 	    fakeup_hostport(f), cert), NULL), 0);
 	expect_a(&d, "www.example.com", "192.0.2.7");
-	ck_assert_int_eq(tu_write(&d, "stubd.conf", cf("listen 127.0.0.1:%u\ncontrol %s\n"
+	ck_assert_int_eq(tu_write(&d, "stubd.conf", tu_fmt("listen 127.0.0.1:%u\ncontrol %s\n"
 	    "hosts none\nserver %s tls dns.test\ntls-ca %s/gone.pem\n", d.port, d.ctl,
 	    fakeup_hostport(f), d.dir), NULL, 0), 0);
 	ck_assert_int_ne(tu_stubctl(&d, args, path, sizeof(path), err, sizeof(err)), 0);
@@ -548,26 +534,19 @@ tls_suite(void)
 	return s;
 }
 
+/* The certificate every fake TLS upstream serves, made for this run. */
+static int
+make_cert(const char *base)
+{
+	snprintf(cert, sizeof(cert), "%s/cert.pem", base);
+	snprintf(key, sizeof(key), "%s/key.pem", base);
+	return fakeup_make_cert("dns.test", cert, key, pin);
+}
+
 int
 main(void)
 {
-	SRunner *sr = srunner_create(tls_suite());
-	int failed;
+	char base[128];
 
-	if (tu_tmp_begin(base, sizeof(base)) != 0)
-		return EXIT_FAILURE;
-	snprintf(cert, sizeof(cert), "%s/cert.pem", base);
-	snprintf(key, sizeof(key), "%s/key.pem", base);
-	if (fakeup_make_cert("dns.test", cert, key, pin) != 0)
-		return EXIT_FAILURE;
-	if (!getenv("STUBD"))
-		setenv("STUBD", "./stubd", 0);
-	if (!getenv("STUBCTL"))
-		setenv("STUBCTL", "./stubctl", 0);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	if (!failed)
-		tu_tmp_end(base);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_daemon_main(tls_suite(), base, sizeof(base), make_cert);
 }

@@ -10,6 +10,7 @@
 #include <ftw.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -687,4 +688,16 @@ tu_ctl_connect(const struct tu_daemon *d)
 		return -1;
 	}
 	return fd;
+}
+
+const char *
+tu_fmt(const char *fmt, ...)
+{
+	static char buf[16384];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	return buf;
 }

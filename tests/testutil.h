@@ -96,6 +96,9 @@ int tu_run(const char *const *argv, char *out, size_t outsz, char *err, size_t e
 int tu_stubctl(const struct tu_daemon *d, const char *const *args, char *out, size_t outsz,
     char *err, size_t errsz);
 
+/* printf into a static buffer (valid until the next call): config text. */
+const char *tu_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 double tu_now_ms(void);
 void tu_sleep_ms(unsigned ms);
 
