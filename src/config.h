@@ -135,6 +135,7 @@ struct cfg {
 	bool prefetch;              /* refresh popular answers before they expire */
 	char *cache_file;           /* cache kept across restarts; NULL = none */
 	char *tls_ca;               /* trust store of tls and https servers */
+	struct cfg_sockaddr metrics;    /* Prometheus endpoint; len 0 = off */
 	struct cfg_adapter *adapters;
 	size_t nadapters;
 	struct cfg_server *servers;

@@ -29,6 +29,7 @@
 #define CONTROL_STREAM_LOW (64 * 1024)   /* write the next part below this */
 #define CONTROL_STREAM_PARTS 8           /* parts per turn of the loop at most */
 #define CONTROL_ACCEPT_PAUSE_MS 1000     /* out of descriptors: accept later */
+#define CONTROL_MONITOR_MAX (256 * 1024) /* a monitor's unread lines; beyond: lost */
 
 static int
 grow_uids(uid_t **m, size_t *n, size_t *cap, uid_t u)
@@ -57,6 +58,8 @@ struct control {
 	struct event *resume;         /* accept paused: out of descriptors */
 	struct control_view view;
 	struct cconn *conns;
+	uint64_t next_query;          /* ids of stubctl query requests */
+	size_t nmonitors;
 };
 
 /* Look up, outside the event loop's hot path (at start and reload), the
@@ -124,7 +127,12 @@ struct cconn {
 	struct ctl_stream *stream;    /* a document still being written */
 	struct event *more;           /* go on with the stream next turn */
 	bool replied;
+	uint64_t query;               /* waiting for the answer of this query, 0 = none */
+	bool monitor;                 /* stubctl monitor: lines until it goes */
+	uint64_t lost;                /* monitor lines dropped since the last written */
 };
+
+static void cconn_reply(struct cconn *k, char *json, struct ctl_stream *stream);
 
 static void
 cconn_free(struct cconn *k)
@@ -138,8 +146,65 @@ cconn_free(struct cconn *k)
 	ctl_stream_free(k->stream);
 	if (k->more)
 		event_free(k->more);
+	if (k->monitor)
+		k->c->nmonitors--;
 	bufferevent_free(k->bev);
 	free(k);
+}
+
+/* A monitor that fell behind: say how many lines it lost, once it can. */
+static void
+monitor_say_lost(struct cconn *k)
+{
+	char line[64];
+
+	if (!k->lost)
+		return;
+	snprintf(line, sizeof(line), "{\"" CTL_K_LOST "\":%llu}\n", (unsigned long long)k->lost);
+	evbuffer_add(bufferevent_get_output(k->bev), line, strlen(line));
+	k->lost = 0;
+}
+
+bool
+control_monitor_active(const struct control *c)
+{
+	return c && c->nmonitors > 0;
+}
+
+void
+control_monitor_line(struct control *c, const char *line)
+{
+	struct cconn *k;
+	size_t n = strlen(line);
+
+	for (k = c ? c->conns : NULL; k; k = k->next) {
+		struct evbuffer *out;
+
+		if (!k->monitor)
+			continue;
+		out = bufferevent_get_output(k->bev);
+		if (evbuffer_get_length(out) + n > CONTROL_MONITOR_MAX) {
+			k->lost++;      /* never wait for a slow reader */
+			continue;
+		}
+		monitor_say_lost(k);
+		evbuffer_add(out, line, n);
+		evbuffer_add(out, "\n", 1);
+	}
+}
+
+void
+control_query_done(struct control *c, uint64_t id, char *json)
+{
+	struct cconn *k;
+
+	for (k = c ? c->conns : NULL; k; k = k->next)
+		if (k->query == id) {
+			k->query = 0;
+			cconn_reply(k, json, NULL);
+			return;
+		}
+	free(json);     /* the client went away meanwhile */
 }
 
 /*
@@ -198,6 +263,10 @@ cconn_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct cconn *k = arg;
 
+	if (k->monitor) {
+		monitor_say_lost(k);
+		return;
+	}
 	if (k->stream) {
 		cconn_pump(k);
 		return;
@@ -235,6 +304,32 @@ cconn_reply(struct cconn *k, char *json, struct ctl_stream *stream)
 		cconn_free(k);
 }
 
+/* query: the answer comes later (control_query_done); monitor: lines
+ * come as queries are answered, the connection stays until it goes. */
+static void
+cconn_later(struct cconn *k, const struct ctl_later *later)
+{
+	char err[256];
+
+	k->replied = true;
+	bufferevent_set_timeouts(k->bev, NULL, &(struct timeval){ CONTROL_WRITE_TIMEOUT_S, 0 });
+	if (later->kind == CTL_LATER_MONITOR) {
+		/* reading on only to see it go; a monitor that never reads is
+		 * cut off by the write timeout */
+		k->monitor = true;
+		k->c->nmonitors++;
+		return;
+	}
+	bufferevent_disable(k->bev, EV_READ);
+	k->query = ++k->c->next_query;
+	if (!k->c->view.query ||
+	    k->c->view.query(k->c->view.arg, k->query, later, err, sizeof(err)) != 0) {
+		k->query = 0;
+		cconn_reply(k, ctl_error("%s", k->c->view.query ? err : "query is not available"),
+		    NULL);
+	}
+}
+
 static void
 cconn_read_cb(struct bufferevent *bev, void *arg)
 {
@@ -265,14 +360,21 @@ cconn_read_cb(struct bufferevent *bev, void *arg)
 	{
 		enum ctl_access access;
 		struct ctl_stream *stream;
+		struct ctl_later later;
 		char *doc;
 
-		control_start(&k->c->view, line, &doc, &stream, &access);
+		control_start(&k->c->view, line, &doc, &stream, &access, &later);
 		if (access == CTL_MUTATING)
 			log_info("control: %s: %s", who, line);
 		else if (log_verbosity() >= 1)
 			log_debug("control: %s: %s", who, line);
 		free(line);
+		if (!doc && !stream && later.kind != CTL_LATER_NONE) {
+			cconn_later(k, &later);
+			return;
+		}
+		if (!doc && !stream)
+			doc = ctl_error("out of memory");
 		cconn_reply(k, doc, stream);
 	}
 }

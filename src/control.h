@@ -8,7 +8,9 @@
 #ifndef STUBD_CONTROL_H
 #define STUBD_CONTROL_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "ctlcmd.h"
@@ -28,6 +30,13 @@ enum stub_err control_new(struct event_base *base, const char *path, gid_t gid,
 void control_set_view(struct control *c, const struct control_view *view);
 /* Look up again who belongs to the control group (reload). */
 void control_refresh_members(struct control *c);
+/* The answer of the stubctl query with this id (takes json). */
+void control_query_done(struct control *c, uint64_t id, char *json);
+/* Is any stubctl monitor listening? */
+bool control_monitor_active(const struct control *c);
+/* A line for every monitor (no newline); one that has not read the last
+ * CONTROL_MONITOR_MAX bytes loses it and is told how many it lost. */
+void control_monitor_line(struct control *c, const char *line);
 /* Close connections and the socket, remove the socket file. */
 void control_free(struct control *c);
 

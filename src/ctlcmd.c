@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "stubd/ctl.h"
 #include "clock.h"
@@ -349,43 +350,58 @@ flush_part(struct ctl_stream *s, const struct control_view *v)
 	s->done = true;
 }
 
+size_t
+ctl_stats_values(const struct control_view *v, uint64_t now, struct ctl_stat *out)
+{
+	const struct stats *s = v->st;
+	size_t n = 0;
+
+#define C(k, val) do { out[n].key = k; out[n].value = (val); out[n].gauge = false; n++; } while (0)
+#define G(k, val) do { out[n].key = k; out[n].value = (val); out[n].gauge = true; n++; } while (0)
+	C(CTL_K_QUERIES, s->queries);
+	C(CTL_K_QUERIES_UDP, s->queries_udp);
+	C(CTL_K_QUERIES_TCP, s->queries_tcp);
+	C(CTL_K_CACHE_HITS, s->cache_hits);
+	C(CTL_K_CACHE_MISSES, s->cache_misses);
+	C(CTL_K_NEGATIVE_HITS, s->negative_hits);
+	C(CTL_K_HOSTS_HITS, s->hosts_hits);
+	C(CTL_K_UPSTREAM_QUERIES, s->upstream_queries);
+	C(CTL_K_UPSTREAM_TIMEOUTS, s->upstream_timeouts);
+	C(CTL_K_SERVFAIL, s->servfail);
+	C(CTL_K_COALESCED, s->coalesced);
+	G(CTL_K_CACHE_ENTRIES, cache_count(v->cache));
+	G(CTL_K_CACHE_BYTES, cache_bytes(v->cache));
+	C(CTL_K_EVICTIONS, cache_evictions(v->cache));
+	G(CTL_K_UPTIME, now > s->start_ms ? (now - s->start_ms) / 1000 : 0);
+	C(CTL_K_REFUSED, s->refused);
+	C(CTL_K_FORMERR, s->formerr);
+	C(CTL_K_NOTIMP, s->notimp);
+	C(CTL_K_DROPPED, s->dropped);
+	C(CTL_K_STALE_SERVED, s->stale_served);
+	C(CTL_K_PREFETCHES, s->prefetches);
+	G(CTL_K_HOSTS_ENTRIES, hosts_names(v->hosts) + hosts_ptrs(v->hosts));
+#undef C
+#undef G
+	return n;
+}
+
 static char *
 cmd_stats(const struct control_view *v, int argc, char **argv,
     struct ctl_stream **stream)
 {
-	const struct stats *s = v->st;
+	struct ctl_stat vals[CTL_MAX_STATS];
+	size_t n = ctl_stats_values(v, clock_now_ms(), vals), i;
 	struct json j;
-	uint64_t now = clock_now_ms();
 
 	(void)stream;
 	(void)argc;
 	(void)argv;
 	json_init(&j);
 	json_obj_begin(&j);
-#define U(k, val) do { json_key(&j, k); json_u64(&j, val); } while (0)
-	U(CTL_K_QUERIES, s->queries);
-	U(CTL_K_QUERIES_UDP, s->queries_udp);
-	U(CTL_K_QUERIES_TCP, s->queries_tcp);
-	U(CTL_K_CACHE_HITS, s->cache_hits);
-	U(CTL_K_CACHE_MISSES, s->cache_misses);
-	U(CTL_K_NEGATIVE_HITS, s->negative_hits);
-	U(CTL_K_HOSTS_HITS, s->hosts_hits);
-	U(CTL_K_UPSTREAM_QUERIES, s->upstream_queries);
-	U(CTL_K_UPSTREAM_TIMEOUTS, s->upstream_timeouts);
-	U(CTL_K_SERVFAIL, s->servfail);
-	U(CTL_K_COALESCED, s->coalesced);
-	U(CTL_K_CACHE_ENTRIES, cache_count(v->cache));
-	U(CTL_K_CACHE_BYTES, cache_bytes(v->cache));
-	U(CTL_K_EVICTIONS, cache_evictions(v->cache));
-	U(CTL_K_UPTIME, now > s->start_ms ? (now - s->start_ms) / 1000 : 0);
-	U(CTL_K_REFUSED, s->refused);
-	U(CTL_K_FORMERR, s->formerr);
-	U(CTL_K_NOTIMP, s->notimp);
-	U(CTL_K_DROPPED, s->dropped);
-	U(CTL_K_STALE_SERVED, s->stale_served);
-	U(CTL_K_PREFETCHES, s->prefetches);
-	U(CTL_K_HOSTS_ENTRIES, hosts_names(v->hosts) + hosts_ptrs(v->hosts));
-#undef U
+	for (i = 0; i < n; i++) {
+		json_key(&j, vals[i].key);
+		json_u64(&j, vals[i].value);
+	}
 	json_obj_end(&j);
 	return json_take(&j, NULL);
 }
@@ -607,9 +623,35 @@ unknown_command(const char *word)
 	return ctl_error("unknown command '%.64s' (valid commands: %s)", word, names);
 }
 
+/* query NAME [TYPE] and monitor: checked here, answered by the socket
+ * side with the daemon (later). */
+static char *
+start_later(const struct ctl_command *cmd, int argc, char **argv, struct ctl_later *later)
+{
+	struct ctl_later l;
+
+	memset(&l, 0, sizeof(l));
+	if (cmd->id == CTL_CMD_QUERY) {
+		l.kind = CTL_LATER_QUERY;
+		l.qlen = wire_name_from_text(argv[1], l.qname);
+		if (l.qlen == 0)
+			return ctl_error("bad name '%.64s'", argv[1]);
+		l.qtype = argc > 2 ? wire_type_from_name(argv[2]) : TYPE_A;
+		if (l.qtype == 0 || l.qtype == TYPE_OPT)
+			return ctl_error("bad type '%.32s' (A, AAAA, MX, TXT, ... or TYPEnnn)",
+			    argv[2]);
+	} else {
+		l.kind = CTL_LATER_MONITOR;
+	}
+	if (!later)
+		return ctl_error("%s is answered on the control socket only", cmd->name);
+	*later = l;
+	return NULL;
+}
+
 void
 control_start(const struct control_view *v, const char *line, char **doc,
-    struct ctl_stream **stream, enum ctl_access *access)
+    struct ctl_stream **stream, enum ctl_access *access, struct ctl_later *later)
 {
 	char buf[CTL_LINE_MAX + 1], *argv[CTL_MAX_ARGS];
 	const struct ctl_command *cmd;
@@ -618,6 +660,8 @@ control_start(const struct control_view *v, const char *line, char **doc,
 
 	*doc = NULL;
 	*stream = NULL;
+	if (later)
+		later->kind = CTL_LATER_NONE;
 	if (access)
 		*access = CTL_READ_ONLY;
 	if (l > CTL_LINE_MAX) {
@@ -645,9 +689,184 @@ control_start(const struct control_view *v, const char *line, char **doc,
 	}
 	if (access)
 		*access = cmd->access;
+	if (cmd->id == CTL_CMD_QUERY || cmd->id == CTL_CMD_MONITOR) {
+		*doc = start_later(cmd, argc, argv, later);
+		return;
+	}
 	*doc = handlers[cmd->id](v, argc, argv, stream);
 	if (!*doc && !*stream)
 		*doc = ctl_error("out of memory");
+}
+
+const char *
+ctl_trace_result(enum up_trace_result r)
+{
+	switch (r) {
+	case TR_PENDING: return "pending";
+	case TR_ANSWER: return "answer";
+	case TR_NXDOMAIN: return "NXDOMAIN";
+	case TR_NODATA: return "NODATA";
+	case TR_SERVFAIL: return "SERVFAIL";
+	case TR_REFUSED: return "REFUSED";
+	case TR_FORMERR: return "FORMERR";
+	case TR_RCODE: return "other rcode";
+	case TR_TRUNCATED: return "truncated";
+	case TR_MISMATCH: return "mismatch";
+	case TR_FAILED: return "failed";
+	case TR_TIMEOUT: return "timeout";
+	case TR_CANCELLED: return "cancelled";
+	case TR_EXCLUDED: return "excluded";
+	case TR_DOWN: return "down";
+	}
+	return "?";
+}
+
+/* The rcode of an answer as text; "none" when nothing was sent. */
+static const char *
+answer_rcode(const uint8_t *msg, size_t len, char buf[16])
+{
+	uint16_t flags, an;
+
+	if (!msg || len < WIRE_HDR_LEN || !wire_get16_at(msg, len, 2, &flags))
+		return "none";
+	if (WIRE_RCODE(flags) == RCODE_NOERROR && wire_get16_at(msg, len, 6, &an) && an == 0)
+		return "NODATA";
+	return wire_rcode_name(WIRE_RCODE(flags), buf);
+}
+
+static void
+qname_type(struct json *j, const struct reply_info *ri)
+{
+	char name[WIRE_NAME_TEXT], tb[16];
+
+	json_key(j, CTL_K_NAME);
+	if (ri->q && wire_name_to_text(ri->q->qname, ri->q->qlen, name, sizeof(name)))
+		json_str(j, name);
+	else
+		json_null(j);
+	json_key(j, CTL_K_TYPE);
+	if (ri->q)
+		json_str(j, wire_type_name(ri->q->qtype, tb));
+	else
+		json_null(j);
+}
+
+static int
+query_record(const struct rrtext *rr, void *arg)
+{
+	struct json *j = arg;
+	char tb[16];
+
+	json_obj_begin(j);
+	json_key(j, CTL_K_SECTION);
+	json_str(j, rrtext_section(rr->section));
+	json_key(j, CTL_K_NAME);
+	json_str(j, rr->name);
+	json_key(j, CTL_K_TYPE);
+	json_str(j, wire_type_name(rr->type, tb));
+	json_key(j, CTL_K_TTL);
+	json_u64(j, rr->ttl);
+	json_key(j, CTL_K_DATA);
+	json_str(j, rr->data);
+	json_obj_end(j);
+	return 0;
+}
+
+char *
+ctl_query_json(const uint8_t *msg, size_t len, const struct reply_info *ri)
+{
+	struct json j;
+	char rb[16];
+	size_t i;
+
+	json_init(&j);
+	json_obj_begin(&j);
+	qname_type(&j, ri);
+	json_key(&j, CTL_K_SOURCE);
+	json_str(&j, answer_source_name(ri->source));
+	json_key(&j, CTL_K_RCODE);
+	json_str(&j, answer_rcode(msg, len, rb));
+	json_key(&j, CTL_K_MS);
+	json_u64(&j, ri->answered - ri->received);
+	json_key(&j, CTL_K_RECORDS);
+	json_arr_begin(&j);
+	if (msg && len >= WIRE_HDR_LEN)
+		rrtext_foreach(msg, len, 0, query_record, &j);
+	json_arr_end(&j);
+	json_key(&j, CTL_K_TRACE);
+	json_arr_begin(&j);
+	for (i = 0; ri->trace && i < ri->trace->n; i++) {
+		const struct up_trace_ev *ev = &ri->trace->ev[i];
+
+		json_obj_begin(&j);
+		json_key(&j, CTL_K_PHASE);
+		json_u64(&j, ev->phase);
+		json_key(&j, CTL_K_ADAPTER);
+		json_str(&j, ev->adapter);
+		json_key(&j, CTL_K_SERVER);
+		json_str(&j, ev->server);
+		json_key(&j, CTL_K_TRANSPORT);
+		json_str(&j, ev->transport);
+		json_key(&j, CTL_K_SENT_MS);
+		if (ev->sent_ms >= 0)
+			json_i64(&j, ev->sent_ms);
+		else
+			json_null(&j);
+		json_key(&j, CTL_K_RESULT);
+		json_str(&j, ctl_trace_result(ev->result));
+		json_key(&j, CTL_K_AT_MS);
+		if (ev->at_ms >= 0)
+			json_i64(&j, ev->at_ms);
+		else
+			json_null(&j);
+		if (ev->late) {
+			json_key(&j, CTL_K_LATE);
+			json_bool(&j, true);
+		}
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
+	if (ri->trace && ri->trace->dropped) {
+		json_key(&j, CTL_K_TRACE_DROPPED);
+		json_u64(&j, ri->trace->dropped);
+	}
+	json_obj_end(&j);
+	return json_take(&j, NULL);
+}
+
+char *
+ctl_monitor_json(const struct reply_info *ri, const struct sockaddr *client,
+    const uint8_t *msg, size_t len, uint64_t wall_ms)
+{
+	struct json j;
+	char rb[16], peer[80], ts[96];
+	time_t t = (time_t)(wall_ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900,
+	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+	    (unsigned)(wall_ms % 1000));
+	json_init(&j);
+	json_obj_begin(&j);
+	json_key(&j, CTL_K_TIME);
+	json_str(&j, ts);
+	json_key(&j, CTL_K_CLIENT);
+	if (client) {
+		cfg_format_sockaddr(client, peer, sizeof(peer));
+		json_str(&j, peer);
+	} else {
+		json_str(&j, "control");
+	}
+	qname_type(&j, ri);
+	json_key(&j, CTL_K_RCODE);
+	json_str(&j, len ? answer_rcode(msg, len, rb) : "dropped");
+	json_key(&j, CTL_K_SOURCE);
+	json_str(&j, answer_source_name(ri->source));
+	json_key(&j, CTL_K_MS);
+	json_u64(&j, ri->answered - ri->received);
+	json_obj_end(&j);
+	return json_take(&j, NULL);
 }
 
 char *
@@ -659,7 +878,7 @@ control_handle(const struct control_view *v, const char *line, size_t *len,
 	size_t n = 0;
 	bool done = false;
 
-	control_start(v, line, &doc, &stream, access);
+	control_start(v, line, &doc, &stream, access, NULL);
 	if (stream) {
 		/* the parts, joined */
 		while (!done) {

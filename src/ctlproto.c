@@ -37,6 +37,17 @@ static const char *const reload_keys[] = { CTL_K_RELOADED, NULL };
 
 static const char *const link_keys[] = { CTL_K_LINK, CTL_K_CHANGED, NULL };
 
+static const char *const query_keys[] = {
+	CTL_K_NAME, CTL_K_TYPE, CTL_K_SOURCE, CTL_K_RCODE, CTL_K_MS, CTL_K_RECORDS,
+	CTL_K_SECTION, CTL_K_TTL, CTL_K_DATA, CTL_K_TRACE, CTL_K_PHASE, CTL_K_ADAPTER,
+	CTL_K_SERVER, CTL_K_TRANSPORT, CTL_K_SENT_MS, CTL_K_RESULT, CTL_K_AT_MS, NULL,
+};
+
+static const char *const monitor_keys[] = {
+	CTL_K_TIME, CTL_K_CLIENT, CTL_K_NAME, CTL_K_TYPE, CTL_K_RCODE, CTL_K_SOURCE, CTL_K_MS,
+	NULL,
+};
+
 const struct ctl_command ctl_commands[CTL_NCMDS] = {
 	[CTL_CMD_DISPLAYDNS] = { CTL_CMD_DISPLAYDNS, "displaydns", 0, 1, CTL_READ_ONLY,
 	    "displaydns [NAME]", displaydns_keys },
@@ -51,6 +62,10 @@ const struct ctl_command ctl_commands[CTL_NCMDS] = {
 	[CTL_CMD_LINK] = { CTL_CMD_LINK, "link", 2, CTL_MAX_ARGS - 1, CTL_MUTATING,
 	    "link IFNAME dns ADDR[:PORT][#NAME]... | domain [~]DOMAIN... | "
 	    "default-route yes|no | dns-over-tls yes|no | revert", link_keys },
+	[CTL_CMD_QUERY] = { CTL_CMD_QUERY, "query", 1, 2, CTL_READ_ONLY, "query NAME [TYPE]",
+	    query_keys },
+	[CTL_CMD_MONITOR] = { CTL_CMD_MONITOR, "monitor", 0, 0, CTL_READ_ONLY, "monitor",
+	    monitor_keys },
 };
 
 const struct ctl_command *

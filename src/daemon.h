@@ -71,6 +71,7 @@ struct daemon {
 	struct resolver *res;
 	struct listener *lis;
 	struct control *ctl;
+	struct metrics *metrics;        /* metrics ADDR:PORT, NULL = off */
 	gid_t control_gid;              /* control-group, (gid_t)-1 = none */
 	struct resolve1 *bus;           /* org.freedesktop.resolve1, dbus yes */
 	struct event *hosts_tmr;

@@ -561,6 +561,24 @@ d_server(struct pctx *x, char **w, int n)
 }
 
 static int
+d_metrics(struct pctx *x, char **w, int n)
+{
+	struct cfg_sockaddr sa;
+
+	(void)n;
+	if (strcmp(w[1], "off") == 0) {
+		memset(&x->c->metrics, 0, sizeof(x->c->metrics));
+		return 0;
+	}
+	if (cfg_parse_sockaddr(w[1], 0, &sa) != 0 ||
+	    ((const struct sockaddr_in *)&sa.ss)->sin_port == 0)
+		return perr(x, "bad metrics address '%s' (ADDR:PORT, e.g. 127.0.0.1:9153, or off)",
+		    w[1]);
+	x->c->metrics = sa;
+	return 0;
+}
+
+static int
 d_tls_ca(struct pctx *x, char **w, int n)
 {
 	(void)n;
@@ -644,6 +662,8 @@ static const struct cfg_directive directives[] = {
 	  "upstream server" },
 	{ "tls-ca", 1, 1, d_tls_ca, "tls-ca FILE",
 	  "trust store of tls and https servers" },
+	{ "metrics", 1, 1, d_metrics, "metrics ADDR:PORT|off",
+	  "Prometheus metrics over HTTP (GET /metrics)" },
 	{ "domain", 1, 1, d_domain, "domain NAME", "routing domain of the adapter" },
 };
 

@@ -121,7 +121,8 @@ inflight_add(struct inflight *t, const struct msg_query *q)
 }
 
 int
-inflight_wait(struct flight *f, const struct msg_query *q, const struct client_ref *ref)
+inflight_wait(struct flight *f, const struct msg_query *q, const struct client_ref *ref,
+    uint64_t t0, bool joined)
 {
 	struct waiter *w = malloc(sizeof(*w));
 
@@ -129,6 +130,8 @@ inflight_wait(struct flight *f, const struct msg_query *q, const struct client_r
 		return -1;
 	w->ref = *ref;
 	w->q = *q;
+	w->t0 = t0;
+	w->joined = joined;
 	w->next = f->waiters;
 	f->waiters = w;
 	f->nwaiters++;

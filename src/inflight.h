@@ -21,12 +21,16 @@ struct client_ref {
 	void *conn;                   /* TCP connection, or NULL */
 	struct sockaddr_storage peer;
 	socklen_t peerlen;
+	uint64_t ctl;                 /* a control query (stubctl query): its id; 0 = none */
+	bool trace;                   /* record the packets of its search */
 };
 
 struct waiter {
 	struct waiter *next;
 	struct client_ref ref;
 	struct msg_query q;
+	uint64_t t0;                  /* when its query arrived */
+	bool joined;                  /* it joined a search under way (coalesced) */
 };
 
 struct flight {
@@ -50,7 +54,8 @@ struct flight *inflight_find(struct inflight *t, const struct msg_query *q);
 /* A new flight for q (q->hash set).  NULL on OOM. */
 struct flight *inflight_add(struct inflight *t, const struct msg_query *q);
 /* Add a waiting client.  Returns 0 or -1 (OOM). */
-int inflight_wait(struct flight *f, const struct msg_query *q, const struct client_ref *ref);
+int inflight_wait(struct flight *f, const struct msg_query *q, const struct client_ref *ref,
+    uint64_t t0, bool joined);
 /* Unlink and free a flight; its waiters must have been taken already. */
 void inflight_remove(struct inflight *t, struct flight *f);
 /* Take the waiters list (caller frees each with free()). */

@@ -81,6 +81,26 @@ static void conn_close(struct tcp_conn *c);
 
 /* ---------------- sockets ---------------- */
 
+/* What every UDP listen socket gets, bound here or passed by systemd. */
+static void
+udp_tune(int fd, int family)
+{
+	int sz = 1 << 20;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+#ifdef IP_PMTUDISC_OMIT
+	/* answers are never fragmented by path MTU games (as unbound does);
+	 * it also spares the kernel an IP ID per packet */
+	if (family == AF_INET) {
+		int v = IP_PMTUDISC_OMIT;
+
+		setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &v, sizeof(v));
+	}
+#else
+	(void)family;
+#endif
+}
+
 static int
 open_sock(const struct cfg_sockaddr *a, int tcp, char *why, size_t whylen)
 {
@@ -99,20 +119,8 @@ open_sock(const struct cfg_sockaddr *a, int tcp, char *why, size_t whylen)
 		goto fail;
 	if (tcp && listen(fd, 128) != 0)
 		goto fail;
-	if (!tcp) {
-		int sz = 1 << 20;
-
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
-#ifdef IP_PMTUDISC_OMIT
-		/* answers are never fragmented by path MTU games (as unbound
-		 * does); it also spares the kernel an IP ID per packet */
-		if (sa->sa_family == AF_INET) {
-			int v = IP_PMTUDISC_OMIT;
-
-			setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &v, sizeof(v));
-		}
-#endif
-	}
+	if (!tcp)
+		udp_tune(fd, sa->sa_family);
 	return fd;
 fail:
 	{
@@ -133,9 +141,42 @@ static void udp_cb(evutil_socket_t fd, short what, void *arg);
 static void accept_cb(evutil_socket_t fd, short what, void *arg);
 static void accept_tmr_cb(evutil_socket_t fd, short what, void *arg);
 
+/* A socket systemd passed: UDP or a listening TCP socket, non-blocking. */
+static int
+adopt_sock(int fd, int *tcp, char *why, size_t whylen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int type = 0, acc = 0, fl;
+	socklen_t tl = sizeof(type), al = sizeof(acc);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &sl) != 0 ||
+	    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) ||
+	    (type != SOCK_DGRAM && type != SOCK_STREAM)) {
+		snprintf(why, whylen, "socket %d passed by systemd is not an IP UDP or TCP socket",
+		    fd);
+		return -1;
+	}
+	*tcp = type == SOCK_STREAM;
+	if (*tcp && (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &al) != 0 || !acc) &&
+	    listen(fd, 128) != 0) {
+		snprintf(why, whylen, "socket %d passed by systemd: listen: %s", fd, strerror(errno));
+		return -1;
+	}
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0) {
+		snprintf(why, whylen, "socket %d passed by systemd: %s", fd, strerror(errno));
+		return -1;
+	}
+	if (!*tcp)
+		udp_tune(fd, ss.ss_family);
+	return 0;
+}
+
 enum stub_err
-listener_new(struct event_base *base, const struct cfg *cfg, struct listener **out,
-    char *why, size_t whylen)
+listener_new(struct event_base *base, const struct cfg *cfg, const int *fds, size_t nfds,
+    struct listener **out, char *why, size_t whylen)
 {
 	struct listener *l = calloc(1, sizeof(*l));
 	enum stub_err e = STUB_ENOMEM;
@@ -147,11 +188,25 @@ listener_new(struct event_base *base, const struct cfg *cfg, struct listener **o
 	l->base = base;
 	l->cfg = cfg;
 	l->out_fd = -1;
-	l->socks = calloc(cfg->nlistens * 2 + 1, sizeof(*l->socks));
+	l->socks = calloc(cfg->nlistens * 2 + nfds + 1, sizeof(*l->socks));
 	l->accept_tmr = evtimer_new(base, accept_tmr_cb, l);
 	if (!l->socks || !l->accept_tmr)
 		goto fail;
-	for (i = 0; i < cfg->nlistens; i++) {
+	/* socket activation: systemd's sockets instead of the listen lines */
+	for (i = 0; i < nfds; i++) {
+		struct lsock *s = &l->socks[l->nsocks];
+		int tcp;
+
+		if (adopt_sock(fds[i], &tcp, why, whylen) != 0) {
+			e = STUB_EINVAL;
+			goto fail;
+		}
+		s->fd = fds[i];
+		s->l = l;
+		s->tcp = tcp;
+		l->nsocks++;
+	}
+	for (i = 0; i < cfg->nlistens && nfds == 0; i++) {
 		int t;
 
 		for (t = 0; t < 2; t++) {
@@ -279,6 +334,8 @@ udp_cb(evutil_socket_t fd, short what, void *arg)
 
 			ref.fd = fd;
 			ref.conn = NULL;
+			ref.ctl = 0;
+			ref.trace = false;
 			memcpy(&ref.peer, &l->peers[i], sizeof(ref.peer));
 			ref.peerlen = l->msgs[i].msg_hdr.msg_namelen;
 			resolver_query(l->res, l->bufs[i], l->msgs[i].msg_len, &ref, false, now);
@@ -528,6 +585,8 @@ conn_process(struct tcp_conn *c)
 		if (c->rlen < 2 + mlen)
 			break;
 		ref.fd = -1;
+		ref.ctl = 0;
+		ref.trace = false;
 		ref.conn = c;
 		ref.peer = c->peer;
 		ref.peerlen = c->peerlen;

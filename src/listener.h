@@ -24,11 +24,13 @@ struct event_base;
 struct listener;
 
 /*
- * Bind every listen address of cfg (UDP and TCP) into *out.  On failure a
- * one-line reason goes to why ("cannot listen on ADDR: ...").
+ * Bind every listen address of cfg (UDP and TCP) into *out, or with nfds
+ * > 0 serve the sockets fds instead (socket activation: systemd bound
+ * them; the listener owns them from now on).  On failure a one-line reason
+ * goes to why ("cannot listen on ADDR: ...").
  */
-enum stub_err listener_new(struct event_base *base, const struct cfg *cfg,
-    struct listener **out, char *why, size_t whylen);
+enum stub_err listener_new(struct event_base *base, const struct cfg *cfg, const int *fds,
+    size_t nfds, struct listener **out, char *why, size_t whylen);
 /* Start serving: queries go to r. */
 void listener_start(struct listener *l, struct resolver *r);
 void listener_set_cfg(struct listener *l, const struct cfg *cfg);

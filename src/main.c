@@ -26,9 +26,11 @@
 #include "daemon.h"
 #include "listener.h"
 #include "log.h"
+#include "metrics.h"
 #include "rand.h"
 #include "resolve.h"
 #include "resolve1.h"
+#include "sdproto.h"
 #include "stats.h"
 #include "tlsctx.h"
 #include "upstream.h"
@@ -204,6 +206,62 @@ load_file_cfg(const struct opts *o, bool to_log)
 
 
 
+/* Every answer: to its client (the listener's, or a stubctl query), and
+ * seen by the monitors. */
+static void
+daemon_reply(void *io, const struct client_ref *ref, const uint8_t *buf, size_t len,
+    const struct reply_info *ri)
+{
+	struct daemon *d = io;
+
+	latency_observe(&d->st.lat, ri->source, ri->answered - ri->received);
+	if (ref->ctl)
+		control_query_done(d->ctl, ref->ctl, ctl_query_json(buf, len, ri));
+	else
+		listener_reply(d->lis, ref, buf, len);
+	if (control_monitor_active(d->ctl)) {
+		char *line = ctl_monitor_json(ri, ref->ctl ? NULL :
+		    (const struct sockaddr *)&ref->peer, buf, len, clock_wall_ms());
+
+		if (line)
+			control_monitor_line(d->ctl, line);
+		free(line);
+	}
+}
+
+/* stubctl query: the question asked as a client would, with EDNS, its
+ * search traced; the answer goes to control_query_done. */
+static int
+ctl_query_cb(void *arg, uint64_t id, const struct ctl_later *req, char *err, size_t errlen)
+{
+	struct daemon *d = arg;
+	struct client_ref ref;
+	struct msg_query q;
+	uint8_t pkt[WIRE_HDR_LEN + WIRE_NAME_MAX + 4 + MSG_OPT_LEN];
+	size_t n;
+
+	if (!d->res) {
+		snprintf(err, errlen, "not serving yet");
+		return -1;
+	}
+	memset(&q, 0, sizeof(q));
+	memcpy(q.qname, req->qname, req->qlen);
+	q.qlen = req->qlen;
+	q.qtype = req->qtype;
+	q.qclass = CLASS_IN;
+	n = msg_upstream_query(&q, rand_u16(), q.qname, true, pkt, sizeof(pkt));
+	if (!n) {
+		snprintf(err, errlen, "cannot build the query");
+		return -1;
+	}
+	memset(&ref, 0, sizeof(ref));
+	ref.fd = -1;
+	ref.ctl = id;
+	ref.trace = true;
+	resolver_query(d->res, pkt, n, &ref, true, clock_now_ms());
+	return 0;
+}
+
 static void
 tls_state_cb(void *arg, size_t server, char *buf, size_t len)
 {
@@ -226,10 +284,12 @@ view_update(struct daemon *d)
 		.link = link_cmd,
 		.hosts_reload = hosts_reload_cb,
 		.tls_state = tls_state_cb,
+		.query = ctl_query_cb,
 		.arg = d,
 	};
 
 	control_set_view(d->ctl, &v);
+	metrics_set_view(d->metrics, &v);
 }
 
 bool
@@ -257,12 +317,14 @@ reload(void *arg, char *err, size_t errlen)
 	struct tlsctx *nt, *ot;
 	char why[300];
 
+	sd_notify_reloading();
 	nf = load_file_cfg(&d->o, true);
 	nc = nf ? effective_cfg(d, nf, true) : NULL;
 	if (!nc) {
 		cfg_unref(nf);
 		snprintf(err, errlen, "configuration has errors; keeping the running one");
 		log_err("reload: %s", err);
+		sd_notify_state("READY=1\nSTATUS=reload failed: configuration has errors");
 		return -1;
 	}
 	/* reload re-reads the trust store (SPEC 12) */
@@ -271,6 +333,7 @@ reload(void *arg, char *err, size_t errlen)
 		log_err("reload: %s", err);
 		cfg_unref(nc);
 		cfg_unref(nf);
+		sd_notify_state("READY=1\nSTATUS=reload failed");
 		return -1;
 	}
 	ot = d->tls;
@@ -279,6 +342,7 @@ reload(void *arg, char *err, size_t errlen)
 		d->tls = ot;
 		tlsctx_unref(nt);
 		cfg_unref(nf);
+		sd_notify_state("READY=1\nSTATUS=reload failed");
 		return -1;
 	}
 	tlsctx_unref(ot);
@@ -288,6 +352,7 @@ reload(void *arg, char *err, size_t errlen)
 	control_refresh_members(d->ctl);
 	log_info("configuration reloaded: %zu servers in %zu adapters",
 	    d->cfg->nservers, d->cfg->nadapters);
+	sd_notify_state("READY=1\nSTATUS=answering");
 	return 0;
 }
 
@@ -391,6 +456,7 @@ shutdown_all(struct daemon *d)
 	hosts_shutdown(d);
 	resolve1_free(d->bus);
 	control_free(d->ctl);
+	metrics_free(d->metrics);
 	resolver_free(d->res);
 	upstream_free(d->up);
 	tlsctx_unref(d->tls);
@@ -414,11 +480,19 @@ shutdown_all(struct daemon *d)
 
 /* ---------------- start-up steps: STUB_OK, or a reason in why ---------------- */
 
-/* The sockets clients reach, bound while still privileged. */
+/* The sockets clients reach, bound while still privileged, or passed by
+ * systemd (socket activation, SPEC 15). */
 static enum stub_err
 start_listeners(struct daemon *d, char *why, size_t whylen)
 {
-	return listener_new(d->base, d->cfg, &d->lis, why, whylen);
+	int fds[SD_LISTEN_FDS_MAX];
+	size_t n = sd_listen_fds_take(), i;
+
+	for (i = 0; i < n; i++)
+		fds[i] = SD_LISTEN_FDS_START + (int)i;
+	if (n)
+		log_info("serving %zu sockets passed by systemd instead of the listen lines", n);
+	return listener_new(d->base, d->cfg, fds, n, &d->lis, why, whylen);
 }
 
 /* The control socket; the built-in default path may be out of reach (no
@@ -520,7 +594,7 @@ start_engine(struct daemon *d, char *why, size_t whylen)
 	e = upstream_new(d->base, d->cfg, &d->st, d->tls, &d->up, why, whylen);
 	if (e != STUB_OK)
 		return e;
-	d->res = resolver_new(d->cfg, d->cache, &d->st, listener_reply, d->lis);
+	d->res = resolver_new(d->cfg, d->cache, &d->st, daemon_reply, d);
 	d->hosts_tmr = event_new(d->base, -1, EV_PERSIST, hosts_poll_cb, d);
 	if (!d->res || !d->hosts_tmr)
 		goto oom;
@@ -604,6 +678,13 @@ main(int argc, char **argv)
 	}
 	if (start_control(&d, why, sizeof(why)) != STUB_OK)
 		goto fail;
+	if (d.cfg->metrics.len) {
+		struct control_view none = { 0 };
+
+		if (metrics_new(d.base, &d.cfg->metrics, &none, &d.metrics, why,
+		    sizeof(why)) != STUB_OK)
+			goto fail;
+	}
 	if (become_daemon(&d, why, sizeof(why)) != STUB_OK)
 		goto fail;
 	if (start_dbus(&d, why, sizeof(why)) != STUB_OK)
@@ -618,10 +699,12 @@ main(int argc, char **argv)
 		goto fail;
 	view_update(&d);
 	listener_start(d.lis, d.res);
+	sd_notify_state("READY=1\nSTATUS=answering");
 	log_msg(LOG_NOTICE, "stubd %s started: %zu listen addresses, %zu servers",
 	    PACKAGE_VERSION, d.cfg->nlistens, d.cfg->nservers);
 	d.started = true;
 	event_base_dispatch(d.base);
+	sd_notify_state("STOPPING=1");
 	shutdown_all(&d);
 	return 0;
 fail:

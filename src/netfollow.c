@@ -314,6 +314,9 @@ install_cfg(struct daemon *d, struct cfg *nc, const char *netchange, char *err, 
 		log_warn("reload: the control socket changes on restart");
 	if (d->cfg->dbus != nc->dbus)
 		log_warn("reload: dbus changes on restart");
+	if (d->cfg->metrics.len != nc->metrics.len ||
+	    memcmp(&d->cfg->metrics.ss, &nc->metrics.ss, nc->metrics.len) != 0)
+		log_warn("reload: the metrics address changes on restart");
 	/* keep the bound sockets: the listen lines of the running config stay */
 	{
 		struct cfg_sockaddr *t = nc->listens;

@@ -103,7 +103,7 @@ resolver_inflight(const struct resolver *r)
 static size_t
 limit_for(const struct msg_query *q, const struct client_ref *ref)
 {
-	return ref->conn ? MSG_MAX : msg_udp_limit(q);
+	return ref->conn || ref->ctl ? MSG_MAX : msg_udp_limit(q);
 }
 
 static void
@@ -120,21 +120,44 @@ log_query(const struct client_ref *ref, const struct msg_query *q, const char *h
 	    wire_type_name(q->qtype, tb), how);
 }
 
+const char *
+answer_source_name(enum answer_source s)
+{
+	static const char *const names[SRC_COUNT] = { "hosts", "cache", "stale", "coalesced",
+		"upstream", "local" };
+
+	return s < SRC_COUNT ? names[s] : "local";
+}
+
+/* Every answer leaves here: the reply function with what it came from. */
+static void
+deliver(struct resolver *r, const struct client_ref *ref, const struct msg_query *q,
+    enum answer_source src, uint64_t t0, uint64_t now, const struct up_trace *trace,
+    size_t n)
+{
+	/* a question that could not be read is no question to report */
+	struct reply_info ri = { src, q && q->qlen ? q : NULL, t0, now, trace };
+
+	r->reply(r->io, ref, r->out, n, &ri);
+}
+
 static void
 answer_error(struct resolver *r, const struct msg_query *q, const struct client_ref *ref,
-    unsigned rcode)
+    unsigned rcode, enum answer_source src, uint64_t t0, uint64_t now,
+    const struct up_trace *trace)
 {
 	size_t n = msg_error(q, rcode, r->out, sizeof(r->out));
 
 	if (rcode == RCODE_SERVFAIL)
 		r->st->servfail++;
-	r->reply(r->io, ref, r->out, n);
+	deliver(r, ref, q, src, t0, now, trace, n);
 }
 
 /* Answer from a cache entry (stale: TTL 30, RFC 8767) and count it. */
 static void
 answer_cached(struct resolver *r, struct cache_entry *e, const struct msg_query *q,
-    const struct client_ref *ref, uint64_t now, bool stale)
+    const struct client_ref *ref, uint64_t t0, uint64_t now, bool stale,
+    const struct up_trace *trace)
 {
 	size_t n = cache_serve(r->cache, e, q, now, stale, limit_for(q, ref), r->out,
 	    sizeof(r->out));
@@ -145,7 +168,7 @@ answer_cached(struct resolver *r, struct cache_entry *e, const struct msg_query 
 	if (cache_entry_negative(e))
 		r->st->negative_hits++;
 	log_query(ref, q, stale ? "stale" : "cache");
-	r->reply(r->io, ref, r->out, n);
+	deliver(r, ref, q, stale ? SRC_STALE : SRC_CACHE, t0, now, trace, n);
 }
 
 /* The one place the clients waiting on a flight are answered. */
@@ -154,25 +177,27 @@ answer_waiters(struct resolver *r, struct flight *f, enum answer_how how,
     struct cache_entry *e, bool stale, const struct up_result *res, uint64_t now)
 {
 	struct waiter *w = inflight_take_waiters(f);
+	const struct up_trace *trace = res ? res->trace : NULL;
 	size_t nttl = 0;
 
 	if (how == ANSWER_RESULT)
 		nttl = res->resp->nttl < MSG_MAX_TTLS ? res->resp->nttl : MSG_MAX_TTLS;
 	while (w) {
 		struct waiter *nx = w->next;
+		enum answer_source src = w->joined ? SRC_COALESCED : SRC_UPSTREAM;
 		size_t n;
 
 		switch (how) {
 		case ANSWER_SERVFAIL:
-			answer_error(r, &w->q, &w->ref, RCODE_SERVFAIL);
+			answer_error(r, &w->q, &w->ref, RCODE_SERVFAIL, src, w->t0, now, trace);
 			break;
 		case ANSWER_CACHED:
-			answer_cached(r, e, &w->q, &w->ref, now, stale);
+			answer_cached(r, e, &w->q, &w->ref, w->t0, now, stale, trace);
 			break;
 		case ANSWER_RESULT:
 			n = msg_serve(res->msg, res->resp->len, res->resp->ttl_off, nttl, 0, -1,
 			    &w->q, limit_for(&w->q, &w->ref), r->out, sizeof(r->out));
-			r->reply(r->io, &w->ref, r->out, n);
+			deliver(r, &w->ref, &w->q, src, w->t0, now, trace, n);
 			break;
 		}
 		free(w);
@@ -189,17 +214,17 @@ start_search(struct resolver *r, const struct msg_query *q, const struct client_
 {
 	struct flight *f = inflight_add(r->flights, q);
 
-	if (!f || inflight_wait(f, q, ref) != 0) {
+	if (!f || inflight_wait(f, q, ref, now, false) != 0) {
 		if (f)
 			inflight_remove(r->flights, f);
-		answer_error(r, q, ref, RCODE_SERVFAIL);
+		answer_error(r, q, ref, RCODE_SERVFAIL, SRC_UPSTREAM, now, now, NULL);
 		return;
 	}
 	f->owner = r;
 	f->via = r->up;
 	log_query(ref, q, "upstream");
-	f->search = r->up.ops->search(r->up.impl, q, have_stale ? STALE_AFTER_MS : 0, now,
-	    on_upstream, f);
+	f->search = r->up.ops->search(r->up.impl, q, have_stale ? STALE_AFTER_MS : 0, ref->trace,
+	    now, on_upstream, f);
 	if (!f->search) {
 		answer_waiters(r, f, ANSWER_SERVFAIL, NULL, false, NULL, now);
 		inflight_remove(r->flights, f);
@@ -226,7 +251,7 @@ prefetch(struct resolver *r, const struct msg_query *q, uint64_t now)
 	f->owner = r;
 	f->via = r->up;
 	f->prefetch = true;
-	f->search = r->up.ops->search(r->up.impl, q, 0, now, on_upstream, f);
+	f->search = r->up.ops->search(r->up.impl, q, 0, false, now, on_upstream, f);
 	if (!f->search) {
 		inflight_remove(r->flights, f);
 		return;
@@ -247,8 +272,10 @@ resolver_query(struct resolver *r, const uint8_t *pkt, size_t len,
 	size_t n;
 
 	if (v == MSG_DROP) {
+		struct reply_info ri = { SRC_LOCAL, NULL, now, now, NULL };
+
 		r->st->dropped++;
-		r->reply(r->io, ref, NULL, 0);
+		r->reply(r->io, ref, NULL, 0, &ri);
 		return;
 	}
 	r->st->queries++;
@@ -256,10 +283,11 @@ resolver_query(struct resolver *r, const uint8_t *pkt, size_t len,
 		r->st->queries_tcp++;
 	else
 		r->st->queries_udp++;
-	if (!cfg_acl_match(r->cfg, (const struct sockaddr *)&ref->peer)) {
+	/* a control query (stubctl query) was let in by the control socket */
+	if (!ref->ctl && !cfg_acl_match(r->cfg, (const struct sockaddr *)&ref->peer)) {
 		r->st->refused++;
 		log_query(ref, &q, "REFUSED (not allowed)");
-		answer_error(r, &q, ref, RCODE_REFUSED);
+		answer_error(r, &q, ref, RCODE_REFUSED, SRC_LOCAL, now, now, NULL);
 		return;
 	}
 	if (v != MSG_OK) {
@@ -271,7 +299,7 @@ resolver_query(struct resolver *r, const uint8_t *pkt, size_t len,
 		else
 			r->st->formerr++;
 		log_query(ref, &q, v == MSG_NOTIMP ? "NOTIMP" : "FORMERR");
-		answer_error(r, &q, ref, rcode);
+		answer_error(r, &q, ref, rcode, SRC_LOCAL, now, now, NULL);
 		return;
 	}
 	/* one hash of the name serves the hosts table, the cache and the
@@ -284,13 +312,13 @@ resolver_query(struct resolver *r, const uint8_t *pkt, size_t len,
 		if (n) {
 			r->st->hosts_hits++;
 			log_query(ref, &q, "hosts");
-			r->reply(r->io, ref, r->out, n);
+			deliver(r, ref, &q, SRC_HOSTS, now, now, NULL, n);
 			return;
 		}
 	}
 	e = cache_lookup(r->cache, &q, now, &found);
 	if (found == CACHE_FRESH) {
-		answer_cached(r, e, &q, ref, now, false);
+		answer_cached(r, e, &q, ref, now, now, false, NULL);
 		if (r->cfg->prefetch && cache_entry_prefetch_due(e, now))
 			prefetch(r, &q, now);
 		return;
@@ -298,21 +326,21 @@ resolver_query(struct resolver *r, const uint8_t *pkt, size_t len,
 	f = inflight_find(r->flights, &q);
 	if (f && f->slow_done && found == CACHE_STALE) {
 		/* the search under way is already past the stale deadline */
-		answer_cached(r, e, &q, ref, now, true);
+		answer_cached(r, e, &q, ref, now, now, true, NULL);
 		return;
 	}
 	r->st->cache_misses++;
 	if (f) {
 		r->st->coalesced++;
 		log_query(ref, &q, "coalesced");
-		if (inflight_wait(f, &q, ref) != 0)
-			answer_error(r, &q, ref, RCODE_SERVFAIL);
+		if (inflight_wait(f, &q, ref, now, true) != 0)
+			answer_error(r, &q, ref, RCODE_SERVFAIL, SRC_COALESCED, now, now, NULL);
 		return;
 	}
 	if (!r->up.impl || inflight_count(r->flights) >= r->cfg->max_inflight) {
 		r->st->refused++;
 		log_query(ref, &q, "REFUSED (max-inflight)");
-		answer_error(r, &q, ref, RCODE_REFUSED);
+		answer_error(r, &q, ref, RCODE_REFUSED, SRC_LOCAL, now, now, NULL);
 		return;
 	}
 	start_search(r, &q, ref, found == CACHE_STALE, now);

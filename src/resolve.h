@@ -26,9 +26,31 @@
 
 struct resolver;
 
+/* Where an answer came from (SPEC 15: stubctl query, monitor, metrics). */
+enum answer_source {
+	SRC_HOSTS = 0,
+	SRC_CACHE,
+	SRC_STALE,          /* an expired answer (serve-stale) */
+	SRC_COALESCED,      /* joined a search under way */
+	SRC_UPSTREAM,       /* a search of its own (SERVFAIL included) */
+	SRC_LOCAL,          /* stubd's own answer: REFUSED, FORMERR, NOTIMP, dropped */
+	SRC_COUNT
+};
+
+/* "hosts", "cache", "stale", "coalesced", "upstream", "local". */
+const char *answer_source_name(enum answer_source s);
+
+/* What the reply function is told besides the answer. */
+struct reply_info {
+	enum answer_source source;
+	const struct msg_query *q;      /* NULL when the query could not be read */
+	uint64_t received, answered;    /* monotonic ms */
+	const struct up_trace *trace;   /* its search's packets, when traced */
+};
+
 /* len 0: drop (no answer).  Called exactly once per query. */
 typedef void (*reply_fn)(void *io, const struct client_ref *ref, const uint8_t *buf,
-    size_t len);
+    size_t len, const struct reply_info *ri);
 
 /* All borrowed; cfg/hosts/upstream may be swapped with the setters.
  * resolver_free() cancels the searches still running (their clients are

@@ -631,6 +631,142 @@ print_servers(const struct jval *root)
 	return 0;
 }
 
+/* stubctl query: the answer, where it came from, the packets of the search */
+static int
+print_query(const struct jval *root)
+{
+	const struct jval *recs = jsonp_get(root, CTL_K_RECORDS), *tr = jsonp_get(root, CTL_K_TRACE);
+	const char *name = str_of(root, CTL_K_NAME), *type = str_of(root, CTL_K_TYPE),
+	    *src = str_of(root, CTL_K_SOURCE), *rc = str_of(root, CTL_K_RCODE);
+	bool ok = true;
+	double ms = num_of(root, CTL_K_MS, &ok);
+	size_t k;
+
+	if (!src || !rc || !ok || !recs || recs->type != J_ARR || !tr || tr->type != J_ARR) {
+		fprintf(stderr, "stubctl: malformed query answer\n");
+		return 1;
+	}
+	printf("%s %s: %s from %s in %.0f ms\n", name ? name : "?", type ? type : "?", rc, src,
+	    ms);
+	for (k = 0; k < recs->n; k++) {
+		const struct jval *r = recs->items[k];
+		bool tok = true;
+		double ttl = num_of(r, CTL_K_TTL, &tok);
+
+		printf("  %-10s %s %.0f %s %s\n", str_of(r, CTL_K_SECTION) ? str_of(r, CTL_K_SECTION) :
+		    "?", str_of(r, CTL_K_NAME) ? str_of(r, CTL_K_NAME) : "?", ttl,
+		    str_of(r, CTL_K_TYPE) ? str_of(r, CTL_K_TYPE) : "?",
+		    str_of(r, CTL_K_DATA) ? str_of(r, CTL_K_DATA) : "");
+	}
+	if (tr->n)
+		printf("search:\n  %-5s %-12s %-28s %-5s %8s  %-10s %8s\n", "phase", "adapter",
+		    "server", "via", "sent_ms", "result", "at_ms");
+	for (k = 0; k < tr->n; k++) {
+		const struct jval *t = tr->items[k], *sent = jsonp_get(t, CTL_K_SENT_MS),
+		    *at = jsonp_get(t, CTL_K_AT_MS), *late = jsonp_get(t, CTL_K_LATE);
+		bool tok = true;
+		double ph = num_of(t, CTL_K_PHASE, &tok);
+		char sb[24], ab[24];
+
+		if (sent && sent->type == J_NUM)
+			snprintf(sb, sizeof(sb), "%.0f", sent->num);
+		else
+			snprintf(sb, sizeof(sb), "-");
+		if (at && at->type == J_NUM)
+			snprintf(ab, sizeof(ab), "%.0f", at->num);
+		else
+			snprintf(ab, sizeof(ab), "-");
+		printf("  %-5.0f %-12s %-28s %-5s %8s  %-10s %8s%s\n", ph,
+		    str_of(t, CTL_K_ADAPTER) ? str_of(t, CTL_K_ADAPTER) : "?",
+		    str_of(t, CTL_K_SERVER) ? str_of(t, CTL_K_SERVER) : "?",
+		    str_of(t, CTL_K_TRANSPORT) ? str_of(t, CTL_K_TRANSPORT) : "?", sb,
+		    str_of(t, CTL_K_RESULT) ? str_of(t, CTL_K_RESULT) : "?", ab,
+		    late && late->type == J_BOOL && late->b ? " (late)" : "");
+	}
+	return 0;
+}
+
+/* One monitor line as text: time, client, name, type, rcode, source, ms. */
+static int
+print_monitor_line(const char *line, size_t len)
+{
+	char err[128];
+	struct jval *v = jsonp_parse(line, len, err, sizeof(err));
+	const struct jval *e;
+	bool ok = true;
+
+	if (!v || v->type != J_OBJ) {
+		fprintf(stderr, "stubctl: malformed monitor line: %s\n", v ? "not an object" : err);
+		jsonp_free(v);
+		return -1;
+	}
+	if ((e = jsonp_get(v, CTL_K_ERROR)) != NULL) {
+		fprintf(stderr, "stubctl: %s\n", e->type == J_STR ? e->str : "error");
+		jsonp_free(v);
+		return -1;
+	}
+	if ((e = jsonp_get(v, CTL_K_LOST)) != NULL) {
+		printf("(%.0f lines lost: stubctl fell behind)\n", e->type == J_NUM ? e->num : 0);
+	} else {
+		const char *t = str_of(v, CTL_K_TIME);
+		double ms = num_of(v, CTL_K_MS, &ok);
+
+		/* the time of day of the ISO time */
+		printf("%s %-22s %-30s %-6s %-9s %-9s %5.0f ms\n",
+		    t && strlen(t) >= 23 ? t + 11 : "?",
+		    str_of(v, CTL_K_CLIENT) ? str_of(v, CTL_K_CLIENT) : "?",
+		    str_of(v, CTL_K_NAME) ? str_of(v, CTL_K_NAME) : "-",
+		    str_of(v, CTL_K_TYPE) ? str_of(v, CTL_K_TYPE) : "-",
+		    str_of(v, CTL_K_RCODE) ? str_of(v, CTL_K_RCODE) : "?",
+		    str_of(v, CTL_K_SOURCE) ? str_of(v, CTL_K_SOURCE) : "?", ms);
+	}
+	jsonp_free(v);
+	return 0;
+}
+
+/* stubctl monitor: lines until stubd goes (or we are interrupted). */
+static int
+monitor(int fd, bool json)
+{
+	static char buf[1 << 16];
+	size_t n = 0;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (;;) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		char *nl;
+		ssize_t r;
+
+		if (poll(&p, 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return 1;
+		}
+		r = read(fd, buf + n, sizeof(buf) - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+		while ((nl = memchr(buf, '\n', n)) != NULL) {
+			size_t l = (size_t)(nl - buf);
+
+			if (json)
+				fwrite(buf, 1, l + 1, stdout);
+			else if (print_monitor_line(buf, l) != 0)
+				return 1;
+			memmove(buf, nl + 1, n - l - 1);
+			n -= l + 1;
+		}
+		if (n == sizeof(buf)) {
+			fprintf(stderr, "stubctl: monitor line too long\n");
+			return 1;
+		}
+	}
+	fprintf(stderr, "stubctl: stubd closed the monitor\n");
+	return 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -709,6 +845,11 @@ main(int argc, char **argv)
 	fd = send_request(path, line);
 	if (fd < 0)
 		return 1;
+	if (cmd_def->id == CTL_CMD_MONITOR) {
+		rc = monitor(fd, json);
+		close(fd);
+		return rc;
+	}
 	if (cmd_def->id == CTL_CMD_DISPLAYDNS) {
 		/* read and printed as it arrives (SPEC 13) */
 		rc = json ? stream_json(fd) : stream_displaydns(fd);
@@ -755,6 +896,11 @@ main(int argc, char **argv)
 			break;
 		case CTL_CMD_LINK:
 			printf("Link %s updated.\n", str_of(root, CTL_K_LINK) ? str_of(root, CTL_K_LINK) : "?");
+			break;
+		case CTL_CMD_QUERY:
+			rc = print_query(root);
+			break;
+		case CTL_CMD_MONITOR:
 			break;
 		case CTL_NCMDS:
 			break;

@@ -31,6 +31,8 @@ struct attempt {
 	struct attempt *next;         /* in search->attempts */
 	size_t server;
 	double sent_ms;
+	unsigned phase;
+	int tr;                       /* its event in search->trace, -1 = none */
 	uint16_t id;
 	bool mixed;                   /* qname below has randomised case */
 	uint8_t qname[WIRE_NAME_MAX]; /* the question name as sent (0x20) */
@@ -53,6 +55,8 @@ struct up_search {
 	struct msg_resp *negresp;
 	char neglabel[SCHED_LABEL_MAX];
 	size_t *targets;
+	struct up_trace *trace;       /* stubctl query: every packet; else NULL */
+	uint64_t t0;                  /* when the search began */
 };
 
 struct upstream {
@@ -146,6 +150,85 @@ upstream_sched(struct upstream *up)
 	return up->sched;
 }
 
+/* ---------------- trace (stubctl query) ---------------- */
+
+static int
+trace_add(struct up_search *s, size_t server, unsigned phase, long sent_ms,
+    enum up_trace_result result, uint64_t now)
+{
+	const struct cfg *c = s->up->cfg;
+	struct up_trace_ev *ev;
+
+	if (!s->trace)
+		return -1;
+	if (s->trace->n >= UP_TRACE_MAX) {
+		s->trace->dropped++;
+		return -1;
+	}
+	ev = &s->trace->ev[s->trace->n];
+	memset(ev, 0, sizeof(*ev));
+	ev->phase = phase;
+	snprintf(ev->adapter, sizeof(ev->adapter), "%s", c->adapters[c->servers[server].adapter].name);
+	snprintf(ev->server, sizeof(ev->server), "%s", c->servers[server].text);
+	snprintf(ev->transport, sizeof(ev->transport), "%s",
+	    cfg_transport_name(c->servers[server].transport));
+	ev->sent_ms = sent_ms;
+	ev->result = result;
+	ev->at_ms = result == TR_PENDING ? -1 : (long)(now - s->t0);
+	return (int)s->trace->n++;
+}
+
+/* The result of an attempt's packet; a reply after its phase timed out
+ * is a new, late event. */
+static void
+trace_result(struct up_search *s, struct attempt *a, enum up_trace_result r, uint64_t now)
+{
+	struct up_trace_ev *ev;
+
+	if (!s->trace || a->tr < 0)
+		return;
+	ev = &s->trace->ev[a->tr];
+	if (ev->result == TR_PENDING) {
+		ev->result = r;
+		ev->at_ms = (long)(now - s->t0);
+		return;
+	}
+	a->tr = trace_add(s, a->server, a->phase, ev->sent_ms, r, now);
+	if (a->tr >= 0)
+		s->trace->ev[a->tr].late = true;
+}
+
+/* Servers a search skips from the start: excluded, or their link down
+ * (not when everything is, for then everything is asked). */
+static void
+trace_skipped(struct up_search *s, uint64_t now)
+{
+	const struct sched *sc = s->up->sched;
+	size_t a, k, eligible = 0;
+
+	for (a = 0; a < sc->nadapters; a++) {
+		if (!s->ss.considered[a] || sc->adapters[a].down)
+			continue;
+		for (k = 0; k < sc->adapters[a].nservers; k++)
+			if (!sched_adapter_excluded(sc, a, now) &&
+			    !sched_server_excluded(sc, sc->adapters[a].servers[k], now))
+				eligible++;
+	}
+	for (a = 0; a < sc->nadapters; a++) {
+		if (!s->ss.considered[a])
+			continue;
+		for (k = 0; k < sc->adapters[a].nservers; k++) {
+			size_t i = sc->adapters[a].servers[k];
+
+			if (sc->adapters[a].down)
+				trace_add(s, i, 0, -1, TR_DOWN, now);
+			else if (eligible && (sched_adapter_excluded(sc, a, now) ||
+			    sched_server_excluded(sc, i, now)))
+				trace_add(s, i, 0, -1, TR_EXCLUDED, now);
+		}
+	}
+}
+
 static void
 search_free(struct up_search *s)
 {
@@ -165,6 +248,7 @@ search_free(struct up_search *s)
 	free(s->neg);
 	free(s->negresp);
 	free(s->targets);
+	free(s->trace);
 	if (s->prev)
 		s->prev->next = s->next;
 	else
@@ -190,6 +274,13 @@ search_finish(struct up_search *s, enum up_kind kind, bool cacheable,
 
 	r.now = clock_now_ms();
 	sched_search_end(s->up->sched, &s->ss, r.now);
+	if (s->trace) {
+		struct attempt *a;
+
+		for (a = s->attempts; a; a = a->next)
+			trace_result(s, a, TR_CANCELLED, r.now);
+	}
+	r.trace = s->trace;
 	r.kind = kind;
 	r.cacheable = cacheable;
 	r.msg = msg;
@@ -208,10 +299,12 @@ attempt_cb(void *arg, const uint8_t *abuf, size_t alen)
 	struct up_search *s = a->search;
 	struct upstream *up = s->up;
 	enum sched_answer kind = ANS_NONE;
+	enum up_trace_result tr = TR_FAILED;
 	enum sched_outcome out;
 	struct attempt **pp;
 	size_t server = a->server;
 	double rtt;
+	int prep = -1;
 
 	for (pp = &s->attempts; *pp; pp = &(*pp)->next)
 		if (*pp == a) {
@@ -221,9 +314,15 @@ attempt_cb(void *arg, const uint8_t *abuf, size_t alen)
 	rtt = clock_now_ms_f() - a->sent_ms;
 	if (abuf && alen > 0 && alen <= MSG_MAX) {
 		memcpy(up->rbuf, abuf, alen);
-		if (msg_store_prepare(up->rbuf, alen, a->id,
-		    a->mixed ? a->qname : s->q.key, s->q.qlen,
-		    s->q.qtype, s->q.qclass, &up->resp) == 0 && !up->resp.tc) {
+		prep = msg_store_prepare(up->rbuf, alen, a->id, a->mixed ? a->qname : s->q.key,
+		    s->q.qlen, s->q.qtype, s->q.qclass, &up->resp);
+		tr = prep != 0 ? TR_MISMATCH : up->resp.tc ? TR_TRUNCATED :
+		    up->resp.positive ? TR_ANSWER :
+		    up->resp.negative ? (up->resp.rcode == RCODE_NXDOMAIN ? TR_NXDOMAIN : TR_NODATA) :
+		    up->resp.rcode == RCODE_SERVFAIL ? TR_SERVFAIL :
+		    up->resp.rcode == RCODE_REFUSED ? TR_REFUSED :
+		    up->resp.rcode == RCODE_FORMERR ? TR_FORMERR : TR_RCODE;
+		if (prep == 0 && !up->resp.tc) {
 			/* store the question lower-cased, as without 0x20 */
 			memcpy(up->rbuf + WIRE_HDR_LEN, s->q.key, s->q.qlen);
 			if (!cfg_server_trusts_ad(&up->cfg->servers[server]))
@@ -237,6 +336,7 @@ attempt_cb(void *arg, const uint8_t *abuf, size_t alen)
 			    up->sched->servers[server].label);
 		}
 	}
+	trace_result(s, a, tr, clock_now_ms());
 	free(a);
 	out = sched_on_answer(up->sched, &s->ss, server, kind, rtt, clock_now_ms());
 	if (out == SCHED_POSITIVE) {
@@ -297,15 +397,16 @@ send_one(struct up_search *s, size_t server, uint64_t now)
 	struct attempt *a;
 	uint8_t pkt[sizeof(s->pkt)];
 
-	(void)now;
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return;
 	a->search = s;
 	a->xp = &up->xps[server];
 	a->server = server;
+	a->phase = s->phase;
 	a->id = rand_u16();
 	a->sent_ms = clock_now_ms_f();
+	a->tr = trace_add(s, server, s->phase, (long)(now - s->t0), TR_PENDING, now);
 	memcpy(pkt, s->pkt, s->pktlen);
 	wire_set16_at(pkt, s->pktlen, 0, a->id);
 	if (up->cfg->upstream_0x20 && !up->cfg->servers[server].no_0x20) {
@@ -360,6 +461,13 @@ phase_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	up->st->upstream_timeouts += sched_on_phase_end(up->sched, &s->ss, s->phase);
+	if (s->trace) {
+		struct attempt *a;
+
+		for (a = s->attempts; a; a = a->next)
+			if (a->phase == s->phase)
+				trace_result(s, a, TR_TIMEOUT, now);
+	}
 	s->phase++;
 	if (!s->phase_empty && s->phase < up->sched->nphases && sched_search_open(&s->ss)) {
 		run_phase(s, now);
@@ -375,7 +483,7 @@ static void
 slow_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct up_search *s = arg;
-	struct up_result r = { UP_SLOW, false, NULL, NULL, NULL, clock_now_ms() };
+	struct up_result r = { UP_SLOW, false, NULL, NULL, NULL, clock_now_ms(), NULL };
 
 	(void)fd;
 	(void)what;
@@ -384,13 +492,18 @@ slow_cb(evutil_socket_t fd, short what, void *arg)
 
 static struct up_search *
 upstream_search(struct upstream *up, const struct msg_query *q, uint32_t slow_ms,
-    uint64_t now, up_cb cb, void *arg)
+    bool trace, uint64_t now, up_cb cb, void *arg)
 {
 	struct up_search *s = calloc(1, sizeof(*s));
 
 	if (!s)
 		return NULL;
+	if (trace && !(s->trace = calloc(1, sizeof(*s->trace)))) {
+		free(s);
+		return NULL;
+	}
 	s->up = up;
+	s->t0 = now;
 	s->q = *q;
 	s->cb = cb;
 	s->arg = arg;
@@ -406,10 +519,12 @@ upstream_search(struct upstream *up, const struct msg_query *q, uint32_t slow_ms
 		if (s->slow_ev)
 			event_free(s->slow_ev);
 		free(s->targets);
+		free(s->trace);
 		sched_search_fini(&s->ss);
 		free(s);
 		return NULL;
 	}
+	trace_skipped(s, now);
 	s->next = up->searches;
 	if (up->searches)
 		up->searches->prev = s;
@@ -447,10 +562,10 @@ upstream_cancel(struct upstream *up, struct up_search *s)
 }
 
 static struct up_search *
-if_search(void *impl, const struct msg_query *q, uint32_t slow_ms, uint64_t now,
+if_search(void *impl, const struct msg_query *q, uint32_t slow_ms, bool trace, uint64_t now,
     up_cb cb, void *arg)
 {
-	return upstream_search(impl, q, slow_ms, now, cb, arg);
+	return upstream_search(impl, q, slow_ms, trace, now, cb, arg);
 }
 
 static void

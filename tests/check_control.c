@@ -403,7 +403,7 @@ START_TEST(test_displaydns_parts)
 	jsonp_free(v);
 	free(text);
 	/* by hand: the hosts snapshot replaced after the first part */
-	control_start(&f.v, "displaydns", &doc, &st, NULL);
+	control_start(&f.v, "displaydns", &doc, &st, NULL, NULL);
 	ck_assert_ptr_null(doc);
 	ck_assert_ptr_nonnull(st);
 	json_init(&big);
@@ -452,6 +452,75 @@ has_key(const struct jval *v, const char *key)
 
 /* The protocol table (stubd/ctl.h) is what the daemon answers and what
  * stubctl(8) documents. */
+/*
+ * query and monitor are answered by the socket side with the daemon:
+ * control_start says so, and the answers are made by ctl_query_json and
+ * ctl_monitor_json, tried here on an answer with a traced search.
+ */
+static char *
+later_answer(struct fix *f, const struct ctl_command *c, enum ctl_access *access)
+{
+	uint8_t q[512], a[1500];
+	struct tq_opts o = { .id = 5 };
+	struct tu_resp r = { .id = 5, .name = "www.example.com", .qtype = TYPE_A, .nans = 1,
+		.ttl = 300 };
+	size_t ql = tu_build_query("www.example.com", TYPE_A, &o, q, sizeof(q));
+	size_t al = tu_response(&r, a, sizeof(a));
+	struct msg_query mq;
+	static struct up_trace tr;
+	struct reply_info ri;
+	struct ctl_later later;
+	struct ctl_stream *st;
+	struct sockaddr_in sin;
+	char *doc;
+
+	control_start(&f->v, c->id == CTL_CMD_QUERY ? "query www.example.com AAAA" : "monitor",
+	    &doc, &st, access, &later);
+	ck_assert_ptr_null(doc);
+	ck_assert_ptr_null(st);
+	ck_assert_int_eq(later.kind, c->id == CTL_CMD_QUERY ? CTL_LATER_QUERY : CTL_LATER_MONITOR);
+	if (c->id == CTL_CMD_QUERY)
+		ck_assert_uint_eq(later.qtype, TYPE_AAAA);
+	/* without a socket side they are refused */
+	doc = control_handle(&f->v, c->name, NULL, NULL);
+	ck_assert_ptr_nonnull(strstr(doc, "\"error\""));
+	free(doc);
+	ck_assert_int_eq(msg_parse_query(q, ql, &mq), MSG_OK);
+	memset(&tr, 0, sizeof(tr));
+	tr.n = 2;
+	snprintf(tr.ev[0].adapter, sizeof(tr.ev[0].adapter), "lan");
+	snprintf(tr.ev[0].server, sizeof(tr.ev[0].server), "192.0.2.1:53");
+	snprintf(tr.ev[0].transport, sizeof(tr.ev[0].transport), "udp");
+	tr.ev[0].result = TR_TIMEOUT;
+	tr.ev[0].at_ms = 1000;
+	tr.ev[1] = tr.ev[0];
+	tr.ev[1].phase = 1;
+	tr.ev[1].sent_ms = 1000;
+	tr.ev[1].result = TR_ANSWER;
+	tr.ev[1].at_ms = 1012;
+	ri.source = SRC_UPSTREAM;
+	ri.q = &mq;
+	ri.received = 5000;
+	ri.answered = 6012;
+	ri.trace = &tr;
+	if (c->id == CTL_CMD_QUERY) {
+		doc = ctl_query_json(a, al, &ri);
+		ck_assert_ptr_nonnull(strstr(doc, "\"result\":\"timeout\",\"at_ms\":1000"));
+		ck_assert_ptr_nonnull(strstr(doc, "\"ms\":1012"));
+		ck_assert_ptr_nonnull(strstr(doc, "\"data\":\"192.0.2.7\""));
+		return doc;
+	}
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(5353);
+	sin.sin_addr.s_addr = htonl(0x7f000001);
+	doc = ctl_monitor_json(&ri, (const struct sockaddr *)&sin, a, al, 1796169701123ull);
+	ck_assert_ptr_nonnull(strstr(doc, "\"client\":\"127.0.0.1:5353\""));
+	ck_assert_ptr_nonnull(strstr(doc, ".123Z\""));
+	ck_assert_ptr_nonnull(strstr(doc, "\"source\":\"upstream\""));
+	return doc;
+}
+
 START_TEST(test_protocol_table)
 {
 	char *man = tu_srcfile("man/stubctl.8.in");
@@ -474,8 +543,11 @@ START_TEST(test_protocol_table)
 		snprintf(line, sizeof(line), ".It %s", c->name);
 		ck_assert_msg(tu_has_line(man, line), "stubctl.8 lacks the answer of %s", c->name);
 		setup(&f);
-		out = control_handle(&f.v, c->id == CTL_CMD_LINK ? "link lo revert" : c->name, NULL,
-		    &access);
+		if (c->id == CTL_CMD_QUERY || c->id == CTL_CMD_MONITOR)
+			out = later_answer(&f, c, &access);
+		else
+			out = control_handle(&f.v, c->id == CTL_CMD_LINK ? "link lo revert" : c->name,
+			    NULL, &access);
 		ck_assert_ptr_nonnull(out);
 		ck_assert_int_eq(access, c->access);
 		v = jsonp_parse(out, strlen(out), line, sizeof(line));

@@ -28,6 +28,7 @@ struct up_search {
 	void *arg;
 	bool active;
 	bool cancelled;
+	bool trace;             /* asked to record its packets */
 };
 
 struct fake_up {
@@ -37,7 +38,7 @@ struct fake_up {
 };
 
 static struct up_search *
-fake_search(void *impl, const struct msg_query *q, uint32_t slow_ms, uint64_t now,
+fake_search(void *impl, const struct msg_query *q, uint32_t slow_ms, bool trace, uint64_t now,
     up_cb cb, void *arg)
 {
 	struct fake_up *u = impl;
@@ -49,6 +50,7 @@ fake_search(void *impl, const struct msg_query *q, uint32_t slow_ms, uint64_t no
 	memset(s, 0, sizeof(*s));
 	s->q = *q;
 	s->slow_ms = slow_ms;
+	s->trace = trace;
 	s->started = now;
 	s->cb = cb;
 	s->arg = arg;
@@ -95,7 +97,7 @@ finish(struct up_search *s, enum up_kind kind, bool cacheable, const struct tu_r
     uint64_t now)
 {
 	struct answer a;
-	struct up_result res = { kind, cacheable, NULL, NULL, NULL, now };
+	struct up_result res = { kind, cacheable, NULL, NULL, NULL, now, NULL };
 
 	ck_assert(s->active);
 	if (r) {
@@ -111,7 +113,7 @@ finish(struct up_search *s, enum up_kind kind, bool cacheable, const struct tu_r
 static void
 slow(struct up_search *s, uint64_t now)
 {
-	struct up_result res = { UP_SLOW, false, NULL, NULL, NULL, now };
+	struct up_result res = { UP_SLOW, false, NULL, NULL, NULL, now, NULL };
 
 	ck_assert(s->active);
 	s->cb(s->arg, &res);
@@ -125,6 +127,9 @@ struct reply {
 	uint8_t buf[MSG_MAX];
 	size_t len;
 	int client;             /* which client_ref (its fd) */
+	enum answer_source source;
+	uint64_t received, answered;
+	bool has_q;
 };
 
 struct io {
@@ -133,7 +138,8 @@ struct io {
 };
 
 static void
-capture(void *arg, const struct client_ref *ref, const uint8_t *buf, size_t len)
+capture(void *arg, const struct client_ref *ref, const uint8_t *buf, size_t len,
+    const struct reply_info *ri)
 {
 	struct io *io = arg;
 	struct reply *r;
@@ -144,6 +150,11 @@ capture(void *arg, const struct client_ref *ref, const uint8_t *buf, size_t len)
 		memcpy(r->buf, buf, len);   /* len 0: dropped, buf may be NULL */
 	r->len = len;
 	r->client = ref->fd;
+	ck_assert_ptr_nonnull(ri);
+	r->source = ri->source;
+	r->received = ri->received;
+	r->answered = ri->answered;
+	r->has_q = ri->q != NULL;
 }
 
 /* ---------------- the pipeline under test ---------------- */
@@ -269,6 +280,13 @@ START_TEST(test_coalescing)
 	b = reply_of(&g, 2);
 	ck_assert_uint_eq(tu_id(a->buf, a->len), 0x1111);
 	ck_assert_uint_eq(tu_id(b->buf, b->len), 0x2222);
+	/* what each reply is told: source and times (SPEC 15) */
+	ck_assert_int_eq(a->source, SRC_UPSTREAM);
+	ck_assert_int_eq(b->source, SRC_COALESCED);
+	ck_assert_uint_eq(a->received, 1000);
+	ck_assert_uint_eq(b->received, 1100);
+	ck_assert_uint_eq(b->answered, 1200);
+	ck_assert(a->has_q);
 	ck_assert_uint_eq(tu_rcode(b->buf, b->len), RCODE_NOERROR);
 	ck_assert_uint_eq(tu_ancount(b->buf, b->len), 1);
 	/* each client gets its own spelling back (0x20 preserved) */
@@ -282,6 +300,42 @@ START_TEST(test_coalescing)
 	ck_assert_uint_eq(g.st.cache_hits, 1);
 	a = reply_of(&g, 3);
 	ck_assert_int_eq(tu_first_ttl(a->buf, a->len), 290);
+	ck_assert_int_eq(a->source, SRC_CACHE);
+	ck_assert_uint_eq(a->answered - a->received, 0);
+	ck_assert(!g.up.s[0].trace);
+	rig_fini(&g);
+}
+END_TEST
+
+/* a control query (stubctl query) is traced, not subject to allow, and
+ * answered without the UDP size limit */
+START_TEST(test_control_query_traced)
+{
+	struct rig g;
+	struct tu_resp p = positive(300);
+	uint8_t b[512];
+	struct tq_opts o = { .id = 7 };
+	size_t l = tu_build_query("www.example.com", TYPE_A, &o, b, sizeof(b));
+	struct client_ref ref;
+	const struct reply *a;
+
+	rig_init(&g, "allow 192.0.2.0/24\n");
+	memset(&ref, 0, sizeof(ref));
+	ref.fd = 9;
+	ref.ctl = 42;
+	ref.trace = true;
+	resolver_query(g.r, b, l, &ref, false, 1000);
+	ck_assert_uint_eq(g.up.n, 1);
+	ck_assert(g.up.s[0].trace);
+	finish(&g.up.s[0], UP_POSITIVE, true, &p, 1050);
+	a = reply_of(&g, 9);
+	ck_assert_uint_eq(tu_rcode(a->buf, a->len), RCODE_NOERROR);
+	ck_assert_int_eq(a->source, SRC_UPSTREAM);
+	/* a plain client from outside allow is refused, said to be local */
+	ask(&g, 3, "www.example.com", TYPE_A, 0x3333, 1100);
+	a = reply_of(&g, 3);
+	ck_assert_uint_eq(tu_rcode(a->buf, a->len), RCODE_REFUSED);
+	ck_assert_int_eq(a->source, SRC_LOCAL);
 	rig_fini(&g);
 }
 END_TEST
@@ -651,6 +705,7 @@ resolve_suite(void)
 	TCase *t = tcase_create("pipeline");
 
 	tcase_add_test(t, test_coalescing);
+	tcase_add_test(t, test_control_query_traced);
 	tcase_add_test(t, test_different_questions_not_coalesced);
 	tcase_add_test(t, test_servfail_fanout);
 	tcase_add_test(t, test_negative_uncacheable_relayed_not_cached);

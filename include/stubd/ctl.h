@@ -5,8 +5,10 @@
  *
  * Transport: a Unix stream socket.  The client sends one line
  * "COMMAND [ARG...]\n" of at most CTL_LINE_MAX bytes (newline included);
- * the daemon answers with one JSON document and closes the connection.
- * Errors are {"error": "message"}.  stubctl(8) documents every command and
+ * the daemon answers with one JSON document and closes the connection
+ * (query: once its answer is in).  monitor instead keeps the connection
+ * and writes one JSON object a line for every query answered, until the
+ * client goes.  Errors are {"error": "message"}.  stubctl(8) documents every command and
  * key; check_control verifies that it names every one in this table.
  */
 #ifndef STUBD_CTL_H
@@ -26,6 +28,8 @@ enum ctl_cmd {
 	CTL_CMD_SERVERS,
 	CTL_CMD_RELOAD,
 	CTL_CMD_LINK,
+	CTL_CMD_QUERY,
+	CTL_CMD_MONITOR,
 	CTL_NCMDS
 };
 
@@ -125,5 +129,21 @@ const struct ctl_command *ctl_command_find(const char *word);
 /* link */
 #define CTL_K_LINK "link"
 #define CTL_K_CHANGED "changed"
+/* query (SPEC 15) */
+#define CTL_K_RCODE "rcode"
+#define CTL_K_MS "ms"
+#define CTL_K_TRACE "trace"
+#define CTL_K_PHASE "phase"
+#define CTL_K_ADAPTER "adapter"
+#define CTL_K_SERVER "server"
+#define CTL_K_SENT_MS "sent_ms"
+#define CTL_K_RESULT "result"
+#define CTL_K_AT_MS "at_ms"
+#define CTL_K_LATE "late"
+#define CTL_K_TRACE_DROPPED "trace_dropped"
+/* monitor: one object a line */
+#define CTL_K_TIME "time"
+#define CTL_K_CLIENT "client"
+#define CTL_K_LOST "lost"
 
 #endif
