@@ -1,15 +1,18 @@
 #!/bin/sh
-# metrics.sh - the metrics endpoint read by a Prometheus text parser nobody
-# here wrote (python3-prometheus-client): it parses, every stats value is
-# there under its name and equals `stubctl --json stats` (uptime within a
-# second), the per-server samples carry adapter and server labels, and the
-# latency histogram is consistent.  Skipped without python3 and the module.
+# observe.sh - seeing into stubd with tools nobody here wrote: stubctl
+# monitor shows the queries dig sends; the metrics endpoint read by a
+# Prometheus text parser (python3-prometheus-client) parses, every stats
+# value is there under its name and equals `stubctl --json stats` (uptime
+# within a second), the per-server samples carry adapter and server
+# labels, and the latency histogram is consistent.  Skipped without dig,
+# python3 or the module.
 set -u
 STUBD=${STUBD:-./stubd}
 STUBCTL=${STUBCTL:-./stubctl}
 FAKEUP=${FAKEUP:-./tests/fakeup}
 
 skip() { echo "SKIP: $*"; exit 77; }
+command -v dig >/dev/null 2>&1 || skip "dig not installed"
 # Debian's python3 first (the module is Debian's python3-prometheus-client)
 PY=""
 for p in /usr/bin/python3 python3; do
@@ -52,8 +55,26 @@ until dig +time=1 +tries=1 +short -p "$base" @127.0.0.92 www.example.com A 2>/de
 	[ $i -lt 50 ] || { echo "FAIL: stubd did not start"; cat "$tmp/stubd.err"; exit 1; }
 	sleep 0.1
 done
+# a monitor, then queries from dig
+"$STUBCTL" -s "$tmp/ctl" monitor >"$tmp/monitor" 2>&1 &
+mpid=$!
+pids="$pids $mpid"
+sleep 0.3
 for n in 1 2 3; do dig +time=1 +tries=1 +short -p "$base" @127.0.0.92 www.example.com A >/dev/null; done
 dig +time=1 +tries=1 +short -p "$base" @127.0.0.92 nx.example.com A >/dev/null
+dig +time=1 +tries=1 +short +tcp -p "$base" @127.0.0.92 www.example.com A >/dev/null
+sleep 0.3
+kill "$mpid" 2>/dev/null
+mfail=0
+grep -Eq '127\.0\.0\.1:[0-9]+ +www\.example\.com +A +NOERROR +cache ' "$tmp/monitor" || mfail=1
+grep -Eq 'nx\.example\.com +A +NXDOMAIN +upstream ' "$tmp/monitor" || mfail=1
+[ "$(grep -c 'www\.example\.com' "$tmp/monitor")" -eq 4 ] || mfail=1
+if [ $mfail -eq 0 ]; then
+	echo "ok: stubctl monitor shows dig's queries"
+else
+	echo "FAIL: stubctl monitor:"
+	cat "$tmp/monitor"
+fi
 
 "$STUBCTL" -s "$tmp/ctl" --json stats >"$tmp/stats.json"
 "$PY" - "$tmp/stats.json" "127.0.0.92" "$((base + 1))" <<'PY'
@@ -102,3 +123,5 @@ if h is not None:
 check("example.com" not in text, "no query name in the metrics")
 sys.exit(fail)
 PY
+pyfail=$?
+[ $mfail -eq 0 ] && [ $pyfail -eq 0 ]
