@@ -46,8 +46,11 @@ cachefile_load(struct daemon *d)
 	    sizeof(why));
 	if (e == STUB_ENOTFOUND)
 		log_info("cache-file %s: none yet; starting cold", path);
-	else if (e != STUB_OK)
+	else if (e != STUB_OK) {
+		/* a bad entry late in a file: what came before goes too */
+		cache_flush(d->cache, NULL, 0, false);
 		log_warn("cache-file %s: %s; ignored, starting cold", path, why);
+	}
 	else
 		log_msg(LOG_NOTICE, "cache-file %s: %zu answers loaded in %llu ms", path, n,
 		    (unsigned long long)(clock_now_ms() - t0));

@@ -15,6 +15,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,16 +245,254 @@ snapshot_save(const char *path, struct cache *c, uint64_t now, uint64_t wall,
 
 /* ---------------- reading ---------------- */
 
-enum stub_err
-snapshot_load_buf(const uint8_t *buf, size_t len, struct cache *c, uint64_t now,
-    uint64_t wall, uint64_t settings, uint64_t network, uint32_t serve_stale, size_t *loaded,
-    char *why, size_t whylen)
+/*
+ * Entries are read in chunks: one thread parses them and puts each answer
+ * through msg_store_prepare (in place, in the file's buffer), the other
+ * puts the chunk before into the cache, so a large file takes the longer
+ * of the two, not their sum.  Small files are read the same way in one
+ * thread.
+ */
+#define LOAD_CHUNK 4096                 /* entries per chunk */
+#define LOAD_TTLS (4 * MSG_MAX_TTLS)    /* TTL offsets per chunk */
+#define LOAD_THREAD_MIN 20000           /* entries worth a second thread */
+
+/* One entry parsed and checked, ready for cache_restore. */
+struct ready {
+	const uint8_t *key;
+	const char *label;
+	uint8_t *msg;                   /* prepared in place */
+	uint64_t stored, expire, nhash, hash;
+	uint32_t orig;
+	uint16_t qtype, qclass;
+	uint8_t qlen, ll;
+	bool do_bit;
+	size_t ttl_at;                  /* its TTL offsets in the chunk */
+	uint8_t head[offsetof(struct msg_resp, ttl_off)];   /* msg_resp before the arrays */
+};
+
+struct chunk {
+	size_t n, nt;
+	bool last;
+	struct ready e[LOAD_CHUNK];
+	uint16_t ttl_off[LOAD_TTLS];
+	uint8_t ttl_sect[LOAD_TTLS];
+};
+
+struct loader {
+	struct wire_rd r;
+	uint64_t n, i;                  /* entries in the file, read so far */
+	uint64_t now, wall, seed;
+	uint32_t serve_stale;
+	bool same_network;
+	enum stub_err err;
+	char why[128];
+	struct msg_resp resp;           /* the filling thread's msg_store_prepare */
+	struct msg_resp iresp;          /* the inserting thread's cache_restore */
+	struct chunk ch[2];
+	bool full[2];                   /* ch[k] waits to be put in the cache */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+};
+
+/* Parse and check entries into ch until it is full or the file ends. */
+static void
+fill_chunk(struct loader *L, struct chunk *ch)
+{
+	struct wire_rd *r = &L->r;
+
+	ch->n = ch->nt = 0;
+	ch->last = false;
+	while (L->i < L->n && ch->n < LOAD_CHUNK && ch->nt + MSG_MAX_TTLS <= LOAD_TTLS) {
+		struct ready *e = &ch->e[ch->n];
+		struct msg_resp *resp = &L->resp;
+		uint64_t stored_w, expire_w;
+		uint8_t flags;
+		uint16_t mlen, id;
+		size_t k, nt;
+
+		L->i++;
+		e->qlen = wire_u8(r);
+		e->key = wire_bytes(r, e->qlen);
+		e->qtype = wire_u16(r);
+		e->qclass = wire_u16(r);
+		flags = wire_u8(r);
+		e->orig = wire_u32(r);
+		stored_w = get64(r);
+		expire_w = get64(r);
+		e->ll = wire_u8(r);
+		e->label = (const char *)wire_bytes(r, e->ll);
+		mlen = wire_u16(r);
+		/* the file's own buffer: prepared in place below */
+		e->msg = (uint8_t *)(uintptr_t)wire_bytes(r, mlen);
+		if (r->err) {
+			snprintf(L->why, sizeof(L->why), "entry %llu: truncated",
+			    (unsigned long long)(L->i - 1));
+			L->err = STUB_ESHORT;
+			ch->last = true;
+			return;
+		}
+		/* the wall clock back to the cache's clock (which never nears 0) */
+		e->expire = expire_w >= L->wall ? L->now + (expire_w - L->wall) :
+		    L->now - (L->wall - expire_w);
+		e->stored = stored_w >= L->wall ? L->now : L->now - (L->wall - stored_w);
+		if (e->expire <= L->now && (L->now - e->expire) / 1000 >= L->serve_stale)
+			continue;                 /* expired past serve-stale */
+		if (e->qlen == 0 || mlen < WIRE_HDR_LEN)
+			continue;
+		/* keys are lower-case (msg_store_prepare below checks it is the
+		 * well-formed question of the message) */
+		for (k = 0; k < e->qlen && !(e->key[k] >= 'A' && e->key[k] <= 'Z'); k++)
+			;
+		if (k < e->qlen)
+			continue;
+		e->do_bit = flags & 1;
+		if (!wire_get16_at(e->msg, mlen, 0, &id))
+			continue;
+		/* the same checks as an upstream answer to this question */
+		if (msg_store_prepare(e->msg, mlen, id, e->key, e->qlen, e->qtype, e->qclass,
+		    resp) != 0)
+			continue;
+		if (!L->same_network && resp->negative)
+			continue;
+		nt = resp->nttl < MSG_MAX_TTLS ? resp->nttl : MSG_MAX_TTLS;
+		e->ttl_at = ch->nt;
+		memcpy(ch->ttl_off + ch->nt, resp->ttl_off, nt * sizeof(resp->ttl_off[0]));
+		memcpy(ch->ttl_sect + ch->nt, resp->ttl_sect, nt);
+		ch->nt += nt;
+		memcpy(e->head, resp, sizeof(e->head));
+		e->nhash = stub_name_hash(L->seed, e->key, e->qlen);
+		e->hash = stub_key_hash(e->nhash, e->qtype, e->qclass, e->do_bit);
+		ch->n++;
+	}
+	if (L->i == L->n) {
+		ch->last = true;
+		if (wire_left(r) != 0) {
+			snprintf(L->why, sizeof(L->why), "trailing bytes");
+			L->err = STUB_EFORMAT;
+		}
+	}
+}
+
+/* Put a chunk's entries in the cache. */
+static void
+insert_chunk(struct loader *L, struct chunk *ch, struct cache *c, size_t *loaded)
+{
+	struct msg_resp *resp = &L->iresp;
+	struct msg_query q;
+	size_t i;
+
+	for (i = 0; i < ch->n; i++) {
+		const struct ready *e = &ch->e[i];
+		char lab[256];
+		bool ok = false;
+		size_t nt;
+
+		memcpy(resp, e->head, sizeof(e->head));
+		nt = resp->nttl < MSG_MAX_TTLS ? resp->nttl : MSG_MAX_TTLS;
+		memcpy(resp->ttl_off, ch->ttl_off + e->ttl_at, nt * sizeof(resp->ttl_off[0]));
+		memcpy(resp->ttl_sect, ch->ttl_sect + e->ttl_at, nt);
+		q.qlen = e->qlen;
+		memcpy(q.key, e->key, e->qlen);
+		memcpy(q.qname, e->key, e->qlen);
+		q.qtype = e->qtype;
+		q.qclass = e->qclass;
+		q.do_bit = e->do_bit;
+		q.edns = false;
+		q.nhash = e->nhash;
+		q.hash = e->hash;
+		memcpy(lab, e->label, e->ll);
+		lab[e->ll] = 0;
+		if (cache_restore(c, &q, e->msg, resp, lab, e->stored, e->expire, e->orig, L->now,
+		    &ok) == STUB_OK && ok)
+			(*loaded)++;
+	}
+}
+
+/* the second thread: fill chunks, alternately, as the other empties them */
+static void *
+filler(void *arg)
+{
+	struct loader *L = arg;
+	struct chunk *ch;
+	int k = 0;
+
+	for (;;) {
+		pthread_mutex_lock(&L->mu);
+		while (L->full[k])
+			pthread_cond_wait(&L->cv, &L->mu);
+		pthread_mutex_unlock(&L->mu);
+		ch = &L->ch[k];
+		fill_chunk(L, ch);
+		pthread_mutex_lock(&L->mu);
+		L->full[k] = true;
+		pthread_cond_broadcast(&L->cv);
+		pthread_mutex_unlock(&L->mu);
+		if (ch->last)
+			return NULL;
+		k ^= 1;
+	}
+}
+
+/* Every entry from the cursor on into c; the loader's err says how it went. */
+static void
+load_entries(struct loader *L, struct cache *c, size_t *loaded)
+{
+	pthread_t th;
+	int k = 0;
+
+	if (L->n < LOAD_THREAD_MIN || pthread_mutex_init(&L->mu, NULL) != 0) {
+		do {
+			fill_chunk(L, &L->ch[0]);
+			insert_chunk(L, &L->ch[0], c, loaded);
+		} while (!L->ch[0].last);
+		return;
+	}
+	pthread_cond_init(&L->cv, NULL);
+	if (pthread_create(&th, NULL, filler, L) != 0) {
+		pthread_cond_destroy(&L->cv);
+		pthread_mutex_destroy(&L->mu);
+		do {
+			fill_chunk(L, &L->ch[0]);
+			insert_chunk(L, &L->ch[0], c, loaded);
+		} while (!L->ch[0].last);
+		return;
+	}
+	for (;;) {
+		struct chunk *ch = &L->ch[k];
+		bool last;
+
+		pthread_mutex_lock(&L->mu);
+		while (!L->full[k])
+			pthread_cond_wait(&L->cv, &L->mu);
+		pthread_mutex_unlock(&L->mu);
+		insert_chunk(L, ch, c, loaded);
+		last = ch->last;
+		pthread_mutex_lock(&L->mu);
+		L->full[k] = false;
+		pthread_cond_broadcast(&L->cv);
+		pthread_mutex_unlock(&L->mu);
+		if (last)
+			break;
+		k ^= 1;
+	}
+	pthread_join(th, NULL);
+	pthread_cond_destroy(&L->cv);
+	pthread_mutex_destroy(&L->mu);
+}
+
+/* The file's contents (modified in place) into c. */
+static enum stub_err
+load_buf(uint8_t *buf, size_t len, struct cache *c, uint64_t now, uint64_t wall,
+    uint64_t settings, uint64_t network, uint32_t serve_stale, size_t *loaded, char *why,
+    size_t whylen)
 {
 	struct wire_rd r;
-	uint64_t n, body, sum, i;
+	uint64_t n, body, sum;
 	bool same_network;
 	uint32_t version, bom;
 	const uint8_t *magic;
+	struct loader *L;
+	enum stub_err e;
 
 	*loaded = 0;
 	wire_rd_init(&r, buf, len);
@@ -295,77 +536,51 @@ snapshot_load_buf(const uint8_t *buf, size_t len, struct cache *c, uint64_t now,
 			return STUB_EFORMAT;
 		}
 	}
-	if (n <= body)
-		cache_reserve(c, (size_t)n);  /* no rehash after rehash while loading */
-	for (i = 0; i < n; i++) {
-		struct msg_query q;
-		struct msg_resp resp;
-		uint8_t msg[MSG_MAX], flags, ll;
-		const uint8_t *key, *label, *m;
-		uint64_t stored_w, expire_w, stored, expire;
-		uint32_t orig;
-		uint16_t mlen, id;
-		char lab[256];
-		bool stored_ok;
-
-		memset(&q, 0, sizeof(q));
-		q.qlen = wire_u8(&r);
-		key = wire_bytes(&r, q.qlen);
-		q.qtype = wire_u16(&r);
-		q.qclass = wire_u16(&r);
-		flags = wire_u8(&r);
-		orig = wire_u32(&r);
-		stored_w = get64(&r);
-		expire_w = get64(&r);
-		ll = wire_u8(&r);
-		label = wire_bytes(&r, ll);
-		mlen = wire_u16(&r);
-		m = wire_bytes(&r, mlen);
-		if (r.err) {
-			snprintf(why, whylen, "entry %llu: truncated", (unsigned long long)i);
-			return STUB_ESHORT;
-		}
-		/* the wall clock back to the cache's clock (which never nears 0) */
-		expire = expire_w >= wall ? now + (expire_w - wall) : now - (wall - expire_w);
-		stored = stored_w >= wall ? now : now - (wall - stored_w);
-		if (expire <= now && (now - expire) / 1000 >= serve_stale)
-			continue;                 /* expired past serve-stale */
-		if (q.qlen == 0 || mlen < WIRE_HDR_LEN)
-			continue;
-		memcpy(q.key, key, q.qlen);
-		memcpy(q.qname, key, q.qlen);
-		/* lower-case like every key (msg_store_prepare below checks it is
-		 * the well-formed question of the message) */
-		{
-			size_t k;
-
-			for (k = 0; k < q.qlen && !(q.key[k] >= 'A' && q.key[k] <= 'Z'); k++)
-				;
-			if (k < q.qlen)
-				continue;
-		}
-		q.do_bit = flags & 1;
-		memcpy(msg, m, mlen);
-		if (!wire_get16_at(msg, mlen, 0, &id))
-			continue;
-		/* the same checks as an upstream answer to this question */
-		if (msg_store_prepare(msg, mlen, id, q.key, q.qlen, q.qtype, q.qclass, &resp) != 0)
-			continue;
-		q.nhash = stub_name_hash(cache_seed(c), q.key, q.qlen);
-		q.hash = stub_key_hash(q.nhash, q.qtype, q.qclass, q.do_bit);
-		memcpy(lab, label, ll);
-		lab[ll] = 0;
-		if (!same_network && resp.negative)
-			continue;
-		if (cache_restore(c, &q, msg, &resp, lab, stored, expire, orig, now, &stored_ok) ==
-		    STUB_OK && stored_ok)
-			(*loaded)++;
-	}
-	if (wire_left(&r) != 0) {
-		snprintf(why, whylen, "trailing bytes");
+	/* an entry takes at least 37 bytes: a count beyond that is a lie */
+	if (n > body / 37) {
+		snprintf(why, whylen, "%llu entries cannot fit %llu bytes", (unsigned long long)n,
+		    (unsigned long long)body);
 		return STUB_EFORMAT;
 	}
-	return STUB_OK;
+	cache_reserve(c, (size_t)n);  /* no rehash after rehash while loading */
+	L = calloc(1, sizeof(*L));
+	if (!L) {
+		snprintf(why, whylen, "out of memory");
+		return STUB_ENOMEM;
+	}
+	L->r = r;
+	L->n = n;
+	L->now = now;
+	L->wall = wall;
+	L->seed = cache_seed(c);
+	L->serve_stale = serve_stale;
+	L->same_network = same_network;
+	load_entries(L, c, loaded);
+	e = L->err;
+	if (e != STUB_OK)
+		snprintf(why, whylen, "%s", L->why);
+	free(L);
+	return e;
+}
+
+enum stub_err
+snapshot_load_buf(const uint8_t *buf, size_t len, struct cache *c, uint64_t now,
+    uint64_t wall, uint64_t settings, uint64_t network, uint32_t serve_stale, size_t *loaded,
+    char *why, size_t whylen)
+{
+	uint8_t *copy = malloc(len ? len : 1);
+	enum stub_err e;
+
+	*loaded = 0;
+	if (!copy) {
+		snprintf(why, whylen, "out of memory");
+		return STUB_ENOMEM;
+	}
+	memcpy(copy, buf, len);
+	e = load_buf(copy, len, c, now, wall, settings, network, serve_stale, loaded, why,
+	    whylen);
+	free(copy);
+	return e;
 }
 
 enum stub_err
@@ -392,8 +607,8 @@ snapshot_load(const char *path, struct cache *c, uint64_t now, uint64_t wall,
 		snprintf(why, whylen, "%s: %s", path, strerror(errno));
 		return STUB_EIO;
 	}
-	e = snapshot_load_buf((const uint8_t *)text, len, c, now, wall, settings, network,
-	    serve_stale, loaded, why, whylen);
+	e = load_buf((uint8_t *)text, len, c, now, wall, settings, network, serve_stale, loaded,
+	    why, whylen);
 	free(text);
 	return e;
 }

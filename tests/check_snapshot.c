@@ -233,6 +233,43 @@ START_TEST(test_refused)
 }
 END_TEST
 
+/* A file large enough to be read by two threads (parse and check in one,
+ * insert in the other): every entry comes back, with its TTL. */
+START_TEST(test_large_two_threads)
+{
+	struct cache_cfg big = ccfg;
+	struct cache *c;
+	struct tu_resp pos = { .nans = 2, .ttl = 300 };
+	struct tu_resp nx = { .rcode = RCODE_NXDOMAIN, .soa = true, .soa_ttl = 60, .soa_min = 60 };
+	char base[64], path[300], why[256], name[64];
+	size_t n, loaded, i;
+
+	big.max_entries = 60000;
+	c = cache_new(&big, 1);
+	for (i = 0; i < 50000; i++) {
+		snprintf(name, sizeof(name), "n%zu.example.com", i);
+		put(c, name, TYPE_A, i % 7 ? pos : nx, NOW0);
+	}
+	ck_assert_int_eq(tu_tmp_begin(base, sizeof(base)), 0);
+	snprintf(path, sizeof(path), "%s/cache", base);
+	ck_assert_int_eq(snapshot_save(path, c, NOW0 + 5000, WALL0 + 5000,
+	    snapshot_settings(&big), NET, &n, why, sizeof(why)), STUB_OK);
+	ck_assert_uint_eq(n, 50000);
+	cache_free(c);
+	c = cache_new(&big, 2);
+	ck_assert_int_eq(snapshot_load(path, c, NOW0 + 1000000, WALL0 + 15000,
+	    snapshot_settings(&big), NET, 0, (size_t)1 << 30, &loaded, why, sizeof(why)), STUB_OK);
+	ck_assert_uint_eq(loaded, 50000);
+	ck_assert_uint_eq(cache_count(c), 50000);
+	/* read 15 s after they were stored: 285 s left, the negative 45 */
+	ck_assert_int_eq(ttl_of(c, "n1.example.com", TYPE_A, NOW0 + 1000000), 285);
+	ck_assert_int_eq(ttl_of(c, "n49999.example.com", TYPE_A, NOW0 + 1000000), 285);
+	ck_assert_int_eq(ttl_of(c, "n7.example.com", TYPE_A, NOW0 + 1000000), 45);
+	cache_free(c);
+	tu_tmp_end(base);
+}
+END_TEST
+
 static Suite *
 snapshot_suite(void)
 {
@@ -241,6 +278,7 @@ snapshot_suite(void)
 
 	tcase_add_test(t, test_roundtrip);
 	tcase_add_test(t, test_refused);
+	tcase_add_test(t, test_large_two_threads);
 	suite_add_tcase(s, t);
 	return s;
 }
