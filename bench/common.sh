@@ -3,6 +3,16 @@
 # Sourced; uses W (work directory), UP_ADDR, UP_PORT and the PIDS array of
 # the sourcing script, and say().
 
+# the servers a benchmark started (PIDS) end with it, and its directory
+bench_cleanup() {
+	for p in "${PIDS[@]:-}"; do
+		[ -n "$p" ] && kill "$p" 2>/dev/null || true
+	done
+	wait 2>/dev/null || true
+	rm -rf "$W"
+}
+trap bench_cleanup EXIT
+
 # bench_install TOOL:PACKAGE... - install the packages of missing tools
 bench_install() {
 	local missing=() t

@@ -31,14 +31,6 @@ PIDS=()
 say() { printf '%s\n' "$*" >&2; }
 . "$HERE/common.sh"
 
-cleanup() {
-	for p in "${PIDS[@]:-}"; do
-		[ -n "$p" ] && kill "$p" 2>/dev/null || true
-	done
-	wait 2>/dev/null || true
-	rm -rf "$W"
-}
-trap cleanup EXIT
 
 make_zone() {
 	{

@@ -39,14 +39,6 @@ say() { printf '%s\n' "$*" >&2; }
 # shellcheck source=bench/common.sh
 . "$HERE/common.sh"
 
-cleanup() {
-	for p in "${PIDS[@]:-}"; do
-		[ -n "$p" ] && kill "$p" 2>/dev/null || true
-	done
-	wait 2>/dev/null || true
-	rm -rf "$W"
-}
-trap cleanup EXIT
 
 install_tools() {
 	bench_install dnsperf:dnsperf nsd:nsd dnsmasq:dnsmasq-base unbound:unbound \

@@ -751,27 +751,6 @@ qname_type(struct json *j, const struct reply_info *ri)
 		json_null(j);
 }
 
-static int
-query_record(const struct rrtext *rr, void *arg)
-{
-	struct json *j = arg;
-	char tb[16];
-
-	json_obj_begin(j);
-	json_key(j, CTL_K_SECTION);
-	json_str(j, rrtext_section(rr->section));
-	json_key(j, CTL_K_NAME);
-	json_str(j, rr->name);
-	json_key(j, CTL_K_TYPE);
-	json_str(j, wire_type_name(rr->type, tb));
-	json_key(j, CTL_K_TTL);
-	json_u64(j, rr->ttl);
-	json_key(j, CTL_K_DATA);
-	json_str(j, rr->data);
-	json_obj_end(j);
-	return 0;
-}
-
 char *
 ctl_query_json(const uint8_t *msg, size_t len, const struct reply_info *ri)
 {
@@ -791,7 +770,7 @@ ctl_query_json(const uint8_t *msg, size_t len, const struct reply_info *ri)
 	json_key(&j, CTL_K_RECORDS);
 	json_arr_begin(&j);
 	if (msg && len >= WIRE_HDR_LEN)
-		rrtext_foreach(msg, len, 0, query_record, &j);
+		rrtext_foreach(msg, len, 0, dd_record, &j);   /* as displaydns shows them */
 	json_arr_end(&j);
 	json_key(&j, CTL_K_TRACE);
 	json_arr_begin(&j);
