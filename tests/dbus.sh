@@ -10,7 +10,7 @@ STUBD=${STUBD:-./stubd}
 STUBCTL=${STUBCTL:-./stubctl}
 FAKEUP=${FAKEUP:-./tests/fakeup}
 
-skip() { echo "SKIP: $*"; exit 77; }
+. "$(dirname "$0")/testlib.sh"
 [ "$(id -u)" -eq 0 ] || skip "needs root"
 for t in dbus-daemon busctl gdbus dbus-send setpriv dig; do
 	command -v $t >/dev/null 2>&1 || skip "$t not installed"

@@ -9,7 +9,7 @@ set -u
 STUBD=${STUBD:-./stubd}
 FAKEUP=${FAKEUP:-./tests/fakeup}
 
-skip() { echo "SKIP: $*"; exit 77; }
+. "$(dirname "$0")/testlib.sh"
 [ "$(id -u)" -eq 0 ] || skip "needs root"
 command -v ip >/dev/null 2>&1 || skip "iproute2 not installed"
 command -v dig >/dev/null 2>&1 || skip "dig not installed"

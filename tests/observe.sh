@@ -11,7 +11,7 @@ STUBD=${STUBD:-./stubd}
 STUBCTL=${STUBCTL:-./stubctl}
 FAKEUP=${FAKEUP:-./tests/fakeup}
 
-skip() { echo "SKIP: $*"; exit 77; }
+. "$(dirname "$0")/testlib.sh"
 command -v dig >/dev/null 2>&1 || skip "dig not installed"
 # Debian's python3 first (the module is Debian's python3-prometheus-client)
 PY=""
@@ -34,8 +34,7 @@ trap cleanup EXIT
 
 "$FAKEUP" 127.0.0.91 www.example.com A 300 192.0.2.7 >"$tmp/fport" &
 pids="$pids $!"
-i=0
-while [ ! -s "$tmp/fport" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+wait_file "$tmp/fport"
 fport=$(cat "$tmp/fport")
 base=$((30000 + $$ % 20000))
 cat >"$tmp/stubd.conf" <<CONF

@@ -9,7 +9,7 @@ STUBD=${STUBD:-./stubd}
 FAKEUP=${FAKEUP:-./tests/fakeup}
 ADDR=127.0.0.153
 
-skip() { echo "SKIP: $*"; exit 77; }
+. "$(dirname "$0")/testlib.sh"
 [ "$(id -u)" -eq 0 ] || skip "needs root"
 for t in dig host getent unshare mount; do
 	command -v "$t" >/dev/null 2>&1 || skip "$t not installed"
@@ -33,8 +33,7 @@ trap cleanup EXIT
 	example.test TXT 300 "hello from the fake upstream" \
 	_sip._udp.example.test SRV 300 "0 5 5060 sip.example.test" >"$tmp/port" &
 fpid=$!
-i=0
-while [ ! -s "$tmp/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+wait_file "$tmp/port"
 port=$(cat "$tmp/port")
 [ -n "$port" ] || { echo "FAIL: fake upstream did not start"; exit 1; }
 
@@ -50,15 +49,6 @@ until dig +time=1 +tries=1 +short @"$ADDR" www.example.test A >/dev/null 2>&1; d
 	sleep 0.1
 done
 
-fail=0
-check() {   # check LABEL GOT WANT
-	if [ "$2" = "$3" ] && [ -n "$3" ]; then
-		echo "ok: $1"
-	else
-		echo "FAIL: $1: got '$2', want '$3'"
-		fail=1
-	fi
-}
 
 for type in A AAAA MX TXT; do
 	name=www.example.test

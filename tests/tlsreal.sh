@@ -10,7 +10,7 @@ STUBD=${STUBD:-./stubd}
 STUBCTL=${STUBCTL:-./stubctl}
 FAKEUP=${FAKEUP:-./tests/fakeup}
 
-skip() { echo "SKIP: $*"; exit 77; }
+. "$(dirname "$0")/testlib.sh"
 for t in unbound dnsdist kdig; do
 	command -v "$t" >/dev/null 2>&1 || skip "$t not installed"
 done
@@ -25,20 +25,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-fail=0
-check() {   # check LABEL GOT WANT
-	if [ "$2" = "$3" ] && [ -n "$3" ]; then
-		echo "ok: $1"
-	else
-		echo "FAIL: $1: got '$2', want '$3'"
-		fail=1
-	fi
-}
-waitfor() {   # waitfor FILE: a line in it within 5 s
-	i=0
-	while [ ! -s "$1" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-	[ -s "$1" ]
-}
 
 base=$((20000 + $$ % 20000))
 dot_port=$base
@@ -54,7 +40,7 @@ stubd_port=$((base + 3))
 	example.com MX 300 "10 mail.example.com" \
 	example.com TXT 300 "hello over an encrypted transport" >"$tmp/fport" &
 pids="$pids $!"
-waitfor "$tmp/fport" || { echo "FAIL: fake upstream did not start"; exit 1; }
+wait_file "$tmp/fport" || { echo "FAIL: fake upstream did not start"; exit 1; }
 fport=$(cat "$tmp/fport")
 
 # unbound: DNS over TLS on 127.0.0.72, forwarding to the fake upstream
