@@ -301,6 +301,8 @@ install_cfg(struct daemon *d, struct cfg *nc, const char *netchange, char *err, 
 	}
 	/* RTT, exclusion and counters of servers still configured carry over */
 	sched_inherit(upstream_sched(nu), upstream_sched(d->up));
+	/* and the TLS session tickets: the next connections resume */
+	upstream_inherit_tickets(nu, d->up);
 	if (netchange) {
 		for (a = 0; a < nc->nadapters; a++)
 			if (!same_adapter(d->cfg, nc, a))

@@ -135,6 +135,13 @@ fail:
 }
 
 void
+upstream_inherit_tickets(struct upstream *to, const struct upstream *from)
+{
+	if (to && from && to->tls && from->tls)
+		xp_tls_inherit(to->tls, from->tls);
+}
+
+void
 upstream_tls_state(struct upstream *up, size_t server, char *buf, size_t len)
 {
 	if (up && up->tls && server < up->cfg->nservers &&

@@ -43,6 +43,9 @@ struct sched *upstream_sched(struct upstream *up);
 /* An adapter's link went down (its servers are skipped at once; searches
  * waiting only on it move on) or came back. */
 void upstream_set_down(struct upstream *up, size_t adapter, bool down);
+/* Take over the TLS session tickets `from` holds for servers still
+ * configured the same way in `to` (a reload or network change). */
+void upstream_inherit_tickets(struct upstream *to, const struct upstream *from);
 /* "connected", "idle" or "failed: REASON" for a tls/https server; "" for
  * a clear-text one. */
 void upstream_tls_state(struct upstream *up, size_t server, char *buf, size_t len);

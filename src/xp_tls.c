@@ -648,6 +648,39 @@ xp_tls_free(struct xp_tls *x)
 	free(x);
 }
 
+static bool
+same_server(const struct cfg_server *a, const struct cfg_server *b)
+{
+	return a->transport == b->transport && strcmp(a->text, b->text) == 0 &&
+	    strcmp(a->auth_name, b->auth_name) == 0 && strcmp(a->path, b->path) == 0 &&
+	    a->insecure == b->insecure && a->npins == b->npins &&
+	    memcmp(a->pins, b->pins, a->npins * sizeof(a->pins[0])) == 0;
+}
+
+void
+xp_tls_inherit(struct xp_tls *to, const struct xp_tls *from)
+{
+	size_t i, k;
+
+	/* a resumed session skips the certificate check: only under the same
+	 * trust store (a network change, not a reload that re-read it) */
+	if (to->tls != from->tls)
+		return;
+	for (i = 0; i < to->cfg->nservers; i++) {
+		if (to->cfg->servers[i].transport == XPORT_UDP || to->srv[i].ticket.sess)
+			continue;
+		for (k = 0; k < from->cfg->nservers; k++) {
+			SSL_SESSION *sess = from->srv[k].ticket.sess;
+
+			if (!sess || !same_server(&to->cfg->servers[i], &from->cfg->servers[k]))
+				continue;
+			if (SSL_SESSION_up_ref(sess) == 1)
+				to->srv[i].ticket.sess = sess;
+			break;
+		}
+	}
+}
+
 void
 xp_tls_state(struct xp_tls *x, size_t server, char *buf, size_t len)
 {

@@ -34,6 +34,10 @@ struct xp_tls *xp_tls_new(struct event_base *base, const struct cfg *cfg,
 /* Connections close; pending requests end without calling back. */
 void xp_tls_free(struct xp_tls *x);
 struct xp xp_tls_as_xp(struct xp_tls *x);
+/* Copy the session tickets of servers `from` knows that `to` has too (same
+ * address, port, transport, name, path and pins), when both use the same
+ * TLS context (a network change; a reload re-reads the trust store). */
+void xp_tls_inherit(struct xp_tls *to, const struct xp_tls *from);
 /* "connected", "idle" or "failed: REASON". */
 void xp_tls_state(struct xp_tls *x, size_t server, char *buf, size_t len);
 

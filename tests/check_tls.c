@@ -326,6 +326,29 @@ START_TEST(test_dot_close_and_resume)
 }
 END_TEST
 
+/* A network change builds a new upstream engine: its first connection to
+ * a server still there resumes the session of the old one. */
+START_TEST(test_tickets_survive_network_change)
+{
+	struct fakeup *f = tls_up("127.0.0.65", false);
+	struct tu_daemon d = { 0 };
+	const char *link[] = { "link", "lo", "dns", "127.0.0.99", NULL };
+	char out[4096];
+	unsigned hs, res;
+
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nadapter wan metric 1\n"
+	    "server %s tls dns.test\ntls-ca %s\n", fakeup_hostport(f), cert), NULL), 0);
+	expect_a(&d, "www.example.com", "192.0.2.7");
+	ck_assert_int_eq(tu_stubctl(&d, link, out, sizeof(out), NULL, 0), 0);
+	expect_a(&d, "fast.example.com", "192.0.2.12");
+	fakeup_tls_counts(f, &hs, &res);
+	ck_assert_uint_eq(hs, 2);       /* a new engine, a new connection */
+	ck_assert_uint_eq(res, 1);      /* resumed with the old engine's ticket */
+	ck_assert_int_eq(tu_stop(&d), 0);
+	fakeup_stop(f);
+}
+END_TEST
+
 /* A stalled handshake costs its phases like a silent server; the
  * clear-text server of last resort answers, inside the schedule. */
 START_TEST(test_dot_stalled_handshake)
@@ -520,6 +543,7 @@ tls_suite(void)
 	tcase_add_test(t, test_dot_refused);
 	tcase_add_test(t, test_dot_pipelined);
 	tcase_add_test(t, test_dot_close_and_resume);
+	tcase_add_test(t, test_tickets_survive_network_change);
 	tcase_add_test(t, test_dot_stalled_handshake);
 	tcase_add_test(t, test_tls_ca_errors);
 	tcase_add_test(h, test_doh_answers);
