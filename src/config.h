@@ -45,6 +45,8 @@ enum cfg_transport {
 #define CFG_PIN_LEN 32              /* SHA-256 */
 #define CFG_HOST_MAX 254            /* a host name with NUL */
 #define CFG_URLPATH_MAX 256         /* the path of an https URL with NUL */
+/* cfg_server_url's longest answer with NUL: scheme, address, path, name */
+#define CFG_URL_MAX (16 + 64 + CFG_URLPATH_MAX + CFG_HOST_MAX)
 #define CFG_TLS_CA_DEFAULT "/etc/ssl/certs/ca-certificates.crt"
 
 struct cfg_sockaddr {

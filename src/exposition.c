@@ -93,7 +93,7 @@ stats_part(struct sbuf *b, const struct control_view *v, uint64_t now)
 static void
 server_labels(struct sbuf *b, const struct cfg *c, size_t i)
 {
-	char url[600];
+	char url[CFG_URL_MAX];
 
 	cfg_server_url(&c->servers[i], url, sizeof(url));
 	sb_add(b, "{adapter=\"");

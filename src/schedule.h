@@ -23,7 +23,7 @@
 #define SCHED_SLOW_MS 400.0   /* SRTT gap that moves a normal server back */
 #define SCHED_MAX_PHASES CFG_MAX_TIMEOUTS
 /* "tls://192.0.2.1:853#dns.example%lan" (cfg_server_url, '%', adapter) */
-#define SCHED_LABEL_MAX (64 + CFG_URLPATH_MAX + CFG_HOST_MAX + 16 + CFG_NAME_MAX)
+#define SCHED_LABEL_MAX (CFG_URL_MAX + CFG_NAME_MAX)
 
 struct sched_server {
 	size_t adapter;

@@ -61,12 +61,19 @@ snapshot_network(const struct cfg *c)
 	uint64_t h = FNV_OFFSET, sum = 0;
 	size_t i;
 
-	/* the servers with their adapters, in no particular order */
+	/* the servers as displaydns names them (transport, address, port, TLS
+	 * name, URL path) with their adapters and whether their AD bit is
+	 * trusted, in no particular order */
 	for (i = 0; i < c->nservers; i++) {
-		const char *a = c->adapters[c->servers[i].adapter].name;
-		uint64_t one = fnv(fnv(FNV_OFFSET, (const uint8_t *)c->servers[i].text,
-		    strlen(c->servers[i].text)), (const uint8_t *)a, strlen(a));
+		const struct cfg_server *s = &c->servers[i];
+		const char *a = c->adapters[s->adapter].name;
+		char url[CFG_URL_MAX];
+		uint8_t trust = cfg_server_trusts_ad(s);
+		uint64_t one;
 
+		cfg_server_url(s, url, sizeof(url));
+		one = fnv(fnv(fnv(FNV_OFFSET, (const uint8_t *)url, strlen(url)),
+		    (const uint8_t *)a, strlen(a)), &trust, 1);
 		sum += one;
 	}
 	return fnv(h, (const uint8_t *)&sum, sizeof(sum)) ^ c->nservers;
@@ -352,8 +359,12 @@ fill_chunk(struct loader *L, struct chunk *ch)
 		if (msg_store_prepare(e->msg, mlen, id, e->key, e->qlen, e->qtype, e->qclass,
 		    resp) != 0)
 			continue;
+		/* learned from other servers: negative answers do not hold, and
+		 * an AD bit may come from a server no longer trusted for it */
 		if (!L->same_network && resp->negative)
 			continue;
+		if (!L->same_network)
+			msg_distrust_ad(e->msg, mlen);
 		nt = resp->nttl < MSG_MAX_TTLS ? resp->nttl : MSG_MAX_TTLS;
 		e->ttl_at = ch->nt;
 		memcpy(ch->ttl_off + ch->nt, resp->ttl_off, nt * sizeof(resp->ttl_off[0]));

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "checkmain.h"
+#include "config.h"
 #include "file.h"
 #include "snapshot.h"
 #include "testutil.h"
@@ -177,6 +178,91 @@ load(const uint8_t *b, size_t n, size_t *loaded, char *why)
 	return e;
 }
 
+/* Does a client that set AD get AD on name's cached answer? */
+static bool
+served_ad(struct cache *c, const char *name, uint64_t now)
+{
+	uint8_t b[512], out[2048];
+	struct tq_opts o = { .id = 0x4545, .ad = true };
+	size_t l = tu_build_query(name, TYPE_A, &o, b, sizeof(b)), n;
+	enum cache_lookup_result found;
+	struct cache_entry *e;
+	struct msg_query q;
+
+	ck_assert_int_eq(msg_parse_query(b, l, &q), MSG_OK);
+	q.hash = cache_hash(c, q.key, q.qlen, q.qtype, q.qclass, q.do_bit);
+	e = cache_lookup(c, &q, now, &found);
+	ck_assert_ptr_nonnull(e);
+	n = cache_serve(c, e, &q, now, false, 1232, out, sizeof(out));
+	ck_assert_uint_gt(n, 0);
+	return tu_ad(out, n);
+}
+
+/* An AD bit stored from a server trusted for it holds only while the
+ * servers are the same: read under other servers (or another trust-ad),
+ * the answers stay but their AD bits are cleared. */
+START_TEST(test_network_clears_ad)
+{
+	char dir[] = "/tmp/stubd-snap-XXXXXX", path[300], why[256];
+	struct tu_resp pos = { .nans = 1, .ttl = 300, .ad = true };
+	struct cache *c = cache_new(&ccfg, 1);
+	size_t n, loaded;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/cache", dir);
+	put(c, "signed.example.com", TYPE_A, pos, NOW0);
+	ck_assert(served_ad(c, "signed.example.com", NOW0));
+	ck_assert_int_eq(snapshot_save(path, c, NOW0, WALL0, snapshot_settings(&ccfg), NET, &n,
+	    why, sizeof(why)), STUB_OK);
+	cache_free(c);
+	c = cache_new(&ccfg, 2);
+	ck_assert_int_eq(snapshot_load(path, c, NOW0, WALL0, snapshot_settings(&ccfg), NET, 0,
+	    1u << 20, &loaded, why, sizeof(why)), STUB_OK);
+	ck_assert_uint_eq(loaded, 1);
+	ck_assert(served_ad(c, "signed.example.com", NOW0));
+	cache_free(c);
+	c = cache_new(&ccfg, 3);
+	ck_assert_int_eq(snapshot_load(path, c, NOW0, WALL0, snapshot_settings(&ccfg), NET + 1, 0,
+	    1u << 20, &loaded, why, sizeof(why)), STUB_OK);
+	ck_assert_uint_eq(loaded, 1);
+	ck_assert(!served_ad(c, "signed.example.com", NOW0));
+	cache_free(c);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
+static uint64_t
+network_of(const char *text)
+{
+	struct cfg *c = cfg_new("/run/stubd.sock", "/etc/hosts");
+	uint64_t h;
+
+	ck_assert_uint_eq(cfg_parse_text(c, text, strlen(text), "test.conf"), 0);
+	ck_assert_uint_eq(cfg_finish(c, NULL), 0);
+	h = snapshot_network(c);
+	cfg_unref(c);
+	return h;
+}
+
+/* The network a file was written on: its servers with their adapters,
+ * transports and AD trust, in any order. */
+START_TEST(test_network_hash)
+{
+	uint64_t two = network_of("server 192.0.2.1\nserver 192.0.2.2\n");
+
+	ck_assert_uint_eq(two, network_of("server 192.0.2.2\nserver 192.0.2.1\n"));
+	ck_assert_uint_ne(two, network_of("server 192.0.2.1\n"));
+	ck_assert_uint_ne(two, network_of("server 192.0.2.1\nserver 192.0.2.3\n"));
+	ck_assert_uint_ne(two, network_of("server 192.0.2.1 trust-ad\nserver 192.0.2.2\n"));
+	ck_assert_uint_ne(two, network_of("server 192.0.2.1 tls dns.example\nserver 192.0.2.2\n"));
+	ck_assert_uint_ne(network_of("server 192.0.2.1 tls a.example\n"),
+	    network_of("server 192.0.2.1 tls b.example\n"));
+	ck_assert_uint_ne(two, network_of("adapter lan\nserver 192.0.2.1\nadapter wifi\n"
+	    "server 192.0.2.2\n"));
+}
+END_TEST
+
 START_TEST(test_refused)
 {
 	char dir[] = "/tmp/stubd-snap-XXXXXX", why[256];
@@ -278,6 +364,8 @@ snapshot_suite(void)
 
 	tcase_add_test(t, test_roundtrip);
 	tcase_add_test(t, test_refused);
+	tcase_add_test(t, test_network_clears_ad);
+	tcase_add_test(t, test_network_hash);
 	tcase_add_test(t, test_large_two_threads);
 	suite_add_tcase(s, t);
 	return s;

@@ -293,7 +293,8 @@ tu_response(const struct tu_resp *r, uint8_t *out, size_t cap)
 		return 0;
 	wire_wr_init(&w, out, cap);
 	h.id = r->id;
-	h.flags = (uint16_t)(WIRE_QR | WIRE_RD | WIRE_RA | (r->tc ? WIRE_TC : 0) | r->rcode);
+	h.flags = (uint16_t)(WIRE_QR | WIRE_RD | WIRE_RA | (r->tc ? WIRE_TC : 0) |
+	    (r->ad ? WIRE_AD : 0) | r->rcode);
 	h.qdcount = 1;
 	h.ancount = (uint16_t)r->nans;
 	h.nscount = r->soa ? 1 : 0;

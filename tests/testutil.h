@@ -56,6 +56,7 @@ struct tu_resp {
 	uint32_t soa_ttl, soa_min;
 	bool opt;
 	bool tc;
+	bool ad;              /* AD set (authentic data) */
 };
 size_t tu_response(const struct tu_resp *r, uint8_t *out, size_t cap);
 
