@@ -7,7 +7,8 @@
 #
 # Environment: DURATION (s per server, default 180), RATE (queries/s,
 # default 2000), NAMES (default 20000), OUT (markdown, default
-# bench/prefetch-results.md), STUBD, STUBCTL.  Needs root (installs
+# bench/prefetch-results.md), STUBD, STUBCTL.  The query file and a model of
+# both caches' rules come from bench/prefetch-model.py.  Needs root (installs
 # dnsperf, nsd and unbound from Debian; nothing starts on install).
 # Loopback only; every process started is stopped; every run is bounded.
 set -euo pipefail
@@ -42,19 +43,7 @@ say "zone of $NAMES names, TTL 30; Zipf (s = 1) queries"
 	awk -v n="$NAMES" 'BEGIN { for (i = 0; i < n; i++)
 		printf "n%d IN A 10.%d.%d.%d\n", i, int(i / 65536) % 256, int(i / 256) % 256, i % 256 }'
 } >"$W/bench.test.zone"
-python3 - "$NAMES" >"$W/zipf.txt" <<'PY'
-import bisect, random, sys
-n = int(sys.argv[1])
-random.seed(42)
-w = [1.0 / (k + 1) for k in range(n)]
-cum, s = [], 0.0
-for x in w:
-    s += x
-    cum.append(s)
-for _ in range(500000):
-    k = bisect.bisect_left(cum, random.random() * s)
-    print("n%d.bench.test A" % k)
-PY
+python3 "$HERE/prefetch-model.py" queries "$NAMES" >"$W/zipf.txt"
 
 bench_start_nsd
 
@@ -108,4 +97,9 @@ share() { awk -v m="$1" -v q="$2" 'BEGIN { printf "%.3f", q ? 100 * m / q : 0 }'
 	echo "|---|---|---|---|---|"
 	echo "| stubd (prefetch yes) | $s_q | $s_m | $(share "$s_m" "$s_q") % | $s_p |"
 	echo "| unbound (prefetch: yes) | $u_q | $u_m | $(share "$u_m" "$u_q") % | $u_p |"
+	echo
+	echo "The same queries replayed by bench/prefetch-model.py under each rule set"
+	echo "(evenly spaced, TTL 30, 0.3 ms upstream):"
+	echo
+	python3 "$HERE/prefetch-model.py" model "$NAMES" "$RATE" "$DURATION"
 } | tee "$OUT"
