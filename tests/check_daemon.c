@@ -322,59 +322,47 @@ START_TEST(test_listen_in_use)
 }
 END_TEST
 
+struct pipelined {
+	bool seen[3];
+};
+
+/* an answer to one of the three pipelined queries (IDs 100-102) */
+static void
+pipelined_answer(const uint8_t *msg, size_t len, size_t i, void *arg)
+{
+	struct pipelined *p = arg;
+	uint16_t id = tu_id(msg, len);
+
+	ck_assert(id >= 100 && id < 103);
+	/* the slow first query must not hold back the others */
+	if (i == 0)
+		ck_assert_uint_ne(id, 100);
+	p->seen[id - 100] = true;
+}
+
 START_TEST(test_tcp_pipelining)
 {
 	struct fakeup *f = up_with_records("127.0.0.31");
 	struct tu_daemon d = { 0 };
-	uint8_t out[2048], a[4096];
-	size_t o = 0, got = 0;
-	int fd, i, answers = 0;
-	struct sockaddr_in sa = { 0 };
+	uint8_t out[2048];
+	size_t o = 0;
+	int fd, i;
 	static const char *const names[] = { "www.example.com", "example.com", "nx.example.com" };
 	static const uint16_t types[] = { TYPE_A, TYPE_MX, TYPE_A };
-	bool seen[3] = { false, false, false };
-	double end;
+	struct pipelined p = { { false, false, false } };
 
 	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(f)), NULL), 0);
 	fakeup_name_mode(f, "www.example.com", FAKE_ANSWER, 300);  /* first one answers last */
 	for (i = 0; i < 3; i++) {
 		struct tq_opts qo = { .id = (uint16_t)(100 + i) };
-		size_t l = tu_build_query(names[i], types[i], &qo, out + o + 2, sizeof(out) - o - 2);
 
-		out[o] = (uint8_t)(l >> 8);
-		out[o + 1] = (uint8_t)l;
-		o += 2 + l;
+		o += tu_tcp_query(names[i], types[i], &qo, out + o, sizeof(out) - o);
 	}
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons(d.port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	fd = tu_tcp_connect(d.port);
+	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(send(fd, out, o, 0), (ssize_t)o);   /* three queries in one write */
-	end = tu_now_ms() + 5000;
-	while (answers < 3 && tu_now_ms() < end) {
-		ssize_t r = recv(fd, a + got, sizeof(a) - got, MSG_DONTWAIT);
-
-		if (r > 0)
-			got += (size_t)r;
-		while (got >= 2 && got >= 2 + (size_t)(a[0] << 8 | a[1])) {
-			size_t ml = (size_t)(a[0] << 8 | a[1]);
-			uint16_t id = tu_id(a + 2, ml);
-
-			ck_assert(id >= 100 && id < 103);
-			/* the slow first query must not hold back the others */
-			if (answers == 0)
-				ck_assert_uint_ne(id, 100);
-			seen[id - 100] = true;
-			answers++;
-			memmove(a, a + 2 + ml, got - 2 - ml);
-			got -= 2 + ml;
-		}
-		if (r <= 0)
-			tu_sleep_ms(5);
-	}
-	ck_assert_int_eq(answers, 3);
-	ck_assert(seen[0] && seen[1] && seen[2]);
+	ck_assert_uint_eq(tu_tcp_answers(fd, 3, 5000, pipelined_answer, &p), 3);
+	ck_assert(p.seen[0] && p.seen[1] && p.seen[2]);
 	close(fd);
 	ck_assert_int_eq(tu_stop(&d), 0);
 	fakeup_stop(f);
@@ -385,30 +373,23 @@ START_TEST(test_tcp_limit_and_idle)
 {
 	struct fakeup *f = up_with_records("127.0.0.31");
 	struct tu_daemon d = { 0 };
-	struct sockaddr_in sa = { 0 };
 	int c1, c2, c3;
 	uint8_t qb[256], a[512];
-	size_t l = tu_build_query("www.example.com", TYPE_A, NULL, qb + 2, sizeof(qb) - 2);
+	size_t l = tu_tcp_query("www.example.com", TYPE_A, NULL, qb, sizeof(qb));
 	char x;
 	double t0;
 	ssize_t r;
 
-	qb[0] = 0;
-	qb[1] = (uint8_t)l;
 	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nmax-tcp-clients 2\nserver %s\n",
 	    fakeup_hostport(f)), NULL), 0);
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons(d.port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	c1 = socket(AF_INET, SOCK_STREAM, 0);
-	c2 = socket(AF_INET, SOCK_STREAM, 0);
-	c3 = socket(AF_INET, SOCK_STREAM, 0);
-	ck_assert_int_eq(connect(c1, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	ck_assert_int_eq(connect(c2, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	c1 = tu_tcp_connect(d.port);
+	c2 = tu_tcp_connect(d.port);
+	ck_assert(c1 >= 0 && c2 >= 0);
 	tu_sleep_ms(100);
 	/* the third connects (backlog) but is not served while two are open */
-	ck_assert_int_eq(connect(c3, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	ck_assert_int_eq(send(c3, qb, l + 2, 0), (ssize_t)(l + 2));
+	c3 = tu_tcp_connect(d.port);
+	ck_assert_int_ge(c3, 0);
+	ck_assert_int_eq(send(c3, qb, l, 0), (ssize_t)l);
 	tu_sleep_ms(500);
 	ck_assert_int_eq(recv(c3, a, sizeof(a), MSG_DONTWAIT), -1);
 	close(c1);
@@ -552,11 +533,9 @@ START_TEST(test_tcp_per_connection_cap)
 {
 	struct fakeup *s1 = fakeup_start("127.0.0.31");
 	struct tu_daemon d = { 0 };
-	struct sockaddr_in sa = { 0 };
-	uint8_t out[100 * 64], a[8192];
-	size_t o = 0, got = 0;
-	int fd, i, answers = 0;
-	double t0;
+	uint8_t out[100 * 64];
+	size_t o = 0;
+	int fd, i;
 
 	fakeup_set_wildcard(s1, 60);
 	fakeup_set_delay(s1, 400);
@@ -565,41 +544,18 @@ START_TEST(test_tcp_per_connection_cap)
 	for (i = 0; i < 100; i++) {
 		char name[64];
 		struct tq_opts qo = { .id = (uint16_t)(1 + i) };
-		size_t l;
 
 		snprintf(name, sizeof(name), "q%d.cap.test", i);
-		l = tu_build_query(name, TYPE_A, &qo, out + o + 2, sizeof(out) - o - 2);
-		out[o] = (uint8_t)(l >> 8);
-		out[o + 1] = (uint8_t)l;
-		o += 2 + l;
+		o += tu_tcp_query(name, TYPE_A, &qo, out + o, sizeof(out) - o);
 	}
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons(d.port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	fd = tu_tcp_connect(d.port);
+	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(send(fd, out, o, 0), (ssize_t)o);
 	tu_sleep_ms(250);
 	/* before any answer came back, at most 64 + 1 were taken on */
 	ck_assert_uint_le(fakeup_count(s1), 65);
 	ck_assert_uint_ge(fakeup_count(s1), 30);
-	t0 = tu_now_ms();
-	while (answers < 100 && tu_now_ms() - t0 < 5000) {
-		ssize_t r = recv(fd, a + got, sizeof(a) - got, MSG_DONTWAIT);
-
-		if (r > 0)
-			got += (size_t)r;
-		while (got >= 2 && got >= 2 + (size_t)(a[0] << 8 | a[1])) {
-			size_t ml = (size_t)(a[0] << 8 | a[1]);
-
-			answers++;
-			memmove(a, a + 2 + ml, got - 2 - ml);
-			got -= 2 + ml;
-		}
-		if (r <= 0)
-			tu_sleep_ms(5);
-	}
-	ck_assert_int_eq(answers, 100);
+	ck_assert_uint_eq(tu_tcp_answers(fd, 100, 5000, NULL, NULL), 100);
 	ck_assert_uint_eq(fakeup_count(s1), 100);
 	close(fd);
 	ck_assert_int_eq(tu_stop(&d), 0);
@@ -613,11 +569,11 @@ START_TEST(test_tcp_unread_answers_cap)
 	struct fakeup *s1 = up_with_records("127.0.0.31");
 	struct tu_daemon d = { 0 };
 	struct sockaddr_in sa = { 0 };
-	static uint8_t out[2000 * 64], a[65536];
+	static uint8_t out[2000 * 64];
 	char json[4096];
 	const char *args[] = { "--json", "stats", NULL };
-	size_t o = 0, sent = 0, got = 0;
-	int fd, i, answers = 0, rcv = 4096;
+	size_t o = 0, sent = 0;
+	int fd, i, rcv = 4096;
 	double t0;
 
 	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(s1)), NULL),
@@ -629,13 +585,10 @@ START_TEST(test_tcp_unread_answers_cap)
 	}
 	for (i = 0; i < 2000; i++) {
 		struct tq_opts qo = { .id = (uint16_t)(1 + i) };
-		size_t l = tu_build_query("big.example.com", TYPE_TXT, &qo, out + o + 2,
-		    sizeof(out) - o - 2);
 
-		out[o] = (uint8_t)(l >> 8);
-		out[o + 1] = (uint8_t)l;
-		o += 2 + l;
+		o += tu_tcp_query("big.example.com", TYPE_TXT, &qo, out + o, sizeof(out) - o);
 	}
+	/* a small receive buffer, set before connecting */
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
 	sa.sin_family = AF_INET;
@@ -658,23 +611,7 @@ START_TEST(test_tcp_unread_answers_cap)
 	ck_assert_int_eq(tu_stubctl(&d, args, json, sizeof(json), NULL, 0), 0);
 	ck_assert_msg(tu_json_num(json, "queries_tcp") < 1900, "%s", json);
 	/* reading resumes it: every query is answered */
-	t0 = tu_now_ms();
-	while (answers < 2000 && tu_now_ms() - t0 < 20000) {
-		ssize_t r = recv(fd, a + got, sizeof(a) - got, MSG_DONTWAIT);
-
-		if (r > 0)
-			got += (size_t)r;
-		while (got >= 2 && got >= 2 + (size_t)(a[0] << 8 | a[1])) {
-			size_t ml = (size_t)(a[0] << 8 | a[1]);
-
-			answers++;
-			memmove(a, a + 2 + ml, got - 2 - ml);
-			got -= 2 + ml;
-		}
-		if (r <= 0)
-			tu_sleep_ms(2);
-	}
-	ck_assert_int_eq(answers, 2000);
+	ck_assert_uint_eq(tu_tcp_answers(fd, 2000, 20000, NULL, NULL), 2000);
 	ck_assert_int_eq(tu_stubctl(&d, args, json, sizeof(json), NULL, 0), 0);
 	ck_assert_int_eq(tu_json_num(json, "queries_tcp"), 2001);
 	close(fd);

@@ -158,6 +158,70 @@ out:
 	return n;
 }
 
+size_t
+tu_tcp_query(const char *name, uint16_t type, const struct tq_opts *o, uint8_t *out,
+    size_t cap)
+{
+	size_t l;
+
+	if (cap < 2)
+		return 0;
+	l = tu_build_query(name, type, o, out + 2, cap - 2);
+	if (l == 0)
+		return 0;
+	out[0] = (uint8_t)(l >> 8);
+	out[1] = (uint8_t)l;
+	return 2 + l;
+}
+
+int
+tu_tcp_connect(uint16_t port)
+{
+	struct sockaddr_in sa = { 0 };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd < 0)
+		return -1;
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons(port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+size_t
+tu_tcp_answers(int fd, size_t want, unsigned timeout_ms,
+    void (*each)(const uint8_t *msg, size_t len, size_t i, void *arg), void *arg)
+{
+	size_t cap = 2 * (2 + 65535), got = 0, n = 0;
+	uint8_t *a = malloc(cap);
+	double end = tu_now_ms() + timeout_ms;
+
+	if (!a)
+		return 0;
+	while (n < want && tu_now_ms() < end) {
+		ssize_t r = recv(fd, a + got, cap - got, MSG_DONTWAIT);
+		size_t ml;
+
+		if (r > 0)
+			got += (size_t)r;
+		while (got >= 2 && got >= 2 + (ml = (size_t)a[0] << 8 | a[1])) {
+			if (each)
+				each(a + 2, ml, n, arg);
+			n++;
+			memmove(a, a + 2 + ml, got - 2 - ml);
+			got -= 2 + ml;
+		}
+		if (r <= 0)
+			tu_sleep_ms(2);
+	}
+	free(a);
+	return n;
+}
+
 long
 tu_query(const char *addr, uint16_t port, const char *name, uint16_t type,
     const struct tq_opts *o, uint8_t *ans, size_t cap)

@@ -103,6 +103,18 @@ const char *tu_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 double tu_now_ms(void);
 void tu_sleep_ms(unsigned ms);
 
+/* A query as DNS over TCP frames it (two length bytes first); its size, or
+ * 0 when it does not fit. */
+size_t tu_tcp_query(const char *name, uint16_t type, const struct tq_opts *o, uint8_t *out,
+    size_t cap);
+/* A TCP connection to 127.0.0.1:port, or -1. */
+int tu_tcp_connect(uint16_t port);
+/* Read length-prefixed DNS messages from the TCP socket fd until want have
+ * come or timeout_ms has passed; each (may be NULL) sees every message, its
+ * index counting from 0.  Returns how many came. */
+size_t tu_tcp_answers(int fd, size_t want, unsigned timeout_ms,
+    void (*each)(const uint8_t *msg, size_t len, size_t i, void *arg), void *arg);
+
 /* A connection to d's control socket, or -1. */
 int tu_ctl_connect(const struct tu_daemon *d);
 
