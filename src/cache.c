@@ -599,6 +599,23 @@ cache_flush(struct cache *c, const uint8_t *name, size_t namelen, bool negative_
 	return dropped;
 }
 
+size_t
+cache_distrust_ad(struct cache *c)
+{
+	size_t pos, n = 0;
+
+	if (!c)
+		return 0;
+	for (pos = 0; pos < c->nbuckets; pos++) {
+		struct cache_entry *e;
+
+		for (e = c->buckets[pos]; e; e = e->hnext)
+			if (msg_distrust_ad(e_msg(e), e->msglen))
+				n++;
+	}
+	return n;
+}
+
 static void
 entry_info(const struct cache *c, const struct cache_entry *e, uint64_t now,
     struct cache_info *in)

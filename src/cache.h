@@ -120,6 +120,10 @@ void cache_clamp(const struct cache *c, uint8_t *msg, const struct msg_resp *r);
 size_t cache_flush(struct cache *c, const uint8_t *name, size_t namelen,
     bool negative_only);
 
+/* Clear the AD bit of every entry: a server lost the trust (SPEC 12) its
+ * answers' AD bits stood on.  Returns how many had it. */
+size_t cache_distrust_ad(struct cache *c);
+
 /* Visit every entry (roughly most recently used first). Stop when cb
  * returns non-0. */
 void cache_foreach(struct cache *c, uint64_t now,

@@ -478,13 +478,15 @@ msg_synth(const struct msg_query *q, const struct msg_rr *rrs, size_t n,
 	return w.len;
 }
 
-void
+bool
 msg_distrust_ad(uint8_t *buf, size_t len)
 {
 	uint16_t flags;
 
-	if (wire_get16_at(buf, len, 2, &flags))
-		wire_set16_at(buf, len, 2, (uint16_t)(flags & ~WIRE_AD));
+	if (!wire_get16_at(buf, len, 2, &flags) || !(flags & WIRE_AD))
+		return false;
+	wire_set16_at(buf, len, 2, (uint16_t)(flags & ~WIRE_AD));
+	return true;
 }
 
 size_t

@@ -115,8 +115,9 @@ size_t msg_serve(const uint8_t *stored, size_t len, const uint16_t *ttl_off, siz
 size_t msg_pad_query(uint8_t *buf, size_t len, size_t cap, size_t block);
 
 /* Clear AD in a response from a server not trusted for it (SPEC 12): the
- * stored form then says by itself whether the entry may carry AD. */
-void msg_distrust_ad(uint8_t *buf, size_t len);
+ * stored form then says by itself whether the entry may carry AD.  True
+ * when AD was set. */
+bool msg_distrust_ad(uint8_t *buf, size_t len);
 
 /* The size limit for a client's answer over UDP (TCP: MSG_MAX). */
 size_t msg_udp_limit(const struct msg_query *q);

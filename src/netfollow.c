@@ -279,6 +279,39 @@ same_adapter(const struct cfg *old, const struct cfg *nc, size_t a)
 	return n1 == n2 && old->adapters[o].default_route == nc->adapters[a].default_route;
 }
 
+/* Do s and t name the same server with the same pins? */
+static bool
+same_server(const struct cfg_server *s, const struct cfg_server *t)
+{
+	char u1[CFG_URL_MAX], u2[CFG_URL_MAX];
+
+	cfg_server_url(s, u1, sizeof(u1));
+	cfg_server_url(t, u2, sizeof(u2));
+	return strcmp(u1, u2) == 0 && s->npins == t->npins &&
+	    memcmp(s->pins, t->pins, s->npins * sizeof(s->pins[0])) == 0;
+}
+
+/* Does a server trusted for AD in old (SPEC 12) lose that trust in nc, by
+ * going or by being trusted no longer?  The AD bits it left in the cache
+ * then no longer hold. */
+static bool
+ad_trust_lost(const struct cfg *old, const struct cfg *nc)
+{
+	size_t i, k;
+
+	for (i = 0; i < old->nservers; i++) {
+		if (!cfg_server_trusts_ad(&old->servers[i]))
+			continue;
+		for (k = 0; k < nc->nservers; k++)
+			if (cfg_server_trusts_ad(&nc->servers[k]) &&
+			    same_server(&old->servers[i], &nc->servers[k]))
+				break;
+		if (k == nc->nservers)
+			return true;
+	}
+	return false;
+}
+
 /*
  * Put a new running configuration in place: a new upstream engine that
  * keeps what was learnt about servers still there.  A network change
@@ -309,6 +342,9 @@ install_cfg(struct daemon *d, struct cfg *nc, const char *netchange, char *err, 
 				sched_forget(upstream_sched(nu), a);
 		dropped = cache_flush(d->cache, NULL, 0, true);
 	}
+	if (ad_trust_lost(d->cfg, nc))
+		log_msg(LOG_NOTICE, "a server is no longer trusted for AD: AD cleared in %zu "
+		    "cached answers", cache_distrust_ad(d->cache));
 	if (!same_listens(d->cfg, nc))
 		log_warn("reload: listen addresses changed; they take effect on restart");
 	if ((d->cfg->control == NULL) != (nc->control == NULL) ||

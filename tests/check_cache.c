@@ -342,6 +342,29 @@ count_cb(const struct cache_info *in, void *arg)
 	return 0;
 }
 
+/* a server lost its AD trust: the AD bits it left go, the answers stay */
+START_TEST(test_distrust_ad)
+{
+	struct cache *c = cache_new(&defcfg, 1);
+	struct tu_resp signed_ = pos(300);
+	uint8_t out[2048];
+	size_t n;
+
+	signed_.ad = true;
+	put(c, "signed.example", TYPE_A, true, signed_, 0);
+	put(c, "plain.example", TYPE_A, true, pos(300), 0);
+	ck_assert_int_eq(get(c, "signed.example", TYPE_A, true, 1000, NULL, out, &n), CACHE_FRESH);
+	ck_assert(tu_ad(out, n));
+	ck_assert_uint_eq(cache_distrust_ad(c), 1);
+	ck_assert_int_eq(get(c, "signed.example", TYPE_A, true, 1000, NULL, out, &n), CACHE_FRESH);
+	ck_assert(!tu_ad(out, n));
+	ck_assert_uint_eq(cache_distrust_ad(c), 0);
+	ck_assert_uint_eq(cache_count(c), 2);
+	ck_assert_uint_eq(cache_distrust_ad(NULL), 0);
+	cache_free(c);
+}
+END_TEST
+
 START_TEST(test_flush)
 {
 	struct cache *c = cache_new(&defcfg, 1);
@@ -543,6 +566,7 @@ cache_suite(void)
 	tcase_add_test(b, test_expired_first);
 	tcase_add_test(b, test_serve_stale);
 	tcase_add_test(b, test_flush);
+	tcase_add_test(b, test_distrust_ad);
 	tcase_add_test(b, test_info);
 	tcase_add_test(b, test_shrink);
 	tcase_add_test(m, test_misuse);

@@ -471,6 +471,20 @@ START_TEST(test_ad_policy)
 	expect_ad(&d, "www.example.com", true, false, true);        /* cached */
 	expect_ad(&d, "v.example.com", false, true, true);
 	expect_ad(&d, "v.example.com", false, true, true);          /* cached */
+	/* reloaded without trust-ad: the cached answers stay, their AD goes */
+	{
+		const char *args[] = { "reload", NULL };
+		char text[512], out[256];
+		size_t asked = fakeup_count(plain);
+
+		snprintf(text, sizeof(text), "listen 127.0.0.1:%u\ncontrol %s\nhosts none\n"
+		    "server %s\n", d.port, d.ctl, fakeup_hostport(plain));
+		ck_assert_int_eq(tu_write(&d, "stubd.conf", text, NULL, 0), 0);
+		ck_assert_int_eq(tu_stubctl(&d, args, out, sizeof(out), NULL, 0), 0);
+		expect_ad(&d, "www.example.com", true, false, false);
+		expect_ad(&d, "v.example.com", false, true, false);
+		ck_assert_uint_eq(fakeup_count(plain), asked);       /* from the cache */
+	}
 	ck_assert_int_eq(tu_stop(&d), 0);
 	/* authenticated DoT: AD when asked; insecure DoT: never */
 	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s tls dns.test\ntls-ca %s\n",
