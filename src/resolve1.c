@@ -158,7 +158,7 @@ set_dns(sd_bus_message *m, void *userdata, sd_bus_error *error, bool ex)
 		int32_t family;
 		const void *addr;
 		size_t sz;
-		uint16_t port = 53;
+		uint16_t port = 0;
 		const char *sni = "";
 		char a[INET6_ADDRSTRLEN];
 
@@ -182,10 +182,14 @@ set_dns(sd_bus_message *m, void *userdata, sd_bus_error *error, bool ex)
 		if (n == R1_MAX_ITEMS)
 			return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "too many servers");
 		inet_ntop(family, addr, a, sizeof(a));
+		/* port 0 (and SetLinkDNS) is the default: 53, or 853 over TLS */
 		if (port == 0)
-			port = 53;
-		snprintf(text[n], sizeof(text[n]), family == AF_INET6 ? "[%s]:%u%s%s" : "%s:%u%s%s",
-		    a, port, sni && *sni ? "#" : "", sni ? sni : "");
+			snprintf(text[n], sizeof(text[n]), "%s%s%s", a, sni && *sni ? "#" : "",
+			    sni ? sni : "");
+		else
+			snprintf(text[n], sizeof(text[n]),
+			    family == AF_INET6 ? "[%s]:%u%s%s" : "%s:%u%s%s", a, port,
+			    sni && *sni ? "#" : "", sni ? sni : "");
 		argv[3 + n] = text[n];
 		n++;
 	}

@@ -141,5 +141,33 @@ check "ResetServerFeatures accepted" "call ResetServerFeatures >/dev/null"
 check "RevertLink accepted" "call RevertLink i $lo >/dev/null"
 check "link gone" '! servers | grep -q "\"origin\":\"dbus\""'
 check "log names the changes" 'grep -q "network change: link lo dns set (dbus)" "$tmp/stubd.err"'
+
+# resolvectl, systemd-resolved's own client (RESOLVECTL, or on PATH; CI
+# takes it from Debian's systemd-resolved package without installing it)
+RESOLVECTL=${RESOLVECTL:-$(command -v resolvectl || true)}
+if [ -n "$RESOLVECTL" ] && [ -x "$RESOLVECTL" ]; then
+	rc() { "$RESOLVECTL" "$@"; }
+	check "resolvectl dns" "rc dns lo 127.0.0.41 '[::1]:5354' 127.0.0.42#dns.example"
+	check "its servers: port 53 when none is given" \
+		'servers | grep -q "\"address\":\"127.0.0.41:53\"" && servers | grep -q "\"address\":\"\[::1\]:5354\""'
+	check "resolvectl dnsovertls yes" "rc dnsovertls lo yes"
+	check "DNS over TLS on port 853 when no port is given, by name or address" \
+		'servers | grep -q "\"address\":\"127.0.0.41:853\",[^}]*\"transport\":\"tls\",\"tls_name\":\"127.0.0.41\"" &&
+		 servers | grep -q "\"address\":\"127.0.0.42:853\",[^}]*\"tls_name\":\"dns.example\"" &&
+		 servers | grep -q "\"address\":\"\[::1\]:5354\",[^}]*\"transport\":\"tls\""'
+	check "resolvectl dnsovertls no" "rc dnsovertls lo no"
+	check "clear text on port 53 again" 'servers | grep -q "\"address\":\"127.0.0.41:53\",[^}]*\"transport\":\"udp\""'
+	check "resolvectl domain" "rc domain lo '~r.test' s.test"
+	check "its domains" 'servers | grep -q "\"domains\":\[\"r.test\",\"s.test\"\]"'
+	check "resolvectl default-route" "rc default-route lo false"
+	check "default_route false" 'servers | grep -q "\"origin\":\"dbus\",\"default_route\":false"'
+	check "resolvectl flush-caches" "rc flush-caches"
+	check "resolvectl reset-server-features" "rc reset-server-features"
+	check "resolvectl llmnr: not served (UnknownMethod)" "! rc llmnr lo no 2>/dev/null"
+	check "resolvectl revert" "rc revert lo"
+	check "the link is gone" '! servers | grep -q "\"origin\":\"dbus\""'
+else
+	echo "resolvectl not available: its checks skipped"
+fi
 [ $fail -eq 0 ] || cat "$tmp/stubd.err"
 exit $fail
