@@ -1,8 +1,9 @@
 #!/bin/sh
 # netns.sh - 'device' binding (SO_BINDTODEVICE) across network namespaces.
 # Two namespaces behind two veth pairs hold upstream servers with the same
-# address, 10.231.0.2; only binding each adapter's sockets to its own
-# interface gets each name to the right one.  Needs root and iproute2;
+# address, 10.231.0.2, and the same IPv6 link-local address, fe80::1; only
+# binding each adapter's sockets to its own interface gets each name to the
+# right one.  Needs root and iproute2;
 # skipped where namespaces cannot be made.  Traffic stays inside the
 # namespaces this test creates.
 set -u
@@ -47,15 +48,26 @@ for n in 1 2; do
 	ip netns exec "$ns" "$FAKEUP" 10.231.0.2 "host.net$n.test" A 60 "192.0.2.$n" \
 		>"$tmp/port$n" &
 	pids="$pids $!"
+	# the same IPv6 link-local address behind both (a router's fe80::1
+	# as RDNSS): only the device tells them apart
+	ip addr add "fe80::$((2 + n))/64" dev "$h" nodad
+	ip -n "$ns" addr add fe80::1/64 dev "sdn$n-$tag" nodad
+	ip netns exec "$ns" "$FAKEUP" :: "ll.net$n.test" A 60 "192.0.2.$((10 + n))" \
+		>"$tmp/llport$n" &
+	pids="$pids $!"
 done
 i=0
-while { [ ! -s "$tmp/port1" ] || [ ! -s "$tmp/port2" ]; } && [ $i -lt 100 ]; do
+while { [ ! -s "$tmp/port1" ] || [ ! -s "$tmp/port2" ] || [ ! -s "$tmp/llport1" ] ||
+	[ ! -s "$tmp/llport2" ]; } && [ $i -lt 100 ]; do
 	sleep 0.05
 	i=$((i + 1))
 done
 p1=$(cat "$tmp/port1")
 p2=$(cat "$tmp/port2")
-[ -n "$p1" ] && [ -n "$p2" ] || { echo "FAIL: fake upstreams did not start"; exit 1; }
+l1=$(cat "$tmp/llport1")
+l2=$(cat "$tmp/llport2")
+[ -n "$p1" ] && [ -n "$p2" ] && [ -n "$l1" ] && [ -n "$l2" ] ||
+	{ echo "FAIL: fake upstreams did not start"; exit 1; }
 
 lport=$((20000 + tag % 10000))
 cat >"$tmp/stubd.conf" <<CONF
@@ -69,6 +81,12 @@ domain net1.test
 adapter net2 device $h2 metric 20
 server 10.231.0.2:$p2
 domain net2.test
+adapter ll1 device $h1 metric 30
+server [fe80::1]:$l1
+domain ll.net1.test
+adapter ll2 device $h2 metric 40
+server [fe80::1]:$l2
+domain ll.net2.test
 CONF
 "$STUBD" -f -c "$tmp/stubd.conf" 2>"$tmp/stubd.err" &
 pids="$pids $!"
@@ -81,6 +99,15 @@ for n in 1 2; do
 		echo "ok: host.net$n.test through $(eval echo \$h$n)"
 	else
 		echo "FAIL: host.net$n.test: got '$got', want 192.0.2.$n"
+		fail=1
+	fi
+done
+for n in 1 2; do
+	got=$(dig +time=2 +tries=1 +short @127.0.0.1 -p "$lport" "ll.net$n.test" A)
+	if [ "$got" = "192.0.2.$((10 + n))" ]; then
+		echo "ok: ll.net$n.test from fe80::1 through $(eval echo \$h$n)"
+	else
+		echo "FAIL: ll.net$n.test: got '$got', want 192.0.2.$((10 + n))"
 		fail=1
 	fi
 done
