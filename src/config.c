@@ -657,10 +657,66 @@ cfg_listens_on(const struct cfg *c, const struct cfg_sockaddr *sa)
 	return false;
 }
 
+bool
+cfg_linklocal6(const struct cfg_sockaddr *sa)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&sa->ss;
+
+	return sa->ss.ss_family == AF_INET6 && IN6_IS_ADDR_LINKLOCAL(&s6->sin6_addr);
+}
+
+/* Take the scope (zone) off an address, "fe80::1%eth0" or, with a port,
+ * "[fe80::1%eth0]:53", leaving the address in s.  The scope, or NULL when
+ * there is none (or it is too long to be an interface name: "" then). */
+static const char *
+split_scope(char *s, char *scope, size_t cap)
+{
+	char *pct = strchr(s, '%'), *end;
+	size_t n;
+
+	if (!pct)
+		return NULL;
+	end = s[0] == '[' ? strchr(pct, ']') : NULL;
+	n = end ? (size_t)(end - pct - 1) : strlen(pct + 1);
+	if (n < cap) {
+		memcpy(scope, pct + 1, n);
+		scope[n] = 0;
+	} else {
+		scope[0] = 0;
+	}
+	if (end)
+		memmove(pct, end, strlen(end) + 1);
+	else
+		*pct = 0;
+	return scope;
+}
+
+/* The adapter of a resolv-file server with a scope ("fe80::1%wlan0", as
+ * NetworkManager writes router-advertised servers): one named after the
+ * interface and bound to it, the scope of its link-local address.  -1
+ * when the name cannot be an interface or names an adapter bound elsewhere. */
+static long
+scoped_adapter(struct cfg *c, const char *ifname)
+{
+	long a;
+
+	if (!cfg_valid_name(ifname) || strlen(ifname) >= CFG_IFNAME_MAX)
+		return -1;
+	a = cfg_adapter_find(c, ifname);
+	if (a >= 0)
+		return strcmp(c->adapters[a].device, ifname) == 0 ? a : -1;
+	a = cfg_add_adapter(c, ifname, 0);
+	if (a >= 0) {
+		snprintf(c->adapters[a].device, sizeof(c->adapters[a].device), "%s", ifname);
+		c->adapters[a].origin = ORIGIN_RESOLV_FILE;
+	}
+	return a;
+}
+
 size_t
 cfg_finish(struct cfg *c, const char *resolv_text)
 {
-	size_t before = c->nerrors;
+	size_t before = c->nerrors, i;
 	struct cfg_sockaddr sa;
 
 	if (c->nlistens == 0) {
@@ -692,7 +748,8 @@ cfg_finish(struct cfg *c, const char *resolv_text)
 			a = cfg_add_adapter(c, "default", 0);
 		text_lines_init(&it, resolv_text, strlen(resolv_text));
 		while ((t = text_next_line(&it, line, sizeof(line))) != TEXT_LINE_END) {
-			char *w[CFG_MAX_WORDS], *pct;
+			char *w[CFG_MAX_WORDS], scope[CFG_IFNAME_MAX + 1];
+			const char *pct;
 			int n;
 
 			if (t != TEXT_LINE_OK)
@@ -700,16 +757,31 @@ cfg_finish(struct cfg *c, const char *resolv_text)
 			n = text_words(line, w, CFG_MAX_WORDS, true);
 			if (n < 2 || strcmp(w[0], "nameserver") != 0)
 				continue;
-			pct = strchr(w[1], '%');
-			if (pct)
-				*pct = 0;   /* scope ids are not supported */
-			if (cfg_parse_sockaddr(w[1], DNS_PORT, &sa) == 0 && !cfg_listens_on(c, &sa) &&
-			    a >= 0)
+			pct = split_scope(w[1], scope, sizeof(scope));
+			if (cfg_parse_sockaddr(w[1], DNS_PORT, &sa) != 0 || cfg_listens_on(c, &sa))
+				continue;
+			if (cfg_linklocal6(&sa)) {
+				/* reachable only through its interface: without a
+				 * scope there is no telling which */
+				long s = pct ? scoped_adapter(c, pct) : -1;
+
+				if (s >= 0)
+					cfg_add_server(c, &sa, PRIO_NORMAL, (size_t)s);
+				continue;
+			}
+			if (a >= 0)
 				cfg_add_server(c, &sa, PRIO_NORMAL, (size_t)a);
 		}
 		c->servers_from_resolv = true;
 		if (a >= 0)
 			c->adapters[a].origin = ORIGIN_RESOLV_FILE;
+	}
+	for (i = 0; i < c->nservers; i++) {
+		const struct cfg_adapter *ad = &c->adapters[c->servers[i].adapter];
+
+		if (cfg_linklocal6(&c->servers[i].addr) && !ad->device[0])
+			cfg_error(c, "config", ad->line, "server %s: an IPv6 link-local address "
+			    "needs 'device' on its adapter (%s)", c->servers[i].text, ad->name);
 	}
 	return c->nerrors - before;
 }

@@ -75,6 +75,9 @@ struct cfg_server {
 	char text[64];         /* "192.0.2.1:53" or "[2001:db8::1]:53" */
 };
 
+/* Is it an IPv6 link-local address (fe80::/10), reachable only through
+ * its interface? */
+bool cfg_linklocal6(const struct cfg_sockaddr *sa);
 /* Is the server authenticated (tls/https with a name or pins checked)? */
 bool cfg_server_authenticated(const struct cfg_server *s);
 /* May the AD bit of its answers reach clients (SPEC 12)? */

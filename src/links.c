@@ -279,7 +279,7 @@ links_add_resolvconf(struct links *l, const char *fname, const char *text, size_
 			}
 			pct = strchr(w[1], '%');
 			if (pct)
-				*pct = 0;       /* scope ids are not supported */
+				*pct = 0;       /* the link is bound to its interface */
 			if (parse_server(w[1], &sv) != 0) {
 				if (err)
 					err(arg, it.lineno, "bad nameserver address");

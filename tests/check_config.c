@@ -259,13 +259,44 @@ START_TEST(test_resolv)
 	ck_assert_uint_eq(cfg_finish(c,
 	    "# comment\nnameserver 127.0.0.1\nnameserver 192.0.2.53\n"
 	    "options edns0\nnameserver 127.0.0.5:5353\nnameserver fe80::1%eth0\n"
-	    "nameserver 127.0.0.1:5300\n"), 0);
-	/* 127.0.0.1:53 is stubd itself, 127.0.0.5:5353 is under 0.0.0.0:5353 */
-	ck_assert_uint_eq(c->nservers, 3);
+	    "nameserver 127.0.0.1:5300\nnameserver 2001:db8::1%eth0\nnameserver fe80::2\n"
+	    "nameserver fe80::3%eth0\nnameserver fe80::4%bad/name\n"
+	    "nameserver [fe80::5%eth0]:5353\nnameserver fe80::6%waytoolonginterfacename\n"), 0);
+	/* 127.0.0.1:53 is stubd itself, 127.0.0.5:5353 is under 0.0.0.0:5353;
+	 * link-local servers go to an adapter bound to their scope's interface
+	 * (fe80::2 has none, bad/name is no interface name); a global address
+	 * needs no scope */
+	ck_assert_uint_eq(c->nservers, 6);
+	ck_assert_uint_eq(c->nadapters, 2);
+	ck_assert_str_eq(c->adapters[0].name, "default");
+	ck_assert_str_eq(c->adapters[0].device, "");
+	ck_assert_str_eq(c->adapters[1].name, "eth0");
+	ck_assert_str_eq(c->adapters[1].device, "eth0");
+	ck_assert_int_eq(c->adapters[1].origin, ORIGIN_RESOLV_FILE);
 	ck_assert_str_eq(c->servers[0].text, "192.0.2.53:53");
 	ck_assert_str_eq(c->servers[1].text, "[fe80::1]:53");
+	ck_assert_uint_eq(c->servers[1].adapter, 1);
 	ck_assert_str_eq(c->servers[2].text, "127.0.0.1:5300");
+	ck_assert_uint_eq(c->servers[2].adapter, 0);
+	ck_assert_str_eq(c->servers[3].text, "[2001:db8::1]:53");
+	ck_assert_uint_eq(c->servers[3].adapter, 0);
+	ck_assert_str_eq(c->servers[4].text, "[fe80::3]:53");
+	ck_assert_uint_eq(c->servers[4].adapter, 1);
+	ck_assert_str_eq(c->servers[5].text, "[fe80::5]:5353");
+	ck_assert_uint_eq(c->servers[5].adapter, 1);
 	ck_assert(c->servers_from_resolv);
+	cfg_unref(c);
+	/* in stubd.conf a link-local server needs a device on its adapter */
+	c = parse("server fe80::1\n", &e);
+	ck_assert_uint_eq(e, 0);
+	ck_assert_uint_eq(cfg_finish(c, NULL), 1);
+	ck_assert_ptr_nonnull(strstr(c->errors, "server [fe80::1]:53: an IPv6 link-local address "
+	    "needs 'device' on its adapter (default)"));
+	cfg_unref(c);
+	c = parse("adapter lan device eth0\nserver fe80::1\nserver [fe80::2]:5353\n", &e);
+	ck_assert_uint_eq(e, 0);
+	ck_assert_uint_eq(cfg_finish(c, NULL), 0);
+	ck_assert_uint_eq(c->nservers, 2);
 	cfg_unref(c);
 }
 END_TEST

@@ -111,5 +111,28 @@ for n in 1 2; do
 		fail=1
 	fi
 done
-[ $fail -eq 0 ] || cat "$tmp/stubd.err"
+# the same servers as NetworkManager writes them into resolv.conf, with
+# their scope: each becomes an adapter bound to its interface
+printf 'nameserver [fe80::1%%%s]:%s\nnameserver [fe80::1%%%s]:%s\n' "$h1" "$l1" "$h2" "$l2" \
+	>"$tmp/resolv.conf"
+cat >"$tmp/stubd2.conf" <<CONF
+listen 127.0.0.1:$((lport + 1))
+control off
+hosts none
+timeouts 0.3 0.3
+resolv-file $tmp/resolv.conf
+CONF
+"$STUBD" -f -c "$tmp/stubd2.conf" 2>"$tmp/stubd2.err" &
+pids="$pids $!"
+sleep 0.3
+for n in 1 2; do
+	got=$(dig +time=2 +tries=1 +short @127.0.0.1 -p "$((lport + 1))" "ll.net$n.test" A)
+	if [ "$got" = "192.0.2.$((10 + n))" ]; then
+		echo "ok: ll.net$n.test from resolv.conf's fe80::1%$(eval echo \$h$n)"
+	else
+		echo "FAIL: ll.net$n.test from resolv.conf: got '$got', want 192.0.2.$((10 + n))"
+		fail=1
+	fi
+done
+[ $fail -eq 0 ] || cat "$tmp/stubd.err" "$tmp/stubd2.err"
 exit $fail
