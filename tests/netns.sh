@@ -93,24 +93,20 @@ pids="$pids $!"
 sleep 0.3
 
 fail=0
-for n in 1 2; do
-	got=$(dig +time=2 +tries=1 +short @127.0.0.1 -p "$lport" "host.net$n.test" A)
-	if [ "$got" = "192.0.2.$n" ]; then
-		echo "ok: host.net$n.test through $(eval echo \$h$n)"
+# expect PORT NAME WANT WHAT: stubd on PORT answers NAME with WANT
+expect() {
+	got=$(dig +time=2 +tries=1 +short @127.0.0.1 -p "$1" "$2" A)
+	if [ "$got" = "$3" ]; then
+		echo "ok: $2 $4"
 	else
-		echo "FAIL: host.net$n.test: got '$got', want 192.0.2.$n"
+		echo "FAIL: $2 $4: got '$got', want $3"
 		fail=1
 	fi
-done
-for n in 1 2; do
-	got=$(dig +time=2 +tries=1 +short @127.0.0.1 -p "$lport" "ll.net$n.test" A)
-	if [ "$got" = "192.0.2.$((10 + n))" ]; then
-		echo "ok: ll.net$n.test from fe80::1 through $(eval echo \$h$n)"
-	else
-		echo "FAIL: ll.net$n.test: got '$got', want 192.0.2.$((10 + n))"
-		fail=1
-	fi
-done
+}
+expect "$lport" host.net1.test 192.0.2.1 "through $h1"
+expect "$lport" host.net2.test 192.0.2.2 "through $h2"
+expect "$lport" ll.net1.test 192.0.2.11 "from fe80::1 through $h1"
+expect "$lport" ll.net2.test 192.0.2.12 "from fe80::1 through $h2"
 # the same servers as NetworkManager writes them into resolv.conf, with
 # their scope: each becomes an adapter bound to its interface
 printf 'nameserver [fe80::1%%%s]:%s\nnameserver [fe80::1%%%s]:%s\n' "$h1" "$l1" "$h2" "$l2" \
@@ -125,14 +121,7 @@ CONF
 "$STUBD" -f -c "$tmp/stubd2.conf" 2>"$tmp/stubd2.err" &
 pids="$pids $!"
 sleep 0.3
-for n in 1 2; do
-	got=$(dig +time=2 +tries=1 +short @127.0.0.1 -p "$((lport + 1))" "ll.net$n.test" A)
-	if [ "$got" = "192.0.2.$((10 + n))" ]; then
-		echo "ok: ll.net$n.test from resolv.conf's fe80::1%$(eval echo \$h$n)"
-	else
-		echo "FAIL: ll.net$n.test from resolv.conf: got '$got', want 192.0.2.$((10 + n))"
-		fail=1
-	fi
-done
+expect "$((lport + 1))" ll.net1.test 192.0.2.11 "from resolv.conf's fe80::1%$h1"
+expect "$((lport + 1))" ll.net2.test 192.0.2.12 "from resolv.conf's fe80::1%$h2"
 [ $fail -eq 0 ] || cat "$tmp/stubd.err" "$tmp/stubd2.err"
 exit $fail
