@@ -505,7 +505,16 @@ control_new(struct event_base *base, const char *path, gid_t gid,
 	}
 	umask(old);
 	if (gid != (gid_t)-1) {
-		if (chown(path, (uid_t)-1, gid) != 0 || chmod(path, 0660) != 0)
+		if (chown(path, (uid_t)-1, gid) != 0) {
+			int e = errno;
+			const struct group *g = getgrgid(gid);   /* once, at start */
+
+			snprintf(why, whylen, "control socket %s: cannot give it to control-group "
+			    "%s: %s%s", path, g ? g->gr_name : "?", strerror(e), e == EPERM ?
+			    " (stubd's user must be a member of that group)" : "");
+			goto fail_why;
+		}
+		if (chmod(path, 0660) != 0)
 			goto fail;
 	} else if (chmod(path, 0600) != 0) {
 		goto fail;
@@ -522,6 +531,7 @@ control_new(struct event_base *base, const char *path, gid_t gid,
 	return STUB_OK;
 fail:
 	snprintf(why, whylen, "control socket %s: %s", path, strerror(errno));
+fail_why:
 	if (c->fd >= 0) {
 		close(c->fd);
 		unlink(path);

@@ -1443,6 +1443,63 @@ START_TEST(test_privdrop_and_group)
 END_TEST
 
 
+/* Started as a user outside its control-group (the packaged unit runs as
+ * stubd from the start), stubd cannot give the socket to that group: it
+ * says so and why, and exits 1. */
+START_TEST(test_control_group_not_member)
+{
+	char dir[] = "/tmp/stubd-cgrp-XXXXXX", conf[300], stubd[300], out[4096];
+	int pipefd[2], status;
+	pid_t pid;
+	ssize_t r;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "test_control_group_not_member: skipped (needs root)\n");
+		return;
+	}
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	chmod(dir, 0777);
+	snprintf(conf, sizeof(conf), "%s/stubd.conf", dir);
+	snprintf(stubd, sizeof(stubd), "%s/stubd", dir);
+	ck_assert_int_eq(copy_program(getenv("STUBD"), stubd), 0);
+	{
+		FILE *f = fopen(conf, "w");
+
+		ck_assert_ptr_nonnull(f);
+		fprintf(f, "listen 127.0.0.1:%u\ncontrol %s/ctl.sock\ncontrol-group root\n"
+		    "hosts none\nserver 127.0.0.1:9\n", tu_free_port(), dir);
+		fclose(f);
+		chmod(conf, 0644);
+	}
+	ck_assert_int_eq(pipe(pipefd), 0);
+	pid = fork();
+	if (pid == 0) {
+		const char *argv[] = { stubd, "-f", "-c", conf, NULL };
+		char o[1024], e[2048];
+		int rc;
+
+		close(pipefd[0]);
+		if (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0)
+			_exit(99);
+		rc = tu_run(argv, o, sizeof(o), e, sizeof(e), 5000);
+		(void)!write(pipefd[1], e, strlen(e));
+		_exit(rc);
+	}
+	close(pipefd[1]);
+	r = read(pipefd[0], out, sizeof(out) - 1);
+	out[r > 0 ? r : 0] = 0;
+	close(pipefd[0]);
+	waitpid(pid, &status, 0);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 1);
+	ck_assert_msg(strstr(out, "cannot give it to control-group root: Operation not permitted "
+	    "(stubd's user must be a member of that group)") != NULL, "%s", out);
+	unlink(conf);
+	unlink(stubd);
+	rmdir(dir);
+}
+END_TEST
+
 START_TEST(test_source_port_recycled)
 {
 	struct fakeup *s1 = fakeup_start("127.0.0.31");
@@ -2146,6 +2203,7 @@ daemon_suite(void)
 	tcase_add_test(up, test_0x20_off_by_default);
 	tcase_add_test(up, test_forged_wrong_port);
 	tcase_add_test(ct, test_privdrop_and_group);
+	tcase_add_test(ct, test_control_group_not_member);
 	tcase_add_test(up, test_source_port_recycled);
 	tcase_add_test(fo, test_ipv6_listen);
 	tcase_add_test(ct, test_sigusr1_stats);
