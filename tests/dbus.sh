@@ -144,6 +144,10 @@ check "log names the changes" 'grep -q "network change: link lo dns set (dbus)" 
 
 # resolvectl, systemd-resolved's own client (RESOLVECTL, or on PATH; CI
 # takes it from Debian's systemd-resolved package without installing it)
+if [ -n "${RESOLVECTL:-}" ] && [ ! -x "$RESOLVECTL" ]; then
+	echo "FAIL: RESOLVECTL=$RESOLVECTL is not a program"
+	fail=1
+fi
 RESOLVECTL=${RESOLVECTL:-$(command -v resolvectl || true)}
 if [ -n "$RESOLVECTL" ] && [ -x "$RESOLVECTL" ]; then
 	rc() { "$RESOLVECTL" "$@"; }
