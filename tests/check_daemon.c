@@ -820,25 +820,18 @@ copy_program(const char *from, const char *to)
 	return rc;
 }
 
-/* Run stubctl -s CTL ARGS as uid/gid 65534 (no supplementary groups);
- * its stdout and stderr go to out.  Returns its exit status. */
+/* Run argv as uid/gid 65534 (no supplementary groups); its stdout, then
+ * its stderr, go to out.  Returns its exit status. */
 static int
-stubctl_as_nobody(const struct tu_daemon *d, const char *a1, const char *a2, char *out,
-    size_t outsz)
+run_as_nobody(const char *const *argv, char *out, size_t outsz)
 {
-	char stubctl[400];
 	int pipefd[2], status;
 	pid_t pid;
 	ssize_t r;
 
-	/* the build tree may sit where uid 65534 cannot reach (a 0700 home):
-	 * run a copy from the test directory, which the caller opened up */
-	snprintf(stubctl, sizeof(stubctl), "%s/stubctl", d->dir);
-	ck_assert_int_eq(copy_program(getenv("STUBCTL"), stubctl), 0);
 	ck_assert_int_eq(pipe(pipefd), 0);
 	pid = fork();
 	if (pid == 0) {
-		const char *argv[] = { stubctl, "-s", d->ctl, a1, a2, NULL };
 		char o[8192], e[2048];
 		int rc;
 
@@ -857,6 +850,21 @@ stubctl_as_nobody(const struct tu_daemon *d, const char *a1, const char *a2, cha
 	waitpid(pid, &status, 0);
 	ck_assert(WIFEXITED(status));
 	return WEXITSTATUS(status);
+}
+
+/* Run stubctl -s CTL ARGS as uid/gid 65534, like run_as_nobody. */
+static int
+stubctl_as_nobody(const struct tu_daemon *d, const char *a1, const char *a2, char *out,
+    size_t outsz)
+{
+	char stubctl[400];
+	const char *argv[] = { stubctl, "-s", d->ctl, a1, a2, NULL };
+
+	/* the build tree may sit where uid 65534 cannot reach (a 0700 home):
+	 * run a copy from the test directory, which the caller opened up */
+	snprintf(stubctl, sizeof(stubctl), "%s/stubctl", d->dir);
+	ck_assert_int_eq(copy_program(getenv("STUBCTL"), stubctl), 0);
+	return run_as_nobody(argv, out, outsz);
 }
 
 /* ---------------- upstream engine ---------------- */
@@ -1449,9 +1457,7 @@ END_TEST
 START_TEST(test_control_group_not_member)
 {
 	char dir[] = "/tmp/stubd-cgrp-XXXXXX", conf[300], stubd[300], out[4096];
-	int pipefd[2], status;
-	pid_t pid;
-	ssize_t r;
+	const char *argv[] = { stubd, "-f", "-c", conf, NULL };
 
 	if (geteuid() != 0) {
 		fprintf(stderr, "test_control_group_not_member: skipped (needs root)\n");
@@ -1471,27 +1477,7 @@ START_TEST(test_control_group_not_member)
 		fclose(f);
 		chmod(conf, 0644);
 	}
-	ck_assert_int_eq(pipe(pipefd), 0);
-	pid = fork();
-	if (pid == 0) {
-		const char *argv[] = { stubd, "-f", "-c", conf, NULL };
-		char o[1024], e[2048];
-		int rc;
-
-		close(pipefd[0]);
-		if (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0)
-			_exit(99);
-		rc = tu_run(argv, o, sizeof(o), e, sizeof(e), 5000);
-		(void)!write(pipefd[1], e, strlen(e));
-		_exit(rc);
-	}
-	close(pipefd[1]);
-	r = read(pipefd[0], out, sizeof(out) - 1);
-	out[r > 0 ? r : 0] = 0;
-	close(pipefd[0]);
-	waitpid(pid, &status, 0);
-	ck_assert(WIFEXITED(status));
-	ck_assert_int_eq(WEXITSTATUS(status), 1);
+	ck_assert_int_eq(run_as_nobody(argv, out, sizeof(out)), 1);
 	ck_assert_msg(strstr(out, "cannot give it to control-group root: Operation not permitted "
 	    "(stubd's user must be a member of that group)") != NULL, "%s", out);
 	unlink(conf);
