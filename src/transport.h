@@ -32,6 +32,13 @@ struct xp_ops {
 	    xp_cb cb, void *arg);
 	/* The caller lost interest: no callback will come. */
 	void (*cancel)(void *impl, struct xp_req *r);
+	/* r's phase ended unanswered: the search stopped waiting for it
+	 * there.  r stays pending (a late answer is still welcome, and r is
+	 * never given up before the whole schedule could have run); a
+	 * connection that has answered nothing since r was sent is taken for
+	 * stalled and the next packet goes on a new one.  Never calls back
+	 * from inside itself.  NULL: nothing to learn (clear text). */
+	void (*late)(void *impl, struct xp_req *r);
 };
 
 struct xp {

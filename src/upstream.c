@@ -468,6 +468,14 @@ phase_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	up->st->upstream_timeouts += sched_on_phase_end(up->sched, &s->ss, s->phase);
+	{
+		struct attempt *la;
+
+		/* a connection that stalled is replaced before the next phase */
+		for (la = s->attempts; la; la = la->next)
+			if (la->phase == s->phase && la->xp->ops->late)
+				la->xp->ops->late(la->xp->impl, la->req);
+	}
 	if (s->trace) {
 		struct attempt *a;
 

@@ -9,9 +9,11 @@
  */
 #include "auto-config.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -52,8 +54,16 @@ on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *name, size_
 
 	(void)flags;
 	(void)arg;
-	if (!r || f->hd.type != NGHTTP2_HEADERS || namelen != 7 ||
-	    memcmp(name, ":status", 7) != 0 || valuelen >= sizeof(v))
+	if (!r || f->hd.type != NGHTTP2_HEADERS)
+		return 0;
+	if (namelen == 12 && memcmp(name, "content-type", 12) == 0) {
+		size_t n = valuelen < sizeof(r->ctype) - 1 ? valuelen : sizeof(r->ctype) - 1;
+
+		memcpy(r->ctype, value, n);
+		r->ctype[n] = '\0';
+		return 0;
+	}
+	if (namelen != 7 || memcmp(name, ":status", 7) != 0 || valuelen >= sizeof(v))
 		return 0;
 	memcpy(v, value, valuelen);
 	v[valuelen] = '\0';
@@ -87,17 +97,46 @@ on_data(nghttp2_session *s, uint8_t flags, int32_t stream, const uint8_t *data, 
 	return 0;
 }
 
+/* RFC 8484 4.2.1: application/dns-message, any case, parameters allowed. */
+static bool
+dns_message_type(const char *v)
+{
+	static const char want[] = "application/dns-message";
+	size_t n = sizeof(want) - 1;
+
+	while (*v == ' ' || *v == '\t')
+		v++;
+	if (strncasecmp(v, want, n) != 0)
+		return false;
+	v += n;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	return *v == '\0' || *v == ';';
+}
+
 static int
 on_close(nghttp2_session *s, int32_t stream, uint32_t code, void *arg)
 {
 	struct tls_conn *c = arg;
 	struct xp_req *r = stream_req(s, stream);
+	char why[sizeof(r->ctype) + 32];
 
 	if (!r)
 		return 0;
 	nghttp2_session_set_stream_user_data(s, stream, NULL);
 	r->stream = 0;
-	if (code == NGHTTP2_NO_ERROR && r->status == 200 && r->h2len >= WIRE_HDR_LEN) {
+	if (code != NGHTTP2_NO_ERROR)
+		snprintf(why, sizeof(why), "%s", c->retired && code == NGHTTP2_REFUSED_STREAM ?
+		    "GOAWAY" : "stream reset");
+	else if (r->status != 200 && r->status > 0)
+		snprintf(why, sizeof(why), "HTTP %d", r->status);
+	else if (r->status != 200)
+		snprintf(why, sizeof(why), "bad answer");
+	else if (!dns_message_type(r->ctype))
+		snprintf(why, sizeof(why), "content-type %s", r->ctype[0] ? r->ctype : "missing");
+	else if (r->h2len < WIRE_HDR_LEN)
+		snprintf(why, sizeof(why), "bad answer");
+	else {
 		/* the answer carries ID 0 like the query: give back the caller's */
 		wire_set16_at(r->h2body, r->h2len, 0, r->orig_id);
 		xptls_answer(c, r, r->h2body, r->h2len);
@@ -106,7 +145,20 @@ on_close(nghttp2_session *s, int32_t stream, uint32_t code, void *arg)
 	if (log_verbosity() >= 2)
 		log_debug("%s: HTTP status %d, stream error %u",
 		    c->x->sched->servers[c->server].label, r->status, code);
+	/* a failed stream fails its query at once: no answer will come */
+	xptls_conn_failed(c, why);
 	xptls_fail_req(c->x, r);
+	return 0;
+}
+
+/* GOAWAY: streams above its last stream ID are closed (refused) by
+ * nghttp2 right after this; new queries go to a new connection. */
+static int
+on_frame(nghttp2_session *s, const nghttp2_frame *f, void *arg)
+{
+	(void)s;
+	if (f->hd.type == NGHTTP2_GOAWAY)
+		xptls_conn_retire(arg, "GOAWAY");
 	return 0;
 }
 
@@ -157,6 +209,7 @@ xphttps_conn_init(struct tls_conn *c, SSL *ssl, char *why, size_t whylen)
 	nghttp2_session_callbacks_set_on_header_callback(cbs, on_header);
 	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, on_data);
 	nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_close);
+	nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, on_frame);
 	if (nghttp2_session_client_new(&s, cbs, c) != 0) {
 		nghttp2_session_callbacks_del(cbs);
 		snprintf(why, whylen, "out of memory");
@@ -225,7 +278,7 @@ xphttps_flush(struct tls_conn *c)
 	if (!c->h2 || c->reading || c->closing)
 		return;
 	if (nghttp2_session_send(c->h2) != 0)
-		xptls_conn_close(c, "HTTP/2 send failed");
+		xptls_conn_close_soon(c, "HTTP/2 send failed");
 }
 
 void

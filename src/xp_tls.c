@@ -26,6 +26,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "clock.h"
 #include "log.h"
 #include "msg.h"
 #include "rand.h"
@@ -110,54 +111,159 @@ xptls_req_free(struct xp_req *r)
 
 /* ---------------- a connection ---------------- */
 
-/* Arm the connection's one timer: a deadline while queries wait, the
- * idle limit when none does, at once when nobody waits on a handshake. */
+/* Arm the connection's one timer: the earliest deadline of its queries
+ * (each query's own: a new query never moves an older one's), the idle
+ * limit when none waits, at once when nobody waits on a handshake or a
+ * retired connection, or when it is to close. */
 void
 xptls_conn_arm(struct tls_conn *c)
 {
-	uint32_t ms;
+	uint64_t ms;
 	struct timeval tv;
 
-	if (c->nreqs > 0)
-		ms = c->x->timeout_ms;
-	else if (c->up)
-		ms = CONN_IDLE_MS;
-	else
+	if (c->closing) {
 		ms = 0;
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
+	} else if (c->nreqs > 0) {
+		uint64_t now = clock_now_ms(), due = UINT64_MAX;
+		const struct xp_req *r;
+
+		for (r = c->reqs; r; r = r->next)
+			if (r->deadline < due)
+				due = r->deadline;
+		ms = due > now ? due - now : 0;
+	} else if (c->up && !c->retired) {
+		ms = CONN_IDLE_MS;
+	} else {
+		ms = 0;
+	}
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
 	evtimer_add(c->tmr, &tv);
+}
+
+/* Why c is taken for stalled. */
+static const char *
+stall_why(const struct tls_conn *c)
+{
+	if (c->nbad)
+		return "bad answer";
+	return c->up ? "answer timeout" : "handshake did not finish in time";
 }
 
 static void
 conn_tmr(evutil_socket_t fd, short what, void *arg)
 {
 	struct tls_conn *c = arg;
+	struct xp_req *r, *next;
+	uint64_t now = clock_now_ms();
+	bool stalled = false;
 
 	(void)fd;
 	(void)what;
-	if (c->up)
-		xptls_conn_close(c, c->nreqs > 0 ? "no answer in time" : NULL);
-	else     /* nobody waits any more, or the query deadline passed */
-		xptls_conn_close(c, "handshake did not finish in time");
+	if (c->closing) {
+		xptls_conn_close(c, c->close_why);
+		return;
+	}
+	if (c->nreqs == 0) {
+		if (c->up || c->retired)
+			xptls_conn_close(c, NULL);      /* idle, or finished */
+		else    /* nobody waits on the handshake any more */
+			xptls_conn_close(c, "handshake did not finish in time");
+		return;
+	}
+	/* queries past the whole schedule: given up, one by one */
+	c->reading = true;      /* closes wait until the loop is done */
+	for (r = c->reqs; r; r = next) {
+		next = r->next;
+		if (r->deadline > now)
+			continue;
+		if (r->seen == c->nanswers)
+			stalled = true;
+		xphttps_cancel(c, r);
+		xptls_fail_req(c->x, r);
+	}
+	c->reading = false;
+	if (c->closing) {
+		xptls_conn_close(c, c->close_why);
+		return;
+	}
+	if (stalled)
+		xptls_conn_retire(c, stall_why(c));
+	xphttps_flush(c);
+	xptls_conn_arm(c);
 }
 
+/* The server's state; a change is logged once (failures as warnings). */
 static void
-set_state(struct tls_conn *c, const char *prefix, const char *why)
+srv_state(struct xp_tls *x, size_t server, const char *prefix, const char *why)
+{
+	struct tls_srv *s = &x->srv[server];
+	char st[sizeof(s->state)];
+	bool failed = strcmp(prefix, "failed: ") == 0;
+	bool was_failed = strncmp(s->state, "failed: ", 8) == 0;
+
+	snprintf(st, sizeof(st), "%s%s", prefix, why);
+	if (strcmp(st, s->state) == 0)
+		return;
+	memcpy(s->state, st, sizeof(st));
+	if (failed)
+		log_warn("%s: %s", x->sched->servers[server].label, why);
+	else if (was_failed && strcmp(st, "connected") == 0)
+		log_info("%s: connected", x->sched->servers[server].label);
+}
+
+void
+xptls_conn_failed(struct tls_conn *c, const char *why)
+{
+	if (c->x->srv[c->server].conn == c)
+		srv_state(c->x, c->server, "failed: ", why);
+	else if (log_verbosity() >= 2)
+		log_debug("%s: %s (a retired connection)",
+		    c->x->sched->servers[c->server].label, why);
+}
+
+void
+xptls_conn_close_soon(struct tls_conn *c, const char *why)
+{
+	struct timeval zero = { 0, 0 };
+
+	if (c->closing)
+		return;
+	c->closing = true;
+	c->close_why = why;
+	evtimer_add(c->tmr, &zero);
+}
+
+void
+xptls_conn_retire(struct tls_conn *c, const char *why)
 {
 	struct tls_srv *s = &c->x->srv[c->server];
+	struct tls_conn *o;
+	size_t n = 0;
 
-	snprintf(s->state, sizeof(s->state), "%s%s", prefix, why);
+	if (s->conn != c)
+		return;
+	srv_state(c->x, c->server, "failed: ", why);
+	s->conn = NULL;
+	c->retired = true;
+	c->onext = s->old;
+	s->old = c;
+	/* bounded: beyond the limit the oldest goes, failing its queries */
+	for (o = s->old; o; o = o->onext)
+		if (++n > CONN_MAX_RETIRED)
+			xptls_conn_close_soon(o, why);
 }
 
 /*
  * Close c.  why != NULL: a failure, its queries fail and the server's
- * state says why; NULL: a quiet close (idle), nothing was waiting.
+ * state says why; NULL: a quiet close (idle), nothing was waiting.  A
+ * retired connection no longer speaks for its server's state.
  */
 void
 xptls_conn_close(struct tls_conn *c, const char *why)
 {
 	struct xp_tls *x = c->x;
+	struct tls_srv *s = &x->srv[c->server];
 	struct xp_req *r;
 
 	if (c->reading) {
@@ -166,17 +272,26 @@ xptls_conn_close(struct tls_conn *c, const char *why)
 		c->closing = true;
 		return;
 	}
-	if (why) {
-		set_state(c, "failed: ", why);
-		if (log_verbosity() >= 1)
-			log_info("%s: %s", x->sched->servers[c->server].label, why);
-	} else {
-		set_state(c, "idle", "");
+	if (s->conn == c) {
+		if (why)
+			srv_state(x, c->server, "failed: ", why);
+		else
+			srv_state(x, c->server, "idle", "");
+		s->conn = NULL;
+	} else if (c->retired) {
+		struct tls_conn **pp;
+
+		for (pp = &s->old; *pp; pp = &(*pp)->onext)
+			if (*pp == c) {
+				*pp = c->onext;
+				break;
+			}
+		if (why && log_verbosity() >= 2)
+			log_debug("%s: %s (a retired connection)",
+			    x->sched->servers[c->server].label, why);
 	}
 	while ((r = c->reqs) != NULL)
 		xptls_fail_req(x, r);
-	if (x->srv[c->server].conn == c)
-		x->srv[c->server].conn = NULL;
 	xphttps_conn_fini(c);
 	if (c->bev) {
 		SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
@@ -225,10 +340,23 @@ dot_answer(struct tls_conn *c, uint8_t *msg, size_t len)
 	struct xp_req *r;
 	uint16_t id;
 
-	if (!wire_get16_at(msg, len, 0, &id))
+	uint16_t flags;
+	unsigned slot, gen;
+
+	/* not a DNS response at all: the stream is garbage, give it up */
+	if (!wire_get16_at(msg, len, 0, &id) || !wire_get16_at(msg, len, 2, &flags) ||
+	    len < WIRE_HDR_LEN || !(flags & 0x8000)) {
+		xptls_conn_close(c, "bad answer");
 		return;
-	r = c->slot[id & (CONN_MAX_PENDING - 1)];
+	}
+	slot = id & (CONN_MAX_PENDING - 1);
+	gen = (unsigned)id >> CONN_SLOT_BITS;
+	r = c->slot[slot];
 	if (!r || !r->written || r->wire_id != id) {
+		/* a late answer to the slot's previous query is no fault; any
+		 * other ID counts against the connection */
+		if (gen != ((unsigned)c->gen[slot] - 1) % (1u << (16 - CONN_SLOT_BITS)))
+			c->nbad++;
 		if (log_verbosity() >= 2)
 			log_debug("%s: an answer nobody waits for (ID %u)",
 			    c->x->sched->servers[c->server].label, id);
@@ -243,6 +371,10 @@ void
 xptls_answer(struct tls_conn *c, struct xp_req *r, const uint8_t *msg, size_t len)
 {
 	conn_release(c, r);
+	c->nanswers++;
+	c->nbad = 0;
+	if (c->x->srv[c->server].conn == c)
+		srv_state(c->x, c->server, "connected", "");
 	r->cb(r->arg, msg, len);
 	xptls_req_free(r);
 }
@@ -398,7 +530,8 @@ conn_event(struct bufferevent *bev, short events, void *arg)
 			return;
 		}
 		c->up = true;
-		set_state(c, "connected", "");
+		if (x->srv[c->server].conn == c)
+			srv_state(x, c->server, "connected", "");
 		conn_write_queued(c);
 		xptls_conn_arm(c);
 		return;
@@ -514,8 +647,9 @@ tls_send(void *impl, size_t server, const uint8_t *pkt, size_t len, xp_cb cb, vo
 	r->pkt[0] = (uint8_t)(n >> 8);
 	r->pkt[1] = (uint8_t)n;
 	r->len = n + 2;
+	r->deadline = clock_now_ms() + x->timeout_ms;
 	if (!s->conn && !conn_open(x, server, why, sizeof(why))) {
-		snprintf(s->state, sizeof(s->state), "failed: %s", why);
+		srv_state(x, server, "failed: ", why);
 		req_link(&x->failing, r);
 		event_active(x->fail_ev, EV_TIMEOUT, 0);
 		return r;
@@ -539,6 +673,7 @@ tls_send(void *impl, size_t server, const uint8_t *pkt, size_t len, xp_cb cb, vo
 	}
 	wire_set16_at(r->pkt + 2, n, 0, r->wire_id);
 	r->conn = s->conn;
+	r->seen = s->conn->nanswers;
 	req_link(&s->conn->reqs, r);
 	s->conn->nreqs++;
 	if (s->conn->up) {
@@ -573,10 +708,26 @@ tls_cancel(void *impl, struct xp_req *r)
 	xptls_req_free(r);
 }
 
+/* r's phase ended unanswered: a connection that answered nothing since r
+ * joined it has stalled; it finishes what it has and the next query opens
+ * a new one. */
+static void
+tls_late(void *impl, struct xp_req *r)
+{
+	struct tls_conn *c = r ? r->conn : NULL;
+
+	(void)impl;
+	if (!c || c->retired || r->seen != c->nanswers)
+		return;
+	xptls_conn_retire(c, stall_why(c));
+	if (!c->reading)
+		xptls_conn_arm(c);
+}
+
 struct xp
 xp_tls_as_xp(struct xp_tls *x)
 {
-	static const struct xp_ops ops = { tls_send, tls_cancel };
+	static const struct xp_ops ops = { tls_send, tls_cancel, tls_late };
 	struct xp t = { &ops, x };
 
 	return t;
@@ -623,9 +774,9 @@ xp_tls_free(struct xp_tls *x)
 	if (!x)
 		return;
 	for (i = 0; x->srv && i < x->cfg->nservers; i++) {
-		struct tls_conn *c = x->srv[i].conn;
+		struct tls_conn *c;
 
-		if (c) {
+		while ((c = x->srv[i].conn ? x->srv[i].conn : x->srv[i].old) != NULL) {
 			while ((r = c->reqs) != NULL) {
 				req_unlink(r);
 				xptls_req_free(r);

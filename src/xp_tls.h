@@ -21,6 +21,7 @@
 #define CONN_IDLE_MS 30000          /* an idle connection is closed after */
 #define CONN_MAX_PENDING 1024       /* queries waiting on one connection (2^10) */
 #define CONN_SLOT_BITS 10
+#define CONN_MAX_RETIRED 4          /* retired connections still finishing, per server */
 
 struct event_base;
 struct tlsctx;

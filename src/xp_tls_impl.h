@@ -24,12 +24,15 @@ struct xp_req {
 	struct xp_req *next, **pprev; /* on exactly one list */
 	xp_cb cb;
 	void *arg;
+	uint64_t deadline;            /* monotonic ms: given up (the whole schedule) */
+	unsigned seen;                /* its connection's answers when it joined */
 	uint16_t orig_id;             /* restored in the answer */
 	uint16_t wire_id;             /* as sent (0 over HTTPS) */
 	int slot;                     /* DoT: its slot on the connection, -1 = none */
 	bool written;
 	int32_t stream;               /* HTTPS: its HTTP/2 stream, 0 = none yet */
 	int status;                   /* HTTPS: :status of the response */
+	char ctype[64];               /* HTTPS: its content-type, "" = none */
 	uint8_t *h2body;              /* HTTPS: response body so far */
 	size_t h2len;
 	size_t h2sent;                /* HTTPS: bytes of the query body sent */
@@ -44,8 +47,14 @@ struct tls_conn {
 	struct event *tmr;            /* query deadline or idle limit */
 	bool up;                      /* handshake done, peer checked */
 	bool reading;                 /* inside conn_read */
-	bool closing;                 /* close when conn_read returns */
+	bool closing;                 /* close when conn_read returns (or at once) */
 	const char *close_why;
+	/* retired: no longer its server's connection (it stalled, or GOAWAY);
+	 * it keeps the queries it has until they end, takes no new ones */
+	bool retired;
+	struct tls_conn *onext;       /* on its server's list of retired ones */
+	unsigned nanswers;            /* answers given: progress */
+	unsigned nbad;                /* bad frames since the last answer */
 	struct xp_req *reqs;
 	size_t nreqs;
 	/* DoT: the requests by slot; the wire ID is the slot number and a
@@ -59,7 +68,8 @@ struct tls_conn {
 };
 
 struct tls_srv {
-	struct tls_conn *conn;
+	struct tls_conn *conn;        /* takes new queries */
+	struct tls_conn *old;         /* retired, still finishing (newest first) */
 	struct tls_ticket ticket;
 	char state[256];              /* "idle", "connected", "failed: ..." */
 };
@@ -89,5 +99,13 @@ struct tls_conn *xptls_conn_detached(struct xp_tls *x, size_t server);
 void xptls_conn_feed(struct tls_conn *c, const uint8_t *data, size_t len);
 /* Close c; why != NULL fails its queries and says why (see xp_tls.c). */
 void xptls_conn_close(struct tls_conn *c, const char *why);
+/* The same from the event loop: safe anywhere, c stays valid until then. */
+void xptls_conn_close_soon(struct tls_conn *c, const char *why);
+/* c takes no new queries (the next one opens a new connection) and
+ * finishes those it has; the server's state says why. */
+void xptls_conn_retire(struct tls_conn *c, const char *why);
+/* One query on c failed for why: the server's state says so when c is
+ * its connection. */
+void xptls_conn_failed(struct tls_conn *c, const char *why);
 
 #endif

@@ -374,7 +374,7 @@ udp_cancel(void *impl, struct xp_req *r)
 struct xp
 xp_udp_as_xp(struct xp_udp *x)
 {
-	static const struct xp_ops ops = { udp_send, udp_cancel };
+	static const struct xp_ops ops = { udp_send, udp_cancel, NULL };
 	struct xp t = { &ops, x };
 
 	return t;

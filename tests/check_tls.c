@@ -385,6 +385,229 @@ START_TEST(test_dot_stalled_handshake)
 }
 END_TEST
 
+/* ---------------- stalled and failing connections (SPEC 5, 12) ---------------- */
+
+/* A DoT or DoH server on addr whose first connection completes the
+ * handshake and then never answers; stubd with three 0.3 s phases. */
+static struct fakeup *
+stalled_first(const char *addr, bool h2, struct tu_daemon *d)
+{
+	struct fakeup *f = tls_up(addr, h2);
+
+	fakeup_tls_fault(f, FAKE_TLS_SILENT, 1);
+	if (h2)
+		ck_assert_int_eq(tu_start(d, tu_fmt(SCALED "hosts none\n"
+		    "server https://dns.test/dns-query %s\ntls-ca %s\n", fakeup_hostport(f), cert),
+		    NULL), 0);
+	else
+		ck_assert_int_eq(tu_start(d, tu_fmt(SCALED "hosts none\nserver %s tls dns.test\n"
+		    "tls-ca %s\n", fakeup_hostport(f), cert), NULL), 0);
+	return f;
+}
+
+/* The first connection stalls: the query of the next phase goes on a new
+ * connection and is answered; queries arriving meanwhile (one every
+ * 100 ms) never keep the stalled one alive. */
+static void
+stalled_replaced(const char *addr, bool h2)
+{
+	struct tu_daemon d = { 0 };
+	struct fakeup *f = stalled_first(addr, h2, &d);
+	static const char *const names[4] = { "www.example.com", "fast.example.com",
+		"new.example.com", "slow.example.com" };
+	static const char *const want[4] = { "192.0.2.7", "192.0.2.12", "192.0.2.14",
+		"192.0.2.11" };
+	struct client_arg ca[4];
+	pthread_t th[4];
+	unsigned hs, res;
+	double t0 = tu_now_ms();
+	char js[8192];
+	int i;
+
+	fakeup_name_mode(f, "slow.example.com", FAKE_ANSWER, 0);
+	for (i = 0; i < 4; i++) {
+		memset(&ca[i], 0, sizeof(ca[i]));
+		ca[i].d = &d;
+		ca[i].name = names[i];
+		pthread_create(&th[i], NULL, client, &ca[i]);
+		tu_sleep_ms(100);
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		ck_assert_msg(strcmp(ca[i].data, want[i]) == 0, "%s: '%s' after %.0f ms",
+		    names[i], ca[i].data, ca[i].done_ms - t0);
+		/* within its second phase: 0.3 s, a handshake, 150 ms of slack */
+		ck_assert_msg(ca[i].done_ms - t0 < 100.0 * i + 750, "%s after %.0f ms", names[i],
+		    ca[i].done_ms - t0);
+	}
+	fakeup_tls_counts(f, &hs, &res);
+	ck_assert_uint_eq(hs, 2);       /* the stalled one and its replacement */
+	servers_json(&d, js, sizeof(js));
+	ck_assert_msg(strstr(js, "\"tls_state\":\"connected\"") != NULL, "%s", js);
+	ck_assert_int_eq(tu_stop(&d), 0);
+	fakeup_stop(f);
+}
+
+START_TEST(test_dot_stalled_replaced)
+{
+	stalled_replaced("127.0.3.66", false);
+}
+END_TEST
+
+START_TEST(test_doh_stalled_replaced)
+{
+	stalled_replaced("127.0.3.67", true);
+}
+END_TEST
+
+/* A server whose every query fails: SERVFAIL and its state says why. */
+static void
+expect_state(const char *addr, bool h2, enum fake_tls_fault fault, enum fake_mode mode,
+    const char *state)
+{
+	struct fakeup *f = tls_up(addr, h2);
+	struct tu_daemon d = { 0 };
+	char js[8192], want[200];
+
+	fakeup_tls_fault(f, fault, 0);
+	fakeup_set_mode(f, mode);
+	if (h2)
+		ck_assert_int_eq(tu_start(&d, tu_fmt(SCALED "hosts none\n"
+		    "server https://dns.test/dns-query %s\ntls-ca %s\n", fakeup_hostport(f), cert),
+		    NULL), 0);
+	else
+		ck_assert_int_eq(tu_start(&d, tu_fmt(SCALED "hosts none\nserver %s tls dns.test\n"
+		    "tls-ca %s\n", fakeup_hostport(f), cert), NULL), 0);
+	ck_assert_uint_eq(rcode_of(&d, "www.example.com"), 2);
+	ck_assert_uint_ge(fakeup_count(f), 1);
+	servers_json(&d, js, sizeof(js));
+	snprintf(want, sizeof(want), "\"tls_state\":\"%s\"", state);
+	ck_assert_msg(strstr(js, want) != NULL, "%s not in %s", want, js);
+	ck_assert_int_eq(tu_stop(&d), 0);
+	fakeup_stop(f);
+}
+
+START_TEST(test_dot_state_timeout)
+{
+	expect_state("127.0.3.68", false, FAKE_TLS_SILENT, FAKE_ANSWER, "failed: answer timeout");
+}
+END_TEST
+
+START_TEST(test_dot_state_wrong_id)
+{
+	expect_state("127.0.3.69", false, FAKE_TLS_OK, FAKE_WRONGID, "failed: bad answer");
+}
+END_TEST
+
+START_TEST(test_dot_state_garbage)
+{
+	expect_state("127.0.3.70", false, FAKE_TLS_GARBAGE, FAKE_ANSWER, "failed: bad answer");
+}
+END_TEST
+
+START_TEST(test_doh_state_timeout)
+{
+	expect_state("127.0.3.71", true, FAKE_TLS_SILENT, FAKE_ANSWER, "failed: answer timeout");
+}
+END_TEST
+
+START_TEST(test_doh_state_404)
+{
+	expect_state("127.0.3.72", true, FAKE_TLS_HTTP404, FAKE_ANSWER, "failed: HTTP 404");
+}
+END_TEST
+
+START_TEST(test_doh_state_500)
+{
+	expect_state("127.0.3.73", true, FAKE_TLS_HTTP500, FAKE_ANSWER, "failed: HTTP 500");
+}
+END_TEST
+
+START_TEST(test_doh_state_rst)
+{
+	expect_state("127.0.3.74", true, FAKE_TLS_RST, FAKE_ANSWER, "failed: stream reset");
+}
+END_TEST
+
+/* RFC 8484: an answer of another content-type is no answer. */
+START_TEST(test_doh_content_type)
+{
+	expect_state("127.0.3.75", true, FAKE_TLS_CTYPE, FAKE_ANSWER,
+	    "failed: content-type text/html");
+}
+END_TEST
+
+/* When a packet of a traced search failed (ms since the search began;
+ * -1: none failed). */
+static long
+trace_failed_at(const char *js)
+{
+	const char *p = strstr(js, "\"result\":\"failed\",\"at_ms\":");
+
+	return p ? strtol(p + strlen("\"result\":\"failed\",\"at_ms\":"), NULL, 10) : -1;
+}
+
+/* A failure that says so is no reason to wait: garbage over DoT, a
+ * refused stream over DoH fail their queries at once. */
+START_TEST(test_dot_garbage_fails_at_once)
+{
+	struct fakeup *f = tls_up("127.0.3.76", false);
+	struct tu_daemon d = { 0 };
+	const char *q[] = { "--json", "query", "www.example.com", NULL };
+	char out[16384];
+	long at;
+
+	fakeup_tls_fault(f, FAKE_TLS_GARBAGE, 1);
+	ck_assert_int_eq(tu_start(&d, tu_fmt(SCALED "hosts none\nserver %s tls dns.test\n"
+	    "tls-ca %s\n", fakeup_hostport(f), cert), NULL), 0);
+	ck_assert_int_eq(tu_stubctl(&d, q, out, sizeof(out), NULL, 0), 0);
+	at = trace_failed_at(out);
+	ck_assert_msg(at >= 0 && at < 150, "failed at %ld: %s", at, out);
+	/* the next phase's packet, on a new connection, is answered */
+	ck_assert_msg(strstr(out, "\"result\":\"answer\"") != NULL, "%s", out);
+	ck_assert_int_eq(tu_stop(&d), 0);
+	fakeup_stop(f);
+}
+END_TEST
+
+/* GOAWAY mid-flight: the stream it refuses fails at once, the stream
+ * below its last stream ID is still answered on the old connection, and
+ * the next query goes on a new one. */
+START_TEST(test_doh_goaway)
+{
+	struct fakeup *f = tls_up("127.0.3.77", true);
+	struct tu_daemon d = { 0 };
+	struct client_arg slow = { NULL, "slow.example.com", "", 0 };
+	const char *q[] = { "--json", "query", "new.example.com", NULL };
+	char out[16384], js[8192];
+	unsigned hs, res;
+	pthread_t th;
+	double t0;
+	long at;
+
+	fakeup_tls_fault(f, FAKE_TLS_GOAWAY, 1);
+	ck_assert_int_eq(tu_start(&d, tu_fmt("timeouts 1 1 1\nhosts none\n"
+	    "server https://dns.test/dns-query %s\ntls-ca %s\n", fakeup_hostport(f), cert),
+	    NULL), 0);
+	slow.d = &d;
+	t0 = tu_now_ms();
+	pthread_create(&th, NULL, client, &slow);       /* stream 1: answered at 400 ms */
+	tu_sleep_ms(100);
+	ck_assert_int_eq(tu_stubctl(&d, q, out, sizeof(out), NULL, 0), 0);     /* stream 3 */
+	at = trace_failed_at(out);
+	ck_assert_msg(at >= 0 && at < 250, "failed at %ld: %s", at, out);
+	pthread_join(th, NULL);
+	ck_assert_str_eq(slow.data, "192.0.2.11");
+	ck_assert_double_lt(slow.done_ms - t0, 900);    /* on the old connection, phase 0 */
+	servers_json(&d, js, sizeof(js));
+	expect_a(&d, "fast.example.com", "192.0.2.12");
+	fakeup_tls_counts(f, &hs, &res);
+	ck_assert_uint_eq(hs, 2);
+	ck_assert_int_eq(tu_stop(&d), 0);
+	fakeup_stop(f);
+}
+END_TEST
+
 /* ---------------- DNS over HTTPS ---------------- */
 
 START_TEST(test_doh_answers)
@@ -414,6 +637,8 @@ START_TEST(test_doh_answers)
 	ck_assert_int_eq(tu_start(&d, tu_fmt(SCALED "hosts none\nserver https://dns.test/other %s\n"
 	    "tls-ca %s\n", fakeup_hostport(f), cert), NULL), 0);
 	ck_assert_uint_eq(rcode_of(&d, "www.example.com"), 2);
+	servers_json(&d, js, sizeof(js));
+	ck_assert_msg(strstr(js, "\"tls_state\":\"failed: HTTP 404\"") != NULL, "%s", js);
 	ck_assert_int_eq(tu_stop(&d), 0);
 	/* a wrong name: no request at all */
 	fakeup_clear_log(f);
@@ -560,6 +785,18 @@ tls_suite(void)
 	tcase_add_test(t, test_tickets_survive_network_change);
 	tcase_add_test(t, test_dot_stalled_handshake);
 	tcase_add_test(t, test_tls_ca_errors);
+	tcase_add_test(t, test_dot_stalled_replaced);
+	tcase_add_test(t, test_dot_state_timeout);
+	tcase_add_test(t, test_dot_state_wrong_id);
+	tcase_add_test(t, test_dot_state_garbage);
+	tcase_add_test(t, test_dot_garbage_fails_at_once);
+	tcase_add_test(h, test_doh_stalled_replaced);
+	tcase_add_test(h, test_doh_state_timeout);
+	tcase_add_test(h, test_doh_state_404);
+	tcase_add_test(h, test_doh_state_500);
+	tcase_add_test(h, test_doh_state_rst);
+	tcase_add_test(h, test_doh_content_type);
+	tcase_add_test(h, test_doh_goaway);
 	tcase_add_test(h, test_doh_answers);
 	tcase_add_test(h, test_doh_pipelined);
 	tcase_add_test(a, test_ad_policy);

@@ -83,6 +83,9 @@ struct fakeup {
 	SSL_CTX *tls;                 /* NULL: plain TCP */
 	bool h2;
 	bool tls_stall;
+	enum fake_tls_fault fault;    /* for the next connections */
+	unsigned fault_left;          /* how many more; 0: every one */
+	enum fake_tls_fault cfault[MAX_CONN];
 	SSL *ssl[MAX_CONN];
 	struct h2conn h2c[MAX_CONN];
 	int stalled[MAX_CONN];
@@ -372,8 +375,8 @@ h2_read_resp(nghttp2_session *s, int32_t stream, uint8_t *buf, size_t len, uint3
 }
 
 static void
-h2_respond(struct fakeup *f, int idx, int32_t stream, int status, const uint8_t *buf,
-    size_t len)
+h2_respond_as(struct fakeup *f, int idx, int32_t stream, int status, const char *ctype,
+    const uint8_t *buf, size_t len)
 {
 	struct h2conn *hc = &f->h2c[idx];
 	struct h2req *q;
@@ -390,8 +393,8 @@ h2_respond(struct fakeup *f, int idx, int32_t stream, int status, const uint8_t 
 	{
 		nghttp2_nv h[] = {
 			{ (uint8_t *)":status", (uint8_t *)st, 7, strlen(st), 0 },
-			{ (uint8_t *)"content-type", (uint8_t *)"application/dns-message", 12, 23,
-			  0 },
+			{ (uint8_t *)"content-type", (uint8_t *)(uintptr_t)ctype, 12,
+			  strlen(ctype), 0 },
 			{ (uint8_t *)"content-length", (uint8_t *)cl, 14, strlen(cl), 0 },
 		};
 
@@ -410,13 +413,68 @@ h2_respond(struct fakeup *f, int idx, int32_t stream, int status, const uint8_t 
 }
 
 static void
+h2_respond(struct fakeup *f, int idx, int32_t stream, int status, const uint8_t *buf,
+    size_t len)
+{
+	h2_respond_as(f, idx, stream, status, "application/dns-message", buf, len);
+}
+
+/* A fault instead of the answer; true when it replaced the answer. */
+static bool
+send_fault(struct fakeup *f, int idx, const struct pending *p)
+{
+	nghttp2_session *s = f->h2c[idx].s;
+	static const uint8_t junk[] = { 0, 5, 'j', 'u', 'n', 'k', '!' };
+
+	switch (f->cfault[idx]) {
+	case FAKE_TLS_SILENT:
+		return true;
+	case FAKE_TLS_GARBAGE:
+		if (!f->h2)
+			(void)SSL_write(f->ssl[idx], junk, (int)sizeof(junk));
+		return !f->h2;
+	case FAKE_TLS_GOAWAY:
+		if (!s || p->stream <= 1)
+			return false;
+		nghttp2_submit_goaway(s, NGHTTP2_FLAG_NONE, p->stream - 2, NGHTTP2_NO_ERROR,
+		    NULL, 0);
+		nghttp2_session_send(s);
+		f->cfault[idx] = FAKE_TLS_OK;
+		return true;
+	case FAKE_TLS_RST:
+		if (!s)
+			return false;
+		nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, p->stream,
+		    NGHTTP2_INTERNAL_ERROR);
+		nghttp2_session_send(s);
+		return true;
+	case FAKE_TLS_HTTP404:
+	case FAKE_TLS_HTTP500:
+		if (!s)
+			return false;
+		h2_respond(f, idx, p->stream, f->cfault[idx] == FAKE_TLS_HTTP404 ? 404 : 500,
+		    (const uint8_t *)"", 0);
+		return true;
+	case FAKE_TLS_CTYPE:
+		if (!s)
+			return false;
+		h2_respond_as(f, idx, p->stream, 200, "text/html", p->buf, p->len);
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void
 send_now(struct fakeup *f, struct pending *p)
 {
 	if (p->tcp && f->tls) {
 		int idx = conn_index(f, p->fd);
 		uint8_t *b = malloc(p->len + 2);
 
-		if (idx >= 0 && b && f->ssl[idx]) {
+		if (idx >= 0 && b && f->ssl[idx] && send_fault(f, idx, p)) {
+			/* the fault replaced the answer */
+		} else if (idx >= 0 && b && f->ssl[idx]) {
 			if (f->h2) {
 				h2_respond(f, idx, p->stream, 200, p->buf, p->len);
 			} else {
@@ -717,6 +775,11 @@ conn_accept(struct fakeup *f, int c)
 	f->clen[i] = 0;
 	if (!f->tls)
 		return;
+	pthread_mutex_lock(&f->mu);
+	f->cfault[i] = f->fault;
+	if (f->fault != FAKE_TLS_OK && f->fault_left > 0 && --f->fault_left == 0)
+		f->fault = FAKE_TLS_OK;
+	pthread_mutex_unlock(&f->mu);
 	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	f->ssl[i] = SSL_new(f->tls);
@@ -1243,6 +1306,15 @@ fakeup_tls_stall(struct fakeup *f, bool stall)
 {
 	pthread_mutex_lock(&f->mu);
 	f->tls_stall = stall;
+	pthread_mutex_unlock(&f->mu);
+}
+
+void
+fakeup_tls_fault(struct fakeup *f, enum fake_tls_fault fault, unsigned conns)
+{
+	pthread_mutex_lock(&f->mu);
+	f->fault = fault;
+	f->fault_left = conns;
 	pthread_mutex_unlock(&f->mu);
 }
 

@@ -95,6 +95,22 @@ void fakeup_set_ad(struct fakeup *f, bool ad);
 int fakeup_tls(struct fakeup *f, const char *cert, const char *key, bool h2);
 /* Stall TLS handshakes: accept TCP connections and never answer them. */
 void fakeup_tls_stall(struct fakeup *f, bool stall);
+/* Faults of the encrypted service (additive to the modes above). */
+enum fake_tls_fault {
+	FAKE_TLS_OK = 0,
+	FAKE_TLS_SILENT,      /* handshake done, queries read and logged, never answered */
+	FAKE_TLS_GARBAGE,     /* DoT: a 5-byte frame of junk instead of the answer */
+	FAKE_TLS_GOAWAY,      /* DoH: the connection's first stream is answered; the
+	                       * next one gets GOAWAY (last stream ID: the one before),
+	                       * no answer; later ones are answered */
+	FAKE_TLS_RST,         /* DoH: RST_STREAM (INTERNAL_ERROR) instead of the answer */
+	FAKE_TLS_HTTP404,     /* DoH: :status 404, no body */
+	FAKE_TLS_HTTP500,     /* DoH: :status 500, no body */
+	FAKE_TLS_CTYPE,       /* DoH: the answer as content-type text/html */
+};
+/* Apply fault to the next `conns` connections accepted (0: every one
+ * from now on); FAKE_TLS_OK ends it. */
+void fakeup_tls_fault(struct fakeup *f, enum fake_tls_fault fault, unsigned conns);
 /* TLS handshakes completed, and how many of them resumed a session. */
 void fakeup_tls_counts(struct fakeup *f, unsigned *handshakes, unsigned *resumed);
 /* Close every client connection now (a server restart, an idle timeout). */
