@@ -6,7 +6,11 @@
  * idle (CONN_IDLE_MS), carrying many queries at once whose answers may
  * come in any order; a reconnect resumes the TLS session from the last
  * ticket.  A connection that fails or dies fails its queries ("no answer"
- * from that server) and is never replaced by clear text.
+ * from that server) and is never replaced by clear text.  One that
+ * answered nothing while a query waited out its phase (xp_ops.late), or
+ * that got GOAWAY, is retired: it finishes its queries (each bounded by
+ * the whole schedule, never re-armed by newer ones) and the next query
+ * opens a new connection.
  */
 #ifndef STUBD_XP_TLS_H
 #define STUBD_XP_TLS_H
