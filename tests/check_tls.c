@@ -547,17 +547,18 @@ trace_failed_at(const char *js)
 	return p ? strtol(p + strlen("\"result\":\"failed\",\"at_ms\":"), NULL, 10) : -1;
 }
 
-/* A failure that says so is no reason to wait: garbage over DoT, a
- * refused stream over DoH fail their queries at once. */
-START_TEST(test_dot_garbage_fails_at_once)
+/* A failure that says so is no reason to wait: garbage over DoT or a
+ * connection closed with the query in flight fails it at once. */
+static void
+fails_at_once(const char *addr, enum fake_tls_fault fault)
 {
-	struct fakeup *f = tls_up("127.0.3.76", false);
+	struct fakeup *f = tls_up(addr, false);
 	struct tu_daemon d = { 0 };
 	const char *q[] = { "--json", "query", "www.example.com", NULL };
 	char out[16384];
 	long at;
 
-	fakeup_tls_fault(f, FAKE_TLS_GARBAGE, 1);
+	fakeup_tls_fault(f, fault, 1);
 	ck_assert_int_eq(tu_start(&d, tu_fmt(SCALED "hosts none\nserver %s tls dns.test\n"
 	    "tls-ca %s\n", fakeup_hostport(f), cert), NULL), 0);
 	ck_assert_int_eq(tu_stubctl(&d, q, out, sizeof(out), NULL, 0), 0);
@@ -567,6 +568,17 @@ START_TEST(test_dot_garbage_fails_at_once)
 	ck_assert_msg(strstr(out, "\"result\":\"answer\"") != NULL, "%s", out);
 	ck_assert_int_eq(tu_stop(&d), 0);
 	fakeup_stop(f);
+}
+
+START_TEST(test_dot_garbage_fails_at_once)
+{
+	fails_at_once("127.0.3.76", FAKE_TLS_GARBAGE);
+}
+END_TEST
+
+START_TEST(test_dot_reset_fails_at_once)
+{
+	fails_at_once("127.0.3.78", FAKE_TLS_RESET);
 }
 END_TEST
 
@@ -810,6 +822,7 @@ tls_suite(void)
 	tcase_add_test(t, test_dot_state_wrong_id);
 	tcase_add_test(t, test_dot_state_garbage);
 	tcase_add_test(t, test_dot_garbage_fails_at_once);
+	tcase_add_test(t, test_dot_reset_fails_at_once);
 	tcase_add_test(h, test_doh_stalled_replaced);
 	tcase_add_test(h, test_doh_state_timeout);
 	tcase_add_test(h, test_doh_state_404);

@@ -86,6 +86,7 @@ struct fakeup {
 	enum fake_tls_fault fault;    /* for the next connections */
 	unsigned fault_left;          /* how many more; 0: every one */
 	enum fake_tls_fault cfault[MAX_CONN];
+	bool creset[MAX_CONN];        /* FAKE_TLS_RESET: to be reset */
 	SSL *ssl[MAX_CONN];
 	struct h2conn h2c[MAX_CONN];
 	int stalled[MAX_CONN];
@@ -454,6 +455,9 @@ send_fault(struct fakeup *f, int idx, const struct pending *p)
 			return false;
 		h2_respond(f, idx, p->stream, f->cfault[idx] == FAKE_TLS_HTTP404 ? 404 : 500,
 		    (const uint8_t *)"", 0);
+		return true;
+	case FAKE_TLS_RESET:
+		f->creset[idx] = true;          /* the poll loop drops it */
 		return true;
 	case FAKE_TLS_CTYPE:
 		if (!s)
@@ -870,6 +874,15 @@ run(void *arg)
 		}
 		k = poll(p, (nfds_t)n, 2);
 		flush_due(f);
+		for (i = 0; i < MAX_CONN; i++)
+			if (f->creset[i]) {
+				struct linger l = { 1, 0 };
+
+				f->creset[i] = false;
+				if (f->conns[i] >= 0)
+					setsockopt(f->conns[i], SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+				conn_drop(f, i);        /* closed with RST */
+			}
 		if (f->drop_all) {
 			for (i = 0; i < MAX_CONN; i++)
 				conn_drop(f, i);

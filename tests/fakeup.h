@@ -107,6 +107,7 @@ enum fake_tls_fault {
 	FAKE_TLS_HTTP404,     /* DoH: :status 404, no body */
 	FAKE_TLS_HTTP500,     /* DoH: :status 500, no body */
 	FAKE_TLS_CTYPE,       /* DoH: the answer as content-type text/html */
+	FAKE_TLS_RESET,       /* the connection is closed (RST) instead of the answer */
 };
 /* Apply fault to the next `conns` connections accepted (0: every one
  * from now on); FAKE_TLS_OK ends it. */
