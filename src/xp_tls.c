@@ -243,7 +243,8 @@ xptls_conn_retire(struct tls_conn *c, const char *why)
 
 	if (s->conn != c)
 		return;
-	srv_state(c->x, c->server, "failed: ", why);
+	if (why)
+		srv_state(c->x, c->server, "failed: ", why);
 	s->conn = NULL;
 	c->retired = true;
 	c->onext = s->old;
@@ -648,6 +649,8 @@ tls_send(void *impl, size_t server, const uint8_t *pkt, size_t len, xp_cb cb, vo
 	r->pkt[1] = (uint8_t)n;
 	r->len = n + 2;
 	r->deadline = clock_now_ms() + x->timeout_ms;
+	if (s->conn && s->conn->closing)        /* going: not for new queries */
+		xptls_conn_retire(s->conn, s->conn->close_why);
 	if (!s->conn && !conn_open(x, server, why, sizeof(why))) {
 		srv_state(x, server, "failed: ", why);
 		req_link(&x->failing, r);

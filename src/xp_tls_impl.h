@@ -102,7 +102,7 @@ void xptls_conn_close(struct tls_conn *c, const char *why);
 /* The same from the event loop: safe anywhere, c stays valid until then. */
 void xptls_conn_close_soon(struct tls_conn *c, const char *why);
 /* c takes no new queries (the next one opens a new connection) and
- * finishes those it has; the server's state says why. */
+ * finishes those it has; the server's state says why (NULL: unchanged). */
 void xptls_conn_retire(struct tls_conn *c, const char *why);
 /* One query on c failed for why: the server's state says so when c is
  * its connection. */
