@@ -428,8 +428,9 @@ sched_on_answer(struct sched *s, struct sched_search *ss, size_t i,
 	(void)now;
 	if (kind == ANS_NONE || i >= ss->nservers)
 		return SCHED_CONTINUE;
-	if (kind == ANS_DONE) {
+	if (kind == ANS_DONE || kind == ANS_FAILED) {
 		ss->ss[i].done = true;
+		ss->ss[i].failed |= kind == ANS_FAILED;
 		return SCHED_CONTINUE;
 	}
 	ss->ss[i].answered = true;
@@ -512,9 +513,16 @@ sched_phase_settled(const struct sched *s, const struct sched_search *ss, unsign
 	return true;
 }
 
+/* A reply of any kind, even SERVFAIL: the server is not silent. */
+static bool
+replied(const struct sched_sstate *st)
+{
+	return st->answered || (st->done && !st->failed);
+}
+
 /* A recovering server or adapter asked in this search: back in its place
- * when it answered (or is done: it is not silent), excluded again when it
- * stayed silent to the end. */
+ * when it replied, excluded again when it stayed silent (or its packets
+ * failed) to the end. */
 static void
 end_probation(struct sched *s, struct sched_search *ss, uint64_t now)
 {
@@ -527,7 +535,7 @@ end_probation(struct sched *s, struct sched_search *ss, uint64_t now)
 		if (!st->probe || !st->sent_mask || !sv->recovering)
 			continue;
 		sv->recovering = false;
-		if (!st->answered && !st->done && s->exclude_ms)
+		if (!replied(st) && s->exclude_ms)
 			sv->excluded_until = now + s->exclude_ms;
 	}
 	for (a = 0; a < ss->nadapters; a++) {
@@ -540,7 +548,7 @@ end_probation(struct sched *s, struct sched_search *ss, uint64_t now)
 			const struct sched_sstate *st = &ss->ss[ad->servers[k]];
 
 			asked |= st->sent_mask != 0;
-			heard |= st->answered || st->done;
+			heard |= replied(st);
 		}
 		if (!asked)
 			continue;
@@ -559,7 +567,7 @@ sched_search_end(struct sched *s, struct sched_search *ss, uint64_t now)
 	if (s->exclude_ms == 0)
 		return;
 	for (i = 0; i < ss->nservers; i++)
-		if (ss->ss[i].timed_out && !ss->ss[i].answered && !ss->ss[i].done)
+		if ((ss->ss[i].timed_out || ss->ss[i].failed) && !replied(&ss->ss[i]))
 			s->servers[i].excluded_until = now + s->exclude_ms;
 	for (a = 0; a < ss->nadapters; a++) {
 		const struct sched_adapter *ad = &s->adapters[a];
@@ -571,7 +579,7 @@ sched_search_end(struct sched *s, struct sched_search *ss, uint64_t now)
 			if (!st->sent_mask)
 				continue;
 			asked = true;
-			if (!st->timed_out || st->answered || st->done)
+			if ((!st->timed_out && !st->failed) || replied(st))
 				all_timed_out = false;
 		}
 		if (asked && all_timed_out)

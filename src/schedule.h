@@ -62,8 +62,9 @@ struct sched_sstate {
 	uint32_t sent_mask;     /* bit p: a packet went out in phase p */
 	bool answered;          /* usable answer (positive or negative) */
 	bool timed_out;
-	bool done;              /* answered unusably or refused: not waited
+	bool done;              /* answered unusably or failed: not waited
 				 * for, not asked again in this search */
+	bool failed;            /* done without any reply (refused, reset) */
 	bool skipped;           /* excluded at the start: never asked */
 	bool probe;             /* recovering at the start (failback) */
 };
@@ -87,9 +88,12 @@ enum sched_outcome {
 
 /* ANS_NONE: nothing usable yet (a mismatched reply, which may be
  * spoofed): the server is still waited for.  ANS_DONE: SERVFAIL, REFUSED,
- * FORMERR, another unusable reply, or the transport said the packet was
- * refused or failed: the server is done for this search. */
-enum sched_answer { ANS_POSITIVE, ANS_NEGATIVE, ANS_NONE, ANS_DONE };
+ * FORMERR or another unusable reply: the server answered, badly, and is
+ * done for this search.  ANS_FAILED: no reply at all, the transport said
+ * the packet was refused or failed (ICMP unreachable, a reset, a failed
+ * handshake): done for this search too, and for exclusion its query went
+ * unanswered, as though it had timed out (not counted as a timeout). */
+enum sched_answer { ANS_POSITIVE, ANS_NEGATIVE, ANS_NONE, ANS_DONE, ANS_FAILED };
 
 /* Build from a finished cfg (borrowed: it must outlive the sched). */
 struct sched *sched_new(const struct cfg *cfg);
@@ -160,9 +164,10 @@ bool sched_phase_settled(const struct sched *s, const struct sched_search *ss,
  * answered negatively)? */
 bool sched_search_open(const struct sched_search *ss);
 
-/* The search ended: apply exclusions (SPEC section 5); a recovering
- * server asked in it without answering is excluded again, one that
- * answered (or is done) keeps its place. */
+/* The search ended: apply exclusions (SPEC section 5): a server that
+ * timed out or failed and never replied is excluded; a recovering server
+ * asked in it without a reply is excluded again, one that replied (even
+ * badly) keeps its place. */
 void sched_search_end(struct sched *s, struct sched_search *ss, uint64_t now);
 
 #endif

@@ -353,7 +353,7 @@ attempt_cb(void *arg, const uint8_t *abuf, size_t alen)
 	 * refused or failed, makes the server done for this search (not
 	 * waited for); a mismatched reply (perhaps spoofed) does not */
 	if (kind == ANS_NONE && tr != TR_MISMATCH)
-		kind = ANS_DONE;
+		kind = tr == TR_FAILED ? ANS_FAILED : ANS_DONE;
 	trace_result(s, a, tr, clock_now_ms());
 	free(a);
 	out = sched_on_answer(up->sched, &s->ss, server, kind, rtt, clock_now_ms());
@@ -446,7 +446,7 @@ send_one(struct up_search *s, size_t server, uint64_t now)
 	if (!a->req) {
 		/* the packet could not go out: that server is done */
 		trace_result(s, a, TR_FAILED, now);
-		sched_on_answer(up->sched, &s->ss, server, ANS_DONE, -1, now);
+		sched_on_answer(up->sched, &s->ss, server, ANS_FAILED, -1, now);
 		free(a);
 		return;
 	}

@@ -516,6 +516,36 @@ START_TEST(test_done_servers)
 }
 END_TEST
 
+/* A packet that failed (no reply at all: refused, reset): done for the
+ * search, not a timeout, but the server never answered: excluded, and
+ * a recovering one excluded again. */
+START_TEST(test_failed_excluded)
+{
+	struct fix f;
+
+	setup(&f, "exclude-time 10\nserver 10.0.0.1\nserver 10.0.0.2\n");
+	begin(&f, "x", 0);
+	ck_assert_str_eq(phase(&f, 0, 0), "0");
+	ck_assert_int_eq(sched_on_answer(f.s, &f.ss, 0, ANS_FAILED, -1, 1), SCHED_CONTINUE);
+	ck_assert(sched_phase_settled(f.s, &f.ss, 0));
+	ck_assert_str_eq(phase(&f, 1, 1), "1");
+	ck_assert_int_eq(sched_on_answer(f.s, &f.ss, 1, ANS_POSITIVE, 2, 3), SCHED_POSITIVE);
+	sched_search_end(f.s, &f.ss, 3);
+	sched_search_fini(&f.ss);
+	ck_assert_uint_eq(f.s->servers[0].timeouts, 0);
+	ck_assert(sched_server_excluded(f.s, 0, 3));
+	ck_assert(!sched_adapter_excluded(f.s, 0, 3));
+	begin(&f, "y", 10003);
+	ck_assert_str_eq(phase(&f, 0, 10003), "0,1");
+	sched_on_answer(f.s, &f.ss, 0, ANS_FAILED, -1, 10004);
+	sched_on_answer(f.s, &f.ss, 1, ANS_POSITIVE, 2, 10005);
+	sched_search_end(f.s, &f.ss, 10005);
+	sched_search_fini(&f.ss);
+	ck_assert(sched_server_excluded(f.s, 0, 10005));
+	teardown(&f);
+}
+END_TEST
+
 /* A phase is settled when every packet of it is answered, done or waits
  * on an adapter that already answered negatively; when every server is
  * done nothing is left to ask. */
@@ -666,6 +696,7 @@ sched_suite(void)
 	tcase_add_test(b, test_excluded_adapter_never_reenters);
 	tcase_add_test(b, test_excluded_server_decided_at_start);
 	tcase_add_test(b, test_done_servers);
+	tcase_add_test(b, test_failed_excluded);
 	tcase_add_test(b, test_phase_settled_and_nothing_left);
 	tcase_add_test(b, test_failback_silence_reexcludes);
 	tcase_add_test(b, test_failback_answer_restores);
