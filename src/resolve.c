@@ -373,7 +373,7 @@ on_upstream(void *arg, const struct up_result *res)
 		return;
 	case UP_FAIL:
 		if (!answer_from_cache(r, f, res->now))
-			answer_waiters(r, f, ANSWER_SERVFAIL, NULL, false, NULL, res->now);
+			answer_waiters(r, f, ANSWER_SERVFAIL, NULL, false, res, res->now);
 		break;
 	case UP_POSITIVE:
 	case UP_NEGATIVE:

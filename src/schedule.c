@@ -85,6 +85,7 @@ sched_inherit(struct sched *to, const struct sched *from)
 			t->srtt_ms = f->srtt_ms;
 			t->has_rtt = f->has_rtt;
 			t->excluded_until = f->excluded_until;
+			t->recovering = f->recovering;
 			t->queries = f->queries;
 			t->answers = f->answers;
 			t->timeouts = f->timeouts;
@@ -97,6 +98,7 @@ sched_inherit(struct sched *to, const struct sched *from)
 		for (k = 0; k < from->nadapters; k++)
 			if (strcmp(to->cfg->adapters[i].name, from->cfg->adapters[k].name) == 0) {
 				to->adapters[i].excluded_until = from->adapters[k].excluded_until;
+				to->adapters[i].recovering = from->adapters[k].recovering;
 				break;
 			}
 }
@@ -109,10 +111,12 @@ sched_forget(struct sched *s, size_t a)
 	if (!s || a >= s->nadapters)
 		return;
 	s->adapters[a].excluded_until = 0;
+	s->adapters[a].recovering = false;
 	for (i = 0; i < s->adapters[a].nservers; i++) {
 		struct sched_server *sv = &s->servers[s->adapters[a].servers[i]];
 
 		sv->excluded_until = 0;
+		sv->recovering = false;
 		sv->has_rtt = false;
 		sv->srtt_ms = 0;
 	}
@@ -130,11 +134,14 @@ sched_refresh(struct sched *s, uint64_t now)
 			sv->excluded_until = 0;
 			sv->has_rtt = false;   /* failback: configured place again */
 			sv->srtt_ms = 0;
+			sv->recovering = true;
 		}
 	}
 	for (i = 0; i < s->nadapters; i++)
-		if (s->adapters[i].excluded_until && now >= s->adapters[i].excluded_until)
+		if (s->adapters[i].excluded_until && now >= s->adapters[i].excluded_until) {
 			s->adapters[i].excluded_until = 0;
+			s->adapters[i].recovering = true;
+		}
 }
 
 bool
@@ -197,6 +204,47 @@ sched_order(const struct sched *s, size_t adapter, size_t *out)
 	return n;
 }
 
+/*
+ * Decided once, when the search starts (SPEC 5, no needless waiting):
+ * excluded adapters are under consideration only when nothing else is;
+ * an excluded server only when nothing else in its adapter is.  What is
+ * left out never re-enters this search.  Recovering servers and adapters
+ * are noted: they are asked together with what would be asked without
+ * them.
+ */
+static void
+leave_out_excluded(const struct sched *s, struct sched_search *ss, uint64_t now)
+{
+	size_t a, k;
+	bool other = false;
+
+	for (a = 0; a < s->nadapters; a++)
+		if (ss->considered[a] && !sched_adapter_excluded(s, a, now))
+			other = true;
+	for (a = 0; a < s->nadapters; a++) {
+		const struct sched_adapter *ad = &s->adapters[a];
+		bool inside = false;
+
+		if (!ss->considered[a])
+			continue;
+		if (other && sched_adapter_excluded(s, a, now)) {
+			ss->considered[a] = false;
+			ss->left_out[a] = true;
+			continue;
+		}
+		ss->probe[a] = ad->recovering;
+		for (k = 0; k < ad->nservers; k++)
+			if (!sched_server_excluded(s, ad->servers[k], now))
+				inside = true;
+		for (k = 0; k < ad->nservers; k++) {
+			size_t i = ad->servers[k];
+
+			ss->ss[i].skipped = inside && sched_server_excluded(s, i, now);
+			ss->ss[i].probe = s->servers[i].recovering;
+		}
+	}
+}
+
 int
 sched_search_init(struct sched *s, struct sched_search *ss,
     const uint8_t *qname, size_t qlen, uint64_t now)
@@ -211,8 +259,10 @@ sched_search_init(struct sched *s, struct sched_search *ss,
 	ss->nadapters = s->nadapters;
 	ss->considered = calloc(s->nadapters + 1, sizeof(bool));
 	ss->negative = calloc(s->nadapters + 1, sizeof(bool));
+	ss->left_out = calloc(s->nadapters + 1, sizeof(bool));
+	ss->probe = calloc(s->nadapters + 1, sizeof(bool));
 	ss->ss = calloc(s->nservers + 1, sizeof(*ss->ss));
-	if (!ss->considered || !ss->negative || !ss->ss) {
+	if (!ss->considered || !ss->negative || !ss->left_out || !ss->probe || !ss->ss) {
 		sched_search_fini(ss);
 		return -1;
 	}
@@ -242,6 +292,7 @@ sched_search_init(struct sched *s, struct sched_search *ss,
 				ss->considered[a] = true;
 		}
 	}
+	leave_out_excluded(s, ss, now);
 	return 0;
 }
 
@@ -250,8 +301,10 @@ sched_search_fini(struct sched_search *ss)
 {
 	free(ss->considered);
 	free(ss->negative);
+	free(ss->left_out);
+	free(ss->probe);
 	free(ss->ss);
-	ss->considered = ss->negative = NULL;
+	ss->considered = ss->negative = ss->left_out = ss->probe = NULL;
 	ss->ss = NULL;
 }
 
@@ -292,14 +345,17 @@ adapters_by_metric(const struct sched *s, const struct sched_search *ss, size_t 
 	return n;
 }
 
+/* skip_probe: as though recovering servers and adapters were still
+ * excluded (without the "nothing else" rule: then nothing). */
 static size_t
 collect(const struct sched *s, const struct sched_search *ss, unsigned phase,
-    uint64_t now, bool skip_excluded, size_t *out)
+    uint64_t now, bool skip_probe, size_t *out)
 {
 	size_t *ads = calloc(s->nadapters + 1, sizeof(size_t));
 	size_t *ord = calloc(s->nservers + 1, sizeof(size_t));
 	size_t nad, n = 0, k, j, m;
 
+	(void)now;      /* what is excluded was decided when the search began */
 	if (!ads || !ord) {
 		free(ads);
 		free(ord);
@@ -311,11 +367,13 @@ collect(const struct sched *s, const struct sched_search *ss, unsigned phase,
 
 		if (s->adapters[a].down)
 			continue;       /* its link is down: nothing can reach them */
-		if (skip_excluded && sched_adapter_excluded(s, a, now))
+		if (skip_probe && ss->probe[a])
 			continue;
 		m = sched_order(s, a, ord);
 		for (j = 0; j < m; j++) {
-			if (skip_excluded && sched_server_excluded(s, ord[j], now))
+			const struct sched_sstate *st = &ss->ss[ord[j]];
+
+			if (st->skipped || st->done || (skip_probe && st->probe))
 				continue;
 			out[n++] = ord[j];
 			if (phase <= 1)
@@ -333,13 +391,25 @@ size_t
 sched_phase_targets(struct sched *s, struct sched_search *ss, unsigned phase,
     uint64_t now, size_t *out)
 {
-	size_t n, i;
+	size_t n, i, k, m;
+	size_t *more;
 
 	if (phase >= 32)
 		return 0;
-	n = collect(s, ss, phase, now, true, out);
-	if (n == 0)
-		n = collect(s, ss, phase, now, false, out);  /* nothing left: ask all */
+	n = collect(s, ss, phase, now, false, out);
+	/* failback without a stall: in the same moment, what would be asked
+	 * were the recovering ones still excluded */
+	more = calloc(s->nservers + 1, sizeof(size_t));
+	if (more) {
+		m = collect(s, ss, phase, now, true, more);
+		for (k = 0; k < m; k++) {
+			for (i = 0; i < n && out[i] != more[k]; i++)
+				;
+			if (i == n)
+				out[n++] = more[k];
+		}
+		free(more);
+	}
 	for (i = 0; i < n; i++) {
 		ss->ss[out[i]].sent_mask |= 1u << phase;
 		s->servers[out[i]].queries++;
@@ -358,6 +428,11 @@ sched_on_answer(struct sched *s, struct sched_search *ss, size_t i,
 	(void)now;
 	if (kind == ANS_NONE || i >= ss->nservers)
 		return SCHED_CONTINUE;
+	if (kind == ANS_DONE || kind == ANS_FAILED) {
+		ss->ss[i].done = true;
+		ss->ss[i].failed |= kind == ANS_FAILED;
+		return SCHED_CONTINUE;
+	}
 	ss->ss[i].answered = true;
 	sv->answers++;
 	if (rtt_ms >= 0) {
@@ -370,6 +445,8 @@ sched_on_answer(struct sched *s, struct sched_search *ss, size_t i,
 	/* an answer from an excluded server ends its (and its adapter's) exclusion */
 	sv->excluded_until = 0;
 	s->adapters[a].excluded_until = 0;
+	sv->recovering = false;         /* failback: its place restored */
+	s->adapters[a].recovering = false;
 	if (kind == ANS_POSITIVE)
 		return SCHED_POSITIVE;
 	ss->negative[a] = true;
@@ -388,7 +465,8 @@ sched_on_phase_end(struct sched *s, struct sched_search *ss, unsigned phase)
 	for (i = 0; i < ss->nservers; i++) {
 		if (s->adapters[s->servers[i].adapter].down)
 			continue;       /* not a timeout: the link went down */
-		if ((ss->ss[i].sent_mask & (1u << phase)) && !ss->ss[i].answered) {
+		if ((ss->ss[i].sent_mask & (1u << phase)) && !ss->ss[i].answered &&
+		    !ss->ss[i].done) {
 			ss->ss[i].timed_out = true;
 			s->servers[i].timeouts++;
 			n++;
@@ -416,15 +494,80 @@ sched_phase_waits_only_on_down(const struct sched *s, const struct sched_search 
 	return any;
 }
 
+bool
+sched_phase_settled(const struct sched *s, const struct sched_search *ss, unsigned phase)
+{
+	size_t i;
+
+	if (phase >= 32)
+		return true;
+	for (i = 0; i < ss->nservers; i++) {
+		const struct sched_sstate *st = &ss->ss[i];
+		size_t a = s->servers[i].adapter;
+
+		if (!(st->sent_mask & (1u << phase)) || st->answered || st->done)
+			continue;
+		if (open_adapter(ss, a) && !s->adapters[a].down)
+			return false;
+	}
+	return true;
+}
+
+/* A reply of any kind, even SERVFAIL: the server is not silent. */
+static bool
+replied(const struct sched_sstate *st)
+{
+	return st->answered || (st->done && !st->failed);
+}
+
+/* A recovering server or adapter asked in this search: back in its place
+ * when it replied, excluded again when it stayed silent (or its packets
+ * failed) to the end. */
+static void
+end_probation(struct sched *s, struct sched_search *ss, uint64_t now)
+{
+	size_t i, a, k;
+
+	for (i = 0; i < ss->nservers; i++) {
+		const struct sched_sstate *st = &ss->ss[i];
+		struct sched_server *sv = &s->servers[i];
+
+		if (!st->probe || !st->sent_mask || !sv->recovering)
+			continue;
+		sv->recovering = false;
+		if (!replied(st) && s->exclude_ms)
+			sv->excluded_until = now + s->exclude_ms;
+	}
+	for (a = 0; a < ss->nadapters; a++) {
+		struct sched_adapter *ad = &s->adapters[a];
+		bool asked = false, heard = false;
+
+		if (!ss->probe[a] || !ad->recovering)
+			continue;
+		for (k = 0; k < ad->nservers; k++) {
+			const struct sched_sstate *st = &ss->ss[ad->servers[k]];
+
+			asked |= st->sent_mask != 0;
+			heard |= replied(st);
+		}
+		if (!asked)
+			continue;
+		ad->recovering = false;
+		if (!heard && s->exclude_ms)
+			ad->excluded_until = now + s->exclude_ms;
+	}
+}
+
 void
 sched_search_end(struct sched *s, struct sched_search *ss, uint64_t now)
 {
 	size_t i, a;
 
+	end_probation(s, ss, now);
 	if (s->exclude_ms == 0)
 		return;
 	for (i = 0; i < ss->nservers; i++)
-		if (ss->ss[i].timed_out && !ss->ss[i].answered)
+		if ((ss->ss[i].timed_out || ss->ss[i].failed) && !replied(&ss->ss[i]))
 			s->servers[i].excluded_until = now + s->exclude_ms;
 	for (a = 0; a < ss->nadapters; a++) {
 		const struct sched_adapter *ad = &s->adapters[a];
@@ -436,7 +579,7 @@ sched_search_end(struct sched *s, struct sched_search *ss, uint64_t now)
 			if (!st->sent_mask)
 				continue;
 			asked = true;
-			if (!st->timed_out || st->answered)
+			if ((!st->timed_out && !st->failed) || replied(st))
 				all_timed_out = false;
 		}
 		if (asked && all_timed_out)

@@ -32,6 +32,7 @@ struct sched_server {
 	double srtt_ms;
 	bool has_rtt;
 	uint64_t excluded_until;        /* 0 = not excluded */
+	bool recovering;                /* exclusion ran out, no answer since */
 	uint64_t queries, answers, timeouts;
 	uint64_t handshakes, resumed;      /* tls and https connections */
 };
@@ -40,6 +41,7 @@ struct sched_adapter {
 	int metric;
 	bool down;                      /* its link is down: never asked */
 	uint64_t excluded_until;
+	bool recovering;                /* exclusion ran out, no answer since */
 	size_t *servers;                /* indices, configured order */
 	size_t nservers;
 };
@@ -60,12 +62,19 @@ struct sched_sstate {
 	uint32_t sent_mask;     /* bit p: a packet went out in phase p */
 	bool answered;          /* usable answer (positive or negative) */
 	bool timed_out;
+	bool done;              /* answered unusably or failed: not waited
+				 * for, not asked again in this search */
+	bool failed;            /* done without any reply (refused, reset) */
+	bool skipped;           /* excluded at the start: never asked */
+	bool probe;             /* recovering at the start (failback) */
 };
 
 struct sched_search {
 	size_t nservers, nadapters;
 	bool *considered;       /* per adapter: under consideration */
 	bool *negative;         /* per adapter: said NXDOMAIN/NODATA */
+	bool *left_out;         /* per adapter: excluded at the start */
+	bool *probe;            /* per adapter: recovering at the start */
 	struct sched_sstate *ss;
 	unsigned phase;
 	bool any_negative;
@@ -77,7 +86,14 @@ enum sched_outcome {
 	SCHED_NEGATIVE,         /* end now: every adapter said negative */
 };
 
-enum sched_answer { ANS_POSITIVE, ANS_NEGATIVE, ANS_NONE };
+/* ANS_NONE: nothing usable yet (a mismatched reply, which may be
+ * spoofed): the server is still waited for.  ANS_DONE: SERVFAIL, REFUSED,
+ * FORMERR or another unusable reply: the server answered, badly, and is
+ * done for this search.  ANS_FAILED: no reply at all, the transport said
+ * the packet was refused or failed (ICMP unreachable, a reset, a failed
+ * handshake): done for this search too, and for exclusion its query went
+ * unanswered, as though it had timed out (not counted as a timeout). */
+enum sched_answer { ANS_POSITIVE, ANS_NEGATIVE, ANS_NONE, ANS_DONE, ANS_FAILED };
 
 /* Build from a finished cfg (borrowed: it must outlive the sched). */
 struct sched *sched_new(const struct cfg *cfg);
@@ -97,7 +113,9 @@ void sched_forget(struct sched *s, size_t a);
 bool sched_phase_waits_only_on_down(const struct sched *s, const struct sched_search *ss,
     unsigned phase);
 
-/* End exclusions whose time ran out (failback: configured place, RTT forgotten). */
+/* End exclusions whose time ran out (failback: configured place, RTT
+ * forgotten; the server or adapter is recovering until it answers or a
+ * search it was asked in ends without its answer). */
 void sched_refresh(struct sched *s, uint64_t now);
 bool sched_server_excluded(const struct sched *s, size_t i, uint64_t now);
 bool sched_adapter_excluded(const struct sched *s, size_t a, uint64_t now);
@@ -106,32 +124,50 @@ bool sched_adapter_excluded(const struct sched *s, size_t a, uint64_t now);
 size_t sched_order(const struct sched *s, size_t adapter, size_t *out);
 
 /* Start a search for qname (lower-cased wire form): routing domains decide
- * the adapters under consideration.  Returns 0 or -1 (OOM). */
+ * the adapters under consideration; excluded adapters (and excluded
+ * servers inside an adapter) are left out for the whole search unless
+ * that would leave nothing (SPEC 5, no needless waiting).  Returns 0 or
+ * -1 (OOM). */
 int sched_search_init(struct sched *s, struct sched_search *ss,
     const uint8_t *qname, size_t qlen, uint64_t now);
 void sched_search_fini(struct sched_search *ss);
 
 /*
  * The servers to ask in phase `phase` (see SPEC section 5), written to out
- * (room for s->nservers).  Marks them sent in this phase and counts their
- * queries.  Returns the count (0 when nothing is left to ask).
+ * (room for s->nservers).  Servers left out or done are not asked; a
+ * recovering server or adapter is asked together with what would be asked
+ * were it still excluded (failback without a stall).  Marks them sent in
+ * this phase and counts their queries.  Returns the count (0 when nothing
+ * is left to ask).
  */
 size_t sched_phase_targets(struct sched *s, struct sched_search *ss, unsigned phase,
     uint64_t now, size_t *out);
 
-/* An answer from server i.  rtt_ms < 0: unknown. */
+/* An answer from server i (ANS_DONE: done for this search).  rtt_ms < 0:
+ * unknown. */
 enum sched_outcome sched_on_answer(struct sched *s, struct sched_search *ss, size_t i,
     enum sched_answer kind, double rtt_ms, uint64_t now);
 
-/* The phase `phase` ended: every packet of that phase without an answer
- * timed out.  Returns the number of packets that timed out. */
+/* The phase `phase` ran out: every packet of that phase without an answer
+ * (whose server is not done) timed out.  Returns the number of packets
+ * that timed out. */
 unsigned sched_on_phase_end(struct sched *s, struct sched_search *ss, unsigned phase);
+
+/* Is no packet of phase `phase` still waited for (each was answered, or
+ * its server is done, or its adapter answered negatively or went down)?
+ * Then the phase may end at once (nothing timed out).  true when nothing
+ * was sent in it. */
+bool sched_phase_settled(const struct sched *s, const struct sched_search *ss,
+    unsigned phase);
 
 /* Is anyone left to ask (an adapter under consideration that has not
  * answered negatively)? */
 bool sched_search_open(const struct sched_search *ss);
 
-/* The search ended: apply exclusions (SPEC section 5). */
+/* The search ended: apply exclusions (SPEC section 5): a server that
+ * timed out or failed and never replied is excluded; a recovering server
+ * asked in it without a reply is excluded again, one that replied (even
+ * badly) keeps its place. */
 void sched_search_end(struct sched *s, struct sched_search *ss, uint64_t now);
 
 #endif

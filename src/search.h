@@ -62,7 +62,7 @@ struct up_trace {
 enum up_kind {
 	UP_POSITIVE,    /* cache and serve */
 	UP_NEGATIVE,    /* serve; cacheable says whether every adapter agreed */
-	UP_FAIL,        /* schedule ended without an answer */
+	UP_FAIL,        /* schedule ended, or nobody was left to ask, without an answer */
 	UP_SLOW,        /* the slow_ms deadline passed; the search goes on */
 };
 

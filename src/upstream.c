@@ -47,6 +47,7 @@ struct up_search {
 	struct sched_search ss;
 	unsigned phase;
 	bool phase_empty;             /* nothing could be asked at all */
+	bool settled;                 /* the phase ends early: nothing left to wait for */
 	struct event *phase_ev, *slow_ev;
 	struct attempt *attempts;
 	up_cb cb;
@@ -205,32 +206,23 @@ trace_result(struct up_search *s, struct attempt *a, enum up_trace_result r, uin
 		s->trace->ev[a->tr].late = true;
 }
 
-/* Servers a search skips from the start: excluded, or their link down
- * (not when everything is, for then everything is asked). */
+/* Servers a search skips from the start: excluded (left out when the
+ * search began, schedule.c), or their link down. */
 static void
 trace_skipped(struct up_search *s, uint64_t now)
 {
 	const struct sched *sc = s->up->sched;
-	size_t a, k, eligible = 0;
+	size_t a, k;
 
 	for (a = 0; a < sc->nadapters; a++) {
-		if (!s->ss.considered[a] || sc->adapters[a].down)
-			continue;
-		for (k = 0; k < sc->adapters[a].nservers; k++)
-			if (!sched_adapter_excluded(sc, a, now) &&
-			    !sched_server_excluded(sc, sc->adapters[a].servers[k], now))
-				eligible++;
-	}
-	for (a = 0; a < sc->nadapters; a++) {
-		if (!s->ss.considered[a])
+		if (!s->ss.considered[a] && !s->ss.left_out[a])
 			continue;
 		for (k = 0; k < sc->adapters[a].nservers; k++) {
 			size_t i = sc->adapters[a].servers[k];
 
 			if (sc->adapters[a].down)
 				trace_add(s, i, 0, -1, TR_DOWN, now);
-			else if (eligible && (sched_adapter_excluded(sc, a, now) ||
-			    sched_server_excluded(sc, i, now)))
+			else if (s->ss.left_out[a] || s->ss.ss[i].skipped)
 				trace_add(s, i, 0, -1, TR_EXCLUDED, now);
 		}
 	}
@@ -299,6 +291,20 @@ search_finish(struct up_search *s, enum up_kind kind, bool cacheable,
 	search_free(s);
 }
 
+/* Nothing of the current phase is left to wait for: end it now (the next
+ * phase, or the end of the search, follows from the loop). */
+static void
+settle_check(struct up_search *s)
+{
+	struct timeval zero = { 0, 0 };
+
+	if (s->cb && !s->phase_empty && !s->settled &&
+	    sched_phase_settled(s->up->sched, &s->ss, s->phase)) {
+		s->settled = true;
+		evtimer_add(s->phase_ev, &zero);
+	}
+}
+
 static void
 attempt_cb(void *arg, const uint8_t *abuf, size_t alen)
 {
@@ -343,6 +349,11 @@ attempt_cb(void *arg, const uint8_t *abuf, size_t alen)
 			    up->sched->servers[server].label);
 		}
 	}
+	/* SPEC 5: an unusable reply, or a packet the transport says was
+	 * refused or failed, makes the server done for this search (not
+	 * waited for); a mismatched reply (perhaps spoofed) does not */
+	if (kind == ANS_NONE && tr != TR_MISMATCH)
+		kind = tr == TR_FAILED ? ANS_FAILED : ANS_DONE;
 	trace_result(s, a, tr, clock_now_ms());
 	free(a);
 	out = sched_on_answer(up->sched, &s->ss, server, kind, rtt, clock_now_ms());
@@ -367,6 +378,8 @@ attempt_cb(void *arg, const uint8_t *abuf, size_t alen)
 			free(copy);
 		}
 	}
+	if (out == SCHED_CONTINUE)
+		settle_check(s);
 }
 
 /* 0x20: every letter of the name in random case (draft-vixie-dnsext-dns0x20) */
@@ -431,7 +444,10 @@ send_one(struct up_search *s, size_t server, uint64_t now)
 	}
 	a->req = a->xp->ops->send(a->xp->impl, server, pkt, s->pktlen, attempt_cb, a);
 	if (!a->req) {
-		free(a);       /* counts as a packet lost: the phase times it out */
+		/* the packet could not go out: that server is done */
+		trace_result(s, a, TR_FAILED, now);
+		sched_on_answer(up->sched, &s->ss, server, ANS_FAILED, -1, now);
+		free(a);
 		return;
 	}
 	a->next = s->attempts;
@@ -455,7 +471,10 @@ run_phase(struct up_search *s, uint64_t now)
 		send_one(s, s->targets[i], now);
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
+	s->settled = false;
 	evtimer_add(s->phase_ev, n ? &tv : &zero);
+	if (n)
+		settle_check(s);        /* every packet failed to go out */
 }
 
 static void
@@ -467,16 +486,16 @@ phase_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	up->st->upstream_timeouts += sched_on_phase_end(up->sched, &s->ss, s->phase);
-	{
+	if (!s->settled) {      /* else it ended early: nothing timed out */
 		struct attempt *la;
 
+		up->st->upstream_timeouts += sched_on_phase_end(up->sched, &s->ss, s->phase);
 		/* a connection that stalled is replaced before the next phase */
 		for (la = s->attempts; la; la = la->next)
 			if (la->phase == s->phase && la->xp->ops->late)
 				la->xp->ops->late(la->xp->impl, la->req);
 	}
-	if (s->trace) {
+	if (s->trace && !s->settled) {
 		struct attempt *a;
 
 		for (a = s->attempts; a; a = a->next)

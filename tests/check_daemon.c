@@ -1055,7 +1055,8 @@ START_TEST(test_servfail_upstream_no_answer)
 	long n;
 	double t0, t[8];
 
-	/* SERVFAIL counts as no answer: the schedule goes on to s2 */
+	/* SERVFAIL counts as no answer, and s1 is done for this search: the
+	 * next phase (s2) follows at once (SPEC 5, no needless waiting) */
 	fakeup_set_mode(s1, FAKE_SERVFAIL);
 	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\n" SCALED "server %s\nserver %s\n",
 	    fakeup_hostport(s1), fakeup_hostport(s2)), NULL), 0);
@@ -1063,8 +1064,9 @@ START_TEST(test_servfail_upstream_no_answer)
 	n = q(&d, "www.example.com", TYPE_A, false, a);
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
 	ck_assert_int_eq(arrivals(s2, "www.example.com", t0, t, 8), 1);
-	near(t[0], 600);
-	/* REFUSED everywhere: SERVFAIL after the schedule, nothing cached */
+	ck_assert_msg(t[0] < 100, "s2 asked at %.0f ms", t[0]);
+	ck_assert_int_eq(arrivals(s1, "www.example.com", t0, t, 8), 1);
+	/* REFUSED from s2, a mismatched answer (still waited for) from s1: SERVFAIL after the schedule, nothing cached */
 	fakeup_set_mode(s2, FAKE_REFUSED);
 	fakeup_set_mode(s1, FAKE_MISMATCH);
 	t0 = tu_now_ms();
@@ -1101,18 +1103,174 @@ START_TEST(test_exclusion_failback)
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
 	ck_assert_int_eq(arrivals(s1, "example.com", 0, t, 8), 0);
 	ck_assert_int_eq(arrivals(s2, "example.com", 0, t, 8), 1);
-	/* after exclude-time: failback to s1 first */
+	/* after exclude-time: failback to s1 first, and s2 in the same moment
+	 * (SPEC 5, stage three); s1 answers first (s2 slowed): its place is
+	 * restored */
 	fakeup_set_mode(s1, FAKE_ANSWER);
+	fakeup_set_delay(s2, 100);
 	tu_sleep_ms(2200);
 	n = q(&d, "example.com", TYPE_TXT, false, a);
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
 	ck_assert_int_eq(arrivals(s1, "example.com", 0, t, 8), 1);
-	ck_assert_int_eq(arrivals(s2, "example.com", 0, t, 8), 1);   /* only the MX one */
+	ck_assert_int_eq(arrivals(s2, "example.com", 0, t, 8), 2);   /* MX, and TXT at once */
 	ck_assert_int_eq(tu_stubctl(&d, args, out, sizeof(out), NULL, 0), 0);
 	ck_assert_msg(strstr(out, "\"excluded\":true") == NULL, "%s", out);
 	ck_assert_int_eq(tu_stop(&d), 0);
 	fakeup_stop(s1);
 	fakeup_stop(s2);
+}
+END_TEST
+
+/* SPEC 5 (no needless waiting): an adapter excluded when the search
+ * starts never re-enters it; the others' negative answers end it at once,
+ * and the answer is cached. */
+START_TEST(test_excluded_adapter_negative_fast)
+{
+	struct fakeup *lan = fakeup_start("127.0.0.31"), *wifi = up_with_records("127.0.0.32");
+	struct fakeup *eth = up_with_records("127.0.0.33");
+	struct tu_daemon d = { 0 };
+	uint8_t a[512];
+	double t0, t[8];
+	long n;
+
+	fakeup_set_mode(lan, FAKE_DROP);
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\n" SCALED "exclude-time 30\n"
+	    "adapter lan source 127.0.0.21 metric 10\nserver %s\n"
+	    "adapter wifi source 127.0.0.22 metric 20\nserver %s\n"
+	    "adapter eth source 127.0.0.23 metric 30\nserver %s\n",
+	    fakeup_hostport(lan), fakeup_hostport(wifi), fakeup_hostport(eth)), NULL), 0);
+	/* lan times out in phase 0, the others answer in phase 1: lan excluded */
+	n = q(&d, "www.example.com", TYPE_A, false, a);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
+	/* wifi and eth say NXDOMAIN / NODATA at once: answered at once */
+	t0 = tu_now_ms();
+	n = q(&d, "nx.example.com", TYPE_A, false, a);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), RCODE_NXDOMAIN);
+	ck_assert_msg(tu_now_ms() - t0 < 150, "NXDOMAIN after %.0f ms", tu_now_ms() - t0);
+	t0 = tu_now_ms();
+	n = q(&d, "www.example.com", TYPE_MX, false, a);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
+	ck_assert_uint_eq(tu_ancount(a, (size_t)n), 0);
+	ck_assert_msg(tu_now_ms() - t0 < 150, "NODATA after %.0f ms", tu_now_ms() - t0);
+	ck_assert_int_eq(arrivals(lan, "nx.example.com", 0, t, 8), 0);
+	/* and cached: asked upstream once */
+	n = q(&d, "nx.example.com", TYPE_A, false, a);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), RCODE_NXDOMAIN);
+	ck_assert_int_eq(arrivals(wifi, "nx.example.com", 0, t, 8), 1);
+	ck_assert_int_eq(arrivals(eth, "nx.example.com", 0, t, 8), 1);
+	ck_assert_int_eq(tu_stop(&d), 0);
+	fakeup_stop(lan);
+	fakeup_stop(wifi);
+	fakeup_stop(eth);
+}
+END_TEST
+
+/* SPEC 5: failback without a stall.  A dead first server: after its
+ * exclusion runs out no search waits a phase for it (timeouts[0] is
+ * 200 ms here), across two expiries. */
+START_TEST(test_dead_first_no_stall)
+{
+	struct fakeup *s1 = fakeup_start("127.0.0.31"), *s2 = fakeup_start("127.0.0.32");
+	struct tu_daemon d = { 0 };
+	uint8_t a[512];
+	struct fake_rec log[64];
+	double t0, worst = 0;
+	unsigned i;
+	size_t probes;
+	long n;
+
+	fakeup_set_mode(s1, FAKE_DROP);
+	fakeup_set_wildcard(s2, 300);
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\n" SCALED "exclude-time 1\n"
+	    "server %s\nserver %s\n", fakeup_hostport(s1), fakeup_hostport(s2)), NULL), 0);
+	n = q(&d, "first.example.com", TYPE_A, false, a);      /* ~600 ms: s1 excluded */
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
+	fakeup_clear_log(s1);
+	t0 = tu_now_ms();
+	for (i = 0; i < 40 && tu_now_ms() - t0 < 2800; i++) {
+		char name[64];
+		double t1 = tu_now_ms(), took;
+
+		snprintf(name, sizeof(name), "n%u.example.com", i);
+		n = q(&d, name, TYPE_A, false, a);
+		took = tu_now_ms() - t1;
+		ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
+		if (took > worst)
+			worst = took;
+		tu_sleep_ms(70);
+	}
+	/* s1 was tried again (failback) at each expiry (~3), once each */
+	tu_sleep_ms(50);
+	probes = fakeup_log(s1, log, 64);
+	ck_assert_msg(probes >= 2 && probes <= 4, "s1 asked %zu times", probes);
+	ck_assert_msg(worst < 100, "slowest answer %.0f ms", worst);
+	ck_assert_int_eq(tu_stop(&d), 0);
+	fakeup_stop(s1);
+	fakeup_stop(s2);
+}
+END_TEST
+
+/* SPEC 5: a server whose packet is refused (ICMP port unreachable: nothing
+ * bound there) is done for the search, not waited out. */
+START_TEST(test_refused_port_not_waited)
+{
+	struct fakeup *s2 = up_with_records("127.0.0.32");
+	struct tu_daemon d = { 0 };
+	uint8_t a[512];
+	double t0;
+	long n;
+
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\n" SCALED "exclude-time 30\n"
+	    "server 127.0.0.31:%u\nserver %s\n", tu_free_port(), fakeup_hostport(s2)), NULL), 0);
+	t0 = tu_now_ms();
+	n = q(&d, "www.example.com", TYPE_A, false, a);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
+	ck_assert_msg(tu_now_ms() - t0 < 100, "answered after %.0f ms", tu_now_ms() - t0);
+	ck_assert_int_eq(tu_stop(&d), 0);
+	fakeup_stop(s2);
+}
+END_TEST
+
+/* SPEC 5: SERVFAIL, REFUSED, FORMERR or a refused packet from every
+ * server: SERVFAIL at once, not after the schedule; nothing cached and
+ * no timeouts counted. */
+START_TEST(test_all_fail_at_once)
+{
+	struct fakeup *s1 = fakeup_start("127.0.0.31"), *s2 = fakeup_start("127.0.0.32");
+	struct fakeup *s3 = fakeup_start("127.0.0.33");
+	struct tu_daemon d = { 0 };
+	const char *stats[] = { "--json", "stats", NULL };
+	char out[8192];
+	uint8_t a[512];
+	double t0, t[8];
+	long n;
+
+	fakeup_set_mode(s1, FAKE_SERVFAIL);
+	fakeup_set_mode(s2, FAKE_REFUSED);
+	fakeup_set_mode(s3, FAKE_FORMERR);
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\n" SCALED "exclude-time 30\n"
+	    "adapter lan source 127.0.0.21 metric 10\nserver %s\nserver %s\n"
+	    "adapter wifi source 127.0.0.22 metric 20\nserver %s\nserver 127.0.0.34:%u\n",
+	    fakeup_hostport(s1), fakeup_hostport(s2), fakeup_hostport(s3), tu_free_port()),
+	    NULL), 0);
+	t0 = tu_now_ms();
+	n = q(&d, "www.example.com", TYPE_A, false, a);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), RCODE_SERVFAIL);
+	ck_assert_msg(tu_now_ms() - t0 < 150, "SERVFAIL after %.0f ms", tu_now_ms() - t0);
+	/* each asked once: a done server is not asked again */
+	ck_assert_int_eq(arrivals(s1, "www.example.com", 0, t, 8), 1);
+	ck_assert_int_eq(arrivals(s2, "www.example.com", 0, t, 8), 1);
+	ck_assert_int_eq(arrivals(s3, "www.example.com", 0, t, 8), 1);
+	/* not cached, nobody excluded, no timeout */
+	n = q(&d, "www.example.com", TYPE_A, false, a);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), RCODE_SERVFAIL);
+	ck_assert_int_eq(arrivals(s1, "www.example.com", 0, t, 8), 2);
+	ck_assert_int_eq(tu_stubctl(&d, stats, out, sizeof(out), NULL, 0), 0);
+	ck_assert_msg(strstr(out, "\"upstream_timeouts\":0") != NULL, "%s", out);
+	ck_assert_int_eq(tu_stop(&d), 0);
+	fakeup_stop(s1);
+	fakeup_stop(s2);
+	fakeup_stop(s3);
 }
 END_TEST
 
@@ -2180,6 +2338,10 @@ daemon_suite(void)
 	tcase_add_test(up, test_negative_and_silence);
 	tcase_add_test(up, test_servfail_upstream_no_answer);
 	tcase_add_test(up, test_exclusion_failback);
+	tcase_add_test(up, test_excluded_adapter_negative_fast);
+	tcase_add_test(up, test_dead_first_no_stall);
+	tcase_add_test(up, test_refused_port_not_waited);
+	tcase_add_test(up, test_all_fail_at_once);
 	tcase_add_test(up, test_reload_keeps_exclusion);
 	tcase_add_test(up, test_priority_last);
 	tcase_add_test(up, test_rtt_reorder);

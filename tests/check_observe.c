@@ -154,6 +154,43 @@ START_TEST(test_query_trace)
 }
 END_TEST
 
+/* A search that ends in SERVFAIL keeps its trace (SPEC 15): each server
+ * done at once (SERVFAIL, a refused packet), shown with when. */
+START_TEST(test_query_trace_servfail)
+{
+	struct fakeup *sf = fakeup_start("127.0.0.81");
+	struct tu_daemon d = { 0 };
+	const char *q1[] = { "--json", "query", "www.example.com", NULL };
+	char out[16384];
+	struct jval *v;
+	const struct jval *e, *tr;
+
+	ck_assert_ptr_nonnull(sf);
+	fakeup_set_mode(sf, FAKE_SERVFAIL);
+	ck_assert_int_eq(tu_start(&d, tu_fmt("timeouts 0.3 0.3 0.3\nhosts none\n"
+	    "adapter lan metric 1\nserver %s\nserver 127.0.0.82:%u\n",
+	    fakeup_hostport(sf), tu_free_port()), NULL), 0);
+	v = ctl_json(&d, q1, out, sizeof(out));
+	ck_assert_str_eq(jstr(v, "source"), "upstream");
+	ck_assert_str_eq(jstr(v, "rcode"), "SERVFAIL");
+	tr = jsonp_get(v, "trace");
+	ck_assert_msg(tr && tr->type == J_ARR && tr->n == 2, "%s", out);
+	e = trace_find(v, "lan", "SERVFAIL");
+	ck_assert_msg(e != NULL, "%s", out);
+	ck_assert_str_eq(jstr(e, "server"), fakeup_hostport(sf));
+	ck_assert_double_eq(jnum(e, "phase"), 0);
+	ck_assert_msg(jnum(e, "at_ms") >= 0 && jnum(e, "at_ms") < 150, "%s", out);
+	e = trace_find(v, "lan", "failed");
+	ck_assert_msg(e != NULL, "%s", out);
+	ck_assert_double_eq(jnum(e, "phase"), 1);
+	ck_assert_msg(jnum(e, "at_ms") >= 0 && jnum(e, "at_ms") < 150, "%s", out);
+	ck_assert_msg(jnum(v, "ms") < 250, "%s", out);
+	jsonp_free(v);
+	ck_assert_int_eq(tu_stop(&d), 0);
+	fakeup_stop(sf);
+}
+END_TEST
+
 /* ---------------- stubctl monitor ---------------- */
 
 static int
@@ -559,6 +596,7 @@ observe_suite(void)
 	    *p = tcase_create("metrics"), *y = tcase_create("systemd");
 
 	tcase_add_test(q, test_query_trace);
+	tcase_add_test(q, test_query_trace_servfail);
 	tcase_add_test(m, test_monitor_sees_queries);
 	tcase_add_test(m, test_monitor_slow_and_stuck);
 	tcase_add_test(p, test_metrics_match_stats);

@@ -181,11 +181,12 @@ START_TEST(test_exclusion_and_failback)
 	ck_assert_str_eq(phase(&f, 1, 3000), "2");
 	ck_assert_str_eq(phase(&f, 2, 5000), "2");
 	sched_search_fini(&f.ss);
-	/* 30 s later: failback */
+	/* 30 s later: failback; server 0 first, and in the same moment what
+	 * would be asked were lan still excluded (SPEC 5, stage three) */
 	begin(&f, "z", 31050);
 	ck_assert(!sched_server_excluded(f.s, 0, 31050));
 	ck_assert(!sched_adapter_excluded(f.s, 0, 31050));
-	ck_assert_str_eq(phase(&f, 0, 31050), "0");
+	ck_assert_str_eq(phase(&f, 0, 31050), "0,2");
 	sched_search_fini(&f.ss);
 	teardown(&f);
 }
@@ -421,6 +422,255 @@ START_TEST(test_no_servers)
 }
 END_TEST
 
+/* SPEC 5 (no needless waiting): an adapter excluded when the search
+ * starts is left out for the whole search, and the negative answers of
+ * the others end it at once (cacheable: SCHED_NEGATIVE). */
+START_TEST(test_excluded_adapter_never_reenters)
+{
+	struct fix f;
+	unsigned p;
+
+	setup(&f, "exclude-time 30\n" "adapter lan metric 10\nserver 10.0.0.1\n"
+	    "adapter wifi metric 20\nserver 10.1.0.1\n" "adapter eth metric 30\nserver 10.2.0.1\n");
+	f.s->servers[0].excluded_until = 30000;
+	f.s->adapters[0].excluded_until = 30000;
+	begin(&f, "x", 0);
+	ck_assert(f.ss.left_out[0]);
+	ck_assert(!f.ss.considered[0]);
+	ck_assert_str_eq(phase(&f, 0, 0), "1");
+	ck_assert_int_eq(sched_on_answer(f.s, &f.ss, 1, ANS_NEGATIVE, 5, 5), SCHED_CONTINUE);
+	sched_on_phase_end(f.s, &f.ss, 0);
+	ck_assert_str_eq(phase(&f, 1, 1000), "2");
+	ck_assert_int_eq(sched_on_answer(f.s, &f.ss, 2, ANS_NEGATIVE, 5, 1005), SCHED_NEGATIVE);
+	sched_search_fini(&f.ss);
+	/* eth silent this time: lan is never asked in any phase */
+	begin(&f, "y", 2000);
+	ck_assert_str_eq(phase(&f, 0, 2000), "1");
+	ck_assert_int_eq(sched_on_answer(f.s, &f.ss, 1, ANS_NEGATIVE, 5, 2005), SCHED_CONTINUE);
+	for (p = 1; p < 5; p++)
+		ck_assert_str_eq(phase(&f, p, 2000 + p * 1000), "2");
+	ck_assert_uint_eq(f.s->servers[0].queries, 0);
+	sched_search_fini(&f.ss);
+	teardown(&f);
+}
+END_TEST
+
+/* A server excluded inside an adapter stays out even after the others of
+ * its adapter are done; excluded when the search began is what counts. */
+START_TEST(test_excluded_server_decided_at_start)
+{
+	struct fix f;
+
+	setup(&f, "server 10.0.0.1\nserver 10.0.0.2\nserver 10.0.0.3\n");
+	f.s->servers[0].excluded_until = 10000;
+	begin(&f, "x", 0);
+	ck_assert(f.ss.ss[0].skipped);
+	ck_assert_str_eq(phase(&f, 0, 0), "1");
+	sched_on_answer(f.s, &f.ss, 1, ANS_DONE, 5, 5);
+	ck_assert_str_eq(phase(&f, 1, 5), "2");
+	sched_on_answer(f.s, &f.ss, 2, ANS_DONE, 5, 10);
+	ck_assert_str_eq(phase(&f, 2, 10), "");        /* nobody left: 0 stays out */
+	/* excluded by another search meanwhile: this one still asks it */
+	sched_search_fini(&f.ss);
+	begin(&f, "y", 20);
+	f.s->servers[1].excluded_until = 10000;
+	ck_assert_str_eq(phase(&f, 2, 20), "1,2");
+	sched_search_fini(&f.ss);
+	teardown(&f);
+}
+END_TEST
+
+/* SERVFAIL, REFUSED, a refused packet: the server is done for this search
+ * (not asked again, not waited for, not a timeout, not excluded). */
+START_TEST(test_done_servers)
+{
+	struct fix f;
+
+	setup(&f, "exclude-time 30\n" "adapter lan metric 10\nserver 10.0.0.1\nserver 10.0.0.2\n"
+	    "adapter wifi metric 20\nserver 10.1.0.1\nserver 10.1.0.2\n");
+	begin(&f, "x", 0);
+	ck_assert_str_eq(phase(&f, 0, 0), "0");
+	ck_assert(!sched_phase_settled(f.s, &f.ss, 0));
+	ck_assert_int_eq(sched_on_answer(f.s, &f.ss, 0, ANS_DONE, 3, 3), SCHED_CONTINUE);
+	/* its every packet done: the phase may end at once */
+	ck_assert(sched_phase_settled(f.s, &f.ss, 0));
+	ck_assert_uint_eq(f.s->servers[0].answers, 0);
+	/* the next phase skips it: lan's next server, wifi's first */
+	ck_assert_str_eq(phase(&f, 1, 3), "1,2");
+	sched_on_answer(f.s, &f.ss, 2, ANS_DONE, 3, 6);
+	ck_assert(!sched_phase_settled(f.s, &f.ss, 1));   /* 1 still awaited */
+	ck_assert_uint_eq(sched_on_phase_end(f.s, &f.ss, 1), 1);   /* 1 only */
+	ck_assert_str_eq(phase(&f, 2, 1003), "1,3");
+	/* a mismatched reply does not make a server done */
+	sched_on_answer(f.s, &f.ss, 3, ANS_NONE, 3, 1006);
+	ck_assert(!f.ss.ss[3].done);
+	ck_assert_uint_eq(f.s->servers[0].timeouts, 0);
+	ck_assert_uint_eq(f.s->servers[2].timeouts, 0);
+	sched_search_end(f.s, &f.ss, 1010);
+	ck_assert(!sched_server_excluded(f.s, 0, 1010));
+	ck_assert(sched_server_excluded(f.s, 1, 1010));
+	ck_assert(!sched_server_excluded(f.s, 2, 1010));
+	ck_assert(!sched_adapter_excluded(f.s, 0, 1010));  /* 0 did not time out */
+	sched_search_fini(&f.ss);
+	teardown(&f);
+}
+END_TEST
+
+/* A packet that failed (no reply at all: refused, reset): done for the
+ * search, not a timeout, but the server never answered: excluded, and
+ * a recovering one excluded again. */
+START_TEST(test_failed_excluded)
+{
+	struct fix f;
+
+	setup(&f, "exclude-time 10\nserver 10.0.0.1\nserver 10.0.0.2\n");
+	begin(&f, "x", 0);
+	ck_assert_str_eq(phase(&f, 0, 0), "0");
+	ck_assert_int_eq(sched_on_answer(f.s, &f.ss, 0, ANS_FAILED, -1, 1), SCHED_CONTINUE);
+	ck_assert(sched_phase_settled(f.s, &f.ss, 0));
+	ck_assert_str_eq(phase(&f, 1, 1), "1");
+	ck_assert_int_eq(sched_on_answer(f.s, &f.ss, 1, ANS_POSITIVE, 2, 3), SCHED_POSITIVE);
+	sched_search_end(f.s, &f.ss, 3);
+	sched_search_fini(&f.ss);
+	ck_assert_uint_eq(f.s->servers[0].timeouts, 0);
+	ck_assert(sched_server_excluded(f.s, 0, 3));
+	ck_assert(!sched_adapter_excluded(f.s, 0, 3));
+	begin(&f, "y", 10003);
+	ck_assert_str_eq(phase(&f, 0, 10003), "0,1");
+	sched_on_answer(f.s, &f.ss, 0, ANS_FAILED, -1, 10004);
+	sched_on_answer(f.s, &f.ss, 1, ANS_POSITIVE, 2, 10005);
+	sched_search_end(f.s, &f.ss, 10005);
+	sched_search_fini(&f.ss);
+	ck_assert(sched_server_excluded(f.s, 0, 10005));
+	teardown(&f);
+}
+END_TEST
+
+/* A phase is settled when every packet of it is answered, done or waits
+ * on an adapter that already answered negatively; when every server is
+ * done nothing is left to ask. */
+START_TEST(test_phase_settled_and_nothing_left)
+{
+	struct fix f;
+
+	setup(&f, two_adapters);
+	begin(&f, "x", 0);
+	ck_assert(sched_phase_settled(f.s, &f.ss, 0));     /* nothing sent */
+	ck_assert_str_eq(phase(&f, 2, 0), "0,1,2,3");
+	sched_on_answer(f.s, &f.ss, 0, ANS_NEGATIVE, 3, 3);  /* lan out: 1 not awaited */
+	sched_on_answer(f.s, &f.ss, 2, ANS_DONE, 3, 3);
+	ck_assert(!sched_phase_settled(f.s, &f.ss, 2));
+	ck_assert_int_eq(sched_on_answer(f.s, &f.ss, 3, ANS_DONE, 3, 4), SCHED_CONTINUE);
+	ck_assert(sched_phase_settled(f.s, &f.ss, 2));
+	/* nobody left to ask: the search ends (negative, not cacheable) */
+	ck_assert_str_eq(phase(&f, 3, 4), "");
+	ck_assert(sched_search_open(&f.ss));
+	sched_search_fini(&f.ss);
+	/* a down adapter is not waited for either */
+	begin(&f, "y", 10);
+	ck_assert_str_eq(phase(&f, 1, 10), "0,2");
+	sched_on_answer(f.s, &f.ss, 0, ANS_DONE, 3, 13);
+	f.s->adapters[1].down = true;
+	ck_assert(sched_phase_settled(f.s, &f.ss, 1));
+	f.s->adapters[1].down = false;
+	sched_search_fini(&f.ss);
+	teardown(&f);
+}
+END_TEST
+
+/* Failback without a stall: the recovering server and the next one in the
+ * same moment; silence excludes it again. */
+START_TEST(test_failback_silence_reexcludes)
+{
+	struct fix f;
+
+	setup(&f, "exclude-time 10\nserver 10.0.0.1\nserver 10.0.0.2\n");
+	f.s->servers[0].excluded_until = 5000;
+	begin(&f, "x", 6000);
+	ck_assert(f.s->servers[0].recovering);
+	ck_assert_str_eq(phase(&f, 0, 6000), "0,1");
+	ck_assert_int_eq(sched_on_answer(f.s, &f.ss, 1, ANS_POSITIVE, 5, 6005), SCHED_POSITIVE);
+	sched_search_end(f.s, &f.ss, 6005);
+	sched_search_fini(&f.ss);
+	ck_assert(sched_server_excluded(f.s, 0, 6005));
+	ck_assert_uint_eq(f.s->servers[0].excluded_until, 16005);
+	ck_assert(!f.s->servers[0].recovering);
+	begin(&f, "y", 7000);
+	ck_assert_str_eq(phase(&f, 0, 7000), "1");
+	sched_search_fini(&f.ss);
+	/* each later failback again without a phase */
+	begin(&f, "z", 16005);
+	ck_assert_str_eq(phase(&f, 0, 16005), "0,1");
+	sched_search_fini(&f.ss);
+	teardown(&f);
+}
+END_TEST
+
+/* An answer from the recovering server restores its place; a search that
+ * ends silent after that does not exclude it again. */
+START_TEST(test_failback_answer_restores)
+{
+	struct fix f;
+	struct sched_search other;
+	uint8_t n[WIRE_NAME_MAX];
+	size_t l = wire_name_from_text("other", n);
+
+	setup(&f, "exclude-time 10\nserver 10.0.0.1\nserver 10.0.0.2\n");
+	f.s->servers[0].excluded_until = 5000;
+	begin(&f, "x", 6000);
+	ck_assert_int_eq(sched_search_init(f.s, &other, n, l, 6000), 0);
+	ck_assert_str_eq(phase(&f, 0, 6000), "0,1");
+	ck_assert_uint_eq(sched_phase_targets(f.s, &other, 0, 6000, f.t), 2);
+	ck_assert_int_eq(sched_on_answer(f.s, &f.ss, 0, ANS_POSITIVE, 5, 6005), SCHED_POSITIVE);
+	ck_assert(!f.s->servers[0].recovering);
+	sched_search_end(f.s, &f.ss, 6005);
+	sched_search_fini(&f.ss);
+	/* the other search got its answer from 1 only: 0 keeps its place */
+	sched_on_answer(f.s, &other, 1, ANS_POSITIVE, 5, 6006);
+	sched_search_end(f.s, &other, 6006);
+	sched_search_fini(&other);
+	ck_assert(!sched_server_excluded(f.s, 0, 6006));
+	begin(&f, "y", 7000);
+	ck_assert_str_eq(phase(&f, 0, 7000), "0");
+	sched_search_fini(&f.ss);
+	teardown(&f);
+}
+END_TEST
+
+/* A recovering adapter: asked with the next adapter; silence excludes the
+ * adapter (and server) again, a done (refused) server is not silence. */
+START_TEST(test_failback_adapter)
+{
+	struct fix f;
+
+	setup(&f, "exclude-time 10\n" "adapter lan metric 10\nserver 10.0.0.1\n"
+	    "adapter wifi metric 20\nserver 10.1.0.1\n");
+	f.s->servers[0].excluded_until = 5000;
+	f.s->adapters[0].excluded_until = 5000;
+	begin(&f, "x", 6000);
+	ck_assert_str_eq(phase(&f, 0, 6000), "0,1");
+	ck_assert_int_eq(sched_on_answer(f.s, &f.ss, 1, ANS_NEGATIVE, 5, 6005), SCHED_CONTINUE);
+	sched_on_answer(f.s, &f.ss, 0, ANS_NONE, 5, 6006);   /* mismatched: still silent */
+	sched_search_end(f.s, &f.ss, 6400);
+	sched_search_fini(&f.ss);
+	ck_assert(sched_adapter_excluded(f.s, 0, 6400));
+	ck_assert(sched_server_excluded(f.s, 0, 6400));
+	begin(&f, "y", 17000);
+	ck_assert_str_eq(phase(&f, 0, 17000), "0,1");
+	sched_on_answer(f.s, &f.ss, 0, ANS_DONE, 5, 17005);
+	sched_on_answer(f.s, &f.ss, 1, ANS_POSITIVE, 5, 17006);
+	sched_search_end(f.s, &f.ss, 17006);
+	sched_search_fini(&f.ss);
+	ck_assert(!sched_adapter_excluded(f.s, 0, 17006));
+	ck_assert(!f.s->adapters[0].recovering);
+	ck_assert(!f.s->servers[0].recovering);
+	begin(&f, "z", 18000);
+	ck_assert_str_eq(phase(&f, 0, 18000), "0");
+	sched_search_fini(&f.ss);
+	teardown(&f);
+}
+END_TEST
+
 static Suite *
 sched_suite(void)
 {
@@ -443,6 +693,14 @@ sched_suite(void)
 	tcase_add_test(b, test_routing_domains);
 	tcase_add_test(b, test_excluded_server_not_adapter);
 	tcase_add_test(b, test_no_servers);
+	tcase_add_test(b, test_excluded_adapter_never_reenters);
+	tcase_add_test(b, test_excluded_server_decided_at_start);
+	tcase_add_test(b, test_done_servers);
+	tcase_add_test(b, test_failed_excluded);
+	tcase_add_test(b, test_phase_settled_and_nothing_left);
+	tcase_add_test(b, test_failback_silence_reexcludes);
+	tcase_add_test(b, test_failback_answer_restores);
+	tcase_add_test(b, test_failback_adapter);
 	suite_add_tcase(s, b);
 	return s;
 }

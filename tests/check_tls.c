@@ -310,7 +310,9 @@ START_TEST(test_dot_close_and_resume)
 	tu_sleep_ms(700);       /* exclusion over */
 	expect_a(&d, "fast.example.com", "192.0.2.12");
 	fakeup_tls_counts(f, &hs, &res);
-	ck_assert_uint_ge(hs, 3);
+	/* the close made the server done for that search (SPEC 5): not
+	 * asked again in it, so one connection for it, one after */
+	ck_assert_uint_ge(hs, 2);
 	ck_assert_uint_ge(res, 1);
 	/* an idle close by the server is no failure; the next query resumes */
 	fakeup_close_conns(f);
@@ -319,7 +321,7 @@ START_TEST(test_dot_close_and_resume)
 	ck_assert_msg(strstr(js, "\"tls_state\":\"idle\"") != NULL, "%s", js);
 	expect_a(&d, "new.example.com", "192.0.2.14");
 	servers_json(&d, js, sizeof(js));
-	ck_assert_int_ge(tu_json_num(js, "resumed"), 3);
+	ck_assert_int_ge(tu_json_num(js, "resumed"), 2);     /* see above */
 	ck_assert_msg(strstr(js, "\"tls_state\":\"connected\"") != NULL, "%s", js);
 	ck_assert_int_eq(tu_stop(&d), 0);
 	fakeup_stop(f);
