@@ -248,14 +248,16 @@ def load(args):
     recent = []
     interval = 1.0 / args.qps
     t_start = time.monotonic()
-    window = [time.time(), time.time() + args.duration]
+    # a warm-up of load (untimed, the same for every server) lets a peer
+    # that learns its servers' speed from traffic settle first
+    window = [time.time() + args.warmup, time.time() + args.warmup + args.duration]
     nxt = {"main": t_start, "cache": t_start, "probe": t_start}
     step = {"main": interval, "cache": 1.0 / args.cache_qps, "probe": 1.0 / args.probe_qps}
     n = 0
     lateness = []
     while True:
         now = time.monotonic()
-        if now - t_start >= args.duration:
+        if now - t_start >= args.warmup + args.duration:
             break
         due = min(nxt.values())
         if now >= due:
@@ -297,6 +299,13 @@ def load(args):
         for s in streams:
             s.receive()
     wall = time.monotonic() - t_start
+    w0 = int(window[0] * 1e9)
+    warmup = [q for q in main.done if q["t0"] < w0]
+    warm.append({"n": len(warmup) + sum(1 for q in main.pending.values() if q["t0"] < w0),
+                 "max": max((q["ms"] for q in warmup), default=0)})
+    for st in streams:
+        st.done = [q for q in st.done if q["t0"] >= w0]
+        st.pending = {k: q for k, q in st.pending.items() if q["t0"] >= w0}
     return report(args, main, cache, probe, warm, lateness, wall, window)
 
 
@@ -307,7 +316,9 @@ def stats(qs):
 
 def report(args, main, cache, probe, warm, lateness, wall, window):
     res = {"target": args.target, "label": args.label, "duration": args.duration, "qps": args.qps,
-           "wall": round(wall, 1), "first_search_ms": warm, "window": window}
+           "wall": round(wall, 1), "first_search_ms": warm[:2], "window": window,
+           "warmup": {"seconds": args.warmup, "queries": warm[2]["n"],
+                      "max_ms": round(warm[2]["max"], 1)}}
     sent = len(main.done) + len(main.pending)
     res["sent"] = sent
     res["answered"] = len(main.done)
@@ -338,7 +349,7 @@ def report(args, main, cache, probe, warm, lateness, wall, window):
             if p["t0"] < q["trx"] and p["trx"] > q["t0"]:
                 stall = max(stall, p["ms"])
         rec = {"name": q["name"], "qtype": q["qtype"], "ms": round(q["ms"], 1),
-               "at_s": round((q["t0"] - main.done[0]["t0"]) / 1e9, 2) if main.done else 0,
+               "at_s": round(q["t0"] / 1e9 - window[0], 2),
                "machine_stall_ms": round(stall, 1)}
         (excused if stall >= q["ms"] - slack else slow).append(rec)
     res["limit_ms"] = args.limit
@@ -378,6 +389,9 @@ def summary(res):
           % (res["label"], res["sent"], res["duration"], res["answered"], res["lost"],
              res["wrong_rcode"]))
     print("  first search (not timed): %s ms" % res["first_search_ms"])
+    if res["warmup"]["seconds"]:
+        print("  warm-up (not timed): %g s, %d queries, slowest %.1f ms"
+              % (res["warmup"]["seconds"], res["warmup"]["queries"], res["warmup"]["max_ms"]))
     print("  all answers    " + fmt(res["all"]))
     for kind, what in (("pos", "positive"), ("nx", "NXDOMAIN"), ("nodata", "NODATA")):
         print("  %-14s " % what + fmt(res[kind]))
@@ -428,7 +442,9 @@ def main():
     l.add_argument("target", help="ADDR:PORT of the server under test")
     l.add_argument("--probe", help="ADDR:PORT of a live upstream, timed as the noise floor")
     l.add_argument("--qps", type=float, default=50)
-    l.add_argument("--duration", type=float, default=30)
+    l.add_argument("--duration", type=float, default=30, help="seconds timed")
+    l.add_argument("--warmup", type=float, default=0,
+                   help="seconds of load before the timed part (not timed)")
     l.add_argument("--cache-qps", type=float, default=20, help="cache-hit probe rate")
     l.add_argument("--probe-qps", type=float, default=10, help="upstream probe rate")
     l.add_argument("--repeat", type=float, default=0.1, help="share of repeated names")
