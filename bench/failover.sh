@@ -24,7 +24,8 @@
 # 100 ms; the noise floor (queries straight to the live upstream) beside.
 # Target: stubd's p99 <= both peers' in both cases.
 #
-# Before the timed part: WARMUP seconds (default 3) of the same load,
+# A query unanswered after 20 s counts as lost (stubd's default schedule
+# takes 17 s).  Before the timed part: WARMUP seconds (default 3) of the same load,
 # untimed, for every server (a peer learns its servers' speed from traffic;
 # its slowest warm-up answer is shown).
 #
@@ -69,7 +70,7 @@ start_upstreams() {
 	esac
 	rm -f "$W/ports.$1"
 	taskset -c 0 python3 "$SOAK" serve "$W/ports.$1" "dead:$dead" "live:$live" \
-		--max-time $((DURATION * 4 + 120)) &
+		--max-time $(((DURATION + WARMUP + 60) * 3 + 60)) &
 	UPID=$!
 	PIDS+=("$UPID")
 	for _ in $(seq 100); do [ -s "$W/ports.$1" ] && break; sleep 0.05; done
@@ -167,7 +168,7 @@ for c in $CASES; do
 		say "== $c: $s (${DURATION} s at $QPS QPS)"
 		start_server "$s" "$c"
 		taskset -c 0 python3 "$SOAK" load "$SRV_ADDR:$SRV_PORT" --probe "${LIVE/\#/:}" \
-			--qps "$QPS" --duration "$DURATION" --warmup "$WARMUP" --label "$c/$s" --json "$W/$c-$s.json" >&2
+			--qps "$QPS" --duration "$DURATION" --warmup "$WARMUP" --timeout 20 --label "$c/$s" --json "$W/$c-$s.json" >&2
 		stop_server
 		row "$s" "$c" "$W/$c-$s.json" >>"$W/table"
 	done

@@ -367,7 +367,7 @@ def report(args, main, cache, probe, warm, lateness, wall, window):
         if slow:
             bad.append("%d answers slower than %g ms (max %.1f ms)"
                        % (len(slow), args.limit, max(r["ms"] for r in slow)))
-        allowed = max(3, sent // 100)
+        allowed = max(10, sent * 5 // 100)
         if len(excused) > allowed:
             bad.append("the machine stalled %d times (more than %d): too noisy to judge"
                        % (len(excused), allowed))

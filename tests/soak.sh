@@ -11,7 +11,7 @@
 # kernel's receive timestamp of the answer); an answer over the limit is
 # put down to the machine only when a cache hit of stubd's or a query
 # straight to the live upstream, in flight at the same moment, was stalled
-# nearly as long (printed; more than 1 % of such stalls fails as too
+# nearly as long (printed; more than 5 % of such stalls fails as too
 # noisy).  Prints p50/p99/max.  Skipped without python3.
 set -u
 STUBD=${STUBD:-./stubd}
