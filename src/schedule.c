@@ -314,13 +314,53 @@ open_adapter(const struct sched_search *ss, size_t a)
 	return ss->considered[a] && !ss->negative[a];
 }
 
+/* Is an adapter other than the recovering ones under consideration? */
+static bool
+others_considered(const struct sched_search *ss)
+{
+	size_t a;
+
+	for (a = 0; a < ss->nadapters; a++)
+		if (ss->considered[a] && !ss->probe[a])
+			return true;
+	return false;
+}
+
+/* Must the search still hear from adapter a?  A recovering adapter is
+ * asked as though it were still excluded: the search does not wait for
+ * it when others are under consideration (failback without a stall). */
+static bool
+needed_adapter(const struct sched_search *ss, size_t a)
+{
+	return open_adapter(ss, a) && (!ss->probe[a] || !others_considered(ss));
+}
+
+/* A recovering server asked beside another server of its adapter that is
+ * not recovering: nobody waits for it. */
+static bool
+shadowed_server(const struct sched *s, const struct sched_search *ss, size_t i)
+{
+	const struct sched_adapter *ad = &s->adapters[s->servers[i].adapter];
+	size_t k;
+
+	if (!ss->ss[i].probe)
+		return false;
+	for (k = 0; k < ad->nservers; k++) {
+		const struct sched_sstate *st = &ss->ss[ad->servers[k]];
+
+		if (ad->servers[k] != i && !st->probe && !st->skipped)
+			return true;
+	}
+	return false;
+}
+
 bool
 sched_search_open(const struct sched_search *ss)
 {
 	size_t a;
 
 	for (a = 0; a < ss->nadapters; a++)
-		if (open_adapter(ss, a))
+		if (needed_adapter(ss, a))
 			return true;
 	return false;
 }
@@ -507,7 +547,7 @@ sched_phase_settled(const struct sched *s, const struct sched_search *ss, unsign
 
 		if (!(st->sent_mask & (1u << phase)) || st->answered || st->done)
 			continue;
-		if (open_adapter(ss, a) && !s->adapters[a].down)
+		if (needed_adapter(ss, a) && !s->adapters[a].down && !shadowed_server(s, ss, i))
 			return false;
 	}
 	return true;

@@ -649,7 +649,9 @@ START_TEST(test_failback_adapter)
 	f.s->adapters[0].excluded_until = 5000;
 	begin(&f, "x", 6000);
 	ck_assert_str_eq(phase(&f, 0, 6000), "0,1");
-	ck_assert_int_eq(sched_on_answer(f.s, &f.ss, 1, ANS_NEGATIVE, 5, 6005), SCHED_CONTINUE);
+	/* the recovering adapter is not waited for: wifi's negative ends it */
+	ck_assert_int_eq(sched_on_answer(f.s, &f.ss, 1, ANS_NEGATIVE, 5, 6005), SCHED_NEGATIVE);
+	ck_assert(!sched_search_open(&f.ss));
 	sched_on_answer(f.s, &f.ss, 0, ANS_NONE, 5, 6006);   /* mismatched: still silent */
 	sched_search_end(f.s, &f.ss, 6400);
 	sched_search_fini(&f.ss);
@@ -666,6 +668,36 @@ START_TEST(test_failback_adapter)
 	ck_assert(!f.s->servers[0].recovering);
 	begin(&f, "z", 18000);
 	ck_assert_str_eq(phase(&f, 0, 18000), "0");
+	sched_search_fini(&f.ss);
+	teardown(&f);
+}
+END_TEST
+
+/* Nobody waits a phase for a recovering server beside a live one; a
+ * recovering server that is all there is, is waited for. */
+START_TEST(test_failback_not_waited)
+{
+	struct fix f;
+
+	setup(&f, "exclude-time 10\nserver 10.0.0.1\nserver 10.0.0.2\n");
+	f.s->servers[0].excluded_until = 5000;
+	begin(&f, "x", 6000);
+	ck_assert_str_eq(phase(&f, 0, 6000), "0,1");
+	ck_assert(!sched_phase_settled(f.s, &f.ss, 0));
+	sched_on_answer(f.s, &f.ss, 1, ANS_DONE, 5, 6005);     /* SERVFAIL */
+	ck_assert(sched_phase_settled(f.s, &f.ss, 0));
+	sched_search_end(f.s, &f.ss, 6005);
+	sched_search_fini(&f.ss);
+	ck_assert(sched_server_excluded(f.s, 0, 6005));
+	teardown(&f);
+
+	setup(&f, "exclude-time 10\nserver 10.0.0.1\n");
+	f.s->servers[0].excluded_until = 5000;
+	f.s->adapters[0].excluded_until = 5000;
+	begin(&f, "x", 6000);
+	ck_assert_str_eq(phase(&f, 0, 6000), "0");
+	ck_assert(!sched_phase_settled(f.s, &f.ss, 0));
+	ck_assert(sched_search_open(&f.ss));
 	sched_search_fini(&f.ss);
 	teardown(&f);
 }
@@ -701,6 +733,7 @@ sched_suite(void)
 	tcase_add_test(b, test_failback_silence_reexcludes);
 	tcase_add_test(b, test_failback_answer_restores);
 	tcase_add_test(b, test_failback_adapter);
+	tcase_add_test(b, test_failback_not_waited);
 	suite_add_tcase(s, b);
 	return s;
 }
