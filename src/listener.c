@@ -30,6 +30,7 @@
 #define UDP_BUF 4096
 #define TCP_RBUF_MIN 4096       /* a connection's read buffer; grows to one whole frame */
 #define TCP_SNDBUF (128 * 1024) /* asked of the kernel per client (it doubles it) */
+#define TCP_TOTAL_QUEUED (16u << 20) /* unsent answers of all clients together */
 #define TCP_DROP_LOG_MS 10000   /* one line about dropped clients per 10 s at most */
 #define TRIM_AFTER (1 << 20)    /* bytes freed by dropped clients before malloc_trim */
 #define TRIM_DELAY_MS 1000
@@ -41,9 +42,11 @@ struct lsock {
 	struct event *ev;
 };
 
+/* An answer (or what the kernel did not take of it) waiting to be written. */
 struct obuf {
 	struct obuf *next;
-	size_t len, off;
+	size_t len, off;       /* bytes in data, bytes of them written */
+	size_t msglen;         /* the DNS message's length, counted in oq_bytes */
 	uint8_t data[];
 };
 
@@ -57,6 +60,7 @@ struct tcp_conn {
 	struct obuf *oq, *oq_tail;   /* the head is the answer being written */
 	unsigned oq_count;     /* answers queued, not yet written */
 	size_t oq_bytes;       /* their DNS message bytes (without length prefixes) */
+	size_t oq_mem;         /* bytes allocated for them */
 	unsigned pending;      /* queries handed to the resolver, not yet answered */
 	int closed;            /* fd closed; struct lives while pending > 0 */
 	int eof;               /* client sent EOF: finish answers, then close */
@@ -86,6 +90,7 @@ struct listener {
 	 * malloc_trim after TRIM_DELAY_MS */
 	size_t freed;
 	struct event *trim_tmr;
+	size_t queued;         /* bytes allocated for every client's unsent answers */
 	struct mmsghdr msgs[UDP_BATCH];
 	struct iovec iov[UDP_BATCH];
 	struct sockaddr_storage peers[UDP_BATCH];
@@ -538,6 +543,8 @@ conn_close(struct tcp_conn *c)
 	c->oq = c->oq_tail = NULL;
 	c->oq_count = 0;
 	c->oq_bytes = 0;
+	l->queued -= c->oq_mem;
+	c->oq_mem = 0;
 	/* rbuf stays until c is freed: the resolver may still be reading a
 	 * query in it */
 	if (c->prev)
@@ -588,7 +595,7 @@ static void conn_process(struct tcp_conn *c);
 static void
 conn_maybe_resume_read(struct tcp_conn *c)
 {
-	if (c->read_paused && !c->closed &&
+	if (c->read_paused && !c->closed && !c->oq &&
 	    c->pending + c->oq_count < TCP_MAX_PENDING / 2) {
 		c->read_paused = 0;
 		if (!c->eof)
@@ -607,7 +614,9 @@ oq_pop(struct tcp_conn *c)
 	if (!c->oq)
 		c->oq_tail = NULL;
 	c->oq_count--;
-	c->oq_bytes -= o->len - 2;
+	c->oq_bytes -= o->msglen;
+	c->oq_mem -= o->len;
+	c->l->queued -= o->len;
 	free(o);
 }
 
@@ -756,8 +765,11 @@ conn_process(struct tcp_conn *c)
 		size_t mlen = (size_t)f[0] << 8 | f[1];
 		struct client_ref ref;
 
-		/* queries in progress and answers the client has not read yet */
-		if (c->pending + c->oq_count > TCP_MAX_PENDING) {
+		/* queries in progress and answers the client has not read yet;
+		 * and no new question while answers wait in our queue (the
+		 * kernel's is full): answers from the cache would come faster
+		 * than the client takes them */
+		if (c->pending + c->oq_count > TCP_MAX_PENDING || c->oq) {
 			c->read_paused = 1;
 			event_del(c->rev);
 			break;
@@ -859,16 +871,41 @@ accept_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
+ * Room for n more bytes of unsent answers among all clients: past
+ * TCP_TOTAL_QUEUED the client holding the most is dropped, until there is
+ * room.  Returns false when that was c itself.
+ */
+static bool
+tcp_room(struct tcp_conn *c, size_t n)
+{
+	struct listener *l = c->l;
+
+	while (l->queued + n > TCP_TOTAL_QUEUED) {
+		struct tcp_conn *x, *big = c;
+
+		for (x = l->conns; x; x = x->next)
+			if (x->oq_mem > big->oq_mem)
+				big = x;
+		conn_drop(big, "not reading its answers (too many answers waiting "
+		    "for all clients)");
+		if (big == c)
+			return false;
+		conn_free_if_done(big);
+	}
+	return true;
+}
+
+/*
  * An answer for a TCP client: written at once when nothing is queued
  * (only what the kernel does not take is copied), else queued behind the
  * answer being written, up to TCP_MAX_QUEUED bytes; past that the client
- * is not reading and is dropped.
+ * is not reading and is dropped (SPEC 7).
  */
 static void
 tcp_answer(struct tcp_conn *c, const uint8_t *buf, size_t len)
 {
 	uint8_t hdr[2] = { (uint8_t)(len >> 8), (uint8_t)len };
-	size_t off = 0;
+	size_t off = 0, n;
 	struct obuf *o;
 
 	if (!c->oq) {
@@ -889,19 +926,26 @@ tcp_answer(struct tcp_conn *c, const uint8_t *buf, size_t len)
 		}
 		if (off == 2 + len)
 			return;
-	} else if (c->oq_bytes - (c->oq->len - 2) + len > TCP_MAX_QUEUED) {
+	} else if (c->oq_bytes - c->oq->msglen + len > TCP_MAX_QUEUED) {
 		conn_drop(c, "not reading its answers (64 KiB waiting)");
 		return;
 	}
-	o = malloc(sizeof(*o) + 2 + len);
+	n = 2 + len - off;   /* what the kernel did not take */
+	if (!tcp_room(c, n))
+		return;
+	o = malloc(sizeof(*o) + n);
 	if (!o)
 		return;   /* lost, as a UDP answer would be */
 	o->next = NULL;
-	o->len = 2 + len;
-	o->off = off;
-	o->data[0] = hdr[0];
-	o->data[1] = hdr[1];
-	memcpy(o->data + 2, buf, len);
+	o->len = n;
+	o->off = 0;
+	o->msglen = len;
+	if (off < 2) {
+		memcpy(o->data, hdr + off, 2 - off);
+		memcpy(o->data + 2 - off, buf, len);
+	} else {
+		memcpy(o->data, buf + (off - 2), n);
+	}
 	if (c->oq_tail)
 		c->oq_tail->next = o;
 	else
@@ -909,6 +953,8 @@ tcp_answer(struct tcp_conn *c, const uint8_t *buf, size_t len)
 	c->oq_tail = o;
 	c->oq_count++;
 	c->oq_bytes += len;
+	c->oq_mem += n;
+	c->l->queued += n;
 	event_add(c->wev, NULL);
 }
 

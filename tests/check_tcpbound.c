@@ -22,6 +22,7 @@
 
 #include "checkmain.h"
 #include "fakeup.h"
+#include "listener.h"
 #include "testutil.h"
 
 #define CACHE_MB 8
@@ -29,6 +30,7 @@
 #define STALLED 256            /* clients that never read */
 #define PIPELINED 200          /* queries each of them sends (over NAMES names) */
 #define NAMES 32
+#define BURST_NAMES 20         /* burst: questions per client, all different */
 #define FD_LIMIT 256           /* stubd's open-file limit in the fd test */
 #define IDLE 300               /* idle clients in the fd test */
 #define NEW_NAMES 40
@@ -166,24 +168,42 @@ normal_client(const struct tu_daemon *d, const char *when)
 	ck_assert_uint_eq(tu_ancount(a, (size_t)n), 1);
 }
 
+/* Lines of text holding word. */
+static int
+count_lines(const char *text, const char *word)
+{
+	int n = 0;
+
+	for (; (text = strstr(text, word)) != NULL; text++)
+		n++;
+	return n;
+}
+
 /*
- * 256 clients pipeline 32 questions with 60 KB answers each and never
- * read: without a bound stubd would queue 480 MB for them.  RSS stays
+ * 256 clients pipeline questions with 60 KB answers and never read:
+ * without a bound stubd queued 64 answers (3.8 MB) for each.  RSS stays
  * under cache-memory + 32 MiB all along, stubd resets every one of them,
- * and a client that reads is answered during and after.
+ * says so in a few lines, and a client that reads is answered during and
+ * after.  burst: the answers come from upstream (delayed), all at once,
+ * and the clients are dropped at once (64 KiB waiting); else they come
+ * from the cache, stubd stops reading the clients' questions and drops
+ * them as stalled after 10 s.
  */
-START_TEST(test_stalled_readers_bounded)
+static void
+stalled_readers(bool burst)
 {
 	struct fakeup *up = fakeup_start("127.0.0.31");
 	struct tu_daemon d = { 0 };
 	static int fds[STALLED];
 	static uint8_t q[PIPELINED * 48];
+	static char log[65536];
+	const char *prefix = burst ? "u" : "b";
 	char conf[512];
 	size_t qlen = 0;
 	long rss, rss0, rss_max = 0, rss_left1, rss_left3;
 	const long bound = (CACHE_MB + 32) * 1024L;
 	double t0, t_all = -1;
-	int i, up_count = 0, probes = 0;
+	int i, up_count = 0, probes = 0, names = burst ? BURST_NAMES : NAMES;
 
 	ck_assert_ptr_nonnull(up);
 	raise_own_nofile();
@@ -194,12 +214,23 @@ START_TEST(test_stalled_readers_bounded)
 	    "server %s\n", CACHE_MB, STALLED + 8, fakeup_hostport(up));
 	ck_assert_int_eq(tu_start(&d, conf, NULL), 0);
 	normal_client(&d, "before");
+	for (i = 0; i < names && !burst; i++) {
+		static uint8_t a[65536];
+		struct tq_opts o = { .tcp = true, .timeout_ms = 3000 };
+		char name[64];
+
+		snprintf(name, sizeof(name), "b%d.big.test", i);
+		ck_assert_int_gt(tu_query("127.0.0.1", d.port, name, TYPE_TXT, &o, a, sizeof(a)),
+		    BIG_TXT);
+	}
+	if (burst)
+		fakeup_set_delay(up, 500);
 	rss0 = rss_kb(d.pid);
-	for (i = 0; i < PIPELINED; i++) {
+	for (i = 0; i < (burst ? BURST_NAMES : PIPELINED); i++) {
 		char name[64];
 		struct tq_opts o = { .id = (uint16_t)(1 + i) };
 
-		snprintf(name, sizeof(name), "b%d.big.test", i % NAMES);
+		snprintf(name, sizeof(name), "%s%d.big.test", prefix, i % names);
 		qlen += tu_tcp_query(name, TYPE_TXT, &o, q + qlen, sizeof(q) - qlen);
 	}
 	t0 = tu_now_ms();
@@ -230,7 +261,7 @@ START_TEST(test_stalled_readers_bounded)
 		}
 		if (t_all >= 0 && probes)
 			break;
-		tu_sleep_ms(50);
+		tu_sleep_ms(20);
 	}
 	for (i = 0; i < STALLED; i++)
 		close(fds[i]);
@@ -238,19 +269,46 @@ START_TEST(test_stalled_readers_bounded)
 	rss_left1 = rss_kb(d.pid);
 	tu_sleep_ms(2000);
 	rss_left3 = rss_kb(d.pid);
-	printf("stalled readers: %d clients x %d answers of %d bytes, cache-memory %d MB: "
+	printf("stalled readers (%s): %d clients x %d answers of %d bytes, cache-memory %d MB: "
 	    "RSS %ld kB before, peak %ld kB (bound %ld kB), %ld kB 1 s and %ld kB 3 s after "
-	    "they left; %d of %d reset by stubd (all after %.0f ms)\n", STALLED, PIPELINED,
-	    BIG_TXT, CACHE_MB, rss0, rss_max, bound, rss_left1, rss_left3, up_count, STALLED,
-	    t_all);
+	    "they left; %d of %d reset by stubd (all after %.0f ms)\n",
+	    burst ? "upstream burst" : "from the cache", STALLED,
+	    burst ? BURST_NAMES : PIPELINED, BIG_TXT, CACHE_MB, rss0, rss_max, bound,
+	    rss_left1, rss_left3, up_count, STALLED, t_all);
 	fflush(stdout);
 	ck_assert_msg(rss_max < bound, "peak RSS %ld kB, %ld kB over the bound", rss_max,
 	    rss_max - bound);
 	ck_assert_int_eq(up_count, STALLED);
+	/* at once when answers pile up; after the 10 s stall timeout when
+	 * stubd stopped reading their questions */
+	if (burst)
+		ck_assert_msg(t_all < 5000, "reset after %.0f ms", t_all);
+	else
+		ck_assert_msg(t_all > 9000 && t_all < 14000, "reset after %.0f ms", t_all);
 	ck_assert_int_lt(rss_left3, bound);
 	normal_client(&d, "after");
 	ck_assert_int_eq(tu_stop(&d), 0);
+	ck_assert_int_eq(read_text(d.errlog, log, sizeof(log)), 0);
+	{
+		const char *l1 = strstr(log, "TCP client");
+
+		printf("  %.*s\n", l1 ? (int)strcspn(l1, "\n") : 0, l1 ? l1 : "");
+	}
+	ck_assert_msg(count_lines(log, burst ? "answers waiting" : "for 10 s") >= 1, "%s", log);
+	/* rate-limited: one line per 10 s */
+	ck_assert_int_le(count_lines(log, "TCP client"), 3);
 	fakeup_stop(up);
+}
+
+START_TEST(test_stalled_readers_cache)
+{
+	stalled_readers(false);
+}
+END_TEST
+
+START_TEST(test_stalled_readers_burst)
+{
+	stalled_readers(true);
 }
 END_TEST
 
@@ -305,6 +363,74 @@ START_TEST(test_idle_clients_leave_fds)
 }
 END_TEST
 
+/*
+ * One client, 20 questions with 60 KB answers from upstream (delayed, so
+ * they come together) and it reads nothing: once 64 KiB wait in stubd
+ * beyond the answer being written, it is reset at once, and said so.
+ * A client reading slowly through the same is not (check_daemon's
+ * test_tcp_unread_answers_cap reads 2000 answers late).
+ */
+START_TEST(test_one_reader_over_64k)
+{
+	struct fakeup *up = fakeup_start("127.0.0.31");
+	struct tu_daemon d = { 0 };
+	static uint8_t q[BURST_NAMES * 48];
+	static char log[65536];
+	size_t qlen = 0;
+	double t0, t_up = -1;
+	int fd, i;
+	struct pollfd p;
+
+	ck_assert_ptr_nonnull(up);
+	fakeup_set_wildcard_txt(up, BIG_TXT, 3600);
+	fakeup_set_delay(up, 300);
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(up)),
+	    NULL), 0);
+	for (i = 0; i < BURST_NAMES; i++) {
+		char name[64];
+		struct tq_opts o = { .id = (uint16_t)(1 + i) };
+
+		snprintf(name, sizeof(name), "one%d.big.test", i);
+		qlen += tu_tcp_query(name, TYPE_TXT, &o, q + qlen, sizeof(q) - qlen);
+	}
+	fd = connect_nb(d.port, 4096);
+	ck_assert_int_ge(fd, 0);
+	p.fd = fd;
+	p.events = POLLOUT;
+	ck_assert_int_eq(poll(&p, 1, 3000), 1);
+	t0 = tu_now_ms();
+	ck_assert_int_eq(send(fd, q, qlen, MSG_NOSIGNAL), (ssize_t)qlen);
+	while (tu_now_ms() - t0 < 8000 && t_up < 0) {
+		if (hung_up(fd))
+			t_up = tu_now_ms() - t0;
+		tu_sleep_ms(10);
+	}
+	printf("one reader: %d answers of %d bytes unread: reset after %.0f ms\n", BURST_NAMES,
+	    BIG_TXT, t_up);
+	fflush(stdout);
+	/* the answers come after 0.3 s (0.6 s: UDP truncated, then TCP) */
+	ck_assert_msg(t_up >= 250 && t_up < 3000, "reset after %.0f ms", t_up);
+	close(fd);
+	ck_assert_int_eq(tu_stop(&d), 0);
+	ck_assert_int_eq(read_text(d.errlog, log, sizeof(log)), 0);
+	ck_assert_msg(strstr(log, "closed: not reading its answers (64 KiB waiting)"), "%s", log);
+	fakeup_stop(up);
+}
+END_TEST
+
+/* The rule: max-tcp-clients lowered to leave 64 descriptors, one per
+ * listen socket and 4 per server; never under 1. */
+START_TEST(test_tcp_limit_rule)
+{
+	ck_assert_uint_eq(listener_tcp_limit(256, 1024, 2, 3), 256);
+	ck_assert_uint_eq(listener_tcp_limit(256, 256, 2, 1), 256 - 64 - 2 - 4);
+	ck_assert_uint_eq(listener_tcp_limit(256, 256 + 64 + 2 + 4, 2, 1), 256);
+	ck_assert_uint_eq(listener_tcp_limit(100, 1 << 20, 4, 50), 100);
+	ck_assert_uint_eq(listener_tcp_limit(256, 24, 2, 1), 1);
+	ck_assert_uint_eq(listener_tcp_limit(256, 70, 2, 1), 1);
+}
+END_TEST
+
 /* Started with a soft open-file limit under the hard one, stubd runs with
  * soft = hard. */
 START_TEST(test_soft_limit_raised)
@@ -344,7 +470,10 @@ main(void)
 	TCase *mem = tcase_create("memory"), *fds = tcase_create("fds");
 	char base[64];
 
-	tcase_add_test(mem, test_stalled_readers_bounded);
+	tcase_add_test(mem, test_one_reader_over_64k);
+	tcase_add_test(mem, test_stalled_readers_cache);
+	tcase_add_test(mem, test_stalled_readers_burst);
+	tcase_add_test(fds, test_tcp_limit_rule);
 	tcase_add_test(fds, test_idle_clients_leave_fds);
 	tcase_add_test(fds, test_soft_limit_raised);
 	tcase_set_timeout(mem, 60);
