@@ -30,7 +30,7 @@
 #define UDP_BUF 4096
 #define TCP_RBUF_MIN 4096       /* a connection's read buffer; grows to one whole frame */
 #define TCP_SNDBUF (128 * 1024) /* asked of the kernel per client (it doubles it) */
-#define TCP_TOTAL_QUEUED (16u << 20) /* unsent answers of all clients together */
+#define TCP_TOTAL_QUEUED (8u << 20) /* unsent answers of all clients together */
 #define TCP_DROP_LOG_MS 10000   /* one line about dropped clients per 10 s at most */
 #define TRIM_AFTER (1 << 20)    /* bytes freed by dropped clients before malloc_trim */
 #define TRIM_DELAY_MS 1000
@@ -78,6 +78,7 @@ struct listener {
 	size_t nsocks;
 	struct tcp_conn *conns;
 	size_t nconns;
+	struct tcp_conn *closed_conns; /* closed, still owed answers (pending > 0) */
 	uint32_t max_conns;    /* max-tcp-clients, kept under the open-file limit */
 	uint32_t lowered_to;   /* the lowered limit last logged, 0 = none */
 	int accept_paused;
@@ -105,6 +106,7 @@ struct listener {
 };
 
 static void conn_close(struct tcp_conn *c);
+static void conn_free_if_done(struct tcp_conn *c);
 static void tcp_limit_update(struct listener *l, const struct cfg *cfg);
 static void accept_resume(struct listener *l);
 static void trim_tmr_cb(evutil_socket_t fd, short what, void *arg);
@@ -298,15 +300,14 @@ listener_free(struct listener *l)
 
 	if (!l)
 		return;
-	while (l->conns) {
-		struct tcp_conn *c = l->conns;
+	while (l->conns)
+		conn_close(l->conns);
+	while (l->closed_conns) {
+		struct tcp_conn *c = l->closed_conns;
 
-		conn_close(c);
-		if (c->pending) {
-			/* the resolver is gone too at shutdown: nobody answers */
-			c->pending = 0;
-			free(c);
-		}
+		/* the resolver is gone too at shutdown: nobody answers */
+		c->pending = 0;
+		conn_free_if_done(c);
 	}
 	for (i = 0; i < l->nsocks; i++) {
 		if (l->socks[i].ev)
@@ -514,10 +515,16 @@ conn_touch(struct tcp_conn *c)
 static void
 conn_free_if_done(struct tcp_conn *c)
 {
-	if (c->closed && c->pending == 0) {
-		free(c->rbuf);
-		free(c);
-	}
+	if (!c->closed || c->pending > 0)
+		return;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		c->l->closed_conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	free(c->rbuf);
+	free(c);
 }
 
 static void
@@ -553,6 +560,12 @@ conn_close(struct tcp_conn *c)
 		l->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
+	/* kept on closed_conns until freed (at shutdown, whatever is owed) */
+	c->prev = NULL;
+	c->next = l->closed_conns;
+	if (c->next)
+		c->next->prev = c;
+	l->closed_conns = c;
 	l->nconns--;
 	note_freed(l, freed);
 	accept_resume(l);

@@ -79,6 +79,22 @@ proc_nofile(pid_t pid, char *soft, char *hard, size_t len)
 	return ok;
 }
 
+/*
+ * Under AddressSanitizer the daemon starts some 10 MB larger (shadow
+ * memory, the allocator's own) and freed memory is not given back: there
+ * the 32 MiB are checked as growth over the RSS before the load.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+#ifndef UNDER_ASAN
+#define UNDER_ASAN 0
+#endif
+
 /* As in check_load: ASan's quarantine would show as the daemon's growth. */
 static void
 asan_without_quarantine(void)
@@ -210,8 +226,7 @@ stalled_readers(bool burst)
 	const char *prefix = burst ? "u" : "b";
 	char conf[512];
 	size_t qlen = 0;
-	long rss, rss0, rss_max = 0, rss_left1, rss_left3;
-	const long bound = (CACHE_MB + 32) * 1024L;
+	long rss, rss0, rss_max = 0, rss_left1, rss_left3, bound = (CACHE_MB + 32) * 1024L;
 	double t0, t_all = -1;
 	int i, up_count = 0, probes = 0, names = burst ? BURST_NAMES : NAMES;
 	const char *during = NULL;
@@ -237,6 +252,8 @@ stalled_readers(bool burst)
 	if (burst)
 		fakeup_set_delay(up, 500);
 	rss0 = rss_kb(d.pid);
+	if (UNDER_ASAN)
+		bound = rss0 + 32 * 1024L;
 	for (i = 0; i < (burst ? BURST_NAMES : PIPELINED); i++) {
 		char name[64];
 		struct tq_opts o = { .id = (uint16_t)(1 + i) };
@@ -282,10 +299,11 @@ stalled_readers(bool burst)
 	rss_left3 = rss_kb(d.pid);
 	printf("stalled readers (%s): %d clients x %d answers of %d bytes, cache-memory %d MB: "
 	    "RSS %ld kB before, peak %ld kB (bound %ld kB), %ld kB 1 s and %ld kB 3 s after "
-	    "they left; %d of %d reset by stubd (all after %.0f ms)\n",
+	    "they left; %d of %d reset by stubd (all after %.0f ms)%s\n",
 	    burst ? "upstream burst" : "from the cache", STALLED,
 	    burst ? BURST_NAMES : PIPELINED, BIG_TXT, CACHE_MB, rss0, rss_max, bound,
-	    rss_left1, rss_left3, up_count, STALLED, t_all);
+	    rss_left1, rss_left3, up_count, STALLED, t_all,
+	    UNDER_ASAN ? " (ASan: bound = RSS before + 32 MiB)" : "");
 	fflush(stdout);
 	ck_assert_msg(rss_max < bound, "peak RSS %ld kB, %ld kB over the bound", rss_max,
 	    rss_max - bound);
