@@ -11,8 +11,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <linux/sockios.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <event2/event.h>
 
@@ -22,6 +28,12 @@
 
 #define UDP_BATCH 32
 #define UDP_BUF 4096
+#define TCP_RBUF_MIN 4096       /* a connection's read buffer; grows to one whole frame */
+#define TCP_SNDBUF (128 * 1024) /* asked of the kernel per client (it doubles it) */
+#define TCP_TOTAL_QUEUED (8u << 20) /* unsent answers of all clients together */
+#define TCP_DROP_LOG_MS 10000   /* one line about dropped clients per 10 s at most */
+#define TRIM_AFTER (1 << 20)    /* bytes freed by dropped clients before malloc_trim */
+#define TRIM_DELAY_MS 1000
 
 struct lsock {
 	struct listener *l;
@@ -30,9 +42,11 @@ struct lsock {
 	struct event *ev;
 };
 
+/* An answer (or what the kernel did not take of it) waiting to be written. */
 struct obuf {
 	struct obuf *next;
-	size_t len, off;
+	size_t len, off;       /* bytes in data, bytes of them written */
+	size_t msglen;         /* the DNS message's length, counted in oq_bytes */
 	uint8_t data[];
 };
 
@@ -41,10 +55,12 @@ struct tcp_conn {
 	struct tcp_conn *prev, *next;
 	int fd;
 	struct event *rev, *wev, *idle;
-	uint8_t rbuf[2 + 65535];
-	size_t rlen;
-	struct obuf *oq, *oq_tail;
+	uint8_t *rbuf;         /* frames read, not yet handed on */
+	size_t rlen, rcap;
+	struct obuf *oq, *oq_tail;   /* the head is the answer being written */
 	unsigned oq_count;     /* answers queued, not yet written */
+	size_t oq_bytes;       /* their DNS message bytes (without length prefixes) */
+	size_t oq_mem;         /* bytes allocated for them */
 	unsigned pending;      /* queries handed to the resolver, not yet answered */
 	int closed;            /* fd closed; struct lives while pending > 0 */
 	int eof;               /* client sent EOF: finish answers, then close */
@@ -62,8 +78,20 @@ struct listener {
 	size_t nsocks;
 	struct tcp_conn *conns;
 	size_t nconns;
+	struct tcp_conn *closed_conns; /* closed, still owed answers (pending > 0) */
+	uint32_t max_conns;    /* max-tcp-clients, kept under the open-file limit */
+	uint32_t lowered_to;   /* the lowered limit last logged, 0 = none */
 	int accept_paused;
 	struct event *accept_tmr;
+	/* clients dropped for not reading or stalling: logged at most once
+	 * per TCP_DROP_LOG_MS with a count of the others */
+	uint64_t drop_log_ms;
+	unsigned drops_unlogged;
+	/* memory freed by dropped clients, given back to the system in one
+	 * malloc_trim after TRIM_DELAY_MS */
+	size_t freed;
+	struct event *trim_tmr;
+	size_t queued;         /* bytes allocated for every client's unsent answers */
 	struct mmsghdr msgs[UDP_BATCH];
 	struct iovec iov[UDP_BATCH];
 	struct sockaddr_storage peers[UDP_BATCH];
@@ -78,6 +106,10 @@ struct listener {
 };
 
 static void conn_close(struct tcp_conn *c);
+static void conn_free_if_done(struct tcp_conn *c);
+static void tcp_limit_update(struct listener *l, const struct cfg *cfg);
+static void accept_resume(struct listener *l);
+static void trim_tmr_cb(evutil_socket_t fd, short what, void *arg);
 
 /* ---------------- sockets ---------------- */
 
@@ -190,7 +222,8 @@ listener_new(struct event_base *base, const struct cfg *cfg, const int *fds, siz
 	l->out_fd = -1;
 	l->socks = calloc(cfg->nlistens * 2 + nfds + 1, sizeof(*l->socks));
 	l->accept_tmr = evtimer_new(base, accept_tmr_cb, l);
-	if (!l->socks || !l->accept_tmr)
+	l->trim_tmr = evtimer_new(base, trim_tmr_cb, l);
+	if (!l->socks || !l->accept_tmr || !l->trim_tmr)
 		goto fail;
 	/* socket activation: systemd's sockets instead of the listen lines */
 	for (i = 0; i < nfds; i++) {
@@ -226,6 +259,7 @@ listener_new(struct event_base *base, const struct cfg *cfg, const int *fds, siz
 		l->iov[i].iov_base = l->bufs[i];
 		l->iov[i].iov_len = UDP_BUF;
 	}
+	tcp_limit_update(l, cfg);
 	*out = l;
 	return STUB_OK;
 fail:
@@ -255,6 +289,8 @@ void
 listener_set_cfg(struct listener *l, const struct cfg *cfg)
 {
 	l->cfg = cfg;
+	tcp_limit_update(l, cfg);
+	accept_resume(l);
 }
 
 void
@@ -264,15 +300,14 @@ listener_free(struct listener *l)
 
 	if (!l)
 		return;
-	while (l->conns) {
-		struct tcp_conn *c = l->conns;
+	while (l->conns)
+		conn_close(l->conns);
+	while (l->closed_conns) {
+		struct tcp_conn *c = l->closed_conns;
 
-		conn_close(c);
-		if (c->pending) {
-			/* the resolver is gone too at shutdown: nobody answers */
-			c->pending = 0;
-			free(c);
-		}
+		/* the resolver is gone too at shutdown: nobody answers */
+		c->pending = 0;
+		conn_free_if_done(c);
 	}
 	for (i = 0; i < l->nsocks; i++) {
 		if (l->socks[i].ev)
@@ -282,6 +317,8 @@ listener_free(struct listener *l)
 	}
 	if (l->accept_tmr)
 		event_free(l->accept_tmr);
+	if (l->trim_tmr)
+		event_free(l->trim_tmr);
 	free(l->socks);
 	free(l);
 }
@@ -371,7 +408,41 @@ udp_send(struct listener *l, const struct client_ref *ref, const uint8_t *buf, s
 	l->nout++;
 }
 
-/* ---------------- TCP ---------------- */
+
+/*
+ * The number of TCP clients served at once: max-tcp-clients, lowered so
+ * that idle and stalled clients leave descriptors for everything else
+ * (SPEC 7): the listen and control sockets, the upstream sockets and TLS
+ * connections (a few per server), rtnetlink, the hosts worker, files.
+ */
+uint32_t
+listener_tcp_limit(uint32_t configured, uint64_t nofile, size_t nsocks, size_t nservers)
+{
+	uint64_t reserve = TCP_FD_RESERVE + nsocks + TCP_FD_PER_SERVER * (uint64_t)nservers;
+
+	if (nofile <= reserve)
+		return 1;
+	if (nofile - reserve < configured)
+		return (uint32_t)(nofile - reserve);
+	return configured;
+}
+
+static void
+tcp_limit_update(struct listener *l, const struct cfg *cfg)
+{
+	struct rlimit rl;
+
+	l->max_conns = cfg->max_tcp_clients;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return;
+	l->max_conns = listener_tcp_limit(cfg->max_tcp_clients, (uint64_t)rl.rlim_cur, l->nsocks,
+	    cfg->nservers);
+	if (l->max_conns < cfg->max_tcp_clients && l->max_conns != l->lowered_to)
+		log_warn("max-tcp-clients %u lowered to %u: the open-file limit is %llu and "
+		    "upstream sockets need room", cfg->max_tcp_clients, l->max_conns,
+		    (unsigned long long)rl.rlim_cur);
+	l->lowered_to = l->max_conns < cfg->max_tcp_clients ? l->max_conns : 0;
+}
 
 static void
 accept_pause(struct listener *l)
@@ -391,7 +462,7 @@ accept_resume(struct listener *l)
 {
 	size_t i;
 
-	if (!l->accept_paused || l->nconns >= l->cfg->max_tcp_clients)
+	if (!l->accept_paused || l->nconns >= l->max_conns)
 		return;
 	l->accept_paused = 0;
 	for (i = 0; i < l->nsocks; i++)
@@ -407,6 +478,32 @@ accept_tmr_cb(evutil_socket_t fd, short what, void *arg)
 	accept_resume(arg);
 }
 
+/* Give memory freed by dropped clients back to the system: without it the
+ * heap keeps its high-water mark after they leave. */
+static void
+trim_tmr_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct listener *l = arg;
+
+	(void)fd;
+	(void)what;
+	l->freed = 0;
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+}
+
+static void
+note_freed(struct listener *l, size_t bytes)
+{
+	struct timeval tv = { TRIM_DELAY_MS / 1000, (TRIM_DELAY_MS % 1000) * 1000 };
+
+	l->freed += bytes;
+	if (l->freed >= TRIM_AFTER && !evtimer_pending(l->trim_tmr, NULL))
+		evtimer_add(l->trim_tmr, &tv);
+}
+
+/* Progress: the idle (and stall) timeout starts again. */
 static void
 conn_touch(struct tcp_conn *c)
 {
@@ -418,8 +515,16 @@ conn_touch(struct tcp_conn *c)
 static void
 conn_free_if_done(struct tcp_conn *c)
 {
-	if (c->closed && c->pending == 0)
-		free(c);
+	if (!c->closed || c->pending > 0)
+		return;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		c->l->closed_conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	free(c->rbuf);
+	free(c);
 }
 
 static void
@@ -427,6 +532,7 @@ conn_close(struct tcp_conn *c)
 {
 	struct listener *l = c->l;
 	struct obuf *o, *n;
+	size_t freed = 0;
 
 	if (c->closed)
 		return;
@@ -438,18 +544,63 @@ conn_close(struct tcp_conn *c)
 	c->fd = -1;
 	for (o = c->oq; o; o = n) {
 		n = o->next;
+		freed += o->len;
 		free(o);
 	}
 	c->oq = c->oq_tail = NULL;
 	c->oq_count = 0;
+	c->oq_bytes = 0;
+	l->queued -= c->oq_mem;
+	c->oq_mem = 0;
+	/* rbuf stays until c is freed: the resolver may still be reading a
+	 * query in it */
 	if (c->prev)
 		c->prev->next = c->next;
 	else
 		l->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
+	/* kept on closed_conns until freed (at shutdown, whatever is owed) */
+	c->prev = NULL;
+	c->next = l->closed_conns;
+	if (c->next)
+		c->next->prev = c;
+	l->closed_conns = c;
 	l->nconns--;
+	note_freed(l, freed);
 	accept_resume(l);
+}
+
+/*
+ * Drop a client that does not read what it asked for (SPEC 7): reset, so
+ * the kernel discards what it still holds for it too.  Logged at most once
+ * per TCP_DROP_LOG_MS, with the number dropped since.
+ */
+static void
+conn_drop(struct tcp_conn *c, const char *why)
+{
+	struct listener *l = c->l;
+	struct linger lg = { 1, 0 };
+	uint64_t now = clock_now_ms();
+
+	if (c->closed)
+		return;
+	if (l->drop_log_ms == 0 || now - l->drop_log_ms >= TCP_DROP_LOG_MS) {
+		char peer[80];
+
+		cfg_format_sockaddr((const struct sockaddr *)&c->peer, peer, sizeof(peer));
+		if (l->drops_unlogged)
+			log_warn("TCP client %s closed: %s (and %u other clients since the last "
+			    "such message)", peer, why, l->drops_unlogged);
+		else
+			log_warn("TCP client %s closed: %s", peer, why);
+		l->drop_log_ms = now;
+		l->drops_unlogged = 0;
+	} else {
+		l->drops_unlogged++;
+	}
+	setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	conn_close(c);
 }
 
 static void conn_process(struct tcp_conn *c);
@@ -457,7 +608,7 @@ static void conn_process(struct tcp_conn *c);
 static void
 conn_maybe_resume_read(struct tcp_conn *c)
 {
-	if (c->read_paused && !c->closed &&
+	if (c->read_paused && !c->closed && !c->oq &&
 	    c->pending + c->oq_count < TCP_MAX_PENDING / 2) {
 		c->read_paused = 0;
 		if (!c->eof)
@@ -466,10 +617,29 @@ conn_maybe_resume_read(struct tcp_conn *c)
 	}
 }
 
-/* Write what can be written; returns -1 if the connection was closed. */
+/* Take the head of the output queue off once written. */
+static void
+oq_pop(struct tcp_conn *c)
+{
+	struct obuf *o = c->oq;
+
+	c->oq = o->next;
+	if (!c->oq)
+		c->oq_tail = NULL;
+	c->oq_count--;
+	c->oq_bytes -= o->msglen;
+	c->oq_mem -= o->len;
+	c->l->queued -= o->len;
+	free(o);
+}
+
+/* Write what can be written; returns -1 if the connection was closed.
+ * Bytes written are progress: the idle timeout starts again. */
 static int
 conn_flush(struct tcp_conn *c)
 {
+	int progress = 0;
+
 	while (c->oq) {
 		struct obuf *o = c->oq;
 		ssize_t w = send(c->fd, o->data + o->off, o->len - o->off, MSG_NOSIGNAL);
@@ -477,6 +647,8 @@ conn_flush(struct tcp_conn *c)
 		if (w < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
 				event_add(c->wev, NULL);
+				if (progress)
+					conn_touch(c);
 				return 0;
 			}
 			if (errno == EINTR)
@@ -484,16 +656,14 @@ conn_flush(struct tcp_conn *c)
 			conn_close(c);
 			return -1;
 		}
+		progress = 1;
 		o->off += (size_t)w;
-		if (o->off < o->len)
-			continue;
-		c->oq = o->next;
-		if (!c->oq)
-			c->oq_tail = NULL;
-		c->oq_count--;
-		free(o);
+		if (o->off == o->len)
+			oq_pop(c);
 	}
 	event_del(c->wev);
+	if (progress)
+		conn_touch(c);
 	if (c->eof && c->pending == 0) {
 		conn_close(c);
 		return -1;
@@ -508,27 +678,51 @@ conn_write_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (conn_flush(c) == 0) {
-		conn_touch(c);
+	if (conn_flush(c) == 0)
 		conn_maybe_resume_read(c);
-	}
 	conn_free_if_done(c);
 }
 
+/* Nothing read and nothing written for TCP_IDLE_MS (RFC 7766: no
+ * progress).  Idle: closed.  Answers waiting for a client that does not
+ * read them (in our queue or the kernel's): dropped.  Answers still to
+ * come from upstream: wait for them. */
 static void
 conn_idle_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct tcp_conn *c = arg;
+	int unsent = 0;
 
 	(void)fd;
 	(void)what;
-	if (c->pending == 0 && !c->oq)
+	if (!c->oq && ioctl(c->fd, SIOCOUTQ, &unsent) != 0)
+		unsent = 0;
+	if (c->oq || unsent > 0)
+		conn_drop(c, "not reading its answers for 10 s");
+	else if (c->pending == 0)
 		conn_close(c);
 	else
 		conn_touch(c);   /* answers still to come */
-	/* c may be freed only via conn_free_if_done; closed with pending 0: */
-	if (c->closed && c->pending == 0)
-		free(c);
+	conn_free_if_done(c);
+}
+
+/* Room for the frame at the start of the read buffer (its length is
+ * known), or back to the small buffer when little is left. */
+static int
+conn_rbuf_fit(struct tcp_conn *c, size_t need)
+{
+	uint8_t *nb;
+
+	if (need < TCP_RBUF_MIN)
+		need = TCP_RBUF_MIN;
+	if (need == c->rcap || (need < c->rcap && c->rlen > TCP_RBUF_MIN))
+		return 0;
+	nb = realloc(c->rbuf, need);
+	if (!nb)
+		return need > c->rcap ? -1 : 0;
+	c->rbuf = nb;
+	c->rcap = need;
+	return 0;
 }
 
 static void
@@ -538,7 +732,13 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 	ssize_t r;
 
 	(void)what;
-	r = recv(fd, c->rbuf + c->rlen, sizeof(c->rbuf) - c->rlen, 0);
+	if (c->rlen >= c->rcap) {
+		/* cannot happen: conn_process makes room for a frame */
+		conn_close(c);
+		conn_free_if_done(c);
+		return;
+	}
+	r = recv(fd, c->rbuf + c->rlen, c->rcap - c->rlen, 0);
 	if (r < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return;
@@ -567,22 +767,27 @@ static void
 conn_process(struct tcp_conn *c)
 {
 	struct listener *l = c->l;
+	size_t done = 0;
 
 	if (c->processing)
 		return;
 	c->processing = 1;
 	c->pending++;   /* hold c while we loop */
-	while (c->rlen >= 2 && !c->closed) {
-		size_t mlen = (size_t)c->rbuf[0] << 8 | c->rbuf[1];
+	while (c->rlen - done >= 2 && !c->closed) {
+		const uint8_t *f = c->rbuf + done;
+		size_t mlen = (size_t)f[0] << 8 | f[1];
 		struct client_ref ref;
 
-		/* queries in progress and answers the client has not read yet */
-		if (c->pending + c->oq_count > TCP_MAX_PENDING) {
+		/* queries in progress and answers the client has not read yet;
+		 * and no new question while answers wait in our queue (the
+		 * kernel's is full): answers from the cache would come faster
+		 * than the client takes them */
+		if (c->pending + c->oq_count > TCP_MAX_PENDING || c->oq) {
 			c->read_paused = 1;
 			event_del(c->rev);
 			break;
 		}
-		if (c->rlen < 2 + mlen)
+		if (c->rlen - done < 2 + mlen)
 			break;
 		ref.fd = -1;
 		ref.ctl = 0;
@@ -591,9 +796,18 @@ conn_process(struct tcp_conn *c)
 		ref.peer = c->peer;
 		ref.peerlen = c->peerlen;
 		c->pending++;
-		resolver_query(l->res, c->rbuf + 2, mlen, &ref, true, clock_now_ms());
-		memmove(c->rbuf, c->rbuf + 2 + mlen, c->rlen - 2 - mlen);
-		c->rlen -= 2 + mlen;
+		resolver_query(l->res, f + 2, mlen, &ref, true, clock_now_ms());
+		done += 2 + mlen;
+	}
+	if (!c->closed) {
+		if (done) {
+			memmove(c->rbuf, c->rbuf + done, c->rlen - done);
+			c->rlen -= done;
+		}
+		/* room for the next frame whole, or the small buffer again */
+		if (conn_rbuf_fit(c, c->rlen >= 2 ?
+		    2 + ((size_t)c->rbuf[0] << 8 | c->rbuf[1]) : 0) != 0)
+			conn_close(c);
 	}
 	c->pending--;
 	c->processing = 0;
@@ -611,9 +825,9 @@ accept_cb(evutil_socket_t fd, short what, void *arg)
 		struct sockaddr_storage peer;
 		socklen_t plen = sizeof(peer);
 		struct tcp_conn *c;
-		int cfd;
+		int cfd, sndbuf = TCP_SNDBUF;
 
-		if (l->nconns >= l->cfg->max_tcp_clients) {
+		if (l->nconns >= l->max_conns) {
 			accept_pause(l);
 			return;
 		}
@@ -630,6 +844,9 @@ accept_cb(evutil_socket_t fd, short what, void *arg)
 			}
 			return;
 		}
+		/* what the kernel holds for a client that does not read is
+		 * bounded too */
+		setsockopt(cfd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 		c = calloc(1, sizeof(*c));
 		if (!c) {
 			close(cfd);
@@ -639,10 +856,12 @@ accept_cb(evutil_socket_t fd, short what, void *arg)
 		c->fd = cfd;
 		c->peer = peer;
 		c->peerlen = plen;
+		c->rbuf = malloc(TCP_RBUF_MIN);
+		c->rcap = TCP_RBUF_MIN;
 		c->rev = event_new(l->base, cfd, EV_READ | EV_PERSIST, conn_read_cb, c);
 		c->wev = event_new(l->base, cfd, EV_WRITE | EV_PERSIST, conn_write_cb, c);
 		c->idle = evtimer_new(l->base, conn_idle_cb, c);
-		if (!c->rev || !c->wev || !c->idle) {
+		if (!c->rbuf || !c->rev || !c->wev || !c->idle) {
 			if (c->rev)
 				event_free(c->rev);
 			if (c->wev)
@@ -650,6 +869,7 @@ accept_cb(evutil_socket_t fd, short what, void *arg)
 			if (c->idle)
 				event_free(c->idle);
 			close(cfd);
+			free(c->rbuf);
 			free(c);
 			return;
 		}
@@ -663,11 +883,98 @@ accept_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/*
+ * Room for n more bytes of unsent answers among all clients: past
+ * TCP_TOTAL_QUEUED the client holding the most is dropped, until there is
+ * room.  Returns false when that was c itself.
+ */
+static bool
+tcp_room(struct tcp_conn *c, size_t n)
+{
+	struct listener *l = c->l;
+
+	while (l->queued + n > TCP_TOTAL_QUEUED) {
+		struct tcp_conn *x, *big = c;
+
+		for (x = l->conns; x; x = x->next)
+			if (x->oq_mem > big->oq_mem)
+				big = x;
+		conn_drop(big, "not reading its answers (too many answers waiting "
+		    "for all clients)");
+		if (big == c)
+			return false;
+		conn_free_if_done(big);
+	}
+	return true;
+}
+
+/*
+ * An answer for a TCP client: written at once when nothing is queued
+ * (only what the kernel does not take is copied), else queued behind the
+ * answer being written, up to TCP_MAX_QUEUED bytes; past that the client
+ * is not reading and is dropped (SPEC 7).
+ */
+static void
+tcp_answer(struct tcp_conn *c, const uint8_t *buf, size_t len)
+{
+	uint8_t hdr[2] = { (uint8_t)(len >> 8), (uint8_t)len };
+	size_t off = 0, n;
+	struct obuf *o;
+
+	if (!c->oq) {
+		struct iovec iov[2] = { { hdr, 2 }, { (void *)buf, len } };
+		struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2 };
+		ssize_t w;
+
+		do
+			w = sendmsg(c->fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
+		while (w < 0 && errno == EINTR);
+		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+			conn_close(c);
+			return;
+		}
+		if (w > 0) {
+			conn_touch(c);
+			off = (size_t)w;
+		}
+		if (off == 2 + len)
+			return;
+	} else if (c->oq_bytes - c->oq->msglen + len > TCP_MAX_QUEUED) {
+		conn_drop(c, "not reading its answers (64 KiB waiting)");
+		return;
+	}
+	n = 2 + len - off;   /* what the kernel did not take */
+	if (!tcp_room(c, n))
+		return;
+	o = malloc(sizeof(*o) + n);
+	if (!o)
+		return;   /* lost, as a UDP answer would be */
+	o->next = NULL;
+	o->len = n;
+	o->off = 0;
+	o->msglen = len;
+	if (off < 2) {
+		memcpy(o->data, hdr + off, 2 - off);
+		memcpy(o->data + 2 - off, buf, len);
+	} else {
+		memcpy(o->data, buf + (off - 2), n);
+	}
+	if (c->oq_tail)
+		c->oq_tail->next = o;
+	else
+		c->oq = o;
+	c->oq_tail = o;
+	c->oq_count++;
+	c->oq_bytes += len;
+	c->oq_mem += n;
+	c->l->queued += n;
+	event_add(c->wev, NULL);
+}
+
 void
 listener_reply(void *io, const struct client_ref *ref, const uint8_t *buf, size_t len)
 {
 	struct tcp_conn *c;
-	struct obuf *o;
 
 	if (!ref->conn) {
 		if (len)
@@ -680,26 +987,11 @@ listener_reply(void *io, const struct client_ref *ref, const uint8_t *buf, size_
 		conn_free_if_done(c);
 		return;
 	}
-	if (len == 0 || len > 65535) {
-		/* nothing to send (dropped query) */
-	} else if ((o = malloc(sizeof(*o) + 2 + len)) != NULL) {
-		o->next = NULL;
-		o->len = 2 + len;
-		o->off = 0;
-		o->data[0] = (uint8_t)(len >> 8);
-		o->data[1] = (uint8_t)len;
-		memcpy(o->data + 2, buf, len);
-		if (c->oq_tail)
-			c->oq_tail->next = o;
-		else
-			c->oq = o;
-		c->oq_tail = o;
-		c->oq_count++;
-	}
-	if (conn_flush(c) < 0) {
-		conn_free_if_done(c);
-		return;
-	}
-	conn_maybe_resume_read(c);
+	if (len > 0 && len <= 65535)
+		tcp_answer(c, buf, len);   /* len 0: nothing to send (dropped query) */
+	if (!c->closed && !c->oq && c->eof && c->pending == 0)
+		conn_close(c);
+	if (!c->closed)
+		conn_maybe_resume_read(c);
 	conn_free_if_done(c);
 }
