@@ -187,7 +187,8 @@ trace_add(struct up_search *s, size_t server, unsigned phase, long sent_ms,
 }
 
 /* The result of an attempt's packet; a reply after its phase timed out
- * is a new, late event. */
+ * is a new, late event (a packet cancelled after it timed out stays a
+ * timeout). */
 static void
 trace_result(struct up_search *s, struct attempt *a, enum up_trace_result r, uint64_t now)
 {
@@ -201,6 +202,8 @@ trace_result(struct up_search *s, struct attempt *a, enum up_trace_result r, uin
 		ev->at_ms = (long)(now - s->t0);
 		return;
 	}
+	if (r == TR_CANCELLED || r == TR_TIMEOUT)
+		return;         /* no reply came: nothing late to show */
 	a->tr = trace_add(s, a->server, a->phase, ev->sent_ms, r, now);
 	if (a->tr >= 0)
 		s->trace->ev[a->tr].late = true;

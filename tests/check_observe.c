@@ -72,6 +72,26 @@ trace_find(const struct jval *q, const char *adapter, const char *result)
 	return NULL;
 }
 
+/* How many trace entries say `late` (a reply after its phase) without
+ * being a reply: a packet that timed out and was then cancelled is no
+ * late reply. */
+static size_t
+trace_false_late(const struct jval *q)
+{
+	const struct jval *tr = jsonp_get(q, "trace");
+	size_t i, n = 0;
+
+	for (i = 0; tr && tr->type == J_ARR && i < tr->n; i++) {
+		const struct jval *l = jsonp_get(tr->items[i], "late");
+		const char *r = jstr(tr->items[i], "result");
+
+		if (l && l->type == J_BOOL && l->b && r &&
+		    (strcmp(r, "cancelled") == 0 || strcmp(r, "timeout") == 0))
+			n++;
+	}
+	return n;
+}
+
 /* ---------------- stubctl query ---------------- */
 
 START_TEST(test_query_trace)
@@ -120,6 +140,8 @@ START_TEST(test_query_trace)
 	ck_assert_msg(jnum(e, "sent_ms") >= 250 && jnum(e, "at_ms") >= jnum(e, "sent_ms"), "%s",
 	    out);
 	ck_assert_msg(jnum(v, "ms") >= 250 && jnum(v, "ms") < 1500, "%s", out);
+	/* the dead server's timed-out packet stays a timeout, no "late" */
+	ck_assert_msg(trace_false_late(v) == 0, "%s", out);
 	jsonp_free(v);
 
 	/* the same again: from the cache, no search */
