@@ -305,7 +305,7 @@ resolver_query(struct resolver *r, const uint8_t *pkt, size_t len,
 	/* one hash of the name serves the hosts table, the cache and the
 	 * in-flight table */
 	q.nhash = stub_name_hash(cache_seed(r->cache), q.key, q.qlen);
-	q.hash = stub_key_hash(q.nhash, q.qtype, q.qclass, q.do_bit);
+	q.hash = stub_key_hash(q.nhash, q.qtype, q.qclass, q.do_bit, q.cd_bit);
 	if (r->hosts) {
 		n = hosts_answer(r->hosts, &q, r->cfg->hosts_ttl, limit_for(&q, ref), r->out,
 		    sizeof(r->out));

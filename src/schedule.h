@@ -34,6 +34,7 @@ struct sched_server {
 	uint64_t excluded_until;        /* 0 = not excluded */
 	uint64_t queries, answers, timeouts;
 	uint64_t handshakes, resumed;      /* tls and https connections */
+	bool no_0x20;                   /* did not echo the 0x20 case: asked without */
 };
 
 struct sched_adapter {

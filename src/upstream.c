@@ -329,6 +329,14 @@ attempt_cb(void *arg, const uint8_t *abuf, size_t alen)
 		    up->resp.rcode == RCODE_SERVFAIL ? TR_SERVFAIL :
 		    up->resp.rcode == RCODE_REFUSED ? TR_REFUSED :
 		    up->resp.rcode == RCODE_FORMERR ? TR_FORMERR : TR_RCODE;
+		if (prep == 0 && a->mixed && !up->resp.case_exact &&
+		    !up->sched->servers[server].no_0x20) {
+			/* accepted, but 0x20 buys nothing with it (unbound's
+			 * fallback): asked without from now on */
+			up->sched->servers[server].no_0x20 = true;
+			log_warn("server %s does not echo the case of the question; "
+			    "asking it without upstream-0x20", up->sched->servers[server].label);
+		}
 		if (prep == 0 && !up->resp.tc) {
 			/* store the question lower-cased, as without 0x20 */
 			memcpy(up->rbuf + WIRE_HDR_LEN, s->q.key, s->q.qlen);
@@ -416,7 +424,8 @@ send_one(struct up_search *s, size_t server, uint64_t now)
 	a->tr = trace_add(s, server, s->phase, (long)(now - s->t0), TR_PENDING, now);
 	memcpy(pkt, s->pkt, s->pktlen);
 	wire_set16_at(pkt, s->pktlen, 0, a->id);
-	if (up->cfg->upstream_0x20 && !up->cfg->servers[server].no_0x20) {
+	if (up->cfg->upstream_0x20 && !up->cfg->servers[server].no_0x20 &&
+	    !up->sched->servers[server].no_0x20) {
 		mix_case(s->q.key, s->q.qlen, a->qname);
 		memcpy(pkt + WIRE_HDR_LEN, a->qname, s->q.qlen);
 		a->mixed = true;
@@ -514,7 +523,8 @@ upstream_search(struct upstream *up, const struct msg_query *q, uint32_t slow_ms
 	s->q = *q;
 	s->cb = cb;
 	s->arg = arg;
-	s->pktlen = msg_upstream_query(q, 0, q->key, q->edns, s->pkt, sizeof(s->pkt));
+	/* always OPT (SPEC 5c): a 1232-byte buffer, the client's DO */
+	s->pktlen = msg_upstream_query(q, 0, q->key, true, s->pkt, sizeof(s->pkt));
 	s->targets = calloc(up->sched->nservers + 1, sizeof(size_t));
 	s->phase_ev = evtimer_new(up->base, phase_cb, s);
 	if (slow_ms)

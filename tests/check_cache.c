@@ -26,7 +26,7 @@ mkq(const struct cache *c, const char *name, uint16_t type, bool do_bit)
 	struct msg_query q;
 
 	ck_assert_int_eq(msg_parse_query(b, l, &q), MSG_OK);
-	q.hash = cache_hash(c, q.key, q.qlen, q.qtype, q.qclass, q.do_bit);
+	q.hash = cache_hash(c, q.key, q.qlen, q.qtype, q.qclass, q.do_bit, q.cd_bit);
 	return q;
 }
 

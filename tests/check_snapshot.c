@@ -34,7 +34,7 @@ mkq(const struct cache *c, const char *name, uint16_t type)
 	struct msg_query q;
 
 	ck_assert_int_eq(msg_parse_query(b, l, &q), MSG_OK);
-	q.hash = cache_hash(c, q.key, q.qlen, q.qtype, q.qclass, q.do_bit);
+	q.hash = cache_hash(c, q.key, q.qlen, q.qtype, q.qclass, q.do_bit, q.cd_bit);
 	return q;
 }
 
@@ -190,7 +190,7 @@ served_ad(struct cache *c, const char *name, uint64_t now)
 	struct msg_query q;
 
 	ck_assert_int_eq(msg_parse_query(b, l, &q), MSG_OK);
-	q.hash = cache_hash(c, q.key, q.qlen, q.qtype, q.qclass, q.do_bit);
+	q.hash = cache_hash(c, q.key, q.qlen, q.qtype, q.qclass, q.do_bit, q.cd_bit);
 	e = cache_lookup(c, &q, now, &found);
 	ck_assert_ptr_nonnull(e);
 	n = cache_serve(c, e, &q, now, false, 1232, out, sizeof(out));
