@@ -70,6 +70,8 @@ struct sched_search {
 	struct sched_sstate *ss;
 	unsigned phase;
 	bool any_negative;
+	bool private_only;      /* RFC 6303 name no adapter routes: only servers
+				 * on a private address (SPEC 5c) */
 };
 
 enum sched_outcome {
@@ -107,10 +109,17 @@ bool sched_adapter_excluded(const struct sched *s, size_t a, uint64_t now);
 size_t sched_order(const struct sched *s, size_t adapter, size_t *out);
 
 /* Start a search for qname (lower-cased wire form): routing domains decide
- * the adapters under consideration.  Returns 0 or -1 (OOM). */
+ * the adapters under consideration; a private reverse name that no routing
+ * domain claims goes only to servers on a private address.  Returns 0 or
+ * -1 (OOM). */
 int sched_search_init(struct sched *s, struct sched_search *ss,
     const uint8_t *qname, size_t qlen, uint64_t now);
 void sched_search_fini(struct sched_search *ss);
+
+/* May the private reverse name qname (RFC 6303) be asked of anyone: an
+ * adapter whose routing domain covers it, or a server on a private address
+ * in a default-route adapter?  true for any other name. */
+bool sched_may_ask_private(const struct sched *s, const uint8_t *qname, size_t qlen);
 
 /*
  * The servers to ask in phase `phase` (see SPEC section 5), written to out

@@ -591,6 +591,12 @@ if_cancel(void *impl, struct up_search *s)
 	upstream_cancel(impl, s);
 }
 
+static bool
+if_may_ask_private(void *impl, const uint8_t *qname, size_t qlen)
+{
+	return sched_may_ask_private(((struct upstream *)impl)->sched, qname, qlen);
+}
+
 void
 upstream_set_down(struct upstream *up, size_t adapter, bool down)
 {
@@ -611,7 +617,7 @@ upstream_set_down(struct upstream *up, size_t adapter, bool down)
 struct upstream_if
 upstream_as_if(struct upstream *up)
 {
-	static const struct upstream_ops ops = { if_search, if_cancel };
+	static const struct upstream_ops ops = { if_search, if_cancel, if_may_ask_private };
 	struct upstream_if u = { &ops, up };
 
 	return u;
