@@ -692,8 +692,45 @@ START_TEST(test_hosts)
 	}
 	ck_assert_str_eq(data, "192.0.2.51");
 	ck_assert_uint_eq(fakeup_count(f), 0);
-	/* the alias is gone now: asked upstream */
-	q(&d, "printer", TYPE_A, false, a);
+	/* the alias is gone now: a single label not in hosts, NXDOMAIN
+	 * locally (SPEC 5c), still not upstream; a full name goes upstream */
+	n = q(&d, "printer", TYPE_A, false, a);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), RCODE_NXDOMAIN);
+	ck_assert_uint_eq(fakeup_count(f), 0);
+	q(&d, "www.example.com", TYPE_A, false, a);
+	ck_assert_uint_eq(fakeup_count(f), 1);
+	ck_assert_int_eq(tu_stop(&d), 0);
+	fakeup_stop(f);
+}
+END_TEST
+
+
+/* locally served names through the real daemon (SPEC 5c): localhost and
+ * single labels never leave; a private reverse name goes to a server on a
+ * private (here loopback) address */
+START_TEST(test_local_names)
+{
+	struct fakeup *f = up_with_records("127.0.0.31");
+	struct tu_daemon d = { 0 };
+	struct tq_opts o = { .edns = true, .timeout_ms = 5000 };
+	char data[64];
+	uint8_t a[4096];
+	long n;
+
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\n" SCALED "server %s\n",
+	    fakeup_hostport(f)), NULL), 0);
+	n = q(&d, "localhost", TYPE_A, false, a);
+	tu_first_data(a, (size_t)n, data, sizeof(data));
+	ck_assert_str_eq(data, "127.0.0.1");
+	ck_assert_uint_eq(a[2] & 0x04, 0);                      /* no AA */
+	n = q(&d, "db.localhost", TYPE_AAAA, true, a);
+	tu_first_data(a, (size_t)n, data, sizeof(data));
+	ck_assert_str_eq(data, "::1");
+	n = tu_query("127.0.0.1", d.port, "wpad", TYPE_A, &o, a, sizeof(a));
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), RCODE_NXDOMAIN);
+	ck_assert(tu_has_opt(a, (size_t)n));
+	ck_assert_uint_eq(fakeup_count(f), 0);
+	n = q(&d, "9.1.168.192.in-addr.arpa", TYPE_PTR, false, a);
 	ck_assert_uint_eq(fakeup_count(f), 1);
 	ck_assert_int_eq(tu_stop(&d), 0);
 	fakeup_stop(f);
@@ -2243,6 +2280,7 @@ daemon_suite(void)
 	tcase_add_test(fo, test_tcp_unread_answers_cap);
 	tcase_add_test(ca, test_cache_hit);
 	tcase_add_test(ca, test_hosts);
+	tcase_add_test(ca, test_local_names);
 	tcase_add_test(ca, test_coalescing);
 	tcase_add_test(ca, test_serve_stale);
 	tcase_add_test(ca, test_prefetch_steady);
