@@ -106,7 +106,23 @@ localzone_kind(const uint8_t *key, size_t klen)
 	static const char v6_loop[] =
 	    "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa";
 
+	size_t i = 0, last = 0;
+	unsigned labels = 0;
+
 	if (!key || klen == 0 || klen > WIRE_NAME_MAX)
+		return LZ_NONE;
+	/* the common case cheaply: a name of two labels or more whose last is
+	 * neither "localhost" nor "arpa" */
+	while (i < klen && key[i] != 0) {
+		last = i;
+		labels++;
+		i += (size_t)key[i] + 1;
+	}
+	if (i >= klen)
+		return LZ_NONE;
+	if (labels >= 2 &&
+	    !(key[last] == 9 && memcmp(key + last + 1, "localhost", 9) == 0) &&
+	    !(key[last] == 4 && memcmp(key + last + 1, "arpa", 4) == 0))
 		return LZ_NONE;
 	tl = wire_name_to_text(key, klen, t, sizeof(t));
 	if (tl == 0)
