@@ -37,6 +37,7 @@ struct cache_entry {
 #define EF_NEG 0x02
 #define EF_NXDOMAIN 0x04
 #define EF_REF 0x08          /* used since it last reached the LRU tail */
+#define EF_CD 0x10           /* asked with CD (checking disabled) */
 
 struct cache {
 	struct cache_cfg cfg;
@@ -138,10 +139,10 @@ cache_free(struct cache *c)
 
 uint64_t
 cache_hash(const struct cache *c, const uint8_t *key, size_t klen,
-    uint16_t qtype, uint16_t qclass, bool do_bit)
+    uint16_t qtype, uint16_t qclass, bool do_bit, bool cd_bit)
 {
 	return stub_key_hash(stub_name_hash(c ? c->seed : 0, key, klen), qtype, qclass,
-	    do_bit);
+	    do_bit, cd_bit);
 }
 
 uint64_t
@@ -300,13 +301,14 @@ lru_front(struct cache *c, struct cache_entry *e)
 
 static struct cache_entry *
 find(struct cache *c, uint64_t hash, const uint8_t *key, size_t klen,
-    uint16_t qtype, uint16_t qclass, bool do_bit)
+    uint16_t qtype, uint16_t qclass, bool do_bit, bool cd_bit)
 {
 	struct cache_entry *e = c->buckets[hash & (c->nbuckets - 1)];
 
 	for (; e; e = e->hnext)
 		if (e->hash == hash && e->keylen == klen && e->qtype == qtype &&
 		    e->qclass == qclass && !!(e->flags & EF_DO) == do_bit &&
+		    !!(e->flags & EF_CD) == cd_bit &&
 		    memcmp(e_key(e), key, klen) == 0)
 			return e;
 	return NULL;
@@ -321,7 +323,7 @@ cache_lookup(struct cache *c, const struct msg_query *q, uint64_t now,
 	*found = CACHE_MISS;
 	if (!c || !q || c->count == 0)
 		return NULL;
-	e = find(c, q->hash, q->key, q->qlen, q->qtype, q->qclass, q->do_bit);
+	e = find(c, q->hash, q->key, q->qlen, q->qtype, q->qclass, q->do_bit, q->cd_bit);
 	if (!e)
 		return NULL;
 	if (now < e->expire) {
@@ -393,6 +395,10 @@ lifetime(const struct cache *c, const struct msg_resp *r, uint32_t *life)
 		} else {
 			t = c->cfg.negative_ttl;
 		}
+		/* a CNAME chain ending in NODATA/NXDOMAIN: no longer than
+		 * its records */
+		if (r->has_ttl && (r->min_answer_ttl > 0x7fffffff ? 0 : r->min_answer_ttl) < t)
+			t = r->min_answer_ttl > 0x7fffffff ? 0 : r->min_answer_ttl;
 		*life = t;
 		return t > 0;
 	}
@@ -496,7 +502,7 @@ store(struct cache *c, const struct msg_query *q, const uint8_t *msg, const stru
 
 	if (c->cfg.max_entries == 0 || r->nttl > MSG_MAX_TTLS || r->len > 65535)
 		return STUB_OK;
-	old = find(c, q->hash, q->key, q->qlen, q->qtype, q->qclass, q->do_bit);
+	old = find(c, q->hash, q->key, q->qlen, q->qtype, q->qclass, q->do_bit, q->cd_bit);
 	if (old) {
 		/* a refreshed answer keeps its popularity (prefetch counts hits) */
 		hits = old->hits;
@@ -541,6 +547,8 @@ store(struct cache *c, const struct msg_query *q, const uint8_t *msg, const stru
 	e->hits = hits;
 	if (q->do_bit)
 		e->flags |= EF_DO;
+	if (q->cd_bit)
+		e->flags |= EF_CD;
 	if (r->negative)
 		e->flags |= EF_NEG;
 	if (r->rcode == RCODE_NXDOMAIN)
@@ -625,6 +633,7 @@ entry_info(const struct cache *c, const struct cache_entry *e, uint64_t now,
 	in->qtype = e->qtype;
 	in->qclass = e->qclass;
 	in->do_bit = (e->flags & EF_DO) != 0;
+	in->cd_bit = (e->flags & EF_CD) != 0;
 	in->status = !(e->flags & EF_NEG) ? CST_NOERROR :
 	    (e->flags & EF_NXDOMAIN) ? CST_NXDOMAIN : CST_NODATA;
 	in->stale = now >= e->expire;

@@ -1,6 +1,6 @@
 /*
  * cache.h - the answer cache: positive and negative (RFC 2308) entries,
- * keyed by lower-cased QNAME, QTYPE, QCLASS and the DO bit.
+ * keyed by lower-cased QNAME, QTYPE, QCLASS and the DO and CD bits.
  *
  * Pure: no sockets, no clock of its own; every call that needs the time
  * takes `now` in milliseconds.  The cache owns its entries; each entry is
@@ -42,6 +42,7 @@ struct cache_info {
 	size_t namelen;
 	uint16_t qtype, qclass;
 	bool do_bit;
+	bool cd_bit;              /* not shown by displaydns; kept by cache-file */
 	enum cache_status status;
 	uint32_t ttl;             /* seconds left (0 when stale) */
 	uint32_t original_ttl;
@@ -65,7 +66,7 @@ void cache_set_cfg(struct cache *c, const struct cache_cfg *cfg, uint64_t now);
 /* The hash of a question for the cache and in-flight table:
  * stub_key_hash(stub_name_hash(cache_seed(c), key), ...) (see hash.h). */
 uint64_t cache_hash(const struct cache *c, const uint8_t *key, size_t klen,
-    uint16_t qtype, uint16_t qclass, bool do_bit);
+    uint16_t qtype, uint16_t qclass, bool do_bit, bool cd_bit);
 /* The seed of the cache's hashes; the hosts table is built with it so one
  * name hash serves both. */
 uint64_t cache_seed(const struct cache *c);

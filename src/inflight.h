@@ -2,7 +2,7 @@
  * inflight.h - questions waiting on upstream, for coalescing (SPEC 4 step 4).
  *
  * Pure: a hash table of flights keyed like the cache (lower-cased name,
- * type, class, DO), each with the clients waiting for it.  Owns its
+ * type, class, DO, CD), each with the clients waiting for it.  Owns its
  * flights and waiters.
  */
 #ifndef STUBD_INFLIGHT_H

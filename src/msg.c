@@ -9,17 +9,55 @@
 #include "err.h"
 #include "msg.h"
 
+/*
+ * Walk the records after the question(s) (total of them, the first nanns in
+ * the answer and authority sections) for the OPT record.  Returns 0, or -1
+ * for a malformed record or a misplaced or second OPT.
+ */
+static int
+find_opt(struct wire_rd *r, const uint8_t *buf, unsigned total, unsigned nanns,
+    struct msg_query *q, unsigned *version)
+{
+	unsigned i, opts = 0;
+
+	if (total > wire_left(r) / 11)
+		return -1;      /* every count must fit: an RR is at least 11 bytes */
+	for (i = 0; i < total; i++) {
+		struct wire_rr rr;
+
+		if (wire_rr(r, &rr))
+			return -1;
+		if (rr.type != TYPE_OPT)
+			continue;
+		/* OPT: additional section only, root owner, at most one */
+		if (i < nanns || buf[rr.name_off] != 0 || ++opts > 1)
+			return -1;
+		q->edns = true;
+		q->udp_size = rr.rclass;
+		*version = (rr.ttl >> 16) & 0xff;
+		q->do_bit = (rr.ttl & 0x8000) != 0;
+	}
+	if (q->edns) {
+		if (q->udp_size < 512)
+			q->udp_size = 512;
+		if (q->udp_size > MSG_EDNS_SIZE)
+			q->udp_size = MSG_EDNS_SIZE;
+	}
+	return 0;
+}
+
 enum msg_verdict
 msg_parse_query(const uint8_t *buf, size_t len, struct msg_query *q)
 {
 	struct wire_rd r;
 	struct wire_hdr h;
-	unsigned i, total, opts = 0, version = 0;
+	unsigned i, total, nanns, version = 0;
 	size_t qlen;
 
 	q->qlen = 0;
 	q->edns = false;
 	q->do_bit = false;
+	q->cd_bit = false;
 	q->udp_size = 512;
 	q->qtype = q->qclass = 0;
 	q->id = 0;
@@ -32,8 +70,26 @@ msg_parse_query(const uint8_t *buf, size_t len, struct msg_query *q)
 		return MSG_DROP;
 	q->id = h.id;
 	q->flags = h.flags;
-	if (h.qdcount != 1)
+	q->cd_bit = (h.flags & WIRE_CD) != 0;
+	total = (unsigned)h.ancount + h.nscount + h.arcount;
+	nanns = (unsigned)h.ancount + h.nscount;
+	if (h.qdcount != 1) {
+		/* FORMERR, with OPT when the client sent a readable one: skip
+		 * the questions (at least 5 bytes each) to reach it */
+		if (h.qdcount <= wire_left(&r) / 5) {
+			for (i = 0; i < h.qdcount && !r.err; i++) {
+				if (!wire_name(&r, NULL))
+					break;
+				wire_skip(&r, 4);
+			}
+			if (i == h.qdcount && !r.err &&
+			    find_opt(&r, buf, total, nanns, q, &version) != 0) {
+				q->edns = false;
+				q->do_bit = false;
+			}
+		}
 		return WIRE_OPCODE(h.flags) != 0 ? MSG_NOTIMP : MSG_FORMERR;
+	}
 	qlen = wire_name(&r, q->qname);
 	q->qtype = wire_u16(&r);
 	q->qclass = wire_u16(&r);
@@ -42,32 +98,8 @@ msg_parse_query(const uint8_t *buf, size_t len, struct msg_query *q)
 	q->qlen = qlen;
 	memcpy(q->key, q->qname, qlen);
 	wire_name_lower(q->key, qlen);
-	/* every count must fit in what is left: an RR is at least 11 bytes */
-	total = (unsigned)h.ancount + h.nscount + h.arcount;
-	if (total > wire_left(&r) / 11)
+	if (find_opt(&r, buf, total, nanns, q, &version) != 0)
 		goto formerr;
-	for (i = 0; i < total; i++) {
-		struct wire_rr rr;
-
-		if (wire_rr(&r, &rr))
-			goto formerr;
-		if (rr.type != TYPE_OPT)
-			continue;
-		/* OPT: additional section only, root owner, at most one */
-		if (i < (unsigned)h.ancount + h.nscount || buf[rr.name_off] != 0 ||
-		    ++opts > 1)
-			goto formerr;
-		q->edns = true;
-		q->udp_size = rr.rclass;
-		version = (rr.ttl >> 16) & 0xff;
-		q->do_bit = (rr.ttl & 0x8000) != 0;
-	}
-	if (q->edns) {
-		if (q->udp_size < 512)
-			q->udp_size = 512;
-		if (q->udp_size > MSG_EDNS_SIZE)
-			q->udp_size = MSG_EDNS_SIZE;
-	}
 	if (WIRE_OPCODE(h.flags) != 0)
 		return MSG_NOTIMP;
 	if (version > 0)
@@ -77,6 +109,7 @@ formerr:
 	/* a bad OPT or record: answer FORMERR with the question, no OPT */
 	q->edns = false;
 	q->do_bit = false;
+	q->udp_size = 512;
 	return WIRE_OPCODE(h.flags) != 0 ? MSG_NOTIMP : MSG_FORMERR;
 }
 
@@ -209,11 +242,12 @@ name_reads_marked(const uint8_t *buf, size_t len, size_t off, const uint8_t *mar
 }
 
 /* Names may only point at bytes stubd never rewrites: a pointer into a TTL
- * field would change the name when the TTL is lowered (found by fuzzing).
+ * field would change the name when the TTL is lowered (found by fuzzing),
+ * one into the OPT record (opt_len bytes at opt_off) when it is removed.
  * Checks owner names and the names in RDATA that may be compressed. */
 static int
 check_names(const uint8_t *buf, size_t len, size_t qend, unsigned total,
-    const struct msg_resp *m)
+    const struct msg_resp *m, size_t opt_off, size_t opt_len)
 {
 	uint8_t mark[(MSG_MAX + 8) / 8];
 	struct wire_rd r;
@@ -227,6 +261,9 @@ check_names(const uint8_t *buf, size_t len, size_t qend, unsigned total,
 		for (b = m->ttl_off[i]; b < (size_t)m->ttl_off[i] + 4 && b < len; b++)
 			mark[b >> 3] |= (uint8_t)(1u << (b & 7));
 	}
+	/* the OPT record is removed: nothing may point into it either */
+	for (i = opt_off; i < opt_off + opt_len && i < len; i++)
+		mark[i >> 3] |= (uint8_t)(1u << (i & 7));
 	wire_rd_init(&r, buf, len);
 	wire_seek(&r, qend);
 	for (k = 0; k < total; k++) {
@@ -236,6 +273,8 @@ check_names(const uint8_t *buf, size_t len, size_t qend, unsigned total,
 
 		if (wire_rr(&r, &rr))
 			return -1;
+		if (rr.type == TYPE_OPT)
+			continue;   /* its root owner is removed with it */
 		if (name_reads_marked(buf, len, rr.name_off, mark))
 			return -1;
 		switch (rr.type) {
@@ -273,6 +312,14 @@ check_names(const uint8_t *buf, size_t len, size_t qend, unsigned total,
 	return 0;
 }
 
+/* Is an answer section of only these types a CNAME chain (that does not
+ * reach qtype)? */
+static bool
+chain_type(uint16_t type)
+{
+	return type == TYPE_CNAME || type == 39 /* DNAME */ || type == 46 /* RRSIG */;
+}
+
 int
 msg_store_prepare(uint8_t *buf, size_t len, uint16_t id, const uint8_t *sent_qname,
     size_t sent_qlen, uint16_t qtype, uint16_t qclass, struct msg_resp *m)
@@ -280,9 +327,9 @@ msg_store_prepare(uint8_t *buf, size_t len, uint16_t id, const uint8_t *sent_qna
 	struct wire_rd r;
 	struct wire_hdr h;
 	uint8_t name[WIRE_NAME_MAX];
-	size_t qlen, qend, opt_off = 0;
-	unsigned i, total, opt_index = 0;
-	bool have_opt = false;
+	size_t qlen, qend, opt_off = 0, opt_len = 0, i;
+	unsigned k, total;
+	bool have_opt = false, chain_only = true, ns = false;
 
 	if (!m)
 		return -1;
@@ -295,8 +342,9 @@ msg_store_prepare(uint8_t *buf, size_t len, uint16_t id, const uint8_t *sent_qna
 	    h.qdcount != 1)
 		return -1;
 	qlen = wire_name(&r, name);
-	if (r.err || qlen != sent_qlen || memcmp(name, sent_qname, qlen) != 0)
+	if (r.err || !wire_name_eq_ci(name, qlen, sent_qname, sent_qlen))
 		return -1;
+	m->case_exact = qlen == sent_qlen && memcmp(name, sent_qname, qlen) == 0;
 	if (wire_u16(&r) != qtype || wire_u16(&r) != qclass || r.err)
 		return -1;
 	total = (unsigned)h.ancount + h.nscount + h.arcount;
@@ -307,9 +355,9 @@ msg_store_prepare(uint8_t *buf, size_t len, uint16_t id, const uint8_t *sent_qna
 	m->flags = h.flags;
 	m->ancount = h.ancount;
 	m->tc = (h.flags & WIRE_TC) != 0;
-	for (i = 0; i < total; i++) {
+	for (k = 0; k < total; k++) {
 		struct wire_rr rr;
-		unsigned sect = i < h.ancount ? 0 : i < (unsigned)h.ancount + h.nscount ? 1 : 2;
+		unsigned sect = k < h.ancount ? 0 : k < (unsigned)h.ancount + h.nscount ? 1 : 2;
 
 		if (wire_rr(&r, &rr))
 			return -1;
@@ -318,11 +366,9 @@ msg_store_prepare(uint8_t *buf, size_t len, uint16_t id, const uint8_t *sent_qna
 				return -1;
 			have_opt = true;
 			opt_off = rr.name_off;
-			opt_index = i - h.ancount - h.nscount;
+			opt_len = rr.rd_off + rr.rdlen - rr.name_off;
 			continue;
 		}
-		if (have_opt)
-			continue;   /* cut off below */
 		if (m->nttl < MSG_MAX_TTLS) {
 			m->ttl_off[m->nttl] = (uint16_t)rr.ttl_off;
 			m->ttl_sect[m->nttl] = (uint8_t)sect;
@@ -332,21 +378,34 @@ msg_store_prepare(uint8_t *buf, size_t len, uint16_t id, const uint8_t *sent_qna
 			if (!m->has_ttl || rr.ttl < m->min_answer_ttl)
 				m->min_answer_ttl = rr.ttl;
 			m->has_ttl = true;
+			if (!chain_type(rr.type) || rr.type == qtype || qtype == TYPE_ANY)
+				chain_only = false;
 		} else if (sect == 1 && rr.type == TYPE_SOA && !m->has_soa) {
 			if (read_soa(buf, len, &rr, m))
 				return -1;
+		} else if (sect == 1 && rr.type == TYPE_NS) {
+			ns = true;
 		}
 	}
-	if (check_names(buf, r.pos, qend, total, m) != 0)
+	if (check_names(buf, r.pos, qend, total, m, opt_off, opt_len) != 0)
 		return -1;
 	m->len = r.pos;   /* trailing bytes after the last record are dropped */
 	if (have_opt) {
-		m->len = opt_off;
-		wire_set16_at(buf, len, 10, (uint16_t)opt_index);
+		/* remove the OPT record only: what follows it moves up (no name
+		 * points into it, check_names made sure) */
+		memmove(buf + opt_off, buf + opt_off + opt_len, m->len - opt_off - opt_len);
+		m->len -= opt_len;
+		wire_set16_at(buf, len, 10, (uint16_t)(h.arcount - 1));
+		for (i = 0; i < m->nttl && i < MSG_MAX_TTLS; i++)
+			if (m->ttl_off[i] > opt_off)
+				m->ttl_off[i] = (uint16_t)(m->ttl_off[i] - opt_len);
 	}
-	m->positive = m->rcode == RCODE_NOERROR && h.ancount > 0;
+	if (h.ancount == 0)
+		chain_only = false;
+	m->positive = m->rcode == RCODE_NOERROR && h.ancount > 0 && !chain_only;
+	m->referral = m->rcode == RCODE_NOERROR && h.ancount == 0 && ns && !m->has_soa;
 	m->negative = m->rcode == RCODE_NXDOMAIN ||
-	    (m->rcode == RCODE_NOERROR && h.ancount == 0);
+	    (m->rcode == RCODE_NOERROR && !m->positive && !m->referral);
 	return 0;
 }
 
@@ -404,7 +463,10 @@ msg_serve(const uint8_t *stored, size_t len, const uint16_t *ttl_off, size_t ntt
 	total = len + (q->edns ? MSG_OPT_LEN : 0);
 	if (!wire_get16_at(stored, len, 2, &flags))
 		return 0;
-	flags = (uint16_t)((flags & ~(WIRE_RD | WIRE_TC)) | (q->flags & WIRE_RD) | WIRE_RA);
+	/* RD and CD are the client's, never the upstream's; AA is clear:
+	 * stubd is not the authority (RFC 4035 3.2.2, RFC 6840 5.9) */
+	flags = (uint16_t)((flags & ~(WIRE_RD | WIRE_TC | WIRE_CD | WIRE_AA)) |
+	    (q->flags & (WIRE_RD | WIRE_CD)) | WIRE_RA);
 	/* AD only to a client that asked for it (RFC 6840 5.8); a stored AD
 	 * bit already means the server was trusted for it (msg_distrust_ad) */
 	if (!(q->flags & WIRE_AD) && !q->do_bit)
@@ -455,7 +517,7 @@ msg_synth(const struct msg_query *q, const struct msg_rr *rrs, size_t n,
 		return 0;
 	wire_wr_init(&w, out, cap);
 	h.id = q->id;
-	h.flags = (uint16_t)(reply_flags(q, RCODE_NOERROR) | WIRE_AA);
+	h.flags = reply_flags(q, RCODE_NOERROR);
 	h.qdcount = 1;
 	h.ancount = (uint16_t)n;
 	h.arcount = q->edns ? 1 : 0;

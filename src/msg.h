@@ -17,7 +17,7 @@
 #include "wire.h"
 
 #define MSG_EDNS_SIZE 1232        /* our advertised / maximum UDP size */
-#define MSG_UPSTREAM_EDNS 512     /* advertised to upstream servers */
+#define MSG_UPSTREAM_EDNS 1232    /* advertised to upstream servers */
 #define MSG_MAX 65535
 #define MSG_MAX_TTLS 1024         /* TTL offsets kept per stored response */
 #define MSG_OPT_LEN 11
@@ -34,9 +34,10 @@ struct msg_query {
 	size_t qlen;
 	bool edns;
 	bool do_bit;
+	bool cd_bit;                    /* checking disabled: part of the key */
 	uint16_t udp_size;              /* client's limit (512 without EDNS) */
 	uint64_t nhash;                 /* of key (stub_name_hash); set by caller */
-	uint64_t hash;                  /* of key, qtype, qclass, DO; set by caller */
+	uint64_t hash;                  /* of key, qtype, qclass, DO, CD; set by caller */
 };
 
 enum msg_verdict {
@@ -49,8 +50,10 @@ enum msg_verdict {
 
 /*
  * Validate a client query.  On MSG_OK, q is complete.  On FORMERR, NOTIMP
- * and BADVERS, q->id/flags are set and q->qlen is non-zero iff the question
- * could be read (so msg_error() can echo it).
+ * and BADVERS, q->id/flags are set, q->qlen is non-zero iff the question
+ * could be read (so msg_error() can echo it), and q->edns is set when a
+ * valid OPT record could be found, also with QDCOUNT other than 1 (an
+ * error answer then carries OPT, RFC 6891).
  */
 enum msg_verdict msg_parse_query(const uint8_t *buf, size_t len, struct msg_query *q);
 
@@ -62,7 +65,8 @@ enum msg_verdict msg_parse_query(const uint8_t *buf, size_t len, struct msg_quer
 size_t msg_error(const struct msg_query *q, unsigned rcode, uint8_t *out, size_t cap);
 
 /* The query stubd sends upstream: id, RD, client's CD, the question with
- * name qname (as given), OPT (512, DO) iff edns. Returns length or 0. */
+ * name qname (as given), OPT (MSG_UPSTREAM_EDNS, the client's DO) iff edns
+ * (the upstream engine always sets it).  Returns length or 0. */
 size_t msg_upstream_query(const struct msg_query *q, uint16_t id, const uint8_t *qname,
     bool edns, uint8_t *out, size_t cap);
 
@@ -72,8 +76,12 @@ struct msg_resp {
 	uint16_t flags;
 	uint16_t ancount;
 	bool tc;
-	bool positive;          /* NOERROR and ancount > 0 */
-	bool negative;          /* NXDOMAIN, or NOERROR with no answer */
+	bool positive;          /* NOERROR with an answer reaching the qtype */
+	bool negative;          /* NXDOMAIN, or NOERROR with no answer or only a
+				 * CNAME chain (NODATA), not a referral */
+	bool referral;          /* NOERROR, no answer, NS and no SOA in authority:
+				 * neither positive nor negative (no answer) */
+	bool case_exact;        /* the question echoed byte for byte (0x20) */
 	bool has_ttl;           /* min_answer_ttl valid */
 	uint32_t min_answer_ttl;
 	bool has_soa;
@@ -86,9 +94,12 @@ struct msg_resp {
 
 /*
  * Check an upstream response against what was sent (ID, QR, opcode, one
- * question equal byte for byte to sent_qname, type and class), walk every
- * record, drop the OPT record (and additional records after it) in place,
- * and record the offset of every TTL.
+ * question equal to sent_qname ignoring case -- r->case_exact says whether
+ * the case was echoed too --, type and class), walk every record, remove the
+ * OPT record in place (the records after it move up and are kept), and
+ * record the offset of every TTL.  An answer section that is only a CNAME
+ * chain not reaching qtype is negative (NODATA, or NXDOMAIN); a referral
+ * is neither positive nor negative.
  * Returns 0, or -1 when the response is malformed or does not match.
  */
 int msg_store_prepare(uint8_t *buf, size_t len, uint16_t id, const uint8_t *sent_qname,
@@ -96,7 +107,7 @@ int msg_store_prepare(uint8_t *buf, size_t len, uint16_t id, const uint8_t *sent
 
 /*
  * Serve a copy of a stored response (no OPT) to a client:
- * client's ID, RD and question spelling, RA set, AD kept only when the
+ * client's ID, RD, CD and question spelling, RA set, AA clear, AD kept only when the
  * client set AD or DO, every TTL at ttl_off[]
  * lowered by age (floor 0), or set to fixed_ttl when fixed_ttl >= 0; OPT
  * appended iff the client sent one; if the result exceeds limit, a TC
@@ -133,8 +144,9 @@ struct msg_rr {
 	uint16_t rdlen;
 };
 
-/* A NOERROR answer with records owned by the question name, AA set.
- * n may be 0 (NODATA).  Applies OPT and truncation like msg_serve(). */
+/* A NOERROR answer with records owned by the question name (AA clear:
+ * stubd is no authority).  n may be 0 (NODATA).  Applies OPT and
+ * truncation like msg_serve(). */
 size_t msg_synth(const struct msg_query *q, const struct msg_rr *rrs, size_t n,
     uint32_t ttl, size_t limit, uint8_t *out, size_t cap);
 

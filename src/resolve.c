@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "hash.h"
+#include "localzone.h"
 #include "log.h"
 #include "resolve.h"
 
@@ -260,6 +261,31 @@ prefetch(struct resolver *r, const struct msg_query *q, uint64_t now)
 	r->st->prefetches++;
 }
 
+/*
+ * Names stubd answers itself after the hosts file (SPEC 5c): localhost,
+ * the loopback PTRs, single labels, and private reverse names nobody
+ * configured could know.  True when q was answered.
+ */
+static bool
+local_answer(struct resolver *r, const struct msg_query *q, const struct client_ref *ref,
+    uint64_t now)
+{
+	enum lz_kind k = localzone_kind(q->key, q->qlen);
+	size_t n;
+
+	if (k == LZ_NONE)
+		return false;
+	if (k == LZ_PRIVATE_REVERSE && r->up.impl &&
+	    (!r->up.ops->may_ask_private ||
+	    r->up.ops->may_ask_private(r->up.impl, q->key, q->qlen)))
+		return false;
+	n = localzone_answer(q, k, r->cfg->hosts_ttl, limit_for(q, ref), r->out,
+	    sizeof(r->out));
+	log_query(ref, q, "local");
+	deliver(r, ref, q, SRC_LOCAL, now, now, NULL, n);
+	return true;
+}
+
 void
 resolver_query(struct resolver *r, const uint8_t *pkt, size_t len,
     const struct client_ref *ref, bool tcp, uint64_t now)
@@ -305,7 +331,7 @@ resolver_query(struct resolver *r, const uint8_t *pkt, size_t len,
 	/* one hash of the name serves the hosts table, the cache and the
 	 * in-flight table */
 	q.nhash = stub_name_hash(cache_seed(r->cache), q.key, q.qlen);
-	q.hash = stub_key_hash(q.nhash, q.qtype, q.qclass, q.do_bit);
+	q.hash = stub_key_hash(q.nhash, q.qtype, q.qclass, q.do_bit, q.cd_bit);
 	if (r->hosts) {
 		n = hosts_answer(r->hosts, &q, r->cfg->hosts_ttl, limit_for(&q, ref), r->out,
 		    sizeof(r->out));
@@ -316,6 +342,8 @@ resolver_query(struct resolver *r, const uint8_t *pkt, size_t len,
 			return;
 		}
 	}
+	if (local_answer(r, &q, ref, now))
+		return;
 	e = cache_lookup(r->cache, &q, now, &found);
 	if (found == CACHE_FRESH) {
 		answer_cached(r, e, &q, ref, now, now, false, NULL);

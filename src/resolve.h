@@ -33,7 +33,8 @@ enum answer_source {
 	SRC_STALE,          /* an expired answer (serve-stale) */
 	SRC_COALESCED,      /* joined a search under way */
 	SRC_UPSTREAM,       /* a search of its own (SERVFAIL included) */
-	SRC_LOCAL,          /* stubd's own answer: REFUSED, FORMERR, NOTIMP, dropped */
+	SRC_LOCAL,          /* stubd's own answer: REFUSED, FORMERR, NOTIMP, dropped,
+			     * locally served names (localhost, single labels, RFC 6303) */
 	SRC_COUNT
 };
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "localzone.h"
 #include "schedule.h"
 
 struct sched *
@@ -245,6 +246,45 @@ leave_out_excluded(const struct sched *s, struct sched_search *ss, uint64_t now)
 	}
 }
 
+/* Is server i on a private address (may know private reverse names)? */
+static bool
+server_private(const struct sched *s, size_t i)
+{
+	return localzone_private_addr((const struct sockaddr *)&s->cfg->servers[i].addr.ss);
+}
+
+static bool
+adapter_private(const struct sched *s, size_t a)
+{
+	size_t k;
+
+	for (k = 0; k < s->adapters[a].nservers; k++)
+		if (server_private(s, s->adapters[a].servers[k]))
+			return true;
+	return false;
+}
+
+bool
+sched_may_ask_private(const struct sched *s, const uint8_t *qname, size_t qlen)
+{
+	const struct cfg *cfg = s->cfg;
+	size_t a, d;
+
+	if (localzone_kind(qname, qlen) != LZ_PRIVATE_REVERSE)
+		return true;
+	for (a = 0; a < s->nadapters; a++) {
+		if (!s->adapters[a].nservers)
+			continue;
+		for (d = 0; d < cfg->adapters[a].ndomains; d++)
+			if (wire_name_under(qname, qlen, cfg->adapters[a].domains[d].name,
+			    cfg->adapters[a].domains[d].len))
+				return true;
+		if (cfg->adapters[a].default_route && adapter_private(s, a))
+			return true;
+	}
+	return false;
+}
+
 int
 sched_search_init(struct sched *s, struct sched_search *ss,
     const uint8_t *qname, size_t qlen, uint64_t now)
@@ -276,12 +316,14 @@ sched_search_init(struct sched *s, struct sched_search *ss,
 			    (long)dom->len > best)
 				best = (long)dom->len;
 		}
+	ss->private_only = best < 0 && localzone_kind(qname, qlen) == LZ_PRIVATE_REVERSE;
 	for (a = 0; a < s->nadapters; a++) {
 		if (!s->adapters[a].nservers || s->adapters[a].down)
 			continue;   /* a down link is not waited for, not even for a negative */
 		if (best < 0) {
 			/* no routing domain claims the name: the default-route adapters */
-			ss->considered[a] = cfg->adapters[a].default_route;
+			ss->considered[a] = cfg->adapters[a].default_route &&
+			    (!ss->private_only || adapter_private(s, a));
 			continue;
 		}
 		for (d = 0; d < cfg->adapters[a].ndomains; d++) {
@@ -415,6 +457,8 @@ collect(const struct sched *s, const struct sched_search *ss, unsigned phase,
 
 			if (st->skipped || st->done || (skip_probe && st->probe))
 				continue;
+			if (ss->private_only && !server_private(s, ord[j]))
+				continue;   /* it cannot know the name (SPEC 5c) */
 			out[n++] = ord[j];
 			if (phase <= 1)
 				break;      /* first server of the adapter only */

@@ -35,6 +35,7 @@ struct sched_server {
 	bool recovering;                /* exclusion ran out, no answer since */
 	uint64_t queries, answers, timeouts;
 	uint64_t handshakes, resumed;      /* tls and https connections */
+	bool no_0x20;                   /* did not echo the 0x20 case: asked without */
 };
 
 struct sched_adapter {
@@ -78,6 +79,8 @@ struct sched_search {
 	struct sched_sstate *ss;
 	unsigned phase;
 	bool any_negative;
+	bool private_only;      /* RFC 6303 name no adapter routes: only servers
+				 * on a private address (SPEC 5c) */
 };
 
 enum sched_outcome {
@@ -126,11 +129,18 @@ size_t sched_order(const struct sched *s, size_t adapter, size_t *out);
 /* Start a search for qname (lower-cased wire form): routing domains decide
  * the adapters under consideration; excluded adapters (and excluded
  * servers inside an adapter) are left out for the whole search unless
- * that would leave nothing (SPEC 5, no needless waiting).  Returns 0 or
+ * that would leave nothing (SPEC 5, no needless waiting); a private
+ * reverse name that no routing domain claims goes only to servers on a
+ * private address.  Returns 0 or
  * -1 (OOM). */
 int sched_search_init(struct sched *s, struct sched_search *ss,
     const uint8_t *qname, size_t qlen, uint64_t now);
 void sched_search_fini(struct sched_search *ss);
+
+/* May the private reverse name qname (RFC 6303) be asked of anyone: an
+ * adapter whose routing domain covers it, or a server on a private address
+ * in a default-route adapter?  true for any other name. */
+bool sched_may_ask_private(const struct sched *s, const uint8_t *qname, size_t qlen);
 
 /*
  * The servers to ask in phase `phase` (see SPEC section 5), written to out

@@ -14,6 +14,7 @@
 #define STUBD_SEARCH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "msg.h"
@@ -86,6 +87,9 @@ struct upstream_ops {
 	    uint32_t slow_ms, bool trace, uint64_t now, up_cb cb, void *arg);
 	/* End a search without calling back. */
 	void (*cancel)(void *impl, struct up_search *s);
+	/* May the private reverse name qname (RFC 6303, lower-cased) be asked
+	 * of anyone (SPEC 5c)?  NULL: yes. */
+	bool (*may_ask_private)(void *impl, const uint8_t *qname, size_t qlen);
 };
 
 /* An upstream as the pipeline sees it; impl NULL = no upstream at all. */

@@ -7,7 +7,7 @@
  *           length, u64 checksum of the body (FNV-1a over 8-byte words,
  *           in 64 KB blocks)
  *   entry   u8 key length, key (lower-case wire name), u16 qtype,
- *           u16 qclass, u8 flags (1 = DO), u32 original TTL,
+ *           u16 qclass, u8 flags (1 = DO, 2 = CD), u32 original TTL,
  *           u64 wall ms stored, u64 wall ms of expiry, u8 label length,
  *           label, u16 message length, message (stored form, OPT removed)
  */
@@ -159,7 +159,7 @@ write_entry(const struct cache_info *in, void *arg)
 	wire_put_bytes(&w, in->name, in->namelen);
 	wire_put_u16(&w, in->qtype);
 	wire_put_u16(&w, in->qclass);
-	wire_put_u8(&w, in->do_bit ? 1 : 0);
+	wire_put_u8(&w, (uint8_t)((in->do_bit ? 1 : 0) | (in->cd_bit ? 2 : 0)));
 	wire_put_u32(&w, in->original_ttl);
 	/* the cache's clock to the wall clock */
 	put64(&w, wr->wall - (wr->now - in->stored_ms));
@@ -272,7 +272,7 @@ struct ready {
 	uint32_t orig;
 	uint16_t qtype, qclass;
 	uint8_t qlen, ll;
-	bool do_bit;
+	bool do_bit, cd_bit;
 	size_t ttl_at;                  /* its TTL offsets in the chunk */
 	uint8_t head[offsetof(struct msg_resp, ttl_off)];   /* msg_resp before the arrays */
 };
@@ -353,6 +353,7 @@ fill_chunk(struct loader *L, struct chunk *ch)
 		if (k < e->qlen)
 			continue;
 		e->do_bit = flags & 1;
+		e->cd_bit = (flags & 2) != 0;
 		if (!wire_get16_at(e->msg, mlen, 0, &id))
 			continue;
 		/* the same checks as an upstream answer to this question */
@@ -372,7 +373,7 @@ fill_chunk(struct loader *L, struct chunk *ch)
 		ch->nt += nt;
 		memcpy(e->head, resp, sizeof(e->head));
 		e->nhash = stub_name_hash(L->seed, e->key, e->qlen);
-		e->hash = stub_key_hash(e->nhash, e->qtype, e->qclass, e->do_bit);
+		e->hash = stub_key_hash(e->nhash, e->qtype, e->qclass, e->do_bit, e->cd_bit);
 		ch->n++;
 	}
 	if (L->i == L->n) {
@@ -408,6 +409,8 @@ insert_chunk(struct loader *L, struct chunk *ch, struct cache *c, size_t *loaded
 		q.qtype = e->qtype;
 		q.qclass = e->qclass;
 		q.do_bit = e->do_bit;
+		q.cd_bit = e->cd_bit;
+		q.flags = e->cd_bit ? WIRE_CD : 0;
 		q.edns = false;
 		q.nhash = e->nhash;
 		q.hash = e->hash;

@@ -17,7 +17,8 @@
 #include "config.h"
 #include "err.h"
 
-#define SNAPSHOT_VERSION 2     /* 2: a stored AD bit means "trusted for AD" */
+#define SNAPSHOT_VERSION 3     /* 2: a stored AD bit means "trusted for AD";
+				* 3: the CD bit is part of the key (flags bit 2) */
 
 /* What the stored lifetimes depend on: a file written under other
  * settings is not trusted. */

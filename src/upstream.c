@@ -338,6 +338,14 @@ attempt_cb(void *arg, const uint8_t *abuf, size_t alen)
 		    up->resp.rcode == RCODE_SERVFAIL ? TR_SERVFAIL :
 		    up->resp.rcode == RCODE_REFUSED ? TR_REFUSED :
 		    up->resp.rcode == RCODE_FORMERR ? TR_FORMERR : TR_RCODE;
+		if (prep == 0 && a->mixed && !up->resp.case_exact &&
+		    !up->sched->servers[server].no_0x20) {
+			/* accepted, but 0x20 buys nothing with it (unbound's
+			 * fallback): asked without from now on */
+			up->sched->servers[server].no_0x20 = true;
+			log_warn("server %s does not echo the case of the question; "
+			    "asking it without upstream-0x20", up->sched->servers[server].label);
+		}
 		if (prep == 0 && !up->resp.tc) {
 			/* store the question lower-cased, as without 0x20 */
 			memcpy(up->rbuf + WIRE_HDR_LEN, s->q.key, s->q.qlen);
@@ -432,7 +440,8 @@ send_one(struct up_search *s, size_t server, uint64_t now)
 	a->tr = trace_add(s, server, s->phase, (long)(now - s->t0), TR_PENDING, now);
 	memcpy(pkt, s->pkt, s->pktlen);
 	wire_set16_at(pkt, s->pktlen, 0, a->id);
-	if (up->cfg->upstream_0x20 && !up->cfg->servers[server].no_0x20) {
+	if (up->cfg->upstream_0x20 && !up->cfg->servers[server].no_0x20 &&
+	    !up->sched->servers[server].no_0x20) {
 		mix_case(s->q.key, s->q.qlen, a->qname);
 		memcpy(pkt + WIRE_HDR_LEN, a->qname, s->q.qlen);
 		a->mixed = true;
@@ -544,7 +553,8 @@ upstream_search(struct upstream *up, const struct msg_query *q, uint32_t slow_ms
 	s->q = *q;
 	s->cb = cb;
 	s->arg = arg;
-	s->pktlen = msg_upstream_query(q, 0, q->key, q->edns, s->pkt, sizeof(s->pkt));
+	/* always OPT (SPEC 5c): a 1232-byte buffer, the client's DO */
+	s->pktlen = msg_upstream_query(q, 0, q->key, true, s->pkt, sizeof(s->pkt));
 	s->targets = calloc(up->sched->nservers + 1, sizeof(size_t));
 	s->phase_ev = evtimer_new(up->base, phase_cb, s);
 	if (slow_ms)
@@ -611,6 +621,12 @@ if_cancel(void *impl, struct up_search *s)
 	upstream_cancel(impl, s);
 }
 
+static bool
+if_may_ask_private(void *impl, const uint8_t *qname, size_t qlen)
+{
+	return sched_may_ask_private(((struct upstream *)impl)->sched, qname, qlen);
+}
+
 void
 upstream_set_down(struct upstream *up, size_t adapter, bool down)
 {
@@ -631,7 +647,7 @@ upstream_set_down(struct upstream *up, size_t adapter, bool down)
 struct upstream_if
 upstream_as_if(struct upstream *up)
 {
-	static const struct upstream_ops ops = { if_search, if_cancel };
+	static const struct upstream_ops ops = { if_search, if_cancel, if_may_ask_private };
 	struct upstream_if u = { &ops, up };
 
 	return u;

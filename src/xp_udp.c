@@ -16,6 +16,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "msg.h"
 #include "xp_udp.h"
 
 #define CHAN_MAX_QUERIES 200
@@ -174,7 +175,12 @@ chan_new(struct xp_udp *x, size_t server)
 	c->server = server;
 	c->created = clock_now_ms();
 	memset(&o, 0, sizeof(o));
-	o.flags = ARES_FLAG_NOCHECKRESP;
+	/* EDNS: UDP answers up to the 1232 bytes our OPT advertises are taken
+	 * as they are (without the flag c-ares retries anything over 512 over
+	 * TCP).  It never adds an OPT of its own: the query ends with exactly
+	 * ours, 11 bytes, which is what its FORMERR fallback cuts off. */
+	o.flags = ARES_FLAG_NOCHECKRESP | ARES_FLAG_EDNS;
+	o.ednspsz = MSG_UPSTREAM_EDNS;
 	o.tries = 1;
 	o.timeout = (int)x->timeout_ms;
 	o.ndots = 1;
@@ -189,7 +195,7 @@ chan_new(struct xp_udp *x, size_t server)
 	o.nsort = 0;
 	mask = ARES_OPT_FLAGS | ARES_OPT_TRIES | ARES_OPT_TIMEOUTMS | ARES_OPT_NDOTS |
 	    ARES_OPT_SOCK_STATE_CB | ARES_OPT_SERVERS | ARES_OPT_DOMAINS |
-	    ARES_OPT_LOOKUPS | ARES_OPT_SORTLIST | ARES_OPT_NOROTATE;
+	    ARES_OPT_LOOKUPS | ARES_OPT_SORTLIST | ARES_OPT_NOROTATE | ARES_OPT_EDNSPSZ;
 	rc = ares_init_options(&c->ch, &o, mask);
 	if (rc != ARES_SUCCESS) {
 		log_err("%s: ares_init_options: %s", __func__, ares_strerror(rc));

@@ -26,7 +26,7 @@ mkq(const struct cache *c, const char *name, uint16_t type, bool do_bit)
 	struct msg_query q;
 
 	ck_assert_int_eq(msg_parse_query(b, l, &q), MSG_OK);
-	q.hash = cache_hash(c, q.key, q.qlen, q.qtype, q.qclass, q.do_bit);
+	q.hash = cache_hash(c, q.key, q.qlen, q.qtype, q.qclass, q.do_bit, q.cd_bit);
 	return q;
 }
 
@@ -417,6 +417,128 @@ START_TEST(test_info)
 }
 END_TEST
 
+
+/* a question with CD (checking disabled) set */
+static struct msg_query
+mkq_cd(const struct cache *c, const char *name, uint16_t type, bool cd)
+{
+	uint8_t b[512];
+	struct tq_opts o = { .id = 0x5555 };
+	size_t l = tu_build_query(name, type, &o, b, sizeof(b));
+	struct msg_query q;
+
+	if (cd)
+		b[3] |= 0x10;
+	ck_assert_int_eq(msg_parse_query(b, l, &q), MSG_OK);
+	q.hash = cache_hash(c, q.key, q.qlen, q.qtype, q.qclass, q.do_bit, q.cd_bit);
+	return q;
+}
+
+/* CD is part of the key: an answer fetched with CD (maybe unvalidated) is
+ * never served to a query without it (issue 20, bug 1) */
+START_TEST(test_cd_key)
+{
+	struct cache *c = cache_new(&defcfg, 1);
+	struct tu_resp r = pos(300);
+	struct msg_query q = mkq_cd(c, "bogus.example", TYPE_A, true), q0;
+	struct msg_resp *m = malloc(sizeof(*m));
+	uint8_t b[2048], out[2048];
+	enum cache_lookup_result st;
+	struct cache_entry *e;
+	struct cache_info in;
+	bool stored = false;
+	size_t l, n;
+
+	r.name = "bogus.example";
+	r.qtype = TYPE_A;
+	l = tu_response(&r, b, sizeof(b));
+	ck_assert_int_eq(msg_store_prepare(b, l, r.id, q.key, q.qlen, TYPE_A, CLASS_IN, m), 0);
+	ck_assert_int_eq(cache_insert(c, &q, b, m, "", 0, &stored), 0);
+	ck_assert(stored);
+	q0 = mkq_cd(c, "bogus.example", TYPE_A, false);
+	ck_assert_uint_ne(q0.hash, q.hash);
+	ck_assert_ptr_null(cache_lookup(c, &q0, 0, &st));
+	ck_assert_int_eq(st, CACHE_MISS);
+	e = cache_lookup(c, &q, 0, &st);
+	ck_assert_int_eq(st, CACHE_FRESH);
+	n = cache_serve(c, e, &q, 0, false, 1232, out, sizeof(out));
+	ck_assert_uint_eq(out[3] & 0x10, 0x10);
+	cache_foreach(c, 0, info_cb, &in);
+	ck_assert(in.cd_bit);
+	/* the same question without CD is an entry of its own */
+	r.nans = 2;
+	l = tu_response(&r, b, sizeof(b));
+	ck_assert_int_eq(msg_store_prepare(b, l, r.id, q0.key, q0.qlen, TYPE_A, CLASS_IN, m), 0);
+	ck_assert_int_eq(cache_insert(c, &q0, b, m, "", 0, &stored), 0);
+	ck_assert_uint_eq(cache_count(c), 2);
+	e = cache_lookup(c, &q0, 0, &st);
+	n = cache_serve(c, e, &q0, 0, false, 1232, out, sizeof(out));
+	ck_assert_uint_eq(tu_ancount(out, n), 2);
+	ck_assert_uint_eq(out[3] & 0x10, 0);
+	free(m);
+	cache_free(c);
+}
+END_TEST
+
+/* NODATA behind a CNAME: negative, for min(chain TTLs, RFC 2308 lifetime),
+ * every TTL served capped by it (the SOA's too) (issue 20, bug 3) */
+START_TEST(test_negative_cname_chain)
+{
+	struct cache *c = cache_new(&defcfg, 1);
+	struct msg_query q = mkq(c, "a.example", TYPE_A, false);
+	struct msg_resp *m = malloc(sizeof(*m));
+	struct tu_rr rrs[] = {
+		{ "a.example", TYPE_CNAME, 3600, "b.example", 0, 0 },
+		{ "b.example", TYPE_CNAME, 1800, "c.example", 0, 0 },
+		{ "example", TYPE_SOA, 3600, NULL, 3, 0 },
+	};
+	uint8_t b[2048], out[2048];
+	enum cache_lookup_result st;
+	struct cache_entry *e;
+	struct cache_info in;
+	bool stored = false;
+	size_t l, n, i;
+
+	l = tu_build_msg(9, 0, "a.example", TYPE_A, rrs, 2, 1, 0, b, sizeof(b));
+	ck_assert_int_eq(msg_store_prepare(b, l, 9, q.key, q.qlen, TYPE_A, CLASS_IN, m), 0);
+	ck_assert_int_eq(cache_insert(c, &q, b, m, "", 0, &stored), 0);
+	ck_assert(stored);
+	cache_foreach(c, 0, info_cb, &in);
+	ck_assert_int_eq(in.status, CST_NODATA);
+	ck_assert_uint_eq(in.original_ttl, 3);      /* SOA MINIMUM, not 1800 */
+	e = cache_lookup(c, &q, 0, &st);
+	ck_assert_int_eq(st, CACHE_FRESH);
+	n = cache_serve(c, e, &q, 0, false, 1232, out, sizeof(out));
+	ck_assert_uint_eq(tu_ancount(out, n), 2);
+	for (i = 0; i < m->nttl; i++) {
+		uint32_t t;
+
+		wire_get32_at(out, n, m->ttl_off[i], &t);
+		ck_assert_uint_le(t, 3);
+	}
+	ck_assert_ptr_null(cache_lookup(c, &q, 3000, &st));
+	/* the chain's TTL is smaller: it wins; NXDOMAIN at the end too */
+	rrs[1].ttl = 20;
+	rrs[2].soa_min = 600;
+	l = tu_build_msg(9, RCODE_NXDOMAIN, "a.example", TYPE_A, rrs, 2, 1, 0, b, sizeof(b));
+	ck_assert_int_eq(msg_store_prepare(b, l, 9, q.key, q.qlen, TYPE_A, CLASS_IN, m), 0);
+	ck_assert_int_eq(cache_insert(c, &q, b, m, "", 10000, &stored), 0);
+	cache_foreach(c, 10000, info_cb, &in);
+	ck_assert_int_eq(in.status, CST_NXDOMAIN);
+	ck_assert_uint_eq(in.original_ttl, 20);
+	/* a referral is never cached */
+	q = mkq(c, "a.example", TYPE_AAAA, false);
+	l = tu_build_msg(9, 0, "a.example", TYPE_AAAA,
+	    (struct tu_rr[]){ { "example", TYPE_NS, 3600, "ns.example", 0, 0 } }, 0, 1, 0,
+	    b, sizeof(b));
+	ck_assert_int_eq(msg_store_prepare(b, l, 9, q.key, q.qlen, TYPE_AAAA, CLASS_IN, m), 0);
+	ck_assert_int_eq(cache_insert(c, &q, b, m, "", 10000, &stored), 0);
+	ck_assert(!stored);
+	free(m);
+	cache_free(c);
+}
+END_TEST
+
 START_TEST(test_shrink)
 {
 	struct cache *c = cache_new(&defcfg, 1);
@@ -569,6 +691,8 @@ cache_suite(void)
 	tcase_add_test(b, test_distrust_ad);
 	tcase_add_test(b, test_info);
 	tcase_add_test(b, test_shrink);
+	tcase_add_test(b, test_cd_key);
+	tcase_add_test(b, test_negative_cname_chain);
 	tcase_add_test(m, test_misuse);
 	tcase_add_test(big, test_million);
 	tcase_set_timeout(big, 120);

@@ -65,7 +65,7 @@ put(struct fix *f, const char *name, uint16_t type, struct tu_resp r)
 	bool stored;
 
 	ck_assert_int_eq(msg_parse_query(qb, ql, &q), MSG_OK);
-	q.hash = cache_hash(f->cache, q.key, q.qlen, q.qtype, q.qclass, q.do_bit);
+	q.hash = cache_hash(f->cache, q.key, q.qlen, q.qtype, q.qclass, q.do_bit, q.cd_bit);
 	r.name = name;
 	r.qtype = type;
 	l = tu_response(&r, b, sizeof(b));

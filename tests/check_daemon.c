@@ -692,8 +692,45 @@ START_TEST(test_hosts)
 	}
 	ck_assert_str_eq(data, "192.0.2.51");
 	ck_assert_uint_eq(fakeup_count(f), 0);
-	/* the alias is gone now: asked upstream */
-	q(&d, "printer", TYPE_A, false, a);
+	/* the alias is gone now: a single label not in hosts, NXDOMAIN
+	 * locally (SPEC 5c), still not upstream; a full name goes upstream */
+	n = q(&d, "printer", TYPE_A, false, a);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), RCODE_NXDOMAIN);
+	ck_assert_uint_eq(fakeup_count(f), 0);
+	q(&d, "www.example.com", TYPE_A, false, a);
+	ck_assert_uint_eq(fakeup_count(f), 1);
+	ck_assert_int_eq(tu_stop(&d), 0);
+	fakeup_stop(f);
+}
+END_TEST
+
+
+/* locally served names through the real daemon (SPEC 5c): localhost and
+ * single labels never leave; a private reverse name goes to a server on a
+ * private (here loopback) address */
+START_TEST(test_local_names)
+{
+	struct fakeup *f = up_with_records("127.0.0.31");
+	struct tu_daemon d = { 0 };
+	struct tq_opts o = { .edns = true, .timeout_ms = 5000 };
+	char data[64];
+	uint8_t a[4096];
+	long n;
+
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\n" SCALED "server %s\n",
+	    fakeup_hostport(f)), NULL), 0);
+	n = q(&d, "localhost", TYPE_A, false, a);
+	tu_first_data(a, (size_t)n, data, sizeof(data));
+	ck_assert_str_eq(data, "127.0.0.1");
+	ck_assert_uint_eq(a[2] & 0x04, 0);                      /* no AA */
+	n = q(&d, "db.localhost", TYPE_AAAA, true, a);
+	tu_first_data(a, (size_t)n, data, sizeof(data));
+	ck_assert_str_eq(data, "::1");
+	n = tu_query("127.0.0.1", d.port, "wpad", TYPE_A, &o, a, sizeof(a));
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), RCODE_NXDOMAIN);
+	ck_assert(tu_has_opt(a, (size_t)n));
+	ck_assert_uint_eq(fakeup_count(f), 0);
+	n = q(&d, "9.1.168.192.in-addr.arpa", TYPE_PTR, false, a);
 	ck_assert_uint_eq(fakeup_count(f), 1);
 	ck_assert_int_eq(tu_stop(&d), 0);
 	fakeup_stop(f);
@@ -1425,6 +1462,24 @@ has_upper(const char *s)
 	return false;
 }
 
+/* how many times the stderr log of d holds text */
+static unsigned
+log_count(const struct tu_daemon *d, const char *text)
+{
+	char *log, *p;
+	size_t len;
+	unsigned n = 0;
+
+	if (file_read(d->errlog, &log, &len) != 0)
+		return 0;
+	for (p = log; (p = strstr(p, text)) != NULL; p += strlen(text))
+		n++;
+	free(log);
+	return n;
+}
+
+/* upstream-0x20 (SPEC 5c): a server that does not echo the case is
+ * accepted, noticed, logged once and asked without 0x20 from then on */
 START_TEST(test_upstream_0x20)
 {
 	struct fakeup *s1 = up_with_records("127.0.0.31"), *s2 = up_with_records("127.0.0.32");
@@ -1435,27 +1490,53 @@ START_TEST(test_upstream_0x20)
 	size_t k, i;
 	long n;
 	bool mixed = false;
+	double t0;
 
-	/* s1 does not echo the case: its answers are rejected */
 	fakeup_set_mode(s1, FAKE_LOWERCASE);
 	fakeup_set_mode(s2, FAKE_DROP);
 	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\n" SCALED "upstream-0x20 yes\n"
 	    "server %s\nserver %s\n", fakeup_hostport(s1), fakeup_hostport(s2)), NULL), 0);
+	t0 = tu_now_ms();
 	n = q(&d, "www.example.com", TYPE_A, false, a);
-	ck_assert_uint_eq(tu_rcode(a, (size_t)n), RCODE_SERVFAIL);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), RCODE_NOERROR);
+	ck_assert_double_lt(tu_now_ms() - t0, 150);  /* accepted at once */
+	tu_first_data(a, (size_t)n, data, sizeof(data));
+	ck_assert_str_eq(data, "192.0.2.7");
+	ck_assert_uint_eq(fakeup_log(s1, log, 16), 1);
+	ck_assert(has_upper(log[0].name));        /* asked with 0x20 first */
+	ck_assert_uint_eq(fakeup_count(s2), 0);
+	/* from now on without: every later question to s1 is lower-case */
+	for (i = 0; i < 3; i++) {
+		static const uint16_t types[] = { TYPE_AAAA, TYPE_MX, TYPE_TXT };
+
+		n = q(&d, i == 0 ? "www.example.com" : "example.com", types[i], false, a);
+		ck_assert_uint_eq(tu_rcode(a, (size_t)n), RCODE_NOERROR);
+	}
 	k = fakeup_log(s1, log, 16);
-	ck_assert_uint_ge(k, 2);
-	for (i = 0; i < k && i < 16; i++)
-		mixed |= has_upper(log[i].name);
-	ck_assert(mixed);
-	/* a server that echoes the case is accepted, and the cached answer
-	 * is served in the client's spelling */
+	ck_assert_uint_eq(k, 4);
+	for (i = 1; i < k; i++)
+		ck_assert_msg(!has_upper(log[i].name), "asked %s with 0x20", log[i].name);
+	ck_assert_uint_eq(log_count(&d, "does not echo the case"), 1);
+	ck_assert_int_eq(tu_stop(&d), 0);
+	/* a server that echoes the case keeps getting it */
+	memset(&d, 0, sizeof(d));
 	fakeup_set_mode(s2, FAKE_ANSWER);
+	fakeup_clear_log(s2);
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\n" SCALED "upstream-0x20 yes\n"
+	    "server %s\n", fakeup_hostport(s2)), NULL), 0);
 	n = q(&d, "WWW.example.com", TYPE_AAAA, false, a);
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
 	tu_first_data(a, (size_t)n, data, sizeof(data));
 	ck_assert_str_eq(data, "2001:db8::7");
 	ck_assert_mem_eq(a + 13, "WWW", 3);
+	n = q(&d, "example.com", TYPE_MX, false, a);
+	n = q(&d, "example.com", TYPE_TXT, false, a);
+	k = fakeup_log(s2, log, 16);
+	ck_assert_uint_eq(k, 3);
+	for (i = 0; i < k; i++)
+		mixed |= has_upper(log[i].name);
+	ck_assert(mixed);
+	ck_assert_uint_eq(log_count(&d, "does not echo the case"), 0);
 	ck_assert_int_eq(tu_stop(&d), 0);
 	/* per-server opt-out: s1 (no echo) accepted with no-0x20 */
 	memset(&d, 0, sizeof(d));
@@ -1466,6 +1547,35 @@ START_TEST(test_upstream_0x20)
 	ck_assert_int_eq(tu_stop(&d), 0);
 	fakeup_stop(s1);
 	fakeup_stop(s2);
+}
+END_TEST
+
+/* Every upstream query carries OPT advertising 1232 bytes, and an answer
+ * between 512 and 1232 bytes comes back over UDP, with no TCP retry
+ * (SPEC 5c) */
+START_TEST(test_upstream_edns_1232)
+{
+	struct fakeup *s1 = up_with_records("127.0.0.31");
+	struct tu_daemon d = { 0 };
+	struct fake_rec log[8];
+	uint8_t a[4096];
+	long n;
+
+	fakeup_add(s1, "mid.example.com", "TXT", 300, "@800");
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\n" SCALED "server %s\n",
+	    fakeup_hostport(s1)), NULL), 0);
+	/* a client without EDNS, over TCP so the answer fits */
+	n = q(&d, "mid.example.com", TYPE_TXT, true, a);
+	ck_assert_int_gt(n, 800);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), RCODE_NOERROR);
+	ck_assert_uint_eq(tu_ancount(a, (size_t)n), 1);
+	ck_assert_uint_eq(fakeup_log(s1, log, 8), 1);
+	ck_assert(!log[0].tcp);
+	ck_assert(log[0].edns);
+	ck_assert_uint_eq(log[0].edns_size, 1232);
+	ck_assert(!log[0].do_bit);
+	ck_assert_int_eq(tu_stop(&d), 0);
+	fakeup_stop(s1);
 }
 END_TEST
 
@@ -2328,6 +2438,7 @@ daemon_suite(void)
 	tcase_add_test(fo, test_tcp_unread_answers_cap);
 	tcase_add_test(ca, test_cache_hit);
 	tcase_add_test(ca, test_hosts);
+	tcase_add_test(ca, test_local_names);
 	tcase_add_test(ca, test_coalescing);
 	tcase_add_test(ca, test_serve_stale);
 	tcase_add_test(ca, test_prefetch_steady);
@@ -2349,6 +2460,7 @@ daemon_suite(void)
 	tcase_add_test(up, test_forged_answers_ignored);
 	tcase_add_test(up, test_upstream_0x20);
 	tcase_add_test(up, test_0x20_off_by_default);
+	tcase_add_test(up, test_upstream_edns_1232);
 	tcase_add_test(up, test_forged_wrong_port);
 	tcase_add_test(ct, test_privdrop_and_group);
 	tcase_add_test(ct, test_control_group_not_member);

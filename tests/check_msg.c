@@ -200,8 +200,8 @@ START_TEST(test_store_mismatch)
 	ck_assert_int_eq(msg_store_prepare(b, l, 78, name, nl, TYPE_A, CLASS_IN, r), -1);
 	/* wrong type */
 	ck_assert_int_eq(msg_store_prepare(b, l, 77, name, nl, TYPE_AAAA, CLASS_IN, r), -1);
-	/* name differs only in case: rejected (compared exactly as sent) */
-	name[1] = 'W';
+	/* another name */
+	name[1] = 'x';
 	ck_assert_int_eq(msg_store_prepare(b, l, 77, name, nl, TYPE_A, CLASS_IN, r), -1);
 	name[1] = 'w';
 	/* not a response */
@@ -405,11 +405,247 @@ START_TEST(test_upstream_query)
 	ck_assert_uint_eq(tu_id(out, n), 0xbeef);
 	ck_assert_mem_eq(out + 12, q.key, q.qlen);
 	ck_assert_uint_eq(out[3] & 0x20, 0x20);             /* AD asked for */
-	/* advertises 512 and keeps the DO bit */
-	ck_assert_uint_eq(out[n - 11 + 3] << 8 | out[n - 11 + 4], 512);
+	/* advertises 1232 (SPEC 5c) and keeps the DO bit */
+	ck_assert_uint_eq(out[n - 11 + 3] << 8 | out[n - 11 + 4], 1232);
 	ck_assert_uint_eq(out[n - 11 + 7] & 0x80, 0x80);
 	n = msg_upstream_query(&q, 1, q.key, false, out, sizeof(out));
 	ck_assert_uint_eq(n, cl - 11);
+}
+END_TEST
+
+
+/* RFC 6891: a FORMERR to a query with OPT carries OPT, also when QDCOUNT
+ * is not 1 (issue 20, bug 4) */
+START_TEST(test_formerr_keeps_opt)
+{
+	uint8_t b[600], q2[600], out[512];
+	size_t l = q_of("example.com", TYPE_A, true, true, b), ql, n;
+	struct msg_query q;
+
+	ql = l - 12 - 11;   /* the question */
+	/* QDCOUNT 0: header + OPT */
+	memcpy(q2, b, 12);
+	memcpy(q2 + 12, b + 12 + ql, 11);
+	wire_set16_at(q2, 23, 4, 0);
+	ck_assert_int_eq(msg_parse_query(q2, 23, &q), MSG_FORMERR);
+	ck_assert(q.edns);
+	ck_assert(q.do_bit);
+	n = msg_error(&q, RCODE_FORMERR, out, sizeof(out));
+	ck_assert_uint_eq(n, 23);
+	ck_assert_uint_eq(tu_rcode(out, n), RCODE_FORMERR);
+	ck_assert(tu_has_opt(out, n));
+	ck_assert_uint_eq(out[5], 0);                /* no question */
+	ck_assert_uint_eq(out[11], 1);               /* ARCOUNT */
+	/* QDCOUNT 2: the question twice, then OPT */
+	memcpy(q2, b, 12 + ql);
+	memcpy(q2 + 12 + ql, b + 12, ql);
+	memcpy(q2 + 12 + 2 * ql, b + 12 + ql, 11);
+	wire_set16_at(q2, sizeof(q2), 4, 2);
+	ck_assert_int_eq(msg_parse_query(q2, 12 + 2 * ql + 11, &q), MSG_FORMERR);
+	ck_assert(q.edns);
+	n = msg_error(&q, RCODE_FORMERR, out, sizeof(out));
+	ck_assert(tu_has_opt(out, n));
+	/* QDCOUNT 0 and no OPT: none */
+	wire_set16_at(b, l, 4, 0);
+	wire_set16_at(b, l, 10, 0);
+	ck_assert_int_eq(msg_parse_query(b, 12, &q), MSG_FORMERR);
+	ck_assert(!q.edns);
+	n = msg_error(&q, RCODE_FORMERR, out, sizeof(out));
+	ck_assert(!tu_has_opt(out, n));
+}
+END_TEST
+
+/* Served copies carry the client's CD and RD and never AA (issue 20, bugs
+ * 1 and 2) */
+START_TEST(test_serve_flags)
+{
+	uint8_t b[1500], out[1500], cq[512], name[WIRE_NAME_MAX];
+	size_t nl = wire_name_from_text("www.example.com", name);
+	size_t l = resp_of(77, "www.example.com", 0, 1, false, false, 300, b), n, cl;
+	struct msg_resp *r = malloc(sizeof(*r));
+	struct msg_query q;
+	static const uint8_t a1[] = { 192, 0, 2, 1 };
+	struct msg_rr rr = { TYPE_A, a1, 4 };
+
+	b[2] |= 0x04;                                       /* AA from upstream */
+	b[3] |= 0x10;                                       /* CD from upstream */
+	ck_assert_int_eq(msg_store_prepare(b, l, 77, name, nl, TYPE_A, CLASS_IN, r), 0);
+	cl = q_of("www.example.com", TYPE_A, false, false, cq);
+	ck_assert_int_eq(msg_parse_query(cq, cl, &q), MSG_OK);
+	ck_assert(!q.cd_bit);
+	n = msg_serve(b, r->len, r->ttl_off, r->nttl, 0, -1, &q, 1232, out, sizeof(out));
+	ck_assert_uint_gt(n, 0);
+	ck_assert_uint_eq(out[2] & 0x04, 0);                /* AA clear */
+	ck_assert_uint_eq(out[3] & 0x10, 0);                /* the client's CD: 0 */
+	ck_assert_uint_eq(out[2] & 0x01, 0x01);             /* RD */
+	/* CD=1, RD=0 */
+	cq[3] |= 0x10;
+	cq[2] &= (uint8_t)~0x01;
+	ck_assert_int_eq(msg_parse_query(cq, cl, &q), MSG_OK);
+	ck_assert(q.cd_bit);
+	b[3] &= (uint8_t)~0x10;
+	n = msg_serve(b, r->len, r->ttl_off, r->nttl, 0, -1, &q, 1232, out, sizeof(out));
+	ck_assert_uint_eq(out[3] & 0x10, 0x10);
+	ck_assert_uint_eq(out[2] & 0x01, 0);
+	ck_assert_uint_eq(out[2] & 0x04, 0);
+	/* truncated copies too */
+	b[2] |= 0x04;
+	n = msg_serve(b, r->len, r->ttl_off, r->nttl, 0, -1, &q, 40, out, sizeof(out));
+	ck_assert(tu_tc(out, n));
+	ck_assert_uint_eq(out[2] & 0x04, 0);
+	/* synthesised answers (hosts, local): no AA, the client's CD */
+	n = msg_synth(&q, &rr, 1, 7, 512, out, sizeof(out));
+	ck_assert_uint_eq(out[2] & 0x04, 0);
+	ck_assert_uint_eq(out[3] & 0x10, 0x10);
+	free(r);
+}
+END_TEST
+
+/* Additional records after the upstream's OPT are kept, their TTLs still
+ * found (issue 20, bug 5) */
+START_TEST(test_store_after_opt)
+{
+	uint8_t b[1500], out[1500], cq[512], name[WIRE_NAME_MAX];
+	size_t nl = wire_name_from_text("example.com", name), l, n, cl;
+	struct msg_resp *r = malloc(sizeof(*r));
+	struct msg_query q;
+	struct tu_rr rrs[] = {
+		{ "example.com", TYPE_MX, 300, "mx.example.com", 0, 0 },
+		{ NULL, TYPE_OPT, 0, NULL, 0, 0 },
+		{ "mx.example.com", TYPE_A, 200, NULL, 0, 0xc0000209 },
+	};
+	uint32_t t;
+	char data[64];
+
+	l = tu_build_msg(9, WIRE_RD | WIRE_RA, "example.com", TYPE_MX, rrs, 1, 0, 2, b,
+	    sizeof(b));
+	ck_assert_uint_gt(l, 0);
+	ck_assert_int_eq(msg_store_prepare(b, l, 9, name, nl, TYPE_MX, CLASS_IN, r), 0);
+	ck_assert(r->positive);
+	ck_assert_uint_eq(r->len, l - 11);
+	ck_assert_uint_eq(b[11], 1);                 /* ARCOUNT: the glue */
+	ck_assert_uint_eq(r->nttl, 2);
+	ck_assert_uint_eq(r->ttl_sect[1], 2);
+	wire_get32_at(b, r->len, r->ttl_off[1], &t);
+	ck_assert_uint_eq(t, 200);
+	ck_assert_uint_eq(b[r->len - 4], 192);       /* the glue's address last */
+	ck_assert_uint_eq(b[r->len - 1], 9);
+	/* and served whole, with the client's OPT last */
+	cl = q_of("example.com", TYPE_MX, true, false, cq);
+	ck_assert_int_eq(msg_parse_query(cq, cl, &q), MSG_OK);
+	n = msg_serve(b, r->len, r->ttl_off, r->nttl, 50, -1, &q, 1232, out, sizeof(out));
+	ck_assert_uint_eq(n, r->len + 11);
+	ck_assert_uint_eq(out[11], 2);
+	wire_get32_at(out, n, r->ttl_off[1], &t);
+	ck_assert_uint_eq(t, 150);
+	ck_assert(tu_has_opt(out, n));
+	tu_first_data(out, n, data, sizeof(data));
+	/* a name pointing into the OPT record (removed) is refused */
+	l = tu_build_msg(9, 0, "example.com", TYPE_MX, rrs, 1, 0, 2, b, sizeof(b));
+	{
+		size_t opt_at = l - 11 - (16 + 14);     /* OPT before the glue */
+		size_t glue = opt_at + 11;
+
+		ck_assert_uint_eq(b[opt_at + 2], TYPE_OPT);
+		/* replace the glue's owner (16 bytes) by a pointer to the OPT's
+		 * root name + 14 filler bytes kept out by rdlength */
+		memmove(b + glue + 2, b + glue + 16, 14);
+		b[glue] = (uint8_t)(0xc0 | opt_at >> 8);
+		b[glue + 1] = (uint8_t)opt_at;
+		l -= 14;
+		ck_assert_int_eq(msg_store_prepare(b, l, 9, name, nl, TYPE_MX, CLASS_IN, r), -1);
+	}
+	free(r);
+}
+END_TEST
+
+/* The upstream's question is matched case-insensitively; case_exact says
+ * whether it echoed 0x20 */
+START_TEST(test_store_case)
+{
+	uint8_t b[1500], name[WIRE_NAME_MAX];
+	size_t nl = wire_name_from_text("wWw.ExAmple.com", name);
+	size_t l = resp_of(77, "www.example.com", 0, 1, false, false, 300, b);
+	struct msg_resp *r = malloc(sizeof(*r));
+
+	ck_assert_int_eq(msg_store_prepare(b, l, 77, name, nl, TYPE_A, CLASS_IN, r), 0);
+	ck_assert(!r->case_exact);
+	ck_assert(r->positive);
+	nl = wire_name_from_text("www.example.com", name);
+	ck_assert_int_eq(msg_store_prepare(b, l, 77, name, nl, TYPE_A, CLASS_IN, r), 0);
+	ck_assert(r->case_exact);
+	free(r);
+}
+END_TEST
+
+/* A referral is no answer; NODATA with NS and SOA is negative */
+START_TEST(test_store_referral)
+{
+	uint8_t b[1500], name[WIRE_NAME_MAX];
+	size_t nl = wire_name_from_text("www.example.com", name), l;
+	struct msg_resp *r = malloc(sizeof(*r));
+	struct tu_rr rrs[] = {
+		{ "example.com", TYPE_NS, 3600, "ns1.example.com", 0, 0 },
+		{ "example.com", TYPE_SOA, 3600, NULL, 60, 0 },
+	};
+
+	l = tu_build_msg(3, WIRE_RD, "www.example.com", TYPE_A, rrs, 0, 1, 0, b, sizeof(b));
+	ck_assert_int_eq(msg_store_prepare(b, l, 3, name, nl, TYPE_A, CLASS_IN, r), 0);
+	ck_assert(r->referral);
+	ck_assert(!r->negative);
+	ck_assert(!r->positive);
+	l = tu_build_msg(3, WIRE_RD, "www.example.com", TYPE_A, rrs, 0, 2, 0, b, sizeof(b));
+	ck_assert_int_eq(msg_store_prepare(b, l, 3, name, nl, TYPE_A, CLASS_IN, r), 0);
+	ck_assert(!r->referral);
+	ck_assert(r->negative);
+	free(r);
+}
+END_TEST
+
+/* A CNAME chain not reaching the qtype is negative (issue 20, bug 3) */
+START_TEST(test_store_cname_chain)
+{
+	uint8_t b[1500], name[WIRE_NAME_MAX];
+	size_t nl = wire_name_from_text("a.example.com", name), l;
+	struct msg_resp *r = malloc(sizeof(*r));
+	struct tu_rr rrs[] = {
+		{ "a.example.com", TYPE_CNAME, 3600, "b.example.com", 0, 0 },
+		{ "b.example.com", TYPE_CNAME, 1800, "c.example.net", 0, 0 },
+		{ "example.net", TYPE_SOA, 3600, NULL, 3, 0 },
+	};
+	struct tu_rr pos[] = {
+		{ "a.example.com", TYPE_CNAME, 3600, "b.example.com", 0, 0 },
+		{ "b.example.com", TYPE_A, 30, NULL, 0, 0 },
+	};
+
+	/* NOERROR, CNAMEs only: NODATA */
+	l = tu_build_msg(4, 0, "a.example.com", TYPE_A, rrs, 2, 1, 0, b, sizeof(b));
+	ck_assert_int_eq(msg_store_prepare(b, l, 4, name, nl, TYPE_A, CLASS_IN, r), 0);
+	ck_assert(r->negative);
+	ck_assert(!r->positive);
+	ck_assert(r->has_ttl);
+	ck_assert_uint_eq(r->min_answer_ttl, 1800);
+	ck_assert(r->has_soa);
+	ck_assert_uint_eq(r->soa_minimum, 3);
+	/* without SOA, still negative (not a referral) */
+	l = tu_build_msg(4, 0, "a.example.com", TYPE_A, rrs, 2, 0, 0, b, sizeof(b));
+	ck_assert_int_eq(msg_store_prepare(b, l, 4, name, nl, TYPE_A, CLASS_IN, r), 0);
+	ck_assert(r->negative && !r->referral);
+	/* NXDOMAIN at the end of the chain */
+	l = tu_build_msg(4, RCODE_NXDOMAIN, "a.example.com", TYPE_A, rrs, 2, 1, 0, b,
+	    sizeof(b));
+	ck_assert_int_eq(msg_store_prepare(b, l, 4, name, nl, TYPE_A, CLASS_IN, r), 0);
+	ck_assert(r->negative);
+	ck_assert_uint_eq(r->rcode, RCODE_NXDOMAIN);
+	/* asking for the CNAME itself: positive */
+	l = tu_build_msg(4, 0, "a.example.com", TYPE_CNAME, rrs, 2, 1, 0, b, sizeof(b));
+	ck_assert_int_eq(msg_store_prepare(b, l, 4, name, nl, TYPE_CNAME, CLASS_IN, r), 0);
+	ck_assert(r->positive && !r->negative);
+	/* a chain that reaches the type: positive */
+	l = tu_build_msg(4, 0, "a.example.com", TYPE_A, pos, 2, 0, 0, b, sizeof(b));
+	ck_assert_int_eq(msg_store_prepare(b, l, 4, name, nl, TYPE_A, CLASS_IN, r), 0);
+	ck_assert(r->positive && !r->negative);
+	free(r);
 }
 END_TEST
 
@@ -451,6 +687,12 @@ msg_suite(void)
 	tcase_add_test(b, test_synth);
 	tcase_add_test(b, test_upstream_query);
 	tcase_add_test(b, test_serve_ad);
+	tcase_add_test(b, test_formerr_keeps_opt);
+	tcase_add_test(b, test_serve_flags);
+	tcase_add_test(b, test_store_after_opt);
+	tcase_add_test(b, test_store_case);
+	tcase_add_test(b, test_store_referral);
+	tcase_add_test(b, test_store_cname_chain);
 	tcase_add_test(m, test_misuse);
 	suite_add_tcase(s, b);
 	suite_add_tcase(s, m);

@@ -35,6 +35,8 @@ struct fake_up {
 	struct up_search s[MAX_SEARCHES];
 	size_t n;
 	bool fail_start;        /* search() returns NULL */
+	bool private_ok;        /* may_ask_private() says yes */
+	unsigned private_asked; /* may_ask_private() calls */
 };
 
 static struct up_search *
@@ -67,7 +69,18 @@ fake_cancel(void *impl, struct up_search *s)
 	s->cancelled = true;
 }
 
-static const struct upstream_ops fake_ops = { fake_search, fake_cancel };
+static bool
+fake_may_ask_private(void *impl, const uint8_t *qname, size_t qlen)
+{
+	struct fake_up *u = impl;
+
+	(void)qname;
+	(void)qlen;
+	u->private_asked++;
+	return u->private_ok;
+}
+
+static const struct upstream_ops fake_ops = { fake_search, fake_cancel, fake_may_ask_private };
 
 /* the response an upstream would send for search s */
 struct answer {
@@ -561,6 +574,128 @@ START_TEST(test_hosts_before_cache_and_upstream)
 }
 END_TEST
 
+
+/* a client asks name/type with CD (cd) and DO (do_bit) as given */
+static void
+ask_flags(struct rig *g, int client, const char *name, uint16_t type, bool cd, bool do_bit,
+    uint64_t now)
+{
+	uint8_t b[512];
+	struct tq_opts o = { .id = (uint16_t)client, .edns = do_bit, .do_bit = do_bit };
+	size_t l = tu_build_query(name, type, &o, b, sizeof(b));
+	struct client_ref ref;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ref.peer;
+
+	if (cd)
+		b[3] |= 0x10;
+	memset(&ref, 0, sizeof(ref));
+	ref.fd = client;
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(0x7f000001);
+	ref.peerlen = sizeof(*sin);
+	resolver_query(g->r, b, l, &ref, false, now);
+}
+
+/* CD=1 and CD=0 share neither a search nor a cache entry; each answer
+ * carries its client's CD (issue 20, bug 1) */
+START_TEST(test_cd_not_shared)
+{
+	struct rig g;
+	struct tu_resp p = positive(300);
+	const struct reply *a;
+
+	rig_init(&g, "");
+	ask_flags(&g, 1, "bogus.example", TYPE_A, true, false, 0);
+	ask_flags(&g, 2, "bogus.example", TYPE_A, false, false, 10);
+	ck_assert_uint_eq(g.up.n, 2);               /* two searches, no coalescing */
+	ck_assert_uint_eq(g.st.coalesced, 0);
+	ck_assert(g.up.s[0].q.cd_bit);
+	ck_assert(!g.up.s[1].q.cd_bit);
+	/* the CD search answers: only its client */
+	finish(&g.up.s[0], UP_POSITIVE, true, &p, 20);
+	ck_assert(answered(&g, 1));
+	ck_assert(!answered(&g, 2));
+	a = reply_of(&g, 1);
+	ck_assert_uint_eq(a->buf[3] & 0x10, 0x10);
+	/* a new CD=0 client joins the CD=0 search, not the cached CD=1 answer */
+	ask_flags(&g, 3, "bogus.example", TYPE_A, false, false, 30);
+	ck_assert(!answered(&g, 3));
+	ck_assert_uint_eq(g.st.coalesced, 1);
+	ck_assert_uint_eq(g.up.n, 2);
+	finish(&g.up.s[1], UP_FAIL, false, NULL, 40);
+	ck_assert_uint_eq(tu_rcode(reply_of(&g, 2)->buf, reply_of(&g, 2)->len),
+	    RCODE_SERVFAIL);
+	ck_assert_uint_eq(tu_rcode(reply_of(&g, 3)->buf, reply_of(&g, 3)->len),
+	    RCODE_SERVFAIL);
+	/* CD=1 again: from the cache, CD set */
+	ask_flags(&g, 4, "bogus.example", TYPE_A, true, false, 50);
+	a = reply_of(&g, 4);
+	ck_assert_int_eq(a->source, SRC_CACHE);
+	ck_assert_uint_eq(a->buf[3] & 0x10, 0x10);
+	ck_assert_uint_eq(a->buf[2] & 0x04, 0);      /* never AA */
+	rig_fini(&g);
+}
+END_TEST
+
+/* localhost, single labels and private reverse names are answered
+ * locally, without an upstream search; hosts entries win */
+START_TEST(test_local_names)
+{
+	struct rig g;
+	static const char text[] = "192.0.2.50 printer\n10.0.0.9 nas.lan\n";
+	struct hosts *h;
+	const struct reply *a;
+	char data[128];
+
+	rig_init(&g, "");
+	h = hosts_parse(text, sizeof(text) - 1, cache_seed(g.cache), NULL, NULL);
+	ck_assert_ptr_nonnull(h);
+	resolver_set_hosts(g.r, h);
+	ask(&g, 1, "localhost", TYPE_A, 1, 0);
+	a = reply_of(&g, 1);
+	ck_assert_int_eq(a->source, SRC_LOCAL);
+	tu_first_data(a->buf, a->len, data, sizeof(data));
+	ck_assert_str_eq(data, "127.0.0.1");
+	ask(&g, 2, "www.LOCALHOST", TYPE_AAAA, 2, 0);
+	tu_first_data(reply_of(&g, 2)->buf, reply_of(&g, 2)->len, data, sizeof(data));
+	ck_assert_str_eq(data, "::1");
+	ask(&g, 3, "1.0.0.127.in-addr.arpa", TYPE_PTR, 3, 0);
+	tu_first_data(reply_of(&g, 3)->buf, reply_of(&g, 3)->len, data, sizeof(data));
+	ck_assert(strncmp(data, "localhost", 9) == 0);
+	/* single label: NXDOMAIN, unless hosts has it */
+	ask(&g, 4, "wpad", TYPE_A, 4, 0);
+	a = reply_of(&g, 4);
+	ck_assert_uint_eq(tu_rcode(a->buf, a->len), RCODE_NXDOMAIN);
+	ck_assert_int_eq(a->source, SRC_LOCAL);
+	ask(&g, 5, "printer", TYPE_A, 5, 0);
+	a = reply_of(&g, 5);
+	ck_assert_int_eq(a->source, SRC_HOSTS);
+	/* hosts answers the PTR of its private address */
+	ask(&g, 6, "9.0.0.10.in-addr.arpa", TYPE_PTR, 6, 0);
+	ck_assert_int_eq(reply_of(&g, 6)->source, SRC_HOSTS);
+	/* private reverse: nobody may know it -> NXDOMAIN locally */
+	g.up.private_ok = false;
+	ask(&g, 7, "7.1.168.192.in-addr.arpa", TYPE_PTR, 7, 0);
+	a = reply_of(&g, 7);
+	ck_assert_uint_eq(tu_rcode(a->buf, a->len), RCODE_NXDOMAIN);
+	ck_assert_int_eq(a->source, SRC_LOCAL);
+	ck_assert_uint_eq(g.up.private_asked, 1);
+	ck_assert_uint_eq(g.up.n, 0);
+	/* ... else it goes upstream */
+	g.up.private_ok = true;
+	ask(&g, 8, "7.1.168.192.in-addr.arpa", TYPE_PTR, 8, 0);
+	ck_assert(!answered(&g, 8));
+	ck_assert_uint_eq(g.up.n, 1);
+	/* an ordinary name is never asked about */
+	ask(&g, 9, "www.example.com", TYPE_A, 9, 0);
+	ck_assert_uint_eq(g.up.private_asked, 2);
+	ck_assert_uint_eq(g.up.n, 2);
+	resolver_set_hosts(g.r, NULL);
+	hosts_free(h);
+	rig_fini(&g);
+}
+END_TEST
+
 START_TEST(test_search_start_fails_and_no_upstream)
 {
 	struct rig g;
@@ -719,6 +854,8 @@ resolve_suite(void)
 	tcase_add_test(t, test_malformed_input);
 	tcase_add_test(t, test_prefetch);
 	tcase_add_test(t, test_prefetch_rules);
+	tcase_add_test(t, test_cd_not_shared);
+	tcase_add_test(t, test_local_names);
 	suite_add_tcase(s, t);
 	return s;
 }

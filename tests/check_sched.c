@@ -703,6 +703,65 @@ START_TEST(test_failback_not_waited)
 }
 END_TEST
 
+static bool
+may_ask(struct fix *f, const char *name)
+{
+	uint8_t n[WIRE_NAME_MAX];
+	size_t l = wire_name_from_text(name, n);
+
+	return sched_may_ask_private(f->s, n, l);
+}
+
+/* RFC 6303 reverse names go only to adapters routing them or to servers
+ * on a private address (SPEC 5c) */
+START_TEST(test_private_reverse)
+{
+	struct fix f;
+
+	setup(&f, "adapter pub metric 10\n"
+	    "server 192.0.2.1\n"       /* 0 */
+	    "server 192.168.1.1\n"     /* 1 */
+	    "adapter vpn metric 20\n"
+	    "server 198.51.100.1\n"    /* 2 */
+	    "adapter other metric 30\n"
+	    "server 203.0.113.1\n");   /* 3 */
+	ck_assert(may_ask(&f, "www.example.com"));
+	ck_assert(may_ask(&f, "1.1.168.192.in-addr.arpa"));
+	begin(&f, "1.1.168.192.in-addr.arpa", 0);
+	ck_assert(f.ss.private_only);
+	ck_assert(f.ss.considered[0]);
+	ck_assert(!f.ss.considered[1] && !f.ss.considered[2]);
+	ck_assert_str_eq(phase(&f, 0, 0), "1");
+	sched_on_phase_end(f.s, &f.ss, 0);
+	ck_assert_str_eq(phase(&f, 1, 1000), "1");
+	sched_on_phase_end(f.s, &f.ss, 1);
+	ck_assert_str_eq(phase(&f, 2, 3000), "1");
+	sched_search_fini(&f.ss);
+	/* ordinary names: everyone as before */
+	begin(&f, "www.example.com", 5000);
+	ck_assert(!f.ss.private_only);
+	ck_assert_str_eq(phase(&f, 0, 5000), "0");
+	sched_search_fini(&f.ss);
+	teardown(&f);
+	/* only public servers: nobody may be asked; unless a routing domain
+	 * covers the name */
+	setup(&f, "adapter pub metric 10\n"
+	    "server 192.0.2.1\n"
+	    "adapter vpn metric 20\n"
+	    "server 198.51.100.1\n"
+	    "domain 10.in-addr.arpa\n");
+	ck_assert(!may_ask(&f, "1.1.168.192.in-addr.arpa"));
+	ck_assert(!may_ask(&f, "1.0.254.169.in-addr.arpa"));
+	ck_assert(may_ask(&f, "4.3.2.10.in-addr.arpa"));
+	ck_assert(may_ask(&f, "1.2.0.192.in-addr.arpa"));    /* not private */
+	begin(&f, "4.3.2.10.in-addr.arpa", 0);
+	ck_assert(!f.ss.private_only);
+	ck_assert_str_eq(phase(&f, 0, 0), "1");
+	sched_search_fini(&f.ss);
+	teardown(&f);
+}
+END_TEST
+
 static Suite *
 sched_suite(void)
 {
@@ -734,6 +793,7 @@ sched_suite(void)
 	tcase_add_test(b, test_failback_answer_restores);
 	tcase_add_test(b, test_failback_adapter);
 	tcase_add_test(b, test_failback_not_waited);
+	tcase_add_test(b, test_private_reverse);
 	suite_add_tcase(s, b);
 	return s;
 }

@@ -34,7 +34,7 @@ mkq(const struct cache *c, const char *name, uint16_t type)
 	struct msg_query q;
 
 	ck_assert_int_eq(msg_parse_query(b, l, &q), MSG_OK);
-	q.hash = cache_hash(c, q.key, q.qlen, q.qtype, q.qclass, q.do_bit);
+	q.hash = cache_hash(c, q.key, q.qlen, q.qtype, q.qclass, q.do_bit, q.cd_bit);
 	return q;
 }
 
@@ -190,7 +190,7 @@ served_ad(struct cache *c, const char *name, uint64_t now)
 	struct msg_query q;
 
 	ck_assert_int_eq(msg_parse_query(b, l, &q), MSG_OK);
-	q.hash = cache_hash(c, q.key, q.qlen, q.qtype, q.qclass, q.do_bit);
+	q.hash = cache_hash(c, q.key, q.qlen, q.qtype, q.qclass, q.do_bit, q.cd_bit);
 	e = cache_lookup(c, &q, now, &found);
 	ck_assert_ptr_nonnull(e);
 	n = cache_serve(c, e, &q, now, false, 1232, out, sizeof(out));
@@ -260,6 +260,73 @@ START_TEST(test_network_hash)
 	    network_of("server 192.0.2.1 tls b.example\n"));
 	ck_assert_uint_ne(two, network_of("adapter lan\nserver 192.0.2.1\nadapter wifi\n"
 	    "server 192.0.2.2\n"));
+}
+END_TEST
+
+
+/* Is name/A cached for a question with (cd) or without CD? */
+static bool
+cached_cd(struct cache *c, const char *name, bool cd, uint64_t now)
+{
+	uint8_t b[512];
+	struct tq_opts o = { .id = 0x4646 };
+	size_t l = tu_build_query(name, TYPE_A, &o, b, sizeof(b));
+	enum cache_lookup_result found;
+	struct msg_query q;
+
+	if (cd)
+		b[3] |= 0x10;
+	ck_assert_int_eq(msg_parse_query(b, l, &q), MSG_OK);
+	q.hash = cache_hash(c, q.key, q.qlen, q.qtype, q.qclass, q.do_bit, q.cd_bit);
+	return cache_lookup(c, &q, now, &found) != NULL && found == CACHE_FRESH;
+}
+
+/* The CD bit of the key survives a save and a load; a file of the version
+ * before the CD key is ignored */
+START_TEST(test_cd_roundtrip)
+{
+	char dir[] = "/tmp/stubd-snap-XXXXXX", path[300], why[256];
+	struct cache *c = cache_new(&ccfg, 1);
+	struct tu_resp pos = { .nans = 1, .ttl = 300, .id = 9, .name = "cd.example.com",
+		.qtype = TYPE_A };
+	uint8_t b[2048], q0[512];
+	struct tq_opts o = { .id = 9 };
+	struct msg_query q;
+	struct msg_resp m;
+	size_t l, n, len, loaded;
+	bool stored;
+	char *text;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	l = tu_build_query("cd.example.com", TYPE_A, &o, q0, sizeof(q0));
+	q0[3] |= 0x10;
+	ck_assert_int_eq(msg_parse_query(q0, l, &q), MSG_OK);
+	q.hash = cache_hash(c, q.key, q.qlen, q.qtype, q.qclass, q.do_bit, q.cd_bit);
+	l = tu_response(&pos, b, sizeof(b));
+	ck_assert_int_eq(msg_store_prepare(b, l, 9, q.key, q.qlen, TYPE_A, CLASS_IN, &m), 0);
+	ck_assert_int_eq(cache_insert(c, &q, b, &m, "192.0.2.1:53%lan", NOW0, &stored), 0);
+	ck_assert(cached_cd(c, "cd.example.com", true, NOW0));
+	ck_assert(!cached_cd(c, "cd.example.com", false, NOW0));
+	snprintf(path, sizeof(path), "%s/cache", dir);
+	ck_assert_int_eq(snapshot_save(path, c, NOW0, WALL0, snapshot_settings(&ccfg), NET, &n,
+	    why, sizeof(why)), STUB_OK);
+	cache_free(c);
+	c = cache_new(&ccfg, 5);
+	ck_assert_int_eq(snapshot_load(path, c, NOW0, WALL0, snapshot_settings(&ccfg), NET, 0,
+	    1u << 30, &loaded, why, sizeof(why)), STUB_OK);
+	ck_assert_uint_eq(loaded, 1);
+	ck_assert(cached_cd(c, "cd.example.com", true, NOW0));
+	ck_assert(!cached_cd(c, "cd.example.com", false, NOW0));
+	cache_free(c);
+	/* version 2 (no CD in the key): refused whole, with a reason */
+	ck_assert_int_eq(file_read(path, &text, &len), 0);
+	ck_assert_uint_eq((uint8_t)text[11], SNAPSHOT_VERSION);
+	text[11] = 2;
+	ck_assert_int_eq(load((uint8_t *)text, len, &loaded, why), STUB_EFORMAT);
+	ck_assert_str_eq(why, "version 2, not 3");
+	free(text);
+	unlink(path);
+	rmdir(dir);
 }
 END_TEST
 
@@ -364,6 +431,7 @@ snapshot_suite(void)
 
 	tcase_add_test(t, test_roundtrip);
 	tcase_add_test(t, test_refused);
+	tcase_add_test(t, test_cd_roundtrip);
 	tcase_add_test(t, test_network_clears_ad);
 	tcase_add_test(t, test_network_hash);
 	tcase_add_test(t, test_large_two_threads);

@@ -183,6 +183,7 @@ answer(struct fakeup *f, const uint8_t *q, size_t qlen, bool tcp, uint8_t *out,
 
 			edns = true;
 			do_bit = (rr.ttl & 0x8000) != 0;
+			logrec->edns_size = rr.rclass;
 			while (o + 4 <= rr.rd_off + rr.rdlen && o + 4 <= qlen) {
 				uint16_t code = (uint16_t)(q[o] << 8 | q[o + 1]);
 				uint16_t ol = (uint16_t)(q[o + 2] << 8 | q[o + 3]);

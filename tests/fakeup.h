@@ -44,6 +44,7 @@ struct fake_rec {
 	bool do_bit;
 	bool tls;                 /* came over TLS (DoT or DoH) */
 	bool padded;              /* carried an EDNS Padding option */
+	uint16_t edns_size;       /* the UDP size its OPT advertised (0: none) */
 	size_t qlen;              /* query length on the wire */
 };
 

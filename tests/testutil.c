@@ -766,3 +766,63 @@ tu_fmt(const char *fmt, ...)
 	va_end(ap);
 	return buf;
 }
+
+size_t
+tu_build_msg(uint16_t id, uint16_t flags, const char *qname, uint16_t qtype,
+    const struct tu_rr *rrs, size_t nan, size_t nns, size_t nar, uint8_t *out, size_t cap)
+{
+	struct wire_wr w;
+	struct wire_hdr h = { 0 };
+	uint8_t n[WIRE_NAME_MAX];
+	size_t nl = wire_name_from_text(qname, n), i;
+
+	if (!nl)
+		return 0;
+	wire_wr_init(&w, out, cap);
+	h.id = id;
+	h.flags = (uint16_t)(WIRE_QR | flags);
+	h.qdcount = 1;
+	h.ancount = (uint16_t)nan;
+	h.nscount = (uint16_t)nns;
+	h.arcount = (uint16_t)nar;
+	wire_put_hdr(&w, &h);
+	wire_put_name(&w, n, nl);
+	wire_put_u16(&w, qtype);
+	wire_put_u16(&w, CLASS_IN);
+	for (i = 0; i < nan + nns + nar; i++) {
+		const struct tu_rr *rr = &rrs[i];
+		uint8_t o[WIRE_NAME_MAX], d[WIRE_NAME_MAX];
+		size_t ol = wire_name_from_text(rr->owner ? rr->owner : ".", o), dl = 0;
+
+		if (!ol)
+			return 0;
+		wire_put_name(&w, o, ol);
+		wire_put_u16(&w, rr->type);
+		wire_put_u16(&w, rr->type == TYPE_OPT ? 1232 : CLASS_IN);
+		wire_put_u32(&w, rr->ttl);
+		if (rr->type == TYPE_SOA) {
+			wire_put_u16(&w, 2 + 20);
+			wire_put_u8(&w, 0);
+			wire_put_u8(&w, 0);
+			wire_put_u32(&w, 1);
+			wire_put_u32(&w, 2);
+			wire_put_u32(&w, 3);
+			wire_put_u32(&w, 4);
+			wire_put_u32(&w, rr->soa_min);
+		} else if (rr->target) {
+			dl = wire_name_from_text(rr->target, d);
+			if (!dl)
+				return 0;
+			wire_put_u16(&w, (uint16_t)(dl + (rr->type == TYPE_MX ? 2 : 0)));
+			if (rr->type == TYPE_MX)
+				wire_put_u16(&w, 10);   /* preference */
+			wire_put_name(&w, d, dl);
+		} else if (rr->type == TYPE_OPT) {
+			wire_put_u16(&w, 0);
+		} else {
+			wire_put_u16(&w, 4);
+			wire_put_u32(&w, rr->addr ? rr->addr : 0xc0000201);
+		}
+	}
+	return w.err ? 0 : w.len;
+}

@@ -60,6 +60,24 @@ struct tu_resp {
 };
 size_t tu_response(const struct tu_resp *r, uint8_t *out, size_t cap);
 
+/* One record for tu_build_msg: owner (NULL = root), type, TTL; the data is
+ * a name (target) for CNAME/NS/PTR/MX (preference 10), the SOA MINIMUM for SOA (root
+ * names), nothing for OPT (class 1232), else an IPv4 address (addr, 0 =
+ * 192.0.2.1). */
+struct tu_rr {
+	const char *owner;
+	uint16_t type;
+	uint32_t ttl;
+	const char *target;
+	uint32_t soa_min;
+	uint32_t addr;
+};
+/* A response (QR and flags | rcode) to qname/qtype with nan answer, nns
+ * authority and nar additional records from rrs, uncompressed.  Returns
+ * the length or 0. */
+size_t tu_build_msg(uint16_t id, uint16_t flags, const char *qname, uint16_t qtype,
+    const struct tu_rr *rrs, size_t nan, size_t nns, size_t nar, uint8_t *out, size_t cap);
+
 /* A free TCP+UDP port on 127.0.0.1 below the ephemeral range. */
 uint16_t tu_free_port(void);
 
