@@ -70,7 +70,7 @@ server 10.232.1.2:$p1
 adapter wifi device slh2-$tag metric 20
 server 10.232.2.2:$p2
 CONF
-"$STUBD" -f -v -c "$tmp/stubd.conf" 2>"$tmp/stubd.err" &
+"$STUBD" $KEEP_ROOT -f -v -c "$tmp/stubd.conf" 2>"$tmp/stubd.err" &
 pids="$pids $!"
 i=0
 while [ ! -S "$ctl" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done

@@ -20,3 +20,8 @@ wait_file() {
 	while [ ! -s "$1" ] && [ $_i -lt 100 ]; do sleep 0.05; _i=$((_i + 1)); done
 	[ -s "$1" ]
 }
+
+# Started as root, stubd drops to the user stubd when that user exists (the
+# package makes it): the tests' files are root's, so they keep root.
+KEEP_ROOT=""
+[ "$(id -u)" -ne 0 ] || KEEP_ROOT="-u root"
