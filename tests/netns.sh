@@ -35,6 +35,7 @@ trap cleanup EXIT
 
 ip netns add "$ns1" 2>/dev/null || skip "cannot create network namespaces"
 ip netns add "$ns2" || skip "cannot create network namespaces"
+need_netns_exec "$ns1"
 for n in 1 2; do
 	eval ns=\$ns$n
 	eval h=\$h$n

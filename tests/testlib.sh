@@ -25,3 +25,12 @@ wait_file() {
 # package makes it): the tests' files are root's, so they keep root.
 KEEP_ROOT=""
 [ "$(id -u)" -ne 0 ] || KEEP_ROOT="-u root"
+
+# need_netns_exec NS: `ip netns exec` makes a mount namespace and remounts
+# /sys in it, which fails in a chroot or container where / is not a mount
+# point; skip saying so, rather than fail later ("fake upstreams did not
+# start")
+need_netns_exec() {
+	_err=$(ip netns exec "$1" true 2>&1) ||
+		skip "ip netns exec does not work here (it needs a mount namespace of its own, and / a mount point): $_err"
+}
