@@ -63,9 +63,11 @@ start_stubd() {
 	done
 }
 
+# stop_stubd LABEL: SIGTERM, and it exits 0 (a sanitizer report would not)
 stop_stubd() {
 	kill "$spid" 2>/dev/null
 	wait "$spid" 2>/dev/null
+	check "$1: stubd exits 0" "$?" 0
 }
 
 # ---- stubctl(8): every JSON example keeps its quotes
@@ -155,7 +157,7 @@ if [ $root -eq 1 ] && command -v setpriv >/dev/null 2>&1; then
 else
 	echo "skip: stubctl as another user (needs root and setpriv)"
 fi
-stop_stubd
+stop_stubd "the running one"
 
 # ---- run as: user nobody; the socket and pidfile removed at exit anyway
 if [ $root -eq 1 ]; then
@@ -166,7 +168,7 @@ if [ $root -eq 1 ]; then
 	start_stubd "$tmp/user.conf" "$tmp/user.err" -p "$tmp/stubd.pid"
 	check "user nobody: runs as 65534" \
 		"$(awk '/^Uid:/ { print $2 }' "/proc/$spid/status")" 65534
-	stop_stubd
+	stop_stubd "user nobody"
 	wait_gone "$tmp/ctl" "$tmp/stubd.pid"
 	check "user nobody: control socket and pidfile removed at exit" "$?" 0
 	# no user configured, started as root: the user stubd when it exists
@@ -179,7 +181,7 @@ if [ $root -eq 1 ]; then
 			"$(awk '/^Uid:/ { print $2 }' "/proc/$spid/status")" 0
 		check "no user stubd: says so" \
 			"$(grep -c 'running as root: there is no user stubd' "$tmp/nouser.err")" 1
-		stop_stubd
+		stop_stubd "no user stubd"
 		# a passwd file with a user stubd, in a mount namespace of our own
 		{ cat /etc/passwd; echo "stubd:x:64999:64999:stubd:/nonexistent:/usr/sbin/nologin"; } \
 			>"$tmp/passwd"
