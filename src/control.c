@@ -352,9 +352,18 @@ cconn_read_cb(struct bufferevent *bev, void *arg)
 		return;
 	}
 	if (!peer_allowed(k->c, bufferevent_getfd(bev), who, sizeof(who))) {
+		struct group *g = k->c->gid == (gid_t)-1 ? NULL : getgrgid(k->c->gid);
+
 		log_warn("control: %s refused", who);
 		free(line);
-		cconn_reply(k, ctl_error("permission denied"), NULL);
+		/* say who may, so the refused user knows what to ask for */
+		if (g)
+			cconn_reply(k, ctl_error("permission denied: root, stubd's user and "
+			    "the members of control-group %s may use this socket", g->gr_name),
+			    NULL);
+		else
+			cconn_reply(k, ctl_error("permission denied: root and stubd's user may "
+			    "use this socket (control-group lets a group in)"), NULL);
 		return;
 	}
 	{

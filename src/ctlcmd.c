@@ -555,19 +555,40 @@ cmd_reload(const struct control_view *v, int argc, char **argv,
     struct ctl_stream **stream)
 {
 	struct json j;
-	char err[2048];
+	char err[4096];
+	char *line, *nl;
+	int rc;
 
 	(void)stream;
 	(void)argc;
 	(void)argv;
 	if (!v->reload)
 		return ctl_error("reload is not available");
-	if (v->reload(v->arg, err, sizeof(err)) != 0)
-		return ctl_error("%s", err);
+	err[0] = 0;
+	rc = v->reload(v->arg, err, sizeof(err));
 	json_init(&j);
 	json_obj_begin(&j);
+	if (rc != 0) {
+		/* the whole message, FILE:LINE lines included (ctl_error cuts) */
+		json_key(&j, CTL_K_ERROR);
+		json_str(&j, err);
+		json_obj_end(&j);
+		return json_take(&j, NULL);
+	}
 	json_key(&j, CTL_K_RELOADED);
 	json_bool(&j, true);
+	json_key(&j, CTL_K_WARNINGS);
+	json_arr_begin(&j);
+	for (line = err; *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		if (!nl)
+			nl = line + strlen(line) - 1;
+		else
+			*nl = 0;
+		if (*line)
+			json_str(&j, line);
+	}
+	json_arr_end(&j);
 	json_obj_end(&j);
 	return json_take(&j, NULL);
 }

@@ -42,7 +42,9 @@ struct control_view {
 	struct stats *st;
 	const struct cfg *cfg;
 	uint64_t hosts_gen;         /* changes whenever hosts is replaced */
-	/* re-read configuration and hosts; 0 or -1 with a message */
+	/* re-read configuration and hosts; 0 or -1 with a message (the
+	 * FILE:LINE lines after it); on success err holds the warnings
+	 * ("... on restart"), one per line, or "" */
 	int (*reload)(void *arg, char *err, size_t errlen);
 	/* stubctl link IFNAME ...: argv[0] is "link"; 0 or -1 with a message */
 	int (*link)(void *arg, int argc, char **argv, char *err, size_t errlen);

@@ -33,7 +33,7 @@ static const char *const servers_keys[] = {
 	CTL_K_RESUMED, NULL,
 };
 
-static const char *const reload_keys[] = { CTL_K_RELOADED, NULL };
+static const char *const reload_keys[] = { CTL_K_RELOADED, CTL_K_WARNINGS, NULL };
 
 static const char *const link_keys[] = { CTL_K_LINK, CTL_K_CHANGED, NULL };
 

@@ -78,6 +78,8 @@ struct daemon {
 	struct event *save_tmr;         /* cache-file, every 10 minutes */
 	pid_t save_pid;                 /* the child writing it, 0 = none */
 	bool started;                   /* serving: a clean exit saves the cache */
+	int janitor_fd;                 /* -1, or the pipe the exit helper waits on */
+	char restart_notes[512];        /* reload: what takes effect on restart, by line */
 	struct event *sig[5];
 	bool pidfile_written;
 	bool detached;          /* stderr is gone: errors go to syslog */

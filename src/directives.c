@@ -7,6 +7,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -123,6 +125,8 @@ static int
 d_control_group(struct pctx *x, char **w, int n)
 {
 	(void)n;
+	if (!getgrnam(w[1]))
+		return perr(x, "unknown control-group '%s'", w[1]);
 	if (cfg_set_str(&x->c->control_group, w[1]))
 		return perr(x, "out of memory");
 	return 0;
@@ -241,6 +245,9 @@ static int
 d_user(struct pctx *x, char **w, int n)
 {
 	(void)n;
+	/* checked here so that -t and reload say so, not only the start */
+	if (!getpwnam(w[1]))
+		return perr(x, "unknown user '%s'", w[1]);
 	if (cfg_set_str(&x->c->user, w[1]))
 		return perr(x, "out of memory");
 	return 0;

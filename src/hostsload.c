@@ -166,7 +166,11 @@ hosts_load(struct daemon *d, bool defer_ok)
 	    hosts_job_start(d, path))
 		return;
 	if (file_read(path, &text, &len) != 0) {
-		if (errno != ENOENT || log_verbosity() >= 1)
+		/* a missing /etc/hosts is normal; a file the operator named
+		 * (-H, or a hosts line other than the default) is said once,
+		 * at start, at the default log level */
+		if (errno != ENOENT || log_verbosity() >= 1 ||
+		    (!d->started && (d->o.hosts || strcmp(path, "/etc/hosts") != 0)))
 			log_warn("cannot read hosts file %s: %s", path, strerror(errno));
 		hosts_install(d, NULL);
 		return;

@@ -9,12 +9,16 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
+#include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <ares.h>
@@ -46,6 +50,7 @@
 #define CONF_DEFAULT SYSCONFDIR "/stubd.conf"
 #define CONTROL_DEFAULT RUNSTATEDIR "/stubd.sock"
 #define HOSTS_DEFAULT "/etc/hosts"
+#define USER_DEFAULT "stubd"
 
 
 static void
@@ -62,7 +67,8 @@ usage(FILE *f)
 	    "  -H, --hosts FILE        hosts file ('none' disables)\n"
 	    "  -C, --control PATH      control socket ('off' disables)\n"
 	    "  -p, --pidfile FILE      write the process ID there\n"
-	    "  -u, --user USER         drop privileges to USER after binding\n"
+	    "  -u, --user USER         drop privileges to USER after binding (as root,\n"
+	    "                          default: stubd if it exists; root keeps root)\n"
 	    "  -v, --verbose           more logging (-vv: one line per query)\n"
 	    "  -t, --check-config      check the configuration and exit\n"
 	    "  -h, --help              this text\n"
@@ -145,10 +151,58 @@ print_cfg_errors(struct cfg *c, bool to_log)
 	}
 }
 
+/*
+ * The built-in listen addresses (no listen line, no -l) of a family this
+ * host has switched off (IPv6 disabled: [::1] cannot be bound) are left
+ * out with a warning instead of failing the start; an address the operator
+ * chose stays fatal, and so does every other error.  Not when that would
+ * leave nothing to listen on.
+ */
+static void
+skip_unusable_default_listens(const struct cfg *file, struct cfg *c, bool quiet)
+{
+	bool unusable[8] = { false };
+	size_t i, n = 0, nbad = 0;
+	char text[80];
+
+	if (file->nlistens != 0 || c->nlistens > sizeof(unusable) / sizeof(unusable[0]))
+		return;
+	for (i = 0; i < c->nlistens; i++) {
+		struct sockaddr_storage ss = c->listens[i].ss;
+		int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0), e = 0;
+
+		/* the same address on a free port: the family and address only */
+		if (ss.ss_family == AF_INET6)
+			((struct sockaddr_in6 *)&ss)->sin6_port = 0;
+		else
+			((struct sockaddr_in *)&ss)->sin_port = 0;
+		if (fd < 0 || bind(fd, (struct sockaddr *)&ss, c->listens[i].len) != 0)
+			e = errno;
+		if (fd >= 0)
+			close(fd);
+		unusable[i] = e == EAFNOSUPPORT || e == EADDRNOTAVAIL;
+		nbad += unusable[i];
+	}
+	if (nbad == 0 || nbad == c->nlistens)
+		return;
+	for (i = 0; i < c->nlistens; i++) {
+		if (!unusable[i]) {
+			c->listens[n++] = c->listens[i];
+			continue;
+		}
+		if (!quiet) {
+			cfg_format_sockaddr((struct sockaddr *)&c->listens[i].ss, text, sizeof(text));
+			log_warn("not listening on %s: its address family is disabled on this "
+			    "host (a listen line or -l with it would be an error)", text);
+		}
+	}
+	c->nlistens = n;
+}
+
 /* stubd.conf and the command line, not finished (cfg_finish); NULL with
  * messages on stderr (or the log). */
 static struct cfg *
-load_file_cfg(const struct opts *o, bool to_log)
+load_file_cfg(const struct opts *o, bool to_log, char *errs, size_t errslen)
 {
 	struct cfg *c = cfg_new(CONTROL_DEFAULT, HOSTS_DEFAULT);
 	size_t i;
@@ -180,9 +234,15 @@ load_file_cfg(const struct opts *o, bool to_log)
 	if (o->user) {
 		free(c->user);
 		c->user = strdup(o->user);
+		if (!getpwnam(o->user)) {
+			fprintf(stderr, "stubd: -u %s: unknown user\n", o->user);
+			c->nerrors++;
+		}
 	}
 	if (c->nerrors) {
 		print_cfg_errors(c, to_log);
+		if (errs)
+			snprintf(errs, errslen, "%s", c->errors ? c->errors : "");
 		cfg_unref(c);
 		return NULL;
 	}
@@ -316,15 +376,25 @@ reload(void *arg, char *err, size_t errlen)
 	struct daemon *d = arg;
 	struct cfg *nf, *nc;
 	struct tlsctx *nt, *ot;
-	char why[300];
+	char why[300], lines[3072] = "";
+	size_t l;
 
 	sd_notify_reloading();
-	nf = load_file_cfg(&d->o, true);
+	nf = load_file_cfg(&d->o, true, lines, sizeof(lines));
 	nc = nf ? effective_cfg(d, nf, true) : NULL;
+	if (nc)
+		skip_unusable_default_listens(nf, nc, true);
 	if (!nc) {
 		cfg_unref(nf);
 		snprintf(err, errlen, "configuration has errors; keeping the running one");
 		log_err("reload: %s", err);
+		/* and the FILE:LINE lines, for stubctl reload to print */
+		l = strlen(lines);
+		if (l && lines[l - 1] == '\n')
+			lines[l - 1] = 0;
+		l = strlen(err);
+		if (lines[0])
+			snprintf(err + l, errlen - l, ":\n%s", lines);
 		sd_notify_state("READY=1\nSTATUS=reload failed: configuration has errors");
 		return -1;
 	}
@@ -353,6 +423,7 @@ reload(void *arg, char *err, size_t errlen)
 	control_refresh_members(d->ctl);
 	log_info("configuration reloaded: %zu servers in %zu adapters",
 	    d->cfg->nservers, d->cfg->nadapters);
+	snprintf(err, errlen, "%s", d->restart_notes);
 	sd_notify_state("READY=1\nSTATUS=answering");
 	return 0;
 }
@@ -425,8 +496,72 @@ write_pidfile(const char *path)
 	return 0;
 }
 
+/*
+ * With `user`, the control socket and the pidfile usually sit in a
+ * directory only root may change (/run): the daemon, once it has dropped
+ * privileges, cannot remove them at exit.  A child forked before the drop
+ * keeps root for that one job: it holds nothing but the read end of a
+ * pipe, ignores the signals that end the daemon, waits for the pipe to
+ * close (the daemon has exited, however), and then removes the two files if
+ * they are still the ones the daemon made (same inode: not those of a
+ * stubd started since).  Nothing to do when the directories are writable
+ * by the user anyway (e.g. /run/stubd owned by it): the daemon removes them.
+ */
+struct janitor_file {
+	const char *path;
+	dev_t dev;
+	ino_t ino;
+};
+
+static void
+start_janitor(struct daemon *d, const struct passwd *pw)
+{
+	struct janitor_file f[2];
+	struct stat st;
+	size_t n = 0, i;
+	int p[2];
+	pid_t pid;
+	char buf[16];
+	ssize_t r;
+
+	if (d->ctl && d->cfg->control && lstat(d->cfg->control, &st) == 0)
+		f[n++] = (struct janitor_file){ d->cfg->control, st.st_dev, st.st_ino };
+	if (d->pidfile_written && lstat(d->o.pidfile, &st) == 0)
+		f[n++] = (struct janitor_file){ d->o.pidfile, st.st_dev, st.st_ino };
+	if (n == 0 || geteuid() != 0 || pw->pw_uid == 0)
+		return;
+	if (pipe2(p, O_CLOEXEC) != 0 || (pid = fork()) < 0) {
+		log_warn("cannot start the helper that removes the control socket and "
+		    "pidfile at exit: %s", strerror(errno));
+		return;
+	}
+	if (pid > 0) {
+		close(p[0]);
+		d->janitor_fd = p[1];   /* closed by the kernel when the daemon ends */
+		return;
+	}
+	/* the helper: fd 3 is the pipe, every other descriptor goes */
+	if (dup2(p[0], 3) != 3)
+		_exit(1);
+	if (syscall(SYS_close_range, 4U, ~0U, 0U) != 0)
+		for (i = 4; i < 1024; i++)
+			close((int)i);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGUSR1, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	while ((r = read(3, buf, sizeof(buf))) != 0)
+		if (r < 0 && errno != EINTR)
+			break;
+	for (i = 0; i < n; i++)
+		if (lstat(f[i].path, &st) == 0 && st.st_dev == f[i].dev && st.st_ino == f[i].ino)
+			unlink(f[i].path);
+	_exit(0);
+}
+
 static int
-drop_privileges(const char *user, char *why, size_t whylen)
+drop_privileges(struct daemon *d, const char *user, char *why, size_t whylen)
 {
 	struct passwd *pw = getpwnam(user);
 
@@ -436,6 +571,7 @@ drop_privileges(const char *user, char *why, size_t whylen)
 	}
 	if (getuid() == pw->pw_uid && geteuid() == pw->pw_uid)
 		return 0;
+	start_janitor(d, pw);
 	if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
 	    setuid(pw->pw_uid) != 0) {
 		snprintf(why, whylen, "cannot become user '%s': %s", user, strerror(errno));
@@ -446,6 +582,31 @@ drop_privileges(const char *user, char *why, size_t whylen)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * Who to run as once the sockets are bound: the `user` of the
+ * configuration (or -u); else, started as root, the system user stubd when
+ * it exists (the Debian package makes it), as unbound and dnsmasq drop to
+ * theirs by default; else root, with a warning.  `user root` keeps root
+ * without one.  NULL = stay as started.
+ */
+static const char *
+run_as_user(const struct daemon *d)
+{
+	if (d->cfg->user)
+		return d->cfg->user;
+	if (geteuid() != 0)
+		return NULL;
+	if (getpwnam(USER_DEFAULT)) {
+		log_info("dropping privileges to the user %s (the default; 'user root' keeps "
+		    "root)", USER_DEFAULT);
+		return USER_DEFAULT;
+	}
+	log_warn("running as root: there is no user %s to drop privileges to (create it: "
+	    "adduser --system --group --no-create-home %s; or set 'user'; 'user root' "
+	    "keeps root without this warning)", USER_DEFAULT, USER_DEFAULT);
+	return NULL;
 }
 
 static void
@@ -637,17 +798,19 @@ main(int argc, char **argv)
 {
 	static struct daemon d;
 	char why[512];
+	const char *user;
 	int rc;
 
 	d.hosts_pipe[0] = d.hosts_pipe[1] = -1;
 	d.nl_fd = -1;
 	d.control_gid = (gid_t)-1;
+	d.janitor_fd = -1;
 	ifstate_init(&d.ifs);
 	if (parse_args(argc, argv, &d.o) != 0)
 		return 1;
 	log_init("stubd", false, d.o.verbose);
 	links_init(&d.links);
-	d.file_cfg = load_file_cfg(&d.o, false);
+	d.file_cfg = load_file_cfg(&d.o, false, NULL, 0);
 	if (d.file_cfg && d.file_cfg->resolvconf_dir) {
 		sysnet_dir_sig(d.file_cfg->resolvconf_dir, &d.resolvconf_sig);
 		sysnet_read_resolvconf_dir(d.file_cfg->resolvconf_dir, &d.links, resolvconf_err, &d);
@@ -669,6 +832,7 @@ main(int argc, char **argv)
 		links_fini(&d.links);
 		return 1;
 	}
+	skip_unusable_default_listens(d.file_cfg, d.cfg, false);
 	if (d.cfg->nservers == 0)
 		log_warn("no upstream servers: every query that misses the cache gets SERVFAIL");
 	rc = ares_library_init(ARES_LIB_INIT_ALL);
@@ -710,7 +874,8 @@ main(int argc, char **argv)
 	if (tlsctx_new(d.cfg->tls_ca, tlsctx_needs_store(d.cfg), &d.tls, why,
 	    sizeof(why)) != STUB_OK)
 		goto fail;
-	if (d.cfg->user && drop_privileges(d.cfg->user, why, sizeof(why)) != 0)
+	if ((user = run_as_user(&d)) != NULL &&
+	    drop_privileges(&d, user, why, sizeof(why)) != 0)
 		goto fail;
 	if (start_engine(&d, why, sizeof(why)) != STUB_OK)
 		goto fail;

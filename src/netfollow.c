@@ -318,6 +318,17 @@ ad_trust_lost(const struct cfg *old, const struct cfg *nc)
  * (SPEC 11) also drops every negative answer and forgets the RTT and
  * exclusion of the adapters it concerns.  Takes nc.
  */
+/* A setting a reload cannot change: logged, and kept for stubctl reload's
+ * answer. */
+static void
+restart_note(struct daemon *d, const char *msg)
+{
+	size_t l = strlen(d->restart_notes);
+
+	log_warn("reload: %s", msg);
+	snprintf(d->restart_notes + l, sizeof(d->restart_notes) - l, "%s\n", msg);
+}
+
 int
 install_cfg(struct daemon *d, struct cfg *nc, const char *netchange, char *err, size_t errlen)
 {
@@ -345,16 +356,20 @@ install_cfg(struct daemon *d, struct cfg *nc, const char *netchange, char *err, 
 	if (ad_trust_lost(d->cfg, nc))
 		log_msg(LOG_NOTICE, "a server is no longer trusted for AD: AD cleared in %zu "
 		    "cached answers", cache_distrust_ad(d->cache));
+	d->restart_notes[0] = 0;
 	if (!same_listens(d->cfg, nc))
-		log_warn("reload: listen addresses changed; they take effect on restart");
+		restart_note(d, "listen addresses changed; they take effect on restart");
 	if ((d->cfg->control == NULL) != (nc->control == NULL) ||
 	    (nc->control && strcmp(d->cfg->control, nc->control) != 0))
-		log_warn("reload: the control socket changes on restart");
+		restart_note(d, "the control socket changes on restart");
 	if (d->cfg->dbus != nc->dbus)
-		log_warn("reload: dbus changes on restart");
+		restart_note(d, "dbus changes on restart");
 	if (d->cfg->metrics.len != nc->metrics.len ||
 	    memcmp(&d->cfg->metrics.ss, &nc->metrics.ss, nc->metrics.len) != 0)
-		log_warn("reload: the metrics address changes on restart");
+		restart_note(d, "the metrics address changes on restart");
+	if ((d->cfg->user == NULL) != (nc->user == NULL) ||
+	    (nc->user && strcmp(d->cfg->user, nc->user) != 0))
+		restart_note(d, "the user changes on restart");
 	/* keep the bound sockets: the listen lines of the running config stay */
 	{
 		struct cfg_sockaddr *t = nc->listens;

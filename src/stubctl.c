@@ -77,7 +77,10 @@ send_request(const char *path, const char *line)
 		int e = errno;
 
 		fprintf(stderr, "stubctl: cannot connect to %s: %s%s\n", path, strerror(e),
-		    (e == ENOENT || e == ECONNREFUSED) ? " (is stubd running?)" : "");
+		    (e == ENOENT || e == ECONNREFUSED) ? " (is stubd running?)" :
+		    (e == EACCES || e == EPERM) ? " (the socket is for root, stubd's user "
+		    "and the members of its control-group; with the Debian package: "
+		    "adduser USER stubd, then log in again)" : "");
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -296,6 +299,22 @@ print_entry(const struct jval *e, size_t i)
 		return 1;
 	}
 	printf("    %s\n    ----------------------------------------\n", name);
+	/* what --json has and ipconfig has not: where it came from, how often used */
+	{
+		const char *src = str_of(e, CTL_K_SOURCE), *up = str_of(e, CTL_K_UPSTREAM);
+		bool ok = true;
+		double hits = num_of(e, CTL_K_HITS, &ok);
+		char v[32];
+
+		if (up)
+			field("Upstream", up);
+		else if (src)
+			field("Upstream", strcmp(src, "hosts") == 0 ? "none (hosts file)" : "none");
+		if (ok) {
+			snprintf(v, sizeof(v), "%.0f", hits);
+			field("Hits", v);
+		}
+	}
 	if (strcmp(status, "NXDOMAIN") == 0) {
 		printf("    Name does not exist.\n\n");
 		return 0;
@@ -891,9 +910,15 @@ main(int argc, char **argv)
 		case CTL_CMD_SERVERS:
 			rc = print_servers(root);
 			break;
-		case CTL_CMD_RELOAD:
+		case CTL_CMD_RELOAD: {
+			const struct jval *w = jsonp_get(root, CTL_K_WARNINGS);
+
 			printf("Configuration reloaded.\n");
+			for (size_t wi = 0; w && w->type == J_ARR && wi < w->n; wi++)
+				if (w->items[wi]->type == J_STR)
+					printf("warning: %s\n", w->items[wi]->str);
 			break;
+		}
 		case CTL_CMD_LINK:
 			printf("Link %s updated.\n", str_of(root, CTL_K_LINK) ? str_of(root, CTL_K_LINK) : "?");
 			break;

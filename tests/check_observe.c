@@ -590,7 +590,9 @@ START_TEST(test_socket_activation)
 		snprintf(p, sizeof(p), "%ld", (long)getpid());
 		setenv("LISTEN_PID", p, 1);
 		setenv("LISTEN_FDS", "2", 1);
-		execl(getenv("STUBD"), "stubd", "-f", "-c", conf, (char *)NULL);
+		/* as root, stay root (see tu_start) */
+		execl(getenv("STUBD"), "stubd", "-f", "-c", conf,
+		    geteuid() == 0 ? "-u" : (char *)NULL, "root", (char *)NULL);
 		_exit(127);
 	}
 	close(u);

@@ -74,7 +74,7 @@ dbus yes
 timeouts 0.2 0.4
 server 127.0.0.1:9
 CONF
-"$STUBD" -f -v -c "$tmp/stubd.conf" 2>"$tmp/stubd.err" &
+"$STUBD" $KEEP_ROOT -f -v -c "$tmp/stubd.conf" 2>"$tmp/stubd.err" &
 pids="$pids $!"
 i=0
 while [ ! -S "$ctl" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done

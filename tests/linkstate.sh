@@ -43,6 +43,7 @@ for n in 1 2; do
 	ip -n "$ns" link set "slp$n-$tag" up
 	ip -n "$ns" link set lo up
 done
+need_netns_exec "sln1-$tag"
 # lan (1) answers after 3 s, wifi (2) at once
 ip netns exec "sln1-$tag" "$FAKEUP" -d 3000 10.232.1.2 x.test A 300 192.0.2.1 \
 	y.test A 300 192.0.2.1 >"$tmp/port1" &
@@ -70,7 +71,7 @@ server 10.232.1.2:$p1
 adapter wifi device slh2-$tag metric 20
 server 10.232.2.2:$p2
 CONF
-"$STUBD" -f -v -c "$tmp/stubd.conf" 2>"$tmp/stubd.err" &
+"$STUBD" $KEEP_ROOT -f -v -c "$tmp/stubd.conf" 2>"$tmp/stubd.err" &
 pids="$pids $!"
 i=0
 while [ ! -S "$ctl" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done

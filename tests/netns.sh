@@ -35,6 +35,7 @@ trap cleanup EXIT
 
 ip netns add "$ns1" 2>/dev/null || skip "cannot create network namespaces"
 ip netns add "$ns2" || skip "cannot create network namespaces"
+need_netns_exec "$ns1"
 for n in 1 2; do
 	eval ns=\$ns$n
 	eval h=\$h$n
@@ -88,7 +89,7 @@ adapter ll2 device $h2 metric 40
 server [fe80::1]:$l2
 domain ll.net2.test
 CONF
-"$STUBD" -f -c "$tmp/stubd.conf" 2>"$tmp/stubd.err" &
+"$STUBD" $KEEP_ROOT -f -c "$tmp/stubd.conf" 2>"$tmp/stubd.err" &
 pids="$pids $!"
 sleep 0.3
 
@@ -118,7 +119,7 @@ hosts none
 timeouts 0.3 0.3
 resolv-file $tmp/resolv.conf
 CONF
-"$STUBD" -f -c "$tmp/stubd2.conf" 2>"$tmp/stubd2.err" &
+"$STUBD" $KEEP_ROOT -f -c "$tmp/stubd2.conf" 2>"$tmp/stubd2.err" &
 pids="$pids $!"
 sleep 0.3
 expect "$((lport + 1))" ll.net1.test 192.0.2.11 "from resolv.conf's fe80::1%$h1"

@@ -45,7 +45,7 @@ metrics 127.0.0.92:$((base + 1))
 adapter lan
 server 127.0.0.91:$fport
 CONF
-"$STUBD" -f -c "$tmp/stubd.conf" 2>"$tmp/stubd.err" &
+"$STUBD" $KEEP_ROOT -f -c "$tmp/stubd.conf" 2>"$tmp/stubd.err" &
 pids="$pids $!"
 i=0
 until dig +time=1 +tries=1 +short -p "$base" @127.0.0.92 www.example.com A 2>/dev/null |

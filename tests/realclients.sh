@@ -37,7 +37,7 @@ wait_file "$tmp/port"
 port=$(cat "$tmp/port")
 [ -n "$port" ] || { echo "FAIL: fake upstream did not start"; exit 1; }
 
-"$STUBD" -f -l "$ADDR:53" -s "127.0.0.31:$port" -H none -C "$tmp/ctl" 2>"$tmp/stubd.err" &
+"$STUBD" $KEEP_ROOT -f -l "$ADDR:53" -s "127.0.0.31:$port" -H none -C "$tmp/ctl" 2>"$tmp/stubd.err" &
 spid=$!
 i=0
 until dig +time=1 +tries=1 +short @"$ADDR" www.example.test A >/dev/null 2>&1; do

@@ -20,3 +20,17 @@ wait_file() {
 	while [ ! -s "$1" ] && [ $_i -lt 100 ]; do sleep 0.05; _i=$((_i + 1)); done
 	[ -s "$1" ]
 }
+
+# Started as root, stubd drops to the user stubd when that user exists (the
+# package makes it): the tests' files are root's, so they keep root.
+KEEP_ROOT=""
+[ "$(id -u)" -ne 0 ] || KEEP_ROOT="-u root"
+
+# need_netns_exec NS: `ip netns exec` makes a mount namespace and remounts
+# /sys in it, which fails in a chroot or container where / is not a mount
+# point; skip saying so, rather than fail later ("fake upstreams did not
+# start")
+need_netns_exec() {
+	_err=$(ip netns exec "$1" true 2>&1) ||
+		skip "ip netns exec does not work here (it needs a mount namespace of its own, and / a mount point): $_err"
+}

@@ -502,8 +502,10 @@ tu_start(struct tu_daemon *d, const char *conf_text, const char *const *extra)
 	d->port = tu_free_port();
 	snprintf(d->ctl, sizeof(d->ctl), "%s/ctl.sock", d->dir);
 	snprintf(d->errlog, sizeof(d->errlog), "%s/stderr.log", d->dir);
-	snprintf(text, sizeof(text), "listen 127.0.0.1:%u\ncontrol %s\n%s", d->port, d->ctl,
-	    conf_text ? conf_text : "");
+	/* as root, stay root (a `user` in conf_text still wins): stubd would
+	 * drop to the user stubd where it exists, and the files here are root's */
+	snprintf(text, sizeof(text), "listen 127.0.0.1:%u\ncontrol %s\n%s%s", d->port, d->ctl,
+	    geteuid() == 0 ? "user root\n" : "", conf_text ? conf_text : "");
 	if (tu_write(d, "stubd.conf", text, d->conf, sizeof(d->conf)) != 0)
 		return -1;
 	snprintf(listen, sizeof(listen), "127.0.0.1:%u", d->port);

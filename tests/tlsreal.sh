@@ -134,7 +134,7 @@ compare() {   # compare LABEL KDIG-TRANSPORT-ARGS...
 }
 
 # DoT first: the dot adapter is preferred
-"$STUBD" -f -c "$tmp/stubd.conf" 2>"$tmp/stubd.err" &
+"$STUBD" $KEEP_ROOT -f -c "$tmp/stubd.conf" 2>"$tmp/stubd.err" &
 spid=$!
 pids="$pids $spid"
 i=0
@@ -156,7 +156,7 @@ wait "$spid" 2>/dev/null
 
 # DoH alone: a new daemon, cold
 sed -i "/^adapter dot/d; /^server 127.0.0.72/d" "$tmp/stubd.conf"
-"$STUBD" -f -c "$tmp/stubd.conf" 2>"$tmp/stubd.err" &
+"$STUBD" $KEEP_ROOT -f -c "$tmp/stubd.conf" 2>"$tmp/stubd.err" &
 spid=$!
 pids="$pids $spid"
 sleep 0.3

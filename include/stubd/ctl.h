@@ -126,6 +126,7 @@ const struct ctl_command *ctl_command_find(const char *word);
 #define CTL_K_RESUMED "resumed"
 /* reload */
 #define CTL_K_RELOADED "reloaded"
+#define CTL_K_WARNINGS "warnings"    /* what takes effect on restart only */
 /* link */
 #define CTL_K_LINK "link"
 #define CTL_K_CHANGED "changed"
