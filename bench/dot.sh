@@ -72,7 +72,7 @@ max-inflight 65536
 server $UP_ADDR:$TLS_PORT tls dns.bench.test
 tls-ca $W/cert.pem
 CONF
-		taskset -c 1 "$STUBD" -f -c "$W/stubd.conf" 2>"$W/stubd.err" &
+		taskset -c 1 "$STUBD" $KEEP_ROOT -f -c "$W/stubd.conf" 2>"$W/stubd.err" &
 		;;
 	unbound)
 		bench_unbound_conf "$W/unbound.conf" "	msg-cache-size: 256m

@@ -103,7 +103,7 @@ start_server() {
 				echo "server $l"
 			fi
 		} >"$W/stubd.conf"
-		taskset -c 1 "$STUBD" -f -c "$W/stubd.conf" 2>"$W/stubd.err" &
+		taskset -c 1 "$STUBD" $KEEP_ROOT -f -c "$W/stubd.conf" 2>"$W/stubd.err" &
 		;;
 	dnsmasq)
 		taskset -c 1 dnsmasq -k --no-resolv --no-hosts --user=root --port=$SRV_PORT \

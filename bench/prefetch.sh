@@ -61,7 +61,7 @@ hosts none
 prefetch yes
 server $UP_ADDR:$UP_PORT
 CONF
-"$STUBD" -f -c "$W/stubd.conf" 2>"$W/stubd.err" &
+"$STUBD" $KEEP_ROOT -f -c "$W/stubd.conf" 2>"$W/stubd.err" &
 SPID=$!
 PIDS+=($SPID)
 bench_wait stubd n0.bench.test

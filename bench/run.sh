@@ -74,7 +74,7 @@ hosts none
 cache-size 400000
 server $UP_ADDR:$UP_PORT
 CONF
-		taskset -c 1 "$STUBD" -f -c "$W/stubd.conf" 2>"$W/stubd.err" &
+		taskset -c 1 "$STUBD" $KEEP_ROOT -f -c "$W/stubd.conf" 2>"$W/stubd.err" &
 		;;
 	unbound)
 		bench_unbound_conf "$W/unbound.conf" "	msg-cache-size: 256m

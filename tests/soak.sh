@@ -54,7 +54,7 @@ adapter lan source 127.0.0.62 metric 20
 server 127.0.0.52:$(port 127.0.0.52)
 server 127.0.0.53:$(port 127.0.0.53)
 CONF
-"$STUBD" -f -c "$tmp/stubd.conf" 2>"$tmp/stubd.err" &
+"$STUBD" $KEEP_ROOT -f -c "$tmp/stubd.conf" 2>"$tmp/stubd.err" &
 pids="$pids $!"
 i=0
 until [ -S "$tmp/ctl" ]; do
