@@ -37,7 +37,6 @@ chmod 755 "$tmp"
 pids=""
 cleanup() {
 	for p in $pids; do kill "$p" 2>/dev/null; done
-	[ -s "$tmp/nsd.pid" ] && kill "$(cat "$tmp/nsd.pid")" 2>/dev/null
 	wait 2>/dev/null
 	[ "$fail" = 0 ] && rm -rf "$tmp" || echo "kept $tmp"
 }
@@ -189,7 +188,7 @@ done
 	--auth "$NSD_IP:$nsd_port" --stubd "$S1_IP:$s1_port" \
 	--validator "$UB_IP:$ub_port" --cd-stubd "$S2_IP:$s2_port" \
 	--probes "$DATA/probes" --dyn-zone "$tmp/zones/dyn.test.zone" --nsd-pid "$nsd_pid" \
-	--budget 100
+	--budget ${DIFF_BUDGET:-100}
 rc=$?
 [ $rc = 0 ] || fail=1
 exit $rc
