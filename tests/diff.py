@@ -32,11 +32,13 @@ and the first failures; exit status 0 only when every probe is identical.
 """
 
 import argparse
+import concurrent.futures
 import os
 import signal
 import socket
 import struct
 import sys
+import threading
 import time
 
 import dns.edns
@@ -48,6 +50,7 @@ import dns.opcode
 import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
+import dns.renderer
 
 TIMEOUT = 4.0          # over stubd's scaled schedule (3.4 s)
 # Answered at once (SPEC 5c): locally served names without asking anyone,
@@ -150,6 +153,7 @@ class Probe:
     def __init__(self, name, cat, rdtype, tcp, edns, do, cd, case, rd=True):
         self.name, self.cat, self.rdtype = name, cat, rdtype
         self.tcp, self.edns, self.do, self.cd, self.case, self.rd = tcp, edns, do, cd, case, rd
+        self.mangled = False    # asked of the stubd behind the mangling proxy
 
     def tags(self):
         t = [self.cat, "tcp" if self.tcp else "udp"]
@@ -163,13 +167,16 @@ class Probe:
             t.append("case")
         if not self.rd:
             t.append("rd0")
+        if self.mangled:
+            t.append("mangled")
         return t
 
     def label(self):
         return "%s/%s %s edns=%s do=%d cd=%d%s%s" % (
             self.qname.to_text(), dns.rdatatype.to_text(self.rdtype),
             "tcp" if self.tcp else "udp", "off" if self.edns is None else self.edns,
-            self.do, self.cd, " 0x20" if self.case else "", " rd=0" if not self.rd else "")
+            self.do, self.cd, " 0x20" if self.case else "", " rd=0" if not self.rd else "") + (
+                " via proxy" if self.mangled else "")
 
     def make(self, salt):
         self.qname = mixed_case(self.name, salt) if self.case else self.name
@@ -343,8 +350,13 @@ class Tally:
         self.by_tag = {}
         self.fails = []
         self.kinds = {}
+        self.lock = threading.Lock()
 
     def add(self, tags, label, problems):
+        with self.lock:
+            self._add(tags, label, problems)
+
+    def _add(self, tags, label, problems):
         for t in tags:
             ok, tot = self.by_tag.get(t, (0, 0))
             self.by_tag[t] = (ok + (0 if problems else 1), tot + 1)
@@ -356,7 +368,7 @@ class Tally:
                 kind = pr.split(" (")[0].replace("miss: ", "").replace("hit: ", "")
                 kind = " ".join(w for w in kind.split() if not any(c.isdigit() for c in w))
                 n, cats, ex = self.kinds.get(kind, (0, set(), label))
-                cats.add(tags[0])
+                cats.add(tags[0] + ("/proxy" if "mangled" in tags else ""))
                 self.kinds[kind] = (n + 1, cats, ex)
 
 
@@ -396,7 +408,8 @@ def run_probe(args, p, tally, seq):
     for n, which in ((0, "miss"), (1, "hit")):
         qid = (seq * 7 + 2 + n) & 0xffff
         # a locally served name is answered at once, not after a search
-        raw, r, err = ask(args.stubd, q, p.tcp, qid, QUICK.get(p.cat, TIMEOUT))
+        raw, r, err = ask(args.mangled_stubd if p.mangled else args.stubd, q, p.tcp, qid,
+                          PROXIED_TIMEOUT if p.mangled else QUICK.get(p.cat, TIMEOUT))
         q.id = qid
         pr = []
         if r is None:
@@ -415,16 +428,28 @@ def run_probe(args, p, tally, seq):
 
 
 def load_probes(path):
-    out = []
+    """(entries, proxied entries): lines NAME CATEGORY TYPE..., and
+    'proxy NAME CATEGORY TYPE...' for the stubd behind the proxy."""
+    out, proxied = [], []
     with open(path, encoding="ascii") as f:
         for line in f:
             line = line.split("#", 1)[0].split()
             if not line:
                 continue
+            to = out
+            if line[0] == "proxy":
+                to, line = proxied, line[1:]
             name = dns.name.from_text(line[0])
             for t in line[2:]:
-                out.append((name, line[1], dns.rdatatype.from_text(t)))
-    return out
+                to.append((name, line[1], dns.rdatatype.from_text(t)))
+    return out, proxied
+
+# a stubd that rejects the proxy's answers waits out its schedule: these
+# probes run side by side and wait 1 s at most (NSD answers at once)
+PROXIED_TIMEOUT = 1.0
+PROXIED_PARALLEL = 8
+MANGLED = ((False, 1232, False, False, False), (False, 1232, True, False, True),
+           (True, None, False, False, True), (False, 4096, False, True, False))
 
 
 def probes_of(entries):
@@ -444,6 +469,17 @@ def probes_of(entries):
     for name, cat, rdtype in entries:
         if cat not in QUICK:
             ps.append(Probe(name, cat, rdtype, False, 1232, False, False, False, rd=False))
+    return ps
+
+
+def proxied_probes_of(entries):
+    """Through the proxy that upper-cases the question and puts OPT first."""
+    ps = []
+    for name, cat, rdtype in entries:
+        for tcp, edns, do, cd, case in MANGLED:
+            p = Probe(name, cat, rdtype, tcp, edns, do, cd, case)
+            p.mangled = True
+            ps.append(p)
     return ps
 
 
@@ -618,12 +654,83 @@ def error_cases(args, tally):
         tally.add(("error",), label, pr)
 
 
+# ---------------------------------------------------------------- proxy
+
+def mangle(raw):
+    """An upstream answer as some forwarders send it: the question in upper
+    case (SPEC 5c: matched case-insensitively) and OPT first in the
+    additional section (SPEC 7: records after OPT are kept).  MX answers
+    keep the question's case, so that their glue after OPT is tested
+    alone."""
+    m = dns.message.from_wire(raw)
+    if not m.question:
+        return raw
+    qn = m.question[0].name
+    if m.question[0].rdtype != dns.rdatatype.MX:
+        qn = dns.name.Name([bytes(lab).upper() for lab in qn.labels])
+    out = dns.renderer.Renderer(m.id, m.flags, 65535)
+    out.add_question(qn, m.question[0].rdtype, m.question[0].rdclass)
+    for rrset in m.answer:
+        out.add_rrset(dns.renderer.ANSWER, rrset)
+    for rrset in m.authority:
+        out.add_rrset(dns.renderer.AUTHORITY, rrset)
+    if m.edns >= 0:
+        out.add_edns(m.edns, m.ednsflags, m.payload, m.options)
+    for rrset in m.additional:
+        out.add_rrset(dns.renderer.ADDITIONAL, rrset)
+    out.write_header()
+    return out.get_wire()
+
+
+def proxy(listen, upstream):
+    """UDP and TCP on listen, each query relayed to upstream and its answer
+    mangled; runs until killed."""
+    import socketserver
+
+    class TCPHandler(socketserver.BaseRequestHandler):
+        def handle(self):
+            try:
+                while True:
+                    n = struct.unpack("!H", recv_all(self.request, 2))[0]
+                    wire = recv_all(self.request, n)
+                    raw = exchange(upstream, wire, True)
+                    if isinstance(raw, str):
+                        return
+                    raw = mangle(raw)
+                    self.request.sendall(struct.pack("!H", len(raw)) + raw)
+            except (OSError, EOFError, dns.exception.DNSException):
+                return
+
+    class TCPServer(socketserver.ThreadingTCPServer):
+        allow_reuse_address = True
+        daemon_threads = True
+
+    tcp = TCPServer(listen, TCPHandler)
+    threading.Thread(target=tcp.serve_forever, daemon=True).start()
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(listen)
+    print("ready", flush=True)
+    while True:
+        wire, peer = udp.recvfrom(65535)
+        raw = exchange(upstream, wire, False)
+        if isinstance(raw, str):
+            continue
+        try:
+            udp.sendto(mangle(raw), peer)
+        except dns.exception.DNSException:
+            continue
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--proxy":
+        proxy(hostport(sys.argv[2]), hostport(sys.argv[3]))
+        return 0
     ap = argparse.ArgumentParser()
     ap.add_argument("--auth", type=hostport, required=True)
     ap.add_argument("--stubd", type=hostport, required=True)
     ap.add_argument("--validator", type=hostport, required=True)
     ap.add_argument("--cd-stubd", type=hostport, required=True)
+    ap.add_argument("--mangled-stubd", type=hostport, required=True)
     ap.add_argument("--probes", required=True)
     ap.add_argument("--dyn-zone", required=True)
     ap.add_argument("--nsd-pid", type=int, required=True)
@@ -632,13 +739,18 @@ def main():
 
     tally = Tally()
     start = time.monotonic()
-    ps = probes_of(load_probes(args.probes))
+    entries, proxied = load_probes(args.probes)
+    ps = probes_of(entries)
     done = 0
     for i, p in enumerate(ps):
         if time.monotonic() - start > args.budget:
             break
         run_probe(args, p, tally, i + 1)
         done += 1
+    pps = proxied_probes_of(proxied)
+    with concurrent.futures.ThreadPoolExecutor(PROXIED_PARALLEL) as pool:
+        list(pool.map(lambda ip: run_probe(args, ip[1], tally, 0x8000 + ip[0]),
+                      enumerate(pps)))
     setup_ok = cd_cases(args, tally)
     dyn_case(args, tally)
     error_cases(args, tally)

@@ -48,10 +48,14 @@ nsd_port=$base
 ub_port=$((base + 1))
 s1_port=$((base + 2))
 s2_port=$((base + 3))
+px_port=$((base + 4))
+s3_port=$((base + 5))
 NSD_IP=127.0.0.171
 UB_IP=127.0.0.172
 S1_IP=127.0.0.173
 S2_IP=127.0.0.174
+PX_IP=127.0.0.175
+S3_IP=127.0.0.176
 
 mkdir "$tmp/zones"
 cp "$DATA"/*.zone "$tmp/zones/"
@@ -159,10 +163,21 @@ until dig +time=1 +tries=1 +short -p "$ub_port" @$UB_IP www.sig.test A 2>/dev/nu
 	sleep 0.1
 done
 
-# stubd 1 forwards to NSD, stubd 2 to unbound; scaled schedule
-for n in 1 2; do
-	if [ $n = 1 ]; then ip=$S1_IP port=$s1_port up=$NSD_IP:$nsd_port
-	else ip=$S2_IP port=$s2_port up=$UB_IP:$ub_port; fi
+# a proxy in front of NSD answering with the question upper-cased and OPT
+# before the other additional records
+"$PY" "$(dirname "$0")/diff.py" --proxy "$PX_IP:$px_port" "$NSD_IP:$nsd_port" >"$tmp/proxy.out" 2>&1 &
+pids="$pids $!"
+wait_file "$tmp/proxy.out" && grep -q ready "$tmp/proxy.out" ||
+	{ cat "$tmp/proxy.out"; echo "FAIL: the proxy did not start"; fail=1; exit 1; }
+
+# stubd 1 forwards to NSD, stubd 2 to unbound, stubd 3 to the proxy;
+# scaled schedule
+for n in 1 2 3; do
+	case $n in
+	1) ip=$S1_IP port=$s1_port up=$NSD_IP:$nsd_port name=a.diff.test. ;;
+	2) ip=$S2_IP port=$s2_port up=$UB_IP:$ub_port name=www.sig.test. ;;
+	3) ip=$S3_IP port=$s3_port up=$PX_IP:$px_port name=a.diff.test. ;;
+	esac
 	cat >"$tmp/stubd$n.conf" <<EOF
 listen $ip:$port
 control off
@@ -176,7 +191,8 @@ EOF
 	spid=$!
 	pids="$pids $spid"
 	i=0
-	until dig +time=1 +tries=1 -p "$port" @$ip +norec . NS 2>/dev/null | grep -q 'status:'; do
+	# up when it answers at all (stubd 3 may fail the proxy's answers)
+	until dig +time=5 +tries=1 -p "$port" @$ip $name A 2>/dev/null | grep -q "status:"; do
 		i=$((i + 1))
 		[ $i -lt 50 ] && kill -0 "$spid" 2>/dev/null ||
 			{ echo "FAIL: stubd $n did not start"; cat "$tmp/stubd$n.err"; fail=1; exit 1; }
@@ -187,6 +203,7 @@ done
 "$PY" "$(dirname "$0")/diff.py" \
 	--auth "$NSD_IP:$nsd_port" --stubd "$S1_IP:$s1_port" \
 	--validator "$UB_IP:$ub_port" --cd-stubd "$S2_IP:$s2_port" \
+	--mangled-stubd "$S3_IP:$s3_port" \
 	--probes "$DATA/probes" --dyn-zone "$tmp/zones/dyn.test.zone" --nsd-pid "$nsd_pid" \
 	--budget ${DIFF_BUDGET:-100}
 rc=$?
