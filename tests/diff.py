@@ -654,6 +654,93 @@ def error_cases(args, tally):
         tally.add(("error",), label, pr)
 
 
+# ---------------------------------------------------------------- self-test
+
+def selftest():
+    """The comparator itself: what SPEC allows passes, each single
+    departure from it is caught.  Returns the number of mistakes."""
+    import copy
+    import dns.rrset
+
+    def rrs(*texts):
+        return [dns.rrset.from_text(*t) for t in texts]
+
+    p = Probe(dns.name.from_text("a.diff.test."), "plain", dns.rdatatype.A,
+              False, 1232, True, True, True)
+    q = p.make(1)
+    q.id = 77
+    ref = dns.message.make_response(copy.deepcopy(q))
+    ref.flags = F_QR | F_AA | F_RD | F_CD
+    ref.question[0].name = dns.name.from_text("a.diff.test.")
+    ref.answer = rrs(("a.diff.test.", 300, "IN", "A", "192.0.2.1"))
+    ref.authority = rrs(("diff.test.", 3600, "IN", "NS", "ns.diff.test."))
+    ref.additional = rrs(("ns.diff.test.", 3600, "IN", "A", "127.0.0.171"))
+    ref.use_edns(0, dns.flags.DO, 1232)
+    good = copy.deepcopy(ref)
+    good.question[0].name = q.question[0].name
+    good.flags = F_QR | F_RD | F_RA | F_CD
+    good.answer = rrs(("A.DIFF.test.", 290, "IN", "A", "192.0.2.1"))
+    good.use_edns(0, dns.flags.DO, 4096)
+    mistakes = 0
+
+    def run(label, r, want_ok, ref_size=200, prev=None, probe=p, query=q):
+        nonlocal mistakes
+        pr = []
+        raw = r.to_wire() if r is not None else b""
+        compare(probe, query, ref, ref_size, r, raw, prev, pr)
+        if bool(pr) == want_ok:
+            mistakes += 1
+            print("selftest: %s: %s" % (label, pr or "not caught"))
+
+    def bad(label, change, **kw):
+        r = copy.deepcopy(good)
+        change(r)
+        run(label, r, False, **kw)
+
+    run("SPEC-normalised answer", good, True)
+    run("hit lower than miss", good, True, prev=good)
+    tcr = copy.deepcopy(good)
+    tcr.flags |= F_TC
+    tcr.answer, tcr.authority, tcr.additional = [], [], []
+    run("TC over the limit", tcr, True, ref_size=1300)
+    noglue = copy.deepcopy(good)
+    noglue.additional = []
+    run("glue left out over 1232", noglue, True, ref_size=1400)
+    bad("AA", lambda r: setattr(r, "flags", r.flags | F_AA))
+    bad("RA", lambda r: setattr(r, "flags", r.flags & ~F_RA))
+    bad("CD", lambda r: setattr(r, "flags", r.flags & ~F_CD))
+    bad("RD", lambda r: setattr(r, "flags", r.flags & ~F_RD))
+    bad("AD", lambda r: setattr(r, "flags", r.flags | F_AD))
+    bad("TC that fits", lambda r: setattr(r, "flags", r.flags | F_TC))
+    p512 = copy.copy(p)
+    p512.edns = 512
+    bad("no TC over the limit", lambda r: None, ref_size=700, probe=p512)
+    bad("id", lambda r: setattr(r, "id", 78))
+    bad("rcode", lambda r: r.set_rcode(dns.rcode.NXDOMAIN))
+    bad("question case", lambda r: setattr(r.question[0], "name",
+                                           dns.name.from_text("a.diff.test.")))
+    bad("question type", lambda r: setattr(r.question[0], "rdtype", dns.rdatatype.AAAA))
+    bad("TTL over the authoritative", lambda r: setattr(r.answer[0], "ttl", 301))
+    higher = copy.deepcopy(good)
+    higher.answer[0].ttl = 200
+    bad("TTL rose on the hit", lambda r: None, prev=higher)
+    bad("record missing", lambda r: setattr(r, "authority", []))
+    bad("glue missing", lambda r: setattr(r, "additional", []))
+    bad("record extra", lambda r: r.answer.append(
+        dns.rrset.from_text("b.diff.test.", 300, "IN", "A", "192.0.2.2")))
+    bad("rdata changed", lambda r: setattr(r, "answer", rrs(
+        ("a.diff.test.", 300, "IN", "A", "192.0.2.9"))))
+    bad("no OPT", lambda r: r.use_edns(False))
+    bad("DO not echoed", lambda r: r.use_edns(0, 0, 1232))
+    bad("EDNS version", lambda r: r.use_edns(1, dns.flags.DO, 1232))
+    q0 = copy.deepcopy(q)
+    q0.use_edns(False)
+    p0 = copy.copy(p)
+    p0.edns, p0.do = None, False
+    bad("OPT without", lambda r: None, probe=p0, query=q0)
+    return mistakes
+
+
 # ---------------------------------------------------------------- proxy
 
 def mangle(raw):
@@ -722,6 +809,10 @@ def proxy(listen, upstream):
 
 
 def main():
+    if len(sys.argv) == 2 and sys.argv[1] == "--selftest":
+        n = selftest()
+        print("selftest: %s" % ("comparator ok" if n == 0 else "%d mistakes" % n))
+        return 1 if n else 0
     if len(sys.argv) == 4 and sys.argv[1] == "--proxy":
         proxy(hostport(sys.argv[2]), hostport(sys.argv[3]))
         return 0

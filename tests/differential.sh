@@ -31,6 +31,8 @@ for p in /usr/bin/python3 python3; do
 done
 [ -n "$PY" ] || skip "python3 with python3-dnspython not installed"
 [ -r "$DATA/probes" ] || { echo "FAIL: no probe list in $DATA"; exit 1; }
+# the comparator first: SPEC's differences pass, any other is caught
+"$PY" "$(dirname "$0")/diff.py" --selftest || { echo "FAIL: the comparator"; exit 1; }
 
 tmp=$(mktemp -d)
 chmod 755 "$tmp"
