@@ -25,9 +25,11 @@ only differences allowed are those SPEC 5c and 7 prescribe:
 * locally served names (localhost, single labels) are answered by stubd.
 
 Sections are compared as sets of records (owner name case-insensitive,
-type, class, canonical rdata).  Then the CD cases against a validating
-unbound, the negative CNAME chain after a change of the zone, and the
-error answers to queries with OPT.  Prints identical/total by category
+type, class, canonical rdata).  Then the probes marked 'proxy', asked of
+a stubd whose upstream is a proxy (diff.py --proxy) answering with the
+question upper-cased and OPT first; the CD cases against a validating
+unbound; the negative CNAME chain after a change of the zone; the error
+answers to queries with OPT.  diff.py --selftest checks the comparator.  Prints identical/total by category
 and the first failures; exit status 0 only when every probe is identical.
 """
 
@@ -407,7 +409,7 @@ def run_probe(args, p, tally, seq):
     prev = None
     for n, which in ((0, "miss"), (1, "hit")):
         qid = (seq * 7 + 2 + n) & 0xffff
-        # a locally served name is answered at once, not after a search
+        # QUICK names and the proxied stubd get a shorter wait (see there)
         raw, r, err = ask(args.mangled_stubd if p.mangled else args.stubd, q, p.tcp, qid,
                           PROXIED_TIMEOUT if p.mangled else QUICK.get(p.cat, TIMEOUT))
         q.id = qid
@@ -443,6 +445,7 @@ def load_probes(path):
             for t in line[2:]:
                 to.append((name, line[1], dns.rdatatype.from_text(t)))
     return out, proxied
+
 
 # a stubd that rejects the proxy's answers waits out its schedule: these
 # probes run side by side and wait 1 s at most (NSD answers at once)
@@ -623,7 +626,6 @@ def dyn_case(args, tally):
 def error_cases(args, tally):
     """An error answer to a query with OPT carries OPT (SPEC 7, RFC 6891)."""
     opt = struct.pack("!BHHIH", 0, 41, 1232, 0, 0)
-    q1 = b"\x00\x00"
     cases = [
         ("QDCOUNT 0 + OPT", struct.pack("!HHHHHH", 0x7001, 0x0100, 0, 0, 0, 1) + opt,
          dns.rcode.FORMERR),
@@ -632,7 +634,6 @@ def error_cases(args, tally):
         ("opcode STATUS + OPT", struct.pack("!HHHHHH", 0x7003, 0x1100, 1, 0, 0, 1) +
          b"\x01a\x00\x00\x01\x00\x01" + opt, dns.rcode.NOTIMP),
     ]
-    del q1
     for label, wire, rc in cases:
         pr = []
         for tcp in (False, True):
