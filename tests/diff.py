@@ -353,6 +353,7 @@ class Tally:
         self.fails = []
         self.kinds = {}
         self.lock = threading.Lock()
+        self.only_flags = 0     # probes whose only differences are flag bits
 
     def add(self, tags, label, problems):
         with self.lock:
@@ -364,6 +365,8 @@ class Tally:
             self.by_tag[t] = (ok + (0 if problems else 1), tot + 1)
         ok, tot = self.by_tag.get("ALL", (0, 0))
         self.by_tag["ALL"] = (ok + (0 if problems else 1), tot + 1)
+        if problems and all(x.split(": ", 1)[-1].startswith("flag ") for x in problems):
+            self.only_flags += 1
         if problems:
             self.fails.append("%s: %s" % (label, "; ".join(problems)))
             for pr in set(problems):
@@ -851,6 +854,8 @@ def main():
     ok, tot = tally.by_tag["ALL"]
     print("differential: %d/%d probes identical (%d queries each; %.1f s)" % (
         ok, tot, 3, secs))
+    if tally.only_flags:
+        print("  (%d more differ in header flag bits only)" % tally.only_flags)
     for tag in sorted(tally.by_tag):
         if tag != "ALL":
             print("  %-22s %5d/%d" % (tag, *tally.by_tag[tag]))

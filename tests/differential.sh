@@ -9,7 +9,10 @@
 # tests/diff.py compares them field by field.  A validating unbound in
 # front of NSD, with the signed zone's key as trust anchor, serves a second
 # stubd for the CD cases (a bogus name stays SERVFAIL without CD after a
-# CD query got its data).  Skipped when nsd, unbound, ldns-signzone or
+# CD query got its data).  A third stubd asks NSD through a proxy
+# (diff.py --proxy) that upper-cases the question and puts OPT before the
+# other additional records.  Bounded to about a minute; figures by
+# category and the failing probes are printed.  Skipped when nsd, unbound, ldns-signzone or
 # python3 with dnspython is missing, or when NSD or unbound cannot run here.
 set -u
 STUBD=${STUBD:-./stubd}
