@@ -361,6 +361,7 @@ ctl_stats_values(const struct control_view *v, uint64_t now, struct ctl_stat *ou
 	C(CTL_K_QUERIES, s->queries);
 	C(CTL_K_QUERIES_UDP, s->queries_udp);
 	C(CTL_K_QUERIES_TCP, s->queries_tcp);
+	C(CTL_K_QUERIES_CONTROL, s->queries_control);
 	C(CTL_K_CACHE_HITS, s->cache_hits);
 	C(CTL_K_CACHE_MISSES, s->cache_misses);
 	C(CTL_K_NEGATIVE_HITS, s->negative_hits);

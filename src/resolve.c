@@ -305,7 +305,9 @@ resolver_query(struct resolver *r, const uint8_t *pkt, size_t len,
 		return;
 	}
 	r->st->queries++;
-	if (tcp)
+	if (ref->ctl)
+		r->st->queries_control++;
+	else if (tcp)
 		r->st->queries_tcp++;
 	else
 		r->st->queries_udp++;

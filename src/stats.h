@@ -36,6 +36,7 @@ latency_observe(struct latency *l, unsigned source, uint64_t ms)
 
 struct stats {
 	uint64_t queries, queries_udp, queries_tcp;
+	uint64_t queries_control;        /* stubctl query (neither UDP nor TCP) */
 	uint64_t cache_hits, cache_misses, negative_hits, hosts_hits;
 	uint64_t upstream_queries, upstream_timeouts;
 	uint64_t servfail, coalesced;

@@ -222,7 +222,7 @@ END_TEST
 
 START_TEST(test_stats)
 {
-	static const char *const keys[] = { "queries", "queries_udp", "queries_tcp",
+	static const char *const keys[] = { "queries", "queries_udp", "queries_tcp", "queries_control",
 		"cache_hits", "cache_misses", "negative_hits", "hosts_hits", "upstream_queries",
 		"upstream_timeouts", "servfail", "coalesced", "cache_entries", "evictions",
 		"uptime" };

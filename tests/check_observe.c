@@ -143,6 +143,15 @@ START_TEST(test_query_trace)
 	/* the dead server's timed-out packet stays a timeout, no "late" */
 	ck_assert_msg(trace_false_late(v) == 0, "%s", out);
 	jsonp_free(v);
+	{
+		/* stubctl query is counted apart, not as a TCP query */
+		const char *st[] = { "--json", "stats", NULL };
+
+		ck_assert_int_eq(tu_stubctl(&d, st, out, sizeof(out), NULL, 0), 0);
+		ck_assert_int_eq(tu_json_num(out, "queries_control"), 1);
+		ck_assert_int_eq(tu_json_num(out, "queries_tcp"), 0);
+		ck_assert_int_eq(tu_json_num(out, "queries"), 1);
+	}
 
 	/* the same again: from the cache, no search */
 	v = ctl_json(&d, q1, out, sizeof(out));

@@ -192,7 +192,7 @@ exclude-time 2
 adapter lan
 server $up
 EOF
-	"$STUBD" -f -c "$tmp/stubd$n.conf" 2>"$tmp/stubd$n.err" &
+	"$STUBD" $KEEP_ROOT -f -c "$tmp/stubd$n.conf" 2>"$tmp/stubd$n.err" &
 	spid=$!
 	pids="$pids $spid"
 	i=0

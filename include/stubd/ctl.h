@@ -80,6 +80,7 @@ const struct ctl_command *ctl_command_find(const char *word);
 #define CTL_K_QUERIES "queries"
 #define CTL_K_QUERIES_UDP "queries_udp"
 #define CTL_K_QUERIES_TCP "queries_tcp"
+#define CTL_K_QUERIES_CONTROL "queries_control"
 #define CTL_K_CACHE_HITS "cache_hits"
 #define CTL_K_CACHE_MISSES "cache_misses"
 #define CTL_K_NEGATIVE_HITS "negative_hits"
