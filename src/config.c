@@ -18,9 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "err.h"
 #include "file.h"
+#include "log.h"
 #include "text.h"
 
 #define RESOLV_LINE_MAX 256
@@ -784,4 +786,124 @@ cfg_finish(struct cfg *c, const char *resolv_text)
 			    "needs 'device' on its adapter (%s)", c->servers[i].text, ad->name);
 	}
 	return c->nerrors - before;
+}
+
+bool
+cfg_same_listens(const struct cfg *a, const struct cfg *b)
+{
+	return a->nlistens == b->nlistens &&
+	    memcmp(a->listens, b->listens, a->nlistens * sizeof(*a->listens)) == 0;
+}
+
+bool
+cfg_same_adapter(const struct cfg *old, const struct cfg *nc, size_t a)
+{
+	long o = cfg_adapter_find(old, nc->adapters[a].name);
+	size_t i, k, n1 = 0, n2 = 0;
+
+	if (o < 0)
+		return false;
+	for (i = 0; i < nc->nservers; i++) {
+		if (nc->servers[i].adapter != a)
+			continue;
+		n1++;
+		for (k = 0; k < old->nservers; k++)
+			if (old->servers[k].adapter == (size_t)o &&
+			    strcmp(old->servers[k].text, nc->servers[i].text) == 0)
+				break;
+		if (k == old->nservers)
+			return false;
+	}
+	for (k = 0; k < old->nservers; k++)
+		if (old->servers[k].adapter == (size_t)o)
+			n2++;
+	return n1 == n2 && old->adapters[o].default_route == nc->adapters[a].default_route;
+}
+
+/* Do s and t name the same server with the same pins? */
+static bool
+same_server(const struct cfg_server *s, const struct cfg_server *t)
+{
+	char u1[CFG_URL_MAX], u2[CFG_URL_MAX];
+
+	cfg_server_url(s, u1, sizeof(u1));
+	cfg_server_url(t, u2, sizeof(u2));
+	return strcmp(u1, u2) == 0 && s->npins == t->npins &&
+	    memcmp(s->pins, t->pins, s->npins * sizeof(s->pins[0])) == 0;
+}
+
+bool
+cfg_ad_trust_lost(const struct cfg *old, const struct cfg *nc)
+{
+	size_t i, k;
+
+	for (i = 0; i < old->nservers; i++) {
+		if (!cfg_server_trusts_ad(&old->servers[i]))
+			continue;
+		for (k = 0; k < nc->nservers; k++)
+			if (cfg_server_trusts_ad(&nc->servers[k]) &&
+			    same_server(&old->servers[i], &nc->servers[k]))
+				break;
+		if (k == nc->nservers)
+			return true;
+	}
+	return false;
+}
+
+void
+cfg_print_errors(const struct cfg *c, bool to_log)
+{
+	const char *line = c->errors, *nl;
+
+	if (!line)
+		return;
+	if (!to_log) {
+		fputs(c->errors, stderr);
+		return;
+	}
+	while ((nl = strchr(line, '\n'))) {
+		log_err("%.*s", (int)(nl - line), line);
+		line = nl + 1;
+	}
+}
+
+void
+cfg_skip_unusable_listens(const struct cfg *file, struct cfg *c, bool quiet)
+{
+	bool unusable[8] = { false };
+	size_t i, n = 0, nbad = 0;
+	char text[80];
+
+	if (file->nlistens != 0 || c->nlistens > sizeof(unusable) / sizeof(unusable[0]))
+		return;
+	for (i = 0; i < c->nlistens; i++) {
+		struct sockaddr_storage ss = c->listens[i].ss;
+		int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0), e = 0;
+
+		/* the same address on a free port: the family and address only */
+		if (ss.ss_family == AF_INET6)
+			((struct sockaddr_in6 *)&ss)->sin6_port = 0;
+		else
+			((struct sockaddr_in *)&ss)->sin_port = 0;
+		if (fd < 0 || bind(fd, (struct sockaddr *)&ss, c->listens[i].len) != 0)
+			e = errno;
+		if (fd >= 0)
+			close(fd);
+		unusable[i] = e == EAFNOSUPPORT || e == EADDRNOTAVAIL;
+		nbad += unusable[i];
+	}
+	if (nbad == 0 || nbad == c->nlistens)
+		return;
+	for (i = 0; i < c->nlistens; i++) {
+		if (!unusable[i]) {
+			c->listens[n++] = c->listens[i];
+			continue;
+		}
+		if (!quiet) {
+			cfg_format_sockaddr((struct sockaddr *)&c->listens[i].ss, text, sizeof(text));
+			log_warn("not listening on %s: its address family is disabled on this "
+			    "host (a listen line or -l with it would be an error)", text);
+		}
+	}
+	c->nlistens = n;
 }

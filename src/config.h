@@ -212,4 +212,25 @@ bool cfg_valid_name(const char *s);
 /* Index of an adapter by name, or -1. */
 long cfg_adapter_find(const struct cfg *c, const char *name);
 
+/* Comparing two configurations (reload, network changes). */
+/* The same listen addresses, in the same order? */
+bool cfg_same_listens(const struct cfg *a, const struct cfg *b);
+/* Does adapter a of nc have the same servers (and default-route) as the
+ * adapter of that name in old? */
+bool cfg_same_adapter(const struct cfg *old, const struct cfg *nc, size_t a);
+/* Does a server trusted for AD in old (SPEC 12) lose that trust in nc, by
+ * going or by being trusted no longer? */
+bool cfg_ad_trust_lost(const struct cfg *old, const struct cfg *nc);
+
+/* c->errors, one line at a time: to stderr, or to the log (log_err). */
+void cfg_print_errors(const struct cfg *c, bool to_log);
+/*
+ * The built-in listen addresses of c (file has no listen line, no -l) of
+ * a family this host has switched off (IPv6 disabled: [::1] cannot be
+ * bound) are left out, with a warning unless quiet; an address the
+ * operator chose stays (binding it fails later).  Not when that would
+ * leave nothing to listen on.  Probes with sockets.
+ */
+void cfg_skip_unusable_listens(const struct cfg *file, struct cfg *c, bool quiet);
+
 #endif
