@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,25 +16,51 @@
 
 #include "cache.h"
 #include "clock.h"
-#include "daemon.h"
+#include "cachefile.h"
+#include "config.h"
 #include "log.h"
 #include "snapshot.h"
 
 #define CACHEFILE_INTERVAL_MS (10 * 60 * 1000)
 #define CACHEFILE_SLACK_BYTES ((size_t)16 << 20)   /* over cache-memory: refused */
 
+struct cachefile {
+	struct event_base *base;
+	struct cache *cache;
+	const struct cfg *(*cfg)(void *arg);
+	void *arg;
+	struct event *save_tmr;         /* every CACHEFILE_INTERVAL_MS */
+	pid_t save_pid;                 /* the child writing it, 0 = none */
+};
+
 static uint64_t
-settings_of(const struct daemon *d)
+settings_of(const struct cfg *c)
 {
-	struct cache_cfg cc = cache_cfg_from(d->cfg);
+	struct cache_cfg cc = cache_cfg_from(c);
 
 	return snapshot_settings(&cc);
 }
 
-void
-cachefile_load(struct daemon *d)
+struct cachefile *
+cachefile_new(struct event_base *base, struct cache *cache,
+    const struct cfg *(*cfg)(void *arg), void *arg)
 {
-	const char *path = d->cfg->cache_file;
+	struct cachefile *cf = calloc(1, sizeof(*cf));
+
+	if (!cf)
+		return NULL;
+	cf->base = base;
+	cf->cache = cache;
+	cf->cfg = cfg;
+	cf->arg = arg;
+	return cf;
+}
+
+void
+cachefile_load(struct cachefile *d)
+{
+	const struct cfg *c = d->cfg(d->arg);
+	const char *path = c->cache_file;
 	uint64_t t0 = clock_now_ms();
 	char why[512];
 	size_t n;
@@ -41,8 +68,8 @@ cachefile_load(struct daemon *d)
 
 	if (!path)
 		return;
-	e = snapshot_load(path, d->cache, clock_now_ms(), clock_wall_ms(), settings_of(d),
-	    snapshot_network(d->cfg), d->cfg->serve_stale, (size_t)d->cfg->cache_memory + CACHEFILE_SLACK_BYTES, &n, why,
+	e = snapshot_load(path, d->cache, clock_now_ms(), clock_wall_ms(), settings_of(c),
+	    snapshot_network(c), c->serve_stale, (size_t)c->cache_memory + CACHEFILE_SLACK_BYTES, &n, why,
 	    sizeof(why));
 	if (e == STUB_ENOTFOUND)
 		log_info("cache-file %s: none yet; starting cold", path);
@@ -58,7 +85,7 @@ cachefile_load(struct daemon *d)
 
 /* the child of the last periodic save, when it has ended */
 static void
-reap(struct daemon *d, bool wait)
+reap(struct cachefile *d, bool wait)
 {
 	int status;
 	pid_t p;
@@ -69,20 +96,21 @@ reap(struct daemon *d, bool wait)
 	if (p == 0)
 		return;
 	if (p == d->save_pid && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
-		log_warn("cache-file %s: the periodic save failed", d->cfg->cache_file);
+		log_warn("cache-file %s: the periodic save failed", d->cfg(d->arg)->cache_file);
 	d->save_pid = 0;
 }
 
 static void
 save_tmr_cb(int fd, short what, void *arg)
 {
-	struct daemon *d = arg;
+	struct cachefile *d = arg;
+	const struct cfg *c = d->cfg(d->arg);
 	pid_t p;
 
 	(void)fd;
 	(void)what;
 	reap(d, false);
-	if (!d->cfg->cache_file || d->save_pid > 0)
+	if (!c->cache_file || d->save_pid > 0)
 		return;
 	p = fork();
 	if (p < 0) {
@@ -94,8 +122,8 @@ save_tmr_cb(int fd, short what, void *arg)
 		size_t n;
 
 		/* the child sees the cache as it was at the fork */
-		if (snapshot_save(d->cfg->cache_file, d->cache, clock_now_ms(), clock_wall_ms(),
-		    settings_of(d), snapshot_network(d->cfg), &n, why, sizeof(why)) != STUB_OK) {
+		if (snapshot_save(c->cache_file, d->cache, clock_now_ms(), clock_wall_ms(),
+		    settings_of(c), snapshot_network(c), &n, why, sizeof(why)) != STUB_OK) {
 			log_warn("cache-file: %s", why);
 			_exit(1);
 		}
@@ -105,7 +133,7 @@ save_tmr_cb(int fd, short what, void *arg)
 }
 
 void
-cachefile_start(struct daemon *d)
+cachefile_start(struct cachefile *d)
 {
 	struct timeval tv = { CACHEFILE_INTERVAL_MS / 1000, 0 };
 
@@ -115,22 +143,26 @@ cachefile_start(struct daemon *d)
 }
 
 void
-cachefile_shutdown(struct daemon *d, bool save)
+cachefile_free(struct cachefile *d, bool save)
 {
+	const struct cfg *c;
 	char why[512];
 	size_t n;
 	uint64_t t0 = clock_now_ms();
 
+	if (!d)
+		return;
 	reap(d, true);        /* one writer at a time */
 	if (d->save_tmr)
 		event_free(d->save_tmr);
-	d->save_tmr = NULL;
-	if (!save || !d->cfg || !d->cfg->cache_file || !d->cache)
-		return;
-	if (snapshot_save(d->cfg->cache_file, d->cache, clock_now_ms(), clock_wall_ms(),
-	    settings_of(d), snapshot_network(d->cfg), &n, why, sizeof(why)) != STUB_OK)
-		log_warn("cache-file: %s", why);
-	else
-		log_info("cache-file %s: %zu answers saved in %llu ms", d->cfg->cache_file, n,
-		    (unsigned long long)(clock_now_ms() - t0));
+	c = d->cfg(d->arg);
+	if (save && c && c->cache_file && d->cache) {
+		if (snapshot_save(c->cache_file, d->cache, clock_now_ms(), clock_wall_ms(),
+		    settings_of(c), snapshot_network(c), &n, why, sizeof(why)) != STUB_OK)
+			log_warn("cache-file: %s", why);
+		else
+			log_info("cache-file %s: %zu answers saved in %llu ms", c->cache_file, n,
+			    (unsigned long long)(clock_now_ms() - t0));
+	}
+	free(d);
 }

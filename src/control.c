@@ -56,11 +56,21 @@ struct control {
 	size_t nmembers;
 	struct event *ev;
 	struct event *resume;         /* accept paused: out of descriptors */
-	struct control_view view;
+	control_view_fn pull;           /* the daemon's state, pulled */
+	void *pull_arg;
+	struct control_view view;       /* as last pulled */
 	struct cconn *conns;
 	uint64_t next_query;          /* ids of stubctl query requests */
 	size_t nmonitors;
 };
+
+/* The daemon's state now, into c->view. */
+static const struct control_view *
+view_of(struct control *c)
+{
+	c->pull(c->pull_arg, &c->view);
+	return &c->view;
+}
 
 /* Look up, outside the event loop's hot path (at start and reload), the
  * users whose primary or supplementary groups include the control group. */
@@ -222,7 +232,7 @@ cconn_pump(struct cconn *k)
 	    evbuffer_get_length(out) < CONTROL_STREAM_LOW; parts++) {
 		bool done = false;
 		size_t len;
-		char *part = ctl_stream_next(k->stream, &k->c->view, clock_now_ms(), &len, &done);
+		char *part = ctl_stream_next(k->stream, view_of(k->c), clock_now_ms(), &len, &done);
 
 		if (!part) {
 			log_err("control: out of memory writing an answer");
@@ -322,6 +332,7 @@ cconn_later(struct cconn *k, const struct ctl_later *later)
 	}
 	bufferevent_disable(k->bev, EV_READ);
 	k->query = ++k->c->next_query;
+	view_of(k->c);
 	if (!k->c->view.query ||
 	    k->c->view.query(k->c->view.arg, k->query, later, err, sizeof(err)) != 0) {
 		k->query = 0;
@@ -372,7 +383,7 @@ cconn_read_cb(struct bufferevent *bev, void *arg)
 		struct ctl_later later;
 		char *doc;
 
-		control_start(&k->c->view, line, &doc, &stream, &access, &later);
+		control_start(view_of(k->c), line, &doc, &stream, &access, &later);
 		if (access == CTL_MUTATING)
 			log_info("control: %s: %s", who, line);
 		else if (log_verbosity() >= 1)
@@ -468,7 +479,7 @@ control_accept_cb(evutil_socket_t fd, short what, void *arg)
 
 enum stub_err
 control_new(struct event_base *base, const char *path, gid_t gid,
-    const struct control_view *view, struct control **out, char *why, size_t whylen)
+    control_view_fn pull, void *pull_arg, struct control **out, char *why, size_t whylen)
 {
 	struct control *c = NULL;
 	struct sockaddr_un sun;
@@ -487,7 +498,8 @@ control_new(struct event_base *base, const char *path, gid_t gid,
 	}
 	c->base = base;
 	c->gid = gid;
-	c->view = *view;
+	c->pull = pull;
+	c->pull_arg = pull_arg;
 	c->fd = -1;
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -552,13 +564,6 @@ fail_why:
 	free(c->path);
 	free(c);
 	return STUB_EIO;
-}
-
-void
-control_set_view(struct control *c, const struct control_view *view)
-{
-	if (c)
-		c->view = *view;
 }
 
 void

@@ -23,11 +23,11 @@ struct control;
  * Create the socket at path into *out: mode 0600, or 0660 and group gid
  * when gid != (gid_t)-1.  A stale socket file is replaced; a live one
  * (another daemon answering) is STUB_EEXIST.  A reason goes to why on
- * failure.
+ * failure.  pull(pull_arg) gives the daemon's state whenever a command
+ * runs.
  */
 enum stub_err control_new(struct event_base *base, const char *path, gid_t gid,
-    const struct control_view *view, struct control **out, char *why, size_t whylen);
-void control_set_view(struct control *c, const struct control_view *view);
+    control_view_fn pull, void *pull_arg, struct control **out, char *why, size_t whylen);
 /* Look up again who belongs to the control group (reload). */
 void control_refresh_members(struct control *c);
 /* The answer of the stubctl query with this id (takes json). */

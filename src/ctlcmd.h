@@ -3,7 +3,8 @@
  *
  * The commands are those of the table in stubd/ctl.h; this module holds
  * the daemon's side of each.  What they show and change they reach
- * through struct control_view, which main keeps current.  Every answer is
+ * through struct control_view, pulled from the daemon (control_view_fn)
+ * whenever they run.  Every answer is
  * a JSON document the caller frees.
  */
 #ifndef STUBD_CTLCMD_H
@@ -58,6 +59,10 @@ struct control_view {
 	void (*hosts_reload)(void *arg);
 	void *arg;
 };
+
+/* Fill *out with the daemon's state as it is now (the control socket and
+ * the metrics pull it whenever they answer). */
+typedef void (*control_view_fn)(void *arg, struct control_view *out);
 
 struct ctl_stream;
 

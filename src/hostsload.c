@@ -8,7 +8,9 @@
 #include "auto-config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,10 +19,30 @@
 
 #include "cache.h"
 #include "clock.h"
-#include "daemon.h"
 #include "file.h"
+#include "hosts.h"
+#include "hostsload.h"
 #include "log.h"
 #include "resolve.h"
+
+struct hosts_job;
+
+struct hostsload {
+	struct event_base *base;
+	struct resolver *res;           /* gets every snapshot */
+	const struct cache *cache;      /* the hash seed */
+	bool named;                     /* -H: a missing file is said at start */
+	bool started;                   /* the first load is done */
+	struct hosts *hosts;
+	struct hosts_sig sig;
+	uint64_t gen;
+	struct hosts_job *job;          /* a big hosts file being parsed */
+	bool again;                     /* reload once that one is in */
+	const char *(*path)(void *arg); /* the hosts file now, NULL: none */
+	void *arg;
+	int pipe[2];                    /* the worker says it is done */
+	struct event *ev;
+};
 
 static void
 hosts_err(void *arg, unsigned line, const char *msg)
@@ -30,17 +52,16 @@ hosts_err(void *arg, unsigned line, const char *msg)
 
 /* Put a hosts snapshot in place (NULL: none). */
 static void
-hosts_install(struct daemon *d, struct hosts *h)
+hosts_install(struct hostsload *d, struct hosts *h)
 {
 	resolver_set_hosts(d->res, h);
 	hosts_free(d->hosts);
 	d->hosts = h;
-	d->hosts_gen++;      /* a displaydns under way stops walking the old one */
-	view_update(d);
+	d->gen++;      /* a displaydns under way stops walking the old one */
 }
 
 static void
-hosts_loaded(struct daemon *d, const char *path, struct hosts *h, uint64_t ms)
+hosts_loaded(struct hostsload *d, const char *path, struct hosts *h, uint64_t ms)
 {
 	if (!h) {
 		log_err("out of memory loading %s", path);
@@ -96,7 +117,7 @@ hosts_job_free(struct hosts_job *j)
 
 /* Read and parse off the loop; false when no thread could be started. */
 static bool
-hosts_job_start(struct daemon *d, const char *path)
+hosts_job_start(struct hostsload *d, const char *path)
 {
 	struct hosts_job *j = calloc(1, sizeof(*j));
 
@@ -104,20 +125,20 @@ hosts_job_start(struct daemon *d, const char *path)
 		return false;
 	j->path = strdup(path);
 	j->seed = cache_seed(d->cache);
-	j->notify = d->hosts_pipe[1];
+	j->notify = d->pipe[1];
 	if (!j->path || pthread_create(&j->th, NULL, hosts_job_run, j) != 0) {
 		hosts_job_free(j);
 		return false;
 	}
-	d->hosts_job = j;
+	d->job = j;
 	return true;
 }
 
-void
+static void
 hosts_job_done_cb(int fd, short what, void *arg)
 {
-	struct daemon *d = arg;
-	struct hosts_job *j = d->hosts_job;
+	struct hostsload *d = arg;
+	struct hosts_job *j = d->job;
 	char b[16];
 
 	(void)what;
@@ -125,7 +146,7 @@ hosts_job_done_cb(int fd, short what, void *arg)
 	if (!j)
 		return;
 	pthread_join(j->th, NULL);
-	d->hosts_job = NULL;
+	d->job = NULL;
 	if (j->err) {
 		log_warn("cannot read hosts file %s: %s", j->path, strerror(j->err));
 		hosts_install(d, NULL);
@@ -133,36 +154,33 @@ hosts_job_done_cb(int fd, short what, void *arg)
 		hosts_loaded(d, j->path, j->result, j->ms);
 	}
 	hosts_job_free(j);
-	if (d->hosts_again) {
-		d->hosts_again = false;
-		hosts_load(d, true);
+	if (d->again) {
+		d->again = false;
+		hostsload_load(d, true);
 	}
 }
 
-/*
- * (Re)load the hosts file.  A file over HOSTS_SYNC_MAX bytes is parsed by
- * a worker thread when defer_ok (not at start-up, where it must be in
- * place before the first query); the old snapshot answers meanwhile.
- */
 void
-hosts_load(struct daemon *d, bool defer_ok)
+hostsload_load(struct hostsload *d, bool defer_ok)
 {
-	const char *path = d->cfg->hosts;
+	const char *path = d->path(d->arg);
 	struct hosts *h;
 	char *text;
 	size_t len;
 	uint64_t t0;
+	bool first = !d->started;
 
+	d->started = true;
 	if (!path) {
 		hosts_install(d, NULL);
 		return;
 	}
-	if (d->hosts_job) {
-		d->hosts_again = true;   /* once the running parse is in */
+	if (d->job) {
+		d->again = true;   /* once the running parse is in */
 		return;
 	}
-	hosts_file_sig(path, &d->hosts_sig);
-	if (defer_ok && d->hosts_ev && d->hosts_sig.exists && d->hosts_sig.size > HOSTS_SYNC_MAX &&
+	hosts_file_sig(path, &d->sig);
+	if (defer_ok && d->ev && d->sig.exists && d->sig.size > HOSTS_SYNC_MAX &&
 	    hosts_job_start(d, path))
 		return;
 	if (file_read(path, &text, &len) != 0) {
@@ -170,7 +188,7 @@ hosts_load(struct daemon *d, bool defer_ok)
 		 * (-H, or a hosts line other than the default) is said once,
 		 * at start, at the default log level */
 		if (errno != ENOENT || log_verbosity() >= 1 ||
-		    (!d->started && (d->o.hosts || strcmp(path, "/etc/hosts") != 0)))
+		    (first && (d->named || strcmp(path, "/etc/hosts") != 0)))
 			log_warn("cannot read hosts file %s: %s", path, strerror(errno));
 		hosts_install(d, NULL);
 		return;
@@ -182,45 +200,82 @@ hosts_load(struct daemon *d, bool defer_ok)
 }
 
 void
-hosts_poll_cb(int fd, short what, void *arg)
+hostsload_poll(struct hostsload *d)
 {
-	struct daemon *d = arg;
+	const char *path = d->path(d->arg);
 	struct hosts_sig sig;
 
-	(void)fd;
-	(void)what;
-	watch_network(d);
-	if (!d->cfg->hosts)
+	if (!path)
 		return;
-	hosts_file_sig(d->cfg->hosts, &sig);
-	if (!hosts_sig_equal(&sig, &d->hosts_sig)) {
-		log_info("hosts file %s changed, reloading", d->cfg->hosts);
-		hosts_load(d, true);
+	hosts_file_sig(path, &sig);
+	if (!hosts_sig_equal(&sig, &d->sig)) {
+		log_info("hosts file %s changed, reloading", path);
+		hostsload_load(d, true);
 	}
 }
 
-void
-hosts_reload_cb(void *arg)
+enum stub_err
+hostsload_new(struct event_base *base, struct resolver *res, const struct cache *cache,
+    bool named, const char *(*path)(void *arg), void *arg, struct hostsload **out,
+    char *why, size_t whylen)
 {
-	hosts_load(arg, true);
+	struct hostsload *d = calloc(1, sizeof(*d));
+
+	*out = NULL;
+	if (!d) {
+		snprintf(why, whylen, "out of memory");
+		return STUB_ENOMEM;
+	}
+	d->base = base;
+	d->res = res;
+	d->cache = cache;
+	d->named = named;
+	d->path = path;
+	d->arg = arg;
+	if (pipe2(d->pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+		snprintf(why, whylen, "pipe: %s", strerror(errno));
+		free(d);
+		return STUB_EIO;
+	}
+	*out = d;
+	d->ev = event_new(base, d->pipe[0], EV_READ | EV_PERSIST, hosts_job_done_cb, d);
+	if (!d->ev || event_add(d->ev, NULL) != 0) {
+		snprintf(why, whylen, "out of memory");
+		return STUB_ENOMEM;
+	}
+	return STUB_OK;
+}
+
+const struct hosts *
+hostsload_hosts(const struct hostsload *d)
+{
+	return d->hosts;
+}
+
+uint64_t
+hostsload_gen(const struct hostsload *d)
+{
+	return d->gen;
 }
 
 void
-hosts_shutdown(struct daemon *d)
+hostsload_free(struct hostsload *d)
 {
 	size_t i;
 
-	if (d->hosts_job) {
-		pthread_join(d->hosts_job->th, NULL);
-		hosts_free(d->hosts_job->result);
-		hosts_job_free(d->hosts_job);
-		d->hosts_job = NULL;
+	if (!d)
+		return;
+	if (d->job) {
+		pthread_join(d->job->th, NULL);
+		hosts_free(d->job->result);
+		hosts_job_free(d->job);
+		d->job = NULL;
 	}
-	if (d->hosts_ev)
-		event_free(d->hosts_ev);
-	d->hosts_ev = NULL;
+	if (d->ev)
+		event_free(d->ev);
 	for (i = 0; i < 2; i++)
-		if (d->hosts_pipe[i] >= 0)
-			close(d->hosts_pipe[i]);
-	d->hosts_pipe[0] = d->hosts_pipe[1] = -1;
+		if (d->pipe[i] >= 0)
+			close(d->pipe[i]);
+	hosts_free(d->hosts);
+	free(d);
 }

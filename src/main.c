@@ -1,7 +1,9 @@
 /*
- * main.c - stubd: options, configuration, start-up, signals, reload and
- * the wiring of the modules (with hostsload.c and netfollow.c; the
- * daemon's state is struct daemon of daemon.h, on main()'s stack).
+ * main.c - stubd: options, start-up steps, signals and the wiring of the
+ * modules.  The running configuration and its changes are reconfig.c's,
+ * the hosts file hostsload.c's, the cache-file cachefile.c's and the
+ * rtnetlink socket netwatch.c's; struct daemon below holds the modules
+ * (static in main()) and is the argument of the callbacks that tie them.
  */
 #include "auto-config.h"
 
@@ -25,19 +27,21 @@
 #include <event2/event.h>
 
 #include "cache.h"
+#include "cachefile.h"
 #include "clock.h"
 #include "config.h"
 #include "control.h"
-#include "daemon.h"
+#include "hostsload.h"
 #include "listener.h"
 #include "log.h"
 #include "metrics.h"
+#include "netwatch.h"
 #include "rand.h"
+#include "reconfig.h"
 #include "resolve.h"
 #include "resolve1.h"
 #include "sdproto.h"
 #include "stats.h"
-#include "tlsctx.h"
 #include "upstream.h"
 
 #ifndef SYSCONFDIR
@@ -51,6 +55,47 @@
 #define CONTROL_DEFAULT RUNSTATEDIR "/stubd.sock"
 #define HOSTS_DEFAULT "/etc/hosts"
 #define USER_DEFAULT "stubd"
+#define MAX_ARGS 64
+
+struct opts {
+	const char *config;
+	bool foreground;
+	const char *listens[MAX_ARGS];
+	size_t nlistens;
+	const char *servers[MAX_ARGS];
+	size_t nservers;
+	const char *hosts;
+	const char *control;
+	const char *pidfile;
+	const char *user;
+	int verbose;
+	bool check;
+};
+
+/* The modules of the daemon, each owned here; the running configuration
+ * is reconfig_cfg(d->rc). */
+struct daemon {
+	struct opts o;
+	struct event_base *base;
+	struct reconfig *rc;            /* configuration, upstream engine, TLS context */
+	struct netwatch *nw;            /* rtnetlink */
+	struct hostsload *hl;           /* the hosts file */
+	struct cachefile *cf;           /* cache-file */
+	struct stats st;
+	struct cache *cache;
+	struct resolver *res;
+	struct listener *lis;
+	struct control *ctl;
+	struct metrics *metrics;        /* metrics ADDR:PORT, NULL = off */
+	gid_t control_gid;              /* control-group, (gid_t)-1 = none */
+	struct resolve1 *bus;           /* org.freedesktop.resolve1, dbus yes */
+	struct event *poll_tmr;         /* hosts, resolv-file, resolvconf-dir */
+	bool started;                   /* serving: a clean exit saves the cache */
+	int janitor_fd;                 /* -1, or the pipe the exit helper waits on */
+	struct event *sig[5];
+	bool pidfile_written;
+	bool detached;          /* stderr is gone: errors go to syslog */
+};
 
 
 static void
@@ -132,73 +177,6 @@ parse_args(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-void
-print_cfg_errors(struct cfg *c, bool to_log)
-{
-	char *line = c->errors, *nl;
-
-	if (!line)
-		return;
-	if (!to_log) {
-		fputs(c->errors, stderr);
-		return;
-	}
-	while ((nl = strchr(line, '\n'))) {
-		*nl = 0;
-		log_err("%s", line);
-		*nl = '\n';
-		line = nl + 1;
-	}
-}
-
-/*
- * The built-in listen addresses (no listen line, no -l) of a family this
- * host has switched off (IPv6 disabled: [::1] cannot be bound) are left
- * out with a warning instead of failing the start; an address the operator
- * chose stays fatal, and so does every other error.  Not when that would
- * leave nothing to listen on.
- */
-static void
-skip_unusable_default_listens(const struct cfg *file, struct cfg *c, bool quiet)
-{
-	bool unusable[8] = { false };
-	size_t i, n = 0, nbad = 0;
-	char text[80];
-
-	if (file->nlistens != 0 || c->nlistens > sizeof(unusable) / sizeof(unusable[0]))
-		return;
-	for (i = 0; i < c->nlistens; i++) {
-		struct sockaddr_storage ss = c->listens[i].ss;
-		int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0), e = 0;
-
-		/* the same address on a free port: the family and address only */
-		if (ss.ss_family == AF_INET6)
-			((struct sockaddr_in6 *)&ss)->sin6_port = 0;
-		else
-			((struct sockaddr_in *)&ss)->sin_port = 0;
-		if (fd < 0 || bind(fd, (struct sockaddr *)&ss, c->listens[i].len) != 0)
-			e = errno;
-		if (fd >= 0)
-			close(fd);
-		unusable[i] = e == EAFNOSUPPORT || e == EADDRNOTAVAIL;
-		nbad += unusable[i];
-	}
-	if (nbad == 0 || nbad == c->nlistens)
-		return;
-	for (i = 0; i < c->nlistens; i++) {
-		if (!unusable[i]) {
-			c->listens[n++] = c->listens[i];
-			continue;
-		}
-		if (!quiet) {
-			cfg_format_sockaddr((struct sockaddr *)&c->listens[i].ss, text, sizeof(text));
-			log_warn("not listening on %s: its address family is disabled on this "
-			    "host (a listen line or -l with it would be an error)", text);
-		}
-	}
-	c->nlistens = n;
-}
-
 /* stubd.conf and the command line, not finished (cfg_finish); NULL with
  * messages on stderr (or the log). */
 static struct cfg *
@@ -240,7 +218,7 @@ load_file_cfg(const struct opts *o, bool to_log, char *errs, size_t errslen)
 		}
 	}
 	if (c->nerrors) {
-		print_cfg_errors(c, to_log);
+		cfg_print_errors(c, to_log);
 		if (errs)
 			snprintf(errs, errslen, "%s", c->errors ? c->errors : "");
 		cfg_unref(c);
@@ -248,24 +226,6 @@ load_file_cfg(const struct opts *o, bool to_log, char *errs, size_t errslen)
 	}
 	return c;
 }
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 /* Every answer: to its client (the listener's, or a stubctl query), and
  * seen by the monitors. */
@@ -328,108 +288,147 @@ tls_state_cb(void *arg, size_t server, char *buf, size_t len)
 {
 	struct daemon *d = arg;
 
-	upstream_tls_state(d->up, server, buf, len);
+	upstream_tls_state(reconfig_upstream(d->rc), server, buf, len);
 }
 
-void
-view_update(struct daemon *d)
+static int
+view_reload(void *arg, char *err, size_t errlen)
 {
-	struct control_view v = {
+	struct daemon *d = arg;
+
+	return reconfig_reload(d->rc, err, errlen);
+}
+
+static int
+view_link(void *arg, int argc, char **argv, char *err, size_t errlen)
+{
+	struct daemon *d = arg;
+
+	return reconfig_link(d->rc, ORIGIN_CONTROL, argc, argv, err, errlen);
+}
+
+static void
+view_hosts_reload(void *arg)
+{
+	struct daemon *d = arg;
+
+	hostsload_load(d->hl, true);
+}
+
+/* What the control socket and the metrics show, as it is now. */
+static void
+view_pull(void *arg, struct control_view *v)
+{
+	struct daemon *d = arg;
+	struct upstream *up = reconfig_upstream(d->rc);
+
+	*v = (struct control_view){
 		.cache = d->cache,
-		.hosts = d->hosts,
-		.sched = d->up ? upstream_sched(d->up) : NULL,
+		.hosts = d->hl ? hostsload_hosts(d->hl) : NULL,
+		.sched = up ? upstream_sched(up) : NULL,
 		.st = &d->st,
-		.cfg = d->cfg,
-		.hosts_gen = d->hosts_gen,
-		.reload = reload,
-		.link = link_cmd,
-		.hosts_reload = hosts_reload_cb,
+		.cfg = reconfig_cfg(d->rc),
+		.hosts_gen = d->hl ? hostsload_gen(d->hl) : 0,
+		.reload = view_reload,
+		.link = view_link,
+		.hosts_reload = view_hosts_reload,
 		.tls_state = tls_state_cb,
 		.query = ctl_query_cb,
 		.arg = d,
 	};
-
-	control_set_view(d->ctl, &v);
-	metrics_set_view(d->metrics, &v);
 }
 
-bool
-same_listens(const struct cfg *a, const struct cfg *b)
-{
-	return a->nlistens == b->nlistens &&
-	    memcmp(a->listens, b->listens, a->nlistens * sizeof(*a->listens)) == 0;
-}
-
-
-
-
-
-
-
-
-
-
-
-int
-reload(void *arg, char *err, size_t errlen)
+/* reconfig_ops: a reload reads stubd.conf and the command line again,
+ * then the hosts file and the control group. */
+static struct cfg *
+reload_file_cfg(void *arg, char *errs, size_t errslen)
 {
 	struct daemon *d = arg;
-	struct cfg *nf, *nc;
-	struct tlsctx *nt, *ot;
-	char why[300], lines[3072] = "";
-	size_t l;
 
-	sd_notify_reloading();
-	nf = load_file_cfg(&d->o, true, lines, sizeof(lines));
-	nc = nf ? effective_cfg(d, nf, true) : NULL;
-	if (nc)
-		skip_unusable_default_listens(nf, nc, true);
-	if (!nc) {
-		cfg_unref(nf);
-		snprintf(err, errlen, "configuration has errors; keeping the running one");
-		log_err("reload: %s", err);
-		/* and the FILE:LINE lines, for stubctl reload to print */
-		l = strlen(lines);
-		if (l && lines[l - 1] == '\n')
-			lines[l - 1] = 0;
-		l = strlen(err);
-		if (lines[0])
-			snprintf(err + l, errlen - l, ":\n%s", lines);
-		sd_notify_state("READY=1\nSTATUS=reload failed: configuration has errors");
-		return -1;
-	}
-	/* reload re-reads the trust store (SPEC 12) */
-	if (tlsctx_new(nc->tls_ca, tlsctx_needs_store(nc), &nt, why, sizeof(why)) != STUB_OK) {
-		snprintf(err, errlen, "%s; keeping the running configuration", why);
-		log_err("reload: %s", err);
-		cfg_unref(nc);
-		cfg_unref(nf);
-		sd_notify_state("READY=1\nSTATUS=reload failed");
-		return -1;
-	}
-	ot = d->tls;
-	d->tls = nt;
-	if (install_cfg(d, nc, NULL, err, errlen) != 0) {
-		d->tls = ot;
-		tlsctx_unref(nt);
-		cfg_unref(nf);
-		sd_notify_state("READY=1\nSTATUS=reload failed");
-		return -1;
-	}
-	tlsctx_unref(ot);
-	cfg_unref(d->file_cfg);
-	d->file_cfg = nf;
-	hosts_load(d, true);
-	control_refresh_members(d->ctl);
-	log_info("configuration reloaded: %zu servers in %zu adapters",
-	    d->cfg->nservers, d->cfg->nadapters);
-	snprintf(err, errlen, "%s", d->restart_notes);
-	sd_notify_state("READY=1\nSTATUS=answering");
-	return 0;
+	return load_file_cfg(&d->o, true, errs, errslen);
 }
 
+static void
+reloaded(void *arg)
+{
+	struct daemon *d = arg;
 
+	hostsload_load(d->hl, true);
+	control_refresh_members(d->ctl);
+}
 
+static const struct cfg *
+running_cfg(void *arg)
+{
+	struct daemon *d = arg;
+
+	return d->rc ? reconfig_cfg(d->rc) : NULL;
+}
+
+static const char *
+hosts_path(void *arg)
+{
+	struct daemon *d = arg;
+
+	return reconfig_cfg(d->rc)->hosts;
+}
+
+/* hosts file, resolv-file and resolvconf-dir, every HOSTS_POLL_MS */
+static void
+poll_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)fd;
+	(void)what;
+	reconfig_poll_files(d->rc);
+	hostsload_poll(d->hl);
+}
+
+/* D-Bus (resolve1_ops) */
+static void
+bus_flush_caches(void *arg)
+{
+	struct daemon *d = arg;
+	size_t n;
+
+	if (!d->cache)
+		return;
+	n = cache_flush(d->cache, NULL, 0, false);
+	log_info("dbus: FlushCaches: %zu entries dropped", n);
+}
+
+static void
+bus_reset_server_features(void *arg)
+{
+	struct daemon *d = arg;
+
+	reconfig_forget_servers(d->rc);
+}
+
+static int
+bus_link(void *arg, enum cfg_origin o, int argc, char **argv, char *err, size_t errlen)
+{
+	struct daemon *d = arg;
+
+	if (!reconfig_upstream(d->rc)) {
+		snprintf(err, errlen, "stubd is starting; try again");
+		return -1;
+	}
+	return reconfig_link(d->rc, o, argc, argv, err, errlen);
+}
+
+/* `dbus yes`: own org.freedesktop.resolve1 (after detaching: an sd-bus
+ * connection does not survive a fork; before dropping privileges). */
+static enum stub_err
+start_dbus(struct daemon *d, char *why, size_t whylen)
+{
+	struct resolve1_ops ops = { bus_link, bus_flush_caches, bus_reset_server_features, d };
+
+	if (!reconfig_cfg(d->rc)->dbus)
+		return STUB_OK;
+	return resolve1_new(d->base, &ops, d->control_gid, &d->bus, why, whylen);
+}
 
 static void
 log_stats(const struct daemon *d)
@@ -458,7 +457,7 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	switch (sig) {
 	case SIGHUP:
 		log_msg(LOG_NOTICE, "SIGHUP: reloading");
-		reload(d, err, sizeof(err));
+		reconfig_reload(d->rc, err, sizeof(err));
 		break;
 	case SIGUSR1:
 		log_stats(d);
@@ -524,8 +523,10 @@ start_janitor(struct daemon *d, const struct passwd *pw)
 	char buf[16];
 	ssize_t r;
 
-	if (d->ctl && d->cfg->control && lstat(d->cfg->control, &st) == 0)
-		f[n++] = (struct janitor_file){ d->cfg->control, st.st_dev, st.st_ino };
+	const struct cfg *c = reconfig_cfg(d->rc);
+
+	if (d->ctl && c->control && lstat(c->control, &st) == 0)
+		f[n++] = (struct janitor_file){ c->control, st.st_dev, st.st_ino };
 	if (d->pidfile_written && lstat(d->o.pidfile, &st) == 0)
 		f[n++] = (struct janitor_file){ d->o.pidfile, st.st_dev, st.st_ino };
 	if (n == 0 || geteuid() != 0 || pw->pw_uid == 0)
@@ -594,8 +595,10 @@ drop_privileges(struct daemon *d, const char *user, char *why, size_t whylen)
 static const char *
 run_as_user(const struct daemon *d)
 {
-	if (d->cfg->user)
-		return d->cfg->user;
+	const char *user = reconfig_cfg(d->rc)->user;
+
+	if (user)
+		return user;
 	if (geteuid() != 0)
 		return NULL;
 	if (getpwnam(USER_DEFAULT)) {
@@ -614,27 +617,23 @@ shutdown_all(struct daemon *d)
 {
 	size_t i;
 
-	cachefile_shutdown(d, d->started);
-	hosts_shutdown(d);
+	cachefile_free(d->cf, d->started);
 	resolve1_free(d->bus);
 	control_free(d->ctl);
 	metrics_free(d->metrics);
 	resolver_free(d->res);
-	upstream_free(d->up);
-	tlsctx_unref(d->tls);
+	reconfig_free(d->rc);      /* the upstream engine (after the resolver) */
 	listener_free(d->lis);
 	cache_free(d->cache);
-	hosts_free(d->hosts);
-	if (d->hosts_tmr)
-		event_free(d->hosts_tmr);
+	hostsload_free(d->hl);
+	if (d->poll_tmr)
+		event_free(d->poll_tmr);
 	for (i = 0; i < sizeof(d->sig) / sizeof(d->sig[0]); i++)
 		if (d->sig[i])
 			event_free(d->sig[i]);
 	if (d->pidfile_written && d->o.pidfile)
 		unlink(d->o.pidfile);
-	cfg_unref(d->cfg);
-	cfg_unref(d->file_cfg);
-	netfollow_shutdown(d);
+	netwatch_free(d->nw);
 	if (d->base)
 		event_base_free(d->base);
 	ares_library_cleanup();
@@ -654,7 +653,7 @@ start_listeners(struct daemon *d, char *why, size_t whylen)
 		fds[i] = SD_LISTEN_FDS_START + (int)i;
 	if (n)
 		log_info("serving %zu sockets passed by systemd instead of the listen lines", n);
-	return listener_new(d->base, d->cfg, fds, n, &d->lis, why, whylen);
+	return listener_new(d->base, reconfig_cfg(d->rc), fds, n, &d->lis, why, whylen);
 }
 
 /* The control socket; the built-in default path may be out of reach (no
@@ -663,25 +662,25 @@ start_listeners(struct daemon *d, char *why, size_t whylen)
 static enum stub_err
 start_control(struct daemon *d, char *why, size_t whylen)
 {
-	struct control_view v = { 0 };
+	const struct cfg *c = reconfig_cfg(d->rc);
 	gid_t gid = (gid_t)-1;
 	enum stub_err e;
 	bool dflt;
 
-	if (d->cfg->control_group) {
-		struct group *g = getgrnam(d->cfg->control_group);
+	if (c->control_group) {
+		struct group *g = getgrnam(c->control_group);
 
 		if (!g) {
-			snprintf(why, whylen, "unknown control-group '%s'", d->cfg->control_group);
+			snprintf(why, whylen, "unknown control-group '%s'", c->control_group);
 			return STUB_ENOTFOUND;
 		}
 		gid = g->gr_gid;
 	}
 	d->control_gid = gid;
-	if (!d->cfg->control)
+	if (!c->control)
 		return STUB_OK;
-	e = control_new(d->base, d->cfg->control, gid, &v, &d->ctl, why, whylen);
-	dflt = !d->o.control && strcmp(d->cfg->control, CONTROL_DEFAULT) == 0;
+	e = control_new(d->base, c->control, gid, view_pull, d, &d->ctl, why, whylen);
+	dflt = !d->o.control && strcmp(c->control, CONTROL_DEFAULT) == 0;
 	if (e != STUB_OK && dflt) {
 		fprintf(stderr, "stubd: %s; running without a control socket (set one with -C)\n",
 		    why);
@@ -715,9 +714,6 @@ become_daemon(struct daemon *d, char *why, size_t whylen)
 }
 
 
-
-
-
 /*
  * Signals, caught from the moment the loop exists: one arriving during
  * start-up is handled when the loop first runs (a SIGTERM then is a clean
@@ -739,39 +735,42 @@ start_signals(struct daemon *d, char *why, size_t whylen)
 	return STUB_OK;
 }
 
-/* Cache, upstream engine, resolver, hosts and timers. */
+/* Cache, upstream engine, resolver, hosts, rtnetlink and the poll. */
 static enum stub_err
 start_engine(struct daemon *d, char *why, size_t whylen)
 {
-	struct cache_cfg cc = cache_cfg_from(d->cfg);
+	struct cfg *c = reconfig_cfg(d->rc);
+	struct cache_cfg cc = cache_cfg_from(c);
 	struct timeval tv = { HOSTS_POLL_MS / 1000, (HOSTS_POLL_MS % 1000) * 1000 };
+	struct netwatch_ops nwops = { reconfig_link_state, reconfig_link_changed,
+	    reconfig_metrics_changed, d->rc };
 	enum stub_err e;
 
 	d->st.start_ms = clock_now_ms();
 	d->cache = cache_new(&cc, rand_u64());
 	if (!d->cache)
 		goto oom;
-	cachefile_load(d);
-	cachefile_start(d);
-	e = upstream_new(d->base, d->cfg, &d->st, d->tls, &d->up, why, whylen);
+	d->cf = cachefile_new(d->base, d->cache, running_cfg, d);
+	if (!d->cf)
+		goto oom;
+	cachefile_load(d->cf);
+	cachefile_start(d->cf);
+	e = reconfig_start_upstream(d->rc, d->base, &d->st, why, whylen);
 	if (e != STUB_OK)
 		return e;
-	d->res = resolver_new(d->cfg, d->cache, &d->st, daemon_reply, d);
-	d->hosts_tmr = event_new(d->base, -1, EV_PERSIST, hosts_poll_cb, d);
-	if (!d->res || !d->hosts_tmr)
+	d->res = resolver_new(c, d->cache, &d->st, daemon_reply, d);
+	d->poll_tmr = event_new(d->base, -1, EV_PERSIST, poll_cb, d);
+	if (!d->res || !d->poll_tmr)
 		goto oom;
-	resolver_set_upstream(d->res, upstream_as_if(d->up));
-	if (pipe2(d->hosts_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
-		snprintf(why, whylen, "pipe: %s", strerror(errno));
-		return STUB_EIO;
-	}
-	d->hosts_ev = event_new(d->base, d->hosts_pipe[0], EV_READ | EV_PERSIST,
-	    hosts_job_done_cb, d);
-	if (!d->hosts_ev || event_add(d->hosts_ev, NULL) != 0)
-		goto oom;
-	hosts_load(d, false);
-	start_netlink(d);
-	evtimer_add(d->hosts_tmr, &tv);
+	resolver_set_upstream(d->res, upstream_as_if(reconfig_upstream(d->rc)));
+	reconfig_attach(d->rc, d->cache, d->res, d->lis);
+	e = hostsload_new(d->base, d->res, d->cache, d->o.hosts != NULL, hosts_path, d, &d->hl,
+	    why, whylen);
+	if (e != STUB_OK)
+		return e;
+	hostsload_load(d->hl, false);
+	netwatch_start(d->nw, d->base, &nwops);
+	evtimer_add(d->poll_tmr, &tv);
 	return STUB_OK;
 oom:
 	snprintf(why, whylen, "out of memory");
@@ -797,50 +796,53 @@ int
 main(int argc, char **argv)
 {
 	static struct daemon d;
+	struct reconfig_ops rops = { reload_file_cfg, reloaded, &d };
+	struct cfg *file, *c = NULL;
 	char why[512];
 	const char *user;
 	int rc;
 
-	d.hosts_pipe[0] = d.hosts_pipe[1] = -1;
-	d.nl_fd = -1;
 	d.control_gid = (gid_t)-1;
 	d.janitor_fd = -1;
-	ifstate_init(&d.ifs);
 	if (parse_args(argc, argv, &d.o) != 0)
 		return 1;
 	log_init("stubd", false, d.o.verbose);
-	links_init(&d.links);
-	d.file_cfg = load_file_cfg(&d.o, false, NULL, 0);
-	if (d.file_cfg && d.file_cfg->resolvconf_dir) {
-		sysnet_dir_sig(d.file_cfg->resolvconf_dir, &d.resolvconf_sig);
-		sysnet_read_resolvconf_dir(d.file_cfg->resolvconf_dir, &d.links, resolvconf_err, &d);
-	}
-	d.cfg = d.file_cfg ? effective_cfg(&d, d.file_cfg, false) : NULL;
-	if (d.o.check) {
-		rc = d.cfg ? 0 : 1;
-		if (d.cfg)
-			printf("%s: configuration OK (%zu listen addresses, %zu servers in %zu "
-			    "adapters)\n", d.o.config ? d.o.config : CONF_DEFAULT, d.cfg->nlistens,
-			    d.cfg->nservers, d.cfg->nadapters);
-		cfg_unref(d.cfg);
-		cfg_unref(d.file_cfg);
-		links_fini(&d.links);
-		return rc;
-	}
-	if (!d.cfg) {
-		cfg_unref(d.file_cfg);
-		links_fini(&d.links);
+	d.nw = netwatch_new();
+	if (!d.nw) {
+		fprintf(stderr, "stubd: out of memory\n");
 		return 1;
 	}
-	skip_unusable_default_listens(d.file_cfg, d.cfg, false);
-	if (d.cfg->nservers == 0)
+	file = load_file_cfg(&d.o, false, NULL, 0);
+	if (file) {
+		d.rc = reconfig_new(file, netwatch_ifstate(d.nw), &rops);
+		if (!d.rc)
+			log_err("out of memory");
+		else if (reconfig_build(d.rc, false) == 0)
+			c = reconfig_cfg(d.rc);
+	}
+	if (d.o.check) {
+		rc = c ? 0 : 1;
+		if (c)
+			printf("%s: configuration OK (%zu listen addresses, %zu servers in %zu "
+			    "adapters)\n", d.o.config ? d.o.config : CONF_DEFAULT, c->nlistens,
+			    c->nservers, c->nadapters);
+		reconfig_free(d.rc);
+		netwatch_free(d.nw);
+		return rc;
+	}
+	if (!c) {
+		reconfig_free(d.rc);
+		netwatch_free(d.nw);
+		return 1;
+	}
+	reconfig_skip_unusable_listens(d.rc);
+	if (c->nservers == 0)
 		log_warn("no upstream servers: every query that misses the cache gets SERVFAIL");
 	rc = ares_library_init(ARES_LIB_INIT_ALL);
 	if (rc != ARES_SUCCESS) {
 		fprintf(stderr, "stubd: c-ares: %s\n", ares_strerror(rc));
-		cfg_unref(d.cfg);
-		cfg_unref(d.file_cfg);
-		links_fini(&d.links);
+		reconfig_free(d.rc);
+		netwatch_free(d.nw);
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -853,37 +855,31 @@ main(int argc, char **argv)
 	if (start_signals(&d, why, sizeof(why)) != STUB_OK ||
 	    start_listeners(&d, why, sizeof(why)) != STUB_OK)
 		goto fail;
-	if (d.cfg->user && !getpwnam(d.cfg->user)) {
-		snprintf(why, sizeof(why), "unknown user '%s'", d.cfg->user);
+	if (c->user && !getpwnam(c->user)) {
+		snprintf(why, sizeof(why), "unknown user '%s'", c->user);
 		goto fail;
 	}
 	if (start_control(&d, why, sizeof(why)) != STUB_OK)
 		goto fail;
-	if (d.cfg->metrics.len) {
-		struct control_view none = { 0 };
-
-		if (metrics_new(d.base, &d.cfg->metrics, &none, &d.metrics, why,
-		    sizeof(why)) != STUB_OK)
-			goto fail;
-	}
+	if (c->metrics.len && metrics_new(d.base, &c->metrics, view_pull, &d, &d.metrics, why,
+	    sizeof(why)) != STUB_OK)
+		goto fail;
 	if (become_daemon(&d, why, sizeof(why)) != STUB_OK)
 		goto fail;
 	if (start_dbus(&d, why, sizeof(why)) != STUB_OK)
 		goto fail;
 	/* the trust store may be readable by root only */
-	if (tlsctx_new(d.cfg->tls_ca, tlsctx_needs_store(d.cfg), &d.tls, why,
-	    sizeof(why)) != STUB_OK)
+	if (reconfig_open_tls(d.rc, why, sizeof(why)) != STUB_OK)
 		goto fail;
 	if ((user = run_as_user(&d)) != NULL &&
 	    drop_privileges(&d, user, why, sizeof(why)) != 0)
 		goto fail;
 	if (start_engine(&d, why, sizeof(why)) != STUB_OK)
 		goto fail;
-	view_update(&d);
 	listener_start(d.lis, d.res);
 	sd_notify_state("READY=1\nSTATUS=answering");
 	log_msg(LOG_NOTICE, "stubd %s started: %zu listen addresses, %zu servers",
-	    PACKAGE_VERSION, d.cfg->nlistens, d.cfg->nservers);
+	    PACKAGE_VERSION, c->nlistens, c->nservers);
 	d.started = true;
 	event_base_dispatch(d.base);
 	sd_notify_state("STOPPING=1");

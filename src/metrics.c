@@ -37,7 +37,8 @@ struct metrics {
 	struct event *ev;
 	struct event *resume;
 	bool paused;
-	struct control_view view;
+	control_view_fn pull;           /* the daemon's state, pulled */
+	void *pull_arg;
 	struct mconn *conns;
 	size_t nconns;
 };
@@ -106,7 +107,11 @@ handle(struct mconn *k, const char *line)
 	}
 	{
 		size_t len = 0;
-		char *doc = expo_metrics(&k->m->view, clock_now_ms(), &len);
+		struct control_view v;
+		char *doc;
+
+		k->m->pull(k->m->pull_arg, &v);
+		doc = expo_metrics(&v, clock_now_ms(), &len);
 
 		if (!doc) {
 			respond(k, 500, "Internal Server Error", "text/plain", "out of memory\n", 14,
@@ -220,7 +225,7 @@ accept_cb(evutil_socket_t fd, short what, void *arg)
 
 enum stub_err
 metrics_new(struct event_base *base, const struct cfg_sockaddr *addr,
-    const struct control_view *view, struct metrics **out, char *why, size_t whylen)
+    control_view_fn pull, void *pull_arg, struct metrics **out, char *why, size_t whylen)
 {
 	struct metrics *m = calloc(1, sizeof(*m));
 	char text[80];
@@ -233,7 +238,8 @@ metrics_new(struct event_base *base, const struct cfg_sockaddr *addr,
 		return STUB_ENOMEM;
 	}
 	m->base = base;
-	m->view = *view;
+	m->pull = pull;
+	m->pull_arg = pull_arg;
 	m->fd = socket(addr->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (m->fd < 0)
 		goto fail;
@@ -254,13 +260,6 @@ fail:
 	snprintf(why, whylen, "cannot listen on %s for metrics: %s", text, strerror(errno));
 	metrics_free(m);
 	return STUB_EIO;
-}
-
-void
-metrics_set_view(struct metrics *m, const struct control_view *view)
-{
-	if (m)
-		m->view = *view;
 }
 
 void

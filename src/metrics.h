@@ -24,8 +24,7 @@ struct metrics;
 
 /* Listen on addr (bound now: before privileges are dropped). */
 enum stub_err metrics_new(struct event_base *base, const struct cfg_sockaddr *addr,
-    const struct control_view *view, struct metrics **out, char *why, size_t whylen);
-void metrics_set_view(struct metrics *m, const struct control_view *view);
+    control_view_fn pull, void *pull_arg, struct metrics **out, char *why, size_t whylen);
 void metrics_free(struct metrics *m);
 
 #endif
