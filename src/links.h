@@ -4,7 +4,7 @@
  * interface files of resolvconf-dir.  Each link is one adapter named after
  * its interface and bound to it.
  *
- * Pure: no I/O.  main renders the links as stubd.conf lines appended to
+ * Pure: no I/O.  reconfig.c renders the links as stubd.conf lines appended to
  * the configuration, so learned adapters go through the same parser and
  * engine as configured ones.
  */

@@ -4,7 +4,7 @@
  * name, whether they are up with an address, and the metric of their
  * default route (SPEC 11).
  *
- * Pure: builds requests and parses messages handed in; main owns the
+ * Pure: builds requests and parses messages handed in; netwatch.c owns the
  * NETLINK_ROUTE socket.  Every length is checked before use.
  */
 #ifndef STUBD_NETLINK_H

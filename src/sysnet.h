@@ -4,7 +4,7 @@
  * links, and a cheap signature of such a directory to notice changes
  * (files appearing, changing, disappearing, replaced by rename).
  *
- * Reads files; no event loop.  main polls the signatures.
+ * Reads files; no event loop.  reconfig.c polls the signatures.
  */
 #ifndef STUBD_SYSNET_H
 #define STUBD_SYSNET_H
