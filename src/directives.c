@@ -480,21 +480,19 @@ set_port(struct cfg_sockaddr *sa, uint16_t port)
  *        [priority first|normal|last] [no-0x20]
  * server https://HOST[:PORT]/PATH ADDR[:PORT] [pin B64]... [insecure] ...
  */
+/* server's first words: the transport (plain, `tls [NAME]`, or an https
+ * URL and then the address), the address and its default port.  The index
+ * of the first option word into *next. */
 static int
-d_server(struct pctx *x, char **w, int n)
+server_endpoint(struct pctx *x, char **w, int n, struct cfg_server *sv, int *next)
 {
-	struct cfg *c = x->c;
-	struct cfg_server sv;
 	const char *addr = w[1];
 	uint16_t urlport = 0;
-	long a;
 	int i = 2;
 
-	memset(&sv, 0, sizeof(sv));
-	sv.prio = PRIO_NORMAL;
 	if (strncmp(w[1], "https://", 8) == 0) {
-		sv.transport = XPORT_HTTPS;
-		if (parse_https_url(w[1], sv.auth_name, &urlport, sv.path))
+		sv->transport = XPORT_HTTPS;
+		if (parse_https_url(w[1], sv->auth_name, &urlport, sv->path))
 			return perr(x, "bad https URL '%s' (https://HOST[:PORT]/PATH)", w[1]);
 		if (n < 3)
 			return perr(x, "an https server needs the address to connect to "
@@ -502,51 +500,59 @@ d_server(struct pctx *x, char **w, int n)
 		addr = w[2];
 		i = 3;
 	} else if (n > 2 && strcmp(w[2], "tls") == 0) {
-		sv.transport = XPORT_TLS;
+		sv->transport = XPORT_TLS;
 		i = 3;
 		if (i < n && strcmp(w[i], "pin") && strcmp(w[i], "insecure") &&
 		    strcmp(w[i], "priority") && strcmp(w[i], "no-0x20") &&
 		    strcmp(w[i], "trust-ad")) {
 			if (!valid_host(w[i]))
 				return perr(x, "bad tls name '%s'", w[i]);
-			snprintf(sv.auth_name, sizeof(sv.auth_name), "%s", w[i]);
+			snprintf(sv->auth_name, sizeof(sv->auth_name), "%s", w[i]);
 			i++;
 		}
 	}
-	if (cfg_parse_sockaddr(addr, DNS_PORT, &sv.addr))
+	if (cfg_parse_sockaddr(addr, DNS_PORT, &sv->addr))
 		return perr(x, "bad server address '%s'", addr);
-	if (!has_port(addr) && sv.transport != XPORT_UDP)
-		set_port(&sv.addr, sv.transport == XPORT_TLS ? DOT_PORT :
+	if (!has_port(addr) && sv->transport != XPORT_UDP)
+		set_port(&sv->addr, sv->transport == XPORT_TLS ? DOT_PORT :
 		    urlport ? urlport : DOH_PORT);
+	*next = i;
+	return 0;
+}
+
+/* server's option words from w[i] on, then the checks across them. */
+static int
+server_options(struct pctx *x, char **w, int i, int n, struct cfg_server *sv)
+{
 	for (; i < n; i++) {
 		if (strcmp(w[i], "no-0x20") == 0) {
-			sv.no_0x20 = true;
+			sv->no_0x20 = true;
 		} else if (strcmp(w[i], "trust-ad") == 0) {
-			sv.trust_ad = true;
-		} else if (strcmp(w[i], "insecure") == 0 && sv.transport != XPORT_UDP) {
-			sv.insecure = true;
-		} else if (strcmp(w[i], "pin") == 0 && sv.transport != XPORT_UDP) {
+			sv->trust_ad = true;
+		} else if (strcmp(w[i], "insecure") == 0 && sv->transport != XPORT_UDP) {
+			sv->insecure = true;
+		} else if (strcmp(w[i], "pin") == 0 && sv->transport != XPORT_UDP) {
 			if (i + 1 >= n)
 				return perr(x, "'pin' needs a base64 SHA-256 of the server's key");
 			i++;
-			if (sv.npins >= CFG_MAX_PINS)
+			if (sv->npins >= CFG_MAX_PINS)
 				return perr(x, "at most %d pins per server", CFG_MAX_PINS);
-			if (text_base64(w[i], sv.pins[sv.npins], CFG_PIN_LEN) != CFG_PIN_LEN)
+			if (text_base64(w[i], sv->pins[sv->npins], CFG_PIN_LEN) != CFG_PIN_LEN)
 				return perr(x, "bad pin '%s' (base64 of a 32-byte SHA-256)", w[i]);
-			sv.npins++;
+			sv->npins++;
 		} else if (strcmp(w[i], "priority") == 0) {
 			if (i + 1 >= n)
 				return perr(x, "'priority' needs first, normal or last");
 			i++;
 			if (strcmp(w[i], "first") == 0)
-				sv.prio = PRIO_FIRST;
+				sv->prio = PRIO_FIRST;
 			else if (strcmp(w[i], "last") == 0)
-				sv.prio = PRIO_LAST;
+				sv->prio = PRIO_LAST;
 			else if (strcmp(w[i], "normal") == 0)
-				sv.prio = PRIO_NORMAL;
+				sv->prio = PRIO_NORMAL;
 			else
 				return perr(x, "bad priority '%s' (first, normal, last)", w[i]);
-		} else if (sv.transport == XPORT_UDP && (strcmp(w[i], "pin") == 0 ||
+		} else if (sv->transport == XPORT_UDP && (strcmp(w[i], "pin") == 0 ||
 		    strcmp(w[i], "insecure") == 0)) {
 			return perr(x, "'%s' applies to tls and https servers only", w[i]);
 		} else {
@@ -554,10 +560,26 @@ d_server(struct pctx *x, char **w, int n)
 			    "priority, no-0x20)", w[i]);
 		}
 	}
-	if (sv.transport == XPORT_TLS && !sv.auth_name[0] && !sv.npins && !sv.insecure)
+	if (sv->transport == XPORT_TLS && !sv->auth_name[0] && !sv->npins && !sv->insecure)
 		return perr(x, "a tls server needs a NAME, a pin or 'insecure' (RFC 8310)");
-	if (sv.insecure && sv.npins)
+	if (sv->insecure && sv->npins)
 		return perr(x, "'insecure' and 'pin' exclude each other");
+	return 0;
+}
+
+static int
+d_server(struct pctx *x, char **w, int n)
+{
+	struct cfg *c = x->c;
+	struct cfg_server sv;
+	long a;
+	int i = 2, rc;
+
+	memset(&sv, 0, sizeof(sv));
+	sv.prio = PRIO_NORMAL;
+	if ((rc = server_endpoint(x, w, n, &sv, &i)) != 0 ||
+	    (rc = server_options(x, w, i, n, &sv)) != 0)
+		return rc;
 	a = current_adapter(c, x->ps);
 	if (a < 0 || cfg_add_server(c, &sv.addr, sv.prio, (size_t)a))
 		return perr(x, "out of memory");
