@@ -582,71 +582,86 @@ print_stats(const struct jval *root)
 	return 0;
 }
 
+/* one server line of `stubctl servers`, and for an encrypted one how it
+ * is reached; 1 when malformed */
+static int
+print_server(const struct jval *s)
+{
+	const struct jval *sx = jsonp_get(s, CTL_K_EXCLUDED), *rt = jsonp_get(s, CTL_K_SRTT_MS),
+	    *rm = jsonp_get(s, CTL_K_RTT_MEASURED);
+	const char *addr = str_of(s, CTL_K_ADDRESS), *prio = str_of(s, CTL_K_PRIORITY);
+	bool ok = true;
+	double q = num_of(s, CTL_K_QUERIES, &ok), an = num_of(s, CTL_K_ANSWERS, &ok),
+	    to = num_of(s, CTL_K_TIMEOUTS, &ok), sf = num_of(s, CTL_K_EXCLUDED_FOR, &ok);
+	const char *tr, *url, *ts;
+	char st[32], rtt[32];
+
+	if (!addr || !prio || !sx || sx->type != J_BOOL || !ok) {
+		fprintf(stderr, "stubctl: malformed server entry\n");
+		return 1;
+	}
+	if (sx->b)
+		snprintf(st, sizeof(st), "excl %.0fs", sf);
+	else
+		snprintf(st, sizeof(st), "ok");
+	if (rt && rt->type == J_NUM && !(rm && rm->type == J_BOOL && !rm->b))
+		snprintf(rtt, sizeof(rtt), "%.1f", rt->num);
+	else
+		snprintf(rtt, sizeof(rtt), "-");
+	printf("  %-28s %-7s %-9s %9s %9.0f %9.0f %9.0f\n", addr, prio, st, rtt, q, an, to);
+	tr = str_of(s, CTL_K_TRANSPORT);
+	url = str_of(s, CTL_K_URL);
+	ts = str_of(s, CTL_K_TLS_STATE);
+	/* encrypted servers: how they are reached and the connection */
+	if (tr && strcmp(tr, "udp") != 0 && url)
+		printf("    %s, %s, %s (%.0f handshakes, %.0f resumed)\n", url,
+		    bool_of(s, CTL_K_AUTHENTICATED) ? "authenticated" : "not authenticated",
+		    ts ? ts : "idle", num_of(s, CTL_K_HANDSHAKES, &ok),
+		    num_of(s, CTL_K_RESUMED, &ok));
+	return 0;
+}
+
+/* one adapter of `stubctl servers`: its line, the table head, its
+ * servers; 1 when malformed */
+static int
+print_adapter(const struct jval *a, size_t i)
+{
+	const struct jval *svs = jsonp_get(a, CTL_K_SERVERS), *ex = jsonp_get(a, CTL_K_EXCLUDED);
+	const char *name = str_of(a, CTL_K_NAME);
+	bool ok = true;
+	double exf = num_of(a, CTL_K_EXCLUDED_FOR, &ok);
+	size_t k;
+
+	if (!name || !svs || svs->type != J_ARR || !ex || ex->type != J_BOOL || !ok) {
+		fprintf(stderr, "stubctl: malformed adapter %zu\n", i);
+		return 1;
+	}
+	printf("adapter %s", name);
+	if (str_of(a, CTL_K_ORIGIN) && str_of(a, CTL_K_STATE))
+		printf(" (%s, %s)", str_of(a, CTL_K_ORIGIN), str_of(a, CTL_K_STATE));
+	if (ex->b)
+		printf("  EXCLUDED (%.0f s left)", exf);
+	printf("\n  %-28s %-7s %-9s %9s %9s %9s %9s\n", "server", "prio", "state",
+	    "srtt_ms", "queries", "answers", "timeouts");
+	for (k = 0; k < svs->n; k++)
+		if (print_server(svs->items[k]) != 0)
+			return 1;
+	return 0;
+}
+
 static int
 print_servers(const struct jval *root)
 {
 	const struct jval *ads = jsonp_get(root, CTL_K_ADAPTERS);
-	size_t i, k;
+	size_t i;
 
 	if (!ads || ads->type != J_ARR) {
 		fprintf(stderr, "stubctl: malformed answer: no adapters\n");
 		return 1;
 	}
-	for (i = 0; i < ads->n; i++) {
-		const struct jval *a = ads->items[i], *svs = jsonp_get(a, CTL_K_SERVERS);
-		const struct jval *ex = jsonp_get(a, CTL_K_EXCLUDED);
-		const char *name = str_of(a, CTL_K_NAME);
-		bool ok = true;
-		double exf = num_of(a, CTL_K_EXCLUDED_FOR, &ok);
-
-		if (!name || !svs || svs->type != J_ARR || !ex || ex->type != J_BOOL || !ok) {
-			fprintf(stderr, "stubctl: malformed adapter %zu\n", i);
+	for (i = 0; i < ads->n; i++)
+		if (print_adapter(ads->items[i], i) != 0)
 			return 1;
-		}
-		printf("adapter %s", name);
-		if (str_of(a, CTL_K_ORIGIN) && str_of(a, CTL_K_STATE))
-			printf(" (%s, %s)", str_of(a, CTL_K_ORIGIN), str_of(a, CTL_K_STATE));
-		if (ex->b)
-			printf("  EXCLUDED");
-		if (ex->b)
-			printf(" (%.0f s left)", exf);
-		printf("\n  %-28s %-7s %-9s %9s %9s %9s %9s\n", "server", "prio", "state",
-		    "srtt_ms", "queries", "answers", "timeouts");
-		for (k = 0; k < svs->n; k++) {
-			const struct jval *s = svs->items[k], *sx = jsonp_get(s, CTL_K_EXCLUDED),
-			    *rt = jsonp_get(s, CTL_K_SRTT_MS), *rm = jsonp_get(s, CTL_K_RTT_MEASURED);
-			const char *addr = str_of(s, CTL_K_ADDRESS), *prio = str_of(s, CTL_K_PRIORITY);
-			double q = num_of(s, CTL_K_QUERIES, &ok), an = num_of(s, CTL_K_ANSWERS, &ok),
-			    to = num_of(s, CTL_K_TIMEOUTS, &ok), sf = num_of(s, CTL_K_EXCLUDED_FOR, &ok);
-			char st[32], rtt[32];
-
-			if (!addr || !prio || !sx || sx->type != J_BOOL || !ok) {
-				fprintf(stderr, "stubctl: malformed server entry\n");
-				return 1;
-			}
-			if (sx->b)
-				snprintf(st, sizeof(st), "excl %.0fs", sf);
-			else
-				snprintf(st, sizeof(st), "ok");
-			if (rt && rt->type == J_NUM && !(rm && rm->type == J_BOOL && !rm->b))
-				snprintf(rtt, sizeof(rtt), "%.1f", rt->num);
-			else
-				snprintf(rtt, sizeof(rtt), "-");
-			printf("  %-28s %-7s %-9s %9s %9.0f %9.0f %9.0f\n", addr, prio, st, rtt,
-			    q, an, to);
-			{
-				const char *tr = str_of(s, CTL_K_TRANSPORT), *url = str_of(s, CTL_K_URL),
-				    *ts = str_of(s, CTL_K_TLS_STATE);
-
-				/* encrypted servers: how they are reached and the connection */
-				if (tr && strcmp(tr, "udp") != 0 && url)
-					printf("    %s, %s, %s (%.0f handshakes, %.0f resumed)\n", url,
-					    bool_of(s, CTL_K_AUTHENTICATED) ? "authenticated" :
-					    "not authenticated", ts ? ts : "idle",
-					    num_of(s, CTL_K_HANDSHAKES, &ok), num_of(s, CTL_K_RESUMED, &ok));
-			}
-		}
-	}
 	return 0;
 }
 
@@ -786,97 +801,133 @@ monitor(int fd, bool json)
 	return 1;
 }
 
-int
-main(int argc, char **argv)
-{
-	const char *path = SOCK_DEFAULT, *cmd = NULL, *args[CTL_MAX_ARGS];
-	bool json = false;
-	size_t nargs = 0, len, i;
-	int k, rc = 0;
-	const struct ctl_command *cmd_def;
-	bool ambiguous;
-	int fd;
-	char line[CTL_LINE_MAX + 1], err[256], *reply;
-	struct jval *root;
-	const struct jval *e;
+/* The command line: options, the command and its arguments. */
+struct cli {
+	const char *path, *cmd, *args[CTL_MAX_ARGS];
+	size_t nargs;
+	bool json;
+};
 
+/* 0: go on; else *exit_code is what main returns (help, version, errors) */
+static int
+parse_cli(int argc, char **argv, struct cli *c, int *exit_code)
+{
+	int k;
+
+	*exit_code = 1;
 	for (k = 1; k < argc; k++) {
 		const char *a = argv[k];
 
 		if (strcmp(a, "--json") == 0) {
-			json = true;
-		} else if (!cmd && (strcmp(a, "-s") == 0 || strcmp(a, "--socket") == 0)) {
+			c->json = true;
+		} else if (!c->cmd && (strcmp(a, "-s") == 0 || strcmp(a, "--socket") == 0)) {
 			if (++k >= argc) {
 				usage(stderr);
-				return 1;
+				return -1;
 			}
-			path = argv[k];
-		} else if (!cmd && strncmp(a, "--socket=", 9) == 0) {
-			path = a + 9;
-		} else if (!cmd && (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)) {
+			c->path = argv[k];
+		} else if (!c->cmd && strncmp(a, "--socket=", 9) == 0) {
+			c->path = a + 9;
+		} else if (!c->cmd && (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)) {
 			usage(stdout);
-			return 0;
-		} else if (!cmd && (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0)) {
+			*exit_code = 0;
+			return -1;
+		} else if (!c->cmd && (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0)) {
 			printf("stubctl %s\n", PACKAGE_VERSION);
-			return 0;
-		} else if (!cmd && a[0] == '-') {
+			*exit_code = 0;
+			return -1;
+		} else if (!c->cmd && a[0] == '-') {
 			fprintf(stderr, "stubctl: unknown option '%s'\n", a);
 			usage(stderr);
-			return 1;
-		} else if (!cmd) {
-			cmd = a;
-		} else if (nargs < CTL_MAX_ARGS - 1) {
-			args[nargs++] = a;
+			return -1;
+		} else if (!c->cmd) {
+			c->cmd = a;
+		} else if (c->nargs < CTL_MAX_ARGS - 1) {
+			c->args[c->nargs++] = a;
 		} else {
 			fprintf(stderr, "stubctl: too many arguments\n");
-			return 1;
+			return -1;
 		}
 	}
-	if (!cmd) {
+	if (!c->cmd) {
 		usage(stderr);
-		return 1;
+		return -1;
 	}
-	cmd_def = find_command(cmd, &ambiguous);
-	if (!cmd_def) {
-		fprintf(stderr, "stubctl: %s command '%s'\n", ambiguous ? "ambiguous" : "unknown",
-		    cmd);
-		usage(stderr);
-		return 1;
+	return 0;
+}
+
+/* The request line of the command (with its newline) into line; its
+ * length, or 0 with a message on stderr. */
+static size_t
+build_request(const struct ctl_command *def, const struct cli *c, char *line, size_t cap)
+{
+	size_t len, i;
+
+	if (c->nargs < def->min_args || c->nargs > def->max_args) {
+		fprintf(stderr, "usage: stubctl %s\n", def->usage);
+		return 0;
 	}
-	if (nargs < cmd_def->min_args || nargs > cmd_def->max_args) {
-		fprintf(stderr, "usage: stubctl %s\n", cmd_def->usage);
-		return 1;
-	}
-	len = (size_t)snprintf(line, sizeof(line), "%s", cmd_def->name);
-	for (i = 0; i < nargs && len < sizeof(line); i++) {
-		if (strpbrk(args[i], " \t\r\n")) {
-			fprintf(stderr, "stubctl: bad argument '%s'\n", args[i]);
-			return 1;
+	len = (size_t)snprintf(line, cap, "%s", def->name);
+	for (i = 0; i < c->nargs && len < cap; i++) {
+		if (strpbrk(c->args[i], " \t\r\n")) {
+			fprintf(stderr, "stubctl: bad argument '%s'\n", c->args[i]);
+			return 0;
 		}
-		len += (size_t)snprintf(line + len, sizeof(line) - len, " %s", args[i]);
+		len += (size_t)snprintf(line + len, cap - len, " %s", c->args[i]);
 	}
-	if (len + 1 >= sizeof(line)) {
+	if (len + 1 >= cap) {
 		fprintf(stderr, "stubctl: request too long\n");
-		return 1;
+		return 0;
 	}
 	line[len++] = '\n';
 	line[len] = 0;
-	fd = send_request(path, line);
-	if (fd < 0)
-		return 1;
-	if (cmd_def->id == CTL_CMD_MONITOR) {
-		rc = monitor(fd, json);
-		close(fd);
-		return rc;
+	return len;
+}
+
+/* A successful answer, for people. */
+static int
+print_answer(const struct ctl_command *def, const struct jval *root)
+{
+	const struct jval *w;
+
+	switch (def->id) {
+	case CTL_CMD_DISPLAYDNS:
+		return print_displaydns(root);
+	case CTL_CMD_FLUSHDNS:
+		return print_flushdns(root);
+	case CTL_CMD_STATS:
+		return print_stats(root);
+	case CTL_CMD_SERVERS:
+		return print_servers(root);
+	case CTL_CMD_RELOAD:
+		w = jsonp_get(root, CTL_K_WARNINGS);
+		printf("Configuration reloaded.\n");
+		for (size_t wi = 0; w && w->type == J_ARR && wi < w->n; wi++)
+			if (w->items[wi]->type == J_STR)
+				printf("warning: %s\n", w->items[wi]->str);
+		return 0;
+	case CTL_CMD_LINK:
+		printf("Link %s updated.\n", str_of(root, CTL_K_LINK) ? str_of(root, CTL_K_LINK) : "?");
+		return 0;
+	case CTL_CMD_QUERY:
+		return print_query(root);
+	case CTL_CMD_MONITOR:
+	case CTL_NCMDS:
+		break;
 	}
-	if (cmd_def->id == CTL_CMD_DISPLAYDNS) {
-		/* read and printed as it arrives (SPEC 13) */
-		rc = json ? stream_json(fd) : stream_displaydns(fd);
-		close(fd);
-		return rc;
-	}
-	reply = read_all(fd, &len);
-	close(fd);
+	return 0;
+}
+
+/* One JSON document read whole, then printed (as is with --json). */
+static int
+one_answer(int fd, const struct ctl_command *def, bool json)
+{
+	size_t len;
+	char err[256], *reply = read_all(fd, &len);
+	struct jval *root;
+	const struct jval *e;
+	int rc;
+
 	if (!reply)
 		return 1;
 	root = jsonp_parse(reply, len, err, sizeof(err));
@@ -897,41 +948,42 @@ main(int argc, char **argv)
 		fprintf(stderr, "stubctl: %s\n", e->type == J_STR ? e->str : "error");
 		rc = 1;
 	} else {
-		switch (cmd_def->id) {
-		case CTL_CMD_DISPLAYDNS:
-			rc = print_displaydns(root);
-			break;
-		case CTL_CMD_FLUSHDNS:
-			rc = print_flushdns(root);
-			break;
-		case CTL_CMD_STATS:
-			rc = print_stats(root);
-			break;
-		case CTL_CMD_SERVERS:
-			rc = print_servers(root);
-			break;
-		case CTL_CMD_RELOAD: {
-			const struct jval *w = jsonp_get(root, CTL_K_WARNINGS);
-
-			printf("Configuration reloaded.\n");
-			for (size_t wi = 0; w && w->type == J_ARR && wi < w->n; wi++)
-				if (w->items[wi]->type == J_STR)
-					printf("warning: %s\n", w->items[wi]->str);
-			break;
-		}
-		case CTL_CMD_LINK:
-			printf("Link %s updated.\n", str_of(root, CTL_K_LINK) ? str_of(root, CTL_K_LINK) : "?");
-			break;
-		case CTL_CMD_QUERY:
-			rc = print_query(root);
-			break;
-		case CTL_CMD_MONITOR:
-			break;
-		case CTL_NCMDS:
-			break;
-		}
+		rc = print_answer(def, root);
 	}
 	jsonp_free(root);
 	free(reply);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cli c = { .path = SOCK_DEFAULT };
+	const struct ctl_command *def;
+	bool ambiguous;
+	char line[CTL_LINE_MAX + 1];
+	int fd, rc;
+
+	if (parse_cli(argc, argv, &c, &rc) != 0)
+		return rc;
+	def = find_command(c.cmd, &ambiguous);
+	if (!def) {
+		fprintf(stderr, "stubctl: %s command '%s'\n", ambiguous ? "ambiguous" : "unknown",
+		    c.cmd);
+		usage(stderr);
+		return 1;
+	}
+	if (build_request(def, &c, line, sizeof(line)) == 0)
+		return 1;
+	fd = send_request(c.path, line);
+	if (fd < 0)
+		return 1;
+	if (def->id == CTL_CMD_MONITOR)
+		rc = monitor(fd, c.json);
+	else if (def->id == CTL_CMD_DISPLAYDNS)   /* read and printed as it arrives (SPEC 13) */
+		rc = c.json ? stream_json(fd) : stream_displaydns(fd);
+	else
+		rc = one_answer(fd, def, c.json);
+	close(fd);
 	return rc;
 }
