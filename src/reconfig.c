@@ -75,6 +75,15 @@ reconfig_new(struct cfg *file, const struct ifstate *ifs, const struct reconfig_
 	return r;
 }
 
+/* The metric a learned adapter on ifname gets: its default route's. */
+static int
+link_metric(const struct reconfig *r, const char *ifname)
+{
+	long m = ifstate_route_metric(r->ifs, ifname);
+
+	return m >= 0 && m <= 1000000 ? (int)m : LINK_METRIC_DEFAULT;
+}
+
 static void
 link_skipped(void *arg, const char *ifname)
 {
@@ -110,11 +119,8 @@ effective_cfg(struct reconfig *r, const struct cfg *file, bool to_log)
 	free(resolv);
 	first = c->nadapters;
 	/* learned adapters are ordered by the metric of their default route */
-	for (i = 0; i < r->links.n; i++) {
-		long m = ifstate_route_metric(r->ifs, r->links.v[i].ifname);
-
-		r->links.v[i].metric = m >= 0 && m <= 1000000 ? (int)m : LINK_METRIC_DEFAULT;
-	}
+	for (i = 0; i < r->links.n; i++)
+		r->links.v[i].metric = link_metric(r, r->links.v[i].ifname);
 	text = links_config_text(&r->links, c, link_skipped, r);
 	if (!text) {
 		cfg_unref(c);
@@ -217,8 +223,7 @@ reconfig_metrics_changed(void *arg)
 	size_t i;
 
 	for (i = 0; i < r->links.n; i++) {
-		long m = ifstate_route_metric(r->ifs, r->links.v[i].ifname);
-		int want = m >= 0 && m <= 1000000 ? (int)m : LINK_METRIC_DEFAULT;
+		int want = link_metric(r, r->links.v[i].ifname);
 		long a = cfg_adapter_find(r->cfg, r->links.v[i].ifname);
 
 		if (a >= 0 && r->cfg->adapters[a].metric != want) {

@@ -521,6 +521,54 @@ START_TEST(test_directives_documented)
 }
 END_TEST
 
+/* The comparisons a reload and a network change rest on (reconfig.c). */
+static struct cfg *
+finished(const char *text)
+{
+	size_t e;
+	struct cfg *c = parse(text, &e);
+
+	ck_assert_uint_eq(e, 0);
+	ck_assert_uint_eq(cfg_finish(c, NULL), 0);
+	return c;
+}
+
+START_TEST(test_compare)
+{
+	struct cfg *a = finished("listen 127.0.0.1:53\nadapter lan\nserver 192.0.2.1\n"
+	    "server 192.0.2.2\nadapter vpn\nserver 192.0.2.9 trust-ad\n");
+	struct cfg *same = finished("listen 127.0.0.1:53\nadapter vpn\n"
+	    "server 192.0.2.9 trust-ad\nadapter lan\nserver 192.0.2.2\nserver 192.0.2.1\n");
+	struct cfg *b = finished("listen 127.0.0.1:5353\nadapter lan\nserver 192.0.2.1\n"
+	    "adapter vpn\nserver 192.0.2.9\n");
+	long lan = cfg_adapter_find(same, "lan"), vpn = cfg_adapter_find(same, "vpn");
+
+	ck_assert(cfg_same_listens(a, same));
+	ck_assert(!cfg_same_listens(a, b));
+	ck_assert(lan >= 0 && vpn >= 0);
+	/* the same servers in another order: the same adapter */
+	ck_assert(cfg_same_adapter(a, same, (size_t)lan));
+	ck_assert(cfg_same_adapter(a, same, (size_t)vpn));
+	/* a server fewer: not */
+	ck_assert(!cfg_same_adapter(a, b, (size_t)cfg_adapter_find(b, "lan")));
+	ck_assert(cfg_same_adapter(a, b, (size_t)cfg_adapter_find(b, "vpn")));
+	/* an adapter the old one lacks: not */
+	{
+		struct cfg *n = finished("adapter new\nserver 192.0.2.1\n");
+
+		ck_assert(!cfg_same_adapter(a, n, (size_t)cfg_adapter_find(n, "new")));
+		cfg_unref(n);
+	}
+	/* trust-ad dropped from 192.0.2.9: trust lost; kept: not */
+	ck_assert(!cfg_ad_trust_lost(a, same));
+	ck_assert(cfg_ad_trust_lost(a, b));
+	ck_assert(!cfg_ad_trust_lost(b, a));
+	cfg_unref(a);
+	cfg_unref(same);
+	cfg_unref(b);
+}
+END_TEST
+
 static Suite *
 config_suite(void)
 {
@@ -528,6 +576,7 @@ config_suite(void)
 	TCase *b = tcase_create("basic"), *m = tcase_create("misuse");
 
 	tcase_add_test(b, test_defaults);
+	tcase_add_test(b, test_compare);
 	tcase_add_test(b, test_all_directives);
 	tcase_add_test(b, test_errors);
 	tcase_add_test(b, test_error_line_numbers_all);
