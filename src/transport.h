@@ -2,8 +2,8 @@
  * transport.h - how one query packet reaches one server: "send this
  * packet to server i, call back once with the answer or a failure".
  *
- * Behind it: clear text through c-ares (xp_udp.c), DNS over TLS
- * (xp_tls.c) and DNS over HTTPS (xp_https.c).  The search (upstream.c),
+ * Behind it: clear text through c-ares (transport_udp.c), DNS over TLS
+ * (transport_tls.c) and DNS over HTTPS (transport_doh.c).  The search (upstream.c),
  * the schedule, exclusion and the negative rules never know which one
  * answered: a failure of any kind (refused, reset, bad certificate, wrong
  * pin, HTTP error) is "no answer from that server".

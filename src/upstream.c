@@ -19,8 +19,8 @@
 #include "rand.h"
 #include "tlsctx.h"
 #include "upstream.h"
-#include "xp_tls.h"
-#include "xp_udp.h"
+#include "transport_tls.h"
+#include "transport_udp.h"
 
 #define XP_TIMEOUT_SLACK_MS 1000
 

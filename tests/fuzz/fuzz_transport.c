@@ -21,8 +21,8 @@
 #include "msg.h"
 #include "schedule.h"
 #include "tlsctx.h"
-#include "xp_tls.h"
-#include "xp_tls_impl.h"
+#include "transport_tls.h"
+#include "transport_tls_impl.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,5 @@
 /*
- * xp_tls.h - the encrypted transports: DNS over TLS (RFC 7858) and DNS
+ * transport_tls.h - the encrypted transports: DNS over TLS (RFC 7858) and DNS
  * over HTTPS (RFC 8484, HTTP/2), on libevent's OpenSSL bufferevents.
  *
  * One connection per server, opened on the first query and kept while

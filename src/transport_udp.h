@@ -1,5 +1,5 @@
 /*
- * xp_udp.h - the clear-text transport: one c-ares channel per server
+ * transport_udp.h - the clear-text transport: one c-ares channel per server
  * (UDP, TCP when an answer is truncated), driven from libevent.
  *
  * c-ares never retries on its own here (TRIES=1, a timeout longer than

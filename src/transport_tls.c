@@ -1,5 +1,5 @@
 /*
- * xp_tls.c - DNS over TLS (and the connection under DNS over HTTPS):
+ * transport_tls.c - DNS over TLS (and the connection under DNS over HTTPS):
  * one pipelined connection per server on an OpenSSL bufferevent.
  *
  * A request lives on exactly one list: its connection's (queued or
@@ -31,9 +31,9 @@
 #include "msg.h"
 #include "rand.h"
 #include "tlsctx.h"
-#include "xp_https.h"
-#include "xp_tls.h"
-#include "xp_tls_impl.h"
+#include "transport_doh.h"
+#include "transport_tls.h"
+#include "transport_tls_impl.h"
 
 
 /* ---------------- lists ---------------- */

@@ -1,6 +1,6 @@
 /*
- * xp_tls_impl.h - what xp_tls.c (connections, DoT framing) and
- * xp_https.c (HTTP/2 framing on the same connections) share.  Not for
+ * transport_tls_impl.h - what transport_tls.c (connections, DoT framing) and
+ * transport_doh.c (HTTP/2 framing on the same connections) share.  Not for
  * other modules.
  */
 #ifndef STUBD_XP_TLS_IMPL_H
@@ -13,7 +13,7 @@
 #include "msg.h"
 #include "tlsctx.h"
 #include "transport.h"
-#include "xp_tls.h"
+#include "transport_tls.h"
 
 struct bufferevent;
 struct event;
@@ -97,7 +97,7 @@ void xptls_conn_arm(struct tls_conn *c);
 struct tls_conn *xptls_conn_detached(struct xp_tls *x, size_t server);
 /* Bytes as if they came from the server (c may be closed by them). */
 void xptls_conn_feed(struct tls_conn *c, const uint8_t *data, size_t len);
-/* Close c; why != NULL fails its queries and says why (see xp_tls.c). */
+/* Close c; why != NULL fails its queries and says why (see transport_tls.c). */
 void xptls_conn_close(struct tls_conn *c, const char *why);
 /* The same from the event loop: safe anywhere, c stays valid until then. */
 void xptls_conn_close_soon(struct tls_conn *c, const char *why);

@@ -1,7 +1,7 @@
 /*
- * xp_https.h - DNS over HTTPS (RFC 8484) framing: HTTP/2 (nghttp2) on a
- * connection of xp_tls.c, one POST of application/dns-message per query,
- * many streams at once.  Used by xp_tls.c only.
+ * transport_doh.h - DNS over HTTPS (RFC 8484) framing: HTTP/2 (nghttp2) on a
+ * connection of transport_tls.c, one POST of application/dns-message per query,
+ * many streams at once.  Used by transport_tls.c only.
  */
 #ifndef STUBD_XP_HTTPS_H
 #define STUBD_XP_HTTPS_H

@@ -1,5 +1,5 @@
 /*
- * xp_udp.c - clear-text transport: c-ares channels on libevent.
+ * transport_udp.c - clear-text transport: c-ares channels on libevent.
  */
 #include "auto-config.h"
 
@@ -17,7 +17,7 @@
 #include "clock.h"
 #include "log.h"
 #include "msg.h"
-#include "xp_udp.h"
+#include "transport_udp.h"
 
 #define CHAN_MAX_QUERIES 200
 #define CHAN_MAX_AGE_MS 60000

@@ -1,6 +1,6 @@
 /*
- * xp_https.c - DNS over HTTPS (RFC 8484): HTTP/2 POST requests of
- * application/dns-message on a connection of xp_tls.c.
+ * transport_doh.c - DNS over HTTPS (RFC 8484): HTTP/2 POST requests of
+ * application/dns-message on a connection of transport_tls.c.
  *
  * A request's stream carries it as nghttp2 stream user data; a cancelled
  * request is unhooked (user data NULL) and its stream reset, so nghttp2
@@ -22,8 +22,8 @@
 
 #include "log.h"
 #include "wire.h"
-#include "xp_https.h"
-#include "xp_tls_impl.h"
+#include "transport_doh.h"
+#include "transport_tls_impl.h"
 
 #define H2_MAX_STREAMS 100
 
