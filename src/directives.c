@@ -516,8 +516,7 @@ d_server(struct pctx *x, char **w, int n)
 	if (cfg_parse_sockaddr(addr, DNS_PORT, &sv.addr))
 		return perr(x, "bad server address '%s'", addr);
 	if (!has_port(addr) && sv.transport != XPORT_UDP)
-		set_port(&sv.addr, sv.transport == XPORT_TLS ? DOT_PORT :
-		    urlport ? urlport : DOH_PORT);
+		set_port(&sv.addr, urlport ? urlport : cfg_transport_port(sv.transport));
 	for (; i < n; i++) {
 		if (strcmp(w[i], "no-0x20") == 0) {
 			sv.no_0x20 = true;

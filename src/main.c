@@ -324,11 +324,11 @@ ctl_query_cb(void *arg, uint64_t id, const struct ctl_later *req, char *err, siz
 }
 
 static void
-tls_state_cb(void *arg, size_t server, char *buf, size_t len)
+transport_stats_cb(void *arg, size_t server, struct transport_stats *out)
 {
 	struct daemon *d = arg;
 
-	upstream_tls_state(d->up, server, buf, len);
+	upstream_transport_stats(d->up, server, out);
 }
 
 void
@@ -344,7 +344,7 @@ view_update(struct daemon *d)
 		.reload = reload,
 		.link = link_cmd,
 		.hosts_reload = hosts_reload_cb,
-		.tls_state = tls_state_cb,
+		.transport_stats = transport_stats_cb,
 		.query = ctl_query_cb,
 		.arg = d,
 	};

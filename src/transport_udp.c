@@ -1,5 +1,13 @@
 /*
- * transport_udp.c - clear-text transport: c-ares channels on libevent.
+ * transport_udp.c - the clear-text transport: one c-ares channel per server
+ * (UDP, TCP when an answer is truncated), driven from libevent.
+ *
+ * c-ares never retries on its own here (TRIES=1, a timeout longer than
+ * the whole schedule, NOCHECKRESP): every packet is sent by a phase of a
+ * search.  Channels are recycled after a bounded number of queries so the
+ * UDP source port does not stay fixed.
+ *
+ * The row XPORT_UDP of transports.def; its factory is transport_udp_create.
  */
 #include "auto-config.h"
 
@@ -17,7 +25,7 @@
 #include "clock.h"
 #include "log.h"
 #include "msg.h"
-#include "transport_udp.h"
+#include "transport.h"
 
 #define CHAN_MAX_QUERIES 200
 #define CHAN_MAX_AGE_MS 60000
@@ -377,37 +385,10 @@ udp_cancel(void *impl, struct xp_req *r)
 		r->cb = NULL;   /* freed when c-ares (or early_cb) calls back */
 }
 
-struct xp
-xp_udp_as_xp(struct xp_udp *x)
+static void
+udp_free(void *impl)
 {
-	static const struct xp_ops ops = { udp_send, udp_cancel, NULL };
-	struct xp t = { &ops, x };
-
-	return t;
-}
-
-struct xp_udp *
-xp_udp_new(struct event_base *base, const struct cfg *cfg, uint32_t timeout_ms)
-{
-	struct xp_udp *x = calloc(1, sizeof(*x));
-
-	if (!x)
-		return NULL;
-	x->base = base;
-	x->cfg = cfg;
-	x->timeout_ms = timeout_ms;
-	x->cur = calloc(cfg->nservers + 1, sizeof(*x->cur));
-	x->early_ev = event_new(base, -1, 0, early_cb, x);
-	if (!x->cur || !x->early_ev) {
-		xp_udp_free(x);
-		return NULL;
-	}
-	return x;
-}
-
-void
-xp_udp_free(struct xp_udp *x)
-{
+	struct xp_udp *x = impl;
 	struct xp_req *r;
 
 	if (!x)
@@ -422,4 +403,42 @@ xp_udp_free(struct xp_udp *x)
 		event_free(x->early_ev);
 	free(x->cur);
 	free(x);
+}
+
+/* Clear text counts nothing beyond the schedule's counters. */
+static void
+udp_stats(void *impl, size_t server, struct transport_stats *out)
+{
+	(void)impl;
+	(void)server;
+	memset(out, 0, sizeof(*out));
+}
+
+enum stub_err
+transport_udp_create(const struct transport_env *env, struct xp *out, char *why,
+    size_t whylen)
+{
+	static const struct xp_ops ops = {
+		.send = udp_send, .cancel = udp_cancel, .stats = udp_stats, .free = udp_free,
+	};
+	struct xp_udp *x = calloc(1, sizeof(*x));
+
+	out->ops = NULL;
+	out->impl = NULL;
+	if (!x)
+		goto fail;
+	x->base = env->base;
+	x->cfg = env->cfg;
+	x->timeout_ms = env->timeout_ms;
+	x->cur = calloc(env->cfg->nservers + 1, sizeof(*x->cur));
+	x->early_ev = event_new(env->base, -1, 0, early_cb, x);
+	if (!x->cur || !x->early_ev)
+		goto fail;
+	out->ops = &ops;
+	out->impl = x;
+	return STUB_OK;
+fail:
+	snprintf(why, whylen, "clear-text transport: out of memory");
+	udp_free(x);
+	return STUB_ENOMEM;
 }

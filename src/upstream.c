@@ -17,10 +17,8 @@
 #include "clock.h"
 #include "log.h"
 #include "rand.h"
-#include "tlsctx.h"
+#include "transport.h"
 #include "upstream.h"
-#include "transport_tls.h"
-#include "transport_udp.h"
 
 #define XP_TIMEOUT_SLACK_MS 1000
 
@@ -65,9 +63,8 @@ struct upstream {
 	struct cfg *cfg;              /* one reference held */
 	struct stats *st;
 	struct sched *sched;
-	struct xp_udp *udp;
-	struct xp_tls *tls;           /* NULL when no server is encrypted */
-	struct xp *xps;               /* per server: its transport */
+	struct xp kinds[XPORT_COUNT]; /* one transport per kind in use (impl NULL: none) */
+	struct xp *xps;               /* per server: its kind's */
 	struct up_search *searches;
 	size_t nsearches;
 	bool retiring;
@@ -90,8 +87,9 @@ upstream_new(struct event_base *base, struct cfg *cfg, struct stats *st,
     struct tlsctx *tls, struct upstream **out, char *why, size_t whylen)
 {
 	struct upstream *up = calloc(1, sizeof(*up));
+	struct transport_env env;
 	uint64_t total = 0;
-	bool encrypted = false;
+	enum stub_err e;
 	size_t i;
 
 	*out = NULL;
@@ -109,24 +107,27 @@ upstream_new(struct event_base *base, struct cfg *cfg, struct stats *st,
 		total += cfg->timeouts_ms[i];
 	/* a transport must never give a query up before the schedule has */
 	up->xp_timeout_ms = (uint32_t)(total + XP_TIMEOUT_SLACK_MS);
-	for (i = 0; i < cfg->nservers; i++)
-		encrypted |= cfg->servers[i].transport != XPORT_UDP;
-	up->udp = xp_udp_new(base, cfg, up->xp_timeout_ms);
-	if (!up->udp)
-		goto fail;
-	if (encrypted) {
-		if (!tls) {
-			snprintf(why, whylen, "encrypted servers need a TLS context");
-			upstream_free(up);
-			return STUB_EINVAL;
+	env.base = base;
+	env.cfg = cfg;
+	env.sched = up->sched;
+	env.tls = tls;
+	env.timeout_ms = up->xp_timeout_ms;
+	/* the transport of each kind its servers use (transports.def) */
+	for (i = 0; i < cfg->nservers; i++) {
+		enum cfg_transport k = cfg->servers[i].transport;
+		transport_factory make = transport_factory_of(k);
+
+		if (!up->kinds[k].impl) {
+			e = make ? make(&env, &up->kinds[k], why, whylen) : STUB_EINVAL;
+			if (e != STUB_OK) {
+				if (!make)
+					snprintf(why, whylen, "no transport %s", cfg_transport_name(k));
+				upstream_free(up);
+				return e;
+			}
 		}
-		up->tls = xp_tls_new(base, cfg, tls, up->sched, up->xp_timeout_ms);
-		if (!up->tls)
-			goto fail;
+		up->xps[i] = up->kinds[k];
 	}
-	for (i = 0; i < cfg->nservers; i++)
-		up->xps[i] = cfg->servers[i].transport == XPORT_UDP ?
-		    xp_udp_as_xp(up->udp) : xp_tls_as_xp(up->tls);
 	*out = up;
 	return STUB_OK;
 fail:
@@ -138,18 +139,21 @@ fail:
 void
 upstream_inherit_tickets(struct upstream *to, const struct upstream *from)
 {
-	if (to && from && to->tls && from->tls)
-		xp_tls_inherit(to->tls, from->tls);
+	size_t k;
+
+	if (!to || !from)
+		return;
+	for (k = 0; k < XPORT_COUNT; k++)
+		if (to->kinds[k].impl && from->kinds[k].impl && to->kinds[k].ops->inherit)
+			to->kinds[k].ops->inherit(to->kinds[k].impl, from->kinds[k].impl);
 }
 
 void
-upstream_tls_state(struct upstream *up, size_t server, char *buf, size_t len)
+upstream_transport_stats(struct upstream *up, size_t server, struct transport_stats *out)
 {
-	if (up && up->tls && server < up->cfg->nservers &&
-	    up->cfg->servers[server].transport != XPORT_UDP)
-		xp_tls_state(up->tls, server, buf, len);
-	else if (len)
-		buf[0] = '\0';
+	memset(out, 0, sizeof(*out));
+	if (up && server < up->cfg->nservers && up->xps[server].impl)
+		up->xps[server].ops->stats(up->xps[server].impl, server, out);
 }
 
 struct sched *
@@ -674,6 +678,8 @@ upstream_retire(struct upstream *up)
 void
 upstream_free(struct upstream *up)
 {
+	size_t k;
+
 	if (!up)
 		return;
 	up->freeing = true;   /* no deferred free from search_free any more */
@@ -681,8 +687,9 @@ upstream_free(struct upstream *up)
 		up->searches->cb = NULL;
 		search_free(up->searches);
 	}
-	xp_tls_free(up->tls);
-	xp_udp_free(up->udp);
+	for (k = 0; k < XPORT_COUNT; k++)
+		if (up->kinds[k].impl)
+			up->kinds[k].ops->free(up->kinds[k].impl);
 	free(up->xps);
 	if (up->kill)
 		event_free(up->kill);
