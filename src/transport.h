@@ -31,27 +31,27 @@
 struct event_base;
 struct sched;
 struct tlsctx;
-struct xp_req;
+struct transport_req;
 
 /* msg NULL: no answer (len 0). */
-typedef void (*xp_cb)(void *arg, const uint8_t *msg, size_t len);
+typedef void (*transport_cb)(void *arg, const uint8_t *msg, size_t len);
 
 struct transport_stats;
 
-struct xp_ops {
+struct transport_ops {
 	/* Queue pkt (a complete DNS query, ID set) for server `server`.
 	 * NULL when it cannot even be queued (out of memory). */
-	struct xp_req *(*send)(void *impl, size_t server, const uint8_t *pkt, size_t len,
-	    xp_cb cb, void *arg);
+	struct transport_req *(*send)(void *impl, size_t server, const uint8_t *pkt, size_t len,
+	    transport_cb cb, void *arg);
 	/* The caller lost interest: no callback will come. */
-	void (*cancel)(void *impl, struct xp_req *r);
+	void (*cancel)(void *impl, struct transport_req *r);
 	/* r's phase ended unanswered: the search stopped waiting for it
 	 * there.  r stays pending (a late answer is still welcome, and r is
 	 * never given up before the whole schedule could have run); a
 	 * connection that has answered nothing since r was sent is taken for
 	 * stalled and the next packet goes on a new one.  Never calls back
 	 * from inside itself.  NULL: nothing to learn (clear text). */
-	void (*late)(void *impl, struct xp_req *r);
+	void (*late)(void *impl, struct transport_req *r);
 	/* What the transport counts of server (its own kind's). */
 	void (*stats)(void *impl, size_t server, struct transport_stats *out);
 	/* Take over what `from` (the same kind, the engine being replaced)
@@ -62,8 +62,8 @@ struct xp_ops {
 	void (*free)(void *impl);
 };
 
-struct xp {
-	const struct xp_ops *ops;
+struct transport {
+	const struct transport_ops *ops;
 	void *impl;
 };
 
@@ -85,14 +85,14 @@ struct transport_env {
 
 /* Make the transport of one kind (a row of transports.def).  A reason
  * goes to why on failure. */
-typedef enum stub_err (*transport_factory)(const struct transport_env *env, struct xp *out,
-    char *why, size_t whylen);
+typedef enum stub_err (*transport_factory)(const struct transport_env *env,
+    struct transport *out, char *why, size_t whylen);
 
 /* The factory of kind (NULL for none). */
 transport_factory transport_factory_of(enum cfg_transport kind);
 
 #define TRANSPORT(kind, name, port, encrypted, factory) \
-	enum stub_err factory(const struct transport_env *env, struct xp *out, char *why, \
+	enum stub_err factory(const struct transport_env *env, struct transport *out, char *why, \
 	    size_t whylen);
 #include "transports.def"
 #undef TRANSPORT

@@ -45,14 +45,14 @@ h2(struct tls_conn *c)
 	return *tls_conn_fstate(c);
 }
 
-static struct xp_req *
+static struct transport_req *
 stream_req(nghttp2_session *s, int32_t stream)
 {
 	return nghttp2_session_get_stream_user_data(s, stream);
 }
 
 static struct doh_req *
-stream_of(struct xp_req *r)
+stream_of(struct transport_req *r)
 {
 	return *tls_req_fdata(r);
 }
@@ -73,7 +73,7 @@ static int
 on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *name, size_t namelen,
     const uint8_t *value, size_t valuelen, uint8_t flags, void *arg)
 {
-	struct xp_req *r = stream_req(s, f->hd.stream_id);
+	struct transport_req *r = stream_req(s, f->hd.stream_id);
 	struct doh_req *d;
 	char v[8];
 
@@ -101,7 +101,7 @@ static int
 on_data(nghttp2_session *s, uint8_t flags, int32_t stream, const uint8_t *data, size_t len,
     void *arg)
 {
-	struct xp_req *r = stream_req(s, stream);
+	struct transport_req *r = stream_req(s, stream);
 	struct doh_req *d;
 	uint8_t *nb;
 
@@ -146,7 +146,7 @@ static int
 on_close(nghttp2_session *s, int32_t stream, uint32_t code, void *arg)
 {
 	struct tls_conn *c = arg;
-	struct xp_req *r = stream_req(s, stream);
+	struct transport_req *r = stream_req(s, stream);
 	struct doh_req *d;
 	char why[sizeof(d->ctype) + 32];
 
@@ -194,7 +194,7 @@ static ssize_t
 read_body(nghttp2_session *s, int32_t stream, uint8_t *buf, size_t len, uint32_t *flags,
     nghttp2_data_source *src, void *arg)
 {
-	struct xp_req *r = stream_req(s, stream);
+	struct transport_req *r = stream_req(s, stream);
 	struct doh_req *d;
 	const uint8_t *msg;
 	size_t mlen, left, n;
@@ -270,7 +270,7 @@ doh_conn_fini(struct tls_conn *c)
 
 /* RFC 8484 4.1: ID 0 (streams tell answers apart). */
 static int
-doh_req_join(struct tls_conn *c, struct xp_req *r, uint16_t *wire_id)
+doh_req_join(struct tls_conn *c, struct transport_req *r, uint16_t *wire_id)
 {
 	(void)c;
 	(void)r;
@@ -279,7 +279,7 @@ doh_req_join(struct tls_conn *c, struct xp_req *r, uint16_t *wire_id)
 }
 
 static void
-doh_req_free(struct xp_req *r)
+doh_req_free(struct transport_req *r)
 {
 	struct doh_req *d = stream_of(r);
 
@@ -293,7 +293,7 @@ doh_req_free(struct xp_req *r)
 	sizeof(n) - 1, (vl), NGHTTP2_NV_FLAG_NONE }
 
 static int
-doh_write(struct tls_conn *c, struct xp_req *r)
+doh_write(struct tls_conn *c, struct transport_req *r)
 {
 	const struct cfg_server *sv = tls_conn_server(c);
 	const char *auth = sv->auth_name[0] ? sv->auth_name : sv->text;
@@ -365,7 +365,7 @@ doh_read(struct tls_conn *c, struct evbuffer *in)
 }
 
 static void
-doh_cancel(struct tls_conn *c, struct xp_req *r)
+doh_cancel(struct tls_conn *c, struct transport_req *r)
 {
 	int32_t *stream = tls_req_handle(r);
 
@@ -391,7 +391,7 @@ static const struct tls_framing doh = {
 };
 
 enum stub_err
-transport_doh_create(const struct transport_env *env, struct xp *out, char *why,
+transport_doh_create(const struct transport_env *env, struct transport *out, char *why,
     size_t whylen)
 {
 	return transport_tls_create(env, &doh, out, why, whylen);

@@ -24,7 +24,7 @@
 #define SLOT_BITS 10                    /* CONN_MAX_PENDING = 2^10 slots */
 
 struct dot_conn {
-	struct xp_req *slot[CONN_MAX_PENDING];
+	struct transport_req *slot[CONN_MAX_PENDING];
 	uint8_t gen[CONN_MAX_PENDING];
 	uint16_t freeslot[CONN_MAX_PENDING];
 	size_t nfree;
@@ -74,7 +74,7 @@ dot_state(struct tls_conn *c)
 }
 
 static int
-dot_req_join(struct tls_conn *c, struct xp_req *r, uint16_t *wire_id)
+dot_req_join(struct tls_conn *c, struct transport_req *r, uint16_t *wire_id)
 {
 	struct dot_conn *d = dot_state(c);
 	int32_t slot;
@@ -90,7 +90,7 @@ dot_req_join(struct tls_conn *c, struct xp_req *r, uint16_t *wire_id)
 }
 
 static void
-dot_req_leave(struct tls_conn *c, struct xp_req *r)
+dot_req_leave(struct tls_conn *c, struct transport_req *r)
 {
 	struct dot_conn *d = *tls_conn_fstate(c);
 	int32_t *slot = tls_req_handle(r);
@@ -104,7 +104,7 @@ dot_req_leave(struct tls_conn *c, struct xp_req *r)
 }
 
 static int
-dot_write(struct tls_conn *c, struct xp_req *r)
+dot_write(struct tls_conn *c, struct transport_req *r)
 {
 	size_t len;
 	const uint8_t *frame = tls_req_frame(r, &len);
@@ -118,7 +118,7 @@ static void
 dot_answer(struct tls_conn *c, uint8_t *msg, size_t len)
 {
 	struct dot_conn *d = *tls_conn_fstate(c);
-	struct xp_req *r;
+	struct transport_req *r;
 	uint16_t id;
 	uint16_t flags;
 	unsigned slot, gen;
@@ -179,7 +179,7 @@ static const struct tls_framing dot = {
 };
 
 enum stub_err
-transport_dot_create(const struct transport_env *env, struct xp *out, char *why,
+transport_dot_create(const struct transport_env *env, struct transport *out, char *why,
     size_t whylen)
 {
 	return transport_tls_create(env, &dot, out, why, whylen);

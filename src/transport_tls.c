@@ -35,10 +35,10 @@
 #include "tlsctx.h"
 #include "transport_tls.h"
 
-struct xp_req {
+struct transport_req {
 	struct tls_conn *conn;        /* NULL: on the failing list */
-	struct xp_req *next, **pprev; /* on exactly one list */
-	xp_cb cb;
+	struct transport_req *next, **pprev; /* on exactly one list */
+	transport_cb cb;
 	void *arg;
 	uint64_t deadline;            /* monotonic ms: given up (the whole schedule) */
 	unsigned seen;                /* its connection's answers when it joined */
@@ -52,7 +52,7 @@ struct xp_req {
 };
 
 struct tls_conn {
-	struct xp_tls *x;
+	struct tls_transport *x;
 	size_t server;
 	struct bufferevent *bev;
 	struct event *tmr;            /* query deadline or idle limit */
@@ -66,7 +66,7 @@ struct tls_conn {
 	struct tls_conn *onext;       /* on its server's list of retired ones */
 	unsigned nanswers;            /* answers given: progress */
 	unsigned nbad;                /* bad frames since the last answer */
-	struct xp_req *reqs;
+	struct transport_req *reqs;
 	size_t nreqs;
 	void *fstate;                 /* the framing's */
 };
@@ -79,7 +79,7 @@ struct tls_srv {
 	char state[256];              /* "idle", "connected", "failed: ..." */
 };
 
-struct xp_tls {
+struct tls_transport {
 	struct event_base *base;
 	const struct cfg *cfg;
 	const struct tls_framing *f;
@@ -87,18 +87,18 @@ struct xp_tls {
 	const struct sched *sched;    /* labels */
 	uint32_t timeout_ms;
 	struct tls_srv *srv;          /* per server of cfg */
-	struct xp_req *failing;
+	struct transport_req *failing;
 	struct event *fail_ev;
 };
 
-static void fail_req(struct xp_tls *x, struct xp_req *r);
-static void req_free(struct xp_tls *x, struct xp_req *r);
+static void fail_req(struct tls_transport *x, struct transport_req *r);
+static void req_free(struct tls_transport *x, struct transport_req *r);
 static void conn_arm(struct tls_conn *c);
 
 /* ---------------- lists ---------------- */
 
 static void
-req_link(struct xp_req **head, struct xp_req *r)
+req_link(struct transport_req **head, struct transport_req *r)
 {
 	r->next = *head;
 	if (r->next)
@@ -108,7 +108,7 @@ req_link(struct xp_req **head, struct xp_req *r)
 }
 
 static void
-req_unlink(struct xp_req *r)
+req_unlink(struct transport_req *r)
 {
 	if (!r->pprev)
 		return;
@@ -122,7 +122,7 @@ req_unlink(struct xp_req *r)
 /* r leaves its connection: unlinked, the framing lets it go (DoT: its
  * slot is free again). */
 static void
-conn_release(struct tls_conn *c, struct xp_req *r)
+conn_release(struct tls_conn *c, struct transport_req *r)
 {
 	req_unlink(r);
 	c->nreqs--;
@@ -133,7 +133,7 @@ conn_release(struct tls_conn *c, struct xp_req *r)
 
 /* Hand r to the failing list: "no answer", called back from the loop. */
 static void
-fail_req(struct xp_tls *x, struct xp_req *r)
+fail_req(struct tls_transport *x, struct transport_req *r)
 {
 	if (r->conn)
 		conn_release(r->conn, r);
@@ -145,8 +145,8 @@ fail_req(struct xp_tls *x, struct xp_req *r)
 static void
 fail_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct xp_tls *x = arg;
-	struct xp_req *r;
+	struct tls_transport *x = arg;
+	struct transport_req *r;
 
 	(void)fd;
 	(void)what;
@@ -158,7 +158,7 @@ fail_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-req_free(struct xp_tls *x, struct xp_req *r)
+req_free(struct tls_transport *x, struct transport_req *r)
 {
 	if (x->f->req_free)
 		x->f->req_free(r);
@@ -181,7 +181,7 @@ conn_arm(struct tls_conn *c)
 		ms = 0;
 	} else if (c->nreqs > 0) {
 		uint64_t now = clock_now_ms(), due = UINT64_MAX;
-		const struct xp_req *r;
+		const struct transport_req *r;
 
 		for (r = c->reqs; r; r = r->next)
 			if (r->deadline < due)
@@ -210,7 +210,7 @@ static void
 conn_tmr(evutil_socket_t fd, short what, void *arg)
 {
 	struct tls_conn *c = arg;
-	struct xp_req *r, *next;
+	struct transport_req *r, *next;
 	uint64_t now = clock_now_ms();
 	bool stalled = false;
 
@@ -252,7 +252,7 @@ conn_tmr(evutil_socket_t fd, short what, void *arg)
 
 /* The server's state; a change is logged once (failures as warnings). */
 static void
-srv_state(struct xp_tls *x, size_t server, const char *prefix, const char *why)
+srv_state(struct tls_transport *x, size_t server, const char *prefix, const char *why)
 {
 	struct tls_srv *s = &x->srv[server];
 	char st[sizeof(s->state)];
@@ -320,9 +320,9 @@ tls_conn_retire(struct tls_conn *c, const char *why)
 void
 tls_conn_close(struct tls_conn *c, const char *why)
 {
-	struct xp_tls *x = c->x;
+	struct tls_transport *x = c->x;
 	struct tls_srv *s = &x->srv[c->server];
-	struct xp_req *r;
+	struct transport_req *r;
 
 	if (c->reading) {
 		/* inside this connection's read callback: finish there */
@@ -367,7 +367,7 @@ tls_conn_close(struct tls_conn *c, const char *why)
 
 /* Put a request on the wire. */
 static void
-conn_write(struct tls_conn *c, struct xp_req *r)
+conn_write(struct tls_conn *c, struct transport_req *r)
 {
 	if (c->x->f->write(c, r) == 0)
 		r->written = true;
@@ -378,7 +378,7 @@ conn_write(struct tls_conn *c, struct xp_req *r)
 static void
 conn_write_queued(struct tls_conn *c)
 {
-	struct xp_req *r, *next;
+	struct transport_req *r, *next;
 
 	for (r = c->reqs; r; r = next) {
 		next = r->next;
@@ -390,7 +390,7 @@ conn_write_queued(struct tls_conn *c)
 
 /* Give r its answer, with the caller's ID, and forget it. */
 void
-tls_conn_answer(struct tls_conn *c, struct xp_req *r, uint8_t *msg, size_t len)
+tls_conn_answer(struct tls_conn *c, struct transport_req *r, uint8_t *msg, size_t len)
 {
 	wire_set16_at(msg, len, 0, r->orig_id);
 	conn_release(c, r);
@@ -410,7 +410,7 @@ tls_conn_unexpected(struct tls_conn *c, bool bad)
 }
 
 void
-tls_conn_fail_req(struct tls_conn *c, struct xp_req *r, const char *why)
+tls_conn_fail_req(struct tls_conn *c, struct transport_req *r, const char *why)
 {
 	conn_failed(c, why);
 	fail_req(c->x, r);
@@ -466,39 +466,39 @@ tls_conn_closing(const struct tls_conn *c)
 }
 
 const uint8_t *
-tls_req_msg(const struct xp_req *r, size_t *len)
+tls_req_msg(const struct transport_req *r, size_t *len)
 {
 	*len = r->len - 2;
 	return r->pkt + 2;
 }
 
 const uint8_t *
-tls_req_frame(const struct xp_req *r, size_t *len)
+tls_req_frame(const struct transport_req *r, size_t *len)
 {
 	*len = r->len;
 	return r->pkt;
 }
 
 uint16_t
-tls_req_wire_id(const struct xp_req *r)
+tls_req_wire_id(const struct transport_req *r)
 {
 	return r->wire_id;
 }
 
 bool
-tls_req_written(const struct xp_req *r)
+tls_req_written(const struct transport_req *r)
 {
 	return r->written;
 }
 
 int32_t *
-tls_req_handle(struct xp_req *r)
+tls_req_handle(struct transport_req *r)
 {
 	return &r->handle;
 }
 
 void **
-tls_req_fdata(struct xp_req *r)
+tls_req_fdata(struct transport_req *r)
 {
 	return &r->fdata;
 }
@@ -506,7 +506,7 @@ tls_req_fdata(struct xp_req *r)
 /* A connection object for server (no socket yet): its timer and free
  * slots (taken lowest first). */
 static struct tls_conn *
-conn_alloc(struct xp_tls *x, size_t server)
+conn_alloc(struct tls_transport *x, size_t server)
 {
 	struct tls_conn *c = calloc(1, sizeof(*c));
 
@@ -546,7 +546,7 @@ conn_read(struct bufferevent *bev, void *arg)
 struct tls_conn *
 tls_conn_detached(void *impl, size_t server)
 {
-	struct xp_tls *x = impl;
+	struct tls_transport *x = impl;
 	struct tls_conn *c;
 	char why[100];
 
@@ -569,7 +569,7 @@ tls_conn_detached(void *impl, size_t server)
 struct tls_conn *
 tls_conn_of(void *impl, size_t server)
 {
-	struct xp_tls *x = impl;
+	struct tls_transport *x = impl;
 
 	return server < x->cfg->nservers ? x->srv[server].conn : NULL;
 }
@@ -621,7 +621,7 @@ static void
 conn_event(struct bufferevent *bev, short events, void *arg)
 {
 	struct tls_conn *c = arg;
-	struct xp_tls *x = c->x;
+	struct tls_transport *x = c->x;
 	struct tls_srv *sv = &x->srv[c->server];
 	char buf[300];
 
@@ -675,7 +675,7 @@ fail:
 }
 
 static struct tls_conn *
-conn_open(struct xp_tls *x, size_t server, char *why, size_t whylen)
+conn_open(struct tls_transport *x, size_t server, char *why, size_t whylen)
 {
 	const struct cfg_server *s = &x->cfg->servers[server];
 	struct tls_conn *c = conn_alloc(x, server);
@@ -727,13 +727,14 @@ fail:
 
 /* ---------------- transport ---------------- */
 
-static struct xp_req *
-tls_send(void *impl, size_t server, const uint8_t *pkt, size_t len, xp_cb cb, void *arg)
+static struct transport_req *
+tls_send(void *impl, size_t server, const uint8_t *pkt, size_t len, transport_cb cb,
+    void *arg)
 {
-	struct xp_tls *x = impl;
+	struct tls_transport *x = impl;
 	struct tls_srv *s = &x->srv[server];
 	size_t cap = len + MSG_OPT_LEN + 4 + MSG_PAD_BLOCK, n;
-	struct xp_req *r;
+	struct transport_req *r;
 	char why[200];
 
 	if (len < WIRE_HDR_LEN || len > MSG_MAX)
@@ -787,9 +788,9 @@ tls_send(void *impl, size_t server, const uint8_t *pkt, size_t len, xp_cb cb, vo
 }
 
 static void
-tls_cancel(void *impl, struct xp_req *r)
+tls_cancel(void *impl, struct transport_req *r)
 {
-	struct xp_tls *x = impl;
+	struct tls_transport *x = impl;
 	struct tls_conn *c;
 
 	if (!r)
@@ -811,7 +812,7 @@ tls_cancel(void *impl, struct xp_req *r)
  * joined it has stalled; it finishes what it has and the next query opens
  * a new one. */
 static void
-tls_late(void *impl, struct xp_req *r)
+tls_late(void *impl, struct transport_req *r)
 {
 	struct tls_conn *c = r ? r->conn : NULL;
 
@@ -826,8 +827,8 @@ tls_late(void *impl, struct xp_req *r)
 static void
 tls_free(void *impl)
 {
-	struct xp_tls *x = impl;
-	struct xp_req *r;
+	struct tls_transport *x = impl;
+	struct transport_req *r;
 	size_t i;
 
 	if (!x)
@@ -872,8 +873,8 @@ same_server(const struct cfg_server *a, const struct cfg_server *b)
 static void
 tls_inherit(void *impl, const void *fromimpl)
 {
-	struct xp_tls *to = impl;
-	const struct xp_tls *from = fromimpl;
+	struct tls_transport *to = impl;
+	const struct tls_transport *from = fromimpl;
 	size_t i, k;
 
 	for (i = 0; i < to->cfg->nservers; i++) {
@@ -910,7 +911,7 @@ tls_inherit(void *impl, const void *fromimpl)
 static void
 tls_stats(void *impl, size_t server, struct transport_stats *out)
 {
-	struct xp_tls *x = impl;
+	struct tls_transport *x = impl;
 
 	memset(out, 0, sizeof(*out));
 	if (!x || server >= x->cfg->nservers || x->cfg->servers[server].transport != x->f->kind) {
@@ -924,14 +925,14 @@ tls_stats(void *impl, size_t server, struct transport_stats *out)
 
 enum stub_err
 transport_tls_create(const struct transport_env *env, const struct tls_framing *f,
-    struct xp *out, char *why, size_t whylen)
+    struct transport *out, char *why, size_t whylen)
 {
-	static const struct xp_ops ops = {
+	static const struct transport_ops ops = {
 		.send = tls_send, .cancel = tls_cancel, .late = tls_late, .stats = tls_stats,
 		.inherit = tls_inherit, .free = tls_free,
 	};
 	const struct cfg *cfg = env->cfg;
-	struct xp_tls *x;
+	struct tls_transport *x;
 	size_t i;
 
 	out->ops = NULL;

@@ -11,7 +11,7 @@
  * come in any order; a reconnect resumes the TLS session from the last
  * ticket.  A connection that fails or dies fails its queries ("no answer"
  * from that server) and is never replaced by clear text.  One that
- * answered nothing while a query waited out its phase (xp_ops.late), or
+ * answered nothing while a query waited out its phase (transport_ops.late), or
  * that the framing retires (GOAWAY), is retired: it finishes its queries
  * (each bounded by the whole schedule, never re-armed by newer ones) and
  * the next query opens a new connection.
@@ -33,7 +33,7 @@
 struct evbuffer;
 struct ssl_st;
 struct tls_conn;
-struct xp_req;
+struct transport_req;
 
 /*
  * A framing: how queries and answers travel on a connection.  Its state
@@ -50,25 +50,25 @@ struct tls_framing {
 	void (*conn_fini)(struct tls_conn *c);
 	/* r joins c (before or after the handshake): *wire_id is the ID r
 	 * carries on the wire.  0, or -1: r fails (out of memory). */
-	int (*req_join)(struct tls_conn *c, struct xp_req *r, uint16_t *wire_id);
+	int (*req_join)(struct tls_conn *c, struct transport_req *r, uint16_t *wire_id);
 	/* r leaves c (answered, failed, cancelled).  NULL: nothing to do. */
-	void (*req_leave)(struct tls_conn *c, struct xp_req *r);
+	void (*req_leave)(struct tls_conn *c, struct transport_req *r);
 	/* Put r on the wire (c is up).  0, or -1: r failed. */
-	int (*write)(struct tls_conn *c, struct xp_req *r);
+	int (*write)(struct tls_conn *c, struct transport_req *r);
 	/* Send what is pending (only when c may write).  NULL: nothing. */
 	void (*flush)(struct tls_conn *c);
 	/* Bytes from the server; answers go to tls_conn_answer. */
 	void (*read)(struct tls_conn *c, struct evbuffer *in);
 	/* The caller gave r up while on c (cancel, deadline).  NULL: nothing. */
-	void (*cancel)(struct tls_conn *c, struct xp_req *r);
+	void (*cancel)(struct tls_conn *c, struct transport_req *r);
 	/* r is freed: its framing data with it.  NULL: nothing. */
-	void (*req_free)(struct xp_req *r);
+	void (*req_free)(struct transport_req *r);
 };
 
 /* The transport of the servers of cfg using framing f (the others are
  * never sent to); env as in transport.h. */
 enum stub_err transport_tls_create(const struct transport_env *env,
-    const struct tls_framing *f, struct xp *out, char *why, size_t whylen);
+    const struct tls_framing *f, struct transport *out, char *why, size_t whylen);
 
 /* ---- for framings ---- */
 
@@ -87,13 +87,13 @@ int tls_conn_write(struct tls_conn *c, const void *data, size_t len);
  * not closing). */
 void tls_conn_flush(struct tls_conn *c);
 /* r's answer (ID restored here to the caller's); r is freed. */
-void tls_conn_answer(struct tls_conn *c, struct xp_req *r, uint8_t *msg, size_t len);
+void tls_conn_answer(struct tls_conn *c, struct transport_req *r, uint8_t *msg, size_t len);
 /* An answer nobody waits for came: bad when not a late one (a connection
  * sending garbage is taken for stalled). */
 void tls_conn_unexpected(struct tls_conn *c, bool bad);
 /* One query on c failed for why: it fails now, and the server's state
  * says so when c is its connection. */
-void tls_conn_fail_req(struct tls_conn *c, struct xp_req *r, const char *why);
+void tls_conn_fail_req(struct tls_conn *c, struct transport_req *r, const char *why);
 /* Close c; why != NULL fails its queries and says why.  Inside the
  * framing's read, the close happens when it returns. */
 void tls_conn_close(struct tls_conn *c, const char *why);
@@ -105,13 +105,13 @@ void tls_conn_retire(struct tls_conn *c, const char *why);
 
 /* The query as sent: the DNS message (padded, wire ID set), and with its
  * two-byte length in front (DoT). */
-const uint8_t *tls_req_msg(const struct xp_req *r, size_t *len);
-const uint8_t *tls_req_frame(const struct xp_req *r, size_t *len);
-uint16_t tls_req_wire_id(const struct xp_req *r);
-bool tls_req_written(const struct xp_req *r);
+const uint8_t *tls_req_msg(const struct transport_req *r, size_t *len);
+const uint8_t *tls_req_frame(const struct transport_req *r, size_t *len);
+uint16_t tls_req_wire_id(const struct transport_req *r);
+bool tls_req_written(const struct transport_req *r);
 /* The framing's per-request handle (DoT: slot, DoH: stream) and data. */
-int32_t *tls_req_handle(struct xp_req *r);
-void **tls_req_fdata(struct xp_req *r);
+int32_t *tls_req_handle(struct transport_req *r);
+void **tls_req_fdata(struct transport_req *r);
 
 /* ---- for fuzzing the framings ---- */
 

@@ -37,7 +37,7 @@ struct fdev {
 };
 
 struct up_chan {
-	struct xp_udp *x;
+	struct udp_transport *x;
 	ares_channel ch;
 	size_t server;
 	struct event *tmr;
@@ -51,22 +51,22 @@ struct up_chan {
 	struct up_chan *next;         /* in x->chans */
 };
 
-struct xp_req {
+struct transport_req {
 	struct up_chan *chan;
-	xp_cb cb;                     /* NULL: cancelled, freed on callback */
+	transport_cb cb;                     /* NULL: cancelled, freed on callback */
 	void *arg;
 	bool done_early;              /* failed inside ares_send() */
-	struct xp_req *next;          /* in x->early */
+	struct transport_req *next;          /* in x->early */
 };
 
-struct xp_udp {
+struct udp_transport {
 	struct event_base *base;
 	const struct cfg *cfg;
 	uint32_t timeout_ms;
 	struct up_chan **cur;         /* per server: channel taking new queries */
 	struct up_chan *chans;        /* every live channel */
-	struct xp_req *sending;       /* inside ares_send() */
-	struct xp_req *early;         /* failed inside ares_send(): called back soon */
+	struct transport_req *sending;       /* inside ares_send() */
+	struct transport_req *early;         /* failed inside ares_send(): called back soon */
 	struct event *early_ev;
 };
 
@@ -168,7 +168,7 @@ chan_sock_config(ares_socket_t fd, int type, void *data)
 }
 
 static struct up_chan *
-chan_new(struct xp_udp *x, size_t server)
+chan_new(struct udp_transport *x, size_t server)
 {
 	const struct cfg_server *cs = &x->cfg->servers[server];
 	const struct cfg_adapter *a = &x->cfg->adapters[cs->adapter];
@@ -248,7 +248,7 @@ chan_new(struct xp_udp *x, size_t server)
 static void
 chan_free_now(struct up_chan *c)
 {
-	struct xp_udp *x = c->x;
+	struct udp_transport *x = c->x;
 	struct up_chan **pp;
 	size_t i;
 
@@ -287,7 +287,7 @@ chan_destroy_later(struct up_chan *c)
 }
 
 static struct up_chan *
-chan_for(struct xp_udp *x, size_t server, uint64_t now)
+chan_for(struct udp_transport *x, size_t server, uint64_t now)
 {
 	struct up_chan *c = x->cur[server];
 
@@ -310,9 +310,9 @@ chan_for(struct xp_udp *x, size_t server, uint64_t now)
 static void
 req_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 {
-	struct xp_req *r = arg;
+	struct transport_req *r = arg;
 	struct up_chan *c = r->chan;
-	struct xp_udp *x = c->x;
+	struct udp_transport *x = c->x;
 
 	(void)timeouts;
 	c->pending--;
@@ -335,8 +335,8 @@ req_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 static void
 early_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct xp_udp *x = arg;
-	struct xp_req *r;
+	struct udp_transport *x = arg;
+	struct transport_req *r;
 
 	(void)fd;
 	(void)what;
@@ -348,12 +348,13 @@ early_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-static struct xp_req *
-udp_send(void *impl, size_t server, const uint8_t *pkt, size_t len, xp_cb cb, void *arg)
+static struct transport_req *
+udp_send(void *impl, size_t server, const uint8_t *pkt, size_t len, transport_cb cb,
+    void *arg)
 {
-	struct xp_udp *x = impl;
+	struct udp_transport *x = impl;
 	struct up_chan *c = chan_for(x, server, clock_now_ms());
-	struct xp_req *r;
+	struct transport_req *r;
 
 	if (!c)
 		return NULL;
@@ -378,7 +379,7 @@ udp_send(void *impl, size_t server, const uint8_t *pkt, size_t len, xp_cb cb, vo
 }
 
 static void
-udp_cancel(void *impl, struct xp_req *r)
+udp_cancel(void *impl, struct transport_req *r)
 {
 	(void)impl;
 	if (r)
@@ -388,8 +389,8 @@ udp_cancel(void *impl, struct xp_req *r)
 static void
 udp_free(void *impl)
 {
-	struct xp_udp *x = impl;
-	struct xp_req *r;
+	struct udp_transport *x = impl;
+	struct transport_req *r;
 
 	if (!x)
 		return;
@@ -415,13 +416,13 @@ udp_stats(void *impl, size_t server, struct transport_stats *out)
 }
 
 enum stub_err
-transport_udp_create(const struct transport_env *env, struct xp *out, char *why,
+transport_udp_create(const struct transport_env *env, struct transport *out, char *why,
     size_t whylen)
 {
-	static const struct xp_ops ops = {
+	static const struct transport_ops ops = {
 		.send = udp_send, .cancel = udp_cancel, .stats = udp_stats, .free = udp_free,
 	};
-	struct xp_udp *x = calloc(1, sizeof(*x));
+	struct udp_transport *x = calloc(1, sizeof(*x));
 
 	out->ops = NULL;
 	out->impl = NULL;

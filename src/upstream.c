@@ -20,12 +20,12 @@
 #include "transport.h"
 #include "upstream.h"
 
-#define XP_TIMEOUT_SLACK_MS 1000
+#define TP_TIMEOUT_SLACK_MS 1000
 
 struct attempt {
 	struct up_search *search;
-	struct xp_req *req;           /* in the server's transport */
-	const struct xp *xp;
+	struct transport_req *req;           /* in the server's transport */
+	const struct transport *tp;
 	struct attempt *next;         /* in search->attempts */
 	size_t server;
 	double sent_ms;
@@ -63,14 +63,14 @@ struct upstream {
 	struct cfg *cfg;              /* one reference held */
 	struct stats *st;
 	struct sched *sched;
-	struct xp kinds[XPORT_COUNT]; /* one transport per kind in use (impl NULL: none) */
-	struct xp *xps;               /* per server: its kind's */
+	struct transport kinds[XPORT_COUNT]; /* one transport per kind in use (impl NULL: none) */
+	struct transport *tps;               /* per server: its kind's */
 	struct up_search *searches;
 	size_t nsearches;
 	bool retiring;
 	bool freeing;
 	struct event *kill;           /* deferred free after retirement */
-	uint32_t xp_timeout_ms;
+	uint32_t tp_timeout_ms;
 	uint8_t rbuf[MSG_MAX + 1];
 	struct msg_resp resp;
 };
@@ -100,18 +100,18 @@ upstream_new(struct event_base *base, struct cfg *cfg, struct stats *st,
 	up->st = st;
 	up->sched = sched_new(cfg);
 	up->kill = evtimer_new(base, up_free_cb, up);
-	up->xps = calloc(cfg->nservers + 1, sizeof(*up->xps));
-	if (!up->sched || !up->kill || !up->xps)
+	up->tps = calloc(cfg->nservers + 1, sizeof(*up->tps));
+	if (!up->sched || !up->kill || !up->tps)
 		goto fail;
 	for (i = 0; i < cfg->ntimeouts; i++)
 		total += cfg->timeouts_ms[i];
 	/* a transport must never give a query up before the schedule has */
-	up->xp_timeout_ms = (uint32_t)(total + XP_TIMEOUT_SLACK_MS);
+	up->tp_timeout_ms = (uint32_t)(total + TP_TIMEOUT_SLACK_MS);
 	env.base = base;
 	env.cfg = cfg;
 	env.sched = up->sched;
 	env.tls = tls;
-	env.timeout_ms = up->xp_timeout_ms;
+	env.timeout_ms = up->tp_timeout_ms;
 	/* the transport of each kind its servers use (transports.def) */
 	for (i = 0; i < cfg->nservers; i++) {
 		enum cfg_transport k = cfg->servers[i].transport;
@@ -126,7 +126,7 @@ upstream_new(struct event_base *base, struct cfg *cfg, struct stats *st,
 				return e;
 			}
 		}
-		up->xps[i] = up->kinds[k];
+		up->tps[i] = up->kinds[k];
 	}
 	*out = up;
 	return STUB_OK;
@@ -152,8 +152,8 @@ void
 upstream_transport_stats(struct upstream *up, size_t server, struct transport_stats *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (up && server < up->cfg->nservers && up->xps[server].impl)
-		up->xps[server].ops->stats(up->xps[server].impl, server, out);
+	if (up && server < up->cfg->nservers && up->tps[server].impl)
+		up->tps[server].ops->stats(up->tps[server].impl, server, out);
 }
 
 struct sched *
@@ -243,7 +243,7 @@ search_free(struct up_search *s)
 
 	for (a = s->attempts; a; a = n) {
 		n = a->next;
-		a->xp->ops->cancel(a->xp->impl, a->req);
+		a->tp->ops->cancel(a->tp->impl, a->req);
 		free(a);
 	}
 	if (s->phase_ev)
@@ -436,7 +436,7 @@ send_one(struct up_search *s, size_t server, uint64_t now)
 	if (!a)
 		return;
 	a->search = s;
-	a->xp = &up->xps[server];
+	a->tp = &up->tps[server];
 	a->server = server;
 	a->phase = s->phase;
 	a->id = rand_u16();
@@ -458,7 +458,7 @@ send_one(struct up_search *s, size_t server, uint64_t now)
 		log_debug("phase %u: %s to %s", s->phase, name,
 		    up->sched->servers[server].label);
 	}
-	a->req = a->xp->ops->send(a->xp->impl, server, pkt, s->pktlen, attempt_cb, a);
+	a->req = a->tp->ops->send(a->tp->impl, server, pkt, s->pktlen, attempt_cb, a);
 	if (!a->req) {
 		/* the packet could not go out: that server is done */
 		trace_result(s, a, TR_FAILED, now);
@@ -508,8 +508,8 @@ phase_cb(evutil_socket_t fd, short what, void *arg)
 		up->st->upstream_timeouts += sched_on_phase_end(up->sched, &s->ss, s->phase);
 		/* a connection that stalled is replaced before the next phase */
 		for (la = s->attempts; la; la = la->next)
-			if (la->phase == s->phase && la->xp->ops->late)
-				la->xp->ops->late(la->xp->impl, la->req);
+			if (la->phase == s->phase && la->tp->ops->late)
+				la->tp->ops->late(la->tp->impl, la->req);
 	}
 	if (s->trace && !s->settled) {
 		struct attempt *a;
@@ -690,7 +690,7 @@ upstream_free(struct upstream *up)
 	for (k = 0; k < XPORT_COUNT; k++)
 		if (up->kinds[k].impl)
 			up->kinds[k].ops->free(up->kinds[k].impl);
-	free(up->xps);
+	free(up->tps);
 	if (up->kill)
 		event_free(up->kill);
 	sched_free(up->sched);

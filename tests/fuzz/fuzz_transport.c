@@ -29,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define NQ 3
 
 struct slot {
-	struct xp_req *req;
+	struct transport_req *req;
 	bool done;
 	uint8_t pkt[512];
 	size_t len;
@@ -71,7 +71,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct slot slots[NQ];
 	struct transport_env env;
 	struct tls_conn *c;
-	struct xp t;
+	struct transport t;
 	size_t server, i;
 	char why[200];
 
