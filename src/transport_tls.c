@@ -60,8 +60,9 @@ struct tls_conn {
 	bool reading;                 /* inside conn_read */
 	bool closing;                 /* close when conn_read returns (or at once) */
 	const char *close_why;
-	/* retired: no longer its server's connection (it stalled, or GOAWAY);
-	 * it keeps the queries it has until they end, takes no new ones */
+	/* retired: no longer its server's connection (it stalled, or its
+	 * framing retired it: GOAWAY); it keeps the queries it has until
+	 * they end, takes no new ones */
 	bool retired;
 	struct tls_conn *onext;       /* on its server's list of retired ones */
 	unsigned nanswers;            /* answers given: progress */
