@@ -36,7 +36,12 @@ struct transport_req;
 /* msg NULL: no answer (len 0). */
 typedef void (*transport_cb)(void *arg, const uint8_t *msg, size_t len);
 
-struct transport_stats;
+/* Per server, reported by its transport (stubctl servers, metrics). */
+struct transport_stats {
+	uint64_t handshakes;          /* encrypted: connections set up */
+	uint64_t resumed;             /* of those, resumed from a ticket */
+	char state[256];              /* "connected", "idle", "failed: REASON"; "" clear text */
+};
 
 struct transport_ops {
 	/* Queue pkt (a complete DNS query, ID set) for server `server`.
@@ -65,13 +70,6 @@ struct transport_ops {
 struct transport {
 	const struct transport_ops *ops;
 	void *impl;
-};
-
-/* Per server, reported by its transport (stubctl servers, metrics). */
-struct transport_stats {
-	uint64_t handshakes;          /* encrypted: connections set up */
-	uint64_t resumed;             /* of those, resumed from a ticket */
-	char state[256];              /* "connected", "idle", "failed: REASON"; "" clear text */
 };
 
 /* What a factory gets: all borrowed, outliving the transport. */
