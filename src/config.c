@@ -201,21 +201,40 @@ cfg_origin_name(enum cfg_origin o)
 	return "config";
 }
 
+/* What config knows of each transport: the rows of transports.def
+ * without their factories (those are transport.c's). */
+static const struct {
+	const char *name;
+	uint16_t port;
+	bool encrypted;
+} transports[XPORT_COUNT] = {
+#define TRANSPORT(kind, name, port, encrypted, factory) [kind] = { name, port, encrypted },
+#include "transports.def"
+#undef TRANSPORT
+};
+
 const char *
 cfg_transport_name(enum cfg_transport t)
 {
-	switch (t) {
-	case XPORT_UDP: return "udp";
-	case XPORT_TLS: return "tls";
-	case XPORT_HTTPS: return "https";
-	}
-	return "udp";
+	return transports[(unsigned)t < XPORT_COUNT ? t : XPORT_UDP].name;
+}
+
+uint16_t
+cfg_transport_port(enum cfg_transport t)
+{
+	return transports[(unsigned)t < XPORT_COUNT ? t : XPORT_UDP].port;
+}
+
+bool
+cfg_transport_encrypted(enum cfg_transport t)
+{
+	return (unsigned)t < XPORT_COUNT && transports[t].encrypted;
 }
 
 bool
 cfg_server_authenticated(const struct cfg_server *s)
 {
-	return s->transport != XPORT_UDP && !s->insecure &&
+	return cfg_transport_encrypted(s->transport) && !s->insecure &&
 	    (s->npins > 0 || s->auth_name[0] != '\0');
 }
 

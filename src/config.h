@@ -32,15 +32,21 @@
 
 enum cfg_prio { PRIO_FIRST = 0, PRIO_NORMAL = 1, PRIO_LAST = 2 };
 
-/* How queries reach a server (SPEC 12). */
+/* How queries reach a server (SPEC 12): a row each in transports.def.
+ * XPORT_UDP: clear text, UDP (TCP when truncated); XPORT_TLS: DNS over
+ * TLS, RFC 7858; XPORT_HTTPS: DNS over HTTPS, RFC 8484. */
 enum cfg_transport {
-	XPORT_UDP = 0,              /* clear text: UDP, TCP when truncated */
-	XPORT_TLS,                  /* DNS over TLS, RFC 7858 */
-	XPORT_HTTPS,                /* DNS over HTTPS, RFC 8484 */
+#define TRANSPORT(kind, name, port, encrypted, factory) kind,
+#include "transports.def"
+#undef TRANSPORT
+};
+enum {
+	XPORT_COUNT = 0
+#define TRANSPORT(kind, name, port, encrypted, factory) + 1
+#include "transports.def"
+#undef TRANSPORT
 };
 
-#define DOT_PORT 853
-#define DOH_PORT 443
 #define CFG_MAX_PINS 4              /* SPKI pins per server */
 #define CFG_PIN_LEN 32              /* SHA-256 */
 #define CFG_HOST_MAX 254            /* a host name with NUL */
@@ -84,6 +90,10 @@ bool cfg_server_authenticated(const struct cfg_server *s);
 bool cfg_server_trusts_ad(const struct cfg_server *s);
 /* "udp", "tls" or "https". */
 const char *cfg_transport_name(enum cfg_transport t);
+/* The port when a server line gives none: 53, 853, 443. */
+uint16_t cfg_transport_port(enum cfg_transport t);
+/* Encrypted (tls, https): names and pins checked, handshakes counted. */
+bool cfg_transport_encrypted(enum cfg_transport t);
 /* How displaydns and logs name a server: "192.0.2.1:53",
  * "tls://192.0.2.1:853#dns.example", "https://192.0.2.1:443/dns-query#dns.example". */
 void cfg_server_url(const struct cfg_server *s, char *buf, size_t len);

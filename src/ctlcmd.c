@@ -425,9 +425,13 @@ server_transport(struct json *j, const struct control_view *v, const struct cfg 
     size_t i)
 {
 	const struct cfg_server *cs = &c->servers[i];
-	const struct sched_server *sv = &v->sched->servers[i];
-	bool enc = cs->transport != XPORT_UDP;
+	bool enc = cfg_transport_encrypted(cs->transport);
+	struct transport_stats ts;
 	char buf[300];
+
+	memset(&ts, 0, sizeof(ts));
+	if (v->transport_stats)
+		v->transport_stats(v->arg, i, &ts);
 
 	json_key(j, CTL_K_TRANSPORT);
 	json_str(j, cfg_transport_name(cs->transport));
@@ -444,16 +448,14 @@ server_transport(struct json *j, const struct control_view *v, const struct cfg 
 	json_key(j, CTL_K_TRUST_AD);
 	json_bool(j, cfg_server_trusts_ad(cs));
 	json_key(j, CTL_K_TLS_STATE);
-	if (enc && v->tls_state) {
-		v->tls_state(v->arg, i, buf, sizeof(buf));
-		json_str(j, buf);
-	} else {
+	if (enc && v->transport_stats)
+		json_str(j, ts.state);
+	else
 		json_null(j);
-	}
 	json_key(j, CTL_K_HANDSHAKES);
-	json_u64(j, sv->handshakes);
+	json_u64(j, ts.handshakes);
 	json_key(j, CTL_K_RESUMED);
-	json_u64(j, sv->resumed);
+	json_u64(j, ts.resumed);
 }
 
 static char *
@@ -471,15 +473,16 @@ cmd_servers(const struct control_view *v, int argc, char **argv,
 	if (!s)
 		return ctl_error("no upstream servers");
 	sched_refresh(s, now);
-	ord = calloc(s->nservers + 1, sizeof(size_t));
+	ord = calloc(sched_nservers(s) + 1, sizeof(size_t));
 	if (!ord)
 		return ctl_error("out of memory");
 	json_init(&j);
 	json_obj_begin(&j);
 	json_key(&j, CTL_K_ADAPTERS);
 	json_arr_begin(&j);
-	for (a = 0; a < s->nadapters; a++) {
-		const struct cfg_adapter *ca = &s->cfg->adapters[a];
+	for (a = 0; a < sched_nadapters(s); a++) {
+		const struct cfg_adapter *ca = &sched_cfg(s)->adapters[a];
+		const struct sched_adapter *sa = sched_adapter(s, a);
 		size_t n = sched_order(s, a, ord);
 
 		json_obj_begin(&j);
@@ -492,12 +495,12 @@ cmd_servers(const struct control_view *v, int argc, char **argv,
 		json_key(&j, CTL_K_DEFAULT_ROUTE);
 		json_bool(&j, ca->default_route);
 		json_key(&j, CTL_K_STATE);
-		json_str(&j, s->adapters[a].down ? "down" :
+		json_str(&j, sa->down ? "down" :
 		    sched_adapter_excluded(s, a, now) ? "excluded" : "up");
 		json_key(&j, CTL_K_EXCLUDED);
 		json_bool(&j, sched_adapter_excluded(s, a, now));
 		json_key(&j, CTL_K_EXCLUDED_FOR);
-		json_u64(&j, secs_left(s->adapters[a].excluded_until, now));
+		json_u64(&j, secs_left(sa->excluded_until, now));
 		json_key(&j, CTL_K_DOMAINS);
 		json_arr_begin(&j);
 		for (k = 0; k < ca->ndomains; k++) {
@@ -511,15 +514,15 @@ cmd_servers(const struct control_view *v, int argc, char **argv,
 		json_key(&j, CTL_K_SERVERS);
 		json_arr_begin(&j);
 		/* configured order, with "order" giving the current asking order */
-		for (k = 0; k < s->adapters[a].nservers; k++) {
-			size_t i = s->adapters[a].servers[k], pos;
-			const struct sched_server *sv = &s->servers[i];
+		for (k = 0; k < sa->nservers; k++) {
+			size_t i = sa->servers[k], pos;
+			const struct sched_server *sv = sched_server(s, i);
 
 			for (pos = 0; pos < n && ord[pos] != i; pos++)
 				;
 			json_obj_begin(&j);
 			json_key(&j, CTL_K_ADDRESS);
-			json_str(&j, s->cfg->servers[i].text);
+			json_str(&j, sched_cfg(s)->servers[i].text);
 			json_key(&j, CTL_K_PRIORITY);
 			json_str(&j, prio_name(sv->prio));
 			json_key(&j, CTL_K_ORDER);
@@ -539,7 +542,7 @@ cmd_servers(const struct control_view *v, int argc, char **argv,
 			json_u64(&j, sv->answers);
 			json_key(&j, CTL_K_TIMEOUTS);
 			json_u64(&j, sv->timeouts);
-			server_transport(&j, v, s->cfg, i);
+			server_transport(&j, v, sched_cfg(s), i);
 			json_obj_end(&j);
 		}
 		json_arr_end(&j);

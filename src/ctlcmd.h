@@ -21,6 +21,7 @@
 #include "resolve.h"
 #include "schedule.h"
 #include "stats.h"
+#include "transport.h"
 
 /* Commands the socket side answers later, with the daemon's help. */
 enum ctl_later_kind {
@@ -53,8 +54,9 @@ struct control_view {
 	 * come back through control_query_done(id).  0, or -1 with why. */
 	int (*query)(void *arg, uint64_t id, const struct ctl_later *req, char *err,
 	    size_t errlen);
-	/* "connected", "idle" or "failed: REASON" of a tls/https server */
-	void (*tls_state)(void *arg, size_t server, char *buf, size_t len);
+	/* what server's transport counts, and its state ("connected",
+	 * "idle" or "failed: REASON" of a tls/https server) */
+	void (*transport_stats)(void *arg, size_t server, struct transport_stats *out);
 	/* reload the hosts file (after flushdns) */
 	void (*hosts_reload)(void *arg);
 	void *arg;

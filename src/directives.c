@@ -514,8 +514,7 @@ server_endpoint(struct pctx *x, char **w, int n, struct cfg_server *sv, int *nex
 	if (cfg_parse_sockaddr(addr, DNS_PORT, &sv->addr))
 		return perr(x, "bad server address '%s'", addr);
 	if (!has_port(addr) && sv->transport != XPORT_UDP)
-		set_port(&sv->addr, sv->transport == XPORT_TLS ? DOT_PORT :
-		    urlport ? urlport : DOH_PORT);
+		set_port(&sv->addr, urlport ? urlport : cfg_transport_port(sv->transport));
 	*next = i;
 	return 0;
 }

@@ -119,39 +119,45 @@ servers_part(struct sbuf *b, const struct control_view *v, uint64_t now)
 		{ "stubd_server_tls_resumed_total", "counter", "TLS handshakes that resumed a session" },
 	};
 	const struct sched *s = v->sched;
+	const struct cfg *c;
 	size_t f, i, a;
 
-	if (!s || !s->cfg)
+	if (!s || !sched_cfg(s))
 		return;
+	c = sched_cfg(s);
 	for (f = 0; f < sizeof(fam) / sizeof(fam[0]); f++) {
 		family(b, fam[f].name, fam[f].type, fam[f].help);
-		for (i = 0; i < s->nservers; i++) {
-			const struct sched_server *sv = &s->servers[i];
+		for (i = 0; i < sched_nservers(s); i++) {
+			const struct sched_server *sv = sched_server(s, i);
+			struct transport_stats ts;
 
+			memset(&ts, 0, sizeof(ts));
+			if (f >= 5 && v->transport_stats)
+				v->transport_stats(v->arg, i, &ts);
 			sb_add(b, "%s", fam[f].name);
-			server_labels(b, s->cfg, i);
+			server_labels(b, c, i);
 			switch (f) {
 			case 0: sb_add(b, " %llu\n", (unsigned long long)sv->queries); break;
 			case 1: sb_add(b, " %llu\n", (unsigned long long)sv->answers); break;
 			case 2: sb_add(b, " %llu\n", (unsigned long long)sv->timeouts); break;
 			case 3: sb_add(b, " %.6f\n", sv->has_rtt ? sv->srtt_ms / 1000.0 : 0.0); break;
 			case 4: sb_add(b, " %d\n", sched_server_excluded(s, i, now) ? 1 : 0); break;
-			case 5: sb_add(b, " %llu\n", (unsigned long long)sv->handshakes); break;
-			default: sb_add(b, " %llu\n", (unsigned long long)sv->resumed); break;
+			case 5: sb_add(b, " %llu\n", (unsigned long long)ts.handshakes); break;
+			default: sb_add(b, " %llu\n", (unsigned long long)ts.resumed); break;
 			}
 		}
 	}
 	family(b, "stubd_adapter_excluded", "gauge", "1 while the adapter is excluded");
-	for (a = 0; a < s->nadapters; a++) {
+	for (a = 0; a < sched_nadapters(s); a++) {
 		sb_add(b, "stubd_adapter_excluded{adapter=\"");
-		sb_label(b, s->cfg->adapters[a].name);
+		sb_label(b, c->adapters[a].name);
 		sb_add(b, "\"} %d\n", sched_adapter_excluded(s, a, now) ? 1 : 0);
 	}
 	family(b, "stubd_adapter_down", "gauge", "1 while the adapter's link is down");
-	for (a = 0; a < s->nadapters; a++) {
+	for (a = 0; a < sched_nadapters(s); a++) {
 		sb_add(b, "stubd_adapter_down{adapter=\"");
-		sb_label(b, s->cfg->adapters[a].name);
-		sb_add(b, "\"} %d\n", s->adapters[a].down ? 1 : 0);
+		sb_label(b, c->adapters[a].name);
+		sb_add(b, "\"} %d\n", sched_adapter(s, a)->down ? 1 : 0);
 	}
 }
 

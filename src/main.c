@@ -284,11 +284,11 @@ ctl_query_cb(void *arg, uint64_t id, const struct ctl_later *req, char *err, siz
 }
 
 static void
-tls_state_cb(void *arg, size_t server, char *buf, size_t len)
+transport_stats_cb(void *arg, size_t server, struct transport_stats *out)
 {
 	struct daemon *d = arg;
 
-	upstream_tls_state(reconfig_upstream(d->rc), server, buf, len);
+	upstream_transport_stats(reconfig_upstream(d->rc), server, out);
 }
 
 static int
@@ -332,7 +332,7 @@ view_pull(void *arg, struct control_view *v)
 		.reload = view_reload,
 		.link = view_link,
 		.hosts_reload = view_hosts_reload,
-		.tls_state = tls_state_cb,
+		.transport_stats = transport_stats_cb,
 		.query = ctl_query_cb,
 		.arg = d,
 	};

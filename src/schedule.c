@@ -53,6 +53,42 @@ fail:
 	return NULL;
 }
 
+const struct cfg *
+sched_cfg(const struct sched *s)
+{
+	return s->cfg;
+}
+
+size_t
+sched_nservers(const struct sched *s)
+{
+	return s->nservers;
+}
+
+size_t
+sched_nadapters(const struct sched *s)
+{
+	return s->nadapters;
+}
+
+const struct sched_server *
+sched_server(const struct sched *s, size_t i)
+{
+	return &s->servers[i];
+}
+
+const struct sched_adapter *
+sched_adapter(const struct sched *s, size_t a)
+{
+	return &s->adapters[a];
+}
+
+const char *
+sched_server_label(const struct sched *s, size_t i)
+{
+	return s && i < s->nservers ? s->servers[i].label : "?";
+}
+
 void
 sched_free(struct sched *s)
 {
@@ -90,8 +126,6 @@ sched_inherit(struct sched *to, const struct sched *from)
 			t->queries = f->queries;
 			t->answers = f->answers;
 			t->timeouts = f->timeouts;
-			t->handshakes = f->handshakes;
-			t->resumed = f->resumed;
 			break;
 		}
 	}

@@ -34,7 +34,6 @@ struct sched_server {
 	uint64_t excluded_until;        /* 0 = not excluded */
 	bool recovering;                /* exclusion ran out, no answer since */
 	uint64_t queries, answers, timeouts;
-	uint64_t handshakes, resumed;      /* tls and https connections */
 	bool no_0x20;                   /* did not echo the 0x20 case: asked without */
 };
 
@@ -99,6 +98,16 @@ enum sched_outcome {
 enum sched_answer { ANS_POSITIVE, ANS_NEGATIVE, ANS_NONE, ANS_DONE, ANS_FAILED };
 
 /* Build from a finished cfg (borrowed: it must outlive the sched). */
+/* For observers (stubctl servers, metrics): read only.  The counters of
+ * a transport (TLS handshakes) are its own (upstream_transport_stats). */
+const struct cfg *sched_cfg(const struct sched *s);
+size_t sched_nservers(const struct sched *s);
+size_t sched_nadapters(const struct sched *s);
+const struct sched_server *sched_server(const struct sched *s, size_t i);
+const struct sched_adapter *sched_adapter(const struct sched *s, size_t a);
+/* How the log names server i: "tls://192.0.2.1:853#dns.example%lan". */
+const char *sched_server_label(const struct sched *s, size_t i);
+
 struct sched *sched_new(const struct cfg *cfg);
 void sched_free(struct sched *s);
 

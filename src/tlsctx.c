@@ -33,7 +33,7 @@ tlsctx_needs_store(const struct cfg *c)
 	size_t i;
 
 	for (i = 0; i < c->nservers; i++)
-		if (c->servers[i].transport != XPORT_UDP && !c->servers[i].insecure &&
+		if (cfg_transport_encrypted(c->servers[i].transport) && !c->servers[i].insecure &&
 		    c->servers[i].npins == 0 && c->servers[i].auth_name[0])
 			return true;
 	return false;

@@ -17,17 +17,15 @@
 #include "clock.h"
 #include "log.h"
 #include "rand.h"
-#include "tlsctx.h"
+#include "transport.h"
 #include "upstream.h"
-#include "xp_tls.h"
-#include "xp_udp.h"
 
-#define XP_TIMEOUT_SLACK_MS 1000
+#define TP_TIMEOUT_SLACK_MS 1000
 
 struct attempt {
 	struct up_search *search;
-	struct xp_req *req;           /* in the server's transport */
-	const struct xp *xp;
+	struct transport_req *req;           /* in the server's transport */
+	const struct transport *tp;
 	struct attempt *next;         /* in search->attempts */
 	size_t server;
 	double sent_ms;
@@ -65,15 +63,14 @@ struct upstream {
 	struct cfg *cfg;              /* one reference held */
 	struct stats *st;
 	struct sched *sched;
-	struct xp_udp *udp;
-	struct xp_tls *tls;           /* NULL when no server is encrypted */
-	struct xp *xps;               /* per server: its transport */
+	struct transport kinds[XPORT_COUNT]; /* one transport per kind in use (impl NULL: none) */
+	struct transport *tps;               /* per server: its kind's */
 	struct up_search *searches;
 	size_t nsearches;
 	bool retiring;
 	bool freeing;
 	struct event *kill;           /* deferred free after retirement */
-	uint32_t xp_timeout_ms;
+	uint32_t tp_timeout_ms;
 	uint8_t rbuf[MSG_MAX + 1];
 	struct msg_resp resp;
 };
@@ -90,8 +87,9 @@ upstream_new(struct event_base *base, struct cfg *cfg, struct stats *st,
     struct tlsctx *tls, struct upstream **out, char *why, size_t whylen)
 {
 	struct upstream *up = calloc(1, sizeof(*up));
+	struct transport_env env;
 	uint64_t total = 0;
-	bool encrypted = false;
+	enum stub_err e;
 	size_t i;
 
 	*out = NULL;
@@ -102,31 +100,34 @@ upstream_new(struct event_base *base, struct cfg *cfg, struct stats *st,
 	up->st = st;
 	up->sched = sched_new(cfg);
 	up->kill = evtimer_new(base, up_free_cb, up);
-	up->xps = calloc(cfg->nservers + 1, sizeof(*up->xps));
-	if (!up->sched || !up->kill || !up->xps)
+	up->tps = calloc(cfg->nservers + 1, sizeof(*up->tps));
+	if (!up->sched || !up->kill || !up->tps)
 		goto fail;
 	for (i = 0; i < cfg->ntimeouts; i++)
 		total += cfg->timeouts_ms[i];
 	/* a transport must never give a query up before the schedule has */
-	up->xp_timeout_ms = (uint32_t)(total + XP_TIMEOUT_SLACK_MS);
-	for (i = 0; i < cfg->nservers; i++)
-		encrypted |= cfg->servers[i].transport != XPORT_UDP;
-	up->udp = xp_udp_new(base, cfg, up->xp_timeout_ms);
-	if (!up->udp)
-		goto fail;
-	if (encrypted) {
-		if (!tls) {
-			snprintf(why, whylen, "encrypted servers need a TLS context");
-			upstream_free(up);
-			return STUB_EINVAL;
+	up->tp_timeout_ms = (uint32_t)(total + TP_TIMEOUT_SLACK_MS);
+	env.base = base;
+	env.cfg = cfg;
+	env.sched = up->sched;
+	env.tls = tls;
+	env.timeout_ms = up->tp_timeout_ms;
+	/* the transport of each kind its servers use (transports.def) */
+	for (i = 0; i < cfg->nservers; i++) {
+		enum cfg_transport k = cfg->servers[i].transport;
+		transport_factory make = transport_factory_of(k);
+
+		if (!up->kinds[k].impl) {
+			e = make ? make(&env, &up->kinds[k], why, whylen) : STUB_EINVAL;
+			if (e != STUB_OK) {
+				if (!make)
+					snprintf(why, whylen, "no transport %s", cfg_transport_name(k));
+				upstream_free(up);
+				return e;
+			}
 		}
-		up->tls = xp_tls_new(base, cfg, tls, up->sched, up->xp_timeout_ms);
-		if (!up->tls)
-			goto fail;
+		up->tps[i] = up->kinds[k];
 	}
-	for (i = 0; i < cfg->nservers; i++)
-		up->xps[i] = cfg->servers[i].transport == XPORT_UDP ?
-		    xp_udp_as_xp(up->udp) : xp_tls_as_xp(up->tls);
 	*out = up;
 	return STUB_OK;
 fail:
@@ -138,18 +139,21 @@ fail:
 void
 upstream_inherit_tickets(struct upstream *to, const struct upstream *from)
 {
-	if (to && from && to->tls && from->tls)
-		xp_tls_inherit(to->tls, from->tls);
+	size_t k;
+
+	if (!to || !from)
+		return;
+	for (k = 0; k < XPORT_COUNT; k++)
+		if (to->kinds[k].impl && from->kinds[k].impl && to->kinds[k].ops->inherit)
+			to->kinds[k].ops->inherit(to->kinds[k].impl, from->kinds[k].impl);
 }
 
 void
-upstream_tls_state(struct upstream *up, size_t server, char *buf, size_t len)
+upstream_transport_stats(struct upstream *up, size_t server, struct transport_stats *out)
 {
-	if (up && up->tls && server < up->cfg->nservers &&
-	    up->cfg->servers[server].transport != XPORT_UDP)
-		xp_tls_state(up->tls, server, buf, len);
-	else if (len)
-		buf[0] = '\0';
+	memset(out, 0, sizeof(*out));
+	if (up && server < up->cfg->nservers && up->tps[server].impl)
+		up->tps[server].ops->stats(up->tps[server].impl, server, out);
 }
 
 struct sched *
@@ -239,7 +243,7 @@ search_free(struct up_search *s)
 
 	for (a = s->attempts; a; a = n) {
 		n = a->next;
-		a->xp->ops->cancel(a->xp->impl, a->req);
+		a->tp->ops->cancel(a->tp->impl, a->req);
 		free(a);
 	}
 	if (s->phase_ev)
@@ -432,7 +436,7 @@ send_one(struct up_search *s, size_t server, uint64_t now)
 	if (!a)
 		return;
 	a->search = s;
-	a->xp = &up->xps[server];
+	a->tp = &up->tps[server];
 	a->server = server;
 	a->phase = s->phase;
 	a->id = rand_u16();
@@ -454,7 +458,7 @@ send_one(struct up_search *s, size_t server, uint64_t now)
 		log_debug("phase %u: %s to %s", s->phase, name,
 		    up->sched->servers[server].label);
 	}
-	a->req = a->xp->ops->send(a->xp->impl, server, pkt, s->pktlen, attempt_cb, a);
+	a->req = a->tp->ops->send(a->tp->impl, server, pkt, s->pktlen, attempt_cb, a);
 	if (!a->req) {
 		/* the packet could not go out: that server is done */
 		trace_result(s, a, TR_FAILED, now);
@@ -504,8 +508,8 @@ phase_cb(evutil_socket_t fd, short what, void *arg)
 		up->st->upstream_timeouts += sched_on_phase_end(up->sched, &s->ss, s->phase);
 		/* a connection that stalled is replaced before the next phase */
 		for (la = s->attempts; la; la = la->next)
-			if (la->phase == s->phase && la->xp->ops->late)
-				la->xp->ops->late(la->xp->impl, la->req);
+			if (la->phase == s->phase && la->tp->ops->late)
+				la->tp->ops->late(la->tp->impl, la->req);
 	}
 	if (s->trace && !s->settled) {
 		struct attempt *a;
@@ -674,6 +678,8 @@ upstream_retire(struct upstream *up)
 void
 upstream_free(struct upstream *up)
 {
+	size_t k;
+
 	if (!up)
 		return;
 	up->freeing = true;   /* no deferred free from search_free any more */
@@ -681,9 +687,10 @@ upstream_free(struct upstream *up)
 		up->searches->cb = NULL;
 		search_free(up->searches);
 	}
-	xp_tls_free(up->tls);
-	xp_udp_free(up->udp);
-	free(up->xps);
+	for (k = 0; k < XPORT_COUNT; k++)
+		if (up->kinds[k].impl)
+			up->kinds[k].ops->free(up->kinds[k].impl);
+	free(up->tps);
 	if (up->kill)
 		event_free(up->kill);
 	sched_free(up->sched);

@@ -23,6 +23,7 @@
 
 struct event_base;
 struct tlsctx;
+struct transport_stats;
 struct upstream;
 
 /* Takes a reference on cfg (cfg_ref) for its lifetime.  A reason goes to
@@ -43,11 +44,13 @@ struct sched *upstream_sched(struct upstream *up);
 /* An adapter's link went down (its servers are skipped at once; searches
  * waiting only on it move on) or came back. */
 void upstream_set_down(struct upstream *up, size_t adapter, bool down);
-/* Take over the TLS session tickets `from` holds for servers still
- * configured the same way in `to` (a reload or network change). */
+/* Take over what the transports of `from` learnt of servers still
+ * configured the same way in `to` (a reload or network change): their
+ * counters, and the TLS session tickets under the same trust store. */
 void upstream_inherit_tickets(struct upstream *to, const struct upstream *from);
-/* "connected", "idle" or "failed: REASON" for a tls/https server; "" for
- * a clear-text one. */
-void upstream_tls_state(struct upstream *up, size_t server, char *buf, size_t len);
+/* What server's transport counts (transport.h): handshakes, resumed, and
+ * its state, "connected", "idle" or "failed: REASON" ("" clear text). */
+void upstream_transport_stats(struct upstream *up, size_t server,
+    struct transport_stats *out);
 
 #endif

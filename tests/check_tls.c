@@ -335,7 +335,7 @@ START_TEST(test_tickets_survive_network_change)
 	struct fakeup *f = tls_up("127.0.0.65", false);
 	struct tu_daemon d = { 0 };
 	const char *link[] = { "link", "lo", "dns", "127.0.0.99", NULL };
-	char out[4096];
+	char out[4096], js[8192];
 	unsigned hs, res;
 
 	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nadapter wan metric 1\n"
@@ -346,6 +346,10 @@ START_TEST(test_tickets_survive_network_change)
 	fakeup_tls_counts(f, &hs, &res);
 	ck_assert_uint_eq(hs, 2);       /* a new engine, a new connection */
 	ck_assert_uint_eq(res, 1);      /* resumed with the old engine's ticket */
+	/* and the new engine's transport counts on from the old one's */
+	servers_json(&d, js, sizeof(js));
+	ck_assert_msg(tu_json_num(js, "handshakes") == 2, "%s", js);
+	ck_assert_msg(tu_json_num(js, "resumed") == 1, "%s", js);
 	ck_assert_int_eq(tu_stop(&d), 0);
 	fakeup_stop(f);
 }

@@ -21,15 +21,15 @@
 #include "msg.h"
 #include "schedule.h"
 #include "tlsctx.h"
-#include "xp_tls.h"
-#include "xp_tls_impl.h"
+#include "transport.h"
+#include "transport_tls.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define NQ 3
 
 struct slot {
-	struct xp_req *req;
+	struct transport_req *req;
 	bool done;
 	uint8_t pkt[512];
 	size_t len;
@@ -69,9 +69,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct tlsctx *tls;
 	static struct sched *sched;
 	struct slot slots[NQ];
-	struct xp_tls *x;
+	struct transport_env env;
 	struct tls_conn *c;
-	struct xp t;
+	struct transport t;
 	size_t server, i;
 	char why[200];
 
@@ -88,15 +88,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	server = data[0] & 1;
-	x = xp_tls_new(base, cfg, tls, sched, 5000);
-	if (!x)
+	env.base = base;
+	env.cfg = cfg;
+	env.sched = sched;
+	env.tls = tls;
+	env.timeout_ms = 5000;
+	if ((server ? transport_doh_create : transport_dot_create)(&env, &t, why,
+	    sizeof(why)) != STUB_OK)
 		return 0;
-	c = xptls_conn_detached(x, server);
+	c = tls_conn_detached(t.impl, server);
 	if (!c) {
-		xp_tls_free(x);
+		t.ops->free(t.impl);
 		return 0;
 	}
-	t = xp_tls_as_xp(x);
 	memset(slots, 0, sizeof(slots));
 	for (i = 0; i < NQ; i++) {
 		struct msg_query q;
@@ -112,14 +116,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		slots[i].req = t.ops->send(t.impl, server, slots[i].pkt, slots[i].len, answered,
 		    &slots[i]);
 	}
-	xptls_conn_feed(c, data + 1, size - 1);
+	tls_conn_feed(c, data + 1, size - 1);
 	event_base_loop(base, EVLOOP_NONBLOCK);
 	for (i = 0; i < NQ; i++)
 		if (slots[i].req && !slots[i].done)
 			t.ops->cancel(t.impl, slots[i].req);
-	if (x->srv[server].conn)
-		xptls_conn_close(x->srv[server].conn, NULL);
+	c = tls_conn_of(t.impl, server);
+	if (c)
+		tls_conn_close(c, NULL);
 	event_base_loop(base, EVLOOP_NONBLOCK);
-	xp_tls_free(x);
+	t.ops->free(t.impl);
 	return 0;
 }

@@ -1,11 +1,15 @@
 /*
- * xp_https.c - DNS over HTTPS (RFC 8484): HTTP/2 POST requests of
- * application/dns-message on a connection of xp_tls.c.
+ * transport_doh.c - DNS over HTTPS (RFC 8484): the framing of DoH on the
+ * connection of transport_tls.c: HTTP/2 (nghttp2), one POST of
+ * application/dns-message per query, many streams at once.  The query
+ * carries ID 0 (RFC 8484 4.1): streams tell answers apart.
  *
  * A request's stream carries it as nghttp2 stream user data; a cancelled
  * request is unhooked (user data NULL) and its stream reset, so nghttp2
  * never reaches freed memory.  nghttp2_session_send is never called from
- * inside nghttp2's own callbacks (xphttps_flush checks c->reading).
+ * inside nghttp2's own callbacks (tls_conn_flush checks that).
+ *
+ * The row XPORT_HTTPS of transports.def; its factory is transport_doh_create.
  */
 #include "auto-config.h"
 
@@ -16,21 +20,41 @@
 #include <strings.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <nghttp2/nghttp2.h>
 #include <openssl/ssl.h>
 
 #include "log.h"
+#include "msg.h"
 #include "wire.h"
-#include "xp_https.h"
-#include "xp_tls_impl.h"
+#include "transport_tls.h"
 
 #define H2_MAX_STREAMS 100
 
-static struct xp_req *
+/* A request's stream: the response so far (tls_req_fdata). */
+struct doh_req {
+	int status;                   /* :status of the response */
+	char ctype[64];               /* its content-type, "" = none */
+	uint8_t *body;                /* response body so far */
+	size_t len;
+	size_t sent;                  /* bytes of the query body sent */
+};
+
+static nghttp2_session *
+h2(struct tls_conn *c)
+{
+	return *tls_conn_fstate(c);
+}
+
+static struct transport_req *
 stream_req(nghttp2_session *s, int32_t stream)
 {
 	return nghttp2_session_get_stream_user_data(s, stream);
+}
+
+static struct doh_req *
+stream_of(struct transport_req *r)
+{
+	return *tls_req_fdata(r);
 }
 
 static ssize_t
@@ -40,7 +64,7 @@ on_send(nghttp2_session *s, const uint8_t *data, size_t len, int flags, void *ar
 
 	(void)s;
 	(void)flags;
-	if (c->bev && bufferevent_write(c->bev, data, len) != 0)
+	if (tls_conn_write(c, data, len) != 0)
 		return NGHTTP2_ERR_CALLBACK_FAILURE;
 	return (ssize_t)len;
 }
@@ -49,25 +73,27 @@ static int
 on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *name, size_t namelen,
     const uint8_t *value, size_t valuelen, uint8_t flags, void *arg)
 {
-	struct xp_req *r = stream_req(s, f->hd.stream_id);
+	struct transport_req *r = stream_req(s, f->hd.stream_id);
+	struct doh_req *d;
 	char v[8];
 
 	(void)flags;
 	(void)arg;
 	if (!r || f->hd.type != NGHTTP2_HEADERS)
 		return 0;
+	d = stream_of(r);
 	if (namelen == 12 && memcmp(name, "content-type", 12) == 0) {
-		size_t n = valuelen < sizeof(r->ctype) - 1 ? valuelen : sizeof(r->ctype) - 1;
+		size_t n = valuelen < sizeof(d->ctype) - 1 ? valuelen : sizeof(d->ctype) - 1;
 
-		memcpy(r->ctype, value, n);
-		r->ctype[n] = '\0';
+		memcpy(d->ctype, value, n);
+		d->ctype[n] = '\0';
 		return 0;
 	}
 	if (namelen != 7 || memcmp(name, ":status", 7) != 0 || valuelen >= sizeof(v))
 		return 0;
 	memcpy(v, value, valuelen);
 	v[valuelen] = '\0';
-	r->status = atoi(v);
+	d->status = atoi(v);
 	return 0;
 }
 
@@ -75,25 +101,27 @@ static int
 on_data(nghttp2_session *s, uint8_t flags, int32_t stream, const uint8_t *data, size_t len,
     void *arg)
 {
-	struct xp_req *r = stream_req(s, stream);
+	struct transport_req *r = stream_req(s, stream);
+	struct doh_req *d;
 	uint8_t *nb;
 
 	(void)flags;
 	(void)arg;
 	if (!r)
 		return 0;
-	if (r->h2len + len > MSG_MAX) {
-		r->status = -1;         /* larger than any DNS message */
+	d = stream_of(r);
+	if (d->len + len > MSG_MAX) {
+		d->status = -1;         /* larger than any DNS message */
 		return 0;
 	}
-	nb = realloc(r->h2body, r->h2len + len);
+	nb = realloc(d->body, d->len + len);
 	if (!nb) {
-		r->status = -1;
+		d->status = -1;
 		return 0;
 	}
-	memcpy(nb + r->h2len, data, len);
-	r->h2body = nb;
-	r->h2len += len;
+	memcpy(nb + d->len, data, len);
+	d->body = nb;
+	d->len += len;
 	return 0;
 }
 
@@ -118,36 +146,36 @@ static int
 on_close(nghttp2_session *s, int32_t stream, uint32_t code, void *arg)
 {
 	struct tls_conn *c = arg;
-	struct xp_req *r = stream_req(s, stream);
-	char why[sizeof(r->ctype) + 32];
+	struct transport_req *r = stream_req(s, stream);
+	struct doh_req *d;
+	char why[sizeof(d->ctype) + 32];
 
 	if (!r)
 		return 0;
+	d = stream_of(r);
 	nghttp2_session_set_stream_user_data(s, stream, NULL);
-	r->stream = 0;
+	*tls_req_handle(r) = 0;
 	if (code != NGHTTP2_NO_ERROR)
-		snprintf(why, sizeof(why), "%s", c->retired && code == NGHTTP2_REFUSED_STREAM ?
-		    "GOAWAY" : "stream reset");
-	else if (r->status != 200 && r->status > 0)
-		snprintf(why, sizeof(why), "HTTP %d", r->status);
-	else if (r->status != 200)
+		snprintf(why, sizeof(why), "%s", tls_conn_retired(c) &&
+		    code == NGHTTP2_REFUSED_STREAM ? "GOAWAY" : "stream reset");
+	else if (d->status != 200 && d->status > 0)
+		snprintf(why, sizeof(why), "HTTP %d", d->status);
+	else if (d->status != 200)
 		snprintf(why, sizeof(why), "bad answer");
-	else if (!dns_message_type(r->ctype))
-		snprintf(why, sizeof(why), "content-type %s", r->ctype[0] ? r->ctype : "missing");
-	else if (r->h2len < WIRE_HDR_LEN)
+	else if (!dns_message_type(d->ctype))
+		snprintf(why, sizeof(why), "content-type %s", d->ctype[0] ? d->ctype : "missing");
+	else if (d->len < WIRE_HDR_LEN)
 		snprintf(why, sizeof(why), "bad answer");
 	else {
-		/* the answer carries ID 0 like the query: give back the caller's */
-		wire_set16_at(r->h2body, r->h2len, 0, r->orig_id);
-		xptls_answer(c, r, r->h2body, r->h2len);
+		/* the answer carries ID 0 like the query: the caller's comes back */
+		tls_conn_answer(c, r, d->body, d->len);
 		return 0;
 	}
 	if (log_verbosity() >= 2)
-		log_debug("%s: HTTP status %d, stream error %u",
-		    c->x->sched->servers[c->server].label, r->status, code);
+		log_debug("%s: HTTP status %d, stream error %u", tls_conn_label(c), d->status,
+		    code);
 	/* a failed stream fails its query at once: no answer will come */
-	xptls_conn_failed(c, why);
-	xptls_fail_req(c->x, r);
+	tls_conn_fail_req(c, r, why);
 	return 0;
 }
 
@@ -158,7 +186,7 @@ on_frame(nghttp2_session *s, const nghttp2_frame *f, void *arg)
 {
 	(void)s;
 	if (f->hd.type == NGHTTP2_GOAWAY)
-		xptls_conn_retire(arg, "GOAWAY");
+		tls_conn_retire(arg, "GOAWAY");
 	return 0;
 }
 
@@ -166,24 +194,28 @@ static ssize_t
 read_body(nghttp2_session *s, int32_t stream, uint8_t *buf, size_t len, uint32_t *flags,
     nghttp2_data_source *src, void *arg)
 {
-	struct xp_req *r = stream_req(s, stream);
-	size_t left, n;
+	struct transport_req *r = stream_req(s, stream);
+	struct doh_req *d;
+	const uint8_t *msg;
+	size_t mlen, left, n;
 
 	(void)src;
 	(void)arg;
 	if (!r)
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-	left = r->len - 2 - r->h2sent;
+	d = stream_of(r);
+	msg = tls_req_msg(r, &mlen);
+	left = mlen - d->sent;
 	n = left < len ? left : len;
-	memcpy(buf, r->pkt + 2 + r->h2sent, n);
-	r->h2sent += n;
-	if (r->h2sent == r->len - 2)
+	memcpy(buf, msg + d->sent, n);
+	d->sent += n;
+	if (d->sent == mlen)
 		*flags |= NGHTTP2_DATA_FLAG_EOF;
 	return (ssize_t)n;
 }
 
-int
-xphttps_conn_init(struct tls_conn *c, SSL *ssl, char *why, size_t whylen)
+static int
+doh_conn_init(struct tls_conn *c, SSL *ssl, char *why, size_t whylen)
 {
 	nghttp2_session_callbacks *cbs;
 	nghttp2_session *s = NULL;
@@ -221,32 +253,64 @@ xphttps_conn_init(struct tls_conn *c, SSL *ssl, char *why, size_t whylen)
 		snprintf(why, whylen, "HTTP/2 settings refused");
 		return -1;
 	}
-	c->h2 = s;
+	*tls_conn_fstate(c) = s;
 	return 0;
 }
 
-void
-xphttps_conn_fini(struct tls_conn *c)
+static void
+doh_conn_fini(struct tls_conn *c)
 {
-	if (c->h2) {
-		nghttp2_session_del(c->h2);
-		c->h2 = NULL;
+	void **st = tls_conn_fstate(c);
+
+	if (*st) {
+		nghttp2_session_del(*st);
+		*st = NULL;
+	}
+}
+
+/* RFC 8484 4.1: ID 0 (streams tell answers apart). */
+static int
+doh_req_join(struct tls_conn *c, struct transport_req *r, uint16_t *wire_id)
+{
+	(void)c;
+	(void)r;
+	*wire_id = 0;
+	return 0;
+}
+
+static void
+doh_req_free(struct transport_req *r)
+{
+	struct doh_req *d = stream_of(r);
+
+	if (d) {
+		free(d->body);
+		free(d);
 	}
 }
 
 #define NV(n, v, vl) { (uint8_t *)(uintptr_t)(n), (uint8_t *)(uintptr_t)(v), \
 	sizeof(n) - 1, (vl), NGHTTP2_NV_FLAG_NONE }
 
-void
-xphttps_submit(struct tls_conn *c, struct xp_req *r)
+static int
+doh_write(struct tls_conn *c, struct transport_req *r)
 {
-	const struct cfg_server *sv = &c->x->cfg->servers[c->server];
+	const struct cfg_server *sv = tls_conn_server(c);
 	const char *auth = sv->auth_name[0] ? sv->auth_name : sv->text;
+	struct doh_req *d = stream_of(r);
 	char clen[8];
 	nghttp2_data_provider body;
+	size_t mlen;
 	int32_t id;
 
-	snprintf(clen, sizeof(clen), "%zu", r->len - 2);
+	if (!d) {
+		d = calloc(1, sizeof(*d));
+		if (!d)
+			return -1;
+		*tls_req_fdata(r) = d;
+	}
+	(void)tls_req_msg(r, &mlen);
+	snprintf(clen, sizeof(clen), "%zu", mlen);
 	{
 		const nghttp2_nv hdrs[] = {
 			NV(":method", "POST", 4),
@@ -260,29 +324,28 @@ xphttps_submit(struct tls_conn *c, struct xp_req *r)
 
 		body.source.ptr = NULL;
 		body.read_callback = read_body;
-		r->h2sent = 0;
-		id = nghttp2_submit_request(c->h2, NULL, hdrs, sizeof(hdrs) / sizeof(hdrs[0]),
+		d->sent = 0;
+		id = nghttp2_submit_request(h2(c), NULL, hdrs, sizeof(hdrs) / sizeof(hdrs[0]),
 		    &body, r);
 	}
-	if (id < 0) {
-		xptls_fail_req(c->x, r);
-		return;
-	}
-	r->stream = id;
-	r->written = true;
+	if (id < 0)
+		return -1;
+	*tls_req_handle(r) = id;
+	return 0;
 }
 
-void
-xphttps_flush(struct tls_conn *c)
+/* Called only when c may write (tls_conn_flush). */
+static void
+doh_flush(struct tls_conn *c)
 {
-	if (!c->h2 || c->reading || c->closing)
+	if (!h2(c))
 		return;
-	if (nghttp2_session_send(c->h2) != 0)
-		xptls_conn_close_soon(c, "HTTP/2 send failed");
+	if (nghttp2_session_send(h2(c)) != 0)
+		tls_conn_close_soon(c, "HTTP/2 send failed");
 }
 
-void
-xphttps_read(struct tls_conn *c, struct evbuffer *in)
+static void
+doh_read(struct tls_conn *c, struct evbuffer *in)
 {
 	size_t n = evbuffer_get_length(in);
 	unsigned char *data;
@@ -291,23 +354,45 @@ xphttps_read(struct tls_conn *c, struct evbuffer *in)
 	if (n == 0)
 		return;
 	data = evbuffer_pullup(in, -1);
-	rv = data ? nghttp2_session_mem_recv(c->h2, data, n) : -1;
+	rv = data ? nghttp2_session_mem_recv(h2(c), data, n) : -1;
 	evbuffer_drain(in, n);
 	if (rv < 0) {
-		xptls_conn_close(c, "HTTP/2 protocol error");
+		tls_conn_close(c, "HTTP/2 protocol error");
 		return;
 	}
-	if (!nghttp2_session_want_read(c->h2) && !nghttp2_session_want_write(c->h2))
-		xptls_conn_close(c, c->nreqs ? "HTTP/2 session ended (GOAWAY)" : NULL);
+	if (!nghttp2_session_want_read(h2(c)) && !nghttp2_session_want_write(h2(c)))
+		tls_conn_close(c, tls_conn_nreqs(c) ? "HTTP/2 session ended (GOAWAY)" : NULL);
 }
 
-void
-xphttps_cancel(struct tls_conn *c, struct xp_req *r)
+static void
+doh_cancel(struct tls_conn *c, struct transport_req *r)
 {
-	if (!c->h2 || r->stream <= 0)
+	int32_t *stream = tls_req_handle(r);
+
+	if (!h2(c) || *stream <= 0)
 		return;
-	nghttp2_session_set_stream_user_data(c->h2, r->stream, NULL);
-	nghttp2_submit_rst_stream(c->h2, NGHTTP2_FLAG_NONE, r->stream, NGHTTP2_CANCEL);
-	r->stream = 0;
-	xphttps_flush(c);
+	nghttp2_session_set_stream_user_data(h2(c), *stream, NULL);
+	nghttp2_submit_rst_stream(h2(c), NGHTTP2_FLAG_NONE, *stream, NGHTTP2_CANCEL);
+	*stream = 0;
+	tls_conn_flush(c);
+}
+
+static const struct tls_framing doh = {
+	.kind = XPORT_HTTPS,
+	.alpn_h2 = true,
+	.conn_init = doh_conn_init,
+	.conn_fini = doh_conn_fini,
+	.req_join = doh_req_join,
+	.write = doh_write,
+	.flush = doh_flush,
+	.read = doh_read,
+	.cancel = doh_cancel,
+	.req_free = doh_req_free,
+};
+
+enum stub_err
+transport_doh_create(const struct transport_env *env, struct transport *out, char *why,
+    size_t whylen)
+{
+	return transport_tls_create(env, &doh, out, why, whylen);
 }

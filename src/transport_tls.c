@@ -1,6 +1,7 @@
 /*
- * xp_tls.c - DNS over TLS (and the connection under DNS over HTTPS):
- * one pipelined connection per server on an OpenSSL bufferevent.
+ * transport_tls.c - the TLS connection of the encrypted transports: one
+ * pipelined connection per server on an OpenSSL bufferevent; what travels
+ * on it is its framing's (transport_dot.c, transport_doh.c).
  *
  * A request lives on exactly one list: its connection's (queued or
  * written) or the transport's `failing` list, whose members are called
@@ -30,16 +31,75 @@
 #include "log.h"
 #include "msg.h"
 #include "rand.h"
+#include "schedule.h"
 #include "tlsctx.h"
-#include "xp_https.h"
-#include "xp_tls.h"
-#include "xp_tls_impl.h"
+#include "transport_tls.h"
 
+struct transport_req {
+	struct tls_conn *conn;        /* NULL: on the failing list */
+	struct transport_req *next, **pprev; /* on exactly one list */
+	transport_cb cb;
+	void *arg;
+	uint64_t deadline;            /* monotonic ms: given up (the whole schedule) */
+	unsigned seen;                /* its connection's answers when it joined */
+	uint16_t orig_id;             /* restored in the answer */
+	uint16_t wire_id;             /* as sent */
+	bool written;
+	int32_t handle;               /* the framing's (DoT: slot, DoH: stream) */
+	void *fdata;                  /* the framing's */
+	size_t len;                   /* of pkt: 2-byte length, then the query */
+	uint8_t pkt[];
+};
+
+struct tls_conn {
+	struct tls_transport *x;
+	size_t server;
+	struct bufferevent *bev;
+	struct event *tmr;            /* query deadline or idle limit */
+	bool up;                      /* handshake done, peer checked */
+	bool reading;                 /* inside conn_read */
+	bool closing;                 /* close when conn_read returns (or at once) */
+	const char *close_why;
+	/* retired: no longer its server's connection (it stalled, or its
+	 * framing retired it: GOAWAY); it keeps the queries it has until
+	 * they end, takes no new ones */
+	bool retired;
+	struct tls_conn *onext;       /* on its server's list of retired ones */
+	unsigned nanswers;            /* answers given: progress */
+	unsigned nbad;                /* bad frames since the last answer */
+	struct transport_req *reqs;
+	size_t nreqs;
+	void *fstate;                 /* the framing's */
+};
+
+struct tls_srv {
+	struct tls_conn *conn;        /* takes new queries */
+	struct tls_conn *old;         /* retired, still finishing (newest first) */
+	struct tls_ticket ticket;
+	uint64_t handshakes, resumed;
+	char state[256];              /* "idle", "connected", "failed: ..." */
+};
+
+struct tls_transport {
+	struct event_base *base;
+	const struct cfg *cfg;
+	const struct tls_framing *f;
+	struct tlsctx *tls;
+	const struct sched *sched;    /* labels */
+	uint32_t timeout_ms;
+	struct tls_srv *srv;          /* per server of cfg */
+	struct transport_req *failing;
+	struct event *fail_ev;
+};
+
+static void fail_req(struct tls_transport *x, struct transport_req *r);
+static void req_free(struct tls_transport *x, struct transport_req *r);
+static void conn_arm(struct tls_conn *c);
 
 /* ---------------- lists ---------------- */
 
 static void
-req_link(struct xp_req **head, struct xp_req *r)
+req_link(struct transport_req **head, struct transport_req *r)
 {
 	r->next = *head;
 	if (r->next)
@@ -49,7 +109,7 @@ req_link(struct xp_req **head, struct xp_req *r)
 }
 
 static void
-req_unlink(struct xp_req *r)
+req_unlink(struct transport_req *r)
 {
 	if (!r->pprev)
 		return;
@@ -60,24 +120,21 @@ req_unlink(struct xp_req *r)
 	r->pprev = NULL;
 }
 
-/* r leaves its connection: unlinked, its slot free again. */
+/* r leaves its connection: unlinked, the framing lets it go (DoT: its
+ * slot is free again). */
 static void
-conn_release(struct tls_conn *c, struct xp_req *r)
+conn_release(struct tls_conn *c, struct transport_req *r)
 {
 	req_unlink(r);
 	c->nreqs--;
-	if (r->slot >= 0 && c->slot[r->slot] == r) {
-		c->slot[r->slot] = NULL;
-		c->gen[r->slot]++;
-		c->freeslot[c->nfree++] = (uint16_t)r->slot;
-	}
-	r->slot = -1;
+	if (c->x->f->req_leave)
+		c->x->f->req_leave(c, r);
 	r->conn = NULL;
 }
 
 /* Hand r to the failing list: "no answer", called back from the loop. */
-void
-xptls_fail_req(struct xp_tls *x, struct xp_req *r)
+static void
+fail_req(struct tls_transport *x, struct transport_req *r)
 {
 	if (r->conn)
 		conn_release(r->conn, r);
@@ -89,23 +146,23 @@ xptls_fail_req(struct xp_tls *x, struct xp_req *r)
 static void
 fail_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct xp_tls *x = arg;
-	struct xp_req *r;
+	struct tls_transport *x = arg;
+	struct transport_req *r;
 
 	(void)fd;
 	(void)what;
 	while ((r = x->failing) != NULL) {
 		req_unlink(r);
 		r->cb(r->arg, NULL, 0);
-		xptls_req_free(r);
+		req_free(x, r);
 	}
 }
 
-void
-xptls_req_free(struct xp_req *r)
+static void
+req_free(struct tls_transport *x, struct transport_req *r)
 {
-	if (r->h2body)
-		free(r->h2body);
+	if (x->f->req_free)
+		x->f->req_free(r);
 	free(r);
 }
 
@@ -115,8 +172,8 @@ xptls_req_free(struct xp_req *r)
  * (each query's own: a new query never moves an older one's), the idle
  * limit when none waits, at once when nobody waits on a handshake or a
  * retired connection, or when it is to close. */
-void
-xptls_conn_arm(struct tls_conn *c)
+static void
+conn_arm(struct tls_conn *c)
 {
 	uint64_t ms;
 	struct timeval tv;
@@ -125,7 +182,7 @@ xptls_conn_arm(struct tls_conn *c)
 		ms = 0;
 	} else if (c->nreqs > 0) {
 		uint64_t now = clock_now_ms(), due = UINT64_MAX;
-		const struct xp_req *r;
+		const struct transport_req *r;
 
 		for (r = c->reqs; r; r = r->next)
 			if (r->deadline < due)
@@ -154,21 +211,21 @@ static void
 conn_tmr(evutil_socket_t fd, short what, void *arg)
 {
 	struct tls_conn *c = arg;
-	struct xp_req *r, *next;
+	struct transport_req *r, *next;
 	uint64_t now = clock_now_ms();
 	bool stalled = false;
 
 	(void)fd;
 	(void)what;
 	if (c->closing) {
-		xptls_conn_close(c, c->close_why);
+		tls_conn_close(c, c->close_why);
 		return;
 	}
 	if (c->nreqs == 0) {
 		if (c->up || c->retired)
-			xptls_conn_close(c, NULL);      /* idle, or finished */
+			tls_conn_close(c, NULL);      /* idle, or finished */
 		else    /* nobody waits on the handshake any more */
-			xptls_conn_close(c, "handshake did not finish in time");
+			tls_conn_close(c, "handshake did not finish in time");
 		return;
 	}
 	/* queries past the whole schedule: given up, one by one */
@@ -179,23 +236,24 @@ conn_tmr(evutil_socket_t fd, short what, void *arg)
 			continue;
 		if (r->seen == c->nanswers)
 			stalled = true;
-		xphttps_cancel(c, r);
-		xptls_fail_req(c->x, r);
+		if (c->x->f->cancel)
+			c->x->f->cancel(c, r);
+		fail_req(c->x, r);
 	}
 	c->reading = false;
 	if (c->closing) {
-		xptls_conn_close(c, c->close_why);
+		tls_conn_close(c, c->close_why);
 		return;
 	}
 	if (stalled)
-		xptls_conn_retire(c, stall_why(c));
-	xphttps_flush(c);
-	xptls_conn_arm(c);
+		tls_conn_retire(c, stall_why(c));
+	tls_conn_flush(c);
+	conn_arm(c);
 }
 
 /* The server's state; a change is logged once (failures as warnings). */
 static void
-srv_state(struct xp_tls *x, size_t server, const char *prefix, const char *why)
+srv_state(struct tls_transport *x, size_t server, const char *prefix, const char *why)
 {
 	struct tls_srv *s = &x->srv[server];
 	char st[sizeof(s->state)];
@@ -207,23 +265,23 @@ srv_state(struct xp_tls *x, size_t server, const char *prefix, const char *why)
 		return;
 	memcpy(s->state, st, sizeof(st));
 	if (failed)
-		log_warn("%s: %s", x->sched->servers[server].label, why);
+		log_warn("%s: %s", sched_server_label(x->sched, server), why);
 	else if (was_failed && strcmp(st, "connected") == 0)
-		log_info("%s: connected", x->sched->servers[server].label);
+		log_info("%s: connected", sched_server_label(x->sched, server));
 }
 
-void
-xptls_conn_failed(struct tls_conn *c, const char *why)
+static void
+conn_failed(struct tls_conn *c, const char *why)
 {
 	if (c->x->srv[c->server].conn == c)
 		srv_state(c->x, c->server, "failed: ", why);
 	else if (log_verbosity() >= 2)
 		log_debug("%s: %s (a retired connection)",
-		    c->x->sched->servers[c->server].label, why);
+		    tls_conn_label(c), why);
 }
 
 void
-xptls_conn_close_soon(struct tls_conn *c, const char *why)
+tls_conn_close_soon(struct tls_conn *c, const char *why)
 {
 	struct timeval zero = { 0, 0 };
 
@@ -235,7 +293,7 @@ xptls_conn_close_soon(struct tls_conn *c, const char *why)
 }
 
 void
-xptls_conn_retire(struct tls_conn *c, const char *why)
+tls_conn_retire(struct tls_conn *c, const char *why)
 {
 	struct tls_srv *s = &c->x->srv[c->server];
 	struct tls_conn *o;
@@ -252,7 +310,7 @@ xptls_conn_retire(struct tls_conn *c, const char *why)
 	/* bounded: beyond the limit the oldest goes, failing its queries */
 	for (o = s->old; o; o = o->onext)
 		if (++n > CONN_MAX_RETIRED)
-			xptls_conn_close_soon(o, why);
+			tls_conn_close_soon(o, why);
 }
 
 /*
@@ -261,11 +319,11 @@ xptls_conn_retire(struct tls_conn *c, const char *why)
  * retired connection no longer speaks for its server's state.
  */
 void
-xptls_conn_close(struct tls_conn *c, const char *why)
+tls_conn_close(struct tls_conn *c, const char *why)
 {
-	struct xp_tls *x = c->x;
+	struct tls_transport *x = c->x;
 	struct tls_srv *s = &x->srv[c->server];
-	struct xp_req *r;
+	struct transport_req *r;
 
 	if (c->reading) {
 		/* inside this connection's read callback: finish there */
@@ -289,11 +347,12 @@ xptls_conn_close(struct tls_conn *c, const char *why)
 			}
 		if (why && log_verbosity() >= 2)
 			log_debug("%s: %s (a retired connection)",
-			    x->sched->servers[c->server].label, why);
+			    tls_conn_label(c), why);
 	}
 	while ((r = c->reqs) != NULL)
-		xptls_fail_req(x, r);
-	xphttps_conn_fini(c);
+		fail_req(x, r);
+	if (x->f->conn_fini)
+		x->f->conn_fini(c);
 	if (c->bev) {
 		SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
 
@@ -307,86 +366,150 @@ xptls_conn_close(struct tls_conn *c, const char *why)
 	free(c);
 }
 
-/* Put a request on the wire (DoT: length-prefixed, padded). */
+/* Put a request on the wire. */
 static void
-conn_write(struct tls_conn *c, struct xp_req *r)
+conn_write(struct tls_conn *c, struct transport_req *r)
 {
-	if (c->h2) {
-		xphttps_submit(c, r);
-		return;
-	}
-	if (c->bev)
-		bufferevent_write(c->bev, r->pkt, r->len);
-	r->written = true;
+	if (c->x->f->write(c, r) == 0)
+		r->written = true;
+	else
+		fail_req(c->x, r);
 }
 
 static void
 conn_write_queued(struct tls_conn *c)
 {
-	struct xp_req *r, *next;
+	struct transport_req *r, *next;
 
 	for (r = c->reqs; r; r = next) {
 		next = r->next;
 		if (!r->written)
 			conn_write(c, r);
 	}
-	if (c->h2)
-		xphttps_flush(c);
+	tls_conn_flush(c);
 }
 
-/* One DoT answer of len bytes in x->rbuf. */
-static void
-dot_answer(struct tls_conn *c, uint8_t *msg, size_t len)
-{
-	struct xp_req *r;
-	uint16_t id;
-
-	uint16_t flags;
-	unsigned slot, gen;
-
-	/* not a DNS response at all: the stream is garbage, give it up */
-	if (!wire_get16_at(msg, len, 0, &id) || !wire_get16_at(msg, len, 2, &flags) ||
-	    len < WIRE_HDR_LEN || !(flags & 0x8000)) {
-		xptls_conn_close(c, "bad answer");
-		return;
-	}
-	slot = id & (CONN_MAX_PENDING - 1);
-	gen = (unsigned)id >> CONN_SLOT_BITS;
-	r = c->slot[slot];
-	if (!r || !r->written || r->wire_id != id) {
-		/* a late answer to the slot's previous query is no fault; any
-		 * other ID counts against the connection */
-		if (gen != ((unsigned)c->gen[slot] - 1) % (1u << (16 - CONN_SLOT_BITS)))
-			c->nbad++;
-		if (log_verbosity() >= 2)
-			log_debug("%s: an answer nobody waits for (ID %u)",
-			    c->x->sched->servers[c->server].label, id);
-		return;
-	}
-	wire_set16_at(msg, len, 0, r->orig_id);
-	xptls_answer(c, r, msg, len);
-}
-
-/* Give r its answer and forget it. */
+/* Give r its answer, with the caller's ID, and forget it. */
 void
-xptls_answer(struct tls_conn *c, struct xp_req *r, const uint8_t *msg, size_t len)
+tls_conn_answer(struct tls_conn *c, struct transport_req *r, uint8_t *msg, size_t len)
 {
+	wire_set16_at(msg, len, 0, r->orig_id);
 	conn_release(c, r);
 	c->nanswers++;
 	c->nbad = 0;
 	if (c->x->srv[c->server].conn == c)
 		srv_state(c->x, c->server, "connected", "");
 	r->cb(r->arg, msg, len);
-	xptls_req_free(r);
+	req_free(c->x, r);
+}
+
+void
+tls_conn_unexpected(struct tls_conn *c, bool bad)
+{
+	if (bad)
+		c->nbad++;
+}
+
+void
+tls_conn_fail_req(struct tls_conn *c, struct transport_req *r, const char *why)
+{
+	conn_failed(c, why);
+	fail_req(c->x, r);
+}
+
+void
+tls_conn_flush(struct tls_conn *c)
+{
+	if (!c->reading && !c->closing && c->x->f->flush)
+		c->x->f->flush(c);
+}
+
+int
+tls_conn_write(struct tls_conn *c, const void *data, size_t len)
+{
+	return c->bev ? bufferevent_write(c->bev, data, len) : 0;
+}
+
+const struct cfg_server *
+tls_conn_server(const struct tls_conn *c)
+{
+	return &c->x->cfg->servers[c->server];
+}
+
+const char *
+tls_conn_label(const struct tls_conn *c)
+{
+	return sched_server_label(c->x->sched, c->server);
+}
+
+void **
+tls_conn_fstate(struct tls_conn *c)
+{
+	return &c->fstate;
+}
+
+size_t
+tls_conn_nreqs(const struct tls_conn *c)
+{
+	return c->nreqs;
+}
+
+bool
+tls_conn_retired(const struct tls_conn *c)
+{
+	return c->retired;
+}
+
+bool
+tls_conn_closing(const struct tls_conn *c)
+{
+	return c->closing;
+}
+
+const uint8_t *
+tls_req_msg(const struct transport_req *r, size_t *len)
+{
+	*len = r->len - 2;
+	return r->pkt + 2;
+}
+
+const uint8_t *
+tls_req_frame(const struct transport_req *r, size_t *len)
+{
+	*len = r->len;
+	return r->pkt;
+}
+
+uint16_t
+tls_req_wire_id(const struct transport_req *r)
+{
+	return r->wire_id;
+}
+
+bool
+tls_req_written(const struct transport_req *r)
+{
+	return r->written;
+}
+
+int32_t *
+tls_req_handle(struct transport_req *r)
+{
+	return &r->handle;
+}
+
+void **
+tls_req_fdata(struct transport_req *r)
+{
+	return &r->fdata;
 }
 
 /* A connection object for server (no socket yet): its timer and free
  * slots (taken lowest first). */
 static struct tls_conn *
-conn_alloc(struct xp_tls *x, size_t server)
+conn_alloc(struct tls_transport *x, size_t server)
 {
 	struct tls_conn *c = calloc(1, sizeof(*c));
-	size_t i;
 
 	if (!c)
 		return NULL;
@@ -397,46 +520,22 @@ conn_alloc(struct xp_tls *x, size_t server)
 		free(c);
 		return NULL;
 	}
-	for (i = 0; i < CONN_MAX_PENDING; i++)
-		c->freeslot[i] = (uint16_t)(CONN_MAX_PENDING - 1 - i);
-	c->nfree = CONN_MAX_PENDING;
 	return c;
 }
 
-/* Bytes from the server in `in`: DoT frames, or HTTP/2 for DoH. */
+/* Bytes from the server in `in`, for the framing. */
 static void
 conn_input(struct tls_conn *c, struct evbuffer *in)
 {
 	c->reading = true;
-	if (c->h2) {
-		xphttps_read(c, in);
-		c->reading = false;
-		if (!c->closing)
-			xphttps_flush(c);
-	} else {
-		for (;;) {
-			uint8_t lb[2];
-			size_t ml;
-
-			if (evbuffer_copyout(in, lb, 2) != 2)
-				break;
-			ml = (size_t)lb[0] << 8 | lb[1];
-			if (evbuffer_get_length(in) < 2 + ml)
-				break;
-			evbuffer_drain(in, 2);
-			if (evbuffer_remove(in, c->x->rbuf, ml) != (int)ml)
-				break;
-			dot_answer(c, c->x->rbuf, ml);
-			if (c->closing)
-				break;
-		}
-	}
+	c->x->f->read(c, in);
 	c->reading = false;
 	if (c->closing) {
-		xptls_conn_close(c, c->close_why);
+		tls_conn_close(c, c->close_why);
 		return;
 	}
-	xptls_conn_arm(c);
+	tls_conn_flush(c);
+	conn_arm(c);
 }
 
 static void
@@ -446,18 +545,19 @@ conn_read(struct bufferevent *bev, void *arg)
 }
 
 struct tls_conn *
-xptls_conn_detached(struct xp_tls *x, size_t server)
+tls_conn_detached(void *impl, size_t server)
 {
+	struct tls_transport *x = impl;
 	struct tls_conn *c;
 	char why[100];
 
-	if (server >= x->cfg->nservers || x->srv[server].conn)
+	if (server >= x->cfg->nservers || x->cfg->servers[server].transport != x->f->kind ||
+	    x->srv[server].conn)
 		return NULL;
 	c = conn_alloc(x, server);
 	if (!c)
 		return NULL;
-	if (x->cfg->servers[server].transport == XPORT_HTTPS &&
-	    xphttps_conn_init(c, NULL, why, sizeof(why)) != 0) {
+	if (x->f->conn_init(c, NULL, why, sizeof(why)) != 0) {
 		event_free(c->tmr);
 		free(c);
 		return NULL;
@@ -467,8 +567,16 @@ xptls_conn_detached(struct xp_tls *x, size_t server)
 	return c;
 }
 
+struct tls_conn *
+tls_conn_of(void *impl, size_t server)
+{
+	struct tls_transport *x = impl;
+
+	return server < x->cfg->nservers ? x->srv[server].conn : NULL;
+}
+
 void
-xptls_conn_feed(struct tls_conn *c, const uint8_t *data, size_t len)
+tls_conn_feed(struct tls_conn *c, const uint8_t *data, size_t len)
 {
 	struct evbuffer *in = evbuffer_new();
 
@@ -514,8 +622,8 @@ static void
 conn_event(struct bufferevent *bev, short events, void *arg)
 {
 	struct tls_conn *c = arg;
-	struct xp_tls *x = c->x;
-	struct sched_server *sv = &x->sched->servers[c->server];
+	struct tls_transport *x = c->x;
+	struct tls_srv *sv = &x->srv[c->server];
 	char buf[300];
 
 	(void)bev;
@@ -525,24 +633,23 @@ conn_event(struct bufferevent *bev, short events, void *arg)
 		sv->handshakes++;
 		if (ssl && SSL_session_reused(ssl))
 			sv->resumed++;
-		if (x->cfg->servers[c->server].transport == XPORT_HTTPS &&
-		    xphttps_conn_init(c, ssl, buf, sizeof(buf)) != 0) {
-			xptls_conn_close(c, buf);
+		if (x->f->conn_init(c, ssl, buf, sizeof(buf)) != 0) {
+			tls_conn_close(c, buf);
 			return;
 		}
 		c->up = true;
 		if (x->srv[c->server].conn == c)
 			srv_state(x, c->server, "connected", "");
 		conn_write_queued(c);
-		xptls_conn_arm(c);
+		conn_arm(c);
 		return;
 	}
 	if (events & (BEV_EVENT_ERROR | BEV_EVENT_EOF | BEV_EVENT_TIMEOUT)) {
 		/* a server closing an idle connection is no failure */
 		if (c->up && c->nreqs == 0 && !(events & BEV_EVENT_ERROR))
-			xptls_conn_close(c, NULL);
+			tls_conn_close(c, NULL);
 		else
-			xptls_conn_close(c, conn_error(c, events, buf, sizeof(buf)));
+			tls_conn_close(c, conn_error(c, events, buf, sizeof(buf)));
 	}
 }
 
@@ -569,7 +676,7 @@ fail:
 }
 
 static struct tls_conn *
-conn_open(struct xp_tls *x, size_t server, char *why, size_t whylen)
+conn_open(struct tls_transport *x, size_t server, char *why, size_t whylen)
 {
 	const struct cfg_server *s = &x->cfg->servers[server];
 	struct tls_conn *c = conn_alloc(x, server);
@@ -583,8 +690,7 @@ conn_open(struct xp_tls *x, size_t server, char *why, size_t whylen)
 		snprintf(why, whylen, "socket: %s", strerror(errno));
 		goto fail;
 	}
-	ssl = tlsctx_new_ssl(x->tls, s, &x->srv[server].ticket,
-	    s->transport == XPORT_HTTPS);
+	ssl = tlsctx_new_ssl(x->tls, s, &x->srv[server].ticket, x->f->alpn_h2);
 	if (!ssl)
 		goto oom;
 	c->bev = bufferevent_openssl_socket_new(x->base, fd, ssl, BUFFEREVENT_SSL_CONNECTING,
@@ -622,14 +728,14 @@ fail:
 
 /* ---------------- transport ---------------- */
 
-static struct xp_req *
-tls_send(void *impl, size_t server, const uint8_t *pkt, size_t len, xp_cb cb, void *arg)
+static struct transport_req *
+tls_send(void *impl, size_t server, const uint8_t *pkt, size_t len, transport_cb cb,
+    void *arg)
 {
-	struct xp_tls *x = impl;
+	struct tls_transport *x = impl;
 	struct tls_srv *s = &x->srv[server];
-	bool https = x->cfg->servers[server].transport == XPORT_HTTPS;
 	size_t cap = len + MSG_OPT_LEN + 4 + MSG_PAD_BLOCK, n;
-	struct xp_req *r;
+	struct transport_req *r;
 	char why[200];
 
 	if (len < WIRE_HDR_LEN || len > MSG_MAX)
@@ -639,7 +745,6 @@ tls_send(void *impl, size_t server, const uint8_t *pkt, size_t len, xp_cb cb, vo
 		return NULL;
 	r->cb = cb;
 	r->arg = arg;
-	r->slot = -1;
 	wire_get16_at(pkt, len, 0, &r->orig_id);
 	memcpy(r->pkt + 2, pkt, len);
 	n = msg_pad_query(r->pkt + 2, len, cap, MSG_PAD_BLOCK);
@@ -650,7 +755,7 @@ tls_send(void *impl, size_t server, const uint8_t *pkt, size_t len, xp_cb cb, vo
 	r->len = n + 2;
 	r->deadline = clock_now_ms() + x->timeout_ms;
 	if (s->conn && s->conn->closing)        /* going: not for new queries */
-		xptls_conn_retire(s->conn, s->conn->close_why);
+		tls_conn_retire(s->conn, s->conn->close_why);
 	if (!s->conn && !conn_open(x, server, why, sizeof(why))) {
 		srv_state(x, server, "failed: ", why);
 		req_link(&x->failing, r);
@@ -662,17 +767,10 @@ tls_send(void *impl, size_t server, const uint8_t *pkt, size_t len, xp_cb cb, vo
 		event_active(x->fail_ev, EV_TIMEOUT, 0);
 		return r;
 	}
-	/* RFC 8484 4.1: ID 0 over HTTPS (streams tell answers apart); over
-	 * TLS the slot and its generation */
-	if (https) {
-		r->wire_id = 0;
-	} else {
-		struct tls_conn *c = s->conn;
-
-		r->slot = c->freeslot[--c->nfree];
-		c->slot[r->slot] = r;
-		r->wire_id = (uint16_t)((unsigned)c->gen[r->slot] << CONN_SLOT_BITS |
-		    (unsigned)r->slot);
+	if (x->f->req_join(s->conn, r, &r->wire_id) != 0) {
+		req_link(&x->failing, r);
+		event_active(x->fail_ev, EV_TIMEOUT, 0);
+		return r;
 	}
 	wire_set16_at(r->pkt + 2, n, 0, r->wire_id);
 	r->conn = s->conn;
@@ -683,95 +781,55 @@ tls_send(void *impl, size_t server, const uint8_t *pkt, size_t len, xp_cb cb, vo
 		struct tls_conn *c = s->conn;
 
 		conn_write(c, r);
-		if (c->h2)
-			xphttps_flush(c);       /* may close c */
+		tls_conn_flush(c);      /* may close c */
 	}
 	if (s->conn)
-		xptls_conn_arm(s->conn);
+		conn_arm(s->conn);
 	return r;
 }
 
 static void
-tls_cancel(void *impl, struct xp_req *r)
+tls_cancel(void *impl, struct transport_req *r)
 {
+	struct tls_transport *x = impl;
 	struct tls_conn *c;
 
-	(void)impl;
 	if (!r)
 		return;
 	c = r->conn;
 	if (c) {
-		xphttps_cancel(c, r);
+		if (x->f->cancel)
+			x->f->cancel(c, r);
 		conn_release(c, r);
 		if (c->nreqs == 0 && !c->reading)
-			xptls_conn_arm(c);
+			conn_arm(c);
 	} else {
 		req_unlink(r);
 	}
-	xptls_req_free(r);
+	req_free(x, r);
 }
 
 /* r's phase ended unanswered: a connection that answered nothing since r
  * joined it has stalled; it finishes what it has and the next query opens
  * a new one. */
 static void
-tls_late(void *impl, struct xp_req *r)
+tls_late(void *impl, struct transport_req *r)
 {
 	struct tls_conn *c = r ? r->conn : NULL;
 
 	(void)impl;
 	if (!c || c->retired || r->seen != c->nanswers)
 		return;
-	xptls_conn_retire(c, stall_why(c));
+	tls_conn_retire(c, stall_why(c));
 	if (!c->reading)
-		xptls_conn_arm(c);
+		conn_arm(c);
 }
 
-struct xp
-xp_tls_as_xp(struct xp_tls *x)
+static void
+tls_free(void *impl)
 {
-	static const struct xp_ops ops = { tls_send, tls_cancel, tls_late };
-	struct xp t = { &ops, x };
-
-	return t;
-}
-
-struct xp_tls *
-xp_tls_new(struct event_base *base, const struct cfg *cfg, struct tlsctx *tls,
-    struct sched *sched, uint32_t timeout_ms)
-{
-	struct xp_tls *x = calloc(1, sizeof(*x));
-	size_t i;
-
-	if (!x)
-		return NULL;
-	x->base = base;
-	x->cfg = cfg;
-	x->sched = sched;
-	x->timeout_ms = timeout_ms;
-	x->tls = tlsctx_ref(tls);
-	if (tlsctx_needs_store(cfg)) {
-		char why[400];
-
-		/* a link turned DNS over TLS on after start-up */
-		if (tlsctx_load_store(tls, why, sizeof(why)) != 0)
-			log_err("%s", why);
-	}
-	x->srv = calloc(cfg->nservers + 1, sizeof(*x->srv));
-	x->fail_ev = event_new(base, -1, 0, fail_cb, x);
-	if (!x->srv || !x->fail_ev) {
-		xp_tls_free(x);
-		return NULL;
-	}
-	for (i = 0; i < cfg->nservers; i++)
-		snprintf(x->srv[i].state, sizeof(x->srv[i].state), "idle");
-	return x;
-}
-
-void
-xp_tls_free(struct xp_tls *x)
-{
-	struct xp_req *r;
+	struct tls_transport *x = impl;
+	struct transport_req *r;
 	size_t i;
 
 	if (!x)
@@ -782,18 +840,18 @@ xp_tls_free(struct xp_tls *x)
 		while ((c = x->srv[i].conn ? x->srv[i].conn : x->srv[i].old) != NULL) {
 			while ((r = c->reqs) != NULL) {
 				req_unlink(r);
-				xptls_req_free(r);
+				req_free(x, r);
 			}
 			c->nreqs = 0;
 			c->reading = false;
-			xptls_conn_close(c, NULL);
+			tls_conn_close(c, NULL);
 		}
 		if (x->srv[i].ticket.sess)
 			SSL_SESSION_free(x->srv[i].ticket.sess);
 	}
 	while ((r = x->failing) != NULL) {
 		req_unlink(r);
-		xptls_req_free(r);
+		req_free(x, r);
 	}
 	if (x->fail_ev)
 		event_free(x->fail_ev);
@@ -811,17 +869,33 @@ same_server(const struct cfg_server *a, const struct cfg_server *b)
 	    memcmp(a->pins, b->pins, a->npins * sizeof(a->pins[0])) == 0;
 }
 
-void
-xp_tls_inherit(struct xp_tls *to, const struct xp_tls *from)
+/* The counters of servers still there (same label: URL and adapter) carry
+ * over, and their session tickets when the trust store is the same. */
+static void
+tls_inherit(void *impl, const void *fromimpl)
 {
+	struct tls_transport *to = impl;
+	const struct tls_transport *from = fromimpl;
 	size_t i, k;
 
+	for (i = 0; i < to->cfg->nservers; i++) {
+		if (to->cfg->servers[i].transport != to->f->kind)
+			continue;
+		for (k = 0; k < from->cfg->nservers; k++)
+			if (from->cfg->servers[k].transport == from->f->kind &&
+			    strcmp(sched_server_label(to->sched, i),
+			    sched_server_label(from->sched, k)) == 0) {
+				to->srv[i].handshakes = from->srv[k].handshakes;
+				to->srv[i].resumed = from->srv[k].resumed;
+				break;
+			}
+	}
 	/* a resumed session skips the certificate check: only under the same
 	 * trust store (a network change, not a reload that re-read it) */
 	if (to->tls != from->tls)
 		return;
 	for (i = 0; i < to->cfg->nservers; i++) {
-		if (to->cfg->servers[i].transport == XPORT_UDP || to->srv[i].ticket.sess)
+		if (to->cfg->servers[i].transport != to->f->kind || to->srv[i].ticket.sess)
 			continue;
 		for (k = 0; k < from->cfg->nservers; k++) {
 			SSL_SESSION *sess = from->srv[k].ticket.sess;
@@ -835,12 +909,66 @@ xp_tls_inherit(struct xp_tls *to, const struct xp_tls *from)
 	}
 }
 
-void
-xp_tls_state(struct xp_tls *x, size_t server, char *buf, size_t len)
+static void
+tls_stats(void *impl, size_t server, struct transport_stats *out)
 {
-	if (!x || server >= x->cfg->nservers) {
-		snprintf(buf, len, "idle");
+	struct tls_transport *x = impl;
+
+	memset(out, 0, sizeof(*out));
+	if (!x || server >= x->cfg->nservers || x->cfg->servers[server].transport != x->f->kind) {
+		snprintf(out->state, sizeof(out->state), "idle");
 		return;
 	}
-	snprintf(buf, len, "%s", x->srv[server].state);
+	out->handshakes = x->srv[server].handshakes;
+	out->resumed = x->srv[server].resumed;
+	snprintf(out->state, sizeof(out->state), "%s", x->srv[server].state);
+}
+
+enum stub_err
+transport_tls_create(const struct transport_env *env, const struct tls_framing *f,
+    struct transport *out, char *why, size_t whylen)
+{
+	static const struct transport_ops ops = {
+		.send = tls_send, .cancel = tls_cancel, .late = tls_late, .stats = tls_stats,
+		.inherit = tls_inherit, .free = tls_free,
+	};
+	const struct cfg *cfg = env->cfg;
+	struct tls_transport *x;
+	size_t i;
+
+	out->ops = NULL;
+	out->impl = NULL;
+	if (!env->tls) {
+		snprintf(why, whylen, "encrypted servers need a TLS context");
+		return STUB_EINVAL;
+	}
+	x = calloc(1, sizeof(*x));
+	if (!x)
+		goto oom;
+	x->base = env->base;
+	x->cfg = cfg;
+	x->f = f;
+	x->sched = env->sched;
+	x->timeout_ms = env->timeout_ms;
+	x->tls = tlsctx_ref(env->tls);
+	if (tlsctx_needs_store(cfg)) {
+		char ewhy[400];
+
+		/* a link turned DNS over TLS on after start-up */
+		if (tlsctx_load_store(env->tls, ewhy, sizeof(ewhy)) != 0)
+			log_err("%s", ewhy);
+	}
+	x->srv = calloc(cfg->nservers + 1, sizeof(*x->srv));
+	x->fail_ev = event_new(env->base, -1, 0, fail_cb, x);
+	if (!x->srv || !x->fail_ev)
+		goto oom;
+	for (i = 0; i < cfg->nservers; i++)
+		snprintf(x->srv[i].state, sizeof(x->srv[i].state), "idle");
+	out->ops = &ops;
+	out->impl = x;
+	return STUB_OK;
+oom:
+	snprintf(why, whylen, "%s transport: out of memory", cfg_transport_name(f->kind));
+	tls_free(x);
+	return STUB_ENOMEM;
 }

@@ -1,5 +1,13 @@
 /*
- * xp_udp.c - clear-text transport: c-ares channels on libevent.
+ * transport_udp.c - the clear-text transport: one c-ares channel per server
+ * (UDP, TCP when an answer is truncated), driven from libevent.
+ *
+ * c-ares never retries on its own here (TRIES=1, a timeout longer than
+ * the whole schedule, NOCHECKRESP): every packet is sent by a phase of a
+ * search.  Channels are recycled after a bounded number of queries so the
+ * UDP source port does not stay fixed.
+ *
+ * The row XPORT_UDP of transports.def; its factory is transport_udp_create.
  */
 #include "auto-config.h"
 
@@ -17,7 +25,7 @@
 #include "clock.h"
 #include "log.h"
 #include "msg.h"
-#include "xp_udp.h"
+#include "transport.h"
 
 #define CHAN_MAX_QUERIES 200
 #define CHAN_MAX_AGE_MS 60000
@@ -29,7 +37,7 @@ struct fdev {
 };
 
 struct up_chan {
-	struct xp_udp *x;
+	struct udp_transport *x;
 	ares_channel ch;
 	size_t server;
 	struct event *tmr;
@@ -43,22 +51,22 @@ struct up_chan {
 	struct up_chan *next;         /* in x->chans */
 };
 
-struct xp_req {
+struct transport_req {
 	struct up_chan *chan;
-	xp_cb cb;                     /* NULL: cancelled, freed on callback */
+	transport_cb cb;                     /* NULL: cancelled, freed on callback */
 	void *arg;
 	bool done_early;              /* failed inside ares_send() */
-	struct xp_req *next;          /* in x->early */
+	struct transport_req *next;          /* in x->early */
 };
 
-struct xp_udp {
+struct udp_transport {
 	struct event_base *base;
 	const struct cfg *cfg;
 	uint32_t timeout_ms;
 	struct up_chan **cur;         /* per server: channel taking new queries */
 	struct up_chan *chans;        /* every live channel */
-	struct xp_req *sending;       /* inside ares_send() */
-	struct xp_req *early;         /* failed inside ares_send(): called back soon */
+	struct transport_req *sending;       /* inside ares_send() */
+	struct transport_req *early;         /* failed inside ares_send(): called back soon */
 	struct event *early_ev;
 };
 
@@ -160,7 +168,7 @@ chan_sock_config(ares_socket_t fd, int type, void *data)
 }
 
 static struct up_chan *
-chan_new(struct xp_udp *x, size_t server)
+chan_new(struct udp_transport *x, size_t server)
 {
 	const struct cfg_server *cs = &x->cfg->servers[server];
 	const struct cfg_adapter *a = &x->cfg->adapters[cs->adapter];
@@ -240,7 +248,7 @@ chan_new(struct xp_udp *x, size_t server)
 static void
 chan_free_now(struct up_chan *c)
 {
-	struct xp_udp *x = c->x;
+	struct udp_transport *x = c->x;
 	struct up_chan **pp;
 	size_t i;
 
@@ -279,7 +287,7 @@ chan_destroy_later(struct up_chan *c)
 }
 
 static struct up_chan *
-chan_for(struct xp_udp *x, size_t server, uint64_t now)
+chan_for(struct udp_transport *x, size_t server, uint64_t now)
 {
 	struct up_chan *c = x->cur[server];
 
@@ -302,9 +310,9 @@ chan_for(struct xp_udp *x, size_t server, uint64_t now)
 static void
 req_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 {
-	struct xp_req *r = arg;
+	struct transport_req *r = arg;
 	struct up_chan *c = r->chan;
-	struct xp_udp *x = c->x;
+	struct udp_transport *x = c->x;
 
 	(void)timeouts;
 	c->pending--;
@@ -327,8 +335,8 @@ req_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 static void
 early_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct xp_udp *x = arg;
-	struct xp_req *r;
+	struct udp_transport *x = arg;
+	struct transport_req *r;
 
 	(void)fd;
 	(void)what;
@@ -340,12 +348,13 @@ early_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-static struct xp_req *
-udp_send(void *impl, size_t server, const uint8_t *pkt, size_t len, xp_cb cb, void *arg)
+static struct transport_req *
+udp_send(void *impl, size_t server, const uint8_t *pkt, size_t len, transport_cb cb,
+    void *arg)
 {
-	struct xp_udp *x = impl;
+	struct udp_transport *x = impl;
 	struct up_chan *c = chan_for(x, server, clock_now_ms());
-	struct xp_req *r;
+	struct transport_req *r;
 
 	if (!c)
 		return NULL;
@@ -370,45 +379,18 @@ udp_send(void *impl, size_t server, const uint8_t *pkt, size_t len, xp_cb cb, vo
 }
 
 static void
-udp_cancel(void *impl, struct xp_req *r)
+udp_cancel(void *impl, struct transport_req *r)
 {
 	(void)impl;
 	if (r)
 		r->cb = NULL;   /* freed when c-ares (or early_cb) calls back */
 }
 
-struct xp
-xp_udp_as_xp(struct xp_udp *x)
+static void
+udp_free(void *impl)
 {
-	static const struct xp_ops ops = { udp_send, udp_cancel, NULL };
-	struct xp t = { &ops, x };
-
-	return t;
-}
-
-struct xp_udp *
-xp_udp_new(struct event_base *base, const struct cfg *cfg, uint32_t timeout_ms)
-{
-	struct xp_udp *x = calloc(1, sizeof(*x));
-
-	if (!x)
-		return NULL;
-	x->base = base;
-	x->cfg = cfg;
-	x->timeout_ms = timeout_ms;
-	x->cur = calloc(cfg->nservers + 1, sizeof(*x->cur));
-	x->early_ev = event_new(base, -1, 0, early_cb, x);
-	if (!x->cur || !x->early_ev) {
-		xp_udp_free(x);
-		return NULL;
-	}
-	return x;
-}
-
-void
-xp_udp_free(struct xp_udp *x)
-{
-	struct xp_req *r;
+	struct udp_transport *x = impl;
+	struct transport_req *r;
 
 	if (!x)
 		return;
@@ -422,4 +404,42 @@ xp_udp_free(struct xp_udp *x)
 		event_free(x->early_ev);
 	free(x->cur);
 	free(x);
+}
+
+/* Clear text counts nothing beyond the schedule's counters. */
+static void
+udp_stats(void *impl, size_t server, struct transport_stats *out)
+{
+	(void)impl;
+	(void)server;
+	memset(out, 0, sizeof(*out));
+}
+
+enum stub_err
+transport_udp_create(const struct transport_env *env, struct transport *out, char *why,
+    size_t whylen)
+{
+	static const struct transport_ops ops = {
+		.send = udp_send, .cancel = udp_cancel, .stats = udp_stats, .free = udp_free,
+	};
+	struct udp_transport *x = calloc(1, sizeof(*x));
+
+	out->ops = NULL;
+	out->impl = NULL;
+	if (!x)
+		goto fail;
+	x->base = env->base;
+	x->cfg = env->cfg;
+	x->timeout_ms = env->timeout_ms;
+	x->cur = calloc(env->cfg->nservers + 1, sizeof(*x->cur));
+	x->early_ev = event_new(env->base, -1, 0, early_cb, x);
+	if (!x->cur || !x->early_ev)
+		goto fail;
+	out->ops = &ops;
+	out->impl = x;
+	return STUB_OK;
+fail:
+	snprintf(why, whylen, "clear-text transport: out of memory");
+	udp_free(x);
+	return STUB_ENOMEM;
 }
