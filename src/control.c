@@ -21,6 +21,7 @@
 
 #include "clock.h"
 #include "control.h"
+#include "list.h"
 #include "log.h"
 
 #define CONTROL_BACKLOG 16
@@ -57,7 +58,7 @@ struct control {
 	struct event *ev;
 	struct event *resume;         /* accept paused: out of descriptors */
 	struct control_view view;
-	struct cconn *conns;
+	struct list conns;            /* struct cconn */
 	uint64_t next_query;          /* ids of stubctl query requests */
 	size_t nmonitors;
 };
@@ -122,7 +123,7 @@ peer_allowed(const struct control *c, int fd, char *who, size_t wholen)
 
 struct cconn {
 	struct control *c;
-	struct cconn *prev, *next;
+	struct list node;             /* on c->conns */
 	struct bufferevent *bev;
 	struct ctl_stream *stream;    /* a document still being written */
 	struct event *more;           /* go on with the stream next turn */
@@ -137,12 +138,7 @@ static void cconn_reply(struct cconn *k, char *json, struct ctl_stream *stream);
 static void
 cconn_free(struct cconn *k)
 {
-	if (k->prev)
-		k->prev->next = k->next;
-	else
-		k->c->conns = k->next;
-	if (k->next)
-		k->next->prev = k->prev;
+	list_remove(&k->node);
 	ctl_stream_free(k->stream);
 	if (k->more)
 		event_free(k->more);
@@ -174,10 +170,13 @@ control_monitor_active(const struct control *c)
 void
 control_monitor_line(struct control *c, const char *line)
 {
-	struct cconn *k;
+	struct list *p;
 	size_t n = strlen(line);
 
-	for (k = c ? c->conns : NULL; k; k = k->next) {
+	if (!c)
+		return;
+	list_for_each(p, &c->conns) {
+		struct cconn *k = list_entry(p, struct cconn, node);
 		struct evbuffer *out;
 
 		if (!k->monitor)
@@ -196,14 +195,21 @@ control_monitor_line(struct control *c, const char *line)
 void
 control_query_done(struct control *c, uint64_t id, char *json)
 {
-	struct cconn *k;
+	struct list *p;
 
-	for (k = c ? c->conns : NULL; k; k = k->next)
+	if (!c) {
+		free(json);
+		return;
+	}
+	list_for_each(p, &c->conns) {
+		struct cconn *k = list_entry(p, struct cconn, node);
+
 		if (k->query == id) {
 			k->query = 0;
 			cconn_reply(k, json, NULL);
 			return;
 		}
+	}
 	free(json);     /* the client went away meanwhile */
 }
 
@@ -455,10 +461,7 @@ control_accept_cb(evutil_socket_t fd, short what, void *arg)
 		free(k);
 		return;
 	}
-	k->next = c->conns;
-	if (c->conns)
-		c->conns->prev = k;
-	c->conns = k;
+	list_push_front(&c->conns, &k->node);
 	bufferevent_setcb(k->bev, cconn_read_cb, cconn_write_cb, cconn_event_cb, k);
 	bufferevent_setwatermark(k->bev, EV_READ, 0, CTL_LINE_MAX + 1);
 	bufferevent_set_timeouts(k->bev,
@@ -489,6 +492,7 @@ control_new(struct event_base *base, const char *path, gid_t gid,
 	c->gid = gid;
 	c->view = *view;
 	c->fd = -1;
+	list_init(&c->conns);
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	strcpy(sun.sun_path, path);
@@ -566,8 +570,8 @@ control_free(struct control *c)
 {
 	if (!c)
 		return;
-	while (c->conns)
-		cconn_free(c->conns);
+	while (!list_empty(&c->conns))
+		cconn_free(list_first(&c->conns, struct cconn, node));
 	if (c->ev)
 		event_free(c->ev);
 	if (c->resume)

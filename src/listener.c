@@ -23,6 +23,7 @@
 #include <event2/event.h>
 
 #include "clock.h"
+#include "list.h"
 #include "listener.h"
 #include "log.h"
 
@@ -52,7 +53,7 @@ struct obuf {
 
 struct tcp_conn {
 	struct listener *l;
-	struct tcp_conn *prev, *next;
+	struct list node;      /* on l->conns, once closed on l->closed_conns */
 	int fd;
 	struct event *rev, *wev, *idle;
 	uint8_t *rbuf;         /* frames read, not yet handed on */
@@ -76,9 +77,9 @@ struct listener {
 	struct resolver *res;
 	struct lsock *socks;
 	size_t nsocks;
-	struct tcp_conn *conns;
+	struct list conns;     /* struct tcp_conn */
 	size_t nconns;
-	struct tcp_conn *closed_conns; /* closed, still owed answers (pending > 0) */
+	struct list closed_conns; /* closed, still owed answers (pending > 0) */
 	uint32_t max_conns;    /* max-tcp-clients, kept under the open-file limit */
 	uint32_t lowered_to;   /* the lowered limit last logged, 0 = none */
 	int accept_paused;
@@ -220,6 +221,8 @@ listener_new(struct event_base *base, const struct cfg *cfg, const int *fds, siz
 	l->base = base;
 	l->cfg = cfg;
 	l->out_fd = -1;
+	list_init(&l->conns);
+	list_init(&l->closed_conns);
 	l->socks = calloc(cfg->nlistens * 2 + nfds + 1, sizeof(*l->socks));
 	l->accept_tmr = evtimer_new(base, accept_tmr_cb, l);
 	l->trim_tmr = evtimer_new(base, trim_tmr_cb, l);
@@ -300,10 +303,10 @@ listener_free(struct listener *l)
 
 	if (!l)
 		return;
-	while (l->conns)
-		conn_close(l->conns);
-	while (l->closed_conns) {
-		struct tcp_conn *c = l->closed_conns;
+	while (!list_empty(&l->conns))
+		conn_close(list_first(&l->conns, struct tcp_conn, node));
+	while (!list_empty(&l->closed_conns)) {
+		struct tcp_conn *c = list_first(&l->closed_conns, struct tcp_conn, node);
 
 		/* the resolver is gone too at shutdown: nobody answers */
 		c->pending = 0;
@@ -517,12 +520,7 @@ conn_free_if_done(struct tcp_conn *c)
 {
 	if (!c->closed || c->pending > 0)
 		return;
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		c->l->closed_conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
+	list_remove(&c->node);
 	free(c->rbuf);
 	free(c);
 }
@@ -554,18 +552,9 @@ conn_close(struct tcp_conn *c)
 	c->oq_mem = 0;
 	/* rbuf stays until c is freed: the resolver may still be reading a
 	 * query in it */
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		l->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
 	/* kept on closed_conns until freed (at shutdown, whatever is owed) */
-	c->prev = NULL;
-	c->next = l->closed_conns;
-	if (c->next)
-		c->next->prev = c;
-	l->closed_conns = c;
+	list_remove(&c->node);
+	list_push_front(&l->closed_conns, &c->node);
 	l->nconns--;
 	note_freed(l, freed);
 	accept_resume(l);
@@ -873,10 +862,7 @@ accept_cb(evutil_socket_t fd, short what, void *arg)
 			free(c);
 			return;
 		}
-		c->next = l->conns;
-		if (l->conns)
-			l->conns->prev = c;
-		l->conns = c;
+		list_push_front(&l->conns, &c->node);
 		l->nconns++;
 		event_add(c->rev, NULL);
 		conn_touch(c);
@@ -894,11 +880,15 @@ tcp_room(struct tcp_conn *c, size_t n)
 	struct listener *l = c->l;
 
 	while (l->queued + n > TCP_TOTAL_QUEUED) {
-		struct tcp_conn *x, *big = c;
+		struct tcp_conn *big = c;
+		struct list *p;
 
-		for (x = l->conns; x; x = x->next)
+		list_for_each(p, &l->conns) {
+			struct tcp_conn *x = list_entry(p, struct tcp_conn, node);
+
 			if (x->oq_mem > big->oq_mem)
 				big = x;
+		}
 		conn_drop(big, "not reading its answers (too many answers waiting "
 		    "for all clients)");
 		if (big == c)

@@ -17,6 +17,7 @@
 
 #include "clock.h"
 #include "exposition.h"
+#include "list.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -26,7 +27,7 @@
 
 struct mconn {
 	struct metrics *m;
-	struct mconn *prev, *next;
+	struct list node;       /* on m->conns */
 	struct bufferevent *bev;
 	bool answered;
 };
@@ -38,7 +39,7 @@ struct metrics {
 	struct event *resume;
 	bool paused;
 	struct control_view view;
-	struct mconn *conns;
+	struct list conns;      /* struct mconn */
 	size_t nconns;
 };
 
@@ -56,12 +57,7 @@ mconn_free(struct mconn *k)
 {
 	struct metrics *m = k->m;
 
-	if (k->prev)
-		k->prev->next = k->next;
-	else
-		m->conns = k->next;
-	if (k->next)
-		k->next->prev = k->prev;
+	list_remove(&k->node);
 	bufferevent_free(k->bev);
 	free(k);
 	m->nconns--;
@@ -201,10 +197,7 @@ accept_cb(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		k->m = m;
-		k->next = m->conns;
-		if (m->conns)
-			m->conns->prev = k;
-		m->conns = k;
+		list_push_front(&m->conns, &k->node);
 		m->nconns++;
 		bufferevent_setcb(k->bev, mconn_read, mconn_write, mconn_event, k);
 		bufferevent_set_timeouts(k->bev,
@@ -234,6 +227,7 @@ metrics_new(struct event_base *base, const struct cfg_sockaddr *addr,
 	}
 	m->base = base;
 	m->view = *view;
+	list_init(&m->conns);
 	m->fd = socket(addr->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (m->fd < 0)
 		goto fail;
@@ -268,8 +262,8 @@ metrics_free(struct metrics *m)
 {
 	if (!m)
 		return;
-	while (m->conns)
-		mconn_free(m->conns);
+	while (!list_empty(&m->conns))
+		mconn_free(list_first(&m->conns, struct mconn, node));
 	if (m->ev)
 		event_free(m->ev);
 	if (m->resume)
