@@ -19,6 +19,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "acceptor.h"
 #include "clock.h"
 #include "control.h"
 #include "list.h"
@@ -29,7 +30,6 @@
 #define CONTROL_MAX_GROUPS 256
 #define CONTROL_STREAM_LOW (64 * 1024)   /* write the next part below this */
 #define CONTROL_STREAM_PARTS 8           /* parts per turn of the loop at most */
-#define CONTROL_ACCEPT_PAUSE_MS 1000     /* out of descriptors: accept later */
 #define CONTROL_MONITOR_MAX (256 * 1024) /* a monitor's unread lines; beyond: lost */
 
 static int
@@ -55,8 +55,7 @@ struct control {
 	gid_t gid;
 	uid_t *members;               /* users whose groups include gid (from NSS) */
 	size_t nmembers;
-	struct event *ev;
-	struct event *resume;         /* accept paused: out of descriptors */
+	struct acceptor *acc;
 	struct control_view view;
 	struct list conns;            /* struct cconn */
 	uint64_t next_query;          /* ids of stubctl query requests */
@@ -417,49 +416,26 @@ cconn_event_cb(struct bufferevent *bev, short what, void *arg)
 	cconn_free(k);
 }
 
-static void
-control_resume_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct control *c = arg;
-
-	(void)fd;
-	(void)what;
-	event_add(c->ev, NULL);
-}
-
-static void
-control_accept_cb(evutil_socket_t fd, short what, void *arg)
+/* acceptor: a new control connection */
+static bool
+control_conn(void *arg, int cfd, const struct sockaddr *peer, socklen_t peerlen)
 {
 	struct control *c = arg;
 	struct cconn *k;
-	int cfd;
 
-	(void)what;
-	cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (cfd < 0) {
-		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-			/* out of descriptors: do not spin on a readable socket */
-			struct timeval tv = { CONTROL_ACCEPT_PAUSE_MS / 1000,
-				(CONTROL_ACCEPT_PAUSE_MS % 1000) * 1000 };
-
-			log_warn("control: accept: %s; pausing for %d ms", strerror(errno),
-			    CONTROL_ACCEPT_PAUSE_MS);
-			event_del(c->ev);
-			evtimer_add(c->resume, &tv);
-		}
-		return;
-	}
+	(void)peer;
+	(void)peerlen;
 	k = calloc(1, sizeof(*k));
 	if (!k) {
 		close(cfd);
-		return;
+		return false;
 	}
 	k->c = c;
 	k->bev = bufferevent_socket_new(c->base, cfd, BEV_OPT_CLOSE_ON_FREE);
 	if (!k->bev) {
 		close(cfd);
 		free(k);
-		return;
+		return false;
 	}
 	list_push_front(&c->conns, &k->node);
 	bufferevent_setcb(k->bev, cconn_read_cb, cconn_write_cb, cconn_event_cb, k);
@@ -467,6 +443,7 @@ control_accept_cb(evutil_socket_t fd, short what, void *arg)
 	bufferevent_set_timeouts(k->bev,
 	    &(struct timeval){ CTL_READ_TIMEOUT_MS / 1000, 0 }, NULL);
 	bufferevent_enable(k->bev, EV_READ | EV_WRITE);
+	return true;
 }
 
 enum stub_err
@@ -535,9 +512,8 @@ control_new(struct event_base *base, const char *path, gid_t gid,
 	if (listen(c->fd, CONTROL_BACKLOG) != 0)
 		goto fail;
 	c->path = strdup(path);
-	c->ev = event_new(base, c->fd, EV_READ | EV_PERSIST, control_accept_cb, c);
-	c->resume = evtimer_new(base, control_resume_cb, c);
-	if (!c->path || !c->ev || !c->resume || event_add(c->ev, NULL) != 0)
+	if (!c->path || acceptor_new(base, c->fd, &(struct acceptor_ops){ .name = "control",
+	    .batch = 1, .conn = control_conn, .arg = c }, &c->acc) != STUB_OK)
 		goto fail;
 	control_refresh_members(c);
 	*out = c;
@@ -549,10 +525,7 @@ fail_why:
 		close(c->fd);
 		unlink(path);
 	}
-	if (c->ev)
-		event_free(c->ev);
-	if (c->resume)
-		event_free(c->resume);
+	acceptor_free(c->acc);
 	free(c->path);
 	free(c);
 	return STUB_EIO;
@@ -572,10 +545,7 @@ control_free(struct control *c)
 		return;
 	while (!list_empty(&c->conns))
 		cconn_free(list_first(&c->conns, struct cconn, node));
-	if (c->ev)
-		event_free(c->ev);
-	if (c->resume)
-		event_free(c->resume);
+	acceptor_free(c->acc);
 	free(c->members);
 	if (c->fd >= 0)
 		close(c->fd);
