@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <grp.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,101 +23,25 @@
 #include "control.h"
 #include "list.h"
 #include "log.h"
+#include "peer.h"
 
 #define CONTROL_BACKLOG 16
 #define CONTROL_WRITE_TIMEOUT_S 30   /* a client that stops reading is dropped */
-#define CONTROL_MAX_GROUPS 256
 #define CONTROL_STREAM_LOW (64 * 1024)   /* write the next part below this */
 #define CONTROL_STREAM_PARTS 8           /* parts per turn of the loop at most */
 #define CONTROL_MONITOR_MAX (256 * 1024) /* a monitor's unread lines; beyond: lost */
-
-static int
-grow_uids(uid_t **m, size_t *n, size_t *cap, uid_t u)
-{
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 16;
-		uid_t *nm = realloc(*m, nc * sizeof(*nm));
-
-		if (!nm)
-			return -1;
-		*m = nm;
-		*cap = nc;
-	}
-	(*m)[(*n)++] = u;
-	return 0;
-}
 
 struct control {
 	struct event_base *base;
 	char *path;
 	int fd;
-	gid_t gid;
-	uid_t *members;               /* users whose groups include gid (from NSS) */
-	size_t nmembers;
+	const struct peer_policy *peers;   /* who may use the socket (the daemon's) */
 	struct acceptor *acc;
 	struct control_view view;
 	struct list conns;            /* struct cconn */
 	uint64_t next_query;          /* ids of stubctl query requests */
 	size_t nmonitors;
 };
-
-/* Look up, outside the event loop's hot path (at start and reload), the
- * users whose primary or supplementary groups include the control group. */
-void
-control_refresh_members(struct control *c)
-{
-	struct group *g;
-	struct passwd *pw;
-	uid_t *m = NULL;
-	size_t n = 0, cap = 0;
-
-	if (!c || c->gid == (gid_t)-1)
-		return;
-	g = getgrgid(c->gid);
-	for (size_t i = 0; g && g->gr_mem && g->gr_mem[i]; i++) {
-		pw = getpwnam(g->gr_mem[i]);
-		if (pw && grow_uids(&m, &n, &cap, pw->pw_uid) != 0)
-			break;
-	}
-	setpwent();
-	while ((pw = getpwent()) != NULL)
-		if (pw->pw_gid == c->gid && grow_uids(&m, &n, &cap, pw->pw_uid) != 0)
-			break;
-	endpwent();
-	free(c->members);
-	c->members = m;
-	c->nmembers = n;
-}
-
-static bool
-peer_allowed(const struct control *c, int fd, char *who, size_t wholen)
-{
-	struct ucred cr;
-	socklen_t l = sizeof(cr);
-	gid_t groups[CONTROL_MAX_GROUPS];
-	socklen_t gl = sizeof(groups);
-	size_t i;
-
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &l) != 0)
-		return false;
-	snprintf(who, wholen, "uid %u", (unsigned)cr.uid);
-	if (cr.uid == 0 || cr.uid == geteuid())
-		return true;
-	if (c->gid == (gid_t)-1)
-		return false;
-	if (cr.gid == c->gid)
-		return true;
-	/* the peer process's supplementary groups, from the kernel */
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &gl) == 0)
-		for (i = 0; i < gl / sizeof(gid_t); i++)
-			if (groups[i] == c->gid)
-				return true;
-	/* the user's groups as the group and passwd databases say */
-	for (i = 0; i < c->nmembers; i++)
-		if (c->members[i] == cr.uid)
-			return true;
-	return false;
-}
 
 struct cconn {
 	struct control *c;
@@ -356,8 +279,9 @@ cconn_read_cb(struct bufferevent *bev, void *arg)
 		cconn_reply(k, ctl_error("request line too long"), NULL);
 		return;
 	}
-	if (!peer_allowed(k->c, bufferevent_getfd(bev), who, sizeof(who))) {
-		struct group *g = k->c->gid == (gid_t)-1 ? NULL : getgrgid(k->c->gid);
+	if (!peer_allowed_fd(k->c->peers, bufferevent_getfd(bev), who, sizeof(who))) {
+		gid_t gid = peer_policy_gid(k->c->peers);
+		struct group *g = gid == (gid_t)-1 ? NULL : getgrgid(gid);
 
 		log_warn("control: %s refused", who);
 		free(line);
@@ -447,11 +371,12 @@ control_conn(void *arg, int cfd, const struct sockaddr *peer, socklen_t peerlen)
 }
 
 enum stub_err
-control_new(struct event_base *base, const char *path, gid_t gid,
+control_new(struct event_base *base, const char *path, const struct peer_policy *peers,
     const struct control_view *view, struct control **out, char *why, size_t whylen)
 {
 	struct control *c = NULL;
 	struct sockaddr_un sun;
+	gid_t gid = peer_policy_gid(peers);
 	mode_t old;
 	int probe;
 
@@ -466,7 +391,7 @@ control_new(struct event_base *base, const char *path, gid_t gid,
 		return STUB_ENOMEM;
 	}
 	c->base = base;
-	c->gid = gid;
+	c->peers = peers;
 	c->view = *view;
 	c->fd = -1;
 	list_init(&c->conns);
@@ -515,7 +440,6 @@ control_new(struct event_base *base, const char *path, gid_t gid,
 	if (!c->path || acceptor_new(base, c->fd, &(struct acceptor_ops){ .name = "control",
 	    .batch = 1, .conn = control_conn, .arg = c }, &c->acc) != STUB_OK)
 		goto fail;
-	control_refresh_members(c);
 	*out = c;
 	return STUB_OK;
 fail:
@@ -546,7 +470,6 @@ control_free(struct control *c)
 	while (!list_empty(&c->conns))
 		cconn_free(list_first(&c->conns, struct cconn, node));
 	acceptor_free(c->acc);
-	free(c->members);
 	if (c->fd >= 0)
 		close(c->fd);
 	if (c->path)

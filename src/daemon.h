@@ -27,6 +27,7 @@
 struct event;
 struct event_base;
 struct hosts_job;
+struct peer_policy;
 
 struct opts {
 	const char *config;
@@ -72,7 +73,7 @@ struct daemon {
 	struct listener *lis;
 	struct control *ctl;
 	struct metrics *metrics;        /* metrics ADDR:PORT, NULL = off */
-	gid_t control_gid;              /* control-group, (gid_t)-1 = none */
+	struct peer_policy *peers;      /* who may use the control planes (control-group) */
 	struct resolve1 *bus;           /* org.freedesktop.resolve1, dbus yes */
 	struct event *hosts_tmr;
 	struct event *save_tmr;         /* cache-file, every 10 minutes */

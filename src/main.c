@@ -32,6 +32,7 @@
 #include "listener.h"
 #include "log.h"
 #include "metrics.h"
+#include "peer.h"
 #include "rand.h"
 #include "resolve.h"
 #include "resolve1.h"
@@ -420,7 +421,7 @@ reload(void *arg, char *err, size_t errlen)
 	cfg_unref(d->file_cfg);
 	d->file_cfg = nf;
 	hosts_load(d, true);
-	control_refresh_members(d->ctl);
+	peer_policy_refresh(d->peers);
 	log_info("configuration reloaded: %zu servers in %zu adapters",
 	    d->cfg->nservers, d->cfg->nadapters);
 	snprintf(err, errlen, "%s", d->restart_notes);
@@ -618,6 +619,7 @@ shutdown_all(struct daemon *d)
 	hosts_shutdown(d);
 	resolve1_free(d->bus);
 	control_free(d->ctl);
+	peer_policy_free(d->peers);
 	metrics_free(d->metrics);
 	resolver_free(d->res);
 	upstream_free(d->up);
@@ -677,10 +679,13 @@ start_control(struct daemon *d, char *why, size_t whylen)
 		}
 		gid = g->gr_gid;
 	}
-	d->control_gid = gid;
+	if (peer_policy_new(gid, &d->peers) != STUB_OK) {
+		snprintf(why, whylen, "out of memory");
+		return STUB_ENOMEM;
+	}
 	if (!d->cfg->control)
 		return STUB_OK;
-	e = control_new(d->base, d->cfg->control, gid, &v, &d->ctl, why, whylen);
+	e = control_new(d->base, d->cfg->control, d->peers, &v, &d->ctl, why, whylen);
 	dflt = !d->o.control && strcmp(d->cfg->control, CONTROL_DEFAULT) == 0;
 	if (e != STUB_OK && dflt) {
 		fprintf(stderr, "stubd: %s; running without a control socket (set one with -C)\n",
@@ -803,7 +808,6 @@ main(int argc, char **argv)
 
 	d.hosts_pipe[0] = d.hosts_pipe[1] = -1;
 	d.nl_fd = -1;
-	d.control_gid = (gid_t)-1;
 	d.janitor_fd = -1;
 	ifstate_init(&d.ifs);
 	if (parse_args(argc, argv, &d.o) != 0)

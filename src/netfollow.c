@@ -544,7 +544,7 @@ start_dbus(struct daemon *d, char *why, size_t whylen)
 
 	if (!d->cfg->dbus)
 		return STUB_OK;
-	return resolve1_new(d->base, &ops, d->control_gid, &d->bus, why, whylen);
+	return resolve1_new(d->base, &ops, d->peers, &d->bus, why, whylen);
 }
 
 void
