@@ -370,72 +370,115 @@ control_conn(void *arg, int cfd, const struct sockaddr *peer, socklen_t peerlen)
 	return true;
 }
 
+/* Another stubd answering on the socket at sun? */
+static bool
+socket_in_use(const struct sockaddr_un *sun)
+{
+	int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool live;
+
+	if (probe < 0)
+		return false;
+	live = connect(probe, (const struct sockaddr *)sun, sizeof(*sun)) == 0;
+	close(probe);
+	return live;
+}
+
+/* Who may reach the socket file: 0660 and control-group gid, or 0600
+ * when there is none. */
+static enum stub_err
+socket_permit(const char *path, gid_t gid, char *why, size_t whylen)
+{
+	if (gid == (gid_t)-1) {
+		if (chmod(path, 0600) != 0)
+			goto fail;
+		return STUB_OK;
+	}
+	if (chown(path, (uid_t)-1, gid) != 0) {
+		int e = errno;
+		const struct group *g = getgrgid(gid);   /* once, at start */
+
+		snprintf(why, whylen, "control socket %s: cannot give it to control-group "
+		    "%s: %s%s", path, g ? g->gr_name : "?", strerror(e), e == EPERM ?
+		    " (stubd's user must be a member of that group)" : "");
+		return STUB_EIO;
+	}
+	if (chmod(path, 0660) != 0)
+		goto fail;
+	return STUB_OK;
+fail:
+	snprintf(why, whylen, "control socket %s: %s", path, strerror(errno));
+	return STUB_EIO;
+}
+
+/* A listening socket at sun, replacing a stale file, its mode set for
+ * gid: the descriptor in *fd. */
+static enum stub_err
+socket_create(const struct sockaddr_un *sun, gid_t gid, int *fd, char *why, size_t whylen)
+{
+	const char *path = sun->sun_path;
+	mode_t old;
+	int s;
+
+	*fd = -1;
+	unlink(path);
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s < 0) {
+		snprintf(why, whylen, "control socket %s: %s", path, strerror(errno));
+		return STUB_EIO;
+	}
+	old = umask(0177);
+	if (bind(s, (const struct sockaddr *)sun, sizeof(*sun)) != 0) {
+		umask(old);
+		goto fail;
+	}
+	umask(old);
+	if (socket_permit(path, gid, why, whylen) != STUB_OK)
+		goto fail_why;
+	if (listen(s, CONTROL_BACKLOG) != 0)
+		goto fail;
+	*fd = s;
+	return STUB_OK;
+fail:
+	snprintf(why, whylen, "control socket %s: %s", path, strerror(errno));
+fail_why:
+	close(s);
+	unlink(path);
+	return STUB_EIO;
+}
+
 enum stub_err
 control_new(struct event_base *base, const char *path, const struct peer_policy *peers,
     const struct control_view *view, struct control **out, char *why, size_t whylen)
 {
 	struct control *c = NULL;
 	struct sockaddr_un sun;
-	gid_t gid = peer_policy_gid(peers);
-	mode_t old;
-	int probe;
+	enum stub_err e;
+	int fd;
 
 	*out = NULL;
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		snprintf(why, whylen, "control socket %s: path too long", path);
 		return STUB_EINVAL;
 	}
-	c = calloc(1, sizeof(*c));
-	if (!c) {
-		snprintf(why, whylen, "control socket %s: out of memory", path);
-		return STUB_ENOMEM;
-	}
-	c->base = base;
-	c->peers = peers;
-	c->view = *view;
-	c->fd = -1;
-	list_init(&c->conns);
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	strcpy(sun.sun_path, path);
-	/* a live daemon on this socket? */
-	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (probe >= 0) {
-		if (connect(probe, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
-			close(probe);
-			snprintf(why, whylen, "control socket %s is in use by another stubd", path);
-			free(c);
-			return STUB_EEXIST;
-		}
-		close(probe);
+	if (socket_in_use(&sun)) {
+		snprintf(why, whylen, "control socket %s is in use by another stubd", path);
+		return STUB_EEXIST;
 	}
-	unlink(path);
-	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (c->fd < 0)
+	e = socket_create(&sun, peer_policy_gid(peers), &fd, why, whylen);
+	if (e != STUB_OK)
+		return e;
+	c = calloc(1, sizeof(*c));
+	if (!c)
 		goto fail;
-	old = umask(0177);
-	if (bind(c->fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
-		umask(old);
-		goto fail;
-	}
-	umask(old);
-	if (gid != (gid_t)-1) {
-		if (chown(path, (uid_t)-1, gid) != 0) {
-			int e = errno;
-			const struct group *g = getgrgid(gid);   /* once, at start */
-
-			snprintf(why, whylen, "control socket %s: cannot give it to control-group "
-			    "%s: %s%s", path, g ? g->gr_name : "?", strerror(e), e == EPERM ?
-			    " (stubd's user must be a member of that group)" : "");
-			goto fail_why;
-		}
-		if (chmod(path, 0660) != 0)
-			goto fail;
-	} else if (chmod(path, 0600) != 0) {
-		goto fail;
-	}
-	if (listen(c->fd, CONTROL_BACKLOG) != 0)
-		goto fail;
+	c->base = base;
+	c->peers = peers;
+	c->view = *view;
+	c->fd = fd;
+	list_init(&c->conns);
 	c->path = strdup(path);
 	if (!c->path || acceptor_new(base, c->fd, &(struct acceptor_ops){ .name = "control",
 	    .batch = 1, .conn = control_conn, .arg = c }, &c->acc) != STUB_OK)
@@ -443,16 +486,15 @@ control_new(struct event_base *base, const char *path, const struct peer_policy 
 	*out = c;
 	return STUB_OK;
 fail:
-	snprintf(why, whylen, "control socket %s: %s", path, strerror(errno));
-fail_why:
-	if (c->fd >= 0) {
-		close(c->fd);
-		unlink(path);
+	snprintf(why, whylen, "control socket %s: out of memory", path);
+	close(fd);
+	unlink(path);
+	if (c) {
+		acceptor_free(c->acc);
+		free(c->path);
+		free(c);
 	}
-	acceptor_free(c->acc);
-	free(c->path);
-	free(c);
-	return STUB_EIO;
+	return STUB_ENOMEM;
 }
 
 void
