@@ -10,13 +10,14 @@
 #include "cache.h"
 #include "err.h"
 #include "hash.h"
+#include "list.h"
 #include "wire.h"
 
 #define LABELS_MAX 4096
 
 struct cache_entry {
 	struct cache_entry *hnext;          /* hash chain */
-	struct cache_entry *lprev, *lnext;  /* LRU list, head = most recent */
+	struct list lru;                    /* on c->lru, first = most recent */
 	uint64_t hash;
 	uint64_t stored;                    /* ms */
 	uint64_t expire;                    /* ms */
@@ -45,7 +46,7 @@ struct cache {
 	struct cache_entry **buckets;
 	size_t nbuckets;           /* power of two */
 	size_t count;
-	struct cache_entry *lru_head, *lru_tail;
+	struct list lru;           /* struct cache_entry, most recent first */
 	struct cache_entry **heap;
 	size_t heap_cap;
 	uint64_t evictions;
@@ -110,6 +111,7 @@ cache_new(const struct cache_cfg *cfg, uint64_t seed)
 	c->cfg = *cfg;
 	c->seed = seed;
 	c->nbuckets = 1024;
+	list_init(&c->lru);
 	c->buckets = calloc(c->nbuckets, sizeof(*c->buckets));
 	if (!c->buckets) {
 		free(c);
@@ -121,15 +123,13 @@ cache_new(const struct cache_cfg *cfg, uint64_t seed)
 void
 cache_free(struct cache *c)
 {
-	struct cache_entry *e, *n;
+	struct list *p, *n;
 	size_t i;
 
 	if (!c)
 		return;
-	for (e = c->lru_head; e; e = n) {
-		n = e->lnext;
-		free(e);
-	}
+	list_for_each_safe(p, n, &c->lru)
+		free(list_entry(p, struct cache_entry, lru));
 	for (i = 0; i < c->nlabels; i++)
 		free(c->labels[i]);
 	free(c->buckets);
@@ -214,14 +214,7 @@ unlink_entry(struct cache *c, struct cache_entry *e)
 		pp = &(*pp)->hnext;
 	if (*pp)
 		*pp = e->hnext;
-	if (e->lprev)
-		e->lprev->lnext = e->lnext;
-	else
-		c->lru_head = e->lnext;
-	if (e->lnext)
-		e->lnext->lprev = e->lprev;
-	else
-		c->lru_tail = e->lprev;
+	list_remove(&e->lru);
 	/* heap: move the last into e's slot; count is the heap size */
 	i = e->heap_idx;
 	last = c->count - 1;
@@ -259,11 +252,11 @@ evict_one(struct cache *c, uint64_t now)
 	if (c->heap[0]->expire <= now) {
 		victim = c->heap[0];
 	} else {
-		victim = c->lru_tail;
+		victim = list_entry(c->lru.prev, struct cache_entry, lru);
 		while ((victim->flags & EF_REF) && spins++ < c->count) {
 			victim->flags &= (uint8_t)~EF_REF;
 			lru_front(c, victim);
-			victim = c->lru_tail;
+			victim = list_entry(c->lru.prev, struct cache_entry, lru);
 		}
 	}
 	unlink_entry(c, victim);
@@ -281,22 +274,8 @@ cache_set_cfg(struct cache *c, const struct cache_cfg *cfg, uint64_t now)
 static void
 lru_front(struct cache *c, struct cache_entry *e)
 {
-	if (c->lru_head == e)
-		return;
-	/* unlink */
-	if (e->lprev)
-		e->lprev->lnext = e->lnext;
-	if (e->lnext)
-		e->lnext->lprev = e->lprev;
-	else
-		c->lru_tail = e->lprev;
-	e->lprev = NULL;
-	e->lnext = c->lru_head;
-	if (c->lru_head)
-		c->lru_head->lprev = e;
-	c->lru_head = e;
-	if (!c->lru_tail)
-		c->lru_tail = e;
+	list_remove(&e->lru);
+	list_push_front(&c->lru, &e->lru);
 }
 
 static struct cache_entry *
@@ -560,12 +539,7 @@ store(struct cache *c, const struct msg_query *q, const uint8_t *msg, const stru
 	/* link */
 	e->hnext = c->buckets[e->hash & (c->nbuckets - 1)];
 	c->buckets[e->hash & (c->nbuckets - 1)] = e;
-	e->lnext = c->lru_head;
-	if (c->lru_head)
-		c->lru_head->lprev = e;
-	c->lru_head = e;
-	if (!c->lru_tail)
-		c->lru_tail = e;
+	list_push_front(&c->lru, &e->lru);
 	e->heap_idx = (uint32_t)c->count;
 	c->heap[c->count++] = e;
 	heap_up(c, e->heap_idx);
@@ -654,11 +628,12 @@ void
 cache_foreach(struct cache *c, uint64_t now,
     int (*cb)(const struct cache_info *info, void *arg), void *arg)
 {
-	struct cache_entry *e;
+	struct list *p;
 
 	if (!c)
 		return;
-	for (e = c->lru_head; e; e = e->lnext) {
+	list_for_each(p, &c->lru) {
+		struct cache_entry *e = list_entry(p, struct cache_entry, lru);
 		struct cache_info in;
 
 		entry_info(c, e, now, &in);

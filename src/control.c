@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <grp.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,47 +18,29 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "acceptor.h"
 #include "clock.h"
 #include "control.h"
+#include "list.h"
 #include "log.h"
+#include "peer.h"
 
 #define CONTROL_BACKLOG 16
 #define CONTROL_WRITE_TIMEOUT_S 30   /* a client that stops reading is dropped */
-#define CONTROL_MAX_GROUPS 256
 #define CONTROL_STREAM_LOW (64 * 1024)   /* write the next part below this */
 #define CONTROL_STREAM_PARTS 8           /* parts per turn of the loop at most */
-#define CONTROL_ACCEPT_PAUSE_MS 1000     /* out of descriptors: accept later */
 #define CONTROL_MONITOR_MAX (256 * 1024) /* a monitor's unread lines; beyond: lost */
-
-static int
-grow_uids(uid_t **m, size_t *n, size_t *cap, uid_t u)
-{
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 16;
-		uid_t *nm = realloc(*m, nc * sizeof(*nm));
-
-		if (!nm)
-			return -1;
-		*m = nm;
-		*cap = nc;
-	}
-	(*m)[(*n)++] = u;
-	return 0;
-}
 
 struct control {
 	struct event_base *base;
 	char *path;
 	int fd;
-	gid_t gid;
-	uid_t *members;               /* users whose groups include gid (from NSS) */
-	size_t nmembers;
-	struct event *ev;
-	struct event *resume;         /* accept paused: out of descriptors */
-	control_view_fn pull;           /* the daemon's state, pulled */
+	const struct peer_policy *peers;   /* who may use the socket (the daemon's) */
+	struct acceptor *acc;
+	control_view_fn pull;         /* the daemon's state, pulled */
 	void *pull_arg;
-	struct control_view view;       /* as last pulled */
-	struct cconn *conns;
+	struct control_view view;     /* as last pulled */
+	struct list conns;            /* struct cconn */
 	uint64_t next_query;          /* ids of stubctl query requests */
 	size_t nmonitors;
 };
@@ -72,67 +53,9 @@ view_of(struct control *c)
 	return &c->view;
 }
 
-/* Look up, outside the event loop's hot path (at start and reload), the
- * users whose primary or supplementary groups include the control group. */
-void
-control_refresh_members(struct control *c)
-{
-	struct group *g;
-	struct passwd *pw;
-	uid_t *m = NULL;
-	size_t n = 0, cap = 0;
-
-	if (!c || c->gid == (gid_t)-1)
-		return;
-	g = getgrgid(c->gid);
-	for (size_t i = 0; g && g->gr_mem && g->gr_mem[i]; i++) {
-		pw = getpwnam(g->gr_mem[i]);
-		if (pw && grow_uids(&m, &n, &cap, pw->pw_uid) != 0)
-			break;
-	}
-	setpwent();
-	while ((pw = getpwent()) != NULL)
-		if (pw->pw_gid == c->gid && grow_uids(&m, &n, &cap, pw->pw_uid) != 0)
-			break;
-	endpwent();
-	free(c->members);
-	c->members = m;
-	c->nmembers = n;
-}
-
-static bool
-peer_allowed(const struct control *c, int fd, char *who, size_t wholen)
-{
-	struct ucred cr;
-	socklen_t l = sizeof(cr);
-	gid_t groups[CONTROL_MAX_GROUPS];
-	socklen_t gl = sizeof(groups);
-	size_t i;
-
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &l) != 0)
-		return false;
-	snprintf(who, wholen, "uid %u", (unsigned)cr.uid);
-	if (cr.uid == 0 || cr.uid == geteuid())
-		return true;
-	if (c->gid == (gid_t)-1)
-		return false;
-	if (cr.gid == c->gid)
-		return true;
-	/* the peer process's supplementary groups, from the kernel */
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &gl) == 0)
-		for (i = 0; i < gl / sizeof(gid_t); i++)
-			if (groups[i] == c->gid)
-				return true;
-	/* the user's groups as the group and passwd databases say */
-	for (i = 0; i < c->nmembers; i++)
-		if (c->members[i] == cr.uid)
-			return true;
-	return false;
-}
-
 struct cconn {
 	struct control *c;
-	struct cconn *prev, *next;
+	struct list node;             /* on c->conns */
 	struct bufferevent *bev;
 	struct ctl_stream *stream;    /* a document still being written */
 	struct event *more;           /* go on with the stream next turn */
@@ -147,12 +70,7 @@ static void cconn_reply(struct cconn *k, char *json, struct ctl_stream *stream);
 static void
 cconn_free(struct cconn *k)
 {
-	if (k->prev)
-		k->prev->next = k->next;
-	else
-		k->c->conns = k->next;
-	if (k->next)
-		k->next->prev = k->prev;
+	list_remove(&k->node);
 	ctl_stream_free(k->stream);
 	if (k->more)
 		event_free(k->more);
@@ -184,10 +102,13 @@ control_monitor_active(const struct control *c)
 void
 control_monitor_line(struct control *c, const char *line)
 {
-	struct cconn *k;
+	struct list *p;
 	size_t n = strlen(line);
 
-	for (k = c ? c->conns : NULL; k; k = k->next) {
+	if (!c)
+		return;
+	list_for_each(p, &c->conns) {
+		struct cconn *k = list_entry(p, struct cconn, node);
 		struct evbuffer *out;
 
 		if (!k->monitor)
@@ -206,14 +127,21 @@ control_monitor_line(struct control *c, const char *line)
 void
 control_query_done(struct control *c, uint64_t id, char *json)
 {
-	struct cconn *k;
+	struct list *p;
 
-	for (k = c ? c->conns : NULL; k; k = k->next)
+	if (!c) {
+		free(json);
+		return;
+	}
+	list_for_each(p, &c->conns) {
+		struct cconn *k = list_entry(p, struct cconn, node);
+
 		if (k->query == id) {
 			k->query = 0;
 			cconn_reply(k, json, NULL);
 			return;
 		}
+	}
 	free(json);     /* the client went away meanwhile */
 }
 
@@ -362,8 +290,9 @@ cconn_read_cb(struct bufferevent *bev, void *arg)
 		cconn_reply(k, ctl_error("request line too long"), NULL);
 		return;
 	}
-	if (!peer_allowed(k->c, bufferevent_getfd(bev), who, sizeof(who))) {
-		struct group *g = k->c->gid == (gid_t)-1 ? NULL : getgrgid(k->c->gid);
+	if (!peer_allowed_fd(k->c->peers, bufferevent_getfd(bev), who, sizeof(who))) {
+		gid_t gid = peer_policy_gid(k->c->peers);
+		struct group *g = gid == (gid_t)-1 ? NULL : getgrgid(gid);
 
 		log_warn("control: %s refused", who);
 		free(line);
@@ -422,148 +351,162 @@ cconn_event_cb(struct bufferevent *bev, short what, void *arg)
 	cconn_free(k);
 }
 
-static void
-control_resume_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct control *c = arg;
-
-	(void)fd;
-	(void)what;
-	event_add(c->ev, NULL);
-}
-
-static void
-control_accept_cb(evutil_socket_t fd, short what, void *arg)
+/* acceptor: a new control connection */
+static bool
+control_conn(void *arg, int cfd, const struct sockaddr *peer, socklen_t peerlen)
 {
 	struct control *c = arg;
 	struct cconn *k;
-	int cfd;
 
-	(void)what;
-	cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (cfd < 0) {
-		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-			/* out of descriptors: do not spin on a readable socket */
-			struct timeval tv = { CONTROL_ACCEPT_PAUSE_MS / 1000,
-				(CONTROL_ACCEPT_PAUSE_MS % 1000) * 1000 };
-
-			log_warn("control: accept: %s; pausing for %d ms", strerror(errno),
-			    CONTROL_ACCEPT_PAUSE_MS);
-			event_del(c->ev);
-			evtimer_add(c->resume, &tv);
-		}
-		return;
-	}
+	(void)peer;
+	(void)peerlen;
 	k = calloc(1, sizeof(*k));
 	if (!k) {
 		close(cfd);
-		return;
+		return false;
 	}
 	k->c = c;
 	k->bev = bufferevent_socket_new(c->base, cfd, BEV_OPT_CLOSE_ON_FREE);
 	if (!k->bev) {
 		close(cfd);
 		free(k);
-		return;
+		return false;
 	}
-	k->next = c->conns;
-	if (c->conns)
-		c->conns->prev = k;
-	c->conns = k;
+	list_push_front(&c->conns, &k->node);
 	bufferevent_setcb(k->bev, cconn_read_cb, cconn_write_cb, cconn_event_cb, k);
 	bufferevent_setwatermark(k->bev, EV_READ, 0, CTL_LINE_MAX + 1);
 	bufferevent_set_timeouts(k->bev,
 	    &(struct timeval){ CTL_READ_TIMEOUT_MS / 1000, 0 }, NULL);
 	bufferevent_enable(k->bev, EV_READ | EV_WRITE);
+	return true;
+}
+
+/* Another stubd answering on the socket at sun? */
+static bool
+socket_in_use(const struct sockaddr_un *sun)
+{
+	int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool live;
+
+	if (probe < 0)
+		return false;
+	live = connect(probe, (const struct sockaddr *)sun, sizeof(*sun)) == 0;
+	close(probe);
+	return live;
+}
+
+/* Who may reach the socket file: 0660 and control-group gid, or 0600
+ * when there is none. */
+static enum stub_err
+socket_permit(const char *path, gid_t gid, char *why, size_t whylen)
+{
+	if (gid == (gid_t)-1) {
+		if (chmod(path, 0600) != 0)
+			goto fail;
+		return STUB_OK;
+	}
+	if (chown(path, (uid_t)-1, gid) != 0) {
+		int e = errno;
+		const struct group *g = getgrgid(gid);   /* once, at start */
+
+		snprintf(why, whylen, "control socket %s: cannot give it to control-group "
+		    "%s: %s%s", path, g ? g->gr_name : "?", strerror(e), e == EPERM ?
+		    " (stubd's user must be a member of that group)" : "");
+		return STUB_EIO;
+	}
+	if (chmod(path, 0660) != 0)
+		goto fail;
+	return STUB_OK;
+fail:
+	snprintf(why, whylen, "control socket %s: %s", path, strerror(errno));
+	return STUB_EIO;
+}
+
+/* A listening socket at sun, replacing a stale file, its mode set for
+ * gid: the descriptor in *fd. */
+static enum stub_err
+socket_create(const struct sockaddr_un *sun, gid_t gid, int *fd, char *why, size_t whylen)
+{
+	const char *path = sun->sun_path;
+	mode_t old;
+	int s;
+
+	*fd = -1;
+	unlink(path);
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s < 0) {
+		snprintf(why, whylen, "control socket %s: %s", path, strerror(errno));
+		return STUB_EIO;
+	}
+	old = umask(0177);
+	if (bind(s, (const struct sockaddr *)sun, sizeof(*sun)) != 0) {
+		umask(old);
+		goto fail;
+	}
+	umask(old);
+	if (socket_permit(path, gid, why, whylen) != STUB_OK)
+		goto fail_why;
+	if (listen(s, CONTROL_BACKLOG) != 0)
+		goto fail;
+	*fd = s;
+	return STUB_OK;
+fail:
+	snprintf(why, whylen, "control socket %s: %s", path, strerror(errno));
+fail_why:
+	close(s);
+	unlink(path);
+	return STUB_EIO;
 }
 
 enum stub_err
-control_new(struct event_base *base, const char *path, gid_t gid,
+control_new(struct event_base *base, const char *path, const struct peer_policy *peers,
     control_view_fn pull, void *pull_arg, struct control **out, char *why, size_t whylen)
 {
 	struct control *c = NULL;
 	struct sockaddr_un sun;
-	mode_t old;
-	int probe;
+	enum stub_err e;
+	int fd;
 
 	*out = NULL;
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		snprintf(why, whylen, "control socket %s: path too long", path);
 		return STUB_EINVAL;
 	}
-	c = calloc(1, sizeof(*c));
-	if (!c) {
-		snprintf(why, whylen, "control socket %s: out of memory", path);
-		return STUB_ENOMEM;
-	}
-	c->base = base;
-	c->gid = gid;
-	c->pull = pull;
-	c->pull_arg = pull_arg;
-	c->fd = -1;
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	strcpy(sun.sun_path, path);
-	/* a live daemon on this socket? */
-	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (probe >= 0) {
-		if (connect(probe, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
-			close(probe);
-			snprintf(why, whylen, "control socket %s is in use by another stubd", path);
-			free(c);
-			return STUB_EEXIST;
-		}
-		close(probe);
+	if (socket_in_use(&sun)) {
+		snprintf(why, whylen, "control socket %s is in use by another stubd", path);
+		return STUB_EEXIST;
 	}
-	unlink(path);
-	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (c->fd < 0)
+	e = socket_create(&sun, peer_policy_gid(peers), &fd, why, whylen);
+	if (e != STUB_OK)
+		return e;
+	c = calloc(1, sizeof(*c));
+	if (!c)
 		goto fail;
-	old = umask(0177);
-	if (bind(c->fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
-		umask(old);
-		goto fail;
-	}
-	umask(old);
-	if (gid != (gid_t)-1) {
-		if (chown(path, (uid_t)-1, gid) != 0) {
-			int e = errno;
-			const struct group *g = getgrgid(gid);   /* once, at start */
-
-			snprintf(why, whylen, "control socket %s: cannot give it to control-group "
-			    "%s: %s%s", path, g ? g->gr_name : "?", strerror(e), e == EPERM ?
-			    " (stubd's user must be a member of that group)" : "");
-			goto fail_why;
-		}
-		if (chmod(path, 0660) != 0)
-			goto fail;
-	} else if (chmod(path, 0600) != 0) {
-		goto fail;
-	}
-	if (listen(c->fd, CONTROL_BACKLOG) != 0)
-		goto fail;
+	c->base = base;
+	c->peers = peers;
+	c->pull = pull;
+	c->pull_arg = pull_arg;
+	c->fd = fd;
+	list_init(&c->conns);
 	c->path = strdup(path);
-	c->ev = event_new(base, c->fd, EV_READ | EV_PERSIST, control_accept_cb, c);
-	c->resume = evtimer_new(base, control_resume_cb, c);
-	if (!c->path || !c->ev || !c->resume || event_add(c->ev, NULL) != 0)
+	if (!c->path || acceptor_new(base, c->fd, &(struct acceptor_ops){ .name = "control",
+	    .batch = 1, .conn = control_conn, .arg = c }, &c->acc) != STUB_OK)
 		goto fail;
-	control_refresh_members(c);
 	*out = c;
 	return STUB_OK;
 fail:
-	snprintf(why, whylen, "control socket %s: %s", path, strerror(errno));
-fail_why:
-	if (c->fd >= 0) {
-		close(c->fd);
-		unlink(path);
+	snprintf(why, whylen, "control socket %s: out of memory", path);
+	close(fd);
+	unlink(path);
+	if (c) {
+		acceptor_free(c->acc);
+		free(c->path);
+		free(c);
 	}
-	if (c->ev)
-		event_free(c->ev);
-	if (c->resume)
-		event_free(c->resume);
-	free(c->path);
-	free(c);
-	return STUB_EIO;
+	return STUB_ENOMEM;
 }
 
 void
@@ -571,13 +514,9 @@ control_free(struct control *c)
 {
 	if (!c)
 		return;
-	while (c->conns)
-		cconn_free(c->conns);
-	if (c->ev)
-		event_free(c->ev);
-	if (c->resume)
-		event_free(c->resume);
-	free(c->members);
+	while (!list_empty(&c->conns))
+		cconn_free(list_first(&c->conns, struct cconn, node));
+	acceptor_free(c->acc);
 	if (c->fd >= 0)
 		close(c->fd);
 	if (c->path)

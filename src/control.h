@@ -18,18 +18,19 @@
 
 struct event_base;
 struct control;
+struct peer_policy;
 
 /*
- * Create the socket at path into *out: mode 0600, or 0660 and group gid
- * when gid != (gid_t)-1.  A stale socket file is replaced; a live one
+ * Create the socket at path into *out: mode 0600, or 0660 and the group
+ * of peers (control-group) when it has one; peers (the daemon's, it
+ * outlives the control socket) says who may use it.  A stale socket file is replaced; a live one
  * (another daemon answering) is STUB_EEXIST.  A reason goes to why on
  * failure.  pull(pull_arg) gives the daemon's state whenever a command
  * runs.
  */
-enum stub_err control_new(struct event_base *base, const char *path, gid_t gid,
-    control_view_fn pull, void *pull_arg, struct control **out, char *why, size_t whylen);
-/* Look up again who belongs to the control group (reload). */
-void control_refresh_members(struct control *c);
+enum stub_err control_new(struct event_base *base, const char *path,
+    const struct peer_policy *peers, control_view_fn pull, void *pull_arg,
+    struct control **out, char *why, size_t whylen);
 /* The answer of the stubctl query with this id (takes json). */
 void control_query_done(struct control *c, uint64_t id, char *json);
 /* Is any stubctl monitor listening? */

@@ -53,26 +53,85 @@ struct dd {
 	size_t flen;
 };
 
+/* What displaydns says of one entry (cache or hosts) besides its records. */
+struct dd_entry {
+	const char *name, *type, *class, *source, *status;
+	uint64_t ttl, original_ttl, hits;
+	bool stale, dnssec_ok;
+	const char *upstream;         /* NULL: null */
+};
+
+/* The one displaydns entry writer: the entry, then its records array
+ * open; dd_entry_end closes both. */
+static void
+dd_entry_begin(struct json *j, const struct dd_entry *e)
+{
+	json_obj_begin(j);
+	json_key(j, CTL_K_NAME);
+	json_str(j, e->name);
+	json_key(j, CTL_K_TYPE);
+	json_str(j, e->type);
+	json_key(j, CTL_K_CLASS);
+	json_str(j, e->class);
+	json_key(j, CTL_K_SOURCE);
+	json_str(j, e->source);
+	json_key(j, CTL_K_STATUS);
+	json_str(j, e->status);
+	json_key(j, CTL_K_TTL);
+	json_u64(j, e->ttl);
+	json_key(j, CTL_K_ORIGINAL_TTL);
+	json_u64(j, e->original_ttl);
+	json_key(j, CTL_K_STALE);
+	json_bool(j, e->stale);
+	json_key(j, CTL_K_HITS);
+	json_u64(j, e->hits);
+	json_key(j, CTL_K_DNSSEC_OK);
+	json_bool(j, e->dnssec_ok);
+	json_key(j, CTL_K_UPSTREAM);
+	if (e->upstream)
+		json_str(j, e->upstream);
+	else
+		json_null(j);
+	json_key(j, CTL_K_RECORDS);
+	json_arr_begin(j);
+}
+
+static void
+dd_entry_end(struct json *j)
+{
+	json_arr_end(j);
+	json_obj_end(j);
+}
+
+/* one record of an entry's records array */
+static void
+dd_record_write(struct json *j, const char *section, const char *name, const char *type,
+    uint64_t ttl, uint64_t rdlen, const char *data)
+{
+	json_obj_begin(j);
+	json_key(j, CTL_K_SECTION);
+	json_str(j, section);
+	json_key(j, CTL_K_NAME);
+	json_str(j, name);
+	json_key(j, CTL_K_TYPE);
+	json_str(j, type);
+	json_key(j, CTL_K_TTL);
+	json_u64(j, ttl);
+	json_key(j, CTL_K_DATA_LENGTH);
+	json_u64(j, rdlen);
+	json_key(j, CTL_K_DATA);
+	json_str(j, data);
+	json_obj_end(j);
+}
+
 static int
 dd_record(const struct rrtext *rr, void *arg)
 {
 	struct json *j = arg;
 	char tb[16];
 
-	json_obj_begin(j);
-	json_key(j, CTL_K_SECTION);
-	json_str(j, rrtext_section(rr->section));
-	json_key(j, CTL_K_NAME);
-	json_str(j, rr->name);
-	json_key(j, CTL_K_TYPE);
-	json_str(j, wire_type_name(rr->type, tb));
-	json_key(j, CTL_K_TTL);
-	json_u64(j, rr->ttl);
-	json_key(j, CTL_K_DATA_LENGTH);
-	json_u64(j, rr->rdlen);
-	json_key(j, CTL_K_DATA);
-	json_str(j, rr->data);
-	json_obj_end(j);
+	dd_record_write(j, rrtext_section(rr->section), rr->name, wire_type_name(rr->type, tb),
+	    rr->ttl, rr->rdlen, rr->data);
 	return 0;
 }
 
@@ -88,37 +147,14 @@ dd_cache(const struct cache_info *in, void *arg)
 		return 0;
 	if (!wire_name_to_text(in->name, in->namelen, name, sizeof(name)))
 		return 0;
-	json_obj_begin(j);
-	json_key(j, CTL_K_NAME);
-	json_str(j, name);
-	json_key(j, CTL_K_TYPE);
-	json_str(j, wire_type_name(in->qtype, tb));
-	json_key(j, CTL_K_CLASS);
-	json_str(j, class_name(in->qclass, cb));
-	json_key(j, CTL_K_SOURCE);
-	json_str(j, "cache");
-	json_key(j, CTL_K_STATUS);
-	json_str(j, st[in->status]);
-	json_key(j, CTL_K_TTL);
-	json_u64(j, in->ttl);
-	json_key(j, CTL_K_ORIGINAL_TTL);
-	json_u64(j, in->original_ttl);
-	json_key(j, CTL_K_STALE);
-	json_bool(j, in->stale);
-	json_key(j, CTL_K_HITS);
-	json_u64(j, in->hits);
-	json_key(j, CTL_K_DNSSEC_OK);
-	json_bool(j, in->do_bit);
-	json_key(j, CTL_K_UPSTREAM);
-	if (in->upstream && *in->upstream)
-		json_str(j, in->upstream);
-	else
-		json_null(j);
-	json_key(j, CTL_K_RECORDS);
-	json_arr_begin(j);
+	dd_entry_begin(j, &(struct dd_entry){ .name = name,
+	    .type = wire_type_name(in->qtype, tb), .class = class_name(in->qclass, cb),
+	    .source = "cache", .status = st[in->status], .ttl = in->ttl,
+	    .original_ttl = in->original_ttl, .hits = in->hits, .stale = in->stale,
+	    .dnssec_ok = in->do_bit,
+	    .upstream = in->upstream && *in->upstream ? in->upstream : NULL });
 	rrtext_foreach(in->msg, in->msglen, in->age, dd_record, j);
-	json_arr_end(j);
-	json_obj_end(j);
+	dd_entry_end(j);
 	return j->err;
 }
 
@@ -136,8 +172,7 @@ ddh_close(struct ddh *h)
 {
 	if (!h->open)
 		return;
-	json_arr_end(h->d->j);
-	json_obj_end(h->d->j);
+	dd_entry_end(h->d->j);
 	h->open = false;
 }
 
@@ -161,47 +196,15 @@ dd_hosts(const struct hosts_rec *r, void *arg)
 	}
 	if (!h->open || h->cur_type != r->type || h->cur_name != r->name) {
 		ddh_close(h);
-		json_obj_begin(j);
-		json_key(j, CTL_K_NAME);
-		json_str(j, name);
-		json_key(j, CTL_K_TYPE);
-		json_str(j, wire_type_name(r->type, tb));
-		json_key(j, CTL_K_CLASS);
-		json_str(j, "IN");
-		json_key(j, CTL_K_SOURCE);
-		json_str(j, "hosts");
-		json_key(j, CTL_K_STATUS);
-		json_str(j, "NOERROR");
-		json_key(j, CTL_K_TTL);
-		json_u64(j, h->ttl);
-		json_key(j, CTL_K_ORIGINAL_TTL);
-		json_u64(j, h->ttl);
-		json_key(j, CTL_K_STALE);
-		json_bool(j, false);
-		json_key(j, CTL_K_HITS);
-		json_u64(j, 0);
-		json_key(j, CTL_K_UPSTREAM);
-		json_null(j);
-		json_key(j, CTL_K_RECORDS);
-		json_arr_begin(j);
+		dd_entry_begin(j, &(struct dd_entry){ .name = name,
+		    .type = wire_type_name(r->type, tb), .class = "IN", .source = "hosts",
+		    .status = "NOERROR", .ttl = h->ttl, .original_ttl = h->ttl });
 		h->open = true;
 		h->cur_name = r->name;
 		h->cur_type = r->type;
 	}
-	json_obj_begin(j);
-	json_key(j, CTL_K_SECTION);
-	json_str(j, "answer");
-	json_key(j, CTL_K_NAME);
-	json_str(j, name);
-	json_key(j, CTL_K_TYPE);
-	json_str(j, wire_type_name(r->type, tb));
-	json_key(j, CTL_K_TTL);
-	json_u64(j, h->ttl);
-	json_key(j, CTL_K_DATA_LENGTH);
-	json_u64(j, r->type == TYPE_PTR ? r->rdlen : r->type == TYPE_A ? 4 : 16);
-	json_key(j, CTL_K_DATA);
-	json_str(j, data);
-	json_obj_end(j);
+	dd_record_write(j, "answer", name, wire_type_name(r->type, tb), h->ttl,
+	    r->type == TYPE_PTR ? r->rdlen : r->type == TYPE_A ? 4 : 16, data);
 	return j->err;
 }
 

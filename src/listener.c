@@ -22,7 +22,9 @@
 
 #include <event2/event.h>
 
+#include "acceptor.h"
 #include "clock.h"
+#include "list.h"
 #include "listener.h"
 #include "log.h"
 
@@ -39,7 +41,8 @@ struct lsock {
 	struct listener *l;
 	int fd;
 	int tcp;
-	struct event *ev;
+	struct event *ev;       /* UDP: readable */
+	struct acceptor *acc;   /* TCP */
 };
 
 /* An answer (or what the kernel did not take of it) waiting to be written. */
@@ -52,7 +55,7 @@ struct obuf {
 
 struct tcp_conn {
 	struct listener *l;
-	struct tcp_conn *prev, *next;
+	struct list node;      /* on l->conns, once closed on l->closed_conns */
 	int fd;
 	struct event *rev, *wev, *idle;
 	uint8_t *rbuf;         /* frames read, not yet handed on */
@@ -76,13 +79,11 @@ struct listener {
 	struct resolver *res;
 	struct lsock *socks;
 	size_t nsocks;
-	struct tcp_conn *conns;
+	struct list conns;     /* struct tcp_conn */
 	size_t nconns;
-	struct tcp_conn *closed_conns; /* closed, still owed answers (pending > 0) */
+	struct list closed_conns; /* closed, still owed answers (pending > 0) */
 	uint32_t max_conns;    /* max-tcp-clients, kept under the open-file limit */
 	uint32_t lowered_to;   /* the lowered limit last logged, 0 = none */
-	int accept_paused;
-	struct event *accept_tmr;
 	/* clients dropped for not reading or stalling: logged at most once
 	 * per TCP_DROP_LOG_MS with a count of the others */
 	uint64_t drop_log_ms;
@@ -170,8 +171,8 @@ fail:
 }
 
 static void udp_cb(evutil_socket_t fd, short what, void *arg);
-static void accept_cb(evutil_socket_t fd, short what, void *arg);
-static void accept_tmr_cb(evutil_socket_t fd, short what, void *arg);
+static bool tcp_full(void *arg);
+static bool tcp_conn(void *arg, int cfd, const struct sockaddr *peer, socklen_t plen);
 
 /* A socket systemd passed: UDP or a listening TCP socket, non-blocking. */
 static int
@@ -220,10 +221,11 @@ listener_new(struct event_base *base, const struct cfg *cfg, const int *fds, siz
 	l->base = base;
 	l->cfg = cfg;
 	l->out_fd = -1;
+	list_init(&l->conns);
+	list_init(&l->closed_conns);
 	l->socks = calloc(cfg->nlistens * 2 + nfds + 1, sizeof(*l->socks));
-	l->accept_tmr = evtimer_new(base, accept_tmr_cb, l);
 	l->trim_tmr = evtimer_new(base, trim_tmr_cb, l);
-	if (!l->socks || !l->accept_tmr || !l->trim_tmr)
+	if (!l->socks || !l->trim_tmr)
 		goto fail;
 	/* socket activation: systemd's sockets instead of the listen lines */
 	for (i = 0; i < nfds; i++) {
@@ -278,8 +280,12 @@ listener_start(struct listener *l, struct resolver *r)
 	for (i = 0; i < l->nsocks; i++) {
 		struct lsock *s = &l->socks[i];
 
-		s->ev = event_new(l->base, s->fd, EV_READ | EV_PERSIST,
-		    s->tcp ? accept_cb : udp_cb, s);
+		if (s->tcp) {
+			(void)acceptor_new(l->base, s->fd, &(struct acceptor_ops){ .name = "TCP",
+			    .batch = 64, .conn = tcp_conn, .full = tcp_full, .arg = l }, &s->acc);
+			continue;
+		}
+		s->ev = event_new(l->base, s->fd, EV_READ | EV_PERSIST, udp_cb, s);
 		if (s->ev)
 			event_add(s->ev, NULL);
 	}
@@ -300,10 +306,10 @@ listener_free(struct listener *l)
 
 	if (!l)
 		return;
-	while (l->conns)
-		conn_close(l->conns);
-	while (l->closed_conns) {
-		struct tcp_conn *c = l->closed_conns;
+	while (!list_empty(&l->conns))
+		conn_close(list_first(&l->conns, struct tcp_conn, node));
+	while (!list_empty(&l->closed_conns)) {
+		struct tcp_conn *c = list_first(&l->closed_conns, struct tcp_conn, node);
 
 		/* the resolver is gone too at shutdown: nobody answers */
 		c->pending = 0;
@@ -312,11 +318,10 @@ listener_free(struct listener *l)
 	for (i = 0; i < l->nsocks; i++) {
 		if (l->socks[i].ev)
 			event_free(l->socks[i].ev);
+		acceptor_free(l->socks[i].acc);
 		if (l->socks[i].fd >= 0)
 			close(l->socks[i].fd);
 	}
-	if (l->accept_tmr)
-		event_free(l->accept_tmr);
 	if (l->trim_tmr)
 		event_free(l->trim_tmr);
 	free(l->socks);
@@ -444,38 +449,14 @@ tcp_limit_update(struct listener *l, const struct cfg *cfg)
 	l->lowered_to = l->max_conns < cfg->max_tcp_clients ? l->max_conns : 0;
 }
 
-static void
-accept_pause(struct listener *l)
-{
-	size_t i;
-
-	if (l->accept_paused)
-		return;
-	l->accept_paused = 1;
-	for (i = 0; i < l->nsocks; i++)
-		if (l->socks[i].tcp && l->socks[i].ev)
-			event_del(l->socks[i].ev);
-}
-
+/* A client left or the limit rose: accept again where paused. */
 static void
 accept_resume(struct listener *l)
 {
 	size_t i;
 
-	if (!l->accept_paused || l->nconns >= l->max_conns)
-		return;
-	l->accept_paused = 0;
 	for (i = 0; i < l->nsocks; i++)
-		if (l->socks[i].tcp && l->socks[i].ev)
-			event_add(l->socks[i].ev, NULL);
-}
-
-static void
-accept_tmr_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	accept_resume(arg);
+		acceptor_resume(l->socks[i].acc);
 }
 
 /* Give memory freed by dropped clients back to the system: without it the
@@ -517,12 +498,7 @@ conn_free_if_done(struct tcp_conn *c)
 {
 	if (!c->closed || c->pending > 0)
 		return;
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		c->l->closed_conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
+	list_remove(&c->node);
 	free(c->rbuf);
 	free(c);
 }
@@ -554,18 +530,9 @@ conn_close(struct tcp_conn *c)
 	c->oq_mem = 0;
 	/* rbuf stays until c is freed: the resolver may still be reading a
 	 * query in it */
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		l->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
 	/* kept on closed_conns until freed (at shutdown, whatever is owed) */
-	c->prev = NULL;
-	c->next = l->closed_conns;
-	if (c->next)
-		c->next->prev = c;
-	l->closed_conns = c;
+	list_remove(&c->node);
+	list_push_front(&l->closed_conns, &c->node);
 	l->nconns--;
 	note_freed(l, freed);
 	accept_resume(l);
@@ -813,74 +780,57 @@ conn_process(struct tcp_conn *c)
 	c->processing = 0;
 }
 
-static void
-accept_cb(evutil_socket_t fd, short what, void *arg)
+/* acceptor: max-tcp-clients (as lowered) reached */
+static bool
+tcp_full(void *arg)
 {
-	struct lsock *s = arg;
-	struct listener *l = s->l;
-	int k;
+	const struct listener *l = arg;
 
-	(void)what;
-	for (k = 0; k < 64; k++) {
-		struct sockaddr_storage peer;
-		socklen_t plen = sizeof(peer);
-		struct tcp_conn *c;
-		int cfd, sndbuf = TCP_SNDBUF;
+	return l->nconns >= l->max_conns;
+}
 
-		if (l->nconns >= l->max_conns) {
-			accept_pause(l);
-			return;
-		}
-		cfd = accept4(fd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (cfd < 0) {
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-			    errno == ENOMEM) {
-				struct timeval tv = { 1, 0 };
+/* acceptor: a new TCP client */
+static bool
+tcp_conn(void *arg, int cfd, const struct sockaddr *peer, socklen_t plen)
+{
+	struct listener *l = arg;
+	struct tcp_conn *c;
+	int sndbuf = TCP_SNDBUF;
 
-				log_warn("%s: accept: %s; pausing for 1 s", __func__,
-				    strerror(errno));
-				accept_pause(l);
-				evtimer_add(l->accept_tmr, &tv);
-			}
-			return;
-		}
-		/* what the kernel holds for a client that does not read is
-		 * bounded too */
-		setsockopt(cfd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
-		c = calloc(1, sizeof(*c));
-		if (!c) {
-			close(cfd);
-			return;
-		}
-		c->l = l;
-		c->fd = cfd;
-		c->peer = peer;
-		c->peerlen = plen;
-		c->rbuf = malloc(TCP_RBUF_MIN);
-		c->rcap = TCP_RBUF_MIN;
-		c->rev = event_new(l->base, cfd, EV_READ | EV_PERSIST, conn_read_cb, c);
-		c->wev = event_new(l->base, cfd, EV_WRITE | EV_PERSIST, conn_write_cb, c);
-		c->idle = evtimer_new(l->base, conn_idle_cb, c);
-		if (!c->rbuf || !c->rev || !c->wev || !c->idle) {
-			if (c->rev)
-				event_free(c->rev);
-			if (c->wev)
-				event_free(c->wev);
-			if (c->idle)
-				event_free(c->idle);
-			close(cfd);
-			free(c->rbuf);
-			free(c);
-			return;
-		}
-		c->next = l->conns;
-		if (l->conns)
-			l->conns->prev = c;
-		l->conns = c;
-		l->nconns++;
-		event_add(c->rev, NULL);
-		conn_touch(c);
+	/* what the kernel holds for a client that does not read is
+	 * bounded too */
+	setsockopt(cfd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(cfd);
+		return false;
 	}
+	c->l = l;
+	c->fd = cfd;
+	memcpy(&c->peer, peer, plen);
+	c->peerlen = plen;
+	c->rbuf = malloc(TCP_RBUF_MIN);
+	c->rcap = TCP_RBUF_MIN;
+	c->rev = event_new(l->base, cfd, EV_READ | EV_PERSIST, conn_read_cb, c);
+	c->wev = event_new(l->base, cfd, EV_WRITE | EV_PERSIST, conn_write_cb, c);
+	c->idle = evtimer_new(l->base, conn_idle_cb, c);
+	if (!c->rbuf || !c->rev || !c->wev || !c->idle) {
+		if (c->rev)
+			event_free(c->rev);
+		if (c->wev)
+			event_free(c->wev);
+		if (c->idle)
+			event_free(c->idle);
+		close(cfd);
+		free(c->rbuf);
+		free(c);
+		return false;
+	}
+	list_push_front(&l->conns, &c->node);
+	l->nconns++;
+	event_add(c->rev, NULL);
+	conn_touch(c);
+	return true;
 }
 
 /*
@@ -894,11 +844,15 @@ tcp_room(struct tcp_conn *c, size_t n)
 	struct listener *l = c->l;
 
 	while (l->queued + n > TCP_TOTAL_QUEUED) {
-		struct tcp_conn *x, *big = c;
+		struct tcp_conn *big = c;
+		struct list *p;
 
-		for (x = l->conns; x; x = x->next)
+		list_for_each(p, &l->conns) {
+			struct tcp_conn *x = list_entry(p, struct tcp_conn, node);
+
 			if (x->oq_mem > big->oq_mem)
 				big = x;
+		}
 		conn_drop(big, "not reading its answers (too many answers waiting "
 		    "for all clients)");
 		if (big == c)

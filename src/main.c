@@ -36,6 +36,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "netwatch.h"
+#include "peer.h"
 #include "rand.h"
 #include "reconfig.h"
 #include "resolve.h"
@@ -87,7 +88,7 @@ struct daemon {
 	struct listener *lis;
 	struct control *ctl;
 	struct metrics *metrics;        /* metrics ADDR:PORT, NULL = off */
-	gid_t control_gid;              /* control-group, (gid_t)-1 = none */
+	struct peer_policy *peers;      /* who may use the control planes (control-group) */
 	struct resolve1 *bus;           /* org.freedesktop.resolve1, dbus yes */
 	struct event *poll_tmr;         /* hosts, resolv-file, resolvconf-dir */
 	bool started;                   /* serving: a clean exit saves the cache */
@@ -354,7 +355,7 @@ reloaded(void *arg)
 	struct daemon *d = arg;
 
 	hostsload_load(d->hl, true);
-	control_refresh_members(d->ctl);
+	peer_policy_refresh(d->peers);
 }
 
 static const struct cfg *
@@ -427,7 +428,7 @@ start_dbus(struct daemon *d, char *why, size_t whylen)
 
 	if (!reconfig_cfg(d->rc)->dbus)
 		return STUB_OK;
-	return resolve1_new(d->base, &ops, d->control_gid, &d->bus, why, whylen);
+	return resolve1_new(d->base, &ops, d->peers, &d->bus, why, whylen);
 }
 
 static void
@@ -620,6 +621,7 @@ shutdown_all(struct daemon *d)
 	cachefile_free(d->cf, d->started);
 	resolve1_free(d->bus);
 	control_free(d->ctl);
+	peer_policy_free(d->peers);
 	metrics_free(d->metrics);
 	resolver_free(d->res);
 	reconfig_free(d->rc);      /* the upstream engine (after the resolver) */
@@ -676,10 +678,13 @@ start_control(struct daemon *d, char *why, size_t whylen)
 		}
 		gid = g->gr_gid;
 	}
-	d->control_gid = gid;
+	if (peer_policy_new(gid, &d->peers) != STUB_OK) {
+		snprintf(why, whylen, "out of memory");
+		return STUB_ENOMEM;
+	}
 	if (!c->control)
 		return STUB_OK;
-	e = control_new(d->base, c->control, gid, view_pull, d, &d->ctl, why, whylen);
+	e = control_new(d->base, c->control, d->peers, view_pull, d, &d->ctl, why, whylen);
 	dflt = !d->o.control && strcmp(c->control, CONTROL_DEFAULT) == 0;
 	if (e != STUB_OK && dflt) {
 		fprintf(stderr, "stubd: %s; running without a control socket (set one with -C)\n",
@@ -802,7 +807,6 @@ main(int argc, char **argv)
 	const char *user;
 	int rc;
 
-	d.control_gid = (gid_t)-1;
 	d.janitor_fd = -1;
 	if (parse_args(argc, argv, &d.o) != 0)
 		return 1;

@@ -15,18 +15,19 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "acceptor.h"
 #include "clock.h"
 #include "exposition.h"
+#include "list.h"
 #include "log.h"
 #include "metrics.h"
 
 #define METRICS_READ_TIMEOUT_S 5
 #define METRICS_WRITE_TIMEOUT_S 10
-#define METRICS_ACCEPT_PAUSE_MS 1000
 
 struct mconn {
 	struct metrics *m;
-	struct mconn *prev, *next;
+	struct list node;       /* on m->conns */
 	struct bufferevent *bev;
 	bool answered;
 };
@@ -34,39 +35,23 @@ struct mconn {
 struct metrics {
 	struct event_base *base;
 	int fd;
-	struct event *ev;
-	struct event *resume;
-	bool paused;
+	struct acceptor *acc;
 	control_view_fn pull;           /* the daemon's state, pulled */
 	void *pull_arg;
-	struct mconn *conns;
+	struct list conns;      /* struct mconn */
 	size_t nconns;
 };
-
-static void
-accept_resume(struct metrics *m)
-{
-	if (m->paused && m->nconns < METRICS_MAX_CONNS) {
-		m->paused = false;
-		event_add(m->ev, NULL);
-	}
-}
 
 static void
 mconn_free(struct mconn *k)
 {
 	struct metrics *m = k->m;
 
-	if (k->prev)
-		k->prev->next = k->next;
-	else
-		m->conns = k->next;
-	if (k->next)
-		k->next->prev = k->prev;
+	list_remove(&k->node);
 	bufferevent_free(k->bev);
 	free(k);
 	m->nconns--;
-	accept_resume(m);
+	acceptor_resume(m->acc);
 }
 
 static void
@@ -168,59 +153,40 @@ mconn_event(struct bufferevent *bev, short what, void *arg)
 	mconn_free(arg);        /* EOF, error or timeout */
 }
 
-static void
-resume_cb(evutil_socket_t fd, short what, void *arg)
+/* acceptor: at most METRICS_MAX_CONNS at once */
+static bool
+metrics_full(void *arg)
 {
-	struct metrics *m = arg;
+	const struct metrics *m = arg;
 
-	(void)fd;
-	(void)what;
-	accept_resume(m);
+	return m->nconns >= METRICS_MAX_CONNS;
 }
 
-static void
-accept_cb(evutil_socket_t fd, short what, void *arg)
+/* acceptor: a new connection */
+static bool
+metrics_conn(void *arg, int c, const struct sockaddr *peer, socklen_t peerlen)
 {
 	struct metrics *m = arg;
+	struct mconn *k;
 
-	(void)what;
-	while (m->nconns < METRICS_MAX_CONNS) {
-		int c = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		struct mconn *k;
-
-		if (c < 0) {
-			if (errno == EMFILE || errno == ENFILE) {
-				struct timeval tv = { METRICS_ACCEPT_PAUSE_MS / 1000, 0 };
-
-				/* out of descriptors: accept later, do not spin */
-				event_del(m->ev);
-				m->paused = true;
-				evtimer_add(m->resume, &tv);
-			}
-			return;
-		}
-		k = calloc(1, sizeof(*k));
-		if (!k || !(k->bev = bufferevent_socket_new(m->base, c, BEV_OPT_CLOSE_ON_FREE))) {
-			free(k);
-			close(c);
-			return;
-		}
-		k->m = m;
-		k->next = m->conns;
-		if (m->conns)
-			m->conns->prev = k;
-		m->conns = k;
-		m->nconns++;
-		bufferevent_setcb(k->bev, mconn_read, mconn_write, mconn_event, k);
-		bufferevent_set_timeouts(k->bev,
-		    &(struct timeval){ METRICS_READ_TIMEOUT_S, 0 },
-		    &(struct timeval){ METRICS_WRITE_TIMEOUT_S, 0 });
-		bufferevent_setwatermark(k->bev, EV_READ, 0, METRICS_REQUEST_MAX + 1);
-		bufferevent_enable(k->bev, EV_READ | EV_WRITE);
+	(void)peer;
+	(void)peerlen;
+	k = calloc(1, sizeof(*k));
+	if (!k || !(k->bev = bufferevent_socket_new(m->base, c, BEV_OPT_CLOSE_ON_FREE))) {
+		free(k);
+		close(c);
+		return false;
 	}
-	/* the limit: wait for a connection to end */
-	event_del(m->ev);
-	m->paused = true;
+	k->m = m;
+	list_push_front(&m->conns, &k->node);
+	m->nconns++;
+	bufferevent_setcb(k->bev, mconn_read, mconn_write, mconn_event, k);
+	bufferevent_set_timeouts(k->bev,
+	    &(struct timeval){ METRICS_READ_TIMEOUT_S, 0 },
+	    &(struct timeval){ METRICS_WRITE_TIMEOUT_S, 0 });
+	bufferevent_setwatermark(k->bev, EV_READ, 0, METRICS_REQUEST_MAX + 1);
+	bufferevent_enable(k->bev, EV_READ | EV_WRITE);
+	return true;
 }
 
 enum stub_err
@@ -240,6 +206,7 @@ metrics_new(struct event_base *base, const struct cfg_sockaddr *addr,
 	m->base = base;
 	m->pull = pull;
 	m->pull_arg = pull_arg;
+	list_init(&m->conns);
 	m->fd = socket(addr->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (m->fd < 0)
 		goto fail;
@@ -247,9 +214,9 @@ metrics_new(struct event_base *base, const struct cfg_sockaddr *addr,
 	if (bind(m->fd, (const struct sockaddr *)&addr->ss, addr->len) != 0 ||
 	    listen(m->fd, 16) != 0)
 		goto fail;
-	m->ev = event_new(base, m->fd, EV_READ | EV_PERSIST, accept_cb, m);
-	m->resume = evtimer_new(base, resume_cb, m);
-	if (!m->ev || !m->resume || event_add(m->ev, NULL) != 0) {
+	if (acceptor_new(base, m->fd, &(struct acceptor_ops){ .name = "metrics",
+	    .batch = METRICS_MAX_CONNS, .conn = metrics_conn, .full = metrics_full, .arg = m },
+	    &m->acc) != STUB_OK) {
 		snprintf(why, whylen, "metrics: out of memory");
 		metrics_free(m);
 		return STUB_ENOMEM;
@@ -267,12 +234,9 @@ metrics_free(struct metrics *m)
 {
 	if (!m)
 		return;
-	while (m->conns)
-		mconn_free(m->conns);
-	if (m->ev)
-		event_free(m->ev);
-	if (m->resume)
-		event_free(m->resume);
+	while (!list_empty(&m->conns))
+		mconn_free(list_first(&m->conns, struct mconn, node));
+	acceptor_free(m->acc);
 	if (m->fd >= 0)
 		close(m->fd);
 	free(m);

@@ -11,12 +11,12 @@
 #ifndef HAVE_SYSTEMD
 
 enum stub_err
-resolve1_new(struct event_base *base, const struct resolve1_ops *ops, gid_t gid,
-    struct resolve1 **out, char *why, size_t whylen)
+resolve1_new(struct event_base *base, const struct resolve1_ops *ops,
+    const struct peer_policy *peers, struct resolve1 **out, char *why, size_t whylen)
 {
 	(void)base;
 	(void)ops;
-	(void)gid;
+	(void)peers;
 	*out = NULL;
 	snprintf(why, whylen, "dbus: stubd was built without D-Bus support (libsystemd)");
 	return STUB_EINVAL;
@@ -42,6 +42,7 @@ resolve1_free(struct resolve1 *r)
 #include <systemd/sd-bus.h>
 
 #include "log.h"
+#include "peer.h"
 
 #define R1_NAME "org.freedesktop.resolve1"
 #define R1_PATH "/org/freedesktop/resolve1"
@@ -59,7 +60,7 @@ struct resolve1 {
 	sd_bus_slot *slot;
 	struct event *rd, *wr, *tmr;
 	struct resolve1_ops ops;
-	gid_t gid;
+	const struct peer_policy *peers;
 };
 
 /* ---------------- callers ---------------- */
@@ -71,8 +72,8 @@ check_caller(struct resolve1 *r, sd_bus_message *m, sd_bus_error *error)
 	uid_t uid = (uid_t)-1;
 	gid_t gid = (gid_t)-1;
 	const gid_t *gids = NULL;
-	int n = 0, i, rc;
-	bool ok = false;
+	int n, rc;
+	bool ok;
 
 	rc = sd_bus_query_sender_creds(m, SD_BUS_CREDS_UID | SD_BUS_CREDS_EUID |
 	    SD_BUS_CREDS_EGID | SD_BUS_CREDS_SUPPLEMENTARY_GIDS | SD_BUS_CREDS_AUGMENT, &c);
@@ -81,16 +82,9 @@ check_caller(struct resolve1 *r, sd_bus_message *m, sd_bus_error *error)
 		    "cannot tell who is calling");
 	if (sd_bus_creds_get_euid(c, &uid) < 0)
 		sd_bus_creds_get_uid(c, &uid);
-	if (uid == 0 || uid == geteuid())
-		ok = true;
-	if (!ok && r->gid != (gid_t)-1) {
-		if (sd_bus_creds_get_egid(c, &gid) >= 0 && gid == r->gid)
-			ok = true;
-		n = sd_bus_creds_get_supplementary_gids(c, &gids);
-		for (i = 0; !ok && i < n; i++)
-			if (gids[i] == r->gid)
-				ok = true;
-	}
+	(void)sd_bus_creds_get_egid(c, &gid);
+	n = sd_bus_creds_get_supplementary_gids(c, &gids);
+	ok = peer_allowed(r->peers, uid, gid, gids, n > 0 ? (size_t)n : 0);
 	sd_bus_creds_unref(c);
 	if (!ok) {
 		log_warn("dbus: uid %u refused", (unsigned)uid);
@@ -412,8 +406,8 @@ rearm(struct resolve1 *r)
 }
 
 enum stub_err
-resolve1_new(struct event_base *base, const struct resolve1_ops *ops, gid_t gid,
-    struct resolve1 **out, char *why, size_t whylen)
+resolve1_new(struct event_base *base, const struct resolve1_ops *ops,
+    const struct peer_policy *peers, struct resolve1 **out, char *why, size_t whylen)
 {
 	struct resolve1 *r = calloc(1, sizeof(*r));
 	int rc, fd;
@@ -425,7 +419,7 @@ resolve1_new(struct event_base *base, const struct resolve1_ops *ops, gid_t gid,
 	}
 	r->base = base;
 	r->ops = *ops;
-	r->gid = gid;
+	r->peers = peers;
 	rc = sd_bus_open_system(&r->bus);
 	if (rc < 0) {
 		snprintf(why, whylen, "dbus: cannot connect to the system bus: %s", strerror(-rc));

@@ -20,6 +20,7 @@
 #include "err.h"
 
 struct event_base;
+struct peer_policy;
 struct resolve1;
 
 struct resolve1_ops {
@@ -35,10 +36,10 @@ struct resolve1_ops {
 /*
  * Connect to the system bus (DBUS_SYSTEM_BUS_ADDRESS is honoured) and own
  * org.freedesktop.resolve1.  Callers are allowed as control-socket peers
- * are: root, stubd's own user, members of gid (unless (gid_t)-1).
+ * are (peer.h; peers is the daemon's and outlives the bus).
  */
 enum stub_err resolve1_new(struct event_base *base, const struct resolve1_ops *ops,
-    gid_t gid, struct resolve1 **out, char *why, size_t whylen);
+    const struct peer_policy *peers, struct resolve1 **out, char *why, size_t whylen);
 void resolve1_free(struct resolve1 *r);
 
 #endif

@@ -15,6 +15,7 @@
 #include <event2/event.h>
 
 #include "clock.h"
+#include "list.h"
 #include "log.h"
 #include "rand.h"
 #include "transport.h"
@@ -38,7 +39,7 @@ struct attempt {
 
 struct up_search {
 	struct upstream *up;
-	struct up_search *prev, *next;
+	struct list node;             /* on up->searches */
 	struct msg_query q;
 	uint8_t pkt[WIRE_HDR_LEN + WIRE_NAME_MAX + 4 + MSG_OPT_LEN];
 	size_t pktlen;
@@ -65,7 +66,7 @@ struct upstream {
 	struct sched *sched;
 	struct transport kinds[XPORT_COUNT]; /* one transport per kind in use (impl NULL: none) */
 	struct transport *tps;               /* per server: its kind's */
-	struct up_search *searches;
+	struct list searches;                /* struct up_search */
 	size_t nsearches;
 	bool retiring;
 	bool freeing;
@@ -95,6 +96,7 @@ upstream_new(struct event_base *base, struct cfg *cfg, struct stats *st,
 	*out = NULL;
 	if (!up)
 		goto fail;
+	list_init(&up->searches);
 	up->base = base;
 	up->cfg = cfg_ref(cfg);
 	up->st = st;
@@ -255,12 +257,7 @@ search_free(struct up_search *s)
 	free(s->negresp);
 	free(s->targets);
 	free(s->trace);
-	if (s->prev)
-		s->prev->next = s->next;
-	else
-		up->searches = s->next;
-	if (s->next)
-		s->next->prev = s->prev;
+	list_remove(&s->node);
 	up->nsearches--;
 	free(s);
 	if (up->retiring && up->nsearches == 0 && !up->freeing) {
@@ -576,10 +573,7 @@ upstream_search(struct upstream *up, const struct msg_query *q, uint32_t slow_ms
 		return NULL;
 	}
 	trace_skipped(s, now);
-	s->next = up->searches;
-	if (up->searches)
-		up->searches->prev = s;
-	up->searches = s;
+	list_push_front(&up->searches, &s->node);
 	up->nsearches++;
 	if (slow_ms) {
 		struct timeval tv = { slow_ms / 1000, (slow_ms % 1000) * 1000 };
@@ -634,7 +628,7 @@ if_may_ask_private(void *impl, const uint8_t *qname, size_t qlen)
 void
 upstream_set_down(struct upstream *up, size_t adapter, bool down)
 {
-	struct up_search *s;
+	struct list *p;
 	struct timeval zero = { 0, 0 };
 
 	if (!up || adapter >= up->sched->nadapters || up->sched->adapters[adapter].down == down)
@@ -643,9 +637,12 @@ upstream_set_down(struct upstream *up, size_t adapter, bool down)
 	if (!down)
 		return;
 	/* searches waiting only on that link move to their next phase now */
-	for (s = up->searches; s; s = s->next)
+	list_for_each(p, &up->searches) {
+		struct up_search *s = list_entry(p, struct up_search, node);
+
 		if (sched_phase_waits_only_on_down(up->sched, &s->ss, s->phase))
 			evtimer_add(s->phase_ev, &zero);
+	}
 }
 
 struct upstream_if
@@ -683,9 +680,11 @@ upstream_free(struct upstream *up)
 	if (!up)
 		return;
 	up->freeing = true;   /* no deferred free from search_free any more */
-	while (up->searches) {
-		up->searches->cb = NULL;
-		search_free(up->searches);
+	while (!list_empty(&up->searches)) {
+		struct up_search *s = list_first(&up->searches, struct up_search, node);
+
+		s->cb = NULL;
+		search_free(s);
 	}
 	for (k = 0; k < XPORT_COUNT; k++)
 		if (up->kinds[k].impl)

@@ -151,7 +151,7 @@ START_TEST(test_displaydns)
 	struct jval *v;
 	const struct jval *e, *r;
 	static const char *const keys[] = { "name", "type", "class", "source", "status",
-		"ttl", "original_ttl", "stale", "hits", "upstream", "records" };
+		"ttl", "original_ttl", "stale", "hits", "dnssec_ok", "upstream", "records" };
 	size_t i;
 
 	setup(&f);
@@ -182,6 +182,11 @@ START_TEST(test_displaydns)
 	e = entry(v, "printer.lan", "A");
 	ck_assert_ptr_nonnull(e);
 	ck_assert_str_eq(jsonp_get(e, "source")->str, "hosts");
+	/* the same entry as the cache's: every key (dnssec_ok too) */
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		ck_assert_msg(jsonp_get(e, keys[i]) != NULL, "hosts entry: missing %s", keys[i]);
+	ck_assert_int_eq(jsonp_get(e, "dnssec_ok")->type, J_BOOL);
+	ck_assert(!jsonp_get(e, "dnssec_ok")->b);
 	ck_assert_int_eq(jsonp_get(e, "upstream")->type, J_NULL);
 	ck_assert(jsonp_get(e, "ttl")->num == 7);
 	e = entry(v, "50.2.0.192.in-addr.arpa", "PTR");

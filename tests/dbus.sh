@@ -4,7 +4,11 @@
 # DBUS_SYSTEM_BUS_ADDRESS), configured by D-Bus clients nobody here wrote:
 # busctl, gdbus and dbus-send.  Links set this way route queries; bad
 # arguments and callers of another uid get D-Bus errors and change
-# nothing.  Needs root (for the other-uid caller); skipped without the tools.
+# nothing.  Callers of another uid are checked as control-socket peers:
+# refused, unless control-group is one of their process's groups or, by
+# the group database, one of their user's.  Needs root (for the other-uid
+# callers, and a private mount namespace holding a group file of the
+# test's own); skipped without the tools.
 set -u
 STUBD=${STUBD:-./stubd}
 STUBCTL=${STUBCTL:-./stubctl}
@@ -12,7 +16,7 @@ FAKEUP=${FAKEUP:-./tests/fakeup}
 
 . "$(dirname "$0")/testlib.sh"
 [ "$(id -u)" -eq 0 ] || skip "needs root"
-for t in dbus-daemon busctl gdbus dbus-send setpriv dig; do
+for t in dbus-daemon busctl gdbus dbus-send setpriv dig unshare; do
 	command -v $t >/dev/null 2>&1 || skip "$t not installed"
 done
 "$STUBD" -t -c /dev/null 2>/dev/null >/dev/null
@@ -65,16 +69,25 @@ i=0
 while [ ! -s "$tmp/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 port=$(cat "$tmp/port")
 lport=$((20000 + (${$} + 7000) % 10000))
+# control-group: a group of the test's own in a group file only stubd sees;
+# by that file its member is the user daemon (uid 1)
+cgid=4242
+[ -z "$(getent group $cgid)" ] || skip "GID $cgid exists"
+{ cat /etc/group; echo "stubdtest:x:$cgid:daemon"; } >"$tmp/group"
+unshare -m sh -c 'mount --bind "$1" /etc/group' sh "$tmp/group" 2>/dev/null ||
+	skip "cannot bind-mount a file in a private mount namespace"
 ctl="$tmp/ctl.sock"
 cat >"$tmp/stubd.conf" <<CONF
 listen 127.0.0.1:$lport
 control $ctl
 hosts none
 dbus yes
+control-group stubdtest
 timeouts 0.2 0.4
 server 127.0.0.1:9
 CONF
-"$STUBD" $KEEP_ROOT -f -v -c "$tmp/stubd.conf" 2>"$tmp/stubd.err" &
+unshare -m sh -c 'g=$1; shift; mount --bind "$g" /etc/group && exec "$@"' sh "$tmp/group" \
+	"$STUBD" $KEEP_ROOT -f -v -c "$tmp/stubd.conf" 2>"$tmp/stubd.err" &
 pids="$pids $!"
 i=0
 while [ ! -S "$ctl" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
@@ -132,6 +145,19 @@ check "the error says why" 'grep -q "unknown interface index 99999" "$tmp/e1"'
 setpriv --reuid=65534 --regid=65534 --clear-groups busctl --address="$addr" call \
 	org.freedesktop.resolve1 /org/freedesktop/resolve1 $M RevertLink i "$lo" 2>"$tmp/e2"
 check "other uid refused with AccessDenied" 'grep -qi "access denied" "$tmp/e2"'
+# control-group among the caller's supplementary groups: allowed
+setpriv --reuid=65534 --regid=65534 --groups="$cgid" busctl --address="$addr" call \
+	org.freedesktop.resolve1 /org/freedesktop/resolve1 $M ResetServerFeatures 2>"$tmp/e4"
+rc=$?
+check "other uid with control-group as a supplementary group allowed" \
+	'[ $rc -eq 0 ] && [ ! -s "$tmp/e4" ]'
+# a member of control-group by the group database, the process without it:
+# allowed, as on the control socket
+setpriv --reuid=1 --regid=1 --clear-groups busctl --address="$addr" call \
+	org.freedesktop.resolve1 /org/freedesktop/resolve1 $M ResetServerFeatures 2>"$tmp/e5"
+rc=$?
+check "other uid in control-group by the group database allowed" \
+	'[ $rc -eq 0 ] && [ ! -s "$tmp/e5" ]'
 check "nothing changed by the refused calls" '[ "$(servers)" = "$before" ]'
 # other methods: UnknownMethod
 call ResolveHostname isit 0 x.corp.test 0 0 2>"$tmp/e3"
