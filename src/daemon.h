@@ -74,6 +74,7 @@ struct daemon {
 	struct metrics *metrics;        /* metrics ADDR:PORT, NULL = off */
 	gid_t control_gid;              /* control-group, (gid_t)-1 = none */
 	struct resolve1 *bus;           /* org.freedesktop.resolve1, dbus yes */
+	struct vlserver *vl;            /* varlink io.systemd.Resolve, resolved-compat yes */
 	struct event *hosts_tmr;
 	struct event *save_tmr;         /* cache-file, every 10 minutes */
 	pid_t save_pid;                 /* the child writing it, 0 = none */
@@ -113,5 +114,8 @@ void watch_network(struct daemon *d);
 void start_netlink(struct daemon *d);
 enum stub_err start_dbus(struct daemon *d, char *why, size_t whylen);
 void netfollow_shutdown(struct daemon *d);
+
+/* vlglue.c: resolved-compat yes, varlink io.systemd.Resolve (SPEC 16) */
+enum stub_err start_varlink(struct daemon *d, char *why, size_t whylen);
 
 #endif

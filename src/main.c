@@ -35,6 +35,7 @@
 #include "rand.h"
 #include "resolve.h"
 #include "resolve1.h"
+#include "vlserver.h"
 #include "sdproto.h"
 #include "stats.h"
 #include "tlsctx.h"
@@ -278,10 +279,12 @@ daemon_reply(void *io, const struct client_ref *ref, const uint8_t *buf, size_t 
 	latency_observe(&d->st.lat, ri->source, ri->answered - ri->received);
 	if (ref->ctl)
 		control_query_done(d->ctl, ref->ctl, ctl_query_json(buf, len, ri));
+	else if (ref->vl)
+		vlserver_answer(d->vl, ref->vl, buf, len, ri);
 	else
 		listener_reply(d->lis, ref, buf, len);
 	if (control_monitor_active(d->ctl)) {
-		char *line = ctl_monitor_json(ri, ref->ctl ? NULL :
+		char *line = ctl_monitor_json(ri, ref->ctl || ref->vl ? NULL :
 		    (const struct sockaddr *)&ref->peer, buf, len, clock_wall_ms());
 
 		if (line)
@@ -617,6 +620,7 @@ shutdown_all(struct daemon *d)
 	cachefile_shutdown(d, d->started);
 	hosts_shutdown(d);
 	resolve1_free(d->bus);
+	vlserver_free(d->vl);
 	control_free(d->ctl);
 	metrics_free(d->metrics);
 	resolver_free(d->res);
@@ -857,7 +861,8 @@ main(int argc, char **argv)
 		snprintf(why, sizeof(why), "unknown user '%s'", d.cfg->user);
 		goto fail;
 	}
-	if (start_control(&d, why, sizeof(why)) != STUB_OK)
+	if (start_control(&d, why, sizeof(why)) != STUB_OK ||
+	    start_varlink(&d, why, sizeof(why)) != STUB_OK)
 		goto fail;
 	if (d.cfg->metrics.len) {
 		struct control_view none = { 0 };

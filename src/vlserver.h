@@ -1,0 +1,44 @@
+/*
+ * vlserver.h - the varlink socket of SPEC 16 (io.systemd.Resolve) on
+ * libevent: accept (bounded, with a pause), one call at a time per
+ * connection, calls handed to vlresolve.c, questions to the daemon through
+ * ops->submit, answers back through vlserver_answer.
+ */
+#ifndef STUBD_VLSERVER_H
+#define STUBD_VLSERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+struct event_base;
+struct reply_info;
+struct vlserver;
+
+#define VL_RESOLVE_DIR "/run/systemd/resolve"
+#define VL_RESOLVE_SOCKET "io.systemd.Resolve"
+#define VL_MAX_CONNS 1024
+#define VL_OUT_MAX (256 * 1024)     /* unread replies before a connection stops reading */
+
+struct vlserver_ops {
+	/* Hand a DNS query to the pipeline with a client_ref whose vl is id;
+	 * its answer comes back through vlserver_answer (maybe at once).
+	 * 0, or -1 when it cannot be asked. */
+	int (*submit)(void *arg, uint64_t id, const uint8_t *pkt, size_t len);
+	/* No upstream server is configured. */
+	bool (*no_servers)(void *arg);
+	void *arg;
+	const char *version;
+};
+
+/* Listen on dir/io.systemd.Resolve (mode 0666; dir created if missing). */
+enum stub_err vlserver_new(struct event_base *base, const char *dir,
+    const struct vlserver_ops *ops, struct vlserver **out, char *why, size_t whylen);
+void vlserver_free(struct vlserver *s);
+/* The answer to the query submitted with id (stale ids are ignored). */
+void vlserver_answer(struct vlserver *s, uint64_t id, const uint8_t *buf, size_t len,
+    const struct reply_info *ri);
+
+#endif
