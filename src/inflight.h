@@ -22,7 +22,6 @@ struct client_ref {
 	struct sockaddr_storage peer;
 	socklen_t peerlen;
 	uint64_t ctl;                 /* a control query (stubctl query): its id; 0 = none */
-	uint64_t vl;                  /* a varlink question (vlserver.c): its id; 0 = none */
 	bool trace;                   /* record the packets of its search */
 };
 

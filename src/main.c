@@ -277,14 +277,14 @@ daemon_reply(void *io, const struct client_ref *ref, const uint8_t *buf, size_t 
 	struct daemon *d = io;
 
 	latency_observe(&d->st.lat, ri->source, ri->answered - ri->received);
-	if (ref->ctl)
+	if (ref->ctl & VL_REF_TAG)
+		vlserver_answer(d->vl, ref->ctl, buf, len, ri);
+	else if (ref->ctl)
 		control_query_done(d->ctl, ref->ctl, ctl_query_json(buf, len, ri));
-	else if (ref->vl)
-		vlserver_answer(d->vl, ref->vl, buf, len, ri);
 	else
 		listener_reply(d->lis, ref, buf, len);
 	if (control_monitor_active(d->ctl)) {
-		char *line = ctl_monitor_json(ri, ref->ctl || ref->vl ? NULL :
+		char *line = ctl_monitor_json(ri, ref->ctl ? NULL :
 		    (const struct sockaddr *)&ref->peer, buf, len, clock_wall_ms());
 
 		if (line)

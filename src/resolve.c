@@ -104,7 +104,7 @@ resolver_inflight(const struct resolver *r)
 static size_t
 limit_for(const struct msg_query *q, const struct client_ref *ref)
 {
-	return ref->conn || ref->ctl || ref->vl ? MSG_MAX : msg_udp_limit(q);
+	return ref->conn || ref->ctl ? MSG_MAX : msg_udp_limit(q);
 }
 
 static void
@@ -305,14 +305,14 @@ resolver_query(struct resolver *r, const uint8_t *pkt, size_t len,
 		return;
 	}
 	r->st->queries++;
-	if (ref->ctl || ref->vl)
+	if (ref->ctl)
 		r->st->queries_control++;
 	else if (tcp)
 		r->st->queries_tcp++;
 	else
 		r->st->queries_udp++;
 	/* a control query (stubctl query) was let in by the control socket */
-	if (!ref->ctl && !ref->vl && !cfg_acl_match(r->cfg, (const struct sockaddr *)&ref->peer)) {
+	if (!ref->ctl && !cfg_acl_match(r->cfg, (const struct sockaddr *)&ref->peer)) {
 		r->st->refused++;
 		log_query(ref, &q, "REFUSED (not allowed)");
 		answer_error(r, &q, ref, RCODE_REFUSED, SRC_LOCAL, now, now, NULL);

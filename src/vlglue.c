@@ -1,8 +1,8 @@
 /*
  * vlglue.c - resolved-compat in the daemon: the varlink server of SPEC 16
  * wired to the query pipeline.  A varlink question enters resolver_query
- * as a client would, with a client_ref whose vl is set; daemon_reply hands
- * its answer to vlserver_answer.
+ * as a client would, with a client_ref whose ctl carries VL_REF_TAG;
+ * daemon_reply hands its answer to vlserver_answer.
  */
 #include "auto-config.h"
 
@@ -24,7 +24,9 @@ vl_submit(void *arg, uint64_t id, const uint8_t *pkt, size_t len)
 		return -1;
 	memset(&ref, 0, sizeof(ref));
 	ref.fd = -1;
-	ref.vl = id;
+	/* a local question like stubctl query's: no ACL, no UDP size limit;
+	 * the tag tells daemon_reply it is ours */
+	ref.ctl = id;
 	/* the packets of its search tell a timeout from a SERVFAIL */
 	ref.trace = true;
 	resolver_query(d->res, pkt, len, &ref, true, clock_now_ms());

@@ -32,6 +32,7 @@
 
 #define VL_BACKLOG 128
 #define VL_ACCEPT_PAUSE_MS 100
+#define VL_GEN_MASK 0x3fffffffu     /* ids: tag, 30-bit generation, slot, question */
 
 struct vconn {
 	struct vlserver *s;
@@ -66,7 +67,7 @@ static void vconn_pump(struct vconn *c);
 static uint64_t
 make_id(const struct vconn *c, size_t sub)
 {
-	return (uint64_t)c->gen << 32 | (uint64_t)c->slot << 1 | sub;
+	return VL_REF_TAG | (uint64_t)c->gen << 32 | (uint64_t)c->slot << 1 | sub;
 }
 
 static void
@@ -249,7 +250,7 @@ vlserver_answer(struct vlserver *s, uint64_t id, const uint8_t *buf, size_t len,
 	if (!s || slot >= VL_MAX_CONNS)
 		return;
 	c = s->slots[slot];
-	if (!c || c->gen != (uint32_t)(id >> 32) || !c->busy || sub >= c->req.nq ||
+	if (!c || c->gen != (uint32_t)((id >> 32) & VL_GEN_MASK) || !c->busy || sub >= c->req.nq ||
 	    c->ans[sub].msg || !c->pending)
 		return;
 	if (len) {
@@ -305,7 +306,8 @@ vl_accept_cb(evutil_socket_t fd, short what, void *arg)
 		goto fail;
 	c->s = s;
 	c->slot = i;
-	if (++s->gens[i] == 0)
+	s->gens[i] = (s->gens[i] + 1) & VL_GEN_MASK;
+	if (s->gens[i] == 0)
 		s->gens[i] = 1;
 	c->gen = s->gens[i];
 	vl_framer_init(&c->fr);

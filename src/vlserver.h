@@ -20,10 +20,13 @@ struct vlserver;
 #define VL_RESOLVE_DIR "/run/systemd/resolve"
 #define VL_RESOLVE_SOCKET "io.systemd.Resolve"
 #define VL_MAX_CONNS 1024
+/* The bit set in the id of every varlink question, which travels in a
+ * client_ref's ctl (stubctl query's ids never reach it). */
+#define VL_REF_TAG (UINT64_C(1) << 63)
 #define VL_OUT_MAX (256 * 1024)     /* unread replies before a connection stops reading */
 
 struct vlserver_ops {
-	/* Hand a DNS query to the pipeline with a client_ref whose vl is id;
+	/* Hand a DNS query to the pipeline with a client_ref whose ctl is id;
 	 * its answer comes back through vlserver_answer (maybe at once).
 	 * 0, or -1 when it cannot be asked. */
 	int (*submit)(void *arg, uint64_t id, const uint8_t *pkt, size_t len);
