@@ -75,6 +75,7 @@ struct daemon {
 	gid_t control_gid;              /* control-group, (gid_t)-1 = none */
 	struct resolve1 *bus;           /* org.freedesktop.resolve1, dbus yes */
 	struct vlserver *vl;            /* varlink io.systemd.Resolve, resolved-compat yes */
+	struct vlserver *vlmon;         /* and io.systemd.Resolve.Monitor */
 	struct event *hosts_tmr;
 	struct event *save_tmr;         /* cache-file, every 10 minutes */
 	pid_t save_pid;                 /* the child writing it, 0 = none */

@@ -283,6 +283,8 @@ daemon_reply(void *io, const struct client_ref *ref, const uint8_t *buf, size_t 
 		control_query_done(d->ctl, ref->ctl, ctl_query_json(buf, len, ri));
 	else
 		listener_reply(d->lis, ref, buf, len);
+	if (vlserver_monitor_active(d->vlmon))
+		vlserver_monitor_answer(d->vlmon, buf, len);
 	if (control_monitor_active(d->ctl)) {
 		char *line = ctl_monitor_json(ri, ref->ctl ? NULL :
 		    (const struct sockaddr *)&ref->peer, buf, len, clock_wall_ms());
@@ -621,6 +623,7 @@ shutdown_all(struct daemon *d)
 	hosts_shutdown(d);
 	resolve1_free(d->bus);
 	vlserver_free(d->vl);
+	vlserver_free(d->vlmon);
 	control_free(d->ctl);
 	metrics_free(d->metrics);
 	resolver_free(d->res);

@@ -809,3 +809,85 @@ vlr_answer(const struct vlr_req *req, const struct vlr_ans *a, bool no_servers, 
 	json_u64(&j, out_flags(req, a));
 	return vl_end(&j, false, len);
 }
+
+/* ---- io.systemd.Resolve.Monitor: one answer as SubscribeQueryResults
+ * streams it ---- */
+
+static void
+put_key(struct json *j, uint16_t rclass, uint16_t type, const uint8_t *name)
+{
+	json_obj_begin(j);
+	json_key(j, "class");
+	json_u64(j, rclass);
+	json_key(j, "type");
+	json_u64(j, type);
+	json_key(j, "name");
+	put_name_text(j, name);
+	json_obj_end(j);
+}
+
+char *
+vlr_monitor_event(const uint8_t *msg, size_t len, size_t *outlen)
+{
+	struct wire_rd r;
+	struct wire_hdr h;
+	struct json j;
+	uint8_t qname[WIRE_NAME_MAX];
+	uint16_t qtype, qclass, i;
+	unsigned rcode;
+
+	*outlen = 0;
+	wire_rd_init(&r, msg, len);
+	if (wire_hdr(&r, &h) != 0 || h.qdcount != 1)
+		return NULL;
+	wire_name(&r, qname);
+	qtype = wire_u16(&r);
+	qclass = wire_u16(&r);
+	if (r.err)
+		return NULL;
+	rcode = h.flags & 0xf;
+	vl_reply_begin(&j);
+	json_key(&j, "state");
+	json_str(&j, rcode == RCODE_NOERROR ? "success" : "rcode-failure");
+	json_key(&j, "rcode");
+	json_u64(&j, rcode);
+	json_key(&j, "question");
+	json_arr_begin(&j);
+	put_key(&j, qclass, qtype, qname);
+	json_arr_end(&j);
+	json_key(&j, "answer");
+	json_arr_begin(&j);
+	for (i = 0; i < h.ancount; i++) {
+		struct wire_rr rr;
+		struct wire_rd t;
+		uint8_t owner[WIRE_NAME_MAX], *raw;
+		size_t n;
+
+		if (wire_rr(&r, &rr) != 0)
+			break;
+		wire_rd_init(&t, msg, len);
+		wire_seek(&t, rr.name_off);
+		if (!wire_name(&t, owner))
+			break;
+		raw = malloc(rr.rdlen + 4 * WIRE_NAME_MAX);
+		if (!raw) {
+			j.err = 1;
+			break;
+		}
+		n = rr_raw(msg, len, &rr, raw, rr.rdlen + 4 * WIRE_NAME_MAX);
+		if (n) {
+			json_obj_begin(&j);
+			json_key(&j, "rr");
+			json_obj_begin(&j);
+			json_key(&j, "key");
+			put_key(&j, rr.rclass, rr.type, owner);
+			json_obj_end(&j);
+			json_key(&j, "raw");
+			put_base64(&j, raw, n);
+			json_obj_end(&j);
+		}
+		free(raw);
+	}
+	json_arr_end(&j);
+	return vl_end(&j, true, outlen);
+}

@@ -76,4 +76,9 @@ void vlr_ans_trace(struct vlr_ans *a, const struct up_trace *t);
 char *vlr_answer(const struct vlr_req *req, const struct vlr_ans *a, bool no_servers,
     size_t *len);
 
+/* io.systemd.Resolve.Monitor: an answer (a DNS message as a client got
+ * it) as one SubscribeQueryResults reply ("continues"): state, rcode,
+ * question, answer records (key and raw).  NULL when it cannot be read. */
+char *vlr_monitor_event(const uint8_t *msg, size_t len, size_t *outlen);
+
 #endif

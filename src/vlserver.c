@@ -44,6 +44,8 @@ struct vconn {
 	bool busy;                      /* a call waits for the pipeline */
 	bool submitting;                /* inside submit: answers may come at once */
 	bool oneway;
+	bool allowed;                   /* monitor: the peer may call */
+	bool subscriber;                /* monitor: SubscribeQueryResults */
 	size_t pending;                 /* questions not answered yet */
 	struct vlr_req req;
 	struct vlr_ans ans[VLR_MAXQ];
@@ -57,6 +59,9 @@ struct vlserver {
 	char *path;
 	struct event *ev, *resume;
 	bool paused;
+	bool monitor;                   /* io.systemd.Resolve.Monitor */
+	gid_t gid;
+	size_t nsubs;
 	size_t nconns;
 	struct vconn *slots[VL_MAX_CONNS];
 	uint32_t gens[VL_MAX_CONNS];
@@ -87,6 +92,8 @@ vconn_close(struct vconn *c)
 
 	s->slots[c->slot] = NULL;
 	s->nconns--;
+	if (c->subscriber)
+		s->nsubs--;
 	for (i = 0; i < VLR_MAXQ; i++)
 		free(c->ansbuf[i]);
 	vl_framer_fini(&c->fr);
@@ -123,6 +130,82 @@ vconn_finish(struct vconn *c)
 	vconn_send(c, out, len);
 }
 
+/* io.systemd.Resolve.Monitor's methods. */
+static char *
+monitor_call(struct vconn *c, const struct vl_call *call, size_t *len)
+{
+	struct vlserver *s = c->s;
+	const char *m = call->method;
+	struct json j;
+
+	if (strncmp(m, "org.varlink.service.", 20) == 0) {
+		struct vlr_req req;
+		char *out;
+
+		/* GetInfo and friends as on the other socket */
+		vlr_call(call, s->ops.version, &req, &out, len);
+		return out;
+	}
+	if (!c->allowed)
+		return vl_error("org.varlink.service.PermissionDenied", NULL, NULL, len);
+	if (strcmp(m, "io.systemd.Resolve.Monitor.SubscribeQueryResults") == 0) {
+		if (!call->more)
+			return vl_error("org.varlink.service.ExpectedMore", NULL, NULL, len);
+		if (!c->subscriber) {
+			c->subscriber = true;
+			s->nsubs++;
+		}
+		vl_reply_begin(&j);
+		json_key(&j, "ready");
+		json_bool(&j, true);
+		return vl_end(&j, true, len);
+	}
+	if (strcmp(m, "io.systemd.Resolve.Monitor.DumpStatistics") == 0) {
+		vl_reply_begin(&j);
+		s->ops.dump_stats(s->ops.arg, &j);
+		return vl_end(&j, false, len);
+	}
+	if (strcmp(m, "io.systemd.Resolve.Monitor.ResetStatistics") == 0) {
+		s->ops.reset_stats(s->ops.arg);
+		vl_reply_begin(&j);
+		return vl_end(&j, false, len);
+	}
+	if (strcmp(m, "io.systemd.Resolve.Monitor.DumpCache") == 0 ||
+	    strcmp(m, "io.systemd.Resolve.Monitor.DumpServerState") == 0)
+		return vl_error("org.varlink.service.MethodNotImplemented", "method", m, len);
+	return vl_error("org.varlink.service.MethodNotFound", "method", m, len);
+}
+
+bool
+vlserver_monitor_active(const struct vlserver *s)
+{
+	return s && s->nsubs > 0;
+}
+
+void
+vlserver_monitor_answer(struct vlserver *s, const uint8_t *buf, size_t len)
+{
+	size_t n, i, left;
+	char *ev;
+
+	if (!vlserver_monitor_active(s) || !len)
+		return;
+	ev = vlr_monitor_event(buf, len, &n);
+	if (!ev)
+		return;
+	for (i = 0, left = s->nsubs; i < VL_MAX_CONNS && left; i++) {
+		struct vconn *c = s->slots[i];
+
+		if (!c || !c->subscriber)
+			continue;
+		left--;
+		/* lost rather than waited for */
+		if (evbuffer_get_length(bufferevent_get_output(c->bev)) + n <= VL_OUT_MAX)
+			bufferevent_write(c->bev, ev, n);
+	}
+	free(ev);
+}
+
 /* One message: a reply now, or questions to the pipeline.  false: the
  * peer broke the protocol. */
 static bool
@@ -136,6 +219,15 @@ vconn_call(struct vconn *c, const char *msg, size_t mlen)
 
 	if (vl_call_parse(msg, mlen, &call) != STUB_OK)
 		return false;
+	if (s->monitor) {
+		out = monitor_call(c, &call, &len);
+		c->oneway = call.oneway;
+		vl_call_free(&call);
+		if (!out && !c->oneway)
+			return false;
+		vconn_send(c, out, len);
+		return true;
+	}
 	v = vlr_call(&call, s->ops.version, &c->req, &out, &len);
 	c->oneway = call.oneway;
 	vl_call_free(&call);
@@ -270,6 +362,50 @@ vlserver_answer(struct vlserver *s, uint64_t id, const uint8_t *buf, size_t len,
 	event_active(c->kick, EV_TIMEOUT, 1);
 }
 
+/* Monitor: root, stubd's own user, or the control group (primary or
+ * supplementary group of the peer). */
+static bool
+peer_allowed(const struct vlserver *s, int fd)
+{
+	struct ucred cr;
+	socklen_t l = sizeof(cr);
+	char path[64], *text = NULL;
+	size_t cap = 0;
+	FILE *f;
+	bool ok = false;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &l) != 0)
+		return false;
+	if (cr.uid == 0 || cr.uid == geteuid())
+		return true;
+	if (s->gid == (gid_t)-1)
+		return false;
+	if (cr.gid == s->gid)
+		return true;
+	/* the peer's supplementary groups, from its status */
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)cr.pid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	while (!ok && getline(&text, &cap, f) > 0) {
+		char *p, *end;
+
+		if (strncmp(text, "Groups:", 7) != 0)
+			continue;
+		for (p = text + 7;; p = end) {
+			unsigned long g = strtoul(p, &end, 10);
+
+			if (end == p)
+				break;
+			if ((gid_t)g == s->gid)
+				ok = true;
+		}
+	}
+	free(text);
+	fclose(f);
+	return ok;
+}
+
 /* The one accept of this socket: bounded, paused at VL_MAX_CONNS and when
  * out of descriptors. */
 static void
@@ -315,6 +451,7 @@ vl_accept_cb(evutil_socket_t fd, short what, void *arg)
 	c->bev = bufferevent_socket_new(s->base, cfd, BEV_OPT_CLOSE_ON_FREE);
 	if (!c->kick || !c->bev)
 		goto fail;
+	c->allowed = !s->monitor || peer_allowed(s, cfd);
 	s->slots[i] = c;
 	s->nconns++;
 	bufferevent_setcb(c->bev, vconn_read_cb, vconn_write_cb, vconn_event_cb, c);
@@ -344,8 +481,8 @@ vl_resume_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 enum stub_err
-vlserver_new(struct event_base *base, const char *dir, const struct vlserver_ops *ops,
-    struct vlserver **out, char *why, size_t whylen)
+vlserver_new(struct event_base *base, const char *dir, bool monitor, unsigned gid,
+    const struct vlserver_ops *ops, struct vlserver **out, char *why, size_t whylen)
 {
 	struct vlserver *s;
 	struct sockaddr_un sun;
@@ -356,7 +493,7 @@ vlserver_new(struct event_base *base, const char *dir, const struct vlserver_ops
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if ((size_t)snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s", dir,
-	    VL_RESOLVE_SOCKET) >= sizeof(sun.sun_path)) {
+	    monitor ? VL_MONITOR_SOCKET : VL_RESOLVE_SOCKET) >= sizeof(sun.sun_path)) {
 		snprintf(why, whylen, "varlink socket in %s: path too long", dir);
 		return STUB_EINVAL;
 	}
@@ -367,6 +504,8 @@ vlserver_new(struct event_base *base, const char *dir, const struct vlserver_ops
 	}
 	s->base = base;
 	s->ops = *ops;
+	s->monitor = monitor;
+	s->gid = (gid_t)gid;
 	s->fd = -1;
 	/* resolved's runtime directory, and /run/systemd above it */
 	if (mkdir(dir, 0755) != 0 && errno == ENOENT) {
@@ -400,7 +539,8 @@ vlserver_new(struct event_base *base, const char *dir, const struct vlserver_ops
 		goto fail;
 	}
 	umask(old);
-	/* any local user may resolve (SPEC 16) */
+	/* any local user may resolve (SPEC 16); the monitor checks its
+	 * callers itself, as resolved does */
 	if (chmod(sun.sun_path, 0666) != 0 || listen(s->fd, VL_BACKLOG) != 0)
 		goto fail;
 	s->path = strdup(sun.sun_path);

@@ -14,11 +14,13 @@
 #include "err.h"
 
 struct event_base;
+struct json;
 struct reply_info;
 struct vlserver;
 
 #define VL_RESOLVE_DIR "/run/systemd/resolve"
 #define VL_RESOLVE_SOCKET "io.systemd.Resolve"
+#define VL_MONITOR_SOCKET "io.systemd.Resolve.Monitor"
 #define VL_MAX_CONNS 1024
 /* The bit set in the id of every varlink question, which travels in a
  * client_ref's ctl (stubctl query's ids never reach it). */
@@ -32,13 +34,23 @@ struct vlserver_ops {
 	int (*submit)(void *arg, uint64_t id, const uint8_t *pkt, size_t len);
 	/* No upstream server is configured. */
 	bool (*no_servers)(void *arg);
+	/* io.systemd.Resolve.Monitor: DumpStatistics' members; ResetStatistics */
+	void (*dump_stats)(void *arg, struct json *j);
+	void (*reset_stats)(void *arg);
 	void *arg;
 	const char *version;
 };
 
-/* Listen on dir/io.systemd.Resolve (mode 0666; dir created if missing). */
-enum stub_err vlserver_new(struct event_base *base, const char *dir,
-    const struct vlserver_ops *ops, struct vlserver **out, char *why, size_t whylen);
+/* Listen on dir/io.systemd.Resolve (mode 0666; dir created if missing),
+ * or with monitor on dir/io.systemd.Resolve.Monitor, whose calls only
+ * root, stubd's user and members of gid ((gid_t)-1: none) may make. */
+enum stub_err vlserver_new(struct event_base *base, const char *dir, bool monitor,
+    unsigned gid, const struct vlserver_ops *ops, struct vlserver **out, char *why,
+    size_t whylen);
+/* Monitor: is anyone subscribed; stream an answer to the subscribers
+ * (dropped for one whose unread replies pass VL_OUT_MAX). */
+bool vlserver_monitor_active(const struct vlserver *s);
+void vlserver_monitor_answer(struct vlserver *s, const uint8_t *buf, size_t len);
 void vlserver_free(struct vlserver *s);
 /* The answer to the query submitted with id (stale ids are ignored). */
 void vlserver_answer(struct vlserver *s, uint64_t id, const uint8_t *buf, size_t len,

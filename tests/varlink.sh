@@ -5,7 +5,9 @@
 # SERVFAIL from a server, a schedule that runs out (QueryTimedOut, in
 # time), no server at all (NoNameServers), ResolveAddress, ResolveRecord
 # (raw record), pipelined calls answered in order, protocol errors, the
-# message bound, and DNS clients still answered beside it.
+# message bound, and DNS clients still answered beside it; the Monitor:
+# statistics and their reset, a subscriber sees varlink and DNS questions,
+# another user is refused there (and may still resolve).
 set -u
 STUBD=${STUBD:-./stubd}
 FAKEUP=${FAKEUP:-./tests/fakeup}
@@ -34,6 +36,8 @@ for f in p_ok p_sf p_to; do wait_file "$tmp/$f" || { echo "FAIL: fake upstreams 
 base=$((30000 + $$ % 20000))
 echo "192.0.2.50 fromhosts.test" >"$tmp/hosts"
 mkdir "$tmp/run" "$tmp/run2"
+# another user reaches the sockets (the Monitor refuses it, Resolve does not)
+chmod 755 "$tmp" "$tmp/run"
 cat >"$tmp/stubd.conf" <<CONF
 listen 127.0.0.97:$base
 control $tmp/ctl
@@ -199,6 +203,58 @@ except socket.timeout:
     ok("DNS over UDP still answered", False, "timeout")
 r = call(R + "ResolveHostname", {"name": "www.example.com", "family": 2})
 ok("still serving after the closed connections", "error" not in r, r)
+
+# io.systemd.Resolve.Monitor (the caller here is root or stubd's own user)
+import os
+mpath = path + ".Monitor"
+M = "io.systemd.Resolve.Monitor."
+r = call(M + "DumpStatistics", {}, mpath)
+st = r.get("parameters", {})
+ok("DumpStatistics", st.get("cache", {}).get("hits", 0) >= 3 and
+   st.get("cache", {}).get("size", 0) >= 3 and "transactions" in st and "dnssec" in st, r)
+r = call(M + "ResetStatistics", {}, mpath)
+ok("ResetStatistics", r == {"parameters": {}}, r)
+r = call(M + "DumpStatistics", {}, mpath)
+ok("counted from the reset", r.get("parameters", {}).get("cache", {}).get("hits") == 0, r)
+r = call(M + "DumpCache", {}, mpath)
+ok("DumpCache not implemented (said so)", r.get("error") == "org.varlink.service.MethodNotImplemented", r)
+m = conn(mpath)
+m.sendall(json.dumps({"method": M + "SubscribeQueryResults", "more": True}).encode() + b"\0")
+first = read_msgs(m, 1)
+ok("SubscribeQueryResults: ready", first and first[0].get("parameters", {}).get("ready") is True
+   and first[0].get("continues") is True, first)
+call(R + "ResolveHostname", {"name": "www.example.com", "family": 2})
+u.sendto(q, (addr, port))
+u.recvfrom(4096)
+evs = read_msgs(m, 2)
+m.close()
+names = [e.get("parameters", {}).get("question", [{}])[0].get("name") for e in evs]
+ok("SubscribeQueryResults: varlink and DNS questions streamed", names == ["www.example.com"] * 2 and
+   all(e.get("continues") and e["parameters"].get("state") == "success" and
+       e["parameters"].get("answer") for e in evs), evs)
+# another user may resolve, not monitor
+if os.getuid() == 0:
+    rd, wr = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(rd)
+        os.setgroups([])
+        os.setgid(65534)
+        os.setuid(65534)
+        out = [call(M + "DumpStatistics", {}, mpath), call(R + "ResolveHostname", {"name": "www.example.com"})]
+        os.write(wr, json.dumps(out).encode())
+        os._exit(0)
+    os.close(wr)
+    data = b""
+    while True:
+        d = os.read(rd, 65536)
+        if not d:
+            break
+        data += d
+    os.waitpid(pid, 0)
+    out = json.loads(data)
+    ok("monitor: PermissionDenied for another user", out[0].get("error") == "org.varlink.service.PermissionDenied", out[0])
+    ok("resolve: open to another user", "error" not in out[1], out[1])
 sys.exit(1 if fails else 0)
 PY
 [ $? -eq 0 ] || fail=1
