@@ -583,6 +583,39 @@ START_TEST(test_query_packet)
 }
 END_TEST
 
+START_TEST(test_monitor_event)
+{
+	static const uint8_t ptr[] = { 3, 'w', 'w', 'w', 0xc0, 12 };
+	struct rec p = { NULL, TYPE_PTR, ptr, sizeof(ptr) };
+	uint8_t b[512];
+	size_t n = answer(b, sizeof(b), "example.com", TYPE_PTR, 0, false, &p, 1), len;
+	struct jval *v;
+	const struct jval *a;
+	char *s;
+
+	s = vlr_monitor_event(b, n, &len);
+	v = parse_msg(s, len);
+	ck_assert(jsonp_get(v, "continues")->b);
+	ck_assert_str_eq(param(v, "state")->str, "success");
+	ck_assert_str_eq(jsonp_get(param(v, "question")->items[0], "name")->str, "example.com");
+	a = param(v, "answer");
+	ck_assert_uint_eq(a->n, 1);
+	ck_assert_int_eq((int)jsonp_get(jsonp_get(jsonp_get(a->items[0], "rr"), "key"), "type")->num,
+	    TYPE_PTR);
+	/* owner, PTR, IN, TTL 300, RDLENGTH 17, www.example.com uncompressed */
+	ck_assert_str_eq(jsonp_get(a->items[0], "raw")->str,
+	    "B2V4YW1wbGUDY29tAAAMAAEAAAEsABEDd3d3B2V4YW1wbGUDY29tAA==");
+	jsonp_free(v);
+	n = answer(b, sizeof(b), "nx.example", TYPE_A, RCODE_NXDOMAIN, false, NULL, 0);
+	s = vlr_monitor_event(b, n, &len);
+	v = parse_msg(s, len);
+	ck_assert_str_eq(param(v, "state")->str, "rcode-failure");
+	ck_assert_int_eq((int)param(v, "rcode")->num, 3);
+	jsonp_free(v);
+	ck_assert_ptr_null(vlr_monitor_event(b, 5, &len));
+}
+END_TEST
+
 static Suite *
 varlink_suite(void)
 {
@@ -598,6 +631,7 @@ varlink_suite(void)
 	tcase_add_test(b, test_trace);
 	tcase_add_test(b, test_record_and_address_answers);
 	tcase_add_test(b, test_query_packet);
+	tcase_add_test(b, test_monitor_event);
 	suite_add_tcase(s, b);
 	return s;
 }

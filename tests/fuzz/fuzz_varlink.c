@@ -92,5 +92,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 	}
 	vl_framer_fini(&f);
+	/* the Monitor's view of any answer */
+	free(vlr_monitor_event(dns, dlen, &l));
 	return 0;
 }
