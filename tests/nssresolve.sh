@@ -7,6 +7,9 @@
 # resolves through stubd; NXDOMAIN gives getent's exit 2; getaddrinfo tells
 # NXDOMAIN (EAI_NONAME) from "try again" (EAI_AGAIN); NODATA is "not
 # found" (nss-resolve 252 maps it so).
+# And Debian 12's own `resolvectl monitor` (RESOLVECTL, or on PATH; it
+# wants a system bus, so a private dbus-daemon) shows dig's queries through
+# io.systemd.Resolve.Monitor.
 # Skipped where namespaces or the package cannot be had.
 set -u
 STUBD=${STUBD:-./stubd}
@@ -63,6 +66,34 @@ domain to.example
 CONF
 printf 'hosts: files resolve [!UNAVAIL=return] dns\n' >"$tmp/nsswitch.conf"
 
+# resolvectl monitor: resolvectl, a private system bus and dig, or skipped
+RESOLVECTL=${RESOLVECTL:-$(command -v resolvectl || true)}
+mon=""
+if [ -n "$RESOLVECTL" ] && [ -x "$RESOLVECTL" ] && command -v dbus-daemon >/dev/null 2>&1 &&
+	command -v dig >/dev/null 2>&1; then
+	cat >"$tmp/bus.xml" <<XML
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path=$tmp/bus</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <allow own="*"/>
+    <allow send_destination="*"/>
+    <allow receive_sender="*"/>
+  </policy>
+</busconfig>
+XML
+	if dbus-daemon --config-file="$tmp/bus.xml" --fork --nosyslog --print-address=1 \
+		--print-pid=3 >"$tmp/addr" 3>"$tmp/buspid"; then
+		pids="$pids $(cat "$tmp/buspid")"
+		mon=$(head -1 "$tmp/addr")
+	fi
+fi
+[ -n "$mon" ] || echo "SKIP: resolvectl monitor (no resolvectl, dbus-daemon or dig)"
+
 # inside the namespace: its own /run/systemd and nsswitch.conf, stubd
 # serving varlink there, glibc's clients
 cat >"$tmp/inner.sh" <<INNER
@@ -74,6 +105,13 @@ mkdir -p /run/systemd/resolve
 sp=\$!
 i=0
 while [ ! -S /run/systemd/resolve/io.systemd.Resolve ] && [ \$i -lt 50 ]; do sleep 0.1; i=\$((i + 1)); done
+if [ -n "$mon" ]; then
+	DBUS_SYSTEM_BUS_ADDRESS="$mon" timeout 4 "$RESOLVECTL" monitor >"$tmp/monitor" 2>&1 </dev/null &
+	sleep 1
+	dig +short +time=1 +tries=1 -p $base @127.0.0.99 only-stubd.example A >/dev/null
+	dig +short +time=1 +tries=1 -p $base @127.0.0.99 nx.example A >/dev/null
+	sleep 0.5
+fi
 export LD_LIBRARY_PATH="$lib"
 getent ahosts only-stubd.example >"$tmp/ahosts"; echo "ahosts \$?" >>"$tmp/rc"
 getent ahosts nx.example >/dev/null; echo "nx \$?" >>"$tmp/rc"
@@ -97,6 +135,7 @@ for n in ("v4only.example", "nx.example"):
 PY
 kill \$sp
 wait \$sp 2>/dev/null
+wait
 INNER
 unshare -m sh "$tmp/inner.sh"
 
@@ -117,9 +156,17 @@ check "gethostbyname2 NXDOMAIN: h_errno HOST_NOT_FOUND" "$(grep '^h_errno nx' "$
 	"h_errno nx.example 1"
 check "getaddrinfo, the schedule ran out: EAI_AGAIN" "$(grep '^x.to' "$tmp/gai")" \
 	"x.to.example gaierror $EAI_AGAIN"
+if [ -n "$mon" ]; then
+	# (it goes on to see the getent queries too)
+	for want in 'Q: only-stubd.example IN A$' 'A: only-stubd.example IN A 192.0.2.77' \
+		'Q: nx.example IN A$' 'S: NXDOMAIN'; do
+		check "resolvectl monitor shows '$want'" \
+			"$(grep -q "$want" "$tmp/monitor" && echo yes)" yes
+	done
+fi
 if [ $fail -ne 0 ]; then
 	echo "--- stubd"
 	cat "$tmp/stubd.err"
-	cat "$tmp/gai" "$tmp/rc" 2>/dev/null
+	cat "$tmp/gai" "$tmp/rc" "$tmp/monitor" 2>/dev/null
 fi
 exit $fail
