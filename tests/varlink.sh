@@ -204,6 +204,42 @@ except socket.timeout:
 r = call(R + "ResolveHostname", {"name": "www.example.com", "family": 2})
 ok("still serving after the closed connections", "error" not in r, r)
 
+# at most 1024 connections: the next one waits until one closes
+import resource
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+if hard == resource.RLIM_INFINITY or hard >= 4096:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (4096, hard))
+    msg = json.dumps({"method": R + "ResolveHostname",
+                      "parameters": {"name": "www.example.com", "family": 2}}).encode() + b"\0"
+    def bconn():
+        # blocking: a full backlog makes connect wait, not fail
+        b = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        b.connect(path)
+        return b
+    idle = [bconn() for i in range(1024)]
+    time.sleep(0.3)
+    x = bconn()
+    x.settimeout(1.0)
+    x.sendall(msg)
+    try:
+        x.recv(100)
+        waited = False
+    except socket.timeout:
+        waited = True
+    ok("the 1025th connection waits", waited)
+    idle.pop().close()
+    x.settimeout(5)
+    ok("and is served when one closes", b"addresses" in x.recv(4096))
+    x.close()
+    s = idle[0]
+    s.settimeout(5)
+    s.sendall(msg)
+    ok("an idle connection is served", b"addresses" in s.recv(4096))
+    for s in idle:
+        s.close()
+else:
+    print("SKIP: 1024 connections (open-file limit %d)" % hard)
+
 # io.systemd.Resolve.Monitor (the caller here is root or stubd's own user)
 import os
 mpath = path + ".Monitor"
