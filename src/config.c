@@ -740,6 +740,11 @@ cfg_finish(struct cfg *c, const char *resolv_text)
 	size_t before = c->nerrors, i;
 	struct cfg_sockaddr sa;
 
+#ifdef HAVE_SYSTEMD
+	/* SPEC 16: resolved-compat implies dbus yes unless a dbus line said no */
+	if (c->resolved_compat && !c->dbus_set)
+		c->dbus = true;
+#endif
 	if (c->nlistens == 0) {
 		if (cfg_parse_sockaddr("127.0.0.1", DNS_PORT, &sa) == 0)
 			cfg_add_listen(c, &sa);

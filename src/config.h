@@ -147,6 +147,8 @@ struct cfg {
 	char *resolv_file;
 	char *resolvconf_dir;       /* NULL = none */
 	bool dbus;                  /* serve org.freedesktop.resolve1 */
+	bool dbus_set;              /* a dbus line was given (resolved-compat implies yes) */
+	bool resolved_compat;       /* SPEC 16: varlink io.systemd.Resolve, implies dbus */
 	bool prefetch;              /* refresh popular answers before they expire */
 	char *cache_file;           /* cache kept across restarts; NULL = none */
 	char *tls_ca;               /* trust store of tls and https servers */

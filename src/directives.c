@@ -275,6 +275,21 @@ d_resolv_file(struct pctx *x, char **w, int n)
 	return 0;
 }
 
+/* SPEC 16: resolved-compat yes implies dbus yes, unless a dbus line says
+ * otherwise (cfg_finish). */
+static int
+d_resolved_compat(struct pctx *x, char **w, int n)
+{
+	(void)n;
+	if (strcmp(w[1], "yes") == 0)
+		x->c->resolved_compat = true;
+	else if (strcmp(w[1], "no") == 0)
+		x->c->resolved_compat = false;
+	else
+		return perr(x, "resolved-compat takes yes or no");
+	return 0;
+}
+
 static int
 d_dbus(struct pctx *x, char **w, int n)
 {
@@ -285,6 +300,7 @@ d_dbus(struct pctx *x, char **w, int n)
 		x->c->dbus = false;
 	else
 		return perr(x, "dbus takes yes or no");
+	x->c->dbus_set = true;
 #ifndef HAVE_SYSTEMD
 	if (x->c->dbus)
 		return perr(x, "dbus: stubd was built without D-Bus support (libsystemd)");
@@ -684,6 +700,8 @@ static const struct cfg_directive directives[] = {
 	  "refresh popular answers before they expire" },
 	{ "dbus", 1, 1, d_dbus, "dbus yes|no",
 	  "serve org.freedesktop.resolve1 on the system bus" },
+	{ "resolved-compat", 1, 1, d_resolved_compat, "resolved-compat yes|no",
+	  "take systemd-resolved's place: varlink io.systemd.Resolve; implies dbus yes" },
 	{ "server", 1, CFG_MAX_WORDS - 1, d_server,
 	  "server ADDR[:PORT] [tls [NAME] [pin B64]... [insecure]] [trust-ad] "
 	  "[priority first|last] [no-0x20] | server https://HOST[:PORT]/PATH ADDR[:PORT] ...",

@@ -41,6 +41,7 @@
 #include "reconfig.h"
 #include "resolve.h"
 #include "resolve1.h"
+#include "vlglue.h"
 #include "sdproto.h"
 #include "stats.h"
 #include "upstream.h"
@@ -90,6 +91,7 @@ struct daemon {
 	struct metrics *metrics;        /* metrics ADDR:PORT, NULL = off */
 	struct peer_policy *peers;      /* who may use the control planes (control-group) */
 	struct resolve1 *bus;           /* org.freedesktop.resolve1, dbus yes */
+	struct vlglue *vl;              /* varlink io.systemd.Resolve(.Monitor), resolved-compat yes */
 	struct event *poll_tmr;         /* hosts, resolv-file, resolvconf-dir */
 	bool started;                   /* serving: a clean exit saves the cache */
 	int janitor_fd;                 /* -1, or the pipe the exit helper waits on */
@@ -237,10 +239,13 @@ daemon_reply(void *io, const struct client_ref *ref, const uint8_t *buf, size_t 
 	struct daemon *d = io;
 
 	latency_observe(&d->st.lat, ri->source, ri->answered - ri->received);
-	if (ref->ctl)
+	if (vlglue_answer(d->vl, ref, buf, len, ri))
+		;
+	else if (ref->ctl)
 		control_query_done(d->ctl, ref->ctl, ctl_query_json(buf, len, ri));
 	else
 		listener_reply(d->lis, ref, buf, len);
+	vlglue_monitor(d->vl, buf, len);
 	if (control_monitor_active(d->ctl)) {
 		char *line = ctl_monitor_json(ri, ref->ctl ? NULL :
 		    (const struct sockaddr *)&ref->peer, buf, len, clock_wall_ms());
@@ -620,6 +625,7 @@ shutdown_all(struct daemon *d)
 
 	cachefile_free(d->cf, d->started);
 	resolve1_free(d->bus);
+	vlglue_free(d->vl);
 	control_free(d->ctl);
 	peer_policy_free(d->peers);
 	metrics_free(d->metrics);
@@ -738,6 +744,18 @@ start_signals(struct daemon *d, char *why, size_t whylen)
 		}
 	}
 	return STUB_OK;
+}
+
+/* resolved-compat yes: the varlink servers of SPEC 16, bound while still
+ * privileged, after start_control (the peer policy). */
+static enum stub_err
+start_varlink(struct daemon *d, char *why, size_t whylen)
+{
+	struct vlglue_env env = { d->base, &d->res, &d->cache, &d->st, running_cfg, d, d->peers };
+
+	if (!reconfig_cfg(d->rc)->resolved_compat)
+		return STUB_OK;
+	return vlglue_start(&env, &d->vl, why, whylen);
 }
 
 /* Cache, upstream engine, resolver, hosts, rtnetlink and the poll. */
@@ -863,7 +881,8 @@ main(int argc, char **argv)
 		snprintf(why, sizeof(why), "unknown user '%s'", c->user);
 		goto fail;
 	}
-	if (start_control(&d, why, sizeof(why)) != STUB_OK)
+	if (start_control(&d, why, sizeof(why)) != STUB_OK ||
+	    start_varlink(&d, why, sizeof(why)) != STUB_OK)
 		goto fail;
 	if (c->metrics.len && metrics_new(d.base, &c->metrics, view_pull, &d, &d.metrics, why,
 	    sizeof(why)) != STUB_OK)

@@ -483,6 +483,36 @@ START_TEST(test_misuse)
 END_TEST
 
 /* The directive table, the manual and the sample agree. */
+START_TEST(test_resolved_compat)
+{
+	size_t e;
+	struct cfg *c = parse("", &e);
+
+	ck_assert(!c->resolved_compat);
+	cfg_finish(c, NULL);
+	ck_assert(!c->dbus);
+	cfg_unref(c);
+	c = parse("resolved-compat maybe\n", &e);
+	ck_assert_uint_eq(e, 1);
+	cfg_unref(c);
+#ifdef HAVE_SYSTEMD
+	/* implies dbus yes ... */
+	c = parse("resolved-compat yes\n", &e);
+	ck_assert_uint_eq(e, 0);
+	cfg_finish(c, NULL);
+	ck_assert(c->resolved_compat);
+	ck_assert(c->dbus);
+	cfg_unref(c);
+	/* ... unless a dbus line says no, before or after */
+	c = parse("dbus no\nresolved-compat yes\n", &e);
+	cfg_finish(c, NULL);
+	ck_assert(c->resolved_compat);
+	ck_assert(!c->dbus);
+	cfg_unref(c);
+#endif
+}
+END_TEST
+
 START_TEST(test_directives_documented)
 {
 	size_t n, i;
@@ -589,6 +619,7 @@ config_suite(void)
 	tcase_add_test(b, test_refs);
 	tcase_add_test(b, test_0x20);
 	tcase_add_test(b, test_encrypted_servers);
+	tcase_add_test(b, test_resolved_compat);
 	tcase_add_test(b, test_directives_documented);
 	tcase_add_test(m, test_misuse);
 	suite_add_tcase(s, b);

@@ -1,0 +1,47 @@
+/*
+ * vlglue.h - resolved-compat in the daemon: the varlink servers of SPEC 16
+ * (io.systemd.Resolve and io.systemd.Resolve.Monitor) wired to the query
+ * pipeline.  main.c owns one; it names what the glue reads of the daemon.
+ */
+#ifndef STUBD_VLGLUE_H
+#define STUBD_VLGLUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "err.h"
+#include "resolve.h"
+#include "stats.h"
+
+struct cache;
+struct event_base;
+struct peer_policy;
+struct vlglue;
+
+/* What the glue reads of the daemon (pointers to the daemon's own, which
+ * outlive the glue; res and cache may still be NULL when it starts). */
+struct vlglue_env {
+	struct event_base *base;
+	struct resolver **res;
+	struct cache **cache;
+	struct stats *st;
+	const struct cfg *(*cfg)(void *arg);    /* the running configuration */
+	void *arg;
+	const struct peer_policy *peers;        /* who may use the Monitor */
+};
+
+/* Bind io.systemd.Resolve and its Monitor in /run/systemd/resolve (or in
+ * $STUBD_RESOLVE_DIR, for tests); called while still privileged. */
+enum stub_err vlglue_start(const struct vlglue_env *env, struct vlglue **out, char *why,
+    size_t whylen);
+/* An answer for a varlink question (its client_ref's ctl carries
+ * VL_REF_TAG): true when it was one and has been handed over. */
+bool vlglue_answer(struct vlglue *g, const struct client_ref *ref, const uint8_t *buf,
+    size_t len, const struct reply_info *ri);
+/* Every answer, for the Monitor's subscribers. */
+void vlglue_monitor(struct vlglue *g, const uint8_t *buf, size_t len);
+void vlglue_free(struct vlglue *g);
+
+#endif

@@ -1,0 +1,548 @@
+/*
+ * vlserver.c - the varlink socket on libevent (see vlserver.h).
+ *
+ * A connection reads into a bounded framer (varlink.c) and handles one
+ * call at a time, as systemd's own varlink servers do: while a call waits
+ * for the pipeline, or while more than VL_OUT_MAX bytes of replies wait to
+ * be read, the connection stops reading, so a client can hold at most
+ * VL_MSG_MAX bytes of input and one call's questions.  The accept with its
+ * pause (at VL_MAX_CONNS connections, or out of descriptors) is one place:
+ * vl_accept_cb.
+ */
+#include "auto-config.h"
+
+#include "peer.h"
+#include "vlserver.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "rand.h"
+#include "resolve.h"
+#include "vlresolve.h"
+
+#define VL_BACKLOG 128
+#define VL_ACCEPT_PAUSE_MS 100
+#define VL_GEN_MASK 0x3fffffffu     /* ids: tag, 30-bit generation, slot, question */
+
+struct vconn {
+	struct vlserver *s;
+	struct bufferevent *bev;
+	struct event *kick;             /* go on reading after an answer */
+	struct vl_framer fr;
+	unsigned slot;
+	uint32_t gen;
+	bool busy;                      /* a call waits for the pipeline */
+	bool submitting;                /* inside submit: answers may come at once */
+	bool oneway;
+	bool allowed;                   /* monitor: the peer may call */
+	bool subscriber;                /* monitor: SubscribeQueryResults */
+	size_t pending;                 /* questions not answered yet */
+	struct vlr_req req;
+	struct vlr_ans ans[VLR_MAXQ];
+	uint8_t *ansbuf[VLR_MAXQ];
+};
+
+struct vlserver {
+	struct event_base *base;
+	struct vlserver_ops ops;
+	int fd;
+	char *path;
+	struct event *ev, *resume;
+	bool paused;
+	bool monitor;                   /* io.systemd.Resolve.Monitor */
+	const struct peer_policy *peers;   /* monitor: who may call (the daemon's) */
+	size_t nsubs;
+	size_t nconns;
+	struct vconn *slots[VL_MAX_CONNS];
+	uint32_t gens[VL_MAX_CONNS];
+};
+
+static void vconn_pump(struct vconn *c);
+
+static uint64_t
+make_id(const struct vconn *c, size_t sub)
+{
+	return VL_REF_TAG | (uint64_t)c->gen << 32 | (uint64_t)c->slot << 1 | sub;
+}
+
+static void
+accept_resume(struct vlserver *s)
+{
+	if (s->paused && s->nconns < VL_MAX_CONNS && !evtimer_pending(s->resume, NULL)) {
+		event_add(s->ev, NULL);
+		s->paused = false;
+	}
+}
+
+static void
+vconn_close(struct vconn *c)
+{
+	struct vlserver *s = c->s;
+	size_t i;
+
+	s->slots[c->slot] = NULL;
+	s->nconns--;
+	if (c->subscriber)
+		s->nsubs--;
+	for (i = 0; i < VLR_MAXQ; i++)
+		free(c->ansbuf[i]);
+	vl_framer_fini(&c->fr);
+	bufferevent_free(c->bev);
+	event_free(c->kick);
+	free(c);
+	accept_resume(s);
+}
+
+static void
+vconn_send(struct vconn *c, char *out, size_t len)
+{
+	if (!c->oneway && out)
+		bufferevent_write(c->bev, out, len);
+	free(out);
+}
+
+/* Every question of the call answered: the reply. */
+static void
+vconn_finish(struct vconn *c)
+{
+	struct vlserver *s = c->s;
+	size_t len, i;
+	char *out = vlr_answer(&c->req, c->ans, s->ops.no_servers(s->ops.arg), &len);
+
+	for (i = 0; i < VLR_MAXQ; i++) {
+		free(c->ansbuf[i]);
+		c->ansbuf[i] = NULL;
+	}
+	memset(c->ans, 0, sizeof(c->ans));
+	c->busy = false;
+	if (!out && !c->oneway)
+		out = vl_error("io.systemd.Resolve.QueryAborted", NULL, NULL, &len);
+	vconn_send(c, out, len);
+}
+
+/* io.systemd.Resolve.Monitor's methods. */
+static char *
+monitor_call(struct vconn *c, const struct vl_call *call, size_t *len)
+{
+	struct vlserver *s = c->s;
+	const char *m = call->method;
+	struct json j;
+
+	if (strncmp(m, "org.varlink.service.", 20) == 0) {
+		struct vlr_req req;
+		char *out;
+
+		/* GetInfo and friends as on the other socket */
+		vlr_call(call, s->ops.version, &req, &out, len);
+		return out;
+	}
+	if (!c->allowed)
+		return vl_error("org.varlink.service.PermissionDenied", NULL, NULL, len);
+	if (strcmp(m, "io.systemd.Resolve.Monitor.SubscribeQueryResults") == 0) {
+		if (!call->more)
+			return vl_error("org.varlink.service.ExpectedMore", NULL, NULL, len);
+		if (!c->subscriber) {
+			c->subscriber = true;
+			s->nsubs++;
+		}
+		vl_reply_begin(&j);
+		json_key(&j, "ready");
+		json_bool(&j, true);
+		return vl_end(&j, true, len);
+	}
+	if (strcmp(m, "io.systemd.Resolve.Monitor.DumpStatistics") == 0) {
+		vl_reply_begin(&j);
+		s->ops.dump_stats(s->ops.arg, &j);
+		return vl_end(&j, false, len);
+	}
+	if (strcmp(m, "io.systemd.Resolve.Monitor.ResetStatistics") == 0) {
+		s->ops.reset_stats(s->ops.arg);
+		vl_reply_begin(&j);
+		return vl_end(&j, false, len);
+	}
+	if (strcmp(m, "io.systemd.Resolve.Monitor.DumpCache") == 0 ||
+	    strcmp(m, "io.systemd.Resolve.Monitor.DumpServerState") == 0)
+		return vl_error("org.varlink.service.MethodNotImplemented", "method", m, len);
+	return vl_error("org.varlink.service.MethodNotFound", "method", m, len);
+}
+
+bool
+vlserver_monitor_active(const struct vlserver *s)
+{
+	return s && s->nsubs > 0;
+}
+
+void
+vlserver_monitor_answer(struct vlserver *s, const uint8_t *buf, size_t len)
+{
+	size_t n, i, left;
+	char *ev;
+
+	if (!vlserver_monitor_active(s) || !len)
+		return;
+	ev = vlr_monitor_event(buf, len, &n);
+	if (!ev)
+		return;
+	for (i = 0, left = s->nsubs; i < VL_MAX_CONNS && left; i++) {
+		struct vconn *c = s->slots[i];
+
+		if (!c || !c->subscriber)
+			continue;
+		left--;
+		/* lost rather than waited for */
+		if (evbuffer_get_length(bufferevent_get_output(c->bev)) + n <= VL_OUT_MAX)
+			bufferevent_write(c->bev, ev, n);
+	}
+	free(ev);
+}
+
+/* One message: a reply now, or questions to the pipeline.  false: the
+ * peer broke the protocol. */
+static bool
+vconn_call(struct vconn *c, const char *msg, size_t mlen)
+{
+	struct vlserver *s = c->s;
+	struct vl_call call;
+	char *out;
+	size_t len, i;
+	enum vlr_verdict v;
+
+	if (vl_call_parse(msg, mlen, &call) != STUB_OK)
+		return false;
+	if (s->monitor) {
+		out = monitor_call(c, &call, &len);
+		c->oneway = call.oneway;
+		vl_call_free(&call);
+		if (!out && !c->oneway)
+			return false;
+		vconn_send(c, out, len);
+		return true;
+	}
+	v = vlr_call(&call, s->ops.version, &c->req, &out, &len);
+	c->oneway = call.oneway;
+	vl_call_free(&call);
+	if (v == VLR_REPLY) {
+		if (!out && !c->oneway)
+			return false;
+		vconn_send(c, out, len);
+		return true;
+	}
+	c->busy = true;
+	c->pending = c->req.nq;
+	c->submitting = true;
+	for (i = 0; i < c->req.nq; i++) {
+		uint8_t pkt[WIRE_HDR_LEN + WIRE_NAME_MAX + 4 + 16];
+		size_t n = vlr_query_packet(&c->req, i, rand_u16(), pkt, sizeof(pkt));
+
+		c->ans[i].source = SRC_LOCAL;
+		if (!n || s->ops.submit(s->ops.arg, make_id(c, i), pkt, n) != 0)
+			c->pending--;       /* answered as dropped */
+	}
+	c->submitting = false;
+	if (c->pending == 0)
+		vconn_finish(c);
+	return true;
+}
+
+static void
+vconn_pump(struct vconn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+
+	for (;;) {
+		const char *msg;
+		size_t mlen, room;
+		int r;
+
+		if (c->busy || evbuffer_get_length(bufferevent_get_output(c->bev)) > VL_OUT_MAX) {
+			bufferevent_disable(c->bev, EV_READ);
+			return;
+		}
+		room = vl_framer_room(&c->fr);
+		if (room && evbuffer_get_length(in)) {
+			char tmp[4096];
+			int n = evbuffer_remove(in, tmp, room < sizeof(tmp) ? room : sizeof(tmp));
+
+			if (n > 0 && vl_framer_feed(&c->fr, tmp, (size_t)n) != STUB_OK) {
+				vconn_close(c);
+				return;
+			}
+		}
+		r = vl_framer_next(&c->fr, &msg, &mlen);
+		if (r < 0) {
+			log_debug("varlink: a message longer than %d bytes; closing", VL_MSG_MAX);
+			vconn_close(c);
+			return;
+		}
+		if (r == 0) {
+			if (evbuffer_get_length(in) && vl_framer_room(&c->fr))
+				continue;
+			bufferevent_enable(c->bev, EV_READ);
+			return;
+		}
+		if (!vconn_call(c, msg, mlen)) {
+			log_debug("varlink: not a varlink call; closing");
+			vconn_close(c);
+			return;
+		}
+	}
+}
+
+static void
+vconn_read_cb(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	vconn_pump(arg);
+}
+
+static void
+vconn_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct vconn *c = arg;
+
+	(void)bev;
+	if (!c->busy)
+		vconn_pump(c);
+}
+
+static void
+vconn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
+		vconn_close(arg);
+}
+
+static void
+vconn_kick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	vconn_pump(arg);
+}
+
+void
+vlserver_answer(struct vlserver *s, uint64_t id, const uint8_t *buf, size_t len,
+    const struct reply_info *ri)
+{
+	unsigned slot = (unsigned)(id & 0xffffffffu) >> 1;
+	size_t sub = id & 1;
+	struct vconn *c;
+
+	if (!s || slot >= VL_MAX_CONNS)
+		return;
+	c = s->slots[slot];
+	if (!c || c->gen != (uint32_t)((id >> 32) & VL_GEN_MASK) || !c->busy || sub >= c->req.nq ||
+	    c->ans[sub].msg || !c->pending)
+		return;
+	if (len) {
+		c->ansbuf[sub] = malloc(len);
+		if (c->ansbuf[sub]) {
+			memcpy(c->ansbuf[sub], buf, len);
+			c->ans[sub].msg = c->ansbuf[sub];
+			c->ans[sub].len = len;
+		}
+	}
+	c->ans[sub].source = ri->source;
+	vlr_ans_trace(&c->ans[sub], ri->trace);
+	if (--c->pending || c->submitting)
+		return;
+	vconn_finish(c);
+	/* read on from the loop, not from inside the pipeline */
+	event_active(c->kick, EV_TIMEOUT, 1);
+}
+
+/* The one accept of this socket: bounded, paused at VL_MAX_CONNS and when
+ * out of descriptors. */
+static void
+vl_accept_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct vlserver *s = arg;
+	struct vconn *c;
+	unsigned i;
+	int cfd;
+
+	(void)what;
+	if (s->nconns >= VL_MAX_CONNS) {
+		event_del(s->ev);
+		s->paused = true;
+		return;
+	}
+	cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (cfd < 0) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+			struct timeval tv = { 0, VL_ACCEPT_PAUSE_MS * 1000 };
+
+			log_warn("varlink: accept: %s; pausing for %d ms", strerror(errno),
+			    VL_ACCEPT_PAUSE_MS);
+			event_del(s->ev);
+			s->paused = true;
+			evtimer_add(s->resume, &tv);
+		}
+		return;
+	}
+	for (i = 0; i < VL_MAX_CONNS && s->slots[i]; i++)
+		;
+	c = calloc(1, sizeof(*c));
+	if (!c || i == VL_MAX_CONNS)
+		goto fail;
+	c->s = s;
+	c->slot = i;
+	s->gens[i] = (s->gens[i] + 1) & VL_GEN_MASK;
+	if (s->gens[i] == 0)
+		s->gens[i] = 1;
+	c->gen = s->gens[i];
+	vl_framer_init(&c->fr);
+	c->kick = event_new(s->base, -1, 0, vconn_kick_cb, c);
+	c->bev = bufferevent_socket_new(s->base, cfd, BEV_OPT_CLOSE_ON_FREE);
+	if (!c->kick || !c->bev)
+		goto fail;
+	if (s->monitor) {
+		char who[32];
+
+		c->allowed = peer_allowed_fd(s->peers, cfd, who, sizeof(who));
+	} else {
+		c->allowed = true;
+	}
+	s->slots[i] = c;
+	s->nconns++;
+	bufferevent_setcb(c->bev, vconn_read_cb, vconn_write_cb, vconn_event_cb, c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, VL_MSG_MAX);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	if (s->nconns >= VL_MAX_CONNS) {
+		event_del(s->ev);
+		s->paused = true;
+	}
+	return;
+fail:
+	if (c && c->bev)
+		bufferevent_free(c->bev);
+	else
+		close(cfd);
+	if (c && c->kick)
+		event_free(c->kick);
+	free(c);
+}
+
+static void
+vl_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	accept_resume(arg);
+}
+
+enum stub_err
+vlserver_new(struct event_base *base, const char *dir, bool monitor,
+    const struct peer_policy *peers,
+    const struct vlserver_ops *ops, struct vlserver **out, char *why, size_t whylen)
+{
+	struct vlserver *s;
+	struct sockaddr_un sun;
+	mode_t old;
+	int probe;
+
+	*out = NULL;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if ((size_t)snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s", dir,
+	    monitor ? VL_MONITOR_SOCKET : VL_RESOLVE_SOCKET) >= sizeof(sun.sun_path)) {
+		snprintf(why, whylen, "varlink socket in %s: path too long", dir);
+		return STUB_EINVAL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		snprintf(why, whylen, "varlink: out of memory");
+		return STUB_ENOMEM;
+	}
+	s->base = base;
+	s->ops = *ops;
+	s->monitor = monitor;
+	s->peers = peers;
+	s->fd = -1;
+	/* resolved's runtime directory, and /run/systemd above it */
+	if (mkdir(dir, 0755) != 0 && errno == ENOENT) {
+		char *up = strdup(dir), *slash = up ? strrchr(up, '/') : NULL;
+
+		if (slash && slash != up) {
+			*slash = '\0';
+			mkdir(up, 0755);
+		}
+		free(up);
+		mkdir(dir, 0755);
+	}
+	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (probe >= 0) {
+		if (connect(probe, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+			close(probe);
+			snprintf(why, whylen, "varlink socket %s is in use (is systemd-resolved "
+			    "running? mask it first)", sun.sun_path);
+			free(s);
+			return STUB_EEXIST;
+		}
+		close(probe);
+	}
+	unlink(sun.sun_path);
+	s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s->fd < 0)
+		goto fail;
+	old = umask(0);
+	if (bind(s->fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		umask(old);
+		goto fail;
+	}
+	umask(old);
+	/* any local user may resolve (SPEC 16); the monitor checks its
+	 * callers itself, as resolved does */
+	if (chmod(sun.sun_path, 0666) != 0 || listen(s->fd, VL_BACKLOG) != 0)
+		goto fail;
+	s->path = strdup(sun.sun_path);
+	s->ev = event_new(base, s->fd, EV_READ | EV_PERSIST, vl_accept_cb, s);
+	s->resume = evtimer_new(base, vl_resume_cb, s);
+	if (!s->path || !s->ev || !s->resume || event_add(s->ev, NULL) != 0)
+		goto fail;
+	*out = s;
+	return STUB_OK;
+fail:
+	snprintf(why, whylen, "varlink socket %s: %s", sun.sun_path, strerror(errno));
+	if (s->fd >= 0) {
+		close(s->fd);
+		unlink(sun.sun_path);
+	}
+	if (s->ev)
+		event_free(s->ev);
+	if (s->resume)
+		event_free(s->resume);
+	free(s->path);
+	free(s);
+	return STUB_EIO;
+}
+
+void
+vlserver_free(struct vlserver *s)
+{
+	size_t i;
+
+	if (!s)
+		return;
+	for (i = 0; i < VL_MAX_CONNS; i++)
+		if (s->slots[i])
+			vconn_close(s->slots[i]);
+	event_free(s->ev);
+	event_free(s->resume);
+	close(s->fd);
+	unlink(s->path);
+	free(s->path);
+	free(s);
+}
