@@ -6,6 +6,7 @@
  */
 #include "auto-config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -5,12 +5,13 @@
  * call at a time, as systemd's own varlink servers do: while a call waits
  * for the pipeline, or while more than VL_OUT_MAX bytes of replies wait to
  * be read, the connection stops reading, so a client can hold at most
- * VL_MSG_MAX bytes of input and one call's questions.  The accept with its
- * pause (at VL_MAX_CONNS connections, or out of descriptors) is one place:
- * vl_accept_cb.
+ * VL_MSG_MAX bytes of input and one call's questions.  Connections are
+ * taken by acceptor.c (paused at VL_MAX_CONNS connections, or when out of
+ * descriptors); the Monitor's callers are checked by peer.c.
  */
 #include "auto-config.h"
 
+#include "acceptor.h"
 #include "peer.h"
 #include "vlserver.h"
 
@@ -32,7 +33,6 @@
 #include "vlresolve.h"
 
 #define VL_BACKLOG 128
-#define VL_ACCEPT_PAUSE_MS 100
 #define VL_GEN_MASK 0x3fffffffu     /* ids: tag, 30-bit generation, slot, question */
 
 struct vconn {
@@ -58,8 +58,7 @@ struct vlserver {
 	struct vlserver_ops ops;
 	int fd;
 	char *path;
-	struct event *ev, *resume;
-	bool paused;
+	struct acceptor *acc;
 	bool monitor;                   /* io.systemd.Resolve.Monitor */
 	const struct peer_policy *peers;   /* monitor: who may call (the daemon's) */
 	size_t nsubs;
@@ -74,15 +73,6 @@ static uint64_t
 make_id(const struct vconn *c, size_t sub)
 {
 	return VL_REF_TAG | (uint64_t)c->gen << 32 | (uint64_t)c->slot << 1 | sub;
-}
-
-static void
-accept_resume(struct vlserver *s)
-{
-	if (s->paused && s->nconns < VL_MAX_CONNS && !evtimer_pending(s->resume, NULL)) {
-		event_add(s->ev, NULL);
-		s->paused = false;
-	}
 }
 
 static void
@@ -101,7 +91,7 @@ vconn_close(struct vconn *c)
 	bufferevent_free(c->bev);
 	event_free(c->kick);
 	free(c);
-	accept_resume(s);
+	acceptor_resume(s->acc);
 }
 
 static void
@@ -363,35 +353,26 @@ vlserver_answer(struct vlserver *s, uint64_t id, const uint8_t *buf, size_t len,
 	event_active(c->kick, EV_TIMEOUT, 1);
 }
 
-/* The one accept of this socket: bounded, paused at VL_MAX_CONNS and when
- * out of descriptors. */
-static void
-vl_accept_cb(evutil_socket_t fd, short what, void *arg)
+/* acceptor_ops: at most VL_MAX_CONNS connections at once. */
+static bool
+vl_full(void *arg)
+{
+	const struct vlserver *s = arg;
+
+	return s->nconns >= VL_MAX_CONNS;
+}
+
+/* acceptor_ops: a new connection (the acceptor pauses on a full table and
+ * when out of descriptors). */
+static bool
+vl_conn(void *arg, int cfd, const struct sockaddr *peer, socklen_t peerlen)
 {
 	struct vlserver *s = arg;
 	struct vconn *c;
 	unsigned i;
-	int cfd;
 
-	(void)what;
-	if (s->nconns >= VL_MAX_CONNS) {
-		event_del(s->ev);
-		s->paused = true;
-		return;
-	}
-	cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (cfd < 0) {
-		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-			struct timeval tv = { 0, VL_ACCEPT_PAUSE_MS * 1000 };
-
-			log_warn("varlink: accept: %s; pausing for %d ms", strerror(errno),
-			    VL_ACCEPT_PAUSE_MS);
-			event_del(s->ev);
-			s->paused = true;
-			evtimer_add(s->resume, &tv);
-		}
-		return;
-	}
+	(void)peer;
+	(void)peerlen;
 	for (i = 0; i < VL_MAX_CONNS && s->slots[i]; i++)
 		;
 	c = calloc(1, sizeof(*c));
@@ -420,11 +401,7 @@ vl_accept_cb(evutil_socket_t fd, short what, void *arg)
 	bufferevent_setcb(c->bev, vconn_read_cb, vconn_write_cb, vconn_event_cb, c);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, VL_MSG_MAX);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	if (s->nconns >= VL_MAX_CONNS) {
-		event_del(s->ev);
-		s->paused = true;
-	}
-	return;
+	return true;
 fail:
 	if (c && c->bev)
 		bufferevent_free(c->bev);
@@ -433,14 +410,7 @@ fail:
 	if (c && c->kick)
 		event_free(c->kick);
 	free(c);
-}
-
-static void
-vl_resume_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	accept_resume(arg);
+	return false;
 }
 
 enum stub_err
@@ -508,9 +478,8 @@ vlserver_new(struct event_base *base, const char *dir, bool monitor,
 	if (chmod(sun.sun_path, 0666) != 0 || listen(s->fd, VL_BACKLOG) != 0)
 		goto fail;
 	s->path = strdup(sun.sun_path);
-	s->ev = event_new(base, s->fd, EV_READ | EV_PERSIST, vl_accept_cb, s);
-	s->resume = evtimer_new(base, vl_resume_cb, s);
-	if (!s->path || !s->ev || !s->resume || event_add(s->ev, NULL) != 0)
+	if (!s->path || acceptor_new(base, s->fd, &(struct acceptor_ops){ .name = "varlink",
+	    .batch = 16, .conn = vl_conn, .full = vl_full, .arg = s }, &s->acc) != STUB_OK)
 		goto fail;
 	*out = s;
 	return STUB_OK;
@@ -520,10 +489,6 @@ fail:
 		close(s->fd);
 		unlink(sun.sun_path);
 	}
-	if (s->ev)
-		event_free(s->ev);
-	if (s->resume)
-		event_free(s->resume);
 	free(s->path);
 	free(s);
 	return STUB_EIO;
@@ -539,8 +504,7 @@ vlserver_free(struct vlserver *s)
 	for (i = 0; i < VL_MAX_CONNS; i++)
 		if (s->slots[i])
 			vconn_close(s->slots[i]);
-	event_free(s->ev);
-	event_free(s->resume);
+	acceptor_free(s->acc);
 	close(s->fd);
 	unlink(s->path);
 	free(s->path);
