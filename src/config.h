@@ -148,6 +148,8 @@ struct cfg {
 	char *resolvconf_dir;       /* NULL = none */
 	bool dbus;                  /* serve org.freedesktop.resolve1 */
 	bool prefetch;              /* refresh popular answers before they expire */
+	bool mdns;                  /* .local names by multicast DNS (SPEC 19) */
+	uint32_t mdns_timeout_ms;   /* no mDNS answer within this: NXDOMAIN */
 	char *cache_file;           /* cache kept across restarts; NULL = none */
 	char *tls_ca;               /* trust store of tls and https servers */
 	struct cfg_sockaddr metrics;    /* Prometheus endpoint; len 0 = off */
