@@ -34,6 +34,7 @@ cleanup() {
 	wait 2>/dev/null
 	ip netns del "$nsa" 2>/dev/null
 	ip netns del "$nsb" 2>/dev/null
+	ip netns del "sdmc-$tag" 2>/dev/null
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -80,7 +81,8 @@ CONF
 	pids="$pids $!"
 }
 avahi_in "$nsa" "$va" avahia "10.232.0.9 printer.local
-fd32::9 printer.local"
+fd32::9 printer.local
+169.254.7.9 linklocal.local"
 # a second avahi in stubd's own namespace, with a name of its own
 avahi_in "$nsb" "$vb" avahib "10.232.0.7 mine.local"
 
@@ -113,6 +115,7 @@ i=0
 while [ -z "$(q printer.local A)" ] && [ $i -lt 20 ]; do sleep 0.5; i=$((i + 1)); done
 check "printer.local A (avahi across the veth)" "$(q printer.local A)" 10.232.0.9
 check "printer.local AAAA" "$(q printer.local AAAA)" fd32::9
+check "169.254.7.9's reverse name (PTR) by multicast" "$(q -x 169.254.7.9)" linklocal.local.
 check "mine.local A (avahi in stubd's own namespace)" "$(q mine.local A)" 10.232.0.7
 check "the answer's TTL is capped at 10 s" \
 	"$(ip netns exec "$nsb" dig +time=2 +tries=1 +noall +answer @127.0.0.1 -p "$lport" \
@@ -170,6 +173,79 @@ case $ss5353 in
 esac
 check "avahi in stubd's namespace still answers" "$(q mine.local A)" 10.232.0.7
 check "its own host name too" "$(q avahib.local A)" 10.232.0.2
+
+# a responder on a third link (namespace C behind a second veth) answers
+# honest.local from its on-link address and spoof.local from an address
+# that is not on the link (source port 5353 both): only the first counts
+nsc=sdmc-$tag
+ip netns add "$nsc"
+ip -n "$nsc" link add "vmc$tag" type veth peer name "vmd$tag" netns "$nsb"
+ip -n "$nsc" addr add 10.233.0.1/24 dev "vmc$tag"
+ip -n "$nsc" addr add 198.51.100.77/32 dev "vmc$tag"
+ip -n "$nsb" addr add 10.233.0.2/24 dev "vmd$tag"
+ip -n "$nsc" link set "vmc$tag" up
+ip -n "$nsb" link set "vmd$tag" up
+ip -n "$nsc" route add default dev "vmc$tag"
+cat >"$tmp/responder.py" <<'PY'
+import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 5353))
+mr = socket.inet_aton("224.0.0.251") + socket.inet_aton("10.233.0.1")
+s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mr)
+spoof = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+spoof.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+spoof.bind(("198.51.100.77", 5353))
+open(sys.argv[1], "w").write("ready\n")
+while True:
+    pkt, peer = s.recvfrom(1500)
+    if len(pkt) < 12 or pkt[2] & 0x80:
+        continue
+    i, labels = 12, []
+    while pkt[i]:
+        labels.append(pkt[i + 1:i + 1 + pkt[i]].decode().lower())
+        i += 1 + pkt[i]
+    name = ".".join(labels)
+    qtype = struct.unpack("!H", pkt[i + 1:i + 3])[0]
+    if qtype != 1 or name not in ("honest.local", "spoof.local"):
+        continue
+    # QDCOUNT 0, one A record, cache-flush class
+    rr = pkt[12:i + 1] + struct.pack("!HHIH", 1, 0x8001, 120, 4) + bytes([10, 233, 0, 99])
+    ans = struct.pack("!HHHHHH", 0, 0x8400, 0, 1, 0, 0) + rr
+    (spoof if name == "spoof.local" else s).sendto(ans, peer)
+PY
+ip netns exec "$nsc" python3 "$tmp/responder.py" "$tmp/responder.ready" &
+pids="$pids $!"
+wait_file "$tmp/responder.ready" || { echo "FAIL: the responder did not start"; exit 1; }
+check "honest.local from an on-link source is taken" "$(q honest.local A)" 10.233.0.99
+st=$(ip netns exec "$nsb" dig +time=3 +tries=1 @127.0.0.1 -p "$lport" spoof.local A |
+	sed -n 's/.*status: \([A-Z]*\),.*/\1/p')
+check "spoof.local from an off-link source is ignored (NXDOMAIN)" "$st" NXDOMAIN
+
+# an adapter routing local: .local names go to it by unicast
+ip netns exec "$nsb" "$FAKEUP" 127.0.0.1 printer.local A 60 192.0.2.50 >"$tmp/fake2" &
+pids="$pids $!"
+wait_file "$tmp/fake2" || { echo "FAIL: the second fake upstream did not start"; exit 1; }
+cat >"$tmp/stubd2.conf" <<CONF
+listen 127.0.0.1:$((lport + 1))
+control off
+hosts none
+timeouts 0.2 0.4
+server 127.0.0.1:$fport
+adapter corp
+server 127.0.0.1:$(head -1 "$tmp/fake2")
+domain local
+CONF
+ip netns exec "$nsb" "$STUBD" $KEEP_ROOT -f -c "$tmp/stubd2.conf" 2>"$tmp/stubd2.err" &
+stub2=$!
+pids="$pids $stub2"
+sleep 0.3
+check "with an adapter routing local, printer.local goes to it" \
+	"$(ip netns exec "$nsb" dig +time=2 +tries=1 +short @127.0.0.1 -p "$((lport + 1))" \
+	printer.local A)" 192.0.2.50
+kill "$stub2"
+wait "$stub2"
+check "the second stubd exits 0" "$?" 0
 
 # the unicast upstream saw no .local question
 q www.example.test A >/dev/null
