@@ -141,6 +141,7 @@ mdns_answer(const uint8_t *pkt, size_t len, const struct msg_query *q,
 	struct wire_hdr h, oh = { 0, WIRE_QR | WIRE_AA, 1, 0, 0, 0 };
 	uint8_t owner[WIRE_NAME_MAX];
 	unsigned i, nrr, n = 0;
+	struct msg_resp chk;
 
 	wire_rd_init(&r, pkt, len);
 	if (wire_hdr(&r, &h) || !(h.flags & WIRE_QR) || WIRE_OPCODE(h.flags) != 0 ||
@@ -189,6 +190,10 @@ mdns_answer(const uint8_t *pkt, size_t len, const struct msg_query *q,
 		n++;
 	}
 	if (n == 0 || w.err || !wire_set16_at(out, w.len, 6, (uint16_t)n))
+		return 0;
+	/* data the response parser refuses (a name-bearing type with a bad
+	 * name) makes no answer: the reply is ignored */
+	if (msg_store_prepare(out, w.len, 0, q->qname, q->qlen, q->qtype, q->qclass, &chk) != 0)
 		return 0;
 	return w.len;
 }

@@ -40,7 +40,8 @@ size_t mdns_query(const struct msg_query *q, uint8_t *out, size_t cap);
  * is q's name (case-insensitive) and whose type is q's (any for ANY; a
  * CNAME too) with class IN (the cache-flush bit masked) and a TTL above 0
  * become the answer, TTL capped at MDNS_TTL_CAP, names in their data
- * uncompressed.  Written to out: one question (q's name as asked,
+ * uncompressed; the result must pass msg_store_prepare.  Written to out:
+ * one question (q's name as asked,
  * qtype, qclass), AA, ID 0.  Returns the length, or 0 when the reply does
  * not answer q (malformed, or nothing matching).
  */
