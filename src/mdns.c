@@ -24,6 +24,9 @@
 #define MDNS_MAX_IFS 16
 #define MDNS_MAX_ADDRS 8
 #define MDNS_READS 16           /* datagrams read per wake-up */
+/* searches at once: each holds two sockets, so a flood of .local names
+ * cannot take the descriptors the listener and the upstreams need */
+#define MDNS_MAX_SEARCHES 256
 
 struct mif {
 	unsigned index;
@@ -55,6 +58,7 @@ struct mdns {
 	struct stats *st;
 	uint32_t timeout_ms;
 	struct up_search *searches;
+	size_t nsearches;
 };
 
 struct mdns *
@@ -81,6 +85,7 @@ search_free(struct up_search *s)
 {
 	int i;
 
+	s->m->nsearches--;
 	if (s->prev)
 		s->prev->next = s->next;
 	else
@@ -431,6 +436,11 @@ if_search(void *impl, const struct msg_query *q, uint32_t slow_ms, bool trace,
 	(void)slow_ms;
 	if (!s)
 		return NULL;
+	if (m->nsearches >= MDNS_MAX_SEARCHES) {
+		free(s);
+		return NULL;
+	}
+	m->nsearches++;
 	s->m = m;
 	s->q = *q;
 	s->cb = cb;

@@ -8,7 +8,8 @@
  * from port 5353 on the queried interface from an on-link source, and
  * ends with the first matching answer (TTLs capped at 10 s, the
  * interface kept in the result) or, after the timeout, NXDOMAIN (not
- * cacheable).
+ * cacheable).  At most 256 searches at once (each holds two sockets);
+ * beyond, search() fails (the client gets SERVFAIL).
  */
 #ifndef STUBD_MDNS_H
 #define STUBD_MDNS_H

@@ -129,6 +129,12 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 check "nosuch.local is NXDOMAIN" "$st" NXDOMAIN
 [ $ms -le 600 ] && [ $ms -ge 450 ] && echo "ok: NXDOMAIN after $ms ms" ||
 	{ echo "FAIL: NXDOMAIN after $ms ms, want 500..600"; fail=1; }
+# not cached: asking again waits again
+t0=$(date +%s%N)
+q nosuch.local A >/dev/null
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ $ms -ge 450 ] && echo "ok: the NXDOMAIN of silence is not cached ($ms ms again)" ||
+	{ echo "FAIL: the second nosuch.local took $ms ms: cached"; fail=1; }
 
 # 100 fresh queries (the cache flushed before each): p50 at most 250 ms
 : >"$tmp/lat"
