@@ -189,11 +189,13 @@ ip -n "$nsc" link add "vmc$tag" type veth peer name "vmd$tag" netns "$nsb"
 ip -n "$nsc" addr add 10.233.0.1/24 dev "vmc$tag"
 ip -n "$nsc" addr add 198.51.100.77/32 dev "vmc$tag"
 ip -n "$nsb" addr add 10.233.0.2/24 dev "vmd$tag"
+ip -n "$nsc" addr add fe80::c1/64 dev "vmc$tag" nodad
+ip -n "$nsb" addr add fe80::c2/64 dev "vmd$tag" nodad
 ip -n "$nsc" link set "vmc$tag" up
 ip -n "$nsb" link set "vmd$tag" up
 ip -n "$nsc" route add default dev "vmc$tag"
 cat >"$tmp/responder.py" <<'PY'
-import socket, struct, sys
+import select, socket, struct, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("0.0.0.0", 5353))
@@ -202,9 +204,18 @@ s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mr)
 spoof = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 spoof.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 spoof.bind(("198.51.100.77", 5353))
+# IPv6: six.local is answered only there, from fe80::c1
+s6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s6.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+s6.bind(("::", 5353))
+idx = socket.if_nametoindex(sys.argv[2])
+s6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP,
+              socket.inet_pton(socket.AF_INET6, "ff02::fb") + struct.pack("@I", idx))
 open(sys.argv[1], "w").write("ready\n")
 while True:
-    pkt, peer = s.recvfrom(1500)
+    sock = select.select([s, s6], [], [])[0][0]
+    pkt, peer = sock.recvfrom(1500)
     if len(pkt) < 12 or pkt[2] & 0x80:
         continue
     i, labels = 12, []
@@ -213,17 +224,25 @@ while True:
         i += 1 + pkt[i]
     name = ".".join(labels)
     qtype = struct.unpack("!H", pkt[i + 1:i + 3])[0]
-    if qtype != 1 or name not in ("honest.local", "spoof.local"):
+    if qtype != 1 or name not in ("honest.local", "spoof.local", "six.local"):
+        continue
+    if (name == "six.local") != (sock is s6):
         continue
     # QDCOUNT 0, one A record, cache-flush class
     rr = pkt[12:i + 1] + struct.pack("!HHIH", 1, 0x8001, 120, 4) + bytes([10, 233, 0, 99])
     ans = struct.pack("!HHHHHH", 0, 0x8400, 0, 1, 0, 0) + rr
-    (spoof if name == "spoof.local" else s).sendto(ans, peer)
+    (spoof if name == "spoof.local" else sock).sendto(ans, peer)
 PY
-ip netns exec "$nsc" python3 "$tmp/responder.py" "$tmp/responder.ready" &
+ip netns exec "$nsc" python3 "$tmp/responder.py" "$tmp/responder.ready" "vmc$tag" &
 pids="$pids $!"
 wait_file "$tmp/responder.ready" || { echo "FAIL: the responder did not start"; exit 1; }
 check "honest.local from an on-link source is taken" "$(q honest.local A)" 10.233.0.99
+tr=$(ip netns exec "$nsb" "$STUBCTL" -s "$tmp/ctl" --json query six.local A 2>&1)
+case $tr in
+*'"data":"10.233.0.99"'*'"adapter":"vmd'$tag'","server":"[ff02::fb]:5353","transport":"mdns"'*'"result":"answer"'*)
+	echo "ok: six.local answered over IPv6 link-local on vmd$tag" ;;
+*) echo "FAIL: six.local: $tr"; fail=1 ;;
+esac
 st=$(ip netns exec "$nsb" dig +time=3 +tries=1 @127.0.0.1 -p "$lport" spoof.local A |
 	sed -n 's/.*status: \([A-Z]*\),.*/\1/p')
 check "spoof.local from an off-link source is ignored (NXDOMAIN)" "$st" NXDOMAIN
