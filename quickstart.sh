@@ -15,7 +15,7 @@ PKGS_RUN="dnsutils"
 # what the tests use (a test whose tool is missing is skipped) and what CI
 # needs besides (xz-utils for distcheck, systemd for .ci/unit): one list,
 # one package more per test that needs one
-PKGS_TEST="dnsutils knot-dnsutils iproute2 procps util-linux mount dbus systemd libglib2.0-bin unbound dnsdist python3 python3-prometheus-client xz-utils groff-base ca-certificates nsd ldnsutils python3-dnspython"
+PKGS_TEST="dnsutils knot-dnsutils iproute2 procps util-linux mount dbus systemd libglib2.0-bin unbound dnsdist python3 python3-prometheus-client xz-utils groff-base ca-certificates nsd ldnsutils python3-dnspython avahi-daemon"
 
 mode=${1:-run}
 case "$mode" in
@@ -36,8 +36,8 @@ if [ -n "$missing" ]; then
 	[ "$(id -u)" -eq 0 ] || SUDO=sudo
 	export DEBIAN_FRONTEND=noninteractive
 	$SUDO apt-get update
-	# unbound, dnsdist and nsd are test upstreams the tests start themselves:
-	# their packaged services must not start (nor take port 53) on install
+	# unbound, dnsdist, nsd and avahi-daemon are test servers the tests start themselves:
+	# their packaged services must not start (nor take port 53 or 5353) on install
 	POLICY_ADDED=""
 	if [ ! -e /usr/sbin/policy-rc.d ]; then
 		printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null

@@ -84,6 +84,8 @@ cfg_new(const char *control_default, const char *hosts_default)
 	memcpy(c->timeouts_ms, deft, sizeof(deft));
 	c->ntimeouts = 5;
 	c->exclude_ms = 30000;
+	c->mdns = true;
+	c->mdns_timeout_ms = 1000;
 	c->serve_stale = 0;
 	c->max_tcp_clients = 256;
 	c->max_inflight = 4096;

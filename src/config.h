@@ -150,6 +150,8 @@ struct cfg {
 	bool dbus_set;              /* a dbus line was given (resolved-compat implies yes) */
 	bool resolved_compat;       /* SPEC 16: varlink io.systemd.Resolve, implies dbus */
 	bool prefetch;              /* refresh popular answers before they expire */
+	bool mdns;                  /* .local names by multicast DNS (SPEC 19) */
+	uint32_t mdns_timeout_ms;   /* no mDNS answer within this: NXDOMAIN */
 	char *cache_file;           /* cache kept across restarts; NULL = none */
 	char *tls_ca;               /* trust store of tls and https servers */
 	struct cfg_sockaddr metrics;    /* Prometheus endpoint; len 0 = off */

@@ -242,6 +242,29 @@ d_exclude_time(struct pctx *x, char **w, int n)
 }
 
 static int
+d_mdns(struct pctx *x, char **w, int n)
+{
+	(void)n;
+	if (strcmp(w[1], "yes") == 0)
+		x->c->mdns = true;
+	else if (strcmp(w[1], "no") == 0)
+		x->c->mdns = false;
+	else
+		return perr(x, "mdns takes yes or no");
+	return 0;
+}
+
+static int
+d_mdns_timeout(struct pctx *x, char **w, int n)
+{
+	(void)n;
+	if (cfg_parse_secs_ms(w[1], &x->c->mdns_timeout_ms, false) ||
+	    x->c->mdns_timeout_ms > 10000)
+		return perr(x, "bad mdns-timeout '%s' (seconds > 0, at most 10)", w[1]);
+	return 0;
+}
+
+static int
 d_user(struct pctx *x, char **w, int n)
 {
 	(void)n;
@@ -711,6 +734,10 @@ static const struct cfg_directive directives[] = {
 	{ "metrics", 1, 1, d_metrics, "metrics ADDR:PORT|off",
 	  "Prometheus metrics over HTTP (GET /metrics)" },
 	{ "domain", 1, 1, d_domain, "domain NAME", "routing domain of the adapter" },
+	{ "mdns", 1, 1, d_mdns, "mdns yes|no",
+	  "ask .local and link-local reverse names by multicast DNS" },
+	{ "mdns-timeout", 1, 1, d_mdns_timeout, "mdns-timeout SECONDS",
+	  "no multicast DNS answer within this: NXDOMAIN" },
 };
 
 const struct cfg_directive *

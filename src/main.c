@@ -38,6 +38,7 @@
 #include "netwatch.h"
 #include "peer.h"
 #include "rand.h"
+#include "mdns.h"
 #include "reconfig.h"
 #include "resolve.h"
 #include "resolve1.h"
@@ -86,6 +87,7 @@ struct daemon {
 	struct stats st;
 	struct cache *cache;
 	struct resolver *res;
+	struct mdns *mdns;          /* .local names (SPEC 19) */
 	struct listener *lis;
 	struct control *ctl;
 	struct metrics *metrics;        /* metrics ADDR:PORT, NULL = off */
@@ -361,6 +363,7 @@ reloaded(void *arg)
 
 	hostsload_load(d->hl, true);
 	peer_policy_refresh(d->peers);
+	mdns_set_timeout(d->mdns, reconfig_cfg(d->rc)->mdns_timeout_ms);
 }
 
 static const struct cfg *
@@ -630,6 +633,7 @@ shutdown_all(struct daemon *d)
 	peer_policy_free(d->peers);
 	metrics_free(d->metrics);
 	resolver_free(d->res);
+	mdns_free(d->mdns);        /* after the resolver, which cancels its searches */
 	reconfig_free(d->rc);      /* the upstream engine (after the resolver) */
 	listener_free(d->lis);
 	cache_free(d->cache);
@@ -783,9 +787,12 @@ start_engine(struct daemon *d, char *why, size_t whylen)
 		return e;
 	d->res = resolver_new(c, d->cache, &d->st, daemon_reply, d);
 	d->poll_tmr = event_new(d->base, -1, EV_PERSIST, poll_cb, d);
-	if (!d->res || !d->poll_tmr)
+	d->mdns = mdns_new(d->base, &d->st);
+	if (!d->res || !d->poll_tmr || !d->mdns)
 		goto oom;
 	resolver_set_upstream(d->res, upstream_as_if(reconfig_upstream(d->rc)));
+	mdns_set_timeout(d->mdns, reconfig_cfg(d->rc)->mdns_timeout_ms);
+	resolver_set_mdns(d->res, mdns_as_if(d->mdns));
 	reconfig_attach(d->rc, d->cache, d->res, d->lis);
 	e = hostsload_new(d->base, d->res, d->cache, d->o.hosts != NULL, hosts_path, d, &d->hl,
 	    why, whylen);

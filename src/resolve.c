@@ -9,6 +9,7 @@
 #include "hash.h"
 #include "localzone.h"
 #include "log.h"
+#include "mdnsmsg.h"
 #include "resolve.h"
 
 /* serve-stale: a stale answer goes out when the search has not answered
@@ -22,6 +23,7 @@ struct resolver {
 	struct cache *cache;
 	const struct hosts *hosts;
 	struct upstream_if up;
+	struct upstream_if mdns;      /* .local names (SPEC 19); impl NULL = none */
 	struct stats *st;
 	struct inflight *flights;
 	size_t prefetching;           /* flights started by prefetch */
@@ -93,6 +95,22 @@ void
 resolver_set_upstream(struct resolver *r, struct upstream_if up)
 {
 	r->up = up;
+}
+
+void
+resolver_set_mdns(struct resolver *r, struct upstream_if m)
+{
+	r->mdns = m;
+}
+
+/* The upstream that answers q: multicast DNS for .local names (SPEC 19),
+ * else the unicast engine. */
+static struct upstream_if
+upstream_for(const struct resolver *r, const struct msg_query *q)
+{
+	if (r->mdns.impl && mdns_wanted(r->cfg, q->key, q->qlen))
+		return r->mdns;
+	return r->up;
 }
 
 size_t
@@ -222,9 +240,9 @@ start_search(struct resolver *r, const struct msg_query *q, const struct client_
 		return;
 	}
 	f->owner = r;
-	f->via = r->up;
+	f->via = upstream_for(r, q);
 	log_query(ref, q, "upstream");
-	f->search = r->up.ops->search(r->up.impl, q, have_stale ? STALE_AFTER_MS : 0, ref->trace,
+	f->search = f->via.ops->search(f->via.impl, q, have_stale ? STALE_AFTER_MS : 0, ref->trace,
 	    now, on_upstream, f);
 	if (!f->search) {
 		answer_waiters(r, f, ANSWER_SERVFAIL, NULL, false, NULL, now);
@@ -242,7 +260,7 @@ prefetch(struct resolver *r, const struct msg_query *q, uint64_t now)
 {
 	struct flight *f;
 
-	if (!r->up.impl || inflight_find(r->flights, q) ||
+	if (!upstream_for(r, q).impl || inflight_find(r->flights, q) ||
 	    r->prefetching >= (r->cfg->max_inflight + PREFETCH_SHARE - 1) / PREFETCH_SHARE ||
 	    inflight_count(r->flights) >= r->cfg->max_inflight)
 		return;
@@ -250,9 +268,9 @@ prefetch(struct resolver *r, const struct msg_query *q, uint64_t now)
 	if (!f)
 		return;
 	f->owner = r;
-	f->via = r->up;
+	f->via = upstream_for(r, q);
 	f->prefetch = true;
-	f->search = r->up.ops->search(r->up.impl, q, 0, false, now, on_upstream, f);
+	f->search = f->via.ops->search(f->via.impl, q, 0, false, now, on_upstream, f);
 	if (!f->search) {
 		inflight_remove(r->flights, f);
 		return;
@@ -274,6 +292,9 @@ local_answer(struct resolver *r, const struct msg_query *q, const struct client_
 	size_t n;
 
 	if (k == LZ_NONE)
+		return false;
+	/* link-local reverse names go to multicast DNS (SPEC 19) */
+	if (k == LZ_PRIVATE_REVERSE && r->mdns.impl && mdns_wanted(r->cfg, q->key, q->qlen))
 		return false;
 	if (k == LZ_PRIVATE_REVERSE && r->up.impl &&
 	    (!r->up.ops->may_ask_private ||
@@ -367,7 +388,7 @@ resolver_query(struct resolver *r, const uint8_t *pkt, size_t len,
 			answer_error(r, &q, ref, RCODE_SERVFAIL, SRC_COALESCED, now, now, NULL);
 		return;
 	}
-	if (!r->up.impl || inflight_count(r->flights) >= r->cfg->max_inflight) {
+	if (!upstream_for(r, &q).impl || inflight_count(r->flights) >= r->cfg->max_inflight) {
 		r->st->refused++;
 		log_query(ref, &q, "REFUSED (max-inflight)");
 		answer_error(r, &q, ref, RCODE_REFUSED, SRC_LOCAL, now, now, NULL);

@@ -63,6 +63,8 @@ void resolver_set_cfg(struct resolver *r, const struct cfg *cfg);
 void resolver_set_hosts(struct resolver *r, const struct hosts *h);
 /* Searches already running finish on the upstream they started on. */
 void resolver_set_upstream(struct resolver *r, struct upstream_if up);
+/* The multicast DNS search for .local names (SPEC 19); impl NULL = none. */
+void resolver_set_mdns(struct resolver *r, struct upstream_if m);
 
 /* One query from a client (tcp: conn in ref), received at now. */
 void resolver_query(struct resolver *r, const uint8_t *pkt, size_t len,

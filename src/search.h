@@ -75,6 +75,7 @@ struct up_result {
 	const char *label;          /* answering server "addr:port%adapter" */
 	uint64_t now;               /* monotonic ms when the result arrived */
 	const struct up_trace *trace;   /* traced searches: every packet; else NULL */
+	unsigned ifindex;           /* mDNS: the interface that answered (0 = none) */
 };
 
 typedef void (*up_cb)(void *arg, const struct up_result *r);

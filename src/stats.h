@@ -42,6 +42,7 @@ struct stats {
 	uint64_t servfail, coalesced;
 	uint64_t refused, formerr, notimp, dropped, stale_served;
 	uint64_t prefetches;            /* background refreshes started */
+	uint64_t mdns_queries;          /* multicast DNS packets sent (SPEC 19) */
 	uint64_t start_ms;
 	struct latency lat;             /* answers by source */
 };

@@ -530,7 +530,7 @@ static void
 slow_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct up_search *s = arg;
-	struct up_result r = { UP_SLOW, false, NULL, NULL, NULL, clock_now_ms(), NULL };
+	struct up_result r = { UP_SLOW, false, NULL, NULL, NULL, clock_now_ms(), NULL, 0 };
 
 	(void)fd;
 	(void)what;

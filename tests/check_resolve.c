@@ -110,7 +110,7 @@ finish(struct up_search *s, enum up_kind kind, bool cacheable, const struct tu_r
     uint64_t now)
 {
 	struct answer a;
-	struct up_result res = { kind, cacheable, NULL, NULL, NULL, now, NULL };
+	struct up_result res = { kind, cacheable, NULL, NULL, NULL, now, NULL, 0 };
 
 	ck_assert(s->active);
 	if (r) {
@@ -126,7 +126,7 @@ finish(struct up_search *s, enum up_kind kind, bool cacheable, const struct tu_r
 static void
 slow(struct up_search *s, uint64_t now)
 {
-	struct up_result res = { UP_SLOW, false, NULL, NULL, NULL, now, NULL };
+	struct up_result res = { UP_SLOW, false, NULL, NULL, NULL, now, NULL, 0 };
 
 	ck_assert(s->active);
 	s->cb(s->arg, &res);
@@ -696,6 +696,60 @@ START_TEST(test_local_names)
 }
 END_TEST
 
+/* .local names and link-local reverse names go to the multicast search
+ * (SPEC 19), never to the unicast upstream; mdns no, or an adapter
+ * routing local, sends them to the unicast upstream again */
+START_TEST(test_mdns_names)
+{
+	struct rig g;
+	struct fake_up m;
+	struct tu_resp r = { .nans = 1, .ttl = 10 };
+	const struct reply *a;
+	static const char *const confs[] = { "mdns no\n",
+		"adapter corp\nserver 192.0.2.9\ndomain local\n" };
+	size_t i;
+
+	rig_init(&g, "");
+	memset(&m, 0, sizeof(m));
+	resolver_set_mdns(g.r, (struct upstream_if){ &fake_ops, &m });
+	ask(&g, 1, "Printer.LOCAL", TYPE_A, 1, 0);
+	ck_assert_uint_eq(m.n, 1);
+	ck_assert_uint_eq(g.up.n, 0);
+	/* a link-local reverse name is asked too, not answered locally */
+	ask(&g, 2, "9.7.254.169.in-addr.arpa", TYPE_PTR, 2, 0);
+	ask(&g, 3, "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.e.f.ip6.arpa",
+	    TYPE_PTR, 3, 0);
+	ck_assert_uint_eq(m.n, 3);
+	ck_assert_uint_eq(g.up.n, 0);
+	ck_assert_uint_eq(g.up.private_asked, 0);
+	ck_assert(!answered(&g, 1));
+	/* other names go to the unicast upstream */
+	ask(&g, 4, "www.example.com", TYPE_A, 4, 0);
+	ask(&g, 5, "printer.local.example", TYPE_A, 5, 0);
+	ck_assert_uint_eq(g.up.n, 2);
+	ck_assert_uint_eq(m.n, 3);
+	/* the answer reaches the client and the cache like any other */
+	finish(&m.s[0], UP_POSITIVE, true, &r, 10);
+	a = reply_of(&g, 1);
+	ck_assert_int_eq(a->source, SRC_UPSTREAM);
+	ck_assert_uint_eq(tu_rcode(a->buf, a->len), RCODE_NOERROR);
+	ask(&g, 6, "printer.local", TYPE_A, 6, 20);
+	ck_assert_int_eq(reply_of(&g, 6)->source, SRC_CACHE);
+	ck_assert_uint_eq(m.n, 3);
+	/* freeing the resolver cancels the multicast searches still running */
+	rig_fini(&g);
+	ck_assert(m.s[1].cancelled && m.s[2].cancelled);
+	for (i = 0; i < sizeof(confs) / sizeof(confs[0]); i++) {
+		rig_init(&g, confs[i]);
+		memset(&m, 0, sizeof(m));
+		resolver_set_mdns(g.r, (struct upstream_if){ &fake_ops, &m });
+		ask(&g, 1, "printer.local", TYPE_A, 1, 0);
+		ck_assert_msg(m.n == 0 && g.up.n == 1, "%s", confs[i]);
+		rig_fini(&g);
+	}
+}
+END_TEST
+
 START_TEST(test_search_start_fails_and_no_upstream)
 {
 	struct rig g;
@@ -856,6 +910,7 @@ resolve_suite(void)
 	tcase_add_test(t, test_prefetch_rules);
 	tcase_add_test(t, test_cd_not_shared);
 	tcase_add_test(t, test_local_names);
+	tcase_add_test(t, test_mdns_names);
 	suite_add_tcase(s, t);
 	return s;
 }

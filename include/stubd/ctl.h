@@ -100,6 +100,7 @@ const struct ctl_command *ctl_command_find(const char *word);
 #define CTL_K_STALE_SERVED "stale_served"
 #define CTL_K_HOSTS_ENTRIES "hosts_entries"
 #define CTL_K_PREFETCHES "prefetches"
+#define CTL_K_MDNS_QUERIES "mdns_queries"
 /* servers */
 #define CTL_K_ADAPTERS "adapters"
 #define CTL_K_METRIC "metric"
