@@ -264,8 +264,7 @@ prefetch(struct resolver *r, const struct msg_query *q, uint64_t now)
 /*
  * Names stubd answers itself after the hosts file (SPEC 5c): localhost,
  * the loopback PTRs, single labels, resolver.arpa (SPEC 17), and private
- * reverse names nobody
- * configured could know.  True when q was answered.
+ * reverse names nobody configured could know.  True when q was answered.
  */
 static bool
 local_answer(struct resolver *r, const struct msg_query *q, const struct client_ref *ref,
