@@ -190,6 +190,14 @@ answer_waiters(struct resolver *r, struct flight *f, enum answer_how how,
 
 		switch (how) {
 		case ANSWER_SERVFAIL:
+			if (res && res->has_ede) {
+				/* SPEC 17: why there was no way (EDE) */
+				r->st->servfail++;
+				deliver(r, &w->ref, &w->q, src, w->t0, now, trace,
+				    msg_error_ede(&w->q, RCODE_SERVFAIL, res->ede, r->out,
+				    sizeof(r->out)));
+				break;
+			}
 			answer_error(r, &w->q, &w->ref, RCODE_SERVFAIL, src, w->t0, now, trace);
 			break;
 		case ANSWER_CACHED:

@@ -110,7 +110,7 @@ finish(struct up_search *s, enum up_kind kind, bool cacheable, const struct tu_r
     uint64_t now)
 {
 	struct answer a;
-	struct up_result res = { kind, cacheable, NULL, NULL, NULL, now, NULL };
+	struct up_result res = { .kind = kind, .cacheable = cacheable, .now = now };
 
 	ck_assert(s->active);
 	if (r) {
@@ -126,7 +126,7 @@ finish(struct up_search *s, enum up_kind kind, bool cacheable, const struct tu_r
 static void
 slow(struct up_search *s, uint64_t now)
 {
-	struct up_result res = { UP_SLOW, false, NULL, NULL, NULL, now, NULL };
+	struct up_result res = { .kind = UP_SLOW, .now = now };
 
 	ck_assert(s->active);
 	s->cb(s->arg, &res);
