@@ -588,6 +588,16 @@ sched_downgrade_sent(struct sched *s, struct sched_search *ss, size_t i, unsigne
 	s->servers[i].downgrades++;
 }
 
+bool
+sched_downgrade_allow(struct sched *s, struct sched_search *ss, size_t i)
+{
+	if (i >= ss->nservers || i >= s->nservers || !ss->ss[i].skipped || ss->ss[i].sent_mask)
+		return false;
+	ss->ss[i].skipped = false;
+	s->servers[i].downgrades++;
+	return true;
+}
+
 unsigned
 sched_on_phase_end(struct sched *s, struct sched_search *ss, unsigned phase)
 {

@@ -189,6 +189,9 @@ bool sched_search_open(const struct sched_search *ss);
  * in this search, and counted as a downgrade. */
 void sched_downgrade_sent(struct sched *s, struct sched_search *ss, size_t i,
     unsigned phase);
+/* The same when the twin timed out: i becomes a target of the next phases
+ * of this search (counted once).  False when it already was one. */
+bool sched_downgrade_allow(struct sched *s, struct sched_search *ss, size_t i);
 
 /* The search ended: apply exclusions (SPEC section 5): a server that
  * timed out or failed and never replied is excluded; a recovering server

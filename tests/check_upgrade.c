@@ -142,6 +142,40 @@ START_TEST(test_auto_downgrades)
 }
 END_TEST
 
+/* The twin silent (handshake done, queries never answered) under auto:
+ * after the first phase (0.2 s) the clear-text server is asked too. */
+START_TEST(test_auto_twin_timeout)
+{
+	struct fakeup *c = clear_up("127.0.0.84");
+	struct fakeup *t = fakeup_start_port("127.0.0.84", 853);
+	struct tu_daemon d = { 0 };
+	char js[16384];
+	double t0, ms;
+
+	if (!t) {
+		fakeup_stop(c);
+		fprintf(stderr, "check_upgrade: cannot bind port 853, skipped\n");
+		return;
+	}
+	ck_assert_int_eq(fakeup_tls(t, cert, key, false), 0);
+	fakeup_tls_fault(t, FAKE_TLS_SILENT, 0);
+	ck_assert_int_eq(tu_start(&d, tu_fmt(SCALED "hosts none\nencryption auto\n"
+	    "encryption-template 127.0.0.84 tls dns.test\nserver %s\ntls-ca %s\n",
+	    fakeup_hostport(c), cert), NULL), 0);
+	t0 = tu_now_ms();
+	expect_a(&d, "www.example.com", "192.0.2.7");
+	ms = tu_now_ms() - t0;
+	ck_assert_msg(ms > 150 && ms < 400, "answered after %.0f ms", ms);
+	ck_assert_uint_eq(fakeup_count(c), 1);
+	ck_assert_uint_ge(fakeup_count(t), 1);
+	servers_json(&d, js, sizeof(js));
+	ck_assert_int_eq(tu_json_num(js, "downgrades"), 1);
+	ck_assert_int_eq(tu_stop(&d), 0);
+	fakeup_stop(t);
+	fakeup_stop(c);
+}
+END_TEST
+
 /* The twin down under require: SERVFAIL with EDE 23, nothing in clear. */
 START_TEST(test_require_never_clear)
 {
@@ -178,6 +212,7 @@ upgrade_suite(void)
 
 	tcase_add_test(t, test_template_upgrades);
 	tcase_add_test(t, test_auto_downgrades);
+	tcase_add_test(t, test_auto_twin_timeout);
 	tcase_add_test(t, test_require_never_clear);
 	tcase_set_timeout(t, 60);
 	suite_add_tcase(s, t);
