@@ -439,8 +439,10 @@ static void send_one(struct up_search *s, size_t server, uint64_t now);
  * instead (a downgrade: counted, logged once per server and network);
  * under `require` never.
  */
-static void
-downgrade(struct up_search *s, size_t server, uint64_t now)
+/* The clear-text server of twin `server` when a downgrade to it is
+ * allowed (auto, opportunistic), else SIZE_MAX; logged once. */
+static size_t
+downgrade_to(struct up_search *s, size_t server)
 {
 	struct upstream *up = s->up;
 	const struct cfg_server *tw = &up->cfg->servers[server];
@@ -448,11 +450,10 @@ downgrade(struct up_search *s, size_t server, uint64_t now)
 	struct sched_server *cs;
 
 	if (!tw->clear || (tw->encryption != ENC_AUTO && tw->encryption != ENC_OPPORTUNISTIC))
-		return;
+		return SIZE_MAX;
 	clear = tw->clear - 1;
-	if (clear >= up->cfg->nservers || (s->ss.ss[clear].sent_mask & (1u << s->phase)) ||
-	    s->ss.ss[clear].done)
-		return;
+	if (clear >= up->cfg->nservers || s->ss.ss[clear].done)
+		return SIZE_MAX;
 	cs = &up->sched->servers[clear];
 	if (!cs->downgrade_logged) {
 		cs->downgrade_logged = true;
@@ -460,7 +461,17 @@ downgrade(struct up_search *s, size_t server, uint64_t now)
 		    up->sched->servers[server].label, cs->label, cs->label,
 		    cfg_encryption_name(tw->encryption));
 	}
-	sched_downgrade_sent(up->sched, &s->ss, clear, s->phase);
+	return clear;
+}
+
+static void
+downgrade(struct up_search *s, size_t server, uint64_t now)
+{
+	size_t clear = downgrade_to(s, server);
+
+	if (clear == SIZE_MAX || (s->ss.ss[clear].sent_mask & (1u << s->phase)))
+		return;
+	sched_downgrade_sent(s->up->sched, &s->ss, clear, s->phase);
 	send_one(s, clear, now);
 }
 
@@ -549,6 +560,16 @@ phase_cb(evutil_socket_t fd, short what, void *arg)
 		struct attempt *la;
 
 		up->st->upstream_timeouts += sched_on_phase_end(up->sched, &s->ss, s->phase);
+		/* SPEC 17: a twin that timed out lets its clear-text server into
+		 * the next phases (auto, opportunistic) */
+		for (la = s->attempts; la; la = la->next) {
+			size_t clear;
+
+			if (la->phase == s->phase && up->cfg->servers[la->server].clear &&
+			    !s->ss.ss[la->server].answered &&
+			    (clear = downgrade_to(s, la->server)) != SIZE_MAX)
+				sched_downgrade_allow(up->sched, &s->ss, clear);
+		}
 		/* a connection that stalled is replaced before the next phase */
 		for (la = s->attempts; la; la = la->next)
 			if (la->phase == s->phase && la->tp->ops->late)
