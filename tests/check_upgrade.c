@@ -114,6 +114,36 @@ START_TEST(test_template_upgrades)
 }
 END_TEST
 
+/* An https template: the twin is DoH to the URL's port at the address. */
+START_TEST(test_https_template)
+{
+	struct fakeup *c = clear_up("127.0.0.85");
+	struct fakeup *t = fakeup_start("127.0.0.85");
+	struct tu_daemon d = { 0 };
+	char js[16384], want[160];
+
+	ck_assert_ptr_nonnull(t);
+	ck_assert_int_eq(fakeup_tls(t, cert, key, true), 0);
+	fakeup_add(t, "www.example.com", "A", 300, "192.0.2.70");
+	fakeup_add(t, "a.example.com", "A", 300, "192.0.2.80");
+	ck_assert_int_eq(tu_start(&d, tu_fmt(SCALED "hosts none\nencryption opportunistic\n"
+	    "encryption-template 127.0.0.85 https://dns.test:%u/dns-query\nserver %s\n"
+	    "tls-ca %s\n", fakeup_port(t), fakeup_hostport(c), cert), NULL), 0);
+	expect_a(&d, "www.example.com", "192.0.2.70");
+	expect_a(&d, "a.example.com", "192.0.2.80");
+	ck_assert_uint_eq(fakeup_count(c), 0);
+	ck_assert_uint_eq(fakeup_count(t), 2);
+	ck_assert_uint_eq(clear_arrivals(t), 0);
+	servers_json(&d, js, sizeof(js));
+	snprintf(want, sizeof(want), "\"twin_address\":\"127.0.0.85:%u\",\"twin_name\":"
+	    "\"dns.test\",\"twin_transport\":\"https\"", fakeup_port(t));
+	ck_assert_msg(strstr(js, want) != NULL, "%s not in %s", want, js);
+	ck_assert_int_eq(tu_stop(&d), 0);
+	fakeup_stop(t);
+	fakeup_stop(c);
+}
+END_TEST
+
 /* The twin down (nothing on 853) under auto: each query answered in clear
  * text, counted as a downgrade. */
 START_TEST(test_auto_downgrades)
@@ -211,6 +241,7 @@ upgrade_suite(void)
 	TCase *t = tcase_create("template");
 
 	tcase_add_test(t, test_template_upgrades);
+	tcase_add_test(t, test_https_template);
 	tcase_add_test(t, test_auto_downgrades);
 	tcase_add_test(t, test_auto_twin_timeout);
 	tcase_add_test(t, test_require_never_clear);
