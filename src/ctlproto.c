@@ -62,7 +62,7 @@ const struct ctl_command ctl_commands[CTL_NCMDS] = {
 	    reload_keys },
 	[CTL_CMD_LINK] = { CTL_CMD_LINK, "link", 2, CTL_MAX_ARGS - 1, CTL_MUTATING,
 	    "link IFNAME dns ADDR[:PORT][#NAME]... | domain [~]DOMAIN... | "
-	    "default-route yes|no | dns-over-tls yes|no | revert", link_keys },
+	    "default-route yes|no | dns-over-tls yes|opportunistic|no | revert", link_keys },
 	[CTL_CMD_QUERY] = { CTL_CMD_QUERY, "query", 1, 2, CTL_READ_ONLY, "query NAME [TYPE]",
 	    query_keys },
 	[CTL_CMD_MONITOR] = { CTL_CMD_MONITOR, "monitor", 0, 0, CTL_READ_ONLY, "monitor",
