@@ -106,6 +106,12 @@ encryption_template_for(const struct cfg *c, const struct sockaddr *sa,
 	return encryption_known(sa, out);
 }
 
+bool
+encryption_held_back(const struct cfg_server *s)
+{
+	return s->twin != 0 || (s->transport == XPORT_UDP && s->encryption == ENC_REQUIRE);
+}
+
 enum cfg_encryption
 encryption_policy(const struct cfg *c, size_t a)
 {

@@ -26,6 +26,11 @@
 bool encryption_template_for(const struct cfg *c, const struct sockaddr *sa,
     struct cfg_template *out);
 
+/* Is server s never asked on its own (SPEC 17)?  A clear-text server with
+ * an encrypted twin (asked only when the twin failed, under auto), or one
+ * under `require` without a twin (never asked: no way to encrypt). */
+bool encryption_held_back(const struct cfg_server *s);
+
 /* Only the built-in known table (SPEC 17). */
 bool encryption_known(const struct sockaddr *sa, struct cfg_template *out);
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "localzone.h"
+#include "encryption.h"
 #include "schedule.h"
 
 struct sched *
@@ -271,15 +272,16 @@ leave_out_excluded(const struct sched *s, struct sched_search *ss, uint64_t now)
 		ss->probe[a] = ad->recovering;
 		for (k = 0; k < ad->nservers; k++)
 			if (!sched_server_excluded(s, ad->servers[k], now) &&
-			    !s->cfg->servers[ad->servers[k]].twin)
+			    !encryption_held_back(&s->cfg->servers[ad->servers[k]]))
 				inside = true;
 		for (k = 0; k < ad->nservers; k++) {
 			size_t i = ad->servers[k];
 
 			/* a clear-text server with an encrypted twin (SPEC 17) is
-			 * asked only through sched_downgrade_sent */
+			 * asked only through sched_downgrade_sent; under require
+			 * without a twin, never */
 			ss->ss[i].skipped = (inside && sched_server_excluded(s, i, now)) ||
-			    s->cfg->servers[i].twin != 0;
+			    encryption_held_back(&s->cfg->servers[i]);
 			ss->ss[i].probe = s->servers[i].recovering;
 		}
 	}

@@ -640,6 +640,16 @@ upstream_search(struct upstream *up, const struct msg_query *q, uint32_t slow_ms
 		return NULL;
 	}
 	trace_skipped(s, now);
+	/* SPEC 17: a clear-text server held back by `require` (no twin) makes
+	 * a failure say why (EDE 23) */
+	{
+		size_t i;
+
+		for (i = 0; i < up->cfg->nservers && i < s->ss.nservers; i++)
+			if (s->ss.ss[i].skipped && up->cfg->servers[i].transport == XPORT_UDP &&
+			    up->cfg->servers[i].encryption == ENC_REQUIRE)
+				s->enc_required = true;
+	}
 	s->next = up->searches;
 	if (up->searches)
 		up->searches->prev = s;

@@ -230,6 +230,18 @@ START_TEST(test_require_never_clear)
 	    "%s", js);
 	ck_assert_int_eq(tu_json_num(js, "downgrades"), 0);
 	ck_assert_int_eq(tu_stop(&d), 0);
+	/* require and a server with no twin at all: never asked, EDE 23 */
+	ck_assert_int_eq(tu_start(&d, tu_fmt(SCALED "hosts none\nencryption require\n"
+	    "server %s\n", fakeup_hostport(c)), NULL), 0);
+	n = qry(&d, "a.example.com", a);
+	ck_assert_int_gt(n, 0);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 2);
+	ck_assert_msg(memmem(a, (size_t)n, ede23, sizeof(ede23)) != NULL, "no EDE 23");
+	ck_assert_uint_eq(fakeup_count(c), 0);
+	servers_json(&d, js, sizeof(js));
+	ck_assert_msg(strstr(js, "\"encryption\":\"require\",\"upgrade\":null,"
+	    "\"twin_address\":null") != NULL, "%s", js);
+	ck_assert_int_eq(tu_stop(&d), 0);
 	fakeup_stop(c);
 }
 END_TEST
