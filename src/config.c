@@ -6,6 +6,7 @@
 #include "auto-config.h"
 
 #include "config.h"
+#include "encryption.h"
 #include "config_impl.h"
 
 #include <arpa/inet.h>
@@ -521,6 +522,7 @@ cfg_add_adapter(struct cfg *c, const char *name, int line)
 	snprintf(a->name, sizeof(a->name), "%s", name);
 	a->line = line;
 	a->default_route = true;
+	a->encryption = ENC_INHERIT;
 	return (long)c->nadapters++;
 }
 
@@ -811,6 +813,8 @@ cfg_finish(struct cfg *c, const char *resolv_text)
 			cfg_error(c, "config", ad->line, "server %s: an IPv6 link-local address "
 			    "needs 'device' on its adapter (%s)", c->servers[i].text, ad->name);
 	}
+	if (encryption_apply(c) != STUB_OK)
+		cfg_error(c, "config", 0, "out of memory adding encrypted twins");
 	return c->nerrors - before;
 }
 

@@ -60,6 +60,29 @@ struct cfg_sockaddr {
 	socklen_t len;
 };
 
+/* SPEC 17: how a clear-text server may be upgraded to an encrypted twin. */
+enum cfg_encryption {
+	ENC_INHERIT = -1,           /* an adapter without its own: the global one */
+	ENC_OFF = 0, ENC_AUTO, ENC_OPPORTUNISTIC, ENC_REQUIRE,
+};
+/* How a twin was found ("upgrade" in stubctl servers). */
+enum cfg_upgrade { UPGRADE_NONE = 0, UPGRADE_KNOWN };
+
+/* "off", "auto", "opportunistic", "require"; "inherit" for ENC_INHERIT. */
+const char *cfg_encryption_name(enum cfg_encryption e);
+/* The word to the value; -1 when none. */
+int cfg_encryption_parse(const char *s);
+
+#define CFG_MAX_TEMPLATES 16
+/* encryption-template ADDR tls NAME | ADDR https://HOST[:PORT]/PATH */
+struct cfg_template {
+	struct cfg_sockaddr addr;   /* port ignored: any port of ADDR */
+	enum cfg_transport transport;
+	uint16_t port;              /* of the twin: 853, or the URL's (443) */
+	char name[CFG_HOST_MAX];
+	char path[CFG_URLPATH_MAX];
+};
+
 struct cfg_acl {
 	int family;            /* AF_INET or AF_INET6 */
 	uint8_t addr[16];
@@ -79,6 +102,11 @@ struct cfg_server {
 	uint8_t pins[CFG_MAX_PINS][CFG_PIN_LEN];
 	size_t npins;
 	char text[64];         /* "192.0.2.1:53" or "[2001:db8::1]:53" */
+	/* SPEC 17 (encryption.c): set by cfg_finish */
+	enum cfg_encryption encryption; /* the policy over it (its adapter's) */
+	enum cfg_upgrade upgrade;       /* clear text with a twin: how found */
+	size_t twin;           /* clear text: index + 1 of its encrypted twin, 0 = none */
+	size_t clear;          /* a twin: index + 1 of its clear-text server, 0 = none */
 };
 
 /* Is it an IPv6 link-local address (fe80::/10), reachable only through
@@ -122,6 +150,7 @@ struct cfg_adapter {
 	struct cfg_domain *domains;
 	size_t ndomains;
 	int line;                   /* where defined (0 = implicit) */
+	enum cfg_encryption encryption; /* ENC_INHERIT = the global one */
 };
 
 struct cfg {
@@ -155,6 +184,9 @@ struct cfg {
 	char *cache_file;           /* cache kept across restarts; NULL = none */
 	char *tls_ca;               /* trust store of tls and https servers */
 	struct cfg_sockaddr metrics;    /* Prometheus endpoint; len 0 = off */
+	enum cfg_encryption encryption;     /* SPEC 17; default off */
+	struct cfg_template templates[CFG_MAX_TEMPLATES];
+	size_t ntemplates;
 	struct cfg_adapter *adapters;
 	size_t nadapters;
 	struct cfg_server *servers;

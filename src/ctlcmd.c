@@ -462,6 +462,42 @@ server_transport(struct json *j, const struct control_view *v, const struct cfg 
 	json_u64(j, ts.resumed);
 }
 
+/* SPEC 17: the policy, how the server was upgraded, its encrypted twin and
+ * how often a query went around the twin in clear text. */
+static void
+server_encryption(struct json *j, const struct cfg *c, const struct sched_server *sv,
+    size_t i)
+{
+	const struct cfg_server *cs = &c->servers[i];
+	const struct cfg_server *tw = cs->twin && cs->twin <= c->nservers ?
+	    &c->servers[cs->twin - 1] : NULL;
+
+	json_key(j, CTL_K_ENCRYPTION);
+	json_str(j, cfg_encryption_name(cs->encryption));
+	json_key(j, CTL_K_UPGRADE);
+	if (cs->upgrade == UPGRADE_KNOWN)
+		json_str(j, "known");
+	else
+		json_null(j);
+	json_key(j, CTL_K_TWIN_ADDRESS);
+	if (tw)
+		json_str(j, tw->text);
+	else
+		json_null(j);
+	json_key(j, CTL_K_TWIN_NAME);
+	if (tw && tw->auth_name[0])
+		json_str(j, tw->auth_name);
+	else
+		json_null(j);
+	json_key(j, CTL_K_TWIN_TRANSPORT);
+	if (tw)
+		json_str(j, cfg_transport_name(tw->transport));
+	else
+		json_null(j);
+	json_key(j, CTL_K_DOWNGRADES);
+	json_u64(j, sv->downgrades);
+}
+
 static char *
 cmd_servers(const struct control_view *v, int argc, char **argv,
     struct ctl_stream **stream)
@@ -547,6 +583,7 @@ cmd_servers(const struct control_view *v, int argc, char **argv,
 			json_key(&j, CTL_K_TIMEOUTS);
 			json_u64(&j, sv->timeouts);
 			server_transport(&j, v, sched_cfg(s), i);
+			server_encryption(&j, sched_cfg(s), sv, i);
 			json_obj_end(&j);
 		}
 		json_arr_end(&j);

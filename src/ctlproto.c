@@ -31,7 +31,8 @@ static const char *const servers_keys[] = {
 	CTL_K_SRTT_MS, CTL_K_RTT_MEASURED, CTL_K_QUERIES, CTL_K_ANSWERS, CTL_K_TIMEOUTS,
 	CTL_K_ORIGIN, CTL_K_STATE, CTL_K_DEFAULT_ROUTE, CTL_K_TRANSPORT, CTL_K_TLS_NAME,
 	CTL_K_URL, CTL_K_AUTHENTICATED, CTL_K_TRUST_AD, CTL_K_TLS_STATE, CTL_K_HANDSHAKES,
-	CTL_K_RESUMED, NULL,
+	CTL_K_RESUMED, CTL_K_ENCRYPTION, CTL_K_UPGRADE, CTL_K_TWIN_ADDRESS, CTL_K_TWIN_NAME,
+	CTL_K_TWIN_TRANSPORT, CTL_K_DOWNGRADES, NULL,
 };
 
 static const char *const reload_keys[] = { CTL_K_RELOADED, CTL_K_WARNINGS, NULL };
@@ -62,7 +63,7 @@ const struct ctl_command ctl_commands[CTL_NCMDS] = {
 	    reload_keys },
 	[CTL_CMD_LINK] = { CTL_CMD_LINK, "link", 2, CTL_MAX_ARGS - 1, CTL_MUTATING,
 	    "link IFNAME dns ADDR[:PORT][#NAME]... | domain [~]DOMAIN... | "
-	    "default-route yes|no | dns-over-tls yes|no | revert", link_keys },
+	    "default-route yes|no | dns-over-tls yes|opportunistic|no | revert", link_keys },
 	[CTL_CMD_QUERY] = { CTL_CMD_QUERY, "query", 1, 2, CTL_READ_ONLY, "query NAME [TYPE]",
 	    query_keys },
 	[CTL_CMD_MONITOR] = { CTL_CMD_MONITOR, "monitor", 0, 0, CTL_READ_ONLY, "monitor",

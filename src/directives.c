@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "config_impl.h"
+#include "encryption.h"
 #include "file.h"
 #include "text.h"
 
@@ -394,9 +395,15 @@ adapter_option(struct pctx *x, struct cfg_adapter *a, const char *opt, const cha
 			a->default_route = false;
 		else
 			return perr(x, "default-route takes yes or no");
+	} else if (strcmp(opt, "encryption") == 0) {
+		int e = cfg_encryption_parse(val);
+
+		if (e < 0)
+			return perr(x, "encryption takes off, auto, opportunistic or require");
+		a->encryption = (enum cfg_encryption)e;
 	} else {
-		return perr(x, "unknown adapter option '%s' (device, source, metric, default-route)",
-		    opt);
+		return perr(x, "unknown adapter option '%s' (device, source, metric, default-route, "
+		    "encryption)", opt);
 	}
 	return 0;
 }
@@ -627,6 +634,43 @@ d_server(struct pctx *x, char **w, int n)
 	return 0;
 }
 
+/* encryption off|auto|opportunistic|require (SPEC 17) */
+static int
+d_encryption(struct pctx *x, char **w, int n)
+{
+	int e = cfg_encryption_parse(w[1]);
+
+	(void)n;
+	if (e < 0)
+		return perr(x, "encryption takes off, auto, opportunistic or require");
+	x->c->encryption = (enum cfg_encryption)e;
+	return 0;
+}
+
+/* encryption-template ADDR tls NAME | ADDR https://HOST[:PORT]/PATH; a
+ * later one for the same address replaces the earlier */
+static int
+d_encryption_template(struct pctx *x, char **w, int n)
+{
+	struct cfg *c = x->c;
+	struct cfg_template t;
+	char why[160];
+	size_t i;
+
+	if (encryption_template_parse(w, n, &t, why, sizeof(why)))
+		return perr(x, "%s", why);
+	for (i = 0; i < c->ntemplates; i++)
+		if (c->templates[i].addr.len == t.addr.len &&
+		    memcmp(&c->templates[i].addr.ss, &t.addr.ss, t.addr.len) == 0)
+			break;
+	if (i == CFG_MAX_TEMPLATES)
+		return perr(x, "at most %d encryption-template lines", CFG_MAX_TEMPLATES);
+	c->templates[i] = t;
+	if (i == c->ntemplates)
+		c->ntemplates++;
+	return 0;
+}
+
 static int
 d_metrics(struct pctx *x, char **w, int n)
 {
@@ -713,7 +757,8 @@ static const struct cfg_directive directives[] = {
 	{ "resolv-file", 1, 1, d_resolv_file, "resolv-file FILE",
 	  "upstream servers when no server lines exist" },
 	{ "adapter", 1, CFG_MAX_WORDS - 1, d_adapter,
-	  "adapter NAME [device IFACE] [source ADDR] [metric N] [default-route yes|no]",
+	  "adapter NAME [device IFACE] [source ADDR] [metric N] [default-route yes|no] "
+	  "[encryption off|auto|opportunistic|require]",
 	  "start an adapter" },
 	{ "resolvconf-dir", 1, 1, d_resolvconf_dir, "resolvconf-dir DIR",
 	  "one adapter per interface file of resolvconf" },
@@ -738,6 +783,11 @@ static const struct cfg_directive directives[] = {
 	  "ask .local and link-local reverse names by multicast DNS" },
 	{ "mdns-timeout", 1, 1, d_mdns_timeout, "mdns-timeout SECONDS",
 	  "no multicast DNS answer within this: NXDOMAIN" },
+	{ "encryption", 1, 1, d_encryption, "encryption off|auto|opportunistic|require",
+	  "upgrade clear-text servers to their encrypted twins" },
+	{ "encryption-template", 2, 3, d_encryption_template,
+	  "encryption-template ADDR tls NAME | encryption-template ADDR https://URL",
+	  "the encrypted twin of a clear-text server's address" },
 };
 
 const struct cfg_directive *

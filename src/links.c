@@ -210,6 +210,19 @@ links_set_dot(struct links *l, const char *ifname, enum cfg_origin o, bool yes, 
 	return 0;
 }
 
+int
+links_set_encryption(struct links *l, const char *ifname, enum cfg_origin o,
+    enum cfg_encryption e, char *why, size_t whylen)
+{
+	struct link *k = get(l, ifname, o, why, whylen);
+
+	if (!k)
+		return -1;
+	k->enc_set = true;
+	k->enc = e;
+	return 0;
+}
+
 bool
 links_revert(struct links *l, const char *ifname)
 {
@@ -377,9 +390,11 @@ links_config_text(const struct links *l, const struct cfg *base,
 		for (k = 0; k < lk->ndomains; k++)
 			if (strcmp(lk->domains[k], ".") == 0)
 				route_all = true;
-		if (append(&buf, &len, &cap, "adapter %s device %s metric %d default-route %s\n",
+		if (append(&buf, &len, &cap, "adapter %s device %s metric %d default-route %s%s%s\n",
 		    lk->ifname, lk->ifname, lk->metric,
-		    lk->default_route || route_all ? "yes" : "no") != 0)
+		    lk->default_route || route_all ? "yes" : "no",
+		    lk->enc_set ? " encryption " : "",
+		    lk->enc_set ? cfg_encryption_name(lk->enc) : "") != 0)
 			goto fail;
 		for (k = 0; k < lk->nservers; k++)
 			if (link_server_line(&buf, &len, &cap, lk, &lk->servers[k]) != 0)

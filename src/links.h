@@ -37,6 +37,8 @@ struct link {
 	size_t ndomains;
 	bool default_route;       /* false: only names under its domains */
 	bool dot;                 /* DNS over TLS (SetLinkDNSOverTLS yes) */
+	bool enc_set;             /* SPEC 17: the link's encryption policy given */
+	enum cfg_encryption enc;  /* ... and which (rendered on its adapter line) */
 	int metric;
 };
 
@@ -63,6 +65,10 @@ int links_set_default_route(struct links *l, const char *ifname, enum cfg_origin
  * #NAME, or by their address when they have none; port 853 unless given). */
 int links_set_dot(struct links *l, const char *ifname, enum cfg_origin o, bool yes,
     char *why, size_t whylen);
+/* SPEC 17: the link's encryption policy (dns-over-tls yes -> require,
+ * opportunistic -> opportunistic, no -> off), an option of its adapter. */
+int links_set_encryption(struct links *l, const char *ifname, enum cfg_origin o,
+    enum cfg_encryption e, char *why, size_t whylen);
 bool links_revert(struct links *l, const char *ifname);
 /* Forget every link of an origin (before reading resolvconf-dir again). */
 void links_drop_origin(struct links *l, enum cfg_origin o);

@@ -1,5 +1,6 @@
 /*
- * localzone.c - locally served names (RFC 6761, RFC 6303).
+ * localzone.c - locally served names (RFC 6761, RFC 6303, RFC 9462's
+ * resolver.arpa).
  */
 #include "auto-config.h"
 
@@ -129,6 +130,8 @@ localzone_kind(const uint8_t *key, size_t klen)
 		return LZ_NONE;
 	if (strcmp(t, "localhost") == 0 || ends_with(t, tl, ".localhost"))
 		return LZ_LOCALHOST;
+	if (strcmp(t, "resolver.arpa") == 0 || ends_with(t, tl, ".resolver.arpa"))
+		return LZ_RESOLVER_ARPA;
 	if (strcmp(t, "1.0.0.127.in-addr.arpa") == 0 || strcmp(t, v6_loop) == 0)
 		return LZ_LOOPBACK_PTR;
 	if (ends_with(t, tl, V4_REV) &&
@@ -164,6 +167,8 @@ localzone_answer(const struct msg_query *q, enum lz_kind k, uint32_t ttl,
 	case LZ_LOOPBACK_PTR:
 		if (q->qtype == TYPE_PTR || q->qtype == TYPE_ANY)
 			rr[n++] = (struct msg_rr){ TYPE_PTR, localhost, sizeof(localhost) };
+		break;
+	case LZ_RESOLVER_ARPA:
 		break;
 	case LZ_PRIVATE_REVERSE:
 	case LZ_SINGLE_LABEL: {

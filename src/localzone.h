@@ -2,7 +2,8 @@
  * localzone.h - names stubd answers itself (SPEC 5c; RFC 6761, RFC 6303):
  * `localhost` and the names under it, the loopback reverse names, the
  * reverse zones of private, loopback and link-local ranges (asked only of
- * servers that can know them), and single-label names.
+ * servers that can know them), single-label names, and resolver.arpa
+ * (so clients cannot be led past stubd by DDR).
  *
  * Pure: no sockets, no clock, no state.  The hosts file is looked at
  * before (its entries win); whether a private reverse name may go upstream
@@ -25,6 +26,8 @@ enum lz_kind {
 	LZ_PRIVATE_REVERSE,     /* RFC 6303 zone: upstream only where it can be
 				 * known, else NXDOMAIN */
 	LZ_SINGLE_LABEL,        /* one label (not in hosts): NXDOMAIN */
+	LZ_RESOLVER_ARPA,       /* resolver.arpa and under (SPEC 17, RFC 9462):
+				 * NODATA, never forwarded */
 };
 
 /* What kind of name is key (lower-cased wire form)? */
@@ -32,7 +35,8 @@ enum lz_kind localzone_kind(const uint8_t *key, size_t klen);
 
 /*
  * stubd's own answer to q for a name of kind k (not LZ_NONE): LZ_LOCALHOST
- * A/AAAA records, LZ_LOOPBACK_PTR a PTR to localhost, other types NODATA;
+ * A/AAAA records, LZ_LOOPBACK_PTR a PTR to localhost, other types (and
+ * every type under LZ_RESOLVER_ARPA) NODATA;
  * LZ_PRIVATE_REVERSE and LZ_SINGLE_LABEL NXDOMAIN.  ttl for the records.
  * OPT and truncation as msg_synth().  Returns the length or 0.
  */

@@ -161,6 +161,25 @@ msg_error(const struct msg_query *q, unsigned rcode, uint8_t *out, size_t cap)
 }
 
 size_t
+msg_error_ede(const struct msg_query *q, unsigned rcode, uint16_t info_code, uint8_t *out,
+    size_t cap)
+{
+	size_t n = msg_error(q, rcode, out, cap);
+	struct wire_wr w;
+
+	if (n < WIRE_HDR_LEN + 11 || !q->edns)
+		return n;
+	/* the OPT record is last, its RDLENGTH (0) its last two bytes */
+	wire_wr_init(&w, out + n, cap - n);
+	wire_put_u16(&w, 15);
+	wire_put_u16(&w, 2);
+	wire_put_u16(&w, info_code);
+	if (w.err || !wire_set16_at(out, n, n - 2, (uint16_t)w.len))
+		return n;
+	return n + w.len;
+}
+
+size_t
 msg_upstream_query(const struct msg_query *q, uint16_t id, const uint8_t *qname,
     bool edns, uint8_t *out, size_t cap)
 {

@@ -63,6 +63,10 @@ enum msg_verdict msg_parse_query(const uint8_t *buf, size_t len, struct msg_quer
  * Returns the length written, 0 if it did not fit.
  */
 size_t msg_error(const struct msg_query *q, unsigned rcode, uint8_t *out, size_t cap);
+/* msg_error with an Extended DNS Error (RFC 8914: OPT option 15, the
+ * INFO-CODE, no text) when q had OPT; without OPT as msg_error. */
+size_t msg_error_ede(const struct msg_query *q, unsigned rcode, uint16_t info_code,
+    uint8_t *out, size_t cap);
 
 /* The query stubd sends upstream: id, RD, client's CD, the question with
  * name qname (as given), OPT (MSG_UPSTREAM_EDNS, the client's DO) iff edns

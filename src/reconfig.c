@@ -444,11 +444,19 @@ reconfig_link(struct reconfig *r, enum cfg_origin o, int argc, char **argv, char
 		rc = links_set_default_route(&r->links, ifname, o, strcmp(argv[3], "yes") == 0, err,
 		    errlen);
 	} else if (strcmp(verb, "dns-over-tls") == 0) {
-		if (argc != 4 || (strcmp(argv[3], "yes") != 0 && strcmp(argv[3], "no") != 0)) {
-			snprintf(err, errlen, "usage: link IFNAME dns-over-tls yes|no");
+		/* SPEC 17: yes -> require (and its servers DoT), opportunistic,
+		 * no -> off */
+		bool yes = argc == 4 && strcmp(argv[3], "yes") == 0;
+		bool opp = argc == 4 && strcmp(argv[3], "opportunistic") == 0;
+
+		if (argc != 4 || (!yes && !opp && strcmp(argv[3], "no") != 0)) {
+			snprintf(err, errlen, "usage: link IFNAME dns-over-tls yes|opportunistic|no");
 			return -1;
 		}
-		rc = links_set_dot(&r->links, ifname, o, strcmp(argv[3], "yes") == 0, err, errlen);
+		rc = links_set_dot(&r->links, ifname, o, yes, err, errlen);
+		if (rc == 0)
+			rc = links_set_encryption(&r->links, ifname, o, yes ? ENC_REQUIRE :
+			    opp ? ENC_OPPORTUNISTIC : ENC_OFF, err, errlen);
 	} else if (strcmp(verb, "revert") == 0) {
 		if (argc != 3) {
 			snprintf(err, errlen, "usage: link IFNAME revert");

@@ -208,6 +208,14 @@ answer_waiters(struct resolver *r, struct flight *f, enum answer_how how,
 
 		switch (how) {
 		case ANSWER_SERVFAIL:
+			if (res && res->has_ede) {
+				/* SPEC 17: why there was no way (EDE) */
+				r->st->servfail++;
+				deliver(r, &w->ref, &w->q, src, w->t0, now, trace,
+				    msg_error_ede(&w->q, RCODE_SERVFAIL, res->ede, r->out,
+				    sizeof(r->out)));
+				break;
+			}
 			answer_error(r, &w->q, &w->ref, RCODE_SERVFAIL, src, w->t0, now, trace);
 			break;
 		case ANSWER_CACHED:
@@ -281,8 +289,8 @@ prefetch(struct resolver *r, const struct msg_query *q, uint64_t now)
 
 /*
  * Names stubd answers itself after the hosts file (SPEC 5c): localhost,
- * the loopback PTRs, single labels, and private reverse names nobody
- * configured could know.  True when q was answered.
+ * the loopback PTRs, single labels, resolver.arpa (SPEC 17), and private
+ * reverse names nobody configured could know.  True when q was answered.
  */
 static bool
 local_answer(struct resolver *r, const struct msg_query *q, const struct client_ref *ref,

@@ -266,13 +266,13 @@ m_set_link_default_route(sd_bus_message *m, void *userdata, sd_bus_error *error)
 }
 
 /* SetLinkDNSOverTLS (is): "yes" makes the link's servers DNS over TLS,
- * strict (SPEC 12: never clear text); "no", "" and "opportunistic" keep
- * them in clear text (opportunistic allows that, and stubd never
- * downgrades a connection on its own). */
+ * strict (SPEC 12: never clear text; SPEC 17: encryption require);
+ * "opportunistic" keeps them in clear text under encryption opportunistic
+ * (upgraded where a twin is known); "no" and "" under encryption off. */
 static int
 m_set_link_dot(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-	static char w_dot[] = "dns-over-tls";
+	static char w_dot[] = "dns-over-tls", w_opportunistic[] = "opportunistic";
 	struct resolve1 *r = userdata;
 	char name[IF_NAMESIZE], *argv[4];
 	const char *mode;
@@ -291,7 +291,8 @@ m_set_link_dot(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	argv[0] = w_link;
 	argv[1] = name;
 	argv[2] = w_dot;
-	argv[3] = strcmp(mode, "yes") == 0 ? w_yes : w_no;
+	argv[3] = strcmp(mode, "yes") == 0 ? w_yes :
+	    strcmp(mode, "opportunistic") == 0 ? w_opportunistic : w_no;
 	return apply(r, m, 4, argv, error);
 }
 

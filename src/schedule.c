@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "localzone.h"
+#include "encryption.h"
 #include "schedule.h"
 
 struct sched *
@@ -126,6 +127,7 @@ sched_inherit(struct sched *to, const struct sched *from)
 			t->queries = f->queries;
 			t->answers = f->answers;
 			t->timeouts = f->timeouts;
+			t->downgrades = f->downgrades;
 			break;
 		}
 	}
@@ -269,12 +271,17 @@ leave_out_excluded(const struct sched *s, struct sched_search *ss, uint64_t now)
 		}
 		ss->probe[a] = ad->recovering;
 		for (k = 0; k < ad->nservers; k++)
-			if (!sched_server_excluded(s, ad->servers[k], now))
+			if (!sched_server_excluded(s, ad->servers[k], now) &&
+			    !encryption_held_back(&s->cfg->servers[ad->servers[k]]))
 				inside = true;
 		for (k = 0; k < ad->nservers; k++) {
 			size_t i = ad->servers[k];
 
-			ss->ss[i].skipped = inside && sched_server_excluded(s, i, now);
+			/* a clear-text server with an encrypted twin (SPEC 17) is
+			 * asked only through sched_downgrade_sent; under require
+			 * without a twin, never */
+			ss->ss[i].skipped = (inside && sched_server_excluded(s, i, now)) ||
+			    encryption_held_back(&s->cfg->servers[i]);
 			ss->ss[i].probe = s->servers[i].recovering;
 		}
 	}
@@ -570,6 +577,27 @@ sched_on_answer(struct sched *s, struct sched_search *ss, size_t i,
 	ss->negative[a] = true;
 	ss->any_negative = true;
 	return sched_search_open(ss) ? SCHED_CONTINUE : SCHED_NEGATIVE;
+}
+
+void
+sched_downgrade_sent(struct sched *s, struct sched_search *ss, size_t i, unsigned phase)
+{
+	if (i >= ss->nservers || i >= s->nservers)
+		return;
+	ss->ss[i].skipped = false;
+	ss->ss[i].sent_mask |= 1u << phase;
+	s->servers[i].queries++;
+	s->servers[i].downgrades++;
+}
+
+bool
+sched_downgrade_allow(struct sched *s, struct sched_search *ss, size_t i)
+{
+	if (i >= ss->nservers || i >= s->nservers || !ss->ss[i].skipped || ss->ss[i].sent_mask)
+		return false;
+	ss->ss[i].skipped = false;
+	s->servers[i].downgrades++;
+	return true;
 }
 
 unsigned

@@ -35,6 +35,8 @@ struct sched_server {
 	bool recovering;                /* exclusion ran out, no answer since */
 	uint64_t queries, answers, timeouts;
 	bool no_0x20;                   /* did not echo the 0x20 case: asked without */
+	uint64_t downgrades;            /* SPEC 17: queries its twin failed, asked in clear */
+	bool downgrade_logged;          /* logged once per server and network (engine) */
 };
 
 struct sched_adapter {
@@ -182,6 +184,14 @@ bool sched_phase_settled(const struct sched *s, const struct sched_search *ss,
 /* Is anyone left to ask (an adapter under consideration that has not
  * answered negatively)? */
 bool sched_search_open(const struct sched_search *ss);
+/* SPEC 17: clear-text server i (a twin's fallback, never a target on its
+ * own) is asked in phase because its twin failed: waited for from now on
+ * in this search, and counted as a downgrade. */
+void sched_downgrade_sent(struct sched *s, struct sched_search *ss, size_t i,
+    unsigned phase);
+/* The same when the twin timed out: i becomes a target of the next phases
+ * of this search (counted once).  False when it already was one. */
+bool sched_downgrade_allow(struct sched *s, struct sched_search *ss, size_t i);
 
 /* The search ended: apply exclusions (SPEC section 5): a server that
  * timed out or failed and never replied is excluded; a recovering server

@@ -76,6 +76,8 @@ struct up_result {
 	uint64_t now;               /* monotonic ms when the result arrived */
 	const struct up_trace *trace;   /* traced searches: every packet; else NULL */
 	unsigned ifindex;           /* mDNS: the interface that answered (0 = none) */
+	bool has_ede;               /* UP_FAIL: say why (RFC 8914) */
+	uint16_t ede;               /* its INFO-CODE (23: encryption required, none left) */
 };
 
 typedef void (*up_cb)(void *arg, const struct up_result *r);

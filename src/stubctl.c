@@ -618,6 +618,14 @@ print_server(const struct jval *s)
 		    bool_of(s, CTL_K_AUTHENTICATED) ? "authenticated" : "not authenticated",
 		    ts ? ts : "idle", num_of(s, CTL_K_HANDSHAKES, &ok),
 		    num_of(s, CTL_K_RESUMED, &ok));
+	/* SPEC 17: a clear-text server asked through its encrypted twin */
+	if (str_of(s, CTL_K_TWIN_ADDRESS))
+		printf("    encryption %s: via %s %s (%s), %.0f downgrades\n",
+		    str_of(s, CTL_K_ENCRYPTION) ? str_of(s, CTL_K_ENCRYPTION) : "?",
+		    str_of(s, CTL_K_TWIN_TRANSPORT) ? str_of(s, CTL_K_TWIN_TRANSPORT) : "?",
+		    str_of(s, CTL_K_TWIN_ADDRESS),
+		    str_of(s, CTL_K_TWIN_NAME) ? str_of(s, CTL_K_TWIN_NAME) : "no name",
+		    num_of(s, CTL_K_DOWNGRADES, &ok));
 	return 0;
 }
 

@@ -57,6 +57,7 @@ struct up_search {
 	size_t *targets;
 	struct up_trace *trace;       /* stubctl query: every packet; else NULL */
 	uint64_t t0;                  /* when the search began */
+	bool enc_required;            /* asked a twin under `encryption require` */
 };
 
 struct upstream {
@@ -78,6 +79,7 @@ struct upstream {
 
 static void search_finish(struct up_search *s, enum up_kind kind, bool cacheable,
     uint8_t *msg, const struct msg_resp *resp, const char *label);
+static void downgrade(struct up_search *s, size_t server, uint64_t now);
 
 /* ---------------- engine ---------------- */
 
@@ -271,7 +273,7 @@ static void
 search_finish(struct up_search *s, enum up_kind kind, bool cacheable,
     uint8_t *msg, const struct msg_resp *resp, const char *label)
 {
-	struct up_result r;
+	struct up_result r = { .kind = kind };
 	up_cb cb = s->cb;
 	void *arg = s->arg;
 
@@ -289,6 +291,8 @@ search_finish(struct up_search *s, enum up_kind kind, bool cacheable,
 	r.msg = msg;
 	r.resp = resp;
 	r.label = label;
+	r.has_ede = kind == UP_FAIL && s->enc_required;
+	r.ede = 23;     /* Network Error: encrypted only, and that failed */
 	/* unlink first: the callback may start new searches */
 	s->cb = NULL;
 	cb(arg, &r);
@@ -369,6 +373,8 @@ attempt_cb(void *arg, const uint8_t *abuf, size_t alen)
 	trace_result(s, a, tr, clock_now_ms());
 	free(a);
 	out = sched_on_answer(up->sched, &s->ss, server, kind, rtt, clock_now_ms());
+	if (kind == ANS_FAILED && out == SCHED_CONTINUE)
+		downgrade(s, server, clock_now_ms());
 	if (out == SCHED_POSITIVE) {
 		search_finish(s, UP_POSITIVE, true, up->rbuf, &up->resp,
 		    up->sched->servers[server].label);
@@ -422,6 +428,50 @@ mix_case(const uint8_t *key, size_t len, uint8_t *out)
 	}
 }
 
+static void send_one(struct up_search *s, size_t server, uint64_t now);
+
+/*
+ * SPEC 17: server's packet failed.  When it is an encrypted twin under
+ * `auto` or `opportunistic`, its clear-text server is asked this query
+ * instead (a downgrade: counted, logged once per server and network);
+ * under `require` never.
+ */
+/* The clear-text server of twin `server` when a downgrade to it is
+ * allowed (auto, opportunistic), else SIZE_MAX; logged once. */
+static size_t
+downgrade_to(struct up_search *s, size_t server)
+{
+	struct upstream *up = s->up;
+	const struct cfg_server *tw = &up->cfg->servers[server];
+	size_t clear;
+	struct sched_server *cs;
+
+	if (!tw->clear || (tw->encryption != ENC_AUTO && tw->encryption != ENC_OPPORTUNISTIC))
+		return SIZE_MAX;
+	clear = tw->clear - 1;
+	if (clear >= up->cfg->nservers || s->ss.ss[clear].done)
+		return SIZE_MAX;
+	cs = &up->sched->servers[clear];
+	if (!cs->downgrade_logged) {
+		cs->downgrade_logged = true;
+		log_warn("encrypted twin %s of %s failed: asking %s in clear text (encryption %s)",
+		    up->sched->servers[server].label, cs->label, cs->label,
+		    cfg_encryption_name(tw->encryption));
+	}
+	return clear;
+}
+
+static void
+downgrade(struct up_search *s, size_t server, uint64_t now)
+{
+	size_t clear = downgrade_to(s, server);
+
+	if (clear == SIZE_MAX || (s->ss.ss[clear].sent_mask & (1u << s->phase)))
+		return;
+	sched_downgrade_sent(s->up->sched, &s->ss, clear, s->phase);
+	send_one(s, clear, now);
+}
+
 static void
 send_one(struct up_search *s, size_t server, uint64_t now)
 {
@@ -455,12 +505,16 @@ send_one(struct up_search *s, size_t server, uint64_t now)
 		log_debug("phase %u: %s to %s", s->phase, name,
 		    up->sched->servers[server].label);
 	}
+	if (up->cfg->servers[server].clear &&
+	    up->cfg->servers[server].encryption == ENC_REQUIRE)
+		s->enc_required = true;
 	a->req = a->tp->ops->send(a->tp->impl, server, pkt, s->pktlen, attempt_cb, a);
 	if (!a->req) {
 		/* the packet could not go out: that server is done */
 		trace_result(s, a, TR_FAILED, now);
 		sched_on_answer(up->sched, &s->ss, server, ANS_FAILED, -1, now);
 		free(a);
+		downgrade(s, server, now);
 		return;
 	}
 	a->next = s->attempts;
@@ -503,6 +557,16 @@ phase_cb(evutil_socket_t fd, short what, void *arg)
 		struct attempt *la;
 
 		up->st->upstream_timeouts += sched_on_phase_end(up->sched, &s->ss, s->phase);
+		/* SPEC 17: a twin that timed out lets its clear-text server into
+		 * the next phases (auto, opportunistic) */
+		for (la = s->attempts; la; la = la->next) {
+			size_t clear;
+
+			if (la->phase == s->phase && up->cfg->servers[la->server].clear &&
+			    !s->ss.ss[la->server].answered &&
+			    (clear = downgrade_to(s, la->server)) != SIZE_MAX)
+				sched_downgrade_allow(up->sched, &s->ss, clear);
+		}
 		/* a connection that stalled is replaced before the next phase */
 		for (la = s->attempts; la; la = la->next)
 			if (la->phase == s->phase && la->tp->ops->late)
@@ -530,7 +594,7 @@ static void
 slow_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct up_search *s = arg;
-	struct up_result r = { UP_SLOW, false, NULL, NULL, NULL, clock_now_ms(), NULL, 0 };
+	struct up_result r = { .kind = UP_SLOW, .now = clock_now_ms() };
 
 	(void)fd;
 	(void)what;
@@ -573,6 +637,16 @@ upstream_search(struct upstream *up, const struct msg_query *q, uint32_t slow_ms
 		return NULL;
 	}
 	trace_skipped(s, now);
+	/* SPEC 17: a clear-text server held back by `require` (no twin) makes
+	 * a failure say why (EDE 23) */
+	{
+		size_t i;
+
+		for (i = 0; i < up->cfg->nservers && i < s->ss.nservers; i++)
+			if (s->ss.ss[i].skipped && up->cfg->servers[i].transport == XPORT_UDP &&
+			    up->cfg->servers[i].encryption == ENC_REQUIRE)
+				s->enc_required = true;
+	}
 	list_push_front(&up->searches, &s->node);
 	up->nsearches++;
 	if (slow_ms) {

@@ -63,6 +63,14 @@ START_TEST(test_kinds)
 	ck_assert_int_eq(kind_of("com"), LZ_SINGLE_LABEL);
 	ck_assert_int_eq(kind_of("."), LZ_NONE);
 	ck_assert_int_eq(kind_of("www.example.com"), LZ_NONE);
+	/* resolver.arpa and names under it (SPEC 17) */
+	ck_assert_int_eq(kind_of("resolver.arpa"), LZ_RESOLVER_ARPA);
+	ck_assert_int_eq(kind_of("_dns.resolver.arpa"), LZ_RESOLVER_ARPA);
+	ck_assert_int_eq(kind_of("_DNS.Resolver.ARPA"), LZ_RESOLVER_ARPA);
+	ck_assert_int_eq(kind_of("a.b._dns.resolver.arpa"), LZ_RESOLVER_ARPA);
+	ck_assert_int_eq(kind_of("xresolver.arpa"), LZ_NONE);
+	ck_assert_int_eq(kind_of("resolver.arpa.example"), LZ_NONE);
+	ck_assert_int_eq(kind_of("arpa"), LZ_SINGLE_LABEL);
 }
 END_TEST
 
@@ -117,6 +125,17 @@ START_TEST(test_answers)
 	n = localzone_answer(&q, LZ_PRIVATE_REVERSE, 0, 512, out, sizeof(out));
 	ck_assert_uint_eq(tu_rcode(out, n), RCODE_NXDOMAIN);
 	ck_assert_uint_eq(localzone_answer(&q, LZ_NONE, 0, 512, out, sizeof(out)), 0);
+	/* resolver.arpa: NODATA for every type, OPT kept */
+	q = query("_dns.resolver.arpa", 64, true);
+	n = localzone_answer(&q, LZ_RESOLVER_ARPA, 0, 512, out, sizeof(out));
+	ck_assert_uint_gt(n, 0);
+	ck_assert_uint_eq(tu_rcode(out, n), RCODE_NOERROR);
+	ck_assert_uint_eq(tu_ancount(out, n), 0);
+	ck_assert(tu_has_opt(out, n));
+	q = query("resolver.arpa", TYPE_A, false);
+	n = localzone_answer(&q, LZ_RESOLVER_ARPA, 0, 512, out, sizeof(out));
+	ck_assert_uint_eq(tu_rcode(out, n), RCODE_NOERROR);
+	ck_assert_uint_eq(tu_ancount(out, n), 0);
 }
 END_TEST
 

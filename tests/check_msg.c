@@ -160,6 +160,32 @@ START_TEST(test_error_reply)
 }
 END_TEST
 
+/* RFC 8914: an EDE option in the OPT record, only when asked with OPT */
+START_TEST(test_error_ede)
+{
+	static const uint8_t ede23[] = { 0, 15, 0, 2, 0, 23 };
+	uint8_t b[512], out[512];
+	size_t l = q_of("example.com", TYPE_A, true, false, b), n;
+	struct msg_query q;
+	uint16_t rdlen = 0;
+
+	ck_assert_int_eq(msg_parse_query(b, l, &q), MSG_OK);
+	n = msg_error_ede(&q, RCODE_SERVFAIL, 23, out, sizeof(out));
+	ck_assert_uint_eq(n, l + 6);
+	ck_assert_uint_eq(tu_rcode(out, n), RCODE_SERVFAIL);
+	ck_assert(tu_has_opt(out, n));
+	ck_assert_mem_eq(out + n - 6, ede23, 6);
+	ck_assert(wire_get16_at(out, n, n - 8, &rdlen));
+	ck_assert_uint_eq(rdlen, 6);
+	/* no room for the option: the plain error */
+	ck_assert_uint_eq(msg_error_ede(&q, RCODE_SERVFAIL, 23, out, l + 3), l);
+	/* without OPT: no option */
+	l = q_of("example.com", TYPE_A, false, false, b);
+	ck_assert_int_eq(msg_parse_query(b, l, &q), MSG_OK);
+	ck_assert_uint_eq(msg_error_ede(&q, RCODE_SERVFAIL, 23, out, sizeof(out)), l);
+}
+END_TEST
+
 static size_t
 resp_of(uint16_t id, const char *name, unsigned rcode, int nans, bool soa, bool opt,
     uint32_t ttl, uint8_t *out)
@@ -672,6 +698,7 @@ msg_suite(void)
 	TCase *b = tcase_create("basic"), *m = tcase_create("misuse");
 
 	tcase_add_test(b, test_query_ok);
+	tcase_add_test(b, test_error_ede);
 	tcase_add_test(b, test_query_edns);
 	tcase_add_test(b, test_query_drop);
 	tcase_add_test(b, test_query_formerr);

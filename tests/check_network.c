@@ -83,6 +83,21 @@ START_TEST(test_link_settings)
 	}
 	free(text);
 	ck_assert_int_eq(links_set_dot(&l, "wg0", ORIGIN_CONTROL, false, why, sizeof(why)), 0);
+	/* SPEC 17: the link's encryption policy on its adapter line */
+	ck_assert_int_eq(links_set_encryption(&l, "wg0", ORIGIN_CONTROL, ENC_OPPORTUNISTIC, why,
+	    sizeof(why)), 0);
+	text = links_config_text(&l, base, NULL, NULL);
+	ck_assert(strncmp(text, "adapter wg0 device wg0 metric 100 default-route yes "
+	    "encryption opportunistic\nserver 192.0.2.1:53\n", 80) == 0);
+	{
+		struct cfg *c2 = cfg_new(NULL, NULL);
+
+		ck_assert_uint_eq(cfg_parse_text(c2, text, strlen(text), "links"), 0);
+		ck_assert_int_eq(c2->adapters[cfg_adapter_find(c2, "wg0")].encryption,
+		    ENC_OPPORTUNISTIC);
+		cfg_unref(c2);
+	}
+	free(text);
 	text = links_config_text(&l, base, NULL, NULL);
 	ck_assert_uint_eq(cfg_parse_text(base, text, strlen(text), "links"), 0);
 	ck_assert_int_ge(cfg_adapter_find(base, "wg0"), 0);

@@ -110,7 +110,7 @@ finish(struct up_search *s, enum up_kind kind, bool cacheable, const struct tu_r
     uint64_t now)
 {
 	struct answer a;
-	struct up_result res = { kind, cacheable, NULL, NULL, NULL, now, NULL, 0 };
+	struct up_result res = { .kind = kind, .cacheable = cacheable, .now = now };
 
 	ck_assert(s->active);
 	if (r) {
@@ -126,7 +126,7 @@ finish(struct up_search *s, enum up_kind kind, bool cacheable, const struct tu_r
 static void
 slow(struct up_search *s, uint64_t now)
 {
-	struct up_result res = { UP_SLOW, false, NULL, NULL, NULL, now, NULL, 0 };
+	struct up_result res = { .kind = UP_SLOW, .now = now };
 
 	ck_assert(s->active);
 	s->cb(s->arg, &res);
@@ -689,6 +689,15 @@ START_TEST(test_local_names)
 	/* an ordinary name is never asked about */
 	ask(&g, 9, "www.example.com", TYPE_A, 9, 0);
 	ck_assert_uint_eq(g.up.private_asked, 2);
+	ck_assert_uint_eq(g.up.n, 2);
+	/* a client's DDR question (SPEC 17): NODATA here, 0 searches */
+	ask(&g, 10, "_dns.resolver.arpa", 64, 10, 0);
+	a = reply_of(&g, 10);
+	ck_assert_int_eq(a->source, SRC_LOCAL);
+	ck_assert_uint_eq(tu_rcode(a->buf, a->len), RCODE_NOERROR);
+	ck_assert_uint_eq(tu_ancount(a->buf, a->len), 0);
+	ask(&g, 11, "resolver.arpa", TYPE_SOA, 11, 0);
+	ck_assert_int_eq(reply_of(&g, 11)->source, SRC_LOCAL);
 	ck_assert_uint_eq(g.up.n, 2);
 	resolver_set_hosts(g.r, NULL);
 	hosts_free(h);

@@ -126,6 +126,12 @@ const struct ctl_command *ctl_command_find(const char *word);
 #define CTL_K_TLS_STATE "tls_state"
 #define CTL_K_HANDSHAKES "handshakes"
 #define CTL_K_RESUMED "resumed"
+#define CTL_K_ENCRYPTION "encryption"      /* SPEC 17 */
+#define CTL_K_UPGRADE "upgrade"
+#define CTL_K_TWIN_ADDRESS "twin_address"
+#define CTL_K_TWIN_NAME "twin_name"
+#define CTL_K_TWIN_TRANSPORT "twin_transport"
+#define CTL_K_DOWNGRADES "downgrades"
 /* reload */
 #define CTL_K_RELOADED "reloaded"
 #define CTL_K_WARNINGS "warnings"    /* what takes effect on restart only */

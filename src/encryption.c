@@ -1,0 +1,221 @@
+/*
+ * encryption.c - known servers, templates and encrypted twins (SPEC 17).
+ */
+#include "auto-config.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_impl.h"
+#include "encryption.h"
+
+/* Windows' table (SPEC 17): DoT on 853 with the name. */
+static const struct known {
+	const char *addr, *name;
+} known[] = {
+	{ "1.1.1.1", "cloudflare-dns.com" },
+	{ "1.0.0.1", "cloudflare-dns.com" },
+	{ "2606:4700:4700::1111", "cloudflare-dns.com" },
+	{ "2606:4700:4700::1001", "cloudflare-dns.com" },
+	{ "8.8.8.8", "dns.google" },
+	{ "8.8.4.4", "dns.google" },
+	{ "2001:4860:4860::8888", "dns.google" },
+	{ "2001:4860:4860::8844", "dns.google" },
+	{ "9.9.9.9", "dns.quad9.net" },
+	{ "149.112.112.112", "dns.quad9.net" },
+	{ "2620:fe::fe", "dns.quad9.net" },
+	{ "2620:fe::9", "dns.quad9.net" },
+};
+
+const char *
+cfg_encryption_name(enum cfg_encryption e)
+{
+	switch (e) {
+	case ENC_OFF: return "off";
+	case ENC_AUTO: return "auto";
+	case ENC_OPPORTUNISTIC: return "opportunistic";
+	case ENC_REQUIRE: return "require";
+	default: return "inherit";
+	}
+}
+
+int
+cfg_encryption_parse(const char *s)
+{
+	if (strcmp(s, "off") == 0)
+		return ENC_OFF;
+	if (strcmp(s, "auto") == 0)
+		return ENC_AUTO;
+	if (strcmp(s, "opportunistic") == 0)
+		return ENC_OPPORTUNISTIC;
+	if (strcmp(s, "require") == 0)
+		return ENC_REQUIRE;
+	return -1;
+}
+
+/* Same address, ports not compared (IPv4-mapped IPv6 not folded). */
+static bool
+same_host(const struct sockaddr *a, const struct sockaddr *b)
+{
+	if (a->sa_family != b->sa_family)
+		return false;
+	if (a->sa_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		    ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	if (a->sa_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		    &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+	return false;
+}
+
+bool
+encryption_known(const struct sockaddr *sa, struct cfg_template *out)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		struct cfg_sockaddr k;
+
+		if (cfg_parse_sockaddr(known[i].addr, 853, &k) != 0 ||
+		    !same_host(sa, (const struct sockaddr *)&k.ss))
+			continue;
+		memset(out, 0, sizeof(*out));
+		out->addr = k;
+		out->transport = XPORT_TLS;
+		out->port = 853;
+		snprintf(out->name, sizeof(out->name), "%s", known[i].name);
+		return true;
+	}
+	return false;
+}
+
+bool
+encryption_template_for(const struct cfg *c, const struct sockaddr *sa,
+    struct cfg_template *out)
+{
+	size_t i;
+
+	for (i = 0; i < c->ntemplates; i++)
+		if (same_host(sa, (const struct sockaddr *)&c->templates[i].addr.ss)) {
+			*out = c->templates[i];
+			return true;
+		}
+	return encryption_known(sa, out);
+}
+
+bool
+encryption_held_back(const struct cfg_server *s)
+{
+	return s->twin != 0 || (s->transport == XPORT_UDP && s->encryption == ENC_REQUIRE);
+}
+
+enum cfg_encryption
+encryption_policy(const struct cfg *c, size_t a)
+{
+	if (a < c->nadapters && c->adapters[a].encryption != ENC_INHERIT)
+		return c->adapters[a].encryption;
+	return c->encryption;
+}
+
+static void
+set_port(struct cfg_sockaddr *sa, uint16_t port)
+{
+	if (sa->ss.ss_family == AF_INET)
+		((struct sockaddr_in *)&sa->ss)->sin_port = htons(port);
+	else if (sa->ss.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&sa->ss)->sin6_port = htons(port);
+}
+
+enum stub_err
+encryption_apply(struct cfg *c)
+{
+	size_t i, n = c->nservers;
+
+	for (i = 0; i < n; i++) {
+		struct cfg_server *sv = &c->servers[i], *tw;
+		enum cfg_encryption pol = encryption_policy(c, sv->adapter);
+		struct cfg_template t;
+		struct cfg_sockaddr addr;
+		size_t a = sv->adapter;
+		enum cfg_prio prio = sv->prio;
+		bool no_0x20 = sv->no_0x20;
+
+		sv->encryption = pol;
+		if (pol == ENC_OFF || sv->transport != XPORT_UDP || sv->twin || sv->clear ||
+		    !encryption_template_for(c, (const struct sockaddr *)&sv->addr.ss, &t))
+			continue;
+		addr = sv->addr;
+		set_port(&addr, t.port);
+		if (cfg_add_server(c, &addr, prio, a))
+			return STUB_ENOMEM;
+		/* c->servers may have moved */
+		tw = &c->servers[c->nservers - 1];
+		tw->transport = t.transport;
+		tw->no_0x20 = no_0x20;
+		tw->encryption = pol;
+		tw->upgrade = UPGRADE_KNOWN;
+		tw->clear = i + 1;
+		snprintf(tw->auth_name, sizeof(tw->auth_name), "%s", t.name);
+		snprintf(tw->path, sizeof(tw->path), "%s", t.path[0] ? t.path : "/dns-query");
+		c->servers[i].twin = c->nservers;
+		c->servers[i].upgrade = UPGRADE_KNOWN;
+	}
+	return STUB_OK;
+}
+
+int
+encryption_template_parse(char **w, int n, struct cfg_template *out, char *why,
+    size_t whylen)
+{
+	memset(out, 0, sizeof(*out));
+	if (n < 3 || cfg_parse_sockaddr(w[1], 853, &out->addr) != 0 || strchr(w[1], ']')) {
+		snprintf(why, whylen, "encryption-template: bad address '%s' (an address, no port)",
+		    n > 1 ? w[1] : "");
+		return -1;
+	}
+	if (strcmp(w[2], "tls") == 0) {
+		if (n != 4 || !w[3][0] || strlen(w[3]) >= sizeof(out->name) ||
+		    strpbrk(w[3], "/ :@")) {
+			snprintf(why, whylen, "usage: encryption-template ADDR tls NAME");
+			return -1;
+		}
+		out->transport = XPORT_TLS;
+		out->port = 853;
+		snprintf(out->name, sizeof(out->name), "%s", w[3]);
+		return 0;
+	}
+	if (strncmp(w[2], "https://", 8) == 0 && n == 3) {
+		const char *p = w[2] + 8, *slash = strchr(p, '/'), *colon;
+		size_t hl;
+		unsigned port = 443;
+
+		if (!slash)
+			slash = p + strlen(p);
+		colon = memchr(p, ':', (size_t)(slash - p));
+		hl = (size_t)((colon ? colon : slash) - p);
+		if (colon) {
+			char *end;
+			unsigned long v = strtoul(colon + 1, &end, 10);
+
+			if (end != slash || v == 0 || v > 65535)
+				goto bad_url;
+			port = (unsigned)v;
+		}
+		if (hl == 0 || hl >= sizeof(out->name) || strlen(slash) >= sizeof(out->path) ||
+		    strpbrk(slash, " \t\"#?"))
+			goto bad_url;
+		memcpy(out->name, p, hl);
+		out->name[hl] = '\0';
+		snprintf(out->path, sizeof(out->path), "%s", *slash ? slash : "/dns-query");
+		out->transport = XPORT_HTTPS;
+		out->port = (uint16_t)port;
+		return 0;
+	}
+bad_url:
+	snprintf(why, whylen, "usage: encryption-template ADDR tls NAME | "
+	    "encryption-template ADDR https://HOST[:PORT]/PATH");
+	return -1;
+}

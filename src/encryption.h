@@ -1,0 +1,53 @@
+/*
+ * encryption.h - SPEC 17's upgrade of clear-text servers to encrypted
+ * twins, as the configuration sees it: the known-server table (Windows'
+ * list), `encryption-template` entries, and encryption_apply(), which
+ * gives every clear-text server under `auto`, `opportunistic` or
+ * `require` whose address has a template its encrypted twin as one more
+ * server of the same adapter.  The clear-text server stays in the
+ * configuration as the twin's fallback (cfg_server.twin / .clear): the
+ * schedule never asks it on its own; the engine (upstream.c) sends it the
+ * query only when the twin failed and the policy is `auto`.
+ *
+ * Pure: no sockets, no clock.
+ */
+#ifndef STUBD_ENCRYPTION_H
+#define STUBD_ENCRYPTION_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#include "config.h"
+#include "err.h"
+
+/* The template for a clear-text server at sa (any port): the
+ * configuration's encryption-template entries first, then the known
+ * table.  True and *out filled when there is one. */
+bool encryption_template_for(const struct cfg *c, const struct sockaddr *sa,
+    struct cfg_template *out);
+
+/* Is server s never asked on its own (SPEC 17)?  A clear-text server with
+ * an encrypted twin (asked only when the twin failed, under auto), or one
+ * under `require` without a twin (never asked: no way to encrypt). */
+bool encryption_held_back(const struct cfg_server *s);
+
+/* Only the built-in known table (SPEC 17). */
+bool encryption_known(const struct sockaddr *sa, struct cfg_template *out);
+
+/* The policy over servers of adapter a: its own, else the global one. */
+enum cfg_encryption encryption_policy(const struct cfg *c, size_t a);
+
+/*
+ * Set every server's policy and add the encrypted twins (idempotent:
+ * servers that have a twin or are one are left alone).  STUB_ENOMEM when a
+ * twin could not be added (the configuration is then as it was for that
+ * server and the ones after it).
+ */
+enum stub_err encryption_apply(struct cfg *c);
+
+/* Parse an encryption-template's words (ADDR tls NAME | ADDR URL) into
+ * *out; 0, or -1 with a message in why. */
+int encryption_template_parse(char **w, int n, struct cfg_template *out, char *why,
+    size_t whylen);
+
+#endif

@@ -1,0 +1,172 @@
+/*
+ * check_encryption.c - SPEC 17 in the configuration: the encryption
+ * directives, the known table, templates, and the encrypted twins
+ * cfg_finish adds (with the clear-text server kept as their fallback).
+ */
+#include "auto-config.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <string.h>
+
+#include "checkmain.h"
+#include "config.h"
+#include "encryption.h"
+
+static struct cfg *
+parse(const char *text, size_t want_errors)
+{
+	struct cfg *c = cfg_new(NULL, NULL);
+
+	ck_assert_ptr_nonnull(c);
+	cfg_parse_text(c, text, strlen(text), "t");
+	cfg_finish(c, NULL);
+	ck_assert_msg(c->nerrors == want_errors, "errors: %s", c->errors ? c->errors : "none");
+	return c;
+}
+
+static uint16_t
+port_of(const struct cfg_server *s)
+{
+	return ntohs(((const struct sockaddr_in *)&s->addr.ss)->sin_port);
+}
+
+START_TEST(test_twins)
+{
+	struct cfg *c = parse("encryption auto\n"
+	    "encryption-template 127.0.0.9 tls dns.test\n"
+	    "encryption-template 127.0.0.10 https://doh.test:8443/q\n"
+	    "server 127.0.0.9:5300\n"
+	    "server 1.1.1.1\n"
+	    "server 192.0.2.1\n"
+	    "server 127.0.0.10\n"
+	    "server 9.9.9.9 tls dns.quad9.net\n", 0);
+	const struct cfg_server *s = c->servers;
+
+	ck_assert_uint_eq(c->nservers, 8);      /* 5 + 3 twins */
+	/* the template's twin: tls to ADDR:853 with the name */
+	ck_assert_uint_eq(s[0].twin, 6);
+	ck_assert_uint_eq(s[0].upgrade, UPGRADE_KNOWN);
+	ck_assert_uint_eq(s[5].clear, 1);
+	ck_assert_int_eq(s[5].transport, XPORT_TLS);
+	ck_assert_str_eq(s[5].auth_name, "dns.test");
+	ck_assert_uint_eq(port_of(&s[5]), 853);
+	ck_assert_uint_eq(s[5].adapter, s[0].adapter);
+	ck_assert(cfg_server_authenticated(&s[5]));
+	/* the known table */
+	ck_assert_uint_eq(s[1].twin, 7);
+	ck_assert_str_eq(s[6].auth_name, "cloudflare-dns.com");
+	ck_assert_int_eq(s[6].transport, XPORT_TLS);
+	/* not known: stays in clear text */
+	ck_assert_uint_eq(s[2].twin, 0);
+	ck_assert_int_eq(s[2].encryption, ENC_AUTO);
+	/* https template: the URL's port and path, the address of the server */
+	ck_assert_uint_eq(s[3].twin, 8);
+	ck_assert_int_eq(s[7].transport, XPORT_HTTPS);
+	ck_assert_str_eq(s[7].auth_name, "doh.test");
+	ck_assert_str_eq(s[7].path, "/q");
+	ck_assert_uint_eq(port_of(&s[7]), 8443);
+	/* already encrypted: no twin */
+	ck_assert_uint_eq(s[4].twin, 0);
+	/* idempotent */
+	ck_assert_int_eq(encryption_apply(c), STUB_OK);
+	ck_assert_uint_eq(c->nservers, 8);
+	cfg_unref(c);
+}
+END_TEST
+
+START_TEST(test_policies)
+{
+	struct cfg *c = parse("server 1.1.1.1\n", 0);
+
+	/* off by default: nothing added */
+	ck_assert_uint_eq(c->nservers, 1);
+	ck_assert_int_eq(c->servers[0].encryption, ENC_OFF);
+	cfg_unref(c);
+	/* per adapter, over the global one */
+	c = parse("encryption require\n"
+	    "adapter a encryption off\nserver 8.8.8.8\n"
+	    "adapter b\nserver 8.8.4.4\n"
+	    "adapter c encryption opportunistic\nserver 2620:fe::9\n", 0);
+	ck_assert_uint_eq(c->nservers, 5);
+	ck_assert_uint_eq(c->servers[0].twin, 0);
+	ck_assert_int_eq(c->servers[0].encryption, ENC_OFF);
+	ck_assert_int_eq(c->servers[1].encryption, ENC_REQUIRE);
+	ck_assert_uint_eq(c->servers[1].twin, 4);
+	ck_assert_int_eq(c->servers[3].encryption, ENC_REQUIRE);
+	ck_assert_str_eq(c->servers[3].auth_name, "dns.google");
+	ck_assert_int_eq(c->servers[2].encryption, ENC_OPPORTUNISTIC);
+	ck_assert_uint_eq(c->servers[2].twin, 5);
+	ck_assert_str_eq(c->servers[4].auth_name, "dns.quad9.net");
+	ck_assert_int_eq(c->servers[4].encryption, ENC_OPPORTUNISTIC);
+	cfg_unref(c);
+}
+END_TEST
+
+START_TEST(test_bad_lines)
+{
+	struct cfg *c;
+
+	c = parse("encryption maybe\n", 1);
+	cfg_unref(c);
+	c = parse("encryption-template 127.0.0.9 tls\n", 1);
+	cfg_unref(c);
+	c = parse("encryption-template 127.0.0.9 dot dns.test\n", 1);
+	cfg_unref(c);
+	c = parse("encryption-template nonsense tls dns.test\n", 1);
+	cfg_unref(c);
+	c = parse("encryption-template 127.0.0.9 https://\n", 1);
+	cfg_unref(c);
+	c = parse("adapter x encryption sometimes\n", 1);
+	cfg_unref(c);
+	/* a later template for the same address replaces the earlier */
+	c = parse("encryption-template 127.0.0.9 tls a.test\n"
+	    "encryption-template 127.0.0.9 tls b.test\n", 0);
+	ck_assert_uint_eq(c->ntemplates, 1);
+	ck_assert_str_eq(c->templates[0].name, "b.test");
+	cfg_unref(c);
+}
+END_TEST
+
+START_TEST(test_known_table)
+{
+	static const char *const addrs[] = { "1.1.1.1", "1.0.0.1", "2606:4700:4700::1111",
+	    "2606:4700:4700::1001", "8.8.8.8", "8.8.4.4", "2001:4860:4860::8888",
+	    "2001:4860:4860::8844", "9.9.9.9", "149.112.112.112", "2620:fe::fe", "2620:fe::9" };
+	static const char *const names[] = { "cloudflare-dns.com", "dns.google", "dns.quad9.net" };
+	struct cfg_template t;
+	struct cfg_sockaddr sa;
+	size_t i;
+
+	for (i = 0; i < 12; i++) {
+		ck_assert_int_eq(cfg_parse_sockaddr(addrs[i], 53, &sa), 0);
+		ck_assert(encryption_known((struct sockaddr *)&sa.ss, &t));
+		ck_assert_str_eq(t.name, names[i / 4]);
+		ck_assert_uint_eq(t.port, 853);
+	}
+	ck_assert_int_eq(cfg_parse_sockaddr("1.1.1.2", 53, &sa), 0);
+	ck_assert(!encryption_known((struct sockaddr *)&sa.ss, &t));
+	ck_assert_int_eq(cfg_parse_sockaddr("2606:4700:4700::1112", 53, &sa), 0);
+	ck_assert(!encryption_known((struct sockaddr *)&sa.ss, &t));
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+	Suite *s = suite_create("encryption");
+	TCase *t = tcase_create("core");
+
+	tcase_add_test(t, test_twins);
+	tcase_add_test(t, test_policies);
+	tcase_add_test(t, test_bad_lines);
+	tcase_add_test(t, test_known_table);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int
+main(void)
+{
+	return check_main(suite());
+}
