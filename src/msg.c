@@ -509,6 +509,35 @@ size_t
 msg_synth(const struct msg_query *q, const struct msg_rr *rrs, size_t n,
     uint32_t ttl, size_t limit, uint8_t *out, size_t cap)
 {
+	return msg_synth_ede(q, RCODE_NOERROR, rrs, n, ttl, -1, limit, out, cap);
+}
+
+size_t
+msg_append_ede(uint8_t *buf, size_t len, size_t cap, size_t limit, unsigned code)
+{
+	uint16_t type, rdlen, arcount;
+	size_t opt = len - MSG_OPT_LEN;
+
+	/* the OPT stubd appends is the last record, with no options yet */
+	if (!buf || len < WIRE_HDR_LEN + MSG_OPT_LEN || len + 6 > cap || len + 6 > limit ||
+	    !wire_get16_at(buf, len, 10, &arcount) || arcount == 0 || buf[opt] != 0 ||
+	    !wire_get16_at(buf, len, opt + 1, &type) || type != TYPE_OPT ||
+	    !wire_get16_at(buf, len, opt + 9, &rdlen) || rdlen != 0)
+		return len;
+	wire_set16_at(buf, len, opt + 9, 6);
+	buf[len] = 0;
+	buf[len + 1] = MSG_EDE_OPTION;
+	buf[len + 2] = 0;
+	buf[len + 3] = 2;
+	buf[len + 4] = (uint8_t)(code >> 8);
+	buf[len + 5] = (uint8_t)code;
+	return len + 6;
+}
+
+size_t
+msg_synth_ede(const struct msg_query *q, unsigned rcode, const struct msg_rr *rrs,
+    size_t n, uint32_t ttl, int ede, size_t limit, uint8_t *out, size_t cap)
+{
 	struct wire_wr w;
 	struct wire_hdr h = { 0 };
 	size_t i;
@@ -517,7 +546,7 @@ msg_synth(const struct msg_query *q, const struct msg_rr *rrs, size_t n,
 		return 0;
 	wire_wr_init(&w, out, cap);
 	h.id = q->id;
-	h.flags = reply_flags(q, RCODE_NOERROR);
+	h.flags = reply_flags(q, rcode);
 	h.qdcount = 1;
 	h.ancount = (uint16_t)n;
 	h.arcount = q->edns ? 1 : 0;
@@ -537,6 +566,8 @@ msg_synth(const struct msg_query *q, const struct msg_rr *rrs, size_t n,
 		put_opt(&w, q, 0);
 	if (w.err || w.len > limit)
 		return truncated(q, h.flags, out, cap);
+	if (q->edns && ede >= 0)
+		return msg_append_ede(out, w.len, cap, limit, (unsigned)ede);
 	return w.len;
 }
 

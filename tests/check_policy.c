@@ -1,0 +1,411 @@
+/*
+ * check_policy.c - the local policy table and the list parsers (SPEC 18):
+ * longest suffix, exact beats suffix, allow beats block, a matching table
+ * for each list format (as the lists' own tools read them), rule lines,
+ * local answers for every type, EDE 15 iff EDNS.
+ */
+#include "auto-config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "blocklist.h"
+#include "checkmain.h"
+#include "policy.h"
+#include "testutil.h"
+#include "text.h"
+
+static struct pol_match
+look(const struct policy *p, const char *text)
+{
+	uint8_t n[WIRE_NAME_MAX];
+	size_t l = wire_name_from_text(text, n);
+	struct pol_match m;
+
+	ck_assert_uint_gt(l, 0);
+	wire_name_lower(n, l);
+	policy_lookup(p, n, l, &m);
+	return m;
+}
+
+/* "block", "allow", "answer" or "-" */
+static const char *
+verdict(const struct policy *p, const char *name)
+{
+	struct pol_match m = look(p, name);
+
+	switch (m.verdict) {
+	case POL_BLOCK:
+		return "block";
+	case POL_ALLOW:
+		return "allow";
+	case POL_ANSWER:
+		return "answer";
+	default:
+		return "-";
+	}
+}
+
+static struct policy *
+parse(const char *text, enum bl_format f, bool allow, struct bl_stats *st)
+{
+	struct policy *p = policy_new(42);
+	uint32_t src;
+
+	ck_assert_ptr_nonnull(p);
+	src = policy_source(p, "list.txt");
+	ck_assert_int_eq(blocklist_parse(p, text, strlen(text), f, allow, POL_ACT_DEFAULT, src,
+	    st), STUB_OK);
+	return p;
+}
+
+struct row {
+	const char *name, *want;
+};
+
+static void
+check_table(const struct policy *p, const struct row *rows)
+{
+	for (; rows->name; rows++)
+		ck_assert_msg(strcmp(verdict(p, rows->name), rows->want) == 0, "%s: %s, want %s",
+		    rows->name, verdict(p, rows->name), rows->want);
+}
+
+START_TEST(test_hosts_format)
+{
+	struct bl_stats st;
+	struct policy *p = parse("# StevenBlack style\n127.0.0.1 localhost\n"
+	    "0.0.0.0 0.0.0.0\n0.0.0.0 ads.example\n0.0.0.0 t1.example t2.example # x\n"
+	    ":: v6.example\nnot a hosts line\n", BL_HOSTS, false, &st);
+	static const struct row rows[] = {
+		{ "ads.example", "block" }, { "ADS.Example", "block" },
+		{ "sub.ads.example", "-" },  /* that name only */
+		{ "example", "-" }, { "t2.example", "block" }, { "v6.example", "block" },
+		{ "localhost", "-" }, { NULL, NULL } };
+
+	check_table(p, rows);
+	ck_assert_uint_eq(st.unknown, 1);
+	ck_assert_uint_eq(st.first_unknown, 7);
+	ck_assert_uint_eq(st.entries, 4);
+	policy_free(p);
+}
+END_TEST
+
+START_TEST(test_domains_format)
+{
+	struct bl_stats st;
+	struct policy *p = parse("# comment\nads.example\n\ntrack.example.\nbad..name\n",
+	    BL_DOMAINS, false, &st);
+	static const struct row rows[] = {
+		{ "ads.example", "block" }, { "x.ads.example", "-" },
+		{ "track.example", "block" }, { NULL, NULL } };
+
+	check_table(p, rows);
+	ck_assert_uint_eq(st.unknown, 1);
+	ck_assert_uint_eq(st.first_unknown, 5);
+	policy_free(p);
+}
+END_TEST
+
+START_TEST(test_wildcard_format)
+{
+	struct bl_stats st;
+	struct policy *p = parse("*.ads.example\nplain.example\n*.\n", BL_WILDCARD, false, &st);
+	static const struct row rows[] = {
+		{ "ads.example", "-" },   /* subdomains only */
+		{ "x.ads.example", "block" }, { "a.b.ads.example", "block" },
+		{ "plain.example", "block" }, { "x.plain.example", "-" }, { NULL, NULL } };
+
+	check_table(p, rows);
+	ck_assert_uint_eq(st.unknown, 1);
+	policy_free(p);
+}
+END_TEST
+
+START_TEST(test_adblock_format)
+{
+	struct bl_stats st;
+	struct policy *p = parse("[Adblock Plus 2.0]\n! Title: test\n||ads.example^\n"
+	    "@@||ok.ads.example^\n||imp.example^$important\n||third.example^$third-party\n"
+	    "example.com##.banner\n", BL_ADBLOCK, false, &st);
+	static const struct row rows[] = {
+		{ "ads.example", "block" }, { "x.ads.example", "block" },
+		{ "ok.ads.example", "allow" }, { "deep.ok.ads.example", "allow" },
+		{ "imp.example", "block" }, { "third.example", "-" },
+		{ "example", "-" }, { NULL, NULL } };
+	struct pol_match m;
+
+	check_table(p, rows);
+	ck_assert_uint_eq(st.unknown, 2);
+	ck_assert_uint_eq(st.first_unknown, 6);
+	m = look(p, "x.ads.example");
+	ck_assert_uint_eq(m.origin.line, 3);
+	policy_free(p);
+}
+END_TEST
+
+START_TEST(test_rpz_format)
+{
+	struct bl_stats st;
+	struct policy *p = parse("$TTL 300\n@ IN SOA localhost. root.localhost. 1 2 3 4 5\n"
+	    "  IN NS localhost.\nnx.example CNAME .\n*.nx.example CNAME .\n"
+	    "nd.example 60 IN CNAME *.\npass.nx.example CNAME rpz-passthru.\n"
+	    "abs.example.rpz.zone. CNAME .\nlocal.example A 192.0.2.1\n", BL_RPZ, false, &st);
+	struct pol_match m;
+
+	/* `$ORIGIN` absent: absolute names are kept as written */
+	m = look(p, "nx.example");
+	ck_assert_int_eq(m.verdict, POL_BLOCK);
+	ck_assert_int_eq(m.action, POL_ACT_NXDOMAIN);
+	m = look(p, "a.nx.example");
+	ck_assert_int_eq(m.verdict, POL_BLOCK);
+	ck_assert_int_eq(m.action, POL_ACT_NXDOMAIN);
+	m = look(p, "nd.example");
+	ck_assert_int_eq(m.verdict, POL_BLOCK);
+	ck_assert_int_eq(m.action, POL_ACT_NODATA);
+	ck_assert_str_eq(verdict(p, "x.nd.example"), "-");   /* no wildcard for it */
+	ck_assert_str_eq(verdict(p, "pass.nx.example"), "allow");
+	ck_assert_str_eq(verdict(p, "sub.pass.nx.example"), "block");   /* exact passthru */
+	ck_assert_uint_eq(st.unknown, 1);   /* local data: not in this slice */
+	ck_assert_uint_eq(st.first_unknown, 9);
+	policy_free(p);
+
+	p = parse("$ORIGIN rpz.zone.\nabs.example.rpz.zone. CNAME .\nrel.example CNAME *.\n",
+	    BL_RPZ, false, &st);
+	ck_assert_str_eq(verdict(p, "abs.example"), "block");
+	ck_assert_str_eq(verdict(p, "rel.example"), "block");
+	ck_assert_uint_eq(st.unknown, 0);
+	policy_free(p);
+}
+END_TEST
+
+START_TEST(test_allowlist)
+{
+	struct bl_stats st;
+	struct policy *p = parse("||ads.example^\n", BL_ADBLOCK, false, &st);
+	uint32_t src = policy_source(p, "allow.txt");
+
+	ck_assert_int_eq(blocklist_parse(p, "good.ads.example\n", 17, BL_DOMAINS, true,
+	    POL_ACT_DEFAULT, src, &st), STUB_OK);
+	ck_assert_str_eq(verdict(p, "good.ads.example"), "allow");
+	ck_assert_str_eq(verdict(p, "x.good.ads.example"), "block");   /* exact allow */
+	ck_assert_str_eq(verdict(p, "bad.ads.example"), "block");
+	policy_free(p);
+}
+END_TEST
+
+/* exact beats suffix; allow beats block at the same name; longest wins */
+START_TEST(test_precedence)
+{
+	struct policy *p = policy_new(1);
+	struct pol_origin o = { policy_source(p, "t"), 1 };
+	uint8_t n[WIRE_NAME_MAX];
+	size_t l;
+
+	l = wire_name_from_text("a.example", n);
+	ck_assert_int_eq(policy_add(p, n, l, POL_SUFFIX, POL_BLOCK, 0, o), STUB_OK);
+	o.line = 2;
+	ck_assert_int_eq(policy_add(p, n, l, POL_SUFFIX, POL_ALLOW, 0, o), STUB_OK);
+	ck_assert_str_eq(verdict(p, "a.example"), "allow");
+	ck_assert_str_eq(verdict(p, "x.a.example"), "allow");
+	l = wire_name_from_text("b.example", n);
+	o.line = 3;
+	ck_assert_int_eq(policy_add(p, n, l, POL_EXACT, POL_BLOCK, 0, o), STUB_OK);
+	o.line = 4;
+	ck_assert_int_eq(policy_add(p, n, l, POL_SUFFIX, POL_ALLOW, 0, o), STUB_OK);
+	ck_assert_str_eq(verdict(p, "b.example"), "block");   /* exact beats suffix */
+	ck_assert_str_eq(verdict(p, "x.b.example"), "allow");
+	l = wire_name_from_text("example", n);
+	o.line = 5;
+	ck_assert_int_eq(policy_add(p, n, l, POL_SUFFIX, POL_BLOCK, 0, o), STUB_OK);
+	ck_assert_str_eq(verdict(p, "c.example"), "block");
+	ck_assert_str_eq(verdict(p, "x.a.example"), "allow");   /* longest wins */
+	ck_assert(look(p, "x.a.example").under_allow);
+	ck_assert(!look(p, "c.example").under_allow);
+	ck_assert_str_eq(verdict(p, "other"), "-");
+	/* the same decision twice keeps one, with the first origin */
+	o.line = 9;
+	ck_assert_int_eq(policy_add(p, n, l, POL_SUFFIX, POL_BLOCK, 0, o), STUB_OK);
+	ck_assert_uint_eq(look(p, "c.example").origin.line, 5);
+	ck_assert_uint_eq(policy_names(p), 3);
+	policy_free(p);
+}
+END_TEST
+
+static enum stub_err
+rule(struct policy *p, const char *line, unsigned lineno)
+{
+	char buf[256], *w[16], why[128];
+	int n;
+
+	strcpy(buf, line);
+	n = text_words(buf, w, 16, true);
+	return policy_add_rule(p, w, n,
+	    (struct pol_origin){ policy_source(p, "/etc/stubd.conf"), lineno }, why,
+	    sizeof(why));
+}
+
+START_TEST(test_rules)
+{
+	struct policy *p = policy_new(7);
+	struct pol_match m;
+	char buf[64];
+
+	ck_assert_int_eq(rule(p, "corp.example adapter vpn lan", 1), STUB_OK);
+	ck_assert_int_eq(rule(p, "bank.example require encryption", 2), STUB_OK);
+	ck_assert_int_eq(rule(p, "secure.example require ad", 3), STUB_OK);
+	ck_assert_int_eq(rule(p, "printer.lan answer A 192.0.2.20", 4), STUB_OK);
+	ck_assert_int_eq(rule(p, "printer.lan answer TXT \"hello\" world", 5), STUB_OK);
+	ck_assert_int_eq(rule(p, "ads.example block nxdomain", 6), STUB_OK);
+	ck_assert_int_eq(rule(p, "ok.ads.example allow", 7), STUB_OK);
+	ck_assert_int_eq(rule(p, "alias.lan answer CNAME printer.lan", 8), STUB_OK);
+	ck_assert_int_eq(rule(p, "bad.example answer A notanaddress", 9), STUB_EINVAL);
+	ck_assert_int_eq(rule(p, "bad.example block sometimes", 10), STUB_EINVAL);
+	ck_assert_int_eq(rule(p, "bad.example frobnicate", 11), STUB_EINVAL);
+	m = look(p, "x.corp.example");
+	ck_assert_uint_eq(m.nadapters, 2);
+	ck_assert_str_eq(m.adapters[0], "vpn");
+	ck_assert_str_eq(m.adapters[1], "lan");
+	ck_assert_int_eq(m.verdict, POL_NONE);
+	ck_assert(look(p, "www.bank.example").require_enc);
+	ck_assert(!look(p, "www.bank.example").require_ad);
+	ck_assert(look(p, "secure.example").require_ad);
+	m = look(p, "printer.lan");
+	ck_assert_int_eq(m.verdict, POL_ANSWER);
+	ck_assert_uint_eq(m.nanswers, 2);
+	m = look(p, "www.ads.example");
+	ck_assert_int_eq(m.verdict, POL_BLOCK);
+	ck_assert_int_eq(m.action, POL_ACT_NXDOMAIN);
+	ck_assert_str_eq(policy_origin_text(p, m.origin, buf, sizeof(buf)),
+	    "/etc/stubd.conf:6");
+	ck_assert_str_eq(verdict(p, "ok.ads.example"), "allow");
+	policy_free(p);
+}
+END_TEST
+
+static size_t
+answer(const struct policy *p, const char *name, uint16_t type, bool edns, uint8_t *out,
+    size_t cap)
+{
+	uint8_t pkt[512];
+	struct tq_opts o = { .edns = edns, .id = 77 };
+	size_t l = tu_build_query(name, type, &o, pkt, sizeof(pkt));
+	struct msg_query q;
+	struct pol_match m;
+
+	ck_assert_int_eq(msg_parse_query(pkt, l, &q), MSG_OK);
+	policy_lookup(p, q.key, q.qlen, &m);
+	return policy_answer(p, &m, &q, 0, MSG_MAX, out, cap);
+}
+
+/* Is there an EDE option with code in the answer's OPT? */
+static bool
+has_ede(const uint8_t *a, size_t len, unsigned code)
+{
+	size_t i;
+
+	for (i = 0; i + 6 <= len; i++)
+		if (a[i] == 0 && a[i + 1] == 15 && a[i + 2] == 0 && a[i + 3] == 2 &&
+		    a[i + 4] == (code >> 8) && a[i + 5] == (code & 0xff))
+			return i + 6 == len;
+	return false;
+}
+
+START_TEST(test_local_answers)
+{
+	struct policy *p = policy_new(3);
+	uint8_t out[1024];
+	char data[128];
+	size_t n;
+	static const uint16_t types[] = { TYPE_A, TYPE_AAAA, 65 /* HTTPS */, 64 /* SVCB */,
+		TYPE_TXT, TYPE_MX };
+	size_t i;
+
+	ck_assert_int_eq(rule(p, "null.example block", 1), STUB_OK);
+	ck_assert_int_eq(rule(p, "nx.example block nxdomain", 2), STUB_OK);
+	ck_assert_int_eq(rule(p, "printer.lan answer A 192.0.2.20", 3), STUB_OK);
+	ck_assert_int_eq(rule(p, "alias.lan answer CNAME printer.lan", 4), STUB_OK);
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		n = answer(p, "www.null.example", types[i], true, out, sizeof(out));
+		ck_assert_uint_gt(n, 0);
+		ck_assert_uint_eq(tu_rcode(out, n), RCODE_NOERROR);
+		ck_assert_uint_eq(tu_ancount(out, n), types[i] == TYPE_A || types[i] == TYPE_AAAA);
+		ck_assert(has_ede(out, n, 15));
+		n = answer(p, "nx.example", types[i], true, out, sizeof(out));
+		ck_assert_uint_eq(tu_rcode(out, n), RCODE_NXDOMAIN);
+		ck_assert(has_ede(out, n, 15));
+		n = answer(p, "nx.example", types[i], false, out, sizeof(out));
+		ck_assert(!tu_has_opt(out, n));
+		ck_assert(!has_ede(out, n, 15));
+		n = answer(p, "printer.lan", types[i], true, out, sizeof(out));
+		ck_assert_uint_eq(tu_rcode(out, n), RCODE_NOERROR);
+		ck_assert_uint_eq(tu_ancount(out, n), types[i] == TYPE_A);
+		ck_assert(!has_ede(out, n, 15));   /* local data is no block */
+	}
+	n = answer(p, "null.example", TYPE_A, false, out, sizeof(out));
+	tu_first_data(out, n, data, sizeof(data));
+	ck_assert_str_eq(data, "0.0.0.0");
+	n = answer(p, "printer.lan", TYPE_A, false, out, sizeof(out));
+	tu_first_data(out, n, data, sizeof(data));
+	ck_assert_str_eq(data, "192.0.2.20");
+	n = answer(p, "alias.lan", TYPE_AAAA, false, out, sizeof(out));
+	ck_assert_uint_eq(tu_ancount(out, n), 1);
+	tu_first_data(out, n, data, sizeof(data));
+	ck_assert_str_eq(data, "printer.lan");
+	policy_free(p);
+}
+END_TEST
+
+/* Many names: the table grows and finds every one (no per-name cache entry). */
+START_TEST(test_many)
+{
+	struct policy *p = policy_new(5);
+	struct pol_origin o = { policy_source(p, "big"), 0 };
+	char name[64];
+	uint8_t n[WIRE_NAME_MAX];
+	size_t l, i;
+
+	for (i = 0; i < 100000; i++) {
+		snprintf(name, sizeof(name), "host%zu.ads%zu.example", i, i % 97);
+		l = wire_name_from_text(name, n);
+		o.line = (uint32_t)i + 1;
+		ck_assert_int_eq(policy_add(p, n, l, POL_EXACT, POL_BLOCK, 0, o), STUB_OK);
+	}
+	ck_assert_uint_eq(policy_names(p), 100000);
+	for (i = 0; i < 100000; i += 997) {
+		snprintf(name, sizeof(name), "host%zu.ads%zu.example", i, i % 97);
+		ck_assert_uint_eq(look(p, name).origin.line, i + 1);
+		snprintf(name, sizeof(name), "x.host%zu.ads%zu.example", i, i % 97);
+		ck_assert_int_eq(look(p, name).verdict, POL_NONE);
+	}
+	policy_free(p);
+}
+END_TEST
+
+static Suite *
+policy_suite(void)
+{
+	Suite *s = suite_create("policy");
+	TCase *t = tcase_create("basic");
+
+	tcase_add_test(t, test_hosts_format);
+	tcase_add_test(t, test_domains_format);
+	tcase_add_test(t, test_wildcard_format);
+	tcase_add_test(t, test_adblock_format);
+	tcase_add_test(t, test_rpz_format);
+	tcase_add_test(t, test_allowlist);
+	tcase_add_test(t, test_precedence);
+	tcase_add_test(t, test_rules);
+	tcase_add_test(t, test_local_answers);
+	tcase_add_test(t, test_many);
+	tcase_set_timeout(t, 30);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int
+main(void)
+{
+	return check_main(policy_suite());
+}
