@@ -6,6 +6,7 @@
 #include "auto-config.h"
 
 #include "config.h"
+#include "polcfg.h"
 #include "config_impl.h"
 
 #include <arpa/inet.h>
@@ -110,6 +111,7 @@ cfg_unref(struct cfg *c)
 	free(c->resolvconf_dir);
 	free(c->cache_file);
 	free(c->tls_ca);
+	polcfg_unref(c->policy);
 	for (i = 0; i < c->nadapters; i++)
 		free(c->adapters[i].domains);
 	free(c->adapters);
@@ -150,6 +152,7 @@ cfg_clone(const struct cfg *c)
 		return NULL;
 	*n = *c;
 	n->refs = 1;
+	polcfg_ref(n->policy);
 	n->errors = NULL;
 	n->nerrors = 0;
 	n->listens = NULL;

@@ -141,6 +141,7 @@ struct cfg {
 	char *cache_file;           /* cache kept across restarts; NULL = none */
 	char *tls_ca;               /* trust store of tls and https servers */
 	struct cfg_sockaddr metrics;    /* Prometheus endpoint; len 0 = off */
+	struct polcfg *policy;      /* rule, blocklist...: polcfg.h; NULL = none */
 	struct cfg_adapter *adapters;
 	size_t nadapters;
 	struct cfg_server *servers;
@@ -153,6 +154,7 @@ struct cfg {
 };
 
 struct pctx;
+struct polcfg;
 
 /* One directive of stubd.conf (config.c has the table). */
 struct cfg_directive {

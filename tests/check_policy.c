@@ -8,10 +8,14 @@
 
 #include <check.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "blocklist.h"
 #include "checkmain.h"
+#include "config.h"
+#include "polcfg.h"
 #include "policy.h"
 #include "testutil.h"
 #include "text.h"
@@ -383,6 +387,62 @@ START_TEST(test_many)
 }
 END_TEST
 
+/* The directives: parsed, checked with FILE:LINE, built into one table. */
+START_TEST(test_directives)
+{
+	char dir[] = "/tmp/check_policyXXXXXX", path[256], conf[1024], buf[64];
+	struct cfg *c = cfg_new(NULL, NULL);
+	struct policy *p;
+	struct pol_match m;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/ads.txt", dir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("! adblock\n||ads.example^\n@@||ok.ads.example^\n", f);
+	fclose(f);
+	snprintf(conf, sizeof(conf), "rule printer.lan answer A 192.0.2.20\n"
+	    "blocklist %s\nblocklist-action nxdomain\nrebind-protection yes\n"
+	    "rule mine.ads.example allow\n", path);
+	cfg_parse_text(c, conf, strlen(conf), "s.conf");
+	ck_assert_msg(c->errors == NULL, "%s", c->errors);
+	ck_assert_ptr_nonnull(c->policy);
+	ck_assert(c->policy->rebind_protection);
+	p = policy_build(c->policy, 9, NULL, NULL);
+	ck_assert_ptr_nonnull(p);
+	m = look(p, "x.ads.example");   /* the list's suffix block, detected adblock */
+	ck_assert_int_eq(m.verdict, POL_BLOCK);
+	ck_assert_int_eq(m.action, POL_ACT_NXDOMAIN);
+	ck_assert_str_eq(policy_origin_text(p, m.origin, buf, sizeof(buf)) + strlen(dir),
+	    "/ads.txt:2");
+	/* a rule and a list in one table: the longer allow wins */
+	ck_assert_str_eq(verdict(p, "x.mine.ads.example"), "allow");
+	ck_assert_str_eq(verdict(p, "ok.ads.example"), "allow");
+	m = look(p, "printer.lan");
+	ck_assert_int_eq(m.verdict, POL_ANSWER);
+	ck_assert_str_eq(policy_origin_text(p, m.origin, buf, sizeof(buf)), "s.conf:1");
+	policy_free(p);
+	cfg_unref(c);
+	unlink(path);
+	rmdir(dir);
+
+	c = cfg_new(NULL, NULL);
+	snprintf(conf, sizeof(conf), "rule a.example block\nrule b.example answer A x\n"
+	    "blocklist f format nosuch\nallowlist f action null\nrebind-protection maybe\n"
+	    "blocklist-action drop\n");
+	cfg_parse_text(c, conf, strlen(conf), "t");
+	ck_assert_ptr_nonnull(c->errors);
+	ck_assert_ptr_nonnull(strstr(c->errors, "t:2: "));
+	ck_assert_ptr_nonnull(strstr(c->errors, "t:3: "));
+	ck_assert_ptr_nonnull(strstr(c->errors, "t:4: "));
+	ck_assert_ptr_nonnull(strstr(c->errors, "t:5: "));
+	ck_assert_ptr_nonnull(strstr(c->errors, "t:6: "));
+	ck_assert_ptr_null(strstr(c->errors, "t:1: "));
+	cfg_unref(c);
+}
+END_TEST
+
 static Suite *
 policy_suite(void)
 {
@@ -399,6 +459,7 @@ policy_suite(void)
 	tcase_add_test(t, test_rules);
 	tcase_add_test(t, test_local_answers);
 	tcase_add_test(t, test_many);
+	tcase_add_test(t, test_directives);
 	tcase_set_timeout(t, 30);
 	suite_add_tcase(s, t);
 	return s;
