@@ -9,6 +9,7 @@
 #include "hash.h"
 #include "localzone.h"
 #include "log.h"
+#include "policy.h"
 #include "resolve.h"
 
 /* serve-stale: a stale answer goes out when the search has not answered
@@ -21,6 +22,8 @@ struct resolver {
 	const struct cfg *cfg;
 	struct cache *cache;
 	const struct hosts *hosts;
+	const struct policy *pol;     /* SPEC 18 */
+	bool rebind;
 	struct upstream_if up;
 	struct stats *st;
 	struct inflight *flights;
@@ -90,6 +93,13 @@ resolver_set_hosts(struct resolver *r, const struct hosts *h)
 }
 
 void
+resolver_set_policy(struct resolver *r, const struct policy *p, bool rebind)
+{
+	r->pol = p;
+	r->rebind = rebind;
+}
+
+void
 resolver_set_upstream(struct resolver *r, struct upstream_if up)
 {
 	r->up = up;
@@ -137,7 +147,7 @@ deliver(struct resolver *r, const struct client_ref *ref, const struct msg_query
     size_t n)
 {
 	/* a question that could not be read is no question to report */
-	struct reply_info ri = { src, q && q->qlen ? q : NULL, t0, now, trace };
+	struct reply_info ri = { src, q && q->qlen ? q : NULL, t0, now, trace, NULL };
 
 	r->reply(r->io, ref, r->out, n, &ri);
 }
@@ -164,8 +174,12 @@ answer_cached(struct resolver *r, struct cache_entry *e, const struct msg_query 
 	    sizeof(r->out));
 
 	r->st->cache_hits++;
-	if (stale)
+	if (stale) {
 		r->st->stale_served++;
+		if (q->edns)   /* SPEC 18: EDE 3 Stale Answer */
+			n = msg_append_ede(r->out, n, sizeof(r->out), limit_for(q, ref),
+			    MSG_EDE_STALE);
+	}
 	if (cache_entry_negative(e))
 		r->st->negative_hits++;
 	log_query(ref, q, stale ? "stale" : "cache");
@@ -286,6 +300,42 @@ local_answer(struct resolver *r, const struct msg_query *q, const struct client_
 	return true;
 }
 
+/*
+ * SPEC 18: a hosts name, a blocked name or a name with local data answers
+ * every type itself, never upstream.  True when q was answered.
+ */
+static bool
+policy_local(struct resolver *r, const struct msg_query *q, const struct client_ref *ref,
+    uint64_t now)
+{
+	struct reply_info ri = { SRC_LOCAL, q, now, now, NULL, NULL };
+	struct pol_match m;
+	char rule[512];
+	size_t n;
+
+	if (q->qclass != CLASS_IN)
+		return false;
+	if (hosts_has_name(r->hosts, q)) {
+		n = msg_synth(q, NULL, 0, r->cfg->hosts_ttl, limit_for(q, ref), r->out,
+		    sizeof(r->out));
+		r->st->hosts_hits++;
+		log_query(ref, q, "hosts (NODATA)");
+		deliver(r, ref, q, SRC_HOSTS, now, now, NULL, n);
+		return true;
+	}
+	if (!r->pol)
+		return false;
+	policy_lookup(r->pol, q->key, q->qlen, &m);
+	if (m.verdict != POL_BLOCK && m.verdict != POL_ANSWER)
+		return false;
+	n = policy_answer(r->pol, &m, q, r->cfg->hosts_ttl, limit_for(q, ref), r->out,
+	    sizeof(r->out));
+	ri.rule = policy_origin_text(r->pol, m.origin, rule, sizeof(rule));
+	log_query(ref, q, m.verdict == POL_BLOCK ? "blocked" : "local data");
+	r->reply(r->io, ref, r->out, n, &ri);
+	return true;
+}
+
 void
 resolver_query(struct resolver *r, const uint8_t *pkt, size_t len,
     const struct client_ref *ref, bool tcp, uint64_t now)
@@ -298,7 +348,7 @@ resolver_query(struct resolver *r, const uint8_t *pkt, size_t len,
 	size_t n;
 
 	if (v == MSG_DROP) {
-		struct reply_info ri = { SRC_LOCAL, NULL, now, now, NULL };
+		struct reply_info ri = { SRC_LOCAL, NULL, now, now, NULL, NULL };
 
 		r->st->dropped++;
 		r->reply(r->io, ref, NULL, 0, &ri);
@@ -315,7 +365,11 @@ resolver_query(struct resolver *r, const uint8_t *pkt, size_t len,
 	if (!ref->ctl && !cfg_acl_match(r->cfg, (const struct sockaddr *)&ref->peer)) {
 		r->st->refused++;
 		log_query(ref, &q, "REFUSED (not allowed)");
-		answer_error(r, &q, ref, RCODE_REFUSED, SRC_LOCAL, now, now, NULL);
+		n = msg_error(&q, RCODE_REFUSED, r->out, sizeof(r->out));
+		if (q.edns)    /* SPEC 18: EDE 18 Prohibited */
+			n = msg_append_ede(r->out, n, sizeof(r->out), limit_for(&q, ref),
+			    MSG_EDE_PROHIBITED);
+		deliver(r, ref, &q, SRC_LOCAL, now, now, NULL, n);
 		return;
 	}
 	if (v != MSG_OK) {
@@ -344,6 +398,8 @@ resolver_query(struct resolver *r, const uint8_t *pkt, size_t len,
 			return;
 		}
 	}
+	if (policy_local(r, &q, ref, now))
+		return;
 	if (local_answer(r, &q, ref, now))
 		return;
 	e = cache_lookup(r->cache, &q, now, &found);

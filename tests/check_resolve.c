@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "checkmain.h"
+#include "polcfg.h"
 #include "resolve.h"
 #include "testutil.h"
 
@@ -134,7 +135,7 @@ slow(struct up_search *s, uint64_t now)
 
 /* ---------------- captured replies ---------------- */
 
-#define MAX_REPLIES 32
+#define MAX_REPLIES 64
 
 struct reply {
 	uint8_t buf[MSG_MAX];
@@ -143,6 +144,7 @@ struct reply {
 	enum answer_source source;
 	uint64_t received, answered;
 	bool has_q;
+	char rule[128];         /* reply_info.rule, "" for none */
 };
 
 struct io {
@@ -168,6 +170,7 @@ capture(void *arg, const struct client_ref *ref, const uint8_t *buf, size_t len,
 	r->received = ri->received;
 	r->answered = ri->answered;
 	r->has_q = ri->q != NULL;
+	snprintf(r->rule, sizeof(r->rule), "%s", ri->rule ? ri->rule : "");
 }
 
 /* ---------------- the pipeline under test ---------------- */
@@ -833,6 +836,139 @@ START_TEST(test_prefetch_rules)
 }
 END_TEST
 
+/* ---------------- SPEC 18: local policy ---------------- */
+
+/* client asks name/type, with EDNS when edns */
+static void
+ask_edns(struct rig *g, int client, const char *name, uint16_t type, bool edns,
+    uint64_t now)
+{
+	uint8_t b[512];
+	struct tq_opts o = { .id = (uint16_t)client, .edns = edns };
+	size_t l = tu_build_query(name, type, &o, b, sizeof(b));
+	struct client_ref ref;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ref.peer;
+
+	memset(&ref, 0, sizeof(ref));
+	ref.fd = client;
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(0x7f000001);
+	ref.peerlen = sizeof(*sin);
+	resolver_query(g->r, b, l, &ref, false, now);
+}
+
+/* Does the answer end with an EDE option carrying code? */
+static bool
+ends_with_ede(const struct reply *r, unsigned code)
+{
+	const uint8_t *e = r->buf + r->len - 6;
+
+	return r->len > 6 && e[0] == 0 && e[1] == 15 && e[2] == 0 && e[3] == 2 &&
+	    e[4] == (code >> 8) && e[5] == (code & 0xff);
+}
+
+/* Blocked, locally answered and hosts names answer every type themselves,
+ * never upstream (an upstream HTTPS record would undo the block); EDE 15
+ * on blocks iff the client sent EDNS. */
+START_TEST(test_policy_every_type)
+{
+	static const uint16_t types[] = { TYPE_A, TYPE_AAAA, 65 /* HTTPS */, 64 /* SVCB */,
+		TYPE_TXT, TYPE_MX, TYPE_SRV };
+	static const char text[] = "192.0.2.50 printer.lan\n0.0.0.0 hostblocked.example\n";
+	struct rig g;
+	struct policy *p;
+	struct hosts *h;
+	const struct reply *r;
+	int c = 1;
+	size_t i;
+
+	rig_init(&g, "rule ads.example block\nrule nx.example block nxdomain\n"
+	    "rule nas.lan answer A 192.0.2.9\nrule ok.ads.example allow\n");
+	p = policy_build(g.cfg->policy, cache_seed(g.cache), NULL, NULL);
+	ck_assert_ptr_nonnull(p);
+	resolver_set_policy(g.r, p, false);
+	h = hosts_parse(text, sizeof(text) - 1, cache_seed(g.cache), NULL, NULL);
+	ck_assert_ptr_nonnull(h);
+	resolver_set_hosts(g.r, h);
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		bool addr = types[i] == TYPE_A || types[i] == TYPE_AAAA;
+
+		ask_edns(&g, c, "www.ads.example", types[i], true, 0);
+		r = reply_of(&g, c++);
+		ck_assert_uint_eq(tu_rcode(r->buf, r->len), RCODE_NOERROR);
+		ck_assert_uint_eq(tu_ancount(r->buf, r->len), addr);
+		ck_assert(ends_with_ede(r, 15));
+		ck_assert_str_eq(r->rule, "test.conf:1");
+		ask_edns(&g, c, "www.ads.example", types[i], false, 0);
+		r = reply_of(&g, c++);
+		ck_assert(!tu_has_opt(r->buf, r->len));
+		ask_edns(&g, c, "nx.example", types[i], true, 0);
+		r = reply_of(&g, c++);
+		ck_assert_uint_eq(tu_rcode(r->buf, r->len), RCODE_NXDOMAIN);
+		ck_assert(ends_with_ede(r, 15));
+		ask_edns(&g, c, "nas.lan", types[i], true, 0);
+		r = reply_of(&g, c++);
+		ck_assert_uint_eq(tu_ancount(r->buf, r->len), types[i] == TYPE_A);
+		ck_assert(!ends_with_ede(r, 15));
+		ck_assert_str_eq(r->rule, "test.conf:3");
+		/* hosts names, whatever their family and the type asked */
+		ask_edns(&g, c, "printer.lan", types[i], true, 0);
+		r = reply_of(&g, c++);
+		ck_assert_uint_eq(tu_rcode(r->buf, r->len), RCODE_NOERROR);
+		ck_assert_uint_eq(tu_ancount(r->buf, r->len), types[i] == TYPE_A);
+		ck_assert_int_eq(r->source, SRC_HOSTS);
+		ask_edns(&g, c, "hostblocked.example", types[i], false, 0);
+		r = reply_of(&g, c++);
+		ck_assert_uint_eq(tu_ancount(r->buf, r->len), types[i] == TYPE_A);
+	}
+	ck_assert_uint_eq(g.up.n, 0);
+	/* an allowed name and an unlisted one go upstream as before */
+	ask(&g, c++, "ok.ads.example", 65, 1, 0);
+	ck_assert_uint_eq(g.up.n, 1);
+	ask(&g, c++, "www.example.com", 65, 2, 0);
+	ck_assert_uint_eq(g.up.n, 2);
+	resolver_set_hosts(g.r, NULL);
+	resolver_set_policy(g.r, NULL, false);
+	hosts_free(h);
+	policy_free(p);
+	rig_fini(&g);
+}
+END_TEST
+
+/* EDE 18 on an ACL REFUSED, EDE 3 on a stale answer, only with EDNS */
+START_TEST(test_ede_refused_stale)
+{
+	struct rig g;
+	const struct reply *r;
+	uint8_t b[512];
+	struct tq_opts o = { .id = 9, .edns = true };
+	size_t l = tu_build_query("www.example.com", TYPE_A, &o, b, sizeof(b));
+	struct client_ref ref;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ref.peer;
+
+	rig_init(&g, "allow 127.0.0.0/8\nserve-stale 3600\n");
+	cached_then_stale(&g);
+	memset(&ref, 0, sizeof(ref));
+	ref.fd = 50;
+	sin->sin_family = AF_INET;
+	ck_assert_int_eq(inet_pton(AF_INET, "192.0.2.200", &sin->sin_addr), 1);
+	ref.peerlen = sizeof(*sin);
+	resolver_query(g.r, b, l, &ref, false, 0);
+	r = reply_of(&g, 50);
+	ck_assert_uint_eq(tu_rcode(r->buf, r->len), RCODE_REFUSED);
+	ck_assert(ends_with_ede(r, 18));
+	ask_from(&g, "192.0.2.200", 51, "www.example.com", TYPE_A, 10, 0);
+	r = reply_of(&g, 51);
+	ck_assert(!tu_has_opt(r->buf, r->len));
+	ask_edns(&g, 52, "stale.example", TYPE_A, true, 20000);
+	finish(&g.up.s[1], UP_FAIL, false, NULL, 21000);
+	r = reply_of(&g, 52);
+	ck_assert_int_eq(tu_first_ttl(r->buf, r->len), 30);
+	ck_assert(ends_with_ede(r, 3));
+	rig_fini(&g);
+}
+END_TEST
+
 static Suite *
 resolve_suite(void)
 {
@@ -854,6 +990,8 @@ resolve_suite(void)
 	tcase_add_test(t, test_malformed_input);
 	tcase_add_test(t, test_prefetch);
 	tcase_add_test(t, test_prefetch_rules);
+	tcase_add_test(t, test_policy_every_type);
+	tcase_add_test(t, test_ede_refused_stale);
 	tcase_add_test(t, test_cd_not_shared);
 	tcase_add_test(t, test_local_names);
 	suite_add_tcase(s, t);
