@@ -66,6 +66,7 @@ struct daemon {
 	bool hosts_again;               /* reload once that one is in */
 	int hosts_pipe[2];              /* the worker says it is done */
 	struct event *hosts_ev;
+	struct policy_loader *policy;   /* SPEC 18: policyload.h */
 	struct upstream *up;
 	struct tlsctx *tls;             /* trust store and tickets, SPEC 12 */
 	struct resolver *res;

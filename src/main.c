@@ -32,6 +32,7 @@
 #include "listener.h"
 #include "log.h"
 #include "metrics.h"
+#include "policyload.h"
 #include "rand.h"
 #include "resolve.h"
 #include "resolve1.h"
@@ -616,6 +617,7 @@ shutdown_all(struct daemon *d)
 
 	cachefile_shutdown(d, d->started);
 	hosts_shutdown(d);
+	policy_loader_free(d->policy);   /* before the resolver it feeds */
 	resolve1_free(d->bus);
 	control_free(d->ctl);
 	metrics_free(d->metrics);
@@ -770,6 +772,11 @@ start_engine(struct daemon *d, char *why, size_t whylen)
 	if (!d->hosts_ev || event_add(d->hosts_ev, NULL) != 0)
 		goto oom;
 	hosts_load(d, false);
+	/* SPEC 18: the policy table in place before the first query */
+	d->policy = policy_loader_new(d->base, d->res, cache_seed(d->cache));
+	if (!d->policy)
+		goto oom;
+	policy_loader_set(d->policy, d->cfg->policy, true);
 	start_netlink(d);
 	evtimer_add(d->hosts_tmr, &tv);
 	return STUB_OK;

@@ -24,6 +24,7 @@
 #include "file.h"
 #include "listener.h"
 #include "log.h"
+#include "policyload.h"
 #include "resolve.h"
 #include "resolve1.h"
 #include "upstream.h"
@@ -384,6 +385,7 @@ install_cfg(struct daemon *d, struct cfg *nc, const char *netchange, char *err, 
 	d->up = nu;
 	resolver_set_upstream(d->res, upstream_as_if(nu));
 	resolver_set_cfg(d->res, nc);
+	policy_loader_set(d->policy, nc->policy, false);   /* SPEC 18 */
 	listener_set_cfg(d->lis, nc);
 	cfg_unref(d->cfg);
 	d->cfg = nc;
