@@ -380,6 +380,9 @@ ctl_stats_values(const struct control_view *v, uint64_t now, struct ctl_stat *ou
 	C(CTL_K_DROPPED, s->dropped);
 	C(CTL_K_STALE_SERVED, s->stale_served);
 	C(CTL_K_PREFETCHES, s->prefetches);
+	C(CTL_K_REBIND_BLOCKED, s->rebind_blocked);
+	C(CTL_K_POLICY_BLOCKED, s->policy_blocked);
+	C(CTL_K_POLICY_LOCAL, s->policy_local);
 	G(CTL_K_HOSTS_ENTRIES, hosts_names(v->hosts) + hosts_ptrs(v->hosts));
 #undef C
 #undef G

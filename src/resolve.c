@@ -10,6 +10,7 @@
 #include "localzone.h"
 #include "log.h"
 #include "policy.h"
+#include "rebind.h"
 #include "resolve.h"
 
 /* serve-stale: a stale answer goes out when the search has not answered
@@ -24,6 +25,9 @@ struct resolver {
 	const struct hosts *hosts;
 	const struct policy *pol;     /* SPEC 18 */
 	bool rebind;
+	int ede;                      /* EDE added to the answers of a result, -1 none */
+	struct msg_resp rresp;        /* a response rewritten by rebinding protection */
+	uint8_t rmsg[MSG_MAX];
 	struct upstream_if up;
 	struct stats *st;
 	struct inflight *flights;
@@ -53,6 +57,7 @@ resolver_new(const struct cfg *cfg, struct cache *cache, struct stats *st,
 	r->st = st;
 	r->reply = reply;
 	r->io = io;
+	r->ede = -1;
 	r->flights = inflight_new();
 	if (!r->flights) {
 		free(r);
@@ -212,6 +217,9 @@ answer_waiters(struct resolver *r, struct flight *f, enum answer_how how,
 		case ANSWER_RESULT:
 			n = msg_serve(res->msg, res->resp->len, res->resp->ttl_off, nttl, 0, -1,
 			    &w->q, limit_for(&w->q, &w->ref), r->out, sizeof(r->out));
+			if (r->ede >= 0 && w->q.edns)
+				n = msg_append_ede(r->out, n, sizeof(r->out),
+				    limit_for(&w->q, &w->ref), (unsigned)r->ede);
 			deliver(r, &w->ref, &w->q, src, w->t0, now, trace, n);
 			break;
 		}
@@ -331,6 +339,10 @@ policy_local(struct resolver *r, const struct msg_query *q, const struct client_
 	n = policy_answer(r->pol, &m, q, r->cfg->hosts_ttl, limit_for(q, ref), r->out,
 	    sizeof(r->out));
 	ri.rule = policy_origin_text(r->pol, m.origin, rule, sizeof(rule));
+	if (m.verdict == POL_BLOCK)
+		r->st->policy_blocked++;
+	else
+		r->st->policy_local++;
 	log_query(ref, q, m.verdict == POL_BLOCK ? "blocked" : "local data");
 	r->reply(r->io, ref, r->out, n, &ri);
 	return true;
@@ -446,11 +458,83 @@ answer_from_cache(struct resolver *r, struct flight *f, uint64_t now)
 	return true;
 }
 
+/*
+ * SPEC 18: rebinding protection.  Is q's name exempt: under an allow rule,
+ * or under a routing domain of the adapter that answered (label
+ * "addr:port%adapter")?
+ */
+static bool
+rebind_exempt(const struct resolver *r, const struct msg_query *q, const char *label)
+{
+	const char *pct = label ? strrchr(label, '%') : NULL;
+	struct pol_match m;
+	long a;
+	size_t i;
+
+	if (r->pol) {
+		policy_lookup(r->pol, q->key, q->qlen, &m);
+		if (m.under_allow)
+			return true;
+	}
+	if (!pct || (a = cfg_adapter_find(r->cfg, pct + 1)) < 0)
+		return false;
+	for (i = 0; i < r->cfg->adapters[a].ndomains; i++) {
+		const struct cfg_domain *d = &r->cfg->adapters[a].domains[i];
+
+		if (wire_name_under(q->key, q->qlen, d->name, d->len))
+			return true;
+	}
+	return false;
+}
+
+/* The result with private addresses taken out (into r->rmsg), or res
+ * itself when nothing was; an answer left empty is NODATA, not cached,
+ * and its clients get EDE 17. */
+static const struct up_result *
+rebind_check(struct resolver *r, struct flight *f, const struct up_result *res,
+    struct up_result *tmp)
+{
+	uint8_t qn[WIRE_NAME_MAX];
+	struct wire_rd rd;
+	unsigned removed;
+	uint16_t id;
+	size_t len, ql;
+
+	if (!r->rebind || res->kind != UP_POSITIVE || rebind_exempt(r, &f->q, res->label))
+		return res;
+	if (rebind_filter(res->msg, res->resp->len, r->rmsg, sizeof(r->rmsg), &len,
+	    &removed) != STUB_OK || removed == 0)
+		return res;
+	wire_rd_init(&rd, r->rmsg, len);
+	wire_seek(&rd, WIRE_HDR_LEN);
+	ql = wire_name(&rd, qn);
+	if (!wire_get16_at(r->rmsg, len, 0, &id) || ql == 0 ||
+	    msg_store_prepare(r->rmsg, len, id, qn, ql, f->q.qtype, f->q.qclass,
+	    &r->rresp) != 0)
+		return res;
+	r->st->rebind_blocked++;
+	*tmp = *res;
+	tmp->msg = r->rmsg;
+	tmp->resp = &r->rresp;
+	if (!r->rresp.positive) {
+		uint16_t flags;
+
+		/* NODATA with EDE 17 (Filtered); not cached */
+		tmp->kind = UP_NEGATIVE;
+		tmp->cacheable = false;
+		if (wire_get16_at(r->rmsg, len, 2, &flags))
+			wire_set16_at(r->rmsg, len, 2, (uint16_t)(flags & ~0xf));
+		r->ede = MSG_EDE_FILTERED;
+	}
+	return tmp;
+}
+
 static void
 on_upstream(void *arg, const struct up_result *res)
 {
 	struct flight *f = arg;
 	struct resolver *r = f->owner;
+	struct up_result tmp;
 
 	switch (res->kind) {
 	case UP_SLOW:
@@ -463,6 +547,7 @@ on_upstream(void *arg, const struct up_result *res)
 		break;
 	case UP_POSITIVE:
 	case UP_NEGATIVE:
+		res = rebind_check(r, f, res, &tmp);
 		if (res->cacheable) {
 			bool stored = false;
 
@@ -472,6 +557,7 @@ on_upstream(void *arg, const struct up_result *res)
 			cache_clamp(r->cache, res->msg, res->resp);
 		}
 		answer_waiters(r, f, ANSWER_RESULT, NULL, false, res, res->now);
+		r->ede = -1;
 		break;
 	}
 	f->search = NULL;

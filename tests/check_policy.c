@@ -6,6 +6,7 @@
  */
 #include "auto-config.h"
 
+#include <arpa/inet.h>
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "config.h"
 #include "polcfg.h"
 #include "policy.h"
+#include "rebind.h"
 #include "testutil.h"
 #include "text.h"
 
@@ -443,6 +445,74 @@ START_TEST(test_directives)
 }
 END_TEST
 
+static bool
+priv(const char *text)
+{
+	uint8_t a[16];
+
+	if (inet_pton(AF_INET, text, a) == 1)
+		return rebind_private(a, 4);
+	ck_assert_int_eq(inet_pton(AF_INET6, text, a), 1);
+	return rebind_private(a, 16);
+}
+
+/* The ranges of SPEC 18, their edges included and excluded. */
+START_TEST(test_rebind_ranges)
+{
+	static const char *const yes[] = { "0.0.0.0", "0.255.1.1", "10.1.2.3", "100.64.0.1",
+		"100.127.255.255", "127.0.0.1", "169.254.1.1", "172.16.0.1", "172.31.255.255",
+		"192.168.0.1", "::1", "::ffff:10.0.0.1", "::ffff:192.168.1.1", "fc00::1",
+		"fd12::1", "fe80::1", "febf::1", NULL };
+	static const char *const no[] = { "1.1.1.1", "100.63.255.255", "100.128.0.0",
+		"172.15.255.255", "172.32.0.0", "192.167.1.1", "192.0.2.1", "169.253.1.1",
+		"2001:db8::1", "::ffff:192.0.2.1", "fec0::1", "::", "::2", NULL };
+	size_t i;
+
+	for (i = 0; yes[i]; i++)
+		ck_assert_msg(priv(yes[i]), "%s should be private", yes[i]);
+	for (i = 0; no[i]; i++)
+		ck_assert_msg(!priv(no[i]), "%s should not be private", no[i]);
+}
+END_TEST
+
+/* The filter keeps everything else, byte-for-byte meaning (names
+ * uncompressed), and fixes the counts. */
+START_TEST(test_rebind_filter)
+{
+	const struct tu_rr rrs[5] = {
+		{ "www.example.com", TYPE_CNAME, 300, "edge.example.net", 0, 0 },
+		{ "edge.example.net", TYPE_A, 300, NULL, 0, 0x0a000001 },
+		{ "edge.example.net", TYPE_A, 300, NULL, 0, 0xc0000207 },
+		{ "example.com", TYPE_NS, 300, "ns.example.com", 0, 0 },
+		{ "ns.example.com", TYPE_A, 300, NULL, 0, 0x7f000001 } };
+	uint8_t in[1024], out[1024];
+	size_t l = tu_build_msg(5, 0x8180, "www.example.com", TYPE_A, rrs, 3, 1, 1, in,
+	    sizeof(in)), ol;
+	unsigned removed;
+	struct msg_resp resp;
+	uint8_t qn[WIRE_NAME_MAX];
+	char data[64];
+
+	ck_assert_uint_gt(l, 0);
+	ck_assert_int_eq(rebind_filter(in, l, out, sizeof(out), &ol, &removed), STUB_OK);
+	ck_assert_uint_eq(removed, 2);
+	ck_assert_uint_eq(tu_ancount(out, ol), 2);
+	tu_first_data(out, ol, data, sizeof(data));
+	ck_assert_str_eq(data, "edge.example.net");
+	ck_assert_int_eq(msg_store_prepare(out, ol, 5, qn, wire_name_from_text("www.example.com",
+	    qn), TYPE_A, CLASS_IN, &resp), 0);
+	ck_assert(resp.positive);
+	ck_assert_uint_eq(resp.nttl, 3);   /* CNAME, public A, NS */
+	/* nothing private: nothing removed */
+	l = tu_build_msg(5, 0x8180, "www.example.com", TYPE_A, rrs + 2, 1, 0, 0, in, sizeof(in));
+	ck_assert_int_eq(rebind_filter(in, l, out, sizeof(out), &ol, &removed), STUB_OK);
+	ck_assert_uint_eq(removed, 0);
+	/* malformed: refused, never read past the end */
+	ck_assert_int_eq(rebind_filter(in, l - 3, out, sizeof(out), &ol, &removed),
+	    STUB_EFORMAT);
+}
+END_TEST
+
 static Suite *
 policy_suite(void)
 {
@@ -460,6 +530,8 @@ policy_suite(void)
 	tcase_add_test(t, test_local_answers);
 	tcase_add_test(t, test_many);
 	tcase_add_test(t, test_directives);
+	tcase_add_test(t, test_rebind_ranges);
+	tcase_add_test(t, test_rebind_filter);
 	tcase_set_timeout(t, 30);
 	suite_add_tcase(s, t);
 	return s;

@@ -969,6 +969,105 @@ START_TEST(test_ede_refused_stale)
 }
 END_TEST
 
+/* the final outcome of search s: a response of records rrs (answer
+ * section) from the adapter in label */
+static void
+finish_rrs(struct up_search *s, const struct tu_rr *rrs, size_t n, const char *label,
+    uint64_t now)
+{
+	struct answer a;
+	struct up_result res = { UP_POSITIVE, true, NULL, NULL, NULL, now, NULL };
+	char name[WIRE_NAME_TEXT];
+	size_t l;
+
+	ck_assert(wire_name_to_text(s->q.key, s->q.qlen, name, sizeof(name)));
+	l = tu_build_msg(77, 0x8180, name, s->q.qtype, rrs, n, 0, 0, a.buf, sizeof(a.buf));
+	ck_assert_uint_gt(l, 0);
+	ck_assert_int_eq(msg_store_prepare(a.buf, l, 77, s->q.key, s->q.qlen, s->q.qtype,
+	    s->q.qclass, &a.resp), 0);
+	res.msg = a.buf;
+	res.resp = &a.resp;
+	res.label = label;
+	s->active = false;
+	s->cb(s->arg, &res);
+}
+
+/* SPEC 18: private addresses out of public names' answers, kept under
+ * allow rules and the answering adapter's routing domains; NODATA with
+ * EDE 17 when nothing is left (not cached). */
+START_TEST(test_rebind_protection)
+{
+	struct rig g;
+	struct policy *p;
+	const struct reply *r;
+	char data[64];
+	const struct tu_rr mixed[2] = { { "www.example.com", TYPE_A, 300, NULL, 0, 0x0a000005 },
+		{ "www.example.com", TYPE_A, 300, NULL, 0, 0xc0000201 } };
+	struct tu_rr priv[2] = { { "x", TYPE_CNAME, 300, "y.example.net", 0, 0 },
+		{ "y.example.net", TYPE_A, 300, NULL, 0, 0xc0a80101 } };
+
+	rig_init(&g, "rebind-protection yes\nrule intranet.example allow\n"
+	    "adapter lan\nserver 192.0.2.1\ndomain corp.example\n");
+	p = policy_build(g.cfg->policy, cache_seed(g.cache), NULL, NULL);
+	ck_assert_ptr_nonnull(p);
+	resolver_set_policy(g.r, p, g.cfg->policy->rebind_protection);
+	/* one private, one public: the private one goes */
+	ask_edns(&g, 1, "www.example.com", TYPE_A, true, 0);
+	finish_rrs(&g.up.s[0], mixed, 2, "192.0.2.1:53%lan", 0);
+	r = reply_of(&g, 1);
+	ck_assert_uint_eq(tu_ancount(r->buf, r->len), 1);
+	tu_first_data(r->buf, r->len, data, sizeof(data));
+	ck_assert_str_eq(data, "192.0.2.1");
+	ck_assert(!ends_with_ede(r, 17));
+	ck_assert_uint_eq(g.st.rebind_blocked, 1);
+	/* cached as filtered */
+	ask(&g, 2, "www.example.com", TYPE_A, 2, 10);
+	r = reply_of(&g, 2);
+	ck_assert_uint_eq(tu_ancount(r->buf, r->len), 1);
+	ck_assert_uint_eq(g.up.n, 1);
+	/* only private (behind a CNAME): NODATA + EDE 17, not cached */
+	priv[0].owner = "evil.example";
+	ask_edns(&g, 3, "evil.example", TYPE_A, true, 20);
+	finish_rrs(&g.up.s[1], priv, 2, "192.0.2.1:53%lan", 20);
+	r = reply_of(&g, 3);
+	ck_assert_uint_eq(tu_rcode(r->buf, r->len), RCODE_NOERROR);
+	tu_first_data(r->buf, r->len, data, sizeof(data));
+	ck_assert_str_eq(data, "y.example.net");   /* the CNAME stays, the A went */
+	ck_assert_uint_eq(tu_ancount(r->buf, r->len), 1);
+	ck_assert(ends_with_ede(r, 17));
+	ck_assert_uint_eq(g.st.rebind_blocked, 2);
+	ask(&g, 4, "evil.example", TYPE_A, 4, 30);
+	ck_assert_uint_eq(g.up.n, 3);
+	finish_rrs(&g.up.s[2], priv, 2, "192.0.2.1:53%lan", 30);
+	r = reply_of(&g, 4);
+	ck_assert(!tu_has_opt(r->buf, r->len));   /* EDE only with EDNS */
+	/* exempt: an allow rule, the answering adapter's routing domain */
+	priv[0].owner = "db.intranet.example";
+	ask(&g, 5, "db.intranet.example", TYPE_A, 5, 40);
+	finish_rrs(&g.up.s[3], priv, 2, "192.0.2.1:53%lan", 40);
+	ck_assert_uint_eq(tu_ancount(reply_of(&g, 5)->buf, reply_of(&g, 5)->len), 2);
+	priv[0].owner = "git.corp.example";
+	ask(&g, 6, "git.corp.example", TYPE_A, 6, 50);
+	finish_rrs(&g.up.s[4], priv, 2, "192.0.2.1:53%lan", 50);
+	ck_assert_uint_eq(tu_ancount(reply_of(&g, 6)->buf, reply_of(&g, 6)->len), 2);
+	/* the same name from an adapter without that domain: filtered */
+	priv[0].owner = "app.corp.example";
+	ask(&g, 7, "app.corp.example", TYPE_A, 7, 60);
+	finish_rrs(&g.up.s[5], priv, 2, "192.0.2.9:53%other", 60);
+	ck_assert_uint_eq(tu_ancount(reply_of(&g, 7)->buf, reply_of(&g, 7)->len), 1);
+	ck_assert_uint_eq(g.st.rebind_blocked, 4);
+	/* rebind-protection no: kept */
+	resolver_set_policy(g.r, p, false);
+	priv[0].owner = "other.example";
+	ask(&g, 8, "other.example", TYPE_A, 8, 70);
+	finish_rrs(&g.up.s[6], priv, 2, "192.0.2.1:53%lan", 70);
+	ck_assert_uint_eq(tu_ancount(reply_of(&g, 8)->buf, reply_of(&g, 8)->len), 2);
+	resolver_set_policy(g.r, NULL, false);
+	policy_free(p);
+	rig_fini(&g);
+}
+END_TEST
+
 static Suite *
 resolve_suite(void)
 {
@@ -992,6 +1091,7 @@ resolve_suite(void)
 	tcase_add_test(t, test_prefetch_rules);
 	tcase_add_test(t, test_policy_every_type);
 	tcase_add_test(t, test_ede_refused_stale);
+	tcase_add_test(t, test_rebind_protection);
 	tcase_add_test(t, test_cd_not_shared);
 	tcase_add_test(t, test_local_names);
 	suite_add_tcase(s, t);

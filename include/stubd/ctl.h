@@ -100,6 +100,9 @@ const struct ctl_command *ctl_command_find(const char *word);
 #define CTL_K_STALE_SERVED "stale_served"
 #define CTL_K_HOSTS_ENTRIES "hosts_entries"
 #define CTL_K_PREFETCHES "prefetches"
+#define CTL_K_REBIND_BLOCKED "rebind_blocked"     /* SPEC 18 */
+#define CTL_K_POLICY_BLOCKED "policy_blocked"
+#define CTL_K_POLICY_LOCAL "policy_local"
 /* servers */
 #define CTL_K_ADAPTERS "adapters"
 #define CTL_K_METRIC "metric"
