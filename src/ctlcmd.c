@@ -792,6 +792,11 @@ ctl_query_json(const uint8_t *msg, size_t len, const struct reply_info *ri)
 	json_str(&j, answer_rcode(msg, len, rb));
 	json_key(&j, CTL_K_MS);
 	json_u64(&j, ri->answered - ri->received);
+	json_key(&j, CTL_K_RULE);     /* SPEC 18: FILE:LINE of the deciding rule */
+	if (ri->rule)
+		json_str(&j, ri->rule);
+	else
+		json_null(&j);
 	json_key(&j, CTL_K_RECORDS);
 	json_arr_begin(&j);
 	if (msg && len >= WIRE_HDR_LEN)

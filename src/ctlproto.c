@@ -41,7 +41,7 @@ static const char *const link_keys[] = { CTL_K_LINK, CTL_K_CHANGED, NULL };
 static const char *const query_keys[] = {
 	CTL_K_NAME, CTL_K_TYPE, CTL_K_SOURCE, CTL_K_RCODE, CTL_K_MS, CTL_K_RECORDS,
 	CTL_K_SECTION, CTL_K_TTL, CTL_K_DATA, CTL_K_TRACE, CTL_K_PHASE, CTL_K_ADAPTER,
-	CTL_K_SERVER, CTL_K_TRANSPORT, CTL_K_SENT_MS, CTL_K_RESULT, CTL_K_AT_MS, NULL,
+	CTL_K_SERVER, CTL_K_TRANSPORT, CTL_K_SENT_MS, CTL_K_RESULT, CTL_K_AT_MS, CTL_K_RULE, NULL,
 };
 
 static const char *const monitor_keys[] = {

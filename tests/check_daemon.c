@@ -314,6 +314,24 @@ START_TEST(test_policy_lists)
 		ck_assert_msg(strncmp(data, "192.0.2.", 8) == 0, "%s: %s", passed[i], data);
 	}
 	ck_assert_uint_eq(fakeup_count(f), i);
+	/* stubctl query names the deciding rule: the list's file and line, or
+	 * the rule line of stubd.conf; stats count them */
+	{
+		const char *qa[] = { "--json", "query", "deep.ads.example", "A", NULL };
+		const char *qb[] = { "--json", "query", "rule.example", "TXT", NULL };
+		const char *st[] = { "--json", "stats", NULL };
+		char out[8192], want[600];
+
+		ck_assert_int_eq(tu_stubctl(&d, qa, out, sizeof(out), NULL, 0), 0);
+		snprintf(want, sizeof(want), "\"rule\":\"%s:2\"", p[4]);
+		ck_assert_msg(strstr(out, want) != NULL, "%s lacks %s", out, want);
+		ck_assert_int_eq(tu_stubctl(&d, qb, out, sizeof(out), NULL, 0), 0);
+		snprintf(want, sizeof(want), "\"rule\":\"%s:", d.conf);   /* its line */
+		ck_assert_msg(strstr(out, want) != NULL, "%s lacks %s", out, want);
+		ck_assert_int_eq(tu_stubctl(&d, st, out, sizeof(out), NULL, 0), 0);
+		ck_assert_int_ge(tu_json_num(out, "policy_blocked"), 36);
+		ck_assert_int_eq(tu_json_num(out, "policy_local"), 4);
+	}
 	/* a list edited: picked up within 2 s, swapped whole */
 	ck_assert_int_eq(tu_write(&d, "l.domains", "dom.example\nnew.example\n", p[2], 512), 0);
 	for (j = 0; j < 40; j++) {

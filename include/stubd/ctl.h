@@ -138,6 +138,7 @@ const struct ctl_command *ctl_command_find(const char *word);
 #define CTL_K_RCODE "rcode"
 #define CTL_K_MS "ms"
 #define CTL_K_TRACE "trace"
+#define CTL_K_RULE "rule"               /* SPEC 18: the deciding policy rule */
 #define CTL_K_PHASE "phase"
 #define CTL_K_ADAPTER "adapter"
 #define CTL_K_SERVER "server"
