@@ -24,6 +24,7 @@
 #include "file.h"
 #include "listener.h"
 #include "log.h"
+#include "polcfg.h"
 #include "policyload.h"
 #include "resolve.h"
 #include "resolve1.h"
@@ -81,6 +82,9 @@ effective_cfg(struct daemon *d, const struct cfg *file, bool to_log)
 	free(text);
 	for (i = first; i < c->nadapters; i++)
 		c->adapters[i].origin = links_origin(&d->links, c->adapters[i].name);
+	/* SPEC 18: rule NAME adapter A = a routing domain of A */
+	if (polcfg_route_adapters(c->policy, c) && to_log)
+		log_warn("a rule names an adapter that does not exist (yet)");
 	if (c->nerrors) {
 		print_cfg_errors(c, to_log);
 		cfg_unref(c);

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
+#include "config_impl.h"
 #include "file.h"
 #include "polcfg.h"
 #include "text.h"
@@ -202,4 +204,44 @@ policy_build(const struct polcfg *pc, uint64_t seed,
 oom:
 	policy_free(p);
 	return NULL;
+}
+
+size_t
+polcfg_route_adapters(const struct polcfg *pc, struct cfg *c)
+{
+	size_t i, unknown = 0;
+	int k;
+
+	for (i = 0; pc && i < pc->nrules; i++) {
+		const struct polcfg_rule *r = &pc->rules[i];
+		struct cfg_domain dom;
+
+		if (r->nwords < 3 || strcmp(r->words[1], "adapter") != 0)
+			continue;
+		dom.len = wire_name_from_text(r->words[0], dom.name);
+		if (dom.len == 0)
+			continue;
+		wire_name_lower(dom.name, dom.len);
+		for (k = 2; k < r->nwords; k++) {
+			long a = cfg_adapter_find(c, r->words[k]);
+			struct cfg_adapter *ad;
+			size_t d;
+
+			if (a < 0) {
+				unknown++;
+				continue;
+			}
+			ad = &c->adapters[a];
+			for (d = 0; d < ad->ndomains; d++)
+				if (ad->domains[d].len == dom.len &&
+				    memcmp(ad->domains[d].name, dom.name, dom.len) == 0)
+					break;
+			if (d < ad->ndomains)
+				continue;
+			if (cfg_grow(&ad->domains, ad->ndomains, sizeof(*ad->domains)))
+				return unknown + 1;
+			ad->domains[ad->ndomains++] = dom;
+		}
+	}
+	return unknown;
 }

@@ -50,6 +50,15 @@ int polcfg_add_rule(struct polcfg *p, char **w, int n, const char *fname, unsign
 int polcfg_add_list(struct polcfg *p, const char *path, int format, enum pol_action action,
     bool allow);
 
+/*
+ * `rule NAME adapter A...` as routing domains (SPEC 5): NAME becomes a
+ * routing domain of each adapter A of c (once), so the schedule sends the
+ * names under it only to those adapters.  Returns how many adapters named
+ * by rules c does not have (they may be learned later).
+ */
+struct cfg;
+size_t polcfg_route_adapters(const struct polcfg *pc, struct cfg *c);
+
 /* Guess a list's format from its first lines (adblock, rpz, hosts,
  * wildcard, else domains). */
 enum bl_format blocklist_detect(const char *text, size_t len);

@@ -513,6 +513,28 @@ START_TEST(test_rebind_filter)
 }
 END_TEST
 
+/* rule NAME adapter A: NAME becomes a routing domain of A, once. */
+START_TEST(test_rule_adapter_routes)
+{
+	struct cfg *c = cfg_new(NULL, NULL);
+	static const char conf[] = "adapter lan\nserver 192.0.2.1\nadapter vpn\n"
+	    "server 192.0.2.2\ndomain other.example\nrule corp.example adapter vpn ghost\n";
+	long a;
+
+	cfg_parse_text(c, conf, strlen(conf), "t");
+	ck_assert_msg(c->errors == NULL, "%s", c->errors);
+	ck_assert_uint_eq(polcfg_route_adapters(c->policy, c), 1);   /* ghost */
+	ck_assert_uint_eq(polcfg_route_adapters(c->policy, c), 1);
+	a = cfg_adapter_find(c, "vpn");
+	ck_assert_int_ge(a, 0);
+	ck_assert_uint_eq(c->adapters[a].ndomains, 2);
+	ck_assert_uint_eq(c->adapters[a].domains[1].len, 14);
+	ck_assert_int_eq(memcmp(c->adapters[a].domains[1].name, "\004corp\007example", 14), 0);
+	ck_assert_uint_eq(c->adapters[cfg_adapter_find(c, "lan")].ndomains, 0);
+	cfg_unref(c);
+}
+END_TEST
+
 static Suite *
 policy_suite(void)
 {
@@ -531,6 +553,7 @@ policy_suite(void)
 	tcase_add_test(t, test_many);
 	tcase_add_test(t, test_directives);
 	tcase_add_test(t, test_rebind_ranges);
+	tcase_add_test(t, test_rule_adapter_routes);
 	tcase_add_test(t, test_rebind_filter);
 	tcase_set_timeout(t, 30);
 	suite_add_tcase(s, t);
