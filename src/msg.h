@@ -156,6 +156,7 @@ size_t msg_synth(const struct msg_query *q, const struct msg_rr *rrs, size_t n,
 #define MSG_EDE_BLOCKED 15
 #define MSG_EDE_FILTERED 17
 #define MSG_EDE_PROHIBITED 18
+#define MSG_EDE_KEEP 512          /* bytes of upstream EDE options kept per answer */
 
 /* msg_synth() with an rcode (NOERROR, NXDOMAIN) and, when the client sent
  * EDNS and ede >= 0, an EDE option with that info-code. */

@@ -535,6 +535,54 @@ START_TEST(test_rule_adapter_routes)
 }
 END_TEST
 
+/* Upstream EDE (RFC 8914): kept in the stored answer, relayed to EDNS
+ * clients (with our own EDE added after it), not to the others. */
+START_TEST(test_upstream_ede_kept)
+{
+	const struct tu_rr rrs[2] = { { "www.example.com", TYPE_A, 300, NULL, 0, 0xc0000207 },
+		{ NULL, TYPE_OPT, 0, NULL, 0, 0 } };
+	/* EDE 22 "no reachable authority" with text, and a padding option */
+	static const uint8_t opts[] = { 0, 15, 0, 4, 0, 22, 'h', 'i', 0, 12, 0, 2, 0, 0 };
+	uint8_t buf[1024], out[1024], qn[WIRE_NAME_MAX], pkt[512];
+	size_t l = tu_build_msg(5, 0x8180, "www.example.com", TYPE_A, rrs, 1, 0, 1, buf,
+	    sizeof(buf)), ql = wire_name_from_text("www.example.com", qn), n, stored;
+	struct msg_resp resp;
+	struct msg_query q;
+	struct tq_opts o = { .id = 9, .edns = true };
+
+	ck_assert_uint_gt(l, 0);
+	memcpy(buf + l, opts, sizeof(opts));
+	buf[l - 1] = sizeof(opts);
+	l += sizeof(opts);
+	ck_assert_int_eq(msg_store_prepare(buf, l, 5, qn, ql, TYPE_A, CLASS_IN, &resp), 0);
+	stored = resp.len;
+	ck_assert_uint_eq(stored, l - 6);   /* the padding went, the EDE stayed */
+	ck_assert(resp.positive);
+	/* an EDNS client gets it (one OPT), with our EDE after it */
+	n = tu_build_query("www.example.com", TYPE_A, &o, pkt, sizeof(pkt));
+	ck_assert_int_eq(msg_parse_query(pkt, n, &q), MSG_OK);
+	n = msg_serve(buf, stored, resp.ttl_off, resp.nttl, 0, -1, &q, 1232, out, sizeof(out));
+	ck_assert_uint_eq(n, stored);
+	ck_assert_uint_eq(out[n - 4], 0);
+	ck_assert_uint_eq(out[n - 3], 22);
+	ck_assert(tu_has_opt(out, n));
+	ck_assert_uint_eq(tu_ancount(out, n), 1);
+	n = msg_append_ede(out, n, sizeof(out), 1232, 3);
+	ck_assert_uint_eq(n, stored + 6);
+	ck_assert_uint_eq(out[n - 1], 3);
+	ck_assert_int_eq(msg_store_prepare(out, n, 9, qn, ql, TYPE_A, CLASS_IN, &resp), 0);
+	/* a client without EDNS: no OPT at all */
+	o.edns = false;
+	n = tu_build_query("www.example.com", TYPE_A, &o, pkt, sizeof(pkt));
+	ck_assert_int_eq(msg_parse_query(pkt, n, &q), MSG_OK);
+	n = msg_serve(buf, stored, resp.ttl_off, resp.nttl, 0, -1, &q, 512, out, sizeof(out));
+	ck_assert_uint_gt(n, 0);
+	ck_assert(!tu_has_opt(out, n));
+	ck_assert_uint_eq(tu_ancount(out, n), 1);
+	ck_assert_uint_eq(n, stored - 11 - 8);
+}
+END_TEST
+
 static Suite *
 policy_suite(void)
 {
@@ -553,6 +601,7 @@ policy_suite(void)
 	tcase_add_test(t, test_many);
 	tcase_add_test(t, test_directives);
 	tcase_add_test(t, test_rebind_ranges);
+	tcase_add_test(t, test_upstream_ede_kept);
 	tcase_add_test(t, test_rule_adapter_routes);
 	tcase_add_test(t, test_rebind_filter);
 	tcase_set_timeout(t, 30);
