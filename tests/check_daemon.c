@@ -350,6 +350,81 @@ START_TEST(test_policy_lists)
 }
 END_TEST
 
+/* A big list (200,000 names) for the swap test; `extra` added. */
+static char *
+big_list(const char *extra)
+{
+	size_t cap = 200000 * 24 + 256, n = 0, i;
+	char *t = malloc(cap);
+
+	ck_assert_ptr_nonnull(t);
+	n += (size_t)snprintf(t + n, cap - n, "! big\n%s", extra);
+	for (i = 0; i < 200000; i++)
+		n += (size_t)snprintf(t + n, cap - n, "||n%zu.example^\n", i);
+	return t;
+}
+
+/* SPEC 18 / issue 25: a list replaced under ~1,000 queries a second is
+ * rebuilt off the loop and swapped whole: no answer lost, none late, the
+ * new names blocked afterwards. */
+START_TEST(test_policy_swap_under_load)
+{
+	struct tu_daemon d = { 0 };
+	char path[512], name[64], data[64];
+	char *text = big_list("");
+	uint8_t a[512];
+	double t0, start, worst = 0, worst_at = 0;
+	unsigned asked = 0, swaps = 0;
+	long n;
+
+	ck_assert_int_eq(tu_mkdir(&d), 0);
+	ck_assert_int_eq(tu_write(&d, "big.txt", text, path, sizeof(path)), 0);
+	free(text);
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver 127.0.0.1:9\n"
+	    "blocklist %s format adblock\n", path), NULL), 0);
+	n = q(&d, "warm.n1.example", TYPE_A, false, a);   /* the first answer is no swap */
+	ck_assert_int_gt(n, 0);
+	start = tu_now_ms();
+	while (tu_now_ms() - start < 3000) {
+		if ((swaps == 0 && tu_now_ms() - start > 500) ||
+		    (swaps == 1 && tu_now_ms() - start > 1500)) {
+			text = big_list(swaps == 0 ? "||swapped.example^\n" :
+			    "||swapped.example^\n||again.example^\n");
+			ck_assert_int_eq(tu_write(&d, "big.txt", text, NULL, 0), 0);
+			free(text);
+			swaps++;
+		}
+		snprintf(name, sizeof(name), "x.n%u.example", (asked * 7919) % 200000);
+		t0 = tu_now_ms();
+		n = q(&d, name, TYPE_A, false, a);
+		ck_assert_msg(n > 0, "%s: no answer", name);
+		tu_first_data(a, (size_t)n, data, sizeof(data));
+		ck_assert_str_eq(data, "0.0.0.0");
+		if (tu_now_ms() - t0 > worst) {
+			worst = tu_now_ms() - t0;
+			worst_at = t0 - start;
+		}
+		asked++;
+		tu_sleep_ms(1);
+	}
+	fprintf(stderr, "swap under load: %u queries, slowest %.1f ms (at %.0f ms)\n", asked,
+	    worst, worst_at);
+	ck_assert_uint_gt(asked, 1000);
+	ck_assert_msg(worst < 50, "an answer took %.1f ms", worst);
+	/* both swaps in (polled every 2 s) */
+	for (n = 0; n < 40; n++) {
+		long k = q(&d, "again.example", TYPE_A, false, a);
+
+		tu_first_data(a, (size_t)k, data, sizeof(data));
+		if (strcmp(data, "0.0.0.0") == 0)
+			break;
+		tu_sleep_ms(100);
+	}
+	ck_assert_str_eq(data, "0.0.0.0");
+	ck_assert_int_eq(tu_stop(&d), 0);
+}
+END_TEST
+
 START_TEST(test_bad_config)
 {
 	struct tu_daemon d = { 0 };
@@ -2533,6 +2608,7 @@ daemon_suite(void)
 	tcase_add_test(fo, test_malformed);
 	tcase_add_test(fo, test_acl_refused);
 	tcase_add_test(fo, test_policy_lists);
+	tcase_add_test(fo, test_policy_swap_under_load);
 	tcase_add_test(fo, test_bad_config);
 	tcase_add_test(fo, test_listen_in_use);
 	tcase_add_test(fo, test_tcp_pipelining);
