@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "encryption.h"
+#include "polcfg.h"
 #include "config_impl.h"
 
 #include <arpa/inet.h>
@@ -115,6 +116,7 @@ cfg_unref(struct cfg *c)
 	free(c->resolvconf_dir);
 	free(c->cache_file);
 	free(c->tls_ca);
+	polcfg_unref(c->policy);
 	for (i = 0; i < c->nadapters; i++)
 		free(c->adapters[i].domains);
 	free(c->adapters);
@@ -155,6 +157,7 @@ cfg_clone(const struct cfg *c)
 		return NULL;
 	*n = *c;
 	n->refs = 1;
+	polcfg_ref(n->policy);
 	n->errors = NULL;
 	n->nerrors = 0;
 	n->listens = NULL;

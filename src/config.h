@@ -187,6 +187,7 @@ struct cfg {
 	enum cfg_encryption encryption;     /* SPEC 17; default off */
 	struct cfg_template templates[CFG_MAX_TEMPLATES];
 	size_t ntemplates;
+	struct polcfg *policy;      /* rule, blocklist...: polcfg.h; NULL = none */
 	struct cfg_adapter *adapters;
 	size_t nadapters;
 	struct cfg_server *servers;
@@ -199,6 +200,7 @@ struct cfg {
 };
 
 struct pctx;
+struct polcfg;
 
 /* One directive of stubd.conf (config.c has the table). */
 struct cfg_directive {

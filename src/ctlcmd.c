@@ -384,6 +384,9 @@ ctl_stats_values(const struct control_view *v, uint64_t now, struct ctl_stat *ou
 	C(CTL_K_STALE_SERVED, s->stale_served);
 	C(CTL_K_PREFETCHES, s->prefetches);
 	C(CTL_K_MDNS_QUERIES, s->mdns_queries);
+	C(CTL_K_REBIND_BLOCKED, s->rebind_blocked);
+	C(CTL_K_POLICY_BLOCKED, s->policy_blocked);
+	C(CTL_K_POLICY_LOCAL, s->policy_local);
 	G(CTL_K_HOSTS_ENTRIES, hosts_names(v->hosts) + hosts_ptrs(v->hosts));
 #undef C
 #undef G
@@ -833,6 +836,11 @@ ctl_query_json(const uint8_t *msg, size_t len, const struct reply_info *ri)
 	json_str(&j, answer_rcode(msg, len, rb));
 	json_key(&j, CTL_K_MS);
 	json_u64(&j, ri->answered - ri->received);
+	json_key(&j, CTL_K_RULE);     /* SPEC 18: FILE:LINE of the deciding rule */
+	if (ri->rule)
+		json_str(&j, ri->rule);
+	else
+		json_null(&j);
 	json_key(&j, CTL_K_RECORDS);
 	json_arr_begin(&j);
 	if (msg && len >= WIRE_HDR_LEN)

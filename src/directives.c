@@ -19,6 +19,7 @@
 #include "config_impl.h"
 #include "encryption.h"
 #include "file.h"
+#include "polcfg.h"
 #include "text.h"
 
 struct pstate {
@@ -727,6 +728,83 @@ d_domain(struct pctx *x, char **w, int n)
  * its field in struct cfg, its entry in stubd.conf.5 and the sample
  * (check_config verifies the last two).
  */
+/* SPEC 18: the local policy (polcfg.c keeps it) */
+static int
+d_rule(struct pctx *x, char **w, int n)
+{
+	struct polcfg *pc = polcfg_get(&x->c->policy);
+	char why[256];
+
+	if (!pc)
+		return perr(x, "out of memory");
+	if (polcfg_add_rule(pc, w + 1, n - 1, x->fname, (unsigned)x->line, why, sizeof(why)))
+		return perr(x, "%s", why);
+	return 0;
+}
+
+static int
+d_list(struct pctx *x, char **w, int n)
+{
+	struct polcfg *pc = polcfg_get(&x->c->policy);
+	bool allow = strcmp(w[0], "allowlist") == 0;
+	enum pol_action action = POL_ACT_DEFAULT;
+	int format = -1, i;
+
+	if (!pc)
+		return perr(x, "out of memory");
+	for (i = 2; i < n; i += 2) {
+		if (i + 1 >= n)
+			return perr(x, "'%s' needs a value", w[i]);
+		if (strcmp(w[i], "format") == 0) {
+			format = blocklist_format_from_name(w[i + 1]);
+			if (format < 0)
+				return perr(x, "unknown list format '%s' "
+				    "(hosts, domains, wildcard, adblock, rpz)", w[i + 1]);
+		} else if (strcmp(w[i], "action") == 0 && !allow) {
+			action = policy_action_from_name(w[i + 1]);
+			if (action == POL_ACT_DEFAULT)
+				return perr(x, "action takes nxdomain, nodata or null");
+		} else {
+			return perr(x, "unknown %s option '%s'", w[0], w[i]);
+		}
+	}
+	if (polcfg_add_list(pc, w[1], format, action, allow))
+		return perr(x, "out of memory");
+	return 0;
+}
+
+static int
+d_blocklist_action(struct pctx *x, char **w, int n)
+{
+	struct polcfg *pc = polcfg_get(&x->c->policy);
+	enum pol_action a = policy_action_from_name(w[1]);
+
+	(void)n;
+	if (!pc)
+		return perr(x, "out of memory");
+	if (a == POL_ACT_DEFAULT)
+		return perr(x, "blocklist-action takes nxdomain, nodata or null");
+	pc->block_action = a;
+	return 0;
+}
+
+static int
+d_rebind_protection(struct pctx *x, char **w, int n)
+{
+	struct polcfg *pc = polcfg_get(&x->c->policy);
+
+	(void)n;
+	if (!pc)
+		return perr(x, "out of memory");
+	if (strcmp(w[1], "yes") == 0)
+		pc->rebind_protection = true;
+	else if (strcmp(w[1], "no") == 0)
+		pc->rebind_protection = false;
+	else
+		return perr(x, "rebind-protection takes yes or no");
+	return 0;
+}
+
 static const struct cfg_directive directives[] = {
 	{ "listen", 1, 1, d_listen, "listen ADDR[:PORT]", "listen address, repeatable" },
 	{ "allow", 1, 1, d_allow, "allow ADDR[/PREFIX]", "client ACL, repeatable" },
@@ -788,6 +866,19 @@ static const struct cfg_directive directives[] = {
 	{ "encryption-template", 2, 3, d_encryption_template,
 	  "encryption-template ADDR tls NAME | encryption-template ADDR https://URL",
 	  "the encrypted twin of a clear-text server's address" },
+	{ "rule", 2, CFG_MAX_WORDS - 1, d_rule,
+	  "rule NAME adapter A...|require encryption|require ad|answer TYPE DATA|"
+	  "block [nxdomain|nodata|null]|allow", "local policy for NAME and the names under it" },
+	{ "blocklist", 1, 5, d_list,
+	  "blocklist FILE [format hosts|domains|wildcard|adblock|rpz] "
+	  "[action nxdomain|nodata|null]", "names to block, repeatable" },
+	{ "allowlist", 1, 3, d_list,
+	  "allowlist FILE [format hosts|domains|wildcard|adblock|rpz]",
+	  "names exempt from blocking and rebinding protection, repeatable" },
+	{ "blocklist-action", 1, 1, d_blocklist_action, "blocklist-action nxdomain|nodata|null",
+	  "answer to blocked names" },
+	{ "rebind-protection", 1, 1, d_rebind_protection, "rebind-protection yes|no",
+	  "strip private addresses from public names' answers" },
 };
 
 const struct cfg_directive *

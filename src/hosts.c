@@ -431,6 +431,12 @@ hosts_answer(const struct hosts *h, const struct msg_query *q, uint32_t ttl,
 	return 0;
 }
 
+bool
+hosts_has_name(const struct hosts *h, const struct msg_query *q)
+{
+	return h && q && find_name(h, q->nhash, q->key, q->qlen) >= 0;
+}
+
 size_t
 hosts_foreach_from(const struct hosts *h, size_t unit, size_t max_units,
     int (*cb)(const struct hosts_rec *r, void *arg), void *arg)

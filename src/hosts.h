@@ -45,6 +45,10 @@ size_t hosts_ptrs(const struct hosts *h);
 size_t hosts_answer(const struct hosts *h, const struct msg_query *q, uint32_t ttl,
     size_t limit, uint8_t *out, size_t cap);
 
+/* Is q's name a hosts name (whatever the type)?  SPEC 18: such a name
+ * answers every type itself. */
+bool hosts_has_name(const struct hosts *h, const struct msg_query *q);
+
 /* One hosts record for listing (displaydns). */
 struct hosts_rec {
 	const uint8_t *name;     /* owner, wire form, lower-cased */

@@ -37,6 +37,7 @@
 #include "metrics.h"
 #include "netwatch.h"
 #include "peer.h"
+#include "policyload.h"
 #include "rand.h"
 #include "mdns.h"
 #include "reconfig.h"
@@ -93,6 +94,7 @@ struct daemon {
 	struct metrics *metrics;        /* metrics ADDR:PORT, NULL = off */
 	struct peer_policy *peers;      /* who may use the control planes (control-group) */
 	struct resolve1 *bus;           /* org.freedesktop.resolve1, dbus yes */
+	struct policy_loader *policy;   /* SPEC 18: policyload.h */
 	struct vlglue *vl;              /* varlink io.systemd.Resolve(.Monitor), resolved-compat yes */
 	struct event *poll_tmr;         /* hosts, resolv-file, resolvconf-dir */
 	bool started;                   /* serving: a clean exit saves the cache */
@@ -366,6 +368,16 @@ reloaded(void *arg)
 	mdns_set_timeout(d->mdns, reconfig_cfg(d->rc)->mdns_timeout_ms);
 }
 
+/* reconfig_ops: a new running configuration; the policy table's lists
+ * follow it (SPEC 18). */
+static void
+installed(void *arg, const struct cfg *c)
+{
+	struct daemon *d = arg;
+
+	policy_loader_set(d->policy, c->policy, false);
+}
+
 static const struct cfg *
 running_cfg(void *arg)
 {
@@ -627,6 +639,7 @@ shutdown_all(struct daemon *d)
 	size_t i;
 
 	cachefile_free(d->cf, d->started);
+	policy_loader_free(d->policy);   /* before the resolver it feeds */
 	resolve1_free(d->bus);
 	vlglue_free(d->vl);
 	control_free(d->ctl);
@@ -799,6 +812,11 @@ start_engine(struct daemon *d, char *why, size_t whylen)
 	if (e != STUB_OK)
 		return e;
 	hostsload_load(d->hl, false);
+	/* SPEC 18: the policy table in place before the first query */
+	d->policy = policy_loader_new(d->base, d->res, cache_seed(d->cache));
+	if (!d->policy)
+		goto oom;
+	policy_loader_set(d->policy, reconfig_cfg(d->rc)->policy, true);
 	netwatch_start(d->nw, d->base, &nwops);
 	evtimer_add(d->poll_tmr, &tv);
 	return STUB_OK;
@@ -826,7 +844,7 @@ int
 main(int argc, char **argv)
 {
 	static struct daemon d;
-	struct reconfig_ops rops = { reload_file_cfg, reloaded, &d };
+	struct reconfig_ops rops = { reload_file_cfg, reloaded, installed, &d };
 	struct cfg *file, *c = NULL;
 	char why[512];
 	const char *user;

@@ -339,6 +339,52 @@ chain_type(uint16_t type)
 	return type == TYPE_CNAME || type == 39 /* DNAME */ || type == 46 /* RRSIG */;
 }
 
+/* The EDE options (RFC 8914) among the options of an OPT's RDATA, copied
+ * whole into out[MSG_EDE_KEEP]; their length. */
+static size_t
+opt_ede(const uint8_t *rd, size_t rdlen, uint8_t *out)
+{
+	size_t i = 0, n = 0;
+
+	while (i + 4 <= rdlen) {
+		unsigned code = (unsigned)rd[i] << 8 | rd[i + 1];
+		size_t olen = (size_t)rd[i + 2] << 8 | rd[i + 3];
+
+		if (i + 4 + olen > rdlen)
+			break;
+		if (code == MSG_EDE_OPTION && olen >= 2 && n + 4 + olen <= MSG_EDE_KEEP) {
+			memcpy(out + n, rd + i, 4 + olen);
+			n += 4 + olen;
+		}
+		i += 4 + olen;
+	}
+	return n;
+}
+
+/* The offset of the OPT record when it is the last record of msg (a
+ * stored answer's kept EDE, or the one stubd appended), else 0. */
+static size_t
+last_opt(const uint8_t *msg, size_t len)
+{
+	struct wire_rd r;
+	struct wire_hdr h;
+	struct wire_rr rr = { 0 };
+	unsigned i, total;
+
+	wire_rd_init(&r, msg, len);
+	if (wire_hdr(&r, &h) || h.arcount == 0)
+		return 0;
+	for (i = 0; i < h.qdcount; i++) {
+		wire_name(&r, NULL);
+		wire_skip(&r, 4);
+	}
+	total = (unsigned)h.ancount + h.nscount + h.arcount;
+	for (i = 0; i < total; i++)
+		if (wire_rr(&r, &rr))
+			return 0;
+	return rr.type == TYPE_OPT && r.pos == len ? rr.name_off : 0;
+}
+
 int
 msg_store_prepare(uint8_t *buf, size_t len, uint16_t id, const uint8_t *sent_qname,
     size_t sent_qlen, uint16_t qtype, uint16_t qclass, struct msg_resp *m)
@@ -410,6 +456,9 @@ msg_store_prepare(uint8_t *buf, size_t len, uint16_t id, const uint8_t *sent_qna
 		return -1;
 	m->len = r.pos;   /* trailing bytes after the last record are dropped */
 	if (have_opt) {
+		uint8_t ede[MSG_EDE_KEEP];
+		size_t nede = opt_ede(buf + opt_off + MSG_OPT_LEN, opt_len - MSG_OPT_LEN, ede);
+
 		/* remove the OPT record only: what follows it moves up (no name
 		 * points into it, check_names made sure) */
 		memmove(buf + opt_off, buf + opt_off + opt_len, m->len - opt_off - opt_len);
@@ -418,6 +467,24 @@ msg_store_prepare(uint8_t *buf, size_t len, uint16_t id, const uint8_t *sent_qna
 		for (i = 0; i < m->nttl && i < MSG_MAX_TTLS; i++)
 			if (m->ttl_off[i] > opt_off)
 				m->ttl_off[i] = (uint16_t)(m->ttl_off[i] - opt_len);
+		if (nede) {
+			/* SPEC 18: its EDE options stay, in an OPT put last, which
+			 * msg_serve re-emits (fits: it is part of what was removed) */
+			struct wire_wr w;
+
+			wire_wr_init(&w, buf, len);
+			w.len = m->len;
+			wire_put_u8(&w, 0);
+			wire_put_u16(&w, TYPE_OPT);
+			wire_put_u16(&w, MSG_EDNS_SIZE);
+			wire_put_u32(&w, 0);
+			wire_put_u16(&w, (uint16_t)nede);
+			wire_put_bytes(&w, ede, nede);
+			if (!w.err) {
+				m->len = w.len;
+				wire_set16_at(buf, len, 10, h.arcount);
+			}
+		}
 	}
 	if (h.ancount == 0)
 		chain_only = false;
@@ -477,9 +544,16 @@ msg_serve(const uint8_t *stored, size_t len, const uint16_t *ttl_off, size_t ntt
 	uint16_t flags, arcount;
 	size_t i, total;
 
+	size_t kept_opt;
+
 	if (!stored || !q || !out || len < WIRE_HDR_LEN + q->qlen + 4)
 		return 0;
-	total = len + (q->edns ? MSG_OPT_LEN : 0);
+	/* SPEC 18: upstream EDE kept last in an OPT: sent to EDNS clients,
+	 * cut for the others */
+	kept_opt = last_opt(stored, len);
+	if (kept_opt && !q->edns)
+		len = kept_opt;
+	total = len + (q->edns && !kept_opt ? MSG_OPT_LEN : 0);
 	if (!wire_get16_at(stored, len, 2, &flags))
 		return 0;
 	/* RD and CD are the client's, never the upstream's; AA is clear:
@@ -510,7 +584,14 @@ msg_serve(const uint8_t *stored, size_t len, const uint16_t *ttl_off, size_t ntt
 			t = t > age ? t - age : 0;
 		wire_set32_at(out, len, ttl_off[i], t);
 	}
-	if (q->edns) {
+	if (kept_opt && !q->edns) {
+		wire_get16_at(out, len, 10, &arcount);
+		wire_set16_at(out, len, 10, (uint16_t)(arcount - 1));
+	} else if (kept_opt) {
+		/* our size and the client's DO, as put_opt() writes them */
+		wire_set16_at(out, len, kept_opt + 3, MSG_EDNS_SIZE);
+		wire_set32_at(out, len, kept_opt + 5, q->do_bit ? 0x8000u : 0);
+	} else if (q->edns) {
 		struct wire_wr w;
 
 		wire_get16_at(out, len, 10, &arcount);
@@ -528,6 +609,34 @@ size_t
 msg_synth(const struct msg_query *q, const struct msg_rr *rrs, size_t n,
     uint32_t ttl, size_t limit, uint8_t *out, size_t cap)
 {
+	return msg_synth_ede(q, RCODE_NOERROR, rrs, n, ttl, -1, limit, out, cap);
+}
+
+size_t
+msg_append_ede(uint8_t *buf, size_t len, size_t cap, size_t limit, unsigned code)
+{
+	size_t opt = buf ? last_opt(buf, len) : 0;
+	uint16_t rdlen;
+
+	/* the OPT is the last record (stubd's own, or the one msg_serve
+	 * re-emitted with an upstream's EDE) */
+	if (!opt || len + 6 > cap || len + 6 > limit ||
+	    !wire_get16_at(buf, len, opt + 9, &rdlen) || rdlen > 0xffff - 6)
+		return len;
+	wire_set16_at(buf, len, opt + 9, (uint16_t)(rdlen + 6));
+	buf[len] = 0;
+	buf[len + 1] = MSG_EDE_OPTION;
+	buf[len + 2] = 0;
+	buf[len + 3] = 2;
+	buf[len + 4] = (uint8_t)(code >> 8);
+	buf[len + 5] = (uint8_t)code;
+	return len + 6;
+}
+
+size_t
+msg_synth_ede(const struct msg_query *q, unsigned rcode, const struct msg_rr *rrs,
+    size_t n, uint32_t ttl, int ede, size_t limit, uint8_t *out, size_t cap)
+{
 	struct wire_wr w;
 	struct wire_hdr h = { 0 };
 	size_t i;
@@ -536,7 +645,7 @@ msg_synth(const struct msg_query *q, const struct msg_rr *rrs, size_t n,
 		return 0;
 	wire_wr_init(&w, out, cap);
 	h.id = q->id;
-	h.flags = reply_flags(q, RCODE_NOERROR);
+	h.flags = reply_flags(q, rcode);
 	h.qdcount = 1;
 	h.ancount = (uint16_t)n;
 	h.arcount = q->edns ? 1 : 0;
@@ -556,6 +665,8 @@ msg_synth(const struct msg_query *q, const struct msg_rr *rrs, size_t n,
 		put_opt(&w, q, 0);
 	if (w.err || w.len > limit)
 		return truncated(q, h.flags, out, cap);
+	if (q->edns && ede >= 0)
+		return msg_append_ede(out, w.len, cap, limit, (unsigned)ede);
 	return w.len;
 }
 

@@ -154,4 +154,22 @@ struct msg_rr {
 size_t msg_synth(const struct msg_query *q, const struct msg_rr *rrs, size_t n,
     uint32_t ttl, size_t limit, uint8_t *out, size_t cap);
 
+/* Extended DNS Errors (RFC 8914): the option and the codes stubd sends. */
+#define MSG_EDE_OPTION 15
+#define MSG_EDE_STALE 3
+#define MSG_EDE_BLOCKED 15
+#define MSG_EDE_FILTERED 17
+#define MSG_EDE_PROHIBITED 18
+#define MSG_EDE_KEEP 512          /* bytes of upstream EDE options kept per answer */
+
+/* msg_synth() with an rcode (NOERROR, NXDOMAIN) and, when the client sent
+ * EDNS and ede >= 0, an EDE option with that info-code. */
+size_t msg_synth_ede(const struct msg_query *q, unsigned rcode, const struct msg_rr *rrs,
+    size_t n, uint32_t ttl, int ede, size_t limit, uint8_t *out, size_t cap);
+
+/* Add an EDE option with info-code code to the OPT record stubd put last in
+ * the answer buf[len] (msg_error, msg_serve, msg_synth); nothing when there
+ * is no such OPT or it would not fit cap or limit.  Returns the new length. */
+size_t msg_append_ede(uint8_t *buf, size_t len, size_t cap, size_t limit, unsigned code);
+
 #endif

@@ -20,6 +20,7 @@
 #include "links.h"
 #include "listener.h"
 #include "log.h"
+#include "polcfg.h"
 #include "reconfig.h"
 #include "resolve.h"
 #include "sdproto.h"
@@ -131,6 +132,9 @@ effective_cfg(struct reconfig *r, const struct cfg *file, bool to_log)
 	free(text);
 	for (i = first; i < c->nadapters; i++)
 		c->adapters[i].origin = links_origin(&r->links, c->adapters[i].name);
+	/* SPEC 18: rule NAME adapter A = a routing domain of A */
+	if (polcfg_route_adapters(c->policy, c) && to_log)
+		log_warn("a rule names an adapter that does not exist (yet)");
 	if (c->nerrors) {
 		cfg_print_errors(c, to_log);
 		cfg_unref(c);
@@ -319,6 +323,8 @@ install_cfg(struct reconfig *r, struct cfg *nc, const char *netchange, char *err
 	listener_set_cfg(r->lis, nc);
 	cfg_unref(r->cfg);
 	r->cfg = nc;
+	if (r->ops.installed)
+		r->ops.installed(r->ops.arg, nc);
 	cc = cache_cfg_from(nc);
 	cache_set_cfg(r->cache, &cc, clock_now_ms());
 	reconfig_link_state(r);

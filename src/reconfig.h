@@ -38,6 +38,9 @@ struct reconfig_ops {
 	/* a reload is in place: what else it re-reads (hosts file, the
 	 * control group) */
 	void (*reloaded)(void *arg);
+	/* a new running configuration is in place (any swap): what else
+	 * follows it (the policy table's lists) */
+	void (*installed)(void *arg, const struct cfg *c);
 	void *arg;
 };
 

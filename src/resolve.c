@@ -10,6 +10,8 @@
 #include "localzone.h"
 #include "log.h"
 #include "mdnsmsg.h"
+#include "policy.h"
+#include "rebind.h"
 #include "resolve.h"
 
 /* serve-stale: a stale answer goes out when the search has not answered
@@ -22,6 +24,11 @@ struct resolver {
 	const struct cfg *cfg;
 	struct cache *cache;
 	const struct hosts *hosts;
+	const struct policy *pol;     /* SPEC 18 */
+	bool rebind;
+	int ede;                      /* EDE added to the answers of a result, -1 none */
+	struct msg_resp rresp;        /* a response rewritten by rebinding protection */
+	uint8_t rmsg[MSG_MAX];
 	struct upstream_if up;
 	struct upstream_if mdns;      /* .local names (SPEC 19); impl NULL = none */
 	struct stats *st;
@@ -52,6 +59,7 @@ resolver_new(const struct cfg *cfg, struct cache *cache, struct stats *st,
 	r->st = st;
 	r->reply = reply;
 	r->io = io;
+	r->ede = -1;
 	r->flights = inflight_new();
 	if (!r->flights) {
 		free(r);
@@ -89,6 +97,13 @@ void
 resolver_set_hosts(struct resolver *r, const struct hosts *h)
 {
 	r->hosts = h;
+}
+
+void
+resolver_set_policy(struct resolver *r, const struct policy *p, bool rebind)
+{
+	r->pol = p;
+	r->rebind = rebind;
 }
 
 void
@@ -155,7 +170,7 @@ deliver(struct resolver *r, const struct client_ref *ref, const struct msg_query
     size_t n)
 {
 	/* a question that could not be read is no question to report */
-	struct reply_info ri = { src, q && q->qlen ? q : NULL, t0, now, trace };
+	struct reply_info ri = { src, q && q->qlen ? q : NULL, t0, now, trace, NULL };
 
 	r->reply(r->io, ref, r->out, n, &ri);
 }
@@ -182,8 +197,12 @@ answer_cached(struct resolver *r, struct cache_entry *e, const struct msg_query 
 	    sizeof(r->out));
 
 	r->st->cache_hits++;
-	if (stale)
+	if (stale) {
 		r->st->stale_served++;
+		if (q->edns)   /* SPEC 18: EDE 3 Stale Answer */
+			n = msg_append_ede(r->out, n, sizeof(r->out), limit_for(q, ref),
+			    MSG_EDE_STALE);
+	}
 	if (cache_entry_negative(e))
 		r->st->negative_hits++;
 	log_query(ref, q, stale ? "stale" : "cache");
@@ -224,6 +243,9 @@ answer_waiters(struct resolver *r, struct flight *f, enum answer_how how,
 		case ANSWER_RESULT:
 			n = msg_serve(res->msg, res->resp->len, res->resp->ttl_off, nttl, 0, -1,
 			    &w->q, limit_for(&w->q, &w->ref), r->out, sizeof(r->out));
+			if (r->ede >= 0 && w->q.edns)
+				n = msg_append_ede(r->out, n, sizeof(r->out),
+				    limit_for(&w->q, &w->ref), (unsigned)r->ede);
 			deliver(r, &w->ref, &w->q, src, w->t0, now, trace, n);
 			break;
 		}
@@ -315,6 +337,46 @@ local_answer(struct resolver *r, const struct msg_query *q, const struct client_
 	return true;
 }
 
+/*
+ * SPEC 18: a hosts name, a blocked name or a name with local data answers
+ * every type itself, never upstream.  True when q was answered.
+ */
+static bool
+policy_local(struct resolver *r, const struct msg_query *q, const struct client_ref *ref,
+    uint64_t now)
+{
+	struct reply_info ri = { SRC_LOCAL, q, now, now, NULL, NULL };
+	struct pol_match m;
+	char rule[512];
+	size_t n;
+
+	if (q->qclass != CLASS_IN)
+		return false;
+	if (hosts_has_name(r->hosts, q)) {
+		n = msg_synth(q, NULL, 0, r->cfg->hosts_ttl, limit_for(q, ref), r->out,
+		    sizeof(r->out));
+		r->st->hosts_hits++;
+		log_query(ref, q, "hosts (NODATA)");
+		deliver(r, ref, q, SRC_HOSTS, now, now, NULL, n);
+		return true;
+	}
+	if (!r->pol)
+		return false;
+	policy_lookup(r->pol, q->key, q->qlen, &m);
+	if (m.verdict != POL_BLOCK && m.verdict != POL_ANSWER)
+		return false;
+	n = policy_answer(r->pol, &m, q, r->cfg->hosts_ttl, limit_for(q, ref), r->out,
+	    sizeof(r->out));
+	ri.rule = policy_origin_text(r->pol, m.origin, rule, sizeof(rule));
+	if (m.verdict == POL_BLOCK)
+		r->st->policy_blocked++;
+	else
+		r->st->policy_local++;
+	log_query(ref, q, m.verdict == POL_BLOCK ? "blocked" : "local data");
+	r->reply(r->io, ref, r->out, n, &ri);
+	return true;
+}
+
 void
 resolver_query(struct resolver *r, const uint8_t *pkt, size_t len,
     const struct client_ref *ref, bool tcp, uint64_t now)
@@ -327,7 +389,7 @@ resolver_query(struct resolver *r, const uint8_t *pkt, size_t len,
 	size_t n;
 
 	if (v == MSG_DROP) {
-		struct reply_info ri = { SRC_LOCAL, NULL, now, now, NULL };
+		struct reply_info ri = { SRC_LOCAL, NULL, now, now, NULL, NULL };
 
 		r->st->dropped++;
 		r->reply(r->io, ref, NULL, 0, &ri);
@@ -344,7 +406,11 @@ resolver_query(struct resolver *r, const uint8_t *pkt, size_t len,
 	if (!ref->ctl && !cfg_acl_match(r->cfg, (const struct sockaddr *)&ref->peer)) {
 		r->st->refused++;
 		log_query(ref, &q, "REFUSED (not allowed)");
-		answer_error(r, &q, ref, RCODE_REFUSED, SRC_LOCAL, now, now, NULL);
+		n = msg_error(&q, RCODE_REFUSED, r->out, sizeof(r->out));
+		if (q.edns)    /* SPEC 18: EDE 18 Prohibited */
+			n = msg_append_ede(r->out, n, sizeof(r->out), limit_for(&q, ref),
+			    MSG_EDE_PROHIBITED);
+		deliver(r, ref, &q, SRC_LOCAL, now, now, NULL, n);
 		return;
 	}
 	if (v != MSG_OK) {
@@ -373,6 +439,8 @@ resolver_query(struct resolver *r, const uint8_t *pkt, size_t len,
 			return;
 		}
 	}
+	if (policy_local(r, &q, ref, now))
+		return;
 	if (local_answer(r, &q, ref, now))
 		return;
 	e = cache_lookup(r->cache, &q, now, &found);
@@ -419,11 +487,83 @@ answer_from_cache(struct resolver *r, struct flight *f, uint64_t now)
 	return true;
 }
 
+/*
+ * SPEC 18: rebinding protection.  Is q's name exempt: under an allow rule,
+ * or under a routing domain of the adapter that answered (label
+ * "addr:port%adapter")?
+ */
+static bool
+rebind_exempt(const struct resolver *r, const struct msg_query *q, const char *label)
+{
+	const char *pct = label ? strrchr(label, '%') : NULL;
+	struct pol_match m;
+	long a;
+	size_t i;
+
+	if (r->pol) {
+		policy_lookup(r->pol, q->key, q->qlen, &m);
+		if (m.under_allow)
+			return true;
+	}
+	if (!pct || (a = cfg_adapter_find(r->cfg, pct + 1)) < 0)
+		return false;
+	for (i = 0; i < r->cfg->adapters[a].ndomains; i++) {
+		const struct cfg_domain *d = &r->cfg->adapters[a].domains[i];
+
+		if (wire_name_under(q->key, q->qlen, d->name, d->len))
+			return true;
+	}
+	return false;
+}
+
+/* The result with private addresses taken out (into r->rmsg), or res
+ * itself when nothing was; an answer left empty is NODATA, not cached,
+ * and its clients get EDE 17. */
+static const struct up_result *
+rebind_check(struct resolver *r, struct flight *f, const struct up_result *res,
+    struct up_result *tmp)
+{
+	uint8_t qn[WIRE_NAME_MAX];
+	struct wire_rd rd;
+	unsigned removed;
+	uint16_t id;
+	size_t len, ql;
+
+	if (!r->rebind || res->kind != UP_POSITIVE || rebind_exempt(r, &f->q, res->label))
+		return res;
+	if (rebind_filter(res->msg, res->resp->len, r->rmsg, sizeof(r->rmsg), &len,
+	    &removed) != STUB_OK || removed == 0)
+		return res;
+	wire_rd_init(&rd, r->rmsg, len);
+	wire_seek(&rd, WIRE_HDR_LEN);
+	ql = wire_name(&rd, qn);
+	if (!wire_get16_at(r->rmsg, len, 0, &id) || ql == 0 ||
+	    msg_store_prepare(r->rmsg, len, id, qn, ql, f->q.qtype, f->q.qclass,
+	    &r->rresp) != 0)
+		return res;
+	r->st->rebind_blocked++;
+	*tmp = *res;
+	tmp->msg = r->rmsg;
+	tmp->resp = &r->rresp;
+	if (!r->rresp.positive) {
+		uint16_t flags;
+
+		/* NODATA with EDE 17 (Filtered); not cached */
+		tmp->kind = UP_NEGATIVE;
+		tmp->cacheable = false;
+		if (wire_get16_at(r->rmsg, len, 2, &flags))
+			wire_set16_at(r->rmsg, len, 2, (uint16_t)(flags & ~0xf));
+		r->ede = MSG_EDE_FILTERED;
+	}
+	return tmp;
+}
+
 static void
 on_upstream(void *arg, const struct up_result *res)
 {
 	struct flight *f = arg;
 	struct resolver *r = f->owner;
+	struct up_result tmp;
 
 	switch (res->kind) {
 	case UP_SLOW:
@@ -436,6 +576,7 @@ on_upstream(void *arg, const struct up_result *res)
 		break;
 	case UP_POSITIVE:
 	case UP_NEGATIVE:
+		res = rebind_check(r, f, res, &tmp);
 		if (res->cacheable) {
 			bool stored = false;
 
@@ -445,6 +586,7 @@ on_upstream(void *arg, const struct up_result *res)
 			cache_clamp(r->cache, res->msg, res->resp);
 		}
 		answer_waiters(r, f, ANSWER_RESULT, NULL, false, res, res->now);
+		r->ede = -1;
 		break;
 	}
 	f->search = NULL;

@@ -47,6 +47,8 @@ struct reply_info {
 	const struct msg_query *q;      /* NULL when the query could not be read */
 	uint64_t received, answered;    /* monotonic ms */
 	const struct up_trace *trace;   /* its search's packets, when traced */
+	const char *rule;               /* SPEC 18: the policy rule that decided
+					 * ("FILE:LINE"), NULL for none */
 };
 
 /* len 0: drop (no answer).  Called exactly once per query. */
@@ -61,6 +63,10 @@ struct resolver *resolver_new(const struct cfg *cfg, struct cache *cache,
 void resolver_free(struct resolver *r);
 void resolver_set_cfg(struct resolver *r, const struct cfg *cfg);
 void resolver_set_hosts(struct resolver *r, const struct hosts *h);
+/* SPEC 18: the policy table (policy.h; NULL = none, borrowed) and
+ * rebind-protection. */
+struct policy;
+void resolver_set_policy(struct resolver *r, const struct policy *p, bool rebind);
 /* Searches already running finish on the upstream they started on. */
 void resolver_set_upstream(struct resolver *r, struct upstream_if up);
 /* The multicast DNS search for .local names (SPEC 19); impl NULL = none. */

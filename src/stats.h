@@ -43,6 +43,8 @@ struct stats {
 	uint64_t refused, formerr, notimp, dropped, stale_served;
 	uint64_t prefetches;            /* background refreshes started */
 	uint64_t mdns_queries;          /* multicast DNS packets sent (SPEC 19) */
+	uint64_t rebind_blocked;        /* SPEC 18: answers that lost records */
+	uint64_t policy_blocked, policy_local;  /* SPEC 18: blocked, local data */
 	uint64_t start_ms;
 	struct latency lat;             /* answers by source */
 };

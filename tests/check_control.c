@@ -508,6 +508,7 @@ later_answer(struct fix *f, const struct ctl_command *c, enum ctl_access *access
 	ri.received = 5000;
 	ri.answered = 6012;
 	ri.trace = &tr;
+	ri.rule = NULL;
 	if (c->id == CTL_CMD_QUERY) {
 		doc = ctl_query_json(a, al, &ri);
 		ck_assert_ptr_nonnull(strstr(doc, "\"result\":\"timeout\",\"at_ms\":1000"));

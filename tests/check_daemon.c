@@ -249,6 +249,182 @@ START_TEST(test_acl_refused)
 }
 END_TEST
 
+/* SPEC 18: a list in each format, a hosts file and rules in the real
+ * daemon; blocked and hosts names answer HTTPS, SVCB, TXT (every type)
+ * themselves: 0 packets reach the upstream for them. */
+START_TEST(test_policy_lists)
+{
+	struct fakeup *f = up_with_records("127.0.0.31");
+	struct tu_daemon d = { 0 };
+	static const char *const blocked[] = { "hb.example", "dom.example", "x.wild.example",
+		"ads.example", "deep.ads.example", "nx.rpz.example", "a.star.rpz.example",
+		"nd.rpz.example", "rule.example", NULL };
+	static const char *const passed[] = { "sub.hb.example", "wild.example",
+		"ok.ads.example", "pass.rpz.example", "x.dom.example", NULL };
+	static const uint16_t types[] = { 65 /* HTTPS */, 64 /* SVCB */, TYPE_TXT, TYPE_A };
+	char p[6][512], conf[4096], data[64];
+	uint8_t a[65535];
+	size_t i, j;
+	long n;
+
+	ck_assert_int_eq(tu_mkdir(&d), 0);
+	ck_assert_int_eq(tu_write(&d, "hosts", "192.0.2.50 printer.lan\n", p[0], 512), 0);
+	ck_assert_int_eq(tu_write(&d, "l.hosts", "0.0.0.0 hb.example\n", p[1], 512), 0);
+	ck_assert_int_eq(tu_write(&d, "l.domains", "dom.example\n", p[2], 512), 0);
+	ck_assert_int_eq(tu_write(&d, "l.wild", "*.wild.example\n", p[3], 512), 0);
+	ck_assert_int_eq(tu_write(&d, "l.adblock", "! x\n||ads.example^\n@@||ok.ads.example^\n",
+	    p[4], 512), 0);
+	ck_assert_int_eq(tu_write(&d, "l.rpz", "$TTL 60\nnx.rpz.example CNAME .\n"
+	    "*.star.rpz.example CNAME .\nnd.rpz.example CNAME *.\n"
+	    "pass.rpz.example CNAME rpz-passthru.\n", p[5], 512), 0);
+	snprintf(conf, sizeof(conf), "hosts %s\nserver %s\nblocklist %s format hosts\n"
+	    "blocklist %s format domains\nblocklist %s format wildcard\n"
+	    "blocklist %s format adblock\nblocklist %s format rpz\n"
+	    "rule rule.example block\nrule nas.lan answer A 192.0.2.9\n", p[0],
+	    fakeup_hostport(f), p[1], p[2], p[3], p[4], p[5]);
+	ck_assert_int_eq(tu_start(&d, conf, NULL), 0);
+	fakeup_set_wildcard(f, 60);
+	for (i = 0; blocked[i]; i++)
+		for (j = 0; j < sizeof(types) / sizeof(types[0]); j++) {
+			n = q(&d, blocked[i], types[j], false, a);
+			ck_assert_msg(n > 0, "%s: no answer", blocked[i]);
+		}
+	for (j = 0; j < sizeof(types) / sizeof(types[0]); j++) {
+		n = q(&d, "printer.lan", types[j], false, a);
+		ck_assert_int_gt(n, 0);
+		ck_assert_uint_eq(tu_rcode(a, (size_t)n), RCODE_NOERROR);
+		ck_assert_uint_eq(tu_ancount(a, (size_t)n), types[j] == TYPE_A);
+		n = q(&d, "nas.lan", types[j], false, a);
+		ck_assert_uint_eq(tu_ancount(a, (size_t)n), types[j] == TYPE_A);
+	}
+	ck_assert_uint_eq(fakeup_count(f), 0);
+	n = q(&d, "nx.rpz.example", TYPE_A, false, a);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), RCODE_NXDOMAIN);
+	n = q(&d, "nd.rpz.example", TYPE_A, false, a);
+	ck_assert_uint_eq(tu_rcode(a, (size_t)n), RCODE_NOERROR);
+	ck_assert_uint_eq(tu_ancount(a, (size_t)n), 0);
+	n = q(&d, "deep.ads.example", TYPE_A, false, a);
+	tu_first_data(a, (size_t)n, data, sizeof(data));
+	ck_assert_str_eq(data, "0.0.0.0");
+	/* the rest goes upstream: one packet each */
+	for (i = 0; passed[i]; i++) {
+		n = q(&d, passed[i], TYPE_A, false, a);
+		ck_assert_int_gt(n, 0);
+		tu_first_data(a, (size_t)n, data, sizeof(data));
+		ck_assert_msg(strncmp(data, "192.0.2.", 8) == 0, "%s: %s", passed[i], data);
+	}
+	ck_assert_uint_eq(fakeup_count(f), i);
+	/* stubctl query names the deciding rule: the list's file and line, or
+	 * the rule line of stubd.conf; stats count them */
+	{
+		const char *qa[] = { "--json", "query", "deep.ads.example", "A", NULL };
+		const char *qb[] = { "--json", "query", "rule.example", "TXT", NULL };
+		const char *st[] = { "--json", "stats", NULL };
+		char out[8192], want[600];
+
+		ck_assert_int_eq(tu_stubctl(&d, qa, out, sizeof(out), NULL, 0), 0);
+		snprintf(want, sizeof(want), "\"rule\":\"%s:2\"", p[4]);
+		ck_assert_msg(strstr(out, want) != NULL, "%s lacks %s", out, want);
+		ck_assert_int_eq(tu_stubctl(&d, qb, out, sizeof(out), NULL, 0), 0);
+		snprintf(want, sizeof(want), "\"rule\":\"%s:", d.conf);   /* its line */
+		ck_assert_msg(strstr(out, want) != NULL, "%s lacks %s", out, want);
+		ck_assert_int_eq(tu_stubctl(&d, st, out, sizeof(out), NULL, 0), 0);
+		ck_assert_int_ge(tu_json_num(out, "policy_blocked"), 36);
+		ck_assert_int_eq(tu_json_num(out, "policy_local"), 4);
+	}
+	/* a list edited: picked up within 2 s, swapped whole */
+	ck_assert_int_eq(tu_write(&d, "l.domains", "dom.example\nnew.example\n", p[2], 512), 0);
+	for (j = 0; j < 40; j++) {
+		tu_sleep_ms(100);
+		n = q(&d, "new.example", TYPE_A, false, a);
+		tu_first_data(a, (size_t)n, data, sizeof(data));
+		if (strcmp(data, "0.0.0.0") == 0)
+			break;
+	}
+	ck_assert_str_eq(data, "0.0.0.0");
+	n = q(&d, "dom.example", TYPE_A, false, a);
+	tu_first_data(a, (size_t)n, data, sizeof(data));
+	ck_assert_str_eq(data, "0.0.0.0");
+	ck_assert_int_eq(tu_stop(&d), 0);
+	fakeup_stop(f);
+}
+END_TEST
+
+/* A big list (200,000 names) for the swap test; `extra` added. */
+static char *
+big_list(const char *extra)
+{
+	size_t cap = 200000 * 24 + 256, n = 0, i;
+	char *t = malloc(cap);
+
+	ck_assert_ptr_nonnull(t);
+	n += (size_t)snprintf(t + n, cap - n, "! big\n%s", extra);
+	for (i = 0; i < 200000; i++)
+		n += (size_t)snprintf(t + n, cap - n, "||n%zu.example^\n", i);
+	return t;
+}
+
+/* SPEC 18 / issue 25: a list replaced under ~1,000 queries a second is
+ * rebuilt off the loop and swapped whole: no answer lost, none late, the
+ * new names blocked afterwards. */
+START_TEST(test_policy_swap_under_load)
+{
+	struct tu_daemon d = { 0 };
+	char path[512], name[64], data[64];
+	char *text = big_list("");
+	uint8_t a[512];
+	double t0, start, worst = 0, worst_at = 0;
+	unsigned asked = 0, swaps = 0;
+	long n;
+
+	ck_assert_int_eq(tu_mkdir(&d), 0);
+	ck_assert_int_eq(tu_write(&d, "big.txt", text, path, sizeof(path)), 0);
+	free(text);
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver 127.0.0.1:9\n"
+	    "blocklist %s format adblock\n", path), NULL), 0);
+	n = q(&d, "warm.n1.example", TYPE_A, false, a);   /* the first answer is no swap */
+	ck_assert_int_gt(n, 0);
+	start = tu_now_ms();
+	while (tu_now_ms() - start < 3000) {
+		if ((swaps == 0 && tu_now_ms() - start > 500) ||
+		    (swaps == 1 && tu_now_ms() - start > 1500)) {
+			text = big_list(swaps == 0 ? "||swapped.example^\n" :
+			    "||swapped.example^\n||again.example^\n");
+			ck_assert_int_eq(tu_write(&d, "big.txt", text, NULL, 0), 0);
+			free(text);
+			swaps++;
+		}
+		snprintf(name, sizeof(name), "x.n%u.example", (asked * 7919) % 200000);
+		t0 = tu_now_ms();
+		n = q(&d, name, TYPE_A, false, a);
+		ck_assert_msg(n > 0, "%s: no answer", name);
+		tu_first_data(a, (size_t)n, data, sizeof(data));
+		ck_assert_str_eq(data, "0.0.0.0");
+		if (tu_now_ms() - t0 > worst) {
+			worst = tu_now_ms() - t0;
+			worst_at = t0 - start;
+		}
+		asked++;
+		tu_sleep_ms(1);
+	}
+	fprintf(stderr, "swap under load: %u queries, slowest %.1f ms (at %.0f ms)\n", asked,
+	    worst, worst_at);
+	ck_assert_uint_gt(asked, 1000);
+	ck_assert_msg(worst < 50, "an answer took %.1f ms", worst);
+	/* both swaps in (polled every 2 s) */
+	for (n = 0; n < 40; n++) {
+		long k = q(&d, "again.example", TYPE_A, false, a);
+
+		tu_first_data(a, (size_t)k, data, sizeof(data));
+		if (strcmp(data, "0.0.0.0") == 0)
+			break;
+		tu_sleep_ms(100);
+	}
+	ck_assert_str_eq(data, "0.0.0.0");
+	ck_assert_int_eq(tu_stop(&d), 0);
+}
+END_TEST
+
 START_TEST(test_bad_config)
 {
 	struct tu_daemon d = { 0 };
@@ -2431,6 +2607,8 @@ daemon_suite(void)
 	tcase_add_test(fo, test_upstream_tc_to_tcp);
 	tcase_add_test(fo, test_malformed);
 	tcase_add_test(fo, test_acl_refused);
+	tcase_add_test(fo, test_policy_lists);
+	tcase_add_test(fo, test_policy_swap_under_load);
 	tcase_add_test(fo, test_bad_config);
 	tcase_add_test(fo, test_listen_in_use);
 	tcase_add_test(fo, test_tcp_pipelining);

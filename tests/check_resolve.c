@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "checkmain.h"
+#include "polcfg.h"
 #include "resolve.h"
 #include "testutil.h"
 
@@ -134,7 +135,7 @@ slow(struct up_search *s, uint64_t now)
 
 /* ---------------- captured replies ---------------- */
 
-#define MAX_REPLIES 32
+#define MAX_REPLIES 64
 
 struct reply {
 	uint8_t buf[MSG_MAX];
@@ -143,6 +144,7 @@ struct reply {
 	enum answer_source source;
 	uint64_t received, answered;
 	bool has_q;
+	char rule[128];         /* reply_info.rule, "" for none */
 };
 
 struct io {
@@ -168,6 +170,7 @@ capture(void *arg, const struct client_ref *ref, const uint8_t *buf, size_t len,
 	r->received = ri->received;
 	r->answered = ri->answered;
 	r->has_q = ri->q != NULL;
+	snprintf(r->rule, sizeof(r->rule), "%s", ri->rule ? ri->rule : "");
 }
 
 /* ---------------- the pipeline under test ---------------- */
@@ -896,6 +899,238 @@ START_TEST(test_prefetch_rules)
 }
 END_TEST
 
+/* ---------------- SPEC 18: local policy ---------------- */
+
+/* client asks name/type, with EDNS when edns */
+static void
+ask_edns(struct rig *g, int client, const char *name, uint16_t type, bool edns,
+    uint64_t now)
+{
+	uint8_t b[512];
+	struct tq_opts o = { .id = (uint16_t)client, .edns = edns };
+	size_t l = tu_build_query(name, type, &o, b, sizeof(b));
+	struct client_ref ref;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ref.peer;
+
+	memset(&ref, 0, sizeof(ref));
+	ref.fd = client;
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(0x7f000001);
+	ref.peerlen = sizeof(*sin);
+	resolver_query(g->r, b, l, &ref, false, now);
+}
+
+/* Does the answer end with an EDE option carrying code? */
+static bool
+ends_with_ede(const struct reply *r, unsigned code)
+{
+	const uint8_t *e = r->buf + r->len - 6;
+
+	return r->len > 6 && e[0] == 0 && e[1] == 15 && e[2] == 0 && e[3] == 2 &&
+	    e[4] == (code >> 8) && e[5] == (code & 0xff);
+}
+
+/* Blocked, locally answered and hosts names answer every type themselves,
+ * never upstream (an upstream HTTPS record would undo the block); EDE 15
+ * on blocks iff the client sent EDNS. */
+START_TEST(test_policy_every_type)
+{
+	static const uint16_t types[] = { TYPE_A, TYPE_AAAA, 65 /* HTTPS */, 64 /* SVCB */,
+		TYPE_TXT, TYPE_MX, TYPE_SRV };
+	static const char text[] = "192.0.2.50 printer.lan\n0.0.0.0 hostblocked.example\n";
+	struct rig g;
+	struct policy *p;
+	struct hosts *h;
+	const struct reply *r;
+	int c = 1;
+	size_t i;
+
+	rig_init(&g, "rule ads.example block\nrule nx.example block nxdomain\n"
+	    "rule nas.lan answer A 192.0.2.9\nrule ok.ads.example allow\n");
+	p = policy_build(g.cfg->policy, cache_seed(g.cache), NULL, NULL);
+	ck_assert_ptr_nonnull(p);
+	resolver_set_policy(g.r, p, false);
+	h = hosts_parse(text, sizeof(text) - 1, cache_seed(g.cache), NULL, NULL);
+	ck_assert_ptr_nonnull(h);
+	resolver_set_hosts(g.r, h);
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		bool addr = types[i] == TYPE_A || types[i] == TYPE_AAAA;
+
+		ask_edns(&g, c, "www.ads.example", types[i], true, 0);
+		r = reply_of(&g, c++);
+		ck_assert_uint_eq(tu_rcode(r->buf, r->len), RCODE_NOERROR);
+		ck_assert_uint_eq(tu_ancount(r->buf, r->len), addr);
+		ck_assert(ends_with_ede(r, 15));
+		ck_assert_str_eq(r->rule, "test.conf:1");
+		ask_edns(&g, c, "www.ads.example", types[i], false, 0);
+		r = reply_of(&g, c++);
+		ck_assert(!tu_has_opt(r->buf, r->len));
+		ask_edns(&g, c, "nx.example", types[i], true, 0);
+		r = reply_of(&g, c++);
+		ck_assert_uint_eq(tu_rcode(r->buf, r->len), RCODE_NXDOMAIN);
+		ck_assert(ends_with_ede(r, 15));
+		ask_edns(&g, c, "nas.lan", types[i], true, 0);
+		r = reply_of(&g, c++);
+		ck_assert_uint_eq(tu_ancount(r->buf, r->len), types[i] == TYPE_A);
+		ck_assert(!ends_with_ede(r, 15));
+		ck_assert_str_eq(r->rule, "test.conf:3");
+		/* hosts names, whatever their family and the type asked */
+		ask_edns(&g, c, "printer.lan", types[i], true, 0);
+		r = reply_of(&g, c++);
+		ck_assert_uint_eq(tu_rcode(r->buf, r->len), RCODE_NOERROR);
+		ck_assert_uint_eq(tu_ancount(r->buf, r->len), types[i] == TYPE_A);
+		ck_assert_int_eq(r->source, SRC_HOSTS);
+		ask_edns(&g, c, "hostblocked.example", types[i], false, 0);
+		r = reply_of(&g, c++);
+		ck_assert_uint_eq(tu_ancount(r->buf, r->len), types[i] == TYPE_A);
+	}
+	ck_assert_uint_eq(g.up.n, 0);
+	/* an allowed name and an unlisted one go upstream as before */
+	ask(&g, c++, "ok.ads.example", 65, 1, 0);
+	ck_assert_uint_eq(g.up.n, 1);
+	ask(&g, c++, "www.example.com", 65, 2, 0);
+	ck_assert_uint_eq(g.up.n, 2);
+	resolver_set_hosts(g.r, NULL);
+	resolver_set_policy(g.r, NULL, false);
+	hosts_free(h);
+	policy_free(p);
+	rig_fini(&g);
+}
+END_TEST
+
+/* EDE 18 on an ACL REFUSED, EDE 3 on a stale answer, only with EDNS */
+START_TEST(test_ede_refused_stale)
+{
+	struct rig g;
+	const struct reply *r;
+	uint8_t b[512];
+	struct tq_opts o = { .id = 9, .edns = true };
+	size_t l = tu_build_query("www.example.com", TYPE_A, &o, b, sizeof(b));
+	struct client_ref ref;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ref.peer;
+
+	rig_init(&g, "allow 127.0.0.0/8\nserve-stale 3600\n");
+	cached_then_stale(&g);
+	memset(&ref, 0, sizeof(ref));
+	ref.fd = 50;
+	sin->sin_family = AF_INET;
+	ck_assert_int_eq(inet_pton(AF_INET, "192.0.2.200", &sin->sin_addr), 1);
+	ref.peerlen = sizeof(*sin);
+	resolver_query(g.r, b, l, &ref, false, 0);
+	r = reply_of(&g, 50);
+	ck_assert_uint_eq(tu_rcode(r->buf, r->len), RCODE_REFUSED);
+	ck_assert(ends_with_ede(r, 18));
+	ask_from(&g, "192.0.2.200", 51, "www.example.com", TYPE_A, 10, 0);
+	r = reply_of(&g, 51);
+	ck_assert(!tu_has_opt(r->buf, r->len));
+	ask_edns(&g, 52, "stale.example", TYPE_A, true, 20000);
+	finish(&g.up.s[1], UP_FAIL, false, NULL, 21000);
+	r = reply_of(&g, 52);
+	ck_assert_int_eq(tu_first_ttl(r->buf, r->len), 30);
+	ck_assert(ends_with_ede(r, 3));
+	rig_fini(&g);
+}
+END_TEST
+
+/* the final outcome of search s: a response of records rrs (answer
+ * section) from the adapter in label */
+static void
+finish_rrs(struct up_search *s, const struct tu_rr *rrs, size_t n, const char *label,
+    uint64_t now)
+{
+	struct answer a;
+	struct up_result res = { UP_POSITIVE, true, NULL, NULL, NULL, now, NULL };
+	char name[WIRE_NAME_TEXT];
+	size_t l;
+
+	ck_assert(wire_name_to_text(s->q.key, s->q.qlen, name, sizeof(name)));
+	l = tu_build_msg(77, 0x8180, name, s->q.qtype, rrs, n, 0, 0, a.buf, sizeof(a.buf));
+	ck_assert_uint_gt(l, 0);
+	ck_assert_int_eq(msg_store_prepare(a.buf, l, 77, s->q.key, s->q.qlen, s->q.qtype,
+	    s->q.qclass, &a.resp), 0);
+	res.msg = a.buf;
+	res.resp = &a.resp;
+	res.label = label;
+	s->active = false;
+	s->cb(s->arg, &res);
+}
+
+/* SPEC 18: private addresses out of public names' answers, kept under
+ * allow rules and the answering adapter's routing domains; NODATA with
+ * EDE 17 when nothing is left (not cached). */
+START_TEST(test_rebind_protection)
+{
+	struct rig g;
+	struct policy *p;
+	const struct reply *r;
+	char data[64];
+	const struct tu_rr mixed[2] = { { "www.example.com", TYPE_A, 300, NULL, 0, 0x0a000005 },
+		{ "www.example.com", TYPE_A, 300, NULL, 0, 0xc0000201 } };
+	struct tu_rr priv[2] = { { "x", TYPE_CNAME, 300, "y.example.net", 0, 0 },
+		{ "y.example.net", TYPE_A, 300, NULL, 0, 0xc0a80101 } };
+
+	rig_init(&g, "rebind-protection yes\nrule intranet.example allow\n"
+	    "adapter lan\nserver 192.0.2.1\ndomain corp.example\n");
+	p = policy_build(g.cfg->policy, cache_seed(g.cache), NULL, NULL);
+	ck_assert_ptr_nonnull(p);
+	resolver_set_policy(g.r, p, g.cfg->policy->rebind_protection);
+	/* one private, one public: the private one goes */
+	ask_edns(&g, 1, "www.example.com", TYPE_A, true, 0);
+	finish_rrs(&g.up.s[0], mixed, 2, "192.0.2.1:53%lan", 0);
+	r = reply_of(&g, 1);
+	ck_assert_uint_eq(tu_ancount(r->buf, r->len), 1);
+	tu_first_data(r->buf, r->len, data, sizeof(data));
+	ck_assert_str_eq(data, "192.0.2.1");
+	ck_assert(!ends_with_ede(r, 17));
+	ck_assert_uint_eq(g.st.rebind_blocked, 1);
+	/* cached as filtered */
+	ask(&g, 2, "www.example.com", TYPE_A, 2, 10);
+	r = reply_of(&g, 2);
+	ck_assert_uint_eq(tu_ancount(r->buf, r->len), 1);
+	ck_assert_uint_eq(g.up.n, 1);
+	/* only private (behind a CNAME): NODATA + EDE 17, not cached */
+	priv[0].owner = "evil.example";
+	ask_edns(&g, 3, "evil.example", TYPE_A, true, 20);
+	finish_rrs(&g.up.s[1], priv, 2, "192.0.2.1:53%lan", 20);
+	r = reply_of(&g, 3);
+	ck_assert_uint_eq(tu_rcode(r->buf, r->len), RCODE_NOERROR);
+	tu_first_data(r->buf, r->len, data, sizeof(data));
+	ck_assert_str_eq(data, "y.example.net");   /* the CNAME stays, the A went */
+	ck_assert_uint_eq(tu_ancount(r->buf, r->len), 1);
+	ck_assert(ends_with_ede(r, 17));
+	ck_assert_uint_eq(g.st.rebind_blocked, 2);
+	ask(&g, 4, "evil.example", TYPE_A, 4, 30);
+	ck_assert_uint_eq(g.up.n, 3);
+	finish_rrs(&g.up.s[2], priv, 2, "192.0.2.1:53%lan", 30);
+	r = reply_of(&g, 4);
+	ck_assert(!tu_has_opt(r->buf, r->len));   /* EDE only with EDNS */
+	/* exempt: an allow rule, the answering adapter's routing domain */
+	priv[0].owner = "db.intranet.example";
+	ask(&g, 5, "db.intranet.example", TYPE_A, 5, 40);
+	finish_rrs(&g.up.s[3], priv, 2, "192.0.2.1:53%lan", 40);
+	ck_assert_uint_eq(tu_ancount(reply_of(&g, 5)->buf, reply_of(&g, 5)->len), 2);
+	priv[0].owner = "git.corp.example";
+	ask(&g, 6, "git.corp.example", TYPE_A, 6, 50);
+	finish_rrs(&g.up.s[4], priv, 2, "192.0.2.1:53%lan", 50);
+	ck_assert_uint_eq(tu_ancount(reply_of(&g, 6)->buf, reply_of(&g, 6)->len), 2);
+	/* the same name from an adapter without that domain: filtered */
+	priv[0].owner = "app.corp.example";
+	ask(&g, 7, "app.corp.example", TYPE_A, 7, 60);
+	finish_rrs(&g.up.s[5], priv, 2, "192.0.2.9:53%other", 60);
+	ck_assert_uint_eq(tu_ancount(reply_of(&g, 7)->buf, reply_of(&g, 7)->len), 1);
+	ck_assert_uint_eq(g.st.rebind_blocked, 4);
+	/* rebind-protection no: kept */
+	resolver_set_policy(g.r, p, false);
+	priv[0].owner = "other.example";
+	ask(&g, 8, "other.example", TYPE_A, 8, 70);
+	finish_rrs(&g.up.s[6], priv, 2, "192.0.2.1:53%lan", 70);
+	ck_assert_uint_eq(tu_ancount(reply_of(&g, 8)->buf, reply_of(&g, 8)->len), 2);
+	resolver_set_policy(g.r, NULL, false);
+	policy_free(p);
+	rig_fini(&g);
+}
+END_TEST
+
 static Suite *
 resolve_suite(void)
 {
@@ -917,6 +1152,9 @@ resolve_suite(void)
 	tcase_add_test(t, test_malformed_input);
 	tcase_add_test(t, test_prefetch);
 	tcase_add_test(t, test_prefetch_rules);
+	tcase_add_test(t, test_policy_every_type);
+	tcase_add_test(t, test_ede_refused_stale);
+	tcase_add_test(t, test_rebind_protection);
 	tcase_add_test(t, test_cd_not_shared);
 	tcase_add_test(t, test_local_names);
 	tcase_add_test(t, test_mdns_names);

@@ -101,6 +101,9 @@ const struct ctl_command *ctl_command_find(const char *word);
 #define CTL_K_HOSTS_ENTRIES "hosts_entries"
 #define CTL_K_PREFETCHES "prefetches"
 #define CTL_K_MDNS_QUERIES "mdns_queries"
+#define CTL_K_REBIND_BLOCKED "rebind_blocked"     /* SPEC 18 */
+#define CTL_K_POLICY_BLOCKED "policy_blocked"
+#define CTL_K_POLICY_LOCAL "policy_local"
 /* servers */
 #define CTL_K_ADAPTERS "adapters"
 #define CTL_K_METRIC "metric"
@@ -142,6 +145,7 @@ const struct ctl_command *ctl_command_find(const char *word);
 #define CTL_K_RCODE "rcode"
 #define CTL_K_MS "ms"
 #define CTL_K_TRACE "trace"
+#define CTL_K_RULE "rule"               /* SPEC 18: the deciding policy rule */
 #define CTL_K_PHASE "phase"
 #define CTL_K_ADAPTER "adapter"
 #define CTL_K_SERVER "server"
