@@ -1039,7 +1039,7 @@ finish_rrs(struct up_search *s, const struct tu_rr *rrs, size_t n, const char *l
     uint64_t now)
 {
 	struct answer a;
-	struct up_result res = { UP_POSITIVE, true, NULL, NULL, NULL, now, NULL };
+	struct up_result res = { .kind = UP_POSITIVE, .cacheable = true, .now = now };
 	char name[WIRE_NAME_TEXT];
 	size_t l;
 
