@@ -4,6 +4,7 @@
 #include "auto-config.h"
 
 #include <check.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,7 +228,8 @@ START_TEST(test_misuse)
 		char *t;
 		size_t l;
 
-		ck_assert_int_eq(file_read(path, &t, &l), -1);
+		ck_assert_int_eq(file_read(path, &t, &l), STUB_EIO);
+		ck_assert_int_eq(errno, ENOENT);
 	}
 }
 END_TEST

@@ -19,7 +19,7 @@ wire_rd_init(struct wire_rd *r, const uint8_t *buf, size_t len)
 	r->buf = buf;
 	r->len = buf ? len : 0;
 	r->pos = 0;
-	r->err = 0;
+	r->err = STUB_OK;
 }
 
 static int
@@ -172,7 +172,7 @@ bad:
 	return 0;
 }
 
-int
+enum stub_err
 wire_hdr(struct wire_rd *r, struct wire_hdr *h)
 {
 	h->id = wire_u16(r);
@@ -184,7 +184,7 @@ wire_hdr(struct wire_rd *r, struct wire_hdr *h)
 	return r->err;
 }
 
-int
+enum stub_err
 wire_rr(struct wire_rd *r, struct wire_rr *rr)
 {
 	rr->name_off = r->pos;
@@ -205,7 +205,7 @@ wire_wr_init(struct wire_wr *w, uint8_t *buf, size_t cap)
 	w->buf = buf;
 	w->cap = buf ? cap : 0;
 	w->len = 0;
-	w->err = 0;
+	w->err = STUB_OK;
 }
 
 static int

@@ -8,24 +8,26 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "err.h"
 #include "file.h"
 
-int
+enum stub_err
 file_read(const char *path, char **text, size_t *len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	size_t cap = 65536, n = 0;
-	char *buf;
+	char *buf = NULL;
+	enum stub_err e = STUB_EIO;
 
 	*text = NULL;
 	*len = 0;
 	if (fd < 0)
-		return -1;
+		return STUB_EIO;
 	buf = malloc(cap + 1);
 	if (!buf) {
-		close(fd);
 		errno = ENOMEM;
-		return -1;
+		e = STUB_ENOMEM;
+		goto fail;
 	}
 	for (;;) {
 		ssize_t r;
@@ -34,17 +36,14 @@ file_read(const char *path, char **text, size_t *len)
 			char *b;
 
 			if (cap >= ((size_t)1 << 30)) {
-				free(buf);
-				close(fd);
 				errno = EFBIG;
-				return -1;
+				goto fail;
 			}
 			b = realloc(buf, cap * 2 + 1);
 			if (!b) {
-				free(buf);
-				close(fd);
 				errno = ENOMEM;
-				return -1;
+				e = STUB_ENOMEM;
+				goto fail;
 			}
 			buf = b;
 			cap *= 2;
@@ -53,9 +52,7 @@ file_read(const char *path, char **text, size_t *len)
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			free(buf);
-			close(fd);
-			return -1;
+			goto fail;
 		}
 		if (r == 0)
 			break;
@@ -65,5 +62,14 @@ file_read(const char *path, char **text, size_t *len)
 	buf[n] = 0;
 	*text = buf;
 	*len = n;
-	return 0;
+	return STUB_OK;
+fail:
+	{
+		int saved = errno;
+
+		free(buf);
+		close(fd);
+		errno = saved;
+	}
+	return e;
 }

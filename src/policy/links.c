@@ -48,24 +48,29 @@ find(const struct links *l, const char *ifname)
 	return NULL;
 }
 
-/* The link named ifname, created when new; NULL with why on failure. */
-static struct link *
-get(struct links *l, const char *ifname, enum cfg_origin o, char *why, size_t whylen)
+/* The link named ifname, created when new; STUB_EINVAL (a bad name) or
+ * STUB_ENOMEM with why on failure. */
+static enum stub_err
+get(struct links *l, const char *ifname, enum cfg_origin o, struct link **out, char *why,
+    size_t whylen)
 {
 	struct link *k = find(l, ifname), *nv;
 
+	*out = NULL;
+
 	if (!valid_ifname(ifname)) {
 		snprintf(why, whylen, "bad interface name '%.32s'", ifname);
-		return NULL;
+		return STUB_EINVAL;
 	}
 	if (k) {
 		k->origin = o;
-		return k;
+		*out = k;
+		return STUB_OK;
 	}
 	nv = realloc(l->v, (l->n + 1) * sizeof(*nv));
 	if (!nv) {
 		snprintf(why, whylen, "out of memory");
-		return NULL;
+		return STUB_ENOMEM;
 	}
 	l->v = nv;
 	k = &l->v[l->n++];
@@ -74,7 +79,8 @@ get(struct links *l, const char *ifname, enum cfg_origin o, char *why, size_t wh
 	k->origin = o;
 	k->default_route = true;
 	k->metric = LINK_METRIC_DEFAULT;
-	return k;
+	*out = k;
+	return STUB_OK;
 }
 
 /* "ADDR[:PORT][#NAME]" -> server; -1 when bad */
@@ -134,32 +140,33 @@ parse_domain(const char *s, char *out, size_t outlen, bool *routing_only)
 	return wire_name_to_text(wire, len, out, outlen) ? 0 : -1;
 }
 
-int
+enum stub_err
 links_set_dns(struct links *l, const char *ifname, enum cfg_origin o, char *const *addrs,
     size_t n, char *why, size_t whylen)
 {
 	struct link_server sv[LINK_MAX_SERVERS];
 	struct link *k;
 	size_t i;
+	enum stub_err e;
 
 	if (n > LINK_MAX_SERVERS) {
 		snprintf(why, whylen, "at most %d servers per link", LINK_MAX_SERVERS);
-		return -1;
+		return STUB_EINVAL;
 	}
 	for (i = 0; i < n; i++)
 		if (parse_server(addrs[i], &sv[i]) != 0) {
 			snprintf(why, whylen, "bad server '%.64s' (ADDR[:PORT][#NAME])", addrs[i]);
-			return -1;
+			return STUB_EINVAL;
 		}
-	k = get(l, ifname, o, why, whylen);
-	if (!k)
-		return -1;
+	e = get(l, ifname, o, &k, why, whylen);
+	if (e != STUB_OK)
+		return e;
 	memcpy(k->servers, sv, n * sizeof(sv[0]));
 	k->nservers = n;
-	return 0;
+	return STUB_OK;
 }
 
-int
+enum stub_err
 links_set_domains(struct links *l, const char *ifname, enum cfg_origin o,
     char *const *doms, size_t n, char *why, size_t whylen)
 {
@@ -167,60 +174,64 @@ links_set_domains(struct links *l, const char *ifname, enum cfg_origin o,
 	bool ro[LINK_MAX_DOMAINS];
 	struct link *k;
 	size_t i;
+	enum stub_err e;
 
 	if (n > LINK_MAX_DOMAINS) {
 		snprintf(why, whylen, "at most %d domains per link", LINK_MAX_DOMAINS);
-		return -1;
+		return STUB_EINVAL;
 	}
 	for (i = 0; i < n; i++)
 		if (parse_domain(doms[i], d[i], sizeof(d[i]), &ro[i]) != 0) {
 			snprintf(why, whylen, "bad domain '%.64s'", doms[i]);
-			return -1;
+			return STUB_EINVAL;
 		}
-	k = get(l, ifname, o, why, whylen);
-	if (!k)
-		return -1;
+	e = get(l, ifname, o, &k, why, whylen);
+	if (e != STUB_OK)
+		return e;
 	memcpy(k->domains, d, n * sizeof(d[0]));
 	memcpy(k->routing_only, ro, n * sizeof(ro[0]));
 	k->ndomains = n;
-	return 0;
+	return STUB_OK;
 }
 
-int
+enum stub_err
 links_set_default_route(struct links *l, const char *ifname, enum cfg_origin o, bool yes,
     char *why, size_t whylen)
 {
-	struct link *k = get(l, ifname, o, why, whylen);
+	struct link *k;
+	enum stub_err e = get(l, ifname, o, &k, why, whylen);
 
-	if (!k)
-		return -1;
+	if (e != STUB_OK)
+		return e;
 	k->default_route = yes;
-	return 0;
+	return STUB_OK;
 }
 
-int
+enum stub_err
 links_set_dot(struct links *l, const char *ifname, enum cfg_origin o, bool yes, char *why,
     size_t whylen)
 {
-	struct link *k = get(l, ifname, o, why, whylen);
+	struct link *k;
+	enum stub_err e = get(l, ifname, o, &k, why, whylen);
 
-	if (!k)
-		return -1;
+	if (e != STUB_OK)
+		return e;
 	k->dot = yes;
-	return 0;
+	return STUB_OK;
 }
 
-int
+enum stub_err
 links_set_encryption(struct links *l, const char *ifname, enum cfg_origin o,
-    enum cfg_encryption e, char *why, size_t whylen)
+    enum cfg_encryption enc, char *why, size_t whylen)
 {
-	struct link *k = get(l, ifname, o, why, whylen);
+	struct link *k;
+	enum stub_err e = get(l, ifname, o, &k, why, whylen);
 
-	if (!k)
-		return -1;
+	if (e != STUB_OK)
+		return e;
 	k->enc_set = true;
-	k->enc = e;
-	return 0;
+	k->enc = enc;
+	return STUB_OK;
 }
 
 bool
@@ -247,7 +258,7 @@ links_drop_origin(struct links *l, enum cfg_origin o)
 			i++;
 }
 
-int
+enum stub_err
 links_add_resolvconf(struct links *l, const char *fname, const char *text, size_t len,
     void (*err)(void *arg, unsigned line, const char *msg), void *arg)
 {
@@ -257,14 +268,15 @@ links_add_resolvconf(struct links *l, const char *fname, const char *text, size_
 	struct text_lines it;
 	enum text_line t;
 	struct link *k;
+	enum stub_err e;
 
 	if (il == 0 || il >= sizeof(ifname))
-		return -1;
+		return STUB_EINVAL;
 	memcpy(ifname, fname, il);
 	ifname[il] = 0;
-	k = get(l, ifname, ORIGIN_RESOLVCONF, why, sizeof(why));
-	if (!k)
-		return -1;
+	e = get(l, ifname, ORIGIN_RESOLVCONF, &k, why, sizeof(why));
+	if (e != STUB_OK)
+		return e;
 	text_lines_init(&it, text, len);
 	while ((t = text_next_line(&it, buf, sizeof(buf))) != TEXT_LINE_END) {
 		char *w[RESOLVCONF_WORDS], *semi;
@@ -317,7 +329,7 @@ links_add_resolvconf(struct links *l, const char *fname, const char *text, size_
 		}
 		/* options, sortlist and the like do not concern stubd */
 	}
-	return 0;
+	return STUB_OK;
 }
 
 static int

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "err.h"
 #include "rrtext.h"
 
 const char *
@@ -49,22 +50,22 @@ appendf(char *out, size_t outsz, size_t *o, const char *fmt, ...)
 	return 0;
 }
 
-static int
+static enum stub_err
 generic(const uint8_t *msg, size_t rd_off, uint16_t rdlen, char *out, size_t outsz)
 {
 	size_t o = 0, i;
 
 	if (appendf(out, outsz, &o, "\\# %u", rdlen))
-		return -1;
+		return STUB_ESHORT;
 	if (rdlen && appendf(out, outsz, &o, " "))
-		return -1;
+		return STUB_ESHORT;
 	for (i = 0; i < rdlen; i++)
 		if (appendf(out, outsz, &o, "%02x", msg[rd_off + i]))
-			return -1;
-	return 0;
+			return STUB_ESHORT;
+	return STUB_OK;
 }
 
-int
+enum stub_err
 rrtext_rdata(const uint8_t *msg, size_t len, uint16_t type, size_t rd_off,
     uint16_t rdlen, char *out, size_t outsz)
 {
@@ -73,7 +74,7 @@ rrtext_rdata(const uint8_t *msg, size_t len, uint16_t type, size_t rd_off,
 	size_t end = rd_off + rdlen, o = 0;
 
 	if (rd_off > len || len - rd_off < rdlen || outsz == 0)
-		return -1;
+		return STUB_EINVAL;
 	out[0] = 0;
 	/* names inside RDATA may point backwards anywhere before them */
 	wire_rd_init(&r, msg, end);
@@ -82,25 +83,25 @@ rrtext_rdata(const uint8_t *msg, size_t len, uint16_t type, size_t rd_off,
 	case TYPE_A:
 		if (rdlen != 4 || !inet_ntop(AF_INET, msg + rd_off, out, (socklen_t)outsz))
 			break;
-		return 0;
+		return STUB_OK;
 	case TYPE_AAAA:
 		if (rdlen != 16 || !inet_ntop(AF_INET6, msg + rd_off, out, (socklen_t)outsz))
 			break;
-		return 0;
+		return STUB_OK;
 	case TYPE_CNAME:
 	case TYPE_NS:
 	case TYPE_PTR:
 		if (name_at(&r, a, sizeof(a)) || r.pos != end)
 			break;
 		snprintf(out, outsz, "%s", a);
-		return 0;
+		return STUB_OK;
 	case TYPE_MX: {
 		uint16_t pref = wire_u16(&r);
 
 		if (name_at(&r, a, sizeof(a)) || r.pos != end)
 			break;
 		snprintf(out, outsz, "%u %s", pref, a);
-		return 0;
+		return STUB_OK;
 	}
 	case TYPE_SRV: {
 		uint16_t pr = wire_u16(&r), w = wire_u16(&r), port = wire_u16(&r);
@@ -108,7 +109,7 @@ rrtext_rdata(const uint8_t *msg, size_t len, uint16_t type, size_t rd_off,
 		if (name_at(&r, a, sizeof(a)) || r.pos != end)
 			break;
 		snprintf(out, outsz, "%u %u %u %s", pr, w, port, a);
-		return 0;
+		return STUB_OK;
 	}
 	case TYPE_SOA: {
 		uint32_t v[5];
@@ -121,7 +122,7 @@ rrtext_rdata(const uint8_t *msg, size_t len, uint16_t type, size_t rd_off,
 		if (r.err || r.pos != end)
 			break;
 		snprintf(out, outsz, "%s %s %u %u %u %u %u", a, b, v[0], v[1], v[2], v[3], v[4]);
-		return 0;
+		return STUB_OK;
 	}
 	case TYPE_TXT: {
 		int bad = 0;
@@ -151,7 +152,7 @@ rrtext_rdata(const uint8_t *msg, size_t len, uint16_t type, size_t rd_off,
 		}
 		if (bad || r.err || r.pos != end)
 			break;
-		return 0;
+		return STUB_OK;
 	}
 	default:
 		break;
@@ -159,7 +160,7 @@ rrtext_rdata(const uint8_t *msg, size_t len, uint16_t type, size_t rd_off,
 	return generic(msg, rd_off, rdlen, out, outsz);
 }
 
-int
+enum stub_err
 rrtext_foreach(const uint8_t *msg, size_t len, uint32_t age,
     int (*cb)(const struct rrtext *rr, void *arg), void *arg)
 {
@@ -167,27 +168,27 @@ rrtext_foreach(const uint8_t *msg, size_t len, uint32_t age,
 	struct wire_hdr h;
 	struct rrtext *t;
 	unsigned i, total;
-	int rc = 0;
+	enum stub_err rc = STUB_OK;
 
 	wire_rd_init(&r, msg, len);
 	if (wire_hdr(&r, &h))
-		return -1;
+		return STUB_EFORMAT;
 	for (i = 0; i < h.qdcount; i++) {
 		wire_name(&r, NULL);
 		wire_skip(&r, 4);
 	}
 	if (r.err)
-		return -1;
+		return STUB_EFORMAT;
 	t = malloc(sizeof(*t));
 	if (!t)
-		return -1;
+		return STUB_ENOMEM;
 	total = (unsigned)h.ancount + h.nscount + h.arcount;
 	for (i = 0; i < total; i++) {
 		struct wire_rr rr;
 		struct wire_rd nr;
 
 		if (wire_rr(&r, &rr)) {
-			rc = -1;
+			rc = STUB_EFORMAT;
 			break;
 		}
 		if (rr.type == TYPE_OPT)
@@ -196,7 +197,7 @@ rrtext_foreach(const uint8_t *msg, size_t len, uint32_t age,
 		wire_rd_init(&nr, msg, len);
 		wire_seek(&nr, rr.name_off);
 		if (name_at(&nr, t->name, sizeof(t->name))) {
-			rc = -1;
+			rc = STUB_EFORMAT;
 			break;
 		}
 		t->type = rr.type;

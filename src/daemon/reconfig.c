@@ -143,11 +143,11 @@ effective_cfg(struct reconfig *r, const struct cfg *file, bool to_log)
 	return c;
 }
 
-int
+enum stub_err
 reconfig_build(struct reconfig *r, bool to_log)
 {
 	r->cfg = effective_cfg(r, r->file_cfg, to_log);
-	return r->cfg ? 0 : -1;
+	return r->cfg ? STUB_OK : STUB_EFORMAT;
 }
 
 void
@@ -277,7 +277,7 @@ note_restart_settings(struct reconfig *r, const struct cfg *nc)
  * (SPEC 11) also drops every negative answer and forgets the RTT and
  * exclusion of the adapters it concerns.  Takes nc.
  */
-static int
+static enum stub_err
 install_cfg(struct reconfig *r, struct cfg *nc, const char *netchange, char *err,
     size_t errlen)
 {
@@ -285,12 +285,13 @@ install_cfg(struct reconfig *r, struct cfg *nc, const char *netchange, char *err
 	struct cache_cfg cc;
 	char why[256];
 	size_t a, dropped = 0;
+	enum stub_err e = upstream_new(r->base, nc, r->st, r->tls, &nu, why, sizeof(why));
 
-	if (upstream_new(r->base, nc, r->st, r->tls, &nu, why, sizeof(why)) != STUB_OK) {
+	if (e != STUB_OK) {
 		snprintf(err, errlen, "%s", why);
 		log_err("%s", err);
 		cfg_unref(nc);
-		return -1;
+		return e == STUB_ENOMEM ? STUB_ENOMEM : STUB_EIO;
 	}
 	/* RTT, exclusion and counters of servers still configured carry over */
 	sched_inherit(upstream_sched(nu), upstream_sched(r->up));
@@ -331,48 +332,53 @@ install_cfg(struct reconfig *r, struct cfg *nc, const char *netchange, char *err
 	if (netchange)
 		log_msg(LOG_NOTICE, "network change: %s; %zu servers in %zu adapters, "
 		    "%zu negative answers dropped", netchange, nc->nservers, nc->nadapters, dropped);
-	return 0;
+	return STUB_OK;
 }
 
 /* A reload: the trust store read again (SPEC 12), then the swap; nf is
- * the new file configuration, taken.  -1: nf has errors (with those of
- * the learned links), -2: the trust store, -3: the engine. */
-static int
+ * the new file configuration, taken.  STUB_EFORMAT: nf has errors (with
+ * those of the learned links); else as install_cfg, the trust store's
+ * failure logged here. */
+static enum stub_err
 apply_file(struct reconfig *r, struct cfg *nf, char *err, size_t errlen)
 {
 	struct tlsctx *nt, *ot;
 	struct cfg *nc = effective_cfg(r, nf, true);
 	char why[300];
+	enum stub_err e;
 
 	if (nc)
 		cfg_skip_unusable_listens(nf, nc, true);
 	if (!nc) {
 		cfg_unref(nf);
 		snprintf(err, errlen, "configuration has errors; keeping the running one");
-		return -1;
+		return STUB_EFORMAT;
 	}
-	if (tlsctx_new(nc->tls_ca, tlsctx_needs_store(nc), &nt, why, sizeof(why)) != STUB_OK) {
+	e = tlsctx_new(nc->tls_ca, tlsctx_needs_store(nc), &nt, why, sizeof(why));
+	if (e != STUB_OK) {
 		snprintf(err, errlen, "%s; keeping the running configuration", why);
+		log_err("reload: %s", err);
 		cfg_unref(nc);
 		cfg_unref(nf);
-		return -2;
+		return e == STUB_ENOMEM ? STUB_ENOMEM : STUB_EIO;
 	}
 	ot = r->tls;
 	r->tls = nt;
-	if (install_cfg(r, nc, NULL, err, errlen) != 0) {
+	e = install_cfg(r, nc, NULL, err, errlen);
+	if (e != STUB_OK) {
 		r->tls = ot;
 		tlsctx_unref(nt);
 		cfg_unref(nf);
-		return -3;
+		return e;
 	}
 	tlsctx_unref(ot);
 	cfg_unref(r->file_cfg);
 	r->file_cfg = nf;
 	snprintf(err, errlen, "%s", r->restart_notes);
-	return 0;
+	return STUB_OK;
 }
 
-int
+enum stub_err
 reconfig_apply(struct reconfig *r, struct cfg *file, const char *netchange, char *err,
     size_t errlen)
 {
@@ -384,26 +390,26 @@ reconfig_apply(struct reconfig *r, struct cfg *file, const char *netchange, char
 	if (!nc) {
 		snprintf(err, errlen, "%s: the resulting configuration has errors",
 		    netchange ? netchange : "reconfiguration");
-		return -1;
+		return STUB_EFORMAT;
 	}
 	return install_cfg(r, nc, netchange, err, errlen);
 }
 
-int
+enum stub_err
 reconfig_reload(void *arg, char *err, size_t errlen)
 {
 	struct reconfig *r = arg;
 	struct cfg *nf;
 	char lines[3072] = "";
 	size_t l;
-	int rc;
+	enum stub_err rc;
 
 	sd_notify_reloading();
 	nf = r->ops.load_file(r->ops.arg, lines, sizeof(lines));
-	rc = nf ? reconfig_apply(r, nf, NULL, err, errlen) : -1;
+	rc = nf ? reconfig_apply(r, nf, NULL, err, errlen) : STUB_EFORMAT;
 	if (!nf)
 		snprintf(err, errlen, "configuration has errors; keeping the running one");
-	if (rc == -1) {
+	if (rc == STUB_EFORMAT) {
 		log_err("reload: %s", err);
 		/* and the FILE:LINE lines, for stubctl reload to print */
 		l = strlen(lines);
@@ -413,29 +419,27 @@ reconfig_reload(void *arg, char *err, size_t errlen)
 		if (lines[0])
 			snprintf(err + l, errlen - l, ":\n%s", lines);
 		sd_notify_state("READY=1\nSTATUS=reload failed: configuration has errors");
-		return -1;
+		return rc;
 	}
-	if (rc == -2)
-		log_err("reload: %s", err);
-	if (rc != 0) {
+	if (rc != STUB_OK) {
 		sd_notify_state("READY=1\nSTATUS=reload failed");
-		return -1;
+		return rc;
 	}
 	if (r->ops.reloaded)
 		r->ops.reloaded(r->ops.arg);
 	log_info("configuration reloaded: %zu servers in %zu adapters",
 	    r->cfg->nservers, r->cfg->nadapters);
 	sd_notify_state("READY=1\nSTATUS=answering");
-	return 0;
+	return STUB_OK;
 }
 
-int
+enum stub_err
 reconfig_link(struct reconfig *r, enum cfg_origin o, int argc, char **argv, char *err,
     size_t errlen)
 {
 	const char *ifname = argv[1], *verb = argv[2];
 	char what[160];
-	int rc = 0;
+	enum stub_err rc = STUB_OK;
 
 	if (strcmp(verb, "dns") == 0) {
 		rc = links_set_dns(&r->links, ifname, o, argv + 3, (size_t)(argc - 3), err, errlen);
@@ -445,7 +449,7 @@ reconfig_link(struct reconfig *r, enum cfg_origin o, int argc, char **argv, char
 	} else if (strcmp(verb, "default-route") == 0) {
 		if (argc != 4 || (strcmp(argv[3], "yes") != 0 && strcmp(argv[3], "no") != 0)) {
 			snprintf(err, errlen, "usage: link IFNAME default-route yes|no");
-			return -1;
+			return STUB_EINVAL;
 		}
 		rc = links_set_default_route(&r->links, ifname, o, strcmp(argv[3], "yes") == 0, err,
 		    errlen);
@@ -457,28 +461,28 @@ reconfig_link(struct reconfig *r, enum cfg_origin o, int argc, char **argv, char
 
 		if (argc != 4 || (!yes && !opp && strcmp(argv[3], "no") != 0)) {
 			snprintf(err, errlen, "usage: link IFNAME dns-over-tls yes|opportunistic|no");
-			return -1;
+			return STUB_EINVAL;
 		}
 		rc = links_set_dot(&r->links, ifname, o, yes, err, errlen);
-		if (rc == 0)
+		if (rc == STUB_OK)
 			rc = links_set_encryption(&r->links, ifname, o, yes ? ENC_REQUIRE :
 			    opp ? ENC_OPPORTUNISTIC : ENC_OFF, err, errlen);
 	} else if (strcmp(verb, "revert") == 0) {
 		if (argc != 3) {
 			snprintf(err, errlen, "usage: link IFNAME revert");
-			return -1;
+			return STUB_EINVAL;
 		}
 		if (!links_revert(&r->links, ifname)) {
 			snprintf(err, errlen, "link %.32s is not configured", ifname);
-			return -1;
+			return STUB_ENOTFOUND;
 		}
 	} else {
 		snprintf(err, errlen, "unknown link setting '%.32s' (dns, domain, default-route, "
 		    "dns-over-tls, revert)", verb);
-		return -1;
+		return STUB_EINVAL;
 	}
-	if (rc != 0)
-		return -1;
+	if (rc != STUB_OK)
+		return rc;
 	if (strcmp(verb, "revert") == 0)
 		snprintf(what, sizeof(what), "link %s reverted (%s)", ifname, cfg_origin_name(o));
 	else

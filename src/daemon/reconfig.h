@@ -49,9 +49,9 @@ struct reconfig_ops {
  * NULL on OOM (file freed). */
 struct reconfig *reconfig_new(struct cfg *file, const struct ifstate *ifs,
     const struct reconfig_ops *ops);
-/* Build the first running configuration; -1 with the errors on stderr, or
- * the log when to_log. */
-int reconfig_build(struct reconfig *r, bool to_log);
+/* Build the first running configuration; STUB_EFORMAT with the errors on
+ * stderr, or the log when to_log. */
+enum stub_err reconfig_build(struct reconfig *r, bool to_log);
 /* Leave out built-in listen addresses of a disabled family (start-up). */
 void reconfig_skip_unusable_listens(struct reconfig *r);
 /* Read the trust store (it may be readable by root only). */
@@ -70,18 +70,20 @@ void reconfig_attach(struct reconfig *r, struct cache *cache, struct resolver *r
  * store and notes the settings that change only on restart (err holds
  * them, one per line, on success).  netchange (a network change, SPEC 11)
  * also drops every negative answer and forgets the RTT and exclusion of
- * the adapters whose servers changed.  0, or negative with a reason in
- * err: -1 the configuration has errors (logged), -2 the trust store
- * cannot be read, -3 no engine could be started (logged).
+ * the adapters whose servers changed.  STUB_OK, or with a reason in err:
+ * STUB_EFORMAT the configuration has errors; STUB_EIO the trust store
+ * cannot be read or no engine could be started (logged); STUB_ENOMEM.
  */
-int reconfig_apply(struct reconfig *r, struct cfg *file, const char *netchange, char *err,
+enum stub_err reconfig_apply(struct reconfig *r, struct cfg *file, const char *netchange, char *err,
     size_t errlen);
 /* stubctl reload and SIGHUP: ops->load_file, reconfig_apply,
  * ops->reloaded, sd_notify.  The control view's reload (arg is r). */
-int reconfig_reload(void *arg, char *err, size_t errlen);
+enum stub_err reconfig_reload(void *arg, char *err, size_t errlen);
 /* A link setting (stubctl link IFNAME dns|domain|default-route|
- * dns-over-tls|revert ..., argv[0] "link"; or D-Bus), applied. */
-int reconfig_link(struct reconfig *r, enum cfg_origin o, int argc, char **argv, char *err,
+ * dns-over-tls|revert ..., argv[0] "link"; or D-Bus), applied: STUB_OK;
+ * STUB_EINVAL (a bad setting), STUB_ENOTFOUND (revert of no link) or as
+ * reconfig_apply, with the reason in err. */
+enum stub_err reconfig_link(struct reconfig *r, enum cfg_origin o, int argc, char **argv, char *err,
     size_t errlen);
 
 /* The reports of the watchers. */

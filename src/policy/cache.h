@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "err.h"
 #include "msg.h"
 
 struct cache;
@@ -101,7 +102,7 @@ bool cache_entry_negative(const struct cache_entry *e);
  * ones).  upstream labels the answering server.  *stored tells whether it
  * was cached.  Returns STUB_OK or STUB_ENOMEM.
  */
-int cache_insert(struct cache *c, const struct msg_query *q, uint8_t *msg,
+enum stub_err cache_insert(struct cache *c, const struct msg_query *q, uint8_t *msg,
     const struct msg_resp *r, const char *upstream, uint64_t now, bool *stored);
 
 /*
@@ -109,7 +110,7 @@ int cache_insert(struct cache *c, const struct msg_query *q, uint8_t *msg,
  * made them, with the times and original TTL it had (on this cache's
  * clock).  STUB_EINVAL for an entry that cannot have been cached.
  */
-int cache_restore(struct cache *c, const struct msg_query *q, const uint8_t *msg,
+enum stub_err cache_restore(struct cache *c, const struct msg_query *q, const uint8_t *msg,
     const struct msg_resp *r, const char *upstream, uint64_t stored_ms, uint64_t expire_ms,
     uint32_t orig_ttl, uint64_t now, bool *stored);
 

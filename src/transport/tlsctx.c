@@ -62,7 +62,7 @@ new_session(SSL *ssl, SSL_SESSION *sess)
 	return 0;       /* OpenSSL keeps (and frees) its own */
 }
 
-int
+enum stub_err
 tlsctx_spki_sha256(X509 *cert, uint8_t out[CFG_PIN_LEN])
 {
 	unsigned char *der = NULL;
@@ -70,17 +70,17 @@ tlsctx_spki_sha256(X509 *cert, uint8_t out[CFG_PIN_LEN])
 	int n;
 
 	if (!cert)
-		return -1;
+		return STUB_EINVAL;
 	n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
 	if (n <= 0)
-		return -1;
+		return STUB_EFORMAT;
 	if (!EVP_Digest(der, (size_t)n, out, &mdlen, EVP_sha256(), NULL) ||
 	    mdlen != CFG_PIN_LEN) {
 		OPENSSL_free(der);
-		return -1;
+		return STUB_EFORMAT;
 	}
 	OPENSSL_free(der);
-	return 0;
+	return STUB_OK;
 }
 
 static bool
@@ -119,25 +119,25 @@ verify_pinned(int ok, X509_STORE_CTX *xs)
 	return 1;
 }
 
-int
+enum stub_err
 tlsctx_load_store(struct tlsctx *t, char *why, size_t whylen)
 {
 	unsigned long e;
 	int err;
 
 	if (t->store_tried)
-		return 0;
+		return STUB_OK;
 	t->store_tried = true;
 	errno = 0;
 	if (!t->ca_file || SSL_CTX_load_verify_locations(t->ctx, t->ca_file, NULL) == 1)
-		return 0;
+		return STUB_OK;
 	e = ERR_peek_last_error();
 	err = errno;
 	ERR_clear_error();
 	snprintf(why, whylen, "tls-ca %s: cannot load the trust store: %s", t->ca_file,
 	    ERR_GET_LIB(e) == ERR_LIB_SYS || err ? strerror(err) :
 	    ERR_reason_error_string(e) ? ERR_reason_error_string(e) : "no certificates");
-	return -1;
+	return STUB_EIO;
 }
 
 enum stub_err

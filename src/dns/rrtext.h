@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "err.h"
 #include "wire.h"
 
 #define RRTEXT_DATA_MAX 8192
@@ -23,16 +24,19 @@ struct rrtext {
 	char data[RRTEXT_DATA_MAX];
 };
 
-/* Format the RDATA of one record at rd_off/rdlen of msg into out. */
-int rrtext_rdata(const uint8_t *msg, size_t len, uint16_t type, size_t rd_off,
+/* Format the RDATA of one record at rd_off/rdlen of msg into out.
+ * STUB_EINVAL when the RDATA lies outside msg or outsz is 0; STUB_ESHORT
+ * when the text does not fit. */
+enum stub_err rrtext_rdata(const uint8_t *msg, size_t len, uint16_t type, size_t rd_off,
     uint16_t rdlen, char *out, size_t outsz);
 
 /*
  * Visit every record of msg (answer, authority, additional; OPT skipped),
- * with TTLs lowered by age.  cb returns non-0 to stop.  Returns 0, or -1
- * if the message is malformed (records before the fault were visited).
+ * with TTLs lowered by age.  cb returns non-0 to stop.  STUB_OK;
+ * STUB_EFORMAT if the message is malformed (records before the fault were
+ * visited); STUB_ENOMEM.
  */
-int rrtext_foreach(const uint8_t *msg, size_t len, uint32_t age,
+enum stub_err rrtext_foreach(const uint8_t *msg, size_t len, uint32_t age,
     int (*cb)(const struct rrtext *rr, void *arg), void *arg);
 
 const char *rrtext_section(int section);

@@ -37,9 +37,10 @@ struct tls_ticket {
  */
 enum stub_err tlsctx_new(const char *ca_file, bool need_store, struct tlsctx **out,
     char *why, size_t whylen);
-/* Read the trust store if not tried yet: 0, or -1 with the reason (once;
- * the context then has an empty store and name checks fail). */
-int tlsctx_load_store(struct tlsctx *t, char *why, size_t whylen);
+/* Read the trust store if not tried yet: STUB_OK, or STUB_EIO with the
+ * reason (once; the context then has an empty store and name checks
+ * fail). */
+enum stub_err tlsctx_load_store(struct tlsctx *t, char *why, size_t whylen);
 /* Does any server of c need the trust store (a tls/https name, no pins)? */
 bool tlsctx_needs_store(const struct cfg *c);
 struct tlsctx *tlsctx_ref(struct tlsctx *t);
@@ -56,7 +57,8 @@ struct ssl_st *tlsctx_new_ssl(struct tlsctx *t, const struct cfg_server *s,
 /* Why a handshake failed, in a few words ("certificate name mismatch",
  * "pin mismatch", ...), from the SSL's verify result; NULL when unknown. */
 const char *tlsctx_verify_error(struct ssl_st *ssl);
-/* The SPKI SHA-256 of a certificate's key.  Returns 0 or -1. */
-int tlsctx_spki_sha256(struct x509_st *cert, uint8_t out[CFG_PIN_LEN]);
+/* The SPKI SHA-256 of a certificate's key: STUB_OK; STUB_EINVAL without
+ * a certificate, STUB_EFORMAT when its key cannot be encoded or hashed. */
+enum stub_err tlsctx_spki_sha256(struct x509_st *cert, uint8_t out[CFG_PIN_LEN]);
 
 #endif

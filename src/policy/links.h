@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "err.h"
 
 #define LINK_MAX_SERVERS 16
 #define LINK_MAX_DOMAINS 32
@@ -52,22 +53,22 @@ void links_fini(struct links *l);
 
 /* Set a link's servers ("ADDR[:PORT][#NAME]"), routing domains ("[~]D";
  * "~" = routing-only) or default route; the link is created when new and
- * takes the origin given.  0, or -1 with a reason in why (nothing
- * changed). */
-int links_set_dns(struct links *l, const char *ifname, enum cfg_origin o,
+ * takes the origin given.  STUB_OK; or STUB_EINVAL (or STUB_ENOMEM) with
+ * a reason in why, nothing changed. */
+enum stub_err links_set_dns(struct links *l, const char *ifname, enum cfg_origin o,
     char *const *addrs, size_t n, char *why, size_t whylen);
-int links_set_domains(struct links *l, const char *ifname, enum cfg_origin o,
+enum stub_err links_set_domains(struct links *l, const char *ifname, enum cfg_origin o,
     char *const *doms, size_t n, char *why, size_t whylen);
-int links_set_default_route(struct links *l, const char *ifname, enum cfg_origin o,
+enum stub_err links_set_default_route(struct links *l, const char *ifname, enum cfg_origin o,
     bool yes, char *why, size_t whylen);
 /* Forget a link; false when there was none. */
 /* DNS over TLS to the link's servers (strict: authenticated by their
  * #NAME, or by their address when they have none; port 853 unless given). */
-int links_set_dot(struct links *l, const char *ifname, enum cfg_origin o, bool yes,
+enum stub_err links_set_dot(struct links *l, const char *ifname, enum cfg_origin o, bool yes,
     char *why, size_t whylen);
 /* SPEC 17: the link's encryption policy (dns-over-tls yes -> require,
  * opportunistic -> opportunistic, no -> off), an option of its adapter. */
-int links_set_encryption(struct links *l, const char *ifname, enum cfg_origin o,
+enum stub_err links_set_encryption(struct links *l, const char *ifname, enum cfg_origin o,
     enum cfg_encryption e, char *why, size_t whylen);
 bool links_revert(struct links *l, const char *ifname);
 /* Forget every link of an origin (before reading resolvconf-dir again). */
@@ -77,10 +78,10 @@ void links_drop_origin(struct links *l, enum cfg_origin o);
  * One file of resolvconf-dir: the interface is the file name up to its
  * first dot ("eth0.dhclient" -> eth0); nameserver lines are its servers,
  * search and domain names its routing domains.  Several files of one
- * interface add up.  Bad lines go to err(arg, line, message).  Returns -1
- * when the file name is not an interface name.
+ * interface add up.  Bad lines go to err(arg, line, message).  STUB_OK;
+ * STUB_EINVAL when the file name is not an interface name; STUB_ENOMEM.
  */
-int links_add_resolvconf(struct links *l, const char *fname, const char *text, size_t len,
+enum stub_err links_add_resolvconf(struct links *l, const char *fname, const char *text, size_t len,
     void (*err)(void *arg, unsigned line, const char *msg), void *arg);
 
 /*

@@ -415,14 +415,14 @@ intern_label(struct cache *c, const char *label)
 	return (uint16_t)c->nlabels++;
 }
 
-static int
+static enum stub_err
 grow_table(struct cache *c)
 {
 	size_t n = c->nbuckets * 2, i;
 	struct cache_entry **b = calloc(n, sizeof(*b));
 
 	if (!b)
-		return -1;
+		return STUB_ENOMEM;
 	for (i = 0; i < c->nbuckets; i++) {
 		struct cache_entry *e = c->buckets[i], *next;
 
@@ -435,14 +435,14 @@ grow_table(struct cache *c)
 	free(c->buckets);
 	c->buckets = b;
 	c->nbuckets = n;
-	return 0;
+	return STUB_OK;
 }
 
-static int store(struct cache *c, const struct msg_query *q, const uint8_t *msg,
+static enum stub_err store(struct cache *c, const struct msg_query *q, const uint8_t *msg,
     const struct msg_resp *r, const char *upstream, uint64_t stored_ms, uint64_t expire_ms,
     uint32_t life, uint64_t now, bool *stored);
 
-int
+enum stub_err
 cache_insert(struct cache *c, const struct msg_query *q, uint8_t *msg,
     const struct msg_resp *r, const char *upstream, uint64_t now, bool *stored)
 {
@@ -457,7 +457,7 @@ cache_insert(struct cache *c, const struct msg_query *q, uint8_t *msg,
 	return store(c, q, msg, r, upstream, now, now + (uint64_t)life * 1000, life, now, stored);
 }
 
-int
+enum stub_err
 cache_restore(struct cache *c, const struct msg_query *q, const uint8_t *msg,
     const struct msg_resp *r, const char *upstream, uint64_t stored_ms, uint64_t expire_ms,
     uint32_t orig_ttl, uint64_t now, bool *stored)
@@ -470,7 +470,7 @@ cache_restore(struct cache *c, const struct msg_query *q, const uint8_t *msg,
 }
 
 /* Put a copy of msg in the cache with these times (ms) and lifetime. */
-static int
+static enum stub_err
 store(struct cache *c, const struct msg_query *q, const uint8_t *msg, const struct msg_resp *r,
     const char *upstream, uint64_t stored_ms, uint64_t expire_ms, uint32_t life, uint64_t now,
     bool *stored)

@@ -19,6 +19,8 @@
 #include <stdint.h>
 #include <stdbool.h>
 
+#include "err.h"
+
 #define WIRE_NAME_MAX 255    /* wire form, including the root label */
 #define WIRE_NAME_TEXT 1024  /* enough for a fully escaped name as text */
 #define WIRE_HDR_LEN 12
@@ -50,7 +52,7 @@ struct wire_rd {
 	const uint8_t *buf;
 	size_t len;
 	size_t pos;
-	int err;        /* sticky: 0 or an enum stub_err */
+	enum stub_err err;  /* sticky: STUB_OK or the first failure */
 };
 
 struct wire_hdr {
@@ -86,18 +88,18 @@ size_t wire_left(const struct wire_rd *r);
  */
 size_t wire_name(struct wire_rd *r, uint8_t *out);
 
-/* Read a 12-byte header. Returns 0 or sets err. */
-int wire_hdr(struct wire_rd *r, struct wire_hdr *h);
+/* Read a 12-byte header. STUB_OK, or the reader's (sticky) err. */
+enum stub_err wire_hdr(struct wire_rd *r, struct wire_hdr *h);
 
-/* Read one RR (owner name, fixed fields) and skip its RDATA. */
-int wire_rr(struct wire_rd *r, struct wire_rr *rr);
+/* Read one RR (owner name, fixed fields) and skip its RDATA; as wire_hdr. */
+enum stub_err wire_rr(struct wire_rd *r, struct wire_rr *rr);
 
 /* Writing cursor: writes never run past cap; err is sticky. */
 struct wire_wr {
 	uint8_t *buf;
 	size_t cap;
 	size_t len;
-	int err;
+	enum stub_err err;  /* sticky, as the reader's */
 };
 
 void wire_wr_init(struct wire_wr *w, uint8_t *buf, size_t cap);

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "err.h"
 #include "msg.h"
 #include "search.h"
 
@@ -53,8 +54,8 @@ void inflight_free(struct inflight *t);
 struct flight *inflight_find(struct inflight *t, const struct msg_query *q);
 /* A new flight for q (q->hash set).  NULL on OOM. */
 struct flight *inflight_add(struct inflight *t, const struct msg_query *q);
-/* Add a waiting client.  Returns 0 or -1 (OOM). */
-int inflight_wait(struct flight *f, const struct msg_query *q, const struct client_ref *ref,
+/* Add a waiting client: STUB_OK or STUB_ENOMEM. */
+enum stub_err inflight_wait(struct flight *f, const struct msg_query *q, const struct client_ref *ref,
     uint64_t t0, bool joined);
 /* Unlink and free a flight; its waiters must have been taken already. */
 void inflight_remove(struct inflight *t, struct flight *f);

@@ -121,14 +121,14 @@ inflight_add(struct inflight *t, const struct msg_query *q)
 	return f;
 }
 
-int
+enum stub_err
 inflight_wait(struct flight *f, const struct msg_query *q, const struct client_ref *ref,
     uint64_t t0, bool joined)
 {
 	struct waiter *w = malloc(sizeof(*w));
 
 	if (!w)
-		return -1;
+		return STUB_ENOMEM;
 	w->ref = *ref;
 	w->q = *q;
 	w->t0 = t0;
@@ -136,7 +136,7 @@ inflight_wait(struct flight *f, const struct msg_query *q, const struct client_r
 	w->next = f->waiters;
 	f->waiters = w;
 	f->nwaiters++;
-	return 0;
+	return STUB_OK;
 }
 
 struct waiter *
