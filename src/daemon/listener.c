@@ -138,7 +138,7 @@ static int
 open_sock(const struct cfg_sockaddr *a, int tcp, char *why, size_t whylen)
 {
 	const struct sockaddr *sa = (const struct sockaddr *)&a->ss;
-	int fd, on = 1;
+	int fd, on = 1, e;
 	char text[80];
 
 	fd = socket(sa->sa_family, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK |
@@ -156,17 +156,13 @@ open_sock(const struct cfg_sockaddr *a, int tcp, char *why, size_t whylen)
 		udp_tune(fd, sa->sa_family);
 	return fd;
 fail:
-	{
-		int e = errno;
-
-		cfg_format_sockaddr(sa, text, sizeof(text));
-		snprintf(why, whylen, "cannot listen on %s: %s%s", text, strerror(e),
-		    (e == EACCES || e == EPERM) ?
-		    " (try -l 127.0.0.1:5353 or run as root)" : "");
-		if (fd >= 0)
-			close(fd);
-		errno = e;
-	}
+	e = errno;
+	cfg_format_sockaddr(sa, text, sizeof(text));
+	snprintf(why, whylen, "cannot listen on %s: %s%s", text, strerror(e),
+	    (e == EACCES || e == EPERM) ? " (try -l 127.0.0.1:5353 or run as root)" : "");
+	if (fd >= 0)
+		close(fd);
+	errno = e;
 	return -1;
 }
 

@@ -18,6 +18,7 @@ file_read(const char *path, char **text, size_t *len)
 	size_t cap = 65536, n = 0;
 	char *buf = NULL;
 	enum stub_err e = STUB_EIO;
+	int saved;
 
 	*text = NULL;
 	*len = 0;
@@ -64,12 +65,9 @@ file_read(const char *path, char **text, size_t *len)
 	*len = n;
 	return STUB_OK;
 fail:
-	{
-		int saved = errno;
-
-		free(buf);
-		close(fd);
-		errno = saved;
-	}
+	saved = errno;
+	free(buf);
+	close(fd);
+	errno = saved;
 	return e;
 }
