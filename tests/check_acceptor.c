@@ -29,7 +29,7 @@ struct fx {
 	int accepted[MAXC];
 	size_t n;
 	size_t limit;
-	double first_ms;        /* when the first connection was taken */
+	double first_ms; /* when the first connection was taken */
 };
 
 static double
@@ -119,8 +119,14 @@ START_TEST(test_batch_and_limit)
 	size_t i;
 
 	fx_setup(&f, 3);
-	ck_assert_int_eq(acceptor_new(f.base, f.lfd, &(struct acceptor_ops){ .name = "test",
-	    .batch = 2, .conn = fx_conn, .full = fx_full, .arg = &f }, &a), STUB_OK);
+	ck_assert_int_eq(acceptor_new(f.base, f.lfd,
+	                     &(struct acceptor_ops){ .name = "test",
+	                         .batch = 2,
+	                         .conn = fx_conn,
+	                         .full = fx_full,
+	                         .arg = &f },
+	                     &a),
+	    STUB_OK);
 	for (i = 0; i < 6; i++)
 		c[i] = fx_connect(&f);
 	/* one wake-up takes a batch of two */
@@ -158,8 +164,11 @@ START_TEST(test_out_of_descriptors_pauses)
 	int c, next, turns = 0;
 
 	fx_setup(&f, MAXC);
-	ck_assert_int_eq(acceptor_new(f.base, f.lfd, &(struct acceptor_ops){ .name = "test",
-	    .batch = 4, .conn = fx_conn, .arg = &f }, &a), STUB_OK);
+	ck_assert_int_eq(
+	    acceptor_new(f.base, f.lfd,
+	        &(struct acceptor_ops){ .name = "test", .batch = 4, .conn = fx_conn, .arg = &f },
+	        &a),
+	    STUB_OK);
 	c = fx_connect(&f);
 	/* no descriptor left for accept: EMFILE */
 	next = dup(0);
@@ -188,8 +197,8 @@ START_TEST(test_out_of_descriptors_pauses)
 	fx_run(&f, 1500);
 	ck_assert_uint_eq(f.n, 1);
 	ck_assert_msg(f.first_ms - t0 >= ACCEPTOR_PAUSE_MS * 0.9 &&
-	    f.first_ms - t0 < ACCEPTOR_PAUSE_MS + 400, "accepted after %.0f ms",
-	    f.first_ms - t0);
+	        f.first_ms - t0 < ACCEPTOR_PAUSE_MS + 400,
+	    "accepted after %.0f ms", f.first_ms - t0);
 	acceptor_free(a);
 	close(c);
 	close(f.accepted[0]);

@@ -14,8 +14,12 @@
 #include "cache.h"
 #include "testutil.h"
 
-static const struct cache_cfg defcfg = { .max_entries = 1000, .max_bytes = 1u << 30,
-	.min_ttl = 0, .max_ttl = 86400, .max_negative_ttl = 900, .negative_ttl = 60 };
+static const struct cache_cfg defcfg = { .max_entries = 1000,
+	.max_bytes = 1u << 30,
+	.min_ttl = 0,
+	.max_ttl = 86400,
+	.max_negative_ttl = 900,
+	.negative_ttl = 60 };
 
 static struct msg_query
 mkq(const struct cache *c, const char *name, uint16_t type, bool do_bit)
@@ -32,8 +36,7 @@ mkq(const struct cache *c, const char *name, uint16_t type, bool do_bit)
 
 /* insert a response described by r for question (name, type); returns stored */
 static bool
-put(struct cache *c, const char *name, uint16_t type, bool do_bit, struct tu_resp r,
-    uint64_t now)
+put(struct cache *c, const char *name, uint16_t type, bool do_bit, struct tu_resp r, uint64_t now)
 {
 	uint8_t b[2048];
 	struct msg_query q = mkq(c, name, type, do_bit);
@@ -62,8 +65,8 @@ put(struct cache *c, const char *name, uint16_t type, bool do_bit, struct tu_res
 }
 
 static enum cache_lookup_result
-get(struct cache *c, const char *name, uint16_t type, bool do_bit, uint64_t now,
-    long *ttl, uint8_t *out, size_t *outlen)
+get(struct cache *c, const char *name, uint16_t type, bool do_bit, uint64_t now, long *ttl,
+    uint8_t *out, size_t *outlen)
 {
 	struct msg_query q = mkq(c, name, type, do_bit);
 	enum cache_lookup_result st;
@@ -108,8 +111,11 @@ pos(uint32_t ttl)
 static struct tu_resp
 nx(bool soa, uint32_t soa_ttl, uint32_t soa_min)
 {
-	struct tu_resp r = { .id = 9, .rcode = RCODE_NXDOMAIN, .soa = soa,
-		.soa_ttl = soa_ttl, .soa_min = soa_min };
+	struct tu_resp r = { .id = 9,
+		.rcode = RCODE_NXDOMAIN,
+		.soa = soa,
+		.soa_ttl = soa_ttl,
+		.soa_min = soa_min };
 
 	return r;
 }
@@ -121,19 +127,19 @@ START_TEST(test_positive_lifetime)
 
 	struct tu_resp r = pos(300);
 
-	r.nans = 2;   /* TTLs 300 and 400: the smallest counts */
+	r.nans = 2; /* TTLs 300 and 400: the smallest counts */
 	ck_assert(put(c, "www.example.com", TYPE_A, false, r, 0));
 	ck_assert_int_eq(get(c, "www.example.com", TYPE_A, false, 0, &ttl, NULL, NULL),
 	    CACHE_FRESH);
 	ck_assert_int_eq(ttl, 300);
 	ck_assert_int_eq(get(c, "www.example.com", TYPE_A, false, 120000, &ttl, NULL, NULL),
 	    CACHE_FRESH);
-	ck_assert_int_eq(ttl, 180);     /* lowered by 120 s in the cache */
+	ck_assert_int_eq(ttl, 180); /* lowered by 120 s in the cache */
 	ck_assert_int_eq(get(c, "www.example.com", TYPE_A, false, 299999, NULL, NULL, NULL),
 	    CACHE_FRESH);
 	ck_assert_int_eq(get(c, "www.example.com", TYPE_A, false, 300000, NULL, NULL, NULL),
 	    CACHE_MISS);
-	ck_assert_uint_eq(cache_count(c), 0);   /* expired entry removed */
+	ck_assert_uint_eq(cache_count(c), 0); /* expired entry removed */
 	cache_free(c);
 }
 END_TEST
@@ -149,7 +155,7 @@ START_TEST(test_ttl_caps)
 	c = cache_new(&cfg, 1);
 	ck_assert(put(c, "long.example", TYPE_A, false, pos(5000), 0));
 	get(c, "long.example", TYPE_A, false, 0, &ttl, NULL, NULL);
-	ck_assert_int_eq(ttl, 100);     /* sent clamped too */
+	ck_assert_int_eq(ttl, 100); /* sent clamped too */
 	ck_assert_int_eq(get(c, "long.example", TYPE_A, false, 100000, NULL, NULL, NULL),
 	    CACHE_MISS);
 	ck_assert(put(c, "short.example", TYPE_A, false, pos(5), 0));
@@ -182,12 +188,10 @@ START_TEST(test_negative_soa)
 	ck_assert_int_eq(ttl, 120);
 	ck_assert_int_eq(get(c, "nx.example", TYPE_A, false, 119000, NULL, NULL, NULL),
 	    CACHE_FRESH);
-	ck_assert_int_eq(get(c, "nx.example", TYPE_A, false, 120000, NULL, NULL, NULL),
-	    CACHE_MISS);
+	ck_assert_int_eq(get(c, "nx.example", TYPE_A, false, 120000, NULL, NULL, NULL), CACHE_MISS);
 	/* SOA TTL below MINIMUM */
 	ck_assert(put(c, "nx2.example", TYPE_A, false, nx(true, 30, 600), 0));
-	ck_assert_int_eq(get(c, "nx2.example", TYPE_A, false, 31000, NULL, NULL, NULL),
-	    CACHE_MISS);
+	ck_assert_int_eq(get(c, "nx2.example", TYPE_A, false, 31000, NULL, NULL, NULL), CACHE_MISS);
 	cache_free(c);
 }
 END_TEST
@@ -223,8 +227,7 @@ START_TEST(test_nodata_per_type)
 	ck_assert(put(c, "v4only.example", TYPE_AAAA, false, r, 0));
 	ck_assert_int_eq(get(c, "v4only.example", TYPE_AAAA, false, 0, NULL, NULL, NULL),
 	    CACHE_FRESH);
-	ck_assert_int_eq(get(c, "v4only.example", TYPE_A, false, 0, NULL, NULL, NULL),
-	    CACHE_MISS);
+	ck_assert_int_eq(get(c, "v4only.example", TYPE_A, false, 0, NULL, NULL, NULL), CACHE_MISS);
 	cache_free(c);
 }
 END_TEST
@@ -254,8 +257,7 @@ START_TEST(test_keying)
 
 	ck_assert(put(c, "Mixed.Example.COM", TYPE_A, false, pos(300), 0));
 	/* case-insensitive key, the client's spelling echoed */
-	ck_assert_int_eq(get(c, "mIXED.example.com", TYPE_A, false, 0, NULL, out, &n),
-	    CACHE_FRESH);
+	ck_assert_int_eq(get(c, "mIXED.example.com", TYPE_A, false, 0, NULL, out, &n), CACHE_FRESH);
 	ck_assert_mem_eq(out + 12, "\005mIXED\007example\003com", 19);
 	ck_assert_uint_eq(tu_id(out, n), 0x5555);
 	/* DO bit is part of the key */
@@ -321,13 +323,10 @@ START_TEST(test_serve_stale)
 	cfg.serve_stale = 60;
 	c = cache_new(&cfg, 1);
 	put(c, "s.example", TYPE_A, false, pos(10), 0);
-	ck_assert_int_eq(get(c, "s.example", TYPE_A, false, 10000, &ttl, NULL, NULL),
-	    CACHE_STALE);
-	ck_assert_int_eq(ttl, 30);       /* RFC 8767 */
-	ck_assert_int_eq(get(c, "s.example", TYPE_A, false, 69999, NULL, NULL, NULL),
-	    CACHE_STALE);
-	ck_assert_int_eq(get(c, "s.example", TYPE_A, false, 70000, NULL, NULL, NULL),
-	    CACHE_MISS);
+	ck_assert_int_eq(get(c, "s.example", TYPE_A, false, 10000, &ttl, NULL, NULL), CACHE_STALE);
+	ck_assert_int_eq(ttl, 30); /* RFC 8767 */
+	ck_assert_int_eq(get(c, "s.example", TYPE_A, false, 69999, NULL, NULL, NULL), CACHE_STALE);
+	ck_assert_int_eq(get(c, "s.example", TYPE_A, false, 70000, NULL, NULL, NULL), CACHE_MISS);
 	cache_free(c);
 }
 END_TEST
@@ -378,9 +377,9 @@ START_TEST(test_flush)
 	put(c, "nx.example.com", TYPE_A, false, nx(true, 300, 300), 0);
 	cache_foreach(c, 0, count_cb, &n);
 	ck_assert_uint_eq(n, 5);
-	ck_assert_uint_eq(cache_flush(c, NULL, 0, true), 1);        /* negative only */
+	ck_assert_uint_eq(cache_flush(c, NULL, 0, true), 1); /* negative only */
 	nl = wire_name_from_text("www.example.com", name);
-	ck_assert_uint_eq(cache_flush(c, name, nl, false), 2);      /* both types */
+	ck_assert_uint_eq(cache_flush(c, name, nl, false), 2); /* both types */
 	nl = wire_name_from_text("example.com", name);
 	ck_assert_uint_eq(cache_flush(c, name, nl, false), 1);
 	ck_assert_uint_eq(cache_flush(c, NULL, 0, false), 1);
@@ -416,7 +415,6 @@ START_TEST(test_info)
 	cache_free(c);
 }
 END_TEST
-
 
 /* a question with CD (checking disabled) set */
 static struct msg_query
@@ -505,7 +503,7 @@ START_TEST(test_negative_cname_chain)
 	ck_assert(stored);
 	cache_foreach(c, 0, info_cb, &in);
 	ck_assert_int_eq(in.status, CST_NODATA);
-	ck_assert_uint_eq(in.original_ttl, 3);      /* SOA MINIMUM, not 1800 */
+	ck_assert_uint_eq(in.original_ttl, 3); /* SOA MINIMUM, not 1800 */
 	e = cache_lookup(c, &q, 0, &st);
 	ck_assert_int_eq(st, CACHE_FRESH);
 	n = cache_serve(c, e, &q, 0, false, 1232, out, sizeof(out));
@@ -529,8 +527,8 @@ START_TEST(test_negative_cname_chain)
 	/* a referral is never cached */
 	q = mkq(c, "a.example", TYPE_AAAA, false);
 	l = tu_build_msg(9, 0, "a.example", TYPE_AAAA,
-	    (struct tu_rr[]){ { "example", TYPE_NS, 3600, "ns.example", 0, 0 } }, 0, 1, 0,
-	    b, sizeof(b));
+	    (struct tu_rr[]){ { "example", TYPE_NS, 3600, "ns.example", 0, 0 } }, 0, 1, 0, b,
+	    sizeof(b));
 	ck_assert_int_eq(msg_store_prepare(b, l, 9, q.key, q.qlen, TYPE_AAAA, CLASS_IN, m), 0);
 	ck_assert_int_eq(cache_insert(c, &q, b, m, "", 10000, &stored), 0);
 	ck_assert(!stored);
@@ -659,7 +657,7 @@ START_TEST(test_memory_entry_too_large)
 	struct cache_cfg cfg = defcfg;
 	struct cache *c;
 
-	cfg.max_bytes = 100;   /* less than one entry with its bookkeeping */
+	cfg.max_bytes = 100; /* less than one entry with its bookkeeping */
 	c = cache_new(&cfg, 1);
 	ck_assert(!put(c, "big.example", TYPE_A, false, pos(300), 0));
 	ck_assert_uint_eq(cache_count(c), 0);

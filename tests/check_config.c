@@ -55,36 +55,35 @@ END_TEST
 
 START_TEST(test_all_directives)
 {
-	static const char text[] =
-	    "# comment\n"
-	    "listen 127.0.0.1:5353   # trailing comment\n"
-	    "listen [::1]:5353\n"
-	    "allow 10.0.0.0/8\n"
-	    "allow ::1\n"
-	    "control off\n"
-	    "control-group adm\n"
-	    "hosts none\n"
-	    "hosts-ttl 5\n"
-	    "cache-size 50\n"
-	    "cache-memory 16M\n"
-	    "max-ttl 3600\n"
-	    "min-ttl 10\n"
-	    "max-negative-ttl 300\n"
-	    "negative-ttl 30\n"
-	    "timeouts 0.2 0.4 0.4 0.8 1.6\n"
-	    "exclude-time 2.5\n"
-	    "serve-stale 600\n"
-	    "max-tcp-clients 8\n"
-	    "max-inflight 100\n"
-	    "user nobody\n"
-	    "resolv-file /tmp/resolv\n"
-	    "server 192.0.2.9\n"
-	    "adapter lan device eth0 metric 10\n"
-	    "server 192.0.2.1\n"
-	    "server 192.0.2.2:5353 priority first\n"
-	    "domain Corp.Example\n"
-	    "adapter vpn source 10.8.0.2 metric 50\n"
-	    "server 10.8.0.1 priority last\n";
+	static const char text[] = "# comment\n"
+	                           "listen 127.0.0.1:5353   # trailing comment\n"
+	                           "listen [::1]:5353\n"
+	                           "allow 10.0.0.0/8\n"
+	                           "allow ::1\n"
+	                           "control off\n"
+	                           "control-group adm\n"
+	                           "hosts none\n"
+	                           "hosts-ttl 5\n"
+	                           "cache-size 50\n"
+	                           "cache-memory 16M\n"
+	                           "max-ttl 3600\n"
+	                           "min-ttl 10\n"
+	                           "max-negative-ttl 300\n"
+	                           "negative-ttl 30\n"
+	                           "timeouts 0.2 0.4 0.4 0.8 1.6\n"
+	                           "exclude-time 2.5\n"
+	                           "serve-stale 600\n"
+	                           "max-tcp-clients 8\n"
+	                           "max-inflight 100\n"
+	                           "user nobody\n"
+	                           "resolv-file /tmp/resolv\n"
+	                           "server 192.0.2.9\n"
+	                           "adapter lan device eth0 metric 10\n"
+	                           "server 192.0.2.1\n"
+	                           "server 192.0.2.2:5353 priority first\n"
+	                           "domain Corp.Example\n"
+	                           "adapter vpn source 10.8.0.2 metric 50\n"
+	                           "server 10.8.0.1 priority last\n";
 	size_t e;
 	struct cfg *c = parse(text, &e);
 
@@ -116,7 +115,7 @@ START_TEST(test_all_directives)
 	ck_assert_str_eq(c->adapters[1].device, "eth0");
 	ck_assert_int_eq(c->adapters[1].metric, 10);
 	ck_assert_uint_eq(c->adapters[1].ndomains, 1);
-	ck_assert_uint_eq(c->adapters[1].domains[0].name[1], 'c');  /* lower-cased */
+	ck_assert_uint_eq(c->adapters[1].domains[0].name[1], 'c'); /* lower-cased */
 	ck_assert_uint_gt(c->adapters[2].source.len, 0);
 	ck_assert_int_eq(c->adapters[2].metric, 50);
 	ck_assert_uint_eq(c->nservers, 4);
@@ -221,8 +220,8 @@ START_TEST(test_file)
 	unlink(path);
 	cfg_unref(c);
 	c = cfg_new(NULL, NULL);
-	ck_assert_uint_eq(cfg_parse_file(c, path, true), 0);    /* missing default: fine */
-	ck_assert_uint_eq(cfg_parse_file(c, path, false), 1);   /* missing given: error */
+	ck_assert_uint_eq(cfg_parse_file(c, path, true), 0);  /* missing default: fine */
+	ck_assert_uint_eq(cfg_parse_file(c, path, false), 1); /* missing given: error */
 	cfg_unref(c);
 }
 END_TEST
@@ -230,7 +229,8 @@ END_TEST
 START_TEST(test_cmdline_overrides)
 {
 	size_t e;
-	struct cfg *c = parse("listen 127.0.0.1:53\nserver 192.0.2.1\nadapter lan\nserver 192.0.2.2\n", &e);
+	struct cfg *c = parse(
+	    "listen 127.0.0.1:53\nserver 192.0.2.1\nadapter lan\nserver 192.0.2.2\n", &e);
 	const char *why;
 
 	ck_assert_int_eq(cfg_listen_clear_add(c, true, "127.0.0.1:5353", &why), 0);
@@ -256,12 +256,14 @@ START_TEST(test_resolv)
 	size_t e;
 	struct cfg *c = parse("listen 127.0.0.1:53\nlisten 0.0.0.0:5353\n", &e);
 
-	ck_assert_uint_eq(cfg_finish(c,
-	    "# comment\nnameserver 127.0.0.1\nnameserver 192.0.2.53\n"
-	    "options edns0\nnameserver 127.0.0.5:5353\nnameserver fe80::1%eth0\n"
-	    "nameserver 127.0.0.1:5300\nnameserver 2001:db8::1%eth0\nnameserver fe80::2\n"
-	    "nameserver fe80::3%eth0\nnameserver fe80::4%bad/name\n"
-	    "nameserver [fe80::5%eth0]:5353\nnameserver fe80::6%waytoolonginterfacename\n"), 0);
+	ck_assert_uint_eq(
+	    cfg_finish(c,
+	        "# comment\nnameserver 127.0.0.1\nnameserver 192.0.2.53\n"
+	        "options edns0\nnameserver 127.0.0.5:5353\nnameserver fe80::1%eth0\n"
+	        "nameserver 127.0.0.1:5300\nnameserver 2001:db8::1%eth0\nnameserver fe80::2\n"
+	        "nameserver fe80::3%eth0\nnameserver fe80::4%bad/name\n"
+	        "nameserver [fe80::5%eth0]:5353\nnameserver fe80::6%waytoolonginterfacename\n"),
+	    0);
 	/* 127.0.0.1:53 is stubd itself, 127.0.0.5:5353 is under 0.0.0.0:5353;
 	 * link-local servers go to an adapter bound to their scope's interface
 	 * (fe80::2 has none, bad/name is no interface name); a global address
@@ -290,7 +292,8 @@ START_TEST(test_resolv)
 	c = parse("server fe80::1\n", &e);
 	ck_assert_uint_eq(e, 0);
 	ck_assert_uint_eq(cfg_finish(c, NULL), 1);
-	ck_assert_ptr_nonnull(strstr(c->errors, "server [fe80::1]:53: an IPv6 link-local address "
+	ck_assert_ptr_nonnull(strstr(c->errors,
+	    "server [fe80::1]:53: an IPv6 link-local address "
 	    "needs 'device' on its adapter (default)"));
 	cfg_unref(c);
 	c = parse("adapter lan device eth0\nserver fe80::1\nserver [fe80::2]:5353\n", &e);
@@ -337,11 +340,11 @@ START_TEST(test_acl)
 	inet_pton(AF_INET, "10.2.0.1", &a4.sin_addr);
 	ck_assert(!cfg_acl_match(c, (struct sockaddr *)&a4));
 	inet_pton(AF_INET, "127.0.0.1", &a4.sin_addr);
-	ck_assert(!cfg_acl_match(c, (struct sockaddr *)&a4));   /* allow replaces the default */
+	ck_assert(!cfg_acl_match(c, (struct sockaddr *)&a4)); /* allow replaces the default */
 	a6.sin6_family = AF_INET6;
 	inet_pton(AF_INET6, "2001:db8:1::5", &a6.sin6_addr);
 	ck_assert(cfg_acl_match(c, (struct sockaddr *)&a6));
-	inet_pton(AF_INET6, "::ffff:10.1.0.9", &a6.sin6_addr);   /* v4-mapped */
+	inet_pton(AF_INET6, "::ffff:10.1.0.9", &a6.sin6_addr); /* v4-mapped */
 	ck_assert(cfg_acl_match(c, (struct sockaddr *)&a6));
 	cfg_unref(c);
 	/* default: loopback only */
@@ -374,7 +377,8 @@ START_TEST(test_0x20)
 {
 	size_t e;
 	struct cfg *c = parse("upstream-0x20 yes\nserver 192.0.2.1 no-0x20 priority last\n"
-	    "server 192.0.2.2\n", &e);
+	                      "server 192.0.2.2\n",
+	    &e);
 
 	ck_assert_uint_eq(e, 0);
 	ck_assert(c->upstream_0x20);
@@ -409,7 +413,8 @@ START_TEST(test_encrypted_servers)
 	    "server https://doh.example 192.0.2.6:444 insecure\n"
 	    "server 127.0.0.1 trust-ad\n"
 	    "server 192.0.2.7 tls pin %s\n"
-	    "tls-ca /etc/my-ca.pem\n", pin, pin, pin);
+	    "tls-ca /etc/my-ca.pem\n",
+	    pin, pin, pin);
 	c = parse(text, &e);
 	ck_assert_msg(e == 0, "%s", c->errors ? c->errors : "");
 	ck_assert_uint_eq(c->nservers, 8);
@@ -566,11 +571,12 @@ finished(const char *text)
 START_TEST(test_compare)
 {
 	struct cfg *a = finished("listen 127.0.0.1:53\nadapter lan\nserver 192.0.2.1\n"
-	    "server 192.0.2.2\nadapter vpn\nserver 192.0.2.9 trust-ad\n");
-	struct cfg *same = finished("listen 127.0.0.1:53\nadapter vpn\n"
+	                         "server 192.0.2.2\nadapter vpn\nserver 192.0.2.9 trust-ad\n");
+	struct cfg *same = finished(
+	    "listen 127.0.0.1:53\nadapter vpn\n"
 	    "server 192.0.2.9 trust-ad\nadapter lan\nserver 192.0.2.2\nserver 192.0.2.1\n");
 	struct cfg *b = finished("listen 127.0.0.1:5353\nadapter lan\nserver 192.0.2.1\n"
-	    "adapter vpn\nserver 192.0.2.9\n");
+	                         "adapter vpn\nserver 192.0.2.9\n");
 	long lan = cfg_adapter_find(same, "lan"), vpn = cfg_adapter_find(same, "vpn");
 
 	ck_assert(cfg_same_listens(a, same));

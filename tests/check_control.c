@@ -80,10 +80,16 @@ setup(struct fix *f)
 {
 	static const char conf[] = "hosts-ttl 7\nadapter lan\nserver 192.0.2.1\nserver 192.0.2.2\n";
 	static const char hosts[] = "192.0.2.50 printer.lan\n";
-	struct cache_cfg cc = { .max_entries = 100, .max_bytes = 1u << 30, .max_ttl = 86400,
-		.max_negative_ttl = 900, .negative_ttl = 60 };
+	struct cache_cfg cc = { .max_entries = 100,
+		.max_bytes = 1u << 30,
+		.max_ttl = 86400,
+		.max_negative_ttl = 900,
+		.negative_ttl = 60 };
 	struct tu_resp pos = { .id = 1, .nans = 1, .ttl = 300 };
-	struct tu_resp nx = { .id = 1, .rcode = RCODE_NXDOMAIN, .soa = true, .soa_ttl = 60,
+	struct tu_resp nx = { .id = 1,
+		.rcode = RCODE_NXDOMAIN,
+		.soa = true,
+		.soa_ttl = 60,
 		.soa_min = 60 };
 	struct tu_resp nodata = { .id = 1, .soa = true, .soa_ttl = 60, .soa_min = 60 };
 
@@ -150,8 +156,8 @@ START_TEST(test_displaydns)
 	struct fix f;
 	struct jval *v;
 	const struct jval *e, *r;
-	static const char *const keys[] = { "name", "type", "class", "source", "status",
-		"ttl", "original_ttl", "stale", "hits", "dnssec_ok", "upstream", "records" };
+	static const char *const keys[] = { "name", "type", "class", "source", "status", "ttl",
+		"original_ttl", "stale", "hits", "dnssec_ok", "upstream", "records" };
 	size_t i;
 
 	setup(&f);
@@ -191,8 +197,7 @@ START_TEST(test_displaydns)
 	ck_assert(jsonp_get(e, "ttl")->num == 7);
 	e = entry(v, "50.2.0.192.in-addr.arpa", "PTR");
 	ck_assert_ptr_nonnull(e);
-	ck_assert_str_eq(jsonp_get(jsonp_get(e, "records")->items[0], "data")->str,
-	    "printer.lan");
+	ck_assert_str_eq(jsonp_get(jsonp_get(e, "records")->items[0], "data")->str, "printer.lan");
 	jsonp_free(v);
 	/* by name */
 	v = run(&f, "displaydns NX.example.com");
@@ -227,10 +232,10 @@ END_TEST
 
 START_TEST(test_stats)
 {
-	static const char *const keys[] = { "queries", "queries_udp", "queries_tcp", "queries_control",
-		"cache_hits", "cache_misses", "negative_hits", "hosts_hits", "upstream_queries",
-		"upstream_timeouts", "servfail", "coalesced", "cache_entries", "evictions",
-		"uptime" };
+	static const char *const keys[] = { "queries", "queries_udp", "queries_tcp",
+		"queries_control", "cache_hits", "cache_misses", "negative_hits", "hosts_hits",
+		"upstream_queries", "upstream_timeouts", "servfail", "coalesced", "cache_entries",
+		"evictions", "uptime" };
 	struct fix f;
 	struct jval *v;
 	size_t i;
@@ -339,8 +344,7 @@ rd(uint16_t type, const uint8_t *rdata, size_t len, const char *want)
 
 	memset(msg, 0, 12);
 	memcpy(msg + 12, rdata, len);
-	ck_assert_int_eq(rrtext_rdata(msg, 12 + len, type, 12, (uint16_t)len, out,
-	    sizeof(out)), 0);
+	ck_assert_int_eq(rrtext_rdata(msg, 12 + len, type, 12, (uint16_t)len, out, sizeof(out)), 0);
 	ck_assert_str_eq(out, want);
 }
 
@@ -352,8 +356,8 @@ START_TEST(test_rrtext)
 	static const uint8_t mx[] = { 0, 10, 4, 'm', 'a', 'i', 'l', 1, 'x', 0 };
 	static const uint8_t srv[] = { 0, 1, 0, 5, 0x13, 0xc4, 3, 's', 'i', 'p', 0 };
 	static const uint8_t txt[] = { 5, 'h', 'e', '"', 'l', 'o', 2, 'h', 'i' };
-	static const uint8_t soa[] = { 2, 'n', 's', 0, 1, 'h', 0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0,
-		0, 3, 0, 0, 0, 4, 0, 0, 0, 5 };
+	static const uint8_t soa[] = { 2, 'n', 's', 0, 1, 'h', 0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0,
+		3, 0, 0, 0, 4, 0, 0, 0, 5 };
 	static const uint8_t unk[] = { 0xde, 0xad };
 
 	rd(TYPE_A, a, sizeof(a), "192.0.2.1");
@@ -390,8 +394,11 @@ START_TEST(test_displaydns_parts)
 
 	setup(&f);
 	{
-		struct cache_cfg cc = { .max_entries = 5000, .max_bytes = 1u << 30,
-			.max_ttl = 86400, .max_negative_ttl = 900, .negative_ttl = 60 };
+		struct cache_cfg cc = { .max_entries = 5000,
+			.max_bytes = 1u << 30,
+			.max_ttl = 86400,
+			.max_negative_ttl = 900,
+			.negative_ttl = 60 };
 
 		cache_set_cfg(f.cache, &cc, 0);
 	}
@@ -467,7 +474,10 @@ later_answer(struct fix *f, const struct ctl_command *c, enum ctl_access *access
 {
 	uint8_t q[512], a[1500];
 	struct tq_opts o = { .id = 5 };
-	struct tu_resp r = { .id = 5, .name = "www.example.com", .qtype = TYPE_A, .nans = 1,
+	struct tu_resp r = { .id = 5,
+		.name = "www.example.com",
+		.qtype = TYPE_A,
+		.nans = 1,
 		.ttl = 300 };
 	size_t ql = tu_build_query("www.example.com", TYPE_A, &o, q, sizeof(q));
 	size_t al = tu_response(&r, a, sizeof(a));
@@ -552,8 +562,8 @@ START_TEST(test_protocol_table)
 		if (c->id == CTL_CMD_QUERY || c->id == CTL_CMD_MONITOR)
 			out = later_answer(&f, c, &access);
 		else
-			out = control_handle(&f.v, c->id == CTL_CMD_LINK ? "link lo revert" : c->name,
-			    NULL, &access);
+			out = control_handle(&f.v,
+			    c->id == CTL_CMD_LINK ? "link lo revert" : c->name, NULL, &access);
 		ck_assert_ptr_nonnull(out);
 		ck_assert_int_eq(access, c->access);
 		v = jsonp_parse(out, strlen(out), line, sizeof(line));
@@ -565,8 +575,8 @@ START_TEST(test_protocol_table)
 			ck_assert_msg(has_key(v, *k), "%s answers without '%s': %s", c->name, *k,
 			    out);
 			snprintf(quoted, sizeof(quoted), "\"%s\"", *k);
-			ck_assert_msg(strstr(man, quoted) != NULL, "stubctl.8 lacks the key %s of %s",
-			    *k, c->name);
+			ck_assert_msg(strstr(man, quoted) != NULL,
+			    "stubctl.8 lacks the key %s of %s", *k, c->name);
 		}
 		jsonp_free(v);
 		free(out);

@@ -58,7 +58,11 @@ START_TEST(test_forward_types)
 {
 	struct fakeup *f = up_with_records("127.0.0.31");
 	struct tu_daemon d = { 0 };
-	static const struct { const char *name; uint16_t type; const char *want; } cases[] = {
+	static const struct {
+		const char *name;
+		uint16_t type;
+		const char *want;
+	} cases[] = {
 		{ "www.example.com", TYPE_A, "192.0.2.7" },
 		{ "www.example.com", TYPE_AAAA, "2001:db8::7" },
 		{ "example.com", TYPE_MX, "10 mail.example.com" },
@@ -70,7 +74,8 @@ START_TEST(test_forward_types)
 	size_t i;
 	int tcp;
 
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(f)), NULL), 0);
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(f)), NULL),
+	    0);
 	for (tcp = 0; tcp < 2; tcp++)
 		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 			long n = q(&d, cases[i].name, cases[i].type, tcp, a);
@@ -94,7 +99,8 @@ START_TEST(test_truncation)
 	uint8_t a[65535];
 	long n;
 
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(f)), NULL), 0);
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(f)), NULL),
+	    0);
 	/* UDP without EDNS: TC=1 */
 	n = tu_query("127.0.0.1", d.port, "big.example.com", TYPE_TXT, &o, a, sizeof(a));
 	ck_assert_int_gt(n, 0);
@@ -126,7 +132,8 @@ START_TEST(test_edns_mirror)
 	uint8_t a[65535];
 	long n;
 
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(f)), NULL), 0);
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(f)), NULL),
+	    0);
 	n = tu_query("127.0.0.1", d.port, "www.example.com", TYPE_A, &o, a, sizeof(a));
 	ck_assert(!tu_has_opt(a, (size_t)n));
 	o.edns = true;
@@ -152,7 +159,8 @@ START_TEST(test_upstream_tc_to_tcp)
 	bool saw_tcp = false;
 
 	fakeup_set_mode(f, FAKE_TRUNCATE);
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(f)), NULL), 0);
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(f)), NULL),
+	    0);
 	n = q(&d, "www.example.com", TYPE_A, false, a);
 	ck_assert_int_gt(n, 0);
 	ck_assert(!tu_tc(a, (size_t)n));
@@ -175,7 +183,7 @@ expect_rcode(const struct tu_daemon *d, const uint8_t *pkt, size_t len, int rcod
 	    rcode < 0 ? 300 : 3000);
 
 	if (rcode < 0) {
-		ck_assert_int_eq(n, -1);     /* dropped */
+		ck_assert_int_eq(n, -1); /* dropped */
 		return;
 	}
 	ck_assert_int_gt(n, 0);
@@ -191,28 +199,29 @@ START_TEST(test_malformed)
 	size_t l;
 	long n;
 
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(f)), NULL), 0);
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(f)), NULL),
+	    0);
 	l = tu_build_query("www.example.com", TYPE_A, NULL, b, sizeof(b));
-	expect_rcode(&d, b, 11, -1);                       /* under 12 bytes */
+	expect_rcode(&d, b, 11, -1); /* under 12 bytes */
 	expect_rcode(&d, b, 0 + 1, -1);
-	b[2] |= 0x80;                                      /* a response */
+	b[2] |= 0x80; /* a response */
 	expect_rcode(&d, b, l, -1);
 	b[2] &= 0x7f;
-	wire_set16_at(b, l, 4, 0);                          /* QDCOUNT 0 */
+	wire_set16_at(b, l, 4, 0); /* QDCOUNT 0 */
 	expect_rcode(&d, b, l, RCODE_FORMERR);
-	wire_set16_at(b, l, 4, 2);                          /* QDCOUNT 2 */
+	wire_set16_at(b, l, 4, 2); /* QDCOUNT 2 */
 	expect_rcode(&d, b, l, RCODE_FORMERR);
 	wire_set16_at(b, l, 4, 1);
-	b[12] = 0xc0;                                      /* pointer loop */
+	b[12] = 0xc0; /* pointer loop */
 	b[13] = 0x0c;
 	expect_rcode(&d, b, l, RCODE_FORMERR);
 	l = tu_build_query("www.example.com", TYPE_A, NULL, b, sizeof(b));
-	b[12] = 60;                                        /* label past the end */
+	b[12] = 60; /* label past the end */
 	expect_rcode(&d, b, l, RCODE_FORMERR);
 	l = tu_build_query("www.example.com", TYPE_A, NULL, b, sizeof(b));
-	b[2] = (uint8_t)((b[2] & 0x87) | (4 << 3));        /* NOTIFY */
+	b[2] = (uint8_t)((b[2] & 0x87) | (4 << 3)); /* NOTIFY */
 	expect_rcode(&d, b, l, RCODE_NOTIMP);
-	b[2] = (uint8_t)((b[2] & 0x87) | (5 << 3));        /* UPDATE */
+	b[2] = (uint8_t)((b[2] & 0x87) | (5 << 3)); /* UPDATE */
 	expect_rcode(&d, b, l, RCODE_NOTIMP);
 	/* garbage over TCP too */
 	{
@@ -238,8 +247,10 @@ START_TEST(test_acl_refused)
 	uint8_t a[512];
 	long n;
 
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nallow 10.0.0.0/8\nserver %s\n",
-	    fakeup_hostport(f)), NULL), 0);
+	ck_assert_int_eq(
+	    tu_start(&d, tu_fmt("hosts none\nallow 10.0.0.0/8\nserver %s\n", fakeup_hostport(f)),
+	        NULL),
+	    0);
 	n = q(&d, "www.example.com", TYPE_A, false, a);
 	ck_assert_int_gt(n, 0);
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), RCODE_REFUSED);
@@ -259,8 +270,8 @@ START_TEST(test_policy_lists)
 	static const char *const blocked[] = { "hb.example", "dom.example", "x.wild.example",
 		"ads.example", "deep.ads.example", "nx.rpz.example", "a.star.rpz.example",
 		"nd.rpz.example", "rule.example", NULL };
-	static const char *const passed[] = { "sub.hb.example", "wild.example",
-		"ok.ads.example", "pass.rpz.example", "x.dom.example", NULL };
+	static const char *const passed[] = { "sub.hb.example", "wild.example", "ok.ads.example",
+		"pass.rpz.example", "x.dom.example", NULL };
 	static const uint16_t types[] = { 65 /* HTTPS */, 64 /* SVCB */, TYPE_TXT, TYPE_A };
 	char p[6][512], conf[4096], data[64];
 	uint8_t a[65535];
@@ -272,16 +283,20 @@ START_TEST(test_policy_lists)
 	ck_assert_int_eq(tu_write(&d, "l.hosts", "0.0.0.0 hb.example\n", p[1], 512), 0);
 	ck_assert_int_eq(tu_write(&d, "l.domains", "dom.example\n", p[2], 512), 0);
 	ck_assert_int_eq(tu_write(&d, "l.wild", "*.wild.example\n", p[3], 512), 0);
-	ck_assert_int_eq(tu_write(&d, "l.adblock", "! x\n||ads.example^\n@@||ok.ads.example^\n",
-	    p[4], 512), 0);
-	ck_assert_int_eq(tu_write(&d, "l.rpz", "$TTL 60\nnx.rpz.example CNAME .\n"
-	    "*.star.rpz.example CNAME .\nnd.rpz.example CNAME *.\n"
-	    "pass.rpz.example CNAME rpz-passthru.\n", p[5], 512), 0);
-	snprintf(conf, sizeof(conf), "hosts %s\nserver %s\nblocklist %s format hosts\n"
+	ck_assert_int_eq(
+	    tu_write(&d, "l.adblock", "! x\n||ads.example^\n@@||ok.ads.example^\n", p[4], 512), 0);
+	ck_assert_int_eq(tu_write(&d, "l.rpz",
+	                     "$TTL 60\nnx.rpz.example CNAME .\n"
+	                     "*.star.rpz.example CNAME .\nnd.rpz.example CNAME *.\n"
+	                     "pass.rpz.example CNAME rpz-passthru.\n",
+	                     p[5], 512),
+	    0);
+	snprintf(conf, sizeof(conf),
+	    "hosts %s\nserver %s\nblocklist %s format hosts\n"
 	    "blocklist %s format domains\nblocklist %s format wildcard\n"
 	    "blocklist %s format adblock\nblocklist %s format rpz\n"
-	    "rule rule.example block\nrule nas.lan answer A 192.0.2.9\n", p[0],
-	    fakeup_hostport(f), p[1], p[2], p[3], p[4], p[5]);
+	    "rule rule.example block\nrule nas.lan answer A 192.0.2.9\n",
+	    p[0], fakeup_hostport(f), p[1], p[2], p[3], p[4], p[5]);
 	ck_assert_int_eq(tu_start(&d, conf, NULL), 0);
 	fakeup_set_wildcard(f, 60);
 	for (i = 0; blocked[i]; i++)
@@ -326,7 +341,7 @@ START_TEST(test_policy_lists)
 		snprintf(want, sizeof(want), "\"rule\":\"%s:2\"", p[4]);
 		ck_assert_msg(strstr(out, want) != NULL, "%s lacks %s", out, want);
 		ck_assert_int_eq(tu_stubctl(&d, qb, out, sizeof(out), NULL, 0), 0);
-		snprintf(want, sizeof(want), "\"rule\":\"%s:", d.conf);   /* its line */
+		snprintf(want, sizeof(want), "\"rule\":\"%s:", d.conf); /* its line */
 		ck_assert_msg(strstr(out, want) != NULL, "%s lacks %s", out, want);
 		ck_assert_int_eq(tu_stubctl(&d, st, out, sizeof(out), NULL, 0), 0);
 		ck_assert_int_ge(tu_json_num(out, "policy_blocked"), 36);
@@ -380,16 +395,20 @@ START_TEST(test_policy_swap_under_load)
 	ck_assert_int_eq(tu_mkdir(&d), 0);
 	ck_assert_int_eq(tu_write(&d, "big.txt", text, path, sizeof(path)), 0);
 	free(text);
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver 127.0.0.1:9\n"
-	    "blocklist %s format adblock\n", path), NULL), 0);
-	n = q(&d, "warm.n1.example", TYPE_A, false, a);   /* the first answer is no swap */
+	ck_assert_int_eq(tu_start(&d,
+	                     tu_fmt("hosts none\nserver 127.0.0.1:9\n"
+	                            "blocklist %s format adblock\n",
+	                         path),
+	                     NULL),
+	    0);
+	n = q(&d, "warm.n1.example", TYPE_A, false, a); /* the first answer is no swap */
 	ck_assert_int_gt(n, 0);
 	start = tu_now_ms();
 	while (tu_now_ms() - start < 3000) {
 		if ((swaps == 0 && tu_now_ms() - start > 500) ||
 		    (swaps == 1 && tu_now_ms() - start > 1500)) {
 			text = big_list(swaps == 0 ? "||swapped.example^\n" :
-			    "||swapped.example^\n||again.example^\n");
+			                             "||swapped.example^\n||again.example^\n");
 			ck_assert_int_eq(tu_write(&d, "big.txt", text, NULL, 0), 0);
 			free(text);
 			swaps++;
@@ -407,8 +426,8 @@ START_TEST(test_policy_swap_under_load)
 		asked++;
 		tu_sleep_ms(1);
 	}
-	fprintf(stderr, "swap under load: %u queries, slowest %.1f ms (at %.0f ms)\n", asked,
-	    worst, worst_at);
+	fprintf(stderr, "swap under load: %u queries, slowest %.1f ms (at %.0f ms)\n", asked, worst,
+	    worst_at);
 	ck_assert_uint_gt(asked, 1000);
 	ck_assert_msg(worst < 50, "an answer took %.1f ms", worst);
 	/* both swaps in (polled every 2 s) */
@@ -433,8 +452,9 @@ START_TEST(test_bad_config)
 	int rc;
 
 	ck_assert_int_eq(tu_mkdir(&d), 0);
-	ck_assert_int_eq(tu_write(&d, "bad.conf", "# ok\ncache-size 10\nfrobnicate yes\n", path,
-	    sizeof(path)), 0);
+	ck_assert_int_eq(
+	    tu_write(&d, "bad.conf", "# ok\ncache-size 10\nfrobnicate yes\n", path, sizeof(path)),
+	    0);
 	snprintf(want, sizeof(want), "%s:3: unknown directive 'frobnicate'", path);
 	{
 		const char *argv[] = { stubd, "-t", "-c", path, NULL };
@@ -457,8 +477,8 @@ START_TEST(test_bad_config)
 		ck_assert_int_eq(rc, 1);
 		ck_assert_ptr_nonnull(strstr(err, "/nonexistent/stubd.conf"));
 	}
-	ck_assert_int_eq(tu_write(&d, "good.conf", "cache-size 10\nserver 192.0.2.1\n", path,
-	    sizeof(path)), 0);
+	ck_assert_int_eq(
+	    tu_write(&d, "good.conf", "cache-size 10\nserver 192.0.2.1\n", path, sizeof(path)), 0);
 	{
 		const char *argv[] = { stubd, "-t", "-c", path, NULL };
 
@@ -482,8 +502,8 @@ START_TEST(test_listen_in_use)
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	ck_assert_int_eq(tu_mkdir(&d), 0);
-	ck_assert_int_eq(tu_write(&d, "c.conf", "server 192.0.2.1\ncontrol off\n", path,
-	    sizeof(path)), 0);
+	ck_assert_int_eq(
+	    tu_write(&d, "c.conf", "server 192.0.2.1\ncontrol off\n", path, sizeof(path)), 0);
 	snprintf(lst, sizeof(lst), "127.0.0.1:%u", port);
 	snprintf(want, sizeof(want), "stubd: cannot listen on 127.0.0.1:%u: Address already in use",
 	    port);
@@ -527,8 +547,9 @@ START_TEST(test_tcp_pipelining)
 	static const uint16_t types[] = { TYPE_A, TYPE_MX, TYPE_A };
 	struct pipelined p = { { false, false, false } };
 
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(f)), NULL), 0);
-	fakeup_name_mode(f, "www.example.com", FAKE_ANSWER, 300);  /* first one answers last */
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(f)), NULL),
+	    0);
+	fakeup_name_mode(f, "www.example.com", FAKE_ANSWER, 300); /* first one answers last */
 	for (i = 0; i < 3; i++) {
 		struct tq_opts qo = { .id = (uint16_t)(100 + i) };
 
@@ -536,7 +557,7 @@ START_TEST(test_tcp_pipelining)
 	}
 	fd = tu_tcp_connect(d.port);
 	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(send(fd, out, o, 0), (ssize_t)o);   /* three queries in one write */
+	ck_assert_int_eq(send(fd, out, o, 0), (ssize_t)o); /* three queries in one write */
 	ck_assert_uint_eq(tu_tcp_answers(fd, 3, 5000, pipelined_answer, &p), 3);
 	ck_assert(p.seen[0] && p.seen[1] && p.seen[2]);
 	close(fd);
@@ -556,8 +577,10 @@ START_TEST(test_tcp_limit_and_idle)
 	double t0;
 	ssize_t r;
 
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nmax-tcp-clients 2\nserver %s\n",
-	    fakeup_hostport(f)), NULL), 0);
+	ck_assert_int_eq(
+	    tu_start(&d, tu_fmt("hosts none\nmax-tcp-clients 2\nserver %s\n", fakeup_hostport(f)),
+	        NULL),
+	    0);
 	c1 = tu_tcp_connect(d.port);
 	c2 = tu_tcp_connect(d.port);
 	ck_assert(c1 >= 0 && c2 >= 0);
@@ -595,7 +618,6 @@ START_TEST(test_tcp_limit_and_idle)
 	fakeup_stop(f);
 }
 END_TEST
-
 
 static double
 proc_cpu_s(pid_t pid)
@@ -739,7 +761,6 @@ START_TEST(test_tcp_per_connection_cap)
 }
 END_TEST
 
-
 START_TEST(test_tcp_unread_answers_cap)
 {
 	struct fakeup *s1 = up_with_records("127.0.0.31");
@@ -757,7 +778,7 @@ START_TEST(test_tcp_unread_answers_cap)
 	{
 		uint8_t b[65535];
 
-		ck_assert_int_gt(q(&d, "big.example.com", TYPE_TXT, true, b), 3000);  /* cached */
+		ck_assert_int_gt(q(&d, "big.example.com", TYPE_TXT, true, b), 3000); /* cached */
 	}
 	for (i = 0; i < 2000; i++) {
 		struct tq_opts qo = { .id = (uint16_t)(1 + i) };
@@ -805,16 +826,17 @@ START_TEST(test_cache_hit)
 	uint8_t a[4096];
 	long n;
 
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(f)), NULL), 0);
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(f)), NULL),
+	    0);
 	n = q(&d, "www.example.com", TYPE_A, false, a);
 	ck_assert_int_eq(tu_first_ttl(a, (size_t)n), 300);
 	ck_assert_uint_eq(fakeup_count(f), 1);
 	tu_sleep_ms(1100);
 	n = q(&d, "WWW.Example.com", TYPE_A, true, a);
 	ck_assert_int_gt(n, 0);
-	ck_assert_uint_eq(fakeup_count(f), 1);                       /* not asked again */
-	ck_assert_mem_eq(a + 13, "WWW", 3);                          /* 0x20 spelling */
-	ck_assert_int_le(tu_first_ttl(a, (size_t)n), 299);           /* TTL decremented */
+	ck_assert_uint_eq(fakeup_count(f), 1);             /* not asked again */
+	ck_assert_mem_eq(a + 13, "WWW", 3);                /* 0x20 spelling */
+	ck_assert_int_le(tu_first_ttl(a, (size_t)n), 299); /* TTL decremented */
 	/* negative answers are cached too */
 	n = q(&d, "nx.example.com", TYPE_A, false, a);
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), RCODE_NXDOMAIN);
@@ -841,21 +863,23 @@ START_TEST(test_hosts)
 	double t0;
 
 	ck_assert_int_eq(tu_mkdir(&d), 0);
-	ck_assert_int_eq(tu_write(&d, "hosts", "192.0.2.50 printer.lan printer\n", hpath,
-	    sizeof(hpath)), 0);
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts %s\nhosts-ttl 9\nserver %s\n", hpath,
-	    fakeup_hostport(f)), NULL), 0);
+	ck_assert_int_eq(
+	    tu_write(&d, "hosts", "192.0.2.50 printer.lan printer\n", hpath, sizeof(hpath)), 0);
+	ck_assert_int_eq(
+	    tu_start(&d, tu_fmt("hosts %s\nhosts-ttl 9\nserver %s\n", hpath, fakeup_hostport(f)),
+	        NULL),
+	    0);
 	n = q(&d, "Printer.LAN", TYPE_A, false, a);
 	tu_first_data(a, (size_t)n, data, sizeof(data));
 	ck_assert_str_eq(data, "192.0.2.50");
 	ck_assert_int_eq(tu_first_ttl(a, (size_t)n), 9);
 	n = q(&d, "printer", TYPE_AAAA, false, a);
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
-	ck_assert_uint_eq(tu_ancount(a, (size_t)n), 0);              /* NODATA */
+	ck_assert_uint_eq(tu_ancount(a, (size_t)n), 0); /* NODATA */
 	n = q(&d, "50.2.0.192.in-addr.arpa", TYPE_PTR, false, a);
 	tu_first_data(a, (size_t)n, data, sizeof(data));
 	ck_assert_str_eq(data, "printer.lan");
-	ck_assert_uint_eq(fakeup_count(f), 0);                       /* never upstream */
+	ck_assert_uint_eq(fakeup_count(f), 0); /* never upstream */
 	/* replaced by rename: picked up within 3 s without a signal */
 	ck_assert_int_eq(tu_write(&d, "hosts", "192.0.2.51 printer.lan\n", NULL, 0), 0);
 	t0 = tu_now_ms();
@@ -880,7 +904,6 @@ START_TEST(test_hosts)
 }
 END_TEST
 
-
 /* locally served names through the real daemon (SPEC 5c): localhost and
  * single labels never leave; a private reverse name goes to a server on a
  * private (here loopback) address */
@@ -893,12 +916,12 @@ START_TEST(test_local_names)
 	uint8_t a[4096];
 	long n;
 
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\n" SCALED "server %s\n",
-	    fakeup_hostport(f)), NULL), 0);
+	ck_assert_int_eq(
+	    tu_start(&d, tu_fmt("hosts none\n" SCALED "server %s\n", fakeup_hostport(f)), NULL), 0);
 	n = q(&d, "localhost", TYPE_A, false, a);
 	tu_first_data(a, (size_t)n, data, sizeof(data));
 	ck_assert_str_eq(data, "127.0.0.1");
-	ck_assert_uint_eq(a[2] & 0x04, 0);                      /* no AA */
+	ck_assert_uint_eq(a[2] & 0x04, 0); /* no AA */
 	n = q(&d, "db.localhost", TYPE_AAAA, true, a);
 	tu_first_data(a, (size_t)n, data, sizeof(data));
 	ck_assert_str_eq(data, "::1");
@@ -934,7 +957,8 @@ START_TEST(test_coalescing)
 	const char *args[] = { "--json", "stats", NULL };
 
 	fakeup_set_delay(f, 200);
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(f)), NULL), 0);
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(f)), NULL),
+	    0);
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons(d.port);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -984,12 +1008,15 @@ START_TEST(test_serve_stale)
 	long n;
 	double t0;
 
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserve-stale 60\n" SCALED "server %s\n",
-	    fakeup_hostport(f)), NULL), 0);
+	ck_assert_int_eq(
+	    tu_start(&d,
+	        tu_fmt("hosts none\nserve-stale 60\n" SCALED "server %s\n", fakeup_hostport(f)),
+	        NULL),
+	    0);
 	n = q(&d, "short.example.com", TYPE_A, false, a);
 	ck_assert_int_gt(n, 0);
-	tu_sleep_ms(2300);                 /* expired (TTL 2) */
-	fakeup_set_mode(f, FAKE_DROP);     /* upstream dead */
+	tu_sleep_ms(2300);             /* expired (TTL 2) */
+	fakeup_set_mode(f, FAKE_DROP); /* upstream dead */
 	t0 = tu_now_ms();
 	n = q(&d, "short.example.com", TYPE_A, false, a);
 	ck_assert_int_gt(n, 0);
@@ -1010,7 +1037,6 @@ START_TEST(test_serve_stale)
 	fakeup_stop(f);
 }
 END_TEST
-
 
 /* Copy an executable to path, mode 0755. */
 static int
@@ -1102,8 +1128,8 @@ near(double got, double want)
 {
 	double slack = want * 0.25 > 150 ? want * 0.25 : 150;
 
-	ck_assert_msg(got > want - slack && got < want + slack, "at %.0f ms, expected ~%.0f",
-	    got, want);
+	ck_assert_msg(got > want - slack && got < want + slack, "at %.0f ms, expected ~%.0f", got,
+	    want);
 }
 
 START_TEST(test_schedule_timeline)
@@ -1119,11 +1145,15 @@ START_TEST(test_schedule_timeline)
 	fakeup_set_mode(a2, FAKE_DROP);
 	fakeup_set_mode(b1, FAKE_DROP);
 	fakeup_set_mode(b2, FAKE_DROP);
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\n" SCALED
-	    "adapter lan source 127.0.0.21 metric 10\nserver %s\nserver %s\n"
-	    "adapter wifi source 127.0.0.22 metric 20\nserver %s\nserver %s\n",
-	    fakeup_hostport(a1), fakeup_hostport(a2), fakeup_hostport(b1), fakeup_hostport(b2)),
-	    NULL), 0);
+	ck_assert_int_eq(
+	    tu_start(&d,
+	        tu_fmt("hosts none\n" SCALED
+	               "adapter lan source 127.0.0.21 metric 10\nserver %s\nserver %s\n"
+	               "adapter wifi source 127.0.0.22 metric 20\nserver %s\nserver %s\n",
+	            fakeup_hostport(a1), fakeup_hostport(a2), fakeup_hostport(b1),
+	            fakeup_hostport(b2)),
+	        NULL),
+	    0);
 	t0 = tu_now_ms();
 	{
 		struct tq_opts o = { .timeout_ms = 6000 };
@@ -1172,8 +1202,11 @@ START_TEST(test_default_schedule_gaps)
 	long n;
 
 	fakeup_set_mode(s1, FAKE_DROP);
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\nserver %s\n",
-	    fakeup_hostport(s1), fakeup_hostport(s2)), NULL), 0);
+	ck_assert_int_eq(tu_start(&d,
+	                     tu_fmt("hosts none\nserver %s\nserver %s\n", fakeup_hostport(s1),
+	                         fakeup_hostport(s2)),
+	                     NULL),
+	    0);
 	t0 = tu_now_ms();
 	{
 		struct tq_opts o = { .timeout_ms = 6000 };
@@ -1206,10 +1239,13 @@ START_TEST(test_positive_beats_nxdomain)
 
 	fakeup_set_mode(lan, FAKE_NXDOMAIN);
 	fakeup_set_delay(wifi, 300);
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\n" SCALED
-	    "adapter lan source 127.0.0.21 metric 10\nserver %s\n"
-	    "adapter wifi source 127.0.0.22 metric 20\nserver %s\n",
-	    fakeup_hostport(lan), fakeup_hostport(wifi)), NULL), 0);
+	ck_assert_int_eq(
+	    tu_start(&d,
+	        tu_fmt("hosts none\n" SCALED "adapter lan source 127.0.0.21 metric 10\nserver %s\n"
+	               "adapter wifi source 127.0.0.22 metric 20\nserver %s\n",
+	            fakeup_hostport(lan), fakeup_hostport(wifi)),
+	        NULL),
+	    0);
 	n = q(&d, "www.example.com", TYPE_A, false, a);
 	ck_assert_int_gt(n, 0);
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
@@ -1242,10 +1278,13 @@ START_TEST(test_negative_and_silence)
 
 	fakeup_set_mode(lan, FAKE_NXDOMAIN);
 	fakeup_set_mode(wifi, FAKE_DROP);
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\n" SCALED "exclude-time 0\n"
-	    "adapter lan source 127.0.0.21 metric 10\nserver %s\n"
-	    "adapter wifi source 127.0.0.22 metric 20\nserver %s\n",
-	    fakeup_hostport(lan), fakeup_hostport(wifi)), NULL), 0);
+	ck_assert_int_eq(tu_start(&d,
+	                     tu_fmt("hosts none\n" SCALED "exclude-time 0\n"
+	                            "adapter lan source 127.0.0.21 metric 10\nserver %s\n"
+	                            "adapter wifi source 127.0.0.22 metric 20\nserver %s\n",
+	                         fakeup_hostport(lan), fakeup_hostport(wifi)),
+	                     NULL),
+	    0);
 	t0 = tu_now_ms();
 	n = q(&d, "gone.example.com", TYPE_A, false, a);
 	/* negative returned when the schedule ends, not cached */
@@ -1271,8 +1310,11 @@ START_TEST(test_servfail_upstream_no_answer)
 	/* SERVFAIL counts as no answer, and s1 is done for this search: the
 	 * next phase (s2) follows at once (SPEC 5, no needless waiting) */
 	fakeup_set_mode(s1, FAKE_SERVFAIL);
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\n" SCALED "server %s\nserver %s\n",
-	    fakeup_hostport(s1), fakeup_hostport(s2)), NULL), 0);
+	ck_assert_int_eq(tu_start(&d,
+	                     tu_fmt("hosts none\n" SCALED "server %s\nserver %s\n",
+	                         fakeup_hostport(s1), fakeup_hostport(s2)),
+	                     NULL),
+	    0);
 	t0 = tu_now_ms();
 	n = q(&d, "www.example.com", TYPE_A, false, a);
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
@@ -1303,9 +1345,13 @@ START_TEST(test_exclusion_failback)
 	long n;
 
 	fakeup_set_mode(s1, FAKE_DROP);
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\n" SCALED "exclude-time 2\n"
-	    "server %s\nserver %s\n", fakeup_hostport(s1), fakeup_hostport(s2)), NULL), 0);
-	n = q(&d, "www.example.com", TYPE_A, false, a);     /* s1 times out, s2 answers */
+	ck_assert_int_eq(tu_start(&d,
+	                     tu_fmt("hosts none\n" SCALED "exclude-time 2\n"
+	                            "server %s\nserver %s\n",
+	                         fakeup_hostport(s1), fakeup_hostport(s2)),
+	                     NULL),
+	    0);
+	n = q(&d, "www.example.com", TYPE_A, false, a); /* s1 times out, s2 answers */
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
 	ck_assert_int_eq(tu_stubctl(&d, args, out, sizeof(out), NULL, 0), 0);
 	ck_assert_msg(strstr(out, "\"excluded\":true") != NULL, "%s", out);
@@ -1325,7 +1371,7 @@ START_TEST(test_exclusion_failback)
 	n = q(&d, "example.com", TYPE_TXT, false, a);
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
 	ck_assert_int_eq(arrivals(s1, "example.com", 0, t, 8), 1);
-	ck_assert_int_eq(arrivals(s2, "example.com", 0, t, 8), 2);   /* MX, and TXT at once */
+	ck_assert_int_eq(arrivals(s2, "example.com", 0, t, 8), 2); /* MX, and TXT at once */
 	ck_assert_int_eq(tu_stubctl(&d, args, out, sizeof(out), NULL, 0), 0);
 	ck_assert_msg(strstr(out, "\"excluded\":true") == NULL, "%s", out);
 	ck_assert_int_eq(tu_stop(&d), 0);
@@ -1347,11 +1393,14 @@ START_TEST(test_excluded_adapter_negative_fast)
 	long n;
 
 	fakeup_set_mode(lan, FAKE_DROP);
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\n" SCALED "exclude-time 30\n"
-	    "adapter lan source 127.0.0.21 metric 10\nserver %s\n"
-	    "adapter wifi source 127.0.0.22 metric 20\nserver %s\n"
-	    "adapter eth source 127.0.0.23 metric 30\nserver %s\n",
-	    fakeup_hostport(lan), fakeup_hostport(wifi), fakeup_hostport(eth)), NULL), 0);
+	ck_assert_int_eq(tu_start(&d,
+	                     tu_fmt("hosts none\n" SCALED "exclude-time 30\n"
+	                            "adapter lan source 127.0.0.21 metric 10\nserver %s\n"
+	                            "adapter wifi source 127.0.0.22 metric 20\nserver %s\n"
+	                            "adapter eth source 127.0.0.23 metric 30\nserver %s\n",
+	                         fakeup_hostport(lan), fakeup_hostport(wifi), fakeup_hostport(eth)),
+	                     NULL),
+	    0);
 	/* lan times out in phase 0, the others answer in phase 1: lan excluded */
 	n = q(&d, "www.example.com", TYPE_A, false, a);
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
@@ -1394,9 +1443,13 @@ START_TEST(test_dead_first_no_stall)
 
 	fakeup_set_mode(s1, FAKE_DROP);
 	fakeup_set_wildcard(s2, 300);
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\n" SCALED "exclude-time 1\n"
-	    "server %s\nserver %s\n", fakeup_hostport(s1), fakeup_hostport(s2)), NULL), 0);
-	n = q(&d, "first.example.com", TYPE_A, false, a);      /* ~600 ms: s1 excluded */
+	ck_assert_int_eq(tu_start(&d,
+	                     tu_fmt("hosts none\n" SCALED "exclude-time 1\n"
+	                            "server %s\nserver %s\n",
+	                         fakeup_hostport(s1), fakeup_hostport(s2)),
+	                     NULL),
+	    0);
+	n = q(&d, "first.example.com", TYPE_A, false, a); /* ~600 ms: s1 excluded */
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
 	fakeup_clear_log(s1);
 	t0 = tu_now_ms();
@@ -1433,8 +1486,12 @@ START_TEST(test_refused_port_not_waited)
 	double t0;
 	long n;
 
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\n" SCALED "exclude-time 30\n"
-	    "server 127.0.0.31:%u\nserver %s\n", tu_free_port(), fakeup_hostport(s2)), NULL), 0);
+	ck_assert_int_eq(tu_start(&d,
+	                     tu_fmt("hosts none\n" SCALED "exclude-time 30\n"
+	                            "server 127.0.0.31:%u\nserver %s\n",
+	                         tu_free_port(), fakeup_hostport(s2)),
+	                     NULL),
+	    0);
 	t0 = tu_now_ms();
 	n = q(&d, "www.example.com", TYPE_A, false, a);
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
@@ -1461,11 +1518,15 @@ START_TEST(test_all_fail_at_once)
 	fakeup_set_mode(s1, FAKE_SERVFAIL);
 	fakeup_set_mode(s2, FAKE_REFUSED);
 	fakeup_set_mode(s3, FAKE_FORMERR);
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\n" SCALED "exclude-time 30\n"
-	    "adapter lan source 127.0.0.21 metric 10\nserver %s\nserver %s\n"
-	    "adapter wifi source 127.0.0.22 metric 20\nserver %s\nserver 127.0.0.34:%u\n",
-	    fakeup_hostport(s1), fakeup_hostport(s2), fakeup_hostport(s3), tu_free_port()),
-	    NULL), 0);
+	ck_assert_int_eq(
+	    tu_start(&d,
+	        tu_fmt(
+	            "hosts none\n" SCALED "exclude-time 30\n"
+	            "adapter lan source 127.0.0.21 metric 10\nserver %s\nserver %s\n"
+	            "adapter wifi source 127.0.0.22 metric 20\nserver %s\nserver 127.0.0.34:%u\n",
+	            fakeup_hostport(s1), fakeup_hostport(s2), fakeup_hostport(s3), tu_free_port()),
+	        NULL),
+	    0);
 	t0 = tu_now_ms();
 	n = q(&d, "www.example.com", TYPE_A, false, a);
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), RCODE_SERVFAIL);
@@ -1503,14 +1564,18 @@ START_TEST(test_reload_keeps_exclusion)
 	long n;
 
 	fakeup_set_mode(s1, FAKE_DROP);
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\n" SCALED "exclude-time 30\n"
-	    "server %s\nserver %s\n", fakeup_hostport(s1), fakeup_hostport(s2)), NULL), 0);
-	n = q(&d, "www.example.com", TYPE_A, false, a);     /* s1 times out, s2 answers */
+	ck_assert_int_eq(tu_start(&d,
+	                     tu_fmt("hosts none\n" SCALED "exclude-time 30\n"
+	                            "server %s\nserver %s\n",
+	                         fakeup_hostport(s1), fakeup_hostport(s2)),
+	                     NULL),
+	    0);
+	n = q(&d, "www.example.com", TYPE_A, false, a); /* s1 times out, s2 answers */
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
 	ck_assert_int_eq(tu_stubctl(&d, reload, out, sizeof(out), NULL, 0), 0);
 	ck_assert_int_eq(tu_stubctl(&d, servers, out, sizeof(out), NULL, 0), 0);
 	ck_assert_msg(strstr(out, "\"excluded\":true") != NULL, "%s", out);
-	ck_assert_msg(strstr(out, "\"timeouts\":2") != NULL, "%s", out);   /* phases 0 and 1 */
+	ck_assert_msg(strstr(out, "\"timeouts\":2") != NULL, "%s", out); /* phases 0 and 1 */
 	/* still skipped after the reload */
 	fakeup_clear_log(s1);
 	n = q(&d, "example.com", TYPE_MX, false, a);
@@ -1529,9 +1594,11 @@ START_TEST(test_priority_last)
 	uint8_t a[512];
 	int i;
 
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\n" SCALED
-	    "server %s priority last\nserver %s\n", fakeup_hostport(last), fakeup_hostport(s1)),
-	    NULL), 0);
+	ck_assert_int_eq(tu_start(&d,
+	                     tu_fmt("hosts none\n" SCALED "server %s priority last\nserver %s\n",
+	                         fakeup_hostport(last), fakeup_hostport(s1)),
+	                     NULL),
+	    0);
 	for (i = 0; i < 3; i++) {
 		static const char *const names[] = { "www.example.com", "example.com",
 			"_sip._udp.example.com" };
@@ -1558,11 +1625,15 @@ START_TEST(test_rtt_reorder)
 
 	fakeup_name_mode(slow, "www.example.com", FAKE_ANSWER, 500);
 	fakeup_name_mode(slow, "example.com", FAKE_DROP, 0);
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\n" SCALED "exclude-time 0\n"
-	    "server %s\nserver %s\n", fakeup_hostport(slow), fakeup_hostport(fast)), NULL), 0);
-	n = q(&d, "www.example.com", TYPE_A, false, a);      /* slow: srtt ~500 ms */
+	ck_assert_int_eq(tu_start(&d,
+	                     tu_fmt("hosts none\n" SCALED "exclude-time 0\n"
+	                            "server %s\nserver %s\n",
+	                         fakeup_hostport(slow), fakeup_hostport(fast)),
+	                     NULL),
+	    0);
+	n = q(&d, "www.example.com", TYPE_A, false, a); /* slow: srtt ~500 ms */
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
-	n = q(&d, "example.com", TYPE_MX, false, a);         /* fast measured in phase 2 */
+	n = q(&d, "example.com", TYPE_MX, false, a); /* fast measured in phase 2 */
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
 	ck_assert_int_eq(arrivals(fast, "example.com", 0, t, 8), 1);
 	/* slow is > 400 ms worse than fast now: fast is asked first */
@@ -1584,10 +1655,13 @@ START_TEST(test_routing_domains)
 	double t[8];
 
 	fakeup_add(vpn, "intranet.corp.example", "A", 60, "10.8.1.1");
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\n" SCALED
-	    "adapter lan source 127.0.0.21 metric 10\nserver %s\n"
-	    "adapter vpn source 127.0.0.22 metric 50\nserver %s\ndomain corp.example\n",
-	    fakeup_hostport(lan), fakeup_hostport(vpn)), NULL), 0);
+	ck_assert_int_eq(
+	    tu_start(&d,
+	        tu_fmt("hosts none\n" SCALED "adapter lan source 127.0.0.21 metric 10\nserver %s\n"
+	               "adapter vpn source 127.0.0.22 metric 50\nserver %s\ndomain corp.example\n",
+	            fakeup_hostport(lan), fakeup_hostport(vpn)),
+	        NULL),
+	    0);
 	q(&d, "intranet.corp.example", TYPE_A, false, a);
 	ck_assert_uint_eq(tu_rcode(a, 512), 0);
 	ck_assert_int_eq(arrivals(vpn, "intranet.corp.example", 0, t, 8), 1);
@@ -1616,8 +1690,11 @@ START_TEST(test_forged_answers_ignored)
 
 	/* s1 answers with a wrong ID, then (another name) a mismatched question */
 	fakeup_set_mode(s1, FAKE_WRONGID);
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\n" SCALED "server %s\nserver %s\n",
-	    fakeup_hostport(s1), fakeup_hostport(s2)), NULL), 0);
+	ck_assert_int_eq(tu_start(&d,
+	                     tu_fmt("hosts none\n" SCALED "server %s\nserver %s\n",
+	                         fakeup_hostport(s1), fakeup_hostport(s2)),
+	                     NULL),
+	    0);
 	n = q(&d, "www.example.com", TYPE_A, false, a);
 	tu_first_data(a, (size_t)n, data, sizeof(data));
 	ck_assert_str_eq(data, "192.0.2.7");
@@ -1630,7 +1707,6 @@ START_TEST(test_forged_answers_ignored)
 	fakeup_stop(s2);
 }
 END_TEST
-
 
 static bool
 has_upper(const char *s)
@@ -1673,16 +1749,20 @@ START_TEST(test_upstream_0x20)
 
 	fakeup_set_mode(s1, FAKE_LOWERCASE);
 	fakeup_set_mode(s2, FAKE_DROP);
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\n" SCALED "upstream-0x20 yes\n"
-	    "server %s\nserver %s\n", fakeup_hostport(s1), fakeup_hostport(s2)), NULL), 0);
+	ck_assert_int_eq(tu_start(&d,
+	                     tu_fmt("hosts none\n" SCALED "upstream-0x20 yes\n"
+	                            "server %s\nserver %s\n",
+	                         fakeup_hostport(s1), fakeup_hostport(s2)),
+	                     NULL),
+	    0);
 	t0 = tu_now_ms();
 	n = q(&d, "www.example.com", TYPE_A, false, a);
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), RCODE_NOERROR);
-	ck_assert_double_lt(tu_now_ms() - t0, 150);  /* accepted at once */
+	ck_assert_double_lt(tu_now_ms() - t0, 150); /* accepted at once */
 	tu_first_data(a, (size_t)n, data, sizeof(data));
 	ck_assert_str_eq(data, "192.0.2.7");
 	ck_assert_uint_eq(fakeup_log(s1, log, 16), 1);
-	ck_assert(has_upper(log[0].name));        /* asked with 0x20 first */
+	ck_assert(has_upper(log[0].name)); /* asked with 0x20 first */
 	ck_assert_uint_eq(fakeup_count(s2), 0);
 	/* from now on without: every later question to s1 is lower-case */
 	for (i = 0; i < 3; i++) {
@@ -1701,8 +1781,12 @@ START_TEST(test_upstream_0x20)
 	memset(&d, 0, sizeof(d));
 	fakeup_set_mode(s2, FAKE_ANSWER);
 	fakeup_clear_log(s2);
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\n" SCALED "upstream-0x20 yes\n"
-	    "server %s\n", fakeup_hostport(s2)), NULL), 0);
+	ck_assert_int_eq(tu_start(&d,
+	                     tu_fmt("hosts none\n" SCALED "upstream-0x20 yes\n"
+	                            "server %s\n",
+	                         fakeup_hostport(s2)),
+	                     NULL),
+	    0);
 	n = q(&d, "WWW.example.com", TYPE_AAAA, false, a);
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
 	tu_first_data(a, (size_t)n, data, sizeof(data));
@@ -1719,8 +1803,12 @@ START_TEST(test_upstream_0x20)
 	ck_assert_int_eq(tu_stop(&d), 0);
 	/* per-server opt-out: s1 (no echo) accepted with no-0x20 */
 	memset(&d, 0, sizeof(d));
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\n" SCALED "upstream-0x20 yes\n"
-	    "server %s no-0x20\n", fakeup_hostport(s1)), NULL), 0);
+	ck_assert_int_eq(tu_start(&d,
+	                     tu_fmt("hosts none\n" SCALED "upstream-0x20 yes\n"
+	                            "server %s no-0x20\n",
+	                         fakeup_hostport(s1)),
+	                     NULL),
+	    0);
 	n = q(&d, "www.example.com", TYPE_A, false, a);
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
 	ck_assert_int_eq(tu_stop(&d), 0);
@@ -1741,8 +1829,9 @@ START_TEST(test_upstream_edns_1232)
 	long n;
 
 	fakeup_add(s1, "mid.example.com", "TXT", 300, "@800");
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\n" SCALED "server %s\n",
-	    fakeup_hostport(s1)), NULL), 0);
+	ck_assert_int_eq(
+	    tu_start(&d, tu_fmt("hosts none\n" SCALED "server %s\n", fakeup_hostport(s1)), NULL),
+	    0);
 	/* a client without EDNS, over TCP so the answer fits */
 	n = q(&d, "mid.example.com", TYPE_TXT, true, a);
 	ck_assert_int_gt(n, 800);
@@ -1806,11 +1895,14 @@ START_TEST(test_forged_wrong_port)
 	/* an attacker on the upstream's address but another port, with the
 	 * right ID and question, answers first */
 	{
-		struct tu_resp r = { .id = log[0].id, .name = "www.example.com", .qtype = TYPE_A,
-			.nans = 1, .ttl = 86400 };
+		struct tu_resp r = { .id = log[0].id,
+			.name = "www.example.com",
+			.qtype = TYPE_A,
+			.nans = 1,
+			.ttl = 86400 };
 
 		fl = tu_response(&r, forged, sizeof(forged));
-		forged[12 + 17 + 4 + 12] = 6;   /* 6.x.x.x */
+		forged[12 + 17 + 4 + 12] = 6; /* 6.x.x.x */
 	}
 	fs = socket(AF_INET, SOCK_DGRAM, 0);
 	me.sin_family = AF_INET;
@@ -1879,8 +1971,12 @@ START_TEST(test_privdrop_and_group)
 		fakeup_stop(s1);
 		return;
 	}
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nuser nobody\ncontrol-group nogroup\n"
-	    "server %s\n", fakeup_hostport(s1)), NULL), 0);
+	ck_assert_int_eq(tu_start(&d,
+	                     tu_fmt("hosts none\nuser nobody\ncontrol-group nogroup\n"
+	                            "server %s\n",
+	                         fakeup_hostport(s1)),
+	                     NULL),
+	    0);
 	tu_sleep_ms(100);
 	ck_assert_int_eq(proc_uid(d.pid, "Uid:"), 65534);
 	ck_assert_int_eq(proc_uid(d.pid, "Gid:"), 65534);
@@ -1896,7 +1992,6 @@ START_TEST(test_privdrop_and_group)
 	fakeup_stop(s1);
 }
 END_TEST
-
 
 /* Started as a user outside its control-group (the packaged unit runs as
  * stubd from the start), stubd cannot give the socket to that group: it
@@ -1919,14 +2014,18 @@ START_TEST(test_control_group_not_member)
 		FILE *f = fopen(conf, "w");
 
 		ck_assert_ptr_nonnull(f);
-		fprintf(f, "listen 127.0.0.1:%u\ncontrol %s/ctl.sock\ncontrol-group root\n"
-		    "hosts none\nserver 127.0.0.1:9\n", tu_free_port(), dir);
+		fprintf(f,
+		    "listen 127.0.0.1:%u\ncontrol %s/ctl.sock\ncontrol-group root\n"
+		    "hosts none\nserver 127.0.0.1:9\n",
+		    tu_free_port(), dir);
 		fclose(f);
 		chmod(conf, 0644);
 	}
 	ck_assert_int_eq(run_as_nobody(argv, out, sizeof(out)), 1);
-	ck_assert_msg(strstr(out, "cannot give it to control-group root: Operation not permitted "
-	    "(stubd's user must be a member of that group)") != NULL, "%s", out);
+	ck_assert_msg(strstr(out,
+	                  "cannot give it to control-group root: Operation not permitted "
+	                  "(stubd's user must be a member of that group)") != NULL,
+	    "%s", out);
 	unlink(conf);
 	unlink(stubd);
 	rmdir(dir);
@@ -1990,8 +2089,10 @@ START_TEST(test_ipv6_listen)
 		return;
 	}
 	close(probe);
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nlisten [::1]:%u\nserver %s\n", p6,
-	    fakeup_hostport(s1)), NULL), 0);
+	ck_assert_int_eq(
+	    tu_start(&d,
+	        tu_fmt("hosts none\nlisten [::1]:%u\nserver %s\n", p6, fakeup_hostport(s1)), NULL),
+	    0);
 	n = tu_query("::1", p6, "www.example.com", TYPE_A, &o, a, sizeof(a));
 	ck_assert_int_gt(n, 0);
 	tu_first_data(a, (size_t)n, data, sizeof(data));
@@ -2073,7 +2174,7 @@ START_TEST(test_daemonize)
 	for (i = 0; i < 200 && kill((pid_t)pid, 0) == 0; i++)
 		tu_sleep_ms(20);
 	ck_assert_int_ne(kill((pid_t)pid, 0), 0);
-	ck_assert_int_ne(stat(pidfile, &st), 0);     /* removed at exit */
+	ck_assert_int_ne(stat(pidfile, &st), 0); /* removed at exit */
 	ck_assert_int_ne(stat(d.ctl, &st), 0);
 	fakeup_stop(s1);
 }
@@ -2092,13 +2193,13 @@ START_TEST(test_stubctl_commands)
 	ck_assert_int_eq(tu_mkdir(&d), 0);
 	ck_assert_int_eq(tu_write(&d, "hosts", "192.0.2.50 printer.lan\n", hpath, sizeof(hpath)),
 	    0);
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts %s\nserver %s\n", hpath, fakeup_hostport(f)),
-	    NULL), 0);
-	q(&d, "www.example.com", TYPE_A, false, a);       /* miss, positive */
-	q(&d, "www.example.com", TYPE_A, false, a);       /* hit */
-	q(&d, "nx.example.com", TYPE_A, false, a);        /* miss, negative */
-	q(&d, "nx.example.com", TYPE_A, false, a);        /* negative hit */
-	q(&d, "printer.lan", TYPE_A, false, a);           /* hosts */
+	ck_assert_int_eq(
+	    tu_start(&d, tu_fmt("hosts %s\nserver %s\n", hpath, fakeup_hostport(f)), NULL), 0);
+	q(&d, "www.example.com", TYPE_A, false, a); /* miss, positive */
+	q(&d, "www.example.com", TYPE_A, false, a); /* hit */
+	q(&d, "nx.example.com", TYPE_A, false, a);  /* miss, negative */
+	q(&d, "nx.example.com", TYPE_A, false, a);  /* negative hit */
+	q(&d, "printer.lan", TYPE_A, false, a);     /* hosts */
 	{
 		const char *args[] = { "--json", "stats", NULL };
 
@@ -2139,7 +2240,7 @@ START_TEST(test_stubctl_commands)
 		ck_assert_int_eq(tu_stubctl(&d, args, out, sizeof(out), NULL, 0), 0);
 		q(&d, "nx.example.com", TYPE_A, false, a);
 		q(&d, "www.example.com", TYPE_A, false, a);
-		ck_assert_uint_eq(fakeup_count(f), 3);          /* only nx asked again */
+		ck_assert_uint_eq(fakeup_count(f), 3); /* only nx asked again */
 	}
 	{
 		const char *args[] = { "--json", "flushdns", "WWW.example.com", NULL };
@@ -2154,7 +2255,7 @@ START_TEST(test_stubctl_commands)
 
 		ck_assert_int_eq(tu_stubctl(&d, args, out, sizeof(out), NULL, 0), 0);
 		ck_assert_int_eq(tu_json_num(out, "flushed"), 2);
-		q(&d, "printer.lan", TYPE_A, false, a);         /* hosts survive a flush */
+		q(&d, "printer.lan", TYPE_A, false, a); /* hosts survive a flush */
 		ck_assert_uint_eq(fakeup_count(f), 4);
 	}
 	{
@@ -2315,13 +2416,14 @@ START_TEST(test_prefetch_steady)
 	fakeup_add(f, "pop.example.com", "A", 2, "192.0.2.9");
 	fakeup_add(f, "once.example.com", "A", 2, "192.0.2.10");
 	fakeup_set_delay(f, 50);
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nprefetch yes\nserver %s\n",
-	    fakeup_hostport(f)), NULL), 0);
+	ck_assert_int_eq(
+	    tu_start(&d, tu_fmt("hosts none\nprefetch yes\nserver %s\n", fakeup_hostport(f)), NULL),
+	    0);
 	n = q(&d, "once.example.com", TYPE_A, false, a);
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
-	n = q(&d, "pop.example.com", TYPE_A, false, a);      /* the first: upstream */
+	n = q(&d, "pop.example.com", TYPE_A, false, a); /* the first: upstream */
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
-	end = tu_now_ms() + 6500;                             /* three TTLs and more */
+	end = tu_now_ms() + 6500; /* three TTLs and more */
 	while (tu_now_ms() < end) {
 		tu_sleep_ms(100);
 		t0 = tu_now_ms();
@@ -2334,8 +2436,8 @@ START_TEST(test_prefetch_steady)
 	}
 	ck_assert_int_eq(tu_stubctl(&d, args, out, sizeof(out), NULL, 0), 0);
 	printf("prefetch: %d queries over 6.5 s of a TTL-2 name, slowest %.1f ms, "
-	    "prefetches %ld, cache misses %ld\n", asked, worst, tu_json_num(out, "prefetches"),
-	    tu_json_num(out, "cache_misses"));
+	       "prefetches %ld, cache misses %ld\n",
+	    asked, worst, tu_json_num(out, "prefetches"), tu_json_num(out, "cache_misses"));
 	fflush(stdout);
 	/* only the two first questions needed upstream */
 	ck_assert_int_eq(tu_json_num(out, "cache_misses"), 2);
@@ -2368,23 +2470,27 @@ START_TEST(test_cache_file_restart)
 	fakeup_set_mode(dead, FAKE_DROP);
 	ck_assert_int_eq(tu_mkdir(&d), 0);
 	snprintf(path, sizeof(path), "%s/cache", d.dir);
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\ncache-file %s\nserver %s\n", path,
-	    fakeup_hostport(f)), NULL), 0);
+	ck_assert_int_eq(
+	    tu_start(&d, tu_fmt("hosts none\ncache-file %s\nserver %s\n", path, fakeup_hostport(f)),
+	        NULL),
+	    0);
 	n = q(&d, "www.example.com", TYPE_A, false, a);
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
 	n = q(&d, "example.com", TYPE_MX, false, a);
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
 	n = q(&d, "nx.example.com", TYPE_A, false, a);
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), RCODE_NXDOMAIN);
-	ck_assert_int_eq(tu_stop(&d), 0);                 /* saved at exit */
+	ck_assert_int_eq(tu_stop(&d), 0); /* saved at exit */
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert_uint_eq(st.st_mode & 0777, 0600);
 	tu_sleep_ms(1200);
 	/* back up, the upstream now silent: the answers come from the file */
 	fakeup_set_mode(f, FAKE_DROP);
 	sent = fakeup_count(f);
-	ck_assert_int_eq(tu_start(&d2, tu_fmt("hosts none\ncache-file %s\nserver %s\n", path,
-	    fakeup_hostport(f)), NULL), 0);
+	ck_assert_int_eq(
+	    tu_start(&d2,
+	        tu_fmt("hosts none\ncache-file %s\nserver %s\n", path, fakeup_hostport(f)), NULL),
+	    0);
 	n = q(&d2, "www.example.com", TYPE_A, false, a);
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
 	ttl = tu_first_ttl(a, (size_t)n);
@@ -2406,8 +2512,11 @@ START_TEST(test_cache_file_restart)
 	free(after);
 	/* read on another network (other servers): positives kept, negatives
 	 * dropped as on any network change */
-	ck_assert_int_eq(tu_start(&d3, tu_fmt("hosts none\ncache-file %s\nserver %s\n", path,
-	    fakeup_hostport(dead)), NULL), 0);
+	ck_assert_int_eq(
+	    tu_start(&d3,
+	        tu_fmt("hosts none\ncache-file %s\nserver %s\n", path, fakeup_hostport(dead)),
+	        NULL),
+	    0);
 	n = q(&d3, "www.example.com", TYPE_A, false, a);
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
 	ck_assert_int_eq(tu_stubctl(&d3, dd, out, sizeof(out), NULL, 0), 0);
@@ -2417,8 +2526,10 @@ START_TEST(test_cache_file_restart)
 	fakeup_set_mode(f, FAKE_ANSWER);
 	/* corrupt: ignored with a log line, stubd starts cold and answers */
 	ck_assert_int_eq(tu_write(&d, "cache", "not a cache file at all", path, sizeof(path)), 0);
-	ck_assert_int_eq(tu_start(&d4, tu_fmt("hosts none\ncache-file %s\nserver %s\n", path,
-	    fakeup_hostport(f)), NULL), 0);
+	ck_assert_int_eq(
+	    tu_start(&d4,
+	        tu_fmt("hosts none\ncache-file %s\nserver %s\n", path, fakeup_hostport(f)), NULL),
+	    0);
 	n = q(&d4, "www.example.com", TYPE_A, false, a);
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
 	ck_assert_int_eq(tu_first_ttl(a, (size_t)n), 300);
@@ -2447,8 +2558,8 @@ log_has(const struct tu_daemon *d, const char *text)
 }
 
 static int
-ctl(const struct tu_daemon *d, const char *a1, const char *a2, const char *a3,
-    const char *a4, char *out, size_t outsz)
+ctl(const struct tu_daemon *d, const char *a1, const char *a2, const char *a3, const char *a4,
+    char *out, size_t outsz)
 {
 	const char *args[] = { a1, a2, a3, a4, NULL };
 
@@ -2479,8 +2590,10 @@ START_TEST(test_link_over_control)
 	ck_assert_msg(strstr(out, "www.example.com") != NULL, "positive dropped: %s", out);
 	ck_assert(log_has(&d, "network change: link lo"));
 	ck_assert_int_eq(ctl(&d, "--json", "servers", NULL, NULL, out, sizeof(out)), 0);
-	ck_assert_msg(strstr(out, "\"name\":\"lo\",\"metric\":100,\"origin\":\"control\","
-	    "\"default_route\":true,\"state\":\"up\"") != NULL, "%s", out);
+	ck_assert_msg(strstr(out,
+	                  "\"name\":\"lo\",\"metric\":100,\"origin\":\"control\","
+	                  "\"default_route\":true,\"state\":\"up\"") != NULL,
+	    "%s", out);
 	ck_assert_msg(strstr(out, "\"origin\":\"config\"") != NULL, "%s", out);
 	/* routing-only domain, no default route: only names under corp.test */
 	ck_assert_int_eq(ctl(&d, "link", "lo", "domain", "~corp.test", out, sizeof(out)), 0);
@@ -2530,8 +2643,10 @@ START_TEST(test_resolv_file_watched)
 	ck_assert_int_eq(ctl(&d, "--json", "servers", NULL, NULL, out, sizeof(out)), 0);
 	ck_assert_msg(strstr(out, "\"origin\":\"resolv-file\"") != NULL, "%s", out);
 	/* replaced by rename, with garbage around the good line */
-	snprintf(text, sizeof(text), "garbage here\nnameserver not-an-address\n"
-	    "options edns0 trust-ad\nnameserver %s\n", fakeup_hostport(b));
+	snprintf(text, sizeof(text),
+	    "garbage here\nnameserver not-an-address\n"
+	    "options edns0 trust-ad\nnameserver %s\n",
+	    fakeup_hostport(b));
 	ck_assert_int_eq(tu_write(&d, "resolv.conf", text, path, sizeof(path)), 0);
 	tu_sleep_ms(2200);
 	fakeup_clear_log(a);
@@ -2546,7 +2661,7 @@ START_TEST(test_resolv_file_watched)
 	n = q(&d, "example.com", TYPE_TXT, false, ans);
 	ck_assert_int_gt(n, 0);
 	ck_assert_int_ne(tu_rcode(ans, (size_t)n), 0);
-	n = q(&d, "www.example.com", TYPE_A, false, ans);    /* still cached */
+	n = q(&d, "www.example.com", TYPE_A, false, ans); /* still cached */
 	ck_assert_uint_eq(tu_rcode(ans, (size_t)n), 0);
 	ck_assert_int_eq(tu_stop(&d), 0);
 	fakeup_stop(a);
@@ -2567,16 +2682,22 @@ START_TEST(test_resolvconf_dir)
 	ck_assert_int_eq(tu_mkdir(&d), 0);
 	snprintf(dir, sizeof(dir), "%s/rc", d.dir);
 	ck_assert_int_eq(mkdir(dir, 0755), 0);
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\nresolvconf-dir %s\n",
-	    fakeup_hostport(a), dir), NULL), 0);
+	ck_assert_int_eq(
+	    tu_start(&d,
+	        tu_fmt("hosts none\nserver %s\nresolvconf-dir %s\n", fakeup_hostport(a), dir),
+	        NULL),
+	    0);
 	/* an interface file appears: adapter lo, its search domain routes */
-	snprintf(text, sizeof(text), "# resolv.conf from dhclient\nnameserver %s\n"
-	    "nameserver junk\nsearch corp.test\n", fakeup_hostport(b));
+	snprintf(text, sizeof(text),
+	    "# resolv.conf from dhclient\nnameserver %s\n"
+	    "nameserver junk\nsearch corp.test\n",
+	    fakeup_hostport(b));
 	ck_assert_int_eq(tu_write(&d, "rc/lo.dhclient", text, path, sizeof(path)), 0);
 	tu_sleep_ms(2200);
 	ck_assert_int_eq(ctl(&d, "--json", "servers", NULL, NULL, out, sizeof(out)), 0);
-	ck_assert_msg(strstr(out, "\"name\":\"lo\",\"metric\":100,\"origin\":\"resolvconf\"")
-	    != NULL, "%s", out);
+	ck_assert_msg(strstr(out, "\"name\":\"lo\",\"metric\":100,\"origin\":\"resolvconf\"") !=
+	        NULL,
+	    "%s", out);
 	ck_assert(log_has(&d, "lo.dhclient:3: bad nameserver address"));
 	n = q(&d, "x.corp.test", TYPE_A, false, ans);
 	ck_assert_uint_eq(tu_rcode(ans, (size_t)n), 0);
@@ -2598,8 +2719,8 @@ daemon_suite(void)
 {
 	Suite *s = suite_create("daemon");
 	TCase *fo = tcase_create("foundation"), *ca = tcase_create("cache"),
-	    *up = tcase_create("upstream"), *ct = tcase_create("control"),
-	    *nw = tcase_create("network");
+	      *up = tcase_create("upstream"), *ct = tcase_create("control"),
+	      *nw = tcase_create("network");
 
 	tcase_add_test(fo, test_forward_types);
 	tcase_add_test(fo, test_truncation);

@@ -42,8 +42,10 @@ answer(unsigned rcode, const char *const *rdatas, size_t n, uint8_t *out, size_t
 {
 	static const uint8_t qname[] = "\004_dns\010resolver\004arpa";
 	struct wire_wr w;
-	struct wire_hdr h = { .id = 7, .flags = (uint16_t)(WIRE_QR | WIRE_RD | WIRE_RA | rcode),
-		.qdcount = 1, .ancount = (uint16_t)n };
+	struct wire_hdr h = { .id = 7,
+		.flags = (uint16_t)(WIRE_QR | WIRE_RD | WIRE_RA | rcode),
+		.qdcount = 1,
+		.ancount = (uint16_t)n };
 	size_t i;
 
 	wire_wr_init(&w, out, cap);

@@ -34,16 +34,17 @@ port_of(const struct cfg_server *s)
 START_TEST(test_twins)
 {
 	struct cfg *c = parse("encryption auto\n"
-	    "encryption-template 127.0.0.9 tls dns.test\n"
-	    "encryption-template 127.0.0.10 https://doh.test:8443/q\n"
-	    "server 127.0.0.9:5300\n"
-	    "server 1.1.1.1\n"
-	    "server 192.0.2.1\n"
-	    "server 127.0.0.10\n"
-	    "server 9.9.9.9 tls dns.quad9.net\n", 0);
+	                      "encryption-template 127.0.0.9 tls dns.test\n"
+	                      "encryption-template 127.0.0.10 https://doh.test:8443/q\n"
+	                      "server 127.0.0.9:5300\n"
+	                      "server 1.1.1.1\n"
+	                      "server 192.0.2.1\n"
+	                      "server 127.0.0.10\n"
+	                      "server 9.9.9.9 tls dns.quad9.net\n",
+	    0);
 	const struct cfg_server *s = c->servers;
 
-	ck_assert_uint_eq(c->nservers, 8);      /* 5 + 3 twins */
+	ck_assert_uint_eq(c->nservers, 8); /* 5 + 3 twins */
 	/* the template's twin: tls to ADDR:853 with the name */
 	ck_assert_uint_eq(s[0].twin, 6);
 	ck_assert_uint_eq(s[0].upgrade, UPGRADE_KNOWN);
@@ -85,9 +86,10 @@ START_TEST(test_policies)
 	cfg_unref(c);
 	/* per adapter, over the global one */
 	c = parse("encryption require\n"
-	    "adapter a encryption off\nserver 8.8.8.8\n"
-	    "adapter b\nserver 8.8.4.4\n"
-	    "adapter c encryption opportunistic\nserver 2620:fe::9\n", 0);
+	          "adapter a encryption off\nserver 8.8.8.8\n"
+	          "adapter b\nserver 8.8.4.4\n"
+	          "adapter c encryption opportunistic\nserver 2620:fe::9\n",
+	    0);
 	ck_assert_uint_eq(c->nservers, 5);
 	ck_assert_uint_eq(c->servers[0].twin, 0);
 	ck_assert_int_eq(c->servers[0].encryption, ENC_OFF);
@@ -121,7 +123,8 @@ START_TEST(test_bad_lines)
 	cfg_unref(c);
 	/* a later template for the same address replaces the earlier */
 	c = parse("encryption-template 127.0.0.9 tls a.test\n"
-	    "encryption-template 127.0.0.9 tls b.test\n", 0);
+	          "encryption-template 127.0.0.9 tls b.test\n",
+	    0);
 	ck_assert_uint_eq(c->ntemplates, 1);
 	ck_assert_str_eq(c->templates[0].name, "b.test");
 	cfg_unref(c);
@@ -131,8 +134,8 @@ END_TEST
 START_TEST(test_known_table)
 {
 	static const char *const addrs[] = { "1.1.1.1", "1.0.0.1", "2606:4700:4700::1111",
-	    "2606:4700:4700::1001", "8.8.8.8", "8.8.4.4", "2001:4860:4860::8888",
-	    "2001:4860:4860::8844", "9.9.9.9", "149.112.112.112", "2620:fe::fe", "2620:fe::9" };
+		"2606:4700:4700::1001", "8.8.8.8", "8.8.4.4", "2001:4860:4860::8888",
+		"2001:4860:4860::8844", "9.9.9.9", "149.112.112.112", "2620:fe::fe", "2620:fe::9" };
 	static const char *const names[] = { "cloudflare-dns.com", "dns.google", "dns.quad9.net" };
 	struct cfg_template t;
 	struct cfg_sockaddr sa;

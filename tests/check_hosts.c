@@ -19,18 +19,17 @@
 
 #define SEED 0x1234567887654321ULL
 
-static const char sample[] =
-    "# comment line\n"
-    "127.0.0.1\tlocalhost\n"
-    "::1     localhost ip6-localhost   # trailing comment\n"
-    "192.0.2.7  Host.Lan host alias.lan\n"
-    "192.0.2.8  host.lan\n"
-    "2001:db8::7 host.lan\n"
-    "not-an-address foo\n"
-    "192.0.2.9\n"
-    "192.0.2.10 bad..name\n"
-    "192.0.2.7  second.lan\n"
-    "fe80::1%eth0 scoped.lan\n";
+static const char sample[] = "# comment line\n"
+                             "127.0.0.1\tlocalhost\n"
+                             "::1     localhost ip6-localhost   # trailing comment\n"
+                             "192.0.2.7  Host.Lan host alias.lan\n"
+                             "192.0.2.8  host.lan\n"
+                             "2001:db8::7 host.lan\n"
+                             "not-an-address foo\n"
+                             "192.0.2.9\n"
+                             "192.0.2.10 bad..name\n"
+                             "192.0.2.7  second.lan\n"
+                             "fe80::1%eth0 scoped.lan\n";
 
 struct errs {
 	unsigned lines[16];
@@ -113,7 +112,7 @@ START_TEST(test_ptr)
 	n = ask(h, "7.2.0.192.in-addr.arpa", TYPE_PTR, out, sizeof(out));
 	ck_assert_uint_eq(tu_ancount(out, n), 1);
 	tu_first_data(out, n, data, sizeof(data));
-	ck_assert_str_eq(data, "host.lan");   /* first name of the first line */
+	ck_assert_str_eq(data, "host.lan"); /* first name of the first line */
 	n = ask(h, "1.0.0.127.IN-ADDR.ARPA", TYPE_PTR, out, sizeof(out));
 	tu_first_data(out, n, data, sizeof(data));
 	ck_assert_str_eq(data, "localhost");

@@ -33,7 +33,8 @@ START_TEST(test_writer)
 	json_obj_end(&j);
 	json_obj_end(&j);
 	s = json_take(&j, NULL);
-	ck_assert_str_eq(s, "{\"a\":1,\"b\":[\"x\\\"y\\\\z\\n\\u0001\",true,null,12.2,-3],\"c\":{}}");
+	ck_assert_str_eq(s,
+	    "{\"a\":1,\"b\":[\"x\\\"y\\\\z\\n\\u0001\",true,null,12.2,-3],\"c\":{}}");
 	free(s);
 }
 END_TEST
@@ -45,8 +46,8 @@ START_TEST(test_writer_utf8)
 
 	json_init(&j);
 	json_arr_begin(&j);
-	json_str(&j, "caf\xc3\xa9");          /* valid UTF-8 kept */
-	json_strn(&j, "\xff\xfe", 2);         /* invalid bytes escaped */
+	json_str(&j, "caf\xc3\xa9");  /* valid UTF-8 kept */
+	json_strn(&j, "\xff\xfe", 2); /* invalid bytes escaped */
 	json_arr_end(&j);
 	s = json_take(&j, NULL);
 	ck_assert_str_eq(s, "[\"caf\xc3\xa9\",\"\\u00ff\\u00fe\"]");
@@ -60,7 +61,7 @@ START_TEST(test_writer_misuse)
 
 	json_init(&j);
 	json_obj_begin(&j);
-	ck_assert_ptr_null(json_take(&j, NULL));  /* unbalanced */
+	ck_assert_ptr_null(json_take(&j, NULL)); /* unbalanced */
 	json_init(&j);
 	json_arr_end(&j);
 	ck_assert_ptr_null(json_take(&j, NULL));
@@ -72,7 +73,7 @@ START_TEST(test_parse_ok)
 {
 	char err[128];
 	const char *t = " {\"a\": [1, -2.5e3, true, false, null, \"s\\u00e9\\ud83d\\ude00\"],"
-	    " \"b\": {\"c\": \"\"}} ";
+	                " \"b\": {\"c\": \"\"}} ";
 	struct jval *v = jsonp_parse(t, strlen(t), err, sizeof(err));
 	const struct jval *a;
 
@@ -95,9 +96,24 @@ END_TEST
 START_TEST(test_parse_bad)
 {
 	static const char *const bad[] = {
-		"", "{", "{\"a\"}", "{\"a\":}", "[1,]", "[01]", "[1.]", "[-]", "\"\\x\"",
-		"\"a", "[\"\x01\"]", "{} x", "[\"\\ud800\"]", "[\"\\u0000\"]", "tru", "{1:2}",
-		"[1e]", "nul",
+		"",
+		"{",
+		"{\"a\"}",
+		"{\"a\":}",
+		"[1,]",
+		"[01]",
+		"[1.]",
+		"[-]",
+		"\"\\x\"",
+		"\"a",
+		"[\"\x01\"]",
+		"{} x",
+		"[\"\\ud800\"]",
+		"[\"\\u0000\"]",
+		"tru",
+		"{1:2}",
+		"[1e]",
+		"nul",
 	};
 	char err[128];
 	size_t i;

@@ -29,7 +29,7 @@
 #define CLIENTS 50
 #define NAMES 2000
 #define QUERIES 20000
-#define DEADLINE_MS 5000     /* schedule 3.4 s + slack */
+#define DEADLINE_MS 5000 /* schedule 3.4 s + slack */
 
 static long
 rss_kb(pid_t pid)
@@ -95,9 +95,10 @@ START_TEST(test_load_and_faults)
 	fakeup_set_wildcard(flaky, 2);
 	fakeup_set_loss(lossy, 30);
 	flaky_port = fakeup_port(flaky);
-	snprintf(conf, sizeof(conf), "hosts none\ntimeouts 0.2 0.4 0.4 0.8 1.6\n"
-	    "exclude-time 1\nserver %s\nserver %s\n", fakeup_hostport(lossy),
-	    fakeup_hostport(flaky));
+	snprintf(conf, sizeof(conf),
+	    "hosts none\ntimeouts 0.2 0.4 0.4 0.8 1.6\n"
+	    "exclude-time 1\nserver %s\nserver %s\n",
+	    fakeup_hostport(lossy), fakeup_hostport(flaky));
 	asan_without_quarantine();
 	ck_assert_int_eq(tu_start(&d, conf, NULL), 0);
 	sa.sin_family = AF_INET;
@@ -162,12 +163,12 @@ START_TEST(test_load_and_faults)
 		if (rss_warm < 0 && done >= NAMES)
 			rss_warm = rss_kb(d.pid);
 		if (!stopped && done >= QUERIES / 2) {
-			fakeup_stop(flaky);      /* the second upstream dies... */
+			fakeup_stop(flaky); /* the second upstream dies... */
 			flaky = NULL;
 			stopped = true;
 		}
 		if (stopped && !restarted && done >= QUERIES * 7 / 10) {
-			flaky = fakeup_start_port("127.0.0.32", flaky_port);   /* ...and returns */
+			flaky = fakeup_start_port("127.0.0.32", flaky_port); /* ...and returns */
 			ck_assert_ptr_nonnull(flaky);
 			fakeup_set_wildcard(flaky, 2);
 			restarted = true;
@@ -175,8 +176,8 @@ START_TEST(test_load_and_faults)
 	}
 	rss_end = rss_kb(d.pid);
 	printf("load: %d queries in %.1f s: %ld NOERROR, %ld SERVFAIL, %ld other, %ld late; "
-	    "slowest %.0f ms; RSS warm %ld kB, end %ld kB\n", done,
-	    (tu_now_ms() - t_start) / 1000, noerror, servfail, other, late, worst, rss_warm,
+	       "slowest %.0f ms; RSS warm %ld kB, end %ld kB\n",
+	    done, (tu_now_ms() - t_start) / 1000, noerror, servfail, other, late, worst, rss_warm,
 	    rss_end);
 	fflush(stdout);
 	ck_assert_int_eq(done, QUERIES);
@@ -188,14 +189,14 @@ START_TEST(test_load_and_faults)
 	ck_assert_int_le(rss_end * 2, rss_warm * 3);
 	for (i = 0; i < CLIENTS; i++)
 		close(cl[i].fd);
-	ck_assert_int_eq(tu_stop(&d), 0);   /* clean exit: no sanitizer report */
+	ck_assert_int_eq(tu_stop(&d), 0); /* clean exit: no sanitizer report */
 	fakeup_stop(lossy);
 	fakeup_stop(flaky);
 }
 END_TEST
 
 #define HOSTILE_QUERIES 5000
-#define HOSTILE_TXT 60000            /* bytes of text per answer */
+#define HOSTILE_TXT 60000 /* bytes of text per answer */
 #define HOSTILE_BUDGET_MB 16
 
 /*
@@ -218,8 +219,8 @@ START_TEST(test_hostile_upstream_memory)
 	ck_assert_ptr_nonnull(big);
 	fakeup_set_wildcard_txt(big, HOSTILE_TXT, 3600);
 	asan_without_quarantine();
-	snprintf(out, sizeof(out), "hosts none\ncache-memory %dM\nserver %s\n",
-	    HOSTILE_BUDGET_MB, fakeup_hostport(big));
+	snprintf(out, sizeof(out), "hosts none\ncache-memory %dM\nserver %s\n", HOSTILE_BUDGET_MB,
+	    fakeup_hostport(big));
 	ck_assert_int_eq(tu_start(&d, out, NULL), 0);
 	for (i = 0; i < HOSTILE_QUERIES; i++) {
 		snprintf(name, sizeof(name), "q%d.big.example", i);
@@ -235,8 +236,9 @@ START_TEST(test_hostile_upstream_memory)
 	ck_assert_int_eq(tu_stubctl(&d, args, out, sizeof(out), NULL, 0), 0);
 	bytes = tu_json_num(out, "cache_bytes");
 	printf("hostile upstream: %d answers of %d bytes, cache-memory %d MB: cache_bytes %ld, "
-	    "cache_entries %ld, peak RSS %ld kB\n", HOSTILE_QUERIES, HOSTILE_TXT,
-	    HOSTILE_BUDGET_MB, bytes, tu_json_num(out, "cache_entries"), rss_max);
+	       "cache_entries %ld, peak RSS %ld kB\n",
+	    HOSTILE_QUERIES, HOSTILE_TXT, HOSTILE_BUDGET_MB, bytes,
+	    tu_json_num(out, "cache_entries"), rss_max);
 	fflush(stdout);
 	ck_assert_int_gt(bytes, (HOSTILE_BUDGET_MB - 1) << 20);
 	ck_assert_int_le(bytes, HOSTILE_BUDGET_MB << 20);
@@ -327,7 +329,7 @@ probe_step(struct probe *p, double interval)
 		p->answers++;
 	}
 	if (p->waiting && now - p->sent > p->worst)
-		p->worst = now - p->sent;   /* still waiting counts too */
+		p->worst = now - p->sent; /* still waiting counts too */
 	if (!p->waiting && now >= p->next) {
 		sendto(p->fd, p->q, p->qlen, 0, (struct sockaddr *)&p->sa, sizeof(p->sa));
 		p->sent = now;
@@ -401,14 +403,15 @@ START_TEST(test_displaydns_million)
 	close(pfd[0]);
 	ck_assert_int_eq(wait4(pid, &status, 0, &ru), pid);
 	printf("displaydns: %ld entries in %.1f s; probe: %ld answers, slowest %.1f ms; "
-	    "stubctl peak RSS %ld kB\n", entries, (tu_now_ms() - t0) / 1000, p.answers, p.worst,
-	    ru.ru_maxrss);
+	       "stubctl peak RSS %ld kB\n",
+	    entries, (tu_now_ms() - t0) / 1000, p.answers, p.worst, ru.ru_maxrss);
 	fflush(stdout);
 	ck_assert(WIFEXITED(status));
 	ck_assert_int_eq(WEXITSTATUS(status), 0);
 	ck_assert_int_eq(entries, 1000000);
 	ck_assert_int_gt(p.answers, 10);
-	ck_assert_msg(p.worst < 250, "an answer took %.0f ms", p.worst);   /* lenient: 20 ms measured */
+	ck_assert_msg(p.worst < 250, "an answer took %.0f ms",
+	    p.worst); /* lenient: 20 ms measured */
 	ck_assert_int_lt(ru.ru_maxrss, 64 * 1024);
 	/* flushdns reloads that 500,000-line hosts file: parsed off the loop */
 	{
@@ -430,7 +433,8 @@ START_TEST(test_displaydns_million)
 		}
 		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 		ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-		printf("flushdns with a 500,000-line hosts file: probe %ld answers, slowest %.1f ms\n",
+		printf(
+		    "flushdns with a 500,000-line hosts file: probe %ld answers, slowest %.1f ms\n",
 		    p.answers, p.worst);
 		fflush(stdout);
 		ck_assert_int_gt(p.answers, 50);

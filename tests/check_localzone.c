@@ -33,7 +33,8 @@ START_TEST(test_kinds)
 	ck_assert_int_eq(kind_of("notlocalhost"), LZ_SINGLE_LABEL);
 	ck_assert_int_eq(kind_of("1.0.0.127.in-addr.arpa"), LZ_LOOPBACK_PTR);
 	ck_assert_int_eq(kind_of("1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0"
-	    ".ip6.arpa"), LZ_LOOPBACK_PTR);
+	                         ".ip6.arpa"),
+	    LZ_LOOPBACK_PTR);
 	/* RFC 6303 zones, their apexes and names in them */
 	ck_assert_int_eq(kind_of("4.3.2.10.in-addr.arpa"), LZ_PRIVATE_REVERSE);
 	ck_assert_int_eq(kind_of("10.in-addr.arpa"), LZ_PRIVATE_REVERSE);
@@ -42,8 +43,7 @@ START_TEST(test_kinds)
 	ck_assert_int_eq(kind_of("31.172.in-addr.arpa"), LZ_PRIVATE_REVERSE);
 	ck_assert_int_eq(kind_of("1.1.168.192.in-addr.arpa"), LZ_PRIVATE_REVERSE);
 	ck_assert_int_eq(kind_of("7.7.254.169.in-addr.arpa"), LZ_PRIVATE_REVERSE);
-	ck_assert_int_eq(kind_of("1.0.0.0.0.0.0.0.0.0.0.0.0.0.d.f.ip6.arpa"),
-	    LZ_PRIVATE_REVERSE);
+	ck_assert_int_eq(kind_of("1.0.0.0.0.0.0.0.0.0.0.0.0.0.d.f.ip6.arpa"), LZ_PRIVATE_REVERSE);
 	ck_assert_int_eq(kind_of("d.f.ip6.arpa"), LZ_PRIVATE_REVERSE);
 	ck_assert_int_eq(kind_of("0.8.e.f.ip6.arpa"), LZ_PRIVATE_REVERSE);
 	ck_assert_int_eq(kind_of("b.e.f.ip6.arpa"), LZ_PRIVATE_REVERSE);
@@ -96,7 +96,7 @@ START_TEST(test_answers)
 	ck_assert_uint_gt(n, 0);
 	ck_assert_uint_eq(tu_rcode(out, n), RCODE_NOERROR);
 	ck_assert_uint_eq(tu_ancount(out, n), 1);
-	ck_assert_uint_eq(out[2] & 0x04, 0);          /* no AA */
+	ck_assert_uint_eq(out[2] & 0x04, 0); /* no AA */
 	tu_first_data(out, n, data, sizeof(data));
 	ck_assert_str_eq(data, "127.0.0.1");
 	ck_assert_mem_eq(out + 12, "\011LocalHost", 10);
@@ -147,12 +147,12 @@ priv(const char *addr)
 	memset(&ss, 0, sizeof(ss));
 	if (strchr(addr, ':')) {
 		ss.ss_family = AF_INET6;
-		ck_assert_int_eq(inet_pton(AF_INET6, addr,
-		    &((struct sockaddr_in6 *)&ss)->sin6_addr), 1);
+		ck_assert_int_eq(
+		    inet_pton(AF_INET6, addr, &((struct sockaddr_in6 *)&ss)->sin6_addr), 1);
 	} else {
 		ss.ss_family = AF_INET;
-		ck_assert_int_eq(inet_pton(AF_INET, addr,
-		    &((struct sockaddr_in *)&ss)->sin_addr), 1);
+		ck_assert_int_eq(inet_pton(AF_INET, addr, &((struct sockaddr_in *)&ss)->sin_addr),
+		    1);
 	}
 	return localzone_private_addr((struct sockaddr *)&ss);
 }

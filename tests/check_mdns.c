@@ -61,8 +61,8 @@ put_rr(struct wire_wr *w, const char *owner, uint16_t type, uint16_t rclass, uin
 }
 
 static void
-start_reply(struct wire_wr *w, uint8_t *buf, size_t cap, uint16_t flags, uint16_t an,
-    uint16_t ns, uint16_t ar)
+start_reply(struct wire_wr *w, uint8_t *buf, size_t cap, uint16_t flags, uint16_t an, uint16_t ns,
+    uint16_t ar)
 {
 	struct wire_hdr h = { 0, flags, 0, an, ns, ar };
 
@@ -86,10 +86,11 @@ START_TEST(test_names)
 {
 	struct msg_query q;
 
-#define WANT(text, yes) do { \
-	query_of(text, TYPE_A, &q); \
-	ck_assert_msg(mdns_name(q.key, q.qlen) == (yes), "%s", text); \
-} while (0)
+#define WANT(text, yes) \
+	do { \
+		query_of(text, TYPE_A, &q); \
+		ck_assert_msg(mdns_name(q.key, q.qlen) == (yes), "%s", text); \
+	} while (0)
 	WANT("printer.local", true);
 	WANT("Printer.LOCAL", true);
 	WANT("a.b.printer.local", true);
@@ -218,7 +219,7 @@ START_TEST(test_answer_filters)
 	put_rr(&w, "printer.local", TYPE_AAAA, CLASS_IN, 120, addr6, 16);
 	put_rr(&w, "printer.local", TYPE_A, 3, 120, addr4, 4);
 	put_rr(&w, "printer.local", TYPE_A, 0x8001, 0, addr4, 4);
-	put_rr(&w, "printer.local", TYPE_A, CLASS_IN, 120, addr4, 4);   /* authority */
+	put_rr(&w, "printer.local", TYPE_A, CLASS_IN, 120, addr4, 4); /* authority */
 	ck_assert_int_eq(w.err, 0);
 	ck_assert_uint_eq(mdns_answer(pkt, w.len, &q, out, sizeof(out)), 0);
 	/* the same plus a match in the additional section: just that one */
@@ -247,8 +248,7 @@ START_TEST(test_answer_rejects)
 	struct msg_query q;
 	uint8_t pkt[512], out[MSG_MAX];
 	struct wire_wr w;
-	static const uint16_t flags[] = { WIRE_AA, WIRE_QR | RCODE_NXDOMAIN,
-		WIRE_QR | (5 << 11) };
+	static const uint16_t flags[] = { WIRE_AA, WIRE_QR | RCODE_NXDOMAIN, WIRE_QR | (5 << 11) };
 	size_t i, cut;
 
 	query_of("printer.local", TYPE_A, &q);
@@ -314,7 +314,7 @@ START_TEST(test_answer_ptr_uncompressed)
 	/* the data is whole: no pointer left in it */
 	ck_assert_uint_eq(out[rr.rd_off] & 0xc0, 0);
 	/* a name running past the record's data is refused */
-	pkt[w.len - 3] = 1;      /* rdlen 1: the pointer cut in half */
+	pkt[w.len - 3] = 1; /* rdlen 1: the pointer cut in half */
 	ck_assert_uint_eq(mdns_answer(pkt, w.len - 1, &q, out, sizeof(out)), 0);
 }
 END_TEST

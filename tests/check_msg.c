@@ -66,7 +66,7 @@ START_TEST(test_query_drop)
 
 	ck_assert_int_eq(msg_parse_query(b, 11, &q), MSG_DROP);
 	ck_assert_int_eq(msg_parse_query(b, 0, &q), MSG_DROP);
-	b[2] |= 0x80;   /* QR: a response */
+	b[2] |= 0x80; /* QR: a response */
 	ck_assert_int_eq(msg_parse_query(b, l, &q), MSG_DROP);
 }
 END_TEST
@@ -77,16 +77,16 @@ START_TEST(test_query_formerr)
 	size_t l = q_of("example.com", TYPE_A, false, false, b);
 	struct msg_query q;
 
-	wire_set16_at(b, l, 4, 0);   /* QDCOUNT 0 */
+	wire_set16_at(b, l, 4, 0); /* QDCOUNT 0 */
 	ck_assert_int_eq(msg_parse_query(b, l, &q), MSG_FORMERR);
 	ck_assert_uint_eq(q.qlen, 0);
-	wire_set16_at(b, l, 4, 2);   /* QDCOUNT 2 */
+	wire_set16_at(b, l, 4, 2); /* QDCOUNT 2 */
 	ck_assert_int_eq(msg_parse_query(b, l, &q), MSG_FORMERR);
 	wire_set16_at(b, l, 4, 1);
-	b[12] = 0x3f;                /* label longer than the packet */
+	b[12] = 0x3f; /* label longer than the packet */
 	ck_assert_int_eq(msg_parse_query(b, l, &q), MSG_FORMERR);
 	l = q_of("example.com", TYPE_A, false, false, b);
-	ck_assert_int_eq(msg_parse_query(b, l - 1, &q), MSG_FORMERR);  /* no qclass */
+	ck_assert_int_eq(msg_parse_query(b, l - 1, &q), MSG_FORMERR); /* no qclass */
 	/* a forward compression pointer in the question */
 	b[12] = 0xc0;
 	b[13] = 0x20;
@@ -128,7 +128,7 @@ START_TEST(test_query_notimp)
 	uint8_t out[512];
 	size_t n;
 
-	b[2] = (uint8_t)((b[2] & 0x87) | (2 << 3));   /* opcode STATUS */
+	b[2] = (uint8_t)((b[2] & 0x87) | (2 << 3)); /* opcode STATUS */
 	ck_assert_int_eq(msg_parse_query(b, l, &q), MSG_NOTIMP);
 	n = msg_error(&q, RCODE_NOTIMP, out, sizeof(out));
 	ck_assert_uint_eq(n, l);
@@ -146,7 +146,7 @@ START_TEST(test_error_reply)
 
 	ck_assert_int_eq(msg_parse_query(b, l, &q), MSG_OK);
 	n = msg_error(&q, RCODE_REFUSED, out, sizeof(out));
-	ck_assert_uint_eq(n, l);           /* header + question + OPT */
+	ck_assert_uint_eq(n, l); /* header + question + OPT */
 	ck_assert_uint_eq(tu_id(out, n), 0x1234);
 	ck_assert_uint_eq(tu_rcode(out, n), RCODE_REFUSED);
 	ck_assert(tu_has_opt(out, n));
@@ -187,11 +187,18 @@ START_TEST(test_error_ede)
 END_TEST
 
 static size_t
-resp_of(uint16_t id, const char *name, unsigned rcode, int nans, bool soa, bool opt,
-    uint32_t ttl, uint8_t *out)
+resp_of(uint16_t id, const char *name, unsigned rcode, int nans, bool soa, bool opt, uint32_t ttl,
+    uint8_t *out)
 {
-	struct tu_resp r = { .id = id, .name = name, .rcode = rcode, .nans = nans,
-		.ttl = ttl, .soa = soa, .soa_ttl = 3600, .soa_min = 120, .opt = opt };
+	struct tu_resp r = { .id = id,
+		.name = name,
+		.rcode = rcode,
+		.nans = nans,
+		.ttl = ttl,
+		.soa = soa,
+		.soa_ttl = 3600,
+		.soa_min = 120,
+		.opt = opt };
 
 	return tu_response(&r, out, 1500);
 }
@@ -208,8 +215,8 @@ START_TEST(test_store_prepare)
 	ck_assert(!r->negative);
 	ck_assert_uint_eq(r->min_answer_ttl, 300);
 	ck_assert_uint_eq(r->nttl, 2);
-	ck_assert_uint_eq(r->len, l - 11);       /* OPT removed */
-	ck_assert_uint_eq(b[11], 0);             /* ARCOUNT now 0 */
+	ck_assert_uint_eq(r->len, l - 11); /* OPT removed */
+	ck_assert_uint_eq(b[11], 0);       /* ARCOUNT now 0 */
 	ck_assert_uint_eq(r->ttl_off[0], 12 + nl + 4 + 6);
 	free(r);
 }
@@ -279,7 +286,7 @@ START_TEST(test_store_pointer_into_ttl)
 	ck_assert_int_eq(msg_store_prepare(b, l, 77, name, nl, TYPE_A, CLASS_IN, r), 0);
 	/* append a CNAME record whose RDATA points at the last TTL byte (0) */
 	l = resp_of(77, "www.example.com", 0, 1, false, false, 300, b);
-	b[ttl_at + 3] = 0;   /* TTL 256 + 0: byte is a root label */
+	b[ttl_at + 3] = 0; /* TTL 256 + 0: byte is a root label */
 	b[ttl_at + 2] = 1;
 	wire_set16_at(b, 1500, 6, 2);
 	{
@@ -309,8 +316,8 @@ START_TEST(test_serve_copy)
 	n = msg_serve(b, r->len, r->ttl_off, r->nttl, 100, -1, &q, 1232, out, sizeof(out));
 	ck_assert_uint_eq(n, r->len + 11);
 	ck_assert_uint_eq(tu_id(out, n), 0x1234);
-	ck_assert_mem_eq(out + 12, q.qname, q.qlen);        /* 0x20 spelling */
-	ck_assert(out[3] & 0x80);                           /* RA */
+	ck_assert_mem_eq(out + 12, q.qname, q.qlen); /* 0x20 spelling */
+	ck_assert(out[3] & 0x80);                    /* RA */
 	wire_get32_at(out, n, r->ttl_off[0], &t);
 	ck_assert_uint_eq(t, 200);
 	wire_get32_at(out, n, r->ttl_off[1], &t);
@@ -349,7 +356,7 @@ START_TEST(test_clamp)
 	wire_get32_at(b, l, r->ttl_off[0], &t);
 	ck_assert_uint_eq(t, 60);
 	wire_get32_at(b, l, r->ttl_off[1], &t);
-	ck_assert_uint_eq(t, 100);   /* 110 capped */
+	ck_assert_uint_eq(t, 100); /* 110 capped */
 	free(r);
 }
 END_TEST
@@ -392,7 +399,7 @@ START_TEST(test_serve_ad)
 	struct msg_resp *r = malloc(sizeof(*r));
 	struct msg_query q;
 
-	b[3] |= 0x20;                                       /* AD from upstream */
+	b[3] |= 0x20; /* AD from upstream */
 	ck_assert_int_eq(msg_store_prepare(b, l, 77, name, nl, TYPE_A, CLASS_IN, r), 0);
 	/* plain client: no AD */
 	cl = q_of("www.example.com", TYPE_A, false, false, cq);
@@ -430,7 +437,7 @@ START_TEST(test_upstream_query)
 	ck_assert_uint_eq(n, cl);
 	ck_assert_uint_eq(tu_id(out, n), 0xbeef);
 	ck_assert_mem_eq(out + 12, q.key, q.qlen);
-	ck_assert_uint_eq(out[3] & 0x20, 0x20);             /* AD asked for */
+	ck_assert_uint_eq(out[3] & 0x20, 0x20); /* AD asked for */
 	/* advertises 1232 (SPEC 5c) and keeps the DO bit */
 	ck_assert_uint_eq(out[n - 11 + 3] << 8 | out[n - 11 + 4], 1232);
 	ck_assert_uint_eq(out[n - 11 + 7] & 0x80, 0x80);
@@ -438,7 +445,6 @@ START_TEST(test_upstream_query)
 	ck_assert_uint_eq(n, cl - 11);
 }
 END_TEST
-
 
 /* RFC 6891: a FORMERR to a query with OPT carries OPT, also when QDCOUNT
  * is not 1 (issue 20, bug 4) */
@@ -448,7 +454,7 @@ START_TEST(test_formerr_keeps_opt)
 	size_t l = q_of("example.com", TYPE_A, true, true, b), ql, n;
 	struct msg_query q;
 
-	ql = l - 12 - 11;   /* the question */
+	ql = l - 12 - 11; /* the question */
 	/* QDCOUNT 0: header + OPT */
 	memcpy(q2, b, 12);
 	memcpy(q2 + 12, b + 12 + ql, 11);
@@ -460,8 +466,8 @@ START_TEST(test_formerr_keeps_opt)
 	ck_assert_uint_eq(n, 23);
 	ck_assert_uint_eq(tu_rcode(out, n), RCODE_FORMERR);
 	ck_assert(tu_has_opt(out, n));
-	ck_assert_uint_eq(out[5], 0);                /* no question */
-	ck_assert_uint_eq(out[11], 1);               /* ARCOUNT */
+	ck_assert_uint_eq(out[5], 0);  /* no question */
+	ck_assert_uint_eq(out[11], 1); /* ARCOUNT */
 	/* QDCOUNT 2: the question twice, then OPT */
 	memcpy(q2, b, 12 + ql);
 	memcpy(q2 + 12 + ql, b + 12, ql);
@@ -493,17 +499,17 @@ START_TEST(test_serve_flags)
 	static const uint8_t a1[] = { 192, 0, 2, 1 };
 	struct msg_rr rr = { TYPE_A, a1, 4 };
 
-	b[2] |= 0x04;                                       /* AA from upstream */
-	b[3] |= 0x10;                                       /* CD from upstream */
+	b[2] |= 0x04; /* AA from upstream */
+	b[3] |= 0x10; /* CD from upstream */
 	ck_assert_int_eq(msg_store_prepare(b, l, 77, name, nl, TYPE_A, CLASS_IN, r), 0);
 	cl = q_of("www.example.com", TYPE_A, false, false, cq);
 	ck_assert_int_eq(msg_parse_query(cq, cl, &q), MSG_OK);
 	ck_assert(!q.cd_bit);
 	n = msg_serve(b, r->len, r->ttl_off, r->nttl, 0, -1, &q, 1232, out, sizeof(out));
 	ck_assert_uint_gt(n, 0);
-	ck_assert_uint_eq(out[2] & 0x04, 0);                /* AA clear */
-	ck_assert_uint_eq(out[3] & 0x10, 0);                /* the client's CD: 0 */
-	ck_assert_uint_eq(out[2] & 0x01, 0x01);             /* RD */
+	ck_assert_uint_eq(out[2] & 0x04, 0);    /* AA clear */
+	ck_assert_uint_eq(out[3] & 0x10, 0);    /* the client's CD: 0 */
+	ck_assert_uint_eq(out[2] & 0x01, 0x01); /* RD */
 	/* CD=1, RD=0 */
 	cq[3] |= 0x10;
 	cq[2] &= (uint8_t)~0x01;
@@ -543,18 +549,17 @@ START_TEST(test_store_after_opt)
 	uint32_t t;
 	char data[64];
 
-	l = tu_build_msg(9, WIRE_RD | WIRE_RA, "example.com", TYPE_MX, rrs, 1, 0, 2, b,
-	    sizeof(b));
+	l = tu_build_msg(9, WIRE_RD | WIRE_RA, "example.com", TYPE_MX, rrs, 1, 0, 2, b, sizeof(b));
 	ck_assert_uint_gt(l, 0);
 	ck_assert_int_eq(msg_store_prepare(b, l, 9, name, nl, TYPE_MX, CLASS_IN, r), 0);
 	ck_assert(r->positive);
 	ck_assert_uint_eq(r->len, l - 11);
-	ck_assert_uint_eq(b[11], 1);                 /* ARCOUNT: the glue */
+	ck_assert_uint_eq(b[11], 1); /* ARCOUNT: the glue */
 	ck_assert_uint_eq(r->nttl, 2);
 	ck_assert_uint_eq(r->ttl_sect[1], 2);
 	wire_get32_at(b, r->len, r->ttl_off[1], &t);
 	ck_assert_uint_eq(t, 200);
-	ck_assert_uint_eq(b[r->len - 4], 192);       /* the glue's address last */
+	ck_assert_uint_eq(b[r->len - 4], 192); /* the glue's address last */
 	ck_assert_uint_eq(b[r->len - 1], 9);
 	/* and served whole, with the client's OPT last */
 	cl = q_of("example.com", TYPE_MX, true, false, cq);
@@ -569,7 +574,7 @@ START_TEST(test_store_after_opt)
 	/* a name pointing into the OPT record (removed) is refused */
 	l = tu_build_msg(9, 0, "example.com", TYPE_MX, rrs, 1, 0, 2, b, sizeof(b));
 	{
-		size_t opt_at = l - 11 - (16 + 14);     /* OPT before the glue */
+		size_t opt_at = l - 11 - (16 + 14); /* OPT before the glue */
 		size_t glue = opt_at + 11;
 
 		ck_assert_uint_eq(b[opt_at + 2], TYPE_OPT);
@@ -658,8 +663,7 @@ START_TEST(test_store_cname_chain)
 	ck_assert_int_eq(msg_store_prepare(b, l, 4, name, nl, TYPE_A, CLASS_IN, r), 0);
 	ck_assert(r->negative && !r->referral);
 	/* NXDOMAIN at the end of the chain */
-	l = tu_build_msg(4, RCODE_NXDOMAIN, "a.example.com", TYPE_A, rrs, 2, 1, 0, b,
-	    sizeof(b));
+	l = tu_build_msg(4, RCODE_NXDOMAIN, "a.example.com", TYPE_A, rrs, 2, 1, 0, b, sizeof(b));
 	ck_assert_int_eq(msg_store_prepare(b, l, 4, name, nl, TYPE_A, CLASS_IN, r), 0);
 	ck_assert(r->negative);
 	ck_assert_uint_eq(r->rcode, RCODE_NXDOMAIN);
@@ -683,7 +687,7 @@ START_TEST(test_misuse)
 	memset(&q, 0, sizeof(q));
 	ck_assert_int_eq(msg_parse_query(NULL, 100, &q), MSG_DROP);
 	ck_assert_uint_eq(msg_error(NULL, 1, out, sizeof(out)), 0);
-	ck_assert_uint_gt(msg_error(&q, 1, out, sizeof(out)), 0);   /* header only */
+	ck_assert_uint_gt(msg_error(&q, 1, out, sizeof(out)), 0); /* header only */
 	ck_assert_uint_eq(msg_upstream_query(&q, 1, q.key, false, out, sizeof(out)), 0);
 	ck_assert_uint_eq(msg_serve(NULL, 0, NULL, 0, 0, -1, &q, 512, out, sizeof(out)), 0);
 	ck_assert_uint_eq(msg_synth(&q, NULL, 0, 0, 512, out, sizeof(out)), 0);

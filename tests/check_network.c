@@ -51,26 +51,28 @@ START_TEST(test_link_settings)
 	ck_assert_int_eq(links_set_dns(&l, "..", ORIGIN_CONTROL, dns, 1, why, sizeof(why)),
 	    STUB_EINVAL);
 	ck_assert_uint_eq(l.n, 1);
-	ck_assert_int_eq(links_set_domains(&l, "wg0", ORIGIN_CONTROL, doms, 3, why,
-	    sizeof(why)), 0);
+	ck_assert_int_eq(links_set_domains(&l, "wg0", ORIGIN_CONTROL, doms, 3, why, sizeof(why)),
+	    0);
 	ck_assert_str_eq(l.v[0].domains[0], "corp.example");
 	ck_assert(!l.v[0].routing_only[0]);
 	ck_assert(l.v[0].routing_only[1]);
-	ck_assert_int_eq(links_set_default_route(&l, "wg0", ORIGIN_CONTROL, false, why,
-	    sizeof(why)), 0);
+	ck_assert_int_eq(
+	    links_set_default_route(&l, "wg0", ORIGIN_CONTROL, false, why, sizeof(why)), 0);
 	/* rendered as configuration: "~." keeps the default route */
 	base = cfg_new(NULL, NULL);
 	cfg_finish(base, NULL);
 	text = links_config_text(&l, base, NULL, NULL);
 	ck_assert_ptr_nonnull(text);
-	ck_assert_str_eq(text, "adapter wg0 device wg0 metric 100 default-route yes\n"
+	ck_assert_str_eq(text,
+	    "adapter wg0 device wg0 metric 100 default-route yes\n"
 	    "server 192.0.2.1:53\nserver 192.0.2.2:5353\nserver [2001:db8::1]:853\n"
 	    "domain corp.example\ndomain vpn.example\n");
 	free(text);
 	/* DNS over TLS: by #NAME, else by address; 853 unless a port was given */
 	ck_assert_int_eq(links_set_dot(&l, "wg0", ORIGIN_CONTROL, true, why, sizeof(why)), 0);
 	text = links_config_text(&l, base, NULL, NULL);
-	ck_assert_str_eq(text, "adapter wg0 device wg0 metric 100 default-route yes\n"
+	ck_assert_str_eq(text,
+	    "adapter wg0 device wg0 metric 100 default-route yes\n"
 	    "server 192.0.2.1:853 tls 192.0.2.1\nserver 192.0.2.2:5353 tls dns.example\n"
 	    "server [2001:db8::1]:853 tls 2001:db8::1\n"
 	    "domain corp.example\ndomain vpn.example\n");
@@ -86,11 +88,14 @@ START_TEST(test_link_settings)
 	free(text);
 	ck_assert_int_eq(links_set_dot(&l, "wg0", ORIGIN_CONTROL, false, why, sizeof(why)), 0);
 	/* SPEC 17: the link's encryption policy on its adapter line */
-	ck_assert_int_eq(links_set_encryption(&l, "wg0", ORIGIN_CONTROL, ENC_OPPORTUNISTIC, why,
-	    sizeof(why)), 0);
+	ck_assert_int_eq(
+	    links_set_encryption(&l, "wg0", ORIGIN_CONTROL, ENC_OPPORTUNISTIC, why, sizeof(why)),
+	    0);
 	text = links_config_text(&l, base, NULL, NULL);
-	ck_assert(strncmp(text, "adapter wg0 device wg0 metric 100 default-route yes "
-	    "encryption opportunistic\nserver 192.0.2.1:53\n", 80) == 0);
+	ck_assert(strncmp(text,
+	              "adapter wg0 device wg0 metric 100 default-route yes "
+	              "encryption opportunistic\nserver 192.0.2.1:53\n",
+	              80) == 0);
 	{
 		struct cfg *c2 = cfg_new(NULL, NULL);
 
@@ -109,7 +114,8 @@ START_TEST(test_link_settings)
 		static const char *const badname_t[] = { "192.0.2.9#bad name" };
 
 		ck_assert_int_eq(links_set_dns(&l, "wg0", ORIGIN_CONTROL,
-		    (char *const *)(uintptr_t)badname_t, 1, why, sizeof(why)), STUB_EINVAL);
+		                     (char *const *)(uintptr_t)badname_t, 1, why, sizeof(why)),
+		    STUB_EINVAL);
 	}
 	/* a link named like a configured adapter is skipped */
 	text = links_config_text(&l, base, NULL, NULL);
@@ -137,16 +143,16 @@ count_err(void *arg, unsigned line, const char *msg)
 START_TEST(test_resolvconf_files)
 {
 	static const char a[] = "# dhclient\nnameserver 192.0.2.53\nnameserver junk\n"
-	    "search corp.example lab.example ; comment\noptions edns0\n";
+	                        "search corp.example lab.example ; comment\noptions edns0\n";
 	static const char b[] = "nameserver fe80::1%eth0\ndomain home.example\n";
 	struct links l;
 
 	links_init(&l);
 	nerr = 0;
-	ck_assert_int_eq(links_add_resolvconf(&l, "eth0.dhclient", a, sizeof(a) - 1, count_err,
-	    NULL), 0);
-	ck_assert_int_eq(links_add_resolvconf(&l, "eth0.inet6", b, sizeof(b) - 1, count_err,
-	    NULL), 0);
+	ck_assert_int_eq(
+	    links_add_resolvconf(&l, "eth0.dhclient", a, sizeof(a) - 1, count_err, NULL), 0);
+	ck_assert_int_eq(links_add_resolvconf(&l, "eth0.inet6", b, sizeof(b) - 1, count_err, NULL),
+	    0);
 	ck_assert_int_eq(nerr, 1);
 	ck_assert_uint_eq(l.n, 1);
 	ck_assert_str_eq(l.v[0].ifname, "eth0");
@@ -199,8 +205,7 @@ put_attr(struct msgbuf *m, struct nlmsghdr *h, uint16_t type, const void *data, 
 static void
 link_msg(struct msgbuf *m, uint16_t type, int index, const char *name, unsigned flags)
 {
-	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = index,
-		.ifi_flags = flags };
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = index, .ifi_flags = flags };
 	struct nlmsghdr *h = put_msg(m, type, &ifi, sizeof(ifi));
 
 	put_attr(m, h, IFLA_IFNAME, name, strlen(name) + 1);
@@ -209,7 +214,8 @@ link_msg(struct msgbuf *m, uint16_t type, int index, const char *name, unsigned 
 static void
 addr_msg(struct msgbuf *m, uint16_t type, int index, uint8_t last)
 {
-	struct ifaddrmsg ifa = { .ifa_family = AF_INET, .ifa_prefixlen = 24,
+	struct ifaddrmsg ifa = { .ifa_family = AF_INET,
+		.ifa_prefixlen = 24,
 		.ifa_index = (uint32_t)index };
 	uint8_t a[4] = { 10, 0, 0, last };
 	struct nlmsghdr *h = put_msg(m, type, &ifa, sizeof(ifa));
@@ -261,13 +267,13 @@ START_TEST(test_rtnetlink)
 	ifstate_init(&s);
 	/* the first dumps */
 	link_msg(&m, RTM_NEWLINK, 2, "eth0", IFF_UP | IFF_RUNNING);
-	link_msg(&m, RTM_NEWLINK, 3, "wlan0", IFF_UP);   /* no carrier */
+	link_msg(&m, RTM_NEWLINK, 3, "wlan0", IFF_UP); /* no carrier */
 	memcpy(m.b + m.len, &done_h, sizeof(done_h));
 	m.len += NLMSG_ALIGN(sizeof(done_h));
 	apply(&s, &m, &done);
 	ck_assert(done);
 	ck_assert_uint_eq(s.n, 2);
-	ck_assert(!ifstate_usable(&s, "eth0"));     /* no address yet */
+	ck_assert(!ifstate_usable(&s, "eth0")); /* no address yet */
 	addr_msg(&m, RTM_NEWADDR, 2, 5);
 	route_msg(&m, RTM_NEWROUTE, 2, 600);
 	apply(&s, &m, &done);
@@ -305,7 +311,7 @@ START_TEST(test_rtnetlink)
 	link_msg(&m, RTM_NEWLINK, 2, "veth9", IFF_UP | IFF_RUNNING);
 	apply(&s, &m, &done);
 	ck_assert(!ifstate_usable(&s, "lan0"));
-	ck_assert(!ifstate_usable(&s, "veth9"));    /* a new link: no address */
+	ck_assert(!ifstate_usable(&s, "veth9")); /* a new link: no address */
 	/* truncated garbage is skipped */
 	memset(m.b, 0xff, 64);
 	m.len = 10;
@@ -320,7 +326,7 @@ END_TEST
 START_TEST(test_sched_link_down)
 {
 	static const char conf[] = "adapter lan metric 10\nserver 10.0.0.1\n"
-	    "adapter wifi metric 20\nserver 10.1.0.1\n";
+	                           "adapter wifi metric 20\nserver 10.1.0.1\n";
 	struct cfg *c = cfg_new(NULL, NULL);
 	struct sched *s;
 	struct sched_search ss;
@@ -333,13 +339,13 @@ START_TEST(test_sched_link_down)
 	s = sched_new(c);
 	ck_assert_int_eq(sched_search_init(s, &ss, n, l, 0), 0);
 	ck_assert_uint_eq(sched_phase_targets(s, &ss, 0, 0, t), 1);
-	ck_assert_uint_eq(t[0], 0);                 /* lan first */
+	ck_assert_uint_eq(t[0], 0); /* lan first */
 	ck_assert(!sched_phase_waits_only_on_down(s, &ss, 0));
-	s->adapters[0].down = true;                 /* lan's link goes */
+	s->adapters[0].down = true; /* lan's link goes */
 	ck_assert(sched_phase_waits_only_on_down(s, &ss, 0));
-	ck_assert_uint_eq(sched_on_phase_end(s, &ss, 0), 0);   /* not a timeout */
+	ck_assert_uint_eq(sched_on_phase_end(s, &ss, 0), 0); /* not a timeout */
 	ck_assert_uint_eq(sched_phase_targets(s, &ss, 1, 100, t), 1);
-	ck_assert_uint_eq(t[0], 1);                 /* wifi */
+	ck_assert_uint_eq(t[0], 1); /* wifi */
 	/* wifi says NXDOMAIN: the only adapter considered now, so that is final */
 	sched_search_fini(&ss);
 	ck_assert_int_eq(sched_search_init(s, &ss, n, l, 200), 0);
@@ -357,7 +363,8 @@ END_TEST
 
 START_TEST(test_default_route_no)
 {
-	static const char conf[] = "adapter lan metric 10\nserver 10.0.0.1\n"
+	static const char conf[] =
+	    "adapter lan metric 10\nserver 10.0.0.1\n"
 	    "adapter vpn metric 5 default-route no\nserver 10.8.0.1\ndomain corp.example\n";
 	struct cfg *c = cfg_new(NULL, NULL);
 	struct sched *s;
@@ -373,7 +380,7 @@ START_TEST(test_default_route_no)
 	l = wire_name_from_text("www.example.com", n);
 	ck_assert_int_eq(sched_search_init(s, &ss, n, l, 0), 0);
 	ck_assert_uint_eq(sched_phase_targets(s, &ss, 2, 0, t), 1);
-	ck_assert_uint_eq(t[0], 0);                 /* the vpn never sees it */
+	ck_assert_uint_eq(t[0], 0); /* the vpn never sees it */
 	sched_search_fini(&ss);
 	l = wire_name_from_text("host.corp.example", n);
 	ck_assert_int_eq(sched_search_init(s, &ss, n, l, 0), 0);

@@ -112,11 +112,15 @@ START_TEST(test_query_trace)
 	fakeup_add(live, "www.example.com", "A", 300, "192.0.2.7");
 	fakeup_add(live, "other.example.com", "AAAA", 300, "2001:db8::8");
 	ck_assert_int_eq(tu_mkdir(&d), 0);
-	ck_assert_int_eq(tu_write(&d, "hosts", "192.0.2.50 myhost.test\n", hosts,
-	    sizeof(hosts)), 0);
-	ck_assert_int_eq(tu_start(&d, tu_fmt("timeouts 0.3 0.3 0.3\nhosts %s\n"
-	    "adapter dead metric 1\nserver %s\nadapter live metric 2\nserver %s\n", hosts,
-	    fakeup_hostport(dead), fakeup_hostport(live)), NULL), 0);
+	ck_assert_int_eq(tu_write(&d, "hosts", "192.0.2.50 myhost.test\n", hosts, sizeof(hosts)),
+	    0);
+	ck_assert_int_eq(
+	    tu_start(&d,
+	        tu_fmt("timeouts 0.3 0.3 0.3\nhosts %s\n"
+	               "adapter dead metric 1\nserver %s\nadapter live metric 2\nserver %s\n",
+	            hosts, fakeup_hostport(dead), fakeup_hostport(live)),
+	        NULL),
+	    0);
 
 	/* upstream: phase 0 to the preferred (dead) adapter times out, phase 1
 	 * asks both, the live one answers */
@@ -198,9 +202,12 @@ START_TEST(test_query_trace_servfail)
 
 	ck_assert_ptr_nonnull(sf);
 	fakeup_set_mode(sf, FAKE_SERVFAIL);
-	ck_assert_int_eq(tu_start(&d, tu_fmt("timeouts 0.3 0.3 0.3\nhosts none\n"
-	    "adapter lan metric 1\nserver %s\nserver 127.0.0.82:%u\n",
-	    fakeup_hostport(sf), tu_free_port()), NULL), 0);
+	ck_assert_int_eq(tu_start(&d,
+	                     tu_fmt("timeouts 0.3 0.3 0.3\nhosts none\n"
+	                            "adapter lan metric 1\nserver %s\nserver 127.0.0.82:%u\n",
+	                         fakeup_hostport(sf), tu_free_port()),
+	                     NULL),
+	    0);
 	v = ctl_json(&d, q1, out, sizeof(out));
 	ck_assert_str_eq(jstr(v, "source"), "upstream");
 	ck_assert_str_eq(jstr(v, "rcode"), "SERVFAIL");
@@ -272,23 +279,29 @@ START_TEST(test_monitor_sees_queries)
 
 	ck_assert_ptr_nonnull(f);
 	fakeup_add(f, "www.example.com", "A", 300, "192.0.2.7");
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(f)),
-	    NULL), 0);
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(f)), NULL),
+	    0);
 	fd = monitor_connect(&d);
-	ck_assert_int_gt(tu_query("127.0.0.1", d.port, "www.example.com", TYPE_A, &o, a,
-	    sizeof(a)), 0);
-	ck_assert_int_gt(tu_query("127.0.0.1", d.port, "www.example.com", TYPE_A, &o, a,
-	    sizeof(a)), 0);
-	ck_assert_int_gt(tu_query("127.0.0.1", d.port, "nx.example.com", TYPE_AAAA, &o, a,
-	    sizeof(a)), 0);
+	ck_assert_int_gt(tu_query("127.0.0.1", d.port, "www.example.com", TYPE_A, &o, a, sizeof(a)),
+	    0);
+	ck_assert_int_gt(tu_query("127.0.0.1", d.port, "www.example.com", TYPE_A, &o, a, sizeof(a)),
+	    0);
+	ck_assert_int_gt(
+	    tu_query("127.0.0.1", d.port, "nx.example.com", TYPE_AAAA, &o, a, sizeof(a)), 0);
 	read_for(fd, buf, sizeof(buf), 500, &eof);
 	ck_assert(!eof);
-	ck_assert_msg(strstr(buf, "\"name\":\"www.example.com\",\"type\":\"A\",\"rcode\":\"NOERROR\","
-	    "\"source\":\"upstream\"") != NULL, "%s", buf);
-	ck_assert_msg(strstr(buf, "\"name\":\"www.example.com\",\"type\":\"A\",\"rcode\":\"NOERROR\","
-	    "\"source\":\"cache\"") != NULL, "%s", buf);
-	ck_assert_msg(strstr(buf, "\"name\":\"nx.example.com\",\"type\":\"AAAA\","
-	    "\"rcode\":\"NXDOMAIN\"") != NULL, "%s", buf);
+	ck_assert_msg(strstr(buf,
+	                  "\"name\":\"www.example.com\",\"type\":\"A\",\"rcode\":\"NOERROR\","
+	                  "\"source\":\"upstream\"") != NULL,
+	    "%s", buf);
+	ck_assert_msg(strstr(buf,
+	                  "\"name\":\"www.example.com\",\"type\":\"A\",\"rcode\":\"NOERROR\","
+	                  "\"source\":\"cache\"") != NULL,
+	    "%s", buf);
+	ck_assert_msg(strstr(buf,
+	                  "\"name\":\"nx.example.com\",\"type\":\"AAAA\","
+	                  "\"rcode\":\"NXDOMAIN\"") != NULL,
+	    "%s", buf);
 	ck_assert_ptr_nonnull(strstr(buf, "\"client\":\"127.0.0.1:"));
 	close(fd);
 	ck_assert_int_eq(tu_stop(&d), 0);
@@ -336,8 +349,8 @@ START_TEST(test_monitor_slow_and_stuck)
 	int slow, stuck;
 
 	ck_assert_int_eq(tu_mkdir(&d), 0);
-	ck_assert_int_eq(tu_write(&d, "hosts", "192.0.2.50 myhost.test\n", hosts,
-	    sizeof(hosts)), 0);
+	ck_assert_int_eq(tu_write(&d, "hosts", "192.0.2.50 myhost.test\n", hosts, sizeof(hosts)),
+	    0);
 	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts %s\n", hosts), NULL), 0);
 	slow = monitor_connect(&d);
 	stuck = monitor_connect(&d);
@@ -352,8 +365,8 @@ START_TEST(test_monitor_slow_and_stuck)
 		uint8_t a[512];
 		size_t n = read_for(slow, buf, sizeof(buf), 1000, &eof);
 
-		ck_assert_int_gt(tu_query("127.0.0.1", d.port, "myhost.test", TYPE_A, &o, a,
-		    sizeof(a)), 0);
+		ck_assert_int_gt(
+		    tu_query("127.0.0.1", d.port, "myhost.test", TYPE_A, &o, a, sizeof(a)), 0);
 		read_for(slow, buf + n, sizeof(buf) - n, 1000, &eof);
 		ck_assert_msg(n < (size_t)b.n * 100, "nothing was lost (%zu bytes)", n);
 	}
@@ -381,7 +394,7 @@ http(uint16_t port, const char *req, char *out, size_t cap)
 
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons(port);
-	sa.sin_addr.s_addr = htonl(0x7f000055);         /* 127.0.0.85 */
+	sa.sin_addr.s_addr = htonl(0x7f000055); /* 127.0.0.85 */
 	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	ck_assert_int_eq(write(fd, req, strlen(req)), (ssize_t)strlen(req));
 	n = read_for(fd, out, cap, 3000, &eof);
@@ -415,13 +428,17 @@ START_TEST(test_metrics_match_stats)
 
 	ck_assert_ptr_nonnull(f);
 	fakeup_add(f, "www.example.com", "A", 300, "192.0.2.7");
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nmetrics 127.0.0.85:%u\n"
-	    "adapter lan\nserver %s\n", mport, fakeup_hostport(f)), NULL), 0);
+	ck_assert_int_eq(tu_start(&d,
+	                     tu_fmt("hosts none\nmetrics 127.0.0.85:%u\n"
+	                            "adapter lan\nserver %s\n",
+	                         mport, fakeup_hostport(f)),
+	                     NULL),
+	    0);
 	for (i = 0; i < 3; i++)
-		ck_assert_int_gt(tu_query("127.0.0.1", d.port, "www.example.com", TYPE_A, &o, a,
-		    sizeof(a)), 0);
-	ck_assert_int_gt(tu_query("127.0.0.1", d.port, "nx.example.com", TYPE_A, &o, a,
-	    sizeof(a)), 0);
+		ck_assert_int_gt(
+		    tu_query("127.0.0.1", d.port, "www.example.com", TYPE_A, &o, a, sizeof(a)), 0);
+	ck_assert_int_gt(tu_query("127.0.0.1", d.port, "nx.example.com", TYPE_A, &o, a, sizeof(a)),
+	    0);
 	http(mport, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", doc, sizeof(doc));
 	st = ctl_json(&d, args, js, sizeof(js));
 	ck_assert_msg(strncmp(doc, "HTTP/1.1 200 OK\r\n", 17) == 0, "%.200s", doc);
@@ -437,19 +454,22 @@ START_TEST(test_metrics_match_stats)
 		snprintf(name, sizeof(name), "stubd_%s%s", k, gauge ? "" : "_total");
 		got = sample(doc, name);
 		if (strcmp(k, "uptime") == 0)
-			ck_assert_msg(got >= want - 1 && got <= want + 1, "%s %f %f", name, got, want);
+			ck_assert_msg(got >= want - 1 && got <= want + 1, "%s %f %f", name, got,
+			    want);
 		else
 			ck_assert_msg(got == want, "%s: metrics %f, stats %f", name, got, want);
 	}
 	ck_assert_double_eq(sample(doc, "stubd_queries_total"), 4);
 	/* per server, labelled; the latency histogram by source */
-	ck_assert_ptr_nonnull(strstr(doc, tu_fmt("stubd_server_queries_total{adapter=\"lan\","
-	    "server=\"%s\"} 2\n", fakeup_hostport(f))));
+	ck_assert_ptr_nonnull(strstr(doc,
+	    tu_fmt("stubd_server_queries_total{adapter=\"lan\","
+	           "server=\"%s\"} 2\n",
+	        fakeup_hostport(f))));
 	ck_assert_ptr_nonnull(strstr(doc, "stubd_answer_seconds_count{source=\"cache\"} 2\n"));
 	ck_assert_ptr_nonnull(strstr(doc, "stubd_answer_seconds_count{source=\"upstream\"} 2\n"));
-	ck_assert_ptr_nonnull(strstr(doc,
-	    "stubd_answer_seconds_bucket{source=\"cache\",le=\"+Inf\"} 2\n"));
-	ck_assert_ptr_null(strstr(doc, "www.example.com"));      /* never names as labels */
+	ck_assert_ptr_nonnull(
+	    strstr(doc, "stubd_answer_seconds_bucket{source=\"cache\",le=\"+Inf\"} 2\n"));
+	ck_assert_ptr_null(strstr(doc, "www.example.com")); /* never names as labels */
 	jsonp_free(st);
 	/* other paths and methods */
 	http(mport, "GET / HTTP/1.1\r\n\r\n", doc, sizeof(doc));
@@ -478,7 +498,7 @@ START_TEST(test_metrics_connection_limit)
 	    0);
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons(mport);
-	sa.sin_addr.s_addr = htonl(0x7f000055);         /* 127.0.0.85 */
+	sa.sin_addr.s_addr = htonl(0x7f000055); /* 127.0.0.85 */
 	for (i = 0; i < 8; i++) {
 		idle[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		ck_assert_int_eq(connect(idle[i], (struct sockaddr *)&sa, sizeof(sa)), 0);
@@ -539,16 +559,15 @@ START_TEST(test_sd_notify)
 	ck_assert_int_eq(tu_mkdir(&d), 0);
 	snprintf(path, sizeof(path), "%s/notify", d.dir);
 	fd = notify_socket(path);
-	ck_assert_int_eq(tu_write(&d, "hosts", "192.0.2.50 myhost.test\n", hosts,
-	    sizeof(hosts)), 0);
+	ck_assert_int_eq(tu_write(&d, "hosts", "192.0.2.50 myhost.test\n", hosts, sizeof(hosts)),
+	    0);
 	setenv("NOTIFY_SOCKET", path, 1);
 	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts %s\n", hosts), NULL), 0);
 	unsetenv("NOTIFY_SOCKET");
 	notify_next(fd, 3000, msg, sizeof(msg));
 	ck_assert_msg(strncmp(msg, "READY=1", 7) == 0, "got '%s'", msg);
 	/* ready means answering */
-	ck_assert_int_gt(tu_query("127.0.0.1", d.port, "myhost.test", TYPE_A, &o, a, sizeof(a)),
-	    0);
+	ck_assert_int_gt(tu_query("127.0.0.1", d.port, "myhost.test", TYPE_A, &o, a, sizeof(a)), 0);
 	kill(d.pid, SIGHUP);
 	notify_next(fd, 3000, msg, sizeof(msg));
 	ck_assert_msg(strncmp(msg, "RELOADING=1\nMONOTONIC_USEC=", 27) == 0, "got '%s'", msg);
@@ -566,7 +585,7 @@ START_TEST(test_socket_activation)
 {
 	struct tu_daemon d = { 0 };
 	struct tq_opts udp = { .timeout_ms = 2000 }, tcp = { .tcp = true, .timeout_ms = 2000 },
-	    quick = { .timeout_ms = 300 };
+	               quick = { .timeout_ms = 300 };
 	char hosts[300], conf[300], ctl[300];
 	uint16_t port = tu_free_port(), unused = tu_free_port();
 	struct sockaddr_in sa = { 0 };
@@ -575,11 +594,15 @@ START_TEST(test_socket_activation)
 	int u, t, on = 1, i;
 
 	ck_assert_int_eq(tu_mkdir(&d), 0);
-	ck_assert_int_eq(tu_write(&d, "hosts", "192.0.2.50 myhost.test\n", hosts,
-	    sizeof(hosts)), 0);
+	ck_assert_int_eq(tu_write(&d, "hosts", "192.0.2.50 myhost.test\n", hosts, sizeof(hosts)),
+	    0);
 	snprintf(ctl, sizeof(ctl), "%s/ctl.sock", d.dir);
-	ck_assert_int_eq(tu_write(&d, "stubd.conf", tu_fmt("listen 127.0.0.86:%u\ncontrol %s\n"
-	    "hosts %s\n", unused, ctl, hosts), conf, sizeof(conf)), 0);
+	ck_assert_int_eq(tu_write(&d, "stubd.conf",
+	                     tu_fmt("listen 127.0.0.86:%u\ncontrol %s\n"
+	                            "hosts %s\n",
+	                         unused, ctl, hosts),
+	                     conf, sizeof(conf)),
+	    0);
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons(port);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -607,16 +630,15 @@ START_TEST(test_socket_activation)
 	close(u);
 	close(t);
 	d.pid = pid;
-	for (i = 0; i < 100 && tu_query("127.0.0.1", port, "myhost.test", TYPE_A, &quick, a,
-	    sizeof(a)) <= 0; i++)
+	for (i = 0; i < 100 &&
+	     tu_query("127.0.0.1", port, "myhost.test", TYPE_A, &quick, a, sizeof(a)) <= 0;
+	     i++)
 		;
-	ck_assert_int_gt(tu_query("127.0.0.1", port, "myhost.test", TYPE_A, &udp, a, sizeof(a)),
-	    0);
-	ck_assert_int_gt(tu_query("127.0.0.1", port, "myhost.test", TYPE_A, &tcp, a, sizeof(a)),
-	    0);
+	ck_assert_int_gt(tu_query("127.0.0.1", port, "myhost.test", TYPE_A, &udp, a, sizeof(a)), 0);
+	ck_assert_int_gt(tu_query("127.0.0.1", port, "myhost.test", TYPE_A, &tcp, a, sizeof(a)), 0);
 	/* the listen line is not used */
-	ck_assert_int_le(tu_query("127.0.0.86", unused, "myhost.test", TYPE_A, &quick, a,
-	    sizeof(a)), 0);
+	ck_assert_int_le(
+	    tu_query("127.0.0.86", unused, "myhost.test", TYPE_A, &quick, a, sizeof(a)), 0);
 	ck_assert_int_eq(tu_stop(&d), 0);
 }
 END_TEST
@@ -626,7 +648,7 @@ observe_suite(void)
 {
 	Suite *s = suite_create("observe");
 	TCase *q = tcase_create("query"), *m = tcase_create("monitor"),
-	    *p = tcase_create("metrics"), *y = tcase_create("systemd");
+	      *p = tcase_create("metrics"), *y = tcase_create("systemd");
 
 	tcase_add_test(q, test_query_trace);
 	tcase_add_test(q, test_query_trace_servfail);

@@ -42,14 +42,10 @@ verdict(const struct policy *p, const char *name)
 	struct pol_match m = look(p, name);
 
 	switch (m.verdict) {
-	case POL_BLOCK:
-		return "block";
-	case POL_ALLOW:
-		return "allow";
-	case POL_ANSWER:
-		return "answer";
-	default:
-		return "-";
+	case POL_BLOCK: return "block";
+	case POL_ALLOW: return "allow";
+	case POL_ANSWER: return "answer";
+	default: return "-";
 	}
 }
 
@@ -61,8 +57,8 @@ parse(const char *text, enum bl_format f, bool allow, struct bl_stats *st)
 
 	ck_assert_ptr_nonnull(p);
 	src = policy_source(p, "list.txt");
-	ck_assert_int_eq(blocklist_parse(p, text, strlen(text), f, allow, POL_ACT_DEFAULT, src,
-	    st), STUB_OK);
+	ck_assert_int_eq(blocklist_parse(p, text, strlen(text), f, allow, POL_ACT_DEFAULT, src, st),
+	    STUB_OK);
 	return p;
 }
 
@@ -81,12 +77,13 @@ check_table(const struct policy *p, const struct row *rows)
 START_TEST(test_hosts_format)
 {
 	struct bl_stats st;
-	struct policy *p = parse("# StevenBlack style\n127.0.0.1 localhost\n"
+	struct policy *p = parse(
+	    "# StevenBlack style\n127.0.0.1 localhost\n"
 	    "0.0.0.0 0.0.0.0\n0.0.0.0 ads.example\n0.0.0.0 t1.example t2.example # x\n"
-	    ":: v6.example\nnot a hosts line\n", BL_HOSTS, false, &st);
-	static const struct row rows[] = {
-		{ "ads.example", "block" }, { "ADS.Example", "block" },
-		{ "sub.ads.example", "-" },  /* that name only */
+	    ":: v6.example\nnot a hosts line\n",
+	    BL_HOSTS, false, &st);
+	static const struct row rows[] = { { "ads.example", "block" }, { "ADS.Example", "block" },
+		{ "sub.ads.example", "-" }, /* that name only */
 		{ "example", "-" }, { "t2.example", "block" }, { "v6.example", "block" },
 		{ "localhost", "-" }, { NULL, NULL } };
 
@@ -103,8 +100,7 @@ START_TEST(test_domains_format)
 	struct bl_stats st;
 	struct policy *p = parse("# comment\nads.example\n\ntrack.example.\nbad..name\n",
 	    BL_DOMAINS, false, &st);
-	static const struct row rows[] = {
-		{ "ads.example", "block" }, { "x.ads.example", "-" },
+	static const struct row rows[] = { { "ads.example", "block" }, { "x.ads.example", "-" },
 		{ "track.example", "block" }, { NULL, NULL } };
 
 	check_table(p, rows);
@@ -118,8 +114,7 @@ START_TEST(test_wildcard_format)
 {
 	struct bl_stats st;
 	struct policy *p = parse("*.ads.example\nplain.example\n*.\n", BL_WILDCARD, false, &st);
-	static const struct row rows[] = {
-		{ "ads.example", "-" },   /* subdomains only */
+	static const struct row rows[] = { { "ads.example", "-" }, /* subdomains only */
 		{ "x.ads.example", "block" }, { "a.b.ads.example", "block" },
 		{ "plain.example", "block" }, { "x.plain.example", "-" }, { NULL, NULL } };
 
@@ -132,14 +127,15 @@ END_TEST
 START_TEST(test_adblock_format)
 {
 	struct bl_stats st;
-	struct policy *p = parse("[Adblock Plus 2.0]\n! Title: test\n||ads.example^\n"
+	struct policy *p = parse(
+	    "[Adblock Plus 2.0]\n! Title: test\n||ads.example^\n"
 	    "@@||ok.ads.example^\n||imp.example^$important\n||third.example^$third-party\n"
-	    "example.com##.banner\n", BL_ADBLOCK, false, &st);
-	static const struct row rows[] = {
-		{ "ads.example", "block" }, { "x.ads.example", "block" },
+	    "example.com##.banner\n",
+	    BL_ADBLOCK, false, &st);
+	static const struct row rows[] = { { "ads.example", "block" }, { "x.ads.example", "block" },
 		{ "ok.ads.example", "allow" }, { "deep.ok.ads.example", "allow" },
-		{ "imp.example", "block" }, { "third.example", "-" },
-		{ "example", "-" }, { NULL, NULL } };
+		{ "imp.example", "block" }, { "third.example", "-" }, { "example", "-" },
+		{ NULL, NULL } };
 	struct pol_match m;
 
 	check_table(p, rows);
@@ -155,9 +151,10 @@ START_TEST(test_rpz_format)
 {
 	struct bl_stats st;
 	struct policy *p = parse("$TTL 300\n@ IN SOA localhost. root.localhost. 1 2 3 4 5\n"
-	    "  IN NS localhost.\nnx.example CNAME .\n*.nx.example CNAME .\n"
-	    "nd.example 60 IN CNAME *.\npass.nx.example CNAME rpz-passthru.\n"
-	    "abs.example.rpz.zone. CNAME .\nlocal.example A 192.0.2.1\n", BL_RPZ, false, &st);
+	                         "  IN NS localhost.\nnx.example CNAME .\n*.nx.example CNAME .\n"
+	                         "nd.example 60 IN CNAME *.\npass.nx.example CNAME rpz-passthru.\n"
+	                         "abs.example.rpz.zone. CNAME .\nlocal.example A 192.0.2.1\n",
+	    BL_RPZ, false, &st);
 	struct pol_match m;
 
 	/* `$ORIGIN` absent: absolute names are kept as written */
@@ -170,10 +167,10 @@ START_TEST(test_rpz_format)
 	m = look(p, "nd.example");
 	ck_assert_int_eq(m.verdict, POL_BLOCK);
 	ck_assert_int_eq(m.action, POL_ACT_NODATA);
-	ck_assert_str_eq(verdict(p, "x.nd.example"), "-");   /* no wildcard for it */
+	ck_assert_str_eq(verdict(p, "x.nd.example"), "-"); /* no wildcard for it */
 	ck_assert_str_eq(verdict(p, "pass.nx.example"), "allow");
-	ck_assert_str_eq(verdict(p, "sub.pass.nx.example"), "block");   /* exact passthru */
-	ck_assert_uint_eq(st.unknown, 1);   /* local data: not in this slice */
+	ck_assert_str_eq(verdict(p, "sub.pass.nx.example"), "block"); /* exact passthru */
+	ck_assert_uint_eq(st.unknown, 1); /* local data: not in this slice */
 	ck_assert_uint_eq(st.first_unknown, 9);
 	policy_free(p);
 
@@ -193,9 +190,10 @@ START_TEST(test_allowlist)
 	uint32_t src = policy_source(p, "allow.txt");
 
 	ck_assert_int_eq(blocklist_parse(p, "good.ads.example\n", 17, BL_DOMAINS, true,
-	    POL_ACT_DEFAULT, src, &st), STUB_OK);
+	                     POL_ACT_DEFAULT, src, &st),
+	    STUB_OK);
 	ck_assert_str_eq(verdict(p, "good.ads.example"), "allow");
-	ck_assert_str_eq(verdict(p, "x.good.ads.example"), "block");   /* exact allow */
+	ck_assert_str_eq(verdict(p, "x.good.ads.example"), "block"); /* exact allow */
 	ck_assert_str_eq(verdict(p, "bad.ads.example"), "block");
 	policy_free(p);
 }
@@ -220,13 +218,13 @@ START_TEST(test_precedence)
 	ck_assert_int_eq(policy_add(p, n, l, POL_EXACT, POL_BLOCK, 0, o), STUB_OK);
 	o.line = 4;
 	ck_assert_int_eq(policy_add(p, n, l, POL_SUFFIX, POL_ALLOW, 0, o), STUB_OK);
-	ck_assert_str_eq(verdict(p, "b.example"), "block");   /* exact beats suffix */
+	ck_assert_str_eq(verdict(p, "b.example"), "block"); /* exact beats suffix */
 	ck_assert_str_eq(verdict(p, "x.b.example"), "allow");
 	l = wire_name_from_text("example", n);
 	o.line = 5;
 	ck_assert_int_eq(policy_add(p, n, l, POL_SUFFIX, POL_BLOCK, 0, o), STUB_OK);
 	ck_assert_str_eq(verdict(p, "c.example"), "block");
-	ck_assert_str_eq(verdict(p, "x.a.example"), "allow");   /* longest wins */
+	ck_assert_str_eq(verdict(p, "x.a.example"), "allow"); /* longest wins */
 	ck_assert(look(p, "x.a.example").under_allow);
 	ck_assert(!look(p, "c.example").under_allow);
 	ck_assert_str_eq(verdict(p, "other"), "-");
@@ -248,8 +246,7 @@ rule(struct policy *p, const char *line, unsigned lineno)
 	strcpy(buf, line);
 	n = text_words(buf, w, 16, true);
 	return policy_add_rule(p, w, n,
-	    (struct pol_origin){ policy_source(p, "/etc/stubd.conf"), lineno }, why,
-	    sizeof(why));
+	    (struct pol_origin){ policy_source(p, "/etc/stubd.conf"), lineno }, why, sizeof(why));
 }
 
 START_TEST(test_rules)
@@ -283,16 +280,14 @@ START_TEST(test_rules)
 	m = look(p, "www.ads.example");
 	ck_assert_int_eq(m.verdict, POL_BLOCK);
 	ck_assert_int_eq(m.action, POL_ACT_NXDOMAIN);
-	ck_assert_str_eq(policy_origin_text(p, m.origin, buf, sizeof(buf)),
-	    "/etc/stubd.conf:6");
+	ck_assert_str_eq(policy_origin_text(p, m.origin, buf, sizeof(buf)), "/etc/stubd.conf:6");
 	ck_assert_str_eq(verdict(p, "ok.ads.example"), "allow");
 	policy_free(p);
 }
 END_TEST
 
 static size_t
-answer(const struct policy *p, const char *name, uint16_t type, bool edns, uint8_t *out,
-    size_t cap)
+answer(const struct policy *p, const char *name, uint16_t type, bool edns, uint8_t *out, size_t cap)
 {
 	uint8_t pkt[512];
 	struct tq_opts o = { .edns = edns, .id = 77 };
@@ -347,7 +342,7 @@ START_TEST(test_local_answers)
 		n = answer(p, "printer.lan", types[i], true, out, sizeof(out));
 		ck_assert_uint_eq(tu_rcode(out, n), RCODE_NOERROR);
 		ck_assert_uint_eq(tu_ancount(out, n), types[i] == TYPE_A);
-		ck_assert(!has_ede(out, n, 15));   /* local data is no block */
+		ck_assert(!has_ede(out, n, 15)); /* local data is no block */
 	}
 	n = answer(p, "null.example", TYPE_A, false, out, sizeof(out));
 	tu_first_data(out, n, data, sizeof(data));
@@ -404,16 +399,18 @@ START_TEST(test_directives)
 	ck_assert_ptr_nonnull(f);
 	fputs("! adblock\n||ads.example^\n@@||ok.ads.example^\n", f);
 	fclose(f);
-	snprintf(conf, sizeof(conf), "rule printer.lan answer A 192.0.2.20\n"
+	snprintf(conf, sizeof(conf),
+	    "rule printer.lan answer A 192.0.2.20\n"
 	    "blocklist %s\nblocklist-action nxdomain\nrebind-protection yes\n"
-	    "rule mine.ads.example allow\n", path);
+	    "rule mine.ads.example allow\n",
+	    path);
 	cfg_parse_text(c, conf, strlen(conf), "s.conf");
 	ck_assert_msg(c->errors == NULL, "%s", c->errors);
 	ck_assert_ptr_nonnull(c->policy);
 	ck_assert(c->policy->rebind_protection);
 	p = policy_build(c->policy, 9, NULL, NULL);
 	ck_assert_ptr_nonnull(p);
-	m = look(p, "x.ads.example");   /* the list's suffix block, detected adblock */
+	m = look(p, "x.ads.example"); /* the list's suffix block, detected adblock */
 	ck_assert_int_eq(m.verdict, POL_BLOCK);
 	ck_assert_int_eq(m.action, POL_ACT_NXDOMAIN);
 	ck_assert_str_eq(policy_origin_text(p, m.origin, buf, sizeof(buf)) + strlen(dir),
@@ -430,7 +427,8 @@ START_TEST(test_directives)
 	rmdir(dir);
 
 	c = cfg_new(NULL, NULL);
-	snprintf(conf, sizeof(conf), "rule a.example block\nrule b.example answer A x\n"
+	snprintf(conf, sizeof(conf),
+	    "rule a.example block\nrule b.example answer A x\n"
 	    "blocklist f format nosuch\nallowlist f action null\nrebind-protection maybe\n"
 	    "blocklist-action drop\n");
 	cfg_parse_text(c, conf, strlen(conf), "t");
@@ -461,8 +459,8 @@ START_TEST(test_rebind_ranges)
 {
 	static const char *const yes[] = { "0.0.0.0", "0.255.1.1", "10.1.2.3", "100.64.0.1",
 		"100.127.255.255", "127.0.0.1", "169.254.1.1", "172.16.0.1", "172.31.255.255",
-		"192.168.0.1", "::1", "::ffff:10.0.0.1", "::ffff:192.168.1.1", "fc00::1",
-		"fd12::1", "fe80::1", "febf::1", NULL };
+		"192.168.0.1", "::1", "::ffff:10.0.0.1", "::ffff:192.168.1.1", "fc00::1", "fd12::1",
+		"fe80::1", "febf::1", NULL };
 	static const char *const no[] = { "1.1.1.1", "100.63.255.255", "100.128.0.0",
 		"172.15.255.255", "172.32.0.0", "192.167.1.1", "192.0.2.1", "169.253.1.1",
 		"2001:db8::1", "::ffff:192.0.2.1", "fec0::1", "::", "::2", NULL };
@@ -479,15 +477,15 @@ END_TEST
  * uncompressed), and fixes the counts. */
 START_TEST(test_rebind_filter)
 {
-	const struct tu_rr rrs[5] = {
-		{ "www.example.com", TYPE_CNAME, 300, "edge.example.net", 0, 0 },
+	const struct tu_rr rrs[5] = { { "www.example.com", TYPE_CNAME, 300, "edge.example.net", 0,
+		                          0 },
 		{ "edge.example.net", TYPE_A, 300, NULL, 0, 0x0a000001 },
 		{ "edge.example.net", TYPE_A, 300, NULL, 0, 0xc0000207 },
 		{ "example.com", TYPE_NS, 300, "ns.example.com", 0, 0 },
 		{ "ns.example.com", TYPE_A, 300, NULL, 0, 0x7f000001 } };
 	uint8_t in[1024], out[1024];
-	size_t l = tu_build_msg(5, 0x8180, "www.example.com", TYPE_A, rrs, 3, 1, 1, in,
-	    sizeof(in)), ol;
+	size_t l = tu_build_msg(5, 0x8180, "www.example.com", TYPE_A, rrs, 3, 1, 1, in, sizeof(in)),
+	       ol;
 	unsigned removed;
 	struct msg_resp resp;
 	uint8_t qn[WIRE_NAME_MAX];
@@ -499,17 +497,17 @@ START_TEST(test_rebind_filter)
 	ck_assert_uint_eq(tu_ancount(out, ol), 2);
 	tu_first_data(out, ol, data, sizeof(data));
 	ck_assert_str_eq(data, "edge.example.net");
-	ck_assert_int_eq(msg_store_prepare(out, ol, 5, qn, wire_name_from_text("www.example.com",
-	    qn), TYPE_A, CLASS_IN, &resp), 0);
+	ck_assert_int_eq(msg_store_prepare(out, ol, 5, qn,
+	                     wire_name_from_text("www.example.com", qn), TYPE_A, CLASS_IN, &resp),
+	    0);
 	ck_assert(resp.positive);
-	ck_assert_uint_eq(resp.nttl, 3);   /* CNAME, public A, NS */
+	ck_assert_uint_eq(resp.nttl, 3); /* CNAME, public A, NS */
 	/* nothing private: nothing removed */
 	l = tu_build_msg(5, 0x8180, "www.example.com", TYPE_A, rrs + 2, 1, 0, 0, in, sizeof(in));
 	ck_assert_int_eq(rebind_filter(in, l, out, sizeof(out), &ol, &removed), STUB_OK);
 	ck_assert_uint_eq(removed, 0);
 	/* malformed: refused, never read past the end */
-	ck_assert_int_eq(rebind_filter(in, l - 3, out, sizeof(out), &ol, &removed),
-	    STUB_EFORMAT);
+	ck_assert_int_eq(rebind_filter(in, l - 3, out, sizeof(out), &ol, &removed), STUB_EFORMAT);
 }
 END_TEST
 
@@ -517,13 +515,14 @@ END_TEST
 START_TEST(test_rule_adapter_routes)
 {
 	struct cfg *c = cfg_new(NULL, NULL);
-	static const char conf[] = "adapter lan\nserver 192.0.2.1\nadapter vpn\n"
+	static const char conf[] =
+	    "adapter lan\nserver 192.0.2.1\nadapter vpn\n"
 	    "server 192.0.2.2\ndomain other.example\nrule corp.example adapter vpn ghost\n";
 	long a;
 
 	cfg_parse_text(c, conf, strlen(conf), "t");
 	ck_assert_msg(c->errors == NULL, "%s", c->errors);
-	ck_assert_uint_eq(polcfg_route_adapters(c->policy, c), 1);   /* ghost */
+	ck_assert_uint_eq(polcfg_route_adapters(c->policy, c), 1); /* ghost */
 	ck_assert_uint_eq(polcfg_route_adapters(c->policy, c), 1);
 	a = cfg_adapter_find(c, "vpn");
 	ck_assert_int_ge(a, 0);
@@ -545,7 +544,8 @@ START_TEST(test_upstream_ede_kept)
 	static const uint8_t opts[] = { 0, 15, 0, 4, 0, 22, 'h', 'i', 0, 12, 0, 2, 0, 0 };
 	uint8_t buf[1024], out[1024], qn[WIRE_NAME_MAX], pkt[512];
 	size_t l = tu_build_msg(5, 0x8180, "www.example.com", TYPE_A, rrs, 1, 0, 1, buf,
-	    sizeof(buf)), ql = wire_name_from_text("www.example.com", qn), n, stored;
+	           sizeof(buf)),
+	       ql = wire_name_from_text("www.example.com", qn), n, stored;
 	struct msg_resp resp;
 	struct msg_query q;
 	struct tq_opts o = { .id = 9, .edns = true };
@@ -556,7 +556,7 @@ START_TEST(test_upstream_ede_kept)
 	l += sizeof(opts);
 	ck_assert_int_eq(msg_store_prepare(buf, l, 5, qn, ql, TYPE_A, CLASS_IN, &resp), 0);
 	stored = resp.len;
-	ck_assert_uint_eq(stored, l - 6);   /* the padding went, the EDE stayed */
+	ck_assert_uint_eq(stored, l - 6); /* the padding went, the EDE stayed */
 	ck_assert(resp.positive);
 	/* an EDNS client gets it (one OPT), with our EDE after it */
 	n = tu_build_query("www.example.com", TYPE_A, &o, pkt, sizeof(pkt));

@@ -29,7 +29,7 @@ struct up_search {
 	void *arg;
 	bool active;
 	bool cancelled;
-	bool trace;             /* asked to record its packets */
+	bool trace; /* asked to record its packets */
 };
 
 struct fake_up {
@@ -102,7 +102,8 @@ make_answer(const struct up_search *s, struct tu_resp r, struct answer *a)
 	l = tu_response(&r, a->buf, sizeof(a->buf));
 	ck_assert_uint_gt(l, 0);
 	ck_assert_int_eq(msg_store_prepare(a->buf, l, 77, s->q.key, s->q.qlen, s->q.qtype,
-	    s->q.qclass, &a->resp), 0);
+	                     s->q.qclass, &a->resp),
+	    0);
 }
 
 /* the final outcome of search s at time now */
@@ -140,11 +141,11 @@ slow(struct up_search *s, uint64_t now)
 struct reply {
 	uint8_t buf[MSG_MAX];
 	size_t len;
-	int client;             /* which client_ref (its fd) */
+	int client; /* which client_ref (its fd) */
 	enum answer_source source;
 	uint64_t received, answered;
 	bool has_q;
-	char rule[128];         /* reply_info.rule, "" for none */
+	char rule[128]; /* reply_info.rule, "" for none */
 };
 
 struct io {
@@ -162,7 +163,7 @@ capture(void *arg, const struct client_ref *ref, const uint8_t *buf, size_t len,
 	ck_assert_uint_lt(io->n, MAX_REPLIES);
 	r = &io->r[io->n++];
 	if (len)
-		memcpy(r->buf, buf, len);   /* len 0: dropped, buf may be NULL */
+		memcpy(r->buf, buf, len); /* len 0: dropped, buf may be NULL */
 	r->len = len;
 	r->client = ref->fd;
 	ck_assert_ptr_nonnull(ri);
@@ -212,8 +213,8 @@ rig_fini(struct rig *g)
 
 /* client number `client` (from 127.0.0.1, or from addr) asks name/type */
 static void
-ask_from(struct rig *g, const char *addr, int client, const char *name, uint16_t type,
-    uint16_t id, uint64_t now)
+ask_from(struct rig *g, const char *addr, int client, const char *name, uint16_t type, uint16_t id,
+    uint64_t now)
 {
 	uint8_t b[512];
 	struct tq_opts o = { .id = id };
@@ -284,7 +285,7 @@ START_TEST(test_coalescing)
 	rig_init(&g, "");
 	ask(&g, 1, "www.example.com", TYPE_A, 0x1111, 1000);
 	ask(&g, 2, "WWW.Example.com", TYPE_A, 0x2222, 1100);
-	ck_assert_uint_eq(g.up.n, 1);          /* one search for both */
+	ck_assert_uint_eq(g.up.n, 1);            /* one search for both */
 	ck_assert_uint_eq(g.up.s[0].slow_ms, 0); /* nothing stale to serve */
 	ck_assert_uint_eq(g.io.n, 0);
 	ck_assert_uint_eq(g.st.cache_misses, 2);
@@ -366,7 +367,7 @@ START_TEST(test_different_questions_not_coalesced)
 	ask(&g, 3, "b.example", TYPE_A, 3, 0);
 	ck_assert_uint_eq(g.up.n, 3);
 	ck_assert_uint_eq(g.st.coalesced, 0);
-	rig_fini(&g);   /* cancels the three searches */
+	rig_fini(&g); /* cancels the three searches */
 	ck_assert(g.up.s[0].cancelled && g.up.s[1].cancelled && g.up.s[2].cancelled);
 }
 END_TEST
@@ -399,7 +400,9 @@ END_TEST
 START_TEST(test_negative_uncacheable_relayed_not_cached)
 {
 	struct rig g;
-	struct tu_resp nx = { .rcode = RCODE_NXDOMAIN, .soa = true, .soa_ttl = 300,
+	struct tu_resp nx = { .rcode = RCODE_NXDOMAIN,
+		.soa = true,
+		.soa_ttl = 300,
 		.soa_min = 300 };
 	const struct reply *r;
 
@@ -499,8 +502,7 @@ START_TEST(test_no_stale_without_serve_stale)
 	ask(&g, 2, "stale.example", TYPE_A, 2, 20000);
 	ck_assert_uint_eq(g.up.s[1].slow_ms, 0);
 	finish(&g.up.s[1], UP_FAIL, false, NULL, 21000);
-	ck_assert_uint_eq(tu_rcode(reply_of(&g, 2)->buf, reply_of(&g, 2)->len),
-	    RCODE_SERVFAIL);
+	ck_assert_uint_eq(tu_rcode(reply_of(&g, 2)->buf, reply_of(&g, 2)->len), RCODE_SERVFAIL);
 	rig_fini(&g);
 }
 END_TEST
@@ -577,7 +579,6 @@ START_TEST(test_hosts_before_cache_and_upstream)
 }
 END_TEST
 
-
 /* a client asks name/type with CD (cd) and DO (do_bit) as given */
 static void
 ask_flags(struct rig *g, int client, const char *name, uint16_t type, bool cd, bool do_bit,
@@ -610,7 +611,7 @@ START_TEST(test_cd_not_shared)
 	rig_init(&g, "");
 	ask_flags(&g, 1, "bogus.example", TYPE_A, true, false, 0);
 	ask_flags(&g, 2, "bogus.example", TYPE_A, false, false, 10);
-	ck_assert_uint_eq(g.up.n, 2);               /* two searches, no coalescing */
+	ck_assert_uint_eq(g.up.n, 2); /* two searches, no coalescing */
 	ck_assert_uint_eq(g.st.coalesced, 0);
 	ck_assert(g.up.s[0].q.cd_bit);
 	ck_assert(!g.up.s[1].q.cd_bit);
@@ -626,16 +627,14 @@ START_TEST(test_cd_not_shared)
 	ck_assert_uint_eq(g.st.coalesced, 1);
 	ck_assert_uint_eq(g.up.n, 2);
 	finish(&g.up.s[1], UP_FAIL, false, NULL, 40);
-	ck_assert_uint_eq(tu_rcode(reply_of(&g, 2)->buf, reply_of(&g, 2)->len),
-	    RCODE_SERVFAIL);
-	ck_assert_uint_eq(tu_rcode(reply_of(&g, 3)->buf, reply_of(&g, 3)->len),
-	    RCODE_SERVFAIL);
+	ck_assert_uint_eq(tu_rcode(reply_of(&g, 2)->buf, reply_of(&g, 2)->len), RCODE_SERVFAIL);
+	ck_assert_uint_eq(tu_rcode(reply_of(&g, 3)->buf, reply_of(&g, 3)->len), RCODE_SERVFAIL);
 	/* CD=1 again: from the cache, CD set */
 	ask_flags(&g, 4, "bogus.example", TYPE_A, true, false, 50);
 	a = reply_of(&g, 4);
 	ck_assert_int_eq(a->source, SRC_CACHE);
 	ck_assert_uint_eq(a->buf[3] & 0x10, 0x10);
-	ck_assert_uint_eq(a->buf[2] & 0x04, 0);      /* never AA */
+	ck_assert_uint_eq(a->buf[2] & 0x04, 0); /* never AA */
 	rig_fini(&g);
 }
 END_TEST
@@ -836,7 +835,7 @@ START_TEST(test_prefetch)
 	ck_assert_uint_eq(g.up.n, 2);
 	ck_assert_uint_eq(g.st.prefetches, 1);
 	r = reply_of(&g, 4);
-	ck_assert_int_eq(tu_first_ttl(r->buf, r->len), 9);     /* from the cache */
+	ck_assert_int_eq(tu_first_ttl(r->buf, r->len), 9); /* from the cache */
 	/* more hits meanwhile: no second search */
 	ask(&g, 5, "pop.example", TYPE_A, 5, 92000);
 	ck_assert_uint_eq(g.up.n, 2);
@@ -846,7 +845,7 @@ START_TEST(test_prefetch)
 	finish(&g.up.s[1], UP_POSITIVE, true, &p, 93000);
 	ck_assert_uint_eq(g.io.n, 5);
 	ck_assert_uint_eq(resolver_inflight(g.r), 0);
-	ask(&g, 6, "pop.example", TYPE_A, 6, 150000);    /* past the old expiry */
+	ask(&g, 6, "pop.example", TYPE_A, 6, 150000); /* past the old expiry */
 	r = reply_of(&g, 6);
 	ck_assert_int_eq(tu_first_ttl(r->buf, r->len), 43);
 	ck_assert_uint_eq(g.up.n, 2);
@@ -903,8 +902,7 @@ END_TEST
 
 /* client asks name/type, with EDNS when edns */
 static void
-ask_edns(struct rig *g, int client, const char *name, uint16_t type, bool edns,
-    uint64_t now)
+ask_edns(struct rig *g, int client, const char *name, uint16_t type, bool edns, uint64_t now)
 {
 	uint8_t b[512];
 	struct tq_opts o = { .id = (uint16_t)client, .edns = edns };
@@ -945,7 +943,8 @@ START_TEST(test_policy_every_type)
 	int c = 1;
 	size_t i;
 
-	rig_init(&g, "rule ads.example block\nrule nx.example block nxdomain\n"
+	rig_init(&g,
+	    "rule ads.example block\nrule nx.example block nxdomain\n"
 	    "rule nas.lan answer A 192.0.2.9\nrule ok.ads.example allow\n");
 	p = policy_build(g.cfg->policy, cache_seed(g.cache), NULL, NULL);
 	ck_assert_ptr_nonnull(p);
@@ -1035,8 +1034,7 @@ END_TEST
 /* the final outcome of search s: a response of records rrs (answer
  * section) from the adapter in label */
 static void
-finish_rrs(struct up_search *s, const struct tu_rr *rrs, size_t n, const char *label,
-    uint64_t now)
+finish_rrs(struct up_search *s, const struct tu_rr *rrs, size_t n, const char *label, uint64_t now)
 {
 	struct answer a;
 	struct up_result res = { .kind = UP_POSITIVE, .cacheable = true, .now = now };
@@ -1046,8 +1044,9 @@ finish_rrs(struct up_search *s, const struct tu_rr *rrs, size_t n, const char *l
 	ck_assert(wire_name_to_text(s->q.key, s->q.qlen, name, sizeof(name)));
 	l = tu_build_msg(77, 0x8180, name, s->q.qtype, rrs, n, 0, 0, a.buf, sizeof(a.buf));
 	ck_assert_uint_gt(l, 0);
-	ck_assert_int_eq(msg_store_prepare(a.buf, l, 77, s->q.key, s->q.qlen, s->q.qtype,
-	    s->q.qclass, &a.resp), 0);
+	ck_assert_int_eq(
+	    msg_store_prepare(a.buf, l, 77, s->q.key, s->q.qlen, s->q.qtype, s->q.qclass, &a.resp),
+	    0);
 	res.msg = a.buf;
 	res.resp = &a.resp;
 	res.label = label;
@@ -1069,7 +1068,8 @@ START_TEST(test_rebind_protection)
 	struct tu_rr priv[2] = { { "x", TYPE_CNAME, 300, "y.example.net", 0, 0 },
 		{ "y.example.net", TYPE_A, 300, NULL, 0, 0xc0a80101 } };
 
-	rig_init(&g, "rebind-protection yes\nrule intranet.example allow\n"
+	rig_init(&g,
+	    "rebind-protection yes\nrule intranet.example allow\n"
 	    "adapter lan\nserver 192.0.2.1\ndomain corp.example\n");
 	p = policy_build(g.cfg->policy, cache_seed(g.cache), NULL, NULL);
 	ck_assert_ptr_nonnull(p);
@@ -1095,7 +1095,7 @@ START_TEST(test_rebind_protection)
 	r = reply_of(&g, 3);
 	ck_assert_uint_eq(tu_rcode(r->buf, r->len), RCODE_NOERROR);
 	tu_first_data(r->buf, r->len, data, sizeof(data));
-	ck_assert_str_eq(data, "y.example.net");   /* the CNAME stays, the A went */
+	ck_assert_str_eq(data, "y.example.net"); /* the CNAME stays, the A went */
 	ck_assert_uint_eq(tu_ancount(r->buf, r->len), 1);
 	ck_assert(ends_with_ede(r, 17));
 	ck_assert_uint_eq(g.st.rebind_blocked, 2);
@@ -1103,7 +1103,7 @@ START_TEST(test_rebind_protection)
 	ck_assert_uint_eq(g.up.n, 3);
 	finish_rrs(&g.up.s[2], priv, 2, "192.0.2.1:53%lan", 30);
 	r = reply_of(&g, 4);
-	ck_assert(!tu_has_opt(r->buf, r->len));   /* EDE only with EDNS */
+	ck_assert(!tu_has_opt(r->buf, r->len)); /* EDE only with EDNS */
 	/* exempt: an allow rule, the answering adapter's routing domain */
 	priv[0].owner = "db.intranet.example";
 	ask(&g, 5, "db.intranet.example", TYPE_A, 5, 40);

@@ -59,13 +59,12 @@ phase(struct fix *f, unsigned p, uint64_t now)
 	return buf;
 }
 
-static const char two_adapters[] =
-    "adapter lan metric 10\n"
-    "server 10.0.0.1\n"     /* 0 */
-    "server 10.0.0.2\n"     /* 1 */
-    "adapter wifi metric 20\n"
-    "server 10.1.0.1\n"     /* 2 */
-    "server 10.1.0.2\n";    /* 3 */
+static const char two_adapters[] = "adapter lan metric 10\n"
+                                   "server 10.0.0.1\n" /* 0 */
+                                   "server 10.0.0.2\n" /* 1 */
+                                   "adapter wifi metric 20\n"
+                                   "server 10.1.0.1\n"  /* 2 */
+                                   "server 10.1.0.2\n"; /* 3 */
 
 START_TEST(test_phases)
 {
@@ -73,9 +72,9 @@ START_TEST(test_phases)
 
 	setup(&f, two_adapters);
 	begin(&f, "www.example.com", 0);
-	ck_assert_str_eq(phase(&f, 0, 0), "0");          /* preferred of preferred */
+	ck_assert_str_eq(phase(&f, 0, 0), "0"); /* preferred of preferred */
 	ck_assert_uint_eq(sched_on_phase_end(f.s, &f.ss, 0), 1);
-	ck_assert_str_eq(phase(&f, 1, 1000), "0,2");     /* first of every adapter */
+	ck_assert_str_eq(phase(&f, 1, 1000), "0,2"); /* first of every adapter */
 	sched_on_phase_end(f.s, &f.ss, 1);
 	ck_assert_str_eq(phase(&f, 2, 3000), "0,1,2,3"); /* everyone */
 	ck_assert_str_eq(phase(&f, 3, 5000), "0,1,2,3");
@@ -159,11 +158,13 @@ START_TEST(test_exclusion_and_failback)
 {
 	struct fix f;
 
-	setup(&f, "exclude-time 30\n" "adapter lan metric 10\nserver 10.0.0.1\nserver 10.0.0.2\n"
+	setup(&f,
+	    "exclude-time 30\n"
+	    "adapter lan metric 10\nserver 10.0.0.1\nserver 10.0.0.2\n"
 	    "adapter wifi metric 20\nserver 10.1.0.1\n");
 	begin(&f, "x", 0);
 	ck_assert_str_eq(phase(&f, 0, 0), "0");
-	sched_on_phase_end(f.s, &f.ss, 0);              /* server 0 timed out */
+	sched_on_phase_end(f.s, &f.ss, 0); /* server 0 timed out */
 	ck_assert_str_eq(phase(&f, 1, 1000), "0,2");
 	ck_assert_int_eq(sched_on_answer(f.s, &f.ss, 2, ANS_POSITIVE, 50, 1050), SCHED_POSITIVE);
 	sched_search_end(f.s, &f.ss, 1050);
@@ -197,7 +198,9 @@ START_TEST(test_inherit_on_reload)
 {
 	struct fix f, g;
 
-	setup(&f, "exclude-time 30\n" "adapter lan metric 10\nserver 10.0.0.1\nserver 10.0.0.2\n"
+	setup(&f,
+	    "exclude-time 30\n"
+	    "adapter lan metric 10\nserver 10.0.0.1\nserver 10.0.0.2\n"
 	    "adapter wifi metric 20\nserver 10.1.0.1\n");
 	begin(&f, "x", 0);
 	ck_assert_str_eq(phase(&f, 0, 0), "0");
@@ -210,7 +213,9 @@ START_TEST(test_inherit_on_reload)
 	ck_assert(sched_adapter_excluded(f.s, 0, 1050));
 	/* the new configuration: wifi first in the file, a new server on
 	 * lan, 10.0.0.2 gone */
-	setup(&g, "exclude-time 30\n" "adapter wifi metric 20\nserver 10.1.0.1\n"
+	setup(&g,
+	    "exclude-time 30\n"
+	    "adapter wifi metric 20\nserver 10.1.0.1\n"
 	    "adapter lan metric 10\nserver 10.0.0.1\nserver 10.0.0.3\n");
 	sched_inherit(g.s, f.s);
 	/* g: 0 = 10.1.0.1%wifi, 1 = 10.0.0.1%lan, 2 = 10.0.0.3%lan */
@@ -239,7 +244,7 @@ START_TEST(test_late_answer_no_exclusion)
 	setup(&f, two_adapters);
 	begin(&f, "x", 0);
 	phase(&f, 0, 0);
-	sched_on_phase_end(f.s, &f.ss, 0);              /* 0 timed out in phase 0 */
+	sched_on_phase_end(f.s, &f.ss, 0); /* 0 timed out in phase 0 */
 	phase(&f, 1, 1000);
 	/* ...but answered later (negative): not excluded */
 	sched_on_answer(f.s, &f.ss, 0, ANS_NEGATIVE, 1500, 1500);
@@ -288,7 +293,8 @@ START_TEST(test_priority)
 	struct fix f;
 	size_t o[8];
 
-	setup(&f, "server 10.0.0.1 priority last\nserver 10.0.0.2\nserver 10.0.0.3 priority first\n"
+	setup(&f,
+	    "server 10.0.0.1 priority last\nserver 10.0.0.2\nserver 10.0.0.3 priority first\n"
 	    "server 10.0.0.4\n");
 	ck_assert_uint_eq(sched_order(f.s, 0, o), 4);
 	ck_assert_uint_eq(o[0], 2);
@@ -374,17 +380,18 @@ START_TEST(test_routing_domains)
 {
 	struct fix f;
 
-	setup(&f, "adapter lan metric 10\nserver 10.0.0.1\n"
+	setup(&f,
+	    "adapter lan metric 10\nserver 10.0.0.1\n"
 	    "adapter vpn metric 50\nserver 10.8.0.1\ndomain corp.example\n"
 	    "adapter vpn2 metric 60\nserver 10.9.0.1\ndomain eu.corp.example\n");
 	begin(&f, "www.corp.example", 0);
 	ck_assert_str_eq(phase(&f, 0, 0), "1");
 	ck_assert_str_eq(phase(&f, 2, 0), "1");
 	sched_search_fini(&f.ss);
-	begin(&f, "Host.EU.corp.example", 0);     /* longest match wins */
+	begin(&f, "Host.EU.corp.example", 0); /* longest match wins */
 	ck_assert_str_eq(phase(&f, 2, 0), "2");
 	sched_search_fini(&f.ss);
-	begin(&f, "www.example.org", 0);           /* others: every adapter */
+	begin(&f, "www.example.org", 0); /* others: every adapter */
 	ck_assert_str_eq(phase(&f, 0, 0), "0");
 	ck_assert_str_eq(phase(&f, 2, 0), "0,1,2");
 	sched_search_fini(&f.ss);
@@ -430,8 +437,11 @@ START_TEST(test_excluded_adapter_never_reenters)
 	struct fix f;
 	unsigned p;
 
-	setup(&f, "exclude-time 30\n" "adapter lan metric 10\nserver 10.0.0.1\n"
-	    "adapter wifi metric 20\nserver 10.1.0.1\n" "adapter eth metric 30\nserver 10.2.0.1\n");
+	setup(&f,
+	    "exclude-time 30\n"
+	    "adapter lan metric 10\nserver 10.0.0.1\n"
+	    "adapter wifi metric 20\nserver 10.1.0.1\n"
+	    "adapter eth metric 30\nserver 10.2.0.1\n");
 	f.s->servers[0].excluded_until = 30000;
 	f.s->adapters[0].excluded_until = 30000;
 	begin(&f, "x", 0);
@@ -469,7 +479,7 @@ START_TEST(test_excluded_server_decided_at_start)
 	sched_on_answer(f.s, &f.ss, 1, ANS_DONE, 5, 5);
 	ck_assert_str_eq(phase(&f, 1, 5), "2");
 	sched_on_answer(f.s, &f.ss, 2, ANS_DONE, 5, 10);
-	ck_assert_str_eq(phase(&f, 2, 10), "");        /* nobody left: 0 stays out */
+	ck_assert_str_eq(phase(&f, 2, 10), ""); /* nobody left: 0 stays out */
 	/* excluded by another search meanwhile: this one still asks it */
 	sched_search_fini(&f.ss);
 	begin(&f, "y", 20);
@@ -486,7 +496,9 @@ START_TEST(test_done_servers)
 {
 	struct fix f;
 
-	setup(&f, "exclude-time 30\n" "adapter lan metric 10\nserver 10.0.0.1\nserver 10.0.0.2\n"
+	setup(&f,
+	    "exclude-time 30\n"
+	    "adapter lan metric 10\nserver 10.0.0.1\nserver 10.0.0.2\n"
 	    "adapter wifi metric 20\nserver 10.1.0.1\nserver 10.1.0.2\n");
 	begin(&f, "x", 0);
 	ck_assert_str_eq(phase(&f, 0, 0), "0");
@@ -498,8 +510,8 @@ START_TEST(test_done_servers)
 	/* the next phase skips it: lan's next server, wifi's first */
 	ck_assert_str_eq(phase(&f, 1, 3), "1,2");
 	sched_on_answer(f.s, &f.ss, 2, ANS_DONE, 3, 6);
-	ck_assert(!sched_phase_settled(f.s, &f.ss, 1));   /* 1 still awaited */
-	ck_assert_uint_eq(sched_on_phase_end(f.s, &f.ss, 1), 1);   /* 1 only */
+	ck_assert(!sched_phase_settled(f.s, &f.ss, 1));          /* 1 still awaited */
+	ck_assert_uint_eq(sched_on_phase_end(f.s, &f.ss, 1), 1); /* 1 only */
 	ck_assert_str_eq(phase(&f, 2, 1003), "1,3");
 	/* a mismatched reply does not make a server done */
 	sched_on_answer(f.s, &f.ss, 3, ANS_NONE, 3, 1006);
@@ -510,7 +522,7 @@ START_TEST(test_done_servers)
 	ck_assert(!sched_server_excluded(f.s, 0, 1010));
 	ck_assert(sched_server_excluded(f.s, 1, 1010));
 	ck_assert(!sched_server_excluded(f.s, 2, 1010));
-	ck_assert(!sched_adapter_excluded(f.s, 0, 1010));  /* 0 did not time out */
+	ck_assert(!sched_adapter_excluded(f.s, 0, 1010)); /* 0 did not time out */
 	sched_search_fini(&f.ss);
 	teardown(&f);
 }
@@ -555,9 +567,9 @@ START_TEST(test_phase_settled_and_nothing_left)
 
 	setup(&f, two_adapters);
 	begin(&f, "x", 0);
-	ck_assert(sched_phase_settled(f.s, &f.ss, 0));     /* nothing sent */
+	ck_assert(sched_phase_settled(f.s, &f.ss, 0)); /* nothing sent */
 	ck_assert_str_eq(phase(&f, 2, 0), "0,1,2,3");
-	sched_on_answer(f.s, &f.ss, 0, ANS_NEGATIVE, 3, 3);  /* lan out: 1 not awaited */
+	sched_on_answer(f.s, &f.ss, 0, ANS_NEGATIVE, 3, 3); /* lan out: 1 not awaited */
 	sched_on_answer(f.s, &f.ss, 2, ANS_DONE, 3, 3);
 	ck_assert(!sched_phase_settled(f.s, &f.ss, 2));
 	ck_assert_int_eq(sched_on_answer(f.s, &f.ss, 3, ANS_DONE, 3, 4), SCHED_CONTINUE);
@@ -643,7 +655,9 @@ START_TEST(test_failback_adapter)
 {
 	struct fix f;
 
-	setup(&f, "exclude-time 10\n" "adapter lan metric 10\nserver 10.0.0.1\n"
+	setup(&f,
+	    "exclude-time 10\n"
+	    "adapter lan metric 10\nserver 10.0.0.1\n"
 	    "adapter wifi metric 20\nserver 10.1.0.1\n");
 	f.s->servers[0].excluded_until = 5000;
 	f.s->adapters[0].excluded_until = 5000;
@@ -652,7 +666,7 @@ START_TEST(test_failback_adapter)
 	/* the recovering adapter is not waited for: wifi's negative ends it */
 	ck_assert_int_eq(sched_on_answer(f.s, &f.ss, 1, ANS_NEGATIVE, 5, 6005), SCHED_NEGATIVE);
 	ck_assert(!sched_search_open(&f.ss));
-	sched_on_answer(f.s, &f.ss, 0, ANS_NONE, 5, 6006);   /* mismatched: still silent */
+	sched_on_answer(f.s, &f.ss, 0, ANS_NONE, 5, 6006); /* mismatched: still silent */
 	sched_search_end(f.s, &f.ss, 6400);
 	sched_search_fini(&f.ss);
 	ck_assert(sched_adapter_excluded(f.s, 0, 6400));
@@ -684,7 +698,7 @@ START_TEST(test_failback_not_waited)
 	begin(&f, "x", 6000);
 	ck_assert_str_eq(phase(&f, 0, 6000), "0,1");
 	ck_assert(!sched_phase_settled(f.s, &f.ss, 0));
-	sched_on_answer(f.s, &f.ss, 1, ANS_DONE, 5, 6005);     /* SERVFAIL */
+	sched_on_answer(f.s, &f.ss, 1, ANS_DONE, 5, 6005); /* SERVFAIL */
 	ck_assert(sched_phase_settled(f.s, &f.ss, 0));
 	sched_search_end(f.s, &f.ss, 6005);
 	sched_search_fini(&f.ss);
@@ -718,13 +732,14 @@ START_TEST(test_private_reverse)
 {
 	struct fix f;
 
-	setup(&f, "adapter pub metric 10\n"
-	    "server 192.0.2.1\n"       /* 0 */
-	    "server 192.168.1.1\n"     /* 1 */
+	setup(&f,
+	    "adapter pub metric 10\n"
+	    "server 192.0.2.1\n"   /* 0 */
+	    "server 192.168.1.1\n" /* 1 */
 	    "adapter vpn metric 20\n"
-	    "server 198.51.100.1\n"    /* 2 */
+	    "server 198.51.100.1\n" /* 2 */
 	    "adapter other metric 30\n"
-	    "server 203.0.113.1\n");   /* 3 */
+	    "server 203.0.113.1\n"); /* 3 */
 	ck_assert(may_ask(&f, "www.example.com"));
 	ck_assert(may_ask(&f, "1.1.168.192.in-addr.arpa"));
 	begin(&f, "1.1.168.192.in-addr.arpa", 0);
@@ -745,7 +760,8 @@ START_TEST(test_private_reverse)
 	teardown(&f);
 	/* only public servers: nobody may be asked; unless a routing domain
 	 * covers the name */
-	setup(&f, "adapter pub metric 10\n"
+	setup(&f,
+	    "adapter pub metric 10\n"
 	    "server 192.0.2.1\n"
 	    "adapter vpn metric 20\n"
 	    "server 198.51.100.1\n"
@@ -753,7 +769,7 @@ START_TEST(test_private_reverse)
 	ck_assert(!may_ask(&f, "1.1.168.192.in-addr.arpa"));
 	ck_assert(!may_ask(&f, "1.0.254.169.in-addr.arpa"));
 	ck_assert(may_ask(&f, "4.3.2.10.in-addr.arpa"));
-	ck_assert(may_ask(&f, "1.2.0.192.in-addr.arpa"));    /* not private */
+	ck_assert(may_ask(&f, "1.2.0.192.in-addr.arpa")); /* not private */
 	begin(&f, "4.3.2.10.in-addr.arpa", 0);
 	ck_assert(!f.ss.private_only);
 	ck_assert_str_eq(phase(&f, 0, 0), "1");

@@ -18,12 +18,15 @@
 #include "snapshot.h"
 #include "testutil.h"
 
-static const struct cache_cfg ccfg = { .max_entries = 1000, .max_bytes = 1u << 30,
-	.max_ttl = 86400, .max_negative_ttl = 900, .negative_ttl = 60 };
+static const struct cache_cfg ccfg = { .max_entries = 1000,
+	.max_bytes = 1u << 30,
+	.max_ttl = 86400,
+	.max_negative_ttl = 900,
+	.negative_ttl = 60 };
 
 #define NOW0 ((uint64_t)1 << 40)
 #define WALL0 ((uint64_t)1764000000000)
-#define NET 77          /* the network the answers were learnt on */
+#define NET 77 /* the network the answers were learnt on */
 
 static struct msg_query
 mkq(const struct cache *c, const char *name, uint16_t type)
@@ -103,7 +106,8 @@ saved(char *dir, size_t *len)
 	snprintf(path, sizeof(path), "%s/cache", dir);
 	/* saved 20 s later: short.example.com expired 10 s ago */
 	ck_assert_int_eq(snapshot_save(path, c, NOW0 + 20000, WALL0 + 20000,
-	    snapshot_settings(&ccfg), NET, &n, why, sizeof(why)), STUB_OK);
+	                     snapshot_settings(&ccfg), NET, &n, why, sizeof(why)),
+	    STUB_OK);
 	ck_assert_uint_eq(n, 3);
 	cache_free(c);
 	ck_assert_int_eq(file_read(path, &text, len), 0);
@@ -127,10 +131,11 @@ START_TEST(test_roundtrip)
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert_uint_eq(st.st_mode & 0777, 0600);
-	ck_assert_int_ne(access(tmp, F_OK), 0);    /* renamed into place */
+	ck_assert_int_ne(access(tmp, F_OK), 0); /* renamed into place */
 	c = cache_new(&ccfg, 2);
 	ck_assert_int_eq(snapshot_load(path, c, now1, wall1, snapshot_settings(&ccfg), NET, 0,
-	    1u << 20, &loaded, why, sizeof(why)), STUB_OK);
+	                     1u << 20, &loaded, why, sizeof(why)),
+	    STUB_OK);
 	ck_assert_uint_eq(loaded, 2);
 	ck_assert_int_eq(ttl_of(c, "www.example.com", TYPE_A, now1), 270);
 	ck_assert_int_eq(ttl_of(c, "nx.example.com", TYPE_A, now1), 30);
@@ -142,14 +147,16 @@ START_TEST(test_roundtrip)
 	stale.serve_stale = 3600;
 	c = cache_new(&stale, 3);
 	ck_assert_int_eq(snapshot_load_buf((const uint8_t *)text, len, c, now1, wall1,
-	    snapshot_settings(&stale), NET, 3600, &loaded, why, sizeof(why)), STUB_OK);
+	                     snapshot_settings(&stale), NET, 3600, &loaded, why, sizeof(why)),
+	    STUB_OK);
 	ck_assert_uint_eq(loaded, 3);
 	ck_assert_int_eq(ttl_of(c, "short.example.com", TYPE_A, now1), -2);
 	cache_free(c);
 	/* read on another network: the negative answer is dropped */
 	c = cache_new(&ccfg, 7);
 	ck_assert_int_eq(snapshot_load_buf((const uint8_t *)text, len, c, now1, wall1,
-	    snapshot_settings(&ccfg), NET + 1, 0, &loaded, why, sizeof(why)), STUB_OK);
+	                     snapshot_settings(&ccfg), NET + 1, 0, &loaded, why, sizeof(why)),
+	    STUB_OK);
 	ck_assert_uint_eq(loaded, 1);
 	ck_assert_int_eq(ttl_of(c, "www.example.com", TYPE_A, now1), 270);
 	ck_assert_int_eq(ttl_of(c, "nx.example.com", TYPE_A, now1), -1);
@@ -157,7 +164,8 @@ START_TEST(test_roundtrip)
 	/* too big for the cache: refused before reading */
 	c = cache_new(&ccfg, 4);
 	ck_assert_int_eq(snapshot_load(path, c, now1, wall1, snapshot_settings(&ccfg), NET, 0, 16,
-	    &loaded, why, sizeof(why)), STUB_EFORMAT);
+	                     &loaded, why, sizeof(why)),
+	    STUB_EFORMAT);
 	cache_free(c);
 	free(text);
 	unlink(path);
@@ -169,8 +177,8 @@ static enum stub_err
 load(const uint8_t *b, size_t n, size_t *loaded, char *why)
 {
 	struct cache *c = cache_new(&ccfg, 5);
-	enum stub_err e = snapshot_load_buf(b, n, c, NOW0, WALL0 + 30000,
-	    snapshot_settings(&ccfg), NET, 0, loaded, why, 256);
+	enum stub_err e = snapshot_load_buf(b, n, c, NOW0, WALL0 + 30000, snapshot_settings(&ccfg),
+	    NET, 0, loaded, why, 256);
 
 	if (e != STUB_OK)
 		ck_assert_uint_eq(cache_count(c), *loaded);
@@ -212,18 +220,21 @@ START_TEST(test_network_clears_ad)
 	snprintf(path, sizeof(path), "%s/cache", dir);
 	put(c, "signed.example.com", TYPE_A, pos, NOW0);
 	ck_assert(served_ad(c, "signed.example.com", NOW0));
-	ck_assert_int_eq(snapshot_save(path, c, NOW0, WALL0, snapshot_settings(&ccfg), NET, &n,
-	    why, sizeof(why)), STUB_OK);
+	ck_assert_int_eq(snapshot_save(path, c, NOW0, WALL0, snapshot_settings(&ccfg), NET, &n, why,
+	                     sizeof(why)),
+	    STUB_OK);
 	cache_free(c);
 	c = cache_new(&ccfg, 2);
 	ck_assert_int_eq(snapshot_load(path, c, NOW0, WALL0, snapshot_settings(&ccfg), NET, 0,
-	    1u << 20, &loaded, why, sizeof(why)), STUB_OK);
+	                     1u << 20, &loaded, why, sizeof(why)),
+	    STUB_OK);
 	ck_assert_uint_eq(loaded, 1);
 	ck_assert(served_ad(c, "signed.example.com", NOW0));
 	cache_free(c);
 	c = cache_new(&ccfg, 3);
 	ck_assert_int_eq(snapshot_load(path, c, NOW0, WALL0, snapshot_settings(&ccfg), NET + 1, 0,
-	    1u << 20, &loaded, why, sizeof(why)), STUB_OK);
+	                     1u << 20, &loaded, why, sizeof(why)),
+	    STUB_OK);
 	ck_assert_uint_eq(loaded, 1);
 	ck_assert(!served_ad(c, "signed.example.com", NOW0));
 	cache_free(c);
@@ -258,11 +269,11 @@ START_TEST(test_network_hash)
 	ck_assert_uint_ne(two, network_of("server 192.0.2.1 tls dns.example\nserver 192.0.2.2\n"));
 	ck_assert_uint_ne(network_of("server 192.0.2.1 tls a.example\n"),
 	    network_of("server 192.0.2.1 tls b.example\n"));
-	ck_assert_uint_ne(two, network_of("adapter lan\nserver 192.0.2.1\nadapter wifi\n"
-	    "server 192.0.2.2\n"));
+	ck_assert_uint_ne(two,
+	    network_of("adapter lan\nserver 192.0.2.1\nadapter wifi\n"
+	               "server 192.0.2.2\n"));
 }
 END_TEST
-
 
 /* Is name/A cached for a question with (cd) or without CD? */
 static bool
@@ -287,7 +298,10 @@ START_TEST(test_cd_roundtrip)
 {
 	char dir[] = "/tmp/stubd-snap-XXXXXX", path[300], why[256];
 	struct cache *c = cache_new(&ccfg, 1);
-	struct tu_resp pos = { .nans = 1, .ttl = 300, .id = 9, .name = "cd.example.com",
+	struct tu_resp pos = { .nans = 1,
+		.ttl = 300,
+		.id = 9,
+		.name = "cd.example.com",
 		.qtype = TYPE_A };
 	uint8_t b[2048], q0[512];
 	struct tq_opts o = { .id = 9 };
@@ -308,12 +322,14 @@ START_TEST(test_cd_roundtrip)
 	ck_assert(cached_cd(c, "cd.example.com", true, NOW0));
 	ck_assert(!cached_cd(c, "cd.example.com", false, NOW0));
 	snprintf(path, sizeof(path), "%s/cache", dir);
-	ck_assert_int_eq(snapshot_save(path, c, NOW0, WALL0, snapshot_settings(&ccfg), NET, &n,
-	    why, sizeof(why)), STUB_OK);
+	ck_assert_int_eq(snapshot_save(path, c, NOW0, WALL0, snapshot_settings(&ccfg), NET, &n, why,
+	                     sizeof(why)),
+	    STUB_OK);
 	cache_free(c);
 	c = cache_new(&ccfg, 5);
 	ck_assert_int_eq(snapshot_load(path, c, NOW0, WALL0, snapshot_settings(&ccfg), NET, 0,
-	    1u << 30, &loaded, why, sizeof(why)), STUB_OK);
+	                     1u << 30, &loaded, why, sizeof(why)),
+	    STUB_OK);
 	ck_assert_uint_eq(loaded, 1);
 	ck_assert(cached_cd(c, "cd.example.com", true, NOW0));
 	ck_assert(!cached_cd(c, "cd.example.com", false, NOW0));
@@ -375,7 +391,8 @@ START_TEST(test_refused)
 	other.max_ttl = 3600;
 	c = cache_new(&other, 6);
 	ck_assert_int_eq(snapshot_load_buf(b, len, c, NOW0, WALL0, snapshot_settings(&other), NET,
-	    0, &loaded, why, sizeof(why)), STUB_EFORMAT);
+	                     0, &loaded, why, sizeof(why)),
+	    STUB_EFORMAT);
 	ck_assert(strstr(why, "settings") != NULL);
 	ck_assert_uint_eq(cache_count(c), 0);
 	cache_free(c);
@@ -405,13 +422,16 @@ START_TEST(test_large_two_threads)
 	}
 	ck_assert_int_eq(tu_tmp_begin(base, sizeof(base)), 0);
 	snprintf(path, sizeof(path), "%s/cache", base);
-	ck_assert_int_eq(snapshot_save(path, c, NOW0 + 5000, WALL0 + 5000,
-	    snapshot_settings(&big), NET, &n, why, sizeof(why)), STUB_OK);
+	ck_assert_int_eq(snapshot_save(path, c, NOW0 + 5000, WALL0 + 5000, snapshot_settings(&big),
+	                     NET, &n, why, sizeof(why)),
+	    STUB_OK);
 	ck_assert_uint_eq(n, 50000);
 	cache_free(c);
 	c = cache_new(&big, 2);
 	ck_assert_int_eq(snapshot_load(path, c, NOW0 + 1000000, WALL0 + 15000,
-	    snapshot_settings(&big), NET, 0, (size_t)1 << 30, &loaded, why, sizeof(why)), STUB_OK);
+	                     snapshot_settings(&big), NET, 0, (size_t)1 << 30, &loaded, why,
+	                     sizeof(why)),
+	    STUB_OK);
 	ck_assert_uint_eq(loaded, 50000);
 	ck_assert_uint_eq(cache_count(c), 50000);
 	/* read 15 s after they were stored: 285 s left, the negative 45 */

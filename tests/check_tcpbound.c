@@ -26,13 +26,13 @@
 #include "testutil.h"
 
 #define CACHE_MB 8
-#define BIG_TXT 60000          /* bytes of text per answer */
-#define STALLED 256            /* clients that never read */
-#define PIPELINED 200          /* queries each of them sends (over NAMES names) */
+#define BIG_TXT 60000 /* bytes of text per answer */
+#define STALLED 256   /* clients that never read */
+#define PIPELINED 200 /* queries each of them sends (over NAMES names) */
 #define NAMES 32
-#define BURST_NAMES 20         /* burst: questions per client, all different */
-#define FD_LIMIT 256           /* stubd's open-file limit in the fd test */
-#define IDLE 300               /* idle clients in the fd test */
+#define BURST_NAMES 20 /* burst: questions per client, all different */
+#define FD_LIMIT 256   /* stubd's open-file limit in the fd test */
+#define IDLE 300       /* idle clients in the fd test */
 #define NEW_NAMES 40
 
 static long
@@ -236,8 +236,10 @@ stalled_readers(bool burst)
 	asan_without_quarantine();
 	fakeup_set_wildcard_txt(up, BIG_TXT, 3600);
 	ck_assert_int_eq(fakeup_add(up, "ok.test", "A", 60, "192.0.2.7"), 0);
-	snprintf(conf, sizeof(conf), "hosts none\ncache-memory %dM\nmax-tcp-clients %d\n"
-	    "server %s\n", CACHE_MB, STALLED + 8, fakeup_hostport(up));
+	snprintf(conf, sizeof(conf),
+	    "hosts none\ncache-memory %dM\nmax-tcp-clients %d\n"
+	    "server %s\n",
+	    CACHE_MB, STALLED + 8, fakeup_hostport(up));
 	ck_assert_int_eq(tu_start(&d, conf, NULL), 0);
 	normal_client(&d, "before");
 	for (i = 0; i < names && !burst; i++) {
@@ -298,11 +300,10 @@ stalled_readers(bool burst)
 	tu_sleep_ms(2000);
 	rss_left3 = rss_kb(d.pid);
 	printf("stalled readers (%s): %d clients x %d answers of %d bytes, cache-memory %d MB: "
-	    "RSS %ld kB before, peak %ld kB (bound %ld kB), %ld kB 1 s and %ld kB 3 s after "
-	    "they left; %d of %d reset by stubd (all after %.0f ms)%s\n",
-	    burst ? "upstream burst" : "from the cache", STALLED,
-	    burst ? BURST_NAMES : PIPELINED, BIG_TXT, CACHE_MB, rss0, rss_max, bound,
-	    rss_left1, rss_left3, up_count, STALLED, t_all,
+	       "RSS %ld kB before, peak %ld kB (bound %ld kB), %ld kB 1 s and %ld kB 3 s after "
+	       "they left; %d of %d reset by stubd (all after %.0f ms)%s\n",
+	    burst ? "upstream burst" : "from the cache", STALLED, burst ? BURST_NAMES : PIPELINED,
+	    BIG_TXT, CACHE_MB, rss0, rss_max, bound, rss_left1, rss_left3, up_count, STALLED, t_all,
 	    UNDER_ASAN ? " (ASan: bound = RSS before + 32 MiB)" : "");
 	fflush(stdout);
 	ck_assert_msg(rss_max < bound, "peak RSS %ld kB, %ld kB over the bound", rss_max,
@@ -360,8 +361,8 @@ START_TEST(test_idle_clients_leave_fds)
 	raise_own_nofile();
 	fakeup_set_wildcard(up, 60);
 	d.nofile = FD_LIMIT;
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(up)),
-	    NULL), 0);
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(up)), NULL),
+	    0);
 	for (i = 0; i < IDLE; i++) {
 		fds[i] = connect_nb(d.port, 0);
 		ck_assert_int_ge(fds[i], 0);
@@ -378,7 +379,8 @@ START_TEST(test_idle_clients_leave_fds)
 			ok++;
 	}
 	printf("idle clients: %d connected under a %d-descriptor limit: %d of %d new names "
-	    "answered\n", IDLE, FD_LIMIT, ok, NEW_NAMES);
+	       "answered\n",
+	    IDLE, FD_LIMIT, ok, NEW_NAMES);
 	fflush(stdout);
 	ck_assert_int_eq(ok, NEW_NAMES);
 	for (i = 0; i < IDLE; i++)
@@ -414,8 +416,8 @@ START_TEST(test_one_reader_over_64k)
 	ck_assert_ptr_nonnull(up);
 	fakeup_set_wildcard_txt(up, BIG_TXT, 3600);
 	fakeup_set_delay(up, 300);
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(up)),
-	    NULL), 0);
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(up)), NULL),
+	    0);
 	for (i = 0; i < BURST_NAMES; i++) {
 		char name[64];
 		struct tq_opts o = { .id = (uint16_t)(1 + i) };
@@ -481,8 +483,8 @@ START_TEST(test_soft_limit_raised)
 	low = own;
 	low.rlim_cur = 200;
 	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(up)),
-	    NULL), 0);
+	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(up)), NULL),
+	    0);
 	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &own), 0);
 	ck_assert_int_eq(proc_nofile(d.pid, soft, hard, sizeof(soft)), 0);
 	printf("soft limit: started with 200, runs with soft %s, hard %s\n", soft, hard);

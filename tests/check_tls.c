@@ -87,8 +87,11 @@ START_TEST(test_dot_answers)
 	char js[8192];
 	size_t n, i;
 
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s tls dns.test\ntls-ca %s\n",
-	    fakeup_hostport(f), cert), NULL), 0);
+	ck_assert_int_eq(
+	    tu_start(&d,
+	        tu_fmt("hosts none\nserver %s tls dns.test\ntls-ca %s\n", fakeup_hostport(f), cert),
+	        NULL),
+	    0);
 	expect_a(&d, "www.example.com", "192.0.2.7");
 	expect_a(&d, "fast.example.com", "192.0.2.12");
 	ck_assert_uint_eq(rcode_of(&d, "nx.example.com"), 3);
@@ -129,8 +132,11 @@ expect_refused_peer(const char *opts, const char *ca, const char *why)
 	struct tu_daemon d = { 0 };
 	char js[8192];
 
-	ck_assert_int_eq(tu_start(&d, tu_fmt(SCALED "hosts none\nserver %s %s\ntls-ca %s\n",
-	    fakeup_hostport(f), opts, ca), NULL), 0);
+	ck_assert_int_eq(tu_start(&d,
+	                     tu_fmt(SCALED "hosts none\nserver %s %s\ntls-ca %s\n",
+	                         fakeup_hostport(f), opts, ca),
+	                     NULL),
+	    0);
 	ck_assert_uint_eq(rcode_of(&d, "www.example.com"), 2);
 	ck_assert_uint_eq(fakeup_count(f), 0);
 	servers_json(&d, js, sizeof(js));
@@ -148,16 +154,15 @@ END_TEST
 
 START_TEST(test_dot_wrong_pin)
 {
-	expect_refused_peer("tls dns.test pin 47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
-	    cert, "failed: pin mismatch");
+	expect_refused_peer("tls dns.test pin 47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=", cert,
+	    "failed: pin mismatch");
 }
 END_TEST
 
 START_TEST(test_dot_no_store)
 {
 	/* the default trust store does not know a self-signed certificate */
-	expect_refused_peer("tls dns.test", "/etc/ssl/certs/ca-certificates.crt",
-	    "failed: ");
+	expect_refused_peer("tls dns.test", "/etc/ssl/certs/ca-certificates.crt", "failed: ");
 }
 END_TEST
 
@@ -174,16 +179,23 @@ START_TEST(test_dot_refused)
 	ck_assert_ptr_nonnull(plain);
 	fakeup_add(plain, "www.example.com", "A", 300, "192.0.2.7");
 	snprintf(hp, sizeof(hp), "127.0.0.64:%u", tu_free_port());
-	ck_assert_int_eq(tu_start(&d, tu_fmt(SCALED "hosts none\nserver %s tls dns.test\n"
-	    "tls-ca %s\n", hp, cert), NULL), 0);
+	ck_assert_int_eq(tu_start(&d,
+	                     tu_fmt(SCALED "hosts none\nserver %s tls dns.test\n"
+	                                   "tls-ca %s\n",
+	                         hp, cert),
+	                     NULL),
+	    0);
 	ck_assert_uint_eq(rcode_of(&d, "www.example.com"), 2);
 	servers_json(&d, js, sizeof(js));
-	ck_assert_msg(strstr(js, "\"tls_state\":\"failed: Connection refused\"") != NULL,
-	    "%s", js);
+	ck_assert_msg(strstr(js, "\"tls_state\":\"failed: Connection refused\"") != NULL, "%s", js);
 	ck_assert_int_eq(tu_stop(&d), 0);
 	/* a clear-text server on that port (UDP and TCP open): no downgrade */
-	ck_assert_int_eq(tu_start(&d, tu_fmt(SCALED "hosts none\nserver %s tls dns.test\n"
-	    "tls-ca %s\n", fakeup_hostport(plain), cert), NULL), 0);
+	ck_assert_int_eq(tu_start(&d,
+	                     tu_fmt(SCALED "hosts none\nserver %s tls dns.test\n"
+	                                   "tls-ca %s\n",
+	                         fakeup_hostport(plain), cert),
+	                     NULL),
+	    0);
 	ck_assert_uint_eq(rcode_of(&d, "www.example.com"), 2);
 	n = fakeup_log(plain, log, 8);
 	for (i = 0; i < n; i++)
@@ -203,12 +215,17 @@ START_TEST(test_dot_pin_and_insecure)
 	struct tu_daemon d = { 0 };
 	char js[8192];
 
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s tls dns.test pin %s\n"
-	    "tls-ca /nonexistent/ca.pem\n", fakeup_hostport(f), pin), NULL), 0);
+	ck_assert_int_eq(tu_start(&d,
+	                     tu_fmt("hosts none\nserver %s tls dns.test pin %s\n"
+	                            "tls-ca /nonexistent/ca.pem\n",
+	                         fakeup_hostport(f), pin),
+	                     NULL),
+	    0);
 	expect_a(&d, "www.example.com", "192.0.2.7");
 	ck_assert_int_eq(tu_stop(&d), 0);
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s tls insecure\n",
-	    fakeup_hostport(f)), NULL), 0);
+	ck_assert_int_eq(
+	    tu_start(&d, tu_fmt("hosts none\nserver %s tls insecure\n", fakeup_hostport(f)), NULL),
+	    0);
 	expect_a(&d, "fast.example.com", "192.0.2.12");
 	servers_json(&d, js, sizeof(js));
 	ck_assert_ptr_nonnull(strstr(js, "\"authenticated\":false"));
@@ -252,12 +269,19 @@ pipelined(bool h2)
 	int i;
 
 	if (h2)
-		ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver https://dns.test/dns-query %s\n"
-		    "tls-ca %s\n", fakeup_hostport(f), cert), NULL), 0);
+		ck_assert_int_eq(tu_start(&d,
+		                     tu_fmt("hosts none\nserver https://dns.test/dns-query %s\n"
+		                            "tls-ca %s\n",
+		                         fakeup_hostport(f), cert),
+		                     NULL),
+		    0);
 	else
-		ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s tls dns.test\ntls-ca %s\n",
-		    fakeup_hostport(f), cert), NULL), 0);
-	expect_a(&d, "www.example.com", "192.0.2.7");      /* connection up */
+		ck_assert_int_eq(tu_start(&d,
+		                     tu_fmt("hosts none\nserver %s tls dns.test\ntls-ca %s\n",
+		                         fakeup_hostport(f), cert),
+		                     NULL),
+		    0);
+	expect_a(&d, "www.example.com", "192.0.2.7"); /* connection up */
 	for (i = 0; i < 2; i++) {
 		ca[i].d = &d;
 		pthread_create(&th[i], NULL, client, &ca[i]);
@@ -267,8 +291,8 @@ pipelined(bool h2)
 		pthread_join(th[i], NULL);
 	ck_assert_str_eq(ca[0].data, "192.0.2.11");
 	ck_assert_str_eq(ca[1].data, "192.0.2.12");
-	ck_assert_msg(ca[1].done_ms + 200 < ca[0].done_ms, "fast %.0f slow %.0f",
-	    ca[1].done_ms, ca[0].done_ms);
+	ck_assert_msg(ca[1].done_ms + 200 < ca[0].done_ms, "fast %.0f slow %.0f", ca[1].done_ms,
+	    ca[0].done_ms);
 	fakeup_tls_counts(f, &hs, &res);
 	ck_assert_uint_eq(hs, 1);
 	if (h2) {
@@ -299,15 +323,19 @@ START_TEST(test_dot_close_and_resume)
 	char js[8192];
 	double t0;
 
-	ck_assert_int_eq(tu_start(&d, tu_fmt("timeouts 0.3 0.3\nexclude-time 0.5\nhosts none\n"
-	    "server %s tls dns.test\ntls-ca %s\n", fakeup_hostport(f), cert), NULL), 0);
+	ck_assert_int_eq(tu_start(&d,
+	                     tu_fmt("timeouts 0.3 0.3\nexclude-time 0.5\nhosts none\n"
+	                            "server %s tls dns.test\ntls-ca %s\n",
+	                         fakeup_hostport(f), cert),
+	                     NULL),
+	    0);
 	expect_a(&d, "www.example.com", "192.0.2.7");
 	t0 = tu_now_ms();
 	ck_assert_uint_eq(rcode_of(&d, "close.example.com"), 2);
 	ck_assert_double_lt(tu_now_ms() - t0, 2000);
 	servers_json(&d, js, sizeof(js));
 	ck_assert_ptr_nonnull(strstr(js, "\"tls_state\":\"failed: "));
-	tu_sleep_ms(700);       /* exclusion over */
+	tu_sleep_ms(700); /* exclusion over */
 	expect_a(&d, "fast.example.com", "192.0.2.12");
 	fakeup_tls_counts(f, &hs, &res);
 	/* the close made the server done for that search (SPEC 5): not
@@ -321,7 +349,7 @@ START_TEST(test_dot_close_and_resume)
 	ck_assert_msg(strstr(js, "\"tls_state\":\"idle\"") != NULL, "%s", js);
 	expect_a(&d, "new.example.com", "192.0.2.14");
 	servers_json(&d, js, sizeof(js));
-	ck_assert_int_ge(tu_json_num(js, "resumed"), 2);     /* see above */
+	ck_assert_int_ge(tu_json_num(js, "resumed"), 2); /* see above */
 	ck_assert_msg(strstr(js, "\"tls_state\":\"connected\"") != NULL, "%s", js);
 	ck_assert_int_eq(tu_stop(&d), 0);
 	fakeup_stop(f);
@@ -338,14 +366,18 @@ START_TEST(test_tickets_survive_network_change)
 	char out[4096], js[8192];
 	unsigned hs, res;
 
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nadapter wan metric 1\n"
-	    "server %s tls dns.test\ntls-ca %s\n", fakeup_hostport(f), cert), NULL), 0);
+	ck_assert_int_eq(tu_start(&d,
+	                     tu_fmt("hosts none\nadapter wan metric 1\n"
+	                            "server %s tls dns.test\ntls-ca %s\n",
+	                         fakeup_hostport(f), cert),
+	                     NULL),
+	    0);
 	expect_a(&d, "www.example.com", "192.0.2.7");
 	ck_assert_int_eq(tu_stubctl(&d, link, out, sizeof(out), NULL, 0), 0);
 	expect_a(&d, "fast.example.com", "192.0.2.12");
 	fakeup_tls_counts(f, &hs, &res);
-	ck_assert_uint_eq(hs, 2);       /* a new engine, a new connection */
-	ck_assert_uint_eq(res, 1);      /* resumed with the old engine's ticket */
+	ck_assert_uint_eq(hs, 2);  /* a new engine, a new connection */
+	ck_assert_uint_eq(res, 1); /* resumed with the old engine's ticket */
 	/* and the new engine's transport counts on from the old one's */
 	servers_json(&d, js, sizeof(js));
 	ck_assert_msg(tu_json_num(js, "handshakes") == 2, "%s", js);
@@ -367,9 +399,10 @@ START_TEST(test_dot_stalled_handshake)
 
 	ck_assert_ptr_nonnull(plain);
 	fakeup_add(plain, "www.example.com", "A", 300, "192.0.2.99");
-	snprintf(conf, sizeof(conf), SCALED "hosts none\nserver %s tls dns.test\n"
-	    "server %s priority last\ntls-ca %s\n", fakeup_hostport(f), fakeup_hostport(plain),
-	    cert);
+	snprintf(conf, sizeof(conf),
+	    SCALED "hosts none\nserver %s tls dns.test\n"
+	           "server %s priority last\ntls-ca %s\n",
+	    fakeup_hostport(f), fakeup_hostport(plain), cert);
 	ck_assert_int_eq(tu_start(&d, conf, NULL), 0);
 	/* healthy: the plain server of last resort is never asked */
 	expect_a(&d, "fast.example.com", "192.0.2.12");
@@ -402,12 +435,20 @@ stalled_first(const char *addr, bool h2, struct tu_daemon *d)
 
 	fakeup_tls_fault(f, FAKE_TLS_SILENT, 1);
 	if (h2)
-		ck_assert_int_eq(tu_start(d, tu_fmt(SCALED "hosts none\n"
-		    "server https://dns.test/dns-query %s\ntls-ca %s\n", fakeup_hostport(f), cert),
-		    NULL), 0);
+		ck_assert_int_eq(
+		    tu_start(d,
+		        tu_fmt(SCALED "hosts none\n"
+		                      "server https://dns.test/dns-query %s\ntls-ca %s\n",
+		            fakeup_hostport(f), cert),
+		        NULL),
+		    0);
 	else
-		ck_assert_int_eq(tu_start(d, tu_fmt(SCALED "hosts none\nserver %s tls dns.test\n"
-		    "tls-ca %s\n", fakeup_hostport(f), cert), NULL), 0);
+		ck_assert_int_eq(tu_start(d,
+		                     tu_fmt(SCALED "hosts none\nserver %s tls dns.test\n"
+		                                   "tls-ca %s\n",
+		                         fakeup_hostport(f), cert),
+		                     NULL),
+		    0);
 	return f;
 }
 
@@ -440,14 +481,14 @@ stalled_replaced(const char *addr, bool h2)
 	}
 	for (i = 0; i < 4; i++) {
 		pthread_join(th[i], NULL);
-		ck_assert_msg(strcmp(ca[i].data, want[i]) == 0, "%s: '%s' after %.0f ms",
-		    names[i], ca[i].data, ca[i].done_ms - t0);
+		ck_assert_msg(strcmp(ca[i].data, want[i]) == 0, "%s: '%s' after %.0f ms", names[i],
+		    ca[i].data, ca[i].done_ms - t0);
 		/* within its second phase: 0.3 s, a handshake, 150 ms of slack */
 		ck_assert_msg(ca[i].done_ms - t0 < 100.0 * i + 750, "%s after %.0f ms", names[i],
 		    ca[i].done_ms - t0);
 	}
 	fakeup_tls_counts(f, &hs, &res);
-	ck_assert_uint_eq(hs, 2);       /* the stalled one and its replacement */
+	ck_assert_uint_eq(hs, 2); /* the stalled one and its replacement */
 	servers_json(&d, js, sizeof(js));
 	ck_assert_msg(strstr(js, "\"tls_state\":\"connected\"") != NULL, "%s", js);
 	ck_assert_int_eq(tu_stop(&d), 0);
@@ -478,12 +519,20 @@ expect_state(const char *addr, bool h2, enum fake_tls_fault fault, enum fake_mod
 	fakeup_tls_fault(f, fault, 0);
 	fakeup_set_mode(f, mode);
 	if (h2)
-		ck_assert_int_eq(tu_start(&d, tu_fmt(SCALED "hosts none\n"
-		    "server https://dns.test/dns-query %s\ntls-ca %s\n", fakeup_hostport(f), cert),
-		    NULL), 0);
+		ck_assert_int_eq(
+		    tu_start(&d,
+		        tu_fmt(SCALED "hosts none\n"
+		                      "server https://dns.test/dns-query %s\ntls-ca %s\n",
+		            fakeup_hostport(f), cert),
+		        NULL),
+		    0);
 	else
-		ck_assert_int_eq(tu_start(&d, tu_fmt(SCALED "hosts none\nserver %s tls dns.test\n"
-		    "tls-ca %s\n", fakeup_hostport(f), cert), NULL), 0);
+		ck_assert_int_eq(tu_start(&d,
+		                     tu_fmt(SCALED "hosts none\nserver %s tls dns.test\n"
+		                                   "tls-ca %s\n",
+		                         fakeup_hostport(f), cert),
+		                     NULL),
+		    0);
 	ck_assert_uint_eq(rcode_of(&d, "www.example.com"), 2);
 	ck_assert_uint_ge(fakeup_count(f), 1);
 	servers_json(&d, js, sizeof(js));
@@ -565,8 +614,12 @@ fails_at_once(const char *addr, enum fake_tls_fault fault)
 	long at;
 
 	fakeup_tls_fault(f, fault, 1);
-	ck_assert_int_eq(tu_start(&d, tu_fmt(SCALED "hosts none\nserver %s tls dns.test\n"
-	    "tls-ca %s\n", fakeup_hostport(f), cert), NULL), 0);
+	ck_assert_int_eq(tu_start(&d,
+	                     tu_fmt(SCALED "hosts none\nserver %s tls dns.test\n"
+	                                   "tls-ca %s\n",
+	                         fakeup_hostport(f), cert),
+	                     NULL),
+	    0);
 	ck_assert_int_eq(tu_stubctl(&d, q, out, sizeof(out), NULL, 0), 0);
 	at = trace_failed_at(out);
 	ck_assert_msg(at >= 0 && at < 150, "failed at %ld: %s", at, out);
@@ -623,15 +676,18 @@ START_TEST(test_doh_goaway)
 	long at;
 
 	fakeup_tls_fault(f, FAKE_TLS_GOAWAY, 1);
-	ck_assert_int_eq(tu_start(&d, tu_fmt("timeouts 1 1 1\nhosts none\n"
-	    "server https://dns.test/dns-query %s\ntls-ca %s\n", fakeup_hostport(f), cert),
-	    NULL), 0);
+	ck_assert_int_eq(tu_start(&d,
+	                     tu_fmt("timeouts 1 1 1\nhosts none\n"
+	                            "server https://dns.test/dns-query %s\ntls-ca %s\n",
+	                         fakeup_hostport(f), cert),
+	                     NULL),
+	    0);
 	slow.d = &d;
 	t0 = tu_now_ms();
-	pthread_create(&th, NULL, client, &slow);       /* stream 1: answered at 400 ms */
+	pthread_create(&th, NULL, client, &slow); /* stream 1: answered at 400 ms */
 	tu_sleep_ms(100);
 	cq.d = &d;
-	pthread_create(&thq, NULL, ctl_query, &cq);     /* stream 3: GOAWAY */
+	pthread_create(&thq, NULL, ctl_query, &cq); /* stream 3: GOAWAY */
 	tu_sleep_ms(100);
 	/* the old connection still finishes stream 1: a new one for this */
 	t1 = tu_now_ms();
@@ -642,7 +698,7 @@ START_TEST(test_doh_goaway)
 	ck_assert_msg(at >= 0 && at < 250, "failed at %ld: %s", at, cq.out);
 	pthread_join(th, NULL);
 	ck_assert_str_eq(slow.data, "192.0.2.11");
-	ck_assert_double_lt(slow.done_ms - t0, 900);    /* on the old connection, phase 0 */
+	ck_assert_double_lt(slow.done_ms - t0, 900); /* on the old connection, phase 0 */
 	fakeup_tls_counts(f, &hs, &res);
 	ck_assert_uint_eq(hs, 2);
 	ck_assert_int_eq(tu_stop(&d), 0);
@@ -660,8 +716,12 @@ START_TEST(test_doh_answers)
 	char js[8192];
 	size_t n, i;
 
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver https://dns.test/dns-query %s\n"
-	    "tls-ca %s\n", fakeup_hostport(f), cert), NULL), 0);
+	ck_assert_int_eq(tu_start(&d,
+	                     tu_fmt("hosts none\nserver https://dns.test/dns-query %s\n"
+	                            "tls-ca %s\n",
+	                         fakeup_hostport(f), cert),
+	                     NULL),
+	    0);
 	expect_a(&d, "www.example.com", "192.0.2.7");
 	ck_assert_uint_eq(rcode_of(&d, "nx.example.com"), 3);
 	n = fakeup_log(f, log, 8);
@@ -676,16 +736,24 @@ START_TEST(test_doh_answers)
 	ck_assert_ptr_nonnull(strstr(js, "\"tls_state\":\"connected\""));
 	ck_assert_int_eq(tu_stop(&d), 0);
 	/* a wrong path gets 404: no answer */
-	ck_assert_int_eq(tu_start(&d, tu_fmt(SCALED "hosts none\nserver https://dns.test/other %s\n"
-	    "tls-ca %s\n", fakeup_hostport(f), cert), NULL), 0);
+	ck_assert_int_eq(tu_start(&d,
+	                     tu_fmt(SCALED "hosts none\nserver https://dns.test/other %s\n"
+	                                   "tls-ca %s\n",
+	                         fakeup_hostport(f), cert),
+	                     NULL),
+	    0);
 	ck_assert_uint_eq(rcode_of(&d, "www.example.com"), 2);
 	servers_json(&d, js, sizeof(js));
 	ck_assert_msg(strstr(js, "\"tls_state\":\"failed: HTTP 404\"") != NULL, "%s", js);
 	ck_assert_int_eq(tu_stop(&d), 0);
 	/* a wrong name: no request at all */
 	fakeup_clear_log(f);
-	ck_assert_int_eq(tu_start(&d, tu_fmt(SCALED "hosts none\nserver https://other.test/dns-query %s\n"
-	    "tls-ca %s\n", fakeup_hostport(f), cert), NULL), 0);
+	ck_assert_int_eq(tu_start(&d,
+	                     tu_fmt(SCALED "hosts none\nserver https://other.test/dns-query %s\n"
+	                                   "tls-ca %s\n",
+	                         fakeup_hostport(f), cert),
+	                     NULL),
+	    0);
 	ck_assert_uint_eq(rcode_of(&d, "www.example.com"), 2);
 	ck_assert_uint_eq(fakeup_count(f), 0);
 	ck_assert_int_eq(tu_stop(&d), 0);
@@ -709,8 +777,8 @@ expect_ad(const struct tu_daemon *d, const char *name, bool ad_q, bool do_q, boo
 
 	ck_assert_msg(n > 0, "no answer for %s", name);
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 0);
-	ck_assert_msg(tu_ad(a, (size_t)n) == want, "%s (AD %d DO %d): AD %d, wanted %d", name,
-	    ad_q, do_q, tu_ad(a, (size_t)n), want);
+	ck_assert_msg(tu_ad(a, (size_t)n) == want, "%s (AD %d DO %d): AD %d, wanted %d", name, ad_q,
+	    do_q, tu_ad(a, (size_t)n), want);
 }
 
 START_TEST(test_ad_policy)
@@ -725,42 +793,50 @@ START_TEST(test_ad_policy)
 	fakeup_set_ad(plain, true);
 	fakeup_set_ad(tls, true);
 	/* a clear-text server setting AD: clients never see it */
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(plain)),
-	    NULL), 0);
+	ck_assert_int_eq(
+	    tu_start(&d, tu_fmt("hosts none\nserver %s\n", fakeup_hostport(plain)), NULL), 0);
 	expect_ad(&d, "www.example.com", true, false, false);
 	expect_ad(&d, "v.example.com", false, true, false);
-	expect_ad(&d, "www.example.com", true, false, false);       /* cached */
+	expect_ad(&d, "www.example.com", true, false, false); /* cached */
 	ck_assert_int_eq(tu_stop(&d), 0);
 	/* the same server marked trust-ad: AD when asked (AD or DO), cached too */
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s trust-ad\n",
-	    fakeup_hostport(plain)), NULL), 0);
+	ck_assert_int_eq(
+	    tu_start(&d, tu_fmt("hosts none\nserver %s trust-ad\n", fakeup_hostport(plain)), NULL),
+	    0);
 	expect_ad(&d, "www.example.com", false, false, false);
-	expect_ad(&d, "www.example.com", true, false, true);        /* cached */
+	expect_ad(&d, "www.example.com", true, false, true); /* cached */
 	expect_ad(&d, "v.example.com", false, true, true);
-	expect_ad(&d, "v.example.com", false, true, true);          /* cached */
+	expect_ad(&d, "v.example.com", false, true, true); /* cached */
 	/* reloaded without trust-ad: the cached answers stay, their AD goes */
 	{
 		const char *args[] = { "reload", NULL };
 		char text[512], out[256];
 		size_t asked = fakeup_count(plain);
 
-		snprintf(text, sizeof(text), "listen 127.0.0.1:%u\ncontrol %s\nhosts none\n"
-		    "server %s\n", d.port, d.ctl, fakeup_hostport(plain));
+		snprintf(text, sizeof(text),
+		    "listen 127.0.0.1:%u\ncontrol %s\nhosts none\n"
+		    "server %s\n",
+		    d.port, d.ctl, fakeup_hostport(plain));
 		ck_assert_int_eq(tu_write(&d, "stubd.conf", text, NULL, 0), 0);
 		ck_assert_int_eq(tu_stubctl(&d, args, out, sizeof(out), NULL, 0), 0);
 		expect_ad(&d, "www.example.com", true, false, false);
 		expect_ad(&d, "v.example.com", false, true, false);
-		ck_assert_uint_eq(fakeup_count(plain), asked);       /* from the cache */
+		ck_assert_uint_eq(fakeup_count(plain), asked); /* from the cache */
 	}
 	ck_assert_int_eq(tu_stop(&d), 0);
 	/* authenticated DoT: AD when asked; insecure DoT: never */
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s tls dns.test\ntls-ca %s\n",
-	    fakeup_hostport(tls), cert), NULL), 0);
+	ck_assert_int_eq(tu_start(&d,
+	                     tu_fmt("hosts none\nserver %s tls dns.test\ntls-ca %s\n",
+	                         fakeup_hostport(tls), cert),
+	                     NULL),
+	    0);
 	expect_ad(&d, "www.example.com", true, false, true);
 	expect_ad(&d, "www.example.com", false, false, false);
 	ck_assert_int_eq(tu_stop(&d), 0);
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s tls insecure\n",
-	    fakeup_hostport(tls)), NULL), 0);
+	ck_assert_int_eq(tu_start(&d,
+	                     tu_fmt("hosts none\nserver %s tls insecure\n", fakeup_hostport(tls)),
+	                     NULL),
+	    0);
 	expect_ad(&d, "www.example.com", true, false, false);
 	ck_assert_int_eq(tu_stop(&d), 0);
 	fakeup_stop(plain);
@@ -786,24 +862,33 @@ START_TEST(test_tls_ca_errors)
 		const char *argv[] = { getenv("STUBD"), "-f", "-c", path, "-l", lis, NULL };
 
 		snprintf(lis, sizeof(lis), "127.0.0.1:%u", tu_free_port());
-		snprintf(text, sizeof(text), "hosts none\ncontrol off\nserver %s tls dns.test\n"
-		    "tls-ca %s/missing.pem\n", fakeup_hostport(f), d.dir);
+		snprintf(text, sizeof(text),
+		    "hosts none\ncontrol off\nserver %s tls dns.test\n"
+		    "tls-ca %s/missing.pem\n",
+		    fakeup_hostport(f), d.dir);
 		ck_assert_int_eq(tu_write(&d, "stubd.conf", text, NULL, 0), 0);
 		rc = tu_run(argv, NULL, 0, err, sizeof(err), 5000);
 		ck_assert_int_eq(rc, 1);
-		ck_assert_msg(strstr(err, "missing.pem: cannot load the trust store") != NULL,
-		    "%s", err);
+		ck_assert_msg(strstr(err, "missing.pem: cannot load the trust store") != NULL, "%s",
+		    err);
 	}
 	/* reload with an unreadable store keeps the running configuration */
-	ck_assert_int_eq(tu_start(&d, tu_fmt("hosts none\nserver %s tls dns.test\ntls-ca %s\n",
-	    fakeup_hostport(f), cert), NULL), 0);
+	ck_assert_int_eq(
+	    tu_start(&d,
+	        tu_fmt("hosts none\nserver %s tls dns.test\ntls-ca %s\n", fakeup_hostport(f), cert),
+	        NULL),
+	    0);
 	expect_a(&d, "www.example.com", "192.0.2.7");
-	ck_assert_int_eq(tu_write(&d, "stubd.conf", tu_fmt("listen 127.0.0.1:%u\ncontrol %s\n"
-	    "hosts none\nserver %s tls dns.test\ntls-ca %s/gone.pem\n", d.port, d.ctl,
-	    fakeup_hostport(f), d.dir), NULL, 0), 0);
+	ck_assert_int_eq(tu_write(&d, "stubd.conf",
+	                     tu_fmt("listen 127.0.0.1:%u\ncontrol %s\n"
+	                            "hosts none\nserver %s tls dns.test\ntls-ca %s/gone.pem\n",
+	                         d.port, d.ctl, fakeup_hostport(f), d.dir),
+	                     NULL, 0),
+	    0);
 	ck_assert_int_ne(tu_stubctl(&d, args, path, sizeof(path), err, sizeof(err)), 0);
 	ck_assert_msg(strstr(err, "gone.pem: cannot load the trust store") != NULL ||
-	    strstr(path, "gone.pem: cannot load the trust store") != NULL, "%s %s", path, err);
+	        strstr(path, "gone.pem: cannot load the trust store") != NULL,
+	    "%s %s", path, err);
 	expect_a(&d, "fast.example.com", "192.0.2.12");
 	ck_assert_int_eq(tu_stop(&d), 0);
 	fakeup_stop(f);

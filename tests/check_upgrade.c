@@ -93,21 +93,27 @@ START_TEST(test_template_upgrades)
 	fakeup_add(t, "www.example.com", "A", 300, "192.0.2.70");
 	fakeup_add(t, "a.example.com", "A", 300, "192.0.2.80");
 	fakeup_add(t, "b.example.com", "A", 300, "192.0.2.90");
-	ck_assert_int_eq(tu_start(&d, tu_fmt(SCALED "hosts none\nencryption auto\n"
-	    "encryption-template 127.0.0.81 tls dns.test\nserver %s\ntls-ca %s\n",
-	    fakeup_hostport(c), cert), NULL), 0);
+	ck_assert_int_eq(
+	    tu_start(&d,
+	        tu_fmt(SCALED "hosts none\nencryption auto\n"
+	                      "encryption-template 127.0.0.81 tls dns.test\nserver %s\ntls-ca %s\n",
+	            fakeup_hostport(c), cert),
+	        NULL),
+	    0);
 	expect_a(&d, "www.example.com", "192.0.2.70");
 	expect_a(&d, "a.example.com", "192.0.2.80");
 	expect_a(&d, "b.example.com", "192.0.2.90");
-	ck_assert_uint_eq(fakeup_count(c), 0);          /* 0 clear-text arrivals */
+	ck_assert_uint_eq(fakeup_count(c), 0); /* 0 clear-text arrivals */
 	ck_assert_uint_eq(fakeup_count(t), 3);
-	ck_assert_uint_eq(clear_arrivals(t), 0);        /* all three over TLS */
+	ck_assert_uint_eq(clear_arrivals(t), 0); /* all three over TLS */
 	fakeup_tls_counts(t, &hs, &res);
 	ck_assert_uint_eq(hs, 1);
 	servers_json(&d, js, sizeof(js));
-	ck_assert_msg(strstr(js, "\"encryption\":\"auto\",\"upgrade\":\"known\","
-	    "\"twin_address\":\"127.0.0.81:853\",\"twin_name\":\"dns.test\","
-	    "\"twin_transport\":\"tls\",\"downgrades\":0") != NULL, "%s", js);
+	ck_assert_msg(strstr(js,
+	                  "\"encryption\":\"auto\",\"upgrade\":\"known\","
+	                  "\"twin_address\":\"127.0.0.81:853\",\"twin_name\":\"dns.test\","
+	                  "\"twin_transport\":\"tls\",\"downgrades\":0") != NULL,
+	    "%s", js);
 	ck_assert_int_eq(tu_stop(&d), 0);
 	fakeup_stop(t);
 	fakeup_stop(c);
@@ -126,17 +132,25 @@ START_TEST(test_https_template)
 	ck_assert_int_eq(fakeup_tls(t, cert, key, true), 0);
 	fakeup_add(t, "www.example.com", "A", 300, "192.0.2.70");
 	fakeup_add(t, "a.example.com", "A", 300, "192.0.2.80");
-	ck_assert_int_eq(tu_start(&d, tu_fmt(SCALED "hosts none\nencryption opportunistic\n"
-	    "encryption-template 127.0.0.85 https://dns.test:%u/dns-query\nserver %s\n"
-	    "tls-ca %s\n", fakeup_port(t), fakeup_hostport(c), cert), NULL), 0);
+	ck_assert_int_eq(
+	    tu_start(&d,
+	        tu_fmt(SCALED
+	            "hosts none\nencryption opportunistic\n"
+	            "encryption-template 127.0.0.85 https://dns.test:%u/dns-query\nserver %s\n"
+	            "tls-ca %s\n",
+	            fakeup_port(t), fakeup_hostport(c), cert),
+	        NULL),
+	    0);
 	expect_a(&d, "www.example.com", "192.0.2.70");
 	expect_a(&d, "a.example.com", "192.0.2.80");
 	ck_assert_uint_eq(fakeup_count(c), 0);
 	ck_assert_uint_eq(fakeup_count(t), 2);
 	ck_assert_uint_eq(clear_arrivals(t), 0);
 	servers_json(&d, js, sizeof(js));
-	snprintf(want, sizeof(want), "\"twin_address\":\"127.0.0.85:%u\",\"twin_name\":"
-	    "\"dns.test\",\"twin_transport\":\"https\"", fakeup_port(t));
+	snprintf(want, sizeof(want),
+	    "\"twin_address\":\"127.0.0.85:%u\",\"twin_name\":"
+	    "\"dns.test\",\"twin_transport\":\"https\"",
+	    fakeup_port(t));
 	ck_assert_msg(strstr(js, want) != NULL, "%s not in %s", want, js);
 	ck_assert_int_eq(tu_stop(&d), 0);
 	fakeup_stop(t);
@@ -153,9 +167,13 @@ START_TEST(test_auto_downgrades)
 	char js[16384];
 	double t0;
 
-	ck_assert_int_eq(tu_start(&d, tu_fmt(SCALED "hosts none\nencryption auto\n"
-	    "encryption-template 127.0.0.82 tls dns.test\nserver %s\ntls-ca %s\n",
-	    fakeup_hostport(c), cert), NULL), 0);
+	ck_assert_int_eq(
+	    tu_start(&d,
+	        tu_fmt(SCALED "hosts none\nencryption auto\n"
+	                      "encryption-template 127.0.0.82 tls dns.test\nserver %s\ntls-ca %s\n",
+	            fakeup_hostport(c), cert),
+	        NULL),
+	    0);
 	t0 = tu_now_ms();
 	expect_a(&d, "www.example.com", "192.0.2.7");
 	/* connection refused: at once, not after a phase */
@@ -189,9 +207,13 @@ START_TEST(test_auto_twin_timeout)
 	}
 	ck_assert_int_eq(fakeup_tls(t, cert, key, false), 0);
 	fakeup_tls_fault(t, FAKE_TLS_SILENT, 0);
-	ck_assert_int_eq(tu_start(&d, tu_fmt(SCALED "hosts none\nencryption auto\n"
-	    "encryption-template 127.0.0.84 tls dns.test\nserver %s\ntls-ca %s\n",
-	    fakeup_hostport(c), cert), NULL), 0);
+	ck_assert_int_eq(
+	    tu_start(&d,
+	        tu_fmt(SCALED "hosts none\nencryption auto\n"
+	                      "encryption-template 127.0.0.84 tls dns.test\nserver %s\ntls-ca %s\n",
+	            fakeup_hostport(c), cert),
+	        NULL),
+	    0);
 	t0 = tu_now_ms();
 	expect_a(&d, "www.example.com", "192.0.2.7");
 	ms = tu_now_ms() - t0;
@@ -216,31 +238,40 @@ START_TEST(test_require_never_clear)
 	char js[16384];
 	long n;
 
-	ck_assert_int_eq(tu_start(&d, tu_fmt(SCALED "hosts none\n"
-	    "encryption-template 127.0.0.83 tls dns.test\n"
-	    "adapter lan encryption require\nserver %s\ntls-ca %s\n",
-	    fakeup_hostport(c), cert), NULL), 0);
+	ck_assert_int_eq(tu_start(&d,
+	                     tu_fmt(SCALED "hosts none\n"
+	                                   "encryption-template 127.0.0.83 tls dns.test\n"
+	                                   "adapter lan encryption require\nserver %s\ntls-ca %s\n",
+	                         fakeup_hostport(c), cert),
+	                     NULL),
+	    0);
 	n = qry(&d, "www.example.com", a);
 	ck_assert_int_gt(n, 0);
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 2);
 	ck_assert_msg(memmem(a, (size_t)n, ede23, sizeof(ede23)) != NULL, "no EDE 23");
 	ck_assert_uint_eq(fakeup_count(c), 0);
 	servers_json(&d, js, sizeof(js));
-	ck_assert_msg(strstr(js, "\"encryption\":\"require\",\"upgrade\":\"known\"") != NULL,
-	    "%s", js);
+	ck_assert_msg(strstr(js, "\"encryption\":\"require\",\"upgrade\":\"known\"") != NULL, "%s",
+	    js);
 	ck_assert_int_eq(tu_json_num(js, "downgrades"), 0);
 	ck_assert_int_eq(tu_stop(&d), 0);
 	/* require and a server with no twin at all: never asked, EDE 23 */
-	ck_assert_int_eq(tu_start(&d, tu_fmt(SCALED "hosts none\nencryption require\n"
-	    "server %s\n", fakeup_hostport(c)), NULL), 0);
+	ck_assert_int_eq(tu_start(&d,
+	                     tu_fmt(SCALED "hosts none\nencryption require\n"
+	                                   "server %s\n",
+	                         fakeup_hostport(c)),
+	                     NULL),
+	    0);
 	n = qry(&d, "a.example.com", a);
 	ck_assert_int_gt(n, 0);
 	ck_assert_uint_eq(tu_rcode(a, (size_t)n), 2);
 	ck_assert_msg(memmem(a, (size_t)n, ede23, sizeof(ede23)) != NULL, "no EDE 23");
 	ck_assert_uint_eq(fakeup_count(c), 0);
 	servers_json(&d, js, sizeof(js));
-	ck_assert_msg(strstr(js, "\"encryption\":\"require\",\"upgrade\":null,"
-	    "\"twin_address\":null") != NULL, "%s", js);
+	ck_assert_msg(strstr(js,
+	                  "\"encryption\":\"require\",\"upgrade\":null,"
+	                  "\"twin_address\":null") != NULL,
+	    "%s", js);
 	ck_assert_int_eq(tu_stop(&d), 0);
 	fakeup_stop(c);
 }

@@ -104,16 +104,22 @@ END_TEST
 START_TEST(test_call_parse)
 {
 	static const char *const bad[] = {
-		"", "[]", "{}", "{\"method\":5}", "{\"method\":\"\"}",
-		"{\"method\":\"a.b\",\"parameters\":[]}", "{\"method\":\"a.b\",\"more\":1}",
-		"{\"method\":\"a.b\",\"more\":true,\"oneway\":true}", "{\"method\":\"a.b\"",
+		"",
+		"[]",
+		"{}",
+		"{\"method\":5}",
+		"{\"method\":\"\"}",
+		"{\"method\":\"a.b\",\"parameters\":[]}",
+		"{\"method\":\"a.b\",\"more\":1}",
+		"{\"method\":\"a.b\",\"more\":true,\"oneway\":true}",
+		"{\"method\":\"a.b\"",
 		"{\"method\":\"a.b\"} x",
 	};
 	struct vl_call c;
 	size_t i;
 	const char *s;
 	const char *ok = "{\"method\":\"io.systemd.Resolve.ResolveHostname\","
-	    "\"parameters\":{\"name\":\"x\"},\"more\":true}";
+	                 "\"parameters\":{\"name\":\"x\"},\"more\":true}";
 
 	ck_assert_int_eq(vl_call_parse(ok, strlen(ok), &c), STUB_OK);
 	ck_assert_str_eq(c.method, "io.systemd.Resolve.ResolveHostname");
@@ -129,7 +135,8 @@ START_TEST(test_call_parse)
 	ck_assert(c.oneway);
 	vl_call_free(&c);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		ck_assert_msg(vl_call_parse(bad[i], strlen(bad[i]), &c) == STUB_EINVAL, "%s", bad[i]);
+		ck_assert_msg(vl_call_parse(bad[i], strlen(bad[i]), &c) == STUB_EINVAL, "%s",
+		    bad[i]);
 		ck_assert_ptr_null(c.root);
 	}
 }
@@ -202,11 +209,15 @@ START_TEST(test_calls)
 	ck_assert_str_eq(param(r, "interfaces")->items[1]->str, "io.systemd.Resolve");
 	jsonp_free(r);
 	ck_assert_int_eq(call("{\"method\":\"org.varlink.service.GetInterfaceDescription\","
-	    "\"parameters\":{\"interface\":\"io.systemd.Resolve\"}}", &req, &r), VLR_REPLY);
+	                      "\"parameters\":{\"interface\":\"io.systemd.Resolve\"}}",
+	                     &req, &r),
+	    VLR_REPLY);
 	ck_assert_ptr_nonnull(strstr(param(r, "description")->str, "method ResolveHostname("));
 	jsonp_free(r);
 	ck_assert_int_eq(call("{\"method\":\"org.varlink.service.GetInterfaceDescription\","
-	    "\"parameters\":{\"interface\":\"x.y\"}}", &req, &r), VLR_REPLY);
+	                      "\"parameters\":{\"interface\":\"x.y\"}}",
+	                     &req, &r),
+	    VLR_REPLY);
 	ck_assert_str_eq(error_of(r), "org.varlink.service.InterfaceNotFound");
 	jsonp_free(r);
 	ck_assert_int_eq(call("{\"method\":\"io.systemd.Resolve.Nope\"}", &req, &r), VLR_REPLY);
@@ -216,82 +227,107 @@ START_TEST(test_calls)
 
 	/* ResolveHostname: family 0 asks A and AAAA */
 	ck_assert_int_eq(call("{\"method\":\"io.systemd.Resolve.ResolveHostname\","
-	    "\"parameters\":{\"name\":\"www.Example.com\",\"flags\":0}}", &req, &r), VLR_QUERY);
+	                      "\"parameters\":{\"name\":\"www.Example.com\",\"flags\":0}}",
+	                     &req, &r),
+	    VLR_QUERY);
 	ck_assert_int_eq(req.kind, VLR_HOSTNAME);
 	ck_assert_uint_eq(req.nq, 2);
 	ck_assert_uint_eq(req.qtype[0], TYPE_A);
 	ck_assert_uint_eq(req.qtype[1], TYPE_AAAA);
 	ck_assert(wire_name_to_text(req.qname, req.qlen, name, sizeof(name)));
 	ck_assert_str_eq(name, "www.Example.com");
-	ck_assert_int_eq(call("{\"method\":\"io.systemd.Resolve.ResolveHostname\","
-	    "\"parameters\":{\"name\":\"x.example\",\"family\":10,\"ifindex\":3}}", &req, &r),
+	ck_assert_int_eq(
+	    call("{\"method\":\"io.systemd.Resolve.ResolveHostname\","
+	         "\"parameters\":{\"name\":\"x.example\",\"family\":10,\"ifindex\":3}}",
+	        &req, &r),
 	    VLR_QUERY);
 	ck_assert_uint_eq(req.nq, 1);
 	ck_assert_uint_eq(req.qtype[0], TYPE_AAAA);
 	ck_assert_int_eq(req.ifindex, 3);
 	/* a literal address is answered at once, synthesized */
 	ck_assert_int_eq(call("{\"method\":\"io.systemd.Resolve.ResolveHostname\","
-	    "\"parameters\":{\"name\":\"192.0.2.1\"}}", &req, &r), VLR_REPLY);
+	                      "\"parameters\":{\"name\":\"192.0.2.1\"}}",
+	                     &req, &r),
+	    VLR_REPLY);
 	ck_assert_uint_eq(param(r, "addresses")->n, 1);
 	ck_assert_int_eq((int)param(r, "addresses")->items[0]->items[0]->num, AF_INET);
 	ck_assert((uint64_t)param(r, "flags")->num & VLR_F_SYNTHETIC);
 	jsonp_free(r);
 	ck_assert_int_eq(call("{\"method\":\"io.systemd.Resolve.ResolveHostname\","
-	    "\"parameters\":{\"name\":\"192.0.2.1\",\"family\":10}}", &req, &r), VLR_REPLY);
+	                      "\"parameters\":{\"name\":\"192.0.2.1\",\"family\":10}}",
+	                     &req, &r),
+	    VLR_REPLY);
 	ck_assert_str_eq(error_of(r), "io.systemd.Resolve.NoSuchResourceRecord");
 	jsonp_free(r);
 
 	/* ResolveAddress: the reverse name */
 	ck_assert_int_eq(call("{\"method\":\"io.systemd.Resolve.ResolveAddress\","
-	    "\"parameters\":{\"family\":2,\"address\":[192,0,2,7]}}", &req, &r), VLR_QUERY);
+	                      "\"parameters\":{\"family\":2,\"address\":[192,0,2,7]}}",
+	                     &req, &r),
+	    VLR_QUERY);
 	ck_assert_uint_eq(req.qtype[0], TYPE_PTR);
 	ck_assert(wire_name_to_text(req.qname, req.qlen, name, sizeof(name)));
 	ck_assert_str_eq(name, "7.2.0.192.in-addr.arpa");
 	ck_assert_int_eq(call("{\"method\":\"io.systemd.Resolve.ResolveAddress\",\"parameters\":"
-	    "{\"family\":10,\"address\":[32,1,13,184,0,0,0,0,0,0,0,0,0,0,0,1]}}", &req, &r),
+	                      "{\"family\":10,\"address\":[32,1,13,184,0,0,0,0,0,0,0,0,0,0,0,1]}}",
+	                     &req, &r),
 	    VLR_QUERY);
 	ck_assert(wire_name_to_text(req.qname, req.qlen, name, sizeof(name)));
-	ck_assert_str_eq(name, "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa");
+	ck_assert_str_eq(name,
+	    "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa");
 
 	/* ResolveRecord */
 	ck_assert_int_eq(call("{\"method\":\"io.systemd.Resolve.ResolveRecord\","
-	    "\"parameters\":{\"name\":\"example.com\",\"type\":15}}", &req, &r), VLR_QUERY);
+	                      "\"parameters\":{\"name\":\"example.com\",\"type\":15}}",
+	                     &req, &r),
+	    VLR_QUERY);
 	ck_assert_uint_eq(req.qtype[0], TYPE_MX);
 	ck_assert_uint_eq(req.qclass, CLASS_IN);
 
 	/* what is not a valid call */
 	expect_invalid("{\"method\":\"io.systemd.Resolve.ResolveHostname\"}", "name");
 	expect_invalid("{\"method\":\"io.systemd.Resolve.ResolveHostname\","
-	    "\"parameters\":{\"name\":\"\"}}", "name");
+	               "\"parameters\":{\"name\":\"\"}}",
+	    "name");
 	expect_invalid("{\"method\":\"io.systemd.Resolve.ResolveHostname\","
-	    "\"parameters\":{\"name\":\"a..b\"}}", "name");
+	               "\"parameters\":{\"name\":\"a..b\"}}",
+	    "name");
 	expect_invalid("{\"method\":\"io.systemd.Resolve.ResolveHostname\","
-	    "\"parameters\":{\"name\":\"a\",\"family\":3}}", "family");
+	               "\"parameters\":{\"name\":\"a\",\"family\":3}}",
+	    "family");
 	expect_invalid("{\"method\":\"io.systemd.Resolve.ResolveHostname\","
-	    "\"parameters\":{\"name\":\"a\",\"ifindex\":-1}}", "ifindex");
+	               "\"parameters\":{\"name\":\"a\",\"ifindex\":-1}}",
+	    "ifindex");
 	expect_invalid("{\"method\":\"io.systemd.Resolve.ResolveHostname\","
-	    "\"parameters\":{\"name\":\"a\",\"flags\":0.5}}", "flags");
+	               "\"parameters\":{\"name\":\"a\",\"flags\":0.5}}",
+	    "flags");
 	expect_invalid("{\"method\":\"io.systemd.Resolve.ResolveAddress\","
-	    "\"parameters\":{\"family\":2,\"address\":[1,2,3]}}", "address");
+	               "\"parameters\":{\"family\":2,\"address\":[1,2,3]}}",
+	    "address");
 	expect_invalid("{\"method\":\"io.systemd.Resolve.ResolveAddress\","
-	    "\"parameters\":{\"family\":2,\"address\":[1,2,3,256]}}", "address");
+	               "\"parameters\":{\"family\":2,\"address\":[1,2,3,256]}}",
+	    "address");
 	expect_invalid("{\"method\":\"io.systemd.Resolve.ResolveAddress\","
-	    "\"parameters\":{\"address\":[1,2,3,4]}}", "family");
+	               "\"parameters\":{\"address\":[1,2,3,4]}}",
+	    "family");
 	expect_invalid("{\"method\":\"io.systemd.Resolve.ResolveRecord\","
-	    "\"parameters\":{\"name\":\"a\"}}", "type");
+	               "\"parameters\":{\"name\":\"a\"}}",
+	    "type");
 	expect_invalid("{\"method\":\"io.systemd.Resolve.ResolveRecord\","
-	    "\"parameters\":{\"name\":\"a\",\"type\":41}}", "type");
+	               "\"parameters\":{\"name\":\"a\",\"type\":41}}",
+	    "type");
 	expect_invalid("{\"method\":\"io.systemd.Resolve.ResolveRecord\","
-	    "\"parameters\":{\"name\":\"a\",\"type\":1,\"class\":0}}", "class");
+	               "\"parameters\":{\"name\":\"a\",\"type\":1,\"class\":0}}",
+	    "class");
 }
 END_TEST
 
 /* ---- answers ---- */
 
 struct rec {
-	const char *owner;      /* NULL: a pointer to the question's name */
+	const char *owner; /* NULL: a pointer to the question's name */
 	uint16_t type;
-	const uint8_t *rdata;   /* as is (may hold a pointer to offset 12) */
+	const uint8_t *rdata; /* as is (may hold a pointer to offset 12) */
 	size_t rdlen;
 };
 
@@ -353,7 +389,7 @@ static const uint8_t aaaa7[] = { 0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 START_TEST(test_hostname_answers)
 {
 	struct vlr_req req = req_for("{\"method\":\"io.systemd.Resolve.ResolveHostname\","
-	    "\"parameters\":{\"name\":\"alias.example.com\"}}");
+	                             "\"parameters\":{\"name\":\"alias.example.com\"}}");
 	/* alias CNAME www (its target compressed), www A / AAAA */
 	static const uint8_t cname[] = { 3, 'w', 'w', 'w', 0xc0, 18 };
 	struct rec ra[] = { { NULL, TYPE_CNAME, cname, sizeof(cname) },
@@ -392,8 +428,8 @@ START_TEST(test_hostname_answers)
 	/* hosts: synthetic (and authenticated, confidential, as resolved's) */
 	a[0].source = a[1].source = SRC_HOSTS;
 	r = reply(&req, a, false);
-	ck_assert_uint_eq((uint64_t)param(r, "flags")->num, VLR_F_DNS | VLR_F_SYNTHETIC |
-	    VLR_F_AUTHENTICATED | VLR_F_CONFIDENTIAL);
+	ck_assert_uint_eq((uint64_t)param(r, "flags")->num,
+	    VLR_F_DNS | VLR_F_SYNTHETIC | VLR_F_AUTHENTICATED | VLR_F_CONFIDENTIAL);
 	jsonp_free(r);
 
 	/* AD in both, every packet encrypted */
@@ -402,8 +438,8 @@ START_TEST(test_hostname_answers)
 	a[0].source = a[1].source = SRC_UPSTREAM;
 	a[0].traced = a[1].traced = a[0].encrypted = a[1].encrypted = true;
 	r = reply(&req, a, false);
-	ck_assert_uint_eq((uint64_t)param(r, "flags")->num, VLR_F_DNS | VLR_F_FROM_NETWORK |
-	    VLR_F_AUTHENTICATED | VLR_F_CONFIDENTIAL);
+	ck_assert_uint_eq((uint64_t)param(r, "flags")->num,
+	    VLR_F_DNS | VLR_F_FROM_NETWORK | VLR_F_AUTHENTICATED | VLR_F_CONFIDENTIAL);
 	jsonp_free(r);
 	/* one of them in clear text, one without AD: neither flag */
 	a[1].encrypted = false;
@@ -415,8 +451,8 @@ START_TEST(test_hostname_answers)
 END_TEST
 
 static void
-expect_error(const struct vlr_req *req, const struct vlr_ans *a, bool no_servers,
-    const char *error, int rcode)
+expect_error(const struct vlr_req *req, const struct vlr_ans *a, bool no_servers, const char *error,
+    int rcode)
 {
 	struct jval *r = reply(req, a, no_servers);
 
@@ -429,7 +465,7 @@ expect_error(const struct vlr_req *req, const struct vlr_ans *a, bool no_servers
 START_TEST(test_failures)
 {
 	struct vlr_req req = req_for("{\"method\":\"io.systemd.Resolve.ResolveHostname\","
-	    "\"parameters\":{\"name\":\"x.example.com\"}}");
+	                             "\"parameters\":{\"name\":\"x.example.com\"}}");
 	uint8_t b4[512], b6[512];
 	struct vlr_ans a[2];
 	struct up_trace t;
@@ -439,7 +475,8 @@ START_TEST(test_failures)
 	a[1].msg = b6;
 	/* NXDOMAIN */
 	a[0].len = answer(b4, sizeof(b4), "x.example.com", TYPE_A, RCODE_NXDOMAIN, false, NULL, 0);
-	a[1].len = answer(b6, sizeof(b6), "x.example.com", TYPE_AAAA, RCODE_NXDOMAIN, false, NULL, 0);
+	a[1].len = answer(b6, sizeof(b6), "x.example.com", TYPE_AAAA, RCODE_NXDOMAIN, false, NULL,
+	    0);
 	expect_error(&req, a, false, "io.systemd.Resolve.DNSError", 3);
 	/* NODATA (for one family the name exists) */
 	a[1].len = answer(b6, sizeof(b6), "x.example.com", TYPE_AAAA, 0, false, NULL, 0);
@@ -453,7 +490,8 @@ START_TEST(test_failures)
 	}
 	/* SERVFAIL: no server configured, nobody replied, a server said so */
 	a[0].len = answer(b4, sizeof(b4), "x.example.com", TYPE_A, RCODE_SERVFAIL, false, NULL, 0);
-	a[1].len = answer(b6, sizeof(b6), "x.example.com", TYPE_AAAA, RCODE_SERVFAIL, false, NULL, 0);
+	a[1].len = answer(b6, sizeof(b6), "x.example.com", TYPE_AAAA, RCODE_SERVFAIL, false, NULL,
+	    0);
 	expect_error(&req, a, true, "io.systemd.Resolve.NoNameServers", -1);
 	memset(&t, 0, sizeof(t));
 	t.n = 2;
@@ -498,7 +536,7 @@ START_TEST(test_trace)
 	strcpy(t.ev[1].transport, "https");
 	t.ev[1].result = TR_ANSWER;
 	strcpy(t.ev[2].transport, "udp");
-	t.ev[2].sent_ms = -1;           /* never sent: does not count */
+	t.ev[2].sent_ms = -1; /* never sent: does not count */
 	t.ev[2].result = TR_EXCLUDED;
 	vlr_ans_trace(&a, &t);
 	ck_assert(a.traced && a.replied && a.encrypted);
@@ -515,11 +553,11 @@ END_TEST
 START_TEST(test_record_and_address_answers)
 {
 	struct vlr_req req = req_for("{\"method\":\"io.systemd.Resolve.ResolveRecord\","
-	    "\"parameters\":{\"name\":\"example.com\",\"type\":15}}");
+	                             "\"parameters\":{\"name\":\"example.com\",\"type\":15}}");
 	/* MX 10 mail.<pointer to example.com> */
 	static const uint8_t mx[] = { 0, 10, 4, 'm', 'a', 'i', 'l', 0xc0, 12 };
-	static const uint8_t ptr[] = { 3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e',
-		3, 'c', 'o', 'm', 0 };
+	static const uint8_t ptr[] = { 3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3,
+		'c', 'o', 'm', 0 };
 	struct rec r = { NULL, TYPE_MX, mx, sizeof(mx) };
 	struct rec p = { NULL, TYPE_PTR, ptr, sizeof(ptr) };
 	uint8_t b[512];
@@ -551,7 +589,7 @@ START_TEST(test_record_and_address_answers)
 	}
 
 	req = req_for("{\"method\":\"io.systemd.Resolve.ResolveAddress\","
-	    "\"parameters\":{\"family\":2,\"address\":[192,0,2,7],\"ifindex\":2}}");
+	              "\"parameters\":{\"family\":2,\"address\":[192,0,2,7],\"ifindex\":2}}");
 	a.len = answer(b, sizeof(b), "7.2.0.192.in-addr.arpa", TYPE_PTR, 0, false, &p, 1);
 	v = reply(&req, &a, false);
 	ck_assert_uint_eq(param(v, "names")->n, 1);
@@ -564,7 +602,7 @@ END_TEST
 START_TEST(test_query_packet)
 {
 	struct vlr_req req = req_for("{\"method\":\"io.systemd.Resolve.ResolveHostname\","
-	    "\"parameters\":{\"name\":\"www.example.com\"}}");
+	                             "\"parameters\":{\"name\":\"www.example.com\"}}");
 	uint8_t pkt[512];
 	size_t n = vlr_query_packet(&req, 1, 7, pkt, sizeof(pkt));
 	struct wire_rd r;
@@ -576,7 +614,7 @@ START_TEST(test_query_packet)
 	ck_assert_uint_eq(h.id, 7);
 	ck_assert(h.flags & WIRE_RD);
 	ck_assert_uint_eq(h.qdcount, 1);
-	ck_assert_uint_eq(h.arcount, 1);        /* EDNS */
+	ck_assert_uint_eq(h.arcount, 1); /* EDNS */
 	wire_name(&r, NULL);
 	ck_assert_uint_eq(wire_u16(&r), TYPE_AAAA);
 	ck_assert_uint_eq(vlr_query_packet(&req, 2, 7, pkt, sizeof(pkt)), 0);
@@ -600,8 +638,8 @@ START_TEST(test_monitor_event)
 	ck_assert_str_eq(jsonp_get(param(v, "question")->items[0], "name")->str, "example.com");
 	a = param(v, "answer");
 	ck_assert_uint_eq(a->n, 1);
-	ck_assert_int_eq((int)jsonp_get(jsonp_get(jsonp_get(a->items[0], "rr"), "key"), "type")->num,
-	    TYPE_PTR);
+	ck_assert_int_eq(
+	    (int)jsonp_get(jsonp_get(jsonp_get(a->items[0], "rr"), "key"), "type")->num, TYPE_PTR);
 	/* owner, PTR, IN, TTL 300, RDLENGTH 17, www.example.com uncompressed */
 	ck_assert_str_eq(jsonp_get(a->items[0], "raw")->str,
 	    "B2V4YW1wbGUDY29tAAAMAAEAAAEsABEDd3d3B2V4YW1wbGUDY29tAA==");

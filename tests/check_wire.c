@@ -61,8 +61,8 @@ END_TEST
 
 START_TEST(test_name_plain)
 {
-	static const uint8_t b[] = { 3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e',
-		3, 'c', 'o', 'm', 0, 0xaa };
+	static const uint8_t b[] = { 3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c',
+		'o', 'm', 0, 0xaa };
 	uint8_t out[WIRE_NAME_MAX];
 	struct wire_rd r;
 
@@ -77,11 +77,10 @@ END_TEST
 START_TEST(test_name_compressed)
 {
 	/* 12-byte header, offset 12: "example.com", offset 25: "www" + pointer to 12 */
-	static const uint8_t b[] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-		7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0,
-		3, 'w', 'w', 'w', 0xc0, 12, 0x55 };
-	static const uint8_t want[] = { 3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e',
-		3, 'c', 'o', 'm', 0 };
+	static const uint8_t b[] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7, 'e', 'x', 'a', 'm', 'p',
+		'l', 'e', 3, 'c', 'o', 'm', 0, 3, 'w', 'w', 'w', 0xc0, 12, 0x55 };
+	static const uint8_t want[] = { 3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3,
+		'c', 'o', 'm', 0 };
 	uint8_t out[WIRE_NAME_MAX];
 	struct wire_rd r;
 
@@ -315,11 +314,26 @@ START_TEST(test_9267_name_too_long)
 	 * previous one: from the second, 2 labels; third 3; fourth 4 = 257 */
 	memset(b, 0, 12);
 	pos = 12;
-	b[pos++] = 63; memset(b + pos, 'a', 63); pos += 63; b[pos++] = 0;        /* 12 */
-	b[pos++] = 63; memset(b + pos, 'b', 63); pos += 63; b[pos++] = 0xc0; b[pos++] = 12;
-	b[pos++] = 63; memset(b + pos, 'c', 63); pos += 63; b[pos++] = 0xc0; b[pos++] = 77;
+	b[pos++] = 63;
+	memset(b + pos, 'a', 63);
+	pos += 63;
+	b[pos++] = 0; /* 12 */
+	b[pos++] = 63;
+	memset(b + pos, 'b', 63);
+	pos += 63;
+	b[pos++] = 0xc0;
+	b[pos++] = 12;
+	b[pos++] = 63;
+	memset(b + pos, 'c', 63);
+	pos += 63;
+	b[pos++] = 0xc0;
+	b[pos++] = 77;
 	i = pos;
-	b[pos++] = 63; memset(b + pos, 'd', 63); pos += 63; b[pos++] = 0xc0; b[pos++] = 143;
+	b[pos++] = 63;
+	memset(b + pos, 'd', 63);
+	pos += 63;
+	b[pos++] = 0xc0;
+	b[pos++] = 143;
 	wire_rd_init(&r, b, pos);
 	wire_seek(&r, 143);
 	ck_assert_uint_eq(wire_name(&r, NULL), 3 * 64 + 1);
@@ -360,8 +374,8 @@ END_TEST
 START_TEST(test_9267_pointer_loops)
 {
 	static const uint8_t self[] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xc0, 12 };
-	static const uint8_t cyc[] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-		1, 'a', 0xc0, 16, 1, 'b', 0xc0, 12 };
+	static const uint8_t cyc[] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 'a', 0xc0, 16, 1, 'b',
+		0xc0, 12 };
 	struct wire_rd r;
 
 	wire_rd_init(&r, self, sizeof(self));
@@ -403,8 +417,7 @@ static Suite *
 wire_suite(void)
 {
 	Suite *s = suite_create("wire");
-	TCase *b = tcase_create("basic"), *m = tcase_create("misuse"),
-	    *r = tcase_create("rfc9267");
+	TCase *b = tcase_create("basic"), *m = tcase_create("misuse"), *r = tcase_create("rfc9267");
 
 	tcase_add_test(b, test_read_ints);
 	tcase_add_test(b, test_read_short_u32);

@@ -40,7 +40,7 @@ check_daemon_main(Suite *s, char *base, size_t len, int (*setup)(const char *bas
 		setenv("STUBCTL", "./stubctl", 0);
 	rc = check_main(s);
 	if (rc == EXIT_SUCCESS)
-		tu_tmp_end(base);   /* kept for a look when something failed */
+		tu_tmp_end(base); /* kept for a look when something failed */
 	return rc;
 }
 

@@ -51,8 +51,8 @@ struct override {
 
 struct pending {
 	double due;
-	int fd;                   /* UDP socket or TCP conn */
-	int32_t stream;           /* DoH: the HTTP/2 stream */
+	int fd;         /* UDP socket or TCP conn */
+	int32_t stream; /* DoH: the HTTP/2 stream */
 	bool tcp;
 	struct sockaddr_storage peer;
 	socklen_t plen;
@@ -80,20 +80,20 @@ struct h2conn {
 
 struct fakeup {
 	pthread_t th;
-	SSL_CTX *tls;                 /* NULL: plain TCP */
+	SSL_CTX *tls; /* NULL: plain TCP */
 	bool h2;
 	bool tls_stall;
-	enum fake_tls_fault fault;    /* for the next connections */
-	unsigned fault_left;          /* how many more; 0: every one */
+	enum fake_tls_fault fault; /* for the next connections */
+	unsigned fault_left;       /* how many more; 0: every one */
 	enum fake_tls_fault cfault[MAX_CONN];
-	bool creset[MAX_CONN];        /* FAKE_TLS_RESET: to be reset */
+	bool creset[MAX_CONN]; /* FAKE_TLS_RESET: to be reset */
 	SSL *ssl[MAX_CONN];
 	struct h2conn h2c[MAX_CONN];
 	int stalled[MAX_CONN];
 	unsigned handshakes, resumed;
 	bool ad;
-	bool close_now;               /* FAKE_CLOSE seen by answer() */
-	volatile bool drop_all;       /* fakeup_close_conns() asked */
+	bool close_now;         /* FAKE_CLOSE seen by answer() */
+	volatile bool drop_all; /* fakeup_close_conns() asked */
 	int32_t cur_stream;
 	pthread_mutex_t mu;
 	int stop_pipe[2];
@@ -109,7 +109,7 @@ struct fakeup {
 	unsigned loss;
 	unsigned rng;
 	uint32_t wild_ttl;
-	size_t wild_txt;              /* TXT wildcard: bytes of text, 0 = off */
+	size_t wild_txt; /* TXT wildcard: bytes of text, 0 = off */
 	uint32_t soa_ttl, soa_min;
 	struct frec *recs;
 	size_t nrecs;
@@ -135,8 +135,8 @@ put_soa(struct wire_wr *w, const struct fakeup *f)
 {
 	static const uint8_t zone[] = { 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0 };
 	static const uint8_t ns[] = { 2, 'n', 's', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0 };
-	static const uint8_t hm[] = { 4, 'h', 'o', 's', 't', 7, 'e', 'x', 'a', 'm', 'p', 'l',
-		'e', 0 };
+	static const uint8_t hm[] = { 4, 'h', 'o', 's', 't', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e',
+		0 };
 
 	wire_put_name(w, zone, sizeof(zone));
 	wire_put_u16(w, TYPE_SOA);
@@ -154,8 +154,8 @@ put_soa(struct wire_wr *w, const struct fakeup *f)
 
 /* Build the answer for one query. Returns length, 0 = no answer. */
 static size_t
-answer(struct fakeup *f, const uint8_t *q, size_t qlen, bool tcp, uint8_t *out,
-    size_t cap, unsigned *delay, struct fake_rec *logrec)
+answer(struct fakeup *f, const uint8_t *q, size_t qlen, bool tcp, uint8_t *out, size_t cap,
+    unsigned *delay, struct fake_rec *logrec)
 {
 	struct wire_rd r;
 	struct wire_hdr h;
@@ -226,7 +226,8 @@ answer(struct fakeup *f, const uint8_t *q, size_t qlen, bool tcp, uint8_t *out,
 		h.id = (uint16_t)(h.id + 1);
 	if (mode == FAKE_SERVFAIL || mode == FAKE_REFUSED || mode == FAKE_FORMERR) {
 		h.flags |= mode == FAKE_SERVFAIL ? RCODE_SERVFAIL :
-		    mode == FAKE_REFUSED ? RCODE_REFUSED : RCODE_FORMERR;
+		    mode == FAKE_REFUSED         ? RCODE_REFUSED :
+		                                   RCODE_FORMERR;
 		h.ancount = h.nscount = h.arcount = 0;
 		wire_put_hdr(&w, &h);
 		wire_put_bytes(&w, q + WIRE_HDR_LEN, qend - WIRE_HDR_LEN);
@@ -241,8 +242,8 @@ answer(struct fakeup *f, const uint8_t *q, size_t qlen, bool tcp, uint8_t *out,
 	}
 	if (mode == FAKE_MISMATCH) {
 		/* the question of another name */
-		static const uint8_t other[] = { 5, 'o', 't', 'h', 'e', 'r', 7, 'e', 'x', 'a',
-			'm', 'p', 'l', 'e', 0 };
+		static const uint8_t other[] = { 5, 'o', 't', 'h', 'e', 'r', 7, 'e', 'x', 'a', 'm',
+			'p', 'l', 'e', 0 };
 
 		h.ancount = 1;
 		h.nscount = h.arcount = 0;
@@ -255,7 +256,7 @@ answer(struct fakeup *f, const uint8_t *q, size_t qlen, bool tcp, uint8_t *out,
 		wire_put_u16(&w, CLASS_IN);
 		wire_put_u32(&w, 300);
 		wire_put_u16(&w, 4);
-		wire_put_u32(&w, 0xc6336401);  /* 198.51.100.1 */
+		wire_put_u32(&w, 0xc6336401); /* 198.51.100.1 */
 		return w.err ? 0 : w.len;
 	}
 	/* count answers */
@@ -395,8 +396,8 @@ h2_respond_as(struct fakeup *f, int idx, int32_t stream, int status, const char 
 	{
 		nghttp2_nv h[] = {
 			{ (uint8_t *)":status", (uint8_t *)st, 7, strlen(st), 0 },
-			{ (uint8_t *)"content-type", (uint8_t *)(uintptr_t)ctype, 12,
-			  strlen(ctype), 0 },
+			{ (uint8_t *)"content-type", (uint8_t *)(uintptr_t)ctype, 12, strlen(ctype),
+			    0 },
 			{ (uint8_t *)"content-length", (uint8_t *)cl, 14, strlen(cl), 0 },
 		};
 
@@ -415,8 +416,7 @@ h2_respond_as(struct fakeup *f, int idx, int32_t stream, int status, const char 
 }
 
 static void
-h2_respond(struct fakeup *f, int idx, int32_t stream, int status, const uint8_t *buf,
-    size_t len)
+h2_respond(struct fakeup *f, int idx, int32_t stream, int status, const uint8_t *buf, size_t len)
 {
 	h2_respond_as(f, idx, stream, status, "application/dns-message", buf, len);
 }
@@ -429,8 +429,7 @@ send_fault(struct fakeup *f, int idx, const struct pending *p)
 	static const uint8_t junk[] = { 0, 5, 'j', 'u', 'n', 'k', '!' };
 
 	switch (f->cfault[idx]) {
-	case FAKE_TLS_SILENT:
-		return true;
+	case FAKE_TLS_SILENT: return true;
 	case FAKE_TLS_GARBAGE:
 		if (!f->h2)
 			(void)SSL_write(f->ssl[idx], junk, (int)sizeof(junk));
@@ -438,16 +437,15 @@ send_fault(struct fakeup *f, int idx, const struct pending *p)
 	case FAKE_TLS_GOAWAY:
 		if (!s || p->stream <= 1)
 			return false;
-		nghttp2_submit_goaway(s, NGHTTP2_FLAG_NONE, p->stream - 2, NGHTTP2_NO_ERROR,
-		    NULL, 0);
+		nghttp2_submit_goaway(s, NGHTTP2_FLAG_NONE, p->stream - 2, NGHTTP2_NO_ERROR, NULL,
+		    0);
 		nghttp2_session_send(s);
 		f->cfault[idx] = FAKE_TLS_OK;
 		return true;
 	case FAKE_TLS_RST:
 		if (!s)
 			return false;
-		nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, p->stream,
-		    NGHTTP2_INTERNAL_ERROR);
+		nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, p->stream, NGHTTP2_INTERNAL_ERROR);
 		nghttp2_session_send(s);
 		return true;
 	case FAKE_TLS_HTTP404:
@@ -458,15 +456,14 @@ send_fault(struct fakeup *f, int idx, const struct pending *p)
 		    (const uint8_t *)"", 0);
 		return true;
 	case FAKE_TLS_RESET:
-		f->creset[idx] = true;          /* the poll loop drops it */
+		f->creset[idx] = true; /* the poll loop drops it */
 		return true;
 	case FAKE_TLS_CTYPE:
 		if (!s)
 			return false;
 		h2_respond_as(f, idx, p->stream, 200, "text/html", p->buf, p->len);
 		return true;
-	default:
-		return false;
+	default: return false;
 	}
 }
 
@@ -658,8 +655,7 @@ h2_header(nghttp2_session *s, const nghttp2_frame *fr, const uint8_t *name, size
 }
 
 static int
-h2_data(nghttp2_session *s, uint8_t flags, int32_t id, const uint8_t *data, size_t len,
-    void *arg)
+h2_data(nghttp2_session *s, uint8_t flags, int32_t id, const uint8_t *data, size_t len, void *arg)
 {
 	struct h2req *q = h2_find(arg, id);
 	uint8_t *nb;
@@ -881,8 +877,9 @@ run(void *arg)
 
 				f->creset[i] = false;
 				if (f->conns[i] >= 0)
-					setsockopt(f->conns[i], SOL_SOCKET, SO_LINGER, &l, sizeof(l));
-				conn_drop(f, i);        /* closed with RST */
+					setsockopt(f->conns[i], SOL_SOCKET, SO_LINGER, &l,
+					    sizeof(l));
+				conn_drop(f, i); /* closed with RST */
 			}
 		if (f->drop_all) {
 			for (i = 0; i < MAX_CONN; i++)
@@ -977,7 +974,7 @@ fakeup_start_port(const char *addr, uint16_t port)
 		if (f->tcp >= 0 && bind(f->tcp, (struct sockaddr *)&b, sl) == 0 &&
 		    listen(f->tcp, 16) == 0) {
 			f->port = ntohs(fam == AF_INET ? ((struct sockaddr_in *)&b)->sin_port :
-			    ((struct sockaddr_in6 *)&b)->sin6_port);
+			                                 ((struct sockaddr_in6 *)&b)->sin6_port);
 			break;
 		}
 		close(f->udp);
@@ -1127,8 +1124,7 @@ name_rdata(const char *text, uint8_t *out)
 }
 
 int
-fakeup_add(struct fakeup *f, const char *name, const char *type, uint32_t ttl,
-    const char *data)
+fakeup_add(struct fakeup *f, const char *name, const char *type, uint32_t ttl, const char *data)
 {
 	struct frec r;
 	uint16_t t = wire_type_from_name(type);
@@ -1215,8 +1211,7 @@ fakeup_add(struct fakeup *f, const char *name, const char *type, uint32_t ttl,
 		r.rdlen = w.len;
 		break;
 	}
-	default:
-		return -1;
+	default: return -1;
 	}
 	if (w.err)
 		return -1;
@@ -1270,8 +1265,8 @@ fakeup_set_ad(struct fakeup *f, bool ad)
 }
 
 static int
-alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
-    const unsigned char *in, unsigned int inlen, void *arg)
+alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen, const unsigned char *in,
+    unsigned int inlen, void *arg)
 {
 	unsigned int i = 0;
 

@@ -23,29 +23,29 @@ enum fake_mode {
 	FAKE_SERVFAIL,
 	FAKE_REFUSED,
 	FAKE_FORMERR,
-	FAKE_NXDOMAIN,    /* every name: NXDOMAIN + SOA */
-	FAKE_NODATA,      /* every name: NOERROR, no answer, SOA */
-	FAKE_TRUNCATE,    /* UDP: TC=1 and no records; TCP: the real answer */
-	FAKE_MISMATCH,    /* answer for another question */
-	FAKE_WRONGID,     /* answer with ID + 1 */
-	FAKE_LOWERCASE,   /* answer with the question lower-cased (no 0x20 echo) */
-	FAKE_CLOSE,       /* TCP/TLS: close the connection instead of answering */
+	FAKE_NXDOMAIN,  /* every name: NXDOMAIN + SOA */
+	FAKE_NODATA,    /* every name: NOERROR, no answer, SOA */
+	FAKE_TRUNCATE,  /* UDP: TC=1 and no records; TCP: the real answer */
+	FAKE_MISMATCH,  /* answer for another question */
+	FAKE_WRONGID,   /* answer with ID + 1 */
+	FAKE_LOWERCASE, /* answer with the question lower-cased (no 0x20 echo) */
+	FAKE_CLOSE,     /* TCP/TLS: close the connection instead of answering */
 };
 
 struct fake_rec {
-	double t_ms;              /* CLOCK_MONOTONIC ms */
-	char peer[64];            /* "127.0.0.21" */
+	double t_ms;   /* CLOCK_MONOTONIC ms */
+	char peer[64]; /* "127.0.0.21" */
 	uint16_t peer_port;
-	uint16_t id;              /* query ID */
+	uint16_t id; /* query ID */
 	char name[256];
 	uint16_t qtype;
 	bool tcp;
 	bool edns;
 	bool do_bit;
-	bool tls;                 /* came over TLS (DoT or DoH) */
-	bool padded;              /* carried an EDNS Padding option */
-	uint16_t edns_size;       /* the UDP size its OPT advertised (0: none) */
-	size_t qlen;              /* query length on the wire */
+	bool tls;           /* came over TLS (DoT or DoH) */
+	bool padded;        /* carried an EDNS Padding option */
+	uint16_t edns_size; /* the UDP size its OPT advertised (0: none) */
+	size_t qlen;        /* query length on the wire */
 };
 
 struct fakeup;
@@ -81,8 +81,8 @@ void fakeup_set_soa(struct fakeup *f, uint32_t ttl, uint32_t minimum);
  * sip.example.com", "some text"); for TXT "@N" makes N bytes of text.
  * Returns 0 or -1.
  */
-int fakeup_add(struct fakeup *f, const char *name, const char *type, uint32_t ttl,
-    const char *data);
+int
+fakeup_add(struct fakeup *f, const char *name, const char *type, uint32_t ttl, const char *data);
 
 /* Set AD in every answer (a validating server). */
 void fakeup_set_ad(struct fakeup *f, bool ad);
@@ -99,16 +99,16 @@ void fakeup_tls_stall(struct fakeup *f, bool stall);
 /* Faults of the encrypted service (additive to the modes above). */
 enum fake_tls_fault {
 	FAKE_TLS_OK = 0,
-	FAKE_TLS_SILENT,      /* handshake done, queries read and logged, never answered */
-	FAKE_TLS_GARBAGE,     /* DoT: a 5-byte frame of junk instead of the answer */
-	FAKE_TLS_GOAWAY,      /* DoH: the connection's first stream is answered; the
+	FAKE_TLS_SILENT,  /* handshake done, queries read and logged, never answered */
+	FAKE_TLS_GARBAGE, /* DoT: a 5-byte frame of junk instead of the answer */
+	FAKE_TLS_GOAWAY,  /* DoH: the connection's first stream is answered; the
 	                       * next one gets GOAWAY (last stream ID: the one before),
 	                       * no answer; later ones are answered */
-	FAKE_TLS_RST,         /* DoH: RST_STREAM (INTERNAL_ERROR) instead of the answer */
-	FAKE_TLS_HTTP404,     /* DoH: :status 404, no body */
-	FAKE_TLS_HTTP500,     /* DoH: :status 500, no body */
-	FAKE_TLS_CTYPE,       /* DoH: the answer as content-type text/html */
-	FAKE_TLS_RESET,       /* the connection is closed (RST) instead of the answer */
+	FAKE_TLS_RST,     /* DoH: RST_STREAM (INTERNAL_ERROR) instead of the answer */
+	FAKE_TLS_HTTP404, /* DoH: :status 404, no body */
+	FAKE_TLS_HTTP500, /* DoH: :status 500, no body */
+	FAKE_TLS_CTYPE,   /* DoH: the answer as content-type text/html */
+	FAKE_TLS_RESET,   /* the connection is closed (RST) instead of the answer */
 };
 /* Apply fault to the next `conns` connections accepted (0: every one
  * from now on); FAKE_TLS_OK ends it. */

@@ -27,8 +27,8 @@ on_sig(int s)
 int
 main(int argc, char **argv)
 {
-	static const char *const modes[] = { "answer", "drop", "servfail", "refused",
-		"formerr", "nxdomain", "nodata", "truncate", "mismatch", "wrongid", "lowercase" };
+	static const char *const modes[] = { "answer", "drop", "servfail", "refused", "formerr",
+		"nxdomain", "nodata", "truncate", "mismatch", "wrongid", "lowercase" };
 	enum fake_mode mode = FAKE_ANSWER;
 	unsigned delay = 0;
 	struct fakeup *f;
@@ -76,7 +76,8 @@ main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc || (argc - optind - 1) % 4 != 0) {
-		fprintf(stderr, "usage: fakeup [-l] [-a] [-t|-H CERT,KEY] [-m MODE] [-d MS] ADDR "
+		fprintf(stderr,
+		    "usage: fakeup [-l] [-a] [-t|-H CERT,KEY] [-m MODE] [-d MS] ADDR "
 		    "[NAME TYPE TTL DATA]...\n       fakeup -g NAME CERT KEY\n");
 		return 1;
 	}

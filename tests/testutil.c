@@ -46,8 +46,7 @@ tu_sleep_ms(unsigned ms)
 }
 
 size_t
-tu_build_query(const char *name, uint16_t type, const struct tq_opts *o, uint8_t *out,
-    size_t cap)
+tu_build_query(const char *name, uint16_t type, const struct tq_opts *o, uint8_t *out, size_t cap)
 {
 	struct wire_wr w;
 	struct wire_hdr h = { 0 };
@@ -76,8 +75,7 @@ tu_build_query(const char *name, uint16_t type, const struct tq_opts *o, uint8_t
 }
 
 static int
-mk_sock(const char *addr, uint16_t port, bool tcp, struct sockaddr_storage *ss,
-    socklen_t *sl)
+mk_sock(const char *addr, uint16_t port, bool tcp, struct sockaddr_storage *ss, socklen_t *sl)
 {
 	memset(ss, 0, sizeof(*ss));
 	if (inet_pton(AF_INET, addr, &((struct sockaddr_in *)ss)->sin_addr) == 1) {
@@ -103,8 +101,8 @@ wait_in(int fd, int ms)
 }
 
 long
-tu_exchange(const char *addr, uint16_t port, bool tcp, const uint8_t *q, size_t qlen,
-    uint8_t *ans, size_t cap, int timeout_ms)
+tu_exchange(const char *addr, uint16_t port, bool tcp, const uint8_t *q, size_t qlen, uint8_t *ans,
+    size_t cap, int timeout_ms)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
@@ -126,8 +124,8 @@ tu_exchange(const char *addr, uint16_t port, bool tcp, const uint8_t *q, size_t 
 		size_t got = 0, want = 2;
 		uint8_t hdr[2];
 
-		if (send(fd, lb, 2, MSG_NOSIGNAL) != 2 || send(fd, q, qlen, MSG_NOSIGNAL) !=
-		    (ssize_t)qlen)
+		if (send(fd, lb, 2, MSG_NOSIGNAL) != 2 ||
+		    send(fd, q, qlen, MSG_NOSIGNAL) != (ssize_t)qlen)
 			goto out;
 		while (got < want) {
 			ssize_t r;
@@ -159,8 +157,7 @@ out:
 }
 
 size_t
-tu_tcp_query(const char *name, uint16_t type, const struct tq_opts *o, uint8_t *out,
-    size_t cap)
+tu_tcp_query(const char *name, uint16_t type, const struct tq_opts *o, uint8_t *out, size_t cap)
 {
 	size_t l;
 
@@ -223,8 +220,8 @@ tu_tcp_answers(int fd, size_t want, unsigned timeout_ms,
 }
 
 long
-tu_query(const char *addr, uint16_t port, const char *name, uint16_t type,
-    const struct tq_opts *o, uint8_t *ans, size_t cap)
+tu_query(const char *addr, uint16_t port, const char *name, uint16_t type, const struct tq_opts *o,
+    uint8_t *ans, size_t cap)
 {
 	uint8_t q[512];
 	size_t ql = tu_build_query(name, type, o, q, sizeof(q));
@@ -467,8 +464,7 @@ tu_tmp_end(const char *base)
 }
 
 int
-tu_write(const struct tu_daemon *d, const char *name, const char *text, char *path,
-    size_t pathsz)
+tu_write(const struct tu_daemon *d, const char *name, const char *text, char *path, size_t pathsz)
 {
 	char p[512], tmp[520];
 	FILE *f;
@@ -604,8 +600,7 @@ read_all(int fd, char *out, size_t outsz, size_t *n)
 }
 
 int
-tu_run(const char *const *argv, char *out, size_t outsz, char *err, size_t errsz,
-    int timeout_ms)
+tu_run(const char *const *argv, char *out, size_t outsz, char *err, size_t errsz, int timeout_ms)
 {
 	int po[2], pe[2], st;
 	pid_t pid;
@@ -672,8 +667,8 @@ tu_run(const char *const *argv, char *out, size_t outsz, char *err, size_t errsz
 }
 
 int
-tu_stubctl(const struct tu_daemon *d, const char *const *args, char *out, size_t outsz,
-    char *err, size_t errsz)
+tu_stubctl(const struct tu_daemon *d, const char *const *args, char *out, size_t outsz, char *err,
+    size_t errsz)
 {
 	const char *stubctl = getenv("STUBCTL");
 	const char *argv[16];
@@ -817,7 +812,7 @@ tu_build_msg(uint16_t id, uint16_t flags, const char *qname, uint16_t qtype,
 				return 0;
 			wire_put_u16(&w, (uint16_t)(dl + (rr->type == TYPE_MX ? 2 : 0)));
 			if (rr->type == TYPE_MX)
-				wire_put_u16(&w, 10);   /* preference */
+				wire_put_u16(&w, 10); /* preference */
 			wire_put_name(&w, d, dl);
 		} else if (rr->type == TYPE_OPT) {
 			wire_put_u16(&w, 0);

@@ -16,15 +16,15 @@ struct tq_opts {
 	bool tcp;
 	bool edns;
 	bool do_bit;
-	bool ad;              /* AD set in the query (RFC 6840 5.7) */
+	bool ad; /* AD set in the query (RFC 6840 5.7) */
 	uint16_t edns_size;
 	uint16_t id;
 	int timeout_ms;
 };
 
 /* Build a query for name/type into out; returns its length. */
-size_t tu_build_query(const char *name, uint16_t type, const struct tq_opts *o,
-    uint8_t *out, size_t cap);
+size_t
+tu_build_query(const char *name, uint16_t type, const struct tq_opts *o, uint8_t *out, size_t cap);
 /* Send raw bytes to addr:port over UDP/TCP, wait for one answer.
  * Returns its length, or -1 on timeout/error. */
 long tu_exchange(const char *addr, uint16_t port, bool tcp, const uint8_t *q, size_t qlen,
@@ -50,13 +50,13 @@ struct tu_resp {
 	const char *name;
 	uint16_t qtype;
 	unsigned rcode;
-	int nans;             /* A/AAAA records with TTL ttl, ttl+100, ... */
+	int nans; /* A/AAAA records with TTL ttl, ttl+100, ... */
 	uint32_t ttl;
-	bool soa;             /* SOA in authority */
+	bool soa; /* SOA in authority */
 	uint32_t soa_ttl, soa_min;
 	bool opt;
 	bool tc;
-	bool ad;              /* AD set (authentic data) */
+	bool ad; /* AD set (authentic data) */
 };
 size_t tu_response(const struct tu_resp *r, uint8_t *out, size_t cap);
 
@@ -84,11 +84,11 @@ uint16_t tu_free_port(void);
 struct tu_daemon {
 	pid_t pid;
 	uint16_t port;
-	char dir[256];          /* temp dir: conf, hosts, control socket */
+	char dir[256]; /* temp dir: conf, hosts, control socket */
 	char conf[300];
 	char ctl[300];
 	char errlog[300];
-	long nofile;            /* RLIMIT_NOFILE for stubd when > 0 */
+	long nofile; /* RLIMIT_NOFILE for stubd when > 0 */
 };
 
 /* Write conf text (may contain "%PORT%" ... no: the listen line is added)
@@ -104,13 +104,13 @@ int tu_mkdir(struct tu_daemon *d);
 int tu_tmp_begin(char *base, size_t len);
 void tu_tmp_end(const char *base);
 /* Write a file in d->dir; returns 0. */
-int tu_write(const struct tu_daemon *d, const char *name, const char *text, char *path,
-    size_t pathsz);
+int
+tu_write(const struct tu_daemon *d, const char *name, const char *text, char *path, size_t pathsz);
 
 /* Run a program, capture stdout (and stderr into err if non-NULL).
  * Returns the exit status, or -1. */
-int tu_run(const char *const *argv, char *out, size_t outsz, char *err, size_t errsz,
-    int timeout_ms);
+int
+tu_run(const char *const *argv, char *out, size_t outsz, char *err, size_t errsz, int timeout_ms);
 /* Run stubctl -s d->ctl ARGS...; returns the exit status. */
 int tu_stubctl(const struct tu_daemon *d, const char *const *args, char *out, size_t outsz,
     char *err, size_t errsz);
@@ -123,8 +123,8 @@ void tu_sleep_ms(unsigned ms);
 
 /* A query as DNS over TCP frames it (two length bytes first); its size, or
  * 0 when it does not fit. */
-size_t tu_tcp_query(const char *name, uint16_t type, const struct tq_opts *o, uint8_t *out,
-    size_t cap);
+size_t
+tu_tcp_query(const char *name, uint16_t type, const struct tq_opts *o, uint8_t *out, size_t cap);
 /* A TCP connection to 127.0.0.1:port, or -1. */
 int tu_tcp_connect(uint16_t port);
 /* Read length-prefixed DNS messages from the TCP socket fd until want have

@@ -16,10 +16,10 @@
 
 #include <stddef.h>
 
-#define CTL_LINE_MAX 1024          /* request line, newline included */
-#define CTL_MAX_ARGS 40            /* words on a request line */
-#define CTL_READ_TIMEOUT_MS 5000   /* daemon waits this long for the line */
-#define CTL_REPLY_MAX (1024u * 1024u * 1024u)  /* stubctl refuses more */
+#define CTL_LINE_MAX 1024                     /* request line, newline included */
+#define CTL_MAX_ARGS 40                       /* words on a request line */
+#define CTL_READ_TIMEOUT_MS 5000              /* daemon waits this long for the line */
+#define CTL_REPLY_MAX (1024u * 1024u * 1024u) /* stubctl refuses more */
 
 enum ctl_cmd {
 	CTL_CMD_DISPLAYDNS,
@@ -34,17 +34,17 @@ enum ctl_cmd {
 };
 
 enum ctl_access {
-	CTL_READ_ONLY,             /* shows state */
-	CTL_MUTATING,              /* changes state (logged as such) */
+	CTL_READ_ONLY, /* shows state */
+	CTL_MUTATING,  /* changes state (logged as such) */
 };
 
 struct ctl_command {
 	enum ctl_cmd id;
 	const char *name;
-	unsigned min_args, max_args;   /* words after the command */
+	unsigned min_args, max_args; /* words after the command */
 	enum ctl_access access;
-	const char *usage;             /* "displaydns [NAME]" */
-	const char *const *keys;       /* keys the answer carries, NULL-terminated */
+	const char *usage;       /* "displaydns [NAME]" */
+	const char *const *keys; /* keys the answer carries, NULL-terminated */
 };
 
 /* Indexed by enum ctl_cmd. */
@@ -101,7 +101,7 @@ const struct ctl_command *ctl_command_find(const char *word);
 #define CTL_K_HOSTS_ENTRIES "hosts_entries"
 #define CTL_K_PREFETCHES "prefetches"
 #define CTL_K_MDNS_QUERIES "mdns_queries"
-#define CTL_K_REBIND_BLOCKED "rebind_blocked"     /* SPEC 18 */
+#define CTL_K_REBIND_BLOCKED "rebind_blocked" /* SPEC 18 */
 #define CTL_K_POLICY_BLOCKED "policy_blocked"
 #define CTL_K_POLICY_LOCAL "policy_local"
 /* servers */
@@ -129,7 +129,7 @@ const struct ctl_command *ctl_command_find(const char *word);
 #define CTL_K_TLS_STATE "tls_state"
 #define CTL_K_HANDSHAKES "handshakes"
 #define CTL_K_RESUMED "resumed"
-#define CTL_K_ENCRYPTION "encryption"      /* SPEC 17 */
+#define CTL_K_ENCRYPTION "encryption" /* SPEC 17 */
 #define CTL_K_UPGRADE "upgrade"
 #define CTL_K_TWIN_ADDRESS "twin_address"
 #define CTL_K_TWIN_NAME "twin_name"
@@ -137,7 +137,7 @@ const struct ctl_command *ctl_command_find(const char *word);
 #define CTL_K_DOWNGRADES "downgrades"
 /* reload */
 #define CTL_K_RELOADED "reloaded"
-#define CTL_K_WARNINGS "warnings"    /* what takes effect on restart only */
+#define CTL_K_WARNINGS "warnings" /* what takes effect on restart only */
 /* link */
 #define CTL_K_LINK "link"
 #define CTL_K_CHANGED "changed"
@@ -145,7 +145,7 @@ const struct ctl_command *ctl_command_find(const char *word);
 #define CTL_K_RCODE "rcode"
 #define CTL_K_MS "ms"
 #define CTL_K_TRACE "trace"
-#define CTL_K_RULE "rule"               /* SPEC 18: the deciding policy rule */
+#define CTL_K_RULE "rule" /* SPEC 18: the deciding policy rule */
 #define CTL_K_PHASE "phase"
 #define CTL_K_ADAPTER "adapter"
 #define CTL_K_SERVER "server"

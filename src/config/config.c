@@ -29,7 +29,6 @@
 
 #define RESOLV_LINE_MAX 256
 
-
 void
 cfg_error(struct cfg *c, const char *fname, int line, const char *fmt, ...)
 {
@@ -183,7 +182,7 @@ cfg_clone(const struct cfg *c)
 		n->adapters[i].domains = NULL;
 		n->nadapters = i + 1;
 		if (dup_array(&n->adapters[i].domains, c->adapters[i].domains,
-		    c->adapters[i].ndomains, sizeof(*c->adapters[i].domains)))
+		        c->adapters[i].ndomains, sizeof(*c->adapters[i].domains)))
 			goto fail;
 	}
 	return n;
@@ -254,16 +253,14 @@ void
 cfg_server_url(const struct cfg_server *s, char *buf, size_t len)
 {
 	switch (s->transport) {
-	case XPORT_UDP:
-		snprintf(buf, len, "%s", s->text);
-		break;
+	case XPORT_UDP: snprintf(buf, len, "%s", s->text); break;
 	case XPORT_TLS:
 		snprintf(buf, len, "tls://%s%s%s", s->text, s->auth_name[0] ? "#" : "",
 		    s->auth_name);
 		break;
 	case XPORT_HTTPS:
-		snprintf(buf, len, "https://%s%s%s%s", s->text, s->path,
-		    s->auth_name[0] ? "#" : "", s->auth_name);
+		snprintf(buf, len, "https://%s%s%s%s", s->text, s->path, s->auth_name[0] ? "#" : "",
+		    s->auth_name);
 		break;
 	}
 }
@@ -507,7 +504,7 @@ cfg_valid_name(const char *s)
 		char ch = s[i];
 
 		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		      (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.'))
+		        (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.'))
 			return false;
 	}
 	return true;
@@ -637,14 +634,13 @@ same_sockaddr(const struct cfg_sockaddr *a, const struct cfg_sockaddr *b)
 	if (x->sa_family == AF_INET) {
 		const struct sockaddr_in *p = (const void *)x, *q = (const void *)y;
 
-		return p->sin_port == q->sin_port &&
-		       p->sin_addr.s_addr == q->sin_addr.s_addr;
+		return p->sin_port == q->sin_port && p->sin_addr.s_addr == q->sin_addr.s_addr;
 	}
 	if (x->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *p = (const void *)x, *q = (const void *)y;
 
 		return p->sin6_port == q->sin6_port &&
-		       memcmp(&p->sin6_addr, &q->sin6_addr, 16) == 0;
+		    memcmp(&p->sin6_addr, &q->sin6_addr, 16) == 0;
 	}
 	return false;
 }
@@ -659,16 +655,14 @@ is_wildcard_match(const struct cfg_sockaddr *listen, const struct cfg_sockaddr *
 	if (l->sa_family == AF_INET && s->sa_family == AF_INET) {
 		const struct sockaddr_in *p = (const void *)l, *q = (const void *)s;
 
-		return p->sin_addr.s_addr == htonl(INADDR_ANY) &&
-		       p->sin_port == q->sin_port &&
-		       (ntohl(q->sin_addr.s_addr) >> 24) == 127;
+		return p->sin_addr.s_addr == htonl(INADDR_ANY) && p->sin_port == q->sin_port &&
+		    (ntohl(q->sin_addr.s_addr) >> 24) == 127;
 	}
 	if (l->sa_family == AF_INET6 && s->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *p = (const void *)l, *q = (const void *)s;
 
-		return IN6_IS_ADDR_UNSPECIFIED(&p->sin6_addr) &&
-		       p->sin6_port == q->sin6_port &&
-		       IN6_IS_ADDR_LOOPBACK(&q->sin6_addr);
+		return IN6_IS_ADDR_UNSPECIFIED(&p->sin6_addr) && p->sin6_port == q->sin6_port &&
+		    IN6_IS_ADDR_LOOPBACK(&q->sin6_addr);
 	}
 	return false;
 }
@@ -679,8 +673,7 @@ cfg_listens_on(const struct cfg *c, const struct cfg_sockaddr *sa)
 	size_t i;
 
 	for (i = 0; i < c->nlistens; i++)
-		if (same_sockaddr(&c->listens[i], sa) ||
-		    is_wildcard_match(&c->listens[i], sa))
+		if (same_sockaddr(&c->listens[i], sa) || is_wildcard_match(&c->listens[i], sa))
 			return true;
 	return false;
 }
@@ -769,8 +762,7 @@ cfg_finish(struct cfg *c, const char *resolv_text)
 			c->acls[c->nacls++] = a;
 	}
 	if (c->min_ttl > c->max_ttl)
-		cfg_error(c, "config", 0, "min-ttl %u is above max-ttl %u",
-		    c->min_ttl, c->max_ttl);
+		cfg_error(c, "config", 0, "min-ttl %u is above max-ttl %u", c->min_ttl, c->max_ttl);
 	if (c->nservers == 0 && resolv_text) {
 		long a = cfg_adapter_find(c, "default");
 		struct text_lines it;
@@ -813,8 +805,10 @@ cfg_finish(struct cfg *c, const char *resolv_text)
 		const struct cfg_adapter *ad = &c->adapters[c->servers[i].adapter];
 
 		if (cfg_linklocal6(&c->servers[i].addr) && !ad->device[0])
-			cfg_error(c, "config", ad->line, "server %s: an IPv6 link-local address "
-			    "needs 'device' on its adapter (%s)", c->servers[i].text, ad->name);
+			cfg_error(c, "config", ad->line,
+			    "server %s: an IPv6 link-local address "
+			    "needs 'device' on its adapter (%s)",
+			    c->servers[i].text, ad->name);
 	}
 	if (encryption_apply(c) != STUB_OK)
 		cfg_error(c, "config", 0, "out of memory adding encrypted twins");
@@ -933,9 +927,11 @@ cfg_skip_unusable_listens(const struct cfg *file, struct cfg *c, bool quiet)
 			continue;
 		}
 		if (!quiet) {
-			cfg_format_sockaddr((struct sockaddr *)&c->listens[i].ss, text, sizeof(text));
+			cfg_format_sockaddr((struct sockaddr *)&c->listens[i].ss, text,
+			    sizeof(text));
 			log_warn("not listening on %s: its address family is disabled on this "
-			    "host (a listen line or -l with it would be an error)", text);
+			         "host (a listen line or -l with it would be an error)",
+			    text);
 		}
 	}
 	c->nlistens = n;

@@ -19,12 +19,12 @@
 #include "wire.h"
 
 #define CFG_MAX_TIMEOUTS 16
-#define CFG_NAME_MAX 32             /* adapter names, devices (with NUL) */
-#define CFG_IFNAME_MAX 16           /* IFNAMSIZ */
-#define CFG_LINE_MAX 4096           /* one line of stubd.conf */
-#define CFG_MAX_WORDS 32            /* words on one line */
-#define CFG_PHASE_MAX_MS 600000     /* longest phase of `timeouts` */
-#define CFG_CONTROL_PATH_MAX 100    /* fits sockaddr_un.sun_path */
+#define CFG_NAME_MAX 32          /* adapter names, devices (with NUL) */
+#define CFG_IFNAME_MAX 16        /* IFNAMSIZ */
+#define CFG_LINE_MAX 4096        /* one line of stubd.conf */
+#define CFG_MAX_WORDS 32         /* words on one line */
+#define CFG_PHASE_MAX_MS 600000  /* longest phase of `timeouts` */
+#define CFG_CONTROL_PATH_MAX 100 /* fits sockaddr_un.sun_path */
 #define DNS_PORT 53
 #define CFG_CACHE_MEMORY_DEFAULT ((uint64_t)64 << 20)
 #define CFG_CACHE_MEMORY_MIN ((uint64_t)64 << 10)
@@ -42,15 +42,15 @@ enum cfg_transport {
 };
 enum {
 	XPORT_COUNT = 0
-#define TRANSPORT(kind, name, port, encrypted, factory) + 1
+#define TRANSPORT(kind, name, port, encrypted, factory) +1
 #include "transports.def"
 #undef TRANSPORT
 };
 
-#define CFG_MAX_PINS 4              /* SPKI pins per server */
-#define CFG_PIN_LEN 32              /* SHA-256 */
-#define CFG_HOST_MAX 254            /* a host name with NUL */
-#define CFG_URLPATH_MAX 256         /* the path of an https URL with NUL */
+#define CFG_MAX_PINS 4      /* SPKI pins per server */
+#define CFG_PIN_LEN 32      /* SHA-256 */
+#define CFG_HOST_MAX 254    /* a host name with NUL */
+#define CFG_URLPATH_MAX 256 /* the path of an https URL with NUL */
 /* cfg_server_url's longest answer with NUL: scheme, address, path, name */
 #define CFG_URL_MAX (16 + 64 + CFG_URLPATH_MAX + CFG_HOST_MAX)
 #define CFG_TLS_CA_DEFAULT "/etc/ssl/certs/ca-certificates.crt"
@@ -62,8 +62,11 @@ struct cfg_sockaddr {
 
 /* SPEC 17: how a clear-text server may be upgraded to an encrypted twin. */
 enum cfg_encryption {
-	ENC_INHERIT = -1,           /* an adapter without its own: the global one */
-	ENC_OFF = 0, ENC_AUTO, ENC_OPPORTUNISTIC, ENC_REQUIRE,
+	ENC_INHERIT = -1, /* an adapter without its own: the global one */
+	ENC_OFF = 0,
+	ENC_AUTO,
+	ENC_OPPORTUNISTIC,
+	ENC_REQUIRE,
 };
 /* How a twin was found ("upgrade" in stubctl servers). */
 enum cfg_upgrade { UPGRADE_NONE = 0, UPGRADE_KNOWN };
@@ -76,15 +79,15 @@ int cfg_encryption_parse(const char *s);
 #define CFG_MAX_TEMPLATES 16
 /* encryption-template ADDR tls NAME | ADDR https://HOST[:PORT]/PATH */
 struct cfg_template {
-	struct cfg_sockaddr addr;   /* port ignored: any port of ADDR */
+	struct cfg_sockaddr addr; /* port ignored: any port of ADDR */
 	enum cfg_transport transport;
-	uint16_t port;              /* of the twin: 853, or the URL's (443) */
+	uint16_t port; /* of the twin: 853, or the URL's (443) */
 	char name[CFG_HOST_MAX];
 	char path[CFG_URLPATH_MAX];
 };
 
 struct cfg_acl {
-	int family;            /* AF_INET or AF_INET6 */
+	int family; /* AF_INET or AF_INET6 */
 	uint8_t addr[16];
 	unsigned prefix;
 };
@@ -92,21 +95,21 @@ struct cfg_acl {
 struct cfg_server {
 	struct cfg_sockaddr addr;
 	enum cfg_prio prio;
-	size_t adapter;        /* index into cfg.adapters */
-	bool no_0x20;          /* opted out of upstream-0x20 */
-	bool trust_ad;         /* its AD bit may be passed on (SPEC 12) */
+	size_t adapter; /* index into cfg.adapters */
+	bool no_0x20;   /* opted out of upstream-0x20 */
+	bool trust_ad;  /* its AD bit may be passed on (SPEC 12) */
 	enum cfg_transport transport;
-	bool insecure;         /* tls/https without authentication */
-	char auth_name[CFG_HOST_MAX];   /* SNI and certificate name; "" = none */
-	char path[CFG_URLPATH_MAX];     /* https: "/dns-query" */
+	bool insecure;                /* tls/https without authentication */
+	char auth_name[CFG_HOST_MAX]; /* SNI and certificate name; "" = none */
+	char path[CFG_URLPATH_MAX];   /* https: "/dns-query" */
 	uint8_t pins[CFG_MAX_PINS][CFG_PIN_LEN];
 	size_t npins;
-	char text[64];         /* "192.0.2.1:53" or "[2001:db8::1]:53" */
+	char text[64]; /* "192.0.2.1:53" or "[2001:db8::1]:53" */
 	/* SPEC 17 (encryption.c): set by cfg_finish */
 	enum cfg_encryption encryption; /* the policy over it (its adapter's) */
 	enum cfg_upgrade upgrade;       /* clear text with a twin: how found */
-	size_t twin;           /* clear text: index + 1 of its encrypted twin, 0 = none */
-	size_t clear;          /* a twin: index + 1 of its clear-text server, 0 = none */
+	size_t twin;                    /* clear text: index + 1 of its encrypted twin, 0 = none */
+	size_t clear;                   /* a twin: index + 1 of its clear-text server, 0 = none */
 };
 
 /* Is it an IPv6 link-local address (fe80::/10), reachable only through
@@ -133,11 +136,11 @@ struct cfg_domain {
 
 /* Where an adapter came from (SPEC 11). */
 enum cfg_origin {
-	ORIGIN_CONFIG = 0,          /* stubd.conf or -s */
-	ORIGIN_RESOLV_FILE,         /* the servers of resolv-file */
-	ORIGIN_RESOLVCONF,          /* a file of resolvconf-dir */
-	ORIGIN_DBUS,                /* org.freedesktop.resolve1 */
-	ORIGIN_CONTROL,             /* stubctl link */
+	ORIGIN_CONFIG = 0,  /* stubd.conf or -s */
+	ORIGIN_RESOLV_FILE, /* the servers of resolv-file */
+	ORIGIN_RESOLVCONF,  /* a file of resolvconf-dir */
+	ORIGIN_DBUS,        /* org.freedesktop.resolve1 */
+	ORIGIN_CONTROL,     /* stubctl link */
 };
 
 struct cfg_adapter {
@@ -145,11 +148,11 @@ struct cfg_adapter {
 	char device[CFG_NAME_MAX];  /* "" = none */
 	struct cfg_sockaddr source; /* len 0 = none */
 	int metric;
-	bool default_route;         /* false: only names under its domains */
+	bool default_route; /* false: only names under its domains */
 	enum cfg_origin origin;
 	struct cfg_domain *domains;
 	size_t ndomains;
-	int line;                   /* where defined (0 = implicit) */
+	int line;                       /* where defined (0 = implicit) */
 	enum cfg_encryption encryption; /* ENC_INHERIT = the global one */
 };
 
@@ -158,42 +161,42 @@ struct cfg {
 	size_t nlistens;
 	struct cfg_acl *acls;
 	size_t nacls;
-	char *control;              /* NULL = off */
-	char *control_group;        /* NULL = none */
-	char *hosts;                /* NULL = none */
+	char *control;       /* NULL = off */
+	char *control_group; /* NULL = none */
+	char *hosts;         /* NULL = none */
 	uint32_t hosts_ttl;
 	uint32_t cache_size;
-	uint64_t cache_memory;      /* bytes */
+	uint64_t cache_memory; /* bytes */
 	uint32_t max_ttl, min_ttl, max_negative_ttl, negative_ttl;
 	uint32_t timeouts_ms[CFG_MAX_TIMEOUTS];
 	size_t ntimeouts;
 	uint32_t exclude_ms;
-	uint32_t serve_stale;       /* seconds; 0 = off */
+	uint32_t serve_stale; /* seconds; 0 = off */
 	uint32_t max_tcp_clients;
 	uint32_t max_inflight;
-	char *user;                 /* NULL = stay */
-	bool upstream_0x20;         /* randomise the case of upstream questions */
+	char *user;         /* NULL = stay */
+	bool upstream_0x20; /* randomise the case of upstream questions */
 	char *resolv_file;
-	char *resolvconf_dir;       /* NULL = none */
-	bool dbus;                  /* serve org.freedesktop.resolve1 */
-	bool dbus_set;              /* a dbus line was given (resolved-compat implies yes) */
-	bool resolved_compat;       /* SPEC 16: varlink io.systemd.Resolve, implies dbus */
-	bool prefetch;              /* refresh popular answers before they expire */
-	bool mdns;                  /* .local names by multicast DNS (SPEC 19) */
-	uint32_t mdns_timeout_ms;   /* no mDNS answer within this: NXDOMAIN */
-	char *cache_file;           /* cache kept across restarts; NULL = none */
-	char *tls_ca;               /* trust store of tls and https servers */
+	char *resolvconf_dir;           /* NULL = none */
+	bool dbus;                      /* serve org.freedesktop.resolve1 */
+	bool dbus_set;                  /* a dbus line was given (resolved-compat implies yes) */
+	bool resolved_compat;           /* SPEC 16: varlink io.systemd.Resolve, implies dbus */
+	bool prefetch;                  /* refresh popular answers before they expire */
+	bool mdns;                      /* .local names by multicast DNS (SPEC 19) */
+	uint32_t mdns_timeout_ms;       /* no mDNS answer within this: NXDOMAIN */
+	char *cache_file;               /* cache kept across restarts; NULL = none */
+	char *tls_ca;                   /* trust store of tls and https servers */
 	struct cfg_sockaddr metrics;    /* Prometheus endpoint; len 0 = off */
-	enum cfg_encryption encryption;     /* SPEC 17; default off */
+	enum cfg_encryption encryption; /* SPEC 17; default off */
 	struct cfg_template templates[CFG_MAX_TEMPLATES];
 	size_t ntemplates;
-	struct polcfg *policy;      /* rule, blocklist...: polcfg.h; NULL = none */
+	struct polcfg *policy; /* rule, blocklist...: polcfg.h; NULL = none */
 	struct cfg_adapter *adapters;
 	size_t nadapters;
 	struct cfg_server *servers;
 	size_t nservers;
-	bool servers_from_resolv;   /* filled by cfg_servers_from_resolv */
-	int refs;                   /* cfg_ref()/cfg_unref() */
+	bool servers_from_resolv; /* filled by cfg_servers_from_resolv */
+	int refs;                 /* cfg_ref()/cfg_unref() */
 	/* diagnostics: "FILE:LINE: message\n" lines */
 	char *errors;
 	size_t nerrors;
@@ -205,9 +208,9 @@ struct polcfg;
 /* One directive of stubd.conf (config.c has the table). */
 struct cfg_directive {
 	const char *name;
-	int min_args, max_args;     /* values after the directive */
+	int min_args, max_args; /* values after the directive */
 	int (*parse)(struct pctx *x, char **w, int n);
-	const char *usage;          /* "listen ADDR[:PORT]" */
+	const char *usage; /* "listen ADDR[:PORT]" */
 	const char *help;
 };
 

@@ -19,8 +19,8 @@ int cfg_parse_secs_ms(const char *s, uint32_t *ms, bool zero_ok);
 int cfg_parse_acl(const char *s, struct cfg_acl *a);
 /* index of the new adapter, or -1 */
 long cfg_add_adapter(struct cfg *c, const char *name, int line);
-int cfg_add_server(struct cfg *c, const struct cfg_sockaddr *sa, enum cfg_prio prio,
-    size_t adapter);
+int
+cfg_add_server(struct cfg *c, const struct cfg_sockaddr *sa, enum cfg_prio prio, size_t adapter);
 int cfg_add_listen(struct cfg *c, const struct cfg_sockaddr *sa);
 /* replace *dst with a copy of v (NULL allowed); 0 or -1 */
 int cfg_set_str(char **dst, const char *v);

@@ -23,7 +23,7 @@
 #include "text.h"
 
 struct pstate {
-	long cur_adapter;     /* -1: implicit default */
+	long cur_adapter; /* -1: implicit default */
 	bool listen_seen, acl_seen;
 };
 
@@ -36,8 +36,7 @@ struct pctx {
 };
 
 /* Report an error at the current line; returns -1 for `return perr(...)`. */
-static int
-perr(struct pctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int perr(struct pctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static int
 perr(struct pctx *x, const char *fmt, ...)
@@ -148,7 +147,7 @@ struct u32_field {
 	const char *name;
 	size_t off;
 	uint32_t lo, hi;
-	const char *range;    /* shown in the error, "" for none */
+	const char *range; /* shown in the error, "" for none */
 };
 
 static const struct u32_field u32_fields[] = {
@@ -158,8 +157,7 @@ static const struct u32_field u32_fields[] = {
 	{ "min-ttl", offsetof(struct cfg, min_ttl), 0, 0x7fffffff, "" },
 	{ "max-negative-ttl", offsetof(struct cfg, max_negative_ttl), 0, 0x7fffffff, "" },
 	{ "negative-ttl", offsetof(struct cfg, negative_ttl), 0, 0x7fffffff, "" },
-	{ "serve-stale", offsetof(struct cfg, serve_stale), 0, 604800,
-	  " (seconds, 0..604800)" },
+	{ "serve-stale", offsetof(struct cfg, serve_stale), 0, 604800, " (seconds, 0..604800)" },
 	{ "max-tcp-clients", offsetof(struct cfg, max_tcp_clients), 1, 65536, " (1..65536)" },
 	{ "max-inflight", offsetof(struct cfg, max_inflight), 1, 1000000, " (1..1000000)" },
 };
@@ -260,8 +258,7 @@ static int
 d_mdns_timeout(struct pctx *x, char **w, int n)
 {
 	(void)n;
-	if (cfg_parse_secs_ms(w[1], &x->c->mdns_timeout_ms, false) ||
-	    x->c->mdns_timeout_ms > 10000)
+	if (cfg_parse_secs_ms(w[1], &x->c->mdns_timeout_ms, false) || x->c->mdns_timeout_ms > 10000)
 		return perr(x, "bad mdns-timeout '%s' (seconds > 0, at most 10)", w[1]);
 	return 0;
 }
@@ -403,8 +400,10 @@ adapter_option(struct pctx *x, struct cfg_adapter *a, const char *opt, const cha
 			return perr(x, "encryption takes off, auto, opportunistic or require");
 		a->encryption = (enum cfg_encryption)e;
 	} else {
-		return perr(x, "unknown adapter option '%s' (device, source, metric, default-route, "
-		    "encryption)", opt);
+		return perr(x,
+		    "unknown adapter option '%s' (device, source, metric, default-route, "
+		    "encryption)",
+		    opt);
 	}
 	return 0;
 }
@@ -457,7 +456,7 @@ valid_host(const char *h)
 			continue;
 		}
 		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == ':'))
+		        (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == ':'))
 			return false;
 		if (++lab > 63)
 			return false;
@@ -542,8 +541,10 @@ server_endpoint(struct pctx *x, char **w, int n, struct cfg_server *sv, int *nex
 		if (parse_https_url(w[1], sv->auth_name, &urlport, sv->path))
 			return perr(x, "bad https URL '%s' (https://HOST[:PORT]/PATH)", w[1]);
 		if (n < 3)
-			return perr(x, "an https server needs the address to connect to "
-			    "(server %s ADDR)", w[1]);
+			return perr(x,
+			    "an https server needs the address to connect to "
+			    "(server %s ADDR)",
+			    w[1]);
 		addr = w[2];
 		i = 3;
 	} else if (n > 2 && strcmp(w[2], "tls") == 0) {
@@ -598,12 +599,14 @@ server_options(struct pctx *x, char **w, int i, int n, struct cfg_server *sv)
 				sv->prio = PRIO_NORMAL;
 			else
 				return perr(x, "bad priority '%s' (first, normal, last)", w[i]);
-		} else if (sv->transport == XPORT_UDP && (strcmp(w[i], "pin") == 0 ||
-		    strcmp(w[i], "insecure") == 0)) {
+		} else if (sv->transport == XPORT_UDP &&
+		    (strcmp(w[i], "pin") == 0 || strcmp(w[i], "insecure") == 0)) {
 			return perr(x, "'%s' applies to tls and https servers only", w[i]);
 		} else {
-			return perr(x, "unknown server option '%s' (tls, pin, insecure, trust-ad, "
-			    "priority, no-0x20)", w[i]);
+			return perr(x,
+			    "unknown server option '%s' (tls, pin, insecure, trust-ad, "
+			    "priority, no-0x20)",
+			    w[i]);
 		}
 	}
 	if (sv->transport == XPORT_TLS && !sv->auth_name[0] && !sv->npins && !sv->insecure)
@@ -758,8 +761,10 @@ d_list(struct pctx *x, char **w, int n)
 		if (strcmp(w[i], "format") == 0) {
 			format = blocklist_format_from_name(w[i + 1]);
 			if (format < 0)
-				return perr(x, "unknown list format '%s' "
-				    "(hosts, domains, wildcard, adblock, rpz)", w[i + 1]);
+				return perr(x,
+				    "unknown list format '%s' "
+				    "(hosts, domains, wildcard, adblock, rpz)",
+				    w[i + 1]);
 		} else if (strcmp(w[i], "action") == 0 && !allow) {
 			action = policy_action_from_name(w[i + 1]);
 			if (action == POL_ACT_DEFAULT)
@@ -810,75 +815,72 @@ static const struct cfg_directive directives[] = {
 	{ "allow", 1, 1, d_allow, "allow ADDR[/PREFIX]", "client ACL, repeatable" },
 	{ "control", 1, 1, d_control, "control PATH|off", "control socket" },
 	{ "control-group", 1, 1, d_control_group, "control-group GROUP",
-	  "group that may use the control socket" },
+	    "group that may use the control socket" },
 	{ "hosts", 1, 1, d_hosts, "hosts FILE|none", "hosts file" },
 	{ "hosts-ttl", 1, 1, d_u32, "hosts-ttl SECONDS", "TTL of hosts answers" },
 	{ "cache-size", 1, 1, d_u32, "cache-size ENTRIES", "most cached answers" },
 	{ "cache-memory", 1, 1, d_cache_memory, "cache-memory SIZE",
-	  "most bytes cached answers take (K, M, G)" },
+	    "most bytes cached answers take (K, M, G)" },
 	{ "max-ttl", 1, 1, d_u32, "max-ttl SECONDS", "cap on positive TTLs" },
 	{ "min-ttl", 1, 1, d_u32, "min-ttl SECONDS", "floor on positive TTLs" },
-	{ "max-negative-ttl", 1, 1, d_u32, "max-negative-ttl SECONDS",
-	  "cap on negative TTLs" },
+	{ "max-negative-ttl", 1, 1, d_u32, "max-negative-ttl SECONDS", "cap on negative TTLs" },
 	{ "negative-ttl", 1, 1, d_u32, "negative-ttl SECONDS",
-	  "lifetime of negative answers without SOA" },
-	{ "timeouts", 1, CFG_MAX_TIMEOUTS, d_timeouts, "timeouts SECONDS...",
-	  "retry schedule" },
+	    "lifetime of negative answers without SOA" },
+	{ "timeouts", 1, CFG_MAX_TIMEOUTS, d_timeouts, "timeouts SECONDS...", "retry schedule" },
 	{ "exclude-time", 1, 1, d_exclude_time, "exclude-time SECONDS",
-	  "how long a failed server or adapter is skipped" },
+	    "how long a failed server or adapter is skipped" },
 	{ "serve-stale", 1, 1, d_u32, "serve-stale SECONDS", "RFC 8767, 0 = off" },
 	{ "max-tcp-clients", 1, 1, d_u32, "max-tcp-clients N", "concurrent TCP clients" },
 	{ "max-inflight", 1, 1, d_u32, "max-inflight N", "concurrent upstream searches" },
 	{ "user", 1, 1, d_user, "user USER", "drop privileges to USER" },
 	{ "upstream-0x20", 1, 1, d_upstream_0x20, "upstream-0x20 yes|no",
-	  "randomise the case of upstream questions" },
+	    "randomise the case of upstream questions" },
 	{ "resolv-file", 1, 1, d_resolv_file, "resolv-file FILE",
-	  "upstream servers when no server lines exist" },
+	    "upstream servers when no server lines exist" },
 	{ "adapter", 1, CFG_MAX_WORDS - 1, d_adapter,
-	  "adapter NAME [device IFACE] [source ADDR] [metric N] [default-route yes|no] "
-	  "[encryption off|auto|opportunistic|require]",
-	  "start an adapter" },
+	    "adapter NAME [device IFACE] [source ADDR] [metric N] [default-route yes|no] "
+	    "[encryption off|auto|opportunistic|require]",
+	    "start an adapter" },
 	{ "resolvconf-dir", 1, 1, d_resolvconf_dir, "resolvconf-dir DIR",
-	  "one adapter per interface file of resolvconf" },
+	    "one adapter per interface file of resolvconf" },
 	{ "cache-file", 1, 1, d_cache_file, "cache-file FILE|none",
-	  "the cache kept across restarts" },
+	    "the cache kept across restarts" },
 	{ "prefetch", 1, 1, d_prefetch, "prefetch yes|no",
-	  "refresh popular answers before they expire" },
-	{ "dbus", 1, 1, d_dbus, "dbus yes|no",
-	  "serve org.freedesktop.resolve1 on the system bus" },
+	    "refresh popular answers before they expire" },
+	{ "dbus", 1, 1, d_dbus, "dbus yes|no", "serve org.freedesktop.resolve1 on the system bus" },
 	{ "resolved-compat", 1, 1, d_resolved_compat, "resolved-compat yes|no",
-	  "take systemd-resolved's place: varlink io.systemd.Resolve; implies dbus yes" },
+	    "take systemd-resolved's place: varlink io.systemd.Resolve; implies dbus yes" },
 	{ "server", 1, CFG_MAX_WORDS - 1, d_server,
-	  "server ADDR[:PORT] [tls [NAME] [pin B64]... [insecure]] [trust-ad] "
-	  "[priority first|last] [no-0x20] | server https://HOST[:PORT]/PATH ADDR[:PORT] ...",
-	  "upstream server" },
-	{ "tls-ca", 1, 1, d_tls_ca, "tls-ca FILE",
-	  "trust store of tls and https servers" },
+	    "server ADDR[:PORT] [tls [NAME] [pin B64]... [insecure]] [trust-ad] "
+	    "[priority first|last] [no-0x20] | server https://HOST[:PORT]/PATH ADDR[:PORT] ...",
+	    "upstream server" },
+	{ "tls-ca", 1, 1, d_tls_ca, "tls-ca FILE", "trust store of tls and https servers" },
 	{ "metrics", 1, 1, d_metrics, "metrics ADDR:PORT|off",
-	  "Prometheus metrics over HTTP (GET /metrics)" },
+	    "Prometheus metrics over HTTP (GET /metrics)" },
 	{ "domain", 1, 1, d_domain, "domain NAME", "routing domain of the adapter" },
 	{ "mdns", 1, 1, d_mdns, "mdns yes|no",
-	  "ask .local and link-local reverse names by multicast DNS" },
+	    "ask .local and link-local reverse names by multicast DNS" },
 	{ "mdns-timeout", 1, 1, d_mdns_timeout, "mdns-timeout SECONDS",
-	  "no multicast DNS answer within this: NXDOMAIN" },
+	    "no multicast DNS answer within this: NXDOMAIN" },
 	{ "encryption", 1, 1, d_encryption, "encryption off|auto|opportunistic|require",
-	  "upgrade clear-text servers to their encrypted twins" },
+	    "upgrade clear-text servers to their encrypted twins" },
 	{ "encryption-template", 2, 3, d_encryption_template,
-	  "encryption-template ADDR tls NAME | encryption-template ADDR https://URL",
-	  "the encrypted twin of a clear-text server's address" },
+	    "encryption-template ADDR tls NAME | encryption-template ADDR https://URL",
+	    "the encrypted twin of a clear-text server's address" },
 	{ "rule", 2, CFG_MAX_WORDS - 1, d_rule,
-	  "rule NAME adapter A...|require encryption|require ad|answer TYPE DATA|"
-	  "block [nxdomain|nodata|null]|allow", "local policy for NAME and the names under it" },
+	    "rule NAME adapter A...|require encryption|require ad|answer TYPE DATA|"
+	    "block [nxdomain|nodata|null]|allow",
+	    "local policy for NAME and the names under it" },
 	{ "blocklist", 1, 5, d_list,
-	  "blocklist FILE [format hosts|domains|wildcard|adblock|rpz] "
-	  "[action nxdomain|nodata|null]", "names to block, repeatable" },
-	{ "allowlist", 1, 3, d_list,
-	  "allowlist FILE [format hosts|domains|wildcard|adblock|rpz]",
-	  "names exempt from blocking and rebinding protection, repeatable" },
+	    "blocklist FILE [format hosts|domains|wildcard|adblock|rpz] "
+	    "[action nxdomain|nodata|null]",
+	    "names to block, repeatable" },
+	{ "allowlist", 1, 3, d_list, "allowlist FILE [format hosts|domains|wildcard|adblock|rpz]",
+	    "names exempt from blocking and rebinding protection, repeatable" },
 	{ "blocklist-action", 1, 1, d_blocklist_action, "blocklist-action nxdomain|nodata|null",
-	  "answer to blocked names" },
+	    "answer to blocked names" },
 	{ "rebind-protection", 1, 1, d_rebind_protection, "rebind-protection yes|no",
-	  "strip private addresses from public names' answers" },
+	    "strip private addresses from public names' answers" },
 };
 
 const struct cfg_directive *
@@ -959,4 +961,3 @@ cfg_parse_file(struct cfg *c, const char *path, bool missing_ok)
 	free(text);
 	return n;
 }
-

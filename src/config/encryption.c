@@ -67,7 +67,7 @@ same_host(const struct sockaddr *a, const struct sockaddr *b)
 		    ((const struct sockaddr_in *)b)->sin_addr.s_addr;
 	if (a->sa_family == AF_INET6)
 		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-		    &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+		           &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
 	return false;
 }
 
@@ -93,8 +93,7 @@ encryption_known(const struct sockaddr *sa, struct cfg_template *out)
 }
 
 bool
-encryption_template_for(const struct cfg *c, const struct sockaddr *sa,
-    struct cfg_template *out)
+encryption_template_for(const struct cfg *c, const struct sockaddr *sa, struct cfg_template *out)
 {
 	size_t i;
 
@@ -167,8 +166,7 @@ encryption_apply(struct cfg *c)
 }
 
 int
-encryption_template_parse(char **w, int n, struct cfg_template *out, char *why,
-    size_t whylen)
+encryption_template_parse(char **w, int n, struct cfg_template *out, char *why, size_t whylen)
 {
 	memset(out, 0, sizeof(*out));
 	if (n < 3 || cfg_parse_sockaddr(w[1], 853, &out->addr) != 0 || strchr(w[1], ']')) {
@@ -215,7 +213,8 @@ encryption_template_parse(char **w, int n, struct cfg_template *out, char *why,
 		return 0;
 	}
 bad_url:
-	snprintf(why, whylen, "usage: encryption-template ADDR tls NAME | "
+	snprintf(why, whylen,
+	    "usage: encryption-template ADDR tls NAME | "
 	    "encryption-template ADDR https://HOST[:PORT]/PATH");
 	return -1;
 }

@@ -23,8 +23,8 @@
 /* The template for a clear-text server at sa (any port): the
  * configuration's encryption-template entries first, then the known
  * table.  True and *out filled when there is one. */
-bool encryption_template_for(const struct cfg *c, const struct sockaddr *sa,
-    struct cfg_template *out);
+bool
+encryption_template_for(const struct cfg *c, const struct sockaddr *sa, struct cfg_template *out);
 
 /* Is server s never asked on its own (SPEC 17)?  A clear-text server with
  * an encrypted twin (asked only when the twin failed, under auto), or one
@@ -47,7 +47,6 @@ enum stub_err encryption_apply(struct cfg *c);
 
 /* Parse an encryption-template's words (ADDR tls NAME | ADDR URL) into
  * *out; 0, or -1 with a message in why. */
-int encryption_template_parse(char **w, int n, struct cfg_template *out, char *why,
-    size_t whylen);
+int encryption_template_parse(char **w, int n, struct cfg_template *out, char *why, size_t whylen);
 
 #endif

@@ -59,8 +59,8 @@ polcfg_unref(struct polcfg *p)
 }
 
 int
-polcfg_add_rule(struct polcfg *p, char **w, int n, const char *fname, unsigned line,
-    char *why, size_t whylen)
+polcfg_add_rule(struct polcfg *p, char **w, int n, const char *fname, unsigned line, char *why,
+    size_t whylen)
 {
 	struct policy *scratch = policy_new(0);
 	struct polcfg_rule *r, *nr;
@@ -101,8 +101,7 @@ oom:
 }
 
 int
-polcfg_add_list(struct polcfg *p, const char *path, int format, enum pol_action action,
-    bool allow)
+polcfg_add_list(struct polcfg *p, const char *path, int format, enum pol_action action, bool allow)
 {
 	struct polcfg_list *nl = realloc(p->lists, (p->nlists + 1) * sizeof(*nl));
 
@@ -159,7 +158,8 @@ blocklist_detect(const char *text, size_t len)
 struct policy *
 policy_build(const struct polcfg *pc, uint64_t seed,
     void (*log_list)(void *arg, const struct polcfg_list *l, const struct bl_stats *st,
-    int read_errno), void *arg)
+        int read_errno),
+    void *arg)
 {
 	struct policy *p = policy_new(seed);
 	char why[256];

@@ -16,9 +16,9 @@
 #include "policy.h"
 
 struct polcfg_rule {
-	char **words;           /* after `rule` */
+	char **words; /* after `rule` */
 	int nwords;
-	char *fname;            /* where it was written */
+	char *fname; /* where it was written */
 	unsigned line;
 };
 
@@ -35,7 +35,7 @@ struct polcfg {
 	size_t nrules;
 	struct polcfg_list *lists;
 	size_t nlists;
-	enum pol_action block_action;   /* default POL_ACT_NULL */
+	enum pol_action block_action; /* default POL_ACT_NULL */
 	bool rebind_protection;
 };
 
@@ -45,10 +45,10 @@ struct polcfg *polcfg_ref(struct polcfg *p);
 void polcfg_unref(struct polcfg *p);
 
 /* Add a rule line (checked: why gets the reason) or a list. */
-int polcfg_add_rule(struct polcfg *p, char **w, int n, const char *fname, unsigned line,
-    char *why, size_t whylen);
-int polcfg_add_list(struct polcfg *p, const char *path, int format, enum pol_action action,
-    bool allow);
+int polcfg_add_rule(struct polcfg *p, char **w, int n, const char *fname, unsigned line, char *why,
+    size_t whylen);
+int
+polcfg_add_list(struct polcfg *p, const char *path, int format, enum pol_action action, bool allow);
 
 /*
  * `rule NAME adapter A...` as routing domains (SPEC 5): NAME becomes a
@@ -71,6 +71,7 @@ enum bl_format blocklist_detect(const char *text, size_t len);
  */
 struct policy *policy_build(const struct polcfg *pc, uint64_t seed,
     void (*log_list)(void *arg, const struct polcfg_list *l, const struct bl_stats *st,
-    int read_errno), void *arg);
+        int read_errno),
+    void *arg);
 
 #endif

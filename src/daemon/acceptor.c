@@ -13,8 +13,8 @@
 #include "log.h"
 
 struct acceptor {
-	struct event *ev;       /* the listening socket readable */
-	struct event *resume;   /* end of a pause */
+	struct event *ev;     /* the listening socket readable */
+	struct event *resume; /* end of a pause */
 	struct acceptor_ops ops;
 	bool paused;
 };
@@ -58,7 +58,7 @@ accept_cb(evutil_socket_t lfd, short what, void *arg)
 		int fd;
 
 		if (a->ops.full && a->ops.full(a->ops.arg)) {
-			acceptor_pause(a);      /* until a connection ends */
+			acceptor_pause(a); /* until a connection ends */
 			return;
 		}
 		fd = accept4(lfd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -84,8 +84,7 @@ accept_cb(evutil_socket_t lfd, short what, void *arg)
 }
 
 enum stub_err
-acceptor_new(struct event_base *base, int fd, const struct acceptor_ops *ops,
-    struct acceptor **out)
+acceptor_new(struct event_base *base, int fd, const struct acceptor_ops *ops, struct acceptor **out)
 {
 	struct acceptor *a = calloc(1, sizeof(*a));
 

@@ -23,8 +23,8 @@ struct event_base;
 struct acceptor;
 
 struct acceptor_ops {
-	const char *name;       /* for the log: "control", "metrics", ... (static) */
-	unsigned batch;         /* connections accepted per wake-up at most (>= 1) */
+	const char *name; /* for the log: "control", "metrics", ... (static) */
+	unsigned batch;   /* connections accepted per wake-up at most (>= 1) */
 	/* A new connection, non-blocking and close-on-exec: the callee owns
 	 * fd from here.  false: accept no more this wake-up. */
 	bool (*conn)(void *arg, int fd, const struct sockaddr *peer, socklen_t peerlen);

@@ -22,15 +22,15 @@
 #include "snapshot.h"
 
 #define CACHEFILE_INTERVAL_MS (10 * 60 * 1000)
-#define CACHEFILE_SLACK_BYTES ((size_t)16 << 20)   /* over cache-memory: refused */
+#define CACHEFILE_SLACK_BYTES ((size_t)16 << 20) /* over cache-memory: refused */
 
 struct cachefile {
 	struct event_base *base;
 	struct cache *cache;
 	const struct cfg *(*cfg)(void *arg);
 	void *arg;
-	struct event *save_tmr;         /* every CACHEFILE_INTERVAL_MS */
-	pid_t save_pid;                 /* the child writing it, 0 = none */
+	struct event *save_tmr; /* every CACHEFILE_INTERVAL_MS */
+	pid_t save_pid;         /* the child writing it, 0 = none */
 };
 
 static uint64_t
@@ -42,8 +42,8 @@ settings_of(const struct cfg *c)
 }
 
 struct cachefile *
-cachefile_new(struct event_base *base, struct cache *cache,
-    const struct cfg *(*cfg)(void *arg), void *arg)
+cachefile_new(struct event_base *base, struct cache *cache, const struct cfg *(*cfg)(void *arg),
+    void *arg)
 {
 	struct cachefile *cf = calloc(1, sizeof(*cf));
 
@@ -69,16 +69,15 @@ cachefile_load(struct cachefile *d)
 	if (!path)
 		return;
 	e = snapshot_load(path, d->cache, clock_now_ms(), clock_wall_ms(), settings_of(c),
-	    snapshot_network(c), c->serve_stale, (size_t)c->cache_memory + CACHEFILE_SLACK_BYTES, &n, why,
-	    sizeof(why));
+	    snapshot_network(c), c->serve_stale, (size_t)c->cache_memory + CACHEFILE_SLACK_BYTES,
+	    &n, why, sizeof(why));
 	if (e == STUB_ENOTFOUND)
 		log_info("cache-file %s: none yet; starting cold", path);
 	else if (e != STUB_OK) {
 		/* a bad entry late in a file: what came before goes too */
 		cache_flush(d->cache, NULL, 0, false);
 		log_warn("cache-file %s: %s; ignored, starting cold", path, why);
-	}
-	else
+	} else
 		log_msg(LOG_NOTICE, "cache-file %s: %zu answers loaded in %llu ms", path, n,
 		    (unsigned long long)(clock_now_ms() - t0));
 }
@@ -123,7 +122,7 @@ save_tmr_cb(int fd, short what, void *arg)
 
 		/* the child sees the cache as it was at the fork */
 		if (snapshot_save(c->cache_file, d->cache, clock_now_ms(), clock_wall_ms(),
-		    settings_of(c), snapshot_network(c), &n, why, sizeof(why)) != STUB_OK) {
+		        settings_of(c), snapshot_network(c), &n, why, sizeof(why)) != STUB_OK) {
 			log_warn("cache-file: %s", why);
 			_exit(1);
 		}
@@ -152,13 +151,13 @@ cachefile_free(struct cachefile *d, bool save)
 
 	if (!d)
 		return;
-	reap(d, true);        /* one writer at a time */
+	reap(d, true); /* one writer at a time */
 	if (d->save_tmr)
 		event_free(d->save_tmr);
 	c = d->cfg(d->arg);
 	if (save && c && c->cache_file && d->cache) {
 		if (snapshot_save(c->cache_file, d->cache, clock_now_ms(), clock_wall_ms(),
-		    settings_of(c), snapshot_network(c), &n, why, sizeof(why)) != STUB_OK)
+		        settings_of(c), snapshot_network(c), &n, why, sizeof(why)) != STUB_OK)
 			log_warn("cache-file: %s", why);
 		else
 			log_info("cache-file %s: %zu answers saved in %llu ms", c->cache_file, n,

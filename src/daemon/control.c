@@ -26,7 +26,7 @@
 #include "peer.h"
 
 #define CONTROL_BACKLOG 16
-#define CONTROL_WRITE_TIMEOUT_S 30   /* a client that stops reading is dropped */
+#define CONTROL_WRITE_TIMEOUT_S 30       /* a client that stops reading is dropped */
 #define CONTROL_STREAM_LOW (64 * 1024)   /* write the next part below this */
 #define CONTROL_STREAM_PARTS 8           /* parts per turn of the loop at most */
 #define CONTROL_MONITOR_MAX (256 * 1024) /* a monitor's unread lines; beyond: lost */
@@ -35,13 +35,13 @@ struct control {
 	struct event_base *base;
 	char *path;
 	int fd;
-	const struct peer_policy *peers;   /* who may use the socket (the daemon's) */
+	const struct peer_policy *peers; /* who may use the socket (the daemon's) */
 	struct acceptor *acc;
-	control_view_fn pull;         /* the daemon's state, pulled */
+	control_view_fn pull; /* the daemon's state, pulled */
 	void *pull_arg;
-	struct control_view view;     /* as last pulled */
-	struct list conns;            /* struct cconn */
-	uint64_t next_query;          /* ids of stubctl query requests */
+	struct control_view view; /* as last pulled */
+	struct list conns;        /* struct cconn */
+	uint64_t next_query;      /* ids of stubctl query requests */
 	size_t nmonitors;
 };
 
@@ -55,14 +55,14 @@ view_of(struct control *c)
 
 struct cconn {
 	struct control *c;
-	struct list node;             /* on c->conns */
+	struct list node; /* on c->conns */
 	struct bufferevent *bev;
-	struct ctl_stream *stream;    /* a document still being written */
-	struct event *more;           /* go on with the stream next turn */
+	struct ctl_stream *stream; /* a document still being written */
+	struct event *more;        /* go on with the stream next turn */
 	bool replied;
-	uint64_t query;               /* waiting for the answer of this query, 0 = none */
-	bool monitor;                 /* stubctl monitor: lines until it goes */
-	uint64_t lost;                /* monitor lines dropped since the last written */
+	uint64_t query; /* waiting for the answer of this query, 0 = none */
+	bool monitor;   /* stubctl monitor: lines until it goes */
+	uint64_t lost;  /* monitor lines dropped since the last written */
 };
 
 static void cconn_reply(struct cconn *k, char *json, struct ctl_stream *stream);
@@ -107,7 +107,8 @@ control_monitor_line(struct control *c, const char *line)
 
 	if (!c)
 		return;
-	list_for_each(p, &c->conns) {
+	list_for_each(p, &c->conns)
+	{
 		struct cconn *k = list_entry(p, struct cconn, node);
 		struct evbuffer *out;
 
@@ -115,7 +116,7 @@ control_monitor_line(struct control *c, const char *line)
 			continue;
 		out = bufferevent_get_output(k->bev);
 		if (evbuffer_get_length(out) + n > CONTROL_MONITOR_MAX) {
-			k->lost++;      /* never wait for a slow reader */
+			k->lost++; /* never wait for a slow reader */
 			continue;
 		}
 		monitor_say_lost(k);
@@ -133,7 +134,8 @@ control_query_done(struct control *c, uint64_t id, char *json)
 		free(json);
 		return;
 	}
-	list_for_each(p, &c->conns) {
+	list_for_each(p, &c->conns)
+	{
 		struct cconn *k = list_entry(p, struct cconn, node);
 
 		if (k->query == id) {
@@ -142,7 +144,7 @@ control_query_done(struct control *c, uint64_t id, char *json)
 			return;
 		}
 	}
-	free(json);     /* the client went away meanwhile */
+	free(json); /* the client went away meanwhile */
 }
 
 /*
@@ -157,7 +159,8 @@ cconn_pump(struct cconn *k)
 	int parts;
 
 	for (parts = 0; k->stream && parts < CONTROL_STREAM_PARTS &&
-	    evbuffer_get_length(out) < CONTROL_STREAM_LOW; parts++) {
+	     evbuffer_get_length(out) < CONTROL_STREAM_LOW;
+	     parts++) {
 		bool done = false;
 		size_t len;
 		char *part = ctl_stream_next(k->stream, view_of(k->c), clock_now_ms(), &len, &done);
@@ -298,12 +301,16 @@ cconn_read_cb(struct bufferevent *bev, void *arg)
 		free(line);
 		/* say who may, so the refused user knows what to ask for */
 		if (g)
-			cconn_reply(k, ctl_error("permission denied: root, stubd's user and "
-			    "the members of control-group %s may use this socket", g->gr_name),
+			cconn_reply(k,
+			    ctl_error("permission denied: root, stubd's user and "
+			              "the members of control-group %s may use this socket",
+			        g->gr_name),
 			    NULL);
 		else
-			cconn_reply(k, ctl_error("permission denied: root and stubd's user may "
-			    "use this socket (control-group lets a group in)"), NULL);
+			cconn_reply(k,
+			    ctl_error("permission denied: root and stubd's user may "
+			              "use this socket (control-group lets a group in)"),
+			    NULL);
 		return;
 	}
 	{
@@ -375,8 +382,7 @@ control_conn(void *arg, int cfd, const struct sockaddr *peer, socklen_t peerlen)
 	list_push_front(&c->conns, &k->node);
 	bufferevent_setcb(k->bev, cconn_read_cb, cconn_write_cb, cconn_event_cb, k);
 	bufferevent_setwatermark(k->bev, EV_READ, 0, CTL_LINE_MAX + 1);
-	bufferevent_set_timeouts(k->bev,
-	    &(struct timeval){ CTL_READ_TIMEOUT_MS / 1000, 0 }, NULL);
+	bufferevent_set_timeouts(k->bev, &(struct timeval){ CTL_READ_TIMEOUT_MS / 1000, 0 }, NULL);
 	bufferevent_enable(k->bev, EV_READ | EV_WRITE);
 	return true;
 }
@@ -407,11 +413,13 @@ socket_permit(const char *path, gid_t gid, char *why, size_t whylen)
 	}
 	if (chown(path, (uid_t)-1, gid) != 0) {
 		int e = errno;
-		const struct group *g = getgrgid(gid);   /* once, at start */
+		const struct group *g = getgrgid(gid); /* once, at start */
 
-		snprintf(why, whylen, "control socket %s: cannot give it to control-group "
-		    "%s: %s%s", path, g ? g->gr_name : "?", strerror(e), e == EPERM ?
-		    " (stubd's user must be a member of that group)" : "");
+		snprintf(why, whylen,
+		    "control socket %s: cannot give it to control-group "
+		    "%s: %s%s",
+		    path, g ? g->gr_name : "?", strerror(e),
+		    e == EPERM ? " (stubd's user must be a member of that group)" : "");
 		return STUB_EIO;
 	}
 	if (chmod(path, 0660) != 0)
@@ -492,8 +500,13 @@ control_new(struct event_base *base, const char *path, const struct peer_policy 
 	c->fd = fd;
 	list_init(&c->conns);
 	c->path = strdup(path);
-	if (!c->path || acceptor_new(base, c->fd, &(struct acceptor_ops){ .name = "control",
-	    .batch = 1, .conn = control_conn, .arg = c }, &c->acc) != STUB_OK)
+	if (!c->path ||
+	    acceptor_new(base, c->fd,
+	        &(struct acceptor_ops){ .name = "control",
+	            .batch = 1,
+	            .conn = control_conn,
+	            .arg = c },
+	        &c->acc) != STUB_OK)
 		goto fail;
 	*out = c;
 	return STUB_OK;

@@ -28,9 +28,9 @@ struct peer_policy;
  * failure.  pull(pull_arg) gives the daemon's state whenever a command
  * runs.
  */
-enum stub_err control_new(struct event_base *base, const char *path,
-    const struct peer_policy *peers, control_view_fn pull, void *pull_arg,
-    struct control **out, char *why, size_t whylen);
+enum stub_err
+control_new(struct event_base *base, const char *path, const struct peer_policy *peers,
+    control_view_fn pull, void *pull_arg, struct control **out, char *why, size_t whylen);
 /* The answer of the stubctl query with this id (takes json). */
 void control_query_done(struct control *c, uint64_t id, char *json);
 /* Is any stubctl monitor listening? */

@@ -58,7 +58,7 @@ struct dd_entry {
 	const char *name, *type, *class, *source, *status;
 	uint64_t ttl, original_ttl, hits;
 	bool stale, dnssec_ok;
-	const char *upstream;         /* NULL: null */
+	const char *upstream; /* NULL: null */
 };
 
 /* The one displaydns entry writer: the entry, then its records array
@@ -147,12 +147,18 @@ dd_cache(const struct cache_info *in, void *arg)
 		return 0;
 	if (!wire_name_to_text(in->name, in->namelen, name, sizeof(name)))
 		return 0;
-	dd_entry_begin(j, &(struct dd_entry){ .name = name,
-	    .type = wire_type_name(in->qtype, tb), .class = class_name(in->qclass, cb),
-	    .source = "cache", .status = st[in->status], .ttl = in->ttl,
-	    .original_ttl = in->original_ttl, .hits = in->hits, .stale = in->stale,
-	    .dnssec_ok = in->do_bit,
-	    .upstream = in->upstream && *in->upstream ? in->upstream : NULL });
+	dd_entry_begin(j,
+	    &(struct dd_entry){ .name = name,
+	        .type = wire_type_name(in->qtype, tb),
+	        .class = class_name(in->qclass, cb),
+	        .source = "cache",
+	        .status = st[in->status],
+	        .ttl = in->ttl,
+	        .original_ttl = in->original_ttl,
+	        .hits = in->hits,
+	        .stale = in->stale,
+	        .dnssec_ok = in->do_bit,
+	        .upstream = in->upstream && *in->upstream ? in->upstream : NULL });
 	rrtext_foreach(in->msg, in->msglen, in->age, dd_record, j);
 	dd_entry_end(j);
 	return j->err;
@@ -161,7 +167,7 @@ dd_cache(const struct cache_info *in, void *arg)
 struct ddh {
 	struct dd *d;
 	uint32_t ttl;
-	const uint8_t *cur_name;      /* open entry: name and type */
+	const uint8_t *cur_name; /* open entry: name and type */
 	size_t cur_len;
 	uint16_t cur_type;
 	bool open;
@@ -191,20 +197,28 @@ dd_hosts(const struct hosts_rec *r, void *arg)
 		if (!wire_name_to_text(r->rdata, r->rdlen, data, sizeof(data)))
 			return 0;
 	} else if (!inet_ntop(r->type == TYPE_A ? AF_INET : AF_INET6, r->rdata, data,
-	    sizeof(data))) {
+	               sizeof(data))) {
 		return 0;
 	}
 	if (!h->open || h->cur_type != r->type || h->cur_name != r->name) {
 		ddh_close(h);
-		dd_entry_begin(j, &(struct dd_entry){ .name = name,
-		    .type = wire_type_name(r->type, tb), .class = "IN", .source = "hosts",
-		    .status = "NOERROR", .ttl = h->ttl, .original_ttl = h->ttl });
+		dd_entry_begin(j,
+		    &(struct dd_entry){ .name = name,
+		        .type = wire_type_name(r->type, tb),
+		        .class = "IN",
+		        .source = "hosts",
+		        .status = "NOERROR",
+		        .ttl = h->ttl,
+		        .original_ttl = h->ttl });
 		h->open = true;
 		h->cur_name = r->name;
 		h->cur_type = r->type;
 	}
 	dd_record_write(j, "answer", name, wire_type_name(r->type, tb), h->ttl,
-	    r->type == TYPE_PTR ? r->rdlen : r->type == TYPE_A ? 4 : 16, data);
+	    r->type == TYPE_PTR   ? r->rdlen :
+	        r->type == TYPE_A ? 4 :
+	                            16,
+	    data);
 	return j->err;
 }
 
@@ -221,21 +235,20 @@ enum stream_kind { ST_DISPLAY, ST_FLUSH };
 struct ctl_stream {
 	enum stream_kind kind;
 	struct json j;
-	enum dd_phase phase;          /* displaydns */
-	size_t pos;                   /* next hosts unit or cache bucket */
-	uint64_t hosts_gen;           /* the hosts snapshot being walked */
-	uint8_t filter[WIRE_NAME_MAX];    /* the name asked for */
+	enum dd_phase phase;           /* displaydns */
+	size_t pos;                    /* next hosts unit or cache bucket */
+	uint64_t hosts_gen;            /* the hosts snapshot being walked */
+	uint8_t filter[WIRE_NAME_MAX]; /* the name asked for */
 	size_t flen;
-	bool negative_only;           /* flushdns --negative */
-	size_t dropped;               /* flushdns so far */
+	bool negative_only; /* flushdns --negative */
+	size_t dropped;     /* flushdns so far */
 	bool done;
 };
 
 static void flush_part(struct ctl_stream *s, const struct control_view *v);
 
 static char *
-cmd_displaydns(const struct control_view *v, int argc, char **argv,
-    struct ctl_stream **stream)
+cmd_displaydns(const struct control_view *v, int argc, char **argv, struct ctl_stream **stream)
 {
 	struct ctl_stream *s = calloc(1, sizeof(*s));
 
@@ -260,8 +273,8 @@ cmd_displaydns(const struct control_view *v, int argc, char **argv,
 }
 
 char *
-ctl_stream_next(struct ctl_stream *s, const struct control_view *v, uint64_t now,
-    size_t *len, bool *done)
+ctl_stream_next(struct ctl_stream *s, const struct control_view *v, uint64_t now, size_t *len,
+    bool *done)
 {
 	struct dd d = { &s->j, s->flen ? s->filter : NULL, s->flen };
 
@@ -310,8 +323,7 @@ ctl_stream_free(struct ctl_stream *s)
 }
 
 static char *
-cmd_flushdns(const struct control_view *v, int argc, char **argv,
-    struct ctl_stream **stream)
+cmd_flushdns(const struct control_view *v, int argc, char **argv, struct ctl_stream **stream)
 {
 	struct ctl_stream *s = calloc(1, sizeof(*s));
 
@@ -339,8 +351,8 @@ cmd_flushdns(const struct control_view *v, int argc, char **argv,
 static void
 flush_part(struct ctl_stream *s, const struct control_view *v)
 {
-	s->pos = cache_flush_from(v->cache, s->flen ? s->filter : NULL, s->flen,
-	    s->negative_only, s->pos, FLUSH_PART_ENTRIES, &s->dropped);
+	s->pos = cache_flush_from(v->cache, s->flen ? s->filter : NULL, s->flen, s->negative_only,
+	    s->pos, FLUSH_PART_ENTRIES, &s->dropped);
 	if (s->pos != CACHE_END)
 		return;
 	/* a full flush reloads the hosts file too */
@@ -359,8 +371,20 @@ ctl_stats_values(const struct control_view *v, uint64_t now, struct ctl_stat *ou
 	const struct stats *s = v->st;
 	size_t n = 0;
 
-#define C(k, val) do { out[n].key = k; out[n].value = (val); out[n].gauge = false; n++; } while (0)
-#define G(k, val) do { out[n].key = k; out[n].value = (val); out[n].gauge = true; n++; } while (0)
+#define C(k, val) \
+	do { \
+		out[n].key = k; \
+		out[n].value = (val); \
+		out[n].gauge = false; \
+		n++; \
+	} while (0)
+#define G(k, val) \
+	do { \
+		out[n].key = k; \
+		out[n].value = (val); \
+		out[n].gauge = true; \
+		n++; \
+	} while (0)
 	C(CTL_K_QUERIES, s->queries);
 	C(CTL_K_QUERIES_UDP, s->queries_udp);
 	C(CTL_K_QUERIES_TCP, s->queries_tcp);
@@ -394,8 +418,7 @@ ctl_stats_values(const struct control_view *v, uint64_t now, struct ctl_stat *ou
 }
 
 static char *
-cmd_stats(const struct control_view *v, int argc, char **argv,
-    struct ctl_stream **stream)
+cmd_stats(const struct control_view *v, int argc, char **argv, struct ctl_stream **stream)
 {
 	struct ctl_stat vals[CTL_MAX_STATS];
 	size_t n = ctl_stats_values(v, clock_now_ms(), vals), i;
@@ -428,8 +451,7 @@ secs_left(uint64_t until, uint64_t now)
 
 /* SPEC 12: transport, authentication, TLS state and counters. */
 static void
-server_transport(struct json *j, const struct control_view *v, const struct cfg *c,
-    size_t i)
+server_transport(struct json *j, const struct control_view *v, const struct cfg *c, size_t i)
 {
 	const struct cfg_server *cs = &c->servers[i];
 	bool enc = cfg_transport_encrypted(cs->transport);
@@ -468,12 +490,12 @@ server_transport(struct json *j, const struct control_view *v, const struct cfg 
 /* SPEC 17: the policy, how the server was upgraded, its encrypted twin and
  * how often a query went around the twin in clear text. */
 static void
-server_encryption(struct json *j, const struct cfg *c, const struct sched_server *sv,
-    size_t i)
+server_encryption(struct json *j, const struct cfg *c, const struct sched_server *sv, size_t i)
 {
 	const struct cfg_server *cs = &c->servers[i];
 	const struct cfg_server *tw = cs->twin && cs->twin <= c->nservers ?
-	    &c->servers[cs->twin - 1] : NULL;
+	    &c->servers[cs->twin - 1] :
+	    NULL;
 
 	json_key(j, CTL_K_ENCRYPTION);
 	json_str(j, cfg_encryption_name(cs->encryption));
@@ -502,8 +524,7 @@ server_encryption(struct json *j, const struct cfg *c, const struct sched_server
 }
 
 static char *
-cmd_servers(const struct control_view *v, int argc, char **argv,
-    struct ctl_stream **stream)
+cmd_servers(const struct control_view *v, int argc, char **argv, struct ctl_stream **stream)
 {
 	struct sched *s = v->sched;
 	struct json j;
@@ -538,8 +559,10 @@ cmd_servers(const struct control_view *v, int argc, char **argv,
 		json_key(&j, CTL_K_DEFAULT_ROUTE);
 		json_bool(&j, ca->default_route);
 		json_key(&j, CTL_K_STATE);
-		json_str(&j, sa->down ? "down" :
-		    sched_adapter_excluded(s, a, now) ? "excluded" : "up");
+		json_str(&j,
+		    sa->down                              ? "down" :
+		        sched_adapter_excluded(s, a, now) ? "excluded" :
+		                                            "up");
 		json_key(&j, CTL_K_EXCLUDED);
 		json_bool(&j, sched_adapter_excluded(s, a, now));
 		json_key(&j, CTL_K_EXCLUDED_FOR);
@@ -550,7 +573,7 @@ cmd_servers(const struct control_view *v, int argc, char **argv,
 			char dn[WIRE_NAME_TEXT];
 
 			if (wire_name_to_text(ca->domains[k].name, ca->domains[k].len, dn,
-			    sizeof(dn)))
+			        sizeof(dn)))
 				json_str(&j, dn);
 		}
 		json_arr_end(&j);
@@ -599,8 +622,7 @@ cmd_servers(const struct control_view *v, int argc, char **argv,
 }
 
 static char *
-cmd_reload(const struct control_view *v, int argc, char **argv,
-    struct ctl_stream **stream)
+cmd_reload(const struct control_view *v, int argc, char **argv, struct ctl_stream **stream)
 {
 	struct json j;
 	char err[4096];
@@ -642,8 +664,7 @@ cmd_reload(const struct control_view *v, int argc, char **argv,
 }
 
 static char *
-cmd_link(const struct control_view *v, int argc, char **argv,
-    struct ctl_stream **stream)
+cmd_link(const struct control_view *v, int argc, char **argv, struct ctl_stream **stream)
 {
 	struct json j;
 	char err[512];
@@ -664,8 +685,8 @@ cmd_link(const struct control_view *v, int argc, char **argv,
 }
 
 /* A whole document, or NULL with *stream set (or NULL alone: out of memory). */
-typedef char *(*cmd_fn)(const struct control_view *v, int argc, char **argv,
-    struct ctl_stream **stream);
+typedef char *(
+    *cmd_fn)(const struct control_view *v, int argc, char **argv, struct ctl_stream **stream);
 
 /* The daemon's side of the table in stubd/ctl.h, indexed the same way. */
 static const cmd_fn handlers[CTL_NCMDS] = {
@@ -836,7 +857,7 @@ ctl_query_json(const uint8_t *msg, size_t len, const struct reply_info *ri)
 	json_str(&j, answer_rcode(msg, len, rb));
 	json_key(&j, CTL_K_MS);
 	json_u64(&j, ri->answered - ri->received);
-	json_key(&j, CTL_K_RULE);     /* SPEC 18: FILE:LINE of the deciding rule */
+	json_key(&j, CTL_K_RULE); /* SPEC 18: FILE:LINE of the deciding rule */
 	if (ri->rule)
 		json_str(&j, ri->rule);
 	else
@@ -844,7 +865,7 @@ ctl_query_json(const uint8_t *msg, size_t len, const struct reply_info *ri)
 	json_key(&j, CTL_K_RECORDS);
 	json_arr_begin(&j);
 	if (msg && len >= WIRE_HDR_LEN)
-		rrtext_foreach(msg, len, 0, dd_record, &j);   /* as displaydns shows them */
+		rrtext_foreach(msg, len, 0, dd_record, &j); /* as displaydns shows them */
 	json_arr_end(&j);
 	json_key(&j, CTL_K_TRACE);
 	json_arr_begin(&j);
@@ -888,8 +909,8 @@ ctl_query_json(const uint8_t *msg, size_t len, const struct reply_info *ri)
 }
 
 char *
-ctl_monitor_json(const struct reply_info *ri, const struct sockaddr *client,
-    const uint8_t *msg, size_t len, uint64_t wall_ms)
+ctl_monitor_json(const struct reply_info *ri, const struct sockaddr *client, const uint8_t *msg,
+    size_t len, uint64_t wall_ms)
 {
 	struct json j;
 	char rb[16], peer[80], ts[96];
@@ -923,8 +944,7 @@ ctl_monitor_json(const struct reply_info *ri, const struct sockaddr *client,
 }
 
 char *
-control_handle(const struct control_view *v, const char *line, size_t *len,
-    enum ctl_access *access)
+control_handle(const struct control_view *v, const char *line, size_t *len, enum ctl_access *access)
 {
 	struct ctl_stream *stream;
 	char *doc;

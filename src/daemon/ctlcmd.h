@@ -26,13 +26,13 @@
 /* Commands the socket side answers later, with the daemon's help. */
 enum ctl_later_kind {
 	CTL_LATER_NONE = 0,
-	CTL_LATER_QUERY,            /* ask as a client would; ctl_query_json answers */
-	CTL_LATER_MONITOR,          /* one ctl_monitor_json line per answer, until closed */
+	CTL_LATER_QUERY,   /* ask as a client would; ctl_query_json answers */
+	CTL_LATER_MONITOR, /* one ctl_monitor_json line per answer, until closed */
 };
 
 struct ctl_later {
 	enum ctl_later_kind kind;
-	uint8_t qname[WIRE_NAME_MAX];   /* CTL_LATER_QUERY: the question */
+	uint8_t qname[WIRE_NAME_MAX]; /* CTL_LATER_QUERY: the question */
 	size_t qlen;
 	uint16_t qtype;
 };
@@ -43,7 +43,7 @@ struct control_view {
 	struct sched *sched;
 	struct stats *st;
 	const struct cfg *cfg;
-	uint64_t hosts_gen;         /* changes whenever hosts is replaced */
+	uint64_t hosts_gen; /* changes whenever hosts is replaced */
 	/* re-read configuration and hosts; 0 or -1 with a message (the
 	 * FILE:LINE lines after it); on success err holds the warnings
 	 * ("... on restart"), one per line, or "" */
@@ -52,8 +52,7 @@ struct control_view {
 	int (*link)(void *arg, int argc, char **argv, char *err, size_t errlen);
 	/* stubctl query: ask req's question as a client would, the answer to
 	 * come back through control_query_done(id).  0, or -1 with why. */
-	int (*query)(void *arg, uint64_t id, const struct ctl_later *req, char *err,
-	    size_t errlen);
+	int (*query)(void *arg, uint64_t id, const struct ctl_later *req, char *err, size_t errlen);
 	/* what server's transport counts, and its state ("connected",
 	 * "idle" or "failed: REASON" of a tls/https server) */
 	void (*transport_stats)(void *arg, size_t server, struct transport_stats *out);
@@ -88,9 +87,9 @@ char *ctl_monitor_json(const struct reply_info *ri, const struct sockaddr *clien
     const uint8_t *msg, size_t len, uint64_t wall_ms);
 /* One value of `stats` (the Prometheus exposition names it after key). */
 struct ctl_stat {
-	const char *key;            /* CTL_K_* */
+	const char *key; /* CTL_K_* */
 	uint64_t value;
-	bool gauge;                 /* else a counter */
+	bool gauge; /* else a counter */
 };
 #define CTL_MAX_STATS 32
 /* The values of `stats`, in its order, into out[CTL_MAX_STATS]. */
@@ -100,8 +99,8 @@ size_t ctl_stats_values(const struct control_view *v, uint64_t now, struct ctl_s
 const char *ctl_trace_result(enum up_trace_result r);
 /* The next part of a streamed document (caller frees; may be ""), *done
  * once it is complete.  v must be the current view.  NULL on OOM. */
-char *ctl_stream_next(struct ctl_stream *s, const struct control_view *v, uint64_t now,
-    size_t *len, bool *done);
+char *ctl_stream_next(struct ctl_stream *s, const struct control_view *v, uint64_t now, size_t *len,
+    bool *done);
 void ctl_stream_free(struct ctl_stream *s);
 
 /*

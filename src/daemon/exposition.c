@@ -17,8 +17,7 @@ struct sbuf {
 	bool oom;
 };
 
-static void
-sb_add(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_add(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void
 sb_add(struct sbuf *b, const char *fmt, ...)
@@ -83,7 +82,8 @@ stats_part(struct sbuf *b, const struct control_view *v, uint64_t now)
 	for (i = 0; i < n; i++) {
 		char name[96];
 
-		snprintf(name, sizeof(name), "stubd_%s%s", vals[i].key, vals[i].gauge ? "" : "_total");
+		snprintf(name, sizeof(name), "stubd_%s%s", vals[i].key,
+		    vals[i].gauge ? "" : "_total");
 		family(b, name, vals[i].gauge ? "gauge" : "counter",
 		    vals[i].gauge ? "stubctl stats value (gauge)" : "stubctl stats counter");
 		sb_add(b, "%s %llu\n", name, (unsigned long long)vals[i].value);
@@ -112,11 +112,15 @@ servers_part(struct sbuf *b, const struct control_view *v, uint64_t now)
 	} fam[] = {
 		{ "stubd_server_queries_total", "counter", "query packets sent to the server" },
 		{ "stubd_server_answers_total", "counter", "usable answers from the server" },
-		{ "stubd_server_timeouts_total", "counter", "packets that got no answer in their phase" },
-		{ "stubd_server_srtt_seconds", "gauge", "smoothed round-trip time (0 until measured)" },
+		{ "stubd_server_timeouts_total", "counter",
+		    "packets that got no answer in their phase" },
+		{ "stubd_server_srtt_seconds", "gauge",
+		    "smoothed round-trip time (0 until measured)" },
 		{ "stubd_server_excluded", "gauge", "1 while the server is excluded" },
-		{ "stubd_server_tls_handshakes_total", "counter", "TLS handshakes with the server" },
-		{ "stubd_server_tls_resumed_total", "counter", "TLS handshakes that resumed a session" },
+		{ "stubd_server_tls_handshakes_total", "counter",
+		    "TLS handshakes with the server" },
+		{ "stubd_server_tls_resumed_total", "counter",
+		    "TLS handshakes that resumed a session" },
 	};
 	const struct sched *s = v->sched;
 	const struct cfg *c;
@@ -140,7 +144,9 @@ servers_part(struct sbuf *b, const struct control_view *v, uint64_t now)
 			case 0: sb_add(b, " %llu\n", (unsigned long long)sv->queries); break;
 			case 1: sb_add(b, " %llu\n", (unsigned long long)sv->answers); break;
 			case 2: sb_add(b, " %llu\n", (unsigned long long)sv->timeouts); break;
-			case 3: sb_add(b, " %.6f\n", sv->has_rtt ? sv->srtt_ms / 1000.0 : 0.0); break;
+			case 3:
+				sb_add(b, " %.6f\n", sv->has_rtt ? sv->srtt_ms / 1000.0 : 0.0);
+				break;
 			case 4: sb_add(b, " %d\n", sched_server_excluded(s, i, now) ? 1 : 0); break;
 			case 5: sb_add(b, " %llu\n", (unsigned long long)ts.handshakes); break;
 			default: sb_add(b, " %llu\n", (unsigned long long)ts.resumed); break;
@@ -176,10 +182,12 @@ latency_part(struct sbuf *b, const struct stats *st)
 		for (k = 0; k < LAT_BUCKETS; k++) {
 			cum += st->lat.bucket[src][k];
 			if (k < LAT_BUCKETS - 1)
-				sb_add(b, "stubd_answer_seconds_bucket{source=\"%s\",le=\"%g\"} %llu\n",
+				sb_add(b,
+				    "stubd_answer_seconds_bucket{source=\"%s\",le=\"%g\"} %llu\n",
 				    name, lat_bounds_ms[k] / 1000.0, (unsigned long long)cum);
 			else
-				sb_add(b, "stubd_answer_seconds_bucket{source=\"%s\",le=\"+Inf\"} %llu\n",
+				sb_add(b,
+				    "stubd_answer_seconds_bucket{source=\"%s\",le=\"+Inf\"} %llu\n",
 				    name, (unsigned long long)cum);
 		}
 		sb_add(b, "stubd_answer_seconds_sum{source=\"%s\"} %.3f\n", name,

@@ -29,10 +29,10 @@ struct hosts_job;
 
 struct hostsload {
 	struct event_base *base;
-	struct resolver *res;           /* gets every snapshot */
-	const struct cache *cache;      /* the hash seed */
-	bool named;                     /* -H: a missing file is said at start */
-	bool started;                   /* the first load is done */
+	struct resolver *res;      /* gets every snapshot */
+	const struct cache *cache; /* the hash seed */
+	bool named;                /* -H: a missing file is said at start */
+	bool started;              /* the first load is done */
 	struct hosts *hosts;
 	struct hosts_sig sig;
 	uint64_t gen;
@@ -40,7 +40,7 @@ struct hostsload {
 	bool again;                     /* reload once that one is in */
 	const char *(*path)(void *arg); /* the hosts file now, NULL: none */
 	void *arg;
-	int pipe[2];                    /* the worker says it is done */
+	int pipe[2]; /* the worker says it is done */
 	struct event *ev;
 };
 
@@ -57,7 +57,7 @@ hosts_install(struct hostsload *d, struct hosts *h)
 	resolver_set_hosts(d->res, h);
 	hosts_free(d->hosts);
 	d->hosts = h;
-	d->gen++;      /* a displaydns under way stops walking the old one */
+	d->gen++; /* a displaydns under way stops walking the old one */
 }
 
 static void
@@ -65,7 +65,7 @@ hosts_loaded(struct hostsload *d, const char *path, struct hosts *h, uint64_t ms
 {
 	if (!h) {
 		log_err("out of memory loading %s", path);
-		return;   /* keep the old data */
+		return; /* keep the old data */
 	}
 	log_info("loaded %s: %zu names, %zu addresses in %llu ms", path, hosts_names(h),
 	    hosts_ptrs(h), (unsigned long long)ms);
@@ -81,7 +81,7 @@ struct hosts_job {
 	char *path;
 	uint64_t seed;
 	struct hosts *result;
-	int err;                  /* reading failed: errno */
+	int err; /* reading failed: errno */
 	uint64_t ms;
 	int notify;
 };
@@ -176,7 +176,7 @@ hostsload_load(struct hostsload *d, bool defer_ok)
 		return;
 	}
 	if (d->job) {
-		d->again = true;   /* once the running parse is in */
+		d->again = true; /* once the running parse is in */
 		return;
 	}
 	hosts_file_sig(path, &d->sig);
@@ -215,9 +215,8 @@ hostsload_poll(struct hostsload *d)
 }
 
 enum stub_err
-hostsload_new(struct event_base *base, struct resolver *res, const struct cache *cache,
-    bool named, const char *(*path)(void *arg), void *arg, struct hostsload **out,
-    char *why, size_t whylen)
+hostsload_new(struct event_base *base, struct resolver *res, const struct cache *cache, bool named,
+    const char *(*path)(void *arg), void *arg, struct hostsload **out, char *why, size_t whylen)
 {
 	struct hostsload *d = calloc(1, sizeof(*d));
 

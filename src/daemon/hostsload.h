@@ -13,8 +13,8 @@
 
 #include "err.h"
 
-#define HOSTS_POLL_MS 1000            /* hosts, resolv-file, resolvconf-dir */
-#define HOSTS_SYNC_MAX (256 * 1024)   /* bigger hosts files are parsed off the loop */
+#define HOSTS_POLL_MS 1000          /* hosts, resolv-file, resolvconf-dir */
+#define HOSTS_SYNC_MAX (256 * 1024) /* bigger hosts files are parsed off the loop */
 
 struct cache;
 struct event_base;
@@ -26,9 +26,9 @@ struct hostsload;
  * named the file (-H), so a missing one is said at start; path(arg): the
  * hosts file of the running configuration (NULL: none).  On failure *out
  * may be set still (free it). */
-enum stub_err hostsload_new(struct event_base *base, struct resolver *res,
-    const struct cache *cache, bool named, const char *(*path)(void *arg), void *arg,
-    struct hostsload **out, char *why, size_t whylen);
+enum stub_err
+hostsload_new(struct event_base *base, struct resolver *res, const struct cache *cache, bool named,
+    const char *(*path)(void *arg), void *arg, struct hostsload **out, char *why, size_t whylen);
 /*
  * (Re)load the hosts file.  A file over
  * HOSTS_SYNC_MAX bytes is parsed by a worker thread when defer_ok (not at

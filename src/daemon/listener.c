@@ -30,45 +30,45 @@
 
 #define UDP_BATCH 32
 #define UDP_BUF 4096
-#define TCP_RBUF_MIN 4096       /* a connection's read buffer; grows to one whole frame */
-#define TCP_SNDBUF (128 * 1024) /* asked of the kernel per client (it doubles it) */
+#define TCP_RBUF_MIN 4096           /* a connection's read buffer; grows to one whole frame */
+#define TCP_SNDBUF (128 * 1024)     /* asked of the kernel per client (it doubles it) */
 #define TCP_TOTAL_QUEUED (8u << 20) /* unsent answers of all clients together */
-#define TCP_DROP_LOG_MS 10000   /* one line about dropped clients per 10 s at most */
-#define TRIM_AFTER (1 << 20)    /* bytes freed by dropped clients before malloc_trim */
+#define TCP_DROP_LOG_MS 10000       /* one line about dropped clients per 10 s at most */
+#define TRIM_AFTER (1 << 20)        /* bytes freed by dropped clients before malloc_trim */
 #define TRIM_DELAY_MS 1000
 
 struct lsock {
 	struct listener *l;
 	int fd;
 	int tcp;
-	struct event *ev;       /* UDP: readable */
-	struct acceptor *acc;   /* TCP */
+	struct event *ev;     /* UDP: readable */
+	struct acceptor *acc; /* TCP */
 };
 
 /* An answer (or what the kernel did not take of it) waiting to be written. */
 struct obuf {
 	struct obuf *next;
-	size_t len, off;       /* bytes in data, bytes of them written */
-	size_t msglen;         /* the DNS message's length, counted in oq_bytes */
+	size_t len, off; /* bytes in data, bytes of them written */
+	size_t msglen;   /* the DNS message's length, counted in oq_bytes */
 	uint8_t data[];
 };
 
 struct tcp_conn {
 	struct listener *l;
-	struct list node;      /* on l->conns, once closed on l->closed_conns */
+	struct list node; /* on l->conns, once closed on l->closed_conns */
 	int fd;
 	struct event *rev, *wev, *idle;
-	uint8_t *rbuf;         /* frames read, not yet handed on */
+	uint8_t *rbuf; /* frames read, not yet handed on */
 	size_t rlen, rcap;
-	struct obuf *oq, *oq_tail;   /* the head is the answer being written */
-	unsigned oq_count;     /* answers queued, not yet written */
-	size_t oq_bytes;       /* their DNS message bytes (without length prefixes) */
-	size_t oq_mem;         /* bytes allocated for them */
-	unsigned pending;      /* queries handed to the resolver, not yet answered */
-	int closed;            /* fd closed; struct lives while pending > 0 */
-	int eof;               /* client sent EOF: finish answers, then close */
+	struct obuf *oq, *oq_tail; /* the head is the answer being written */
+	unsigned oq_count;         /* answers queued, not yet written */
+	size_t oq_bytes;           /* their DNS message bytes (without length prefixes) */
+	size_t oq_mem;             /* bytes allocated for them */
+	unsigned pending;          /* queries handed to the resolver, not yet answered */
+	int closed;                /* fd closed; struct lives while pending > 0 */
+	int eof;                   /* client sent EOF: finish answers, then close */
 	int read_paused;
-	int processing;        /* inside conn_process() */
+	int processing; /* inside conn_process() */
 	struct sockaddr_storage peer;
 	socklen_t peerlen;
 };
@@ -79,11 +79,11 @@ struct listener {
 	struct resolver *res;
 	struct lsock *socks;
 	size_t nsocks;
-	struct list conns;     /* struct tcp_conn */
+	struct list conns; /* struct tcp_conn */
 	size_t nconns;
 	struct list closed_conns; /* closed, still owed answers (pending > 0) */
-	uint32_t max_conns;    /* max-tcp-clients, kept under the open-file limit */
-	uint32_t lowered_to;   /* the lowered limit last logged, 0 = none */
+	uint32_t max_conns;       /* max-tcp-clients, kept under the open-file limit */
+	uint32_t lowered_to;      /* the lowered limit last logged, 0 = none */
 	/* clients dropped for not reading or stalling: logged at most once
 	 * per TCP_DROP_LOG_MS with a count of the others */
 	uint64_t drop_log_ms;
@@ -92,13 +92,13 @@ struct listener {
 	 * malloc_trim after TRIM_DELAY_MS */
 	size_t freed;
 	struct event *trim_tmr;
-	size_t queued;         /* bytes allocated for every client's unsent answers */
+	size_t queued; /* bytes allocated for every client's unsent answers */
 	struct mmsghdr msgs[UDP_BATCH];
 	struct iovec iov[UDP_BATCH];
 	struct sockaddr_storage peers[UDP_BATCH];
 	uint8_t bufs[UDP_BATCH][UDP_BUF];
 	/* UDP answers made while a batch is processed, sent with one sendmmsg */
-	int out_fd;                   /* socket being batched, or -1 */
+	int out_fd; /* socket being batched, or -1 */
 	unsigned nout;
 	struct mmsghdr omsgs[UDP_BATCH];
 	struct iovec oiov[UDP_BATCH];
@@ -141,8 +141,8 @@ open_sock(const struct cfg_sockaddr *a, int tcp, char *why, size_t whylen)
 	int fd, on = 1, e;
 	char text[80];
 
-	fd = socket(sa->sa_family, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0);
+	fd = socket(sa->sa_family, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
 	if (fd < 0)
 		goto fail;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
@@ -190,7 +190,8 @@ adopt_sock(int fd, int *tcp, char *why, size_t whylen)
 	*tcp = type == SOCK_STREAM;
 	if (*tcp && (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &al) != 0 || !acc) &&
 	    listen(fd, 128) != 0) {
-		snprintf(why, whylen, "socket %d passed by systemd: listen: %s", fd, strerror(errno));
+		snprintf(why, whylen, "socket %d passed by systemd: listen: %s", fd,
+		    strerror(errno));
 		return -1;
 	}
 	fl = fcntl(fd, F_GETFL);
@@ -277,8 +278,13 @@ listener_start(struct listener *l, struct resolver *r)
 		struct lsock *s = &l->socks[i];
 
 		if (s->tcp) {
-			(void)acceptor_new(l->base, s->fd, &(struct acceptor_ops){ .name = "TCP",
-			    .batch = 64, .conn = tcp_conn, .full = tcp_full, .arg = l }, &s->acc);
+			(void)acceptor_new(l->base, s->fd,
+			    &(struct acceptor_ops){ .name = "TCP",
+			        .batch = 64,
+			        .conn = tcp_conn,
+			        .full = tcp_full,
+			        .arg = l },
+			    &s->acc);
 			continue;
 		}
 		s->ev = event_new(l->base, s->fd, EV_READ | EV_PERSIST, udp_cb, s);
@@ -337,7 +343,7 @@ udp_flush(struct listener *l)
 		if (n <= 0) {
 			if (n < 0 && errno == EINTR)
 				continue;
-			break;   /* buffer full or error: the rest is lost, as with sendto */
+			break; /* buffer full or error: the rest is lost, as with sendto */
 		}
 		sent += (unsigned)n;
 	}
@@ -409,7 +415,6 @@ udp_send(struct listener *l, const struct client_ref *ref, const uint8_t *buf, s
 	l->nout++;
 }
 
-
 /*
  * The number of TCP clients served at once: max-tcp-clients, lowered so
  * that idle and stalled clients leave descriptors for everything else
@@ -440,8 +445,8 @@ tcp_limit_update(struct listener *l, const struct cfg *cfg)
 	    cfg->nservers);
 	if (l->max_conns < cfg->max_tcp_clients && l->max_conns != l->lowered_to)
 		log_warn("max-tcp-clients %u lowered to %u: the open-file limit is %llu and "
-		    "upstream sockets need room", cfg->max_tcp_clients, l->max_conns,
-		    (unsigned long long)rl.rlim_cur);
+		         "upstream sockets need room",
+		    cfg->max_tcp_clients, l->max_conns, (unsigned long long)rl.rlim_cur);
 	l->lowered_to = l->max_conns < cfg->max_tcp_clients ? l->max_conns : 0;
 }
 
@@ -554,7 +559,8 @@ conn_drop(struct tcp_conn *c, const char *why)
 		cfg_format_sockaddr((const struct sockaddr *)&c->peer, peer, sizeof(peer));
 		if (l->drops_unlogged)
 			log_warn("TCP client %s closed: %s (and %u other clients since the last "
-			    "such message)", peer, why, l->drops_unlogged);
+			         "such message)",
+			    peer, why, l->drops_unlogged);
 		else
 			log_warn("TCP client %s closed: %s", peer, why);
 		l->drop_log_ms = now;
@@ -576,7 +582,7 @@ conn_maybe_resume_read(struct tcp_conn *c)
 		c->read_paused = 0;
 		if (!c->eof)
 			event_add(c->rev, NULL);
-		conn_process(c);   /* frames already read come first */
+		conn_process(c); /* frames already read come first */
 	}
 }
 
@@ -665,7 +671,7 @@ conn_idle_cb(evutil_socket_t fd, short what, void *arg)
 	else if (c->pending == 0)
 		conn_close(c);
 	else
-		conn_touch(c);   /* answers still to come */
+		conn_touch(c); /* answers still to come */
 	conn_free_if_done(c);
 }
 
@@ -735,7 +741,7 @@ conn_process(struct tcp_conn *c)
 	if (c->processing)
 		return;
 	c->processing = 1;
-	c->pending++;   /* hold c while we loop */
+	c->pending++; /* hold c while we loop */
 	while (c->rlen - done >= 2 && !c->closed) {
 		const uint8_t *f = c->rbuf + done;
 		size_t mlen = (size_t)f[0] << 8 | f[1];
@@ -768,8 +774,8 @@ conn_process(struct tcp_conn *c)
 			c->rlen -= done;
 		}
 		/* room for the next frame whole, or the small buffer again */
-		if (conn_rbuf_fit(c, c->rlen >= 2 ?
-		    2 + ((size_t)c->rbuf[0] << 8 | c->rbuf[1]) : 0) != 0)
+		if (conn_rbuf_fit(c,
+		        c->rlen >= 2 ? 2 + ((size_t)c->rbuf[0] << 8 | c->rbuf[1]) : 0) != 0)
 			conn_close(c);
 	}
 	c->pending--;
@@ -843,13 +849,15 @@ tcp_room(struct tcp_conn *c, size_t n)
 		struct tcp_conn *big = c;
 		struct list *p;
 
-		list_for_each(p, &l->conns) {
+		list_for_each(p, &l->conns)
+		{
 			struct tcp_conn *x = list_entry(p, struct tcp_conn, node);
 
 			if (x->oq_mem > big->oq_mem)
 				big = x;
 		}
-		conn_drop(big, "not reading its answers (too many answers waiting "
+		conn_drop(big,
+		    "not reading its answers (too many answers waiting "
 		    "for all clients)");
 		if (big == c)
 			return false;
@@ -893,12 +901,12 @@ tcp_answer(struct tcp_conn *c, const uint8_t *buf, size_t len)
 		conn_drop(c, "not reading its answers (64 KiB waiting)");
 		return;
 	}
-	n = 2 + len - off;   /* what the kernel did not take */
+	n = 2 + len - off; /* what the kernel did not take */
 	if (!tcp_room(c, n))
 		return;
 	o = malloc(sizeof(*o) + n);
 	if (!o)
-		return;   /* lost, as a UDP answer would be */
+		return; /* lost, as a UDP answer would be */
 	o->next = NULL;
 	o->len = n;
 	o->off = 0;
@@ -938,7 +946,7 @@ listener_reply(void *io, const struct client_ref *ref, const uint8_t *buf, size_
 		return;
 	}
 	if (len > 0 && len <= 65535)
-		tcp_answer(c, buf, len);   /* len 0: nothing to send (dropped query) */
+		tcp_answer(c, buf, len); /* len 0: nothing to send (dropped query) */
 	if (!c->closed && !c->oq && c->eof && c->pending == 0)
 		conn_close(c);
 	if (!c->closed)

@@ -18,11 +18,12 @@
 #include "resolve.h"
 
 #define TCP_IDLE_MS 10000
-#define TCP_MAX_PENDING 64     /* queries in progress + unread answers per connection */
-#define TCP_MAX_QUEUED 65536   /* answer bytes queued behind the one being written;
+#define TCP_MAX_PENDING 64 /* queries in progress + unread answers per connection */
+#define TCP_MAX_QUEUED \
+	65536               /* answer bytes queued behind the one being written;
                                   past that the client is dropped (SPEC 7) */
-#define TCP_FD_RESERVE 64      /* descriptors kept from TCP clients: listen, control, ... */
-#define TCP_FD_PER_SERVER 4    /* ... and upstream sockets and connections per server */
+#define TCP_FD_RESERVE 64   /* descriptors kept from TCP clients: listen, control, ... */
+#define TCP_FD_PER_SERVER 4 /* ... and upstream sockets and connections per server */
 
 struct event_base;
 struct listener;
@@ -46,8 +47,7 @@ void listener_free(struct listener *l);
  * (nsocks) and TCP_FD_PER_SERVER per upstream server free under an
  * open-file limit of nofile; at least 1.
  */
-uint32_t listener_tcp_limit(uint32_t configured, uint64_t nofile, size_t nsocks,
-    size_t nservers);
+uint32_t listener_tcp_limit(uint32_t configured, uint64_t nofile, size_t nsocks, size_t nservers);
 
 /* The reply_fn for the resolver (io = the listener). */
 void listener_reply(void *io, const struct client_ref *ref, const uint8_t *buf, size_t len);

@@ -81,29 +81,28 @@ struct opts {
 struct daemon {
 	struct opts o;
 	struct event_base *base;
-	struct reconfig *rc;            /* configuration, upstream engine, TLS context */
-	struct netwatch *nw;            /* rtnetlink */
-	struct hostsload *hl;           /* the hosts file */
-	struct cachefile *cf;           /* cache-file */
+	struct reconfig *rc;  /* configuration, upstream engine, TLS context */
+	struct netwatch *nw;  /* rtnetlink */
+	struct hostsload *hl; /* the hosts file */
+	struct cachefile *cf; /* cache-file */
 	struct stats st;
 	struct cache *cache;
 	struct resolver *res;
-	struct mdns *mdns;          /* .local names (SPEC 19) */
+	struct mdns *mdns; /* .local names (SPEC 19) */
 	struct listener *lis;
 	struct control *ctl;
-	struct metrics *metrics;        /* metrics ADDR:PORT, NULL = off */
-	struct peer_policy *peers;      /* who may use the control planes (control-group) */
-	struct resolve1 *bus;           /* org.freedesktop.resolve1, dbus yes */
-	struct policy_loader *policy;   /* SPEC 18: policyload.h */
-	struct vlglue *vl;              /* varlink io.systemd.Resolve(.Monitor), resolved-compat yes */
-	struct event *poll_tmr;         /* hosts, resolv-file, resolvconf-dir */
-	bool started;                   /* serving: a clean exit saves the cache */
-	int janitor_fd;                 /* -1, or the pipe the exit helper waits on */
+	struct metrics *metrics;      /* metrics ADDR:PORT, NULL = off */
+	struct peer_policy *peers;    /* who may use the control planes (control-group) */
+	struct resolve1 *bus;         /* org.freedesktop.resolve1, dbus yes */
+	struct policy_loader *policy; /* SPEC 18: policyload.h */
+	struct vlglue *vl;      /* varlink io.systemd.Resolve(.Monitor), resolved-compat yes */
+	struct event *poll_tmr; /* hosts, resolv-file, resolvconf-dir */
+	bool started;           /* serving: a clean exit saves the cache */
+	int janitor_fd;         /* -1, or the pipe the exit helper waits on */
 	struct event *sig[5];
 	bool pidfile_written;
-	bool detached;          /* stderr is gone: errors go to syslog */
+	bool detached; /* stderr is gone: errors go to syslog */
 };
-
 
 static void
 usage(FILE *f)
@@ -124,7 +123,8 @@ usage(FILE *f)
 	    "  -v, --verbose           more logging (-vv: one line per query)\n"
 	    "  -t, --check-config      check the configuration and exit\n"
 	    "  -h, --help              this text\n"
-	    "  -V, --version           print the version\n", CONF_DEFAULT);
+	    "  -V, --version           print the version\n",
+	    CONF_DEFAULT);
 }
 
 static int
@@ -251,8 +251,9 @@ daemon_reply(void *io, const struct client_ref *ref, const uint8_t *buf, size_t 
 		listener_reply(d->lis, ref, buf, len);
 	vlglue_monitor(d->vl, buf, len);
 	if (control_monitor_active(d->ctl)) {
-		char *line = ctl_monitor_json(ri, ref->ctl ? NULL :
-		    (const struct sockaddr *)&ref->peer, buf, len, clock_wall_ms());
+		char *line = ctl_monitor_json(ri,
+		    ref->ctl ? NULL : (const struct sockaddr *)&ref->peer, buf, len,
+		    clock_wall_ms());
 
 		if (line)
 			control_monitor_line(d->ctl, line);
@@ -456,7 +457,8 @@ log_stats(const struct daemon *d)
 {
 	const struct stats *s = &d->st;
 
-	log_msg(LOG_NOTICE, "stats: queries %llu (udp %llu, tcp %llu), cache hits %llu "
+	log_msg(LOG_NOTICE,
+	    "stats: queries %llu (udp %llu, tcp %llu), cache hits %llu "
 	    "(negative %llu), misses %llu, hosts %llu, upstream %llu, timeouts %llu, "
 	    "servfail %llu, coalesced %llu, entries %zu, evictions %llu",
 	    (unsigned long long)s->queries, (unsigned long long)s->queries_udp,
@@ -480,9 +482,7 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 		log_msg(LOG_NOTICE, "SIGHUP: reloading");
 		reconfig_reload(d->rc, err, sizeof(err));
 		break;
-	case SIGUSR1:
-		log_stats(d);
-		break;
+	case SIGUSR1: log_stats(d); break;
 	default:
 		log_msg(LOG_NOTICE, "signal %d: exiting", (int)sig);
 		event_base_loopexit(d->base, NULL);
@@ -554,12 +554,13 @@ start_janitor(struct daemon *d, const struct passwd *pw)
 		return;
 	if (pipe2(p, O_CLOEXEC) != 0 || (pid = fork()) < 0) {
 		log_warn("cannot start the helper that removes the control socket and "
-		    "pidfile at exit: %s", strerror(errno));
+		         "pidfile at exit: %s",
+		    strerror(errno));
 		return;
 	}
 	if (pid > 0) {
 		close(p[0]);
-		d->janitor_fd = p[1];   /* closed by the kernel when the daemon ends */
+		d->janitor_fd = p[1]; /* closed by the kernel when the daemon ends */
 		return;
 	}
 	/* the helper: fd 3 is the pipe, every other descriptor goes */
@@ -624,12 +625,14 @@ run_as_user(const struct daemon *d)
 		return NULL;
 	if (getpwnam(USER_DEFAULT)) {
 		log_info("dropping privileges to the user %s (the default; 'user root' keeps "
-		    "root)", USER_DEFAULT);
+		         "root)",
+		    USER_DEFAULT);
 		return USER_DEFAULT;
 	}
 	log_warn("running as root: there is no user %s to drop privileges to (create it: "
-	    "adduser --system --group --no-create-home %s; or set 'user'; 'user root' "
-	    "keeps root without this warning)", USER_DEFAULT, USER_DEFAULT);
+	         "adduser --system --group --no-create-home %s; or set 'user'; 'user root' "
+	         "keeps root without this warning)",
+	    USER_DEFAULT, USER_DEFAULT);
 	return NULL;
 }
 
@@ -639,15 +642,15 @@ shutdown_all(struct daemon *d)
 	size_t i;
 
 	cachefile_free(d->cf, d->started);
-	policy_loader_free(d->policy);   /* before the resolver it feeds */
+	policy_loader_free(d->policy); /* before the resolver it feeds */
 	resolve1_free(d->bus);
 	vlglue_free(d->vl);
 	control_free(d->ctl);
 	peer_policy_free(d->peers);
 	metrics_free(d->metrics);
 	resolver_free(d->res);
-	mdns_free(d->mdns);        /* after the resolver, which cancels its searches */
-	reconfig_free(d->rc);      /* the upstream engine (after the resolver) */
+	mdns_free(d->mdns);   /* after the resolver, which cancels its searches */
+	reconfig_free(d->rc); /* the upstream engine (after the resolver) */
 	listener_free(d->lis);
 	cache_free(d->cache);
 	hostsload_free(d->hl);
@@ -741,7 +744,6 @@ become_daemon(struct daemon *d, char *why, size_t whylen)
 	return STUB_OK;
 }
 
-
 /*
  * Signals, caught from the moment the loop exists: one arriving during
  * start-up is handled when the loop first runs (a SIGTERM then is a clean
@@ -783,7 +785,7 @@ start_engine(struct daemon *d, char *why, size_t whylen)
 	struct cache_cfg cc = cache_cfg_from(c);
 	struct timeval tv = { HOSTS_POLL_MS / 1000, (HOSTS_POLL_MS % 1000) * 1000 };
 	struct netwatch_ops nwops = { reconfig_link_state, reconfig_link_changed,
-	    reconfig_metrics_changed, d->rc };
+		reconfig_metrics_changed, d->rc };
 	enum stub_err e;
 
 	d->st.start_ms = clock_now_ms();
@@ -807,8 +809,8 @@ start_engine(struct daemon *d, char *why, size_t whylen)
 	mdns_set_timeout(d->mdns, reconfig_cfg(d->rc)->mdns_timeout_ms);
 	resolver_set_mdns(d->res, mdns_as_if(d->mdns));
 	reconfig_attach(d->rc, d->cache, d->res, d->lis);
-	e = hostsload_new(d->base, d->res, d->cache, d->o.hosts != NULL, hosts_path, d, &d->hl,
-	    why, whylen);
+	e = hostsload_new(d->base, d->res, d->cache, d->o.hosts != NULL, hosts_path, d, &d->hl, why,
+	    whylen);
 	if (e != STUB_OK)
 		return e;
 	hostsload_load(d->hl, false);
@@ -871,8 +873,9 @@ main(int argc, char **argv)
 		rc = c ? 0 : 1;
 		if (c)
 			printf("%s: configuration OK (%zu listen addresses, %zu servers in %zu "
-			    "adapters)\n", d.o.config ? d.o.config : CONF_DEFAULT, c->nlistens,
-			    c->nservers, c->nadapters);
+			       "adapters)\n",
+			    d.o.config ? d.o.config : CONF_DEFAULT, c->nlistens, c->nservers,
+			    c->nadapters);
 		reconfig_free(d.rc);
 		netwatch_free(d.nw);
 		return rc;
@@ -909,8 +912,9 @@ main(int argc, char **argv)
 	if (start_control(&d, why, sizeof(why)) != STUB_OK ||
 	    start_varlink(&d, why, sizeof(why)) != STUB_OK)
 		goto fail;
-	if (c->metrics.len && metrics_new(d.base, &c->metrics, view_pull, &d, &d.metrics, why,
-	    sizeof(why)) != STUB_OK)
+	if (c->metrics.len &&
+	    metrics_new(d.base, &c->metrics, view_pull, &d, &d.metrics, why, sizeof(why)) !=
+	        STUB_OK)
 		goto fail;
 	if (become_daemon(&d, why, sizeof(why)) != STUB_OK)
 		goto fail;
@@ -919,15 +923,14 @@ main(int argc, char **argv)
 	/* the trust store may be readable by root only */
 	if (reconfig_open_tls(d.rc, why, sizeof(why)) != STUB_OK)
 		goto fail;
-	if ((user = run_as_user(&d)) != NULL &&
-	    drop_privileges(&d, user, why, sizeof(why)) != 0)
+	if ((user = run_as_user(&d)) != NULL && drop_privileges(&d, user, why, sizeof(why)) != 0)
 		goto fail;
 	if (start_engine(&d, why, sizeof(why)) != STUB_OK)
 		goto fail;
 	listener_start(d.lis, d.res);
 	sd_notify_state("READY=1\nSTATUS=answering");
-	log_msg(LOG_NOTICE, "stubd %s started: %zu listen addresses, %zu servers",
-	    PACKAGE_VERSION, c->nlistens, c->nservers);
+	log_msg(LOG_NOTICE, "stubd %s started: %zu listen addresses, %zu servers", PACKAGE_VERSION,
+	    c->nlistens, c->nservers);
 	d.started = true;
 	event_base_dispatch(d.base);
 	sd_notify_state("STOPPING=1");

@@ -23,7 +23,7 @@
 
 #define MDNS_MAX_IFS 16
 #define MDNS_MAX_ADDRS 8
-#define MDNS_READS 16           /* datagrams read per wake-up */
+#define MDNS_READS 16 /* datagrams read per wake-up */
 /* searches at once: each holds two sockets, so a flood of .local names
  * cannot take the descriptors the listener and the upstreams need */
 #define MDNS_MAX_SEARCHES 256
@@ -34,7 +34,7 @@ struct mif {
 	size_t n4, n6;
 	struct in_addr a4[MDNS_MAX_ADDRS], m4[MDNS_MAX_ADDRS];
 	struct in6_addr a6[MDNS_MAX_ADDRS], m6[MDNS_MAX_ADDRS];
-	int tr[2];                  /* its packets in the trace (v4, v6), -1 = none */
+	int tr[2]; /* its packets in the trace (v4, v6), -1 = none */
 };
 
 struct up_search {
@@ -44,7 +44,7 @@ struct up_search {
 	up_cb cb;
 	void *arg;
 	uint64_t t0;
-	int fd[2];                  /* IPv4, IPv6; -1 = none */
+	int fd[2]; /* IPv4, IPv6; -1 = none */
 	struct event *ev[2];
 	struct event *timer;
 	struct mif ifs[MDNS_MAX_IFS];
@@ -151,7 +151,8 @@ read_interfaces(struct up_search *s)
 			f->m4[f->n4++] =
 			    ((const struct sockaddr_in *)(void *)i->ifa_netmask)->sin_addr;
 		} else if (i->ifa_addr->sa_family == AF_INET6 && f->n6 < MDNS_MAX_ADDRS) {
-			f->a6[f->n6] = ((const struct sockaddr_in6 *)(void *)i->ifa_addr)->sin6_addr;
+			f->a6[f->n6] =
+			    ((const struct sockaddr_in6 *)(void *)i->ifa_addr)->sin6_addr;
 			f->m6[f->n6++] =
 			    ((const struct sockaddr_in6 *)(void *)i->ifa_netmask)->sin6_addr;
 		}
@@ -173,8 +174,7 @@ trace_add(struct up_search *s, const struct mif *f, bool v6, uint64_t now)
 	ev = &s->trace->ev[s->trace->n];
 	memset(ev, 0, sizeof(*ev));
 	snprintf(ev->adapter, sizeof(ev->adapter), "%s", f->name);
-	snprintf(ev->server, sizeof(ev->server), "%s", v6 ? "[ff02::fb]:5353" :
-	    "224.0.0.251:5353");
+	snprintf(ev->server, sizeof(ev->server), "%s", v6 ? "[ff02::fb]:5353" : "224.0.0.251:5353");
 	snprintf(ev->transport, sizeof(ev->transport), "mdns");
 	ev->sent_ms = (long)(now - s->t0);
 	ev->result = TR_PENDING;
@@ -204,16 +204,19 @@ finish(struct up_search *s, size_t n, unsigned idx, int fam, uint64_t now)
 					continue;
 				ev = &s->trace->ev[s->ifs[k].tr[v]];
 				ev->at_ms = (long)(now - s->t0);
-				ev->result = n == 0 ? TR_TIMEOUT :
-				    s->ifs[k].index == idx && v == fam ? TR_ANSWER : TR_CANCELLED;
+				ev->result = n == 0                    ? TR_TIMEOUT :
+				    s->ifs[k].index == idx && v == fam ? TR_ANSWER :
+				                                         TR_CANCELLED;
 			}
 		}
-	if (n == 0 || msg_store_prepare(s->out, n, 0, s->q.qname, s->q.qlen, s->q.qtype,
-	    s->q.qclass, &resp) != 0) {
+	if (n == 0 ||
+	    msg_store_prepare(s->out, n, 0, s->q.qname, s->q.qlen, s->q.qtype, s->q.qclass,
+	        &resp) != 0) {
 		n = mdns_nxdomain(&s->q, s->out, sizeof(s->out));
 		idx = 0;
-		if (n == 0 || msg_store_prepare(s->out, n, 0, s->q.qname, s->q.qlen,
-		    s->q.qtype, s->q.qclass, &resp) != 0) {
+		if (n == 0 ||
+		    msg_store_prepare(s->out, n, 0, s->q.qname, s->q.qlen, s->q.qtype, s->q.qclass,
+		        &resp) != 0) {
 			res.kind = UP_FAIL;
 			goto call;
 		}
@@ -265,7 +268,8 @@ on_link(const struct mif *f, const struct sockaddr_storage *src)
 		return false;
 	}
 	{
-		const struct in6_addr *a = &((const struct sockaddr_in6 *)(const void *)src)->sin6_addr;
+		const struct in6_addr *a =
+		    &((const struct sockaddr_in6 *)(const void *)src)->sin6_addr;
 
 		if (IN6_IS_ADDR_LINKLOCAL(a))
 			return true;
@@ -379,8 +383,7 @@ fail:
 
 /* Send the query on interface f in family v (0 IPv4, 1 IPv6). */
 static void
-send_on(struct up_search *s, struct mif *f, int v, const uint8_t *pkt, size_t len,
-    uint64_t now)
+send_on(struct up_search *s, struct mif *f, int v, const uint8_t *pkt, size_t len, uint64_t now)
 {
 	ssize_t r;
 
@@ -421,8 +424,8 @@ send_on(struct up_search *s, struct mif *f, int v, const uint8_t *pkt, size_t le
 }
 
 static struct up_search *
-if_search(void *impl, const struct msg_query *q, uint32_t slow_ms, bool trace,
-    uint64_t now, up_cb cb, void *arg)
+if_search(void *impl, const struct msg_query *q, uint32_t slow_ms, bool trace, uint64_t now,
+    up_cb cb, void *arg)
 {
 	struct mdns *m = impl;
 	struct up_search *s = calloc(1, sizeof(*s));
@@ -478,7 +481,7 @@ if_search(void *impl, const struct msg_query *q, uint32_t slow_ms, bool trace,
 			}
 	}
 	if (!sent)
-		wait = 0;       /* nobody to ask: NXDOMAIN at once */
+		wait = 0; /* nobody to ask: NXDOMAIN at once */
 	tv.tv_sec = wait / 1000;
 	tv.tv_usec = (wait % 1000) * 1000;
 	if (evtimer_add(s->timer, &tv))

@@ -27,7 +27,7 @@
 
 struct mconn {
 	struct metrics *m;
-	struct list node;       /* on m->conns */
+	struct list node; /* on m->conns */
 	struct bufferevent *bev;
 	bool answered;
 };
@@ -36,9 +36,9 @@ struct metrics {
 	struct event_base *base;
 	int fd;
 	struct acceptor *acc;
-	control_view_fn pull;           /* the daemon's state, pulled */
+	control_view_fn pull; /* the daemon's state, pulled */
 	void *pull_arg;
-	struct list conns;      /* struct mconn */
+	struct list conns; /* struct mconn */
 	size_t nconns;
 };
 
@@ -55,16 +55,17 @@ mconn_free(struct mconn *k)
 }
 
 static void
-respond(struct mconn *k, int status, const char *reason, const char *ctype,
-    const char *body, size_t len, bool head, const char *extra)
+respond(struct mconn *k, int status, const char *reason, const char *ctype, const char *body,
+    size_t len, bool head, const char *extra)
 {
 	struct evbuffer *out = bufferevent_get_output(k->bev);
 
 	k->answered = true;
 	bufferevent_disable(k->bev, EV_READ);
-	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
-	    "Content-Length: %zu\r\nConnection: close\r\n%s\r\n", status, reason, ctype, len,
-	    extra ? extra : "");
+	evbuffer_add_printf(out,
+	    "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
+	    "Content-Length: %zu\r\nConnection: close\r\n%s\r\n",
+	    status, reason, ctype, len, extra ? extra : "");
 	if (!head && len)
 		evbuffer_add(out, body, len);
 }
@@ -99,8 +100,8 @@ handle(struct mconn *k, const char *line)
 		doc = expo_metrics(&v, clock_now_ms(), &len);
 
 		if (!doc) {
-			respond(k, 500, "Internal Server Error", "text/plain", "out of memory\n", 14,
-			    head, NULL);
+			respond(k, 500, "Internal Server Error", "text/plain", "out of memory\n",
+			    14, head, NULL);
 			return;
 		}
 		respond(k, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", doc, len, head,
@@ -150,7 +151,7 @@ mconn_event(struct bufferevent *bev, short what, void *arg)
 {
 	(void)bev;
 	(void)what;
-	mconn_free(arg);        /* EOF, error or timeout */
+	mconn_free(arg); /* EOF, error or timeout */
 }
 
 /* acceptor: at most METRICS_MAX_CONNS at once */
@@ -181,8 +182,7 @@ metrics_conn(void *arg, int c, const struct sockaddr *peer, socklen_t peerlen)
 	list_push_front(&m->conns, &k->node);
 	m->nconns++;
 	bufferevent_setcb(k->bev, mconn_read, mconn_write, mconn_event, k);
-	bufferevent_set_timeouts(k->bev,
-	    &(struct timeval){ METRICS_READ_TIMEOUT_S, 0 },
+	bufferevent_set_timeouts(k->bev, &(struct timeval){ METRICS_READ_TIMEOUT_S, 0 },
 	    &(struct timeval){ METRICS_WRITE_TIMEOUT_S, 0 });
 	bufferevent_setwatermark(k->bev, EV_READ, 0, METRICS_REQUEST_MAX + 1);
 	bufferevent_enable(k->bev, EV_READ | EV_WRITE);
@@ -190,8 +190,8 @@ metrics_conn(void *arg, int c, const struct sockaddr *peer, socklen_t peerlen)
 }
 
 enum stub_err
-metrics_new(struct event_base *base, const struct cfg_sockaddr *addr,
-    control_view_fn pull, void *pull_arg, struct metrics **out, char *why, size_t whylen)
+metrics_new(struct event_base *base, const struct cfg_sockaddr *addr, control_view_fn pull,
+    void *pull_arg, struct metrics **out, char *why, size_t whylen)
 {
 	struct metrics *m = calloc(1, sizeof(*m));
 	char text[80];
@@ -214,9 +214,13 @@ metrics_new(struct event_base *base, const struct cfg_sockaddr *addr,
 	if (bind(m->fd, (const struct sockaddr *)&addr->ss, addr->len) != 0 ||
 	    listen(m->fd, 16) != 0)
 		goto fail;
-	if (acceptor_new(base, m->fd, &(struct acceptor_ops){ .name = "metrics",
-	    .batch = METRICS_MAX_CONNS, .conn = metrics_conn, .full = metrics_full, .arg = m },
-	    &m->acc) != STUB_OK) {
+	if (acceptor_new(base, m->fd,
+	        &(struct acceptor_ops){ .name = "metrics",
+	            .batch = METRICS_MAX_CONNS,
+	            .conn = metrics_conn,
+	            .full = metrics_full,
+	            .arg = m },
+	        &m->acc) != STUB_OK) {
 		snprintf(why, whylen, "metrics: out of memory");
 		metrics_free(m);
 		return STUB_ENOMEM;

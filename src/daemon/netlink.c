@@ -108,7 +108,8 @@ parse_attrs(const void *p, size_t len, struct attrs *at, size_t max)
 	size_t off = 0;
 
 	memset(at, 0, sizeof(*at));
-	at->max = max < sizeof(at->a) / sizeof(at->a[0]) ? max : sizeof(at->a) / sizeof(at->a[0]) - 1;
+	at->max = max < sizeof(at->a) / sizeof(at->a[0]) ? max :
+	                                                   sizeof(at->a) / sizeof(at->a[0]) - 1;
 	while (len - off >= sizeof(struct rtattr)) {
 		const struct rtattr *rta = (const struct rtattr *)(const void *)(b + off);
 		size_t rl = rta->rta_len;
@@ -217,7 +218,7 @@ on_addr(struct ifstate *s, const struct nlmsghdr *h, bool *changed,
 		;
 	if (h->nlmsg_type == RTM_NEWADDR) {
 		if (i < e->naddrs || e->naddrs == IFS_MAX_ADDRS)
-			return;     /* known (a lifetime update) or no room */
+			return; /* known (a lifetime update) or no room */
 		memcpy(e->addrs[e->naddrs++], key, sizeof(key));
 	} else {
 		if (i == e->naddrs)
@@ -244,7 +245,7 @@ on_route(struct ifstate *s, const struct nlmsghdr *h, bool *changed)
 		return;
 	rt = NLMSG_DATA(h);
 	if (rt->rtm_dst_len != 0 || rt->rtm_table != RT_TABLE_MAIN)
-		return;     /* only default routes of the main table */
+		return; /* only default routes of the main table */
 	blen = h->nlmsg_len - NLMSG_LENGTH(sizeof(*rt));
 	parse_attrs(RTM_RTA(rt), blen, &at, RTA_MAX);
 	if (!at.a[RTA_OIF] || RTA_PAYLOAD(at.a[RTA_OIF]) < sizeof(int))
@@ -279,30 +280,21 @@ nl_apply(struct ifstate *s, const uint8_t *buf, size_t len, bool *done, bool *ch
 	*done = false;
 	*changed = false;
 	/* as parse_attrs: NLMSG_OK/NLMSG_NEXT are not safe on short input */
-	for (; len - off >= sizeof(struct nlmsghdr); off += NLMSG_ALIGN(
-	    ((const struct nlmsghdr *)(const void *)(buf + off))->nlmsg_len)) {
+	for (; len - off >= sizeof(struct nlmsghdr);
+	     off += NLMSG_ALIGN(((const struct nlmsghdr *)(const void *)(buf + off))->nlmsg_len)) {
 		const struct nlmsghdr *h = (const struct nlmsghdr *)(const void *)(buf + off);
 
 		if (h->nlmsg_len < sizeof(*h) || h->nlmsg_len > len - off)
 			break;
 		switch (h->nlmsg_type) {
-		case NLMSG_DONE:
-			*done = true;
-			break;
+		case NLMSG_DONE: *done = true; break;
 		case RTM_NEWLINK:
-		case RTM_DELLINK:
-			on_link(s, h, changed, changed_if, arg);
-			break;
+		case RTM_DELLINK: on_link(s, h, changed, changed_if, arg); break;
 		case RTM_NEWADDR:
-		case RTM_DELADDR:
-			on_addr(s, h, changed, changed_if, arg);
-			break;
+		case RTM_DELADDR: on_addr(s, h, changed, changed_if, arg); break;
 		case RTM_NEWROUTE:
-		case RTM_DELROUTE:
-			on_route(s, h, changed);
-			break;
-		default:
-			break;
+		case RTM_DELROUTE: on_route(s, h, changed); break;
+		default: break;
 		}
 		if (NLMSG_ALIGN(h->nlmsg_len) >= len - off)
 			break;

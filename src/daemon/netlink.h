@@ -24,14 +24,14 @@ struct ifs_entry {
 	bool up;                          /* IFF_UP and carrier (IFF_RUNNING) */
 	uint8_t addrs[IFS_MAX_ADDRS][17]; /* family byte + 16 address bytes */
 	size_t naddrs;
-	long route_metric;                /* of its default route, -1 = none */
+	long route_metric; /* of its default route, -1 = none */
 };
 
 /* The interfaces as the kernel last told. */
 struct ifstate {
 	struct ifs_entry *v;
 	size_t n;
-	bool dump_done;                   /* the first full picture is in */
+	bool dump_done; /* the first full picture is in */
 };
 
 void ifstate_init(struct ifstate *s);

@@ -23,11 +23,11 @@
 
 struct netwatch {
 	struct netwatch_ops ops;
-	struct ifstate ifs;             /* the interfaces, from rtnetlink */
-	int fd;                         /* NETLINK_ROUTE, -1 = none */
+	struct ifstate ifs; /* the interfaces, from rtnetlink */
+	int fd;             /* NETLINK_ROUTE, -1 = none */
 	struct event *ev;
-	unsigned stage;                 /* dumps: 0 links, 1 addresses, 2 routes, 3 done */
-	char changed[8][CFG_IFNAME_MAX];  /* interfaces changed by one datagram */
+	unsigned stage;                  /* dumps: 0 links, 1 addresses, 2 routes, 3 done */
+	char changed[8][CFG_IFNAME_MAX]; /* interfaces changed by one datagram */
 	size_t nchanged;
 };
 
@@ -69,8 +69,8 @@ send_dump(struct netwatch *w, uint16_t type)
 	size_t n = nl_dump_request(req, sizeof(req), type, w->stage + 1);
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 
-	return n && sendto(w->fd, req, n, 0, (struct sockaddr *)&kernel,
-	    sizeof(kernel)) == (ssize_t)n;
+	return n &&
+	    sendto(w->fd, req, n, 0, (struct sockaddr *)&kernel, sizeof(kernel)) == (ssize_t)n;
 }
 
 static void
@@ -139,8 +139,8 @@ netwatch_start(struct netwatch *w, struct event_base *base, const struct netwatc
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
 
 	w->ops = *ops;
-	sa.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR |
-	    RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE;
+	sa.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR | RTMGRP_IPV4_ROUTE |
+	    RTMGRP_IPV6_ROUTE;
 	w->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
 	if (w->fd < 0 || bind(w->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
 		log_warn("rtnetlink: %s; link state is not followed", strerror(errno));

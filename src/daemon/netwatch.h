@@ -29,8 +29,7 @@ struct netwatch *netwatch_new(void);
 /* Open the socket and ask for the interfaces; report to ops from now on.
  * Without rtnetlink (a sandbox) a warning, and every interface counts as
  * up. */
-void netwatch_start(struct netwatch *w, struct event_base *base,
-    const struct netwatch_ops *ops);
+void netwatch_start(struct netwatch *w, struct event_base *base, const struct netwatch_ops *ops);
 /* The interfaces as last reported. */
 const struct ifstate *netwatch_ifstate(const struct netwatch *w);
 void netwatch_free(struct netwatch *w);

@@ -12,11 +12,11 @@
 
 #include "peer.h"
 
-#define PEER_MAX_GROUPS 256     /* supplementary groups read from the kernel */
+#define PEER_MAX_GROUPS 256 /* supplementary groups read from the kernel */
 
 struct peer_policy {
 	gid_t gid;
-	uid_t *members;         /* users whose groups include gid (from NSS) */
+	uid_t *members; /* users whose groups include gid (from NSS) */
 	size_t nmembers;
 };
 
@@ -94,8 +94,7 @@ peer_policy_free(struct peer_policy *p)
 }
 
 bool
-peer_allowed(const struct peer_policy *p, uid_t uid, gid_t gid, const gid_t *groups,
-    size_t ngroups)
+peer_allowed(const struct peer_policy *p, uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups)
 {
 	size_t i;
 

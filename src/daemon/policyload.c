@@ -27,15 +27,15 @@
 struct policy_loader {
 	struct resolver *res;
 	uint64_t seed;
-	struct polcfg *pc;            /* the configuration's (a reference) */
+	struct polcfg *pc; /* the configuration's (a reference) */
 	struct policy *cur;
-	struct hosts_sig *sigs;       /* of pc's lists, as last read */
+	struct hosts_sig *sigs; /* of pc's lists, as last read */
 	struct event *tmr, *done_ev;
 	int pipe[2];
 	/* the build under way */
 	bool running, again;
 	pthread_t th;
-	struct polcfg *job_pc;        /* a reference */
+	struct polcfg *job_pc; /* a reference */
 	struct policy *job_result;
 	uint64_t job_ms;
 };
@@ -231,7 +231,7 @@ policy_loader_set(struct policy_loader *pl, struct polcfg *pc, bool sync)
 		return;
 	polcfg_unref(pl->pc);
 	pl->pc = polcfg_ref(pc);
-	if (pl->cur)   /* rebind-protection follows the configuration at once */
+	if (pl->cur) /* rebind-protection follows the configuration at once */
 		resolver_set_policy(pl->res, pl->cur, pc && pc->rebind_protection);
 	start(pl, sync);
 }

@@ -17,8 +17,8 @@ struct polcfg;
 struct policy_loader;
 
 /* A loader installing its tables into res (names hashed with seed). */
-struct policy_loader *policy_loader_new(struct event_base *base, struct resolver *res,
-    uint64_t seed);
+struct policy_loader *
+policy_loader_new(struct event_base *base, struct resolver *res, uint64_t seed);
 /* Joins a running build; the resolver is left without a table. */
 void policy_loader_free(struct policy_loader *pl);
 

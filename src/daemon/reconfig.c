@@ -30,20 +30,20 @@
 
 struct reconfig {
 	struct reconfig_ops ops;
-	struct cfg *file_cfg;           /* stubd.conf and the command line */
-	struct cfg *cfg;                /* that + resolv-file + learned links */
-	struct links links;             /* adapters learned from the system */
-	struct hosts_sig resolv_sig;    /* resolv-file as last read */
-	struct dir_sig resolvconf_sig;  /* resolvconf-dir as last read */
-	const struct ifstate *ifs;      /* the rtnetlink watcher's */
-	struct tlsctx *tls;             /* trust store and tickets, SPEC 12 */
-	struct upstream *up;            /* the running engine */
+	struct cfg *file_cfg;          /* stubd.conf and the command line */
+	struct cfg *cfg;               /* that + resolv-file + learned links */
+	struct links links;            /* adapters learned from the system */
+	struct hosts_sig resolv_sig;   /* resolv-file as last read */
+	struct dir_sig resolvconf_sig; /* resolvconf-dir as last read */
+	const struct ifstate *ifs;     /* the rtnetlink watcher's */
+	struct tlsctx *tls;            /* trust store and tickets, SPEC 12 */
+	struct upstream *up;           /* the running engine */
 	struct event_base *base;
 	struct stats *st;
-	struct cache *cache;            /* borrowed, as the three below */
+	struct cache *cache; /* borrowed, as the three below */
 	struct resolver *res;
 	struct listener *lis;
-	char restart_notes[512];        /* reload: what takes effect on restart, by line */
+	char restart_notes[512]; /* reload: what takes effect on restart, by line */
 };
 
 static void
@@ -163,8 +163,8 @@ reconfig_open_tls(struct reconfig *r, char *why, size_t whylen)
 }
 
 enum stub_err
-reconfig_start_upstream(struct reconfig *r, struct event_base *base, struct stats *st,
-    char *why, size_t whylen)
+reconfig_start_upstream(struct reconfig *r, struct event_base *base, struct stats *st, char *why,
+    size_t whylen)
 {
 	r->base = base;
 	r->st = st;
@@ -172,8 +172,7 @@ reconfig_start_upstream(struct reconfig *r, struct event_base *base, struct stat
 }
 
 void
-reconfig_attach(struct reconfig *r, struct cache *cache, struct resolver *res,
-    struct listener *lis)
+reconfig_attach(struct reconfig *r, struct cache *cache, struct resolver *res, struct listener *lis)
 {
 	r->cache = cache;
 	r->res = res;
@@ -266,8 +265,7 @@ note_restart_settings(struct reconfig *r, const struct cfg *nc)
 	if (c->metrics.len != nc->metrics.len ||
 	    memcmp(&c->metrics.ss, &nc->metrics.ss, nc->metrics.len) != 0)
 		restart_note(r, "the metrics address changes on restart");
-	if ((c->user == NULL) != (nc->user == NULL) ||
-	    (nc->user && strcmp(c->user, nc->user) != 0))
+	if ((c->user == NULL) != (nc->user == NULL) || (nc->user && strcmp(c->user, nc->user) != 0))
 		restart_note(r, "the user changes on restart");
 }
 
@@ -278,8 +276,7 @@ note_restart_settings(struct reconfig *r, const struct cfg *nc)
  * exclusion of the adapters it concerns.  Takes nc.
  */
 static enum stub_err
-install_cfg(struct reconfig *r, struct cfg *nc, const char *netchange, char *err,
-    size_t errlen)
+install_cfg(struct reconfig *r, struct cfg *nc, const char *netchange, char *err, size_t errlen)
 {
 	struct upstream *nu;
 	struct cache_cfg cc;
@@ -304,8 +301,10 @@ install_cfg(struct reconfig *r, struct cfg *nc, const char *netchange, char *err
 		dropped = cache_flush(r->cache, NULL, 0, true);
 	}
 	if (cfg_ad_trust_lost(r->cfg, nc))
-		log_msg(LOG_NOTICE, "a server is no longer trusted for AD: AD cleared in %zu "
-		    "cached answers", cache_distrust_ad(r->cache));
+		log_msg(LOG_NOTICE,
+		    "a server is no longer trusted for AD: AD cleared in %zu "
+		    "cached answers",
+		    cache_distrust_ad(r->cache));
 	note_restart_settings(r, nc);
 	/* keep the bound sockets: the listen lines of the running config stay */
 	{
@@ -330,8 +329,10 @@ install_cfg(struct reconfig *r, struct cfg *nc, const char *netchange, char *err
 	cache_set_cfg(r->cache, &cc, clock_now_ms());
 	reconfig_link_state(r);
 	if (netchange)
-		log_msg(LOG_NOTICE, "network change: %s; %zu servers in %zu adapters, "
-		    "%zu negative answers dropped", netchange, nc->nservers, nc->nadapters, dropped);
+		log_msg(LOG_NOTICE,
+		    "network change: %s; %zu servers in %zu adapters, "
+		    "%zu negative answers dropped",
+		    netchange, nc->nservers, nc->nadapters, dropped);
 	return STUB_OK;
 }
 
@@ -427,8 +428,8 @@ reconfig_reload(void *arg, char *err, size_t errlen)
 	}
 	if (r->ops.reloaded)
 		r->ops.reloaded(r->ops.arg);
-	log_info("configuration reloaded: %zu servers in %zu adapters",
-	    r->cfg->nservers, r->cfg->nadapters);
+	log_info("configuration reloaded: %zu servers in %zu adapters", r->cfg->nservers,
+	    r->cfg->nadapters);
 	sd_notify_state("READY=1\nSTATUS=answering");
 	return STUB_OK;
 }
@@ -460,13 +461,17 @@ reconfig_link(struct reconfig *r, enum cfg_origin o, int argc, char **argv, char
 		bool opp = argc == 4 && strcmp(argv[3], "opportunistic") == 0;
 
 		if (argc != 4 || (!yes && !opp && strcmp(argv[3], "no") != 0)) {
-			snprintf(err, errlen, "usage: link IFNAME dns-over-tls yes|opportunistic|no");
+			snprintf(err, errlen,
+			    "usage: link IFNAME dns-over-tls yes|opportunistic|no");
 			return STUB_EINVAL;
 		}
 		rc = links_set_dot(&r->links, ifname, o, yes, err, errlen);
 		if (rc == STUB_OK)
-			rc = links_set_encryption(&r->links, ifname, o, yes ? ENC_REQUIRE :
-			    opp ? ENC_OPPORTUNISTIC : ENC_OFF, err, errlen);
+			rc = links_set_encryption(&r->links, ifname, o,
+			    yes     ? ENC_REQUIRE :
+			        opp ? ENC_OPPORTUNISTIC :
+			              ENC_OFF,
+			    err, errlen);
 	} else if (strcmp(verb, "revert") == 0) {
 		if (argc != 3) {
 			snprintf(err, errlen, "usage: link IFNAME revert");
@@ -477,8 +482,10 @@ reconfig_link(struct reconfig *r, enum cfg_origin o, int argc, char **argv, char
 			return STUB_ENOTFOUND;
 		}
 	} else {
-		snprintf(err, errlen, "unknown link setting '%.32s' (dns, domain, default-route, "
-		    "dns-over-tls, revert)", verb);
+		snprintf(err, errlen,
+		    "unknown link setting '%.32s' (dns, domain, default-route, "
+		    "dns-over-tls, revert)",
+		    verb);
 		return STUB_EINVAL;
 	}
 	if (rc != STUB_OK)
@@ -486,7 +493,8 @@ reconfig_link(struct reconfig *r, enum cfg_origin o, int argc, char **argv, char
 	if (strcmp(verb, "revert") == 0)
 		snprintf(what, sizeof(what), "link %s reverted (%s)", ifname, cfg_origin_name(o));
 	else
-		snprintf(what, sizeof(what), "link %s %s set (%s)", ifname, verb, cfg_origin_name(o));
+		snprintf(what, sizeof(what), "link %s %s set (%s)", ifname, verb,
+		    cfg_origin_name(o));
 	return reconfig_apply(r, NULL, what, err, errlen);
 }
 

@@ -47,8 +47,8 @@ struct reconfig_ops {
 /* Takes file (stubd.conf and the command line, not finished); reads
  * resolvconf-dir.  ifs: the interfaces as the rtnetlink watcher sees them.
  * NULL on OOM (file freed). */
-struct reconfig *reconfig_new(struct cfg *file, const struct ifstate *ifs,
-    const struct reconfig_ops *ops);
+struct reconfig *
+reconfig_new(struct cfg *file, const struct ifstate *ifs, const struct reconfig_ops *ops);
 /* Build the first running configuration; STUB_EFORMAT with the errors on
  * stderr, or the log when to_log. */
 enum stub_err reconfig_build(struct reconfig *r, bool to_log);
@@ -57,8 +57,8 @@ void reconfig_skip_unusable_listens(struct reconfig *r);
 /* Read the trust store (it may be readable by root only). */
 enum stub_err reconfig_open_tls(struct reconfig *r, char *why, size_t whylen);
 /* The first upstream engine; base and st serve every later one too. */
-enum stub_err reconfig_start_upstream(struct reconfig *r, struct event_base *base,
-    struct stats *st, char *why, size_t whylen);
+enum stub_err reconfig_start_upstream(struct reconfig *r, struct event_base *base, struct stats *st,
+    char *why, size_t whylen);
 /* What a swap reconfigures besides the engine (none of them taken). */
 void reconfig_attach(struct reconfig *r, struct cache *cache, struct resolver *res,
     struct listener *lis);
@@ -97,9 +97,9 @@ void reconfig_link_changed(void *arg, const char *ifname);
 void reconfig_metrics_changed(void *arg);
 
 /* Accessors: valid until the next reconfig_apply. */
-struct cfg *reconfig_cfg(const struct reconfig *r);            /* running; NULL before build */
+struct cfg *reconfig_cfg(const struct reconfig *r); /* running; NULL before build */
 const struct cfg *reconfig_file_cfg(const struct reconfig *r);
-struct upstream *reconfig_upstream(const struct reconfig *r);  /* NULL before start */
+struct upstream *reconfig_upstream(const struct reconfig *r); /* NULL before start */
 /* Forget RTT and exclusion of every adapter (D-Bus ResetServerFeatures). */
 void reconfig_forget_servers(struct reconfig *r);
 

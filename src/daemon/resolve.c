@@ -18,22 +18,22 @@
  * within this long (SPEC 5b) */
 #define STALE_AFTER_MS 1800
 #define RCODE_BADVERS 16
-#define PREFETCH_SHARE 10     /* prefetches take at most 1/10 of max-inflight */
+#define PREFETCH_SHARE 10 /* prefetches take at most 1/10 of max-inflight */
 
 struct resolver {
 	const struct cfg *cfg;
 	struct cache *cache;
 	const struct hosts *hosts;
-	const struct policy *pol;     /* SPEC 18 */
+	const struct policy *pol; /* SPEC 18 */
 	bool rebind;
-	int ede;                      /* EDE added to the answers of a result, -1 none */
-	struct msg_resp rresp;        /* a response rewritten by rebinding protection */
+	int ede;               /* EDE added to the answers of a result, -1 none */
+	struct msg_resp rresp; /* a response rewritten by rebinding protection */
 	uint8_t rmsg[MSG_MAX];
 	struct upstream_if up;
-	struct upstream_if mdns;      /* .local names (SPEC 19); impl NULL = none */
+	struct upstream_if mdns; /* .local names (SPEC 19); impl NULL = none */
 	struct stats *st;
 	struct inflight *flights;
-	size_t prefetching;           /* flights started by prefetch */
+	size_t prefetching; /* flights started by prefetch */
 	reply_fn reply;
 	void *io;
 	uint8_t out[MSG_MAX + MSG_OPT_LEN];
@@ -41,14 +41,13 @@ struct resolver {
 
 /* How the waiters of a flight are answered. */
 enum answer_how {
-	ANSWER_SERVFAIL,    /* the search failed and nothing is cached */
-	ANSWER_CACHED,      /* from the cache entry e (fresh or stale) */
-	ANSWER_RESULT,      /* from the upstream result res */
+	ANSWER_SERVFAIL, /* the search failed and nothing is cached */
+	ANSWER_CACHED,   /* from the cache entry e (fresh or stale) */
+	ANSWER_RESULT,   /* from the upstream result res */
 };
 
 struct resolver *
-resolver_new(const struct cfg *cfg, struct cache *cache, struct stats *st,
-    reply_fn reply, void *io)
+resolver_new(const struct cfg *cfg, struct cache *cache, struct stats *st, reply_fn reply, void *io)
 {
 	struct resolver *r = calloc(1, sizeof(*r));
 
@@ -166,8 +165,7 @@ answer_source_name(enum answer_source s)
 /* Every answer leaves here: the reply function with what it came from. */
 static void
 deliver(struct resolver *r, const struct client_ref *ref, const struct msg_query *q,
-    enum answer_source src, uint64_t t0, uint64_t now, const struct up_trace *trace,
-    size_t n)
+    enum answer_source src, uint64_t t0, uint64_t now, const struct up_trace *trace, size_t n)
 {
 	/* a question that could not be read is no question to report */
 	struct reply_info ri = { src, q && q->qlen ? q : NULL, t0, now, trace, NULL };
@@ -177,8 +175,7 @@ deliver(struct resolver *r, const struct client_ref *ref, const struct msg_query
 
 static void
 answer_error(struct resolver *r, const struct msg_query *q, const struct client_ref *ref,
-    unsigned rcode, enum answer_source src, uint64_t t0, uint64_t now,
-    const struct up_trace *trace)
+    unsigned rcode, enum answer_source src, uint64_t t0, uint64_t now, const struct up_trace *trace)
 {
 	size_t n = msg_error(q, rcode, r->out, sizeof(r->out));
 
@@ -199,7 +196,7 @@ answer_cached(struct resolver *r, struct cache_entry *e, const struct msg_query 
 	r->st->cache_hits++;
 	if (stale) {
 		r->st->stale_served++;
-		if (q->edns)   /* SPEC 18: EDE 3 Stale Answer */
+		if (q->edns) /* SPEC 18: EDE 3 Stale Answer */
 			n = msg_append_ede(r->out, n, sizeof(r->out), limit_for(q, ref),
 			    MSG_EDE_STALE);
 	}
@@ -211,8 +208,8 @@ answer_cached(struct resolver *r, struct cache_entry *e, const struct msg_query 
 
 /* The one place the clients waiting on a flight are answered. */
 static void
-answer_waiters(struct resolver *r, struct flight *f, enum answer_how how,
-    struct cache_entry *e, bool stale, const struct up_result *res, uint64_t now)
+answer_waiters(struct resolver *r, struct flight *f, enum answer_how how, struct cache_entry *e,
+    bool stale, const struct up_result *res, uint64_t now)
 {
 	struct waiter *w = inflight_take_waiters(f);
 	const struct up_trace *trace = res ? res->trace : NULL;
@@ -232,7 +229,7 @@ answer_waiters(struct resolver *r, struct flight *f, enum answer_how how,
 				r->st->servfail++;
 				deliver(r, &w->ref, &w->q, src, w->t0, now, trace,
 				    msg_error_ede(&w->q, RCODE_SERVFAIL, res->ede, r->out,
-				    sizeof(r->out)));
+				        sizeof(r->out)));
 				break;
 			}
 			answer_error(r, &w->q, &w->ref, RCODE_SERVFAIL, src, w->t0, now, trace);
@@ -328,10 +325,9 @@ local_answer(struct resolver *r, const struct msg_query *q, const struct client_
 		return false;
 	if (k == LZ_PRIVATE_REVERSE && r->up.impl &&
 	    (!r->up.ops->may_ask_private ||
-	    r->up.ops->may_ask_private(r->up.impl, q->key, q->qlen)))
+	        r->up.ops->may_ask_private(r->up.impl, q->key, q->qlen)))
 		return false;
-	n = localzone_answer(q, k, r->cfg->hosts_ttl, limit_for(q, ref), r->out,
-	    sizeof(r->out));
+	n = localzone_answer(q, k, r->cfg->hosts_ttl, limit_for(q, ref), r->out, sizeof(r->out));
 	log_query(ref, q, "local");
 	deliver(r, ref, q, SRC_LOCAL, now, now, NULL, n);
 	return true;
@@ -378,8 +374,8 @@ policy_local(struct resolver *r, const struct msg_query *q, const struct client_
 }
 
 void
-resolver_query(struct resolver *r, const uint8_t *pkt, size_t len,
-    const struct client_ref *ref, bool tcp, uint64_t now)
+resolver_query(struct resolver *r, const uint8_t *pkt, size_t len, const struct client_ref *ref,
+    bool tcp, uint64_t now)
 {
 	struct msg_query q;
 	enum msg_verdict v = msg_parse_query(pkt, len, &q);
@@ -407,7 +403,7 @@ resolver_query(struct resolver *r, const uint8_t *pkt, size_t len,
 		r->st->refused++;
 		log_query(ref, &q, "REFUSED (not allowed)");
 		n = msg_error(&q, RCODE_REFUSED, r->out, sizeof(r->out));
-		if (q.edns)    /* SPEC 18: EDE 18 Prohibited */
+		if (q.edns) /* SPEC 18: EDE 18 Prohibited */
 			n = msg_append_ede(r->out, n, sizeof(r->out), limit_for(&q, ref),
 			    MSG_EDE_PROHIBITED);
 		deliver(r, ref, &q, SRC_LOCAL, now, now, NULL, n);
@@ -415,7 +411,8 @@ resolver_query(struct resolver *r, const uint8_t *pkt, size_t len,
 	}
 	if (v != MSG_OK) {
 		unsigned rcode = v == MSG_NOTIMP ? RCODE_NOTIMP :
-		    v == MSG_BADVERS ? RCODE_BADVERS : RCODE_FORMERR;
+		    v == MSG_BADVERS             ? RCODE_BADVERS :
+		                                   RCODE_FORMERR;
 
 		if (v == MSG_NOTIMP)
 			r->st->notimp++;
@@ -531,15 +528,15 @@ rebind_check(struct resolver *r, struct flight *f, const struct up_result *res,
 
 	if (!r->rebind || res->kind != UP_POSITIVE || rebind_exempt(r, &f->q, res->label))
 		return res;
-	if (rebind_filter(res->msg, res->resp->len, r->rmsg, sizeof(r->rmsg), &len,
-	    &removed) != STUB_OK || removed == 0)
+	if (rebind_filter(res->msg, res->resp->len, r->rmsg, sizeof(r->rmsg), &len, &removed) !=
+	        STUB_OK ||
+	    removed == 0)
 		return res;
 	wire_rd_init(&rd, r->rmsg, len);
 	wire_seek(&rd, WIRE_HDR_LEN);
 	ql = wire_name(&rd, qn);
 	if (!wire_get16_at(r->rmsg, len, 0, &id) || ql == 0 ||
-	    msg_store_prepare(r->rmsg, len, id, qn, ql, f->q.qtype, f->q.qclass,
-	    &r->rresp) != 0)
+	    msg_store_prepare(r->rmsg, len, id, qn, ql, f->q.qtype, f->q.qclass, &r->rresp) != 0)
 		return res;
 	r->st->rebind_blocked++;
 	*tmp = *res;

@@ -30,10 +30,10 @@ struct resolver;
 enum answer_source {
 	SRC_HOSTS = 0,
 	SRC_CACHE,
-	SRC_STALE,          /* an expired answer (serve-stale) */
-	SRC_COALESCED,      /* joined a search under way */
-	SRC_UPSTREAM,       /* a search of its own (SERVFAIL included) */
-	SRC_LOCAL,          /* stubd's own answer: REFUSED, FORMERR, NOTIMP, dropped,
+	SRC_STALE,     /* an expired answer (serve-stale) */
+	SRC_COALESCED, /* joined a search under way */
+	SRC_UPSTREAM,  /* a search of its own (SERVFAIL included) */
+	SRC_LOCAL,     /* stubd's own answer: REFUSED, FORMERR, NOTIMP, dropped,
 			     * locally served names (localhost, single labels, RFC 6303) */
 	SRC_COUNT
 };
@@ -44,22 +44,22 @@ const char *answer_source_name(enum answer_source s);
 /* What the reply function is told besides the answer. */
 struct reply_info {
 	enum answer_source source;
-	const struct msg_query *q;      /* NULL when the query could not be read */
-	uint64_t received, answered;    /* monotonic ms */
-	const struct up_trace *trace;   /* its search's packets, when traced */
-	const char *rule;               /* SPEC 18: the policy rule that decided
+	const struct msg_query *q;    /* NULL when the query could not be read */
+	uint64_t received, answered;  /* monotonic ms */
+	const struct up_trace *trace; /* its search's packets, when traced */
+	const char *rule;             /* SPEC 18: the policy rule that decided
 					 * ("FILE:LINE"), NULL for none */
 };
 
 /* len 0: drop (no answer).  Called exactly once per query. */
-typedef void (*reply_fn)(void *io, const struct client_ref *ref, const uint8_t *buf,
-    size_t len, const struct reply_info *ri);
+typedef void (*reply_fn)(void *io, const struct client_ref *ref, const uint8_t *buf, size_t len,
+    const struct reply_info *ri);
 
 /* All borrowed; cfg/hosts/upstream may be swapped with the setters.
  * resolver_free() cancels the searches still running (their clients are
  * not answered). */
-struct resolver *resolver_new(const struct cfg *cfg, struct cache *cache,
-    struct stats *st, reply_fn reply, void *io);
+struct resolver *resolver_new(const struct cfg *cfg, struct cache *cache, struct stats *st,
+    reply_fn reply, void *io);
 void resolver_free(struct resolver *r);
 void resolver_set_cfg(struct resolver *r, const struct cfg *cfg);
 void resolver_set_hosts(struct resolver *r, const struct hosts *h);

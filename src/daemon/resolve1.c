@@ -47,12 +47,12 @@ resolve1_free(struct resolve1 *r)
 #define R1_NAME "org.freedesktop.resolve1"
 #define R1_PATH "/org/freedesktop/resolve1"
 #define R1_IFACE "org.freedesktop.resolve1.Manager"
-#define R1_MAX_ITEMS 32           /* servers or domains in one call */
+#define R1_MAX_ITEMS 32 /* servers or domains in one call */
 
 /* the words of a link setting (main takes argv as stubctl link gives it) */
 static char w_link[] = "link", w_dns[] = "dns", w_domain[] = "domain",
-    w_default_route[] = "default-route", w_revert[] = "revert", w_yes[] = "yes",
-    w_no[] = "no";
+            w_default_route[] = "default-route", w_revert[] = "revert", w_yes[] = "yes",
+            w_no[] = "no";
 
 struct resolve1 {
 	struct event_base *base;
@@ -75,8 +75,10 @@ check_caller(struct resolve1 *r, sd_bus_message *m, sd_bus_error *error)
 	int n, rc;
 	bool ok;
 
-	rc = sd_bus_query_sender_creds(m, SD_BUS_CREDS_UID | SD_BUS_CREDS_EUID |
-	    SD_BUS_CREDS_EGID | SD_BUS_CREDS_SUPPLEMENTARY_GIDS | SD_BUS_CREDS_AUGMENT, &c);
+	rc = sd_bus_query_sender_creds(m,
+	    SD_BUS_CREDS_UID | SD_BUS_CREDS_EUID | SD_BUS_CREDS_EGID |
+	        SD_BUS_CREDS_SUPPLEMENTARY_GIDS | SD_BUS_CREDS_AUGMENT,
+	    &c);
 	if (rc < 0)
 		return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
 		    "cannot tell who is calling");
@@ -107,8 +109,7 @@ ifname_of(int32_t ifindex, char name[IF_NAMESIZE], sd_bus_error *error)
 /* The start of every link method: the caller checked, then the interface
  * index read and named. */
 static int
-link_call(struct resolve1 *r, sd_bus_message *m, sd_bus_error *error,
-    char name[IF_NAMESIZE])
+link_call(struct resolve1 *r, sd_bus_message *m, sd_bus_error *error, char name[IF_NAMESIZE])
 {
 	int32_t ifindex;
 	int rc = check_caller(r, m, error);
@@ -174,7 +175,8 @@ set_dns(sd_bus_message *m, void *userdata, sd_bus_error *error, bool ex)
 			return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
 			    "bad address: family %d with %zu bytes", (int)family, sz);
 		if (n == R1_MAX_ITEMS)
-			return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "too many servers");
+			return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+			    "too many servers");
 		inet_ntop(family, addr, a, sizeof(a));
 		/* port 0 (and SetLinkDNS) is the default: 53, or 853 over TLS */
 		if (port == 0)
@@ -227,9 +229,11 @@ m_set_link_domains(sd_bus_message *m, void *userdata, sd_bus_error *error)
 		return rc;
 	while ((rc = sd_bus_message_read(m, "(sb)", &dom, &route_only)) > 0) {
 		if (n == R1_MAX_ITEMS)
-			return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "too many domains");
+			return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+			    "too many domains");
 		if (strlen(dom) > 253)
-			return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "domain too long");
+			return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+			    "domain too long");
 		snprintf(text[n], sizeof(text[n]), "%s%s", route_only ? "~" : "", dom);
 		argv[3 + n] = text[n];
 		n++;
@@ -291,8 +295,9 @@ m_set_link_dot(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	argv[0] = w_link;
 	argv[1] = name;
 	argv[2] = w_dot;
-	argv[3] = strcmp(mode, "yes") == 0 ? w_yes :
-	    strcmp(mode, "opportunistic") == 0 ? w_opportunistic : w_no;
+	argv[3] = strcmp(mode, "yes") == 0     ? w_yes :
+	    strcmp(mode, "opportunistic") == 0 ? w_opportunistic :
+	                                         w_no;
 	return apply(r, m, 4, argv, error);
 }
 
@@ -338,8 +343,7 @@ m_reset_server_features(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	return sd_bus_reply_method_return(m, NULL);
 }
 
-static const sd_bus_vtable manager_vtable[] = {
-	SD_BUS_VTABLE_START(0),
+static const sd_bus_vtable manager_vtable[] = { SD_BUS_VTABLE_START(0),
 	SD_BUS_METHOD("SetLinkDNS", "ia(iay)", "", m_set_link_dns, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD("SetLinkDNSEx", "ia(iayqs)", "", m_set_link_dns_ex,
 	    SD_BUS_VTABLE_UNPRIVILEGED),
@@ -352,8 +356,7 @@ static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_METHOD("FlushCaches", "", "", m_flush_caches, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD("ResetServerFeatures", "", "", m_reset_server_features,
 	    SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_VTABLE_END
-};
+	SD_BUS_VTABLE_END };
 
 /* ---------------- the bus on the event loop ---------------- */
 

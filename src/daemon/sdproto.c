@@ -36,7 +36,7 @@ sd_notify_state(const char *state)
 	sa.sun_family = AF_UNIX;
 	memcpy(sa.sun_path, path, pl);
 	if (path[0] == '@')
-		sa.sun_path[0] = '\0';          /* abstract namespace */
+		sa.sun_path[0] = '\0'; /* abstract namespace */
 	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + pl);
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -81,7 +81,7 @@ sd_listen_fds_take(void)
 		int fl = fcntl(fd, F_GETFD);
 
 		if (fl < 0)
-			return (size_t)i;       /* fewer than said */
+			return (size_t)i; /* fewer than said */
 		(void)fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
 	}
 	return (size_t)n;

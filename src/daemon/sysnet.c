@@ -53,7 +53,7 @@ sysnet_dir_sig(const char *dir, struct dir_sig *sig)
 		h = fnv(h, &st.st_size, sizeof(st.st_size));
 		h = fnv(h, &st.st_mtim, sizeof(st.st_mtim));
 		h = fnv(h, &st.st_ctim, sizeof(st.st_ctim));
-		sum += h;       /* order of readdir does not matter */
+		sum += h; /* order of readdir does not matter */
 		sig->files++;
 	}
 	closedir(d);

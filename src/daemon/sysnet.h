@@ -16,7 +16,7 @@
 
 struct dir_sig {
 	bool exists;
-	uint64_t hash;      /* names, inodes, sizes and times of its files */
+	uint64_t hash; /* names, inodes, sizes and times of its files */
 	unsigned files;
 };
 

@@ -25,13 +25,13 @@
 
 struct attempt {
 	struct up_search *search;
-	struct transport_req *req;           /* in the server's transport */
+	struct transport_req *req; /* in the server's transport */
 	const struct transport *tp;
-	struct attempt *next;         /* in search->attempts */
+	struct attempt *next; /* in search->attempts */
 	size_t server;
 	double sent_ms;
 	unsigned phase;
-	int tr;                       /* its event in search->trace, -1 = none */
+	int tr; /* its event in search->trace, -1 = none */
 	uint16_t id;
 	bool mixed;                   /* qname below has randomised case */
 	uint8_t qname[WIRE_NAME_MAX]; /* the question name as sent (0x20) */
@@ -39,30 +39,30 @@ struct attempt {
 
 struct up_search {
 	struct upstream *up;
-	struct list node;             /* on up->searches */
+	struct list node; /* on up->searches */
 	struct msg_query q;
 	uint8_t pkt[WIRE_HDR_LEN + WIRE_NAME_MAX + 4 + MSG_OPT_LEN];
 	size_t pktlen;
 	struct sched_search ss;
 	unsigned phase;
-	bool phase_empty;             /* nothing could be asked at all */
-	bool settled;                 /* the phase ends early: nothing left to wait for */
+	bool phase_empty; /* nothing could be asked at all */
+	bool settled;     /* the phase ends early: nothing left to wait for */
 	struct event *phase_ev, *slow_ev;
 	struct attempt *attempts;
 	up_cb cb;
 	void *arg;
-	uint8_t *neg;                 /* last negative answer (copy) */
+	uint8_t *neg; /* last negative answer (copy) */
 	struct msg_resp *negresp;
 	char neglabel[SCHED_LABEL_MAX];
 	size_t *targets;
-	struct up_trace *trace;       /* stubctl query: every packet; else NULL */
-	uint64_t t0;                  /* when the search began */
-	bool enc_required;            /* asked a twin under `encryption require` */
+	struct up_trace *trace; /* stubctl query: every packet; else NULL */
+	uint64_t t0;            /* when the search began */
+	bool enc_required;      /* asked a twin under `encryption require` */
 };
 
 struct upstream {
 	struct event_base *base;
-	struct cfg *cfg;              /* one reference held */
+	struct cfg *cfg; /* one reference held */
 	struct stats *st;
 	struct sched *sched;
 	struct transport kinds[XPORT_COUNT]; /* one transport per kind in use (impl NULL: none) */
@@ -71,14 +71,14 @@ struct upstream {
 	size_t nsearches;
 	bool retiring;
 	bool freeing;
-	struct event *kill;           /* deferred free after retirement */
+	struct event *kill; /* deferred free after retirement */
 	uint32_t tp_timeout_ms;
 	uint8_t rbuf[MSG_MAX + 1];
 	struct msg_resp resp;
 };
 
-static void search_finish(struct up_search *s, enum up_kind kind, bool cacheable,
-    uint8_t *msg, const struct msg_resp *resp, const char *label);
+static void search_finish(struct up_search *s, enum up_kind kind, bool cacheable, uint8_t *msg,
+    const struct msg_resp *resp, const char *label);
 static void downgrade(struct up_search *s, size_t server, uint64_t now);
 
 /* ---------------- engine ---------------- */
@@ -86,8 +86,8 @@ static void downgrade(struct up_search *s, size_t server, uint64_t now);
 static void up_free_cb(evutil_socket_t fd, short what, void *arg);
 
 enum stub_err
-upstream_new(struct event_base *base, struct cfg *cfg, struct stats *st,
-    struct tlsctx *tls, struct upstream **out, char *why, size_t whylen)
+upstream_new(struct event_base *base, struct cfg *cfg, struct stats *st, struct tlsctx *tls,
+    struct upstream **out, char *why, size_t whylen)
 {
 	struct upstream *up = calloc(1, sizeof(*up));
 	struct transport_env env;
@@ -125,7 +125,8 @@ upstream_new(struct event_base *base, struct cfg *cfg, struct stats *st,
 			e = make ? make(&env, &up->kinds[k], why, whylen) : STUB_EINVAL;
 			if (e != STUB_OK) {
 				if (!make)
-					snprintf(why, whylen, "no transport %s", cfg_transport_name(k));
+					snprintf(why, whylen, "no transport %s",
+					    cfg_transport_name(k));
 				upstream_free(up);
 				return e;
 			}
@@ -184,7 +185,8 @@ trace_add(struct up_search *s, size_t server, unsigned phase, long sent_ms,
 	ev = &s->trace->ev[s->trace->n];
 	memset(ev, 0, sizeof(*ev));
 	ev->phase = phase;
-	snprintf(ev->adapter, sizeof(ev->adapter), "%s", c->adapters[c->servers[server].adapter].name);
+	snprintf(ev->adapter, sizeof(ev->adapter), "%s",
+	    c->adapters[c->servers[server].adapter].name);
 	snprintf(ev->server, sizeof(ev->server), "%s", c->servers[server].text);
 	snprintf(ev->transport, sizeof(ev->transport), "%s",
 	    cfg_transport_name(c->servers[server].transport));
@@ -211,7 +213,7 @@ trace_result(struct up_search *s, struct attempt *a, enum up_trace_result r, uin
 		return;
 	}
 	if (r == TR_CANCELLED || r == TR_TIMEOUT)
-		return;         /* no reply came: nothing late to show */
+		return; /* no reply came: nothing late to show */
 	a->tr = trace_add(s, a->server, a->phase, ev->sent_ms, r, now);
 	if (a->tr >= 0)
 		s->trace->ev[a->tr].late = true;
@@ -270,8 +272,8 @@ search_free(struct up_search *s)
 }
 
 static void
-search_finish(struct up_search *s, enum up_kind kind, bool cacheable,
-    uint8_t *msg, const struct msg_resp *resp, const char *label)
+search_finish(struct up_search *s, enum up_kind kind, bool cacheable, uint8_t *msg,
+    const struct msg_resp *resp, const char *label)
 {
 	struct up_result r = { .kind = kind };
 	up_cb cb = s->cb;
@@ -292,7 +294,7 @@ search_finish(struct up_search *s, enum up_kind kind, bool cacheable,
 	r.resp = resp;
 	r.label = label;
 	r.has_ede = kind == UP_FAIL && s->enc_required;
-	r.ede = 23;     /* Network Error: encrypted only, and that failed */
+	r.ede = 23; /* Network Error: encrypted only, and that failed */
 	/* unlink first: the callback may start new searches */
 	s->cb = NULL;
 	cb(arg, &r);
@@ -337,19 +339,24 @@ attempt_cb(void *arg, const uint8_t *abuf, size_t alen)
 		memcpy(up->rbuf, abuf, alen);
 		prep = msg_store_prepare(up->rbuf, alen, a->id, a->mixed ? a->qname : s->q.key,
 		    s->q.qlen, s->q.qtype, s->q.qclass, &up->resp);
-		tr = prep != 0 ? TR_MISMATCH : up->resp.tc ? TR_TRUNCATED :
-		    up->resp.positive ? TR_ANSWER :
-		    up->resp.negative ? (up->resp.rcode == RCODE_NXDOMAIN ? TR_NXDOMAIN : TR_NODATA) :
+		tr = prep != 0  ? TR_MISMATCH :
+		    up->resp.tc ? TR_TRUNCATED :
+		    up->resp.positive ?
+		                  TR_ANSWER :
+		    up->resp.negative ?
+		                  (up->resp.rcode == RCODE_NXDOMAIN ? TR_NXDOMAIN : TR_NODATA) :
 		    up->resp.rcode == RCODE_SERVFAIL ? TR_SERVFAIL :
-		    up->resp.rcode == RCODE_REFUSED ? TR_REFUSED :
-		    up->resp.rcode == RCODE_FORMERR ? TR_FORMERR : TR_RCODE;
+		    up->resp.rcode == RCODE_REFUSED  ? TR_REFUSED :
+		    up->resp.rcode == RCODE_FORMERR  ? TR_FORMERR :
+		                                       TR_RCODE;
 		if (prep == 0 && a->mixed && !up->resp.case_exact &&
 		    !up->sched->servers[server].no_0x20) {
 			/* accepted, but 0x20 buys nothing with it (unbound's
 			 * fallback): asked without from now on */
 			up->sched->servers[server].no_0x20 = true;
 			log_warn("server %s does not echo the case of the question; "
-			    "asking it without upstream-0x20", up->sched->servers[server].label);
+			         "asking it without upstream-0x20",
+			    up->sched->servers[server].label);
 		}
 		if (prep == 0 && !up->resp.tc) {
 			/* store the question lower-cased, as without 0x20 */
@@ -502,11 +509,9 @@ send_one(struct up_search *s, size_t server, uint64_t now)
 		char name[WIRE_NAME_TEXT];
 
 		wire_name_to_text(s->q.key, s->q.qlen, name, sizeof(name));
-		log_debug("phase %u: %s to %s", s->phase, name,
-		    up->sched->servers[server].label);
+		log_debug("phase %u: %s to %s", s->phase, name, up->sched->servers[server].label);
 	}
-	if (up->cfg->servers[server].clear &&
-	    up->cfg->servers[server].encryption == ENC_REQUIRE)
+	if (up->cfg->servers[server].clear && up->cfg->servers[server].encryption == ENC_REQUIRE)
 		s->enc_required = true;
 	a->req = a->tp->ops->send(a->tp->impl, server, pkt, s->pktlen, attempt_cb, a);
 	if (!a->req) {
@@ -541,7 +546,7 @@ run_phase(struct up_search *s, uint64_t now)
 	s->settled = false;
 	evtimer_add(s->phase_ev, n ? &tv : &zero);
 	if (n)
-		settle_check(s);        /* every packet failed to go out */
+		settle_check(s); /* every packet failed to go out */
 }
 
 static void
@@ -553,7 +558,7 @@ phase_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (!s->settled) {      /* else it ended early: nothing timed out */
+	if (!s->settled) { /* else it ended early: nothing timed out */
 		struct attempt *la;
 
 		up->st->upstream_timeouts += sched_on_phase_end(up->sched, &s->ss, s->phase);
@@ -602,8 +607,8 @@ slow_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 static struct up_search *
-upstream_search(struct upstream *up, const struct msg_query *q, uint32_t slow_ms,
-    bool trace, uint64_t now, up_cb cb, void *arg)
+upstream_search(struct upstream *up, const struct msg_query *q, uint32_t slow_ms, bool trace,
+    uint64_t now, up_cb cb, void *arg)
 {
 	struct up_search *s = calloc(1, sizeof(*s));
 
@@ -711,7 +716,8 @@ upstream_set_down(struct upstream *up, size_t adapter, bool down)
 	if (!down)
 		return;
 	/* searches waiting only on that link move to their next phase now */
-	list_for_each(p, &up->searches) {
+	list_for_each(p, &up->searches)
+	{
 		struct up_search *s = list_entry(p, struct up_search, node);
 
 		if (sched_phase_waits_only_on_down(up->sched, &s->ss, s->phase))
@@ -753,7 +759,7 @@ upstream_free(struct upstream *up)
 
 	if (!up)
 		return;
-	up->freeing = true;   /* no deferred free from search_free any more */
+	up->freeing = true; /* no deferred free from search_free any more */
 	while (!list_empty(&up->searches)) {
 		struct up_search *s = list_first(&up->searches, struct up_search, node);
 

@@ -50,7 +50,6 @@ void upstream_set_down(struct upstream *up, size_t adapter, bool down);
 void upstream_inherit_tickets(struct upstream *to, const struct upstream *from);
 /* What server's transport counts (transport.h): handshakes, resumed, and
  * its state, "connected", "idle" or "failed: REASON" ("" clear text). */
-void upstream_transport_stats(struct upstream *up, size_t server,
-    struct transport_stats *out);
+void upstream_transport_stats(struct upstream *up, size_t server, struct transport_stats *out);
 
 #endif

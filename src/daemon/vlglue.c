@@ -19,8 +19,8 @@
 
 struct vlglue {
 	struct vlglue_env env;
-	struct vlserver *vl;            /* io.systemd.Resolve */
-	struct vlserver *vlmon;         /* io.systemd.Resolve.Monitor */
+	struct vlserver *vl;    /* io.systemd.Resolve */
+	struct vlserver *vlmon; /* io.systemd.Resolve.Monitor */
 	/* ResetStatistics of the monitor: what DumpStatistics counts from,
 	 * so the daemon's own counters (stats, metrics) stay monotonic */
 	struct stats zero;

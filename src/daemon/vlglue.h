@@ -27,19 +27,19 @@ struct vlglue_env {
 	struct resolver **res;
 	struct cache **cache;
 	struct stats *st;
-	const struct cfg *(*cfg)(void *arg);    /* the running configuration */
+	const struct cfg *(*cfg)(void *arg); /* the running configuration */
 	void *arg;
-	const struct peer_policy *peers;        /* who may use the Monitor */
+	const struct peer_policy *peers; /* who may use the Monitor */
 };
 
 /* Bind io.systemd.Resolve and its Monitor in /run/systemd/resolve (or in
  * $STUBD_RESOLVE_DIR, for tests); called while still privileged. */
-enum stub_err vlglue_start(const struct vlglue_env *env, struct vlglue **out, char *why,
-    size_t whylen);
+enum stub_err
+vlglue_start(const struct vlglue_env *env, struct vlglue **out, char *why, size_t whylen);
 /* An answer for a varlink question (its client_ref's ctl carries
  * VL_REF_TAG): true when it was one and has been handed over. */
-bool vlglue_answer(struct vlglue *g, const struct client_ref *ref, const uint8_t *buf,
-    size_t len, const struct reply_info *ri);
+bool vlglue_answer(struct vlglue *g, const struct client_ref *ref, const uint8_t *buf, size_t len,
+    const struct reply_info *ri);
 /* Every answer, for the Monitor's subscribers. */
 void vlglue_monitor(struct vlglue *g, const uint8_t *buf, size_t len);
 void vlglue_free(struct vlglue *g);

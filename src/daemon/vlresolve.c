@@ -16,7 +16,7 @@
 
 #define IF_RESOLVE "io.systemd.Resolve"
 #define IF_SERVICE "org.varlink.service"
-#define CHAIN_MAX 8     /* CNAMEs followed */
+#define CHAIN_MAX 8 /* CNAMEs followed */
 
 static const char desc_resolve[] =
     "interface io.systemd.Resolve\n\n"
@@ -190,7 +190,8 @@ reverse_name(const struct jval *p, struct vlr_req *req, const char **bad)
 	for (i = 0; i < n; i++) {
 		const struct jval *x = a->items[i];
 
-		if (x->type != J_NUM || x->num < 0 || x->num > 255 || x->num != (double)(int)x->num) {
+		if (x->type != J_NUM || x->num < 0 || x->num > 255 ||
+		    x->num != (double)(int)x->num) {
 			*bad = "address";
 			return NULL;
 		}
@@ -320,13 +321,16 @@ vlr_ans_trace(struct vlr_ans *a, const struct up_trace *t)
 		if (strcmp(e->transport, "tls") != 0 && strcmp(e->transport, "https") != 0)
 			clear++;
 		switch (e->result) {
-		case TR_ANSWER: case TR_NXDOMAIN: case TR_NODATA: case TR_SERVFAIL:
-		case TR_REFUSED: case TR_FORMERR: case TR_RCODE: case TR_TRUNCATED:
-		case TR_MISMATCH:
-			a->replied = true;
-			break;
-		default:
-			break;
+		case TR_ANSWER:
+		case TR_NXDOMAIN:
+		case TR_NODATA:
+		case TR_SERVFAIL:
+		case TR_REFUSED:
+		case TR_FORMERR:
+		case TR_RCODE:
+		case TR_TRUNCATED:
+		case TR_MISMATCH: a->replied = true; break;
+		default: break;
 		}
 	}
 	a->encrypted = sent > 0 && clear == 0;
@@ -408,8 +412,9 @@ build_chain(const struct vlr_req *req, const uint8_t *msg, size_t len, uint16_t 
 			wire_rd_init(&t, msg, len);
 			wire_seek(&t, rr.name_off);
 			wire_name(&t, owner);
-			if (t.err || !wire_name_eq_ci(owner, name_len(owner),
-			    c->name[c->n - 1], c->len[c->n - 1]))
+			if (t.err ||
+			    !wire_name_eq_ci(owner, name_len(owner), c->name[c->n - 1],
+			        c->len[c->n - 1]))
 				continue;
 			wire_rd_init(&t, msg, rr.rd_off + rr.rdlen);
 			wire_seek(&t, rr.rd_off);
@@ -467,9 +472,10 @@ rr_raw(const uint8_t *msg, size_t len, const struct wire_rr *rr, uint8_t *out, s
 	rdpos = w.len;
 	wire_put_u16(&w, 0);
 	switch (rr->type) {
-	case TYPE_NS: case TYPE_CNAME: case TYPE_PTR: case 39: /* DNAME */
-		names = 1;
-		break;
+	case TYPE_NS:
+	case TYPE_CNAME:
+	case TYPE_PTR:
+	case 39: /* DNAME */ names = 1; break;
 	case TYPE_MX:
 		fixed = 2;
 		names = 1;
@@ -478,11 +484,8 @@ rr_raw(const uint8_t *msg, size_t len, const struct wire_rr *rr, uint8_t *out, s
 		fixed = 6;
 		names = 1;
 		break;
-	case TYPE_SOA:
-		names = 2;
-		break;
-	default:
-		break;
+	case TYPE_SOA: names = 2; break;
+	default: break;
 	}
 	wire_rd_init(&d, msg, rr->rd_off + rr->rdlen);
 	wire_seek(&d, rr->rd_off);
@@ -510,8 +513,7 @@ rr_raw(const uint8_t *msg, size_t len, const struct wire_rr *rr, uint8_t *out, s
 static void
 put_base64(struct json *j, const uint8_t *p, size_t n)
 {
-	static const char al[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	char *s = malloc(4 * ((n + 2) / 3) + 1);
 	size_t i, o = 0;
 
@@ -626,7 +628,8 @@ put_record(struct json *j, const struct vlr_req *req, uint16_t qtype, const uint
 		json_key(j, "name");
 		put_name_text(j, owner);
 		json_obj_end(j);
-		if ((rr->type == TYPE_A && rr->rdlen == 4) || (rr->type == TYPE_AAAA && rr->rdlen == 16)) {
+		if ((rr->type == TYPE_A && rr->rdlen == 4) ||
+		    (rr->type == TYPE_AAAA && rr->rdlen == 16)) {
 			json_key(j, "address");
 			put_bytes_arr(j, wire_bytes(&d, rr->rdlen), rr->rdlen);
 		} else if (rr->type == TYPE_PTR || rr->type == TYPE_CNAME || rr->type == TYPE_NS) {
@@ -713,8 +716,9 @@ out_flags(const struct vlr_req *req, const struct vlr_ans *a)
 			f |= VLR_F_FROM_NETWORK;
 		/* synthesized answers count as authenticated and confidential,
 		 * as resolved's do; others as their packets say */
-		if (!local && (!a[i].msg || !wire_get16_at(a[i].msg, a[i].len, 2, &flags) ||
-		    !(flags & WIRE_AD)))
+		if (!local &&
+		    (!a[i].msg || !wire_get16_at(a[i].msg, a[i].len, 2, &flags) ||
+		        !(flags & WIRE_AD)))
 			ad = false;
 		if (!local && !(a[i].traced && a[i].encrypted))
 			conf = false;
@@ -785,8 +789,10 @@ vlr_answer(const struct vlr_req *req, const struct vlr_ans *a, bool no_servers, 
 
 	*len = 0;
 	vl_reply_begin(&j);
-	json_key(&j, req->kind == VLR_HOSTNAME ? "addresses" :
-	    req->kind == VLR_ADDRESS ? "names" : "rrs");
+	json_key(&j,
+	    req->kind == VLR_HOSTNAME    ? "addresses" :
+	        req->kind == VLR_ADDRESS ? "names" :
+	                                   "rrs");
 	json_arr_begin(&j);
 	for (i = 0; i < req->nq; i++)
 		if (a[i].msg && rcode_of(&a[i]) == RCODE_NOERROR)

@@ -18,15 +18,15 @@
 #include "varlink.h"
 #include "wire.h"
 
-#define VLR_MAXQ 2      /* ResolveHostname with family 0: A and AAAA */
+#define VLR_MAXQ 2 /* ResolveHostname with family 0: A and AAAA */
 
 /* resolved's flags (sd-resolve), input and output */
-#define VLR_F_DNS           (UINT64_C(1) << 0)
+#define VLR_F_DNS (UINT64_C(1) << 0)
 #define VLR_F_AUTHENTICATED (UINT64_C(1) << 9)
-#define VLR_F_CONFIDENTIAL  (UINT64_C(1) << 18)
-#define VLR_F_SYNTHETIC     (UINT64_C(1) << 19)
-#define VLR_F_FROM_CACHE    (UINT64_C(1) << 20)
-#define VLR_F_FROM_NETWORK  (UINT64_C(1) << 23)
+#define VLR_F_CONFIDENTIAL (UINT64_C(1) << 18)
+#define VLR_F_SYNTHETIC (UINT64_C(1) << 19)
+#define VLR_F_FROM_CACHE (UINT64_C(1) << 20)
+#define VLR_F_FROM_NETWORK (UINT64_C(1) << 23)
 
 enum vlr_kind { VLR_HOSTNAME, VLR_ADDRESS, VLR_RECORD };
 
@@ -45,17 +45,17 @@ struct vlr_req {
 
 /* What became of one question of a request. */
 struct vlr_ans {
-	const uint8_t *msg;             /* the answer as a client gets it; NULL = dropped */
+	const uint8_t *msg; /* the answer as a client gets it; NULL = dropped */
 	size_t len;
 	enum answer_source source;
-	bool traced;                    /* the facts below are known */
-	bool replied;                   /* some server replied (any rcode) */
-	bool encrypted;                 /* every packet sent was encrypted */
+	bool traced;    /* the facts below are known */
+	bool replied;   /* some server replied (any rcode) */
+	bool encrypted; /* every packet sent was encrypted */
 };
 
 enum vlr_verdict {
-	VLR_REPLY,      /* *out holds the reply (NULL: out of memory) */
-	VLR_QUERY,      /* ask req's questions, then vlr_answer */
+	VLR_REPLY, /* *out holds the reply (NULL: out of memory) */
+	VLR_QUERY, /* ask req's questions, then vlr_answer */
 };
 
 /* One call of io.systemd.Resolve or org.varlink.service.  version is
@@ -65,16 +65,14 @@ enum vlr_verdict vlr_call(const struct vl_call *c, const char *version, struct v
 
 /* Question i of req as a DNS query with this id (RD, AD, EDNS): its length,
  * 0 if it does not fit. */
-size_t vlr_query_packet(const struct vlr_req *req, size_t i, uint16_t id, uint8_t *out,
-    size_t cap);
+size_t vlr_query_packet(const struct vlr_req *req, size_t i, uint16_t id, uint8_t *out, size_t cap);
 
 /* What a search's packets tell: did a server reply, was all encrypted. */
 void vlr_ans_trace(struct vlr_ans *a, const struct up_trace *t);
 
 /* The reply or error for req given its answers a[0..req->nq-1];
  * no_servers: no upstream server is configured.  NULL: out of memory. */
-char *vlr_answer(const struct vlr_req *req, const struct vlr_ans *a, bool no_servers,
-    size_t *len);
+char *vlr_answer(const struct vlr_req *req, const struct vlr_ans *a, bool no_servers, size_t *len);
 
 /* io.systemd.Resolve.Monitor: an answer (a DNS message as a client got
  * it) as one SubscribeQueryResults reply ("continues"): state, rcode,

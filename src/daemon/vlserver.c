@@ -33,21 +33,21 @@
 #include "vlresolve.h"
 
 #define VL_BACKLOG 128
-#define VL_GEN_MASK 0x3fffffffu     /* ids: tag, 30-bit generation, slot, question */
+#define VL_GEN_MASK 0x3fffffffu /* ids: tag, 30-bit generation, slot, question */
 
 struct vconn {
 	struct vlserver *s;
 	struct bufferevent *bev;
-	struct event *kick;             /* go on reading after an answer */
+	struct event *kick; /* go on reading after an answer */
 	struct vl_framer fr;
 	unsigned slot;
 	uint32_t gen;
-	bool busy;                      /* a call waits for the pipeline */
-	bool submitting;                /* inside submit: answers may come at once */
+	bool busy;       /* a call waits for the pipeline */
+	bool submitting; /* inside submit: answers may come at once */
 	bool oneway;
-	bool allowed;                   /* monitor: the peer may call */
-	bool subscriber;                /* monitor: SubscribeQueryResults */
-	size_t pending;                 /* questions not answered yet */
+	bool allowed;    /* monitor: the peer may call */
+	bool subscriber; /* monitor: SubscribeQueryResults */
+	size_t pending;  /* questions not answered yet */
 	struct vlr_req req;
 	struct vlr_ans ans[VLR_MAXQ];
 	uint8_t *ansbuf[VLR_MAXQ];
@@ -59,8 +59,8 @@ struct vlserver {
 	int fd;
 	char *path;
 	struct acceptor *acc;
-	bool monitor;                   /* io.systemd.Resolve.Monitor */
-	const struct peer_policy *peers;   /* monitor: who may call (the daemon's) */
+	bool monitor;                    /* io.systemd.Resolve.Monitor */
+	const struct peer_policy *peers; /* monitor: who may call (the daemon's) */
 	size_t nsubs;
 	size_t nconns;
 	struct vconn *slots[VL_MAX_CONNS];
@@ -237,7 +237,7 @@ vconn_call(struct vconn *c, const char *msg, size_t mlen)
 
 		c->ans[i].source = SRC_LOCAL;
 		if (!n || s->ops.submit(s->ops.arg, make_id(c, i), pkt, n) != 0)
-			c->pending--;       /* answered as dropped */
+			c->pending--; /* answered as dropped */
 	}
 	c->submitting = false;
 	if (c->pending == 0)
@@ -415,8 +415,8 @@ fail:
 
 enum stub_err
 vlserver_new(struct event_base *base, const char *dir, bool monitor,
-    const struct peer_policy *peers,
-    const struct vlserver_ops *ops, struct vlserver **out, char *why, size_t whylen)
+    const struct peer_policy *peers, const struct vlserver_ops *ops, struct vlserver **out,
+    char *why, size_t whylen)
 {
 	struct vlserver *s;
 	struct sockaddr_un sun;
@@ -427,7 +427,7 @@ vlserver_new(struct event_base *base, const char *dir, bool monitor,
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if ((size_t)snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s", dir,
-	    monitor ? VL_MONITOR_SOCKET : VL_RESOLVE_SOCKET) >= sizeof(sun.sun_path)) {
+	        monitor ? VL_MONITOR_SOCKET : VL_RESOLVE_SOCKET) >= sizeof(sun.sun_path)) {
 		snprintf(why, whylen, "varlink socket in %s: path too long", dir);
 		return STUB_EINVAL;
 	}
@@ -456,8 +456,10 @@ vlserver_new(struct event_base *base, const char *dir, bool monitor,
 	if (probe >= 0) {
 		if (connect(probe, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
 			close(probe);
-			snprintf(why, whylen, "varlink socket %s is in use (is systemd-resolved "
-			    "running? mask it first)", sun.sun_path);
+			snprintf(why, whylen,
+			    "varlink socket %s is in use (is systemd-resolved "
+			    "running? mask it first)",
+			    sun.sun_path);
 			free(s);
 			return STUB_EEXIST;
 		}
@@ -478,8 +480,14 @@ vlserver_new(struct event_base *base, const char *dir, bool monitor,
 	if (chmod(sun.sun_path, 0666) != 0 || listen(s->fd, VL_BACKLOG) != 0)
 		goto fail;
 	s->path = strdup(sun.sun_path);
-	if (!s->path || acceptor_new(base, s->fd, &(struct acceptor_ops){ .name = "varlink",
-	    .batch = 16, .conn = vl_conn, .full = vl_full, .arg = s }, &s->acc) != STUB_OK)
+	if (!s->path ||
+	    acceptor_new(base, s->fd,
+	        &(struct acceptor_ops){ .name = "varlink",
+	            .batch = 16,
+	            .conn = vl_conn,
+	            .full = vl_full,
+	            .arg = s },
+	        &s->acc) != STUB_OK)
 		goto fail;
 	*out = s;
 	return STUB_OK;

@@ -26,7 +26,7 @@ struct peer_policy;
 /* The bit set in the id of every varlink question, which travels in a
  * client_ref's ctl (stubctl query's ids never reach it). */
 #define VL_REF_TAG (UINT64_C(1) << 63)
-#define VL_OUT_MAX (256 * 1024)     /* unread replies before a connection stops reading */
+#define VL_OUT_MAX (256 * 1024) /* unread replies before a connection stops reading */
 
 struct vlserver_ops {
 	/* Hand a DNS query to the pipeline with a client_ref whose ctl is id;
@@ -47,8 +47,8 @@ struct vlserver_ops {
  * peers the policy allows may make (root, stubd's user, control-group;
  * peers is the daemon's and outlives the server). */
 enum stub_err vlserver_new(struct event_base *base, const char *dir, bool monitor,
-    const struct peer_policy *peers, const struct vlserver_ops *ops, struct vlserver **out, char *why,
-    size_t whylen);
+    const struct peer_policy *peers, const struct vlserver_ops *ops, struct vlserver **out,
+    char *why, size_t whylen);
 /* Monitor: is anyone subscribed; stream an answer to the subscribers
  * (dropped for one whose unread replies pass VL_OUT_MAX). */
 bool vlserver_monitor_active(const struct vlserver *s);

@@ -85,8 +85,8 @@ private_v4_reverse(const char *t, size_t len)
 {
 	int a = octet_from_right(t, len, 0), b = octet_from_right(t, len, 1);
 
-	return a == 10 || a == 127 || (a == 172 && b >= 16 && b <= 31) ||
-	    (a == 192 && b == 168) || (a == 169 && b == 254);
+	return a == 10 || a == 127 || (a == 172 && b >= 16 && b <= 31) || (a == 192 && b == 168) ||
+	    (a == 169 && b == 254);
 }
 
 static bool
@@ -95,8 +95,7 @@ private_v6_reverse(const char *t, size_t len)
 	int n1 = nibble_from_right(t, len, 0), n2 = nibble_from_right(t, len, 1);
 	int n3 = nibble_from_right(t, len, 2);
 
-	return (n1 == 0xf && n2 == 0xd) ||
-	    (n1 == 0xf && n2 == 0xe && n3 >= 0x8 && n3 <= 0xb);
+	return (n1 == 0xf && n2 == 0xd) || (n1 == 0xf && n2 == 0xe && n3 >= 0x8 && n3 <= 0xb);
 }
 
 enum lz_kind
@@ -121,8 +120,7 @@ localzone_kind(const uint8_t *key, size_t klen)
 	}
 	if (i >= klen)
 		return LZ_NONE;
-	if (labels >= 2 &&
-	    !(key[last] == 9 && memcmp(key + last + 1, "localhost", 9) == 0) &&
+	if (labels >= 2 && !(key[last] == 9 && memcmp(key + last + 1, "localhost", 9) == 0) &&
 	    !(key[last] == 4 && memcmp(key + last + 1, "arpa", 4) == 0))
 		return LZ_NONE;
 	tl = wire_name_to_text(key, klen, t, sizeof(t));
@@ -134,11 +132,9 @@ localzone_kind(const uint8_t *key, size_t klen)
 		return LZ_RESOLVER_ARPA;
 	if (strcmp(t, "1.0.0.127.in-addr.arpa") == 0 || strcmp(t, v6_loop) == 0)
 		return LZ_LOOPBACK_PTR;
-	if (ends_with(t, tl, V4_REV) &&
-	    private_v4_reverse(t, tl - strlen(V4_REV)))
+	if (ends_with(t, tl, V4_REV) && private_v4_reverse(t, tl - strlen(V4_REV)))
 		return LZ_PRIVATE_REVERSE;
-	if (ends_with(t, tl, V6_REV) &&
-	    private_v6_reverse(t, tl - strlen(V6_REV)))
+	if (ends_with(t, tl, V6_REV) && private_v6_reverse(t, tl - strlen(V6_REV)))
 		return LZ_PRIVATE_REVERSE;
 	if (wire_name_labels(key, klen) == 1)
 		return LZ_SINGLE_LABEL;
@@ -146,12 +142,12 @@ localzone_kind(const uint8_t *key, size_t klen)
 }
 
 size_t
-localzone_answer(const struct msg_query *q, enum lz_kind k, uint32_t ttl,
-    size_t limit, uint8_t *out, size_t cap)
+localzone_answer(const struct msg_query *q, enum lz_kind k, uint32_t ttl, size_t limit,
+    uint8_t *out, size_t cap)
 {
 	static const uint8_t v4[4] = { 127, 0, 0, 1 };
 	static const uint8_t v6[16] = { [15] = 1 };
-	static const uint8_t localhost[] = "\011localhost";   /* with the root */
+	static const uint8_t localhost[] = "\011localhost"; /* with the root */
 	struct msg_rr rr[2];
 	size_t n = 0;
 
@@ -168,16 +164,14 @@ localzone_answer(const struct msg_query *q, enum lz_kind k, uint32_t ttl,
 		if (q->qtype == TYPE_PTR || q->qtype == TYPE_ANY)
 			rr[n++] = (struct msg_rr){ TYPE_PTR, localhost, sizeof(localhost) };
 		break;
-	case LZ_RESOLVER_ARPA:
-		break;
+	case LZ_RESOLVER_ARPA: break;
 	case LZ_PRIVATE_REVERSE:
 	case LZ_SINGLE_LABEL: {
 		size_t len = msg_error(q, RCODE_NXDOMAIN, out, cap);
 
 		return len <= limit ? len : 0;
 	}
-	default:
-		return 0;
+	default: return 0;
 	}
 	return msg_synth(q, rr, n, ttl, limit, out, cap);
 }
@@ -186,8 +180,8 @@ localzone_answer(const struct msg_query *q, enum lz_kind k, uint32_t ttl,
 static bool
 private_v4(uint32_t a)
 {
-	return (a >> 24) == 10 || (a >> 24) == 127 || (a >> 20) == 0xac1 ||
-	    (a >> 16) == 0xc0a8 || (a >> 16) == 0xa9fe || (a >> 22) == (100u << 2 | 1);
+	return (a >> 24) == 10 || (a >> 24) == 127 || (a >> 20) == 0xac1 || (a >> 16) == 0xc0a8 ||
+	    (a >> 16) == 0xa9fe || (a >> 22) == (100u << 2 | 1);
 }
 
 bool

@@ -20,13 +20,13 @@
 #include "msg.h"
 
 enum lz_kind {
-	LZ_NONE = 0,            /* not served locally: cache and upstream */
-	LZ_LOCALHOST,           /* localhost, *.localhost: A 127.0.0.1, AAAA ::1 */
-	LZ_LOOPBACK_PTR,        /* 1.0.0.127.in-addr.arpa, ::1's: PTR localhost */
-	LZ_PRIVATE_REVERSE,     /* RFC 6303 zone: upstream only where it can be
+	LZ_NONE = 0,        /* not served locally: cache and upstream */
+	LZ_LOCALHOST,       /* localhost, *.localhost: A 127.0.0.1, AAAA ::1 */
+	LZ_LOOPBACK_PTR,    /* 1.0.0.127.in-addr.arpa, ::1's: PTR localhost */
+	LZ_PRIVATE_REVERSE, /* RFC 6303 zone: upstream only where it can be
 				 * known, else NXDOMAIN */
-	LZ_SINGLE_LABEL,        /* one label (not in hosts): NXDOMAIN */
-	LZ_RESOLVER_ARPA,       /* resolver.arpa and under (SPEC 17, RFC 9462):
+	LZ_SINGLE_LABEL,    /* one label (not in hosts): NXDOMAIN */
+	LZ_RESOLVER_ARPA,   /* resolver.arpa and under (SPEC 17, RFC 9462):
 				 * NODATA, never forwarded */
 };
 
@@ -40,8 +40,8 @@ enum lz_kind localzone_kind(const uint8_t *key, size_t klen);
  * LZ_PRIVATE_REVERSE and LZ_SINGLE_LABEL NXDOMAIN.  ttl for the records.
  * OPT and truncation as msg_synth().  Returns the length or 0.
  */
-size_t localzone_answer(const struct msg_query *q, enum lz_kind k, uint32_t ttl,
-    size_t limit, uint8_t *out, size_t cap);
+size_t localzone_answer(const struct msg_query *q, enum lz_kind k, uint32_t ttl, size_t limit,
+    uint8_t *out, size_t cap);
 
 /* Is sa a private address that may know private reverse names: RFC 1918,
  * 100.64/10, loopback, link-local (IPv4 and IPv6), fc00::/7? */

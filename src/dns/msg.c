@@ -15,13 +15,13 @@
  * for a malformed record or a misplaced or second OPT.
  */
 static int
-find_opt(struct wire_rd *r, const uint8_t *buf, unsigned total, unsigned nanns,
-    struct msg_query *q, unsigned *version)
+find_opt(struct wire_rd *r, const uint8_t *buf, unsigned total, unsigned nanns, struct msg_query *q,
+    unsigned *version)
 {
 	unsigned i, opts = 0;
 
 	if (total > wire_left(r) / 11)
-		return -1;      /* every count must fit: an RR is at least 11 bytes */
+		return -1; /* every count must fit: an RR is at least 11 bytes */
 	for (i = 0; i < total; i++) {
 		struct wire_rr rr;
 
@@ -132,8 +132,8 @@ put_opt(struct wire_wr *w, const struct msg_query *q, unsigned ext_rcode)
 static uint16_t
 reply_flags(const struct msg_query *q, unsigned rcode)
 {
-	return (uint16_t)(WIRE_QR | (q->flags & (0xf << 11)) | (q->flags & WIRE_RD) |
-	    WIRE_RA | (q->flags & WIRE_CD) | (rcode & 0xf));
+	return (uint16_t)(WIRE_QR | (q->flags & (0xf << 11)) | (q->flags & WIRE_RD) | WIRE_RA |
+	    (q->flags & WIRE_CD) | (rcode & 0xf));
 }
 
 size_t
@@ -180,8 +180,8 @@ msg_error_ede(const struct msg_query *q, unsigned rcode, uint16_t info_code, uin
 }
 
 size_t
-msg_upstream_query(const struct msg_query *q, uint16_t id, const uint8_t *qname,
-    bool edns, uint8_t *out, size_t cap)
+msg_upstream_query(const struct msg_query *q, uint16_t id, const uint8_t *qname, bool edns,
+    uint8_t *out, size_t cap)
 {
 	struct wire_wr w;
 	struct wire_hdr h = { 0 };
@@ -265,8 +265,8 @@ name_reads_marked(const uint8_t *buf, size_t len, size_t off, const uint8_t *mar
  * one into the OPT record (opt_len bytes at opt_off) when it is removed.
  * Checks owner names and the names in RDATA that may be compressed. */
 static int
-check_names(const uint8_t *buf, size_t len, size_t qend, unsigned total,
-    const struct msg_resp *m, size_t opt_off, size_t opt_len)
+check_names(const uint8_t *buf, size_t len, size_t qend, unsigned total, const struct msg_resp *m,
+    size_t opt_off, size_t opt_len)
 {
 	uint8_t mark[(MSG_MAX + 8) / 8];
 	struct wire_rd r;
@@ -293,13 +293,14 @@ check_names(const uint8_t *buf, size_t len, size_t qend, unsigned total,
 		if (wire_rr(&r, &rr))
 			return -1;
 		if (rr.type == TYPE_OPT)
-			continue;   /* its root owner is removed with it */
+			continue; /* its root owner is removed with it */
 		if (name_reads_marked(buf, len, rr.name_off, mark))
 			return -1;
 		switch (rr.type) {
-		case TYPE_NS: case TYPE_CNAME: case TYPE_PTR: case 39 /* DNAME */:
-			names = 1;
-			break;
+		case TYPE_NS:
+		case TYPE_CNAME:
+		case TYPE_PTR:
+		case 39 /* DNAME */: names = 1; break;
 		case TYPE_MX:
 			skip = 2;
 			names = 1;
@@ -308,11 +309,8 @@ check_names(const uint8_t *buf, size_t len, size_t qend, unsigned total,
 			skip = 6;
 			names = 1;
 			break;
-		case TYPE_SOA:
-			names = 2;
-			break;
-		default:
-			break;
+		case TYPE_SOA: names = 2; break;
+		default: break;
 		}
 		if (names && rr.rdlen > skip) {
 			struct wire_rd nr;
@@ -322,8 +320,7 @@ check_names(const uint8_t *buf, size_t len, size_t qend, unsigned total,
 			while (names-- > 0) {
 				size_t at = nr.pos;
 
-				if (!wire_name(&nr, NULL) ||
-				    name_reads_marked(buf, len, at, mark))
+				if (!wire_name(&nr, NULL) || name_reads_marked(buf, len, at, mark))
 					return -1;
 			}
 		}
@@ -403,8 +400,7 @@ msg_store_prepare(uint8_t *buf, size_t len, uint16_t id, const uint8_t *sent_qna
 		return -1;
 	wire_rd_init(&r, buf, len);
 	wire_hdr(&r, &h);
-	if (h.id != id || !(h.flags & WIRE_QR) || WIRE_OPCODE(h.flags) != 0 ||
-	    h.qdcount != 1)
+	if (h.id != id || !(h.flags & WIRE_QR) || WIRE_OPCODE(h.flags) != 0 || h.qdcount != 1)
 		return -1;
 	qlen = wire_name(&r, name);
 	if (r.err || !wire_name_eq_ci(name, qlen, sent_qname, sent_qlen))
@@ -454,7 +450,7 @@ msg_store_prepare(uint8_t *buf, size_t len, uint16_t id, const uint8_t *sent_qna
 	}
 	if (check_names(buf, r.pos, qend, total, m, opt_off, opt_len) != 0)
 		return -1;
-	m->len = r.pos;   /* trailing bytes after the last record are dropped */
+	m->len = r.pos; /* trailing bytes after the last record are dropped */
 	if (have_opt) {
 		uint8_t ede[MSG_EDE_KEEP];
 		size_t nede = opt_ede(buf + opt_off + MSG_OPT_LEN, opt_len - MSG_OPT_LEN, ede);
@@ -496,8 +492,8 @@ msg_store_prepare(uint8_t *buf, size_t len, uint16_t id, const uint8_t *sent_qna
 }
 
 void
-msg_clamp_ttls(uint8_t *buf, size_t len, const uint16_t *ttl_off, size_t nttl,
-    uint32_t lo, uint32_t hi)
+msg_clamp_ttls(uint8_t *buf, size_t len, const uint16_t *ttl_off, size_t nttl, uint32_t lo,
+    uint32_t hi)
 {
 	size_t i;
 
@@ -507,7 +503,7 @@ msg_clamp_ttls(uint8_t *buf, size_t len, const uint16_t *ttl_off, size_t nttl,
 		if (!wire_get32_at(buf, len, ttl_off[i], &t))
 			continue;
 		if (t > 0x7fffffff)
-			t = 0;   /* RFC 2181 8: treat as zero */
+			t = 0; /* RFC 2181 8: treat as zero */
 		if (t < lo)
 			t = lo;
 		if (t > hi)
@@ -537,9 +533,8 @@ truncated(const struct msg_query *q, uint16_t flags, uint8_t *out, size_t cap)
 }
 
 size_t
-msg_serve(const uint8_t *stored, size_t len, const uint16_t *ttl_off, size_t nttl,
-    uint32_t age, long fixed_ttl, const struct msg_query *q, size_t limit,
-    uint8_t *out, size_t cap)
+msg_serve(const uint8_t *stored, size_t len, const uint16_t *ttl_off, size_t nttl, uint32_t age,
+    long fixed_ttl, const struct msg_query *q, size_t limit, uint8_t *out, size_t cap)
 {
 	uint16_t flags, arcount;
 	size_t i, total;
@@ -606,8 +601,8 @@ msg_serve(const uint8_t *stored, size_t len, const uint16_t *ttl_off, size_t ntt
 }
 
 size_t
-msg_synth(const struct msg_query *q, const struct msg_rr *rrs, size_t n,
-    uint32_t ttl, size_t limit, uint8_t *out, size_t cap)
+msg_synth(const struct msg_query *q, const struct msg_rr *rrs, size_t n, uint32_t ttl, size_t limit,
+    uint8_t *out, size_t cap)
 {
 	return msg_synth_ede(q, RCODE_NOERROR, rrs, n, ttl, -1, limit, out, cap);
 }
@@ -620,8 +615,8 @@ msg_append_ede(uint8_t *buf, size_t len, size_t cap, size_t limit, unsigned code
 
 	/* the OPT is the last record (stubd's own, or the one msg_serve
 	 * re-emitted with an upstream's EDE) */
-	if (!opt || len + 6 > cap || len + 6 > limit ||
-	    !wire_get16_at(buf, len, opt + 9, &rdlen) || rdlen > 0xffff - 6)
+	if (!opt || len + 6 > cap || len + 6 > limit || !wire_get16_at(buf, len, opt + 9, &rdlen) ||
+	    rdlen > 0xffff - 6)
 		return len;
 	wire_set16_at(buf, len, opt + 9, (uint16_t)(rdlen + 6));
 	buf[len] = 0;
@@ -634,8 +629,8 @@ msg_append_ede(uint8_t *buf, size_t len, size_t cap, size_t limit, unsigned code
 }
 
 size_t
-msg_synth_ede(const struct msg_query *q, unsigned rcode, const struct msg_rr *rrs,
-    size_t n, uint32_t ttl, int ede, size_t limit, uint8_t *out, size_t cap)
+msg_synth_ede(const struct msg_query *q, unsigned rcode, const struct msg_rr *rrs, size_t n,
+    uint32_t ttl, int ede, size_t limit, uint8_t *out, size_t cap)
 {
 	struct wire_wr w;
 	struct wire_hdr h = { 0 };

@@ -16,36 +16,36 @@
 
 #include "wire.h"
 
-#define MSG_EDNS_SIZE 1232        /* our advertised / maximum UDP size */
-#define MSG_UPSTREAM_EDNS 1232    /* advertised to upstream servers */
+#define MSG_EDNS_SIZE 1232     /* our advertised / maximum UDP size */
+#define MSG_UPSTREAM_EDNS 1232 /* advertised to upstream servers */
 #define MSG_MAX 65535
-#define MSG_MAX_TTLS 1024         /* TTL offsets kept per stored response */
+#define MSG_MAX_TTLS 1024 /* TTL offsets kept per stored response */
 #define MSG_OPT_LEN 11
-#define MSG_EDNS_PADDING 12       /* EDNS option code, RFC 7830 */
-#define MSG_PAD_BLOCK 128         /* queries over TLS/HTTPS, RFC 8467 */
+#define MSG_EDNS_PADDING 12 /* EDNS option code, RFC 7830 */
+#define MSG_PAD_BLOCK 128   /* queries over TLS/HTTPS, RFC 8467 */
 
 /* A validated client question. */
 struct msg_query {
 	uint16_t id;
 	uint16_t flags;
 	uint16_t qtype, qclass;
-	uint8_t qname[WIRE_NAME_MAX];   /* as the client spelled it */
-	uint8_t key[WIRE_NAME_MAX];     /* lower-cased */
+	uint8_t qname[WIRE_NAME_MAX]; /* as the client spelled it */
+	uint8_t key[WIRE_NAME_MAX];   /* lower-cased */
 	size_t qlen;
 	bool edns;
 	bool do_bit;
-	bool cd_bit;                    /* checking disabled: part of the key */
-	uint16_t udp_size;              /* client's limit (512 without EDNS) */
-	uint64_t nhash;                 /* of key (stub_name_hash); set by caller */
-	uint64_t hash;                  /* of key, qtype, qclass, DO, CD; set by caller */
+	bool cd_bit;       /* checking disabled: part of the key */
+	uint16_t udp_size; /* client's limit (512 without EDNS) */
+	uint64_t nhash;    /* of key (stub_name_hash); set by caller */
+	uint64_t hash;     /* of key, qtype, qclass, DO, CD; set by caller */
 };
 
 enum msg_verdict {
 	MSG_OK = 0,
-	MSG_DROP,       /* under 12 bytes or a response: say nothing */
+	MSG_DROP, /* under 12 bytes or a response: say nothing */
 	MSG_FORMERR,
 	MSG_NOTIMP,
-	MSG_BADVERS,    /* EDNS version above 0 */
+	MSG_BADVERS, /* EDNS version above 0 */
 };
 
 /*
@@ -65,14 +65,14 @@ enum msg_verdict msg_parse_query(const uint8_t *buf, size_t len, struct msg_quer
 size_t msg_error(const struct msg_query *q, unsigned rcode, uint8_t *out, size_t cap);
 /* msg_error with an Extended DNS Error (RFC 8914: OPT option 15, the
  * INFO-CODE, no text) when q had OPT; without OPT as msg_error. */
-size_t msg_error_ede(const struct msg_query *q, unsigned rcode, uint16_t info_code,
-    uint8_t *out, size_t cap);
+size_t msg_error_ede(const struct msg_query *q, unsigned rcode, uint16_t info_code, uint8_t *out,
+    size_t cap);
 
 /* The query stubd sends upstream: id, RD, client's CD, the question with
  * name qname (as given), OPT (MSG_UPSTREAM_EDNS, the client's DO) iff edns
  * (the upstream engine always sets it).  Returns length or 0. */
-size_t msg_upstream_query(const struct msg_query *q, uint16_t id, const uint8_t *qname,
-    bool edns, uint8_t *out, size_t cap);
+size_t msg_upstream_query(const struct msg_query *q, uint16_t id, const uint8_t *qname, bool edns,
+    uint8_t *out, size_t cap);
 
 /* What msg_store_prepare() learnt about an upstream response. */
 struct msg_resp {
@@ -80,17 +80,17 @@ struct msg_resp {
 	uint16_t flags;
 	uint16_t ancount;
 	bool tc;
-	bool positive;          /* NOERROR with an answer reaching the qtype */
-	bool negative;          /* NXDOMAIN, or NOERROR with no answer or only a
+	bool positive;   /* NOERROR with an answer reaching the qtype */
+	bool negative;   /* NXDOMAIN, or NOERROR with no answer or only a
 				 * CNAME chain (NODATA), not a referral */
-	bool referral;          /* NOERROR, no answer, NS and no SOA in authority:
+	bool referral;   /* NOERROR, no answer, NS and no SOA in authority:
 				 * neither positive nor negative (no answer) */
-	bool case_exact;        /* the question echoed byte for byte (0x20) */
-	bool has_ttl;           /* min_answer_ttl valid */
+	bool case_exact; /* the question echoed byte for byte (0x20) */
+	bool has_ttl;    /* min_answer_ttl valid */
 	uint32_t min_answer_ttl;
 	bool has_soa;
 	uint32_t soa_ttl, soa_minimum;
-	size_t len;             /* length after OPT removal */
+	size_t len; /* length after OPT removal */
 	size_t nttl;
 	uint16_t ttl_off[MSG_MAX_TTLS];
 	uint8_t ttl_sect[MSG_MAX_TTLS]; /* 0 answer, 1 authority, 2 additional */
@@ -117,9 +117,9 @@ int msg_store_prepare(uint8_t *buf, size_t len, uint16_t id, const uint8_t *sent
  * appended iff the client sent one; if the result exceeds limit, a TC
  * answer with the question only.  Returns the length or 0.
  */
-size_t msg_serve(const uint8_t *stored, size_t len, const uint16_t *ttl_off, size_t nttl,
-    uint32_t age, long fixed_ttl, const struct msg_query *q, size_t limit,
-    uint8_t *out, size_t cap);
+size_t
+msg_serve(const uint8_t *stored, size_t len, const uint16_t *ttl_off, size_t nttl, uint32_t age,
+    long fixed_ttl, const struct msg_query *q, size_t limit, uint8_t *out, size_t cap);
 
 /*
  * Pad a query built by msg_upstream_query (RFC 7830, RFC 8467): add an
@@ -138,8 +138,8 @@ bool msg_distrust_ad(uint8_t *buf, size_t len);
 size_t msg_udp_limit(const struct msg_query *q);
 
 /* Rewrite TTLs in place: every TTL clamped into [lo, hi]. */
-void msg_clamp_ttls(uint8_t *buf, size_t len, const uint16_t *ttl_off, size_t nttl,
-    uint32_t lo, uint32_t hi);
+void msg_clamp_ttls(uint8_t *buf, size_t len, const uint16_t *ttl_off, size_t nttl, uint32_t lo,
+    uint32_t hi);
 
 /* One synthesised record (hosts answers). */
 struct msg_rr {
@@ -151,8 +151,8 @@ struct msg_rr {
 /* A NOERROR answer with records owned by the question name (AA clear:
  * stubd is no authority).  n may be 0 (NODATA).  Applies OPT and
  * truncation like msg_serve(). */
-size_t msg_synth(const struct msg_query *q, const struct msg_rr *rrs, size_t n,
-    uint32_t ttl, size_t limit, uint8_t *out, size_t cap);
+size_t msg_synth(const struct msg_query *q, const struct msg_rr *rrs, size_t n, uint32_t ttl,
+    size_t limit, uint8_t *out, size_t cap);
 
 /* Extended DNS Errors (RFC 8914): the option and the codes stubd sends. */
 #define MSG_EDE_OPTION 15
@@ -160,12 +160,12 @@ size_t msg_synth(const struct msg_query *q, const struct msg_rr *rrs, size_t n,
 #define MSG_EDE_BLOCKED 15
 #define MSG_EDE_FILTERED 17
 #define MSG_EDE_PROHIBITED 18
-#define MSG_EDE_KEEP 512          /* bytes of upstream EDE options kept per answer */
+#define MSG_EDE_KEEP 512 /* bytes of upstream EDE options kept per answer */
 
 /* msg_synth() with an rcode (NOERROR, NXDOMAIN) and, when the client sent
  * EDNS and ede >= 0, an EDE option with that info-code. */
-size_t msg_synth_ede(const struct msg_query *q, unsigned rcode, const struct msg_rr *rrs,
-    size_t n, uint32_t ttl, int ede, size_t limit, uint8_t *out, size_t cap);
+size_t msg_synth_ede(const struct msg_query *q, unsigned rcode, const struct msg_rr *rrs, size_t n,
+    uint32_t ttl, int ede, size_t limit, uint8_t *out, size_t cap);
 
 /* Add an EDE option with info-code code to the OPT record stubd put last in
  * the answer buf[len] (msg_error, msg_serve, msg_synth); nothing when there

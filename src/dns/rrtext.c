@@ -29,8 +29,7 @@ name_at(struct wire_rd *r, char *out, size_t outsz)
 	return 0;
 }
 
-static int
-appendf(char *out, size_t outsz, size_t *o, const char *fmt, ...)
+static int appendf(char *out, size_t outsz, size_t *o, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 static int
@@ -66,8 +65,8 @@ generic(const uint8_t *msg, size_t rd_off, uint16_t rdlen, char *out, size_t out
 }
 
 enum stub_err
-rrtext_rdata(const uint8_t *msg, size_t len, uint16_t type, size_t rd_off,
-    uint16_t rdlen, char *out, size_t outsz)
+rrtext_rdata(const uint8_t *msg, size_t len, uint16_t type, size_t rd_off, uint16_t rdlen,
+    char *out, size_t outsz)
 {
 	struct wire_rd r;
 	char a[WIRE_NAME_TEXT], b[WIRE_NAME_TEXT];
@@ -154,8 +153,7 @@ rrtext_rdata(const uint8_t *msg, size_t len, uint16_t type, size_t rd_off,
 			break;
 		return STUB_OK;
 	}
-	default:
-		break;
+	default: break;
 	}
 	return generic(msg, rd_off, rdlen, out, outsz);
 }

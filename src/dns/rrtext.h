@@ -16,7 +16,7 @@
 #define RRTEXT_DATA_MAX 8192
 
 struct rrtext {
-	int section;                   /* 0 answer, 1 authority, 2 additional */
+	int section; /* 0 answer, 1 authority, 2 additional */
 	char name[WIRE_NAME_TEXT];
 	uint16_t type, rclass;
 	uint32_t ttl;

@@ -8,8 +8,12 @@
 
 #include "svcb.h"
 
-#define FAIL(...) do { if (why && whylen) snprintf(why, whylen, __VA_ARGS__); \
-	goto fail; } while (0)
+#define FAIL(...) \
+	do { \
+		if (why && whylen) \
+			snprintf(why, whylen, __VA_ARGS__); \
+		goto fail; \
+	} while (0)
 
 static bool
 known_key(uint16_t k)
@@ -84,14 +88,13 @@ read_dohpath(const uint8_t *p, size_t n, struct svcb *s)
 }
 
 enum stub_err
-svcb_read(const uint8_t *rd, size_t rdlen, struct svcb *out, char *why,
-    size_t whylen)
+svcb_read(const uint8_t *rd, size_t rdlen, struct svcb *out, char *why, size_t whylen)
 {
 	struct wire_rd r;
 	struct svcb s;
 	long last = -1;
 	unsigned i, j;
-	uint16_t present[64];   /* keys seen, for the mandatory check */
+	uint16_t present[64]; /* keys seen, for the mandatory check */
 	unsigned n_present = 0;
 	bool overflow = false;
 
@@ -190,9 +193,7 @@ svcb_read(const uint8_t *rd, size_t rdlen, struct svcb *out, char *why,
 			if (!read_dohpath(val, len, &s))
 				FAIL("dohpath: not a relative template with {?dns}");
 			break;
-		default:
-			s.n_unknown++;
-			break;
+		default: s.n_unknown++; break;
 		}
 		if (v.err)
 			FAIL("SvcParam key %u: malformed value", key);
@@ -202,7 +203,7 @@ svcb_read(const uint8_t *rd, size_t rdlen, struct svcb *out, char *why,
 	if (s.no_default_alpn && s.n_alpn == 0)
 		FAIL("no-default-alpn without alpn");
 	for (i = 0; i < s.n_mandatory; i++) {
-		bool found = overflow;   /* cannot tell: the record is huge */
+		bool found = overflow; /* cannot tell: the record is huge */
 
 		for (j = 0; j < n_present && !found; j++)
 			found = present[j] == s.mandatory[i];

@@ -19,25 +19,32 @@
 #include "wire.h"
 
 enum {
-	TYPE_SVCB = 64, TYPE_HTTPS = 65,
-	SVCB_KEY_MANDATORY = 0, SVCB_KEY_ALPN = 1, SVCB_KEY_NO_DEFAULT_ALPN = 2,
-	SVCB_KEY_PORT = 3, SVCB_KEY_IPV4HINT = 4, SVCB_KEY_ECH = 5,
-	SVCB_KEY_IPV6HINT = 6, SVCB_KEY_DOHPATH = 7, SVCB_KEY_INVALID = 65535,
+	TYPE_SVCB = 64,
+	TYPE_HTTPS = 65,
+	SVCB_KEY_MANDATORY = 0,
+	SVCB_KEY_ALPN = 1,
+	SVCB_KEY_NO_DEFAULT_ALPN = 2,
+	SVCB_KEY_PORT = 3,
+	SVCB_KEY_IPV4HINT = 4,
+	SVCB_KEY_ECH = 5,
+	SVCB_KEY_IPV6HINT = 6,
+	SVCB_KEY_DOHPATH = 7,
+	SVCB_KEY_INVALID = 65535,
 };
 
-#define SVCB_MAX_ALPN 8         /* ALPN ids kept (more are a format error) */
-#define SVCB_ALPN_LEN 32        /* longest ALPN id kept, with its NUL */
-#define SVCB_MAX_HINTS 8        /* addresses kept per family (more ignored) */
+#define SVCB_MAX_ALPN 8  /* ALPN ids kept (more are a format error) */
+#define SVCB_ALPN_LEN 32 /* longest ALPN id kept, with its NUL */
+#define SVCB_MAX_HINTS 8 /* addresses kept per family (more ignored) */
 #define SVCB_MAX_MANDATORY 16
 #define SVCB_DOHPATH_LEN 256
 
 struct svcb {
-	uint16_t priority;                     /* 0 = AliasMode */
-	uint8_t target[WIRE_NAME_MAX];         /* uncompressed wire form */
+	uint16_t priority;             /* 0 = AliasMode */
+	uint8_t target[WIRE_NAME_MAX]; /* uncompressed wire form */
 	size_t target_len;
 	uint16_t mandatory[SVCB_MAX_MANDATORY];
 	unsigned n_mandatory;
-	bool mandatory_unknown;                /* lists a key this reader does not know */
+	bool mandatory_unknown; /* lists a key this reader does not know */
 	char alpn[SVCB_MAX_ALPN][SVCB_ALPN_LEN];
 	unsigned n_alpn;
 	bool no_default_alpn;
@@ -50,7 +57,7 @@ struct svcb {
 	bool has_ech;
 	bool has_dohpath;
 	char dohpath[SVCB_DOHPATH_LEN];
-	unsigned n_unknown;                    /* keys not listed above */
+	unsigned n_unknown; /* keys not listed above */
 };
 
 /*
@@ -64,8 +71,8 @@ struct svcb {
  * parameter.  AliasMode (priority 0) parameters are read but not judged
  * beyond the format (RFC 9460 2.4.2 says to ignore them).
  */
-enum stub_err svcb_read(const uint8_t *rd, size_t rdlen, struct svcb *out,
-    char *why, size_t whylen);
+enum stub_err
+svcb_read(const uint8_t *rd, size_t rdlen, struct svcb *out, char *why, size_t whylen);
 
 /* Does s offer the ALPN id name ("dot", "h2")?  The default "http/1.1"
  * of HTTPS records is not counted. */

@@ -130,8 +130,7 @@ wire_name(struct wire_rd *r, uint8_t *out)
 			target = (size_t)(c & 0x3f) << 8 | r->buf[pos + 1];
 			/* strictly backwards from where this segment began, and
 			 * never into the 12-byte header (no name lives there) */
-			if (target >= limit || target < WIRE_HDR_LEN ||
-			    ++jumps > WIRE_MAX_JUMPS)
+			if (target >= limit || target < WIRE_HDR_LEN || ++jumps > WIRE_MAX_JUMPS)
 				goto bad;
 			if (!jumped) {
 				end = pos + 2;
@@ -142,7 +141,7 @@ wire_name(struct wire_rd *r, uint8_t *out)
 			continue;
 		}
 		if (c & 0xc0)
-			goto bad;   /* extended / reserved label types */
+			goto bad; /* extended / reserved label types */
 		if (c == 0) {
 			if (outlen + 1 > WIRE_NAME_MAX)
 				goto bad;
@@ -302,8 +301,8 @@ wire_get32_at(const uint8_t *buf, size_t len, size_t off, uint32_t *v)
 {
 	if (off > len || len - off < 4)
 		return false;
-	*v = (uint32_t)buf[off] << 24 | (uint32_t)buf[off + 1] << 16 |
-	     (uint32_t)buf[off + 2] << 8 | buf[off + 3];
+	*v = (uint32_t)buf[off] << 24 | (uint32_t)buf[off + 1] << 16 | (uint32_t)buf[off + 2] << 8 |
+	    buf[off + 3];
 	return true;
 }
 
@@ -409,8 +408,7 @@ wire_name_to_text(const uint8_t *name, size_t len, char *out, size_t outsz)
 		for (j = i + 1; j <= i + l; j++) {
 			uint8_t c = name[j];
 
-			if (c == '.' || c == '\\' || c == '"' || c == '(' ||
-			    c == ')' || c == ';') {
+			if (c == '.' || c == '\\' || c == '"' || c == '(' || c == ')' || c == ';') {
 				if (o + 2 >= outsz)
 					return 0;
 				out[o++] = '\\';
@@ -451,9 +449,9 @@ wire_name_from_text(const char *text, uint8_t out[WIRE_NAME_MAX])
 
 		if (c == '.') {
 			if (out[lpos] == 0)
-				return 0;   /* empty label */
+				return 0; /* empty label */
 			if (*p == 0)
-				break;      /* trailing dot */
+				break; /* trailing dot */
 			if (o >= WIRE_NAME_MAX - 1)
 				return 0;
 			lpos = o++;
@@ -462,8 +460,7 @@ wire_name_from_text(const char *text, uint8_t out[WIRE_NAME_MAX])
 		}
 		if (c == '\\') {
 			if (p[0] >= '0' && p[0] <= '9') {
-				if (!(p[1] >= '0' && p[1] <= '9' && p[2] >= '0' &&
-				      p[2] <= '9'))
+				if (!(p[1] >= '0' && p[1] <= '9' && p[2] >= '0' && p[2] <= '9'))
 					return 0;
 				c = (unsigned)((p[0] - '0') * 100 + (p[1] - '0') * 10 +
 				    (p[2] - '0'));
@@ -491,12 +488,30 @@ static const struct {
 	uint16_t type;
 	const char *name;
 } type_names[] = {
-	{ 1, "A" }, { 2, "NS" }, { 5, "CNAME" }, { 6, "SOA" }, { 12, "PTR" },
-	{ 13, "HINFO" }, { 15, "MX" }, { 16, "TXT" }, { 28, "AAAA" },
-	{ 33, "SRV" }, { 35, "NAPTR" }, { 39, "DNAME" }, { 41, "OPT" },
-	{ 43, "DS" }, { 44, "SSHFP" }, { 46, "RRSIG" }, { 47, "NSEC" },
-	{ 48, "DNSKEY" }, { 50, "NSEC3" }, { 52, "TLSA" }, { 64, "SVCB" },
-	{ 65, "HTTPS" }, { 255, "ANY" }, { 257, "CAA" },
+	{ 1, "A" },
+	{ 2, "NS" },
+	{ 5, "CNAME" },
+	{ 6, "SOA" },
+	{ 12, "PTR" },
+	{ 13, "HINFO" },
+	{ 15, "MX" },
+	{ 16, "TXT" },
+	{ 28, "AAAA" },
+	{ 33, "SRV" },
+	{ 35, "NAPTR" },
+	{ 39, "DNAME" },
+	{ 41, "OPT" },
+	{ 43, "DS" },
+	{ 44, "SSHFP" },
+	{ 46, "RRSIG" },
+	{ 47, "NSEC" },
+	{ 48, "DNSKEY" },
+	{ 50, "NSEC3" },
+	{ 52, "TLSA" },
+	{ 64, "SVCB" },
+	{ 65, "HTTPS" },
+	{ 255, "ANY" },
+	{ 257, "CAA" },
 };
 
 const char *
@@ -533,7 +548,12 @@ const char *
 wire_rcode_name(unsigned rcode, char buf[16])
 {
 	static const char *const names[] = {
-		"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
+		"NOERROR",
+		"FORMERR",
+		"SERVFAIL",
+		"NXDOMAIN",
+		"NOTIMP",
+		"REFUSED",
 	};
 
 	if (rcode < sizeof(names) / sizeof(names[0]))

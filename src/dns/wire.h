@@ -21,8 +21,8 @@
 
 #include "err.h"
 
-#define WIRE_NAME_MAX 255    /* wire form, including the root label */
-#define WIRE_NAME_TEXT 1024  /* enough for a fully escaped name as text */
+#define WIRE_NAME_MAX 255   /* wire form, including the root label */
+#define WIRE_NAME_TEXT 1024 /* enough for a fully escaped name as text */
 #define WIRE_HDR_LEN 12
 
 /* header flag bits (second 16-bit word) */
@@ -34,17 +34,30 @@
 #define WIRE_AD 0x0020
 #define WIRE_CD 0x0010
 #define WIRE_OPCODE(f) (((f) >> 11) & 0xf)
-#define WIRE_RCODE(f) ((f) & 0xf)
+#define WIRE_RCODE(f) ((f)&0xf)
 
 enum {
-	RCODE_NOERROR = 0, RCODE_FORMERR = 1, RCODE_SERVFAIL = 2,
-	RCODE_NXDOMAIN = 3, RCODE_NOTIMP = 4, RCODE_REFUSED = 5,
+	RCODE_NOERROR = 0,
+	RCODE_FORMERR = 1,
+	RCODE_SERVFAIL = 2,
+	RCODE_NXDOMAIN = 3,
+	RCODE_NOTIMP = 4,
+	RCODE_REFUSED = 5,
 };
 
 enum {
-	TYPE_A = 1, TYPE_NS = 2, TYPE_CNAME = 5, TYPE_SOA = 6, TYPE_PTR = 12,
-	TYPE_MX = 15, TYPE_TXT = 16, TYPE_AAAA = 28, TYPE_SRV = 33,
-	TYPE_OPT = 41, TYPE_ANY = 255, CLASS_IN = 1,
+	TYPE_A = 1,
+	TYPE_NS = 2,
+	TYPE_CNAME = 5,
+	TYPE_SOA = 6,
+	TYPE_PTR = 12,
+	TYPE_MX = 15,
+	TYPE_TXT = 16,
+	TYPE_AAAA = 28,
+	TYPE_SRV = 33,
+	TYPE_OPT = 41,
+	TYPE_ANY = 255,
+	CLASS_IN = 1,
 };
 
 /* Reading cursor.  Public so it can live on the stack. */
@@ -52,7 +65,7 @@ struct wire_rd {
 	const uint8_t *buf;
 	size_t len;
 	size_t pos;
-	enum stub_err err;  /* sticky: STUB_OK or the first failure */
+	enum stub_err err; /* sticky: STUB_OK or the first failure */
 };
 
 struct wire_hdr {
@@ -61,11 +74,11 @@ struct wire_hdr {
 
 /* One resource record as found by wire_rr(). */
 struct wire_rr {
-	size_t name_off;   /* offset of the owner name in the message */
+	size_t name_off; /* offset of the owner name in the message */
 	uint16_t type, rclass;
 	uint32_t ttl;
-	size_t ttl_off;    /* offset of the 32-bit TTL field */
-	size_t rd_off;     /* offset of RDATA */
+	size_t ttl_off; /* offset of the 32-bit TTL field */
+	size_t rd_off;  /* offset of RDATA */
 	uint16_t rdlen;
 };
 
@@ -99,7 +112,7 @@ struct wire_wr {
 	uint8_t *buf;
 	size_t cap;
 	size_t len;
-	enum stub_err err;  /* sticky, as the reader's */
+	enum stub_err err; /* sticky, as the reader's */
 };
 
 void wire_wr_init(struct wire_wr *w, uint8_t *buf, size_t cap);

@@ -53,8 +53,9 @@ stub_name_hash(uint64_t seed, const uint8_t *name, size_t len)
 static inline uint64_t
 stub_key_hash(uint64_t nhash, uint16_t qtype, uint16_t qclass, int do_bit, int cd_bit)
 {
-	return stub_mix64(nhash ^ ((uint64_t)qtype << 32 | (uint64_t)qclass << 16 |
-	    (uint64_t)(cd_bit != 0) << 9 | (uint64_t)(do_bit != 0) << 8 | 1));
+	return stub_mix64(nhash ^
+	    ((uint64_t)qtype << 32 | (uint64_t)qclass << 16 | (uint64_t)(cd_bit != 0) << 9 |
+	        (uint64_t)(do_bit != 0) << 8 | 1));
 }
 
 #endif

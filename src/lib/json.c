@@ -129,10 +129,26 @@ close_(struct json *j, char c)
 	put(j, &c, 1);
 }
 
-void json_obj_begin(struct json *j) { open_(j, '{'); }
-void json_obj_end(struct json *j) { close_(j, '}'); }
-void json_arr_begin(struct json *j) { open_(j, '['); }
-void json_arr_end(struct json *j) { close_(j, ']'); }
+void
+json_obj_begin(struct json *j)
+{
+	open_(j, '{');
+}
+void
+json_obj_end(struct json *j)
+{
+	close_(j, '}');
+}
+void
+json_arr_begin(struct json *j)
+{
+	open_(j, '[');
+}
+void
+json_arr_end(struct json *j)
+{
+	close_(j, ']');
+}
 
 /* length of a valid UTF-8 sequence at s (max n bytes), or 0 */
 static size_t
@@ -187,8 +203,11 @@ string_body(struct json *j, const char *s, size_t n)
 			i++;
 		} else if (c == '\n' || c == '\t' || c == '\r' || c == '\b' || c == '\f') {
 			esc[0] = '\\';
-			esc[1] = c == '\n' ? 'n' : c == '\t' ? 't' : c == '\r' ? 'r' :
-			    c == '\b' ? 'b' : 'f';
+			esc[1] = c == '\n' ? 'n' :
+			    c == '\t'      ? 't' :
+			    c == '\r'      ? 'r' :
+			    c == '\b'      ? 'b' :
+			                     'f';
 			put(j, esc, 2);
 			i++;
 		} else if (c < 0x20 || c == 0x7f) {

@@ -19,9 +19,9 @@
 struct json {
 	char *buf;
 	size_t len, cap;
-	int err;                    /* sticky: OOM or nesting error */
+	int err; /* sticky: OOM or nesting error */
 	int depth;
-	bool first[JSON_DEPTH];     /* no element written yet at this depth */
+	bool first[JSON_DEPTH]; /* no element written yet at this depth */
 	bool after_key;
 };
 

@@ -44,8 +44,9 @@ jsonp_free(struct jval *v)
 static void
 ws(struct jp *p)
 {
-	while (p->pos < p->len && (p->s[p->pos] == ' ' || p->s[p->pos] == '\t' ||
-	    p->s[p->pos] == '\n' || p->s[p->pos] == '\r'))
+	while (p->pos < p->len &&
+	    (p->s[p->pos] == ' ' || p->s[p->pos] == '\t' || p->s[p->pos] == '\n' ||
+	        p->s[p->pos] == '\r'))
 		p->pos++;
 }
 
@@ -118,12 +119,32 @@ string(struct jp *p)
 			}
 			c = (unsigned char)p->s[p->pos++];
 			switch (c) {
-			case '"': case '\\': case '/': enc[0] = (char)c; el = 1; break;
-			case 'b': enc[0] = '\b'; el = 1; break;
-			case 'f': enc[0] = '\f'; el = 1; break;
-			case 'n': enc[0] = '\n'; el = 1; break;
-			case 'r': enc[0] = '\r'; el = 1; break;
-			case 't': enc[0] = '\t'; el = 1; break;
+			case '"':
+			case '\\':
+			case '/':
+				enc[0] = (char)c;
+				el = 1;
+				break;
+			case 'b':
+				enc[0] = '\b';
+				el = 1;
+				break;
+			case 'f':
+				enc[0] = '\f';
+				el = 1;
+				break;
+			case 'n':
+				enc[0] = '\n';
+				el = 1;
+				break;
+			case 'r':
+				enc[0] = '\r';
+				el = 1;
+				break;
+			case 't':
+				enc[0] = '\t';
+				el = 1;
+				break;
 			case 'u':
 				if (hex4(p, &cp)) {
 					p->err = "bad \\u escape";
@@ -171,9 +192,7 @@ string(struct jp *p)
 					el = 4;
 				}
 				break;
-			default:
-				p->err = "bad escape";
-				goto fail;
+			default: p->err = "bad escape"; goto fail;
 			}
 		}
 		if (n + el + 1 > cap) {

@@ -15,9 +15,9 @@ struct jval {
 	enum jtype type;
 	bool b;
 	double num;
-	char *str;            /* J_STR: NUL-terminated (embedded NUL rejected) */
-	struct jval **items;  /* J_ARR values, J_OBJ values */
-	char **keys;          /* J_OBJ keys */
+	char *str;           /* J_STR: NUL-terminated (embedded NUL rejected) */
+	struct jval **items; /* J_ARR values, J_OBJ values */
+	char **keys;         /* J_OBJ keys */
 	size_t n;
 };
 

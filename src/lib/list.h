@@ -60,7 +60,7 @@ list_remove(struct list *n)
 }
 
 /* the element holding node p */
-#define list_entry(p, type, member) ((type *)(void *)((char *)(p) - offsetof(type, member)))
+#define list_entry(p, type, member) ((type *)(void *)((char *)(p)-offsetof(type, member)))
 /* the first or last element, NULL when the list is empty */
 #define list_first(head, type, member) \
 	(list_empty(head) ? NULL : list_entry((head)->next, type, member))

@@ -102,7 +102,7 @@ text_base64(const char *s, unsigned char *out, size_t cap)
 			continue;
 		}
 		if (pad)
-			return -1;          /* data after padding */
+			return -1; /* data after padding */
 		v = b64_value(s[i]);
 		if (v < 0)
 			return -1;

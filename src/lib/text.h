@@ -12,17 +12,17 @@
 #include <stddef.h>
 
 enum text_line {
-	TEXT_LINE_OK = 0,   /* a line is in the buffer */
-	TEXT_LINE_END,      /* no more lines */
-	TEXT_LINE_LONG,     /* the line does not fit the buffer; skipped */
-	TEXT_LINE_NUL,      /* the line holds a NUL byte; skipped */
+	TEXT_LINE_OK = 0, /* a line is in the buffer */
+	TEXT_LINE_END,    /* no more lines */
+	TEXT_LINE_LONG,   /* the line does not fit the buffer; skipped */
+	TEXT_LINE_NUL,    /* the line holds a NUL byte; skipped */
 };
 
 struct text_lines {
 	const char *text;
 	size_t len;
 	size_t pos;
-	unsigned lineno;    /* number of the line last returned (1-based) */
+	unsigned lineno; /* number of the line last returned (1-based) */
 };
 
 void text_lines_init(struct text_lines *it, const char *text, size_t len);

@@ -165,7 +165,7 @@ vl_end(struct json *j, bool continues, size_t *len)
 		*len = 0;
 		return NULL;
 	}
-	*len += 1;      /* the NUL json_take wrote ends the message */
+	*len += 1; /* the NUL json_take wrote ends the message */
 	return s;
 }
 
@@ -183,8 +183,8 @@ vl_error(const char *error, const char *key, const char *value, size_t *len)
 }
 
 bool
-vl_get_int(const struct jval *params, const char *key, long long min, long long max,
-    long long dflt, long long *out)
+vl_get_int(const struct jval *params, const char *key, long long min, long long max, long long dflt,
+    long long *out)
 {
 	const struct jval *v = jsonp_get(params, key);
 

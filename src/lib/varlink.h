@@ -17,13 +17,13 @@
 #include "json.h"
 #include "jsonp.h"
 
-#define VL_MSG_MAX (64 * 1024)   /* one message, NUL included */
+#define VL_MSG_MAX (64 * 1024) /* one message, NUL included */
 
 /* A byte stream cut at NUL bytes.  The framer owns its buffer. */
 struct vl_framer {
 	char *buf;
 	size_t len, cap;
-	size_t used;        /* bytes of buf already handed out as messages */
+	size_t used; /* bytes of buf already handed out as messages */
 };
 
 void vl_framer_init(struct vl_framer *f);
@@ -43,8 +43,8 @@ size_t vl_framer_pending(const struct vl_framer *f);
 /* One call.  root owns everything; method and params point into it. */
 struct vl_call {
 	struct jval *root;
-	const char *method;             /* "io.systemd.Resolve.ResolveHostname" */
-	const struct jval *params;      /* an object (an empty one when absent) */
+	const char *method;        /* "io.systemd.Resolve.ResolveHostname" */
+	const struct jval *params; /* an object (an empty one when absent) */
 	bool more, oneway;
 };
 

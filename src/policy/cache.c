@@ -16,18 +16,18 @@
 #define LABELS_MAX 4096
 
 struct cache_entry {
-	struct cache_entry *hnext;          /* hash chain */
-	struct list lru;                    /* on c->lru, first = most recent */
+	struct cache_entry *hnext; /* hash chain */
+	struct list lru;           /* on c->lru, first = most recent */
 	uint64_t hash;
-	uint64_t stored;                    /* ms */
-	uint64_t expire;                    /* ms */
+	uint64_t stored; /* ms */
+	uint64_t expire; /* ms */
 	uint32_t heap_idx;
 	uint32_t orig_ttl;
 	uint32_t hits;
 	uint16_t msglen;
 	uint16_t nttl;
 	uint16_t qtype, qclass;
-	uint16_t label;                     /* upstream label index */
+	uint16_t label; /* upstream label index */
 	uint8_t keylen;
 	uint8_t flags;
 	/* key (keylen) | pad to 2 | ttl offsets (nttl * 2) | msg (msglen) */
@@ -37,20 +37,20 @@ struct cache_entry {
 #define EF_DO 0x01
 #define EF_NEG 0x02
 #define EF_NXDOMAIN 0x04
-#define EF_REF 0x08          /* used since it last reached the LRU tail */
-#define EF_CD 0x10           /* asked with CD (checking disabled) */
+#define EF_REF 0x08 /* used since it last reached the LRU tail */
+#define EF_CD 0x10  /* asked with CD (checking disabled) */
 
 struct cache {
 	struct cache_cfg cfg;
 	uint64_t seed;
 	struct cache_entry **buckets;
-	size_t nbuckets;           /* power of two */
+	size_t nbuckets; /* power of two */
 	size_t count;
-	struct list lru;           /* struct cache_entry, most recent first */
+	struct list lru; /* struct cache_entry, most recent first */
 	struct cache_entry **heap;
 	size_t heap_cap;
 	uint64_t evictions;
-	uint64_t bytes;            /* sum of entry_cost() over the entries */
+	uint64_t bytes; /* sum of entry_cost() over the entries */
 	char *labels[LABELS_MAX];
 	size_t nlabels;
 };
@@ -128,8 +128,7 @@ cache_free(struct cache *c)
 
 	if (!c)
 		return;
-	list_for_each_safe(p, n, &c->lru)
-		free(list_entry(p, struct cache_entry, lru));
+	list_for_each_safe(p, n, &c->lru) free(list_entry(p, struct cache_entry, lru));
 	for (i = 0; i < c->nlabels; i++)
 		free(c->labels[i]);
 	free(c->buckets);
@@ -138,11 +137,11 @@ cache_free(struct cache *c)
 }
 
 uint64_t
-cache_hash(const struct cache *c, const uint8_t *key, size_t klen,
-    uint16_t qtype, uint16_t qclass, bool do_bit, bool cd_bit)
+cache_hash(const struct cache *c, const uint8_t *key, size_t klen, uint16_t qtype, uint16_t qclass,
+    bool do_bit, bool cd_bit)
 {
-	return stub_key_hash(stub_name_hash(c ? c->seed : 0, key, klen), qtype, qclass,
-	    do_bit, cd_bit);
+	return stub_key_hash(stub_name_hash(c ? c->seed : 0, key, klen), qtype, qclass, do_bit,
+	    cd_bit);
 }
 
 uint64_t
@@ -279,16 +278,15 @@ lru_front(struct cache *c, struct cache_entry *e)
 }
 
 static struct cache_entry *
-find(struct cache *c, uint64_t hash, const uint8_t *key, size_t klen,
-    uint16_t qtype, uint16_t qclass, bool do_bit, bool cd_bit)
+find(struct cache *c, uint64_t hash, const uint8_t *key, size_t klen, uint16_t qtype,
+    uint16_t qclass, bool do_bit, bool cd_bit)
 {
 	struct cache_entry *e = c->buckets[hash & (c->nbuckets - 1)];
 
 	for (; e; e = e->hnext)
 		if (e->hash == hash && e->keylen == klen && e->qtype == qtype &&
 		    e->qclass == qclass && !!(e->flags & EF_DO) == do_bit &&
-		    !!(e->flags & EF_CD) == cd_bit &&
-		    memcmp(e_key(e), key, klen) == 0)
+		    !!(e->flags & EF_CD) == cd_bit && memcmp(e_key(e), key, klen) == 0)
 			return e;
 	return NULL;
 }
@@ -307,8 +305,7 @@ cache_lookup(struct cache *c, const struct msg_query *q, uint64_t now,
 		return NULL;
 	if (now < e->expire) {
 		*found = CACHE_FRESH;
-	} else if (c->cfg.serve_stale &&
-	    now < e->expire + (uint64_t)c->cfg.serve_stale * 1000) {
+	} else if (c->cfg.serve_stale && now < e->expire + (uint64_t)c->cfg.serve_stale * 1000) {
 		*found = CACHE_STALE;
 	} else {
 		unlink_entry(c, e);
@@ -320,15 +317,15 @@ cache_lookup(struct cache *c, const struct msg_query *q, uint64_t now,
 }
 
 size_t
-cache_serve(struct cache *c, struct cache_entry *e, const struct msg_query *q,
-    uint64_t now, bool stale, size_t limit, uint8_t *out, size_t cap)
+cache_serve(struct cache *c, struct cache_entry *e, const struct msg_query *q, uint64_t now,
+    bool stale, size_t limit, uint8_t *out, size_t cap)
 {
 	uint32_t age = now > e->stored ? (uint32_t)((now - e->stored) / 1000) : 0;
 
 	(void)c;
 	e->hits++;
-	return msg_serve(e_cmsg(e), e->msglen, e_ttls(e), e->nttl, age,
-	    stale ? 30 : -1, q, limit, out, cap);
+	return msg_serve(e_cmsg(e), e->msglen, e_ttls(e), e->nttl, age, stale ? 30 : -1, q, limit,
+	    out, cap);
 }
 
 bool
@@ -354,7 +351,7 @@ lifetime(const struct cache *c, const struct msg_resp *r, uint32_t *life)
 		uint32_t t = r->min_answer_ttl > 0x7fffffff ? 0 : r->min_answer_ttl;
 
 		if (t == 0)
-			return false;   /* relayed, not cached */
+			return false; /* relayed, not cached */
 		if (t < c->cfg.min_ttl)
 			t = c->cfg.min_ttl;
 		if (t > c->cfg.max_ttl)
@@ -443,8 +440,8 @@ static enum stub_err store(struct cache *c, const struct msg_query *q, const uin
     uint32_t life, uint64_t now, bool *stored);
 
 enum stub_err
-cache_insert(struct cache *c, const struct msg_query *q, uint8_t *msg,
-    const struct msg_resp *r, const char *upstream, uint64_t now, bool *stored)
+cache_insert(struct cache *c, const struct msg_query *q, uint8_t *msg, const struct msg_resp *r,
+    const char *upstream, uint64_t now, bool *stored)
 {
 	uint32_t life = 0;
 
@@ -499,7 +496,7 @@ store(struct cache *c, const struct msg_query *q, const uint8_t *msg, const stru
 		c->heap_cap = ncap;
 	}
 	if (c->count >= c->nbuckets && c->nbuckets < ((size_t)1 << 30))
-		grow_table(c);   /* on failure chains just get longer */
+		grow_table(c); /* on failure chains just get longer */
 	offttl = (q->qlen + 1) & ~(size_t)1;
 	size = sizeof(*e) + offttl + r->nttl * 2 + r->len;
 	e = malloc(size);
@@ -507,7 +504,7 @@ store(struct cache *c, const struct msg_query *q, const uint8_t *msg, const stru
 		return STUB_ENOMEM;
 	cost = entry_cost(e);
 	if (cost > c->cfg.max_bytes) {
-		free(e);            /* larger than the whole budget: relayed only */
+		free(e); /* larger than the whole budget: relayed only */
 		return STUB_OK;
 	}
 	while (c->count && c->bytes + cost > c->cfg.max_bytes)
@@ -599,8 +596,7 @@ cache_distrust_ad(struct cache *c)
 }
 
 static void
-entry_info(const struct cache *c, const struct cache_entry *e, uint64_t now,
-    struct cache_info *in)
+entry_info(const struct cache *c, const struct cache_entry *e, uint64_t now, struct cache_info *in)
 {
 	in->name = e_key(e);
 	in->namelen = e->keylen;
@@ -609,7 +605,8 @@ entry_info(const struct cache *c, const struct cache_entry *e, uint64_t now,
 	in->do_bit = (e->flags & EF_DO) != 0;
 	in->cd_bit = (e->flags & EF_CD) != 0;
 	in->status = !(e->flags & EF_NEG) ? CST_NOERROR :
-	    (e->flags & EF_NXDOMAIN) ? CST_NXDOMAIN : CST_NODATA;
+	    (e->flags & EF_NXDOMAIN)      ? CST_NXDOMAIN :
+	                                    CST_NODATA;
 	in->stale = now >= e->expire;
 	in->ttl = in->stale ? 0 : (uint32_t)((e->expire - now + 999) / 1000);
 	if (in->ttl > e->orig_ttl)
@@ -625,14 +622,15 @@ entry_info(const struct cache *c, const struct cache_entry *e, uint64_t now,
 }
 
 void
-cache_foreach(struct cache *c, uint64_t now,
-    int (*cb)(const struct cache_info *info, void *arg), void *arg)
+cache_foreach(struct cache *c, uint64_t now, int (*cb)(const struct cache_info *info, void *arg),
+    void *arg)
 {
 	struct list *p;
 
 	if (!c)
 		return;
-	list_for_each(p, &c->lru) {
+	list_for_each(p, &c->lru)
+	{
 		struct cache_entry *e = list_entry(p, struct cache_entry, lru);
 		struct cache_info in;
 

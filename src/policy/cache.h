@@ -27,11 +27,11 @@ struct cache;
 struct cache_entry;
 
 struct cache_cfg {
-	uint32_t max_entries;     /* cache-size */
-	uint64_t max_bytes;       /* cache-memory: entries and their bookkeeping */
+	uint32_t max_entries; /* cache-size */
+	uint64_t max_bytes;   /* cache-memory: entries and their bookkeeping */
 	uint32_t min_ttl, max_ttl;
 	uint32_t max_negative_ttl, negative_ttl;
-	uint32_t serve_stale;     /* seconds, 0 = off */
+	uint32_t serve_stale; /* seconds, 0 = off */
 };
 
 enum cache_lookup_result { CACHE_MISS = 0, CACHE_FRESH, CACHE_STALE };
@@ -39,21 +39,21 @@ enum cache_status { CST_NOERROR = 0, CST_NXDOMAIN, CST_NODATA };
 
 /* What displaydns shows about one entry. */
 struct cache_info {
-	const uint8_t *name;      /* lower-cased wire name */
+	const uint8_t *name; /* lower-cased wire name */
 	size_t namelen;
 	uint16_t qtype, qclass;
 	bool do_bit;
-	bool cd_bit;              /* not shown by displaydns; kept by cache-file */
+	bool cd_bit; /* not shown by displaydns; kept by cache-file */
 	enum cache_status status;
-	uint32_t ttl;             /* seconds left (0 when stale) */
+	uint32_t ttl; /* seconds left (0 when stale) */
 	uint32_t original_ttl;
 	bool stale;
 	uint32_t hits;
-	const char *upstream;     /* "192.0.2.1:53%lan" or "" */
-	const uint8_t *msg;       /* stored response, OPT removed */
+	const char *upstream; /* "192.0.2.1:53%lan" or "" */
+	const uint8_t *msg;   /* stored response, OPT removed */
 	size_t msglen;
-	uint32_t age;             /* seconds since stored */
-	uint64_t stored_ms, expire_ms;  /* on the cache's clock */
+	uint32_t age;                  /* seconds since stored */
+	uint64_t stored_ms, expire_ms; /* on the cache's clock */
 };
 
 /* The cache's settings in a configuration. */
@@ -66,8 +66,8 @@ void cache_set_cfg(struct cache *c, const struct cache_cfg *cfg, uint64_t now);
 
 /* The hash of a question for the cache and in-flight table:
  * stub_key_hash(stub_name_hash(cache_seed(c), key), ...) (see hash.h). */
-uint64_t cache_hash(const struct cache *c, const uint8_t *key, size_t klen,
-    uint16_t qtype, uint16_t qclass, bool do_bit, bool cd_bit);
+uint64_t cache_hash(const struct cache *c, const uint8_t *key, size_t klen, uint16_t qtype,
+    uint16_t qclass, bool do_bit, bool cd_bit);
 /* The seed of the cache's hashes; the hosts table is built with it so one
  * name hash serves both. */
 uint64_t cache_seed(const struct cache *c);
@@ -79,13 +79,13 @@ uint64_t cache_seed(const struct cache *c);
  * the entry's CLOCK reference bit (recency, no list surgery); hits are
  * counted by cache_serve().
  */
-struct cache_entry *cache_lookup(struct cache *c, const struct msg_query *q,
-    uint64_t now, enum cache_lookup_result *found);
+struct cache_entry *cache_lookup(struct cache *c, const struct msg_query *q, uint64_t now,
+    enum cache_lookup_result *found);
 
 /* Write the client's copy of an entry (see msg_serve); stale copies get TTL
  * 30.  Counts a hit.  Returns the length or 0. */
-size_t cache_serve(struct cache *c, struct cache_entry *e, const struct msg_query *q,
-    uint64_t now, bool stale, size_t limit, uint8_t *out, size_t cap);
+size_t cache_serve(struct cache *c, struct cache_entry *e, const struct msg_query *q, uint64_t now,
+    bool stale, size_t limit, uint8_t *out, size_t cap);
 
 /* Is a fresh entry worth refreshing before it expires (SPEC 14, prefetch):
  * in the last tenth of its original TTL and served at least twice (hits
@@ -119,8 +119,7 @@ void cache_clamp(const struct cache *c, uint8_t *msg, const struct msg_resp *r);
 
 /* Drop entries: all (name NULL), a name and the names under it, or only
  * negative ones.  Returns the number dropped. */
-size_t cache_flush(struct cache *c, const uint8_t *name, size_t namelen,
-    bool negative_only);
+size_t cache_flush(struct cache *c, const uint8_t *name, size_t namelen, bool negative_only);
 
 /* Clear the AD bit of every entry: a server lost the trust (SPEC 12) its
  * answers' AD bits stood on.  Returns how many had it. */
@@ -145,8 +144,8 @@ size_t cache_foreach_from(struct cache *c, uint64_t now, size_t pos, size_t max_
 /* cache_flush in parts, like cache_foreach_from: buckets from pos until
  * about max_entries entries were looked at; *dropped grows by the number
  * dropped.  Returns where to go on, or CACHE_END. */
-size_t cache_flush_from(struct cache *c, const uint8_t *name, size_t namelen,
-    bool negative_only, size_t pos, size_t max_entries, size_t *dropped);
+size_t cache_flush_from(struct cache *c, const uint8_t *name, size_t namelen, bool negative_only,
+    size_t pos, size_t max_entries, size_t *dropped);
 
 /* Make room for n entries at once (a cache-file being read). */
 void cache_reserve(struct cache *c, size_t n);

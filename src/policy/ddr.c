@@ -11,7 +11,7 @@
 #include "ddr.h"
 #include "svcb.h"
 
-static const uint8_t probe_name[] = "\004_dns\010resolver\004arpa";   /* with the root */
+static const uint8_t probe_name[] = "\004_dns\010resolver\004arpa"; /* with the root */
 
 /* Judge one ServiceMode record; 0 and *r filled, or -1 with r->why. */
 static int
@@ -31,8 +31,8 @@ judge(const struct svcb *s, uint32_t ttl, const struct sockaddr *clear, struct d
 		return -1;
 	}
 	if (!dot && !(h2 && s->has_dohpath)) {
-		snprintf(r->why, sizeof(r->why), h2 ? "h2 without dohpath" :
-		    "no supported ALPN (dot, h2)");
+		snprintf(r->why, sizeof(r->why),
+		    h2 ? "h2 without dohpath" : "no supported ALPN (dot, h2)");
 		return -1;
 	}
 	if (wire_name_to_text(s->target, s->target_len, name, sizeof(name)) == 0 ||
@@ -106,7 +106,7 @@ ddr_read_answer(const uint8_t *msg, size_t len, const struct sockaddr *clear,
 	wire_name_lower(name, nl);
 	if (nl != sizeof(probe_name) || memcmp(name, probe_name, nl) != 0)
 		goto malformed;
-	wire_u16(&r);           /* class */
+	wire_u16(&r); /* class */
 	if (r.err)
 		goto malformed;
 	if (WIRE_RCODE(h.flags) != RCODE_NOERROR)
@@ -129,14 +129,15 @@ ddr_read_answer(const uint8_t *msg, size_t len, const struct sockaddr *clear,
 		if (nl != sizeof(probe_name) || memcmp(name, probe_name, nl) != 0)
 			continue;
 		memset(&cand, 0, sizeof(cand));
-		if (svcb_read(msg + rr.rd_off, rr.rdlen, &s, cand.why, sizeof(cand.why)) != STUB_OK) {
+		if (svcb_read(msg + rr.rd_off, rr.rdlen, &s, cand.why, sizeof(cand.why)) !=
+		    STUB_OK) {
 			if (!any)
 				snprintf(out->why, sizeof(out->why), "malformed SVCB: %.100s",
 				    cand.why);
 			any = true;
 			continue;
 		}
-		if (s.priority == 0)        /* AliasMode: not for DDR */
+		if (s.priority == 0) /* AliasMode: not for DDR */
 			continue;
 		if (judge(&s, rr.ttl, clear, &cand) != 0) {
 			if (!any)

@@ -19,16 +19,16 @@
 #include "config.h"
 
 enum ddr_verdict {
-	DDR_FOUND,          /* *out names the designated resolver */
-	DDR_NONE,           /* no SVCB record (NODATA, NXDOMAIN, an error) */
-	DDR_REJECTED,       /* records, none usable: why says the first reason */
-	DDR_MALFORMED,      /* not a response to the probe */
+	DDR_FOUND,     /* *out names the designated resolver */
+	DDR_NONE,      /* no SVCB record (NODATA, NXDOMAIN, an error) */
+	DDR_REJECTED,  /* records, none usable: why says the first reason */
+	DDR_MALFORMED, /* not a response to the probe */
 };
 
 struct ddr_result {
-	struct cfg_template t;  /* addr (port set), transport, port, name, path */
+	struct cfg_template t; /* addr (port set), transport, port, name, path */
 	uint16_t priority;
-	uint32_t ttl;           /* of the record chosen: re-probe after it */
+	uint32_t ttl; /* of the record chosen: re-probe after it */
 	char why[128];
 };
 

@@ -18,15 +18,15 @@
 #include "wire.h"
 
 #define MAX_ADDRS_ANSWER 64
-#define HOSTS_MAX_WORDS 64      /* address and names on one line */
+#define HOSTS_MAX_WORDS 64 /* address and names on one line */
 #define HOSTS_LINE_MAX 4096
 
 struct hname {
 	uint64_t hash;
-	uint32_t off;      /* name in arena */
+	uint32_t off; /* name in arena */
 	uint8_t len;
-	int32_t next;      /* hash chain */
-	int32_t v4, v6;    /* address chains (index into addrs) */
+	int32_t next;   /* hash chain */
+	int32_t v4, v6; /* address chains (index into addrs) */
 };
 
 struct haddr {
@@ -36,10 +36,10 @@ struct haddr {
 
 struct hptr {
 	uint64_t hash;
-	uint32_t off;      /* reverse name in arena */
+	uint32_t off; /* reverse name in arena */
 	uint8_t len;
 	int32_t next;
-	uint32_t target;   /* name (arena offset) */
+	uint32_t target; /* name (arena offset) */
 	uint8_t tlen;
 };
 
@@ -52,9 +52,9 @@ struct hosts {
 	size_t naddrs, caddrs;
 	struct hptr *ptrs;
 	size_t nptrs, cptrs;
-	int32_t *nb;       /* name buckets */
+	int32_t *nb; /* name buckets */
 	size_t nnb;
-	int32_t *pb;       /* ptr buckets */
+	int32_t *pb; /* ptr buckets */
 	size_t npb;
 	uint64_t seed;
 };
@@ -100,14 +100,14 @@ grow_arr(void **arr, size_t *cap, size_t n, size_t size)
 }
 
 static int
-rehash(int32_t **b, size_t *nb, size_t n, const void *items, size_t isize,
-    size_t hash_off, size_t next_off)
+rehash(int32_t **b, size_t *nb, size_t n, const void *items, size_t isize, size_t hash_off,
+    size_t next_off)
 {
 	size_t nn = 1, i;
 	int32_t *t;
 
 	while (nn < n * 4)
-		nn <<= 1;   /* load at most 1/2 until the next growth */
+		nn <<= 1; /* load at most 1/2 until the next growth */
 	if (nn < 64)
 		nn = 64;
 	t = malloc(nn * sizeof(*t));
@@ -163,7 +163,8 @@ static size_t
 reverse_name(int fam, const uint8_t *a, uint8_t out[WIRE_NAME_MAX])
 {
 	static const char hex[] = "0123456789abcdef";
-	static const uint8_t v4[] = { 7, 'i', 'n', '-', 'a', 'd', 'd', 'r', 4, 'a', 'r', 'p', 'a', 0 };
+	static const uint8_t v4[] = { 7, 'i', 'n', '-', 'a', 'd', 'd', 'r', 4, 'a', 'r', 'p', 'a',
+		0 };
 	static const uint8_t v6[] = { 3, 'i', 'p', '6', 4, 'a', 'r', 'p', 'a', 0 };
 	size_t o = 0;
 	int i;
@@ -202,7 +203,7 @@ add_addr(struct hosts *h, long ni, int fam, const uint8_t *a)
 
 	for (i = *head; i >= 0; i = h->addrs[i].next)
 		if (memcmp(h->addrs[i].a, a, alen) == 0)
-			return 0;   /* duplicate */
+			return 0; /* duplicate */
 	if (grow_arr((void **)&h->addrs, &h->caddrs, h->naddrs, sizeof(*h->addrs)))
 		return -1;
 	memset(h->addrs[h->naddrs].a, 0, 16);
@@ -240,7 +241,7 @@ add_name(struct hosts *h, const uint8_t *name, size_t len)
 	h->nnames++;
 	if (h->nnames * 2 > h->nnb) {
 		if (rehash(&h->nb, &h->nnb, h->nnames, h->names, sizeof(*h->names),
-		    offsetof(struct hname, hash), offsetof(struct hname, next)))
+		        offsetof(struct hname, hash), offsetof(struct hname, next)))
 			return -1;
 	} else {
 		n->next = h->nb[hv & (h->nnb - 1)];
@@ -261,7 +262,7 @@ add_ptr(struct hosts *h, int fam, const uint8_t *a, long ni)
 		return -1;
 	hv = stub_name_hash(h->seed, rn, rl);
 	if (find_ptr(h, hv, rn, rl) >= 0)
-		return 0;   /* the first line listing an address wins */
+		return 0; /* the first line listing an address wins */
 	if (grow_arr((void **)&h->ptrs, &h->cptrs, h->nptrs, sizeof(*h->ptrs)))
 		return -1;
 	p = &h->ptrs[h->nptrs];
@@ -274,7 +275,7 @@ add_ptr(struct hosts *h, int fam, const uint8_t *a, long ni)
 	h->nptrs++;
 	if (h->nptrs * 2 > h->npb) {
 		if (rehash(&h->pb, &h->npb, h->nptrs, h->ptrs, sizeof(*h->ptrs),
-		    offsetof(struct hptr, hash), offsetof(struct hptr, next)))
+		        offsetof(struct hptr, hash), offsetof(struct hptr, next)))
 			return -1;
 	} else {
 		p->next = h->pb[hv & (h->npb - 1)];
@@ -302,7 +303,7 @@ parse_line(struct hosts *h, char *line, const char **msg)
 		return 0;
 	pct = strchr(w[0], '%');
 	if (pct)
-		*pct = 0;   /* fe80::1%eth0: scope dropped */
+		*pct = 0; /* fe80::1%eth0: scope dropped */
 	if (inet_pton(AF_INET, w[0], a) == 1) {
 		fam = AF_INET;
 	} else if (inet_pton(AF_INET6, w[0], a) == 1) {
@@ -354,7 +355,8 @@ hosts_parse(const char *text, size_t len, uint64_t seed, hosts_err_cb err, void 
 
 		if (t != TEXT_LINE_OK) {
 			if (err)
-				err(arg, it.lineno, t == TEXT_LINE_LONG ? "line too long" : "NUL byte");
+				err(arg, it.lineno,
+				    t == TEXT_LINE_LONG ? "line too long" : "NUL byte");
 			continue;
 		}
 		rc = parse_line(h, buf, &msg);
@@ -395,8 +397,8 @@ hosts_ptrs(const struct hosts *h)
 }
 
 size_t
-hosts_answer(const struct hosts *h, const struct msg_query *q, uint32_t ttl,
-    size_t limit, uint8_t *out, size_t cap)
+hosts_answer(const struct hosts *h, const struct msg_query *q, uint32_t ttl, size_t limit,
+    uint8_t *out, size_t cap)
 {
 	struct msg_rr rrs[MAX_ADDRS_ANSWER];
 	size_t n = 0;
@@ -454,9 +456,11 @@ hosts_foreach_from(const struct hosts *h, size_t unit, size_t max_units,
 
 			for (; a >= 0; a = h->addrs[a].next) {
 				struct hosts_rec r = {
-					h->arena + n->off, n->len,
+					h->arena + n->off,
+					n->len,
 					fam == 0 ? TYPE_A : TYPE_AAAA,
-					h->addrs[a].a, fam == 0 ? 4 : 16,
+					h->addrs[a].a,
+					fam == 0 ? 4 : 16,
 				};
 
 				if (cb(&r, arg))
@@ -465,11 +469,14 @@ hosts_foreach_from(const struct hosts *h, size_t unit, size_t max_units,
 		}
 	}
 	for (; unit >= h->nnames && unit < h->nnames + h->nptrs && done < max_units;
-	    unit++, done++) {
+	     unit++, done++) {
 		const struct hptr *p = &h->ptrs[unit - h->nnames];
 		struct hosts_rec r = {
-			h->arena + p->off, p->len, TYPE_PTR,
-			h->arena + p->target, p->tlen,
+			h->arena + p->off,
+			p->len,
+			TYPE_PTR,
+			h->arena + p->target,
+			p->tlen,
 		};
 
 		if (cb(&r, arg))
@@ -479,8 +486,7 @@ hosts_foreach_from(const struct hosts *h, size_t unit, size_t max_units,
 }
 
 void
-hosts_foreach(const struct hosts *h, int (*cb)(const struct hosts_rec *r, void *arg),
-    void *arg)
+hosts_foreach(const struct hosts *h, int (*cb)(const struct hosts_rec *r, void *arg), void *arg)
 {
 	hosts_foreach_from(h, 0, HOSTS_END, cb, arg);
 }

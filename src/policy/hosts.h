@@ -27,8 +27,7 @@ typedef void (*hosts_err_cb)(void *arg, unsigned line, const char *msg);
 
 /* Parse hosts-file text; names are hashed with stub_name_hash(seed, ...).
  * Bad lines are reported and skipped.  Returns NULL only on OOM. */
-struct hosts *hosts_parse(const char *text, size_t len, uint64_t seed, hosts_err_cb err,
-    void *arg);
+struct hosts *hosts_parse(const char *text, size_t len, uint64_t seed, hosts_err_cb err, void *arg);
 void hosts_free(struct hosts *h);
 
 /* Number of names and of addresses (PTR entries). */
@@ -42,8 +41,8 @@ size_t hosts_ptrs(const struct hosts *h);
  * Returns the length written to out (> 0), or 0 when the hosts file has
  * nothing to say about the question.
  */
-size_t hosts_answer(const struct hosts *h, const struct msg_query *q, uint32_t ttl,
-    size_t limit, uint8_t *out, size_t cap);
+size_t hosts_answer(const struct hosts *h, const struct msg_query *q, uint32_t ttl, size_t limit,
+    uint8_t *out, size_t cap);
 
 /* Is q's name a hosts name (whatever the type)?  SPEC 18: such a name
  * answers every type itself. */
@@ -51,16 +50,16 @@ bool hosts_has_name(const struct hosts *h, const struct msg_query *q);
 
 /* One hosts record for listing (displaydns). */
 struct hosts_rec {
-	const uint8_t *name;     /* owner, wire form, lower-cased */
+	const uint8_t *name; /* owner, wire form, lower-cased */
 	size_t namelen;
-	uint16_t type;           /* A, AAAA or PTR */
-	const uint8_t *rdata;    /* 4 or 16 address bytes, or the PTR target name */
+	uint16_t type;        /* A, AAAA or PTR */
+	const uint8_t *rdata; /* 4 or 16 address bytes, or the PTR target name */
 	size_t rdlen;
 };
 
 /* Visit every record; stop when cb returns non-0. */
-void hosts_foreach(const struct hosts *h, int (*cb)(const struct hosts_rec *r, void *arg),
-    void *arg);
+void
+hosts_foreach(const struct hosts *h, int (*cb)(const struct hosts_rec *r, void *arg), void *arg);
 
 #define HOSTS_END SIZE_MAX
 /*

@@ -65,8 +65,7 @@ static bool
 same(const struct msg_query *a, const struct msg_query *b)
 {
 	return a->hash == b->hash && a->qlen == b->qlen && a->qtype == b->qtype &&
-	    a->qclass == b->qclass && a->do_bit == b->do_bit &&
-	    a->cd_bit == b->cd_bit &&
+	    a->qclass == b->qclass && a->do_bit == b->do_bit && a->cd_bit == b->cd_bit &&
 	    memcmp(a->key, b->key, a->qlen) == 0;
 }
 

@@ -18,32 +18,32 @@
 
 /* How to answer one client; owned by the listener, copied by value. */
 struct client_ref {
-	int fd;                       /* UDP socket, or -1 */
-	void *conn;                   /* TCP connection, or NULL */
+	int fd;     /* UDP socket, or -1 */
+	void *conn; /* TCP connection, or NULL */
 	struct sockaddr_storage peer;
 	socklen_t peerlen;
-	uint64_t ctl;                 /* a control query (stubctl query): its id; 0 = none */
-	bool trace;                   /* record the packets of its search */
+	uint64_t ctl; /* a control query (stubctl query): its id; 0 = none */
+	bool trace;   /* record the packets of its search */
 };
 
 struct waiter {
 	struct waiter *next;
 	struct client_ref ref;
 	struct msg_query q;
-	uint64_t t0;                  /* when its query arrived */
-	bool joined;                  /* it joined a search under way (coalesced) */
+	uint64_t t0; /* when its query arrived */
+	bool joined; /* it joined a search under way (coalesced) */
 };
 
 struct flight {
 	struct flight *hnext;
-	struct waiter *waiters;       /* newest first */
+	struct waiter *waiters; /* newest first */
 	size_t nwaiters;
-	struct msg_query q;           /* the question as first asked */
-	struct up_search *search;     /* the upstream search answering it */
-	struct upstream_if via;       /* the upstream that runs the search */
-	void *owner;                  /* the resolver that started it */
-	bool slow_done;               /* stale copy already sent */
-	bool prefetch;                /* started by prefetch, not by a client */
+	struct msg_query q;       /* the question as first asked */
+	struct up_search *search; /* the upstream search answering it */
+	struct upstream_if via;   /* the upstream that runs the search */
+	void *owner;              /* the resolver that started it */
+	bool slow_done;           /* stale copy already sent */
+	bool prefetch;            /* started by prefetch, not by a client */
 };
 
 struct inflight;
@@ -55,15 +55,14 @@ struct flight *inflight_find(struct inflight *t, const struct msg_query *q);
 /* A new flight for q (q->hash set).  NULL on OOM. */
 struct flight *inflight_add(struct inflight *t, const struct msg_query *q);
 /* Add a waiting client: STUB_OK or STUB_ENOMEM. */
-enum stub_err inflight_wait(struct flight *f, const struct msg_query *q, const struct client_ref *ref,
-    uint64_t t0, bool joined);
+enum stub_err inflight_wait(struct flight *f, const struct msg_query *q,
+    const struct client_ref *ref, uint64_t t0, bool joined);
 /* Unlink and free a flight; its waiters must have been taken already. */
 void inflight_remove(struct inflight *t, struct flight *f);
 /* Take the waiters list (caller frees each with free()). */
 struct waiter *inflight_take_waiters(struct flight *f);
 /* Visit every flight (fn must not add or remove flights). */
-void inflight_foreach(struct inflight *t, void (*fn)(struct flight *f, void *arg),
-    void *arg);
+void inflight_foreach(struct inflight *t, void (*fn)(struct flight *f, void *arg), void *arg);
 size_t inflight_count(const struct inflight *t);
 
 #endif

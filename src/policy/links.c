@@ -99,15 +99,17 @@ parse_server(const char *s, struct link_server *out)
 	if (hash) {
 		*hash++ = 0;
 		if (!*hash || strlen(hash) >= sizeof(out->name) ||
-		    strspn(hash, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "0123456789.-_") != strlen(hash))
+		    strspn(hash,
+		        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		        "0123456789.-_") != strlen(hash))
 			return -1;
 		snprintf(out->name, sizeof(out->name), "%s", hash);
 	}
 	if (cfg_parse_sockaddr(buf, DNS_PORT, &sa) != 0)
 		return -1;
 	cfg_format_sockaddr((const struct sockaddr *)&sa.ss, out->text, sizeof(out->text));
-	out->has_port = buf[0] == '[' ? strstr(buf, "]:") != NULL :
+	out->has_port = buf[0] == '[' ?
+	    strstr(buf, "]:") != NULL :
 	    strchr(buf, ':') != NULL && strchr(buf, ':') == strrchr(buf, ':');
 	if (sa.ss.ss_family == AF_INET)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)&sa.ss)->sin_addr, out->host,
@@ -141,8 +143,8 @@ parse_domain(const char *s, char *out, size_t outlen, bool *routing_only)
 }
 
 enum stub_err
-links_set_dns(struct links *l, const char *ifname, enum cfg_origin o, char *const *addrs,
-    size_t n, char *why, size_t whylen)
+links_set_dns(struct links *l, const char *ifname, enum cfg_origin o, char *const *addrs, size_t n,
+    char *why, size_t whylen)
 {
 	struct link_server sv[LINK_MAX_SERVERS];
 	struct link *k;
@@ -167,8 +169,8 @@ links_set_dns(struct links *l, const char *ifname, enum cfg_origin o, char *cons
 }
 
 enum stub_err
-links_set_domains(struct links *l, const char *ifname, enum cfg_origin o,
-    char *const *doms, size_t n, char *why, size_t whylen)
+links_set_domains(struct links *l, const char *ifname, enum cfg_origin o, char *const *doms,
+    size_t n, char *why, size_t whylen)
 {
 	char d[LINK_MAX_DOMAINS][256];
 	bool ro[LINK_MAX_DOMAINS];
@@ -195,8 +197,8 @@ links_set_domains(struct links *l, const char *ifname, enum cfg_origin o,
 }
 
 enum stub_err
-links_set_default_route(struct links *l, const char *ifname, enum cfg_origin o, bool yes,
-    char *why, size_t whylen)
+links_set_default_route(struct links *l, const char *ifname, enum cfg_origin o, bool yes, char *why,
+    size_t whylen)
 {
 	struct link *k;
 	enum stub_err e = get(l, ifname, o, &k, why, whylen);
@@ -284,10 +286,11 @@ links_add_resolvconf(struct links *l, const char *fname, const char *text, size_
 
 		if (t != TEXT_LINE_OK) {
 			if (err)
-				err(arg, it.lineno, t == TEXT_LINE_LONG ? "line too long" : "NUL byte");
+				err(arg, it.lineno,
+				    t == TEXT_LINE_LONG ? "line too long" : "NUL byte");
 			continue;
 		}
-		semi = strchr(buf, ';');        /* resolv.conf comments: # and ; */
+		semi = strchr(buf, ';'); /* resolv.conf comments: # and ; */
 		if (semi)
 			*semi = 0;
 		n = text_words(buf, w, RESOLVCONF_WORDS, true);
@@ -304,7 +307,7 @@ links_add_resolvconf(struct links *l, const char *fname, const char *text, size_
 			}
 			pct = strchr(w[1], '%');
 			if (pct)
-				*pct = 0;       /* the link is bound to its interface */
+				*pct = 0; /* the link is bound to its interface */
 			if (parse_server(w[1], &sv) != 0) {
 				if (err)
 					err(arg, it.lineno, "bad nameserver address");
@@ -319,7 +322,8 @@ links_add_resolvconf(struct links *l, const char *fname, const char *text, size_
 				if (k->ndomains == LINK_MAX_DOMAINS)
 					break;
 				if (parse_domain(w[i], k->domains[k->ndomains],
-				    sizeof(k->domains[0]), &ro) != 0 || ro) {
+				        sizeof(k->domains[0]), &ro) != 0 ||
+				    ro) {
 					if (err)
 						err(arg, it.lineno, "bad domain name");
 					continue;
@@ -332,8 +336,7 @@ links_add_resolvconf(struct links *l, const char *fname, const char *text, size_
 	return STUB_OK;
 }
 
-static int
-append(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+static int append(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 static int
@@ -374,8 +377,9 @@ link_server_line(char **buf, size_t *len, size_t *cap, const struct link *lk,
 	if (sv->has_port)
 		return append(buf, len, cap, "server %s tls %s\n", sv->text,
 		    sv->name[0] ? sv->name : sv->host);
-	return append(buf, len, cap, strchr(sv->host, ':') ? "server [%s]:853 tls %s\n" :
-	    "server %s:853 tls %s\n", sv->host, sv->name[0] ? sv->name : sv->host);
+	return append(buf, len, cap,
+	    strchr(sv->host, ':') ? "server [%s]:853 tls %s\n" : "server %s:853 tls %s\n", sv->host,
+	    sv->name[0] ? sv->name : sv->host);
 }
 
 char *
@@ -402,11 +406,11 @@ links_config_text(const struct links *l, const struct cfg *base,
 		for (k = 0; k < lk->ndomains; k++)
 			if (strcmp(lk->domains[k], ".") == 0)
 				route_all = true;
-		if (append(&buf, &len, &cap, "adapter %s device %s metric %d default-route %s%s%s\n",
-		    lk->ifname, lk->ifname, lk->metric,
-		    lk->default_route || route_all ? "yes" : "no",
-		    lk->enc_set ? " encryption " : "",
-		    lk->enc_set ? cfg_encryption_name(lk->enc) : "") != 0)
+		if (append(&buf, &len, &cap,
+		        "adapter %s device %s metric %d default-route %s%s%s\n", lk->ifname,
+		        lk->ifname, lk->metric, lk->default_route || route_all ? "yes" : "no",
+		        lk->enc_set ? " encryption " : "",
+		        lk->enc_set ? cfg_encryption_name(lk->enc) : "") != 0)
 			goto fail;
 		for (k = 0; k < lk->nservers; k++)
 			if (link_server_line(&buf, &len, &cap, lk, &lk->servers[k]) != 0)

@@ -19,13 +19,13 @@
 
 #define LINK_MAX_SERVERS 16
 #define LINK_MAX_DOMAINS 32
-#define LINK_METRIC_DEFAULT 100   /* learned adapters without a route metric */
+#define LINK_METRIC_DEFAULT 100 /* learned adapters without a route metric */
 
 struct link_server {
-	char text[80];            /* "192.0.2.1:53" or "[2001:db8::1]:53" */
-	char name[256];           /* "#NAME" (authentication name), "" = none */
-	char host[64];            /* the address alone: "192.0.2.1", "2001:db8::1" */
-	bool has_port;            /* a port was given (else 53, or 853 over TLS) */
+	char text[80];  /* "192.0.2.1:53" or "[2001:db8::1]:53" */
+	char name[256]; /* "#NAME" (authentication name), "" = none */
+	char host[64];  /* the address alone: "192.0.2.1", "2001:db8::1" */
+	bool has_port;  /* a port was given (else 53, or 853 over TLS) */
 };
 
 struct link {
@@ -33,13 +33,13 @@ struct link {
 	enum cfg_origin origin;
 	struct link_server servers[LINK_MAX_SERVERS];
 	size_t nservers;
-	char domains[LINK_MAX_DOMAINS][256];  /* text, lower case, no trailing dot */
+	char domains[LINK_MAX_DOMAINS][256]; /* text, lower case, no trailing dot */
 	bool routing_only[LINK_MAX_DOMAINS];
 	size_t ndomains;
-	bool default_route;       /* false: only names under its domains */
-	bool dot;                 /* DNS over TLS (SetLinkDNSOverTLS yes) */
-	bool enc_set;             /* SPEC 17: the link's encryption policy given */
-	enum cfg_encryption enc;  /* ... and which (rendered on its adapter line) */
+	bool default_route;      /* false: only names under its domains */
+	bool dot;                /* DNS over TLS (SetLinkDNSOverTLS yes) */
+	bool enc_set;            /* SPEC 17: the link's encryption policy given */
+	enum cfg_encryption enc; /* ... and which (rendered on its adapter line) */
 	int metric;
 };
 

@@ -8,13 +8,29 @@
 #include "mdnsmsg.h"
 #include "wire.h"
 
-#define CLASS_MASK 0x7fff       /* the top bit is mDNS's cache-flush bit */
+#define CLASS_MASK 0x7fff /* the top bit is mDNS's cache-flush bit */
 
 static const uint8_t dom_local[] = "\5local";
-static const uint8_t dom_v4ll[] = "\3" "254\3" "169\7in-addr\4arpa";
+static const uint8_t dom_v4ll[] = "\3"
+                                  "254\3"
+                                  "169\7in-addr\4arpa";
 static const uint8_t dom_v6ll[4][16] = {
-	"\1" "8\1" "e\1" "f\3ip6\4arpa", "\1" "9\1" "e\1" "f\3ip6\4arpa",
-	"\1" "a\1" "e\1" "f\3ip6\4arpa", "\1" "b\1" "e\1" "f\3ip6\4arpa",
+	"\1"
+	"8\1"
+	"e\1"
+	"f\3ip6\4arpa",
+	"\1"
+	"9\1"
+	"e\1"
+	"f\3ip6\4arpa",
+	"\1"
+	"a\1"
+	"e\1"
+	"f\3ip6\4arpa",
+	"\1"
+	"b\1"
+	"e\1"
+	"f\3ip6\4arpa",
 };
 
 bool
@@ -42,7 +58,7 @@ mdns_routed(const struct cfg *c)
 	for (a = 0; a < c->nadapters; a++)
 		for (d = 0; d < c->adapters[a].ndomains; d++)
 			if (wire_name_eq_ci(c->adapters[a].domains[d].name,
-			    c->adapters[a].domains[d].len, dom_local, sizeof(dom_local)))
+			        c->adapters[a].domains[d].len, dom_local, sizeof(dom_local)))
 				return true;
 	return false;
 }
@@ -54,8 +70,7 @@ mdns_wanted(const struct cfg *c, const uint8_t *key, size_t klen)
 }
 
 static void
-put_question(struct wire_wr *w, const uint8_t *name, size_t nlen, uint16_t qtype,
-    uint16_t qclass)
+put_question(struct wire_wr *w, const uint8_t *name, size_t nlen, uint16_t qtype, uint16_t qclass)
 {
 	wire_put_name(w, name, nlen);
 	wire_put_u16(w, qtype);
@@ -97,15 +112,11 @@ copy_rdata(const uint8_t *pkt, size_t len, const struct wire_rr *rr, struct wire
 	const uint8_t *p;
 
 	switch (rr->type) {
-	case TYPE_PTR: case TYPE_CNAME: case TYPE_NS:
-		fixed = 0;
-		break;
-	case TYPE_MX:
-		fixed = 2;
-		break;
-	case TYPE_SRV:
-		fixed = 6;
-		break;
+	case TYPE_PTR:
+	case TYPE_CNAME:
+	case TYPE_NS: fixed = 0; break;
+	case TYPE_MX: fixed = 2; break;
+	case TYPE_SRV: fixed = 6; break;
 	default:
 		wire_rd_init(&r, pkt, len);
 		wire_seek(&r, rr->rd_off);
@@ -133,8 +144,7 @@ copy_rdata(const uint8_t *pkt, size_t len, const struct wire_rr *rr, struct wire
 }
 
 size_t
-mdns_answer(const uint8_t *pkt, size_t len, const struct msg_query *q,
-    uint8_t *out, size_t cap)
+mdns_answer(const uint8_t *pkt, size_t len, const struct msg_query *q, uint8_t *out, size_t cap)
 {
 	struct wire_rd r;
 	struct wire_wr w;

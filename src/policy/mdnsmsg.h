@@ -15,7 +15,7 @@
 #include "msg.h"
 
 #define MDNS_PORT 5353
-#define MDNS_TTL_CAP 10         /* seconds: TTLs of mDNS answers are capped */
+#define MDNS_TTL_CAP 10 /* seconds: TTLs of mDNS answers are capped */
 
 /* Is key (lower-cased wire form) under local., 254.169.in-addr.arpa. or
  * the fe80::/10 reverse zones? */
@@ -45,8 +45,8 @@ size_t mdns_query(const struct msg_query *q, uint8_t *out, size_t cap);
  * qtype, qclass), AA, ID 0.  Returns the length, or 0 when the reply does
  * not answer q (malformed, or nothing matching).
  */
-size_t mdns_answer(const uint8_t *pkt, size_t len, const struct msg_query *q,
-    uint8_t *out, size_t cap);
+size_t
+mdns_answer(const uint8_t *pkt, size_t len, const struct msg_query *q, uint8_t *out, size_t cap);
 
 /* NXDOMAIN for q (no answer in time): ID 0, AA, the question.  Returns the
  * length or 0. */

@@ -28,8 +28,7 @@ sched_new(const struct cfg *cfg)
 		goto fail;
 	for (i = 0; i < s->nadapters; i++) {
 		s->adapters[i].metric = cfg->adapters[i].metric;
-		s->adapters[i].servers = calloc(cfg->nservers ? cfg->nservers : 1,
-		    sizeof(size_t));
+		s->adapters[i].servers = calloc(cfg->nservers ? cfg->nservers : 1, sizeof(size_t));
 		if (!s->adapters[i].servers)
 			goto fail;
 	}
@@ -41,8 +40,8 @@ sched_new(const struct cfg *cfg)
 		s->servers[i].adapter = cs->adapter;
 		s->servers[i].prio = cs->prio;
 		cfg_server_url(cs, url, sizeof(url));
-		snprintf(s->servers[i].label, sizeof(s->servers[i].label), "%s%%%s",
-		    url, cfg->adapters[cs->adapter].name);
+		snprintf(s->servers[i].label, sizeof(s->servers[i].label), "%s%%%s", url,
+		    cfg->adapters[cs->adapter].name);
 		a->servers[a->nservers++] = i;
 	}
 	memcpy(s->timeouts_ms, cfg->timeouts_ms, sizeof(s->timeouts_ms));
@@ -169,7 +168,7 @@ sched_refresh(struct sched *s, uint64_t now)
 
 		if (sv->excluded_until && now >= sv->excluded_until) {
 			sv->excluded_until = 0;
-			sv->has_rtt = false;   /* failback: configured place again */
+			sv->has_rtt = false; /* failback: configured place again */
 			sv->srtt_ms = 0;
 			sv->recovering = true;
 		}
@@ -318,7 +317,7 @@ sched_may_ask_private(const struct sched *s, const uint8_t *qname, size_t qlen)
 			continue;
 		for (d = 0; d < cfg->adapters[a].ndomains; d++)
 			if (wire_name_under(qname, qlen, cfg->adapters[a].domains[d].name,
-			    cfg->adapters[a].domains[d].len))
+			        cfg->adapters[a].domains[d].len))
 				return true;
 		if (cfg->adapters[a].default_route && adapter_private(s, a))
 			return true;
@@ -327,8 +326,8 @@ sched_may_ask_private(const struct sched *s, const uint8_t *qname, size_t qlen)
 }
 
 int
-sched_search_init(struct sched *s, struct sched_search *ss,
-    const uint8_t *qname, size_t qlen, uint64_t now)
+sched_search_init(struct sched *s, struct sched_search *ss, const uint8_t *qname, size_t qlen,
+    uint64_t now)
 {
 	const struct cfg *cfg = s->cfg;
 	size_t a, d;
@@ -360,7 +359,7 @@ sched_search_init(struct sched *s, struct sched_search *ss,
 	ss->private_only = best < 0 && localzone_kind(qname, qlen) == LZ_PRIVATE_REVERSE;
 	for (a = 0; a < s->nadapters; a++) {
 		if (!s->adapters[a].nservers || s->adapters[a].down)
-			continue;   /* a down link is not waited for, not even for a negative */
+			continue; /* a down link is not waited for, not even for a negative */
 		if (best < 0) {
 			/* no routing domain claims the name: the default-route adapters */
 			ss->considered[a] = cfg->adapters[a].default_route &&
@@ -471,14 +470,14 @@ adapters_by_metric(const struct sched *s, const struct sched_search *ss, size_t 
 /* skip_probe: as though recovering servers and adapters were still
  * excluded (without the "nothing else" rule: then nothing). */
 static size_t
-collect(const struct sched *s, const struct sched_search *ss, unsigned phase,
-    uint64_t now, bool skip_probe, size_t *out)
+collect(const struct sched *s, const struct sched_search *ss, unsigned phase, uint64_t now,
+    bool skip_probe, size_t *out)
 {
 	size_t *ads = calloc(s->nadapters + 1, sizeof(size_t));
 	size_t *ord = calloc(s->nservers + 1, sizeof(size_t));
 	size_t nad, n = 0, k, j, m;
 
-	(void)now;      /* what is excluded was decided when the search began */
+	(void)now; /* what is excluded was decided when the search began */
 	if (!ads || !ord) {
 		free(ads);
 		free(ord);
@@ -489,7 +488,7 @@ collect(const struct sched *s, const struct sched_search *ss, unsigned phase,
 		size_t a = ads[k];
 
 		if (s->adapters[a].down)
-			continue;       /* its link is down: nothing can reach them */
+			continue; /* its link is down: nothing can reach them */
 		if (skip_probe && ss->probe[a])
 			continue;
 		m = sched_order(s, a, ord);
@@ -499,13 +498,13 @@ collect(const struct sched *s, const struct sched_search *ss, unsigned phase,
 			if (st->skipped || st->done || (skip_probe && st->probe))
 				continue;
 			if (ss->private_only && !server_private(s, ord[j]))
-				continue;   /* it cannot know the name (SPEC 5c) */
+				continue; /* it cannot know the name (SPEC 5c) */
 			out[n++] = ord[j];
 			if (phase <= 1)
-				break;      /* first server of the adapter only */
+				break; /* first server of the adapter only */
 		}
 		if (phase == 0 && n > 0)
-			break;              /* the preferred adapter only */
+			break; /* the preferred adapter only */
 	}
 	free(ads);
 	free(ord);
@@ -513,8 +512,8 @@ collect(const struct sched *s, const struct sched_search *ss, unsigned phase,
 }
 
 size_t
-sched_phase_targets(struct sched *s, struct sched_search *ss, unsigned phase,
-    uint64_t now, size_t *out)
+sched_phase_targets(struct sched *s, struct sched_search *ss, unsigned phase, uint64_t now,
+    size_t *out)
 {
 	size_t n, i, k, m;
 	size_t *more;
@@ -544,8 +543,8 @@ sched_phase_targets(struct sched *s, struct sched_search *ss, unsigned phase,
 }
 
 enum sched_outcome
-sched_on_answer(struct sched *s, struct sched_search *ss, size_t i,
-    enum sched_answer kind, double rtt_ms, uint64_t now)
+sched_on_answer(struct sched *s, struct sched_search *ss, size_t i, enum sched_answer kind,
+    double rtt_ms, uint64_t now)
 {
 	struct sched_server *sv = &s->servers[i];
 	size_t a = sv->adapter;
@@ -570,7 +569,7 @@ sched_on_answer(struct sched *s, struct sched_search *ss, size_t i,
 	/* an answer from an excluded server ends its (and its adapter's) exclusion */
 	sv->excluded_until = 0;
 	s->adapters[a].excluded_until = 0;
-	sv->recovering = false;         /* failback: its place restored */
+	sv->recovering = false; /* failback: its place restored */
 	s->adapters[a].recovering = false;
 	if (kind == ANS_POSITIVE)
 		return SCHED_POSITIVE;
@@ -610,7 +609,7 @@ sched_on_phase_end(struct sched *s, struct sched_search *ss, unsigned phase)
 		return 0;
 	for (i = 0; i < ss->nservers; i++) {
 		if (s->adapters[s->servers[i].adapter].down)
-			continue;       /* not a timeout: the link went down */
+			continue; /* not a timeout: the link went down */
 		if ((ss->ss[i].sent_mask & (1u << phase)) && !ss->ss[i].answered &&
 		    !ss->ss[i].done) {
 			ss->ss[i].timed_out = true;
@@ -622,8 +621,7 @@ sched_on_phase_end(struct sched *s, struct sched_search *ss, unsigned phase)
 }
 
 bool
-sched_phase_waits_only_on_down(const struct sched *s, const struct sched_search *ss,
-    unsigned phase)
+sched_phase_waits_only_on_down(const struct sched *s, const struct sched_search *ss, unsigned phase)
 {
 	size_t i;
 	bool any = false;

@@ -20,7 +20,7 @@
 
 #include "config.h"
 
-#define SCHED_SLOW_MS 400.0   /* SRTT gap that moves a normal server back */
+#define SCHED_SLOW_MS 400.0 /* SRTT gap that moves a normal server back */
 #define SCHED_MAX_PHASES CFG_MAX_TIMEOUTS
 /* "tls://192.0.2.1:853#dns.example%lan" (cfg_server_url, '%', adapter) */
 #define SCHED_LABEL_MAX (CFG_URL_MAX + CFG_NAME_MAX)
@@ -28,28 +28,28 @@
 struct sched_server {
 	size_t adapter;
 	enum cfg_prio prio;
-	char label[SCHED_LABEL_MAX];    /* "192.0.2.1:53%lan" */
+	char label[SCHED_LABEL_MAX]; /* "192.0.2.1:53%lan" */
 	double srtt_ms;
 	bool has_rtt;
-	uint64_t excluded_until;        /* 0 = not excluded */
-	bool recovering;                /* exclusion ran out, no answer since */
+	uint64_t excluded_until; /* 0 = not excluded */
+	bool recovering;         /* exclusion ran out, no answer since */
 	uint64_t queries, answers, timeouts;
-	bool no_0x20;                   /* did not echo the 0x20 case: asked without */
-	uint64_t downgrades;            /* SPEC 17: queries its twin failed, asked in clear */
-	bool downgrade_logged;          /* logged once per server and network (engine) */
+	bool no_0x20;          /* did not echo the 0x20 case: asked without */
+	uint64_t downgrades;   /* SPEC 17: queries its twin failed, asked in clear */
+	bool downgrade_logged; /* logged once per server and network (engine) */
 };
 
 struct sched_adapter {
 	int metric;
-	bool down;                      /* its link is down: never asked */
+	bool down; /* its link is down: never asked */
 	uint64_t excluded_until;
-	bool recovering;                /* exclusion ran out, no answer since */
-	size_t *servers;                /* indices, configured order */
+	bool recovering; /* exclusion ran out, no answer since */
+	size_t *servers; /* indices, configured order */
 	size_t nservers;
 };
 
 struct sched {
-	const struct cfg *cfg;          /* borrowed; names, domains, timeouts */
+	const struct cfg *cfg; /* borrowed; names, domains, timeouts */
 	struct sched_server *servers;
 	size_t nservers;
 	struct sched_adapter *adapters;
@@ -61,33 +61,33 @@ struct sched {
 
 /* Per-server state inside one search. */
 struct sched_sstate {
-	uint32_t sent_mask;     /* bit p: a packet went out in phase p */
-	bool answered;          /* usable answer (positive or negative) */
+	uint32_t sent_mask; /* bit p: a packet went out in phase p */
+	bool answered;      /* usable answer (positive or negative) */
 	bool timed_out;
-	bool done;              /* answered unusably or failed: not waited
+	bool done;    /* answered unusably or failed: not waited
 				 * for, not asked again in this search */
-	bool failed;            /* done without any reply (refused, reset) */
-	bool skipped;           /* excluded at the start: never asked */
-	bool probe;             /* recovering at the start (failback) */
+	bool failed;  /* done without any reply (refused, reset) */
+	bool skipped; /* excluded at the start: never asked */
+	bool probe;   /* recovering at the start (failback) */
 };
 
 struct sched_search {
 	size_t nservers, nadapters;
-	bool *considered;       /* per adapter: under consideration */
-	bool *negative;         /* per adapter: said NXDOMAIN/NODATA */
-	bool *left_out;         /* per adapter: excluded at the start */
-	bool *probe;            /* per adapter: recovering at the start */
+	bool *considered; /* per adapter: under consideration */
+	bool *negative;   /* per adapter: said NXDOMAIN/NODATA */
+	bool *left_out;   /* per adapter: excluded at the start */
+	bool *probe;      /* per adapter: recovering at the start */
 	struct sched_sstate *ss;
 	unsigned phase;
 	bool any_negative;
-	bool private_only;      /* RFC 6303 name no adapter routes: only servers
+	bool private_only; /* RFC 6303 name no adapter routes: only servers
 				 * on a private address (SPEC 5c) */
 };
 
 enum sched_outcome {
 	SCHED_CONTINUE = 0,
-	SCHED_POSITIVE,         /* end now: positive answer */
-	SCHED_NEGATIVE,         /* end now: every adapter said negative */
+	SCHED_POSITIVE, /* end now: positive answer */
+	SCHED_NEGATIVE, /* end now: every adapter said negative */
 };
 
 /* ANS_NONE: nothing usable yet (a mismatched reply, which may be
@@ -144,8 +144,8 @@ size_t sched_order(const struct sched *s, size_t adapter, size_t *out);
  * reverse name that no routing domain claims goes only to servers on a
  * private address.  Returns 0 or
  * -1 (OOM). */
-int sched_search_init(struct sched *s, struct sched_search *ss,
-    const uint8_t *qname, size_t qlen, uint64_t now);
+int sched_search_init(struct sched *s, struct sched_search *ss, const uint8_t *qname, size_t qlen,
+    uint64_t now);
 void sched_search_fini(struct sched_search *ss);
 
 /* May the private reverse name qname (RFC 6303) be asked of anyone: an
@@ -161,8 +161,8 @@ bool sched_may_ask_private(const struct sched *s, const uint8_t *qname, size_t q
  * this phase and counts their queries.  Returns the count (0 when nothing
  * is left to ask).
  */
-size_t sched_phase_targets(struct sched *s, struct sched_search *ss, unsigned phase,
-    uint64_t now, size_t *out);
+size_t sched_phase_targets(struct sched *s, struct sched_search *ss, unsigned phase, uint64_t now,
+    size_t *out);
 
 /* An answer from server i (ANS_DONE: done for this search).  rtt_ms < 0:
  * unknown. */
@@ -178,8 +178,7 @@ unsigned sched_on_phase_end(struct sched *s, struct sched_search *ss, unsigned p
  * its server is done, or its adapter answered negatively or went down)?
  * Then the phase may end at once (nothing timed out).  true when nothing
  * was sent in it. */
-bool sched_phase_settled(const struct sched *s, const struct sched_search *ss,
-    unsigned phase);
+bool sched_phase_settled(const struct sched *s, const struct sched_search *ss, unsigned phase);
 
 /* Is anyone left to ask (an adapter under consideration that has not
  * answered negatively)? */
@@ -187,8 +186,7 @@ bool sched_search_open(const struct sched_search *ss);
 /* SPEC 17: clear-text server i (a twin's fallback, never a target on its
  * own) is asked in phase because its twin failed: waited for from now on
  * in this search, and counted as a downgrade. */
-void sched_downgrade_sent(struct sched *s, struct sched_search *ss, size_t i,
-    unsigned phase);
+void sched_downgrade_sent(struct sched *s, struct sched_search *ss, size_t i, unsigned phase);
 /* The same when the twin timed out: i becomes a target of the next phases
  * of this search (counted once).  False when it already was one. */
 bool sched_downgrade_allow(struct sched *s, struct sched_search *ss, size_t i);

@@ -23,21 +23,21 @@ struct up_search;
 
 /* What came of one packet of a search (stubctl query, SPEC 15). */
 enum up_trace_result {
-	TR_PENDING = 0,     /* no reply yet */
-	TR_ANSWER,          /* positive answer */
+	TR_PENDING = 0, /* no reply yet */
+	TR_ANSWER,      /* positive answer */
 	TR_NXDOMAIN,
 	TR_NODATA,
 	TR_SERVFAIL,
 	TR_REFUSED,
 	TR_FORMERR,
-	TR_RCODE,           /* another rcode */
-	TR_TRUNCATED,       /* TC set even after TCP */
-	TR_MISMATCH,        /* malformed, or not the question asked */
-	TR_FAILED,          /* no reply: the transport failed (refused, TLS) */
-	TR_TIMEOUT,         /* its phase ended without a reply */
-	TR_CANCELLED,       /* the search ended (answered elsewhere) first */
-	TR_EXCLUDED,        /* not sent: the server or adapter is excluded */
-	TR_DOWN,            /* not sent: the adapter's link is down */
+	TR_RCODE,     /* another rcode */
+	TR_TRUNCATED, /* TC set even after TCP */
+	TR_MISMATCH,  /* malformed, or not the question asked */
+	TR_FAILED,    /* no reply: the transport failed (refused, TLS) */
+	TR_TIMEOUT,   /* its phase ended without a reply */
+	TR_CANCELLED, /* the search ended (answered elsewhere) first */
+	TR_EXCLUDED,  /* not sent: the server or adapter is excluded */
+	TR_DOWN,      /* not sent: the adapter's link is down */
 };
 
 #define UP_TRACE_MAX 64
@@ -45,39 +45,39 @@ enum up_trace_result {
 struct up_trace_ev {
 	unsigned phase;
 	char adapter[32];
-	char server[64];            /* "192.0.2.1:53" */
-	char transport[8];          /* "udp", "tls", "https" */
-	long sent_ms;               /* since the search began; -1 = not sent */
+	char server[64];   /* "192.0.2.1:53" */
+	char transport[8]; /* "udp", "tls", "https" */
+	long sent_ms;      /* since the search began; -1 = not sent */
 	enum up_trace_result result;
-	long at_ms;                 /* when the result was known; -1 = never */
-	bool late;                  /* a reply after its phase had timed out */
+	long at_ms; /* when the result was known; -1 = never */
+	bool late;  /* a reply after its phase had timed out */
 };
 
 /* Every packet of one search, in the order sent (bounded). */
 struct up_trace {
 	size_t n;
-	size_t dropped;             /* events beyond UP_TRACE_MAX */
+	size_t dropped; /* events beyond UP_TRACE_MAX */
 	struct up_trace_ev ev[UP_TRACE_MAX];
 };
 
 enum up_kind {
-	UP_POSITIVE,    /* cache and serve */
-	UP_NEGATIVE,    /* serve; cacheable says whether every adapter agreed */
-	UP_FAIL,        /* schedule ended, or nobody was left to ask, without an answer */
-	UP_SLOW,        /* the slow_ms deadline passed; the search goes on */
+	UP_POSITIVE, /* cache and serve */
+	UP_NEGATIVE, /* serve; cacheable says whether every adapter agreed */
+	UP_FAIL,     /* schedule ended, or nobody was left to ask, without an answer */
+	UP_SLOW,     /* the slow_ms deadline passed; the search goes on */
 };
 
 struct up_result {
 	enum up_kind kind;
 	bool cacheable;
-	uint8_t *msg;               /* prepared response (OPT removed); callee may edit */
+	uint8_t *msg; /* prepared response (OPT removed); callee may edit */
 	const struct msg_resp *resp;
-	const char *label;          /* answering server "addr:port%adapter" */
-	uint64_t now;               /* monotonic ms when the result arrived */
-	const struct up_trace *trace;   /* traced searches: every packet; else NULL */
-	unsigned ifindex;           /* mDNS: the interface that answered (0 = none) */
-	bool has_ede;               /* UP_FAIL: say why (RFC 8914) */
-	uint16_t ede;               /* its INFO-CODE (23: encryption required, none left) */
+	const char *label;            /* answering server "addr:port%adapter" */
+	uint64_t now;                 /* monotonic ms when the result arrived */
+	const struct up_trace *trace; /* traced searches: every packet; else NULL */
+	unsigned ifindex;             /* mDNS: the interface that answered (0 = none) */
+	bool has_ede;                 /* UP_FAIL: say why (RFC 8914) */
+	uint16_t ede;                 /* its INFO-CODE (23: encryption required, none left) */
 };
 
 typedef void (*up_cb)(void *arg, const struct up_result *r);
@@ -86,8 +86,8 @@ struct upstream_ops {
 	/* Start a search for q at time now.  slow_ms > 0: call back UP_SLOW
 	 * after that long if no final result yet.  trace: record every packet
 	 * (the final result carries it).  NULL on failure. */
-	struct up_search *(*search)(void *impl, const struct msg_query *q,
-	    uint32_t slow_ms, bool trace, uint64_t now, up_cb cb, void *arg);
+	struct up_search *(*search)(void *impl, const struct msg_query *q, uint32_t slow_ms,
+	    bool trace, uint64_t now, up_cb cb, void *arg);
 	/* End a search without calling back. */
 	void (*cancel)(void *impl, struct up_search *s);
 	/* May the private reverse name qname (RFC 6303, lower-cased) be asked

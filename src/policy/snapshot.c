@@ -73,7 +73,8 @@ snapshot_network(const struct cfg *c)
 
 		cfg_server_url(s, url, sizeof(url));
 		one = fnv(fnv(fnv(FNV_OFFSET, (const uint8_t *)url, strlen(url)),
-		    (const uint8_t *)a, strlen(a)), &trust, 1);
+		              (const uint8_t *)a, strlen(a)),
+		    &trust, 1);
 		sum += one;
 	}
 	return fnv(h, (const uint8_t *)&sum, sizeof(sum)) ^ c->nservers;
@@ -118,7 +119,7 @@ struct writer {
 	size_t len;
 	uint64_t sum, body, count;
 	uint64_t now, wall;
-	int err;                  /* errno of a failed write */
+	int err; /* errno of a failed write */
 };
 
 static void
@@ -163,8 +164,9 @@ write_entry(const struct cache_info *in, void *arg)
 	wire_put_u32(&w, in->original_ttl);
 	/* the cache's clock to the wall clock */
 	put64(&w, wr->wall - (wr->now - in->stored_ms));
-	put64(&w, in->expire_ms >= wr->now ? wr->wall + (in->expire_ms - wr->now) :
-	    wr->wall - (wr->now - in->expire_ms));
+	put64(&w,
+	    in->expire_ms >= wr->now ? wr->wall + (in->expire_ms - wr->now) :
+	                               wr->wall - (wr->now - in->expire_ms));
 	wire_put_u8(&w, (uint8_t)ll);
 	wire_put_bytes(&w, in->upstream, ll);
 	wire_put_u16(&w, (uint16_t)in->msglen);
@@ -172,9 +174,9 @@ write_entry(const struct cache_info *in, void *arg)
 	if (w.err)
 		return 0;
 	/* the body goes out in whole blocks (see fnv) */
-	for (off = 0; off < w.len; ) {
+	for (off = 0; off < w.len;) {
 		size_t k = w.len - off < sizeof(wr->buf) - wr->len ? w.len - off :
-		    sizeof(wr->buf) - wr->len;
+		                                                     sizeof(wr->buf) - wr->len;
 
 		memcpy(wr->buf + wr->len, e + off, k);
 		wr->len += k;
@@ -205,10 +207,10 @@ header(uint8_t *h, const struct writer *wr, uint64_t settings, uint64_t network)
 }
 
 enum stub_err
-snapshot_save(const char *path, struct cache *c, uint64_t now, uint64_t wall,
-    uint64_t settings, uint64_t network, size_t *count, char *why, size_t whylen)
+snapshot_save(const char *path, struct cache *c, uint64_t now, uint64_t wall, uint64_t settings,
+    uint64_t network, size_t *count, char *why, size_t whylen)
 {
-	static struct writer wr;          /* no allocation: 64 KB off the stack */
+	static struct writer wr; /* no allocation: 64 KB off the stack */
 	char tmp[4096];
 	uint8_t h[HDR_LEN];
 
@@ -259,22 +261,22 @@ snapshot_save(const char *path, struct cache *c, uint64_t now, uint64_t wall,
  * of the two, not their sum.  Small files are read the same way in one
  * thread.
  */
-#define LOAD_CHUNK 4096                 /* entries per chunk */
-#define LOAD_TTLS (4 * MSG_MAX_TTLS)    /* TTL offsets per chunk */
-#define LOAD_THREAD_MIN 20000           /* entries worth a second thread */
+#define LOAD_CHUNK 4096              /* entries per chunk */
+#define LOAD_TTLS (4 * MSG_MAX_TTLS) /* TTL offsets per chunk */
+#define LOAD_THREAD_MIN 20000        /* entries worth a second thread */
 
 /* One entry parsed and checked, ready for cache_restore. */
 struct ready {
 	const uint8_t *key;
 	const char *label;
-	uint8_t *msg;                   /* prepared in place */
+	uint8_t *msg; /* prepared in place */
 	uint64_t stored, expire, nhash, hash;
 	uint32_t orig;
 	uint16_t qtype, qclass;
 	uint8_t qlen, ll;
 	bool do_bit, cd_bit;
-	size_t ttl_at;                  /* its TTL offsets in the chunk */
-	uint8_t head[offsetof(struct msg_resp, ttl_off)];   /* msg_resp before the arrays */
+	size_t ttl_at;                                    /* its TTL offsets in the chunk */
+	uint8_t head[offsetof(struct msg_resp, ttl_off)]; /* msg_resp before the arrays */
 };
 
 struct chunk {
@@ -287,16 +289,16 @@ struct chunk {
 
 struct loader {
 	struct wire_rd r;
-	uint64_t n, i;                  /* entries in the file, read so far */
+	uint64_t n, i; /* entries in the file, read so far */
 	uint64_t now, wall, seed;
 	uint32_t serve_stale;
 	bool same_network;
 	enum stub_err err;
 	char why[128];
-	struct msg_resp resp;           /* the filling thread's msg_store_prepare */
-	struct msg_resp iresp;          /* the inserting thread's cache_restore */
+	struct msg_resp resp;  /* the filling thread's msg_store_prepare */
+	struct msg_resp iresp; /* the inserting thread's cache_restore */
 	struct chunk ch[2];
-	bool full[2];                   /* ch[k] waits to be put in the cache */
+	bool full[2]; /* ch[k] waits to be put in the cache */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 };
@@ -340,10 +342,10 @@ fill_chunk(struct loader *L, struct chunk *ch)
 		}
 		/* the wall clock back to the cache's clock (which never nears 0) */
 		e->expire = expire_w >= L->wall ? L->now + (expire_w - L->wall) :
-		    L->now - (L->wall - expire_w);
+		                                  L->now - (L->wall - expire_w);
 		e->stored = stored_w >= L->wall ? L->now : L->now - (L->wall - stored_w);
 		if (e->expire <= L->now && (L->now - e->expire) / 1000 >= L->serve_stale)
-			continue;                 /* expired past serve-stale */
+			continue; /* expired past serve-stale */
 		if (e->qlen == 0 || mlen < WIRE_HDR_LEN)
 			continue;
 		/* keys are lower-case (msg_store_prepare below checks it is the
@@ -358,7 +360,7 @@ fill_chunk(struct loader *L, struct chunk *ch)
 			continue;
 		/* the same checks as an upstream answer to this question */
 		if (msg_store_prepare(e->msg, mlen, id, e->key, e->qlen, e->qtype, e->qclass,
-		    resp) != 0)
+		        resp) != 0)
 			continue;
 		/* learned from other servers: negative answers do not hold, and
 		 * an AD bit may come from a server no longer trusted for it */
@@ -417,7 +419,8 @@ insert_chunk(struct loader *L, struct chunk *ch, struct cache *c, size_t *loaded
 		memcpy(lab, e->label, e->ll);
 		lab[e->ll] = 0;
 		if (cache_restore(c, &q, e->msg, resp, lab, e->stored, e->expire, e->orig, L->now,
-		    &ok) == STUB_OK && ok)
+		        &ok) == STUB_OK &&
+		    ok)
 			(*loaded)++;
 	}
 }
@@ -496,9 +499,8 @@ load_entries(struct loader *L, struct cache *c, size_t *loaded)
 
 /* The file's contents (modified in place) into c. */
 static enum stub_err
-load_buf(uint8_t *buf, size_t len, struct cache *c, uint64_t now, uint64_t wall,
-    uint64_t settings, uint64_t network, uint32_t serve_stale, size_t *loaded, char *why,
-    size_t whylen)
+load_buf(uint8_t *buf, size_t len, struct cache *c, uint64_t now, uint64_t wall, uint64_t settings,
+    uint64_t network, uint32_t serve_stale, size_t *loaded, char *why, size_t whylen)
 {
 	struct wire_rd r;
 	uint64_t n, body, sum;
@@ -531,7 +533,7 @@ load_buf(uint8_t *buf, size_t len, struct cache *c, uint64_t now, uint64_t wall,
 	}
 	/* learned on another network: the negative answers do not hold */
 	same_network = get64(&r) == network;
-	(void)get64(&r);                  /* when written: for people */
+	(void)get64(&r); /* when written: for people */
 	n = get64(&r);
 	body = get64(&r);
 	sum = get64(&r);
@@ -543,8 +545,8 @@ load_buf(uint8_t *buf, size_t len, struct cache *c, uint64_t now, uint64_t wall,
 		uint64_t h = FNV_OFFSET, off;
 
 		for (off = 0; off < body; off += OUT_BUF)
-			h = fnv(h, buf + HDR_LEN + off, body - off < OUT_BUF ? (size_t)(body - off) :
-			    OUT_BUF);
+			h = fnv(h, buf + HDR_LEN + off,
+			    body - off < OUT_BUF ? (size_t)(body - off) : OUT_BUF);
 		if (h != sum) {
 			snprintf(why, whylen, "checksum mismatch");
 			return STUB_EFORMAT;
@@ -556,7 +558,7 @@ load_buf(uint8_t *buf, size_t len, struct cache *c, uint64_t now, uint64_t wall,
 		    (unsigned long long)body);
 		return STUB_EFORMAT;
 	}
-	cache_reserve(c, (size_t)n);  /* no rehash after rehash while loading */
+	cache_reserve(c, (size_t)n); /* no rehash after rehash while loading */
 	L = calloc(1, sizeof(*L));
 	if (!L) {
 		snprintf(why, whylen, "out of memory");
@@ -578,9 +580,9 @@ load_buf(uint8_t *buf, size_t len, struct cache *c, uint64_t now, uint64_t wall,
 }
 
 enum stub_err
-snapshot_load_buf(const uint8_t *buf, size_t len, struct cache *c, uint64_t now,
-    uint64_t wall, uint64_t settings, uint64_t network, uint32_t serve_stale, size_t *loaded,
-    char *why, size_t whylen)
+snapshot_load_buf(const uint8_t *buf, size_t len, struct cache *c, uint64_t now, uint64_t wall,
+    uint64_t settings, uint64_t network, uint32_t serve_stale, size_t *loaded, char *why,
+    size_t whylen)
 {
 	uint8_t *copy = malloc(len ? len : 1);
 	enum stub_err e;
@@ -591,16 +593,15 @@ snapshot_load_buf(const uint8_t *buf, size_t len, struct cache *c, uint64_t now,
 		return STUB_ENOMEM;
 	}
 	memcpy(copy, buf, len);
-	e = load_buf(copy, len, c, now, wall, settings, network, serve_stale, loaded, why,
-	    whylen);
+	e = load_buf(copy, len, c, now, wall, settings, network, serve_stale, loaded, why, whylen);
 	free(copy);
 	return e;
 }
 
 enum stub_err
-snapshot_load(const char *path, struct cache *c, uint64_t now, uint64_t wall,
-    uint64_t settings, uint64_t network, uint32_t serve_stale, size_t max_bytes,
-    size_t *loaded, char *why, size_t whylen)
+snapshot_load(const char *path, struct cache *c, uint64_t now, uint64_t wall, uint64_t settings,
+    uint64_t network, uint32_t serve_stale, size_t max_bytes, size_t *loaded, char *why,
+    size_t whylen)
 {
 	struct stat st;
 	char *text;

@@ -17,7 +17,8 @@
 #include "config.h"
 #include "err.h"
 
-#define SNAPSHOT_VERSION 3     /* 2: a stored AD bit means "trusted for AD";
+#define SNAPSHOT_VERSION \
+	3 /* 2: a stored AD bit means "trusted for AD";
 				* 3: the CD bit is part of the key (flags bit 2) */
 
 /* What the stored lifetimes depend on: a file written under other
@@ -44,8 +45,8 @@ enum stub_err snapshot_save(const char *path, struct cache *c, uint64_t now, uin
  * which); *loaded gets the number of entries put back.
  */
 enum stub_err snapshot_load(const char *path, struct cache *c, uint64_t now, uint64_t wall,
-    uint64_t settings, uint64_t network, uint32_t serve_stale, size_t max_bytes,
-    size_t *loaded, char *why, size_t whylen);
+    uint64_t settings, uint64_t network, uint32_t serve_stale, size_t max_bytes, size_t *loaded,
+    char *why, size_t whylen);
 /* The same on a file's contents (for tests and fuzzing). */
 enum stub_err snapshot_load_buf(const uint8_t *buf, size_t len, struct cache *c, uint64_t now,
     uint64_t wall, uint64_t settings, uint64_t network, uint32_t serve_stale, size_t *loaded,

@@ -55,7 +55,7 @@ list_name(const char *s, uint8_t out[WIRE_NAME_MAX])
 			alpha = true;
 	}
 	if (!alpha)
-		return 0;   /* an address, not a name */
+		return 0; /* an address, not a name */
 	return wire_name_from_text(s, out);
 }
 
@@ -64,9 +64,8 @@ static bool
 hosts_preamble(const char *s)
 {
 	static const char *const names[] = { "localhost", "localhost.localdomain", "local",
-		"broadcasthost", "ip6-localhost", "ip6-loopback", "ip6-localnet",
-		"ip6-mcastprefix", "ip6-allnodes", "ip6-allrouters", "ip6-allhosts",
-		"0.0.0.0", NULL };
+		"broadcasthost", "ip6-localhost", "ip6-loopback", "ip6-localnet", "ip6-mcastprefix",
+		"ip6-allnodes", "ip6-allrouters", "ip6-allhosts", "0.0.0.0", NULL };
 	size_t i;
 
 	for (i = 0; names[i]; i++)
@@ -89,7 +88,7 @@ struct pstate {
 	enum pol_action action;
 	struct pol_origin o;
 	struct bl_stats *st;
-	uint8_t origin[WIRE_NAME_MAX];   /* RPZ $ORIGIN, wire form */
+	uint8_t origin[WIRE_NAME_MAX]; /* RPZ $ORIGIN, wire form */
 	size_t olen;
 };
 
@@ -97,8 +96,8 @@ static enum stub_err
 add(struct pstate *s, const uint8_t *name, size_t len, enum pol_scope scope, bool allow,
     enum pol_action action)
 {
-	enum stub_err e = policy_add(s->p, name, len, scope, allow ? POL_ALLOW : POL_BLOCK,
-	    action, s->o);
+	enum stub_err e = policy_add(s->p, name, len, scope, allow ? POL_ALLOW : POL_BLOCK, action,
+	    s->o);
 
 	if (e == STUB_OK)
 		s->st->entries++;
@@ -157,7 +156,7 @@ parse_adblock(struct pstate *s, char *line)
 	size_t len;
 
 	if (t[0] == '!' || t[0] == '[')
-		return 1;   /* comment, header */
+		return 1; /* comment, header */
 	if (t[0] == '@' && t[1] == '@') {
 		allow = true;
 		t += 2;
@@ -212,13 +211,13 @@ parse_rpz(struct pstate *s, char **w, int n)
 			s->olen = wire_name_from_text(w[1], s->origin);
 			wire_name_lower(s->origin, s->olen);
 		}
-		return 1;   /* $TTL, $ORIGIN */
+		return 1; /* $TTL, $ORIGIN */
 	}
 	/* TTL and class may stand between the owner and the type */
 	while (i < n && (isdigit((unsigned char)w[i][0]) || strcasecmp(w[i], "IN") == 0))
 		i++;
 	if (i < n && (strcasecmp(w[i], "SOA") == 0 || strcasecmp(w[i], "NS") == 0))
-		return 1;   /* the zone's own records */
+		return 1; /* the zone's own records */
 	if (n - i != 2 || strcasecmp(w[i], "CNAME") != 0)
 		return 0;
 	target = w[i + 1];
@@ -241,8 +240,8 @@ parse_rpz(struct pstate *s, char **w, int n)
 }
 
 enum stub_err
-blocklist_parse(struct policy *p, const char *text, size_t len, enum bl_format f,
-    bool allow, enum pol_action action, uint32_t src, struct bl_stats *st)
+blocklist_parse(struct policy *p, const char *text, size_t len, enum bl_format f, bool allow,
+    enum pol_action action, uint32_t src, struct bl_stats *st)
 {
 	struct pstate s = { p, allow, action, { src, 0 }, st, { 0 }, 0 };
 	struct text_lines it;
@@ -282,21 +281,11 @@ blocklist_parse(struct policy *p, const char *text, size_t len, enum bl_format f
 			if (n < 0)
 				goto unknown;
 			switch (f) {
-			case BL_HOSTS:
-				r = parse_hosts(&s, w, n);
-				break;
-			case BL_DOMAINS:
-				r = parse_domain(&s, w, n, false);
-				break;
-			case BL_WILDCARD:
-				r = parse_domain(&s, w, n, true);
-				break;
-			case BL_RPZ:
-				r = parse_rpz(&s, w, n);
-				break;
-			default:
-				r = 0;
-				break;
+			case BL_HOSTS: r = parse_hosts(&s, w, n); break;
+			case BL_DOMAINS: r = parse_domain(&s, w, n, false); break;
+			case BL_WILDCARD: r = parse_domain(&s, w, n, true); break;
+			case BL_RPZ: r = parse_rpz(&s, w, n); break;
+			default: r = 0; break;
 			}
 		}
 		if (r < 0)

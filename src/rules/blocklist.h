@@ -30,9 +30,9 @@ enum bl_format {
 
 /* What a parse found. */
 struct bl_stats {
-	size_t entries;          /* decisions added (duplicates included) */
-	size_t unknown;          /* lines not understood */
-	unsigned first_unknown;  /* line number of the first of them, 0 if none */
+	size_t entries;         /* decisions added (duplicates included) */
+	size_t unknown;         /* lines not understood */
+	unsigned first_unknown; /* line number of the first of them, 0 if none */
 };
 
 /* "hosts", "domains", ... to the format; -1 when unknown. */
@@ -44,8 +44,7 @@ const char *blocklist_format_name(enum bl_format f);
  * the table's blocklist-action), or with allow set (an allowlist) an allow.
  * Decisions carry origin src and their line.  STUB_ENOMEM is the only error.
  */
-enum stub_err blocklist_parse(struct policy *p, const char *text, size_t len,
-    enum bl_format f, bool allow, enum pol_action action, uint32_t src,
-    struct bl_stats *st);
+enum stub_err blocklist_parse(struct policy *p, const char *text, size_t len, enum bl_format f,
+    bool allow, enum pol_action action, uint32_t src, struct bl_stats *st);
 
 #endif

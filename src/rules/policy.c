@@ -16,9 +16,9 @@
 
 /* One slot of the name hash: 0 name_off = empty. */
 struct slot {
-	uint32_t tag;        /* high bits of the name's hash */
-	uint32_t name_off;   /* arena: a length byte, then the wire name */
-	uint32_t dec;        /* first decision on the name */
+	uint32_t tag;      /* high bits of the name's hash */
+	uint32_t name_off; /* arena: a length byte, then the wire name */
+	uint32_t dec;      /* first decision on the name */
 };
 
 /* One decision; for rule kinds other than block/allow, `arg` indexes
@@ -34,10 +34,10 @@ struct dec {
 
 /* The extra data of a `rule` line. */
 struct rule {
-	uint16_t type;             /* answer: record type */
+	uint16_t type; /* answer: record type */
 	uint16_t rdlen;
-	uint8_t *rdata;            /* answer: record data */
-	char *adapter;             /* adapter: its name */
+	uint8_t *rdata; /* answer: record data */
+	char *adapter;  /* adapter: its name */
 };
 
 struct policy {
@@ -72,7 +72,7 @@ policy_new(uint64_t seed)
 		policy_free(p);
 		return NULL;
 	}
-	p->arena[0] = 0;      /* offset 0 means "empty slot" */
+	p->arena[0] = 0; /* offset 0 means "empty slot" */
 	p->alen = 1;
 	return p;
 }
@@ -143,8 +143,7 @@ policy_decisions(const struct policy *p)
 }
 
 static bool
-slot_is(const struct policy *p, const struct slot *s, uint32_t tag, const uint8_t *name,
-    size_t len)
+slot_is(const struct policy *p, const struct slot *s, uint32_t tag, const uint8_t *name, size_t len)
 {
 	const uint8_t *a = p->arena + s->name_off;
 
@@ -243,8 +242,8 @@ name_slot(struct policy *p, const uint8_t *name, size_t len, struct slot **out)
 }
 
 static enum stub_err
-add_dec(struct policy *p, const uint8_t *name, size_t len, enum pol_scope scope,
-    enum pol_kind kind, enum pol_action action, uint32_t arg, struct pol_origin o)
+add_dec(struct policy *p, const uint8_t *name, size_t len, enum pol_scope scope, enum pol_kind kind,
+    enum pol_action action, uint32_t arg, struct pol_origin o)
 {
 	uint8_t key[WIRE_NAME_MAX];
 	struct slot *s;
@@ -264,7 +263,7 @@ add_dec(struct policy *p, const uint8_t *name, size_t len, enum pol_scope scope,
 		/* block/allow repeated (many lists list the same name): keep one */
 		if (d->scope == scope && d->kind == kind &&
 		    (kind == POL_BLOCK || kind == POL_ALLOW || kind == POL_REQUIRE_ENC ||
-		    kind == POL_REQUIRE_AD))
+		        kind == POL_REQUIRE_AD))
 			return STUB_OK;
 		link = &d->next;
 	}
@@ -309,14 +308,10 @@ const char *
 policy_action_name(enum pol_action a)
 {
 	switch (a) {
-	case POL_ACT_NXDOMAIN:
-		return "nxdomain";
-	case POL_ACT_NODATA:
-		return "nodata";
-	case POL_ACT_NULL:
-		return "null";
-	default:
-		return "default";
+	case POL_ACT_NXDOMAIN: return "nxdomain";
+	case POL_ACT_NODATA: return "nodata";
+	case POL_ACT_NULL: return "null";
+	default: return "default";
 	}
 }
 
@@ -331,10 +326,8 @@ rdata_from_text(uint16_t type, char **w, int n, uint8_t *out, size_t cap)
 	if (n < 1)
 		return -1;
 	switch (type) {
-	case TYPE_A:
-		return n == 1 && cap >= 4 && inet_pton(AF_INET, w[0], out) == 1 ? 4 : -1;
-	case TYPE_AAAA:
-		return n == 1 && cap >= 16 && inet_pton(AF_INET6, w[0], out) == 1 ? 16 : -1;
+	case TYPE_A: return n == 1 && cap >= 4 && inet_pton(AF_INET, w[0], out) == 1 ? 4 : -1;
+	case TYPE_AAAA: return n == 1 && cap >= 16 && inet_pton(AF_INET6, w[0], out) == 1 ? 16 : -1;
 	case TYPE_CNAME:
 	case TYPE_PTR:
 	case TYPE_NS: {
@@ -362,14 +355,12 @@ rdata_from_text(uint16_t type, char **w, int n, uint8_t *out, size_t cap)
 			wire_put_bytes(&wr, s, l);
 		}
 		return wr.err ? -1 : (long)wr.len;
-	default:
-		return -1;
+	default: return -1;
 	}
 }
 
 enum stub_err
-policy_add_rule(struct policy *p, char **w, int n, struct pol_origin o, char *why,
-    size_t whylen)
+policy_add_rule(struct policy *p, char **w, int n, struct pol_origin o, char *why, size_t whylen)
 {
 	uint8_t name[WIRE_NAME_MAX], rd[1024];
 	size_t len;
@@ -456,8 +447,8 @@ policy_add_rule(struct policy *p, char **w, int n, struct pol_origin o, char *wh
 			return STUB_ENOMEM;
 		memcpy(r->rdata, rd, (size_t)l);
 		p->nrules++;
-		return add_dec(p, name, len, POL_SUFFIX, POL_ANSWER, 0,
-		    (uint32_t)(p->nrules - 1), o);
+		return add_dec(p, name, len, POL_SUFFIX, POL_ANSWER, 0, (uint32_t)(p->nrules - 1),
+		    o);
 	}
 	snprintf(why, whylen, "unknown rule kind '%s'", w[1]);
 	return STUB_EINVAL;
@@ -470,17 +461,10 @@ verdict_rank(const struct dec *d)
 	int r;
 
 	switch (d->kind) {
-	case POL_ALLOW:
-		r = 3;
-		break;
-	case POL_ANSWER:
-		r = 2;
-		break;
-	case POL_BLOCK:
-		r = 1;
-		break;
-	default:
-		return 0;
+	case POL_ALLOW: r = 3; break;
+	case POL_ANSWER: r = 2; break;
+	case POL_BLOCK: r = 1; break;
+	default: return 0;
 	}
 	/* exact beats suffix, then allow > answer > block */
 	return (d->scope == POL_EXACT ? 10 : 0) + r;
@@ -518,9 +502,11 @@ policy_lookup(const struct policy *p, const uint8_t *key, size_t klen, struct po
 					m->under_allow = true;
 				if (d->kind == POL_ADAPTER && !have_adapter) {
 					if (m->nadapters < POL_MAX_ADAPTERS)
-						m->adapters[m->nadapters++] = p->rules[d->arg].adapter;
+						m->adapters[m->nadapters++] =
+						    p->rules[d->arg].adapter;
 					if (!adapters_here)
-						m->adapter_origin = (struct pol_origin){ d->src, d->line };
+						m->adapter_origin = (struct pol_origin){ d->src,
+							d->line };
 					adapters_here = true;
 				}
 				if (d->kind == POL_REQUIRE_ENC && !have_enc)
@@ -543,7 +529,7 @@ policy_lookup(const struct policy *p, const uint8_t *key, size_t klen, struct po
 			m->verdict = (enum pol_kind)best->kind;
 			m->origin = (struct pol_origin){ best->src, best->line };
 			m->action = best->action == POL_ACT_DEFAULT ? p->def_action :
-			    (enum pol_action)best->action;
+			                                              (enum pol_action)best->action;
 			if (best->kind == POL_ANSWER) {
 				/* every answer rule of the same scope at this name */
 				for (i = s->dec; i != NO_DEC; i = p->decs[i].next) {

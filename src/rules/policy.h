@@ -31,43 +31,43 @@
 struct policy;
 
 enum pol_scope {
-	POL_EXACT = 0,       /* the name only */
-	POL_SUFFIX = 1,      /* the name and every name under it */
-	POL_SUBS = 2,        /* only the names under it (*.name) */
+	POL_EXACT = 0,  /* the name only */
+	POL_SUFFIX = 1, /* the name and every name under it */
+	POL_SUBS = 2,   /* only the names under it (*.name) */
 };
 
 enum pol_kind {
 	POL_NONE = 0,
 	POL_BLOCK,
 	POL_ALLOW,
-	POL_ANSWER,          /* local data (rule NAME answer TYPE DATA) */
-	POL_ADAPTER,         /* rule NAME adapter A */
-	POL_REQUIRE_ENC,     /* rule NAME require encryption */
-	POL_REQUIRE_AD,      /* rule NAME require ad */
+	POL_ANSWER,      /* local data (rule NAME answer TYPE DATA) */
+	POL_ADAPTER,     /* rule NAME adapter A */
+	POL_REQUIRE_ENC, /* rule NAME require encryption */
+	POL_REQUIRE_AD,  /* rule NAME require ad */
 };
 
 enum pol_action {
 	POL_ACT_DEFAULT = 0, /* the table's default (blocklist-action) */
 	POL_ACT_NXDOMAIN,
 	POL_ACT_NODATA,
-	POL_ACT_NULL,        /* 0.0.0.0 / :: for A/AAAA, NODATA for others */
+	POL_ACT_NULL, /* 0.0.0.0 / :: for A/AAAA, NODATA for others */
 };
 
-#define POL_MAX_ANSWERS 16   /* records of one type answered per name */
+#define POL_MAX_ANSWERS 16 /* records of one type answered per name */
 #define POL_MAX_ADAPTERS 16
 
 /* Where a decision came from: a source (file name) and a line. */
 struct pol_origin {
-	uint32_t src;        /* index given by policy_source() */
+	uint32_t src; /* index given by policy_source() */
 	uint32_t line;
 };
 
 /* What the table says about a name. */
 struct pol_match {
-	enum pol_kind verdict;        /* POL_NONE, POL_BLOCK, POL_ALLOW or POL_ANSWER */
-	enum pol_action action;       /* for POL_BLOCK (never POL_ACT_DEFAULT) */
-	struct pol_origin origin;     /* of the verdict */
-	bool under_allow;             /* some allow rule covers the name */
+	enum pol_kind verdict;    /* POL_NONE, POL_BLOCK, POL_ALLOW or POL_ANSWER */
+	enum pol_action action;   /* for POL_BLOCK (never POL_ACT_DEFAULT) */
+	struct pol_origin origin; /* of the verdict */
+	bool under_allow;         /* some allow rule covers the name */
 	/* routing: the adapters of the longest adapter rule (names point into
 	 * the table) */
 	size_t nadapters;
@@ -95,9 +95,8 @@ const char *policy_source_name(const struct policy *p, uint32_t src);
  * Add a block or allow decision on name (wire form, any case) with the
  * given scope.  The same (name, scope, kind) twice keeps the first origin.
  */
-enum stub_err policy_add(struct policy *p, const uint8_t *name, size_t len,
-    enum pol_scope scope, enum pol_kind kind, enum pol_action action,
-    struct pol_origin origin);
+enum stub_err policy_add(struct policy *p, const uint8_t *name, size_t len, enum pol_scope scope,
+    enum pol_kind kind, enum pol_action action, struct pol_origin origin);
 
 /*
  * Add one `rule` line, words after `rule`: NAME then `adapter A...`,
@@ -108,16 +107,14 @@ enum stub_err policy_add_rule(struct policy *p, char **w, int n, struct pol_orig
     char *why, size_t whylen);
 
 /* Look up key (lower-cased wire form). */
-void policy_lookup(const struct policy *p, const uint8_t *key, size_t klen,
-    struct pol_match *m);
+void policy_lookup(const struct policy *p, const uint8_t *key, size_t klen, struct pol_match *m);
 
 /* Number of names and of decisions in the table. */
 size_t policy_names(const struct policy *p);
 size_t policy_decisions(const struct policy *p);
 
 /* "FILE:LINE" of an origin into buf; returns buf. */
-const char *policy_origin_text(const struct policy *p, struct pol_origin o, char *buf,
-    size_t len);
+const char *policy_origin_text(const struct policy *p, struct pol_origin o, char *buf, size_t len);
 
 /*
  * The local answer for q under match m (verdict POL_BLOCK or POL_ANSWER):
@@ -126,8 +123,8 @@ const char *policy_origin_text(const struct policy *p, struct pol_origin o, char
  * for the records; OPT (with EDE 15 Blocked for a block when the client
  * sent EDNS) and truncation as msg_synth().  Returns the length or 0.
  */
-size_t policy_answer(const struct policy *p, const struct pol_match *m,
-    const struct msg_query *q, uint32_t ttl, size_t limit, uint8_t *out, size_t cap);
+size_t policy_answer(const struct policy *p, const struct pol_match *m, const struct msg_query *q,
+    uint32_t ttl, size_t limit, uint8_t *out, size_t cap);
 
 /* Parse "nxdomain|nodata|null"; POL_ACT_DEFAULT when unknown. */
 enum pol_action policy_action_from_name(const char *s);

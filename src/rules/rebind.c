@@ -13,9 +13,9 @@
 static bool
 private4(const uint8_t *a)
 {
-	return a[0] == 0 || a[0] == 10 || a[0] == 127 ||
-	    (a[0] == 100 && (a[1] & 0xc0) == 64) || (a[0] == 169 && a[1] == 254) ||
-	    (a[0] == 172 && (a[1] & 0xf0) == 16) || (a[0] == 192 && a[1] == 168);
+	return a[0] == 0 || a[0] == 10 || a[0] == 127 || (a[0] == 100 && (a[1] & 0xc0) == 64) ||
+	    (a[0] == 169 && a[1] == 254) || (a[0] == 172 && (a[1] & 0xf0) == 16) ||
+	    (a[0] == 192 && a[1] == 168);
 }
 
 bool
@@ -61,9 +61,7 @@ copy_rdata(struct wire_rd *r, const struct wire_rr *rr, struct wire_wr *w)
 	case TYPE_CNAME:
 	case TYPE_NS:
 	case TYPE_PTR:
-	case TYPE_DNAME:
-		copy_name(r, w);
-		break;
+	case TYPE_DNAME: copy_name(r, w); break;
 	case TYPE_MX:
 		wire_put_u16(w, wire_u16(r));
 		copy_name(r, w);
@@ -116,8 +114,9 @@ rebind_filter(const uint8_t *msg, size_t len, uint8_t *out, size_t cap, size_t *
 
 		if (wire_rr(&r, &rr))
 			return STUB_EFORMAT;
-		if (rr.rclass == CLASS_IN && ((rr.type == TYPE_A && rr.rdlen == 4) ||
-		    (rr.type == TYPE_AAAA && rr.rdlen == 16)) &&
+		if (rr.rclass == CLASS_IN &&
+		    ((rr.type == TYPE_A && rr.rdlen == 4) ||
+		        (rr.type == TYPE_AAAA && rr.rdlen == 16)) &&
 		    rebind_private(msg + rr.rd_off, rr.rdlen))
 			drop++;
 	}
@@ -146,7 +145,7 @@ rebind_filter(const uint8_t *msg, size_t len, uint8_t *out, size_t cap, size_t *
 				return STUB_EFORMAT;
 			if (s != 1 && rr.rclass == CLASS_IN &&
 			    ((rr.type == TYPE_A && rr.rdlen == 4) ||
-			    (rr.type == TYPE_AAAA && rr.rdlen == 16)) &&
+			        (rr.type == TYPE_AAAA && rr.rdlen == 16)) &&
 			    rebind_private(msg + rr.rd_off, rr.rdlen)) {
 				drop++;
 				continue;

@@ -77,10 +77,13 @@ send_request(const char *path, const char *line)
 		int e = errno;
 
 		fprintf(stderr, "stubctl: cannot connect to %s: %s%s\n", path, strerror(e),
-		    (e == ENOENT || e == ECONNREFUSED) ? " (is stubd running?)" :
-		    (e == EACCES || e == EPERM) ? " (the socket is for root, stubd's user "
-		    "and the members of its control-group; with the Debian package: "
-		    "adduser USER stubd, then log in again)" : "");
+		    (e == ENOENT || e == ECONNREFUSED) ?
+		        " (is stubd running?)" :
+		        (e == EACCES || e == EPERM) ?
+		        " (the socket is for root, stubd's user "
+		        "and the members of its control-group; with the Debian package: "
+		        "adduser USER stubd, then log in again)" :
+		        "");
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -269,9 +272,19 @@ record_label(const char *type, char *buf, size_t len)
 static int
 type_code(const char *t)
 {
-	static const struct { const char *n; int c; } tab[] = {
-		{ "A", 1 }, { "NS", 2 }, { "CNAME", 5 }, { "SOA", 6 }, { "PTR", 12 },
-		{ "MX", 15 }, { "TXT", 16 }, { "AAAA", 28 }, { "SRV", 33 },
+	static const struct {
+		const char *n;
+		int c;
+	} tab[] = {
+		{ "A", 1 },
+		{ "NS", 2 },
+		{ "CNAME", 5 },
+		{ "SOA", 6 },
+		{ "PTR", 12 },
+		{ "MX", 15 },
+		{ "TXT", 16 },
+		{ "AAAA", 28 },
+		{ "SRV", 33 },
 	};
 	size_t i;
 
@@ -291,7 +304,7 @@ print_entry(const struct jval *e, size_t i)
 {
 	const struct jval *recs;
 	const char *name = str_of(e, CTL_K_NAME), *type = str_of(e, CTL_K_TYPE),
-	    *status = str_of(e, CTL_K_STATUS);
+	           *status = str_of(e, CTL_K_STATUS);
 	size_t k;
 
 	if (!name || !type || !status) {
@@ -331,7 +344,7 @@ print_entry(const struct jval *e, size_t i)
 	for (k = 0; k < recs->n; k++) {
 		const struct jval *r = recs->items[k];
 		const char *rn = str_of(r, CTL_K_NAME), *rt = str_of(r, CTL_K_TYPE),
-		    *sec = str_of(r, CTL_K_SECTION), *data = str_of(r, CTL_K_DATA);
+		           *sec = str_of(r, CTL_K_SECTION), *data = str_of(r, CTL_K_DATA);
 		bool ok = true;
 		double ttl = num_of(r, CTL_K_TTL, &ok);
 		const struct jval *dl = jsonp_get(r, CTL_K_DATA_LENGTH);
@@ -376,7 +389,7 @@ print_displaydns(const struct jval *root)
 }
 
 #define STREAM_CHUNK 65536
-#define ENTRY_MAX (16u << 20)   /* one displaydns entry at most */
+#define ENTRY_MAX (16u << 20) /* one displaydns entry at most */
 
 /* displaydns --json: the daemon's document copied through as it arrives,
  * checked to be complete; 1 when it is an error or truncated. */
@@ -529,7 +542,8 @@ stream_displaydns(int fd)
 		}
 		e = jsonp_parse(s.b + s.pos, end, err, sizeof(err));
 		if (!e || e->type != J_OBJ) {
-			fprintf(stderr, "stubctl: malformed entry %zu: %s\n", i, e ? "not an object" : err);
+			fprintf(stderr, "stubctl: malformed entry %zu: %s\n", i,
+			    e ? "not an object" : err);
 			jsonp_free(e);
 			goto out;
 		}
@@ -588,11 +602,11 @@ static int
 print_server(const struct jval *s)
 {
 	const struct jval *sx = jsonp_get(s, CTL_K_EXCLUDED), *rt = jsonp_get(s, CTL_K_SRTT_MS),
-	    *rm = jsonp_get(s, CTL_K_RTT_MEASURED);
+	                  *rm = jsonp_get(s, CTL_K_RTT_MEASURED);
 	const char *addr = str_of(s, CTL_K_ADDRESS), *prio = str_of(s, CTL_K_PRIORITY);
 	bool ok = true;
 	double q = num_of(s, CTL_K_QUERIES, &ok), an = num_of(s, CTL_K_ANSWERS, &ok),
-	    to = num_of(s, CTL_K_TIMEOUTS, &ok), sf = num_of(s, CTL_K_EXCLUDED_FOR, &ok);
+	       to = num_of(s, CTL_K_TIMEOUTS, &ok), sf = num_of(s, CTL_K_EXCLUDED_FOR, &ok);
 	const char *tr, *url, *ts;
 	char st[32], rtt[32];
 
@@ -649,8 +663,8 @@ print_adapter(const struct jval *a, size_t i)
 		printf(" (%s, %s)", str_of(a, CTL_K_ORIGIN), str_of(a, CTL_K_STATE));
 	if (ex->b)
 		printf("  EXCLUDED (%.0f s left)", exf);
-	printf("\n  %-28s %-7s %-9s %9s %9s %9s %9s\n", "server", "prio", "state",
-	    "srtt_ms", "queries", "answers", "timeouts");
+	printf("\n  %-28s %-7s %-9s %9s %9s %9s %9s\n", "server", "prio", "state", "srtt_ms",
+	    "queries", "answers", "timeouts");
 	for (k = 0; k < svs->n; k++)
 		if (print_server(svs->items[k]) != 0)
 			return 1;
@@ -677,9 +691,10 @@ print_servers(const struct jval *root)
 static int
 print_query(const struct jval *root)
 {
-	const struct jval *recs = jsonp_get(root, CTL_K_RECORDS), *tr = jsonp_get(root, CTL_K_TRACE);
+	const struct jval *recs = jsonp_get(root, CTL_K_RECORDS),
+	                  *tr = jsonp_get(root, CTL_K_TRACE);
 	const char *name = str_of(root, CTL_K_NAME), *type = str_of(root, CTL_K_TYPE),
-	    *src = str_of(root, CTL_K_SOURCE), *rc = str_of(root, CTL_K_RCODE);
+	           *src = str_of(root, CTL_K_SOURCE), *rc = str_of(root, CTL_K_RCODE);
 	bool ok = true;
 	double ms = num_of(root, CTL_K_MS, &ok);
 	size_t k;
@@ -688,15 +703,15 @@ print_query(const struct jval *root)
 		fprintf(stderr, "stubctl: malformed query answer\n");
 		return 1;
 	}
-	printf("%s %s: %s from %s in %.0f ms\n", name ? name : "?", type ? type : "?", rc, src,
-	    ms);
+	printf("%s %s: %s from %s in %.0f ms\n", name ? name : "?", type ? type : "?", rc, src, ms);
 	for (k = 0; k < recs->n; k++) {
 		const struct jval *r = recs->items[k];
 		bool tok = true;
 		double ttl = num_of(r, CTL_K_TTL, &tok);
 
-		printf("  %-10s %s %.0f %s %s\n", str_of(r, CTL_K_SECTION) ? str_of(r, CTL_K_SECTION) :
-		    "?", str_of(r, CTL_K_NAME) ? str_of(r, CTL_K_NAME) : "?", ttl,
+		printf("  %-10s %s %.0f %s %s\n",
+		    str_of(r, CTL_K_SECTION) ? str_of(r, CTL_K_SECTION) : "?",
+		    str_of(r, CTL_K_NAME) ? str_of(r, CTL_K_NAME) : "?", ttl,
 		    str_of(r, CTL_K_TYPE) ? str_of(r, CTL_K_TYPE) : "?",
 		    str_of(r, CTL_K_DATA) ? str_of(r, CTL_K_DATA) : "");
 	}
@@ -705,7 +720,7 @@ print_query(const struct jval *root)
 		    "server", "via", "sent_ms", "result", "at_ms");
 	for (k = 0; k < tr->n; k++) {
 		const struct jval *t = tr->items[k], *sent = jsonp_get(t, CTL_K_SENT_MS),
-		    *at = jsonp_get(t, CTL_K_AT_MS), *late = jsonp_get(t, CTL_K_LATE);
+		                  *at = jsonp_get(t, CTL_K_AT_MS), *late = jsonp_get(t, CTL_K_LATE);
 		bool tok = true;
 		double ph = num_of(t, CTL_K_PHASE, &tok);
 		char sb[24], ab[24];
@@ -899,14 +914,10 @@ print_answer(const struct ctl_command *def, const struct jval *root)
 	const struct jval *w;
 
 	switch (def->id) {
-	case CTL_CMD_DISPLAYDNS:
-		return print_displaydns(root);
-	case CTL_CMD_FLUSHDNS:
-		return print_flushdns(root);
-	case CTL_CMD_STATS:
-		return print_stats(root);
-	case CTL_CMD_SERVERS:
-		return print_servers(root);
+	case CTL_CMD_DISPLAYDNS: return print_displaydns(root);
+	case CTL_CMD_FLUSHDNS: return print_flushdns(root);
+	case CTL_CMD_STATS: return print_stats(root);
+	case CTL_CMD_SERVERS: return print_servers(root);
 	case CTL_CMD_RELOAD:
 		w = jsonp_get(root, CTL_K_WARNINGS);
 		printf("Configuration reloaded.\n");
@@ -915,13 +926,12 @@ print_answer(const struct ctl_command *def, const struct jval *root)
 				printf("warning: %s\n", w->items[wi]->str);
 		return 0;
 	case CTL_CMD_LINK:
-		printf("Link %s updated.\n", str_of(root, CTL_K_LINK) ? str_of(root, CTL_K_LINK) : "?");
+		printf("Link %s updated.\n",
+		    str_of(root, CTL_K_LINK) ? str_of(root, CTL_K_LINK) : "?");
 		return 0;
-	case CTL_CMD_QUERY:
-		return print_query(root);
+	case CTL_CMD_QUERY: return print_query(root);
 	case CTL_CMD_MONITOR:
-	case CTL_NCMDS:
-		break;
+	case CTL_NCMDS: break;
 	}
 	return 0;
 }
@@ -988,7 +998,7 @@ main(int argc, char **argv)
 		return 1;
 	if (def->id == CTL_CMD_MONITOR)
 		rc = monitor(fd, c.json);
-	else if (def->id == CTL_CMD_DISPLAYDNS)   /* read and printed as it arrives (SPEC 13) */
+	else if (def->id == CTL_CMD_DISPLAYDNS) /* read and printed as it arrives (SPEC 13) */
 		rc = c.json ? stream_json(fd) : stream_displaydns(fd);
 	else
 		rc = one_answer(fd, def, c.json);

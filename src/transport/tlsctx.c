@@ -21,11 +21,11 @@ struct tlsctx {
 	SSL_CTX *ctx;
 	int refs;
 	char *ca_file;
-	bool store_tried;           /* the trust store was read (or failed) */
+	bool store_tried; /* the trust store was read (or failed) */
 };
 
-static int ex_server = -1;      /* SSL ex data: const struct cfg_server * */
-static int ex_ticket = -1;      /* SSL ex data: struct tls_ticket * */
+static int ex_server = -1; /* SSL ex data: const struct cfg_server * */
+static int ex_ticket = -1; /* SSL ex data: struct tls_ticket * */
 
 bool
 tlsctx_needs_store(const struct cfg *c)
@@ -59,7 +59,7 @@ new_session(SSL *ssl, SSL_SESSION *sess)
 	if (t->sess)
 		SSL_SESSION_free(t->sess);
 	t->sess = copy;
-	return 0;       /* OpenSSL keeps (and frees) its own */
+	return 0; /* OpenSSL keeps (and frees) its own */
 }
 
 enum stub_err
@@ -74,8 +74,7 @@ tlsctx_spki_sha256(X509 *cert, uint8_t out[CFG_PIN_LEN])
 	n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
 	if (n <= 0)
 		return STUB_EFORMAT;
-	if (!EVP_Digest(der, (size_t)n, out, &mdlen, EVP_sha256(), NULL) ||
-	    mdlen != CFG_PIN_LEN) {
+	if (!EVP_Digest(der, (size_t)n, out, &mdlen, EVP_sha256(), NULL) || mdlen != CFG_PIN_LEN) {
 		OPENSSL_free(der);
 		return STUB_EFORMAT;
 	}
@@ -136,13 +135,13 @@ tlsctx_load_store(struct tlsctx *t, char *why, size_t whylen)
 	ERR_clear_error();
 	snprintf(why, whylen, "tls-ca %s: cannot load the trust store: %s", t->ca_file,
 	    ERR_GET_LIB(e) == ERR_LIB_SYS || err ? strerror(err) :
-	    ERR_reason_error_string(e) ? ERR_reason_error_string(e) : "no certificates");
+	        ERR_reason_error_string(e)       ? ERR_reason_error_string(e) :
+	                                           "no certificates");
 	return STUB_EIO;
 }
 
 enum stub_err
-tlsctx_new(const char *ca_file, bool need_store, struct tlsctx **out, char *why,
-    size_t whylen)
+tlsctx_new(const char *ca_file, bool need_store, struct tlsctx **out, char *why, size_t whylen)
 {
 	struct tlsctx *t = calloc(1, sizeof(*t));
 
@@ -238,7 +237,7 @@ tlsctx_new_ssl(struct tlsctx *t, const struct cfg_server *s, struct tls_ticket *
 		SSL_set_verify(ssl, SSL_VERIFY_PEER, NULL);
 		X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
 		if (ip ? X509_VERIFY_PARAM_set1_ip_asc(vp, s->auth_name) != 1 :
-		    X509_VERIFY_PARAM_set1_host(vp, s->auth_name, 0) != 1)
+		         X509_VERIFY_PARAM_set1_host(vp, s->auth_name, 0) != 1)
 			goto fail;
 	}
 	if (alpn_h2 && SSL_set_alpn_protos(ssl, h2, sizeof(h2)) != 0)
@@ -257,14 +256,10 @@ tlsctx_verify_error(SSL *ssl)
 	long v = SSL_get_verify_result(ssl);
 
 	switch (v) {
-	case X509_V_OK:
-		return NULL;
-	case X509_V_ERR_APPLICATION_VERIFICATION:
-		return "pin mismatch";
+	case X509_V_OK: return NULL;
+	case X509_V_ERR_APPLICATION_VERIFICATION: return "pin mismatch";
 	case X509_V_ERR_HOSTNAME_MISMATCH:
-	case X509_V_ERR_IP_ADDRESS_MISMATCH:
-		return "certificate name mismatch";
-	default:
-		return X509_verify_cert_error_string(v);
+	case X509_V_ERR_IP_ADDRESS_MISMATCH: return "certificate name mismatch";
+	default: return X509_verify_cert_error_string(v);
 	}
 }

@@ -35,8 +35,8 @@ struct tls_ticket {
  * and one that cannot be read is an error; else it is read on first need
  * (tlsctx_load_store).  *out has one reference.
  */
-enum stub_err tlsctx_new(const char *ca_file, bool need_store, struct tlsctx **out,
-    char *why, size_t whylen);
+enum stub_err
+tlsctx_new(const char *ca_file, bool need_store, struct tlsctx **out, char *why, size_t whylen);
 /* Read the trust store if not tried yet: STUB_OK, or STUB_EIO with the
  * reason (once; the context then has an empty store and name checks
  * fail). */

@@ -38,9 +38,9 @@ typedef void (*transport_cb)(void *arg, const uint8_t *msg, size_t len);
 
 /* Per server, reported by its transport (stubctl servers, metrics). */
 struct transport_stats {
-	uint64_t handshakes;          /* encrypted: connections set up */
-	uint64_t resumed;             /* of those, resumed from a ticket */
-	char state[256];              /* "connected", "idle", "failed: REASON"; "" clear text */
+	uint64_t handshakes; /* encrypted: connections set up */
+	uint64_t resumed;    /* of those, resumed from a ticket */
+	char state[256];     /* "connected", "idle", "failed: REASON"; "" clear text */
 };
 
 struct transport_ops {
@@ -75,16 +75,16 @@ struct transport {
 /* What a factory gets: all borrowed, outliving the transport. */
 struct transport_env {
 	struct event_base *base;
-	const struct cfg *cfg;        /* the transport serves the servers of its kind */
-	const struct sched *sched;    /* read only: the servers' labels for the log */
-	struct tlsctx *tls;           /* encrypted kinds: the TLS context (a reference is taken) */
-	uint32_t timeout_ms;          /* a query's longest wait (the whole schedule) */
+	const struct cfg *cfg;     /* the transport serves the servers of its kind */
+	const struct sched *sched; /* read only: the servers' labels for the log */
+	struct tlsctx *tls;        /* encrypted kinds: the TLS context (a reference is taken) */
+	uint32_t timeout_ms;       /* a query's longest wait (the whole schedule) */
 };
 
 /* Make the transport of one kind (a row of transports.def).  A reason
  * goes to why on failure. */
-typedef enum stub_err (*transport_factory)(const struct transport_env *env,
-    struct transport *out, char *why, size_t whylen);
+typedef enum stub_err (*transport_factory)(const struct transport_env *env, struct transport *out,
+    char *why, size_t whylen);
 
 /* The factory of kind (NULL for none). */
 transport_factory transport_factory_of(enum cfg_transport kind);

@@ -32,11 +32,11 @@
 
 /* A request's stream: the response so far (tls_req_fdata). */
 struct doh_req {
-	int status;                   /* :status of the response */
-	char ctype[64];               /* its content-type, "" = none */
-	uint8_t *body;                /* response body so far */
+	int status;     /* :status of the response */
+	char ctype[64]; /* its content-type, "" = none */
+	uint8_t *body;  /* response body so far */
 	size_t len;
-	size_t sent;                  /* bytes of the query body sent */
+	size_t sent; /* bytes of the query body sent */
 };
 
 static nghttp2_session *
@@ -111,7 +111,7 @@ on_data(nghttp2_session *s, uint8_t flags, int32_t stream, const uint8_t *data, 
 		return 0;
 	d = stream_of(r);
 	if (d->len + len > MSG_MAX) {
-		d->status = -1;         /* larger than any DNS message */
+		d->status = -1; /* larger than any DNS message */
 		return 0;
 	}
 	nb = realloc(d->body, d->len + len);
@@ -156,8 +156,9 @@ on_close(nghttp2_session *s, int32_t stream, uint32_t code, void *arg)
 	nghttp2_session_set_stream_user_data(s, stream, NULL);
 	*tls_req_handle(r) = 0;
 	if (code != NGHTTP2_NO_ERROR)
-		snprintf(why, sizeof(why), "%s", tls_conn_retired(c) &&
-		    code == NGHTTP2_REFUSED_STREAM ? "GOAWAY" : "stream reset");
+		snprintf(why, sizeof(why), "%s",
+		    tls_conn_retired(c) && code == NGHTTP2_REFUSED_STREAM ? "GOAWAY" :
+		                                                            "stream reset");
 	else if (d->status != 200 && d->status > 0)
 		snprintf(why, sizeof(why), "HTTP %d", d->status);
 	else if (d->status != 200)
@@ -226,7 +227,7 @@ doh_conn_init(struct tls_conn *c, SSL *ssl, char *why, size_t whylen)
 	const unsigned char *alpn = NULL;
 	unsigned int alen = 0;
 
-	if (ssl) {      /* NULL: a detached connection (fuzzing) */
+	if (ssl) { /* NULL: a detached connection (fuzzing) */
 		SSL_get0_alpn_selected(ssl, &alpn, &alen);
 		if (alen != 2 || memcmp(alpn, "h2", 2) != 0) {
 			snprintf(why, whylen, "server did not agree to HTTP/2 (ALPN h2)");
@@ -289,8 +290,11 @@ doh_req_free(struct transport_req *r)
 	}
 }
 
-#define NV(n, v, vl) { (uint8_t *)(uintptr_t)(n), (uint8_t *)(uintptr_t)(v), \
-	sizeof(n) - 1, (vl), NGHTTP2_NV_FLAG_NONE }
+#define NV(n, v, vl) \
+	{ \
+		(uint8_t *)(uintptr_t)(n), (uint8_t *)(uintptr_t)(v), sizeof(n) - 1, (vl), \
+		    NGHTTP2_NV_FLAG_NONE \
+	}
 
 static int
 doh_write(struct tls_conn *c, struct transport_req *r)

@@ -21,7 +21,7 @@
 #include "wire.h"
 #include "transport_tls.h"
 
-#define SLOT_BITS 10                    /* CONN_MAX_PENDING = 2^10 slots */
+#define SLOT_BITS 10 /* CONN_MAX_PENDING = 2^10 slots */
 
 struct dot_conn {
 	struct transport_req *slot[CONN_MAX_PENDING];
@@ -37,7 +37,7 @@ dot_conn_init(struct tls_conn *c, struct ssl_st *ssl, char *why, size_t whylen)
 	size_t i;
 
 	(void)ssl;
-	if (*tls_conn_fstate(c))        /* queries joined before the handshake */
+	if (*tls_conn_fstate(c)) /* queries joined before the handshake */
 		return 0;
 	d = calloc(1, sizeof(*d));
 	if (!d) {
@@ -135,8 +135,8 @@ dot_answer(struct tls_conn *c, uint8_t *msg, size_t len)
 	if (!r || !tls_req_written(r) || tls_req_wire_id(r) != id) {
 		/* a late answer to the slot's previous query is no fault; any
 		 * other ID counts against the connection */
-		tls_conn_unexpected(c, !d ||
-		    gen != ((unsigned)d->gen[slot] - 1) % (1u << (16 - SLOT_BITS)));
+		tls_conn_unexpected(c,
+		    !d || gen != ((unsigned)d->gen[slot] - 1) % (1u << (16 - SLOT_BITS)));
 		if (log_verbosity() >= 2)
 			log_debug("%s: an answer nobody waits for (ID %u)", tls_conn_label(c), id);
 		return;

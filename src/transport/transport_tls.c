@@ -36,18 +36,18 @@
 #include "transport_tls.h"
 
 struct transport_req {
-	struct tls_conn *conn;        /* NULL: on the failing list */
+	struct tls_conn *conn;               /* NULL: on the failing list */
 	struct transport_req *next, **pprev; /* on exactly one list */
 	transport_cb cb;
 	void *arg;
-	uint64_t deadline;            /* monotonic ms: given up (the whole schedule) */
-	unsigned seen;                /* its connection's answers when it joined */
-	uint16_t orig_id;             /* restored in the answer */
-	uint16_t wire_id;             /* as sent */
+	uint64_t deadline; /* monotonic ms: given up (the whole schedule) */
+	unsigned seen;     /* its connection's answers when it joined */
+	uint16_t orig_id;  /* restored in the answer */
+	uint16_t wire_id;  /* as sent */
 	bool written;
-	int32_t handle;               /* the framing's (DoT: slot, DoH: stream) */
-	void *fdata;                  /* the framing's */
-	size_t len;                   /* of pkt: 2-byte length, then the query */
+	int32_t handle; /* the framing's (DoT: slot, DoH: stream) */
+	void *fdata;    /* the framing's */
+	size_t len;     /* of pkt: 2-byte length, then the query */
 	uint8_t pkt[];
 };
 
@@ -55,29 +55,29 @@ struct tls_conn {
 	struct tls_transport *x;
 	size_t server;
 	struct bufferevent *bev;
-	struct event *tmr;            /* query deadline or idle limit */
-	bool up;                      /* handshake done, peer checked */
-	bool reading;                 /* inside conn_read */
-	bool closing;                 /* close when conn_read returns (or at once) */
+	struct event *tmr; /* query deadline or idle limit */
+	bool up;           /* handshake done, peer checked */
+	bool reading;      /* inside conn_read */
+	bool closing;      /* close when conn_read returns (or at once) */
 	const char *close_why;
 	/* retired: no longer its server's connection (it stalled, or its
 	 * framing retired it: GOAWAY); it keeps the queries it has until
 	 * they end, takes no new ones */
 	bool retired;
-	struct tls_conn *onext;       /* on its server's list of retired ones */
-	unsigned nanswers;            /* answers given: progress */
-	unsigned nbad;                /* bad frames since the last answer */
+	struct tls_conn *onext; /* on its server's list of retired ones */
+	unsigned nanswers;      /* answers given: progress */
+	unsigned nbad;          /* bad frames since the last answer */
 	struct transport_req *reqs;
 	size_t nreqs;
-	void *fstate;                 /* the framing's */
+	void *fstate; /* the framing's */
 };
 
 struct tls_srv {
-	struct tls_conn *conn;        /* takes new queries */
-	struct tls_conn *old;         /* retired, still finishing (newest first) */
+	struct tls_conn *conn; /* takes new queries */
+	struct tls_conn *old;  /* retired, still finishing (newest first) */
 	struct tls_ticket ticket;
 	uint64_t handshakes, resumed;
-	char state[256];              /* "idle", "connected", "failed: ..." */
+	char state[256]; /* "idle", "connected", "failed: ..." */
 };
 
 struct tls_transport {
@@ -85,9 +85,9 @@ struct tls_transport {
 	const struct cfg *cfg;
 	const struct tls_framing *f;
 	struct tlsctx *tls;
-	const struct sched *sched;    /* labels */
+	const struct sched *sched; /* labels */
 	uint32_t timeout_ms;
-	struct tls_srv *srv;          /* per server of cfg */
+	struct tls_srv *srv; /* per server of cfg */
 	struct transport_req *failing;
 	struct event *fail_ev;
 };
@@ -223,13 +223,13 @@ conn_tmr(evutil_socket_t fd, short what, void *arg)
 	}
 	if (c->nreqs == 0) {
 		if (c->up || c->retired)
-			tls_conn_close(c, NULL);      /* idle, or finished */
-		else    /* nobody waits on the handshake any more */
+			tls_conn_close(c, NULL); /* idle, or finished */
+		else                             /* nobody waits on the handshake any more */
 			tls_conn_close(c, "handshake did not finish in time");
 		return;
 	}
 	/* queries past the whole schedule: given up, one by one */
-	c->reading = true;      /* closes wait until the loop is done */
+	c->reading = true; /* closes wait until the loop is done */
 	for (r = c->reqs; r; r = next) {
 		next = r->next;
 		if (r->deadline > now)
@@ -276,8 +276,7 @@ conn_failed(struct tls_conn *c, const char *why)
 	if (c->x->srv[c->server].conn == c)
 		srv_state(c->x, c->server, "failed: ", why);
 	else if (log_verbosity() >= 2)
-		log_debug("%s: %s (a retired connection)",
-		    tls_conn_label(c), why);
+		log_debug("%s: %s (a retired connection)", tls_conn_label(c), why);
 }
 
 void
@@ -346,8 +345,7 @@ tls_conn_close(struct tls_conn *c, const char *why)
 				break;
 			}
 		if (why && log_verbosity() >= 2)
-			log_debug("%s: %s (a retired connection)",
-			    tls_conn_label(c), why);
+			log_debug("%s: %s (a retired connection)", tls_conn_label(c), why);
 	}
 	while ((r = c->reqs) != NULL)
 		fail_req(x, r);
@@ -357,7 +355,7 @@ tls_conn_close(struct tls_conn *c, const char *why)
 		SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
 
 		if (ssl && c->up && !why) {
-			(void)SSL_shutdown(ssl);        /* close_notify, best effort */
+			(void)SSL_shutdown(ssl); /* close_notify, best effort */
 			ERR_clear_error();
 		}
 		bufferevent_free(c->bev);
@@ -663,11 +661,11 @@ conn_socket(const struct cfg *cfg, const struct cfg_server *s)
 	if (fd < 0)
 		return -1;
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-	if (a->device[0] && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, a->device,
-	    (socklen_t)strlen(a->device) + 1) != 0)
+	if (a->device[0] &&
+	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, a->device,
+	        (socklen_t)strlen(a->device) + 1) != 0)
 		goto fail;
-	if (a->source.len && bind(fd, (const struct sockaddr *)&a->source.ss,
-	    a->source.len) != 0)
+	if (a->source.len && bind(fd, (const struct sockaddr *)&a->source.ss, a->source.len) != 0)
 		goto fail;
 	return fd;
 fail:
@@ -697,13 +695,13 @@ conn_open(struct tls_transport *x, size_t server, char *why, size_t whylen)
 	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (!c->bev)
 		goto oom;
-	fd = -1;                /* the bufferevent owns fd and ssl now */
+	fd = -1; /* the bufferevent owns fd and ssl now */
 	ssl = NULL;
 	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 	bufferevent_setcb(c->bev, conn_read, NULL, conn_event, c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	if (bufferevent_socket_connect(c->bev, (const struct sockaddr *)&s->addr.ss,
-	    (int)s->addr.len) != 0) {
+	        (int)s->addr.len) != 0) {
 		snprintf(why, whylen, "connect: %s", strerror(errno));
 		goto fail;
 	}
@@ -729,8 +727,7 @@ fail:
 /* ---------------- transport ---------------- */
 
 static struct transport_req *
-tls_send(void *impl, size_t server, const uint8_t *pkt, size_t len, transport_cb cb,
-    void *arg)
+tls_send(void *impl, size_t server, const uint8_t *pkt, size_t len, transport_cb cb, void *arg)
 {
 	struct tls_transport *x = impl;
 	struct tls_srv *s = &x->srv[server];
@@ -754,7 +751,7 @@ tls_send(void *impl, size_t server, const uint8_t *pkt, size_t len, transport_cb
 	r->pkt[1] = (uint8_t)n;
 	r->len = n + 2;
 	r->deadline = clock_now_ms() + x->timeout_ms;
-	if (s->conn && s->conn->closing)        /* going: not for new queries */
+	if (s->conn && s->conn->closing) /* going: not for new queries */
 		tls_conn_retire(s->conn, s->conn->close_why);
 	if (!s->conn && !conn_open(x, server, why, sizeof(why))) {
 		srv_state(x, server, "failed: ", why);
@@ -781,7 +778,7 @@ tls_send(void *impl, size_t server, const uint8_t *pkt, size_t len, transport_cb
 		struct tls_conn *c = s->conn;
 
 		conn_write(c, r);
-		tls_conn_flush(c);      /* may close c */
+		tls_conn_flush(c); /* may close c */
 	}
 	if (s->conn)
 		conn_arm(s->conn);
@@ -884,7 +881,7 @@ tls_inherit(void *impl, const void *fromimpl)
 		for (k = 0; k < from->cfg->nservers; k++)
 			if (from->cfg->servers[k].transport == from->f->kind &&
 			    strcmp(sched_server_label(to->sched, i),
-			    sched_server_label(from->sched, k)) == 0) {
+			        sched_server_label(from->sched, k)) == 0) {
 				to->srv[i].handshakes = from->srv[k].handshakes;
 				to->srv[i].resumed = from->srv[k].resumed;
 				break;
@@ -929,8 +926,12 @@ transport_tls_create(const struct transport_env *env, const struct tls_framing *
     struct transport *out, char *why, size_t whylen)
 {
 	static const struct transport_ops ops = {
-		.send = tls_send, .cancel = tls_cancel, .late = tls_late, .stats = tls_stats,
-		.inherit = tls_inherit, .free = tls_free,
+		.send = tls_send,
+		.cancel = tls_cancel,
+		.late = tls_late,
+		.stats = tls_stats,
+		.inherit = tls_inherit,
+		.free = tls_free,
 	};
 	const struct cfg *cfg = env->cfg;
 	struct tls_transport *x;

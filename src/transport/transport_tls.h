@@ -26,9 +26,9 @@
 #include "config.h"
 #include "transport.h"
 
-#define CONN_IDLE_MS 30000          /* an idle connection is closed after */
-#define CONN_MAX_PENDING 1024       /* queries waiting on one connection (2^10) */
-#define CONN_MAX_RETIRED 4          /* retired connections still finishing, per server */
+#define CONN_IDLE_MS 30000    /* an idle connection is closed after */
+#define CONN_MAX_PENDING 1024 /* queries waiting on one connection (2^10) */
+#define CONN_MAX_RETIRED 4    /* retired connections still finishing, per server */
 
 struct evbuffer;
 struct ssl_st;
@@ -41,8 +41,8 @@ struct transport_req;
  * and tls_req_handle(r); it owns both.
  */
 struct tls_framing {
-	enum cfg_transport kind;      /* the servers it is for */
-	bool alpn_h2;                 /* ask for HTTP/2 in the handshake */
+	enum cfg_transport kind; /* the servers it is for */
+	bool alpn_h2;            /* ask for HTTP/2 in the handshake */
 	/* The handshake is done (ssl NULL: a detached connection): check the
 	 * peer and set up.  0, or -1 with a reason in why. */
 	int (*conn_init)(struct tls_conn *c, struct ssl_st *ssl, char *why, size_t whylen);
@@ -67,8 +67,8 @@ struct tls_framing {
 
 /* The transport of the servers of cfg using framing f (the others are
  * never sent to); env as in transport.h. */
-enum stub_err transport_tls_create(const struct transport_env *env,
-    const struct tls_framing *f, struct transport *out, char *why, size_t whylen);
+enum stub_err transport_tls_create(const struct transport_env *env, const struct tls_framing *f,
+    struct transport *out, char *why, size_t whylen);
 
 /* ---- for framings ---- */
 

@@ -47,26 +47,26 @@ struct up_chan {
 	uint64_t created;
 	bool retired;
 	bool destroying;
-	struct event *kill;           /* deferred destruction */
-	struct up_chan *next;         /* in x->chans */
+	struct event *kill;   /* deferred destruction */
+	struct up_chan *next; /* in x->chans */
 };
 
 struct transport_req {
 	struct up_chan *chan;
-	transport_cb cb;                     /* NULL: cancelled, freed on callback */
+	transport_cb cb; /* NULL: cancelled, freed on callback */
 	void *arg;
-	bool done_early;              /* failed inside ares_send() */
-	struct transport_req *next;          /* in x->early */
+	bool done_early;            /* failed inside ares_send() */
+	struct transport_req *next; /* in x->early */
 };
 
 struct udp_transport {
 	struct event_base *base;
 	const struct cfg *cfg;
 	uint32_t timeout_ms;
-	struct up_chan **cur;         /* per server: channel taking new queries */
-	struct up_chan *chans;        /* every live channel */
-	struct transport_req *sending;       /* inside ares_send() */
-	struct transport_req *early;         /* failed inside ares_send(): called back soon */
+	struct up_chan **cur;          /* per server: channel taking new queries */
+	struct up_chan *chans;         /* every live channel */
+	struct transport_req *sending; /* inside ares_send() */
+	struct transport_req *early;   /* failed inside ares_send(): called back soon */
 	struct event *early_ev;
 };
 
@@ -143,8 +143,7 @@ chan_sock_state(void *data, ares_socket_t fd, int readable, int writable)
 	}
 	slot->fd = fd;
 	slot->ev = event_new(c->x->base, fd,
-	    (short)((readable ? EV_READ : 0) | (writable ? EV_WRITE : 0) | EV_PERSIST),
-	    chan_io, c);
+	    (short)((readable ? EV_READ : 0) | (writable ? EV_WRITE : 0) | EV_PERSIST), chan_io, c);
 	if (!slot->ev || event_add(slot->ev, NULL) != 0)
 		log_err("%s: cannot watch upstream socket", __func__);
 }
@@ -153,15 +152,14 @@ static int
 chan_sock_config(ares_socket_t fd, int type, void *data)
 {
 	struct up_chan *c = data;
-	const struct cfg_adapter *a =
-	    &c->x->cfg->adapters[c->x->cfg->servers[c->server].adapter];
+	const struct cfg_adapter *a = &c->x->cfg->adapters[c->x->cfg->servers[c->server].adapter];
 
 	(void)type;
 	if (a->device[0] &&
 	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, a->device,
 	        (socklen_t)strlen(a->device) + 1) != 0) {
-		log_warn("cannot bind upstream socket to device %s: %s",
-		    a->device, strerror(errno));
+		log_warn("cannot bind upstream socket to device %s: %s", a->device,
+		    strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -202,8 +200,8 @@ chan_new(struct udp_transport *x, size_t server)
 	o.sortlist = NULL;
 	o.nsort = 0;
 	mask = ARES_OPT_FLAGS | ARES_OPT_TRIES | ARES_OPT_TIMEOUTMS | ARES_OPT_NDOTS |
-	    ARES_OPT_SOCK_STATE_CB | ARES_OPT_SERVERS | ARES_OPT_DOMAINS |
-	    ARES_OPT_LOOKUPS | ARES_OPT_SORTLIST | ARES_OPT_NOROTATE | ARES_OPT_EDNSPSZ;
+	    ARES_OPT_SOCK_STATE_CB | ARES_OPT_SERVERS | ARES_OPT_DOMAINS | ARES_OPT_LOOKUPS |
+	    ARES_OPT_SORTLIST | ARES_OPT_NOROTATE | ARES_OPT_EDNSPSZ;
 	rc = ares_init_options(&c->ch, &o, mask);
 	if (rc != ARES_SUCCESS) {
 		log_err("%s: ares_init_options: %s", __func__, ares_strerror(rc));
@@ -253,7 +251,7 @@ chan_free_now(struct up_chan *c)
 	size_t i;
 
 	c->destroying = true;
-	ares_destroy(c->ch);   /* may call back attempts: they are orphans */
+	ares_destroy(c->ch); /* may call back attempts: they are orphans */
 	for (i = 0; i < MAX_FDS; i++)
 		if (c->fds[i].ev)
 			event_free(c->fds[i].ev);
@@ -349,8 +347,7 @@ early_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 static struct transport_req *
-udp_send(void *impl, size_t server, const uint8_t *pkt, size_t len, transport_cb cb,
-    void *arg)
+udp_send(void *impl, size_t server, const uint8_t *pkt, size_t len, transport_cb cb, void *arg)
 {
 	struct udp_transport *x = impl;
 	struct up_chan *c = chan_for(x, server, clock_now_ms());
@@ -383,7 +380,7 @@ udp_cancel(void *impl, struct transport_req *r)
 {
 	(void)impl;
 	if (r)
-		r->cb = NULL;   /* freed when c-ares (or early_cb) calls back */
+		r->cb = NULL; /* freed when c-ares (or early_cb) calls back */
 }
 
 static void
@@ -420,7 +417,10 @@ transport_udp_create(const struct transport_env *env, struct transport *out, cha
     size_t whylen)
 {
 	static const struct transport_ops ops = {
-		.send = udp_send, .cancel = udp_cancel, .stats = udp_stats, .free = udp_free,
+		.send = udp_send,
+		.cancel = udp_cancel,
+		.stats = udp_stats,
+		.free = udp_free,
 	};
 	struct udp_transport *x = calloc(1, sizeof(*x));
 

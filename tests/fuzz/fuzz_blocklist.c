@@ -34,7 +34,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	(void)blocklist_detect(text, len);
 	if (blocklist_parse(p, text, len, (enum bl_format)(data[0] % BL_FORMAT_COUNT),
-	    (data[0] & 0x80) != 0, POL_ACT_DEFAULT, 0, &st) == STUB_OK) {
+	        (data[0] & 0x80) != 0, POL_ACT_DEFAULT, 0, &st) == STUB_OK) {
 		/* every dot-separated run of the input as a name to look up */
 		for (i = 0; i + 1 < len && i < 4096; i += 7) {
 			uint8_t n[WIRE_NAME_MAX];

@@ -28,8 +28,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct cfg *cfg;
 	static const char conf[] = "adapter lan\nserver 192.0.2.1\ndomain corp.example\n";
 	static const char hosts[] = "192.0.2.9 host.lan\n";
-	struct cache_cfg cc = { .max_entries = 100, .max_bytes = 1u << 30, .max_ttl = 86400,
-		.max_negative_ttl = 900, .negative_ttl = 60, .serve_stale = 10 };
+	struct cache_cfg cc = { .max_entries = 100,
+		.max_bytes = 1u << 30,
+		.max_ttl = 86400,
+		.max_negative_ttl = 900,
+		.negative_ttl = 60,
+		.serve_stale = 10 };
 	char line[2048], *out;
 
 	if (!cfg) {

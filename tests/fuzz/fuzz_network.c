@@ -29,7 +29,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (data[0] == 0) {
 		struct ifstate s;
 		bool done, changed;
-		uint8_t *copy = malloc(size);   /* netlink buffers are aligned */
+		uint8_t *copy = malloc(size); /* netlink buffers are aligned */
 
 		if (!copy)
 			return 0;

@@ -60,14 +60,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	q.qlen = nl;
 	q.edns = (size & 1) != 0;
 	q.udp_size = 1232;
-	msg_clamp_ttls(buf, r1.len, r1.ttl_off, r1.nttl < MSG_MAX_TTLS ? r1.nttl : MSG_MAX_TTLS,
-	    0, 86400);
-	n = msg_serve(buf, r1.len, r1.ttl_off, r1.nttl < MSG_MAX_TTLS ? r1.nttl : MSG_MAX_TTLS,
-	    7, -1, &q, (size & 2) ? 512 : MSG_MAX, out, sizeof(out));
+	msg_clamp_ttls(buf, r1.len, r1.ttl_off, r1.nttl < MSG_MAX_TTLS ? r1.nttl : MSG_MAX_TTLS, 0,
+	    86400);
+	n = msg_serve(buf, r1.len, r1.ttl_off, r1.nttl < MSG_MAX_TTLS ? r1.nttl : MSG_MAX_TTLS, 7,
+	    -1, &q, (size & 2) ? 512 : MSG_MAX, out, sizeof(out));
 	if (n == 0)
-		abort();   /* a prepared response must always be servable */
+		abort(); /* a prepared response must always be servable */
 	if (msg_store_prepare(out, n, q.id, q.qname, q.qlen, qt, qc, &r2) != 0)
-		abort();   /* and what we serve must parse */
+		abort(); /* and what we serve must parse */
 	if (!r2.tc && r2.nttl != r1.nttl)
 		abort();
 	rrtext_foreach(out, n, 0, nop, NULL);

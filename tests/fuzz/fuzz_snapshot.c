@@ -60,8 +60,12 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* the defaults of stubd.conf, as the seed files were written */
-	struct cache_cfg cc = { .max_entries = 1000, .max_bytes = 1u << 24, .max_ttl = 86400,
-		.max_negative_ttl = 900, .negative_ttl = 60, .serve_stale = 3600 };
+	struct cache_cfg cc = { .max_entries = 1000,
+		.max_bytes = 1u << 24,
+		.max_ttl = 86400,
+		.max_negative_ttl = 900,
+		.negative_ttl = 60,
+		.serve_stale = 3600 };
 	struct cache *c = cache_new(&cc, 7);
 	char why[256];
 	size_t n;

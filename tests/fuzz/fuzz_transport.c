@@ -60,9 +60,8 @@ answered(void *arg, const uint8_t *msg, size_t len)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char conf[] =
-	    "server 192.0.2.1 tls dns.example\n"
-	    "server https://dns.example/dns-query 192.0.2.2\n";
+	static const char conf[] = "server 192.0.2.1 tls dns.example\n"
+	                           "server https://dns.example/dns-query 192.0.2.2\n";
 	static const char *const names[NQ] = { "a.example", "b.example", "c.example" };
 	static struct event_base *base;
 	static struct cfg *cfg;
@@ -93,8 +92,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	env.sched = sched;
 	env.tls = tls;
 	env.timeout_ms = 5000;
-	if ((server ? transport_doh_create : transport_dot_create)(&env, &t, why,
-	    sizeof(why)) != STUB_OK)
+	if ((server ? transport_doh_create : transport_dot_create)(&env, &t, why, sizeof(why)) !=
+	    STUB_OK)
 		return 0;
 	c = tls_conn_detached(t.impl, server);
 	if (!c) {
