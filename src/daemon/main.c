@@ -440,12 +440,21 @@ bus_link(void *arg, enum cfg_origin o, int argc, char **argv, char *err, size_t 
 	return reconfig_link(d->rc, o, argc, argv, err, errlen);
 }
 
+static bool
+bus_compat(void *arg)
+{
+	struct daemon *d = arg;
+
+	return reconfig_cfg(d->rc)->resolved_compat;
+}
+
 /* `dbus yes`: own org.freedesktop.resolve1 (after detaching: an sd-bus
  * connection does not survive a fork; before dropping privileges). */
 static enum stub_err
 start_dbus(struct daemon *d, char *why, size_t whylen)
 {
-	struct resolve1_ops ops = { bus_link, bus_flush_caches, bus_reset_server_features, d };
+	struct resolve1_ops ops = { bus_link, bus_flush_caches, bus_reset_server_features,
+		bus_compat, d };
 
 	if (!reconfig_cfg(d->rc)->dbus)
 		return STUB_OK;
@@ -807,6 +816,7 @@ start_engine(struct daemon *d, char *why, size_t whylen)
 		goto oom;
 	resolver_set_upstream(d->res, upstream_as_if(reconfig_upstream(d->rc)));
 	mdns_set_timeout(d->mdns, reconfig_cfg(d->rc)->mdns_timeout_ms);
+	mdns_set_skip(d->mdns, reconfig_mdns_off, d->rc);
 	resolver_set_mdns(d->res, mdns_as_if(d->mdns));
 	reconfig_attach(d->rc, d->cache, d->res, d->lis);
 	e = hostsload_new(d->base, d->res, d->cache, d->o.hosts != NULL, hosts_path, d, &d->hl, why,

@@ -59,6 +59,8 @@ struct mdns {
 	uint32_t timeout_ms;
 	struct up_search *searches;
 	size_t nsearches;
+	bool (*off)(void *arg, const char *ifname); /* MulticastDNS no */
+	void *off_arg;
 };
 
 struct mdns *
@@ -78,6 +80,13 @@ void
 mdns_set_timeout(struct mdns *m, uint32_t ms)
 {
 	m->timeout_ms = ms;
+}
+
+void
+mdns_set_skip(struct mdns *m, bool (*off)(void *arg, const char *ifname), void *arg)
+{
+	m->off = off;
+	m->off_arg = arg;
 }
 
 static void
@@ -114,7 +123,8 @@ mdns_free(struct mdns *m)
 	free(m);
 }
 
-/* The interfaces a search asks: up, multicast, not loopback. */
+/* The interfaces a search asks: up, multicast, not loopback, not set to
+ * MulticastDNS no. */
 static void
 read_interfaces(struct up_search *s)
 {
@@ -131,6 +141,8 @@ read_interfaces(struct up_search *s)
 		    !(i->ifa_flags & IFF_MULTICAST) || (i->ifa_flags & IFF_LOOPBACK))
 			continue;
 		if (i->ifa_addr->sa_family != AF_INET && i->ifa_addr->sa_family != AF_INET6)
+			continue;
+		if (s->m->off && s->m->off(s->m->off_arg, i->ifa_name))
 			continue;
 		idx = if_nametoindex(i->ifa_name);
 		if (idx == 0)

@@ -14,6 +14,7 @@
 #ifndef STUBD_MDNS_H
 #define STUBD_MDNS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "search.h"
@@ -28,6 +29,8 @@ struct mdns *mdns_new(struct event_base *base, struct stats *st);
 void mdns_free(struct mdns *m);
 /* How long a search waits (mdns-timeout). */
 void mdns_set_timeout(struct mdns *m, uint32_t ms);
+/* Interfaces set to MulticastDNS no (off(arg, IFNAME) true) are not asked. */
+void mdns_set_skip(struct mdns *m, bool (*off)(void *arg, const char *ifname), void *arg);
 struct upstream_if mdns_as_if(struct mdns *m);
 
 #endif

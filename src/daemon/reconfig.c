@@ -472,6 +472,12 @@ reconfig_link(struct reconfig *r, enum cfg_origin o, int argc, char **argv, char
 			        opp ? ENC_OPPORTUNISTIC :
 			              ENC_OFF,
 			    err, errlen);
+	} else if (strcmp(verb, "mdns") == 0) {
+		if (argc != 4 || (strcmp(argv[3], "yes") != 0 && strcmp(argv[3], "no") != 0)) {
+			snprintf(err, errlen, "usage: link IFNAME mdns yes|no");
+			return STUB_EINVAL;
+		}
+		rc = links_set_mdns(&r->links, ifname, o, strcmp(argv[3], "yes") == 0, err, errlen);
 	} else if (strcmp(verb, "revert") == 0) {
 		if (argc != 3) {
 			snprintf(err, errlen, "usage: link IFNAME revert");
@@ -484,7 +490,7 @@ reconfig_link(struct reconfig *r, enum cfg_origin o, int argc, char **argv, char
 	} else {
 		snprintf(err, errlen,
 		    "unknown link setting '%.32s' (dns, domain, default-route, "
-		    "dns-over-tls, revert)",
+		    "dns-over-tls, mdns, revert)",
 		    verb);
 		return STUB_EINVAL;
 	}
@@ -496,6 +502,14 @@ reconfig_link(struct reconfig *r, enum cfg_origin o, int argc, char **argv, char
 		snprintf(what, sizeof(what), "link %s %s set (%s)", ifname, verb,
 		    cfg_origin_name(o));
 	return reconfig_apply(r, NULL, what, err, errlen);
+}
+
+bool
+reconfig_mdns_off(void *arg, const char *ifname)
+{
+	const struct reconfig *r = arg;
+
+	return links_mdns_off(&r->links, ifname);
 }
 
 void

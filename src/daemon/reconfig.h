@@ -98,6 +98,8 @@ void reconfig_metrics_changed(void *arg);
 
 /* Accessors: valid until the next reconfig_apply. */
 struct cfg *reconfig_cfg(const struct reconfig *r); /* running; NULL before build */
+/* SPEC 19: the interface is set to MulticastDNS no (arg: the reconfig) */
+bool reconfig_mdns_off(void *arg, const char *ifname);
 const struct cfg *reconfig_file_cfg(const struct reconfig *r);
 struct upstream *reconfig_upstream(const struct reconfig *r); /* NULL before start */
 /* Forget RTT and exclusion of every adapter (D-Bus ResetServerFeatures). */

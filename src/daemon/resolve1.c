@@ -43,18 +43,29 @@ resolve1_free(struct resolve1 *r)
 
 #include "log.h"
 #include "peer.h"
+#include "wire.h"
 
 #define R1_NAME "org.freedesktop.resolve1"
 #define R1_PATH "/org/freedesktop/resolve1"
 #define R1_IFACE "org.freedesktop.resolve1.Manager"
 #define R1_MAX_ITEMS 32 /* servers or domains in one call */
+#define R1_MAX_LINKS 64 /* links with stored LLMNR/DNSSEC settings */
 
 /* the words of a link setting (main takes argv as stubctl link gives it) */
 static char w_link[] = "link", w_dns[] = "dns", w_domain[] = "domain",
             w_default_route[] = "default-route", w_revert[] = "revert", w_yes[] = "yes",
             w_no[] = "no";
 
+/* SPEC 16: what is accepted and stored, not acted upon (LLMNR is never
+ * spoken; DNSSEC is not enforced) */
+struct r1_link {
+	int32_t ifindex; /* 0 = a free slot */
+	char llmnr[8], dnssec[16];
+	char *nta; /* negative trust anchors, space-separated; NULL = none */
+};
+
 struct resolve1 {
+	struct r1_link links[R1_MAX_LINKS];
 	struct event_base *base;
 	sd_bus *bus;
 	sd_bus_slot *slot;
@@ -301,6 +312,183 @@ m_set_link_dot(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	return apply(r, m, 4, argv, error);
 }
 
+/* SPEC 16: methods served only under resolved-compat yes */
+static int
+compat_call(struct resolve1 *r, sd_bus_message *m, sd_bus_error *error, char name[IF_NAMESIZE])
+{
+	if (!r->ops.compat || !r->ops.compat(r->ops.arg))
+		return sd_bus_error_setf(error, SD_BUS_ERROR_UNKNOWN_METHOD,
+		    "Unknown method %s or interface %s.", sd_bus_message_get_member(m), R1_IFACE);
+	return link_call(r, m, error, name);
+}
+
+/* the stored settings of a link, created when new; NULL when full */
+static struct r1_link *
+r1_link(struct resolve1 *r, int32_t ifindex)
+{
+	struct r1_link *f = NULL;
+	size_t i;
+
+	for (i = 0; i < R1_MAX_LINKS; i++) {
+		if (r->links[i].ifindex == ifindex)
+			return &r->links[i];
+		if (!f && r->links[i].ifindex == 0)
+			f = &r->links[i];
+	}
+	if (f)
+		f->ifindex = ifindex;
+	return f;
+}
+
+static void
+r1_link_forget(struct resolve1 *r, int32_t ifindex)
+{
+	size_t i;
+
+	for (i = 0; i < R1_MAX_LINKS; i++)
+		if (r->links[i].ifindex == ifindex) {
+			free(r->links[i].nta);
+			memset(&r->links[i], 0, sizeof(r->links[i]));
+		}
+}
+
+static bool
+one_of(const char *s, const char *const *words)
+{
+	for (; *words; words++)
+		if (strcmp(s, *words) == 0)
+			return true;
+	return false;
+}
+
+static const char *const mode_words[] = { "", "no", "yes", "resolve", NULL };
+
+/* SetLinkMulticastDNS (is): "no" keeps .local queries off the link
+ * (SPEC 19); "yes", "resolve" and "" ask on it (stubd only resolves). */
+static int
+m_set_link_mdns(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	static char w_mdns[] = "mdns";
+	struct resolve1 *r = userdata;
+	char name[IF_NAMESIZE], *argv[4];
+	const char *mode;
+	int rc;
+
+	rc = compat_call(r, m, error, name);
+	if (rc < 0)
+		return rc;
+	rc = sd_bus_message_read(m, "s", &mode);
+	if (rc < 0)
+		return rc;
+	if (!one_of(mode, mode_words))
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+		    "bad MulticastDNS mode '%s'", mode);
+	argv[0] = w_link;
+	argv[1] = name;
+	argv[2] = w_mdns;
+	argv[3] = strcmp(mode, "no") == 0 ? w_no : w_yes;
+	return apply(r, m, 4, argv, error);
+}
+
+/* SetLinkLLMNR (is) and SetLinkDNSSEC (is): validated and stored */
+static int
+set_stored_mode(sd_bus_message *m, struct resolve1 *r, sd_bus_error *error, bool dnssec)
+{
+	static const char *const dnssec_words[] = { "", "no", "yes", "allow-downgrade", NULL };
+	char name[IF_NAMESIZE];
+	const char *mode;
+	struct r1_link *k;
+	int32_t ifindex;
+	int rc;
+
+	rc = compat_call(r, m, error, name);
+	if (rc < 0)
+		return rc;
+	rc = sd_bus_message_read(m, "s", &mode);
+	if (rc < 0)
+		return rc;
+	if (!one_of(mode, dnssec ? dnssec_words : mode_words))
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "bad %s mode '%s'",
+		    dnssec ? "DNSSEC" : "LLMNR", mode);
+	ifindex = (int32_t)if_nametoindex(name);
+	k = r1_link(r, ifindex);
+	if (!k)
+		return sd_bus_error_set(error, SD_BUS_ERROR_LIMITS_EXCEEDED, "too many links");
+	if (dnssec)
+		snprintf(k->dnssec, sizeof(k->dnssec), "%s", mode);
+	else
+		snprintf(k->llmnr, sizeof(k->llmnr), "%s", mode);
+	log_info("dbus: link %s %s %s stored (not acted upon)", name, dnssec ? "DNSSEC" : "LLMNR",
+	    mode[0] ? mode : "\"\"");
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int
+m_set_link_llmnr(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	return set_stored_mode(m, userdata, error, false);
+}
+
+static int
+m_set_link_dnssec(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	return set_stored_mode(m, userdata, error, true);
+}
+
+/* SetLinkDNSSECNegativeTrustAnchors (ias): valid domain names, stored */
+static int
+m_set_link_nta(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct resolve1 *r = userdata;
+	char name[IF_NAMESIZE], *list = NULL, *nl;
+	size_t len = 0, n = 0, dl;
+	const char *d;
+	uint8_t wire[WIRE_NAME_MAX];
+	struct r1_link *k;
+	int rc;
+
+	rc = compat_call(r, m, error, name);
+	if (rc < 0)
+		return rc;
+	rc = sd_bus_message_enter_container(m, 'a', "s");
+	if (rc < 0)
+		return rc;
+	while ((rc = sd_bus_message_read(m, "s", &d)) > 0) {
+		if (++n > R1_MAX_ITEMS || !d[0] || wire_name_from_text(d, wire) == 0) {
+			free(list);
+			return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+			    n > R1_MAX_ITEMS ? "too many negative trust anchors" :
+			                       "bad negative trust anchor '%s'",
+			    d);
+		}
+		dl = strlen(d);
+		nl = realloc(list, len + dl + 2);
+		if (!nl) {
+			free(list);
+			return -ENOMEM;
+		}
+		list = nl;
+		if (len)
+			list[len++] = ' ';
+		memcpy(list + len, d, dl + 1);
+		len += dl;
+	}
+	if (rc < 0 || (rc = sd_bus_message_exit_container(m)) < 0) {
+		free(list);
+		return rc;
+	}
+	k = r1_link(r, (int32_t)if_nametoindex(name));
+	if (!k) {
+		free(list);
+		return sd_bus_error_set(error, SD_BUS_ERROR_LIMITS_EXCEEDED, "too many links");
+	}
+	free(k->nta);
+	k->nta = list;
+	log_info("dbus: link %s DNSSEC negative trust anchors stored (not acted upon): %s", name,
+	    list ? list : "none");
+	return sd_bus_reply_method_return(m, NULL);
+}
+
 static int
 m_revert_link(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
@@ -314,6 +502,7 @@ m_revert_link(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	argv[0] = w_link;
 	argv[1] = name;
 	argv[2] = w_revert;
+	r1_link_forget(r, (int32_t)if_nametoindex(name));
 	/* reverting a link stubd does not know is no error (as resolved) */
 	r->ops.link(r->ops.arg, ORIGIN_DBUS, 3, argv, err, sizeof(err));
 	return sd_bus_reply_method_return(m, NULL);
@@ -352,6 +541,11 @@ static const sd_bus_vtable manager_vtable[] = { SD_BUS_VTABLE_START(0),
 	SD_BUS_METHOD("SetLinkDefaultRoute", "ib", "", m_set_link_default_route,
 	    SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD("SetLinkDNSOverTLS", "is", "", m_set_link_dot, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD("SetLinkMulticastDNS", "is", "", m_set_link_mdns, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD("SetLinkLLMNR", "is", "", m_set_link_llmnr, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD("SetLinkDNSSEC", "is", "", m_set_link_dnssec, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD("SetLinkDNSSECNegativeTrustAnchors", "ias", "", m_set_link_nta,
+	    SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD("RevertLink", "i", "", m_revert_link, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD("FlushCaches", "", "", m_flush_caches, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD("ResetServerFeatures", "", "", m_reset_server_features,
@@ -468,6 +662,8 @@ resolve1_free(struct resolve1 *r)
 		event_free(r->wr);
 	if (r->tmr)
 		event_free(r->tmr);
+	for (size_t i = 0; i < R1_MAX_LINKS; i++)
+		free(r->links[i].nta);
 	sd_bus_slot_unref(r->slot);
 	if (r->bus)
 		sd_bus_flush_close_unref(r->bus);

@@ -13,6 +13,7 @@
 #ifndef STUBD_RESOLVE1_H
 #define STUBD_RESOLVE1_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -29,6 +30,10 @@ struct resolve1_ops {
 	int (*link)(void *arg, enum cfg_origin o, int argc, char **argv, char *err, size_t errlen);
 	void (*flush_caches)(void *arg);
 	void (*reset_server_features)(void *arg);
+	/* resolved-compat yes (SPEC 16): SetLinkMulticastDNS, SetLinkLLMNR,
+	 * SetLinkDNSSEC and SetLinkDNSSECNegativeTrustAnchors are served;
+	 * otherwise they are UnknownMethod (SPEC 11) */
+	bool (*compat)(void *arg);
 	void *arg;
 };
 

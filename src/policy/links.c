@@ -210,6 +210,27 @@ links_set_default_route(struct links *l, const char *ifname, enum cfg_origin o, 
 }
 
 enum stub_err
+links_set_mdns(struct links *l, const char *ifname, enum cfg_origin o, bool yes, char *why,
+    size_t whylen)
+{
+	struct link *k;
+	enum stub_err e = get(l, ifname, o, &k, why, whylen);
+
+	if (e != STUB_OK)
+		return e;
+	k->mdns_off = !yes;
+	return STUB_OK;
+}
+
+bool
+links_mdns_off(const struct links *l, const char *ifname)
+{
+	const struct link *k = find(l, ifname);
+
+	return k && k->mdns_off;
+}
+
+enum stub_err
 links_set_dot(struct links *l, const char *ifname, enum cfg_origin o, bool yes, char *why,
     size_t whylen)
 {

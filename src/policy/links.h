@@ -41,6 +41,7 @@ struct link {
 	bool enc_set;            /* SPEC 17: the link's encryption policy given */
 	enum cfg_encryption enc; /* ... and which (rendered on its adapter line) */
 	int metric;
+	bool mdns_off; /* SPEC 19: MulticastDNS no (stubctl link IF mdns no) */
 };
 
 struct links {
@@ -70,6 +71,12 @@ enum stub_err links_set_dot(struct links *l, const char *ifname, enum cfg_origin
  * opportunistic -> opportunistic, no -> off), an option of its adapter. */
 enum stub_err links_set_encryption(struct links *l, const char *ifname, enum cfg_origin o,
     enum cfg_encryption e, char *why, size_t whylen);
+/* SPEC 19: multicast DNS on the link's interface (SetLinkMulticastDNS,
+ * stubctl link IF mdns yes|no); every interface asks unless set to no. */
+enum stub_err links_set_mdns(struct links *l, const char *ifname, enum cfg_origin o, bool yes,
+    char *why, size_t whylen);
+/* true when the interface is set to MulticastDNS no */
+bool links_mdns_off(const struct links *l, const char *ifname);
 bool links_revert(struct links *l, const char *ifname);
 /* Forget every link of an origin (before reading resolvconf-dir again). */
 void links_drop_origin(struct links *l, enum cfg_origin o);
