@@ -162,6 +162,8 @@ check "nothing changed by the refused calls" '[ "$(servers)" = "$before" ]'
 # other methods: UnknownMethod
 call ResolveHostname isit 0 x.corp.test 0 0 2>"$tmp/e3"
 check "other methods: UnknownMethod" 'grep -q "Unknown method" "$tmp/e3"'
+call SetLinkMulticastDNS is $lo no 2>"$tmp/e6"
+check "SetLinkMulticastDNS without resolved-compat: UnknownMethod" 'grep -q "Unknown method" "$tmp/e6"'
 # RevertLink
 check "ResetServerFeatures accepted" "call ResetServerFeatures >/dev/null"
 check "RevertLink accepted" "call RevertLink i $lo >/dev/null"
@@ -199,5 +201,54 @@ if [ -n "$RESOLVECTL" ] && [ -x "$RESOLVECTL" ]; then
 else
 	echo "resolvectl not available: its checks skipped"
 fi
-[ $fail -eq 0 ] || cat "$tmp/stubd.err"
+
+# resolved-compat yes (SPEC 16): SetLinkMulticastDNS, SetLinkLLMNR,
+# SetLinkDNSSEC and SetLinkDNSSECNegativeTrustAnchors accepted, validated
+# and stored; callers checked as for the other link methods
+for p in $pids; do kill "$p" 2>/dev/null; done
+wait $pids 2>/dev/null
+pids=""
+rm -f "$ctl"
+mkdir "$tmp/run"
+printf 'resolved-compat yes\n' >>"$tmp/stubd.conf"
+unshare -m sh -c 'g=$1; shift; mount --bind "$g" /etc/group && exec "$@"' sh "$tmp/group" \
+	env STUBD_RESOLVE_DIR="$tmp/run" "$STUBD" $KEEP_ROOT -f -v -c "$tmp/stubd.conf" \
+	2>"$tmp/compat.err" &
+pids="$pids $!"
+i=0
+while [ ! -S "$ctl" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+sleep 0.2
+check "compat: SetLinkMulticastDNS no accepted" "call SetLinkMulticastDNS is $lo no >/dev/null"
+check "compat: the link's mdns setting stored" \
+	'grep -q "network change: link lo mdns set (dbus)" "$tmp/compat.err"'
+for v in yes resolve ''; do
+	check "compat: SetLinkMulticastDNS '$v' accepted" "call SetLinkMulticastDNS is $lo '$v' >/dev/null"
+done
+call SetLinkMulticastDNS is $lo maybe 2>"$tmp/e7"
+check "compat: a bad MulticastDNS mode: InvalidArgs" 'grep -qi "invalid argument\|InvalidArgs\|bad MulticastDNS" "$tmp/e7"'
+check "compat: SetLinkLLMNR no accepted" "call SetLinkLLMNR is $lo no >/dev/null"
+check "compat: LLMNR stored" 'grep -q "link lo LLMNR no stored" "$tmp/compat.err"'
+check "compat: a bad LLMNR mode refused" "! call SetLinkLLMNR is $lo allow-downgrade 2>/dev/null"
+check "compat: SetLinkDNSSEC allow-downgrade accepted" "call SetLinkDNSSEC is $lo allow-downgrade >/dev/null"
+check "compat: DNSSEC stored" 'grep -q "link lo DNSSEC allow-downgrade stored" "$tmp/compat.err"'
+call SetLinkDNSSEC is $lo resolve 2>"$tmp/e8"
+check "compat: a bad DNSSEC mode: InvalidArgs" 'grep -q "bad DNSSEC mode" "$tmp/e8"'
+check "compat: SetLinkDNSSECNegativeTrustAnchors accepted" \
+	"call SetLinkDNSSECNegativeTrustAnchors ias $lo 2 corp.test lan >/dev/null"
+check "compat: negative trust anchors stored" \
+	'grep -q "link lo DNSSEC negative trust anchors stored (not acted upon): corp.test lan" "$tmp/compat.err"'
+call SetLinkDNSSECNegativeTrustAnchors ias $lo 1 bad..name 2>"$tmp/e9"
+check "compat: a bad negative trust anchor: InvalidArgs" 'grep -q "bad negative trust anchor" "$tmp/e9"'
+setpriv --reuid=65534 --regid=65534 --clear-groups busctl --address="$addr" call \
+	org.freedesktop.resolve1 /org/freedesktop/resolve1 $M SetLinkMulticastDNS is "$lo" no \
+	2>"$tmp/e10"
+check "compat: other uid refused with AccessDenied" 'grep -qi "access denied" "$tmp/e10"'
+for m in LLMNR DNSSEC; do
+	setpriv --reuid=65534 --regid=65534 --clear-groups busctl --address="$addr" call \
+		org.freedesktop.resolve1 /org/freedesktop/resolve1 $M SetLink$m is "$lo" no \
+		2>"$tmp/e11"
+	check "compat: SetLink$m by another uid: AccessDenied" 'grep -qi "access denied" "$tmp/e11"'
+done
+check "compat: RevertLink accepted" "call RevertLink i $lo >/dev/null"
+[ $fail -eq 0 ] || cat "$tmp/stubd.err" "$tmp/compat.err"
 exit $fail
