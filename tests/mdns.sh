@@ -180,6 +180,34 @@ esac
 check "avahi in stubd's namespace still answers" "$(q mine.local A)" 10.232.0.7
 check "its own host name too" "$(q avahib.local A)" 10.232.0.2
 
+# MulticastDNS no on the veth (stubctl link IF mdns no, as
+# SetLinkMulticastDNS no): no query goes out on it, printer.local is
+# NXDOMAIN (at once: no other link to ask); mdns yes, or revert, asks on it again
+sc() { ip netns exec "$nsb" "$STUBCTL" -s "$tmp/ctl" "$@"; }
+check "stubctl link $vb mdns no accepted" "$(sc link "$vb" mdns no >/dev/null 2>&1 && echo ok)" ok
+sc flushdns >/dev/null 2>&1
+t0=$(date +%s%N)
+st=$(ip netns exec "$nsb" dig +time=3 +tries=1 @127.0.0.1 -p "$lport" printer.local A |
+	sed -n 's/.*status: \([A-Z]*\),.*/\1/p')
+ms=$((($(date +%s%N) - t0) / 1000000))
+check "with $vb set to mdns no, printer.local is NXDOMAIN" "$st" NXDOMAIN
+# (no other link asks: the search ends at once, never later than the timeout)
+[ $ms -le 600 ] && echo "ok: ... within mdns-timeout + 100 ms ($ms ms)" ||
+	{ echo "FAIL: NXDOMAIN after $ms ms, want <= 600"; fail=1; }
+tr=$(sc --json query printer.local A 2>&1)
+case $tr in
+*'"adapter":"'$vb'"'*) echo "FAIL: an mdns packet on $vb set to no: $tr"; fail=1 ;;
+*'"result":"nxdomain"'* | *NXDOMAIN* | *nxdomain*) echo "ok: the trace shows no mdns packet on $vb" ;;
+*) echo "FAIL: trace: $tr"; fail=1 ;;
+esac
+check "stubctl link $vb mdns yes accepted" "$(sc link "$vb" mdns yes >/dev/null 2>&1 && echo ok)" ok
+check "mdns yes: printer.local answered again" "$(q printer.local A)" 10.232.0.9
+sc link "$vb" mdns no >/dev/null 2>&1
+sc link "$vb" revert >/dev/null 2>&1
+sc flushdns >/dev/null 2>&1
+check "revert: printer.local answered again" "$(q printer.local A)" 10.232.0.9
+check "a bad mdns value refused" "$(sc link "$vb" mdns maybe >/dev/null 2>&1 || echo refused)" refused
+
 # a responder on a third link (namespace C behind a second veth) answers
 # honest.local from its on-link address and spoof.local from an address
 # that is not on the link (source port 5353 both): only the first counts
