@@ -140,6 +140,29 @@ count_err(void *arg, unsigned line, const char *msg)
 	nerr++;
 }
 
+/* SPEC 19: MulticastDNS no per link; other links and unknown interfaces
+ * ask; revert forgets it; it changes nothing in the rendered config */
+START_TEST(test_link_mdns)
+{
+	struct links l;
+	char why[128];
+
+	links_init(&l);
+	ck_assert(!links_mdns_off(&l, "eth0"));
+	ck_assert_int_eq(links_set_mdns(&l, "eth0", ORIGIN_DBUS, false, why, sizeof(why)), 0);
+	ck_assert(links_mdns_off(&l, "eth0"));
+	ck_assert(!links_mdns_off(&l, "eth1"));
+	ck_assert_int_eq(links_set_mdns(&l, "eth0", ORIGIN_DBUS, true, why, sizeof(why)), 0);
+	ck_assert(!links_mdns_off(&l, "eth0"));
+	ck_assert_int_eq(links_set_mdns(&l, "eth0", ORIGIN_DBUS, false, why, sizeof(why)), 0);
+	ck_assert(links_revert(&l, "eth0"));
+	ck_assert(!links_mdns_off(&l, "eth0"));
+	ck_assert_int_eq(links_set_mdns(&l, "bad/if", ORIGIN_DBUS, false, why, sizeof(why)),
+	    STUB_EINVAL);
+	links_fini(&l);
+}
+END_TEST
+
 START_TEST(test_resolvconf_files)
 {
 	static const char a[] = "# dhclient\nnameserver 192.0.2.53\nnameserver junk\n"
@@ -399,6 +422,7 @@ network_suite(void)
 	TCase *t = tcase_create("learned");
 
 	tcase_add_test(t, test_link_settings);
+	tcase_add_test(t, test_link_mdns);
 	tcase_add_test(t, test_resolvconf_files);
 	tcase_add_test(t, test_rtnetlink);
 	tcase_add_test(t, test_sched_link_down);
