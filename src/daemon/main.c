@@ -191,7 +191,7 @@ load_file_cfg(const struct opts *o, bool to_log, char *errs, size_t errslen)
 {
 	struct cfg *c = cfg_new(CONTROL_DEFAULT, HOSTS_DEFAULT);
 	size_t i;
-	const char *why;
+	char why[128];
 
 	if (!c) {
 		log_err("out of memory");
@@ -199,12 +199,12 @@ load_file_cfg(const struct opts *o, bool to_log, char *errs, size_t errslen)
 	}
 	cfg_parse_file(c, o->config ? o->config : CONF_DEFAULT, o->config == NULL);
 	for (i = 0; i < o->nlistens; i++)
-		if (cfg_listen_clear_add(c, i == 0, o->listens[i], &why) != 0) {
+		if (cfg_listen_clear_add(c, i == 0, o->listens[i], why, sizeof(why)) != STUB_OK) {
 			fprintf(stderr, "stubd: -l %s: %s\n", o->listens[i], why);
 			c->nerrors++;
 		}
 	for (i = 0; i < o->nservers; i++)
-		if (cfg_server_arg(c, i == 0, o->servers[i], &why) != 0) {
+		if (cfg_server_arg(c, i == 0, o->servers[i], why, sizeof(why)) != STUB_OK) {
 			fprintf(stderr, "stubd: -s %s: %s\n", o->servers[i], why);
 			c->nerrors++;
 		}
