@@ -211,12 +211,12 @@ finish(struct up_search *s, size_t n, unsigned idx, int fam, uint64_t now)
 		}
 	if (n == 0 ||
 	    msg_store_prepare(s->out, n, 0, s->q.qname, s->q.qlen, s->q.qtype, s->q.qclass,
-	        &resp) != 0) {
+	        &resp) != STUB_OK) {
 		n = mdns_nxdomain(&s->q, s->out, sizeof(s->out));
 		idx = 0;
 		if (n == 0 ||
 		    msg_store_prepare(s->out, n, 0, s->q.qname, s->q.qlen, s->q.qtype, s->q.qclass,
-		        &resp) != 0) {
+		        &resp) != STUB_OK) {
 			res.kind = UP_FAIL;
 			goto call;
 		}
