@@ -24,29 +24,29 @@ struct fix {
 	struct stats st;
 	struct control_view v;
 	int reloads, hosts_reloads;
-	int reload_rc;
+	enum stub_err reload_rc;
 };
 
-static int
+static enum stub_err
 fake_reload(void *arg, char *err, size_t len)
 {
 	struct fix *f = arg;
 
 	f->reloads++;
-	if (f->reload_rc)
+	if (f->reload_rc != STUB_OK)
 		snprintf(err, len, "test.conf:3: unknown directive 'x'");
 	return f->reload_rc;
 }
 
-static int
+static enum stub_err
 fake_link(void *arg, int argc, char **argv, char *err, size_t len)
 {
 	(void)arg;
 	if (argc < 3 || strcmp(argv[2], "bogus") == 0) {
 		snprintf(err, len, "unknown link setting");
-		return -1;
+		return STUB_EINVAL;
 	}
-	return 0;
+	return STUB_OK;
 }
 
 static void
@@ -298,7 +298,7 @@ START_TEST(test_reload_and_errors)
 	v = run(&f, "reload");
 	ck_assert_ptr_null(jsonp_get(v, "error"));
 	jsonp_free(v);
-	f.reload_rc = -1;
+	f.reload_rc = STUB_EFORMAT;
 	v = run(&f, "reload");
 	ck_assert_ptr_nonnull(strstr(jsonp_get(v, "error")->str, "test.conf:3:"));
 	jsonp_free(v);

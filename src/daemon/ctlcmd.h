@@ -17,6 +17,7 @@
 #include "stubd/ctl.h"
 #include "cache.h"
 #include "config.h"
+#include "err.h"
 #include "hosts.h"
 #include "resolve.h"
 #include "schedule.h"
@@ -47,9 +48,9 @@ struct control_view {
 	/* re-read configuration and hosts; 0 or -1 with a message (the
 	 * FILE:LINE lines after it); on success err holds the warnings
 	 * ("... on restart"), one per line, or "" */
-	int (*reload)(void *arg, char *err, size_t errlen);
-	/* stubctl link IFNAME ...: argv[0] is "link"; 0 or -1 with a message */
-	int (*link)(void *arg, int argc, char **argv, char *err, size_t errlen);
+	enum stub_err (*reload)(void *arg, char *err, size_t errlen);
+	/* stubctl link IFNAME ...: argv[0] is "link"; on failure a message */
+	enum stub_err (*link)(void *arg, int argc, char **argv, char *err, size_t errlen);
 	/* stubctl query: ask req's question as a client would, the answer to
 	 * come back through control_query_done(id).  0, or -1 with why. */
 	int (*query)(void *arg, uint64_t id, const struct ctl_later *req, char *err, size_t errlen);

@@ -302,7 +302,7 @@ transport_stats_cb(void *arg, size_t server, struct transport_stats *out)
 	upstream_transport_stats(reconfig_upstream(d->rc), server, out);
 }
 
-static int
+static enum stub_err
 view_reload(void *arg, char *err, size_t errlen)
 {
 	struct daemon *d = arg;
@@ -310,7 +310,7 @@ view_reload(void *arg, char *err, size_t errlen)
 	return reconfig_reload(d->rc, err, errlen);
 }
 
-static int
+static enum stub_err
 view_link(void *arg, int argc, char **argv, char *err, size_t errlen)
 {
 	struct daemon *d = arg;
@@ -428,14 +428,14 @@ bus_reset_server_features(void *arg)
 	reconfig_forget_servers(d->rc);
 }
 
-static int
+static enum stub_err
 bus_link(void *arg, enum cfg_origin o, int argc, char **argv, char *err, size_t errlen)
 {
 	struct daemon *d = arg;
 
 	if (!reconfig_upstream(d->rc)) {
 		snprintf(err, errlen, "stubd is starting; try again");
-		return -1;
+		return STUB_EINVAL;
 	}
 	return reconfig_link(d->rc, o, argc, argv, err, errlen);
 }
