@@ -174,26 +174,19 @@ trace_add(struct up_search *s, size_t server, unsigned phase, long sent_ms,
     enum up_trace_result result, uint64_t now)
 {
 	const struct cfg *c = s->up->cfg;
-	struct up_trace_ev *ev;
+	struct up_trace_ev ev = { .phase = phase,
+		.sent_ms = sent_ms,
+		.result = result,
+		.at_ms = result == TR_PENDING ? -1 : (long)(now - s->t0) };
 
 	if (!s->trace)
 		return -1;
-	if (s->trace->n >= UP_TRACE_MAX) {
-		s->trace->dropped++;
-		return -1;
-	}
-	ev = &s->trace->ev[s->trace->n];
-	memset(ev, 0, sizeof(*ev));
-	ev->phase = phase;
-	snprintf(ev->adapter, sizeof(ev->adapter), "%s",
+	snprintf(ev.adapter, sizeof(ev.adapter), "%s",
 	    c->adapters[c->servers[server].adapter].name);
-	snprintf(ev->server, sizeof(ev->server), "%s", c->servers[server].text);
-	snprintf(ev->transport, sizeof(ev->transport), "%s",
+	snprintf(ev.server, sizeof(ev.server), "%s", c->servers[server].text);
+	snprintf(ev.transport, sizeof(ev.transport), "%s",
 	    cfg_transport_name(c->servers[server].transport));
-	ev->sent_ms = sent_ms;
-	ev->result = result;
-	ev->at_ms = result == TR_PENDING ? -1 : (long)(now - s->t0);
-	return (int)s->trace->n++;
+	return up_trace_add(s->trace, &ev);
 }
 
 /* The result of an attempt's packet; a reply after its phase timed out
