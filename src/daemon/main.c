@@ -263,7 +263,7 @@ daemon_reply(void *io, const struct client_ref *ref, const uint8_t *buf, size_t 
 
 /* stubctl query: the question asked as a client would, with EDNS, its
  * search traced; the answer goes to control_query_done. */
-static int
+static enum stub_err
 ctl_query_cb(void *arg, uint64_t id, const struct ctl_later *req, char *err, size_t errlen)
 {
 	struct daemon *d = arg;
@@ -274,7 +274,7 @@ ctl_query_cb(void *arg, uint64_t id, const struct ctl_later *req, char *err, siz
 
 	if (!d->res) {
 		snprintf(err, errlen, "not serving yet");
-		return -1;
+		return STUB_EINVAL;
 	}
 	memset(&q, 0, sizeof(q));
 	memcpy(q.qname, req->qname, req->qlen);
@@ -284,14 +284,14 @@ ctl_query_cb(void *arg, uint64_t id, const struct ctl_later *req, char *err, siz
 	n = msg_upstream_query(&q, rand_u16(), q.qname, true, pkt, sizeof(pkt));
 	if (!n) {
 		snprintf(err, errlen, "cannot build the query");
-		return -1;
+		return STUB_EFORMAT;
 	}
 	memset(&ref, 0, sizeof(ref));
 	ref.fd = -1;
 	ref.ctl = id;
 	ref.trace = true;
 	resolver_query(d->res, pkt, n, &ref, true, clock_now_ms());
-	return 0;
+	return STUB_OK;
 }
 
 static void
