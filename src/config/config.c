@@ -124,26 +124,26 @@ cfg_unref(struct cfg *c)
 	free(c);
 }
 
-static int
+static enum stub_err
 dup_array(void *dst, const void *src, size_t n, size_t size)
 {
 	void **d = dst;
 
 	*d = NULL;
 	if (n == 0)
-		return 0;
+		return STUB_OK;
 	*d = malloc(n * size);
 	if (!*d)
-		return -1;
+		return STUB_ENOMEM;
 	memcpy(*d, src, n * size);
-	return 0;
+	return STUB_OK;
 }
 
-static int
+static enum stub_err
 dup_str(char **dst, const char *src)
 {
 	*dst = src ? strdup(src) : NULL;
-	return src && !*dst ? -1 : 0;
+	return src && !*dst ? STUB_ENOMEM : STUB_OK;
 }
 
 struct cfg *
@@ -168,21 +168,23 @@ cfg_clone(const struct cfg *c)
 	n->adapters = NULL;
 	n->servers = NULL;
 	n->nadapters = 0;
-	if (dup_array(&n->listens, c->listens, c->nlistens, sizeof(*c->listens)) ||
-	    dup_array(&n->acls, c->acls, c->nacls, sizeof(*c->acls)) ||
-	    dup_array(&n->servers, c->servers, c->nservers, sizeof(*c->servers)) ||
-	    dup_str(&n->control, c->control) || dup_str(&n->control_group, c->control_group) ||
-	    dup_str(&n->hosts, c->hosts) || dup_str(&n->user, c->user) ||
-	    dup_str(&n->resolv_file, c->resolv_file) ||
-	    dup_str(&n->resolvconf_dir, c->resolvconf_dir) ||
-	    dup_str(&n->cache_file, c->cache_file) || dup_str(&n->tls_ca, c->tls_ca) ||
-	    dup_array(&n->adapters, c->adapters, c->nadapters, sizeof(*c->adapters)))
+	if (dup_array(&n->listens, c->listens, c->nlistens, sizeof(*c->listens)) != STUB_OK ||
+	    dup_array(&n->acls, c->acls, c->nacls, sizeof(*c->acls)) != STUB_OK ||
+	    dup_array(&n->servers, c->servers, c->nservers, sizeof(*c->servers)) != STUB_OK ||
+	    dup_str(&n->control, c->control) != STUB_OK ||
+	    dup_str(&n->control_group, c->control_group) != STUB_OK ||
+	    dup_str(&n->hosts, c->hosts) != STUB_OK || dup_str(&n->user, c->user) != STUB_OK ||
+	    dup_str(&n->resolv_file, c->resolv_file) != STUB_OK ||
+	    dup_str(&n->resolvconf_dir, c->resolvconf_dir) != STUB_OK ||
+	    dup_str(&n->cache_file, c->cache_file) != STUB_OK ||
+	    dup_str(&n->tls_ca, c->tls_ca) != STUB_OK ||
+	    dup_array(&n->adapters, c->adapters, c->nadapters, sizeof(*c->adapters)) != STUB_OK)
 		goto fail;
 	for (i = 0; i < c->nadapters; i++) {
 		n->adapters[i].domains = NULL;
 		n->nadapters = i + 1;
 		if (dup_array(&n->adapters[i].domains, c->adapters[i].domains,
-		        c->adapters[i].ndomains, sizeof(*c->adapters[i].domains)))
+		        c->adapters[i].ndomains, sizeof(*c->adapters[i].domains)) != STUB_OK)
 			goto fail;
 	}
 	return n;
