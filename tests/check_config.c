@@ -231,22 +231,27 @@ START_TEST(test_cmdline_overrides)
 	size_t e;
 	struct cfg *c = parse(
 	    "listen 127.0.0.1:53\nserver 192.0.2.1\nadapter lan\nserver 192.0.2.2\n", &e);
-	const char *why;
+	char why[64];
 
-	ck_assert_int_eq(cfg_listen_clear_add(c, true, "127.0.0.1:5353", &why), 0);
-	ck_assert_int_eq(cfg_listen_clear_add(c, false, "[::1]:5353", &why), 0);
+	ck_assert_int_eq(cfg_listen_clear_add(c, true, "127.0.0.1:5353", why, sizeof(why)),
+	    STUB_OK);
+	ck_assert_int_eq(cfg_listen_clear_add(c, false, "[::1]:5353", why, sizeof(why)), STUB_OK);
 	ck_assert_uint_eq(c->nlistens, 2);
-	ck_assert_int_eq(cfg_listen_clear_add(c, false, "nonsense", &why), -1);
-	ck_assert_int_eq(cfg_server_arg(c, true, "192.0.2.7:5300%lan", &why), 0);
-	ck_assert_int_eq(cfg_server_arg(c, false, "192.0.2.8", &why), 0);
-	ck_assert_int_eq(cfg_server_arg(c, false, "[2001:db8::1]:53%wifi", &why), 0);
+	ck_assert_int_eq(cfg_listen_clear_add(c, false, "nonsense", why, sizeof(why)),
+	    STUB_EFORMAT);
+	ck_assert_int_eq(cfg_server_arg(c, true, "192.0.2.7:5300%lan", why, sizeof(why)), STUB_OK);
+	ck_assert_int_eq(cfg_server_arg(c, false, "192.0.2.8", why, sizeof(why)), STUB_OK);
+	ck_assert_int_eq(cfg_server_arg(c, false, "[2001:db8::1]:53%wifi", why, sizeof(why)),
+	    STUB_OK);
 	ck_assert_uint_eq(c->nservers, 3);
 	ck_assert_str_eq(c->adapters[c->servers[0].adapter].name, "lan");
 	ck_assert_str_eq(c->servers[0].text, "192.0.2.7:5300");
 	ck_assert_str_eq(c->adapters[c->servers[1].adapter].name, "default");
 	ck_assert_str_eq(c->adapters[c->servers[2].adapter].name, "wifi");
 	ck_assert_str_eq(c->servers[2].text, "[2001:db8::1]:53");
-	ck_assert_int_eq(cfg_server_arg(c, false, "1.2.3.4%bad name", &why), -1);
+	ck_assert_int_eq(cfg_server_arg(c, false, "1.2.3.4%bad name", why, sizeof(why)),
+	    STUB_EFORMAT);
+	ck_assert_str_eq(why, "bad adapter name");
 	cfg_unref(c);
 }
 END_TEST
@@ -309,20 +314,20 @@ START_TEST(test_sockaddr)
 	struct cfg_sockaddr sa;
 	char buf[80];
 
-	ck_assert_int_eq(cfg_parse_sockaddr("192.0.2.1", 53, &sa), 0);
+	ck_assert_int_eq(cfg_parse_sockaddr("192.0.2.1", 53, &sa), STUB_OK);
 	cfg_format_sockaddr((struct sockaddr *)&sa.ss, buf, sizeof(buf));
 	ck_assert_str_eq(buf, "192.0.2.1:53");
-	ck_assert_int_eq(cfg_parse_sockaddr("[::1]:5353", 53, &sa), 0);
+	ck_assert_int_eq(cfg_parse_sockaddr("[::1]:5353", 53, &sa), STUB_OK);
 	cfg_format_sockaddr((struct sockaddr *)&sa.ss, buf, sizeof(buf));
 	ck_assert_str_eq(buf, "[::1]:5353");
-	ck_assert_int_eq(cfg_parse_sockaddr("::1", 53, &sa), 0);
-	ck_assert_int_eq(cfg_parse_sockaddr("[::1]", 53, &sa), 0);
-	ck_assert_int_eq(cfg_parse_sockaddr("[::1]x", 53, &sa), -1);
-	ck_assert_int_eq(cfg_parse_sockaddr("1.2.3.4:", 53, &sa), -1);
-	ck_assert_int_eq(cfg_parse_sockaddr("1.2.3.4:+5", 53, &sa), -1);
-	ck_assert_int_eq(cfg_parse_sockaddr("host.example:53", 53, &sa), -1);
-	ck_assert_int_eq(cfg_parse_sockaddr("", 53, &sa), -1);
-	ck_assert_int_eq(cfg_parse_sockaddr(NULL, 53, &sa), -1);
+	ck_assert_int_eq(cfg_parse_sockaddr("::1", 53, &sa), STUB_OK);
+	ck_assert_int_eq(cfg_parse_sockaddr("[::1]", 53, &sa), STUB_OK);
+	ck_assert_int_eq(cfg_parse_sockaddr("[::1]x", 53, &sa), STUB_EFORMAT);
+	ck_assert_int_eq(cfg_parse_sockaddr("1.2.3.4:", 53, &sa), STUB_EFORMAT);
+	ck_assert_int_eq(cfg_parse_sockaddr("1.2.3.4:+5", 53, &sa), STUB_EFORMAT);
+	ck_assert_int_eq(cfg_parse_sockaddr("host.example:53", 53, &sa), STUB_EFORMAT);
+	ck_assert_int_eq(cfg_parse_sockaddr("", 53, &sa), STUB_EFORMAT);
+	ck_assert_int_eq(cfg_parse_sockaddr(NULL, 53, &sa), STUB_EFORMAT);
 }
 END_TEST
 

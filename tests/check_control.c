@@ -24,29 +24,29 @@ struct fix {
 	struct stats st;
 	struct control_view v;
 	int reloads, hosts_reloads;
-	int reload_rc;
+	enum stub_err reload_rc;
 };
 
-static int
+static enum stub_err
 fake_reload(void *arg, char *err, size_t len)
 {
 	struct fix *f = arg;
 
 	f->reloads++;
-	if (f->reload_rc)
+	if (f->reload_rc != STUB_OK)
 		snprintf(err, len, "test.conf:3: unknown directive 'x'");
 	return f->reload_rc;
 }
 
-static int
+static enum stub_err
 fake_link(void *arg, int argc, char **argv, char *err, size_t len)
 {
 	(void)arg;
 	if (argc < 3 || strcmp(argv[2], "bogus") == 0) {
 		snprintf(err, len, "unknown link setting");
-		return -1;
+		return STUB_EINVAL;
 	}
-	return 0;
+	return STUB_OK;
 }
 
 static void
@@ -69,7 +69,7 @@ put(struct fix *f, const char *name, uint16_t type, struct tu_resp r)
 	r.name = name;
 	r.qtype = type;
 	l = tu_response(&r, b, sizeof(b));
-	ck_assert_int_eq(msg_store_prepare(b, l, r.id, q.key, q.qlen, type, CLASS_IN, m), 0);
+	ck_assert_int_eq(msg_store_prepare(b, l, r.id, q.key, q.qlen, type, CLASS_IN, m), STUB_OK);
 	cache_insert(f->cache, &q, b, m, "192.0.2.1:53%lan", 0, &stored);
 	ck_assert(stored);
 	free(m);
@@ -298,7 +298,7 @@ START_TEST(test_reload_and_errors)
 	v = run(&f, "reload");
 	ck_assert_ptr_null(jsonp_get(v, "error"));
 	jsonp_free(v);
-	f.reload_rc = -1;
+	f.reload_rc = STUB_EFORMAT;
 	v = run(&f, "reload");
 	ck_assert_ptr_nonnull(strstr(jsonp_get(v, "error")->str, "test.conf:3:"));
 	jsonp_free(v);

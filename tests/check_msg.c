@@ -210,7 +210,7 @@ START_TEST(test_store_prepare)
 	size_t nl = wire_name_from_text("www.example.com", name);
 	struct msg_resp *r = malloc(sizeof(*r));
 
-	ck_assert_int_eq(msg_store_prepare(b, l, 77, name, nl, TYPE_A, CLASS_IN, r), 0);
+	ck_assert_int_eq(msg_store_prepare(b, l, 77, name, nl, TYPE_A, CLASS_IN, r), STUB_OK);
 	ck_assert(r->positive);
 	ck_assert(!r->negative);
 	ck_assert_uint_eq(r->min_answer_ttl, 300);
@@ -230,20 +230,22 @@ START_TEST(test_store_mismatch)
 	struct msg_resp *r = malloc(sizeof(*r));
 
 	/* wrong ID */
-	ck_assert_int_eq(msg_store_prepare(b, l, 78, name, nl, TYPE_A, CLASS_IN, r), -1);
+	ck_assert_int_eq(msg_store_prepare(b, l, 78, name, nl, TYPE_A, CLASS_IN, r), STUB_EFORMAT);
 	/* wrong type */
-	ck_assert_int_eq(msg_store_prepare(b, l, 77, name, nl, TYPE_AAAA, CLASS_IN, r), -1);
+	ck_assert_int_eq(msg_store_prepare(b, l, 77, name, nl, TYPE_AAAA, CLASS_IN, r),
+	    STUB_EFORMAT);
 	/* another name */
 	name[1] = 'x';
-	ck_assert_int_eq(msg_store_prepare(b, l, 77, name, nl, TYPE_A, CLASS_IN, r), -1);
+	ck_assert_int_eq(msg_store_prepare(b, l, 77, name, nl, TYPE_A, CLASS_IN, r), STUB_EFORMAT);
 	name[1] = 'w';
 	/* not a response */
 	b[2] &= 0x7f;
-	ck_assert_int_eq(msg_store_prepare(b, l, 77, name, nl, TYPE_A, CLASS_IN, r), -1);
+	ck_assert_int_eq(msg_store_prepare(b, l, 77, name, nl, TYPE_A, CLASS_IN, r), STUB_EFORMAT);
 	b[2] |= 0x80;
 	/* truncated in the middle of a record */
-	ck_assert_int_eq(msg_store_prepare(b, l - 3, 77, name, nl, TYPE_A, CLASS_IN, r), -1);
-	ck_assert_int_eq(msg_store_prepare(b, l, 77, name, nl, TYPE_A, CLASS_IN, r), 0);
+	ck_assert_int_eq(msg_store_prepare(b, l - 3, 77, name, nl, TYPE_A, CLASS_IN, r),
+	    STUB_EFORMAT);
+	ck_assert_int_eq(msg_store_prepare(b, l, 77, name, nl, TYPE_A, CLASS_IN, r), STUB_OK);
 	free(r);
 }
 END_TEST
@@ -255,7 +257,7 @@ START_TEST(test_store_negative)
 	size_t l = resp_of(5, "nx.example.com", RCODE_NXDOMAIN, 0, true, false, 0, b);
 	struct msg_resp *r = malloc(sizeof(*r));
 
-	ck_assert_int_eq(msg_store_prepare(b, l, 5, name, nl, TYPE_A, CLASS_IN, r), 0);
+	ck_assert_int_eq(msg_store_prepare(b, l, 5, name, nl, TYPE_A, CLASS_IN, r), STUB_OK);
 	ck_assert(r->negative);
 	ck_assert(!r->positive);
 	ck_assert(r->has_soa);
@@ -263,12 +265,12 @@ START_TEST(test_store_negative)
 	ck_assert_uint_eq(r->soa_minimum, 120);
 	/* NODATA */
 	l = resp_of(5, "nx.example.com", 0, 0, true, false, 0, b);
-	ck_assert_int_eq(msg_store_prepare(b, l, 5, name, nl, TYPE_A, CLASS_IN, r), 0);
+	ck_assert_int_eq(msg_store_prepare(b, l, 5, name, nl, TYPE_A, CLASS_IN, r), STUB_OK);
 	ck_assert(r->negative);
 	ck_assert_uint_eq(r->rcode, 0);
 	/* SERVFAIL: neither */
 	l = resp_of(5, "nx.example.com", RCODE_SERVFAIL, 0, false, false, 0, b);
-	ck_assert_int_eq(msg_store_prepare(b, l, 5, name, nl, TYPE_A, CLASS_IN, r), 0);
+	ck_assert_int_eq(msg_store_prepare(b, l, 5, name, nl, TYPE_A, CLASS_IN, r), STUB_OK);
 	ck_assert(!r->negative && !r->positive);
 	free(r);
 }
@@ -283,7 +285,7 @@ START_TEST(test_store_pointer_into_ttl)
 	struct msg_resp *r = malloc(sizeof(*r));
 	size_t ttl_at = 12 + nl + 4 + 6;
 
-	ck_assert_int_eq(msg_store_prepare(b, l, 77, name, nl, TYPE_A, CLASS_IN, r), 0);
+	ck_assert_int_eq(msg_store_prepare(b, l, 77, name, nl, TYPE_A, CLASS_IN, r), STUB_OK);
 	/* append a CNAME record whose RDATA points at the last TTL byte (0) */
 	l = resp_of(77, "www.example.com", 0, 1, false, false, 300, b);
 	b[ttl_at + 3] = 0; /* TTL 256 + 0: byte is a root label */
@@ -296,7 +298,7 @@ START_TEST(test_store_pointer_into_ttl)
 		memcpy(b + l, rr, sizeof(rr));
 		l += sizeof(rr);
 	}
-	ck_assert_int_eq(msg_store_prepare(b, l, 77, name, nl, TYPE_A, CLASS_IN, r), -1);
+	ck_assert_int_eq(msg_store_prepare(b, l, 77, name, nl, TYPE_A, CLASS_IN, r), STUB_EFORMAT);
 	free(r);
 }
 END_TEST
@@ -310,7 +312,7 @@ START_TEST(test_serve_copy)
 	struct msg_query q;
 	uint32_t t;
 
-	ck_assert_int_eq(msg_store_prepare(b, l, 77, name, nl, TYPE_A, CLASS_IN, r), 0);
+	ck_assert_int_eq(msg_store_prepare(b, l, 77, name, nl, TYPE_A, CLASS_IN, r), STUB_OK);
 	cl = q_of("WWW.eXample.com", TYPE_A, true, false, cq);
 	ck_assert_int_eq(msg_parse_query(cq, cl, &q), MSG_OK);
 	n = msg_serve(b, r->len, r->ttl_off, r->nttl, 100, -1, &q, 1232, out, sizeof(out));
@@ -351,7 +353,7 @@ START_TEST(test_clamp)
 	struct msg_resp *r = malloc(sizeof(*r));
 	uint32_t t;
 
-	ck_assert_int_eq(msg_store_prepare(b, l, 1, name, nl, TYPE_A, CLASS_IN, r), 0);
+	ck_assert_int_eq(msg_store_prepare(b, l, 1, name, nl, TYPE_A, CLASS_IN, r), STUB_OK);
 	msg_clamp_ttls(b, r->len, r->ttl_off, r->nttl, 60, 100);
 	wire_get32_at(b, l, r->ttl_off[0], &t);
 	ck_assert_uint_eq(t, 60);
@@ -400,7 +402,7 @@ START_TEST(test_serve_ad)
 	struct msg_query q;
 
 	b[3] |= 0x20; /* AD from upstream */
-	ck_assert_int_eq(msg_store_prepare(b, l, 77, name, nl, TYPE_A, CLASS_IN, r), 0);
+	ck_assert_int_eq(msg_store_prepare(b, l, 77, name, nl, TYPE_A, CLASS_IN, r), STUB_OK);
 	/* plain client: no AD */
 	cl = q_of("www.example.com", TYPE_A, false, false, cq);
 	ck_assert_int_eq(msg_parse_query(cq, cl, &q), MSG_OK);
@@ -501,7 +503,7 @@ START_TEST(test_serve_flags)
 
 	b[2] |= 0x04; /* AA from upstream */
 	b[3] |= 0x10; /* CD from upstream */
-	ck_assert_int_eq(msg_store_prepare(b, l, 77, name, nl, TYPE_A, CLASS_IN, r), 0);
+	ck_assert_int_eq(msg_store_prepare(b, l, 77, name, nl, TYPE_A, CLASS_IN, r), STUB_OK);
 	cl = q_of("www.example.com", TYPE_A, false, false, cq);
 	ck_assert_int_eq(msg_parse_query(cq, cl, &q), MSG_OK);
 	ck_assert(!q.cd_bit);
@@ -551,7 +553,7 @@ START_TEST(test_store_after_opt)
 
 	l = tu_build_msg(9, WIRE_RD | WIRE_RA, "example.com", TYPE_MX, rrs, 1, 0, 2, b, sizeof(b));
 	ck_assert_uint_gt(l, 0);
-	ck_assert_int_eq(msg_store_prepare(b, l, 9, name, nl, TYPE_MX, CLASS_IN, r), 0);
+	ck_assert_int_eq(msg_store_prepare(b, l, 9, name, nl, TYPE_MX, CLASS_IN, r), STUB_OK);
 	ck_assert(r->positive);
 	ck_assert_uint_eq(r->len, l - 11);
 	ck_assert_uint_eq(b[11], 1); /* ARCOUNT: the glue */
@@ -584,7 +586,8 @@ START_TEST(test_store_after_opt)
 		b[glue] = (uint8_t)(0xc0 | opt_at >> 8);
 		b[glue + 1] = (uint8_t)opt_at;
 		l -= 14;
-		ck_assert_int_eq(msg_store_prepare(b, l, 9, name, nl, TYPE_MX, CLASS_IN, r), -1);
+		ck_assert_int_eq(msg_store_prepare(b, l, 9, name, nl, TYPE_MX, CLASS_IN, r),
+		    STUB_EFORMAT);
 	}
 	free(r);
 }
@@ -599,11 +602,11 @@ START_TEST(test_store_case)
 	size_t l = resp_of(77, "www.example.com", 0, 1, false, false, 300, b);
 	struct msg_resp *r = malloc(sizeof(*r));
 
-	ck_assert_int_eq(msg_store_prepare(b, l, 77, name, nl, TYPE_A, CLASS_IN, r), 0);
+	ck_assert_int_eq(msg_store_prepare(b, l, 77, name, nl, TYPE_A, CLASS_IN, r), STUB_OK);
 	ck_assert(!r->case_exact);
 	ck_assert(r->positive);
 	nl = wire_name_from_text("www.example.com", name);
-	ck_assert_int_eq(msg_store_prepare(b, l, 77, name, nl, TYPE_A, CLASS_IN, r), 0);
+	ck_assert_int_eq(msg_store_prepare(b, l, 77, name, nl, TYPE_A, CLASS_IN, r), STUB_OK);
 	ck_assert(r->case_exact);
 	free(r);
 }
@@ -621,12 +624,12 @@ START_TEST(test_store_referral)
 	};
 
 	l = tu_build_msg(3, WIRE_RD, "www.example.com", TYPE_A, rrs, 0, 1, 0, b, sizeof(b));
-	ck_assert_int_eq(msg_store_prepare(b, l, 3, name, nl, TYPE_A, CLASS_IN, r), 0);
+	ck_assert_int_eq(msg_store_prepare(b, l, 3, name, nl, TYPE_A, CLASS_IN, r), STUB_OK);
 	ck_assert(r->referral);
 	ck_assert(!r->negative);
 	ck_assert(!r->positive);
 	l = tu_build_msg(3, WIRE_RD, "www.example.com", TYPE_A, rrs, 0, 2, 0, b, sizeof(b));
-	ck_assert_int_eq(msg_store_prepare(b, l, 3, name, nl, TYPE_A, CLASS_IN, r), 0);
+	ck_assert_int_eq(msg_store_prepare(b, l, 3, name, nl, TYPE_A, CLASS_IN, r), STUB_OK);
 	ck_assert(!r->referral);
 	ck_assert(r->negative);
 	free(r);
@@ -651,7 +654,7 @@ START_TEST(test_store_cname_chain)
 
 	/* NOERROR, CNAMEs only: NODATA */
 	l = tu_build_msg(4, 0, "a.example.com", TYPE_A, rrs, 2, 1, 0, b, sizeof(b));
-	ck_assert_int_eq(msg_store_prepare(b, l, 4, name, nl, TYPE_A, CLASS_IN, r), 0);
+	ck_assert_int_eq(msg_store_prepare(b, l, 4, name, nl, TYPE_A, CLASS_IN, r), STUB_OK);
 	ck_assert(r->negative);
 	ck_assert(!r->positive);
 	ck_assert(r->has_ttl);
@@ -660,20 +663,20 @@ START_TEST(test_store_cname_chain)
 	ck_assert_uint_eq(r->soa_minimum, 3);
 	/* without SOA, still negative (not a referral) */
 	l = tu_build_msg(4, 0, "a.example.com", TYPE_A, rrs, 2, 0, 0, b, sizeof(b));
-	ck_assert_int_eq(msg_store_prepare(b, l, 4, name, nl, TYPE_A, CLASS_IN, r), 0);
+	ck_assert_int_eq(msg_store_prepare(b, l, 4, name, nl, TYPE_A, CLASS_IN, r), STUB_OK);
 	ck_assert(r->negative && !r->referral);
 	/* NXDOMAIN at the end of the chain */
 	l = tu_build_msg(4, RCODE_NXDOMAIN, "a.example.com", TYPE_A, rrs, 2, 1, 0, b, sizeof(b));
-	ck_assert_int_eq(msg_store_prepare(b, l, 4, name, nl, TYPE_A, CLASS_IN, r), 0);
+	ck_assert_int_eq(msg_store_prepare(b, l, 4, name, nl, TYPE_A, CLASS_IN, r), STUB_OK);
 	ck_assert(r->negative);
 	ck_assert_uint_eq(r->rcode, RCODE_NXDOMAIN);
 	/* asking for the CNAME itself: positive */
 	l = tu_build_msg(4, 0, "a.example.com", TYPE_CNAME, rrs, 2, 1, 0, b, sizeof(b));
-	ck_assert_int_eq(msg_store_prepare(b, l, 4, name, nl, TYPE_CNAME, CLASS_IN, r), 0);
+	ck_assert_int_eq(msg_store_prepare(b, l, 4, name, nl, TYPE_CNAME, CLASS_IN, r), STUB_OK);
 	ck_assert(r->positive && !r->negative);
 	/* a chain that reaches the type: positive */
 	l = tu_build_msg(4, 0, "a.example.com", TYPE_A, pos, 2, 0, 0, b, sizeof(b));
-	ck_assert_int_eq(msg_store_prepare(b, l, 4, name, nl, TYPE_A, CLASS_IN, r), 0);
+	ck_assert_int_eq(msg_store_prepare(b, l, 4, name, nl, TYPE_A, CLASS_IN, r), STUB_OK);
 	ck_assert(r->positive && !r->negative);
 	free(r);
 }
@@ -691,7 +694,7 @@ START_TEST(test_misuse)
 	ck_assert_uint_eq(msg_upstream_query(&q, 1, q.key, false, out, sizeof(out)), 0);
 	ck_assert_uint_eq(msg_serve(NULL, 0, NULL, 0, 0, -1, &q, 512, out, sizeof(out)), 0);
 	ck_assert_uint_eq(msg_synth(&q, NULL, 0, 0, 512, out, sizeof(out)), 0);
-	ck_assert_int_eq(msg_store_prepare(NULL, 0, 0, q.key, 1, 1, 1, NULL), -1);
+	ck_assert_int_eq(msg_store_prepare(NULL, 0, 0, q.key, 1, 1, 1, NULL), STUB_EINVAL);
 }
 END_TEST
 

@@ -103,7 +103,7 @@ make_answer(const struct up_search *s, struct tu_resp r, struct answer *a)
 	ck_assert_uint_gt(l, 0);
 	ck_assert_int_eq(msg_store_prepare(a->buf, l, 77, s->q.key, s->q.qlen, s->q.qtype,
 	                     s->q.qclass, &a->resp),
-	    0);
+	    STUB_OK);
 }
 
 /* the final outcome of search s at time now */
@@ -1046,7 +1046,7 @@ finish_rrs(struct up_search *s, const struct tu_rr *rrs, size_t n, const char *l
 	ck_assert_uint_gt(l, 0);
 	ck_assert_int_eq(
 	    msg_store_prepare(a.buf, l, 77, s->q.key, s->q.qlen, s->q.qtype, s->q.qclass, &a.resp),
-	    0);
+	    STUB_OK);
 	res.msg = a.buf;
 	res.resp = &a.resp;
 	res.label = label;

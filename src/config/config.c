@@ -124,26 +124,26 @@ cfg_unref(struct cfg *c)
 	free(c);
 }
 
-static int
+static enum stub_err
 dup_array(void *dst, const void *src, size_t n, size_t size)
 {
 	void **d = dst;
 
 	*d = NULL;
 	if (n == 0)
-		return 0;
+		return STUB_OK;
 	*d = malloc(n * size);
 	if (!*d)
-		return -1;
+		return STUB_ENOMEM;
 	memcpy(*d, src, n * size);
-	return 0;
+	return STUB_OK;
 }
 
-static int
+static enum stub_err
 dup_str(char **dst, const char *src)
 {
 	*dst = src ? strdup(src) : NULL;
-	return src && !*dst ? -1 : 0;
+	return src && !*dst ? STUB_ENOMEM : STUB_OK;
 }
 
 struct cfg *
@@ -168,21 +168,23 @@ cfg_clone(const struct cfg *c)
 	n->adapters = NULL;
 	n->servers = NULL;
 	n->nadapters = 0;
-	if (dup_array(&n->listens, c->listens, c->nlistens, sizeof(*c->listens)) ||
-	    dup_array(&n->acls, c->acls, c->nacls, sizeof(*c->acls)) ||
-	    dup_array(&n->servers, c->servers, c->nservers, sizeof(*c->servers)) ||
-	    dup_str(&n->control, c->control) || dup_str(&n->control_group, c->control_group) ||
-	    dup_str(&n->hosts, c->hosts) || dup_str(&n->user, c->user) ||
-	    dup_str(&n->resolv_file, c->resolv_file) ||
-	    dup_str(&n->resolvconf_dir, c->resolvconf_dir) ||
-	    dup_str(&n->cache_file, c->cache_file) || dup_str(&n->tls_ca, c->tls_ca) ||
-	    dup_array(&n->adapters, c->adapters, c->nadapters, sizeof(*c->adapters)))
+	if (dup_array(&n->listens, c->listens, c->nlistens, sizeof(*c->listens)) != STUB_OK ||
+	    dup_array(&n->acls, c->acls, c->nacls, sizeof(*c->acls)) != STUB_OK ||
+	    dup_array(&n->servers, c->servers, c->nservers, sizeof(*c->servers)) != STUB_OK ||
+	    dup_str(&n->control, c->control) != STUB_OK ||
+	    dup_str(&n->control_group, c->control_group) != STUB_OK ||
+	    dup_str(&n->hosts, c->hosts) != STUB_OK || dup_str(&n->user, c->user) != STUB_OK ||
+	    dup_str(&n->resolv_file, c->resolv_file) != STUB_OK ||
+	    dup_str(&n->resolvconf_dir, c->resolvconf_dir) != STUB_OK ||
+	    dup_str(&n->cache_file, c->cache_file) != STUB_OK ||
+	    dup_str(&n->tls_ca, c->tls_ca) != STUB_OK ||
+	    dup_array(&n->adapters, c->adapters, c->nadapters, sizeof(*c->adapters)) != STUB_OK)
 		goto fail;
 	for (i = 0; i < c->nadapters; i++) {
 		n->adapters[i].domains = NULL;
 		n->nadapters = i + 1;
 		if (dup_array(&n->adapters[i].domains, c->adapters[i].domains,
-		        c->adapters[i].ndomains, sizeof(*c->adapters[i].domains)))
+		        c->adapters[i].ndomains, sizeof(*c->adapters[i].domains)) != STUB_OK)
 			goto fail;
 	}
 	return n;
@@ -273,19 +275,19 @@ cfg_ref(struct cfg *c)
 	return c;
 }
 
-int
+enum stub_err
 cfg_grow(void *pp, size_t n, size_t size)
 {
 	void **p = pp;
 	void *q = realloc(*p, (n + 1) * size);
 
 	if (!q)
-		return -1;
+		return STUB_ENOMEM;
 	*p = q;
-	return 0;
+	return STUB_OK;
 }
 
-int
+enum stub_err
 cfg_parse_sockaddr(const char *s, uint16_t defport, struct cfg_sockaddr *out)
 {
 	char host[INET6_ADDRSTRLEN + 1];
@@ -296,31 +298,31 @@ cfg_parse_sockaddr(const char *s, uint16_t defport, struct cfg_sockaddr *out)
 
 	memset(out, 0, sizeof(*out));
 	if (!s || !*s)
-		return -1;
+		return STUB_EFORMAT;
 	if (s[0] == '[') {
 		const char *e = strchr(s, ']');
 
 		if (!e || (size_t)(e - s - 1) >= sizeof(host))
-			return -1;
+			return STUB_EFORMAT;
 		memcpy(host, s + 1, (size_t)(e - s - 1));
 		host[e - s - 1] = 0;
 		if (e[1] == ':')
 			port = e + 2;
 		else if (e[1] != 0)
-			return -1;
+			return STUB_EFORMAT;
 	} else {
 		const char *colon = strchr(s, ':');
 
 		if (colon && strchr(colon + 1, ':')) {
 			/* bare IPv6 without port */
 			if (strlen(s) >= sizeof(host))
-				return -1;
+				return STUB_EFORMAT;
 			strcpy(host, s);
 		} else {
 			size_t hl = colon ? (size_t)(colon - s) : strlen(s);
 
 			if (hl >= sizeof(host))
-				return -1;
+				return STUB_EFORMAT;
 			memcpy(host, s, hl);
 			host[hl] = 0;
 			if (colon)
@@ -331,25 +333,25 @@ cfg_parse_sockaddr(const char *s, uint16_t defport, struct cfg_sockaddr *out)
 		char *end;
 
 		if (!*port || *port == '-' || *port == '+')
-			return -1;
+			return STUB_EFORMAT;
 		errno = 0;
 		p = strtoul(port, &end, 10);
 		if (errno || *end || p == 0 || p > 65535)
-			return -1;
+			return STUB_EFORMAT;
 	}
 	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
 		sin->sin_family = AF_INET;
 		sin->sin_port = htons((uint16_t)p);
 		out->len = sizeof(*sin);
-		return 0;
+		return STUB_OK;
 	}
 	if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
 		sin6->sin6_family = AF_INET6;
 		sin6->sin6_port = htons((uint16_t)p);
 		out->len = sizeof(*sin6);
-		return 0;
+		return STUB_OK;
 	}
-	return -1;
+	return STUB_EFORMAT;
 }
 
 void
@@ -372,42 +374,42 @@ cfg_format_sockaddr(const struct sockaddr *sa, char *buf, size_t len)
 	}
 }
 
-int
+enum stub_err
 cfg_parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
 {
 	char *end;
 	unsigned long long v;
 
 	if (!s || !*s || *s == '-' || *s == '+')
-		return -1;
+		return STUB_EINVAL;
 	errno = 0;
 	v = strtoull(s, &end, 10);
 	if (errno || *end || v < lo || v > hi)
-		return -1;
+		return STUB_EINVAL;
 	*out = (uint32_t)v;
-	return 0;
+	return STUB_OK;
 }
 
 /* seconds with optional decimals -> ms; 0 < v <= 3600 */
-int
+enum stub_err
 cfg_parse_secs_ms(const char *s, uint32_t *ms, bool zero_ok)
 {
 	char *end;
 	double v;
 
 	if (!s || !*s || *s == '-' || *s == '+')
-		return -1;
+		return STUB_EINVAL;
 	errno = 0;
 	v = strtod(s, &end);
 	if (errno || *end || !isfinite(v) || v < 0 || v > 86400)
-		return -1;
+		return STUB_EINVAL;
 	if (!zero_ok && v < 0.001)
-		return -1;
+		return STUB_EINVAL;
 	*ms = (uint32_t)llround(v * 1000.0);
-	return 0;
+	return STUB_OK;
 }
 
-int
+enum stub_err
 cfg_parse_acl(const char *s, struct cfg_acl *a)
 {
 	char buf[INET6_ADDRSTRLEN + 8];
@@ -415,7 +417,7 @@ cfg_parse_acl(const char *s, struct cfg_acl *a)
 	uint32_t prefix;
 
 	if (strlen(s) >= sizeof(buf))
-		return -1;
+		return STUB_EFORMAT;
 	strcpy(buf, s);
 	slash = strchr(buf, '/');
 	if (slash)
@@ -424,18 +426,18 @@ cfg_parse_acl(const char *s, struct cfg_acl *a)
 	if (inet_pton(AF_INET, buf, a->addr) == 1) {
 		a->family = AF_INET;
 		prefix = 32;
-		if (slash && cfg_parse_u32(slash, 0, 32, &prefix))
-			return -1;
+		if (slash && cfg_parse_u32(slash, 0, 32, &prefix) != STUB_OK)
+			return STUB_EFORMAT;
 	} else if (inet_pton(AF_INET6, buf, a->addr) == 1) {
 		a->family = AF_INET6;
 		prefix = 128;
-		if (slash && cfg_parse_u32(slash, 0, 128, &prefix))
-			return -1;
+		if (slash && cfg_parse_u32(slash, 0, 128, &prefix) != STUB_OK)
+			return STUB_EFORMAT;
 	} else {
-		return -1;
+		return STUB_EFORMAT;
 	}
 	a->prefix = prefix;
-	return 0;
+	return STUB_OK;
 }
 
 static bool
@@ -510,117 +512,124 @@ cfg_valid_name(const char *s)
 	return true;
 }
 
-long
-cfg_add_adapter(struct cfg *c, const char *name, int line)
+enum stub_err
+cfg_add_adapter(struct cfg *c, const char *name, int line, size_t *idx)
 {
 	struct cfg_adapter *a;
 
-	if (cfg_grow(&c->adapters, c->nadapters, sizeof(*c->adapters)))
-		return -1;
+	*idx = 0;
+	if (cfg_grow(&c->adapters, c->nadapters, sizeof(*c->adapters)) != STUB_OK)
+		return STUB_ENOMEM;
 	a = &c->adapters[c->nadapters];
 	memset(a, 0, sizeof(*a));
 	snprintf(a->name, sizeof(a->name), "%s", name);
 	a->line = line;
 	a->default_route = true;
 	a->encryption = ENC_INHERIT;
-	return (long)c->nadapters++;
+	*idx = c->nadapters++;
+	return STUB_OK;
 }
 
-int
+enum stub_err
 cfg_add_server(struct cfg *c, const struct cfg_sockaddr *sa, enum cfg_prio prio, size_t adapter)
 {
 	struct cfg_server *s;
 
-	if (cfg_grow(&c->servers, c->nservers, sizeof(*c->servers)))
-		return -1;
+	if (cfg_grow(&c->servers, c->nservers, sizeof(*c->servers)) != STUB_OK)
+		return STUB_ENOMEM;
 	s = &c->servers[c->nservers++];
 	memset(s, 0, sizeof(*s));
 	s->addr = *sa;
 	s->prio = prio;
 	s->adapter = adapter;
 	cfg_format_sockaddr((const struct sockaddr *)&sa->ss, s->text, sizeof(s->text));
-	return 0;
+	return STUB_OK;
 }
 
-int
+enum stub_err
 cfg_add_listen(struct cfg *c, const struct cfg_sockaddr *sa)
 {
-	if (cfg_grow(&c->listens, c->nlistens, sizeof(*c->listens)))
-		return -1;
+	if (cfg_grow(&c->listens, c->nlistens, sizeof(*c->listens)) != STUB_OK)
+		return STUB_ENOMEM;
 	c->listens[c->nlistens++] = *sa;
-	return 0;
+	return STUB_OK;
 }
 
-int
+enum stub_err
 cfg_set_str(char **dst, const char *v)
 {
 	char *n = v ? strdup(v) : NULL;
 
 	if (v && !n)
-		return -1;
+		return STUB_ENOMEM;
 	free(*dst);
 	*dst = n;
-	return 0;
+	return STUB_OK;
 }
 
-int
-cfg_listen_clear_add(struct cfg *c, bool first, const char *arg, const char **why)
+enum stub_err
+cfg_listen_clear_add(struct cfg *c, bool first, const char *arg, char *why, size_t whylen)
 {
 	struct cfg_sockaddr sa;
 
-	if (cfg_parse_sockaddr(arg, DNS_PORT, &sa)) {
-		*why = "bad listen address";
-		return -1;
+	if (cfg_parse_sockaddr(arg, DNS_PORT, &sa) != STUB_OK) {
+		snprintf(why, whylen, "bad listen address");
+		return STUB_EFORMAT;
 	}
 	if (first)
 		c->nlistens = 0;
-	if (cfg_add_listen(c, &sa)) {
-		*why = "out of memory";
-		return -1;
+	if (cfg_add_listen(c, &sa) != STUB_OK) {
+		snprintf(why, whylen, "out of memory");
+		return STUB_ENOMEM;
 	}
-	return 0;
+	return STUB_OK;
 }
 
-int
-cfg_server_arg(struct cfg *c, bool first, const char *arg, const char **why)
+/* The adapter named name, added if missing. */
+static enum stub_err
+adapter_get(struct cfg *c, const char *name, size_t *idx)
+{
+	long a = cfg_adapter_find(c, name);
+
+	if (a >= 0) {
+		*idx = (size_t)a;
+		return STUB_OK;
+	}
+	return cfg_add_adapter(c, name, 0, idx);
+}
+
+enum stub_err
+cfg_server_arg(struct cfg *c, bool first, const char *arg, char *why, size_t whylen)
 {
 	char buf[128];
 	char *pct;
 	struct cfg_sockaddr sa;
-	long a;
+	size_t a;
 
 	if (strlen(arg) >= sizeof(buf)) {
-		*why = "bad server";
-		return -1;
+		snprintf(why, whylen, "bad server");
+		return STUB_EFORMAT;
 	}
 	strcpy(buf, arg);
 	pct = strrchr(buf, '%');
 	if (pct)
 		*pct++ = 0;
-	if (cfg_parse_sockaddr(buf, DNS_PORT, &sa)) {
-		*why = "bad server address";
-		return -1;
+	if (cfg_parse_sockaddr(buf, DNS_PORT, &sa) != STUB_OK) {
+		snprintf(why, whylen, "bad server address");
+		return STUB_EFORMAT;
 	}
 	if (first)
 		c->nservers = 0;
-	if (pct) {
-		if (!cfg_valid_name(pct)) {
-			*why = "bad adapter name";
-			return -1;
-		}
-		a = cfg_adapter_find(c, pct);
-		if (a < 0)
-			a = cfg_add_adapter(c, pct, 0);
-	} else {
-		a = cfg_adapter_find(c, "default");
-		if (a < 0)
-			a = cfg_add_adapter(c, "default", 0);
+	if (pct && !cfg_valid_name(pct)) {
+		snprintf(why, whylen, "bad adapter name");
+		return STUB_EFORMAT;
 	}
-	if (a < 0 || cfg_add_server(c, &sa, PRIO_NORMAL, (size_t)a)) {
-		*why = "out of memory";
-		return -1;
+	if (adapter_get(c, pct ? pct : "default", &a) != STUB_OK ||
+	    cfg_add_server(c, &sa, PRIO_NORMAL, a) != STUB_OK) {
+		snprintf(why, whylen, "out of memory");
+		return STUB_ENOMEM;
 	}
-	return 0;
+	return STUB_OK;
 }
 
 static bool
@@ -714,24 +723,29 @@ split_scope(char *s, char *scope, size_t cap)
 
 /* The adapter of a resolv-file server with a scope ("fe80::1%wlan0", as
  * NetworkManager writes router-advertised servers): one named after the
- * interface and bound to it, the scope of its link-local address.  -1
- * when the name cannot be an interface or names an adapter bound elsewhere. */
-static long
-scoped_adapter(struct cfg *c, const char *ifname)
+ * interface and bound to it, the scope of its link-local address.
+ * STUB_EINVAL when the name cannot be an interface or names an adapter
+ * bound elsewhere. */
+static enum stub_err
+scoped_adapter(struct cfg *c, const char *ifname, size_t *idx)
 {
 	long a;
 
+	*idx = 0;
 	if (!cfg_valid_name(ifname) || strlen(ifname) >= CFG_IFNAME_MAX)
-		return -1;
+		return STUB_EINVAL;
 	a = cfg_adapter_find(c, ifname);
-	if (a >= 0)
-		return strcmp(c->adapters[a].device, ifname) == 0 ? a : -1;
-	a = cfg_add_adapter(c, ifname, 0);
 	if (a >= 0) {
-		snprintf(c->adapters[a].device, sizeof(c->adapters[a].device), "%s", ifname);
-		c->adapters[a].origin = ORIGIN_RESOLV_FILE;
+		if (strcmp(c->adapters[a].device, ifname) != 0)
+			return STUB_EINVAL;
+		*idx = (size_t)a;
+		return STUB_OK;
 	}
-	return a;
+	if (cfg_add_adapter(c, ifname, 0, idx) != STUB_OK)
+		return STUB_ENOMEM;
+	snprintf(c->adapters[*idx].device, sizeof(c->adapters[*idx].device), "%s", ifname);
+	c->adapters[*idx].origin = ORIGIN_RESOLV_FILE;
+	return STUB_OK;
 }
 
 size_t
@@ -746,31 +760,30 @@ cfg_finish(struct cfg *c, const char *resolv_text)
 		c->dbus = true;
 #endif
 	if (c->nlistens == 0) {
-		if (cfg_parse_sockaddr("127.0.0.1", DNS_PORT, &sa) == 0)
-			cfg_add_listen(c, &sa);
-		if (cfg_parse_sockaddr("::1", DNS_PORT, &sa) == 0)
-			cfg_add_listen(c, &sa);
+		if (cfg_parse_sockaddr("127.0.0.1", DNS_PORT, &sa) == STUB_OK)
+			(void)cfg_add_listen(c, &sa);
+		if (cfg_parse_sockaddr("::1", DNS_PORT, &sa) == STUB_OK)
+			(void)cfg_add_listen(c, &sa);
 	}
 	if (c->nacls == 0) {
 		struct cfg_acl a;
 
-		if (cfg_parse_acl("127.0.0.0/8", &a) == 0 &&
-		    cfg_grow(&c->acls, c->nacls, sizeof(*c->acls)) == 0)
+		if (cfg_parse_acl("127.0.0.0/8", &a) == STUB_OK &&
+		    cfg_grow(&c->acls, c->nacls, sizeof(*c->acls)) == STUB_OK)
 			c->acls[c->nacls++] = a;
-		if (cfg_parse_acl("::1/128", &a) == 0 &&
-		    cfg_grow(&c->acls, c->nacls, sizeof(*c->acls)) == 0)
+		if (cfg_parse_acl("::1/128", &a) == STUB_OK &&
+		    cfg_grow(&c->acls, c->nacls, sizeof(*c->acls)) == STUB_OK)
 			c->acls[c->nacls++] = a;
 	}
 	if (c->min_ttl > c->max_ttl)
 		cfg_error(c, "config", 0, "min-ttl %u is above max-ttl %u", c->min_ttl, c->max_ttl);
 	if (c->nservers == 0 && resolv_text) {
-		long a = cfg_adapter_find(c, "default");
+		size_t a;
+		bool have_default = adapter_get(c, "default", &a) == STUB_OK;
 		struct text_lines it;
 		enum text_line t;
 		char line[RESOLV_LINE_MAX];
 
-		if (a < 0)
-			a = cfg_add_adapter(c, "default", 0);
 		text_lines_init(&it, resolv_text, strlen(resolv_text));
 		while ((t = text_next_line(&it, line, sizeof(line))) != TEXT_LINE_END) {
 			char *w[CFG_MAX_WORDS], scope[CFG_IFNAME_MAX + 1];
@@ -783,22 +796,23 @@ cfg_finish(struct cfg *c, const char *resolv_text)
 			if (n < 2 || strcmp(w[0], "nameserver") != 0)
 				continue;
 			pct = split_scope(w[1], scope, sizeof(scope));
-			if (cfg_parse_sockaddr(w[1], DNS_PORT, &sa) != 0 || cfg_listens_on(c, &sa))
+			if (cfg_parse_sockaddr(w[1], DNS_PORT, &sa) != STUB_OK ||
+			    cfg_listens_on(c, &sa))
 				continue;
 			if (cfg_linklocal6(&sa)) {
 				/* reachable only through its interface: without a
 				 * scope there is no telling which */
-				long s = pct ? scoped_adapter(c, pct) : -1;
+				size_t s;
 
-				if (s >= 0)
-					cfg_add_server(c, &sa, PRIO_NORMAL, (size_t)s);
+				if (pct && scoped_adapter(c, pct, &s) == STUB_OK)
+					(void)cfg_add_server(c, &sa, PRIO_NORMAL, s);
 				continue;
 			}
-			if (a >= 0)
-				cfg_add_server(c, &sa, PRIO_NORMAL, (size_t)a);
+			if (have_default)
+				(void)cfg_add_server(c, &sa, PRIO_NORMAL, a);
 		}
 		c->servers_from_resolv = true;
-		if (a >= 0)
+		if (have_default)
 			c->adapters[a].origin = ORIGIN_RESOLV_FILE;
 	}
 	for (i = 0; i < c->nservers; i++) {

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 
+#include "err.h"
 #include "wire.h"
 
 #define CFG_MAX_TIMEOUTS 16
@@ -195,7 +196,7 @@ struct cfg {
 	size_t nadapters;
 	struct cfg_server *servers;
 	size_t nservers;
-	bool servers_from_resolv; /* filled by cfg_servers_from_resolv */
+	bool servers_from_resolv; /* set by cfg_finish: servers came from resolv-file */
 	int refs;                 /* cfg_ref()/cfg_unref() */
 	/* diagnostics: "FILE:LINE: message\n" lines */
 	char *errors;
@@ -232,9 +233,11 @@ size_t cfg_parse_text(struct cfg *c, const char *text, size_t len, const char *f
  * Returns the number of errors (a missing given file counts as one). */
 size_t cfg_parse_file(struct cfg *c, const char *path, bool missing_ok);
 
-/* Command-line overrides; each returns 0 or -1 with a message in *why. */
-int cfg_listen_clear_add(struct cfg *c, bool first, const char *arg, const char **why);
-int cfg_server_arg(struct cfg *c, bool first, const char *arg, const char **why);
+/* Command-line overrides (first: replace what the file gave); on failure
+ * one line in why. */
+enum stub_err
+cfg_listen_clear_add(struct cfg *c, bool first, const char *arg, char *why, size_t whylen);
+enum stub_err cfg_server_arg(struct cfg *c, bool first, const char *arg, char *why, size_t whylen);
 
 /*
  * Complete the configuration after parsing and overrides: default listen
@@ -244,8 +247,8 @@ int cfg_server_arg(struct cfg *c, bool first, const char *arg, const char **why)
  */
 size_t cfg_finish(struct cfg *c, const char *resolv_text);
 
-/* Parse "ADDR[:PORT]" / "[V6]:PORT" / bare v6. Returns 0 or -1. */
-int cfg_parse_sockaddr(const char *s, uint16_t defport, struct cfg_sockaddr *out);
+/* Parse "ADDR[:PORT]" / "[V6]:PORT" / bare v6; STUB_EFORMAT. */
+enum stub_err cfg_parse_sockaddr(const char *s, uint16_t defport, struct cfg_sockaddr *out);
 /* Format an address as "1.2.3.4:53" or "[::1]:53". */
 void cfg_format_sockaddr(const struct sockaddr *sa, char *buf, size_t len);
 /* A deep copy (one reference, no diagnostics), or NULL on OOM. */

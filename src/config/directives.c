@@ -55,12 +55,13 @@ static long
 current_adapter(struct cfg *c, struct pstate *ps)
 {
 	long i;
+	size_t n;
 
 	if (ps->cur_adapter >= 0)
 		return ps->cur_adapter;
 	i = cfg_adapter_find(c, "default");
-	if (i < 0)
-		i = cfg_add_adapter(c, "default", 0);
+	if (i < 0 && cfg_add_adapter(c, "default", 0, &n) == STUB_OK)
+		i = (long)n;
 	return i;
 }
 
@@ -75,13 +76,13 @@ d_listen(struct pctx *x, char **w, int n)
 	struct cfg_sockaddr sa;
 
 	(void)n;
-	if (cfg_parse_sockaddr(w[1], DNS_PORT, &sa))
+	if (cfg_parse_sockaddr(w[1], DNS_PORT, &sa) != STUB_OK)
 		return perr(x, "bad listen address '%s'", w[1]);
 	if (!x->ps->listen_seen) {
 		x->c->nlistens = 0;
 		x->ps->listen_seen = true;
 	}
-	if (cfg_add_listen(x->c, &sa))
+	if (cfg_add_listen(x->c, &sa) != STUB_OK)
 		return perr(x, "out of memory");
 	return 0;
 }
@@ -93,13 +94,13 @@ d_allow(struct pctx *x, char **w, int n)
 	struct cfg_acl a;
 
 	(void)n;
-	if (cfg_parse_acl(w[1], &a))
+	if (cfg_parse_acl(w[1], &a) != STUB_OK)
 		return perr(x, "bad address or prefix '%s'", w[1]);
 	if (!x->ps->acl_seen) {
 		c->nacls = 0;
 		x->ps->acl_seen = true;
 	}
-	if (cfg_grow(&c->acls, c->nacls, sizeof(*c->acls)))
+	if (cfg_grow(&c->acls, c->nacls, sizeof(*c->acls)) != STUB_OK)
 		return perr(x, "out of memory");
 	c->acls[c->nacls++] = a;
 	return 0;
@@ -117,7 +118,7 @@ d_control(struct pctx *x, char **w, int n)
 	if (w[1][0] != '/' || strlen(w[1]) >= CFG_CONTROL_PATH_MAX)
 		return perr(x, "control socket path must be absolute and shorter than %d bytes",
 		    CFG_CONTROL_PATH_MAX);
-	if (cfg_set_str(&x->c->control, w[1]))
+	if (cfg_set_str(&x->c->control, w[1]) != STUB_OK)
 		return perr(x, "out of memory");
 	return 0;
 }
@@ -128,7 +129,7 @@ d_control_group(struct pctx *x, char **w, int n)
 	(void)n;
 	if (!getgrnam(w[1]))
 		return perr(x, "unknown control-group '%s'", w[1]);
-	if (cfg_set_str(&x->c->control_group, w[1]))
+	if (cfg_set_str(&x->c->control_group, w[1]) != STUB_OK)
 		return perr(x, "out of memory");
 	return 0;
 }
@@ -137,7 +138,7 @@ static int
 d_hosts(struct pctx *x, char **w, int n)
 {
 	(void)n;
-	if (cfg_set_str(&x->c->hosts, strcmp(w[1], "none") == 0 ? NULL : w[1]))
+	if (cfg_set_str(&x->c->hosts, strcmp(w[1], "none") == 0 ? NULL : w[1]) != STUB_OK)
 		return perr(x, "out of memory");
 	return 0;
 }
@@ -173,7 +174,8 @@ d_u32(struct pctx *x, char **w, int n)
 
 		if (strcmp(f->name, w[0]) != 0)
 			continue;
-		if (cfg_parse_u32(w[1], f->lo, f->hi, (uint32_t *)(void *)((char *)x->c + f->off)))
+		if (cfg_parse_u32(w[1], f->lo, f->hi,
+		        (uint32_t *)(void *)((char *)x->c + f->off)) != STUB_OK)
 			return perr(x, "bad %s '%s'%s", f->name, w[1], f->range);
 		return 0;
 	}
@@ -224,7 +226,8 @@ d_timeouts(struct pctx *x, char **w, int n)
 	int i;
 
 	for (i = 1; i < n; i++)
-		if (cfg_parse_secs_ms(w[i], &t[i - 1], false) || t[i - 1] > CFG_PHASE_MAX_MS)
+		if (cfg_parse_secs_ms(w[i], &t[i - 1], false) != STUB_OK ||
+		    t[i - 1] > CFG_PHASE_MAX_MS)
 			return perr(x, "bad timeout '%s' (seconds > 0, at most %d)", w[i],
 			    CFG_PHASE_MAX_MS / 1000);
 	memcpy(x->c->timeouts_ms, t, sizeof(t[0]) * (size_t)(n - 1));
@@ -236,7 +239,8 @@ static int
 d_exclude_time(struct pctx *x, char **w, int n)
 {
 	(void)n;
-	if (cfg_parse_secs_ms(w[1], &x->c->exclude_ms, true) || x->c->exclude_ms > 86400000)
+	if (cfg_parse_secs_ms(w[1], &x->c->exclude_ms, true) != STUB_OK ||
+	    x->c->exclude_ms > 86400000)
 		return perr(x, "bad exclude-time '%s'", w[1]);
 	return 0;
 }
@@ -258,7 +262,8 @@ static int
 d_mdns_timeout(struct pctx *x, char **w, int n)
 {
 	(void)n;
-	if (cfg_parse_secs_ms(w[1], &x->c->mdns_timeout_ms, false) || x->c->mdns_timeout_ms > 10000)
+	if (cfg_parse_secs_ms(w[1], &x->c->mdns_timeout_ms, false) != STUB_OK ||
+	    x->c->mdns_timeout_ms > 10000)
 		return perr(x, "bad mdns-timeout '%s' (seconds > 0, at most 10)", w[1]);
 	return 0;
 }
@@ -270,7 +275,7 @@ d_user(struct pctx *x, char **w, int n)
 	/* checked here so that -t and reload say so, not only the start */
 	if (!getpwnam(w[1]))
 		return perr(x, "unknown user '%s'", w[1]);
-	if (cfg_set_str(&x->c->user, w[1]))
+	if (cfg_set_str(&x->c->user, w[1]) != STUB_OK)
 		return perr(x, "out of memory");
 	return 0;
 }
@@ -292,7 +297,7 @@ static int
 d_resolv_file(struct pctx *x, char **w, int n)
 {
 	(void)n;
-	if (cfg_set_str(&x->c->resolv_file, w[1]))
+	if (cfg_set_str(&x->c->resolv_file, w[1]) != STUB_OK)
 		return perr(x, "out of memory");
 	return 0;
 }
@@ -335,10 +340,11 @@ d_cache_file(struct pctx *x, char **w, int n)
 {
 	(void)n;
 	if (strcmp(w[1], "none") == 0)
-		return cfg_set_str(&x->c->cache_file, NULL) ? perr(x, "out of memory") : 0;
+		return cfg_set_str(&x->c->cache_file, NULL) != STUB_OK ? perr(x, "out of memory") :
+		                                                         0;
 	if (w[1][0] != '/')
 		return perr(x, "cache-file must be an absolute path (or none)");
-	if (cfg_set_str(&x->c->cache_file, w[1]))
+	if (cfg_set_str(&x->c->cache_file, w[1]) != STUB_OK)
 		return perr(x, "out of memory");
 	return 0;
 }
@@ -362,7 +368,7 @@ d_resolvconf_dir(struct pctx *x, char **w, int n)
 	(void)n;
 	if (w[1][0] != '/')
 		return perr(x, "resolvconf-dir must be an absolute path");
-	if (cfg_set_str(&x->c->resolvconf_dir, w[1]))
+	if (cfg_set_str(&x->c->resolvconf_dir, w[1]) != STUB_OK)
 		return perr(x, "out of memory");
 	return 0;
 }
@@ -377,13 +383,13 @@ adapter_option(struct pctx *x, struct cfg_adapter *a, const char *opt, const cha
 	} else if (strcmp(opt, "source") == 0) {
 		struct cfg_sockaddr sa;
 
-		if (cfg_parse_sockaddr(val, 0, &sa) || strchr(val, ']'))
+		if (cfg_parse_sockaddr(val, 0, &sa) != STUB_OK || strchr(val, ']'))
 			return perr(x, "bad source address '%s'", val);
 		a->source = sa;
 	} else if (strcmp(opt, "metric") == 0) {
 		uint32_t m;
 
-		if (cfg_parse_u32(val, 0, 1000000, &m))
+		if (cfg_parse_u32(val, 0, 1000000, &m) != STUB_OK)
 			return perr(x, "bad metric '%s' (0..1000000)", val);
 		a->metric = (int)m;
 	} else if (strcmp(opt, "default-route") == 0) {
@@ -413,6 +419,7 @@ d_adapter(struct pctx *x, char **w, int n)
 {
 	struct cfg *c = x->c;
 	long idx;
+	size_t added;
 	int i;
 
 	if (!cfg_valid_name(w[1]))
@@ -424,9 +431,9 @@ d_adapter(struct pctx *x, char **w, int n)
 			    c->adapters[idx].line);
 		return perr(x, "duplicate adapter '%s' (its servers come earlier)", w[1]);
 	}
-	idx = cfg_add_adapter(c, w[1], x->line);
-	if (idx < 0)
+	if (cfg_add_adapter(c, w[1], x->line, &added) != STUB_OK)
 		return perr(x, "out of memory");
+	idx = (long)added;
 	x->ps->cur_adapter = idx;
 	for (i = 2; i < n; i += 2) {
 		if (i + 1 >= n)
@@ -490,7 +497,7 @@ parse_https_url(const char *url, char *host, uint16_t *port, char *path)
 			return -1;
 		memcpy(num, colon + 1, nl);
 		num[nl] = '\0';
-		if (cfg_parse_u32(num, 1, 65535, &v))
+		if (cfg_parse_u32(num, 1, 65535, &v) != STUB_OK)
 			return -1;
 		*port = (uint16_t)v;
 	}
@@ -559,7 +566,7 @@ server_endpoint(struct pctx *x, char **w, int n, struct cfg_server *sv, int *nex
 			i++;
 		}
 	}
-	if (cfg_parse_sockaddr(addr, DNS_PORT, &sv->addr))
+	if (cfg_parse_sockaddr(addr, DNS_PORT, &sv->addr) != STUB_OK)
 		return perr(x, "bad server address '%s'", addr);
 	if (!has_port(addr) && sv->transport != XPORT_UDP)
 		set_port(&sv->addr, urlport ? urlport : cfg_transport_port(sv->transport));
@@ -630,7 +637,7 @@ d_server(struct pctx *x, char **w, int n)
 	    (rc = server_options(x, w, i, n, &sv)) != 0)
 		return rc;
 	a = current_adapter(c, x->ps);
-	if (a < 0 || cfg_add_server(c, &sv.addr, sv.prio, (size_t)a))
+	if (a < 0 || cfg_add_server(c, &sv.addr, sv.prio, (size_t)a) != STUB_OK)
 		return perr(x, "out of memory");
 	sv.adapter = (size_t)a;
 	memcpy(sv.text, c->servers[c->nservers - 1].text, sizeof(sv.text));
@@ -661,7 +668,7 @@ d_encryption_template(struct pctx *x, char **w, int n)
 	char why[160];
 	size_t i;
 
-	if (encryption_template_parse(w, n, &t, why, sizeof(why)))
+	if (encryption_template_parse(w, n, &t, why, sizeof(why)) != STUB_OK)
 		return perr(x, "%s", why);
 	for (i = 0; i < c->ntemplates; i++)
 		if (c->templates[i].addr.len == t.addr.len &&
@@ -685,7 +692,7 @@ d_metrics(struct pctx *x, char **w, int n)
 		memset(&x->c->metrics, 0, sizeof(x->c->metrics));
 		return 0;
 	}
-	if (cfg_parse_sockaddr(w[1], 0, &sa) != 0 ||
+	if (cfg_parse_sockaddr(w[1], 0, &sa) != STUB_OK ||
 	    ((const struct sockaddr_in *)&sa.ss)->sin_port == 0)
 		return perr(x, "bad metrics address '%s' (ADDR:PORT, e.g. 127.0.0.1:9153, or off)",
 		    w[1]);
@@ -699,7 +706,7 @@ d_tls_ca(struct pctx *x, char **w, int n)
 	(void)n;
 	if (w[1][0] != '/')
 		return perr(x, "tls-ca must be an absolute path");
-	if (cfg_set_str(&x->c->tls_ca, w[1]))
+	if (cfg_set_str(&x->c->tls_ca, w[1]) != STUB_OK)
 		return perr(x, "out of memory");
 	return 0;
 }
@@ -720,7 +727,7 @@ d_domain(struct pctx *x, char **w, int n)
 	if (a < 0)
 		return perr(x, "out of memory");
 	ad = &x->c->adapters[a];
-	if (cfg_grow(&ad->domains, ad->ndomains, sizeof(*ad->domains)))
+	if (cfg_grow(&ad->domains, ad->ndomains, sizeof(*ad->domains)) != STUB_OK)
 		return perr(x, "out of memory");
 	ad->domains[ad->ndomains++] = dom;
 	return 0;
@@ -740,7 +747,8 @@ d_rule(struct pctx *x, char **w, int n)
 
 	if (!pc)
 		return perr(x, "out of memory");
-	if (polcfg_add_rule(pc, w + 1, n - 1, x->fname, (unsigned)x->line, why, sizeof(why)))
+	if (polcfg_add_rule(pc, w + 1, n - 1, x->fname, (unsigned)x->line, why, sizeof(why)) !=
+	    STUB_OK)
 		return perr(x, "%s", why);
 	return 0;
 }
@@ -773,7 +781,7 @@ d_list(struct pctx *x, char **w, int n)
 			return perr(x, "unknown %s option '%s'", w[0], w[i]);
 		}
 	}
-	if (polcfg_add_list(pc, w[1], format, action, allow))
+	if (polcfg_add_list(pc, w[1], format, action, allow) != STUB_OK)
 		return perr(x, "out of memory");
 	return 0;
 }

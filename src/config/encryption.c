@@ -79,7 +79,7 @@ encryption_known(const struct sockaddr *sa, struct cfg_template *out)
 	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
 		struct cfg_sockaddr k;
 
-		if (cfg_parse_sockaddr(known[i].addr, 853, &k) != 0 ||
+		if (cfg_parse_sockaddr(known[i].addr, 853, &k) != STUB_OK ||
 		    !same_host(sa, (const struct sockaddr *)&k.ss))
 			continue;
 		memset(out, 0, sizeof(*out));
@@ -148,7 +148,7 @@ encryption_apply(struct cfg *c)
 			continue;
 		addr = sv->addr;
 		set_port(&addr, t.port);
-		if (cfg_add_server(c, &addr, prio, a))
+		if (cfg_add_server(c, &addr, prio, a) != STUB_OK)
 			return STUB_ENOMEM;
 		/* c->servers may have moved */
 		tw = &c->servers[c->nservers - 1];
@@ -165,25 +165,25 @@ encryption_apply(struct cfg *c)
 	return STUB_OK;
 }
 
-int
+enum stub_err
 encryption_template_parse(char **w, int n, struct cfg_template *out, char *why, size_t whylen)
 {
 	memset(out, 0, sizeof(*out));
-	if (n < 3 || cfg_parse_sockaddr(w[1], 853, &out->addr) != 0 || strchr(w[1], ']')) {
+	if (n < 3 || cfg_parse_sockaddr(w[1], 853, &out->addr) != STUB_OK || strchr(w[1], ']')) {
 		snprintf(why, whylen, "encryption-template: bad address '%s' (an address, no port)",
 		    n > 1 ? w[1] : "");
-		return -1;
+		return STUB_EFORMAT;
 	}
 	if (strcmp(w[2], "tls") == 0) {
 		if (n != 4 || !w[3][0] || strlen(w[3]) >= sizeof(out->name) ||
 		    strpbrk(w[3], "/ :@")) {
 			snprintf(why, whylen, "usage: encryption-template ADDR tls NAME");
-			return -1;
+			return STUB_EFORMAT;
 		}
 		out->transport = XPORT_TLS;
 		out->port = 853;
 		snprintf(out->name, sizeof(out->name), "%s", w[3]);
-		return 0;
+		return STUB_OK;
 	}
 	if (strncmp(w[2], "https://", 8) == 0 && n == 3) {
 		const char *p = w[2] + 8, *slash = strchr(p, '/'), *colon;
@@ -210,11 +210,11 @@ encryption_template_parse(char **w, int n, struct cfg_template *out, char *why, 
 		snprintf(out->path, sizeof(out->path), "%s", *slash ? slash : "/dns-query");
 		out->transport = XPORT_HTTPS;
 		out->port = (uint16_t)port;
-		return 0;
+		return STUB_OK;
 	}
 bad_url:
 	snprintf(why, whylen,
 	    "usage: encryption-template ADDR tls NAME | "
 	    "encryption-template ADDR https://HOST[:PORT]/PATH");
-	return -1;
+	return STUB_EFORMAT;
 }

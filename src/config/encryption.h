@@ -46,7 +46,8 @@ enum cfg_encryption encryption_policy(const struct cfg *c, size_t a);
 enum stub_err encryption_apply(struct cfg *c);
 
 /* Parse an encryption-template's words (ADDR tls NAME | ADDR URL) into
- * *out; 0, or -1 with a message in why. */
-int encryption_template_parse(char **w, int n, struct cfg_template *out, char *why, size_t whylen);
+ * *out; STUB_EFORMAT with a message in why. */
+enum stub_err
+encryption_template_parse(char **w, int n, struct cfg_template *out, char *why, size_t whylen);
 
 #endif

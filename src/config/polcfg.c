@@ -58,7 +58,7 @@ polcfg_unref(struct polcfg *p)
 	free(p);
 }
 
-int
+enum stub_err
 polcfg_add_rule(struct polcfg *p, char **w, int n, const char *fname, unsigned line, char *why,
     size_t whylen)
 {
@@ -68,17 +68,17 @@ polcfg_add_rule(struct polcfg *p, char **w, int n, const char *fname, unsigned l
 	int i;
 
 	if (!scratch)
-		goto oom;
+		goto fail;
 	/* the same check the table makes, so -t reports it */
 	e = policy_add_rule(scratch, w, n, (struct pol_origin){ 0, line }, why, whylen);
 	policy_free(scratch);
 	if (e == STUB_ENOMEM)
-		goto oom;
+		goto fail;
 	if (e != STUB_OK)
-		return -1;
+		return e;
 	nr = realloc(p->rules, (p->nrules + 1) * sizeof(*nr));
 	if (!nr)
-		goto oom;
+		goto fail;
 	p->rules = nr;
 	r = &nr[p->nrules];
 	memset(r, 0, sizeof(*r));
@@ -87,35 +87,36 @@ polcfg_add_rule(struct polcfg *p, char **w, int n, const char *fname, unsigned l
 	r->line = line;
 	p->nrules++;
 	if (!r->words || !r->fname)
-		goto oom;
+		goto fail;
 	for (i = 0; i < n; i++) {
 		r->words[i] = strdup(w[i]);
 		if (!r->words[i])
-			goto oom;
+			goto fail;
 		r->nwords = i + 1;
 	}
-	return 0;
-oom:
+	return STUB_OK;
+fail:
+	/* a half-copied rule stays in p, which frees it */
 	snprintf(why, whylen, "out of memory");
-	return -1;
+	return STUB_ENOMEM;
 }
 
-int
+enum stub_err
 polcfg_add_list(struct polcfg *p, const char *path, int format, enum pol_action action, bool allow)
 {
 	struct polcfg_list *nl = realloc(p->lists, (p->nlists + 1) * sizeof(*nl));
 
 	if (!nl)
-		return -1;
+		return STUB_ENOMEM;
 	p->lists = nl;
 	nl[p->nlists].path = strdup(path);
 	if (!nl[p->nlists].path)
-		return -1;
+		return STUB_ENOMEM;
 	nl[p->nlists].format = format;
 	nl[p->nlists].action = action;
 	nl[p->nlists].allow = allow;
 	p->nlists++;
-	return 0;
+	return STUB_OK;
 }
 
 enum bl_format
@@ -238,7 +239,7 @@ polcfg_route_adapters(const struct polcfg *pc, struct cfg *c)
 					break;
 			if (d < ad->ndomains)
 				continue;
-			if (cfg_grow(&ad->domains, ad->ndomains, sizeof(*ad->domains)))
+			if (cfg_grow(&ad->domains, ad->ndomains, sizeof(*ad->domains)) != STUB_OK)
 				return unknown + 1;
 			ad->domains[ad->ndomains++] = dom;
 		}

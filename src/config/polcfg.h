@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "blocklist.h"
+#include "err.h"
 #include "policy.h"
 
 struct polcfg_rule {
@@ -45,9 +46,9 @@ struct polcfg *polcfg_ref(struct polcfg *p);
 void polcfg_unref(struct polcfg *p);
 
 /* Add a rule line (checked: why gets the reason) or a list. */
-int polcfg_add_rule(struct polcfg *p, char **w, int n, const char *fname, unsigned line, char *why,
-    size_t whylen);
-int
+enum stub_err polcfg_add_rule(struct polcfg *p, char **w, int n, const char *fname, unsigned line,
+    char *why, size_t whylen);
+enum stub_err
 polcfg_add_list(struct polcfg *p, const char *path, int format, enum pol_action action, bool allow);
 
 /*

@@ -265,7 +265,7 @@ cconn_later(struct cconn *k, const struct ctl_later *later)
 	k->query = ++k->c->next_query;
 	view_of(k->c);
 	if (!k->c->view.query ||
-	    k->c->view.query(k->c->view.arg, k->query, later, err, sizeof(err)) != 0) {
+	    k->c->view.query(k->c->view.arg, k->query, later, err, sizeof(err)) != STUB_OK) {
 		k->query = 0;
 		cconn_reply(k, ctl_error("%s", k->c->view.query ? err : "query is not available"),
 		    NULL);

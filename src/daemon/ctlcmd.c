@@ -627,7 +627,7 @@ cmd_reload(const struct control_view *v, int argc, char **argv, struct ctl_strea
 	struct json j;
 	char err[4096];
 	char *line, *nl;
-	int rc;
+	enum stub_err rc;
 
 	(void)stream;
 	(void)argc;
@@ -638,7 +638,7 @@ cmd_reload(const struct control_view *v, int argc, char **argv, struct ctl_strea
 	rc = v->reload(v->arg, err, sizeof(err));
 	json_init(&j);
 	json_obj_begin(&j);
-	if (rc != 0) {
+	if (rc != STUB_OK) {
 		/* the whole message, FILE:LINE lines included (ctl_error cuts) */
 		json_key(&j, CTL_K_ERROR);
 		json_str(&j, err);
@@ -672,7 +672,7 @@ cmd_link(const struct control_view *v, int argc, char **argv, struct ctl_stream 
 	(void)stream;
 	if (!v->link)
 		return ctl_error("link is not available");
-	if (v->link(v->arg, argc, argv, err, sizeof(err)) != 0)
+	if (v->link(v->arg, argc, argv, err, sizeof(err)) != STUB_OK)
 		return ctl_error("%s", err);
 	json_init(&j);
 	json_obj_begin(&j);

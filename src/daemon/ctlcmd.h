@@ -17,6 +17,7 @@
 #include "stubd/ctl.h"
 #include "cache.h"
 #include "config.h"
+#include "err.h"
 #include "hosts.h"
 #include "resolve.h"
 #include "schedule.h"
@@ -47,12 +48,13 @@ struct control_view {
 	/* re-read configuration and hosts; 0 or -1 with a message (the
 	 * FILE:LINE lines after it); on success err holds the warnings
 	 * ("... on restart"), one per line, or "" */
-	int (*reload)(void *arg, char *err, size_t errlen);
-	/* stubctl link IFNAME ...: argv[0] is "link"; 0 or -1 with a message */
-	int (*link)(void *arg, int argc, char **argv, char *err, size_t errlen);
+	enum stub_err (*reload)(void *arg, char *err, size_t errlen);
+	/* stubctl link IFNAME ...: argv[0] is "link"; on failure a message */
+	enum stub_err (*link)(void *arg, int argc, char **argv, char *err, size_t errlen);
 	/* stubctl query: ask req's question as a client would, the answer to
-	 * come back through control_query_done(id).  0, or -1 with why. */
-	int (*query)(void *arg, uint64_t id, const struct ctl_later *req, char *err, size_t errlen);
+	 * come back through control_query_done(id); on failure a message. */
+	enum stub_err (
+	    *query)(void *arg, uint64_t id, const struct ctl_later *req, char *err, size_t errlen);
 	/* what server's transport counts, and its state ("connected",
 	 * "idle" or "failed: REASON" of a tls/https server) */
 	void (*transport_stats)(void *arg, size_t server, struct transport_stats *out);

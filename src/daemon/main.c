@@ -191,7 +191,7 @@ load_file_cfg(const struct opts *o, bool to_log, char *errs, size_t errslen)
 {
 	struct cfg *c = cfg_new(CONTROL_DEFAULT, HOSTS_DEFAULT);
 	size_t i;
-	const char *why;
+	char why[128];
 
 	if (!c) {
 		log_err("out of memory");
@@ -199,12 +199,12 @@ load_file_cfg(const struct opts *o, bool to_log, char *errs, size_t errslen)
 	}
 	cfg_parse_file(c, o->config ? o->config : CONF_DEFAULT, o->config == NULL);
 	for (i = 0; i < o->nlistens; i++)
-		if (cfg_listen_clear_add(c, i == 0, o->listens[i], &why) != 0) {
+		if (cfg_listen_clear_add(c, i == 0, o->listens[i], why, sizeof(why)) != STUB_OK) {
 			fprintf(stderr, "stubd: -l %s: %s\n", o->listens[i], why);
 			c->nerrors++;
 		}
 	for (i = 0; i < o->nservers; i++)
-		if (cfg_server_arg(c, i == 0, o->servers[i], &why) != 0) {
+		if (cfg_server_arg(c, i == 0, o->servers[i], why, sizeof(why)) != STUB_OK) {
 			fprintf(stderr, "stubd: -s %s: %s\n", o->servers[i], why);
 			c->nerrors++;
 		}
@@ -263,7 +263,7 @@ daemon_reply(void *io, const struct client_ref *ref, const uint8_t *buf, size_t 
 
 /* stubctl query: the question asked as a client would, with EDNS, its
  * search traced; the answer goes to control_query_done. */
-static int
+static enum stub_err
 ctl_query_cb(void *arg, uint64_t id, const struct ctl_later *req, char *err, size_t errlen)
 {
 	struct daemon *d = arg;
@@ -274,7 +274,7 @@ ctl_query_cb(void *arg, uint64_t id, const struct ctl_later *req, char *err, siz
 
 	if (!d->res) {
 		snprintf(err, errlen, "not serving yet");
-		return -1;
+		return STUB_EINVAL;
 	}
 	memset(&q, 0, sizeof(q));
 	memcpy(q.qname, req->qname, req->qlen);
@@ -284,14 +284,14 @@ ctl_query_cb(void *arg, uint64_t id, const struct ctl_later *req, char *err, siz
 	n = msg_upstream_query(&q, rand_u16(), q.qname, true, pkt, sizeof(pkt));
 	if (!n) {
 		snprintf(err, errlen, "cannot build the query");
-		return -1;
+		return STUB_EFORMAT;
 	}
 	memset(&ref, 0, sizeof(ref));
 	ref.fd = -1;
 	ref.ctl = id;
 	ref.trace = true;
 	resolver_query(d->res, pkt, n, &ref, true, clock_now_ms());
-	return 0;
+	return STUB_OK;
 }
 
 static void
@@ -302,7 +302,7 @@ transport_stats_cb(void *arg, size_t server, struct transport_stats *out)
 	upstream_transport_stats(reconfig_upstream(d->rc), server, out);
 }
 
-static int
+static enum stub_err
 view_reload(void *arg, char *err, size_t errlen)
 {
 	struct daemon *d = arg;
@@ -310,7 +310,7 @@ view_reload(void *arg, char *err, size_t errlen)
 	return reconfig_reload(d->rc, err, errlen);
 }
 
-static int
+static enum stub_err
 view_link(void *arg, int argc, char **argv, char *err, size_t errlen)
 {
 	struct daemon *d = arg;
@@ -428,14 +428,14 @@ bus_reset_server_features(void *arg)
 	reconfig_forget_servers(d->rc);
 }
 
-static int
+static enum stub_err
 bus_link(void *arg, enum cfg_origin o, int argc, char **argv, char *err, size_t errlen)
 {
 	struct daemon *d = arg;
 
 	if (!reconfig_upstream(d->rc)) {
 		snprintf(err, errlen, "stubd is starting; try again");
-		return -1;
+		return STUB_EINVAL;
 	}
 	return reconfig_link(d->rc, o, argc, argv, err, errlen);
 }

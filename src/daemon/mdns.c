@@ -175,23 +175,16 @@ read_interfaces(struct up_search *s)
 static int
 trace_add(struct up_search *s, const struct mif *f, bool v6, uint64_t now)
 {
-	struct up_trace_ev *ev;
+	struct up_trace_ev ev = { .sent_ms = (long)(now - s->t0),
+		.result = TR_PENDING,
+		.at_ms = -1 };
 
 	if (!s->trace)
-		return -1;
-	if (s->trace->n >= UP_TRACE_MAX) {
-		s->trace->dropped++;
-		return -1;
-	}
-	ev = &s->trace->ev[s->trace->n];
-	memset(ev, 0, sizeof(*ev));
-	snprintf(ev->adapter, sizeof(ev->adapter), "%s", f->name);
-	snprintf(ev->server, sizeof(ev->server), "%s", v6 ? "[ff02::fb]:5353" : "224.0.0.251:5353");
-	snprintf(ev->transport, sizeof(ev->transport), "mdns");
-	ev->sent_ms = (long)(now - s->t0);
-	ev->result = TR_PENDING;
-	ev->at_ms = -1;
-	return (int)s->trace->n++;
+		return -1; /* untraced */
+	snprintf(ev.adapter, sizeof(ev.adapter), "%s", f->name);
+	snprintf(ev.server, sizeof(ev.server), "%s", v6 ? "[ff02::fb]:5353" : "224.0.0.251:5353");
+	snprintf(ev.transport, sizeof(ev.transport), "mdns");
+	return up_trace_add(s->trace, &ev);
 }
 
 /* The search ends: with the answer in s->out (n > 0) from interface
@@ -223,12 +216,12 @@ finish(struct up_search *s, size_t n, unsigned idx, int fam, uint64_t now)
 		}
 	if (n == 0 ||
 	    msg_store_prepare(s->out, n, 0, s->q.qname, s->q.qlen, s->q.qtype, s->q.qclass,
-	        &resp) != 0) {
+	        &resp) != STUB_OK) {
 		n = mdns_nxdomain(&s->q, s->out, sizeof(s->out));
 		idx = 0;
 		if (n == 0 ||
 		    msg_store_prepare(s->out, n, 0, s->q.qname, s->q.qlen, s->q.qtype, s->q.qclass,
-		        &resp) != 0) {
+		        &resp) != STUB_OK) {
 			res.kind = UP_FAIL;
 			goto call;
 		}

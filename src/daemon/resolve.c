@@ -536,7 +536,8 @@ rebind_check(struct resolver *r, struct flight *f, const struct up_result *res,
 	wire_seek(&rd, WIRE_HDR_LEN);
 	ql = wire_name(&rd, qn);
 	if (!wire_get16_at(r->rmsg, len, 0, &id) || ql == 0 ||
-	    msg_store_prepare(r->rmsg, len, id, qn, ql, f->q.qtype, f->q.qclass, &r->rresp) != 0)
+	    msg_store_prepare(r->rmsg, len, id, qn, ql, f->q.qtype, f->q.qclass, &r->rresp) !=
+	        STUB_OK)
 		return res;
 	r->st->rebind_blocked++;
 	*tmp = *res;

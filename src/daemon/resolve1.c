@@ -133,13 +133,13 @@ link_call(struct resolve1 *r, sd_bus_message *m, sd_bus_error *error, char name[
 	return ifname_of(ifindex, name, error);
 }
 
-/* hand a link setting to main; its refusal becomes InvalidArgs */
+/* hand a link setting to ops.link (reconfig); its refusal becomes InvalidArgs */
 static int
 apply(struct resolve1 *r, sd_bus_message *m, int argc, char **argv, sd_bus_error *error)
 {
 	char err[256];
 
-	if (r->ops.link(r->ops.arg, ORIGIN_DBUS, argc, argv, err, sizeof(err)) != 0)
+	if (r->ops.link(r->ops.arg, ORIGIN_DBUS, argc, argv, err, sizeof(err)) != STUB_OK)
 		return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, err);
 	return sd_bus_reply_method_return(m, NULL);
 }

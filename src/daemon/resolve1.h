@@ -26,8 +26,9 @@ struct resolve1;
 
 struct resolve1_ops {
 	/* argv as for "stubctl link": { "link", IFNAME, VERB, ARGS... };
-	 * 0, or -1 with a message */
-	int (*link)(void *arg, enum cfg_origin o, int argc, char **argv, char *err, size_t errlen);
+	 * on failure a message in err */
+	enum stub_err (
+	    *link)(void *arg, enum cfg_origin o, int argc, char **argv, char *err, size_t errlen);
 	void (*flush_caches)(void *arg);
 	void (*reset_server_features)(void *arg);
 	/* resolved-compat yes (SPEC 16): SetLinkMulticastDNS, SetLinkLLMNR,

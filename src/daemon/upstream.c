@@ -174,26 +174,19 @@ trace_add(struct up_search *s, size_t server, unsigned phase, long sent_ms,
     enum up_trace_result result, uint64_t now)
 {
 	const struct cfg *c = s->up->cfg;
-	struct up_trace_ev *ev;
+	struct up_trace_ev ev = { .phase = phase,
+		.sent_ms = sent_ms,
+		.result = result,
+		.at_ms = result == TR_PENDING ? -1 : (long)(now - s->t0) };
 
 	if (!s->trace)
 		return -1;
-	if (s->trace->n >= UP_TRACE_MAX) {
-		s->trace->dropped++;
-		return -1;
-	}
-	ev = &s->trace->ev[s->trace->n];
-	memset(ev, 0, sizeof(*ev));
-	ev->phase = phase;
-	snprintf(ev->adapter, sizeof(ev->adapter), "%s",
+	snprintf(ev.adapter, sizeof(ev.adapter), "%s",
 	    c->adapters[c->servers[server].adapter].name);
-	snprintf(ev->server, sizeof(ev->server), "%s", c->servers[server].text);
-	snprintf(ev->transport, sizeof(ev->transport), "%s",
+	snprintf(ev.server, sizeof(ev.server), "%s", c->servers[server].text);
+	snprintf(ev.transport, sizeof(ev.transport), "%s",
 	    cfg_transport_name(c->servers[server].transport));
-	ev->sent_ms = sent_ms;
-	ev->result = result;
-	ev->at_ms = result == TR_PENDING ? -1 : (long)(now - s->t0);
-	return (int)s->trace->n++;
+	return up_trace_add(s->trace, &ev);
 }
 
 /* The result of an attempt's packet; a reply after its phase timed out
@@ -327,7 +320,7 @@ attempt_cb(void *arg, const uint8_t *abuf, size_t alen)
 	struct attempt **pp;
 	size_t server = a->server;
 	double rtt;
-	int prep = -1;
+	enum stub_err prep = STUB_EFORMAT;
 
 	for (pp = &s->attempts; *pp; pp = &(*pp)->next)
 		if (*pp == a) {
@@ -339,8 +332,8 @@ attempt_cb(void *arg, const uint8_t *abuf, size_t alen)
 		memcpy(up->rbuf, abuf, alen);
 		prep = msg_store_prepare(up->rbuf, alen, a->id, a->mixed ? a->qname : s->q.key,
 		    s->q.qlen, s->q.qtype, s->q.qclass, &up->resp);
-		tr = prep != 0  ? TR_MISMATCH :
-		    up->resp.tc ? TR_TRUNCATED :
+		tr = prep != STUB_OK ? TR_MISMATCH :
+		    up->resp.tc      ? TR_TRUNCATED :
 		    up->resp.positive ?
 		                  TR_ANSWER :
 		    up->resp.negative ?
@@ -349,7 +342,7 @@ attempt_cb(void *arg, const uint8_t *abuf, size_t alen)
 		    up->resp.rcode == RCODE_REFUSED  ? TR_REFUSED :
 		    up->resp.rcode == RCODE_FORMERR  ? TR_FORMERR :
 		                                       TR_RCODE;
-		if (prep == 0 && a->mixed && !up->resp.case_exact &&
+		if (prep == STUB_OK && a->mixed && !up->resp.case_exact &&
 		    !up->sched->servers[server].no_0x20) {
 			/* accepted, but 0x20 buys nothing with it (unbound's
 			 * fallback): asked without from now on */
@@ -358,7 +351,7 @@ attempt_cb(void *arg, const uint8_t *abuf, size_t alen)
 			         "asking it without upstream-0x20",
 			    up->sched->servers[server].label);
 		}
-		if (prep == 0 && !up->resp.tc) {
+		if (prep == STUB_OK && !up->resp.tc) {
 			/* store the question lower-cased, as without 0x20 */
 			memcpy(up->rbuf + WIRE_HDR_LEN, s->q.key, s->q.qlen);
 			if (!cfg_server_trusts_ad(&up->cfg->servers[server]))
@@ -630,7 +623,7 @@ upstream_search(struct upstream *up, const struct msg_query *q, uint32_t slow_ms
 	if (slow_ms)
 		s->slow_ev = evtimer_new(up->base, slow_cb, s);
 	if (!s->pktlen || !s->targets || !s->phase_ev || (slow_ms && !s->slow_ev) ||
-	    sched_search_init(up->sched, &s->ss, q->key, q->qlen, now) != 0) {
+	    sched_search_init(up->sched, &s->ss, q->key, q->qlen, now) != STUB_OK) {
 		if (s->phase_ev)
 			event_free(s->phase_ev);
 		if (s->slow_ev)

@@ -382,7 +382,7 @@ last_opt(const uint8_t *msg, size_t len)
 	return rr.type == TYPE_OPT && r.pos == len ? rr.name_off : 0;
 }
 
-int
+enum stub_err
 msg_store_prepare(uint8_t *buf, size_t len, uint16_t id, const uint8_t *sent_qname,
     size_t sent_qlen, uint16_t qtype, uint16_t qclass, struct msg_resp *m)
 {
@@ -394,23 +394,23 @@ msg_store_prepare(uint8_t *buf, size_t len, uint16_t id, const uint8_t *sent_qna
 	bool have_opt = false, chain_only = true, ns = false;
 
 	if (!m)
-		return -1;
+		return STUB_EINVAL;
 	memset(m, 0, offsetof(struct msg_resp, ttl_off));
 	if (!buf || !sent_qname || len < WIRE_HDR_LEN || len > MSG_MAX)
-		return -1;
+		return STUB_EFORMAT;
 	wire_rd_init(&r, buf, len);
 	wire_hdr(&r, &h);
 	if (h.id != id || !(h.flags & WIRE_QR) || WIRE_OPCODE(h.flags) != 0 || h.qdcount != 1)
-		return -1;
+		return STUB_EFORMAT;
 	qlen = wire_name(&r, name);
 	if (r.err || !wire_name_eq_ci(name, qlen, sent_qname, sent_qlen))
-		return -1;
+		return STUB_EFORMAT;
 	m->case_exact = qlen == sent_qlen && memcmp(name, sent_qname, qlen) == 0;
 	if (wire_u16(&r) != qtype || wire_u16(&r) != qclass || r.err)
-		return -1;
+		return STUB_EFORMAT;
 	total = (unsigned)h.ancount + h.nscount + h.arcount;
 	if (total > wire_left(&r) / 11)
-		return -1;
+		return STUB_EFORMAT;
 	qend = r.pos;
 	m->rcode = WIRE_RCODE(h.flags);
 	m->flags = h.flags;
@@ -421,10 +421,10 @@ msg_store_prepare(uint8_t *buf, size_t len, uint16_t id, const uint8_t *sent_qna
 		unsigned sect = k < h.ancount ? 0 : k < (unsigned)h.ancount + h.nscount ? 1 : 2;
 
 		if (wire_rr(&r, &rr))
-			return -1;
+			return STUB_EFORMAT;
 		if (rr.type == TYPE_OPT) {
 			if (sect != 2 || have_opt)
-				return -1;
+				return STUB_EFORMAT;
 			have_opt = true;
 			opt_off = rr.name_off;
 			opt_len = rr.rd_off + rr.rdlen - rr.name_off;
@@ -443,13 +443,13 @@ msg_store_prepare(uint8_t *buf, size_t len, uint16_t id, const uint8_t *sent_qna
 				chain_only = false;
 		} else if (sect == 1 && rr.type == TYPE_SOA && !m->has_soa) {
 			if (read_soa(buf, len, &rr, m))
-				return -1;
+				return STUB_EFORMAT;
 		} else if (sect == 1 && rr.type == TYPE_NS) {
 			ns = true;
 		}
 	}
 	if (check_names(buf, r.pos, qend, total, m, opt_off, opt_len) != 0)
-		return -1;
+		return STUB_EFORMAT;
 	m->len = r.pos; /* trailing bytes after the last record are dropped */
 	if (have_opt) {
 		uint8_t ede[MSG_EDE_KEEP];
@@ -488,7 +488,7 @@ msg_store_prepare(uint8_t *buf, size_t len, uint16_t id, const uint8_t *sent_qna
 	m->referral = m->rcode == RCODE_NOERROR && h.ancount == 0 && ns && !m->has_soa;
 	m->negative = m->rcode == RCODE_NXDOMAIN ||
 	    (m->rcode == RCODE_NOERROR && !m->positive && !m->referral);
-	return 0;
+	return STUB_OK;
 }
 
 void

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "err.h"
 #include "wire.h"
 
 #define MSG_EDNS_SIZE 1232     /* our advertised / maximum UDP size */
@@ -104,9 +105,10 @@ struct msg_resp {
  * record the offset of every TTL.  An answer section that is only a CNAME
  * chain not reaching qtype is negative (NODATA, or NXDOMAIN); a referral
  * is neither positive nor negative.
- * Returns 0, or -1 when the response is malformed or does not match.
+ * STUB_EFORMAT when the response is malformed or does not match
+ * (STUB_EINVAL: no r).
  */
-int msg_store_prepare(uint8_t *buf, size_t len, uint16_t id, const uint8_t *sent_qname,
+enum stub_err msg_store_prepare(uint8_t *buf, size_t len, uint16_t id, const uint8_t *sent_qname,
     size_t sent_qlen, uint16_t qtype, uint16_t qclass, struct msg_resp *r);
 
 /*

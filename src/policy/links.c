@@ -105,7 +105,7 @@ parse_server(const char *s, struct link_server *out)
 			return -1;
 		snprintf(out->name, sizeof(out->name), "%s", hash);
 	}
-	if (cfg_parse_sockaddr(buf, DNS_PORT, &sa) != 0)
+	if (cfg_parse_sockaddr(buf, DNS_PORT, &sa) != STUB_OK)
 		return -1;
 	cfg_format_sockaddr((const struct sockaddr *)&sa.ss, out->text, sizeof(out->text));
 	out->has_port = buf[0] == '[' ?

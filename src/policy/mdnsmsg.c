@@ -203,7 +203,8 @@ mdns_answer(const uint8_t *pkt, size_t len, const struct msg_query *q, uint8_t *
 		return 0;
 	/* data the response parser refuses (a name-bearing type with a bad
 	 * name) makes no answer: the reply is ignored */
-	if (msg_store_prepare(out, w.len, 0, q->qname, q->qlen, q->qtype, q->qclass, &chk) != 0)
+	if (msg_store_prepare(out, w.len, 0, q->qname, q->qlen, q->qtype, q->qclass, &chk) !=
+	    STUB_OK)
 		return 0;
 	return w.len;
 }

@@ -325,7 +325,7 @@ sched_may_ask_private(const struct sched *s, const uint8_t *qname, size_t qlen)
 	return false;
 }
 
-int
+enum stub_err
 sched_search_init(struct sched *s, struct sched_search *ss, const uint8_t *qname, size_t qlen,
     uint64_t now)
 {
@@ -344,7 +344,7 @@ sched_search_init(struct sched *s, struct sched_search *ss, const uint8_t *qname
 	ss->ss = calloc(s->nservers + 1, sizeof(*ss->ss));
 	if (!ss->considered || !ss->negative || !ss->left_out || !ss->probe || !ss->ss) {
 		sched_search_fini(ss);
-		return -1;
+		return STUB_ENOMEM;
 	}
 	/* routing domains: the adapters claiming the longest matching domain */
 	for (a = 0; a < s->nadapters; a++)
@@ -375,7 +375,7 @@ sched_search_init(struct sched *s, struct sched_search *ss, const uint8_t *qname
 		}
 	}
 	leave_out_excluded(s, ss, now);
-	return 0;
+	return STUB_OK;
 }
 
 void

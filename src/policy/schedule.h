@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "err.h"
 
 #define SCHED_SLOW_MS 400.0 /* SRTT gap that moves a normal server back */
 #define SCHED_MAX_PHASES CFG_MAX_TIMEOUTS
@@ -142,10 +143,9 @@ size_t sched_order(const struct sched *s, size_t adapter, size_t *out);
  * servers inside an adapter) are left out for the whole search unless
  * that would leave nothing (SPEC 5, no needless waiting); a private
  * reverse name that no routing domain claims goes only to servers on a
- * private address.  Returns 0 or
- * -1 (OOM). */
-int sched_search_init(struct sched *s, struct sched_search *ss, const uint8_t *qname, size_t qlen,
-    uint64_t now);
+ * private address.  STUB_ENOMEM. */
+enum stub_err sched_search_init(struct sched *s, struct sched_search *ss, const uint8_t *qname,
+    size_t qlen, uint64_t now);
 void sched_search_fini(struct sched_search *ss);
 
 /* May the private reverse name qname (RFC 6303) be asked of anyone: an

@@ -60,6 +60,11 @@ struct up_trace {
 	struct up_trace_ev ev[UP_TRACE_MAX];
 };
 
+/* Record ev as the next packet of t (SPEC 15).  Its index in t->ev, or -1
+ * when nothing is recorded: t is NULL (an untraced search) or full (then
+ * counted in t->dropped). */
+int up_trace_add(struct up_trace *t, const struct up_trace_ev *ev);
+
 enum up_kind {
 	UP_POSITIVE, /* cache and serve */
 	UP_NEGATIVE, /* serve; cacheable says whether every adapter agreed */

@@ -360,7 +360,7 @@ fill_chunk(struct loader *L, struct chunk *ch)
 			continue;
 		/* the same checks as an upstream answer to this question */
 		if (msg_store_prepare(e->msg, mlen, id, e->key, e->qlen, e->qtype, e->qclass,
-		        resp) != 0)
+		        resp) != STUB_OK)
 			continue;
 		/* learned from other servers: negative answers do not hold, and
 		 * an AD bit may come from a server no longer trusted for it */

@@ -64,7 +64,7 @@ on_send(nghttp2_session *s, const uint8_t *data, size_t len, int flags, void *ar
 
 	(void)s;
 	(void)flags;
-	if (tls_conn_write(c, data, len) != 0)
+	if (tls_conn_write(c, data, len) != STUB_OK)
 		return NGHTTP2_ERR_CALLBACK_FAILURE;
 	return (ssize_t)len;
 }

@@ -422,10 +422,13 @@ tls_conn_flush(struct tls_conn *c)
 		c->x->f->flush(c);
 }
 
-int
+enum stub_err
 tls_conn_write(struct tls_conn *c, const void *data, size_t len)
 {
-	return c->bev ? bufferevent_write(c->bev, data, len) : 0;
+	/* bufferevent_write fails only when its buffer cannot grow */
+	if (c->bev && bufferevent_write(c->bev, data, len) != 0)
+		return STUB_ENOMEM;
+	return STUB_OK;
 }
 
 const struct cfg_server *

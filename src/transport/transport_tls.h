@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "err.h"
 #include "transport.h"
 
 #define CONN_IDLE_MS 30000    /* an idle connection is closed after */
@@ -81,8 +82,8 @@ size_t tls_conn_nreqs(const struct tls_conn *c);
 bool tls_conn_retired(const struct tls_conn *c);
 /* c closes when the framing's read returns: read no further. */
 bool tls_conn_closing(const struct tls_conn *c);
-/* Bytes to the server (nothing on a detached connection).  0 or -1. */
-int tls_conn_write(struct tls_conn *c, const void *data, size_t len);
+/* Bytes to the server (nothing on a detached connection); STUB_ENOMEM. */
+enum stub_err tls_conn_write(struct tls_conn *c, const void *data, size_t len);
 /* Call the framing's flush when c may write now (not inside its read,
  * not closing). */
 void tls_conn_flush(struct tls_conn *c);

@@ -11,13 +11,13 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int
+static enum stub_err
 noreload(void *arg, char *err, size_t len)
 {
 	(void)arg;
 	(void)err;
 	(void)len;
-	return 0;
+	return STUB_OK;
 }
 
 int

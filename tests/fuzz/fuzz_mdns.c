@@ -46,7 +46,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (n == 0)
 		return 0;
 	/* what mdns_answer writes is always a response the pipeline takes */
-	if (msg_store_prepare(out, n, 0, q.qname, q.qlen, q.qtype, q.qclass, &r) != 0)
+	if (msg_store_prepare(out, n, 0, q.qname, q.qlen, q.qtype, q.qclass, &r) != STUB_OK)
 		abort();
 	(void)msg_serve(out, r.len, r.ttl_off, r.nttl, 0, -1, &q, 512, served, sizeof(served));
 	return 0;

@@ -47,7 +47,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	qc = wire_u16(&rd);
 	if (rd.err || !nl)
 		return 0;
-	if (msg_store_prepare(buf, size, h.id, name, nl, qt, qc, &r1) != 0)
+	if (msg_store_prepare(buf, size, h.id, name, nl, qt, qc, &r1) != STUB_OK)
 		return 0;
 	/* a client asking the same question with EDNS */
 	memset(&q, 0, sizeof(q));
@@ -66,7 +66,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    -1, &q, (size & 2) ? 512 : MSG_MAX, out, sizeof(out));
 	if (n == 0)
 		abort(); /* a prepared response must always be servable */
-	if (msg_store_prepare(out, n, q.id, q.qname, q.qlen, qt, qc, &r2) != 0)
+	if (msg_store_prepare(out, n, q.id, q.qname, q.qlen, qt, qc, &r2) != STUB_OK)
 		abort(); /* and what we serve must parse */
 	if (!r2.tc && r2.nttl != r1.nttl)
 		abort();
