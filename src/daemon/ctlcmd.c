@@ -371,20 +371,19 @@ ctl_stats_values(const struct control_view *v, uint64_t now, struct ctl_stat *ou
 	const struct stats *s = v->st;
 	size_t n = 0;
 
-#define C(k, val) \
+/* never past out[CTL_MAX_STATS]: a value beyond it is left out, and
+ * check_control's protocol-table test then misses its key */
+#define PUT(k, val, g) \
 	do { \
-		out[n].key = k; \
-		out[n].value = (val); \
-		out[n].gauge = false; \
-		n++; \
+		if (n < CTL_MAX_STATS) { \
+			out[n].key = k; \
+			out[n].value = (val); \
+			out[n].gauge = (g); \
+			n++; \
+		} \
 	} while (0)
-#define G(k, val) \
-	do { \
-		out[n].key = k; \
-		out[n].value = (val); \
-		out[n].gauge = true; \
-		n++; \
-	} while (0)
+#define C(k, val) PUT(k, val, false)
+#define G(k, val) PUT(k, val, true)
 	C(CTL_K_QUERIES, s->queries);
 	C(CTL_K_QUERIES_UDP, s->queries_udp);
 	C(CTL_K_QUERIES_TCP, s->queries_tcp);
@@ -414,6 +413,7 @@ ctl_stats_values(const struct control_view *v, uint64_t now, struct ctl_stat *ou
 	G(CTL_K_HOSTS_ENTRIES, hosts_names(v->hosts) + hosts_ptrs(v->hosts));
 #undef C
 #undef G
+#undef PUT
 	return n;
 }
 
