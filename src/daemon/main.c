@@ -42,6 +42,7 @@
 #include "mdns.h"
 #include "reconfig.h"
 #include "resolve.h"
+#include "r1props.h"
 #include "resolve1.h"
 #include "vlglue.h"
 #include "sdproto.h"
@@ -377,6 +378,7 @@ installed(void *arg, const struct cfg *c)
 	struct daemon *d = arg;
 
 	policy_loader_set(d->policy, c->policy, false);
+	resolve1_changed(d->bus);
 }
 
 static const struct cfg *
@@ -448,6 +450,23 @@ bus_compat(void *arg)
 	return reconfig_cfg(d->rc)->resolved_compat;
 }
 
+/* r1props_src (SPEC 16): searches in flight, the learned links */
+static size_t
+bus_inflight(void *arg)
+{
+	struct daemon *d = arg;
+
+	return d->res ? resolver_inflight(d->res) : 0;
+}
+
+static const struct links *
+bus_links(void *arg)
+{
+	struct daemon *d = arg;
+
+	return reconfig_links(d->rc);
+}
+
 /* `dbus yes`: own org.freedesktop.resolve1 (after detaching: an sd-bus
  * connection does not survive a fork; before dropping privileges). */
 static enum stub_err
@@ -455,10 +474,19 @@ start_dbus(struct daemon *d, char *why, size_t whylen)
 {
 	struct resolve1_ops ops = { bus_link, bus_flush_caches, bus_reset_server_features,
 		bus_compat, d };
+	struct r1props_src props = { .view = view_pull,
+		.inflight = bus_inflight,
+		.links = bus_links,
+		.compat = bus_compat,
+		.arg = d };
+	enum stub_err e;
 
 	if (!reconfig_cfg(d->rc)->dbus)
 		return STUB_OK;
-	return resolve1_new(d->base, &ops, d->peers, &d->bus, why, whylen);
+	e = resolve1_new(d->base, &ops, d->peers, &d->bus, why, whylen);
+	if (e == STUB_OK)
+		e = resolve1_props(d->bus, &props, why, whylen);
+	return e;
 }
 
 static void

@@ -562,6 +562,12 @@ reconfig_upstream(const struct reconfig *r)
 	return r->up;
 }
 
+const struct links *
+reconfig_links(const struct reconfig *r)
+{
+	return r ? &r->links : NULL;
+}
+
 void
 reconfig_forget_servers(struct reconfig *r)
 {

@@ -28,6 +28,21 @@ resolve1_free(struct resolve1 *r)
 	(void)r;
 }
 
+enum stub_err
+resolve1_props(struct resolve1 *r, const struct r1props_src *src, char *why, size_t whylen)
+{
+	(void)r;
+	(void)src;
+	snprintf(why, whylen, "dbus: stubd was built without D-Bus support (libsystemd)");
+	return STUB_EINVAL;
+}
+
+void
+resolve1_changed(struct resolve1 *r)
+{
+	(void)r;
+}
+
 #else
 
 #include <arpa/inet.h>
@@ -43,6 +58,7 @@ resolve1_free(struct resolve1 *r)
 
 #include "log.h"
 #include "peer.h"
+#include "r1props.h"
 #include "wire.h"
 
 #define R1_NAME "org.freedesktop.resolve1"
@@ -72,6 +88,7 @@ struct resolve1 {
 	struct event *rd, *wr, *tmr;
 	struct resolve1_ops ops;
 	const struct peer_policy *peers;
+	struct r1props *props; /* SPEC 16: properties, link objects */
 };
 
 /* ---------------- callers ---------------- */
@@ -420,6 +437,7 @@ set_stored_mode(sd_bus_message *m, struct resolve1 *r, sd_bus_error *error, bool
 		snprintf(k->llmnr, sizeof(k->llmnr), "%s", mode);
 	log_info("dbus: link %s %s %s stored (not acted upon)", name, dnssec ? "DNSSEC" : "LLMNR",
 	    mode[0] ? mode : "\"\"");
+	r1props_changed(r->props);
 	return sd_bus_reply_method_return(m, NULL);
 }
 
@@ -484,6 +502,7 @@ m_set_link_nta(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	}
 	free(k->nta);
 	k->nta = list;
+	r1props_changed(r->props);
 	log_info("dbus: link %s DNSSEC negative trust anchors stored (not acted upon): %s", name,
 	    list ? list : "none");
 	return sd_bus_reply_method_return(m, NULL);
@@ -503,6 +522,7 @@ m_revert_link(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	argv[1] = name;
 	argv[2] = w_revert;
 	r1_link_forget(r, (int32_t)if_nametoindex(name));
+	r1props_changed(r->props);
 	/* reverting a link stubd does not know is no error (as resolved) */
 	r->ops.link(r->ops.arg, ORIGIN_DBUS, 3, argv, err, sizeof(err));
 	return sd_bus_reply_method_return(m, NULL);
@@ -662,12 +682,58 @@ resolve1_free(struct resolve1 *r)
 		event_free(r->wr);
 	if (r->tmr)
 		event_free(r->tmr);
+	r1props_free(r->props);
 	for (size_t i = 0; i < R1_MAX_LINKS; i++)
 		free(r->links[i].nta);
 	sd_bus_slot_unref(r->slot);
 	if (r->bus)
 		sd_bus_flush_close_unref(r->bus);
 	free(r);
+}
+
+/* ---------------- SPEC 16: r1props' view of what is stored here ---------------- */
+
+/* a link's stored DNSSEC mode and negative trust anchors (never created) */
+static void
+r1_stored(void *arg, int32_t ifindex, const char **dnssec, const char **nta)
+{
+	struct resolve1 *r = arg;
+
+	*dnssec = NULL;
+	*nta = NULL;
+	for (size_t i = 0; i < R1_MAX_LINKS; i++)
+		if (r->links[i].ifindex == ifindex) {
+			*dnssec = r->links[i].dnssec;
+			*nta = r->links[i].nta;
+		}
+}
+
+static void
+r1_flush(void *arg)
+{
+	process(arg);
+}
+
+enum stub_err
+resolve1_props(struct resolve1 *r, const struct r1props_src *src, char *why, size_t whylen)
+{
+	struct r1props_src s = *src;
+	enum stub_err e;
+
+	s.stored = r1_stored;
+	s.flush = r1_flush;
+	s.sarg = r;
+	e = r1props_new(r->bus, r->base, &s, &r->props, why, whylen);
+	if (e == STUB_OK)
+		r1props_changed(r->props);
+	return e;
+}
+
+void
+resolve1_changed(struct resolve1 *r)
+{
+	if (r)
+		r1props_changed(r->props);
 }
 
 #endif

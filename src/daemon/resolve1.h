@@ -22,6 +22,7 @@
 
 struct event_base;
 struct peer_policy;
+struct r1props_src;
 struct resolve1;
 
 struct resolve1_ops {
@@ -46,5 +47,15 @@ struct resolve1_ops {
 enum stub_err resolve1_new(struct event_base *base, const struct resolve1_ops *ops,
     const struct peer_policy *peers, struct resolve1 **out, char *why, size_t whylen);
 void resolve1_free(struct resolve1 *r);
+
+/*
+ * SPEC 16: resolved's properties, link objects and GetLink (r1props.h),
+ * served while src->compat says so; src's stored, flush and sarg are
+ * resolve1's own.  resolve1_changed: a setting may have changed (a new
+ * running configuration): PropertiesChanged where one did.
+ */
+enum stub_err resolve1_props(struct resolve1 *r, const struct r1props_src *src, char *why,
+    size_t whylen);
+void resolve1_changed(struct resolve1 *r);
 
 #endif
