@@ -216,6 +216,17 @@ expect "resolvectl dnsovertls IF yes" "rc dnsovertls r1dummy yes"
 check "... reads back yes" "$(rc dnsovertls r1dummy)" "Link $idx (r1dummy): yes"
 check "resolvectl dns (global)" "$(rc dns | head -1)" "Global: 127.0.0.31:$port"
 
+# PropertiesChanged after a SetLinkDNS alone (a new running configuration)
+timeout 5 gdbus monitor --address "$addr" --dest org.freedesktop.resolve1 >"$tmp/monitor2" 2>&1 &
+mon2=$!
+pids="$pids $mon2"
+sleep 0.5
+expect "SetLinkDNS" "call SetLinkDNS 'ia(iay)' $idx 1 2 4 192 0 2 77 >/dev/null"
+sleep 0.5
+expect "PropertiesChanged after SetLinkDNS, with the new server (192.0.2.77)" \
+	"grep '^$link_path: org.freedesktop.DBus.Properties.PropertiesChanged' '$tmp/monitor2' | grep -q '0x02, 0x4d'"
+kill $mon2 2>/dev/null
+
 # statistics: a miss, then hits
 for i in 1 2 3; do dig +time=2 +tries=1 +short @127.0.0.1 -p 5399 www.example.com A >/dev/null; done
 rc statistics >"$tmp/stats" 2>&1
