@@ -98,7 +98,9 @@ start_stubd() {
 }
 stop_stubd() {
 	kill "$stubd_pid" 2>/dev/null
-	wait "$stubd_pid" 2>/dev/null
+	wait "$stubd_pid"
+	_st=$?
+	[ $_st -eq 0 ] || { echo "FAIL: stubd exited with $_st"; fail=1; }
 }
 
 cat >"$tmp/plain.conf" <<CONF

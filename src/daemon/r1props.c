@@ -1105,6 +1105,19 @@ sync_cb(evutil_socket_t fd, short what, void *arg)
 	paths = link_paths();
 	for (i = 0; paths && paths[i]; i++)
 		look(p, path_ifindex(paths[i]), paths[i], R1_LINK, link_props);
+	/* forget interfaces that are gone (an index may come back as another) */
+	for (i = 1; paths && i < p->nseen;) {
+		size_t k;
+
+		for (k = 0; paths[k] && path_ifindex(paths[k]) != p->seen[i].ifindex; k++)
+			;
+		if (paths[k]) {
+			i++;
+			continue;
+		}
+		free(p->seen[i].text);
+		p->seen[i] = p->seen[--p->nseen];
+	}
 	free_paths(paths);
 	if (p->src.flush)
 		p->src.flush(p->src.sarg);
