@@ -15,6 +15,7 @@
 
 #include "cache.h"
 #include "clock.h"
+#include "encryption.h"
 #include "file.h"
 #include "hosts.h"
 #include "links.h"
@@ -130,6 +131,12 @@ effective_cfg(struct reconfig *r, const struct cfg *file, bool to_log)
 	}
 	cfg_parse_text(c, text, strlen(text), "learned links");
 	free(text);
+	/* SPEC 17: the learned servers' twins (cfg_finish ran before them) */
+	if (encryption_apply(c) != STUB_OK) {
+		cfg_unref(c);
+		log_err("out of memory adding encrypted twins");
+		return NULL;
+	}
 	for (i = first; i < c->nadapters; i++)
 		c->adapters[i].origin = links_origin(&r->links, c->adapters[i].name);
 	/* SPEC 18: rule NAME adapter A = a routing domain of A */
