@@ -268,6 +268,13 @@ START_TEST(test_limits_and_hex)
 	ck_assert_int_eq(dnropt_hex("00:", b, sizeof(b), &n), STUB_EFORMAT);
 	ck_assert_int_eq(dnropt_hex("000102030405060708090a0b0c0d0e0f10", b, sizeof(b), &n),
 	    STUB_EFORMAT);
+	ck_assert_int_eq(dnropt_hex("0a::1b", b, sizeof(b), &n), STUB_EFORMAT);
+	ck_assert_int_eq(dnropt_hex("0a:1b2", b, sizeof(b), &n), STUB_EFORMAT);
+	ck_assert_int_eq(dnropt_hex("a:1B:0", b, sizeof(b), &n), STUB_OK); /* dhclient */
+	ck_assert_uint_eq(n, 3);
+	ck_assert_uint_eq(b[0], 0x0a);
+	ck_assert_uint_eq(b[1], 0x1b);
+	ck_assert_uint_eq(b[2], 0);
 	ck_assert_int_eq(dnropt_hex("", b, sizeof(b), &n), STUB_OK);
 	ck_assert_uint_eq(n, 0);
 	memset(&o, 0, sizeof(o));

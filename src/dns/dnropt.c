@@ -27,22 +27,25 @@ hexval(char c)
 enum stub_err
 dnropt_hex(const char *hex, uint8_t *out, size_t cap, size_t *len)
 {
+	bool colons = strchr(hex, ':') != NULL;
 	size_t n = 0;
 
 	*len = 0;
 	while (*hex) {
-		int hi, lo;
+		int hi = hexval(hex[0]), lo = hi < 0 ? -1 : hexval(hex[1]);
 
-		if (*hex == ':' && n > 0 && hex[1]) {
-			hex++;
-			continue;
-		}
-		hi = hexval(hex[0]);
-		lo = hi < 0 ? -1 : hexval(hex[1]);
-		if (lo < 0 || n == cap)
+		if (hi < 0 || n == cap)
 			return STUB_EFORMAT;
-		out[n++] = (uint8_t)(hi << 4 | lo);
-		hex += 2;
+		if (lo < 0 && !colons)
+			return STUB_EFORMAT;
+		/* "0a:3:64": with colons a byte may have one digit (dhclient) */
+		out[n++] = (uint8_t)(lo < 0 ? hi : hi << 4 | lo);
+		hex += lo < 0 ? 1 : 2;
+		if (colons && *hex) {
+			if (*hex != ':' || !hex[1])
+				return STUB_EFORMAT;
+			hex++;
+		}
 	}
 	*len = n;
 	return STUB_OK;

@@ -39,8 +39,10 @@ struct dnropt {
 	unsigned skipped; /* ADN-only, no usable ALPN or an unknown mandatory key */
 };
 
-/* Hex ("0a1b...", colons allowed between bytes, any case) into out;
- * STUB_EFORMAT when odd, not hex or longer than cap. */
+/* Hex into out: "0a1b..." (pairs), or bytes separated by colons of one
+ * or two digits ("0a:1b" as dhcpcd and NetworkManager print options,
+ * "a:1b" as dhclient does); any case.  STUB_EFORMAT when odd, not hex, a
+ * colon out of place or longer than cap. */
 enum stub_err dnropt_hex(const char *hex, uint8_t *out, size_t cap, size_t *len);
 
 /*
