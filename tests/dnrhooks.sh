@@ -3,8 +3,8 @@
 # the environment of tests/data/dnr (dhcpcd-run-hooks' variables, the
 # NetworkManager dispatcher's): a DHCPv4 option 162 and a DHCPv6 option
 # 144 reach stubd as the link's DNR resolvers (stubctl servers shows them,
-# "upgrade": "dnr"), the lease's expiry and the link going down clear
-# them, and a truncated option is refused with the resolvers kept.
+# "upgrade": "dnr"; each family replaces its own), the lease's expiry and
+# the link going down clear them, and a truncated option is refused with the resolvers kept.
 # Needs python3 (to read the JSON).
 set -u
 STUBD=${STUBD:-./stubd}
@@ -82,10 +82,16 @@ run_nm() {
 want4="192.0.2.53:853/tls/dns.test/dnr 192.0.2.54:8443/https/doh.test/dnr"
 run_dhcpcd dhcpcd-bound.env
 check "dhcpcd BOUND: option 162's resolvers on eth0" "$(servers)" "$want4"
-run_dhcpcd dhcpcd-expire.env
-check "dhcpcd EXPIRE: cleared" "$(servers)" "none"
+want6="[2001:db8::53]:853/tls/dns.test/dnr"
 run_dhcpcd dhcpcd-bound6.env
-check "dhcpcd BOUND6: option 144's resolver" "$(servers)" "[2001:db8::53]:853/tls/dns.test/dnr"
+check "dhcpcd BOUND6: option 144's resolver beside 162's" "$(servers)" "$want4 $want6"
+run_dhcpcd dhcpcd-expire.env
+check "dhcpcd EXPIRE: the DHCPv4 ones gone" "$(servers)" "$want6"
+run_dhcpcd dhcpcd-bound.env
+run_dhcpcd dhcpcd-expire6.env
+check "dhcpcd EXPIRE6: the DHCPv6 one gone" "$(servers)" "$want4"
+run_dhcpcd dhcpcd-expire.env
+check "dhcpcd EXPIRE: none left" "$(servers)" "none"
 
 run_nm nm-dhcp4-change.env
 check "NetworkManager dhcp4-change (dhclient's hex)" "$(servers)" "$want4"

@@ -532,10 +532,10 @@ link_setting(struct reconfig *r, enum cfg_origin o, int argc, char **argv, char 
 			rc = links_add_dnr(&r->links, ifname, o, argv + 3, (size_t)(argc - 3), err,
 			    errlen);
 	} else if (strcmp(verb, "dnr-option") == 0) {
-		bool v6 = argc >= 5 && strcmp(argv[3], "dhcp6") == 0;
+		bool v6 = argc >= 4 && strcmp(argv[3], "dhcp6") == 0;
 
-		if (argc < 5 || (!v6 && strcmp(argv[3], "dhcp4") != 0)) {
-			snprintf(err, errlen, "usage: link IFNAME dnr-option dhcp4|dhcp6 HEX...");
+		if (argc < 4 || (!v6 && strcmp(argv[3], "dhcp4") != 0)) {
+			snprintf(err, errlen, "usage: link IFNAME dnr-option dhcp4|dhcp6 [HEX...]");
 			return STUB_EINVAL;
 		}
 		rc = links_set_dnr_option(&r->links, ifname, o, v6, argv + 4, (size_t)(argc - 4),

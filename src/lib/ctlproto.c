@@ -147,7 +147,7 @@ const struct ctl_command ctl_commands[CTL_NCMDS] = {
 	    "link IFNAME dns ADDR[:PORT][#NAME]... | domain [~]DOMAIN... | "
 	    "default-route yes|no | dns-over-tls yes|opportunistic|no | mdns yes|no | "
 	    "dnr PRIORITY NAME ADDR[,ADDR] alpn=dot,h2 [port=N] [dohpath=PATH] | dnr clear | "
-	    "dnr-option dhcp4|dhcp6 HEX... | revert",
+	    "dnr-option dhcp4|dhcp6 [HEX...] | revert",
 	    link_keys },
 	[CTL_CMD_QUERY] = { CTL_CMD_QUERY, "query", 1, 2, CTL_READ_ONLY, "query NAME [TYPE]",
 	    query_keys },

@@ -325,11 +325,16 @@ links_set_dnr_option(struct links *l, const char *ifname, enum cfg_origin o, boo
 	uint8_t buf[DNROPT_HEX_MAX];
 	size_t i, len;
 
+	const struct link *k = find(l, ifname);
+	int fam = v6 ? AF_INET6 : AF_INET;
+	size_t nv = 0;
+
 	memset(&opt, 0, sizeof(opt));
-	if (n == 0) {
-		snprintf(why, whylen, "dnr-option: no option data");
-		return STUB_EINVAL;
-	}
+	/* the resolvers of the other family stay (DHCPv4 and DHCPv6 each
+	 * replace their own) */
+	for (i = 0; k && i < k->ndnr; i++)
+		if (k->dnr[i].naddrs && k->dnr[i].addrs[0].ss.ss_family != fam)
+			v[nv++] = k->dnr[i];
 	for (i = 0; i < n; i++) {
 		if (dnropt_hex(hex[i], buf, sizeof(buf), &len) != STUB_OK) {
 			snprintf(why, whylen, "dnr-option: '%.32s' is not hex (at most %d bytes)",
@@ -339,7 +344,7 @@ links_set_dnr_option(struct links *l, const char *ifname, enum cfg_origin o, boo
 		if (dnropt_read(buf, len, v6, &opt, why, whylen) != STUB_OK)
 			return STUB_EINVAL;
 	}
-	if (opt.n > LINK_MAX_DNR) {
+	if (nv + opt.n > LINK_MAX_DNR) {
 		snprintf(why, whylen, "at most %d DNR resolvers per link", LINK_MAX_DNR);
 		return STUB_EINVAL;
 	}
@@ -349,10 +354,10 @@ links_set_dnr_option(struct links *l, const char *ifname, enum cfg_origin o, boo
 
 		dnropt_format(&opt.v[i], line, sizeof(line));
 		nw = text_words(line, w, CFG_MAX_WORDS, false);
-		if (nw < 1 || encryption_dnr_parse(w, nw, &v[i], why, whylen) != STUB_OK)
+		if (nw < 1 || encryption_dnr_parse(w, nw, &v[nv++], why, whylen) != STUB_OK)
 			return STUB_EINVAL;
 	}
-	return links_set_dnr(l, ifname, o, v, opt.n, why, whylen);
+	return links_set_dnr(l, ifname, o, v, nv, why, whylen);
 }
 
 bool

@@ -89,10 +89,11 @@ enum stub_err links_add_dnr(struct links *l, const char *ifname, enum cfg_origin
 /* Replace the link's DNR resolvers with v[0..n-1] (n may be 0: clear). */
 enum stub_err links_set_dnr(struct links *l, const char *ifname, enum cfg_origin o,
     const struct cfg_dnr *v, size_t n, char *why, size_t whylen);
-/* Replace the link's DNR resolvers with those of DHCP options given as
- * hex (v6 false: option 162, one argument; true: option 144, one
- * argument per option); instances stubd cannot use are left out.
- * STUB_EINVAL with a reason when an option is malformed, nothing changed. */
+/* Replace the link's DNR resolvers of one family with those of DHCP
+ * options given as hex (v6 false: option 162, one argument; true: option
+ * 144, one argument per option; n 0: none); the other family's stay.
+ * Instances stubd cannot use are left out.  STUB_EINVAL with a reason
+ * when an option is malformed, nothing changed. */
 enum stub_err links_set_dnr_option(struct links *l, const char *ifname, enum cfg_origin o, bool v6,
     char *const *hex, size_t n, char *why, size_t whylen);
 bool links_revert(struct links *l, const char *ifname);
