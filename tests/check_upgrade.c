@@ -392,6 +392,10 @@ START_TEST(test_dnr_extra)
 		NULL };
 	const char *opt[] = { "link", "lo", "dnr-option", "dhcp4", hex, NULL };
 	const char *revert[] = { "link", "lo", "revert", NULL };
+	char hport[16];
+	const char *doh[] = { "link", "lo", "dnr", "3", "dns.test", "127.0.0.87", "alpn=h3,h2",
+		hport, "dohpath=/dns-query{?dns}", NULL };
+	struct fakeup *h;
 
 	ck_assert_ptr_nonnull(t);
 	ck_assert_int_eq(fakeup_tls(t, cert, key, false), 0);
@@ -431,7 +435,23 @@ START_TEST(test_dnr_extra)
 	ck_assert_uint_eq(clear_arrivals(t), 0);
 	servers_json(&d, js, sizeof(js));
 	ck_assert_msg(strstr(js, want) != NULL, "%s not in %s", want, js);
+	/* only h2 offered: DNS over HTTPS to the port, at the dohpath */
+	ck_assert_int_eq(ctl(&d, revert, NULL, 0), 0);
+	h = fakeup_start("127.0.0.87");
+	ck_assert_ptr_nonnull(h);
+	ck_assert_int_eq(fakeup_tls(h, cert, key, true), 0);
+	fakeup_add(h, "b.example.com", "A", 300, "192.0.2.90");
+	snprintf(hport, sizeof(hport), "port=%u", fakeup_port(h));
+	ck_assert_int_eq(ctl(&d, doh, NULL, 0), 0);
+	expect_a(&d, "b.example.com", "192.0.2.90");
+	ck_assert_uint_eq(fakeup_count(h), 1);
+	ck_assert_uint_eq(clear_arrivals(h), 0);
+	servers_json(&d, js, sizeof(js));
+	snprintf(want, sizeof(want), "\"url\":\"https://127.0.0.87:%u/dns-query#dns.test\"",
+	    fakeup_port(h));
+	ck_assert_msg(strstr(js, want) != NULL, "%s not in %s", want, js);
 	ck_assert_int_eq(tu_stop(&d), 0);
+	fakeup_stop(h);
 	fakeup_stop(t);
 }
 END_TEST
