@@ -66,6 +66,8 @@ START_TEST(test_link_settings)
 	ck_assert_str_eq(text,
 	    "adapter wg0 device wg0 metric 100 default-route yes\n"
 	    "server 192.0.2.1:53\nserver 192.0.2.2:5353\nserver [2001:db8::1]:853\n"
+	    /* SPEC 17: a named server is also a DNR resolver (its twin) */
+	    "dnr 2 dns.example 192.0.2.2 alpn=dot\n"
 	    "domain corp.example\ndomain vpn.example\n");
 	free(text);
 	/* DNS over TLS: by #NAME, else by address; 853 unless a port was given */
@@ -415,6 +417,59 @@ START_TEST(test_default_route_no)
 }
 END_TEST
 
+/* SPEC 17 DNR on a link: added, replaced by (priority, name), bounded,
+ * bad words refused with nothing changed, rendered as dnr lines. */
+START_TEST(test_link_dnr)
+{
+	static const char *const a_t[] = { "10", "dns.test", "192.0.2.53", "alpn=dot" };
+	static const char *const b_t[] = { "10", "dns.test", "192.0.2.54", "alpn=h2", "port=8443" };
+	static const char *const bad_t[] = { "10", "dns.test", "192.0.2.53", "alpn=doq" };
+	static const char *const hex_t[] = { "zz" };
+	char *const *a = (char *const *)(uintptr_t)a_t;
+	char *const *b = (char *const *)(uintptr_t)b_t;
+	char *const *bad = (char *const *)(uintptr_t)bad_t;
+	char *const *hex = (char *const *)(uintptr_t)hex_t;
+	struct links l;
+	char why[256], *text, prio[8];
+	const char *w[4] = { prio, "x.test", "192.0.2.9", "alpn=dot" };
+	int i;
+
+	links_init(&l);
+	ck_assert_int_eq(links_add_dnr(&l, "eth0", ORIGIN_CONTROL, a, 4, why, sizeof(why)), 0);
+	ck_assert_int_eq(links_add_dnr(&l, "eth0", ORIGIN_CONTROL, b, 5, why, sizeof(why)), 0);
+	ck_assert_uint_eq(l.v[0].ndnr, 1); /* the same priority and name: replaced */
+	ck_assert_int_eq(links_add_dnr(&l, "eth0", ORIGIN_CONTROL, bad, 4, why, sizeof(why)),
+	    STUB_EINVAL);
+	ck_assert(strstr(why, "ALPN") != NULL);
+	ck_assert_int_eq(
+	    links_set_dnr_option(&l, "eth0", ORIGIN_CONTROL, false, hex, 1, why, sizeof(why)),
+	    STUB_EINVAL);
+	ck_assert_uint_eq(l.v[0].ndnr, 1);
+	text = links_config_text(&l, NULL, NULL, NULL);
+	ck_assert_str_eq(text,
+	    "adapter eth0 device eth0 metric 100 default-route yes\n"
+	    "dnr 10 dns.test 192.0.2.54 alpn=h2 port=8443\n");
+	free(text);
+	for (i = 1; i < LINK_MAX_DNR; i++) {
+		snprintf(prio, sizeof(prio), "%d", i);
+		ck_assert_int_eq(links_add_dnr(&l, "eth0", ORIGIN_CONTROL,
+		                     (char *const *)(uintptr_t)w, 4, why, sizeof(why)),
+		    0);
+	}
+	snprintf(prio, sizeof(prio), "99");
+	ck_assert_int_eq(links_add_dnr(&l, "eth0", ORIGIN_CONTROL, (char *const *)(uintptr_t)w, 4,
+	                     why, sizeof(why)),
+	    STUB_EINVAL);
+	ck_assert_uint_eq(l.v[0].ndnr, LINK_MAX_DNR);
+	ck_assert_int_eq(links_set_dnr(&l, "eth0", ORIGIN_CONTROL, NULL, 0, why, sizeof(why)), 0);
+	ck_assert_uint_eq(l.v[0].ndnr, 0);
+	text = links_config_text(&l, NULL, NULL, NULL);
+	ck_assert_str_eq(text, ""); /* nothing left to render */
+	free(text);
+	links_fini(&l);
+}
+END_TEST
+
 static Suite *
 network_suite(void)
 {
@@ -422,6 +477,7 @@ network_suite(void)
 	TCase *t = tcase_create("learned");
 
 	tcase_add_test(t, test_link_settings);
+	tcase_add_test(t, test_link_dnr);
 	tcase_add_test(t, test_link_mdns);
 	tcase_add_test(t, test_resolvconf_files);
 	tcase_add_test(t, test_rtnetlink);

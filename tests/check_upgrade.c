@@ -277,6 +277,231 @@ START_TEST(test_require_never_clear)
 }
 END_TEST
 
+static int
+ctl(const struct tu_daemon *d, const char *const *args, char *err, size_t errsz)
+{
+	char out[16384];
+
+	if (err)
+		err[0] = 0;
+	return tu_stubctl(d, args, out, sizeof(out), err, err ? errsz : 0);
+}
+
+/* A config adapter that takes no names of the tests: the link lo does. */
+#define BASE \
+	SCALED "hosts none\nencryption auto\ntls-ca %s\nadapter base default-route no\n" \
+	       "domain never.test\nserver 127.0.0.1:9\n"
+
+/* DNR (SPEC 17): a resolver at the address of a link's clear-text server
+ * is its twin: every query over TLS, 0 clear-text arrivals, "upgrade":
+ * "dnr"; bad input refused with the twin kept; dnr clear takes it away. */
+START_TEST(test_dnr_twin)
+{
+	struct fakeup *c = clear_up("127.0.0.86");
+	struct fakeup *t = fakeup_start_port("127.0.0.86", 853);
+	struct tu_daemon d = { 0 };
+	char js[16384], err[512];
+	const char *dns[] = { "link", "lo", "dns", NULL, NULL };
+	const char *dnr[] = { "link", "lo", "dnr", "10", "DNS.test", "127.0.0.86", "alpn=h3,dot",
+		NULL };
+	const char *bad[][9] = {
+		{ "link", "lo", "dnr", "0", "dns.test", "127.0.0.86", "alpn=dot", NULL },
+		{ "link", "lo", "dnr", "1", "dns.test", "127.0.0.86", "alpn=h3", NULL },
+		{ "link", "lo", "dnr", "1", "dns.test", "127.0.0.86:853", "alpn=dot", NULL },
+		{ "link", "lo", "dnr", "1", "dns.test", "127.0.0.86", "alpn=dot", "bogus=1", NULL },
+		{ "link", "lo", "dnr", "1", "-dns.test", "127.0.0.86", "alpn=dot", NULL },
+		{ "link", "lo", "dnr-option", "dhcp4", "zz", NULL },
+		{ "link", "lo", "dnr-option", "dhcp4", "0020000102", NULL },
+		{ "link", "lo", "dnr-option", "dhcp9", "00", NULL },
+	};
+	const char *clear[] = { "link", "lo", "dnr", "clear", NULL };
+	const char *route[] = { "link", "lo", "default-route", "yes", NULL };
+	char badname[96];
+	size_t i;
+
+	if (!t) {
+		fakeup_stop(c);
+		fprintf(stderr, "check_upgrade: cannot bind port 853, skipped\n");
+		return;
+	}
+	ck_assert_int_eq(fakeup_tls(t, cert, key, false), 0);
+	fakeup_add(t, "www.example.com", "A", 300, "192.0.2.70");
+	fakeup_add(t, "a.example.com", "A", 300, "192.0.2.80");
+	fakeup_add(t, "b.example.com", "A", 300, "192.0.2.90");
+	ck_assert_int_eq(tu_start(&d, tu_fmt(BASE, cert), NULL), 0);
+	dns[3] = fakeup_hostport(c);
+	ck_assert_int_eq(ctl(&d, dns, NULL, 0), 0);
+	ck_assert_int_eq(ctl(&d, dnr, NULL, 0), 0);
+	expect_a(&d, "www.example.com", "192.0.2.70");
+	expect_a(&d, "a.example.com", "192.0.2.80");
+	ck_assert_uint_eq(fakeup_count(c), 0); /* 0 clear-text arrivals */
+	ck_assert_uint_eq(fakeup_count(t), 2);
+	ck_assert_uint_eq(clear_arrivals(t), 0);
+	servers_json(&d, js, sizeof(js));
+	ck_assert_msg(strstr(js,
+	                  "\"encryption\":\"auto\",\"upgrade\":\"dnr\","
+	                  "\"twin_address\":\"127.0.0.86:853\",\"twin_name\":\"dns.test\","
+	                  "\"twin_transport\":\"tls\",\"downgrades\":0") != NULL,
+	    "%s", js);
+	/* bad input: a clear error, nothing lost */
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(ctl(&d, bad[i], err, sizeof(err)), 1);
+		ck_assert_msg(err[0] != 0, "no message for case %zu", i);
+	}
+	ck_assert_int_eq(ctl(&d, bad[1], err, sizeof(err)), 1);
+	ck_assert_msg(strstr(err, "no supported ALPN") != NULL, "%s", err);
+	/* a name the link takes but the configuration refuses: refused, and
+	 * the link as it was (a later change still applies) */
+	snprintf(badname, sizeof(badname), "%s#-x.test", fakeup_hostport(c));
+	dns[3] = badname;
+	ck_assert_int_eq(ctl(&d, dns, err, sizeof(err)), 1);
+	ck_assert_msg(strstr(err, "errors") != NULL, "%s", err);
+	ck_assert_int_eq(ctl(&d, route, err, sizeof(err)), 0);
+	servers_json(&d, js, sizeof(js));
+	ck_assert_msg(strstr(js, "\"upgrade\":\"dnr\",\"twin_address\":\"127.0.0.86:853\"") != NULL,
+	    "%s", js);
+	expect_a(&d, "b.example.com", "192.0.2.90");
+	ck_assert_uint_eq(fakeup_count(c), 0);
+	/* cleared: the server is in clear text again */
+	ck_assert_int_eq(ctl(&d, clear, NULL, 0), 0);
+	servers_json(&d, js, sizeof(js));
+	ck_assert_msg(strstr(js, "\"upgrade\":\"dnr\"") == NULL, "%s", js);
+	expect_a(&d, "www.example.com", "192.0.2.70"); /* still cached */
+	{
+		uint8_t a[65535];
+		long n = qry(&d, "nothere.example.com", a);
+
+		ck_assert_int_gt(n, 0);
+	}
+	ck_assert_uint_ge(fakeup_count(c), 1);
+	ck_assert_int_eq(tu_stop(&d), 0);
+	fakeup_stop(t);
+	fakeup_stop(c);
+}
+END_TEST
+
+/* DNR resolvers at no clear-text server's address are added to the link
+ * as encrypted servers: given as words, and as a DHCPv4 option 162 in
+ * hex (RFC 9463 5.1) decoded by the daemon. */
+START_TEST(test_dnr_extra)
+{
+	struct fakeup *t = fakeup_start("127.0.0.88");
+	struct tu_daemon d = { 0 };
+	char js[16384], port[16], want[200], hex[128];
+	const char *dnr[] = { "link", "lo", "dnr", "5", "dns.test", "127.0.0.88", "alpn=dot", port,
+		NULL };
+	const char *opt[] = { "link", "lo", "dnr-option", "dhcp4", hex, NULL };
+	const char *revert[] = { "link", "lo", "revert", NULL };
+	char hport[16];
+	const char *doh[] = { "link", "lo", "dnr", "3", "dns.test", "127.0.0.87", "alpn=h3,h2",
+		hport, "dohpath=/dns-query{?dns}", NULL };
+	struct fakeup *h;
+
+	ck_assert_ptr_nonnull(t);
+	ck_assert_int_eq(fakeup_tls(t, cert, key, false), 0);
+	fakeup_add(t, "www.example.com", "A", 300, "192.0.2.70");
+	fakeup_add(t, "a.example.com", "A", 300, "192.0.2.80");
+	snprintf(port, sizeof(port), "port=%u", fakeup_port(t));
+	ck_assert_int_eq(tu_start(&d, tu_fmt(BASE, cert), NULL), 0);
+	ck_assert_int_eq(ctl(&d, dnr, NULL, 0), 0);
+	expect_a(&d, "www.example.com", "192.0.2.70");
+	ck_assert_uint_eq(clear_arrivals(t), 0);
+	servers_json(&d, js, sizeof(js));
+	snprintf(want, sizeof(want), "\"address\":\"127.0.0.88:%u\",\"priority\":\"normal\"",
+	    fakeup_port(t));
+	ck_assert_msg(strstr(js, want) != NULL, "%s not in %s", want, js);
+	ck_assert_msg(strstr(js, "\"transport\":\"tls\"") != NULL, "%s", js);
+	ck_assert_msg(strstr(js, "\"upgrade\":\"dnr\",\"twin_address\":null") != NULL, "%s", js);
+	/* the same from DHCP: instance length 32, priority 1, ADN dns.test,
+	 * one address, alpn dot, port */
+	ck_assert_int_eq(ctl(&d, revert, NULL, 0), 0);
+	snprintf(hex, sizeof(hex), "%s%04x",
+	    "0020" /* instance data length */
+	    "0001" /* service priority */
+	    "0a"
+	    "03646e730474657374"
+	    "00" /* ADN length, dns.test */
+	    "04"
+	    "7f000058" /* addr length, 127.0.0.88 */
+	    "0001"
+	    "0004"
+	    "03646f74" /* alpn: dot */
+	    "0003"
+	    "0002", /* port: */
+	    fakeup_port(t));
+	ck_assert_int_eq(ctl(&d, opt, NULL, 0), 0);
+	expect_a(&d, "a.example.com", "192.0.2.80");
+	ck_assert_uint_eq(fakeup_count(t), 2);
+	ck_assert_uint_eq(clear_arrivals(t), 0);
+	servers_json(&d, js, sizeof(js));
+	ck_assert_msg(strstr(js, want) != NULL, "%s not in %s", want, js);
+	/* only h2 offered: DNS over HTTPS to the port, at the dohpath */
+	ck_assert_int_eq(ctl(&d, revert, NULL, 0), 0);
+	h = fakeup_start("127.0.0.87");
+	ck_assert_ptr_nonnull(h);
+	ck_assert_int_eq(fakeup_tls(h, cert, key, true), 0);
+	fakeup_add(h, "b.example.com", "A", 300, "192.0.2.90");
+	snprintf(hport, sizeof(hport), "port=%u", fakeup_port(h));
+	ck_assert_int_eq(ctl(&d, doh, NULL, 0), 0);
+	expect_a(&d, "b.example.com", "192.0.2.90");
+	ck_assert_uint_eq(fakeup_count(h), 1);
+	ck_assert_uint_eq(clear_arrivals(h), 0);
+	servers_json(&d, js, sizeof(js));
+	snprintf(want, sizeof(want), "\"url\":\"https://127.0.0.87:%u/dns-query#dns.test\"",
+	    fakeup_port(h));
+	ck_assert_msg(strstr(js, want) != NULL, "%s not in %s", want, js);
+	ck_assert_int_eq(tu_stop(&d), 0);
+	fakeup_stop(h);
+	fakeup_stop(t);
+}
+END_TEST
+
+/* A SetLinkDNSEx-style entry with a name (stubctl link IF dns ADDR#NAME,
+ * the words resolve1.c hands over): its DoT twin at ADDR:853 is verified
+ * by NAME; a name the certificate does not carry fails the handshake and
+ * the query goes around it in clear text (auto, one downgrade). */
+START_TEST(test_dns_name_twin)
+{
+	struct fakeup *c = clear_up("127.0.0.89");
+	struct fakeup *t = fakeup_start_port("127.0.0.89", 853);
+	struct tu_daemon d = { 0 };
+	char js[16384], good[96], wrong[96];
+	const char *dns[] = { "link", "lo", "dns", good, NULL };
+
+	if (!t) {
+		fakeup_stop(c);
+		fprintf(stderr, "check_upgrade: cannot bind port 853, skipped\n");
+		return;
+	}
+	ck_assert_int_eq(fakeup_tls(t, cert, key, false), 0);
+	fakeup_add(t, "www.example.com", "A", 300, "192.0.2.70");
+	snprintf(good, sizeof(good), "%s#dns.test", fakeup_hostport(c));
+	snprintf(wrong, sizeof(wrong), "%s#other.test", fakeup_hostport(c));
+	ck_assert_int_eq(tu_start(&d, tu_fmt(BASE, cert), NULL), 0);
+	ck_assert_int_eq(ctl(&d, dns, NULL, 0), 0);
+	expect_a(&d, "www.example.com", "192.0.2.70");
+	ck_assert_uint_eq(fakeup_count(c), 0);
+	ck_assert_uint_eq(clear_arrivals(t), 0);
+	servers_json(&d, js, sizeof(js));
+	ck_assert_msg(strstr(js,
+	                  "\"upgrade\":\"dnr\",\"twin_address\":\"127.0.0.89:853\","
+	                  "\"twin_name\":\"dns.test\"") != NULL,
+	    "%s", js);
+	dns[3] = wrong;
+	ck_assert_int_eq(ctl(&d, dns, NULL, 0), 0);
+	expect_a(&d, "a.example.com", "192.0.2.8"); /* from the clear-text server */
+	ck_assert_uint_eq(fakeup_count(c), 1);
+	servers_json(&d, js, sizeof(js));
+	ck_assert_msg(strstr(js,
+	                  "\"twin_name\":\"other.test\",\"twin_transport\":\"tls\","
+	                  "\"downgrades\":1") != NULL,
+	    "%s", js);
+	ck_assert_int_eq(tu_stop(&d), 0);
+	fakeup_stop(t);
+	fakeup_stop(c);
+}
+END_TEST
+
 static Suite *
 upgrade_suite(void)
 {
@@ -288,6 +513,9 @@ upgrade_suite(void)
 	tcase_add_test(t, test_auto_downgrades);
 	tcase_add_test(t, test_auto_twin_timeout);
 	tcase_add_test(t, test_require_never_clear);
+	tcase_add_test(t, test_dnr_twin);
+	tcase_add_test(t, test_dnr_extra);
+	tcase_add_test(t, test_dns_name_twin);
 	tcase_set_timeout(t, 60);
 	suite_add_tcase(s, t);
 	return s;

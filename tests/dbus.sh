@@ -130,6 +130,15 @@ check "SetLinkDNSOverTLS no accepted" "gcall SetLinkDNSOverTLS $lo \"'no'\" >/de
 check "clear text again" \
 	'servers | grep -q "\"address\":\"127.0.0.32:$port\",[^}]*\"transport\":\"udp\""'
 check "a bad DNSOverTLS mode refused" "! gcall SetLinkDNSOverTLS $lo \"'maybe'\" 2>/dev/null"
+# SPEC 17: a SetLinkDNSEx entry with a server name is a DNR resolver at
+# that address: the clear-text server's twin, DNS over TLS to port 853
+# authenticated by the name (the link's policy opportunistic)
+check "SetLinkDNSEx with a server name accepted" \
+	"call SetLinkDNSEx 'ia(iayqs)' $lo 1 2 4 127 0 0 33 0 dns.test >/dev/null"
+check "SetLinkDNSOverTLS opportunistic accepted" "gcall SetLinkDNSOverTLS $lo \"'opportunistic'\" >/dev/null"
+check "its twin: upgrade dnr, tls to 127.0.0.33:853 as dns.test" \
+	'servers | grep -q "\"address\":\"127.0.0.33:53\",[^}]*\"upgrade\":\"dnr\",\"twin_address\":\"127.0.0.33:853\",\"twin_name\":\"dns.test\",\"twin_transport\":\"tls\""'
+check "SetLinkDNSOverTLS no again" "gcall SetLinkDNSOverTLS $lo \"'no'\" >/dev/null"
 # SetLinkDNS (busctl) replaces the servers: port 53
 check "SetLinkDNS accepted" "call SetLinkDNS 'ia(iay)' $lo 1 2 4 127 0 0 77 >/dev/null"
 check "SetLinkDNS server on port 53" 'servers | grep -q "\"address\":\"127.0.0.77:53\""'

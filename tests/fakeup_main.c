@@ -1,6 +1,6 @@
 /*
  * fakeup_main.c - the fake upstream as a program, for manual tests and
- * load tests: fakeup [-m MODE] [-d MS] ADDR [NAME TYPE TTL DATA]...
+ * load tests: fakeup [-m MODE] [-d MS] [-p PORT] ADDR [NAME TYPE TTL DATA]...
  * Prints the port it bound, then serves until SIGTERM/SIGINT; with -l it
  * then prints every query it saw: seconds since the first, peer, name, type.
  */
@@ -30,7 +30,7 @@ main(int argc, char **argv)
 	static const char *const modes[] = { "answer", "drop", "servfail", "refused", "formerr",
 		"nxdomain", "nodata", "truncate", "mismatch", "wrongid", "lowercase" };
 	enum fake_mode mode = FAKE_ANSWER;
-	unsigned delay = 0;
+	unsigned delay = 0, port = 0;
 	struct fakeup *f;
 	int c, i, dump = 0, ad = 0;
 	char *tls = NULL;
@@ -47,7 +47,7 @@ main(int argc, char **argv)
 		printf("%s\n", pin);
 		return 0;
 	}
-	while ((c = getopt(argc, argv, "m:d:lat:H:")) != -1) {
+	while ((c = getopt(argc, argv, "m:d:lat:H:p:")) != -1) {
 		if (c == 'l') {
 			dump = 1;
 			continue;
@@ -71,17 +71,19 @@ main(int argc, char **argv)
 			mode = (enum fake_mode)i;
 		} else if (c == 'd') {
 			delay = (unsigned)atoi(optarg);
+		} else if (c == 'p') {
+			port = (unsigned)atoi(optarg); /* a fixed port (DoH on 443) */
 		} else {
 			return 1;
 		}
 	}
 	if (optind >= argc || (argc - optind - 1) % 4 != 0) {
 		fprintf(stderr,
-		    "usage: fakeup [-l] [-a] [-t|-H CERT,KEY] [-m MODE] [-d MS] ADDR "
+		    "usage: fakeup [-l] [-a] [-t|-H CERT,KEY] [-m MODE] [-d MS] [-p PORT] ADDR "
 		    "[NAME TYPE TTL DATA]...\n       fakeup -g NAME CERT KEY\n");
 		return 1;
 	}
-	f = fakeup_start(argv[optind]);
+	f = port ? fakeup_start_port(argv[optind], (uint16_t)port) : fakeup_start(argv[optind]);
 	if (!f) {
 		fprintf(stderr, "fakeup: cannot bind %s\n", argv[optind]);
 		return 1;

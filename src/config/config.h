@@ -70,7 +70,7 @@ enum cfg_encryption {
 	ENC_REQUIRE,
 };
 /* How a twin was found ("upgrade" in stubctl servers). */
-enum cfg_upgrade { UPGRADE_NONE = 0, UPGRADE_KNOWN };
+enum cfg_upgrade { UPGRADE_NONE = 0, UPGRADE_KNOWN, UPGRADE_DNR };
 
 /* "off", "auto", "opportunistic", "require"; "inherit" for ENC_INHERIT. */
 const char *cfg_encryption_name(enum cfg_encryption e);
@@ -85,6 +85,22 @@ struct cfg_template {
 	uint16_t port; /* of the twin: 853, or the URL's (443) */
 	char name[CFG_HOST_MAX];
 	char path[CFG_URLPATH_MAX];
+};
+
+#define CFG_MAX_DNR 32      /* dnr lines in all */
+#define CFG_DNR_MAX_ADDRS 8 /* addresses of one dnr line */
+/* dnr PRIORITY NAME ADDR[,ADDR] alpn=dot,h2 [port=N] [dohpath=PATH]: an
+ * encrypted resolver of an adapter's network (RFC 9463 DNR), authenticated
+ * by NAME (SPEC 17). */
+struct cfg_dnr {
+	size_t adapter;
+	uint16_t priority; /* lower first */
+	char name[CFG_HOST_MAX];
+	struct cfg_sockaddr addrs[CFG_DNR_MAX_ADDRS]; /* ports not set */
+	size_t naddrs;
+	bool dot, h2;               /* the ALPNs stubd speaks that it offers */
+	uint16_t port;              /* 0 = the transport's (853, 443) */
+	char path[CFG_URLPATH_MAX]; /* dohpath; "" = none ("/dns-query") */
 };
 
 struct cfg_acl {
@@ -191,6 +207,8 @@ struct cfg {
 	enum cfg_encryption encryption; /* SPEC 17; default off */
 	struct cfg_template templates[CFG_MAX_TEMPLATES];
 	size_t ntemplates;
+	struct cfg_dnr dnr[CFG_MAX_DNR]; /* by adapter, in file order */
+	size_t ndnr;
 	struct polcfg *policy; /* rule, blocklist...: polcfg.h; NULL = none */
 	struct cfg_adapter *adapters;
 	size_t nadapters;

@@ -682,6 +682,28 @@ d_encryption_template(struct pctx *x, char **w, int n)
 	return 0;
 }
 
+/* dnr PRIORITY NAME ADDR[,ADDR] alpn=dot,h2 [port=N] [dohpath=PATH]: an
+ * encrypted resolver of the current adapter's network (RFC 9463) */
+static int
+d_dnr(struct pctx *x, char **w, int n)
+{
+	struct cfg *c = x->c;
+	struct cfg_dnr d;
+	char why[160];
+	long a;
+
+	if (encryption_dnr_parse(w + 1, n - 1, &d, why, sizeof(why)) != STUB_OK)
+		return perr(x, "%s", why);
+	if (c->ndnr == CFG_MAX_DNR)
+		return perr(x, "at most %d dnr lines", CFG_MAX_DNR);
+	a = current_adapter(c, x->ps);
+	if (a < 0)
+		return perr(x, "out of memory");
+	d.adapter = (size_t)a;
+	c->dnr[c->ndnr++] = d;
+	return 0;
+}
+
 static int
 d_metrics(struct pctx *x, char **w, int n)
 {
@@ -875,6 +897,8 @@ static const struct cfg_directive directives[] = {
 	{ "encryption-template", 2, 3, d_encryption_template,
 	    "encryption-template ADDR tls NAME | encryption-template ADDR https://URL",
 	    "the encrypted twin of a clear-text server's address" },
+	{ "dnr", 4, 6, d_dnr, "dnr PRIORITY NAME ADDR[,ADDR] alpn=dot,h2 [port=N] [dohpath=PATH]",
+	    "an encrypted resolver of the adapter's network (DNR), authenticated by NAME" },
 	{ "rule", 2, CFG_MAX_WORDS - 1, d_rule,
 	    "rule NAME adapter A...|require encryption|require ad|answer TYPE DATA|"
 	    "block [nxdomain|nodata|null]|allow",

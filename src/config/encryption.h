@@ -50,4 +50,17 @@ enum stub_err encryption_apply(struct cfg *c);
 enum stub_err
 encryption_template_parse(char **w, int n, struct cfg_template *out, char *why, size_t whylen);
 
+/* Parse a DNR resolver's words (PRIORITY NAME ADDR[,ADDR] alpn=dot,h2
+ * [port=N] [dohpath=PATH]; w[0] is PRIORITY) into *out (adapter 0).
+ * STUB_EINVAL with a message in why: a priority outside 1-65535, a bad
+ * name, an address list that is empty, too long, has a port or an
+ * unspecified/multicast address, an unknown or repeated option, no alpn
+ * or none stubd speaks (dot, h2; others are skipped).  A dohpath's URI
+ * template suffix "{?dns}" is dropped (stubd POSTs). */
+enum stub_err
+encryption_dnr_parse(char *const *w, int n, struct cfg_dnr *out, char *why, size_t whylen);
+
+/* The words encryption_dnr_parse reads back into the same entry. */
+void encryption_dnr_format(const struct cfg_dnr *d, char *buf, size_t len);
+
 #endif

@@ -502,6 +502,8 @@ server_encryption(struct json *j, const struct cfg *c, const struct sched_server
 	json_key(j, CTL_K_UPGRADE);
 	if (cs->upgrade == UPGRADE_KNOWN)
 		json_str(j, "known");
+	else if (cs->upgrade == UPGRADE_DNR)
+		json_str(j, "dnr");
 	else
 		json_null(j);
 	json_key(j, CTL_K_TWIN_ADDRESS);

@@ -15,6 +15,7 @@
 
 #include "cache.h"
 #include "clock.h"
+#include "encryption.h"
 #include "file.h"
 #include "hosts.h"
 #include "links.h"
@@ -130,6 +131,12 @@ effective_cfg(struct reconfig *r, const struct cfg *file, bool to_log)
 	}
 	cfg_parse_text(c, text, strlen(text), "learned links");
 	free(text);
+	/* SPEC 17: the learned servers' twins (cfg_finish ran before them) */
+	if (encryption_apply(c) != STUB_OK) {
+		cfg_unref(c);
+		log_err("out of memory adding encrypted twins");
+		return NULL;
+	}
 	for (i = first; i < c->nadapters; i++)
 		c->adapters[i].origin = links_origin(&r->links, c->adapters[i].name);
 	/* SPEC 18: rule NAME adapter A = a routing domain of A */
@@ -434,12 +441,51 @@ reconfig_reload(void *arg, char *err, size_t errlen)
 	return STUB_OK;
 }
 
+static enum stub_err link_setting(struct reconfig *r, enum cfg_origin o, int argc, char **argv,
+    char *err, size_t errlen);
+
 enum stub_err
 reconfig_link(struct reconfig *r, enum cfg_origin o, int argc, char **argv, char *err,
     size_t errlen)
 {
 	const char *ifname = argv[1], *verb = argv[2];
 	char what[160];
+	enum stub_err rc = STUB_OK;
+	struct links saved;
+
+	/* what the links were, for a change the configuration refuses */
+	saved.n = r->links.n;
+	saved.v = r->links.n ? malloc(r->links.n * sizeof(*saved.v)) : NULL;
+	if (r->links.n && !saved.v) {
+		snprintf(err, errlen, "out of memory");
+		return STUB_ENOMEM;
+	}
+	if (saved.v)
+		memcpy(saved.v, r->links.v, r->links.n * sizeof(*saved.v));
+	rc = link_setting(r, o, argc, argv, err, errlen);
+	if (rc == STUB_OK) {
+		if (strcmp(verb, "revert") == 0)
+			snprintf(what, sizeof(what), "link %s reverted (%s)", ifname,
+			    cfg_origin_name(o));
+		else
+			snprintf(what, sizeof(what), "link %s %s set (%s)", ifname, verb,
+			    cfg_origin_name(o));
+		rc = reconfig_apply(r, NULL, what, err, errlen);
+	}
+	if (rc != STUB_OK) {
+		/* nothing lost: the links as they were */
+		links_fini(&r->links);
+		r->links = saved;
+	} else
+		links_fini(&saved);
+	return rc;
+}
+
+/* One `link IFNAME VERB ...` setting into r->links; nothing else. */
+static enum stub_err
+link_setting(struct reconfig *r, enum cfg_origin o, int argc, char **argv, char *err, size_t errlen)
+{
+	const char *ifname = argv[1], *verb = argv[2];
 	enum stub_err rc = STUB_OK;
 
 	if (strcmp(verb, "dns") == 0) {
@@ -478,6 +524,22 @@ reconfig_link(struct reconfig *r, enum cfg_origin o, int argc, char **argv, char
 			return STUB_EINVAL;
 		}
 		rc = links_set_mdns(&r->links, ifname, o, strcmp(argv[3], "yes") == 0, err, errlen);
+	} else if (strcmp(verb, "dnr") == 0) {
+		/* SPEC 17: an encrypted resolver of the link (RFC 9463) */
+		if (argc == 4 && strcmp(argv[3], "clear") == 0)
+			rc = links_set_dnr(&r->links, ifname, o, NULL, 0, err, errlen);
+		else
+			rc = links_add_dnr(&r->links, ifname, o, argv + 3, (size_t)(argc - 3), err,
+			    errlen);
+	} else if (strcmp(verb, "dnr-option") == 0) {
+		bool v6 = argc >= 4 && strcmp(argv[3], "dhcp6") == 0;
+
+		if (argc < 4 || (!v6 && strcmp(argv[3], "dhcp4") != 0)) {
+			snprintf(err, errlen, "usage: link IFNAME dnr-option dhcp4|dhcp6 [HEX...]");
+			return STUB_EINVAL;
+		}
+		rc = links_set_dnr_option(&r->links, ifname, o, v6, argv + 4, (size_t)(argc - 4),
+		    err, errlen);
 	} else if (strcmp(verb, "revert") == 0) {
 		if (argc != 3) {
 			snprintf(err, errlen, "usage: link IFNAME revert");
@@ -490,18 +552,11 @@ reconfig_link(struct reconfig *r, enum cfg_origin o, int argc, char **argv, char
 	} else {
 		snprintf(err, errlen,
 		    "unknown link setting '%.32s' (dns, domain, default-route, "
-		    "dns-over-tls, mdns, revert)",
+		    "dns-over-tls, mdns, dnr, dnr-option, revert)",
 		    verb);
 		return STUB_EINVAL;
 	}
-	if (rc != STUB_OK)
-		return rc;
-	if (strcmp(verb, "revert") == 0)
-		snprintf(what, sizeof(what), "link %s reverted (%s)", ifname, cfg_origin_name(o));
-	else
-		snprintf(what, sizeof(what), "link %s %s set (%s)", ifname, verb,
-		    cfg_origin_name(o));
-	return reconfig_apply(r, NULL, what, err, errlen);
+	return rc;
 }
 
 bool

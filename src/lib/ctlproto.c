@@ -145,7 +145,9 @@ const struct ctl_command ctl_commands[CTL_NCMDS] = {
 	[CTL_CMD_RELOAD] = { CTL_CMD_RELOAD, "reload", 0, 0, CTL_MUTATING, "reload", reload_keys },
 	[CTL_CMD_LINK] = { CTL_CMD_LINK, "link", 2, CTL_MAX_ARGS - 1, CTL_MUTATING,
 	    "link IFNAME dns ADDR[:PORT][#NAME]... | domain [~]DOMAIN... | "
-	    "default-route yes|no | dns-over-tls yes|opportunistic|no | mdns yes|no | revert",
+	    "default-route yes|no | dns-over-tls yes|opportunistic|no | mdns yes|no | "
+	    "dnr PRIORITY NAME ADDR[,ADDR] alpn=dot,h2 [port=N] [dohpath=PATH] | dnr clear | "
+	    "dnr-option dhcp4|dhcp6 [HEX...] | revert",
 	    link_keys },
 	[CTL_CMD_QUERY] = { CTL_CMD_QUERY, "query", 1, 2, CTL_READ_ONLY, "query NAME [TYPE]",
 	    query_keys },

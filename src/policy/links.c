@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dnropt.h"
+#include "encryption.h"
 #include "links.h"
 #include "text.h"
 #include "wire.h"
@@ -257,6 +259,107 @@ links_set_encryption(struct links *l, const char *ifname, enum cfg_origin o,
 	return STUB_OK;
 }
 
+enum stub_err
+links_add_dnr(struct links *l, const char *ifname, enum cfg_origin o, char *const *w, size_t n,
+    char *why, size_t whylen)
+{
+	struct cfg_dnr d;
+	struct link *k;
+	enum stub_err e;
+	size_t i;
+
+	if (n > CFG_MAX_WORDS) {
+		snprintf(why, whylen, "dnr: too many words");
+		return STUB_EINVAL;
+	}
+	e = encryption_dnr_parse(w, (int)n, &d, why, whylen);
+	if (e != STUB_OK)
+		return e;
+	if (!valid_ifname(ifname)) {
+		snprintf(why, whylen, "bad interface name '%.32s'", ifname);
+		return STUB_EINVAL;
+	}
+	k = find(l, ifname);
+	for (i = 0; k && i < k->ndnr; i++)
+		if (k->dnr[i].priority == d.priority && strcmp(k->dnr[i].name, d.name) == 0)
+			break;
+	if (k && i == LINK_MAX_DNR) {
+		snprintf(why, whylen, "at most %d DNR resolvers per link", LINK_MAX_DNR);
+		return STUB_EINVAL;
+	}
+	e = get(l, ifname, o, &k, why, whylen);
+	if (e != STUB_OK)
+		return e;
+	k->dnr[i] = d;
+	if (i == k->ndnr)
+		k->ndnr++;
+	return STUB_OK;
+}
+
+enum stub_err
+links_set_dnr(struct links *l, const char *ifname, enum cfg_origin o, const struct cfg_dnr *v,
+    size_t n, char *why, size_t whylen)
+{
+	struct link *k;
+	enum stub_err e;
+
+	if (n > LINK_MAX_DNR) {
+		snprintf(why, whylen, "at most %d DNR resolvers per link", LINK_MAX_DNR);
+		return STUB_EINVAL;
+	}
+	e = get(l, ifname, o, &k, why, whylen);
+	if (e != STUB_OK)
+		return e;
+	if (n)
+		memcpy(k->dnr, v, n * sizeof(*v));
+	k->ndnr = n;
+	return STUB_OK;
+}
+
+enum stub_err
+links_set_dnr_option(struct links *l, const char *ifname, enum cfg_origin o, bool v6,
+    char *const *hex, size_t n, char *why, size_t whylen)
+{
+	struct dnropt opt;
+	struct cfg_dnr v[LINK_MAX_DNR];
+	uint8_t buf[DNROPT_HEX_MAX];
+	size_t i, len;
+
+	const struct link *k = find(l, ifname);
+	int fam = v6 ? AF_INET6 : AF_INET;
+	size_t nv = 0;
+
+	memset(&opt, 0, sizeof(opt));
+	/* the resolvers of the other family stay (DHCPv4 and DHCPv6 each
+	 * replace their own) */
+	for (i = 0; k && i < k->ndnr; i++)
+		if (k->dnr[i].naddrs && k->dnr[i].addrs[0].ss.ss_family != fam)
+			v[nv++] = k->dnr[i];
+	for (i = 0; i < n; i++) {
+		if (dnropt_hex(hex[i], buf, sizeof(buf), &len) != STUB_OK) {
+			snprintf(why, whylen, "dnr-option: '%.32s' is not hex (at most %d bytes)",
+			    hex[i], DNROPT_HEX_MAX);
+			return STUB_EINVAL;
+		}
+		if (dnropt_read(buf, len, v6, &opt, why, whylen) != STUB_OK)
+			return STUB_EINVAL;
+	}
+	if (nv + opt.n > LINK_MAX_DNR) {
+		snprintf(why, whylen, "at most %d DNR resolvers per link", LINK_MAX_DNR);
+		return STUB_EINVAL;
+	}
+	for (i = 0; i < opt.n; i++) {
+		char line[1024], *w[CFG_MAX_WORDS];
+		int nw;
+
+		dnropt_format(&opt.v[i], line, sizeof(line));
+		nw = text_words(line, w, CFG_MAX_WORDS, false);
+		if (nw < 1 || encryption_dnr_parse(w, nw, &v[nv++], why, whylen) != STUB_OK)
+			return STUB_EINVAL;
+	}
+	return links_set_dnr(l, ifname, o, v, nv, why, whylen);
+}
+
 bool
 links_revert(struct links *l, const char *ifname)
 {
@@ -417,7 +520,7 @@ links_config_text(const struct links *l, const struct cfg *base,
 		const struct link *lk = &l->v[i];
 		bool route_all = false;
 
-		if (lk->nservers == 0)
+		if (lk->nservers == 0 && lk->ndnr == 0)
 			continue;
 		if (base && cfg_adapter_find(base, lk->ifname) >= 0) {
 			if (skip)
@@ -435,6 +538,20 @@ links_config_text(const struct links *l, const struct cfg *base,
 			goto fail;
 		for (k = 0; k < lk->nservers; k++)
 			if (link_server_line(&buf, &len, &cap, lk, &lk->servers[k]) != 0)
+				goto fail;
+		for (k = 0; k < lk->ndnr; k++) {
+			char d[1024];
+
+			encryption_dnr_format(&lk->dnr[k], d, sizeof(d));
+			if (append(&buf, &len, &cap, "dnr %s\n", d) != 0)
+				goto fail;
+		}
+		/* SetLinkDNSEx / dns ADDR#NAME: the name's DoT server at ADDR is
+		 * the clear-text server's twin (DNR) */
+		for (k = 0; !lk->dot && k < lk->nservers; k++)
+			if (lk->servers[k].name[0] &&
+			    append(&buf, &len, &cap, "dnr %zu %s %s alpn=dot\n", k + 1,
+			        lk->servers[k].name, lk->servers[k].host) != 0)
 				goto fail;
 		for (k = 0; k < lk->ndomains; k++)
 			if (strcmp(lk->domains[k], ".") != 0 &&

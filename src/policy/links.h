@@ -19,6 +19,7 @@
 
 #define LINK_MAX_SERVERS 16
 #define LINK_MAX_DOMAINS 32
+#define LINK_MAX_DNR 8          /* DNR resolvers per link */
 #define LINK_METRIC_DEFAULT 100 /* learned adapters without a route metric */
 
 struct link_server {
@@ -41,7 +42,9 @@ struct link {
 	bool enc_set;            /* SPEC 17: the link's encryption policy given */
 	enum cfg_encryption enc; /* ... and which (rendered on its adapter line) */
 	int metric;
-	bool mdns_off; /* SPEC 19: MulticastDNS no (stubctl link IF mdns no) */
+	bool mdns_off;                    /* SPEC 19: MulticastDNS no (stubctl link IF mdns no) */
+	struct cfg_dnr dnr[LINK_MAX_DNR]; /* SPEC 17: DNR resolvers, as given */
+	size_t ndnr;
 };
 
 struct links {
@@ -77,6 +80,22 @@ enum stub_err links_set_mdns(struct links *l, const char *ifname, enum cfg_origi
     char *why, size_t whylen);
 /* true when the interface is set to MulticastDNS no */
 bool links_mdns_off(const struct links *l, const char *ifname);
+/* SPEC 17, DNR (RFC 9463): add one encrypted resolver to the link
+ * (words PRIORITY NAME ADDR[,ADDR] alpn=dot,h2 [port=N] [dohpath=PATH]);
+ * one with the same priority and name is replaced.  STUB_EINVAL with a
+ * reason (bad words, more than LINK_MAX_DNR), nothing changed. */
+enum stub_err links_add_dnr(struct links *l, const char *ifname, enum cfg_origin o, char *const *w,
+    size_t n, char *why, size_t whylen);
+/* Replace the link's DNR resolvers with v[0..n-1] (n may be 0: clear). */
+enum stub_err links_set_dnr(struct links *l, const char *ifname, enum cfg_origin o,
+    const struct cfg_dnr *v, size_t n, char *why, size_t whylen);
+/* Replace the link's DNR resolvers of one family with those of DHCP
+ * options given as hex (v6 false: option 162, one argument; true: option
+ * 144, one argument per option; n 0: none); the other family's stay.
+ * Instances stubd cannot use are left out.  STUB_EINVAL with a reason
+ * when an option is malformed, nothing changed. */
+enum stub_err links_set_dnr_option(struct links *l, const char *ifname, enum cfg_origin o, bool v6,
+    char *const *hex, size_t n, char *why, size_t whylen);
 bool links_revert(struct links *l, const char *ifname);
 /* Forget every link of an origin (before reading resolvconf-dir again). */
 void links_drop_origin(struct links *l, enum cfg_origin o);
@@ -93,7 +112,9 @@ enum stub_err links_add_resolvconf(struct links *l, const char *fname, const cha
 
 /*
  * The links as stubd.conf lines ("adapter IF device IF metric M ...",
- * "server ...", "domain ..."), skipping links without servers and links
+ * "server ...", "dnr ...", "domain ..."; a server "ADDR#NAME" of a link
+ * without DNS over TLS is also a DNR resolver NAME at ADDR offering dot,
+ * so its encrypted twin), skipping links without servers and links
  * named like an adapter of base (reported through skip()).  Caller frees;
  * NULL on OOM.
  */

@@ -634,12 +634,15 @@ print_server(const struct jval *s)
 		    num_of(s, CTL_K_RESUMED, &ok));
 	/* SPEC 17: a clear-text server asked through its encrypted twin */
 	if (str_of(s, CTL_K_TWIN_ADDRESS))
-		printf("    encryption %s: via %s %s (%s), %.0f downgrades\n",
+		printf("    encryption %s (%s): via %s %s (%s), %.0f downgrades\n",
 		    str_of(s, CTL_K_ENCRYPTION) ? str_of(s, CTL_K_ENCRYPTION) : "?",
+		    str_of(s, CTL_K_UPGRADE) ? str_of(s, CTL_K_UPGRADE) : "?",
 		    str_of(s, CTL_K_TWIN_TRANSPORT) ? str_of(s, CTL_K_TWIN_TRANSPORT) : "?",
 		    str_of(s, CTL_K_TWIN_ADDRESS),
 		    str_of(s, CTL_K_TWIN_NAME) ? str_of(s, CTL_K_TWIN_NAME) : "no name",
 		    num_of(s, CTL_K_DOWNGRADES, &ok));
+	else if (str_of(s, CTL_K_UPGRADE) && strcmp(str_of(s, CTL_K_UPGRADE), "dnr") == 0)
+		printf("    announced by the network (DNR)\n");
 	return 0;
 }
 
