@@ -57,8 +57,8 @@ cfg_encryption_parse(const char *s)
 }
 
 /* Same address, ports not compared (IPv4-mapped IPv6 not folded). */
-static bool
-same_host(const struct sockaddr *a, const struct sockaddr *b)
+bool
+encryption_same_host(const struct sockaddr *a, const struct sockaddr *b)
 {
 	if (a->sa_family != b->sa_family)
 		return false;
@@ -80,7 +80,7 @@ encryption_known(const struct sockaddr *sa, struct cfg_template *out)
 		struct cfg_sockaddr k;
 
 		if (cfg_parse_sockaddr(known[i].addr, 853, &k) != STUB_OK ||
-		    !same_host(sa, (const struct sockaddr *)&k.ss))
+		    !encryption_same_host(sa, (const struct sockaddr *)&k.ss))
 			continue;
 		memset(out, 0, sizeof(*out));
 		out->addr = k;
@@ -98,7 +98,7 @@ encryption_template_for(const struct cfg *c, const struct sockaddr *sa, struct c
 	size_t i;
 
 	for (i = 0; i < c->ntemplates; i++)
-		if (same_host(sa, (const struct sockaddr *)&c->templates[i].addr.ss)) {
+		if (encryption_same_host(sa, (const struct sockaddr *)&c->templates[i].addr.ss)) {
 			*out = c->templates[i];
 			return true;
 		}
@@ -119,6 +119,16 @@ encryption_policy(const struct cfg *c, size_t a)
 	return c->encryption;
 }
 
+static uint16_t
+port_of(const struct cfg_sockaddr *sa)
+{
+	if (sa->ss.ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)&sa->ss)->sin_port);
+	if (sa->ss.ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)&sa->ss)->sin6_port);
+	return 0;
+}
+
 static void
 set_port(struct cfg_sockaddr *sa, uint16_t port)
 {
@@ -128,19 +138,49 @@ set_port(struct cfg_sockaddr *sa, uint16_t port)
 		((struct sockaddr_in6 *)&sa->ss)->sin6_port = htons(port);
 }
 
+/* Give clear-text server i the twin t (addr: the twin's address, port
+ * set); STUB_ENOMEM. */
+static enum stub_err
+add_twin(struct cfg *c, size_t i, const struct cfg_template *t, const struct cfg_sockaddr *addr,
+    enum cfg_upgrade how)
+{
+	struct cfg_server *tw;
+	struct cfg_sockaddr clear = c->servers[i].addr;
+	size_t a = c->servers[i].adapter;
+	enum cfg_prio prio = c->servers[i].prio;
+	enum cfg_encryption pol = c->servers[i].encryption;
+	bool no_0x20 = c->servers[i].no_0x20;
+
+	if (cfg_add_server(c, addr, prio, a) != STUB_OK)
+		return STUB_ENOMEM;
+	/* c->servers may have moved */
+	tw = &c->servers[c->nservers - 1];
+	tw->transport = t->transport;
+	tw->no_0x20 = no_0x20;
+	tw->encryption = pol;
+	tw->upgrade = how;
+	tw->clear = i + 1;
+	snprintf(tw->auth_name, sizeof(tw->auth_name), "%s", t->name);
+	snprintf(tw->path, sizeof(tw->path), "%s", t->path[0] ? t->path : "/dns-query");
+	if (how == UPGRADE_DDR)
+		tw->san_ip = clear;
+	if (how == UPGRADE_DDR_OPP)
+		tw->insecure = true;
+	c->servers[i].twin = c->nservers;
+	c->servers[i].upgrade = how;
+	return STUB_OK;
+}
+
 enum stub_err
 encryption_apply(struct cfg *c)
 {
 	size_t i, n = c->nservers;
 
 	for (i = 0; i < n; i++) {
-		struct cfg_server *sv = &c->servers[i], *tw;
+		struct cfg_server *sv = &c->servers[i];
 		enum cfg_encryption pol = encryption_policy(c, sv->adapter);
 		struct cfg_template t;
 		struct cfg_sockaddr addr;
-		size_t a = sv->adapter;
-		enum cfg_prio prio = sv->prio;
-		bool no_0x20 = sv->no_0x20;
 
 		sv->encryption = pol;
 		if (pol == ENC_OFF || sv->transport != XPORT_UDP || sv->twin || sv->clear ||
@@ -148,21 +188,41 @@ encryption_apply(struct cfg *c)
 			continue;
 		addr = sv->addr;
 		set_port(&addr, t.port);
-		if (cfg_add_server(c, &addr, prio, a) != STUB_OK)
+		if (add_twin(c, i, &t, &addr, UPGRADE_KNOWN) != STUB_OK)
 			return STUB_ENOMEM;
-		/* c->servers may have moved */
-		tw = &c->servers[c->nservers - 1];
-		tw->transport = t.transport;
-		tw->no_0x20 = no_0x20;
-		tw->encryption = pol;
-		tw->upgrade = UPGRADE_KNOWN;
-		tw->clear = i + 1;
-		snprintf(tw->auth_name, sizeof(tw->auth_name), "%s", t.name);
-		snprintf(tw->path, sizeof(tw->path), "%s", t.path[0] ? t.path : "/dns-query");
-		c->servers[i].twin = c->nservers;
-		c->servers[i].upgrade = UPGRADE_KNOWN;
 	}
 	return STUB_OK;
+}
+
+bool
+encryption_wants_ddr(const struct cfg_server *s)
+{
+	return s->transport == XPORT_UDP && s->encryption != ENC_OFF && !s->twin && !s->clear;
+}
+
+long
+encryption_add_twins(struct cfg *c, const struct enc_twin *v, size_t n)
+{
+	size_t i, k, nsv = c->nservers;
+	long added = 0;
+
+	for (k = 0; k < n; k++)
+		for (i = 0; i < nsv; i++) {
+			struct cfg_server *sv = &c->servers[i];
+
+			if (!encryption_wants_ddr(sv) ||
+			    !encryption_same_host((const struct sockaddr *)&sv->addr.ss,
+			        (const struct sockaddr *)&v[k].clear.ss) ||
+			    port_of(&sv->addr) != port_of(&v[k].clear) ||
+			    strcmp(c->adapters[sv->adapter].name, v[k].adapter) != 0)
+				continue;
+			if (v[k].how == UPGRADE_DDR_OPP && sv->encryption != ENC_OPPORTUNISTIC)
+				continue;
+			if (add_twin(c, i, &v[k].t, &v[k].t.addr, v[k].how) != STUB_OK)
+				return -1;
+			added++;
+		}
+	return added;
 }
 
 enum stub_err
