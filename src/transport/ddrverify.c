@@ -108,6 +108,9 @@ ddrverify_start(struct event_base *base, struct tlsctx *tls, const struct cfg *c
 	v->tmr = evtimer_new(base, on_timeout, v);
 	if (!v->tmr)
 		goto oom;
+	/* read on first need: no server may have needed it yet */
+	if (tlsctx_load_store(tls, why, whylen) != STUB_OK)
+		goto fail;
 	fd = tls_socket_for(cfg, &v->sv);
 	if (fd < 0) {
 		snprintf(why, whylen, "socket: %s", strerror(errno));
