@@ -85,7 +85,8 @@ EOF
 	done
 }
 
-# stubd POLICY: a new daemon with only the router's address
+# stubd POLICY [DEVICE]: a new daemon with only the router's address
+# (on an adapter bound to DEVICE when given)
 stubd_start() {
 	[ -n "$spid" ] && kill "$spid" 2>/dev/null && wait "$spid" 2>/dev/null
 	[ -f "$tmp/stubd.err" ] && cat "$tmp/stubd.err" >>"$tmp/stubd.all"
@@ -94,6 +95,7 @@ stubd_start() {
 listen 127.0.0.1:53
 control $tmp/ctl
 hosts none
+${2:+adapter lan device $2}
 server $R
 encryption $1
 tls-ca $tmp/cert.pem
@@ -221,5 +223,30 @@ esac
 set -- $(cap_stop)
 check "require: clear-text questions to $R:53" "$2" "0"
 [ "$1" -ge 1 ] && echo "ok: require: the probe went out" || { echo "FAIL: require: no probe"; fail=1; }
+
+
+# ---- require, the twin answering: the first question waits for discovery ----
+router "1 dns.test. alpn=dot port=853"
+stubd_start require lo
+cap_start
+check "require: the first question answered over the twin" \
+	"$(dig +time=4 +tries=1 +short @127.0.0.1 w0.example.test A)" "192.0.2.7"
+check "require: upgrade" "$(field upgrade)" "ddr"
+set -- $(cap_stop)
+check "require: clear-text questions to $R:53" "$2" "0"
+check "require: one probe" "$1" "1"
+
+# ---- a link change probes again ----
+cap_start
+ip addr add 10.53.0.9/32 dev lo
+sleep 0.3
+dig +time=2 +tries=1 +short @127.0.0.1 w1.example.test A >/dev/null
+i=0
+until [ "$(field ddr_probes)" = 2 ] || [ $i -ge 40 ]; do sleep 0.05; i=$((i + 1)); done
+check "link change: probed again" "$(field ddr_probes)" "2"
+set -- $(cap_stop)
+check "link change: the probe on the wire" "$1" "1"
+check "link change: clear-text questions" "$2" "0"
+check "link change: still upgraded" "$(field upgrade)" "ddr"
 
 exit $fail
