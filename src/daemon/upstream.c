@@ -710,10 +710,23 @@ probe_result(struct ddr_probe *p, enum ddr_next next, bool rejected)
 		        "no encrypted way to it (encryption require)" :
 		        "it stays in clear text");
 	}
-	if (next == DDR_NEXT_CHANGED && e->installed)
-		log_msg(LOG_NOTICE, "DDR: %s upgraded to %s://%s#%s (%s)", label,
-		    cfg_transport_name(e->twin.t.transport), e->cand.t.name, e->twin.t.name,
+	if (next == DDR_NEXT_CHANGED && e->installed) {
+		const struct cfg_sockaddr *ta = &e->twin.t.addr;
+		char host[INET6_ADDRSTRLEN] = "?";
+
+		if (ta->ss.ss_family == AF_INET)
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)&ta->ss)->sin_addr, host,
+			    sizeof(host));
+		else if (ta->ss.ss_family == AF_INET6)
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&ta->ss)->sin6_addr,
+			    host, sizeof(host));
+		log_msg(LOG_NOTICE, "DDR: %s upgraded to %s %s%s%s:%u#%s (%s)", label,
+		    cfg_transport_name(e->twin.t.transport),
+		    ta->ss.ss_family == AF_INET6 ? "[" : "", host,
+		    ta->ss.ss_family == AF_INET6 ? "]" : "", (unsigned)e->twin.t.port,
+		    e->twin.t.name,
 		    e->twin.how == UPGRADE_DDR ? "verified" : "opportunistic, unverified");
+	}
 	probe_free(p);
 	ddr_settled(up, next == DDR_NEXT_CHANGED);
 }
