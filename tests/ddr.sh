@@ -54,6 +54,9 @@ router() {
 	tls-service-key: \"$tmp/key.pem\"
 	tls-service-pem: \"$tmp/cert.pem\""
 	[ "${2:-}" = notls ] && tlsif=""
+	[ "${2:-}" = doh ] && tlsif="$tlsif
+	interface: $R@443
+	https-port: 443"
 	cat >"$tmp/unbound.conf" <<EOF
 server:
 	interface: $R@53
@@ -103,9 +106,8 @@ timeouts 0.2 0.4 0.4 0.8 1.6
 EOF
 	"$STUBD" $KEEP_ROOT -f -v -c "$tmp/stubd.conf" 2>"$tmp/stubd.err" &
 	spid=$!
-	wait_file "$tmp/ctl" 2>/dev/null
 	i=0
-	until [ -S "$tmp/ctl" ] || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+	until [ -S "$tmp/ctl" ] || [ $i -ge 500 ]; do sleep 0.01; i=$((i + 1)); done
 }
 
 # capture: packets to the router's port 53 from now on, in $tmp/cap
@@ -135,8 +137,9 @@ field() { servers | tr ',' '\n' | sed -n "s/^\"$1\":\([^]}]*\).*/\1/p" | head -1
 # ---- auto: verified, switched, then nothing in clear text ----
 mkcert dns.test "DNS:dns.test,IP:$R"
 router "1 dns.test. alpn=dot port=853 ipv4hint=$R"
-stubd_start auto
 cap_start
+ts=$(date +%s%N)
+stubd_start auto
 t0=$(date +%s%N)
 trace=$("$STUBCTL" -s "$tmp/ctl" --json query q0.example.test A)
 case $trace in
@@ -153,8 +156,19 @@ check "auto: twin transport" "$(field twin_transport)" "tls"
 ms=$(((t1 - t0) / 1000000))
 echo "measured: first query to upgrade ${ms} ms"
 [ $ms -le 1000 ] || { echo "FAIL: switch took ${ms} ms (> 1 s)"; fail=1; }
+# start to the first answer that came over the twin
+until dig +time=1 +tries=1 +short @127.0.0.1 e0.example.test A | grep -q 192.0.2.7 &&
+	[ "$(servers | tr '{' '\n' | grep "\"url\":\"tls://$R:853" | sed -n 's/.*"answers":\([0-9]*\).*/\1/p')" -ge 1 ] 2>/dev/null ||
+	[ $(($(date +%s%N) - ts)) -gt 5000000000 ]; do sleep 0.01; done
+te=$(date +%s%N)
+echo "measured: stubd start to first encrypted answer $(((te - ts) / 1000000)) ms (start to control socket $(((t0 - ts) / 1000000)) ms)"
+# a client's own probe is answered by stubd: NODATA, nothing upstream
+check "client's _dns.resolver.arpa SVCB" \
+	"$(dig +time=2 +tries=1 @127.0.0.1 _dns.resolver.arpa SVCB |
+		sed -n 's/.*status: \([A-Z]*\).*/\1/p; s/.*ANSWER: \([0-9]*\).*/\1/p' | tr '\n' ' ')" "NOERROR 0 "
 set -- $(cap_stop)
-check "auto: the probe went out in clear text" "$1" "1"
+check "auto: the probe went out in clear text (once)" "$1" "1"
+check "auto: questions in clear text before the switch" "$2" "1"
 cap_start
 n=0
 while [ $n -lt 1000 ]; do echo "q$n.x.example.test A"; n=$((n + 1)); done >"$tmp/batch"
@@ -168,6 +182,23 @@ check "auto: clear-text questions to $R:53 over 1000 queries" "$2" "0"
 echo "measured: 1000 queries over the twin in $(((t3 - t2) / 1000000)) ms"
 grep -q "DDR: .*upgraded to tls" "$tmp/stubd.err" && echo "ok: upgrade logged" ||
 	{ echo "FAIL: no upgrade in the log"; fail=1; }
+
+# ---- auto, DNS over HTTPS (h2 with a dohpath) ----
+router "1 dns.test. alpn=h2 port=443 key7=/dns-query{?dns}" doh
+stubd_start auto
+cap_start
+dig +time=2 +tries=1 +short @127.0.0.1 h0.example.test A >/dev/null
+i=0
+until [ "$(field upgrade)" = ddr ] || [ $i -ge 40 ]; do sleep 0.025; i=$((i + 1)); done
+check "doh: upgrade" "$(field upgrade)" "ddr"
+check "doh: twin transport" "$(field twin_transport)" "https"
+check "doh: twin" "$(field twin_address)" "$R:443"
+n=0
+while [ $n -lt 100 ]; do echo "h$n.y.example.test A"; n=$((n + 1)); done >"$tmp/batch"
+dig +time=2 +tries=1 +short -p 53 @127.0.0.1 -f "$tmp/batch" >"$tmp/answers"
+check "doh: 100 answers" "$(grep -c '^192.0.2.7$' "$tmp/answers")" "100"
+set -- $(cap_stop)
+check "doh: clear-text questions (the first only)" "$2" "1"
 
 # ---- rejections: the server stays in clear text, logged and counted ----
 reject() {   # reject LABEL SAN SVCB
