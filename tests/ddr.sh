@@ -162,6 +162,8 @@ until dig +time=1 +tries=1 +short @127.0.0.1 e0.example.test A | grep -q 192.0.2
 	[ $(($(date +%s%N) - ts)) -gt 5000000000 ]; do sleep 0.01; done
 te=$(date +%s%N)
 echo "measured: stubd start to first encrypted answer $(((te - ts) / 1000000)) ms (start to control socket $(((t0 - ts) / 1000000)) ms)"
+[ $(((te - ts) / 1000000)) -le 1000 ] ||
+	{ echo "FAIL: no answer over the twin within 1 s of the start"; fail=1; }
 # a client's own probe is answered by stubd: NODATA, nothing upstream
 check "client's _dns.resolver.arpa SVCB" \
 	"$(dig +time=2 +tries=1 @127.0.0.1 _dns.resolver.arpa SVCB |
