@@ -12,7 +12,9 @@
 #include <string.h>
 
 #include "checkmain.h"
+#include "config.h"
 #include "ddr.h"
+#include "encryption.h"
 #include "svcb.h"
 
 static size_t
@@ -174,6 +176,209 @@ START_TEST(test_not_found)
 }
 END_TEST
 
+/* The discovery table: probe once, verify, install; TTL and network
+ * changes probe again; rejections counted and never installed. */
+static struct ddr_entry *
+entry(struct ddr_table *t, const char *addr)
+{
+	struct cfg_sockaddr sa;
+
+	ck_assert_int_eq(cfg_parse_sockaddr(addr, 53, &sa), STUB_OK);
+	return ddr_entry_get(t, "lan", &sa, true);
+}
+
+START_TEST(test_table_verified)
+{
+	struct ddr_table t;
+	struct ddr_entry *e;
+	struct enc_twin tw[4];
+	uint8_t m[512], q[64];
+	const char *dot[] = { "0001 " DNS_TEST " " ALPN_DOT };
+	size_t l = answer(0, dot, 1, m, sizeof(m));
+	bool rej;
+
+	ddr_table_init(&t);
+	ck_assert_uint_gt(ddr_probe_query(9, q, sizeof(q)), 12);
+	e = entry(&t, "192.0.2.53");
+	ck_assert_ptr_eq(entry(&t, "192.0.2.53"), e); /* one per server */
+	ck_assert(ddr_probe_due(e, 1000));
+	ddr_probe_sent(e, 1000);
+	ck_assert(!ddr_probe_due(e, 1001));
+	ck_assert(ddr_pending(e, 1001));
+	ck_assert_uint_eq(e->probes, 1);
+	ck_assert_int_eq(ddr_on_probe(e, m, l, 1010, &rej), DDR_NEXT_VERIFY);
+	ck_assert(!rej);
+	ck_assert_uint_eq(ddr_twins(&t, tw, 4), 0); /* not before the handshake */
+	ck_assert_int_eq(ddr_on_verify(e, true, NULL, ENC_AUTO, 1020, &rej), DDR_NEXT_CHANGED);
+	ck_assert_uint_eq(ddr_twins(&t, tw, 4), 1);
+	ck_assert_int_eq(tw[0].how, UPGRADE_DDR);
+	ck_assert_str_eq(tw[0].t.name, "dns.test");
+	ck_assert_str_eq(tw[0].adapter, "lan");
+	/* the SVCB TTL (300 s) runs out: probe again; the same answer changes nothing */
+	ck_assert(!ddr_probe_due(e, 1020 + 299000));
+	ck_assert(ddr_probe_due(e, 1020 + 300000));
+	ddr_probe_sent(e, 400000);
+	ck_assert_int_eq(ddr_on_probe(e, m, l, 400010, &rej), DDR_NEXT_VERIFY);
+	ck_assert_int_eq(ddr_on_verify(e, true, NULL, ENC_AUTO, 400020, &rej), DDR_NEXT_NOTHING);
+	ck_assert_uint_eq(ddr_twins(&t, tw, 4), 1);
+	/* no answer to a re-probe keeps the twin */
+	ddr_probe_sent(e, 800000);
+	ck_assert_int_eq(ddr_on_probe(e, NULL, 0, 805000, &rej), DDR_NEXT_NOTHING);
+	ck_assert_uint_eq(ddr_twins(&t, tw, 4), 1);
+	/* a network change: probe again, the verified twin kept meanwhile */
+	ck_assert(!ddr_netchange(&t));
+	ck_assert(ddr_probe_due(e, 805001));
+	ck_assert_uint_eq(ddr_twins(&t, tw, 4), 1);
+	/* now the server offers nothing: the twin goes */
+	ddr_probe_sent(e, 805001);
+	l = answer(RCODE_NXDOMAIN, NULL, 0, m, sizeof(m));
+	ck_assert_int_eq(ddr_on_probe(e, m, l, 805002, &rej), DDR_NEXT_CHANGED);
+	ck_assert_uint_eq(ddr_twins(&t, tw, 4), 0);
+	ck_assert(!ddr_probe_due(e, 805003));
+	ddr_table_free(&t);
+}
+END_TEST
+
+START_TEST(test_table_rejected)
+{
+	struct ddr_table t;
+	struct ddr_entry *e;
+	struct enc_twin tw[4];
+	uint8_t m[512];
+	const char *dot[] = { "0001 " DNS_TEST " " ALPN_DOT };
+	const char *root[] = { "0001 00 " ALPN_DOT };
+	size_t l;
+	bool rej;
+
+	ddr_table_init(&t);
+	e = entry(&t, "192.0.2.53");
+	/* rejected by the record */
+	ddr_probe_sent(e, 0);
+	l = answer(0, root, 1, m, sizeof(m));
+	ck_assert_int_eq(ddr_on_probe(e, m, l, 1, &rej), DDR_NEXT_NOTHING);
+	ck_assert(rej);
+	ck_assert_uint_eq(e->rejections, 1);
+	ck_assert_str_eq(e->why, "TargetName \".\"");
+	/* rejected by the handshake, under auto and require */
+	ddr_probe_sent(e, 10);
+	l = answer(0, dot, 1, m, sizeof(m));
+	ck_assert_int_eq(ddr_on_probe(e, m, l, 11, &rej), DDR_NEXT_VERIFY);
+	ck_assert_int_eq(
+	    ddr_on_verify(e, false, "certificate name mismatch", ENC_REQUIRE, 12, &rej),
+	    DDR_NEXT_NOTHING);
+	ck_assert(rej);
+	ck_assert_uint_eq(e->rejections, 2);
+	ck_assert_str_eq(e->why, "certificate name mismatch");
+	ck_assert_uint_eq(ddr_twins(&t, tw, 4), 0);
+	/* not probed again before an hour, or a network change */
+	ck_assert(!ddr_probe_due(e, 12 + DDR_RETRY_MS - 1));
+	ck_assert(ddr_probe_due(e, 12 + DDR_RETRY_MS));
+	ddr_netchange(&t);
+	ck_assert(ddr_probe_due(e, 13));
+	/* opportunistic: a public address is never taken unverified */
+	ddr_probe_sent(e, 20);
+	ck_assert_int_eq(ddr_on_probe(e, m, l, 21, &rej), DDR_NEXT_VERIFY);
+	ck_assert_int_eq(ddr_on_verify(e, false, "no IP SAN", ENC_OPPORTUNISTIC, 22, &rej),
+	    DDR_NEXT_NOTHING);
+	ck_assert(rej);
+	ddr_table_free(&t);
+}
+END_TEST
+
+START_TEST(test_table_opportunistic)
+{
+	struct ddr_table t;
+	struct ddr_entry *e;
+	struct enc_twin tw[4];
+	uint8_t m[512];
+	const char *dot[] = { "0001 " DNS_TEST " " ALPN_DOT };
+	/* the designated resolver at another address (hint 192.0.2.53) */
+	const char *away[] = { "0001 " DNS_TEST " " ALPN_DOT " 0004 0004 c0000235" };
+	size_t l = answer(0, dot, 1, m, sizeof(m));
+	bool rej;
+
+	ddr_table_init(&t);
+	e = entry(&t, "192.168.1.1");
+	ddr_probe_sent(e, 0);
+	ck_assert_int_eq(ddr_on_probe(e, m, l, 1, &rej), DDR_NEXT_VERIFY);
+	/* unverified, same private address: only under opportunistic */
+	ck_assert_int_eq(ddr_on_verify(e, false, "no IP SAN", ENC_AUTO, 2, &rej), DDR_NEXT_NOTHING);
+	ck_assert(rej);
+	ddr_probe_sent(e, 3);
+	ck_assert_int_eq(ddr_on_probe(e, m, l, 4, &rej), DDR_NEXT_VERIFY);
+	ck_assert_int_eq(ddr_on_verify(e, false, "no IP SAN", ENC_OPPORTUNISTIC, 5, &rej),
+	    DDR_NEXT_CHANGED);
+	ck_assert(!rej);
+	ck_assert_uint_eq(ddr_twins(&t, tw, 4), 1);
+	ck_assert_int_eq(tw[0].how, UPGRADE_DDR_OPP);
+	/* a network change drops an unverified twin at once */
+	ck_assert(ddr_netchange(&t));
+	ck_assert_uint_eq(ddr_twins(&t, tw, 4), 0);
+	/* elsewhere: never unverified */
+	ddr_probe_sent(e, 6);
+	l = answer(0, away, 1, m, sizeof(m));
+	ck_assert_int_eq(ddr_on_probe(e, m, l, 7, &rej), DDR_NEXT_VERIFY);
+	ck_assert_int_eq(ddr_on_verify(e, false, "no IP SAN", ENC_OPPORTUNISTIC, 8, &rej),
+	    DDR_NEXT_NOTHING);
+	ck_assert(rej);
+	ddr_table_free(&t);
+}
+END_TEST
+
+/* Runtime twins into a configuration: only the clear-text server of that
+ * adapter and address, policy not off; verified ones check the IP SAN,
+ * unverified ones are not authenticated (no AD) and need opportunistic. */
+START_TEST(test_add_twins)
+{
+	struct cfg *c = cfg_new(NULL, NULL);
+	struct enc_twin tw;
+	const char *text = "encryption auto\nadapter lan\nserver 192.0.2.53\nserver 192.0.2.54\n"
+	                   "adapter off encryption off\nserver 192.0.2.53\n";
+
+	ck_assert_ptr_nonnull(c);
+	cfg_parse_text(c, text, strlen(text), "test");
+	ck_assert_uint_eq(cfg_finish(c, NULL), 0);
+	ck_assert_uint_eq(c->nservers, 3);
+	ck_assert(encryption_wants_ddr(&c->servers[0]));
+	ck_assert(!encryption_wants_ddr(&c->servers[2]));
+	memset(&tw, 0, sizeof(tw));
+	snprintf(tw.adapter, sizeof(tw.adapter), "lan");
+	ck_assert_int_eq(cfg_parse_sockaddr("192.0.2.53", 53, &tw.clear), STUB_OK);
+	ck_assert_int_eq(cfg_parse_sockaddr("192.0.2.99", 853, &tw.t.addr), STUB_OK);
+	tw.t.transport = XPORT_TLS;
+	tw.t.port = 853;
+	snprintf(tw.t.name, sizeof(tw.t.name), "dns.test");
+	tw.how = UPGRADE_DDR_OPP; /* not under auto */
+	ck_assert_int_eq(encryption_add_twins(c, &tw, 1), 0);
+	tw.how = UPGRADE_DDR;
+	ck_assert_int_eq(encryption_add_twins(c, &tw, 1), 1);
+	ck_assert_uint_eq(c->nservers, 4);
+	ck_assert_uint_eq(c->servers[0].twin, 4);
+	ck_assert_int_eq(c->servers[0].upgrade, UPGRADE_DDR);
+	ck_assert_uint_eq(c->servers[3].clear, 1);
+	ck_assert_str_eq(c->servers[3].auth_name, "dns.test");
+	ck_assert_uint_gt(c->servers[3].san_ip.len, 0);
+	ck_assert(cfg_server_trusts_ad(&c->servers[3]));
+	ck_assert(encryption_held_back(&c->servers[0]));
+	ck_assert(!encryption_held_back(&c->servers[1]));
+	ck_assert_uint_eq(c->servers[2].twin, 0); /* encryption off */
+	/* twice: the server has its twin already */
+	ck_assert_int_eq(encryption_add_twins(c, &tw, 1), 0);
+	cfg_unref(c);
+
+	c = cfg_new(NULL, NULL);
+	text = "encryption opportunistic\nadapter lan\nserver 192.0.2.53\n";
+	cfg_parse_text(c, text, strlen(text), "test");
+	ck_assert_uint_eq(cfg_finish(c, NULL), 0);
+	tw.how = UPGRADE_DDR_OPP;
+	ck_assert_int_eq(encryption_add_twins(c, &tw, 1), 1);
+	ck_assert(c->servers[1].insecure);
+	ck_assert(!cfg_server_trusts_ad(&c->servers[1]));
+	ck_assert_uint_eq(c->servers[1].san_ip.len, 0);
+	cfg_unref(c);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -183,6 +388,10 @@ suite(void)
 	tcase_add_test(t, test_found);
 	tcase_add_test(t, test_rejected);
 	tcase_add_test(t, test_not_found);
+	tcase_add_test(t, test_table_verified);
+	tcase_add_test(t, test_table_rejected);
+	tcase_add_test(t, test_table_opportunistic);
+	tcase_add_test(t, test_add_twins);
 	suite_add_tcase(s, t);
 	return s;
 }

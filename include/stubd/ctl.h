@@ -135,6 +135,8 @@ const struct ctl_command *ctl_command_find(const char *word);
 #define CTL_K_TWIN_NAME "twin_name"
 #define CTL_K_TWIN_TRANSPORT "twin_transport"
 #define CTL_K_DOWNGRADES "downgrades"
+#define CTL_K_DDR_PROBES "ddr_probes"
+#define CTL_K_DDR_REJECTIONS "ddr_rejections"
 /* reload */
 #define CTL_K_RELOADED "reloaded"
 #define CTL_K_WARNINGS "warnings" /* what takes effect on restart only */

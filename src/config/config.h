@@ -70,7 +70,13 @@ enum cfg_encryption {
 	ENC_REQUIRE,
 };
 /* How a twin was found ("upgrade" in stubctl servers). */
-enum cfg_upgrade { UPGRADE_NONE = 0, UPGRADE_KNOWN, UPGRADE_DNR };
+enum cfg_upgrade {
+	UPGRADE_NONE = 0,
+	UPGRADE_KNOWN,   /* the known table or an encryption-template */
+	UPGRADE_DDR,     /* DDR, verified (certificate names the server's IP) */
+	UPGRADE_DDR_OPP, /* DDR, unverified (opportunistic: same private IP) */
+	UPGRADE_DNR,     /* DNR: a link's encrypted resolver at the same address */
+};
 
 /* "off", "auto", "opportunistic", "require"; "inherit" for ENC_INHERIT. */
 const char *cfg_encryption_name(enum cfg_encryption e);
@@ -127,6 +133,9 @@ struct cfg_server {
 	enum cfg_upgrade upgrade;       /* clear text with a twin: how found */
 	size_t twin;                    /* clear text: index + 1 of its encrypted twin, 0 = none */
 	size_t clear;                   /* a twin: index + 1 of its clear-text server, 0 = none */
+	/* a DDR twin: its certificate must also list this address as an
+	 * iPAddress subjectAltName (the clear-text server's); len 0 = none */
+	struct cfg_sockaddr san_ip;
 };
 
 /* Is it an IPv6 link-local address (fe80::/10), reachable only through

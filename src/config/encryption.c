@@ -59,8 +59,8 @@ cfg_encryption_parse(const char *s)
 }
 
 /* Same address, ports not compared (IPv4-mapped IPv6 not folded). */
-static bool
-same_host(const struct sockaddr *a, const struct sockaddr *b)
+bool
+encryption_same_host(const struct sockaddr *a, const struct sockaddr *b)
 {
 	if (a->sa_family != b->sa_family)
 		return false;
@@ -82,7 +82,7 @@ encryption_known(const struct sockaddr *sa, struct cfg_template *out)
 		struct cfg_sockaddr k;
 
 		if (cfg_parse_sockaddr(known[i].addr, 443, &k) != STUB_OK ||
-		    !same_host(sa, (const struct sockaddr *)&k.ss))
+		    !encryption_same_host(sa, (const struct sockaddr *)&k.ss))
 			continue;
 		memset(out, 0, sizeof(*out));
 		out->addr = k;
@@ -101,7 +101,7 @@ encryption_template_for(const struct cfg *c, const struct sockaddr *sa, struct c
 	size_t i;
 
 	for (i = 0; i < c->ntemplates; i++)
-		if (same_host(sa, (const struct sockaddr *)&c->templates[i].addr.ss)) {
+		if (encryption_same_host(sa, (const struct sockaddr *)&c->templates[i].addr.ss)) {
 			*out = c->templates[i];
 			return true;
 		}
@@ -120,6 +120,16 @@ encryption_policy(const struct cfg *c, size_t a)
 	if (a < c->nadapters && c->adapters[a].encryption != ENC_INHERIT)
 		return c->adapters[a].encryption;
 	return c->encryption;
+}
+
+static uint16_t
+port_of(const struct cfg_sockaddr *sa)
+{
+	if (sa->ss.ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)&sa->ss)->sin_port);
+	if (sa->ss.ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)&sa->ss)->sin6_port);
+	return 0;
 }
 
 static void
@@ -158,7 +168,7 @@ dnr_for(const struct cfg *c, size_t a, const struct sockaddr *sa, size_t *ai)
 		if (d->adapter != a || (best && d->priority >= best->priority))
 			continue;
 		for (k = 0; k < d->naddrs; k++)
-			if (same_host(sa, (const struct sockaddr *)&d->addrs[k].ss)) {
+			if (encryption_same_host(sa, (const struct sockaddr *)&d->addrs[k].ss)) {
 				best = d;
 				*ai = k;
 				break;
@@ -198,7 +208,7 @@ has_clear(const struct cfg *c, size_t a, const struct sockaddr *sa, size_t n)
 	for (i = 0; i < n; i++)
 		if (c->servers[i].adapter == a && c->servers[i].transport == XPORT_UDP &&
 		    !c->servers[i].clear &&
-		    same_host(sa, (const struct sockaddr *)&c->servers[i].addr.ss))
+		    encryption_same_host(sa, (const struct sockaddr *)&c->servers[i].addr.ss))
 			return true;
 	return false;
 }
@@ -241,7 +251,7 @@ encryption_apply(struct cfg *c)
 		/* the administrator's template, then the network's DNR, then
 		 * the known table */
 		for (k = 0; k < c->ntemplates && !found; k++)
-			if (same_host(sa, (const struct sockaddr *)&c->templates[k].addr.ss)) {
+			if (encryption_same_host(sa, (const struct sockaddr *)&c->templates[k].addr.ss)) {
 				t = c->templates[k];
 				found = true;
 			}
@@ -469,6 +479,60 @@ encryption_dnr_format(const struct cfg_dnr *d, char *buf, size_t len)
 		used = strlen(buf);
 		snprintf(buf + used, len - used, " dohpath=%s", d->path);
 	}
+}
+
+/* Give clear-text server i the run-time twin t found by how (DDR):
+ * STUB_ENOMEM. */
+static enum stub_err
+add_twin(struct cfg *c, size_t i, const struct cfg_template *t, enum cfg_upgrade how)
+{
+	struct cfg_server *sv = &c->servers[i];
+	struct cfg_sockaddr clear = sv->addr;
+	size_t tw;
+
+	if (add_encrypted(c, t, sv->adapter, sv->prio, sv->no_0x20, sv->encryption, how, &tw) !=
+	    STUB_OK)
+		return STUB_ENOMEM;
+	/* c->servers may have moved */
+	if (how == UPGRADE_DDR)
+		c->servers[tw].san_ip = clear;
+	if (how == UPGRADE_DDR_OPP)
+		c->servers[tw].insecure = true;
+	c->servers[tw].clear = i + 1;
+	c->servers[i].twin = tw + 1;
+	c->servers[i].upgrade = how;
+	return STUB_OK;
+}
+
+bool
+encryption_wants_ddr(const struct cfg_server *s)
+{
+	return s->transport == XPORT_UDP && s->encryption != ENC_OFF && !s->twin && !s->clear;
+}
+
+long
+encryption_add_twins(struct cfg *c, const struct enc_twin *v, size_t n)
+{
+	size_t i, k, nsv = c->nservers;
+	long added = 0;
+
+	for (k = 0; k < n; k++)
+		for (i = 0; i < nsv; i++) {
+			struct cfg_server *sv = &c->servers[i];
+
+			if (!encryption_wants_ddr(sv) ||
+			    !encryption_same_host((const struct sockaddr *)&sv->addr.ss,
+			        (const struct sockaddr *)&v[k].clear.ss) ||
+			    port_of(&sv->addr) != port_of(&v[k].clear) ||
+			    strcmp(c->adapters[sv->adapter].name, v[k].adapter) != 0)
+				continue;
+			if (v[k].how == UPGRADE_DDR_OPP && sv->encryption != ENC_OPPORTUNISTIC)
+				continue;
+			if (add_twin(c, i, &v[k].t, v[k].how) != STUB_OK)
+				return -1;
+			added++;
+		}
+	return added;
 }
 
 enum stub_err

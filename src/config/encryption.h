@@ -45,6 +45,34 @@ enum cfg_encryption encryption_policy(const struct cfg *c, size_t a);
  */
 enum stub_err encryption_apply(struct cfg *c);
 
+/*
+ * Twins found at run time (SPEC 17: DDR; DNR the same way): the engine's
+ * layer keeps what it discovered, keyed by server (adapter name and the
+ * clear-text server's address and port), and hands the list in whenever a
+ * running configuration is built; the file configuration never changes.
+ * A twin applies to the clear-text server of that adapter and address
+ * when its policy is not `off` and it has no twin yet.
+ */
+struct enc_twin {
+	char adapter[CFG_NAME_MAX];
+	struct cfg_sockaddr clear; /* the clear-text server (port included) */
+	struct cfg_template t;     /* the twin: addr with its port, transport, name, path */
+	enum cfg_upgrade how;      /* UPGRADE_DDR, UPGRADE_DDR_OPP, UPGRADE_DNR */
+};
+
+/* Add the twins of v[0..n) to c (after encryption_apply): a verified one
+ * (UPGRADE_DDR) also requires the clear-text server's IP in the twin's
+ * certificate; an unverified one (UPGRADE_DDR_OPP) is not authenticated
+ * and never trusted for AD.  Returns how many were added, or -1 on OOM. */
+long encryption_add_twins(struct cfg *c, const struct enc_twin *v, size_t n);
+
+/* Is the clear-text server s one DDR should probe (SPEC 17): clear text,
+ * policy not off, no twin yet? */
+bool encryption_wants_ddr(const struct cfg_server *s);
+
+/* Same address (ports not compared). */
+bool encryption_same_host(const struct sockaddr *a, const struct sockaddr *b);
+
 /* Parse an encryption-template's words (ADDR tls NAME | ADDR URL) into
  * *out; STUB_EFORMAT with a message in why. */
 enum stub_err

@@ -500,12 +500,13 @@ server_encryption(struct json *j, const struct cfg *c, const struct sched_server
 	json_key(j, CTL_K_ENCRYPTION);
 	json_str(j, cfg_encryption_name(cs->encryption));
 	json_key(j, CTL_K_UPGRADE);
-	if (cs->upgrade == UPGRADE_KNOWN)
-		json_str(j, "known");
-	else if (cs->upgrade == UPGRADE_DNR)
-		json_str(j, "dnr");
-	else
-		json_null(j);
+	switch (cs->upgrade) {
+	case UPGRADE_KNOWN: json_str(j, "known"); break;
+	case UPGRADE_DDR: json_str(j, "ddr"); break;
+	case UPGRADE_DDR_OPP: json_str(j, "ddr-opportunistic"); break;
+	case UPGRADE_DNR: json_str(j, "dnr"); break;
+	default: json_null(j); break;
+	}
 	json_key(j, CTL_K_TWIN_ADDRESS);
 	if (tw)
 		json_str(j, tw->text);
@@ -523,6 +524,10 @@ server_encryption(struct json *j, const struct cfg *c, const struct sched_server
 		json_null(j);
 	json_key(j, CTL_K_DOWNGRADES);
 	json_u64(j, sv->downgrades);
+	json_key(j, CTL_K_DDR_PROBES);
+	json_u64(j, sv->ddr_probes);
+	json_key(j, CTL_K_DDR_REJECTIONS);
+	json_u64(j, sv->ddr_rejections);
 }
 
 static char *
@@ -876,7 +881,10 @@ ctl_query_json(const uint8_t *msg, size_t len, const struct reply_info *ri)
 
 		json_obj_begin(&j);
 		json_key(&j, CTL_K_PHASE);
-		json_u64(&j, ev->phase);
+		if (ev->ddr)
+			json_str(&j, "ddr");
+		else
+			json_u64(&j, ev->phase);
 		json_key(&j, CTL_K_ADAPTER);
 		json_str(&j, ev->adapter);
 		json_key(&j, CTL_K_SERVER);

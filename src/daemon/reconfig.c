@@ -15,6 +15,7 @@
 
 #include "cache.h"
 #include "clock.h"
+#include "ddr.h"
 #include "encryption.h"
 #include "file.h"
 #include "hosts.h"
@@ -45,6 +46,7 @@ struct reconfig {
 	struct resolver *res;
 	struct listener *lis;
 	char restart_notes[512]; /* reload: what takes effect on restart, by line */
+	struct ddr_table ddr;    /* SPEC 17: what DDR discovered, per server */
 };
 
 static void
@@ -68,6 +70,7 @@ reconfig_new(struct cfg *file, const struct ifstate *ifs, const struct reconfig_
 	}
 	r->ops = *ops;
 	r->file_cfg = file;
+	ddr_table_init(&r->ddr);
 	r->ifs = ifs;
 	links_init(&r->links);
 	if (file->resolvconf_dir) {
@@ -131,14 +134,20 @@ effective_cfg(struct reconfig *r, const struct cfg *file, bool to_log)
 	}
 	cfg_parse_text(c, text, strlen(text), "learned links");
 	free(text);
-	/* SPEC 17: the learned servers' twins (cfg_finish ran before them) */
-	if (encryption_apply(c) != STUB_OK) {
-		cfg_unref(c);
-		log_err("out of memory adding encrypted twins");
-		return NULL;
-	}
 	for (i = first; i < c->nadapters; i++)
 		c->adapters[i].origin = links_origin(&r->links, c->adapters[i].name);
+	/* SPEC 17: the learned links' servers too, then the twins found at
+	 * run time (DDR), which the file configuration never holds */
+	{
+		struct enc_twin tw[32];
+		size_t n = ddr_twins(&r->ddr, tw, sizeof(tw) / sizeof(tw[0]));
+
+		if (encryption_apply(c) != STUB_OK || encryption_add_twins(c, tw, n) < 0) {
+			cfg_unref(c);
+			log_err("out of memory adding encrypted twins");
+			return NULL;
+		}
+	}
 	/* SPEC 18: rule NAME adapter A = a routing domain of A */
 	if (polcfg_route_adapters(c->policy, c) && to_log)
 		log_warn("a rule names an adapter that does not exist (yet)");
@@ -169,13 +178,38 @@ reconfig_open_tls(struct reconfig *r, char *why, size_t whylen)
 	return tlsctx_new(r->cfg->tls_ca, tlsctx_needs_store(r->cfg), &r->tls, why, whylen);
 }
 
+/* SPEC 17: DDR's runtime twins changed: a new engine with them (called
+ * by the engine from the loop, never inside a search's callback). */
+static void
+ddr_changed(void *arg)
+{
+	struct reconfig *r = arg;
+	char err[512];
+
+	if (reconfig_apply(r, NULL, NULL, err, sizeof(err)) != STUB_OK)
+		log_err("DDR: %s", err);
+}
+
+static void
+set_ddr(struct reconfig *r, struct upstream *up)
+{
+	struct upstream_ddr d = { &r->ddr, ddr_changed, r };
+
+	upstream_set_ddr(up, &d);
+}
+
 enum stub_err
 reconfig_start_upstream(struct reconfig *r, struct event_base *base, struct stats *st, char *why,
     size_t whylen)
 {
+	enum stub_err e;
+
 	r->base = base;
 	r->st = st;
-	return upstream_new(base, r->cfg, st, r->tls, &r->up, why, whylen);
+	e = upstream_new(base, r->cfg, st, r->tls, &r->up, why, whylen);
+	if (e == STUB_OK)
+		set_ddr(r, r->up);
+	return e;
 }
 
 void
@@ -220,6 +254,9 @@ reconfig_link_changed(void *arg, const char *name)
 	}
 	if (!any)
 		return;
+	/* SPEC 17: DDR asks again; an unverified twin goes at once */
+	if (ddr_netchange(&r->ddr))
+		ddr_changed(r);
 	dropped = cache_flush(r->cache, NULL, 0, true);
 	log_msg(LOG_NOTICE, "network change: link %s is %s; %zu negative answers dropped", name,
 	    ifstate_usable(r->ifs, name) ? "up" : "down", dropped);
@@ -297,6 +334,7 @@ install_cfg(struct reconfig *r, struct cfg *nc, const char *netchange, char *err
 		cfg_unref(nc);
 		return e == STUB_ENOMEM ? STUB_ENOMEM : STUB_EIO;
 	}
+	set_ddr(r, nu);
 	/* RTT, exclusion and counters of servers still configured carry over */
 	sched_inherit(upstream_sched(nu), upstream_sched(r->up));
 	/* and the TLS session tickets: the next connections resume */
@@ -392,11 +430,14 @@ reconfig_apply(struct reconfig *r, struct cfg *file, const char *netchange, char
 {
 	struct cfg *nc;
 
+	/* SPEC 17: a network change probes every server again (DDR) */
+	if (netchange)
+		(void)ddr_netchange(&r->ddr);
 	if (file)
 		return apply_file(r, file, err, errlen);
 	nc = effective_cfg(r, r->file_cfg, true);
 	if (!nc) {
-		snprintf(err, errlen, "%s: the resulting configuration has errors",
+		snprintf(err, errlen, "%.200s: the resulting configuration has errors",
 		    netchange ? netchange : "reconfiguration");
 		return STUB_EFORMAT;
 	}
@@ -638,6 +679,7 @@ reconfig_free(struct reconfig *r)
 	if (!r)
 		return;
 	upstream_free(r->up);
+	ddr_table_free(&r->ddr);
 	tlsctx_unref(r->tls);
 	cfg_unref(r->cfg);
 	cfg_unref(r->file_cfg);

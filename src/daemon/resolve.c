@@ -568,6 +568,14 @@ on_upstream(void *arg, const struct up_result *res)
 		if (!f->slow_done)
 			f->slow_done = answer_from_cache(r, f, res->now);
 		return;
+	case UP_AGAIN: /* SPEC 17: once more, on the engine that replaced it */
+		f->via = upstream_for(r, &f->q);
+		f->search = f->via.ops->search(f->via.impl, &f->q, 0, res->trace != NULL, res->now,
+		    on_upstream, f);
+		if (f->search)
+			return;
+		answer_waiters(r, f, ANSWER_SERVFAIL, NULL, false, NULL, res->now);
+		break;
 	case UP_FAIL:
 		if (!answer_from_cache(r, f, res->now))
 			answer_waiters(r, f, ANSWER_SERVFAIL, NULL, false, res, res->now);

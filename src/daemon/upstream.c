@@ -15,6 +15,9 @@
 #include <event2/event.h>
 
 #include "clock.h"
+#include "ddr.h"
+#include "ddrverify.h"
+#include "encryption.h"
 #include "list.h"
 #include "log.h"
 #include "rand.h"
@@ -58,6 +61,23 @@ struct up_search {
 	struct up_trace *trace; /* stubctl query: every packet; else NULL */
 	uint64_t t0;            /* when the search began */
 	bool enc_required;      /* asked a twin under `encryption require` */
+	bool ddr_wait;          /* SPEC 17: nothing asked yet, waiting for discovery */
+	bool again;             /* ddr_wait over with the engine replaced: UP_AGAIN */
+};
+
+/* SPEC 17: a DDR probe to clear-text server `server`, then the handshake
+ * that verifies what it named. */
+struct ddr_probe {
+	struct upstream *up;
+	struct ddr_probe *next; /* on up->probes */
+	struct ddr_entry *e;    /* in the discovery table (entries never move) */
+	size_t server;
+	struct transport_req *req; /* the probe, while out */
+	struct ddrverify *verify;  /* the handshake, while out */
+	struct up_search *search;  /* traced search that sent it; NULL = none */
+	int tr;
+	uint8_t pkt[64];
+	size_t len;
 };
 
 struct upstream {
@@ -73,6 +93,10 @@ struct upstream {
 	bool freeing;
 	struct event *kill; /* deferred free after retirement */
 	uint32_t tp_timeout_ms;
+	struct tlsctx *tls; /* borrowed (reconfig's), for the DDR handshake */
+	struct upstream_ddr ddr;
+	struct ddr_probe *probes;
+	struct event *ddr_ev; /* the runtime twins changed: tell the owner from the loop */
 	uint8_t rbuf[MSG_MAX + 1];
 	struct msg_resp resp;
 };
@@ -100,6 +124,7 @@ upstream_new(struct event_base *base, struct cfg *cfg, struct stats *st, struct 
 		goto fail;
 	list_init(&up->searches);
 	up->base = base;
+	up->tls = tls;
 	up->cfg = cfg_ref(cfg);
 	up->st = st;
 	up->sched = sched_new(cfg);
@@ -240,11 +265,16 @@ search_free(struct up_search *s)
 	struct upstream *up = s->up;
 	struct attempt *a, *n;
 
+	struct ddr_probe *p;
+
 	for (a = s->attempts; a; a = n) {
 		n = a->next;
 		a->tp->ops->cancel(a->tp->impl, a->req);
 		free(a);
 	}
+	for (p = up->probes; p; p = p->next)
+		if (p->search == s)
+			p->search = NULL;
 	if (s->phase_ev)
 		event_free(s->phase_ev);
 	if (s->slow_ev)
@@ -551,6 +581,15 @@ phase_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (s->again) {
+		search_finish(s, UP_AGAIN, false, NULL, NULL, NULL);
+		return;
+	}
+	if (s->ddr_wait) { /* discovery took too long, or found nothing */
+		s->ddr_wait = false;
+		search_finish(s, UP_FAIL, false, NULL, NULL, NULL);
+		return;
+	}
 	if (!s->settled) { /* else it ended early: nothing timed out */
 		struct attempt *la;
 
@@ -597,6 +636,267 @@ slow_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	s->cb(s->arg, &r);
+}
+
+/* ---------------- DDR (SPEC 17) ---------------- */
+
+static void
+probe_free(struct ddr_probe *p)
+{
+	struct ddr_probe **pp;
+
+	for (pp = &p->up->probes; *pp; pp = &(*pp)->next)
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	if (p->req)
+		p->up->tps[p->server].ops->cancel(p->up->tps[p->server].impl, p->req);
+	ddrverify_cancel(p->verify);
+	free(p);
+}
+
+/* Discovery for server ended.  changed: the runtime twins changed (a new
+ * engine follows, and searches waiting for it ask again there); else
+ * searches waiting only for it end now (SERVFAIL, EDE 23). */
+static void
+ddr_settled(struct upstream *up, bool changed)
+{
+	struct list *l;
+	struct timeval zero = { 0, 0 };
+	uint64_t now = clock_now_ms();
+
+	if (changed && up->ddr.changed && up->ddr_ev) {
+		evtimer_add(up->ddr_ev, &zero);
+		/* the engine that follows takes the searches waiting here */
+		return;
+	}
+	list_for_each(l, &up->searches)
+	{
+		struct up_search *s = list_entry(l, struct up_search, node);
+		size_t i;
+		bool pending = false;
+
+		if (!s->ddr_wait || s->again)
+			continue;
+		for (i = 0; i < up->cfg->nservers; i++) {
+			const struct cfg_server *cs = &up->cfg->servers[i];
+			struct ddr_entry *e;
+
+			if (!s->ss.ss[i].skipped || !encryption_wants_ddr(cs))
+				continue;
+			e = ddr_entry_get(up->ddr.table, up->cfg->adapters[cs->adapter].name,
+			    &cs->addr, false);
+			if (e && ddr_pending(e, now))
+				pending = true;
+		}
+		if (!pending && !changed)
+			evtimer_add(s->phase_ev, &zero);
+	}
+}
+
+static void
+probe_result(struct ddr_probe *p, enum ddr_next next, bool rejected)
+{
+	struct upstream *up = p->up;
+	struct ddr_entry *e = p->e;
+	const char *label = sched_server_label(up->sched, p->server);
+
+	if (rejected) {
+		up->sched->servers[p->server].ddr_rejections++;
+		log_warn("DDR: %s: designated resolver %s rejected: %s; %s", label,
+		    e->cand.t.name[0] ? e->cand.t.name : "", e->why,
+		    up->cfg->servers[p->server].encryption == ENC_REQUIRE ?
+		        "no encrypted way to it (encryption require)" :
+		        "it stays in clear text");
+	}
+	if (next == DDR_NEXT_CHANGED && e->installed) {
+		const struct cfg_sockaddr *ta = &e->twin.t.addr;
+		char host[INET6_ADDRSTRLEN] = "?";
+
+		if (ta->ss.ss_family == AF_INET)
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)&ta->ss)->sin_addr, host,
+			    sizeof(host));
+		else if (ta->ss.ss_family == AF_INET6)
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&ta->ss)->sin6_addr,
+			    host, sizeof(host));
+		log_msg(LOG_NOTICE, "DDR: %s upgraded to %s %s%s%s:%u#%s (%s)", label,
+		    cfg_transport_name(e->twin.t.transport),
+		    ta->ss.ss_family == AF_INET6 ? "[" : "", host,
+		    ta->ss.ss_family == AF_INET6 ? "]" : "", (unsigned)e->twin.t.port,
+		    e->twin.t.name,
+		    e->twin.how == UPGRADE_DDR ? "verified" : "opportunistic, unverified");
+	}
+	probe_free(p);
+	ddr_settled(up, next == DDR_NEXT_CHANGED);
+}
+
+static void
+verify_cb(void *arg, bool ok, const char *why)
+{
+	struct ddr_probe *p = arg;
+	bool rejected;
+	enum ddr_next next;
+
+	p->verify = NULL;
+	next = ddr_on_verify(p->e, ok, why, p->up->cfg->servers[p->server].encryption,
+	    clock_now_ms(), &rejected);
+	probe_result(p, next, rejected);
+}
+
+static void
+probe_cb(void *arg, const uint8_t *msg, size_t len)
+{
+	struct ddr_probe *p = arg;
+	struct upstream *up = p->up;
+	uint64_t now = clock_now_ms();
+	bool rejected;
+	enum ddr_next next;
+
+	p->req = NULL;
+	if (p->search && p->search->trace && p->tr >= 0) {
+		struct up_trace_ev *ev = &p->search->trace->ev[p->tr];
+		uint16_t fl = 0;
+
+		ev->at_ms = (long)(now - p->search->t0);
+		(void)wire_get16_at(msg, len, 2, &fl);
+		ev->result = !msg                    ? TR_FAILED :
+		    WIRE_RCODE(fl) == RCODE_NOERROR  ? TR_ANSWER :
+		    WIRE_RCODE(fl) == RCODE_NXDOMAIN ? TR_NXDOMAIN :
+		    WIRE_RCODE(fl) == RCODE_SERVFAIL ? TR_SERVFAIL :
+		    WIRE_RCODE(fl) == RCODE_REFUSED  ? TR_REFUSED :
+		                                       TR_RCODE;
+	}
+	next = ddr_on_probe(p->e, msg, len, now, &rejected);
+	if (next == DDR_NEXT_VERIFY) {
+		struct cfg_server cand;
+		char why[200];
+
+		memset(&cand, 0, sizeof(cand));
+		cand.addr = p->e->cand.t.addr;
+		cand.adapter = up->cfg->servers[p->server].adapter;
+		cand.transport = p->e->cand.t.transport;
+		snprintf(cand.auth_name, sizeof(cand.auth_name), "%s", p->e->cand.t.name);
+		cand.san_ip = p->e->clear;
+		p->verify = ddrverify_start(up->base, up->tls, up->cfg, &cand,
+		    (uint32_t)DDR_PROBE_WAIT_MS, verify_cb, p, why, sizeof(why));
+		if (p->verify)
+			return;
+		next = ddr_on_verify(p->e, false, why, ENC_OFF, now, &rejected);
+	}
+	probe_result(p, next, rejected);
+}
+
+/* SPEC 17: the first query (and the first after a network change or the
+ * SVCB TTL) asks every clear-text server it could go to, under a policy
+ * not `off` and without a twin of the table, `_dns.resolver.arpa. SVCB`.
+ * Under require a search that has nobody else to ask waits for it. */
+static void
+ddr_kick(struct up_search *s, uint64_t now)
+{
+	struct upstream *up = s->up;
+	size_t i;
+	bool waiting = false, other = false;
+
+	if (!up->ddr.table)
+		return;
+	for (i = 0; i < up->cfg->nservers && i < s->ss.nservers; i++) {
+		const struct cfg_server *cs = &up->cfg->servers[i];
+		const struct cfg_server *tw = cs->twin && cs->twin <= up->cfg->nservers ?
+		    &up->cfg->servers[cs->twin - 1] :
+		    NULL;
+		struct ddr_entry *e;
+		struct ddr_probe *p;
+
+		if (!s->ss.considered[cs->adapter]) /* routing domains say no */
+			continue;
+		if (!s->ss.ss[i].skipped)
+			other = true;
+		if (cs->transport != XPORT_UDP || cs->encryption == ENC_OFF || cs->clear ||
+		    (tw && tw->upgrade != UPGRADE_DDR && tw->upgrade != UPGRADE_DDR_OPP))
+			continue;
+		e = ddr_entry_get(up->ddr.table, up->cfg->adapters[cs->adapter].name, &cs->addr,
+		    true);
+		if (!e)
+			continue;
+		if (!tw && cs->encryption == ENC_REQUIRE && s->ss.ss[i].skipped &&
+		    (ddr_probe_due(e, now) || ddr_pending(e, now)))
+			waiting = true;
+		if (!ddr_probe_due(e, now))
+			continue;
+		p = calloc(1, sizeof(*p));
+		if (!p)
+			continue;
+		p->up = up;
+		p->e = e;
+		p->server = i;
+		p->tr = -1;
+		p->len = ddr_probe_query(rand_u16(), p->pkt, sizeof(p->pkt));
+		p->next = up->probes;
+		up->probes = p;
+		ddr_probe_sent(e, now);
+		up->sched->servers[i].ddr_probes++;
+		/* the one clear-text packet allowed under require */
+		p->req = up->tps[i].ops->send(up->tps[i].impl, i, p->pkt, p->len, probe_cb, p);
+		if (!p->req) {
+			probe_free(p);
+			continue;
+		}
+		if (s->trace) {
+			struct up_trace_ev ev = { .phase = 0,
+				.sent_ms = (long)(now - s->t0),
+				.result = TR_PENDING,
+				.at_ms = -1,
+				.ddr = true };
+
+			snprintf(ev.adapter, sizeof(ev.adapter), "%s",
+			    up->cfg->adapters[cs->adapter].name);
+			snprintf(ev.server, sizeof(ev.server), "%s", cs->text);
+			snprintf(ev.transport, sizeof(ev.transport), "%s",
+			    cfg_transport_name(cs->transport));
+			p->tr = up_trace_add(s->trace, &ev);
+			p->search = s;
+		}
+	}
+	s->ddr_wait = waiting && !other;
+}
+
+/* The engine is replaced: searches waiting for discovery ask the new one. */
+static void
+ddr_retire(struct upstream *up)
+{
+	struct list *l;
+	struct timeval zero = { 0, 0 };
+
+	list_for_each(l, &up->searches)
+	{
+		struct up_search *s = list_entry(l, struct up_search, node);
+
+		if (s->ddr_wait) {
+			s->again = true;
+			evtimer_add(s->phase_ev, &zero);
+		}
+	}
+}
+
+/* The owner builds a new engine and retires this one: nothing of up may
+ * be touched after the call (it may be freed inside). */
+static void
+ddr_ev_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct upstream *up = arg;
+
+	(void)fd;
+	(void)what;
+	up->ddr.changed(up->ddr.arg);
+}
+
+void
+upstream_set_ddr(struct upstream *up, const struct upstream_ddr *d)
+{
+	up->ddr = *d;
+	if (!up->ddr_ev)
+		up->ddr_ev = evtimer_new(up->base, ddr_ev_cb, up);
 }
 
 static struct up_search *
@@ -647,6 +947,24 @@ upstream_search(struct upstream *up, const struct msg_query *q, uint32_t slow_ms
 	}
 	list_push_front(&up->searches, &s->node);
 	up->nsearches++;
+	ddr_kick(s, now);
+	if (s->ddr_wait) {
+		/* SPEC 17 require: nothing goes out in clear text; the question
+		 * waits for the discovery (bounded) and is asked again on the
+		 * engine it brings */
+		uint64_t total = 0;
+		size_t k;
+		struct timeval tv;
+
+		for (k = 0; k < up->sched->nphases; k++)
+			total += up->sched->timeouts_ms[k];
+		if (total > DDR_PROBE_WAIT_MS * 2)
+			total = DDR_PROBE_WAIT_MS * 2;
+		tv.tv_sec = (time_t)(total / 1000);
+		tv.tv_usec = (suseconds_t)(total % 1000) * 1000;
+		evtimer_add(s->phase_ev, &tv);
+		return s;
+	}
 	if (slow_ms) {
 		struct timeval tv = { slow_ms / 1000, (slow_ms % 1000) * 1000 };
 
@@ -741,6 +1059,7 @@ upstream_retire(struct upstream *up)
 	if (!up)
 		return;
 	up->retiring = true;
+	ddr_retire(up);
 	if (up->nsearches == 0)
 		upstream_free(up);
 }
@@ -753,6 +1072,10 @@ upstream_free(struct upstream *up)
 	if (!up)
 		return;
 	up->freeing = true; /* no deferred free from search_free any more */
+	while (up->probes)
+		probe_free(up->probes);
+	if (up->ddr_ev)
+		event_free(up->ddr_ev);
 	while (!list_empty(&up->searches)) {
 		struct up_search *s = list_first(&up->searches, struct up_search, node);
 

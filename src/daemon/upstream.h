@@ -41,6 +41,17 @@ void upstream_free(struct upstream *up);
 struct upstream_if upstream_as_if(struct upstream *up);
 
 struct sched *upstream_sched(struct upstream *up);
+
+/* SPEC 17, DDR: the discovery table (kept by the owner across engines)
+ * and whom to tell when its runtime twins changed (the owner builds a new
+ * engine with them, from the event loop; this engine is then retired). */
+struct ddr_table;
+struct upstream_ddr {
+	struct ddr_table *table; /* NULL: no DDR */
+	void (*changed)(void *arg);
+	void *arg;
+};
+void upstream_set_ddr(struct upstream *up, const struct upstream_ddr *d);
 /* An adapter's link went down (its servers are skipped at once; searches
  * waiting only on it move on) or came back. */
 void upstream_set_down(struct upstream *up, size_t adapter, bool down);

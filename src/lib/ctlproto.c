@@ -94,6 +94,8 @@ static const char *const servers_keys[] = {
 	CTL_K_TWIN_NAME,
 	CTL_K_TWIN_TRANSPORT,
 	CTL_K_DOWNGRADES,
+	CTL_K_DDR_PROBES,
+	CTL_K_DDR_REJECTIONS,
 	NULL,
 };
 

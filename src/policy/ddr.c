@@ -8,7 +8,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <stdlib.h>
+
 #include "ddr.h"
+#include "localzone.h"
 #include "svcb.h"
 
 static const uint8_t probe_name[] = "\004_dns\010resolver\004arpa"; /* with the root */
@@ -159,4 +162,223 @@ ddr_read_answer(const uint8_t *msg, size_t len, const struct sockaddr *clear,
 malformed:
 	snprintf(out->why, sizeof(out->why), "not an answer to the probe");
 	return DDR_MALFORMED;
+}
+
+size_t
+ddr_probe_query(uint16_t id, uint8_t *out, size_t cap)
+{
+	struct wire_wr w;
+	struct wire_hdr h = { .id = id, .flags = WIRE_RD, .qdcount = 1 };
+
+	wire_wr_init(&w, out, cap);
+	wire_put_hdr(&w, &h);
+	wire_put_name(&w, probe_name, sizeof(probe_name));
+	wire_put_u16(&w, TYPE_SVCB);
+	wire_put_u16(&w, CLASS_IN);
+	return w.err ? 0 : w.len;
+}
+
+/* ---------------- the discovery table ---------------- */
+
+void
+ddr_table_init(struct ddr_table *t)
+{
+	t->v = NULL;
+	t->n = 0;
+}
+
+void
+ddr_table_free(struct ddr_table *t)
+{
+	free(t->v);
+	ddr_table_init(t);
+}
+
+static bool
+same_server(const struct cfg_sockaddr *a, const struct cfg_sockaddr *b)
+{
+	return encryption_same_host((const struct sockaddr *)&a->ss,
+	           (const struct sockaddr *)&b->ss) &&
+	    a->len == b->len &&
+	    (a->ss.ss_family == AF_INET ? ((const struct sockaddr_in *)&a->ss)->sin_port ==
+	                ((const struct sockaddr_in *)&b->ss)->sin_port :
+	                                  ((const struct sockaddr_in6 *)&a->ss)->sin6_port ==
+	                ((const struct sockaddr_in6 *)&b->ss)->sin6_port);
+}
+
+struct ddr_entry *
+ddr_entry_get(struct ddr_table *t, const char *adapter, const struct cfg_sockaddr *clear,
+    bool create)
+{
+	struct ddr_entry *e;
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		if (strcmp(t->v[i].adapter, adapter) == 0 && same_server(&t->v[i].clear, clear))
+			return &t->v[i];
+	if (!create || t->n >= DDR_MAX_ENTRIES)
+		return NULL;
+	if (!t->v) {
+		/* fixed room: entries never move (the engine holds pointers) */
+		t->v = calloc(DDR_MAX_ENTRIES, sizeof(*t->v));
+		if (!t->v)
+			return NULL;
+	}
+	e = &t->v[t->n++];
+	memset(e, 0, sizeof(*e));
+	snprintf(e->adapter, sizeof(e->adapter), "%s", adapter);
+	e->clear = *clear;
+	e->st = DS_NEW;
+	return e;
+}
+
+bool
+ddr_pending(const struct ddr_entry *e, uint64_t now)
+{
+	return (e->st == DS_PROBING || e->st == DS_VERIFYING) && now < e->until;
+}
+
+bool
+ddr_probe_due(const struct ddr_entry *e, uint64_t now)
+{
+	return e->st == DS_NEW || now >= e->until;
+}
+
+void
+ddr_probe_sent(struct ddr_entry *e, uint64_t now)
+{
+	e->st = DS_PROBING;
+	e->until = now + DDR_PROBE_WAIT_MS;
+	e->probes++;
+}
+
+/* Nothing to use: forget an installed twin (true when there was one). */
+static bool
+settle_without(struct ddr_entry *e, enum ddr_state st, uint64_t until)
+{
+	bool had = e->installed;
+
+	e->st = st;
+	e->until = until;
+	e->installed = false;
+	return had;
+}
+
+static bool
+twin_equal(const struct enc_twin *a, const struct enc_twin *b)
+{
+	return a->how == b->how && a->t.transport == b->t.transport && a->t.port == b->t.port &&
+	    a->t.addr.len == b->t.addr.len &&
+	    memcmp(&a->t.addr.ss, &b->t.addr.ss, a->t.addr.len) == 0 &&
+	    strcmp(a->t.name, b->t.name) == 0 && strcmp(a->t.path, b->t.path) == 0;
+}
+
+enum ddr_next
+ddr_on_probe(struct ddr_entry *e, const uint8_t *msg, size_t len, uint64_t now, bool *rejected)
+{
+	struct ddr_result res;
+	enum ddr_verdict v;
+
+	*rejected = false;
+	if (e->st != DS_PROBING)
+		return DDR_NEXT_NOTHING;
+	if (!msg) {
+		/* no answer: keep what is installed, ask again later */
+		e->st = e->installed ? DS_UP : DS_NONE;
+		e->until = now + DDR_LOST_RETRY_MS;
+		return DDR_NEXT_NOTHING;
+	}
+	v = ddr_read_answer(msg, len, (const struct sockaddr *)&e->clear.ss, &res);
+	switch (v) {
+	case DDR_FOUND:
+		e->cand = res;
+		e->st = DS_VERIFYING;
+		e->until = now + DDR_PROBE_WAIT_MS;
+		return DDR_NEXT_VERIFY;
+	case DDR_REJECTED:
+		*rejected = true;
+		e->rejections++;
+		snprintf(e->why, sizeof(e->why), "%s", res.why);
+		return settle_without(e, DS_REJECTED, now + DDR_RETRY_MS) ? DDR_NEXT_CHANGED :
+		                                                            DDR_NEXT_NOTHING;
+	case DDR_NONE:
+	case DDR_MALFORMED:
+	default:
+		return settle_without(e, DS_NONE, now + DDR_RETRY_MS) ? DDR_NEXT_CHANGED :
+		                                                        DDR_NEXT_NOTHING;
+	}
+}
+
+enum ddr_next
+ddr_on_verify(struct ddr_entry *e, bool ok, const char *why, enum cfg_encryption pol, uint64_t now,
+    bool *rejected)
+{
+	struct enc_twin tw;
+	uint64_t ttl;
+
+	*rejected = false;
+	if (e->st != DS_VERIFYING)
+		return DDR_NEXT_NOTHING;
+	memset(&tw, 0, sizeof(tw));
+	snprintf(tw.adapter, sizeof(tw.adapter), "%s", e->adapter);
+	tw.clear = e->clear;
+	tw.t = e->cand.t;
+	tw.how = UPGRADE_DDR;
+	if (!ok) {
+		/* RFC 9462 4.3: the same private address, unverified */
+		bool same = encryption_same_host((const struct sockaddr *)&e->cand.t.addr.ss,
+		    (const struct sockaddr *)&e->clear.ss);
+
+		if (pol != ENC_OPPORTUNISTIC || !same ||
+		    !localzone_private_addr((const struct sockaddr *)&e->clear.ss)) {
+			*rejected = true;
+			e->rejections++;
+			snprintf(e->why, sizeof(e->why), "%s", why ? why : "verification failed");
+			return settle_without(e, DS_REJECTED, now + DDR_RETRY_MS) ?
+			    DDR_NEXT_CHANGED :
+			    DDR_NEXT_NOTHING;
+		}
+		tw.how = UPGRADE_DDR_OPP;
+	}
+	ttl = (uint64_t)e->cand.ttl * 1000;
+	if (ttl < DDR_MIN_TTL_MS)
+		ttl = DDR_MIN_TTL_MS;
+	if (ttl > DDR_MAX_TTL_MS)
+		ttl = DDR_MAX_TTL_MS;
+	e->st = DS_UP;
+	e->until = now + ttl;
+	if (e->installed && twin_equal(&e->twin, &tw))
+		return DDR_NEXT_NOTHING;
+	e->twin = tw;
+	e->installed = true;
+	return DDR_NEXT_CHANGED;
+}
+
+bool
+ddr_netchange(struct ddr_table *t)
+{
+	bool changed = false;
+	size_t i;
+
+	for (i = 0; i < t->n; i++) {
+		struct ddr_entry *e = &t->v[i];
+
+		e->st = DS_NEW;
+		if (e->installed && e->twin.how == UPGRADE_DDR_OPP) {
+			e->installed = false;
+			changed = true;
+		}
+	}
+	return changed;
+}
+
+size_t
+ddr_twins(const struct ddr_table *t, struct enc_twin *out, size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < t->n && n < max; i++)
+		if (t->v[i].installed)
+			out[n++] = t->v[i].twin;
+	return n;
 }

@@ -127,6 +127,8 @@ sched_inherit(struct sched *to, const struct sched *from)
 			t->answers = f->answers;
 			t->timeouts = f->timeouts;
 			t->downgrades = f->downgrades;
+			t->ddr_probes = f->ddr_probes;
+			t->ddr_rejections = f->ddr_rejections;
 			break;
 		}
 	}

@@ -38,6 +38,8 @@ struct sched_server {
 	bool no_0x20;          /* did not echo the 0x20 case: asked without */
 	uint64_t downgrades;   /* SPEC 17: queries its twin failed, asked in clear */
 	bool downgrade_logged; /* logged once per server and network (engine) */
+	uint64_t ddr_probes;     /* SPEC 17: DDR probes sent to it */
+	uint64_t ddr_rejections; /* designated resolvers it offered, rejected */
 };
 
 struct sched_adapter {

@@ -51,6 +51,7 @@ struct up_trace_ev {
 	enum up_trace_result result;
 	long at_ms; /* when the result was known; -1 = never */
 	bool late;  /* a reply after its phase had timed out */
+	bool ddr;   /* the DDR probe (SPEC 17): phase "ddr" */
 };
 
 /* Every packet of one search, in the order sent (bounded). */
@@ -70,6 +71,8 @@ enum up_kind {
 	UP_NEGATIVE, /* serve; cacheable says whether every adapter agreed */
 	UP_FAIL,     /* schedule ended, or nobody was left to ask, without an answer */
 	UP_SLOW,     /* the slow_ms deadline passed; the search goes on */
+	UP_AGAIN,    /* ended unasked: search again on the engine now running
+			 * (it waited for a discovery that replaced the engine) */
 };
 
 struct up_result {

@@ -212,6 +212,19 @@ is_ip_literal(const char *h)
 	return inet_pton(AF_INET, h, b) == 1 || inet_pton(AF_INET6, h, b) == 1;
 }
 
+/* Both the name and this address are then required of the certificate. */
+static int
+set_san_ip(X509_VERIFY_PARAM *vp, const struct cfg_sockaddr *sa)
+{
+	if (sa->ss.ss_family == AF_INET)
+		return X509_VERIFY_PARAM_set1_ip(vp,
+		    (const unsigned char *)&((const struct sockaddr_in *)&sa->ss)->sin_addr, 4);
+	if (sa->ss.ss_family == AF_INET6)
+		return X509_VERIFY_PARAM_set1_ip(vp,
+		    (const unsigned char *)&((const struct sockaddr_in6 *)&sa->ss)->sin6_addr, 16);
+	return 0;
+}
+
 SSL *
 tlsctx_new_ssl(struct tlsctx *t, const struct cfg_server *s, struct tls_ticket *ticket,
     bool alpn_h2)
@@ -238,6 +251,9 @@ tlsctx_new_ssl(struct tlsctx *t, const struct cfg_server *s, struct tls_ticket *
 		X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
 		if (ip ? X509_VERIFY_PARAM_set1_ip_asc(vp, s->auth_name) != 1 :
 		         X509_VERIFY_PARAM_set1_host(vp, s->auth_name, 0) != 1)
+			goto fail;
+		/* SPEC 17, DDR: and the clear-text server's IP as iPAddress SAN */
+		if (s->san_ip.len && set_san_ip(vp, &s->san_ip) != 1)
 			goto fail;
 	}
 	if (alpn_h2 && SSL_set_alpn_protos(ssl, h2, sizeof(h2)) != 0)

@@ -654,8 +654,8 @@ conn_event(struct bufferevent *bev, short events, void *arg)
 	}
 }
 
-static int
-conn_socket(const struct cfg *cfg, const struct cfg_server *s)
+int
+tls_socket_for(const struct cfg *cfg, const struct cfg_server *s)
 {
 	const struct cfg_adapter *a = &cfg->adapters[s->adapter];
 	int fd, on = 1;
@@ -686,7 +686,7 @@ conn_open(struct tls_transport *x, size_t server, char *why, size_t whylen)
 
 	if (!c)
 		goto oom;
-	fd = conn_socket(x->cfg, s);
+	fd = tls_socket_for(x->cfg, s);
 	if (fd < 0) {
 		snprintf(why, whylen, "socket: %s", strerror(errno));
 		goto fail;

@@ -71,6 +71,10 @@ struct tls_framing {
 enum stub_err transport_tls_create(const struct transport_env *env, const struct tls_framing *f,
     struct transport *out, char *why, size_t whylen);
 
+/* A non-blocking stream socket for server s of cfg, bound to its
+ * adapter's device and source address; -1 with errno. */
+int tls_socket_for(const struct cfg *cfg, const struct cfg_server *s);
+
 /* ---- for framings ---- */
 
 /* The server c talks to, and how the log names it. */
