@@ -29,7 +29,8 @@ struct up_search {
 	void *arg;
 	bool active;
 	bool cancelled;
-	bool trace; /* asked to record its packets */
+	bool trace;    /* asked to record its packets */
+	unsigned need; /* SPEC 18: what its rule needs (enum up_need) */
 };
 
 struct fake_up {
@@ -41,8 +42,8 @@ struct fake_up {
 };
 
 static struct up_search *
-fake_search(void *impl, const struct msg_query *q, uint32_t slow_ms, bool trace, uint64_t now,
-    up_cb cb, void *arg)
+fake_search(void *impl, const struct msg_query *q, uint32_t slow_ms, bool trace, unsigned need,
+    uint64_t now, up_cb cb, void *arg)
 {
 	struct fake_up *u = impl;
 	struct up_search *s;
@@ -54,6 +55,7 @@ fake_search(void *impl, const struct msg_query *q, uint32_t slow_ms, bool trace,
 	s->q = *q;
 	s->slow_ms = slow_ms;
 	s->trace = trace;
+	s->need = need;
 	s->started = now;
 	s->cb = cb;
 	s->arg = arg;
