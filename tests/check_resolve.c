@@ -1133,6 +1133,109 @@ START_TEST(test_rebind_protection)
 }
 END_TEST
 
+/* a positive answer (one A record) for search s, obtained through servers
+ * satisfying via (enum up_need) */
+static void
+finish_via(struct up_search *s, unsigned via, uint64_t now)
+{
+	struct answer a;
+	struct up_result res = { .kind = UP_POSITIVE, .cacheable = true, .now = now, .via = via };
+
+	ck_assert(s->active);
+	make_answer(s, positive(300), &a);
+	res.msg = a.buf;
+	res.resp = &a.resp;
+	res.label = via ? "tls://192.0.2.1:853#dns.example%lan" : "192.0.2.1:53%lan";
+	s->active = false;
+	s->cb(s->arg, &res);
+}
+
+/* SPEC 18: a name under `rule ... require` is searched held to the rule,
+ * and never served an answer the cache got another way (asked before the
+ * rule existed: the cache-poisoning-by-order case), fresh or stale; it
+ * never joins a search not held to the rule; no qualifying answer:
+ * SERVFAIL with EDE 23. */
+START_TEST(test_require_rules)
+{
+	struct rig g;
+	struct cfg *rc = cfg_new(NULL, NULL);
+	static const char rules[] = "rule bank.example require encryption\n"
+	                            "rule sec.example require ad\n";
+	struct policy *p;
+	const struct reply *r;
+
+	rig_init(&g, "serve-stale 86400\n");
+	ck_assert_ptr_nonnull(rc);
+	ck_assert_uint_eq(cfg_parse_text(rc, rules, strlen(rules), "rules.conf"), 0);
+	p = policy_build(rc->policy, cache_seed(g.cache), NULL, NULL);
+	ck_assert_ptr_nonnull(p);
+	/* before the rule: answered in clear text and cached */
+	ask(&g, 1, "www.bank.example", TYPE_A, 1, 0);
+	ck_assert_uint_eq(g.up.s[0].need, 0);
+	finish_via(&g.up.s[0], 0, 0);
+	ask(&g, 2, "old.bank.example", TYPE_A, 2, 0);
+	finish_via(&g.up.s[1], 0, 0);
+	ask(&g, 3, "www.bank.example", TYPE_A, 3, 10);
+	ck_assert_int_eq(reply_of(&g, 3)->source, SRC_CACHE);
+	ck_assert_uint_eq(g.up.n, 2);
+	/* a clear-text search under way when the rule comes */
+	ask(&g, 4, "pending.bank.example", TYPE_A, 4, 20);
+	ck_assert_uint_eq(g.up.n, 3);
+	resolver_set_policy(g.r, p, false);
+	/* the clear-text entry is a miss under the rule: a search held to it */
+	ask(&g, 5, "www.bank.example", TYPE_A, 5, 30);
+	ck_assert_uint_eq(g.up.n, 4);
+	ck_assert_uint_eq(g.up.s[3].need, UP_NEED_ENC);
+	ck_assert(!answered(&g, 5));
+	ck_assert_uint_eq(g.up.s[3].slow_ms, 0); /* nothing it may have stale */
+	/* ... which does not join the clear-text search under way */
+	ask(&g, 6, "pending.bank.example", TYPE_A, 6, 40);
+	ck_assert_uint_eq(g.up.n, 5);
+	ck_assert_uint_eq(g.up.s[4].need, UP_NEED_ENC);
+	finish_via(&g.up.s[2], 0, 50);
+	ck_assert(answered(&g, 4));
+	ck_assert(!answered(&g, 6));
+	finish_via(&g.up.s[4], UP_NEED_ENC | UP_NEED_AD, 60);
+	ck_assert_int_eq(reply_of(&g, 6)->source, SRC_UPSTREAM);
+	finish_via(&g.up.s[3], UP_NEED_ENC | UP_NEED_AD, 60);
+	ck_assert_int_eq(reply_of(&g, 5)->source, SRC_UPSTREAM);
+	/* the encrypted answer replaced the clear one: served from the cache */
+	ask(&g, 7, "www.bank.example", TYPE_A, 7, 70);
+	ck_assert_int_eq(reply_of(&g, 7)->source, SRC_CACHE);
+	ck_assert_uint_eq(g.up.n, 5);
+	/* a clear-text answer, expired, is not served stale to the rule's
+	 * name when the search fails: SERVFAIL, EDE 23 */
+	ask_edns(&g, 8, "old.bank.example", TYPE_A, true, 400000);
+	ck_assert_uint_eq(g.up.n, 6);
+	ck_assert_uint_eq(g.up.s[5].need, UP_NEED_ENC);
+	finish(&g.up.s[5], UP_FAIL, false, NULL, 400010);
+	r = reply_of(&g, 8);
+	ck_assert_uint_eq(tu_rcode(r->buf, r->len), RCODE_SERVFAIL);
+	ck_assert(ends_with_ede(r, 23));
+	/* require ad: held to AD-trusted servers; their answer is cached */
+	ask(&g, 9, "x.sec.example", TYPE_A, 9, 400020);
+	ck_assert_uint_eq(g.up.s[6].need, UP_NEED_AD);
+	finish_via(&g.up.s[6], UP_NEED_AD, 400030);
+	ask(&g, 10, "x.sec.example", TYPE_A, 10, 400040);
+	ck_assert_int_eq(reply_of(&g, 10)->source, SRC_CACHE);
+	ck_assert_uint_eq(g.up.n, 7);
+	/* ... until a server loses its AD trust (reload): a miss again */
+	cache_distrust_ad(g.cache);
+	ask(&g, 11, "x.sec.example", TYPE_A, 11, 400050);
+	ck_assert_uint_eq(g.up.n, 8);
+	finish_via(&g.up.s[7], UP_NEED_AD, 400060);
+	/* names under no rule take any answer */
+	ask(&g, 12, "www.example.com", TYPE_A, 12, 400070);
+	ck_assert_uint_eq(g.up.s[8].need, 0);
+	finish_via(&g.up.s[8], 0, 400080);
+	ck_assert_int_eq(reply_of(&g, 12)->source, SRC_UPSTREAM);
+	resolver_set_policy(g.r, NULL, false);
+	policy_free(p);
+	cfg_unref(rc);
+	rig_fini(&g);
+}
+END_TEST
+
 static Suite *
 resolve_suite(void)
 {
@@ -1157,6 +1260,7 @@ resolve_suite(void)
 	tcase_add_test(t, test_policy_every_type);
 	tcase_add_test(t, test_ede_refused_stale);
 	tcase_add_test(t, test_rebind_protection);
+	tcase_add_test(t, test_require_rules);
 	tcase_add_test(t, test_cd_not_shared);
 	tcase_add_test(t, test_local_names);
 	tcase_add_test(t, test_mdns_names);
