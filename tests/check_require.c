@@ -277,6 +277,71 @@ START_TEST(test_require_ad)
 }
 END_TEST
 
+/* stubctl link IF ARGS... */
+static void
+link_set(const struct tu_daemon *d, const char *what, const char *v1, const char *v2)
+{
+	const char *args[] = { "link", "lo", what, v1, v2, NULL };
+	char out[4096];
+
+	ck_assert_int_eq(tu_stubctl(d, args, out, sizeof(out), NULL, 0), 0);
+}
+
+/* the first A record of name as text, "" for none; rcode in *rc */
+static void
+first_a(const struct tu_daemon *d, const char *name, unsigned *rc, char *data, size_t len)
+{
+	uint8_t a[65535];
+	long n = qry(d, name, false, a);
+
+	ck_assert_msg(n > 0, "no answer for %s", name);
+	*rc = tu_rcode(a, (size_t)n);
+	tu_first_data(a, (size_t)n, data, len);
+}
+
+/* SPEC 18: rebinding protection spares the names under a search domain
+ * (stubctl link IF domain D, SetLinkDomains without routing-only) or a
+ * routing domain (~D) of the adapter that answered; a private answer for
+ * the same kind of name from another adapter is stripped. */
+START_TEST(test_rebind_link_search_domain)
+{
+	struct fakeup *c = up("127.0.0.106", "192.0.2.7");
+	struct fakeup *l = up("127.0.0.107", "192.0.2.8");
+	struct tu_daemon d = { 0 };
+	char data[64], lhost[64];
+	unsigned rc;
+
+	fakeup_add(l, "nas.home.test", "A", 300, "192.168.1.5");
+	fakeup_add(l, "db.corp.test", "A", 300, "10.1.2.3");
+	fakeup_add(c, "printer.office.test", "A", 300, "192.168.7.7");
+	snprintf(lhost, sizeof(lhost), "%s", fakeup_hostport(l));
+	ck_assert_int_eq(tu_start(&d,
+	                     tu_fmt(SCALED "hosts none\nrebind-protection yes\n"
+	                                   "adapter lan metric 10\nserver %s\n",
+	                         fakeup_hostport(c)),
+	                     NULL),
+	    0);
+	link_set(&d, "dns", lhost, NULL);
+	link_set(&d, "domain", "home.test", "~corp.test");
+	link_set(&d, "default-route", "no", NULL);
+	/* a search domain of the answering link: kept */
+	first_a(&d, "nas.home.test", &rc, data, sizeof(data));
+	ck_assert_uint_eq(rc, 0);
+	ck_assert_str_eq(data, "192.168.1.5");
+	/* a routing-only domain: kept too */
+	first_a(&d, "db.corp.test", &rc, data, sizeof(data));
+	ck_assert_str_eq(data, "10.1.2.3");
+	ck_assert_uint_eq(arrivals(l, "nas.home.test", NULL), 1);
+	/* a private answer for a name under no domain of lan: stripped */
+	first_a(&d, "printer.office.test", &rc, data, sizeof(data));
+	ck_assert_uint_eq(rc, 0);
+	ck_assert_str_eq(data, "");
+	ck_assert_int_eq(tu_stop(&d), 0);
+	fakeup_stop(l);
+	fakeup_stop(c);
+}
+END_TEST
+
 static Suite *
 require_suite(void)
 {
@@ -287,6 +352,7 @@ require_suite(void)
 	tcase_add_test(t, test_require_enc_tls);
 	tcase_add_test(t, test_require_enc_no_downgrade);
 	tcase_add_test(t, test_require_ad);
+	tcase_add_test(t, test_rebind_link_search_domain);
 	tcase_set_timeout(t, 60);
 	suite_add_tcase(s, t);
 	return s;
