@@ -1236,6 +1236,61 @@ START_TEST(test_require_rules)
 }
 END_TEST
 
+/* SPEC 18: the search domains of resolv-file (search/domain lines) are
+ * the search domains of its servers' adapter: private answers under them
+ * are kept when that adapter answered, and they route nothing.  Answers
+ * from multicast DNS (SPEC 19: `local` names, on-link sources only) are
+ * the link's own and kept too. */
+START_TEST(test_rebind_search_domains)
+{
+	struct rig g;
+	struct cfg *c = cfg_new(NULL, NULL);
+	struct fake_up m;
+	static const char conf[] = "rebind-protection yes\n";
+	struct tu_rr priv[1] = { { "x", TYPE_A, 300, NULL, 0, 0xc0a80105 } };
+	static const char *const kept[] = { "nas.home.test", "db.corp.test", "lan.test" };
+	size_t i;
+	int k = 1;
+
+	rig_init(&g, conf);
+	ck_assert_uint_eq(cfg_parse_text(c, conf, strlen(conf), "t"), 0);
+	ck_assert_uint_eq(
+	    cfg_finish(c, "nameserver 192.0.2.1\nsearch home.test Corp.Test.\ndomain lan.test\n"),
+	    0);
+	ck_assert_uint_eq(c->nadapters, 1);
+	ck_assert_uint_eq(c->adapters[0].ndomains, 0); /* no routing domain */
+	ck_assert_uint_eq(c->adapters[0].nsearch, 3);
+	resolver_set_cfg(g.r, c);
+	resolver_set_policy(g.r, NULL, true);
+	for (i = 0; i < sizeof(kept) / sizeof(kept[0]); i++, k++) {
+		priv[0].owner = kept[i];
+		ask(&g, k, kept[i], TYPE_A, (uint16_t)k, 0);
+		finish_rrs(&g.up.s[k - 1], priv, 1, "192.0.2.1:53%default", 0);
+		ck_assert_msg(tu_ancount(reply_of(&g, k)->buf, reply_of(&g, k)->len) == 1, "%s",
+		    kept[i]);
+	}
+	/* under none: stripped */
+	priv[0].owner = "www.example.com";
+	ask(&g, k, "www.example.com", TYPE_A, (uint16_t)k, 0);
+	finish_rrs(&g.up.s[k - 1], priv, 1, "192.0.2.1:53%default", 0);
+	ck_assert_uint_eq(tu_ancount(reply_of(&g, k)->buf, reply_of(&g, k)->len), 0);
+	ck_assert_uint_eq(g.st.rebind_blocked, 1);
+	k++;
+	/* multicast DNS: kept */
+	memset(&m, 0, sizeof(m));
+	resolver_set_mdns(g.r, (struct upstream_if){ &fake_ops, &m });
+	priv[0].owner = "printer.local";
+	ask(&g, k, "printer.local", TYPE_A, (uint16_t)k, 0);
+	ck_assert_uint_eq(m.n, 1);
+	finish_rrs(&m.s[0], priv, 1, "mdns%eth0", 0);
+	ck_assert_uint_eq(tu_ancount(reply_of(&g, k)->buf, reply_of(&g, k)->len), 1);
+	ck_assert_uint_eq(g.st.rebind_blocked, 1);
+	resolver_set_cfg(g.r, g.cfg);
+	cfg_unref(c);
+	rig_fini(&g);
+}
+END_TEST
+
 static Suite *
 resolve_suite(void)
 {
@@ -1261,6 +1316,7 @@ resolve_suite(void)
 	tcase_add_test(t, test_ede_refused_stale);
 	tcase_add_test(t, test_rebind_protection);
 	tcase_add_test(t, test_require_rules);
+	tcase_add_test(t, test_rebind_search_domains);
 	tcase_add_test(t, test_cd_not_shared);
 	tcase_add_test(t, test_local_names);
 	tcase_add_test(t, test_mdns_names);

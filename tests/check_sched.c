@@ -788,16 +788,17 @@ START_TEST(test_require_need)
 	uint8_t n[WIRE_NAME_MAX];
 	size_t l;
 
-	setup(&f, "adapter lan metric 10\n"
-	          "server 10.0.0.1\n"                 /* 0: clear */
-	          "server 10.0.0.2 trust-ad\n"        /* 1: clear, trusted for AD */
-	          "server 10.0.0.3 tls insecure\n"    /* 2: encrypted, not authenticated */
-	          "server 10.0.0.4 tls dns.example\n" /* 3: authenticated */
-	          "adapter wifi metric 20\n"
-	          "server 10.1.0.1\n" /* 4: clear */
-	          "adapter vpn metric 30 default-route no\n"
-	          "server 10.2.0.1\n" /* 5: clear */
-	          "domain corp.example\n");
+	setup(&f,
+	    "adapter lan metric 10\n"
+	    "server 10.0.0.1\n"                 /* 0: clear */
+	    "server 10.0.0.2 trust-ad\n"        /* 1: clear, trusted for AD */
+	    "server 10.0.0.3 tls insecure\n"    /* 2: encrypted, not authenticated */
+	    "server 10.0.0.4 tls dns.example\n" /* 3: authenticated */
+	    "adapter wifi metric 20\n"
+	    "server 10.1.0.1\n" /* 4: clear */
+	    "adapter vpn metric 30 default-route no\n"
+	    "server 10.2.0.1\n" /* 5: clear */
+	    "domain corp.example\n");
 	ck_assert_uint_eq(sched_server_via(f.s, 0), 0);
 	ck_assert_uint_eq(sched_server_via(f.s, 1), UP_NEED_AD);
 	ck_assert_uint_eq(sched_server_via(f.s, 2), 0);
@@ -830,8 +831,8 @@ START_TEST(test_require_need)
 	ck_assert_str_eq(phase(&f, 2, 0), "1,3");
 	sched_search_fini(&f.ss);
 	/* both: 3 */
-	ck_assert_int_eq(
-	    sched_search_init_need(f.s, &f.ss, n, l, UP_NEED_ENC | UP_NEED_AD, 0), STUB_OK);
+	ck_assert_int_eq(sched_search_init_need(f.s, &f.ss, n, l, UP_NEED_ENC | UP_NEED_AD, 0),
+	    STUB_OK);
 	ck_assert_str_eq(phase(&f, 2, 0), "3");
 	sched_search_fini(&f.ss);
 	/* routed to vpn, which has no encrypted server: nobody at all (not

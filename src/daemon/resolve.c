@@ -554,18 +554,31 @@ answer_from_cache(struct resolver *r, struct flight *f, uint64_t now)
 	return true;
 }
 
+/* Is name under one of n domains? */
+static bool
+under_any(const struct msg_query *q, const struct cfg_domain *d, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (wire_name_under(q->key, q->qlen, d[i].name, d[i].len))
+			return true;
+	return false;
+}
+
 /*
  * SPEC 18: rebinding protection.  Is q's name exempt: under an allow rule,
- * or under a routing domain of the adapter that answered (label
- * "addr:port%adapter")?
+ * or under a routing or search domain of the adapter that answered (label
+ * "addr:port%adapter")?  A link's domains, search or routing-only, are
+ * all its routing domains; resolv-file's search domains are search-only.
  */
 static bool
 rebind_exempt(const struct resolver *r, const struct msg_query *q, const char *label)
 {
 	const char *pct = label ? strrchr(label, '%') : NULL;
+	const struct cfg_adapter *ad;
 	struct pol_match m;
 	long a;
-	size_t i;
 
 	if (r->pol) {
 		policy_lookup(r->pol, q->key, q->qlen, &m);
@@ -574,13 +587,8 @@ rebind_exempt(const struct resolver *r, const struct msg_query *q, const char *l
 	}
 	if (!pct || (a = cfg_adapter_find(r->cfg, pct + 1)) < 0)
 		return false;
-	for (i = 0; i < r->cfg->adapters[a].ndomains; i++) {
-		const struct cfg_domain *d = &r->cfg->adapters[a].domains[i];
-
-		if (wire_name_under(q->key, q->qlen, d->name, d->len))
-			return true;
-	}
-	return false;
+	ad = &r->cfg->adapters[a];
+	return under_any(q, ad->domains, ad->ndomains) || under_any(q, ad->search, ad->nsearch);
 }
 
 /* The result with private addresses taken out (into r->rmsg), or res
@@ -597,6 +605,10 @@ rebind_check(struct resolver *r, struct flight *f, const struct up_result *res,
 	size_t len, ql;
 
 	if (!r->rebind || res->kind != UP_POSITIVE || rebind_exempt(r, &f->q, res->label))
+		return res;
+	/* multicast DNS (SPEC 19) answers `local` only from sources on the
+	 * queried link: its names are the link's own, private by nature */
+	if (r->mdns.impl && f->via.impl == r->mdns.impl)
 		return res;
 	if (rebind_filter(res->msg, res->resp->len, r->rmsg, sizeof(r->rmsg), &len, &removed) !=
 	        STUB_OK ||
