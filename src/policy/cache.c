@@ -475,14 +475,14 @@ cache_insert_via(struct cache *c, const struct msg_query *q, uint8_t *msg, const
 
 enum stub_err
 cache_restore(struct cache *c, const struct msg_query *q, const uint8_t *msg,
-    const struct msg_resp *r, const char *upstream, uint64_t stored_ms, uint64_t expire_ms,
-    uint32_t orig_ttl, uint64_t now, bool *stored)
+    const struct msg_resp *r, const char *upstream, unsigned via, uint64_t stored_ms,
+    uint64_t expire_ms, uint32_t orig_ttl, uint64_t now, bool *stored)
 {
 	*stored = false;
 	if (!c || !q || !msg || !r || r->tc || !(r->positive || r->negative) ||
 	    expire_ms <= stored_ms || orig_ttl == 0)
 		return STUB_EINVAL;
-	return store(c, q, msg, r, upstream, 0, stored_ms, expire_ms, orig_ttl, now, stored);
+	return store(c, q, msg, r, upstream, via, stored_ms, expire_ms, orig_ttl, now, stored);
 }
 
 /* Put a copy of msg in the cache with these times (ms) and lifetime. */
@@ -640,6 +640,7 @@ entry_info(const struct cache *c, const struct cache_entry *e, uint64_t now, str
 	in->original_ttl = e->orig_ttl;
 	in->hits = e->hits;
 	in->upstream = e->label < c->nlabels ? c->labels[e->label] : "";
+	in->via = cache_entry_via(e);
 	in->msg = e_cmsg(e);
 	in->msglen = e->msglen;
 	in->age = now > e->stored ? (uint32_t)((now - e->stored) / 1000) : 0;

@@ -50,6 +50,7 @@ struct cache_info {
 	bool stale;
 	uint32_t hits;
 	const char *upstream; /* "192.0.2.1:53%lan" or "" */
+	unsigned via;         /* CACHE_VIA_* (SPEC 18) */
 	const uint8_t *msg;   /* stored response, OPT removed */
 	size_t msglen;
 	uint32_t age;                  /* seconds since stored */
@@ -98,7 +99,7 @@ bool cache_entry_prefetch_due(const struct cache_entry *e, uint64_t now);
  * tls/https server, CACHE_VIA_AD from one trusted for AD.  A name under
  * `rule ... require` is served only entries that have every bit its rule
  * needs; others are a miss for it (and are replaced by its answer).
- * Entries read back from a cache-file have none.
+ * cache-file keeps them (AD only when read back on the same network).
  */
 #define CACHE_VIA_ENC 1u
 #define CACHE_VIA_AD 2u
@@ -128,8 +129,8 @@ enum stub_err cache_insert_via(struct cache *c, const struct msg_query *q, uint8
  * clock).  STUB_EINVAL for an entry that cannot have been cached.
  */
 enum stub_err cache_restore(struct cache *c, const struct msg_query *q, const uint8_t *msg,
-    const struct msg_resp *r, const char *upstream, uint64_t stored_ms, uint64_t expire_ms,
-    uint32_t orig_ttl, uint64_t now, bool *stored);
+    const struct msg_resp *r, const char *upstream, unsigned via, uint64_t stored_ms,
+    uint64_t expire_ms, uint32_t orig_ttl, uint64_t now, bool *stored);
 
 /* Just the TTL clamping cache_insert() does, for answers not stored. */
 void cache_clamp(const struct cache *c, uint8_t *msg, const struct msg_resp *r);
