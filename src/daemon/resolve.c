@@ -197,7 +197,9 @@ deliver(struct resolver *r, const struct client_ref *ref, const struct msg_query
 	struct reply_info ri = { src, q && q->qlen ? q : NULL, t0, now, trace, NULL };
 	char rule[512];
 
-	if (ref->ctl) /* stubctl query names the rule (SPEC 18) */
+	/* stubctl query names the rule an answer from upstream or the cache
+	 * was held to (SPEC 18) */
+	if (ref->ctl && src != SRC_HOSTS && src != SRC_LOCAL)
 		ri.rule = search_rule(r, ri.q, rule, sizeof(rule));
 	r->reply(r->io, ref, r->out, n, &ri);
 }
