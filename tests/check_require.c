@@ -215,6 +215,43 @@ START_TEST(test_require_enc_tls)
 }
 END_TEST
 
+/* `rule ... adapter` and `rule ... require encryption` together: only the
+ * encrypted servers of the rule's adapter (not its clear-text one, not
+ * the encrypted server of another adapter). */
+START_TEST(test_require_with_adapter_rule)
+{
+	struct fakeup *c = up("127.0.0.108", "192.0.2.7");
+	struct fakeup *t = tls_up("127.0.0.109", "192.0.2.70");
+	struct fakeup *t2 = tls_up("127.0.0.110", "192.0.2.71");
+	struct tu_daemon d = { 0 };
+	char out[16384];
+
+	ck_assert_int_eq(
+	    tu_start(&d,
+	        tu_fmt(SCALED "hosts none\ntls-ca %s\n"
+	                      "adapter vpn metric 5\nserver %s tls dns.test\n"
+	                      "adapter lan metric 10\nserver %s\nserver %s tls dns.test\n"
+	                      "rule bank.example adapter lan\n"
+	                      "rule bank.example require encryption\n",
+	            cert, fakeup_hostport(t2), fakeup_hostport(c), fakeup_hostport(t)),
+	        NULL),
+	    0);
+	expect_a(&d, "www.bank.example", "192.0.2.70");
+	ck_assert_uint_eq(fakeup_count(c), 0);
+	ck_assert_uint_eq(fakeup_count(t2), 0);
+	ck_assert_uint_eq(fakeup_count(t), 1);
+	expect_a(&d, "www.example.com", "192.0.2.71"); /* vpn first otherwise */
+	stubctl_query(&d, "old.bank.example", out, sizeof(out));
+	ck_assert_msg(strstr(out, "192.0.2.70") != NULL, "%s", out);
+	ck_assert_msg(strstr(out, "\"result\":\"rule\"") != NULL, "%s", out);
+	ck_assert_uint_eq(fakeup_count(c), 0);
+	ck_assert_int_eq(tu_stop(&d), 0);
+	fakeup_stop(t2);
+	fakeup_stop(t);
+	fakeup_stop(c);
+}
+END_TEST
+
 /* encryption auto with the twin down: other names are downgraded to
  * clear text, the rule's names never are (SERVFAIL + EDE 23). */
 START_TEST(test_require_enc_no_downgrade)
@@ -350,6 +387,7 @@ require_suite(void)
 
 	tcase_add_test(t, test_require_enc_clear_only);
 	tcase_add_test(t, test_require_enc_tls);
+	tcase_add_test(t, test_require_with_adapter_rule);
 	tcase_add_test(t, test_require_enc_no_downgrade);
 	tcase_add_test(t, test_require_ad);
 	tcase_add_test(t, test_rebind_link_search_domain);
