@@ -333,7 +333,9 @@ sched_server_via(const struct sched *s, size_t i)
 	const struct cfg_server *cs;
 	unsigned via = 0;
 
-	if (!s || i >= s->nservers)
+	/* a server the configuration does not hold (one added at run time)
+	 * qualifies for nothing until it is judged here */
+	if (!s || i >= s->nservers || i >= s->cfg->nservers)
 		return 0;
 	cs = &s->cfg->servers[i];
 	if (cfg_server_authenticated(cs))
