@@ -29,7 +29,8 @@ struct up_search {
 	void *arg;
 	bool active;
 	bool cancelled;
-	bool trace; /* asked to record its packets */
+	bool trace;    /* asked to record its packets */
+	unsigned need; /* SPEC 18: what its rule needs (enum up_need) */
 };
 
 struct fake_up {
@@ -41,8 +42,8 @@ struct fake_up {
 };
 
 static struct up_search *
-fake_search(void *impl, const struct msg_query *q, uint32_t slow_ms, bool trace, uint64_t now,
-    up_cb cb, void *arg)
+fake_search(void *impl, const struct msg_query *q, uint32_t slow_ms, bool trace, unsigned need,
+    uint64_t now, up_cb cb, void *arg)
 {
 	struct fake_up *u = impl;
 	struct up_search *s;
@@ -54,6 +55,7 @@ fake_search(void *impl, const struct msg_query *q, uint32_t slow_ms, bool trace,
 	s->q = *q;
 	s->slow_ms = slow_ms;
 	s->trace = trace;
+	s->need = need;
 	s->started = now;
 	s->cb = cb;
 	s->arg = arg;
@@ -1131,6 +1133,164 @@ START_TEST(test_rebind_protection)
 }
 END_TEST
 
+/* a positive answer (one A record) for search s, obtained through servers
+ * satisfying via (enum up_need) */
+static void
+finish_via(struct up_search *s, unsigned via, uint64_t now)
+{
+	struct answer a;
+	struct up_result res = { .kind = UP_POSITIVE, .cacheable = true, .now = now, .via = via };
+
+	ck_assert(s->active);
+	make_answer(s, positive(300), &a);
+	res.msg = a.buf;
+	res.resp = &a.resp;
+	res.label = via ? "tls://192.0.2.1:853#dns.example%lan" : "192.0.2.1:53%lan";
+	s->active = false;
+	s->cb(s->arg, &res);
+}
+
+/* SPEC 18: a name under `rule ... require` is searched held to the rule,
+ * and never served an answer the cache got another way (asked before the
+ * rule existed: the cache-poisoning-by-order case), fresh or stale; it
+ * never joins a search not held to the rule; no qualifying answer:
+ * SERVFAIL with EDE 23. */
+START_TEST(test_require_rules)
+{
+	struct rig g;
+	struct cfg *rc = cfg_new(NULL, NULL);
+	static const char rules[] = "rule bank.example require encryption\n"
+	                            "rule sec.example require ad\n";
+	struct policy *p;
+	const struct reply *r;
+
+	rig_init(&g, "serve-stale 86400\n");
+	ck_assert_ptr_nonnull(rc);
+	ck_assert_uint_eq(cfg_parse_text(rc, rules, strlen(rules), "rules.conf"), 0);
+	p = policy_build(rc->policy, cache_seed(g.cache), NULL, NULL);
+	ck_assert_ptr_nonnull(p);
+	/* before the rule: answered in clear text and cached */
+	ask(&g, 1, "www.bank.example", TYPE_A, 1, 0);
+	ck_assert_uint_eq(g.up.s[0].need, 0);
+	finish_via(&g.up.s[0], 0, 0);
+	ask(&g, 2, "old.bank.example", TYPE_A, 2, 0);
+	finish_via(&g.up.s[1], 0, 0);
+	ask(&g, 3, "www.bank.example", TYPE_A, 3, 10);
+	ck_assert_int_eq(reply_of(&g, 3)->source, SRC_CACHE);
+	ck_assert_uint_eq(g.up.n, 2);
+	/* a clear-text search under way when the rule comes */
+	ask(&g, 4, "pending.bank.example", TYPE_A, 4, 20);
+	ck_assert_uint_eq(g.up.n, 3);
+	resolver_set_policy(g.r, p, false);
+	/* the clear-text entry is a miss under the rule: a search held to it */
+	ask(&g, 5, "www.bank.example", TYPE_A, 5, 30);
+	ck_assert_uint_eq(g.up.n, 4);
+	ck_assert_uint_eq(g.up.s[3].need, UP_NEED_ENC);
+	ck_assert(!answered(&g, 5));
+	ck_assert_uint_eq(g.up.s[3].slow_ms, 0); /* nothing it may have stale */
+	/* ... which does not join the clear-text search under way */
+	ask(&g, 6, "pending.bank.example", TYPE_A, 6, 40);
+	ck_assert_uint_eq(g.up.n, 5);
+	ck_assert_uint_eq(g.up.s[4].need, UP_NEED_ENC);
+	finish_via(&g.up.s[2], 0, 50);
+	ck_assert(answered(&g, 4));
+	ck_assert(!answered(&g, 6));
+	finish_via(&g.up.s[4], UP_NEED_ENC | UP_NEED_AD, 60);
+	ck_assert_int_eq(reply_of(&g, 6)->source, SRC_UPSTREAM);
+	finish_via(&g.up.s[3], UP_NEED_ENC | UP_NEED_AD, 60);
+	ck_assert_int_eq(reply_of(&g, 5)->source, SRC_UPSTREAM);
+	/* the encrypted answer replaced the clear one: served from the cache */
+	ask(&g, 7, "www.bank.example", TYPE_A, 7, 70);
+	ck_assert_int_eq(reply_of(&g, 7)->source, SRC_CACHE);
+	ck_assert_uint_eq(g.up.n, 5);
+	/* a clear-text answer, expired, is not served stale to the rule's
+	 * name when the search fails: SERVFAIL, EDE 23 */
+	ask_edns(&g, 8, "old.bank.example", TYPE_A, true, 400000);
+	ck_assert_uint_eq(g.up.n, 6);
+	ck_assert_uint_eq(g.up.s[5].need, UP_NEED_ENC);
+	finish(&g.up.s[5], UP_FAIL, false, NULL, 400010);
+	r = reply_of(&g, 8);
+	ck_assert_uint_eq(tu_rcode(r->buf, r->len), RCODE_SERVFAIL);
+	ck_assert(ends_with_ede(r, 23));
+	/* require ad: held to AD-trusted servers; their answer is cached */
+	ask(&g, 9, "x.sec.example", TYPE_A, 9, 400020);
+	ck_assert_uint_eq(g.up.s[6].need, UP_NEED_AD);
+	finish_via(&g.up.s[6], UP_NEED_AD, 400030);
+	ask(&g, 10, "x.sec.example", TYPE_A, 10, 400040);
+	ck_assert_int_eq(reply_of(&g, 10)->source, SRC_CACHE);
+	ck_assert_uint_eq(g.up.n, 7);
+	/* ... until a server loses its AD trust (reload): a miss again */
+	cache_distrust_ad(g.cache);
+	ask(&g, 11, "x.sec.example", TYPE_A, 11, 400050);
+	ck_assert_uint_eq(g.up.n, 8);
+	finish_via(&g.up.s[7], UP_NEED_AD, 400060);
+	/* names under no rule take any answer */
+	ask(&g, 12, "www.example.com", TYPE_A, 12, 400070);
+	ck_assert_uint_eq(g.up.s[8].need, 0);
+	finish_via(&g.up.s[8], 0, 400080);
+	ck_assert_int_eq(reply_of(&g, 12)->source, SRC_UPSTREAM);
+	resolver_set_policy(g.r, NULL, false);
+	policy_free(p);
+	cfg_unref(rc);
+	rig_fini(&g);
+}
+END_TEST
+
+/* SPEC 18: the search domains of resolv-file (search/domain lines) are
+ * the search domains of its servers' adapter: private answers under them
+ * are kept when that adapter answered, and they route nothing.  Answers
+ * from multicast DNS (SPEC 19: `local` names, on-link sources only) are
+ * the link's own and kept too. */
+START_TEST(test_rebind_search_domains)
+{
+	struct rig g;
+	struct cfg *c = cfg_new(NULL, NULL);
+	struct fake_up m;
+	static const char conf[] = "rebind-protection yes\n";
+	struct tu_rr priv[1] = { { "x", TYPE_A, 300, NULL, 0, 0xc0a80105 } };
+	static const char *const kept[] = { "nas.home.test", "db.corp.test", "lan.test" };
+	size_t i;
+	int k = 1;
+
+	rig_init(&g, conf);
+	ck_assert_uint_eq(cfg_parse_text(c, conf, strlen(conf), "t"), 0);
+	ck_assert_uint_eq(
+	    cfg_finish(c, "nameserver 192.0.2.1\nsearch home.test Corp.Test.\ndomain lan.test\n"),
+	    0);
+	ck_assert_uint_eq(c->nadapters, 1);
+	ck_assert_uint_eq(c->adapters[0].ndomains, 0); /* no routing domain */
+	ck_assert_uint_eq(c->adapters[0].nsearch, 3);
+	resolver_set_cfg(g.r, c);
+	resolver_set_policy(g.r, NULL, true);
+	for (i = 0; i < sizeof(kept) / sizeof(kept[0]); i++, k++) {
+		priv[0].owner = kept[i];
+		ask(&g, k, kept[i], TYPE_A, (uint16_t)k, 0);
+		finish_rrs(&g.up.s[k - 1], priv, 1, "192.0.2.1:53%default", 0);
+		ck_assert_msg(tu_ancount(reply_of(&g, k)->buf, reply_of(&g, k)->len) == 1, "%s",
+		    kept[i]);
+	}
+	/* under none: stripped */
+	priv[0].owner = "www.example.com";
+	ask(&g, k, "www.example.com", TYPE_A, (uint16_t)k, 0);
+	finish_rrs(&g.up.s[k - 1], priv, 1, "192.0.2.1:53%default", 0);
+	ck_assert_uint_eq(tu_ancount(reply_of(&g, k)->buf, reply_of(&g, k)->len), 0);
+	ck_assert_uint_eq(g.st.rebind_blocked, 1);
+	k++;
+	/* multicast DNS: kept */
+	memset(&m, 0, sizeof(m));
+	resolver_set_mdns(g.r, (struct upstream_if){ &fake_ops, &m });
+	priv[0].owner = "printer.local";
+	ask(&g, k, "printer.local", TYPE_A, (uint16_t)k, 0);
+	ck_assert_uint_eq(m.n, 1);
+	finish_rrs(&m.s[0], priv, 1, "mdns%eth0", 0);
+	ck_assert_uint_eq(tu_ancount(reply_of(&g, k)->buf, reply_of(&g, k)->len), 1);
+	ck_assert_uint_eq(g.st.rebind_blocked, 1);
+	resolver_set_cfg(g.r, g.cfg);
+	cfg_unref(c);
+	rig_fini(&g);
+}
+END_TEST
+
 static Suite *
 resolve_suite(void)
 {
@@ -1155,6 +1315,8 @@ resolve_suite(void)
 	tcase_add_test(t, test_policy_every_type);
 	tcase_add_test(t, test_ede_refused_stale);
 	tcase_add_test(t, test_rebind_protection);
+	tcase_add_test(t, test_require_rules);
+	tcase_add_test(t, test_rebind_search_domains);
 	tcase_add_test(t, test_cd_not_shared);
 	tcase_add_test(t, test_local_names);
 	tcase_add_test(t, test_mdns_names);

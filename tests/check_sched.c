@@ -778,6 +778,75 @@ START_TEST(test_private_reverse)
 }
 END_TEST
 
+/* SPEC 18: a search for a name under `rule ... require` asks only the
+ * servers that satisfy the rule; an adapter left without one is out of
+ * it; routing domains still decide first (no name leaks to an adapter
+ * they do not pick); a clear-text fallback is never downgraded to. */
+START_TEST(test_require_need)
+{
+	struct fix f;
+	uint8_t n[WIRE_NAME_MAX];
+	size_t l;
+
+	setup(&f,
+	    "adapter lan metric 10\n"
+	    "server 10.0.0.1\n"                 /* 0: clear */
+	    "server 10.0.0.2 trust-ad\n"        /* 1: clear, trusted for AD */
+	    "server 10.0.0.3 tls insecure\n"    /* 2: encrypted, not authenticated */
+	    "server 10.0.0.4 tls dns.example\n" /* 3: authenticated */
+	    "adapter wifi metric 20\n"
+	    "server 10.1.0.1\n" /* 4: clear */
+	    "adapter vpn metric 30 default-route no\n"
+	    "server 10.2.0.1\n" /* 5: clear */
+	    "domain corp.example\n");
+	ck_assert_uint_eq(sched_server_via(f.s, 0), 0);
+	ck_assert_uint_eq(sched_server_via(f.s, 1), UP_NEED_AD);
+	ck_assert_uint_eq(sched_server_via(f.s, 2), 0);
+	ck_assert_uint_eq(sched_server_via(f.s, 3), UP_NEED_ENC | UP_NEED_AD);
+	ck_assert_uint_eq(sched_server_via(f.s, 99), 0);
+	/* no need: as ever */
+	begin(&f, "www.bank.example", 0);
+	ck_assert_str_eq(phase(&f, 0, 0), "0");
+	ck_assert_str_eq(phase(&f, 2, 0), "0,1,2,3,4");
+	sched_search_fini(&f.ss);
+	/* encryption: only 3; wifi has nobody and is out of the search */
+	l = wire_name_from_text("www.bank.example", n);
+	ck_assert_int_eq(sched_search_init_need(f.s, &f.ss, n, l, UP_NEED_ENC, 0), STUB_OK);
+	ck_assert(f.ss.considered[0] && !f.ss.considered[1] && !f.ss.considered[2]);
+	ck_assert(f.ss.ruled_out[1] && !f.ss.ruled_out[2]);
+	ck_assert(f.ss.ss[0].unfit && f.ss.ss[2].unfit && !f.ss.ss[3].unfit);
+	ck_assert_str_eq(phase(&f, 0, 0), "3");
+	ck_assert_str_eq(phase(&f, 1, 0), "3");
+	ck_assert_str_eq(phase(&f, 2, 0), "3");
+	/* no downgrade to an unfit server */
+	ck_assert(!sched_downgrade_allow(f.s, &f.ss, 0));
+	sched_downgrade_sent(f.s, &f.ss, 0, 2);
+	ck_assert_uint_eq(f.ss.ss[0].sent_mask, 0);
+	/* a negative from lan is every adapter's: the search ends */
+	ck_assert_int_eq(sched_on_answer(f.s, &f.ss, 3, ANS_NEGATIVE, 5, 0), SCHED_NEGATIVE);
+	sched_search_fini(&f.ss);
+	/* AD: 1 and 3 */
+	ck_assert_int_eq(sched_search_init_need(f.s, &f.ss, n, l, UP_NEED_AD, 0), STUB_OK);
+	ck_assert_str_eq(phase(&f, 0, 0), "1");
+	ck_assert_str_eq(phase(&f, 2, 0), "1,3");
+	sched_search_fini(&f.ss);
+	/* both: 3 */
+	ck_assert_int_eq(sched_search_init_need(f.s, &f.ss, n, l, UP_NEED_ENC | UP_NEED_AD, 0),
+	    STUB_OK);
+	ck_assert_str_eq(phase(&f, 2, 0), "3");
+	sched_search_fini(&f.ss);
+	/* routed to vpn, which has no encrypted server: nobody at all (not
+	 * lan's server 3: the routing domain keeps the name on vpn) */
+	l = wire_name_from_text("git.corp.example", n);
+	ck_assert_int_eq(sched_search_init_need(f.s, &f.ss, n, l, UP_NEED_ENC, 0), STUB_OK);
+	ck_assert(f.ss.ruled_out[2] && !f.ss.ruled_out[0] && !f.ss.considered[0]);
+	ck_assert_str_eq(phase(&f, 0, 0), "");
+	ck_assert(!sched_search_open(&f.ss));
+	sched_search_fini(&f.ss);
+	teardown(&f);
+}
+END_TEST
+
 static Suite *
 sched_suite(void)
 {
@@ -810,6 +879,7 @@ sched_suite(void)
 	tcase_add_test(b, test_failback_adapter);
 	tcase_add_test(b, test_failback_not_waited);
 	tcase_add_test(b, test_private_reverse);
+	tcase_add_test(b, test_require_need);
 	suite_add_tcase(s, b);
 	return s;
 }

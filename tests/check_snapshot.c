@@ -41,8 +41,21 @@ mkq(const struct cache *c, const char *name, uint16_t type)
 	return q;
 }
 
+static void put_via(struct cache *c, const char *name, uint16_t type, struct tu_resp r,
+    unsigned via, uint64_t now);
+
 static void
 put(struct cache *c, const char *name, uint16_t type, struct tu_resp r, uint64_t now)
+{
+	put_via(c, name, type, r, 0, now);
+}
+
+/* what the entry for name/type came through (CACHE_VIA_*); -1: none */
+static int via_of(struct cache *c, const char *name, uint16_t type, uint64_t now);
+
+static void
+put_via(struct cache *c, const char *name, uint16_t type, struct tu_resp r, unsigned via,
+    uint64_t now)
 {
 	uint8_t b[2048];
 	struct msg_query q = mkq(c, name, type);
@@ -55,8 +68,18 @@ put(struct cache *c, const char *name, uint16_t type, struct tu_resp r, uint64_t
 	r.id = 9;
 	l = tu_response(&r, b, sizeof(b));
 	ck_assert_int_eq(msg_store_prepare(b, l, 9, q.key, q.qlen, type, CLASS_IN, &m), STUB_OK);
-	ck_assert_int_eq(cache_insert(c, &q, b, &m, "192.0.2.1:53%lan", now, &stored), 0);
+	ck_assert_int_eq(cache_insert_via(c, &q, b, &m, "192.0.2.1:53%lan", via, now, &stored), 0);
 	ck_assert(stored);
+}
+
+static int
+via_of(struct cache *c, const char *name, uint16_t type, uint64_t now)
+{
+	struct msg_query q = mkq(c, name, type);
+	enum cache_lookup_result found;
+	struct cache_entry *e = cache_lookup(c, &q, now, &found);
+
+	return e ? (int)cache_entry_via(e) : -1;
 }
 
 /* the TTL a client would get now, or -1 when not cached (stale: -2) */
@@ -220,6 +243,10 @@ START_TEST(test_network_clears_ad)
 	snprintf(path, sizeof(path), "%s/cache", dir);
 	put(c, "signed.example.com", TYPE_A, pos, NOW0);
 	ck_assert(served_ad(c, "signed.example.com", NOW0));
+	/* SPEC 18: what an entry came through is kept, AD only on the same
+	 * network */
+	put_via(c, "tls.example.com", TYPE_A, pos, CACHE_VIA_ENC | CACHE_VIA_AD, NOW0);
+	put_via(c, "ad.example.com", TYPE_A, pos, CACHE_VIA_AD, NOW0);
 	ck_assert_int_eq(snapshot_save(path, c, NOW0, WALL0, snapshot_settings(&ccfg), NET, &n, why,
 	                     sizeof(why)),
 	    STUB_OK);
@@ -228,15 +255,20 @@ START_TEST(test_network_clears_ad)
 	ck_assert_int_eq(snapshot_load(path, c, NOW0, WALL0, snapshot_settings(&ccfg), NET, 0,
 	                     1u << 20, &loaded, why, sizeof(why)),
 	    STUB_OK);
-	ck_assert_uint_eq(loaded, 1);
+	ck_assert_uint_eq(loaded, 3);
 	ck_assert(served_ad(c, "signed.example.com", NOW0));
+	ck_assert_int_eq(via_of(c, "signed.example.com", TYPE_A, NOW0), 0);
+	ck_assert_int_eq(via_of(c, "tls.example.com", TYPE_A, NOW0), CACHE_VIA_ENC | CACHE_VIA_AD);
+	ck_assert_int_eq(via_of(c, "ad.example.com", TYPE_A, NOW0), CACHE_VIA_AD);
 	cache_free(c);
 	c = cache_new(&ccfg, 3);
 	ck_assert_int_eq(snapshot_load(path, c, NOW0, WALL0, snapshot_settings(&ccfg), NET + 1, 0,
 	                     1u << 20, &loaded, why, sizeof(why)),
 	    STUB_OK);
-	ck_assert_uint_eq(loaded, 1);
+	ck_assert_uint_eq(loaded, 3);
 	ck_assert(!served_ad(c, "signed.example.com", NOW0));
+	ck_assert_int_eq(via_of(c, "tls.example.com", TYPE_A, NOW0), CACHE_VIA_ENC);
+	ck_assert_int_eq(via_of(c, "ad.example.com", TYPE_A, NOW0), 0);
 	cache_free(c);
 	unlink(path);
 	rmdir(dir);

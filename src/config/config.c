@@ -116,8 +116,10 @@ cfg_unref(struct cfg *c)
 	free(c->cache_file);
 	free(c->tls_ca);
 	polcfg_unref(c->policy);
-	for (i = 0; i < c->nadapters; i++)
+	for (i = 0; i < c->nadapters; i++) {
 		free(c->adapters[i].domains);
+		free(c->adapters[i].search);
+	}
 	free(c->adapters);
 	free(c->servers);
 	free(c->errors);
@@ -182,9 +184,12 @@ cfg_clone(const struct cfg *c)
 		goto fail;
 	for (i = 0; i < c->nadapters; i++) {
 		n->adapters[i].domains = NULL;
+		n->adapters[i].search = NULL;
 		n->nadapters = i + 1;
 		if (dup_array(&n->adapters[i].domains, c->adapters[i].domains,
-		        c->adapters[i].ndomains, sizeof(*c->adapters[i].domains)) != STUB_OK)
+		        c->adapters[i].ndomains, sizeof(*c->adapters[i].domains)) != STUB_OK ||
+		    dup_array(&n->adapters[i].search, c->adapters[i].search, c->adapters[i].nsearch,
+		        sizeof(*c->adapters[i].search)) != STUB_OK)
 			goto fail;
 	}
 	return n;
@@ -748,6 +753,28 @@ scoped_adapter(struct cfg *c, const char *ifname, size_t *idx)
 	return STUB_OK;
 }
 
+/* resolv-file's search/domain names: search domains of its adapter
+ * (SPEC 18: spared by rebinding protection; they route nothing).  Names
+ * that cannot be read, and any beyond RESOLV_SEARCH_MAX, are skipped. */
+#define RESOLV_SEARCH_MAX 32
+static void
+resolv_search(struct cfg_adapter *ad, char **w, int n)
+{
+	int k;
+
+	for (k = 0; k < n && ad->nsearch < RESOLV_SEARCH_MAX; k++) {
+		struct cfg_domain d;
+
+		d.len = wire_name_from_text(w[k], d.name);
+		if (d.len <= 1) /* the root: no domain */
+			continue;
+		wire_name_lower(d.name, d.len);
+		if (cfg_grow(&ad->search, ad->nsearch, sizeof(*ad->search)) != STUB_OK)
+			return;
+		ad->search[ad->nsearch++] = d;
+	}
+}
+
 size_t
 cfg_finish(struct cfg *c, const char *resolv_text)
 {
@@ -793,6 +820,11 @@ cfg_finish(struct cfg *c, const char *resolv_text)
 			if (t != TEXT_LINE_OK)
 				continue;
 			n = text_words(line, w, CFG_MAX_WORDS, true);
+			if (n >= 2 && have_default &&
+			    (strcmp(w[0], "search") == 0 || strcmp(w[0], "domain") == 0)) {
+				resolv_search(&c->adapters[a], w + 1, n - 1);
+				continue;
+			}
 			if (n < 2 || strcmp(w[0], "nameserver") != 0)
 				continue;
 			pct = split_scope(w[1], scope, sizeof(scope));

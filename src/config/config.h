@@ -178,6 +178,11 @@ struct cfg_adapter {
 	enum cfg_origin origin;
 	struct cfg_domain *domains;
 	size_t ndomains;
+	/* search domains that route nothing (resolv-file's search/domain
+	 * lines on the adapter of its servers): only rebinding protection's
+	 * exemption (SPEC 18).  A link's domains are routing domains. */
+	struct cfg_domain *search;
+	size_t nsearch;
 	int line;                       /* where defined (0 = implicit) */
 	enum cfg_encryption encryption; /* ENC_INHERIT = the global one */
 };

@@ -814,6 +814,7 @@ ctl_trace_result(enum up_trace_result r)
 	case TR_CANCELLED: return "cancelled";
 	case TR_EXCLUDED: return "excluded";
 	case TR_DOWN: return "down";
+	case TR_RULE: return "rule";
 	}
 	return "?";
 }

@@ -429,8 +429,8 @@ send_on(struct up_search *s, struct mif *f, int v, const uint8_t *pkt, size_t le
 }
 
 static struct up_search *
-if_search(void *impl, const struct msg_query *q, uint32_t slow_ms, bool trace, uint64_t now,
-    up_cb cb, void *arg)
+if_search(void *impl, const struct msg_query *q, uint32_t slow_ms, bool trace, unsigned need,
+    uint64_t now, up_cb cb, void *arg)
 {
 	struct mdns *m = impl;
 	struct up_search *s = calloc(1, sizeof(*s));
@@ -442,6 +442,10 @@ if_search(void *impl, const struct msg_query *q, uint32_t slow_ms, bool trace, u
 	bool sent = false;
 
 	(void)slow_ms;
+	if (need) { /* SPEC 18: multicast is neither encrypted nor trusted for AD */
+		free(s);
+		return NULL;
+	}
 	if (!s)
 		return NULL;
 	if (m->nsearches >= MDNS_MAX_SEARCHES) {

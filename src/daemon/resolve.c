@@ -19,6 +19,13 @@
 #define STALE_AFTER_MS 1800
 #define RCODE_BADVERS 16
 #define PREFETCH_SHARE 10 /* prefetches take at most 1/10 of max-inflight */
+/* SPEC 18: no server the name's `require` rule allows could answer: 23
+ * Network Error (RFC 8914 4.24: no server reachable), as SPEC 17's
+ * `encryption require` */
+#define EDE_REQUIRE 23
+
+_Static_assert(CACHE_VIA_ENC == UP_NEED_ENC && CACHE_VIA_AD == UP_NEED_AD,
+    "cache entries note what a search needed in the same bits");
 
 struct resolver {
 	const struct cfg *cfg;
@@ -162,6 +169,25 @@ answer_source_name(enum answer_source s)
 	return s < SRC_COUNT ? names[s] : "local";
 }
 
+/* SPEC 18: the rule that held q's search to some servers ("FILE:LINE"
+ * in buf): its `require` rule, else its `adapter` rule; NULL for none. */
+static const char *
+search_rule(const struct resolver *r, const struct msg_query *q, char *buf, size_t len)
+{
+	struct pol_match m;
+
+	if (!r->pol || !q || !q->qlen)
+		return NULL;
+	policy_lookup(r->pol, q->key, q->qlen, &m);
+	if (m.require_enc)
+		return policy_origin_text(r->pol, m.enc_origin, buf, len);
+	if (m.require_ad)
+		return policy_origin_text(r->pol, m.ad_origin, buf, len);
+	if (m.nadapters)
+		return policy_origin_text(r->pol, m.adapter_origin, buf, len);
+	return NULL;
+}
+
 /* Every answer leaves here: the reply function with what it came from. */
 static void
 deliver(struct resolver *r, const struct client_ref *ref, const struct msg_query *q,
@@ -169,8 +195,36 @@ deliver(struct resolver *r, const struct client_ref *ref, const struct msg_query
 {
 	/* a question that could not be read is no question to report */
 	struct reply_info ri = { src, q && q->qlen ? q : NULL, t0, now, trace, NULL };
+	char rule[512];
 
+	/* stubctl query names the rule an answer from upstream or the cache
+	 * was held to (SPEC 18) */
+	if (ref->ctl && src != SRC_HOSTS && src != SRC_LOCAL)
+		ri.rule = search_rule(r, ri.q, rule, sizeof(rule));
 	r->reply(r->io, ref, r->out, n, &ri);
+}
+
+/* SPEC 18: the cache entry for q if it may be served to a name whose
+ * rule needs `need` (enum up_need): one obtained some other way is a miss
+ * for it (never served, not even stale). */
+static struct cache_entry *
+lookup_fit(struct resolver *r, const struct msg_query *q, unsigned need, uint64_t now,
+    enum cache_lookup_result *found)
+{
+	struct cache_entry *e = cache_lookup(r->cache, q, now, found);
+
+	if (*found != CACHE_MISS && (cache_entry_via(e) & need) != need) {
+		*found = CACHE_MISS;
+		return NULL;
+	}
+	return e;
+}
+
+/* What `rule ... require` lines ask of the search for q (enum up_need). */
+static unsigned
+need_of(const struct pol_match *m)
+{
+	return (m->require_enc ? UP_NEED_ENC : 0) | (m->require_ad ? UP_NEED_AD : 0);
 }
 
 static void
@@ -224,11 +278,12 @@ answer_waiters(struct resolver *r, struct flight *f, enum answer_how how, struct
 
 		switch (how) {
 		case ANSWER_SERVFAIL:
-			if (res && res->has_ede) {
-				/* SPEC 17: why there was no way (EDE) */
+			if ((res && res->has_ede) || f->need) {
+				/* SPEC 17, 18: why there was no way (EDE) */
 				r->st->servfail++;
 				deliver(r, &w->ref, &w->q, src, w->t0, now, trace,
-				    msg_error_ede(&w->q, RCODE_SERVFAIL, res->ede, r->out,
+				    msg_error_ede(&w->q, RCODE_SERVFAIL,
+				        res && res->has_ede ? res->ede : EDE_REQUIRE, r->out,
 				        sizeof(r->out)));
 				break;
 			}
@@ -253,10 +308,11 @@ answer_waiters(struct resolver *r, struct flight *f, enum answer_how how, struct
 
 static void on_upstream(void *arg, const struct up_result *res);
 
-/* A new flight for q, searched upstream; its first waiter is ref. */
+/* A new flight for q, searched upstream with need (enum up_need, SPEC
+ * 18); its first waiter is ref. */
 static void
 start_search(struct resolver *r, const struct msg_query *q, const struct client_ref *ref,
-    bool have_stale, uint64_t now)
+    bool have_stale, unsigned need, uint64_t now)
 {
 	struct flight *f = inflight_add(r->flights, q);
 
@@ -268,9 +324,10 @@ start_search(struct resolver *r, const struct msg_query *q, const struct client_
 	}
 	f->owner = r;
 	f->via = upstream_for(r, q);
+	f->need = need;
 	log_query(ref, q, "upstream");
 	f->search = f->via.ops->search(f->via.impl, q, have_stale ? STALE_AFTER_MS : 0, ref->trace,
-	    now, on_upstream, f);
+	    need, now, on_upstream, f);
 	if (!f->search) {
 		answer_waiters(r, f, ANSWER_SERVFAIL, NULL, false, NULL, now);
 		inflight_remove(r->flights, f);
@@ -283,7 +340,7 @@ start_search(struct resolver *r, const struct msg_query *q, const struct client_
  * max-inflight, and never a second search for the same question.
  */
 static void
-prefetch(struct resolver *r, const struct msg_query *q, uint64_t now)
+prefetch(struct resolver *r, const struct msg_query *q, unsigned need, uint64_t now)
 {
 	struct flight *f;
 
@@ -297,7 +354,8 @@ prefetch(struct resolver *r, const struct msg_query *q, uint64_t now)
 	f->owner = r;
 	f->via = upstream_for(r, q);
 	f->prefetch = true;
-	f->search = f->via.ops->search(f->via.impl, q, 0, false, now, on_upstream, f);
+	f->need = need;
+	f->search = f->via.ops->search(f->via.impl, q, 0, false, need, now, on_upstream, f);
 	if (!f->search) {
 		inflight_remove(r->flights, f);
 		return;
@@ -335,17 +393,23 @@ local_answer(struct resolver *r, const struct msg_query *q, const struct client_
 
 /*
  * SPEC 18: a hosts name, a blocked name or a name with local data answers
- * every type itself, never upstream.  True when q was answered.
+ * every type itself, never upstream.  True when q was answered; else
+ * *need says what its `require` rules ask of a search (enum up_need).
  */
 static bool
 policy_local(struct resolver *r, const struct msg_query *q, const struct client_ref *ref,
-    uint64_t now)
+    uint64_t now, unsigned *need)
 {
 	struct reply_info ri = { SRC_LOCAL, q, now, now, NULL, NULL };
 	struct pol_match m;
 	char rule[512];
 	size_t n;
 
+	*need = 0;
+	if (r->pol) {
+		policy_lookup(r->pol, q->key, q->qlen, &m);
+		*need = need_of(&m);
+	}
 	if (q->qclass != CLASS_IN)
 		return false;
 	if (hosts_has_name(r->hosts, q)) {
@@ -358,7 +422,6 @@ policy_local(struct resolver *r, const struct msg_query *q, const struct client_
 	}
 	if (!r->pol)
 		return false;
-	policy_lookup(r->pol, q->key, q->qlen, &m);
 	if (m.verdict != POL_BLOCK && m.verdict != POL_ANSWER)
 		return false;
 	n = policy_answer(r->pol, &m, q, r->cfg->hosts_ttl, limit_for(q, ref), r->out,
@@ -382,6 +445,7 @@ resolver_query(struct resolver *r, const uint8_t *pkt, size_t len, const struct 
 	enum cache_lookup_result found;
 	struct cache_entry *e;
 	struct flight *f;
+	unsigned need;
 	size_t n;
 
 	if (v == MSG_DROP) {
@@ -436,18 +500,18 @@ resolver_query(struct resolver *r, const uint8_t *pkt, size_t len, const struct 
 			return;
 		}
 	}
-	if (policy_local(r, &q, ref, now))
+	if (policy_local(r, &q, ref, now, &need))
 		return;
 	if (local_answer(r, &q, ref, now))
 		return;
-	e = cache_lookup(r->cache, &q, now, &found);
+	e = lookup_fit(r, &q, need, now, &found);
 	if (found == CACHE_FRESH) {
 		answer_cached(r, e, &q, ref, now, now, false, NULL);
 		if (r->cfg->prefetch && cache_entry_prefetch_due(e, now))
-			prefetch(r, &q, now);
+			prefetch(r, &q, need, now);
 		return;
 	}
-	f = inflight_find(r->flights, &q);
+	f = inflight_find_need(r->flights, &q, need);
 	if (f && f->slow_done && found == CACHE_STALE) {
 		/* the search under way is already past the stale deadline */
 		answer_cached(r, e, &q, ref, now, now, true, NULL);
@@ -467,7 +531,15 @@ resolver_query(struct resolver *r, const uint8_t *pkt, size_t len, const struct 
 		answer_error(r, &q, ref, RCODE_REFUSED, SRC_LOCAL, now, now, NULL);
 		return;
 	}
-	start_search(r, &q, ref, found == CACHE_STALE, now);
+	if (need && r->mdns.impl && upstream_for(r, &q).impl == r->mdns.impl) {
+		/* SPEC 18: multicast DNS is neither encrypted nor trusted for AD */
+		r->st->servfail++;
+		log_query(ref, &q, "SERVFAIL (rule: no server qualifies)");
+		deliver(r, ref, &q, SRC_UPSTREAM, now, now, NULL,
+		    msg_error_ede(&q, RCODE_SERVFAIL, EDE_REQUIRE, r->out, sizeof(r->out)));
+		return;
+	}
+	start_search(r, &q, ref, found == CACHE_STALE, need, now);
 }
 
 /* Answer the waiters from the cache (fresh or stale) if it has the
@@ -476,7 +548,7 @@ static bool
 answer_from_cache(struct resolver *r, struct flight *f, uint64_t now)
 {
 	enum cache_lookup_result found;
-	struct cache_entry *e = cache_lookup(r->cache, &f->q, now, &found);
+	struct cache_entry *e = lookup_fit(r, &f->q, f->need, now, &found);
 
 	if (found == CACHE_MISS)
 		return false;
@@ -484,18 +556,31 @@ answer_from_cache(struct resolver *r, struct flight *f, uint64_t now)
 	return true;
 }
 
+/* Is name under one of n domains? */
+static bool
+under_any(const struct msg_query *q, const struct cfg_domain *d, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (wire_name_under(q->key, q->qlen, d[i].name, d[i].len))
+			return true;
+	return false;
+}
+
 /*
  * SPEC 18: rebinding protection.  Is q's name exempt: under an allow rule,
- * or under a routing domain of the adapter that answered (label
- * "addr:port%adapter")?
+ * or under a routing or search domain of the adapter that answered (label
+ * "addr:port%adapter")?  A link's domains, search or routing-only, are
+ * all its routing domains; resolv-file's search domains are search-only.
  */
 static bool
 rebind_exempt(const struct resolver *r, const struct msg_query *q, const char *label)
 {
 	const char *pct = label ? strrchr(label, '%') : NULL;
+	const struct cfg_adapter *ad;
 	struct pol_match m;
 	long a;
-	size_t i;
 
 	if (r->pol) {
 		policy_lookup(r->pol, q->key, q->qlen, &m);
@@ -504,13 +589,8 @@ rebind_exempt(const struct resolver *r, const struct msg_query *q, const char *l
 	}
 	if (!pct || (a = cfg_adapter_find(r->cfg, pct + 1)) < 0)
 		return false;
-	for (i = 0; i < r->cfg->adapters[a].ndomains; i++) {
-		const struct cfg_domain *d = &r->cfg->adapters[a].domains[i];
-
-		if (wire_name_under(q->key, q->qlen, d->name, d->len))
-			return true;
-	}
-	return false;
+	ad = &r->cfg->adapters[a];
+	return under_any(q, ad->domains, ad->ndomains) || under_any(q, ad->search, ad->nsearch);
 }
 
 /* The result with private addresses taken out (into r->rmsg), or res
@@ -527,6 +607,10 @@ rebind_check(struct resolver *r, struct flight *f, const struct up_result *res,
 	size_t len, ql;
 
 	if (!r->rebind || res->kind != UP_POSITIVE || rebind_exempt(r, &f->q, res->label))
+		return res;
+	/* multicast DNS (SPEC 19) answers `local` only from sources on the
+	 * queried link: its names are the link's own, private by nature */
+	if (r->mdns.impl && f->via.impl == r->mdns.impl)
 		return res;
 	if (rebind_filter(res->msg, res->resp->len, r->rmsg, sizeof(r->rmsg), &len, &removed) !=
 	        STUB_OK ||
@@ -570,8 +654,8 @@ on_upstream(void *arg, const struct up_result *res)
 		return;
 	case UP_AGAIN: /* SPEC 17: once more, on the engine that replaced it */
 		f->via = upstream_for(r, &f->q);
-		f->search = f->via.ops->search(f->via.impl, &f->q, 0, res->trace != NULL, res->now,
-		    on_upstream, f);
+		f->search = f->via.ops->search(f->via.impl, &f->q, 0, res->trace != NULL, f->need,
+		    res->now, on_upstream, f);
 		if (f->search)
 			return;
 		answer_waiters(r, f, ANSWER_SERVFAIL, NULL, false, NULL, res->now);
@@ -586,8 +670,8 @@ on_upstream(void *arg, const struct up_result *res)
 		if (res->cacheable) {
 			bool stored = false;
 
-			cache_insert(r->cache, &f->q, res->msg, res->resp, res->label, res->now,
-			    &stored);
+			cache_insert_via(r->cache, &f->q, res->msg, res->resp, res->label, res->via,
+			    res->now, &stored);
 		} else {
 			cache_clamp(r->cache, res->msg, res->resp);
 		}

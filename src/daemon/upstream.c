@@ -63,6 +63,8 @@ struct up_search {
 	bool enc_required;      /* asked a twin under `encryption require` */
 	bool ddr_wait;          /* SPEC 17: nothing asked yet, waiting for discovery */
 	bool again;             /* ddr_wait over with the engine replaced: UP_AGAIN */
+	unsigned need;          /* SPEC 18: enum up_need of the name's rule */
+	unsigned negvia;        /* up_need bits every negative answer's server has */
 };
 
 /* SPEC 17: a DDR probe to clear-text server `server`, then the handshake
@@ -102,7 +104,7 @@ struct upstream {
 };
 
 static void search_finish(struct up_search *s, enum up_kind kind, bool cacheable, uint8_t *msg,
-    const struct msg_resp *resp, const char *label);
+    const struct msg_resp *resp, const char *label, unsigned via);
 static void downgrade(struct up_search *s, size_t server, uint64_t now);
 
 /* ---------------- engine ---------------- */
@@ -238,7 +240,8 @@ trace_result(struct up_search *s, struct attempt *a, enum up_trace_result r, uin
 }
 
 /* Servers a search skips from the start: excluded (left out when the
- * search began, schedule.c), or their link down. */
+ * search began, schedule.c), their link down, or not qualifying under the
+ * name's `require` rule (SPEC 18). */
 static void
 trace_skipped(struct up_search *s, uint64_t now)
 {
@@ -246,12 +249,14 @@ trace_skipped(struct up_search *s, uint64_t now)
 	size_t a, k;
 
 	for (a = 0; a < sc->nadapters; a++) {
-		if (!s->ss.considered[a] && !s->ss.left_out[a])
+		if (!s->ss.considered[a] && !s->ss.left_out[a] && !s->ss.ruled_out[a])
 			continue;
 		for (k = 0; k < sc->adapters[a].nservers; k++) {
 			size_t i = sc->adapters[a].servers[k];
 
-			if (sc->adapters[a].down)
+			if (s->ss.ss[i].unfit)
+				trace_add(s, i, 0, -1, TR_RULE, now);
+			else if (sc->adapters[a].down)
 				trace_add(s, i, 0, -1, TR_DOWN, now);
 			else if (s->ss.left_out[a] || s->ss.ss[i].skipped)
 				trace_add(s, i, 0, -1, TR_EXCLUDED, now);
@@ -296,7 +301,7 @@ search_free(struct up_search *s)
 
 static void
 search_finish(struct up_search *s, enum up_kind kind, bool cacheable, uint8_t *msg,
-    const struct msg_resp *resp, const char *label)
+    const struct msg_resp *resp, const char *label, unsigned via)
 {
 	struct up_result r = { .kind = kind };
 	up_cb cb = s->cb;
@@ -316,8 +321,12 @@ search_finish(struct up_search *s, enum up_kind kind, bool cacheable, uint8_t *m
 	r.msg = msg;
 	r.resp = resp;
 	r.label = label;
-	r.has_ede = kind == UP_FAIL && s->enc_required;
-	r.ede = 23; /* Network Error: encrypted only, and that failed */
+	r.via = via;
+	/* SPEC 17 and 18: encrypted (or AD-trusted) only, and that failed:
+	 * 23 Network Error (RFC 8914: no server could be reached that the
+	 * policy lets stubd use) */
+	r.has_ede = kind == UP_FAIL && (s->enc_required || s->need);
+	r.ede = 23;
 	/* unlink first: the callback may start new searches */
 	s->cb = NULL;
 	cb(arg, &r);
@@ -384,7 +393,7 @@ attempt_cb(void *arg, const uint8_t *abuf, size_t alen)
 		if (prep == STUB_OK && !up->resp.tc) {
 			/* store the question lower-cased, as without 0x20 */
 			memcpy(up->rbuf + WIRE_HDR_LEN, s->q.key, s->q.qlen);
-			if (!cfg_server_trusts_ad(&up->cfg->servers[server]))
+			if (!(sched_server_via(up->sched, server) & UP_NEED_AD))
 				msg_distrust_ad(up->rbuf, up->resp.len);
 			if (up->resp.positive)
 				kind = ANS_POSITIVE;
@@ -405,12 +414,14 @@ attempt_cb(void *arg, const uint8_t *abuf, size_t alen)
 	out = sched_on_answer(up->sched, &s->ss, server, kind, rtt, clock_now_ms());
 	if (kind == ANS_FAILED && out == SCHED_CONTINUE)
 		downgrade(s, server, clock_now_ms());
+	if (kind == ANS_NEGATIVE)
+		s->negvia &= sched_server_via(up->sched, server);
 	if (out == SCHED_POSITIVE) {
 		search_finish(s, UP_POSITIVE, true, up->rbuf, &up->resp,
-		    up->sched->servers[server].label);
+		    up->sched->servers[server].label, sched_server_via(up->sched, server));
 	} else if (out == SCHED_NEGATIVE) {
 		search_finish(s, UP_NEGATIVE, true, up->rbuf, &up->resp,
-		    up->sched->servers[server].label);
+		    up->sched->servers[server].label, s->negvia);
 	} else if (kind == ANS_NEGATIVE) {
 		/* keep it: returned (uncached) if the schedule runs out */
 		uint8_t *copy = malloc(up->resp.len);
@@ -479,7 +490,8 @@ downgrade_to(struct up_search *s, size_t server)
 	if (!tw->clear || (tw->encryption != ENC_AUTO && tw->encryption != ENC_OPPORTUNISTIC))
 		return SIZE_MAX;
 	clear = tw->clear - 1;
-	if (clear >= up->cfg->nservers || s->ss.ss[clear].done)
+	/* SPEC 18: never to a server the name's rule does not allow */
+	if (clear >= up->cfg->nservers || s->ss.ss[clear].done || s->ss.ss[clear].unfit)
 		return SIZE_MAX;
 	cs = &up->sched->servers[clear];
 	if (!cs->downgrade_logged) {
@@ -582,12 +594,12 @@ phase_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (s->again) {
-		search_finish(s, UP_AGAIN, false, NULL, NULL, NULL);
+		search_finish(s, UP_AGAIN, false, NULL, NULL, NULL, 0);
 		return;
 	}
 	if (s->ddr_wait) { /* discovery took too long, or found nothing */
 		s->ddr_wait = false;
-		search_finish(s, UP_FAIL, false, NULL, NULL, NULL);
+		search_finish(s, UP_FAIL, false, NULL, NULL, NULL, 0);
 		return;
 	}
 	if (!s->settled) { /* else it ended early: nothing timed out */
@@ -622,9 +634,9 @@ phase_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (s->neg)
-		search_finish(s, UP_NEGATIVE, false, s->neg, s->negresp, s->neglabel);
+		search_finish(s, UP_NEGATIVE, false, s->neg, s->negresp, s->neglabel, s->negvia);
 	else
-		search_finish(s, UP_FAIL, false, NULL, NULL, NULL);
+		search_finish(s, UP_FAIL, false, NULL, NULL, NULL, 0);
 }
 
 static void
@@ -901,7 +913,7 @@ upstream_set_ddr(struct upstream *up, const struct upstream_ddr *d)
 
 static struct up_search *
 upstream_search(struct upstream *up, const struct msg_query *q, uint32_t slow_ms, bool trace,
-    uint64_t now, up_cb cb, void *arg)
+    unsigned need, uint64_t now, up_cb cb, void *arg)
 {
 	struct up_search *s = calloc(1, sizeof(*s));
 
@@ -916,6 +928,8 @@ upstream_search(struct upstream *up, const struct msg_query *q, uint32_t slow_ms
 	s->q = *q;
 	s->cb = cb;
 	s->arg = arg;
+	s->need = need;
+	s->negvia = UP_NEED_ENC | UP_NEED_AD;
 	/* always OPT (SPEC 5c): a 1232-byte buffer, the client's DO */
 	s->pktlen = msg_upstream_query(q, 0, q->key, true, s->pkt, sizeof(s->pkt));
 	s->targets = calloc(up->sched->nservers + 1, sizeof(size_t));
@@ -923,7 +937,7 @@ upstream_search(struct upstream *up, const struct msg_query *q, uint32_t slow_ms
 	if (slow_ms)
 		s->slow_ev = evtimer_new(up->base, slow_cb, s);
 	if (!s->pktlen || !s->targets || !s->phase_ev || (slow_ms && !s->slow_ev) ||
-	    sched_search_init(up->sched, &s->ss, q->key, q->qlen, now) != STUB_OK) {
+	    sched_search_init_need(up->sched, &s->ss, q->key, q->qlen, need, now) != STUB_OK) {
 		if (s->phase_ev)
 			event_free(s->phase_ev);
 		if (s->slow_ev)
@@ -997,10 +1011,10 @@ upstream_cancel(struct upstream *up, struct up_search *s)
 }
 
 static struct up_search *
-if_search(void *impl, const struct msg_query *q, uint32_t slow_ms, bool trace, uint64_t now,
-    up_cb cb, void *arg)
+if_search(void *impl, const struct msg_query *q, uint32_t slow_ms, bool trace, unsigned need,
+    uint64_t now, up_cb cb, void *arg)
 {
-	return upstream_search(impl, q, slow_ms, trace, now, cb, arg);
+	return upstream_search(impl, q, slow_ms, trace, need, now, cb, arg);
 }
 
 static void

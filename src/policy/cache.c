@@ -39,6 +39,10 @@ struct cache_entry {
 #define EF_NXDOMAIN 0x04
 #define EF_REF 0x08 /* used since it last reached the LRU tail */
 #define EF_CD 0x10  /* asked with CD (checking disabled) */
+/* SPEC 18: what the answer was obtained through (enum up_need of its
+ * server): served for a name under `rule ... require` only when set */
+#define EF_VIA_ENC 0x20 /* an authenticated tls/https server */
+#define EF_VIA_AD 0x40  /* a server trusted for AD */
 
 struct cache {
 	struct cache_cfg cfg;
@@ -336,6 +340,13 @@ cache_entry_prefetch_due(const struct cache_entry *e, uint64_t now)
 	return e->hits >= 2 && now < e->expire && life > 0 && (e->expire - now) * 10 <= life;
 }
 
+unsigned
+cache_entry_via(const struct cache_entry *e)
+{
+	return ((e->flags & EF_VIA_ENC) ? CACHE_VIA_ENC : 0) |
+	    ((e->flags & EF_VIA_AD) ? CACHE_VIA_AD : 0);
+}
+
 bool
 cache_entry_negative(const struct cache_entry *e)
 {
@@ -436,12 +447,19 @@ grow_table(struct cache *c)
 }
 
 static enum stub_err store(struct cache *c, const struct msg_query *q, const uint8_t *msg,
-    const struct msg_resp *r, const char *upstream, uint64_t stored_ms, uint64_t expire_ms,
-    uint32_t life, uint64_t now, bool *stored);
+    const struct msg_resp *r, const char *upstream, unsigned via, uint64_t stored_ms,
+    uint64_t expire_ms, uint32_t life, uint64_t now, bool *stored);
 
 enum stub_err
 cache_insert(struct cache *c, const struct msg_query *q, uint8_t *msg, const struct msg_resp *r,
     const char *upstream, uint64_t now, bool *stored)
+{
+	return cache_insert_via(c, q, msg, r, upstream, 0, now, stored);
+}
+
+enum stub_err
+cache_insert_via(struct cache *c, const struct msg_query *q, uint8_t *msg, const struct msg_resp *r,
+    const char *upstream, unsigned via, uint64_t now, bool *stored)
 {
 	uint32_t life = 0;
 
@@ -451,26 +469,27 @@ cache_insert(struct cache *c, const struct msg_query *q, uint8_t *msg, const str
 	cache_clamp(c, msg, r);
 	if (!lifetime(c, r, &life))
 		return STUB_OK;
-	return store(c, q, msg, r, upstream, now, now + (uint64_t)life * 1000, life, now, stored);
+	return store(c, q, msg, r, upstream, via, now, now + (uint64_t)life * 1000, life, now,
+	    stored);
 }
 
 enum stub_err
 cache_restore(struct cache *c, const struct msg_query *q, const uint8_t *msg,
-    const struct msg_resp *r, const char *upstream, uint64_t stored_ms, uint64_t expire_ms,
-    uint32_t orig_ttl, uint64_t now, bool *stored)
+    const struct msg_resp *r, const char *upstream, unsigned via, uint64_t stored_ms,
+    uint64_t expire_ms, uint32_t orig_ttl, uint64_t now, bool *stored)
 {
 	*stored = false;
 	if (!c || !q || !msg || !r || r->tc || !(r->positive || r->negative) ||
 	    expire_ms <= stored_ms || orig_ttl == 0)
 		return STUB_EINVAL;
-	return store(c, q, msg, r, upstream, stored_ms, expire_ms, orig_ttl, now, stored);
+	return store(c, q, msg, r, upstream, via, stored_ms, expire_ms, orig_ttl, now, stored);
 }
 
 /* Put a copy of msg in the cache with these times (ms) and lifetime. */
 static enum stub_err
 store(struct cache *c, const struct msg_query *q, const uint8_t *msg, const struct msg_resp *r,
-    const char *upstream, uint64_t stored_ms, uint64_t expire_ms, uint32_t life, uint64_t now,
-    bool *stored)
+    const char *upstream, unsigned via, uint64_t stored_ms, uint64_t expire_ms, uint32_t life,
+    uint64_t now, bool *stored)
 {
 	struct cache_entry *e, *old;
 	size_t offttl, size, cost;
@@ -529,6 +548,10 @@ store(struct cache *c, const struct msg_query *q, const uint8_t *msg, const stru
 		e->flags |= EF_NEG;
 	if (r->rcode == RCODE_NXDOMAIN)
 		e->flags |= EF_NXDOMAIN;
+	if (via & CACHE_VIA_ENC)
+		e->flags |= EF_VIA_ENC;
+	if (via & CACHE_VIA_AD)
+		e->flags |= EF_VIA_AD;
 	memcpy(e->data, q->key, q->qlen);
 	if (r->nttl)
 		memcpy(e->data + offttl, r->ttl_off, r->nttl * 2);
@@ -588,9 +611,12 @@ cache_distrust_ad(struct cache *c)
 	for (pos = 0; pos < c->nbuckets; pos++) {
 		struct cache_entry *e;
 
-		for (e = c->buckets[pos]; e; e = e->hnext)
+		for (e = c->buckets[pos]; e; e = e->hnext) {
+			/* no longer good for `rule ... require ad` either */
+			e->flags &= (uint8_t)~EF_VIA_AD;
 			if (msg_distrust_ad(e_msg(e), e->msglen))
 				n++;
+		}
 	}
 	return n;
 }
@@ -614,6 +640,7 @@ entry_info(const struct cache *c, const struct cache_entry *e, uint64_t now, str
 	in->original_ttl = e->orig_ttl;
 	in->hits = e->hits;
 	in->upstream = e->label < c->nlabels ? c->labels[e->label] : "";
+	in->via = cache_entry_via(e);
 	in->msg = e_cmsg(e);
 	in->msglen = e->msglen;
 	in->age = now > e->stored ? (uint32_t)((now - e->stored) / 1000) : 0;

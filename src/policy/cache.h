@@ -50,6 +50,7 @@ struct cache_info {
 	bool stale;
 	uint32_t hits;
 	const char *upstream; /* "192.0.2.1:53%lan" or "" */
+	unsigned via;         /* CACHE_VIA_* (SPEC 18) */
 	const uint8_t *msg;   /* stored response, OPT removed */
 	size_t msglen;
 	uint32_t age;                  /* seconds since stored */
@@ -92,6 +93,18 @@ size_t cache_serve(struct cache *c, struct cache_entry *e, const struct msg_quer
  * carry over when an answer is replaced by a fresher one)? */
 bool cache_entry_prefetch_due(const struct cache_entry *e, uint64_t now);
 
+/*
+ * SPEC 18: what an entry was obtained through, the bits of search.h's
+ * enum up_need (equal values): CACHE_VIA_ENC from an authenticated
+ * tls/https server, CACHE_VIA_AD from one trusted for AD.  A name under
+ * `rule ... require` is served only entries that have every bit its rule
+ * needs; others are a miss for it (and are replaced by its answer).
+ * cache-file keeps them (AD only when read back on the same network).
+ */
+#define CACHE_VIA_ENC 1u
+#define CACHE_VIA_AD 2u
+unsigned cache_entry_via(const struct cache_entry *e);
+
 /* Is the entry negative (NXDOMAIN/NODATA)? */
 bool cache_entry_negative(const struct cache_entry *e);
 
@@ -105,14 +118,19 @@ bool cache_entry_negative(const struct cache_entry *e);
 enum stub_err cache_insert(struct cache *c, const struct msg_query *q, uint8_t *msg,
     const struct msg_resp *r, const char *upstream, uint64_t now, bool *stored);
 
+/* The same, noting what the answer was obtained through (CACHE_VIA_*
+ * bits; cache_insert notes none). */
+enum stub_err cache_insert_via(struct cache *c, const struct msg_query *q, uint8_t *msg,
+    const struct msg_resp *r, const char *upstream, unsigned via, uint64_t now, bool *stored);
+
 /*
  * Put back an entry saved earlier (cache-file): msg/r as msg_store_prepare()
  * made them, with the times and original TTL it had (on this cache's
  * clock).  STUB_EINVAL for an entry that cannot have been cached.
  */
 enum stub_err cache_restore(struct cache *c, const struct msg_query *q, const uint8_t *msg,
-    const struct msg_resp *r, const char *upstream, uint64_t stored_ms, uint64_t expire_ms,
-    uint32_t orig_ttl, uint64_t now, bool *stored);
+    const struct msg_resp *r, const char *upstream, unsigned via, uint64_t stored_ms,
+    uint64_t expire_ms, uint32_t orig_ttl, uint64_t now, bool *stored);
 
 /* Just the TTL clamping cache_insert() does, for answers not stored. */
 void cache_clamp(const struct cache *c, uint8_t *msg, const struct msg_resp *r);
@@ -122,7 +140,8 @@ void cache_clamp(const struct cache *c, uint8_t *msg, const struct msg_resp *r);
 size_t cache_flush(struct cache *c, const uint8_t *name, size_t namelen, bool negative_only);
 
 /* Clear the AD bit of every entry: a server lost the trust (SPEC 12) its
- * answers' AD bits stood on.  Returns how many had it. */
+ * answers' AD bits stood on; no entry is CACHE_VIA_AD any more.  Returns
+ * how many had the bit. */
 size_t cache_distrust_ad(struct cache *c);
 
 /* Visit every entry (roughly most recently used first). Stop when cb

@@ -82,6 +82,19 @@ inflight_find(struct inflight *t, const struct msg_query *q)
 	return NULL;
 }
 
+struct flight *
+inflight_find_need(struct inflight *t, const struct msg_query *q, unsigned need)
+{
+	struct flight *f;
+
+	if (!t || t->count == 0)
+		return NULL;
+	for (f = t->b[q->hash & (t->nb - 1)]; f; f = f->hnext)
+		if (same(&f->q, q) && (f->need & need) == need)
+			return f;
+	return NULL;
+}
+
 static void
 grow(struct inflight *t)
 {

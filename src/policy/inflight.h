@@ -44,6 +44,7 @@ struct flight {
 	void *owner;              /* the resolver that started it */
 	bool slow_done;           /* stale copy already sent */
 	bool prefetch;            /* started by prefetch, not by a client */
+	unsigned need;            /* SPEC 18: enum up_need its search was held to */
 };
 
 struct inflight;
@@ -52,6 +53,10 @@ struct inflight *inflight_new(void);
 /* Frees every flight and waiter (their clients are not answered). */
 void inflight_free(struct inflight *t);
 struct flight *inflight_find(struct inflight *t, const struct msg_query *q);
+/* A flight for q whose need holds every bit of need (SPEC 18: a name
+ * under `rule ... require` joins only a search held to the rule), or
+ * NULL. */
+struct flight *inflight_find_need(struct inflight *t, const struct msg_query *q, unsigned need);
 /* A new flight for q (q->hash set).  NULL on OOM. */
 struct flight *inflight_add(struct inflight *t, const struct msg_query *q);
 /* Add a waiting client: STUB_OK or STUB_ENOMEM. */

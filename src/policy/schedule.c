@@ -273,16 +273,18 @@ leave_out_excluded(const struct sched *s, struct sched_search *ss, uint64_t now)
 		ss->probe[a] = ad->recovering;
 		for (k = 0; k < ad->nservers; k++)
 			if (!sched_server_excluded(s, ad->servers[k], now) &&
-			    !encryption_held_back(&s->cfg->servers[ad->servers[k]]))
+			    !encryption_held_back(&s->cfg->servers[ad->servers[k]]) &&
+			    !ss->ss[ad->servers[k]].unfit)
 				inside = true;
 		for (k = 0; k < ad->nservers; k++) {
 			size_t i = ad->servers[k];
 
 			/* a clear-text server with an encrypted twin (SPEC 17) is
 			 * asked only through sched_downgrade_sent; under require
-			 * without a twin, never */
+			 * without a twin, never; one unfit for the search's
+			 * need (SPEC 18), never */
 			ss->ss[i].skipped = (inside && sched_server_excluded(s, i, now)) ||
-			    encryption_held_back(&s->cfg->servers[i]);
+			    encryption_held_back(&s->cfg->servers[i]) || ss->ss[i].unfit;
 			ss->ss[i].probe = s->servers[i].recovering;
 		}
 	}
@@ -327,12 +329,49 @@ sched_may_ask_private(const struct sched *s, const uint8_t *qname, size_t qlen)
 	return false;
 }
 
+unsigned
+sched_server_via(const struct sched *s, size_t i)
+{
+	const struct cfg_server *cs;
+	unsigned via = 0;
+
+	/* a server the configuration does not hold (one added at run time)
+	 * qualifies for nothing until it is judged here */
+	if (!s || i >= s->nservers || i >= s->cfg->nservers)
+		return 0;
+	cs = &s->cfg->servers[i];
+	if (cfg_server_authenticated(cs))
+		via |= UP_NEED_ENC;
+	if (cfg_server_trusts_ad(cs))
+		via |= UP_NEED_AD;
+	return via;
+}
+
+/* Does adapter a have a server that satisfies the search's need? */
+static bool
+adapter_fit(const struct sched *s, const struct sched_search *ss, size_t a)
+{
+	size_t k;
+
+	for (k = 0; k < s->adapters[a].nservers; k++)
+		if (!ss->ss[s->adapters[a].servers[k]].unfit)
+			return true;
+	return false;
+}
+
 enum stub_err
 sched_search_init(struct sched *s, struct sched_search *ss, const uint8_t *qname, size_t qlen,
     uint64_t now)
 {
+	return sched_search_init_need(s, ss, qname, qlen, 0, now);
+}
+
+enum stub_err
+sched_search_init_need(struct sched *s, struct sched_search *ss, const uint8_t *qname, size_t qlen,
+    unsigned need, uint64_t now)
+{
 	const struct cfg *cfg = s->cfg;
-	size_t a, d;
+	size_t a, d, i;
 	long best = -1;
 
 	memset(ss, 0, sizeof(*ss));
@@ -342,12 +381,19 @@ sched_search_init(struct sched *s, struct sched_search *ss, const uint8_t *qname
 	ss->considered = calloc(s->nadapters + 1, sizeof(bool));
 	ss->negative = calloc(s->nadapters + 1, sizeof(bool));
 	ss->left_out = calloc(s->nadapters + 1, sizeof(bool));
+	ss->ruled_out = calloc(s->nadapters + 1, sizeof(bool));
 	ss->probe = calloc(s->nadapters + 1, sizeof(bool));
 	ss->ss = calloc(s->nservers + 1, sizeof(*ss->ss));
-	if (!ss->considered || !ss->negative || !ss->left_out || !ss->probe || !ss->ss) {
+	if (!ss->considered || !ss->negative || !ss->left_out || !ss->ruled_out || !ss->probe ||
+	    !ss->ss) {
 		sched_search_fini(ss);
 		return STUB_ENOMEM;
 	}
+	/* SPEC 18: a server that does not satisfy the need is out of the
+	 * search, and so is an adapter left without one (below) */
+	ss->need = need;
+	for (i = 0; i < s->nservers; i++)
+		ss->ss[i].unfit = (sched_server_via(s, i) & need) != need;
 	/* routing domains: the adapters claiming the longest matching domain */
 	for (a = 0; a < s->nadapters; a++)
 		for (d = 0; d < cfg->adapters[a].ndomains; d++) {
@@ -376,6 +422,12 @@ sched_search_init(struct sched *s, struct sched_search *ss, const uint8_t *qname
 				ss->considered[a] = true;
 		}
 	}
+	for (a = 0; a < s->nadapters; a++)
+		if (ss->considered[a] && !adapter_fit(s, ss, a)) {
+			/* nobody there may be asked for this name */
+			ss->considered[a] = false;
+			ss->ruled_out[a] = true;
+		}
 	leave_out_excluded(s, ss, now);
 	return STUB_OK;
 }
@@ -386,9 +438,10 @@ sched_search_fini(struct sched_search *ss)
 	free(ss->considered);
 	free(ss->negative);
 	free(ss->left_out);
+	free(ss->ruled_out);
 	free(ss->probe);
 	free(ss->ss);
-	ss->considered = ss->negative = ss->left_out = ss->probe = NULL;
+	ss->considered = ss->negative = ss->left_out = ss->ruled_out = ss->probe = NULL;
 	ss->ss = NULL;
 }
 
@@ -583,7 +636,7 @@ sched_on_answer(struct sched *s, struct sched_search *ss, size_t i, enum sched_a
 void
 sched_downgrade_sent(struct sched *s, struct sched_search *ss, size_t i, unsigned phase)
 {
-	if (i >= ss->nservers || i >= s->nservers)
+	if (i >= ss->nservers || i >= s->nservers || ss->ss[i].unfit)
 		return;
 	ss->ss[i].skipped = false;
 	ss->ss[i].sent_mask |= 1u << phase;
@@ -594,7 +647,8 @@ sched_downgrade_sent(struct sched *s, struct sched_search *ss, size_t i, unsigne
 bool
 sched_downgrade_allow(struct sched *s, struct sched_search *ss, size_t i)
 {
-	if (i >= ss->nservers || i >= s->nservers || !ss->ss[i].skipped || ss->ss[i].sent_mask)
+	if (i >= ss->nservers || i >= s->nservers || !ss->ss[i].skipped || ss->ss[i].sent_mask ||
+	    ss->ss[i].unfit)
 		return false;
 	ss->ss[i].skipped = false;
 	s->servers[i].downgrades++;

@@ -20,6 +20,7 @@
 
 #include "config.h"
 #include "err.h"
+#include "search.h"
 
 #define SCHED_SLOW_MS 400.0 /* SRTT gap that moves a normal server back */
 #define SCHED_MAX_PHASES CFG_MAX_TIMEOUTS
@@ -71,6 +72,8 @@ struct sched_sstate {
 				 * for, not asked again in this search */
 	bool failed;  /* done without any reply (refused, reset) */
 	bool skipped; /* excluded at the start: never asked */
+	bool unfit;   /* does not satisfy the search's need (SPEC 18): never
+			 * asked, not even as a downgrade */
 	bool probe;   /* recovering at the start (failback) */
 };
 
@@ -79,12 +82,15 @@ struct sched_search {
 	bool *considered; /* per adapter: under consideration */
 	bool *negative;   /* per adapter: said NXDOMAIN/NODATA */
 	bool *left_out;   /* per adapter: excluded at the start */
+	bool *ruled_out;  /* per adapter: routed to, but none of its servers
+			   * satisfies the need (SPEC 18) */
 	bool *probe;      /* per adapter: recovering at the start */
 	struct sched_sstate *ss;
 	unsigned phase;
 	bool any_negative;
 	bool private_only; /* RFC 6303 name no adapter routes: only servers
 				 * on a private address (SPEC 5c) */
+	unsigned need;     /* enum up_need: only servers satisfying it */
 };
 
 enum sched_outcome {
@@ -148,6 +154,24 @@ size_t sched_order(const struct sched *s, size_t adapter, size_t *out);
  * private address.  STUB_ENOMEM. */
 enum stub_err sched_search_init(struct sched *s, struct sched_search *ss, const uint8_t *qname,
     size_t qlen, uint64_t now);
+/* The same for a name under `rule ... require` (SPEC 18): need (enum
+ * up_need) takes every server that does not satisfy it out of the search
+ * (unfit: never asked, no downgrade to it), and every adapter left
+ * without one out of consideration, before routing domains and exclusion
+ * are applied to what is left.  need 0 = sched_search_init. */
+enum stub_err sched_search_init_need(struct sched *s, struct sched_search *ss, const uint8_t *qname,
+    size_t qlen, unsigned need, uint64_t now);
+
+/*
+ * SPEC 18 (and 12): the enum up_need bits server i's answers satisfy:
+ * UP_NEED_ENC for an authenticated tls/https server (a name or pins
+ * checked; never clear text, never `insecure`), UP_NEED_AD for one whose
+ * AD bit may reach clients (authenticated, or trust-ad).  The one place
+ * that decides whether a server qualifies for a `require` rule and
+ * whether its AD bit is kept; servers added at run time (DDR twins) are
+ * judged here too.
+ */
+unsigned sched_server_via(const struct sched *s, size_t i);
 void sched_search_fini(struct sched_search *ss);
 
 /* May the private reverse name qname (RFC 6303) be asked of anyone: an

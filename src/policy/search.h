@@ -38,6 +38,8 @@ enum up_trace_result {
 	TR_CANCELLED, /* the search ended (answered elsewhere) first */
 	TR_EXCLUDED,  /* not sent: the server or adapter is excluded */
 	TR_DOWN,      /* not sent: the adapter's link is down */
+	TR_RULE,      /* not sent: it does not qualify under the name's
+		       * `rule ... require` (SPEC 18) */
 };
 
 #define UP_TRACE_MAX 64
@@ -66,6 +68,18 @@ struct up_trace {
  * counted in t->dropped). */
 int up_trace_add(struct up_trace *t, const struct up_trace_ev *ev);
 
+/*
+ * SPEC 18: what a search may use (`rule NAME require encryption|ad`),
+ * and what an answer was obtained through (up_result.via, cache entries).
+ * UP_NEED_ENC: an authenticated tls/https server; UP_NEED_AD: a server
+ * whose AD bit may be trusted (SPEC 12).  Whether a server qualifies is
+ * decided in one place, sched_server_via() (schedule.h).
+ */
+enum up_need {
+	UP_NEED_ENC = 1,
+	UP_NEED_AD = 2,
+};
+
 enum up_kind {
 	UP_POSITIVE, /* cache and serve */
 	UP_NEGATIVE, /* serve; cacheable says whether every adapter agreed */
@@ -86,6 +100,8 @@ struct up_result {
 	unsigned ifindex;             /* mDNS: the interface that answered (0 = none) */
 	bool has_ede;                 /* UP_FAIL: say why (RFC 8914) */
 	uint16_t ede;                 /* its INFO-CODE (23: encryption required, none left) */
+	unsigned via;                 /* UP_POSITIVE/UP_NEGATIVE: enum up_need bits every
+		       * server behind the answer satisfies (0: clear text) */
 };
 
 typedef void (*up_cb)(void *arg, const struct up_result *r);
@@ -93,9 +109,11 @@ typedef void (*up_cb)(void *arg, const struct up_result *r);
 struct upstream_ops {
 	/* Start a search for q at time now.  slow_ms > 0: call back UP_SLOW
 	 * after that long if no final result yet.  trace: record every packet
-	 * (the final result carries it).  NULL on failure. */
+	 * (the final result carries it).  need: enum up_need bits; only
+	 * servers that satisfy them are asked, none other (nothing to ask:
+	 * UP_FAIL with has_ede, no packet sent).  NULL on failure. */
 	struct up_search *(*search)(void *impl, const struct msg_query *q, uint32_t slow_ms,
-	    bool trace, uint64_t now, up_cb cb, void *arg);
+	    bool trace, unsigned need, uint64_t now, up_cb cb, void *arg);
 	/* End a search without calling back. */
 	void (*cancel)(void *impl, struct up_search *s);
 	/* May the private reverse name qname (RFC 6303, lower-cased) be asked

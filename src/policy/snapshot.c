@@ -7,7 +7,9 @@
  *           length, u64 checksum of the body (FNV-1a over 8-byte words,
  *           in 64 KB blocks)
  *   entry   u8 key length, key (lower-case wire name), u16 qtype,
- *           u16 qclass, u8 flags (1 = DO, 2 = CD), u32 original TTL,
+ *           u16 qclass, u8 flags (1 = DO, 2 = CD, 4 = from an authenticated
+ *           encrypted server, 8 = from a server trusted for AD: SPEC 18;
+ *           other bits ignored), u32 original TTL,
  *           u64 wall ms stored, u64 wall ms of expiry, u8 label length,
  *           label, u16 message length, message (stored form, OPT removed)
  */
@@ -160,7 +162,9 @@ write_entry(const struct cache_info *in, void *arg)
 	wire_put_bytes(&w, in->name, in->namelen);
 	wire_put_u16(&w, in->qtype);
 	wire_put_u16(&w, in->qclass);
-	wire_put_u8(&w, (uint8_t)((in->do_bit ? 1 : 0) | (in->cd_bit ? 2 : 0)));
+	wire_put_u8(&w,
+	    (uint8_t)((in->do_bit ? 1 : 0) | (in->cd_bit ? 2 : 0) |
+	        ((in->via & CACHE_VIA_ENC) ? 4 : 0) | ((in->via & CACHE_VIA_AD) ? 8 : 0)));
 	wire_put_u32(&w, in->original_ttl);
 	/* the cache's clock to the wall clock */
 	put64(&w, wr->wall - (wr->now - in->stored_ms));
@@ -275,6 +279,7 @@ struct ready {
 	uint16_t qtype, qclass;
 	uint8_t qlen, ll;
 	bool do_bit, cd_bit;
+	unsigned via;                                     /* CACHE_VIA_* */
 	size_t ttl_at;                                    /* its TTL offsets in the chunk */
 	uint8_t head[offsetof(struct msg_resp, ttl_off)]; /* msg_resp before the arrays */
 };
@@ -356,6 +361,7 @@ fill_chunk(struct loader *L, struct chunk *ch)
 			continue;
 		e->do_bit = flags & 1;
 		e->cd_bit = (flags & 2) != 0;
+		e->via = ((flags & 4) ? CACHE_VIA_ENC : 0) | ((flags & 8) ? CACHE_VIA_AD : 0);
 		if (!wire_get16_at(e->msg, mlen, 0, &id))
 			continue;
 		/* the same checks as an upstream answer to this question */
@@ -366,8 +372,10 @@ fill_chunk(struct loader *L, struct chunk *ch)
 		 * an AD bit may come from a server no longer trusted for it */
 		if (!L->same_network && resp->negative)
 			continue;
-		if (!L->same_network)
+		if (!L->same_network) {
 			msg_distrust_ad(e->msg, mlen);
+			e->via &= ~CACHE_VIA_AD;
+		}
 		nt = resp->nttl < MSG_MAX_TTLS ? resp->nttl : MSG_MAX_TTLS;
 		e->ttl_at = ch->nt;
 		memcpy(ch->ttl_off + ch->nt, resp->ttl_off, nt * sizeof(resp->ttl_off[0]));
@@ -418,8 +426,8 @@ insert_chunk(struct loader *L, struct chunk *ch, struct cache *c, size_t *loaded
 		q.hash = e->hash;
 		memcpy(lab, e->label, e->ll);
 		lab[e->ll] = 0;
-		if (cache_restore(c, &q, e->msg, resp, lab, e->stored, e->expire, e->orig, L->now,
-		        &ok) == STUB_OK &&
+		if (cache_restore(c, &q, e->msg, resp, lab, e->via, e->stored, e->expire, e->orig,
+		        L->now, &ok) == STUB_OK &&
 		    ok)
 			(*loaded)++;
 	}

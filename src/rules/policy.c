@@ -509,10 +509,14 @@ policy_lookup(const struct policy *p, const uint8_t *key, size_t klen, struct po
 							d->line };
 					adapters_here = true;
 				}
-				if (d->kind == POL_REQUIRE_ENC && !have_enc)
+				if (d->kind == POL_REQUIRE_ENC && !have_enc) {
 					m->require_enc = have_enc = true;
-				if (d->kind == POL_REQUIRE_AD && !have_ad)
+					m->enc_origin = (struct pol_origin){ d->src, d->line };
+				}
+				if (d->kind == POL_REQUIRE_AD && !have_ad) {
 					m->require_ad = have_ad = true;
+					m->ad_origin = (struct pol_origin){ d->src, d->line };
+				}
 				if (have_verdict)
 					continue;
 				rank = verdict_rank(d);

@@ -74,6 +74,7 @@ struct pol_match {
 	const char *adapters[POL_MAX_ADAPTERS];
 	struct pol_origin adapter_origin;
 	bool require_enc, require_ad;
+	struct pol_origin enc_origin, ad_origin; /* of those (longest match) */
 	/* POL_ANSWER: the answer rules at the deciding name (rule indexes) */
 	size_t nanswers;
 	uint32_t answers[POL_MAX_ANSWERS];

@@ -707,6 +707,8 @@ print_query(const struct jval *root)
 		return 1;
 	}
 	printf("%s %s: %s from %s in %.0f ms\n", name ? name : "?", type ? type : "?", rc, src, ms);
+	if (str_of(root, CTL_K_RULE)) /* SPEC 18: the rule that decided */
+		printf("rule: %s\n", str_of(root, CTL_K_RULE));
 	for (k = 0; k < recs->n; k++) {
 		const struct jval *r = recs->items[k];
 		bool tok = true;
