@@ -68,6 +68,9 @@ hosts_preamble(const char *s)
 		"ip6-allnodes", "ip6-allrouters", "ip6-allhosts", "0.0.0.0", NULL };
 	size_t i;
 
+	/* every one of them starts with one of these (most lines: none) */
+	if (!strchr("lLbBiI0", s[0]) || !s[0])
+		return false;
 	for (i = 0; names[i]; i++)
 		if (strcasecmp(s, names[i]) == 0)
 			return true;
@@ -79,6 +82,9 @@ is_address(const char *s)
 {
 	uint8_t a[16];
 
+	/* what nearly every line of a big hosts list starts with */
+	if (strcmp(s, "0.0.0.0") == 0 || strcmp(s, "127.0.0.1") == 0)
+		return true;
 	return inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1;
 }
 
@@ -213,6 +219,9 @@ parse_rpz(struct pstate *s, char **w, int n)
 		}
 		return 1; /* $TTL, $ORIGIN */
 	}
+	/* a line that began with a blank has no owner: the zone's own NS */
+	if (strcasecmp(owner, "NS") == 0 || strcasecmp(owner, "SOA") == 0)
+		return 1;
 	/* TTL and class may stand between the owner and the type */
 	while (i < n && (isdigit((unsigned char)w[i][0]) || strcasecmp(w[i], "IN") == 0))
 		i++;
@@ -247,8 +256,15 @@ blocklist_parse(struct policy *p, const char *text, size_t len, enum bl_format f
 	struct text_lines it;
 	char line[LINE_MAX_LEN];
 	enum text_line k;
+	const char *t0;
+	size_t lines;
 
 	memset(st, 0, sizeof(*st));
+	/* a name a line, at most: room for them all at once */
+	for (t0 = text, lines = 1; t0 && (t0 = memchr(t0, '\n', len - (size_t)(t0 - text))); t0++)
+		lines++;
+	if (policy_reserve(p, lines, len + lines) != STUB_OK)
+		return STUB_ENOMEM;
 	text_lines_init(&it, text, len);
 	while ((k = text_next_line(&it, line, sizeof(line))) != TEXT_LINE_END) {
 		char copy[LINE_MAX_LEN], *w[16], *t;
