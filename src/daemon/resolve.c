@@ -333,6 +333,14 @@ local_answer(struct resolver *r, const struct msg_query *q, const struct client_
 	return true;
 }
 
+/* SPEC 18: the counts of source src of the table in place (stats.h), NULL
+ * when it has none. */
+static struct pol_counts *
+src_counts(const struct resolver *r, uint32_t src)
+{
+	return src < r->st->nlists ? &r->st->lists[src].c : NULL;
+}
+
 /*
  * SPEC 18: a hosts name, a blocked name or a name with local data answers
  * every type itself, never upstream.  True when q was answered.
@@ -342,6 +350,7 @@ policy_local(struct resolver *r, const struct msg_query *q, const struct client_
     uint64_t now)
 {
 	struct reply_info ri = { SRC_LOCAL, q, now, now, NULL, NULL };
+	struct pol_counts *pc;
 	struct pol_match m;
 	char rule[512];
 	size_t n;
@@ -359,6 +368,9 @@ policy_local(struct resolver *r, const struct msg_query *q, const struct client_
 	if (!r->pol)
 		return false;
 	policy_lookup(r->pol, q->key, q->qlen, &m);
+	pc = src_counts(r, m.origin.src);
+	if (m.verdict == POL_ALLOW && pc)
+		pc->allowed++;
 	if (m.verdict != POL_BLOCK && m.verdict != POL_ANSWER)
 		return false;
 	n = policy_answer(r->pol, &m, q, r->cfg->hosts_ttl, limit_for(q, ref), r->out,
@@ -368,6 +380,10 @@ policy_local(struct resolver *r, const struct msg_query *q, const struct client_
 		r->st->policy_blocked++;
 	else
 		r->st->policy_local++;
+	if (pc && m.verdict == POL_BLOCK)
+		pc->blocked++;
+	else if (pc)
+		pc->local++;
 	log_query(ref, q, m.verdict == POL_BLOCK ? "blocked" : "local data");
 	r->reply(r->io, ref, r->out, n, &ri);
 	return true;
@@ -556,6 +572,27 @@ rebind_check(struct resolver *r, struct flight *f, const struct up_result *res,
 	return tmp;
 }
 
+/* SPEC 18, per list: an allow that kept private addresses rebinding
+ * protection would have taken out is counted for its list. */
+static void
+count_rebind_allowed(struct resolver *r, const struct flight *f, const struct up_result *res)
+{
+	struct pol_counts *pc;
+	struct pol_match m;
+	unsigned removed = 0;
+	size_t len;
+
+	if (!r->rebind || !r->pol || r->st->nlists == 0 || res->kind != UP_POSITIVE)
+		return;
+	policy_lookup(r->pol, f->q.key, f->q.qlen, &m);
+	if (m.verdict != POL_ALLOW || !(pc = src_counts(r, m.origin.src)))
+		return;
+	if (rebind_filter(res->msg, res->resp->len, r->rmsg, sizeof(r->rmsg), &len, &removed) ==
+	        STUB_OK &&
+	    removed)
+		pc->rebind++;
+}
+
 static void
 on_upstream(void *arg, const struct up_result *res)
 {
@@ -574,6 +611,7 @@ on_upstream(void *arg, const struct up_result *res)
 		break;
 	case UP_POSITIVE:
 	case UP_NEGATIVE:
+		count_rebind_allowed(r, f, res);
 		res = rebind_check(r, f, res, &tmp);
 		if (res->cacheable) {
 			bool stored = false;

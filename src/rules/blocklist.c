@@ -260,6 +260,7 @@ blocklist_parse(struct policy *p, const char *text, size_t len, enum bl_format f
 	size_t lines;
 
 	memset(st, 0, sizeof(*st));
+	st->format = f;
 	/* a name a line, at most: room for them all at once */
 	for (t0 = text, lines = 1; t0 && (t0 = memchr(t0, '\n', len - (size_t)(t0 - text))); t0++)
 		lines++;
