@@ -344,6 +344,17 @@ START_TEST(test_policy_lists)
 		ck_assert_int_eq(tu_stubctl(&d, qb, out, sizeof(out), NULL, 0), 0);
 		snprintf(want, sizeof(want), "\"rule\":\"%s:", d.conf); /* its line */
 		ck_assert_msg(strstr(out, want) != NULL, "%s lacks %s", out, want);
+		/* a hosts answer names the hosts file's line, for every type */
+		{
+			const char *qh[] = { "--json", "query", "printer.lan", "A", NULL };
+			const char *qt[] = { "--json", "query", "printer.lan", "HTTPS", NULL };
+
+			snprintf(want, sizeof(want), "\"rule\":\"%s:1\"", p[0]);
+			ck_assert_int_eq(tu_stubctl(&d, qh, out, sizeof(out), NULL, 0), 0);
+			ck_assert_msg(strstr(out, want) != NULL, "%s lacks %s", out, want);
+			ck_assert_int_eq(tu_stubctl(&d, qt, out, sizeof(out), NULL, 0), 0);
+			ck_assert_msg(strstr(out, want) != NULL, "%s lacks %s", out, want);
+		}
 		ck_assert_int_eq(tu_stubctl(&d, st, out, sizeof(out), NULL, 0), 0);
 		ck_assert_int_ge(tu_json_num(out, "policy_blocked"), 36);
 		ck_assert_int_eq(tu_json_num(out, "policy_local"), 4);

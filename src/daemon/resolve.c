@@ -3,6 +3,7 @@
  */
 #include "auto-config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -170,6 +171,23 @@ deliver(struct resolver *r, const struct client_ref *ref, const struct msg_query
 	/* a question that could not be read is no question to report */
 	struct reply_info ri = { src, q && q->qlen ? q : NULL, t0, now, trace, NULL };
 
+	r->reply(r->io, ref, r->out, n, &ri);
+}
+
+/* A hosts answer, for stubd query (SPEC 15/18) with the line that decided
+ * it ("FILE:LINE"). */
+static void
+deliver_hosts(struct resolver *r, const struct client_ref *ref, const struct msg_query *q,
+    uint64_t now, size_t n)
+{
+	struct reply_info ri = { SRC_HOSTS, q, now, now, NULL, NULL };
+	char rule[512];
+	unsigned line = ref->ctl ? hosts_line(r->hosts, q) : 0;
+
+	if (line) {
+		snprintf(rule, sizeof(rule), "%s:%u", hosts_source(r->hosts), line);
+		ri.rule = rule;
+	}
 	r->reply(r->io, ref, r->out, n, &ri);
 }
 
@@ -362,7 +380,7 @@ policy_local(struct resolver *r, const struct msg_query *q, const struct client_
 		    sizeof(r->out));
 		r->st->hosts_hits++;
 		log_query(ref, q, "hosts (NODATA)");
-		deliver(r, ref, q, SRC_HOSTS, now, now, NULL, n);
+		deliver_hosts(r, ref, q, now, n);
 		return true;
 	}
 	if (!r->pol)
@@ -448,7 +466,7 @@ resolver_query(struct resolver *r, const uint8_t *pkt, size_t len, const struct 
 		if (n) {
 			r->st->hosts_hits++;
 			log_query(ref, &q, "hosts");
-			deliver(r, ref, &q, SRC_HOSTS, now, now, NULL, n);
+			deliver_hosts(r, ref, &q, now, n);
 			return;
 		}
 	}
