@@ -264,6 +264,8 @@ blocklist_parse(struct policy *p, const char *text, size_t len, enum bl_format f
 	/* a name a line, at most: room for them all at once */
 	for (t0 = text, lines = 1; t0 && (t0 = memchr(t0, '\n', len - (size_t)(t0 - text))); t0++)
 		lines++;
+	if (lines > len / 8 + 1) /* mostly blank lines: no name of 7 bytes on each */
+		lines = len / 8 + 1;
 	if (policy_reserve(p, lines, len + lines) != STUB_OK)
 		return STUB_ENOMEM;
 	text_lines_init(&it, text, len);
