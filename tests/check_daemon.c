@@ -358,6 +358,15 @@ START_TEST(test_policy_lists)
 		ck_assert_int_eq(tu_stubctl(&d, st, out, sizeof(out), NULL, 0), 0);
 		ck_assert_int_ge(tu_json_num(out, "policy_blocked"), 36);
 		ck_assert_int_eq(tu_json_num(out, "policy_local"), 4);
+		/* without --json: a line per list after the counters */
+		{
+			const char *tx[] = { "stats", NULL };
+
+			ck_assert_int_eq(tu_stubctl(&d, tx, out, sizeof(out), NULL, 0), 0);
+			ck_assert_msg(strstr(out, "\nlist ") != NULL, "%s", out);
+			ck_assert_msg(strstr(out, "\nl.adblock ") != NULL, "%s", out);
+			ck_assert_msg(strstr(out, "blocklist adblock") != NULL, "%s", out);
+		}
 	}
 	/* a list edited: picked up within 2 s, swapped whole */
 	ck_assert_int_eq(tu_write(&d, "l.domains", "dom.example\nnew.example\n", p[2], 512), 0);
