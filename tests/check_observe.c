@@ -514,7 +514,7 @@ START_TEST(test_metrics_lists)
 	ck_assert_int_eq(tu_start(&d,
 	                     tu_fmt("hosts none\nmetrics 127.0.0.85:%u\nserver %s\n"
 	                            "rebind-protection yes\nblocklist %s format adblock\n"
-	                            "allowlist %s format domains\n"
+	                            "allowlist %s format domains name ok-list\n"
 	                            "rule nas.lan answer A 192.0.2.9\n",
 	                         mport, fakeup_hostport(f), ads, allow),
 	                     NULL),
@@ -554,13 +554,13 @@ START_TEST(test_metrics_lists)
 	ck_assert_ptr_nonnull(
 	    strstr(doc, "\nstubd_list_blocked_total{list=\"ads.txt\",kind=\"blocklist\"} 3\n"));
 	ck_assert_ptr_nonnull(
-	    strstr(doc, "\nstubd_list_allowed_total{list=\"ok.txt\",kind=\"allowlist\"} 2\n"));
+	    strstr(doc, "\nstubd_list_allowed_total{list=\"ok-list\",kind=\"allowlist\"} 2\n"));
 	ck_assert_ptr_nonnull(
-	    strstr(doc, "\nstubd_list_rebind_total{list=\"ok.txt\",kind=\"allowlist\"} 1\n"));
+	    strstr(doc, "\nstubd_list_rebind_total{list=\"ok-list\",kind=\"allowlist\"} 1\n"));
 	ck_assert_ptr_nonnull(
 	    strstr(doc, "\nstubd_list_local_total{list=\"stubd.conf\",kind=\"rules\"} 1\n"));
 	ck_assert_ptr_nonnull(
-	    strstr(doc, "\nstubd_list_entries{list=\"ok.txt\",kind=\"allowlist\"} 2\n"));
+	    strstr(doc, "\nstubd_list_entries{list=\"ok-list\",kind=\"allowlist\"} 2\n"));
 	ck_assert_ptr_nonnull(strstr(doc, "# TYPE stubd_list_blocked_total counter\n"));
 	/* never query names as labels */
 	ck_assert_ptr_null(strstr(doc, "ads.example"));

@@ -121,7 +121,7 @@ lists_free(struct pol_list_stat *ls, size_t n)
  * over from the old array. */
 static bool
 list_fill(struct policy_loader *pl, struct pol_list_stat *ls, size_t n, uint32_t src,
-    const char *path, const char *kind)
+    const char *path, const char *kind, const char *label)
 {
 	struct pol_list_stat *e = &ls[src];
 	const char *base = strrchr(path, '/');
@@ -129,7 +129,7 @@ list_fill(struct policy_loader *pl, struct pol_list_stat *ls, size_t n, uint32_t
 
 	if (src >= n || e->path)
 		return true;
-	base = base && base[1] ? base + 1 : path;
+	base = label ? label : base && base[1] ? base + 1 : path;
 	e->path = strdup(path);
 	e->kind = kind;
 	for (i = 0; i < n; i++)
@@ -177,7 +177,7 @@ lists_build(struct policy_loader *pl, struct policy *p, const struct polcfg *pc,
 		return NULL;
 	for (i = 0; i < pc->nrules; i++) {
 		src = policy_source(p, pc->rules[i].fname);
-		if (!list_fill(pl, ls, n, src, pc->rules[i].fname, "rules"))
+		if (!list_fill(pl, ls, n, src, pc->rules[i].fname, "rules", NULL))
 			goto oom;
 		ls[src].entries++;
 		ls[src].loaded = true;
@@ -186,7 +186,8 @@ lists_build(struct policy_loader *pl, struct policy *p, const struct polcfg *pc,
 		const struct polcfg_list *l = &pc->lists[i];
 
 		src = policy_source(p, l->path);
-		if (!list_fill(pl, ls, n, src, l->path, l->allow ? "allowlist" : "blocklist"))
+		if (!list_fill(pl, ls, n, src, l->path, l->allow ? "allowlist" : "blocklist",
+		        l->name))
 			goto oom;
 		if (l->format >= 0)
 			ls[src].format = blocklist_format_name((enum bl_format)l->format);
