@@ -1,6 +1,6 @@
 #!/bin/sh
-# The list benchmark of issue 25, side by side: stubd (adblock list),
-# dnsmasq (address=/x/ lines) and unbound (local-zone always_nxdomain),
+# The list benchmark of issue 25, side by side: stubd (each of the five
+# formats; the wildcard list, `*.name`, is asked x.NAME), dnsmasq (address=/x/ lines) and unbound (local-zone always_nxdomain),
 # each with the same names from bench/genlists.py: time from start until a
 # listed name is answered blocked, and RSS then minus RSS without the list.
 # usage: listpeers.sh STUBD LISTDIR.  Loopback only; each server stopped by PID.
@@ -32,7 +32,7 @@ measure() {
 			i=$((i + 1))
 			continue
 		fi
-		out=$(dig +tries=1 +time=1 @127.0.0.1 -p $PORT "$NAME" A 2>/dev/null)
+		out=$(dig +tries=1 +time=1 @127.0.0.1 -p $PORT "$QNAME" A 2>/dev/null)
 		case "$out" in *NXDOMAIN*|*0.0.0.0*) break;; esac
 		sleep 0.02
 		i=$((i + 1))
@@ -58,19 +58,23 @@ run_unbound() {
 	measure unbound unbound -c "$TMP/u.conf"
 }
 
-printf '%-8s %10s %10s\n' server load_ms added_MB
-for s in stubd dnsmasq unbound; do
+# stubd once per format (the same names), the peers once each
+printf '%-16s %10s %10s\n' server load_ms added_MB
+for s in stubd:hosts stubd:domains stubd:wildcard stubd:adblock stubd:rpz dnsmasq unbound; do
+	f=${s#stubd:}
+	QNAME=$NAME
+	[ "$f" = wildcard ] && QNAME=x.$NAME
 	WITH=0
 	case $s in
-	stubd) base=$(run_stubd "");;
+	stubd:*) base=$(run_stubd "");;
 	dnsmasq) base=$(run_dnsmasq "");;
 	unbound) base=$(run_unbound "");;
 	esac
 	WITH=1
 	case $s in
-	stubd) with=$(run_stubd "blocklist $DIR/adblock.txt format adblock");;
+	stubd:*) with=$(run_stubd "blocklist $DIR/$f.txt format $f");;
 	dnsmasq) with=$(run_dnsmasq "$DIR/dnsmasq.conf");;
 	unbound) with=$(run_unbound "$DIR/unbound.conf");;
 	esac
-	echo "$s $base $with" | awk '{printf "%-8s %10d %10.1f\n", $1, $4 - $2, ($5 - $3) / 1024}'
+	echo "$s $base $with" | awk '{printf "%-16s %10d %10.1f\n", $1, $4 - $2, ($5 - $3) / 1024}'
 done

@@ -101,6 +101,30 @@ setup(struct fix *f)
 	f->hosts = hosts_parse(hosts, strlen(hosts), 3, NULL, NULL);
 	f->sched = sched_new(f->cfg);
 	f->st.queries = 5;
+	/* SPEC 18: one list and the rule lines of the configuration */
+	{
+		static char n0[] = "stubd.conf", p0[] = "/etc/stubd.conf", n1[] = "ads.txt",
+		            p1[] = "/lists/ads.txt";
+		static struct pol_list_stat ls[2] = {
+			{ .name = n0,
+			    .path = p0,
+			    .kind = "rules",
+			    .entries = 2,
+			    .loaded = true,
+			    .c = { .local = 4 } },
+			{ .name = n1,
+			    .path = p1,
+			    .kind = "blocklist",
+			    .format = "adblock",
+			    .entries = 494000,
+			    .unknown = 3,
+			    .loaded = true,
+			    .c = { 7, 2, 0, 1 } },
+		};
+
+		f->st.lists = ls;
+		f->st.nlists = 2;
+	}
 	f->v.cache = f->cache;
 	f->v.hosts = f->hosts;
 	f->v.sched = f->sched;
@@ -249,6 +273,37 @@ START_TEST(test_stats)
 	}
 	ck_assert(jsonp_get(v, "queries")->num == 5);
 	ck_assert(jsonp_get(v, "cache_entries")->num == 3);
+	/* SPEC 18: per list, apart from the flat values */
+	{
+		const struct jval *ls = jsonp_get(v, "lists"), *l;
+
+		ck_assert_ptr_nonnull(ls);
+		ck_assert_int_eq(ls->type, J_ARR);
+		ck_assert_uint_eq(ls->n, 2);
+		l = ls->items[0];
+		ck_assert_str_eq(jsonp_get(l, "kind")->str, "rules");
+		ck_assert_int_eq(jsonp_get(l, "format")->type, J_NULL);
+		ck_assert(jsonp_get(l, "local")->num == 4);
+		l = ls->items[1];
+		ck_assert_str_eq(jsonp_get(l, "name")->str, "ads.txt");
+		ck_assert_str_eq(jsonp_get(l, "file")->str, "/lists/ads.txt");
+		ck_assert_str_eq(jsonp_get(l, "kind")->str, "blocklist");
+		ck_assert_str_eq(jsonp_get(l, "format")->str, "adblock");
+		ck_assert(jsonp_get(l, "entries")->num == 494000);
+		ck_assert(jsonp_get(l, "unknown")->num == 3);
+		ck_assert_int_eq(jsonp_get(l, "loaded")->type, J_BOOL);
+		ck_assert(jsonp_get(l, "blocked")->num == 7);
+		ck_assert(jsonp_get(l, "allowed")->num == 2);
+		ck_assert(jsonp_get(l, "local")->num == 0);
+		ck_assert(jsonp_get(l, "rebind")->num == 1);
+	}
+	jsonp_free(v);
+	/* without a policy table: an empty array, the flat values unchanged */
+	f.st.lists = NULL;
+	f.st.nlists = 0;
+	v = run(&f, "stats");
+	ck_assert_uint_eq(jsonp_get(v, "lists")->n, 0);
+	ck_assert(jsonp_get(v, "queries")->num == 5);
 	jsonp_free(v);
 	teardown(&f);
 }

@@ -102,6 +102,40 @@ START_TEST(test_parse_and_answer)
 }
 END_TEST
 
+/* SPEC 15/18: the line that decides an answer, for stubctl query */
+static unsigned
+line_of(const struct hosts *h, const char *name, uint16_t type)
+{
+	uint8_t b[512];
+	size_t l = tu_build_query(name, type, NULL, b, sizeof(b));
+	struct msg_query q;
+
+	ck_assert_int_eq(msg_parse_query(b, l, &q), MSG_OK);
+	q.nhash = stub_name_hash(SEED, q.key, q.qlen);
+	return hosts_line(h, &q);
+}
+
+START_TEST(test_lines)
+{
+	struct hosts *h = hosts_parse(sample, strlen(sample), SEED, NULL, NULL);
+
+	ck_assert_ptr_nonnull(h);
+	ck_assert_uint_eq(line_of(h, "host.lan", TYPE_A), 4);    /* first A */
+	ck_assert_uint_eq(line_of(h, "host.lan", TYPE_AAAA), 6); /* first AAAA */
+	ck_assert_uint_eq(line_of(h, "host.lan", TYPE_TXT), 4);  /* NODATA: first line */
+	ck_assert_uint_eq(line_of(h, "second.lan", TYPE_AAAA), 10);
+	ck_assert_uint_eq(line_of(h, "localhost", TYPE_AAAA), 3);
+	ck_assert_uint_eq(line_of(h, "7.2.0.192.in-addr.arpa", TYPE_PTR), 4);
+	ck_assert_uint_eq(line_of(h, "8.2.0.192.in-addr.arpa", TYPE_PTR), 5);
+	ck_assert_uint_eq(line_of(h, "nothere.lan", TYPE_A), 0);
+	ck_assert_str_eq(hosts_source(h), "hosts");
+	ck_assert_int_eq(hosts_set_source(h, "/etc/hosts"), STUB_OK);
+	ck_assert_str_eq(hosts_source(h), "/etc/hosts");
+	ck_assert_uint_eq(hosts_line(NULL, NULL), 0);
+	hosts_free(h);
+}
+END_TEST
+
 START_TEST(test_ptr)
 {
 	struct hosts *h = hosts_parse(sample, strlen(sample), SEED, NULL, NULL);
@@ -241,6 +275,7 @@ hosts_suite(void)
 
 	tcase_add_test(b, test_parse_and_answer);
 	tcase_add_test(b, test_ptr);
+	tcase_add_test(b, test_lines);
 	tcase_add_test(b, test_foreach);
 	tcase_add_test(b, test_sig);
 	tcase_add_test(b, test_big_file);

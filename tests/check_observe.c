@@ -448,6 +448,9 @@ START_TEST(test_metrics_match_stats)
 		const char *k = st->keys[i];
 		char name[96];
 		double want = st->items[i]->num, got;
+
+		if (st->items[i]->type != J_NUM)
+			continue; /* lists: per list, below */
 		bool gauge = strcmp(k, "cache_entries") == 0 || strcmp(k, "cache_bytes") == 0 ||
 		    strcmp(k, "uptime") == 0 || strcmp(k, "hosts_entries") == 0;
 
@@ -479,6 +482,110 @@ START_TEST(test_metrics_match_stats)
 	http(mport, "HEAD /metrics HTTP/1.0\r\n\r\n", doc, sizeof(doc));
 	ck_assert_msg(strncmp(doc, "HTTP/1.1 200", 12) == 0 && !strstr(doc, "stubd_queries"),
 	    "%.300s", doc);
+	ck_assert_int_eq(tu_stop(&d), 0);
+	fakeup_stop(f);
+}
+END_TEST
+
+/* SPEC 18: stats and the metrics count blocked, allowed, local and rebind
+ * answers per list, labelled with the list's basename (never a query
+ * name); the counts survive a swap of the list. */
+START_TEST(test_metrics_lists)
+{
+	struct fakeup *f = fakeup_start("127.0.0.84");
+	struct tu_daemon d = { 0 };
+	struct tq_opts o = { .timeout_ms = 3000 };
+	const char *args[] = { "--json", "stats", NULL };
+	static char doc[1 << 18], js[8192];
+	uint16_t mport = tu_free_port();
+	char ads[512], allow[512];
+	const struct jval *ls, *l, *r = NULL, *b = NULL, *al = NULL;
+	uint8_t a[4096];
+	struct jval *st;
+	size_t i;
+
+	ck_assert_ptr_nonnull(f);
+	fakeup_add(f, "ok.ads.example", "A", 300, "10.0.0.5"); /* private */
+	fakeup_add(f, "fine.example", "A", 300, "10.0.0.6");
+	ck_assert_int_eq(tu_mkdir(&d), 0);
+	ck_assert_int_eq(tu_write(&d, "ads.txt", "! x\n||ads.example^\n", ads, sizeof(ads)), 0);
+	ck_assert_int_eq(
+	    tu_write(&d, "ok.txt", "ok.ads.example\nfine.example\n", allow, sizeof(allow)), 0);
+	ck_assert_int_eq(tu_start(&d,
+	                     tu_fmt("hosts none\nmetrics 127.0.0.85:%u\nserver %s\n"
+	                            "rebind-protection yes\nblocklist %s format adblock\n"
+	                            "allowlist %s format domains name ok-list\n"
+	                            "rule nas.lan answer A 192.0.2.9\n",
+	                         mport, fakeup_hostport(f), ads, allow),
+	                     NULL),
+	    0);
+	for (i = 0; i < 3; i++)
+		tu_query("127.0.0.1", d.port, "x.ads.example", TYPE_A, &o, a, sizeof(a));
+	tu_query("127.0.0.1", d.port, "ok.ads.example", TYPE_A, &o, a, sizeof(a));
+	tu_query("127.0.0.1", d.port, "fine.example", TYPE_AAAA, &o, a, sizeof(a));
+	tu_query("127.0.0.1", d.port, "nas.lan", TYPE_A, &o, a, sizeof(a));
+	st = ctl_json(&d, args, js, sizeof(js));
+	ls = jsonp_get(st, "lists");
+	ck_assert_ptr_nonnull(ls);
+	ck_assert_uint_eq(ls->n, 3);
+	for (i = 0; i < ls->n; i++) {
+		l = ls->items[i];
+		if (strcmp(jstr(l, "kind"), "rules") == 0)
+			r = l;
+		else if (strcmp(jstr(l, "kind"), "blocklist") == 0)
+			b = l;
+		else
+			al = l;
+	}
+	ck_assert(r && b && al);
+	ck_assert_str_eq(jstr(b, "name"), "ads.txt");
+	ck_assert_str_eq(jstr(b, "file"), ads);
+	ck_assert_str_eq(jstr(b, "format"), "adblock");
+	ck_assert(jnum(b, "entries") == 1);
+	ck_assert(jnum(b, "unknown") == 0);
+	ck_assert(jnum(b, "blocked") == 3);
+	ck_assert(jnum(al, "allowed") == 2);
+	ck_assert(jnum(al, "rebind") == 1); /* ok.ads.example kept 10.0.0.5 */
+	ck_assert(jnum(al, "blocked") == 0);
+	ck_assert(jnum(r, "local") == 1);
+	ck_assert_str_eq(jstr(r, "name"), "stubd.conf");
+	jsonp_free(st);
+	http(mport, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", doc, sizeof(doc));
+	ck_assert_ptr_nonnull(
+	    strstr(doc, "\nstubd_list_blocked_total{list=\"ads.txt\",kind=\"blocklist\"} 3\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(doc, "\nstubd_list_allowed_total{list=\"ok-list\",kind=\"allowlist\"} 2\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(doc, "\nstubd_list_rebind_total{list=\"ok-list\",kind=\"allowlist\"} 1\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(doc, "\nstubd_list_local_total{list=\"stubd.conf\",kind=\"rules\"} 1\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(doc, "\nstubd_list_entries{list=\"ok-list\",kind=\"allowlist\"} 2\n"));
+	ck_assert_ptr_nonnull(strstr(doc, "# TYPE stubd_list_blocked_total counter\n"));
+	/* never query names as labels */
+	ck_assert_ptr_null(strstr(doc, "ads.example"));
+	ck_assert_ptr_null(strstr(doc, "nas.lan"));
+	/* the list swapped (a new name): counts kept, the new entry counted */
+	ck_assert_int_eq(tu_write(&d, "ads.txt", "! x\n||ads.example^\n||more.example^\n", NULL, 0),
+	    0);
+	for (i = 0; i < 40; i++) {
+		tu_sleep_ms(100);
+		long n = tu_query("127.0.0.1", d.port, "more.example", TYPE_A, &o, a, sizeof(a));
+		char data[64] = "";
+
+		if (n > 0)
+			tu_first_data(a, (size_t)n, data, sizeof(data));
+		if (strcmp(data, "0.0.0.0") == 0)
+			break;
+	}
+	st = ctl_json(&d, args, js, sizeof(js));
+	ls = jsonp_get(st, "lists");
+	for (i = 0; i < ls->n; i++)
+		if (strcmp(jstr(ls->items[i], "kind"), "blocklist") == 0)
+			b = ls->items[i];
+	ck_assert(jnum(b, "entries") == 2);
+	ck_assert(jnum(b, "blocked") == 4);
+	jsonp_free(st);
 	ck_assert_int_eq(tu_stop(&d), 0);
 	fakeup_stop(f);
 }
@@ -656,6 +763,7 @@ observe_suite(void)
 	tcase_add_test(m, test_monitor_slow_and_stuck);
 	tcase_add_test(p, test_metrics_match_stats);
 	tcase_add_test(p, test_metrics_connection_limit);
+	tcase_add_test(p, test_metrics_lists);
 	tcase_add_test(y, test_sd_notify);
 	tcase_add_test(y, test_socket_activation);
 	tcase_set_timeout(q, 60);

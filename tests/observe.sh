@@ -37,11 +37,13 @@ pids="$pids $!"
 wait_file "$tmp/fport"
 fport=$(cat "$tmp/fport")
 base=$((30000 + $$ % 20000))
+printf '! ads\n||ads.example^\n' >"$tmp/ads.txt"
 cat >"$tmp/stubd.conf" <<CONF
 listen 127.0.0.92:$base
 control $tmp/ctl
 hosts none
 metrics 127.0.0.92:$((base + 1))
+blocklist $tmp/ads.txt format adblock
 adapter lan
 server 127.0.0.91:$fport
 CONF
@@ -75,6 +77,8 @@ else
 	cat "$tmp/monitor"
 fi
 
+# a blocked name, counted for its list (SPEC 18)
+dig +time=1 +tries=1 +short -p "$base" @127.0.0.92 x.ads.example A >/dev/null
 "$STUBCTL" -s "$tmp/ctl" --json stats >"$tmp/stats.json"
 "$PY" - "$tmp/stats.json" "127.0.0.92" "$((base + 1))" <<'PY'
 import json, sys, urllib.request
@@ -94,6 +98,8 @@ def check(ok, what):
 
 gauges = {"cache_entries", "cache_bytes", "uptime", "hosts_entries"}
 for key, want in stats.items():
+    if not isinstance(want, (int, float)):
+        continue  # lists: per list, labelled (below)
     # the parser names counter families without _total
     fam = fams.get("stubd_" + key)
     if fam is None:
@@ -106,6 +112,20 @@ for key, want in stats.items():
         check(len(got) == 1 and abs(got[0] - want) <= 1, "uptime %s ~ %s" % (got, want))
     else:
         check(got == [want], "%s: metrics %s, stats %s" % (key, got, want))
+
+# SPEC 18: per list, labelled with the list's basename and kind
+lists = stats.get("lists", [])
+check(len(lists) == 1 and lists[0]["name"] == "ads.txt" and lists[0]["blocked"] == 1,
+      "stats lists: %s" % lists)
+for key in ("blocked", "allowed", "local", "rebind"):
+    fam = fams.get("stubd_list_" + key)
+    got = fam and [s.value for s in fam.samples if s.labels == {"list": "ads.txt",
+                                                                 "kind": "blocklist"}]
+    check(fam is not None and fam.type == "counter" and got == [lists[0][key]],
+          "stubd_list_%s_total{list=ads.txt}: metrics %s, stats %s" % (key, got, lists[0][key]))
+fam = fams.get("stubd_list_entries")
+check(fam is not None and fam.type == "gauge" and [s.value for s in fam.samples] == [1],
+      "stubd_list_entries is a gauge: 1 entry")
 
 q = fams.get("stubd_server_queries")
 check(q is not None and any(s.labels.get("adapter") == "lan" and "server" in s.labels

@@ -104,6 +104,17 @@ const struct ctl_command *ctl_command_find(const char *word);
 #define CTL_K_REBIND_BLOCKED "rebind_blocked" /* SPEC 18 */
 #define CTL_K_POLICY_BLOCKED "policy_blocked"
 #define CTL_K_POLICY_LOCAL "policy_local"
+/* stats: one object per source of the policy table (SPEC 18) */
+#define CTL_K_LISTS "lists"
+#define CTL_K_FILE "file"
+#define CTL_K_KIND "kind"
+#define CTL_K_FORMAT "format"
+#define CTL_K_UNKNOWN "unknown"
+#define CTL_K_LOADED "loaded"
+#define CTL_K_BLOCKED "blocked"
+#define CTL_K_ALLOWED "allowed"
+#define CTL_K_LOCAL "local"
+#define CTL_K_REBIND "rebind"
 /* servers */
 #define CTL_K_ADAPTERS "adapters"
 #define CTL_K_METRIC "metric"

@@ -781,6 +781,7 @@ d_list(struct pctx *x, char **w, int n)
 	struct polcfg *pc = polcfg_get(&x->c->policy);
 	bool allow = strcmp(w[0], "allowlist") == 0;
 	enum pol_action action = POL_ACT_DEFAULT;
+	const char *name = NULL;
 	int format = -1, i;
 
 	if (!pc)
@@ -795,6 +796,15 @@ d_list(struct pctx *x, char **w, int n)
 				    "unknown list format '%s' "
 				    "(hosts, domains, wildcard, adblock, rpz)",
 				    w[i + 1]);
+		} else if (strcmp(w[i], "name") == 0) {
+			/* a metrics label: short, plain */
+			name = w[i + 1];
+			if (strlen(name) > 63 ||
+			    strspn(name,
+			        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			        "0123456789._-") != strlen(name))
+				return perr(x,
+				    "a list's name is 1-63 letters, digits, '.', '_', '-'");
 		} else if (strcmp(w[i], "action") == 0 && !allow) {
 			action = policy_action_from_name(w[i + 1]);
 			if (action == POL_ACT_DEFAULT)
@@ -803,7 +813,8 @@ d_list(struct pctx *x, char **w, int n)
 			return perr(x, "unknown %s option '%s'", w[0], w[i]);
 		}
 	}
-	if (polcfg_add_list(pc, w[1], format, action, allow) != STUB_OK)
+	if (polcfg_add_list(pc, w[1], format, action, allow) != STUB_OK ||
+	    (name && !(pc->lists[pc->nlists - 1].name = strdup(name))))
 		return perr(x, "out of memory");
 	return 0;
 }
@@ -903,11 +914,12 @@ static const struct cfg_directive directives[] = {
 	    "rule NAME adapter A...|require encryption|require ad|answer TYPE DATA|"
 	    "block [nxdomain|nodata|null]|allow",
 	    "local policy for NAME and the names under it" },
-	{ "blocklist", 1, 5, d_list,
+	{ "blocklist", 1, 7, d_list,
 	    "blocklist FILE [format hosts|domains|wildcard|adblock|rpz] "
-	    "[action nxdomain|nodata|null]",
+	    "[action nxdomain|nodata|null] [name NAME]",
 	    "names to block, repeatable" },
-	{ "allowlist", 1, 3, d_list, "allowlist FILE [format hosts|domains|wildcard|adblock|rpz]",
+	{ "allowlist", 1, 5, d_list,
+	    "allowlist FILE [format hosts|domains|wildcard|adblock|rpz] [name NAME]",
 	    "names exempt from blocking and rebinding protection, repeatable" },
 	{ "blocklist-action", 1, 1, d_blocklist_action, "blocklist-action nxdomain|nodata|null",
 	    "answer to blocked names" },

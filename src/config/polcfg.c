@@ -51,8 +51,10 @@ polcfg_unref(struct polcfg *p)
 		free(p->rules[i].words);
 		free(p->rules[i].fname);
 	}
-	for (i = 0; i < p->nlists; i++)
+	for (i = 0; i < p->nlists; i++) {
 		free(p->lists[i].path);
+		free(p->lists[i].name);
+	}
 	free(p->rules);
 	free(p->lists);
 	free(p);
@@ -115,6 +117,7 @@ polcfg_add_list(struct polcfg *p, const char *path, int format, enum pol_action 
 	nl[p->nlists].format = format;
 	nl[p->nlists].action = action;
 	nl[p->nlists].allow = allow;
+	nl[p->nlists].name = NULL;
 	p->nlists++;
 	return STUB_OK;
 }

@@ -28,6 +28,8 @@ struct polcfg_list {
 	int format;             /* enum bl_format, -1 = detect */
 	enum pol_action action; /* blocklist: POL_ACT_DEFAULT = blocklist-action */
 	bool allow;             /* allowlist */
+	char *name;             /* `name N`: its label in stats and metrics (NULL:
+	                         * the file's basename) */
 };
 
 struct polcfg {

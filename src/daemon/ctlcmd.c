@@ -417,6 +417,51 @@ ctl_stats_values(const struct control_view *v, uint64_t now, struct ctl_stat *ou
 	return n;
 }
 
+/* SPEC 18: "lists", one object per source of the policy table (kept apart
+ * from the flat values: their number follows the configuration) */
+static void
+stats_lists(struct json *j, const struct stats *s)
+{
+	size_t i;
+
+	json_key(j, CTL_K_LISTS);
+	json_arr_begin(j);
+	for (i = 0; i < s->nlists; i++) {
+		const struct pol_list_stat *l = &s->lists[i];
+
+		if (!l->name)
+			continue;
+		json_obj_begin(j);
+		json_key(j, CTL_K_NAME);
+		json_str(j, l->name);
+		json_key(j, CTL_K_FILE);
+		json_str(j, l->path);
+		json_key(j, CTL_K_KIND);
+		json_str(j, l->kind);
+		json_key(j, CTL_K_FORMAT);
+		if (l->format)
+			json_str(j, l->format);
+		else
+			json_null(j);
+		json_key(j, CTL_K_ENTRIES);
+		json_u64(j, l->entries);
+		json_key(j, CTL_K_UNKNOWN);
+		json_u64(j, l->unknown);
+		json_key(j, CTL_K_LOADED);
+		json_bool(j, l->loaded);
+		json_key(j, CTL_K_BLOCKED);
+		json_u64(j, l->c.blocked);
+		json_key(j, CTL_K_ALLOWED);
+		json_u64(j, l->c.allowed);
+		json_key(j, CTL_K_LOCAL);
+		json_u64(j, l->c.local);
+		json_key(j, CTL_K_REBIND);
+		json_u64(j, l->c.rebind);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+}
+
 static char *
 cmd_stats(const struct control_view *v, int argc, char **argv, struct ctl_stream **stream)
 {
@@ -433,6 +478,7 @@ cmd_stats(const struct control_view *v, int argc, char **argv, struct ctl_stream
 		json_key(&j, vals[i].key);
 		json_u64(&j, vals[i].value);
 	}
+	stats_lists(&j, v->st);
 	json_obj_end(&j);
 	return json_take(&j, NULL);
 }

@@ -197,6 +197,46 @@ latency_part(struct sbuf *b, const struct stats *st)
 	}
 }
 
+/* SPEC 18: per source of the policy table, labelled with its name (a file's
+ * basename: bounded by the configuration, never a query name) */
+static void
+lists_part(struct sbuf *b, const struct stats *st)
+{
+	static const struct {
+		const char *name, *type, *help;
+	} fam[] = {
+		{ "stubd_list_blocked_total", "counter", "answers blocked by the list" },
+		{ "stubd_list_allowed_total", "counter", "queries an allow of the list decided" },
+		{ "stubd_list_local_total", "counter", "answers from the list's local data" },
+		{ "stubd_list_rebind_total", "counter",
+		    "answers that kept private addresses under an allow of the list" },
+		{ "stubd_list_entries", "gauge", "decisions the list added (rules: lines)" },
+		{ "stubd_list_unknown_lines", "gauge", "lines of the list not understood" },
+	};
+	size_t f, i;
+
+	if (!st->nlists)
+		return;
+	for (f = 0; f < sizeof(fam) / sizeof(fam[0]); f++) {
+		family(b, fam[f].name, fam[f].type, fam[f].help);
+		for (i = 0; i < st->nlists; i++) {
+			const struct pol_list_stat *l = &st->lists[i];
+			uint64_t val = f == 0 ? l->c.blocked :
+			    f == 1            ? l->c.allowed :
+			    f == 2            ? l->c.local :
+			    f == 3            ? l->c.rebind :
+			    f == 4            ? l->entries :
+			                        l->unknown;
+
+			if (!l->name)
+				continue;
+			sb_add(b, "%s{list=\"", fam[f].name);
+			sb_label(b, l->name);
+			sb_add(b, "\",kind=\"%s\"} %llu\n", l->kind, (unsigned long long)val);
+		}
+	}
+}
+
 char *
 expo_metrics(const struct control_view *v, uint64_t now, size_t *len)
 {
@@ -205,6 +245,7 @@ expo_metrics(const struct control_view *v, uint64_t now, size_t *len)
 	stats_part(&b, v, now);
 	servers_part(&b, v, now);
 	latency_part(&b, v->st);
+	lists_part(&b, v->st);
 	if (b.oom) {
 		free(b.p);
 		return NULL;

@@ -69,6 +69,7 @@ hosts_loaded(struct hostsload *d, const char *path, struct hosts *h, uint64_t ms
 	}
 	log_info("loaded %s: %zu names, %zu addresses in %llu ms", path, hosts_names(h),
 	    hosts_ptrs(h), (unsigned long long)ms);
+	(void)hosts_set_source(h, path); /* for "FILE:LINE" (else "hosts:LINE") */
 	hosts_install(d, h);
 }
 

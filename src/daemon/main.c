@@ -852,8 +852,9 @@ start_engine(struct daemon *d, char *why, size_t whylen)
 	if (e != STUB_OK)
 		return e;
 	hostsload_load(d->hl, false);
-	/* SPEC 18: the policy table in place before the first query */
-	d->policy = policy_loader_new(d->base, d->res, cache_seed(d->cache));
+	/* SPEC 18: the policy table in place before the first query (big
+	 * lists follow off the loop) */
+	d->policy = policy_loader_new(d->base, d->res, &d->st, cache_seed(d->cache));
 	if (!d->policy)
 		goto oom;
 	policy_loader_set(d->policy, reconfig_cfg(d->rc)->policy, true);

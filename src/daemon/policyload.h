@@ -15,16 +15,19 @@ struct event_base;
 struct resolver;
 struct polcfg;
 struct policy_loader;
+struct stats;
 
-/* A loader installing its tables into res (names hashed with seed). */
+/* A loader installing its tables into res (names hashed with seed) and
+ * the per-source counts of each (struct pol_list_stat) into st->lists. */
 struct policy_loader *
-policy_loader_new(struct event_base *base, struct resolver *res, uint64_t seed);
+policy_loader_new(struct event_base *base, struct resolver *res, struct stats *st, uint64_t seed);
 /* Joins a running build; the resolver is left without a table. */
 void policy_loader_free(struct policy_loader *pl);
 
 /* The configuration's policy (NULL: none).  The same pointer as before
  * changes nothing; another is built, at once when sync (start-up: in place
- * before the first query), else off the loop. */
+ * before the first query; lists over 256 KB together then follow off the
+ * loop, the rule lines in place at once), else off the loop. */
 void policy_loader_set(struct policy_loader *pl, struct polcfg *pc, bool sync);
 
 /* The table in place (NULL: none), for the control view. */

@@ -3,6 +3,7 @@
  */
 #include "auto-config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -227,6 +228,23 @@ need_of(const struct pol_match *m)
 	return (m->require_enc ? UP_NEED_ENC : 0) | (m->require_ad ? UP_NEED_AD : 0);
 }
 
+/* A hosts answer, for stubd query (SPEC 15/18) with the line that decided
+ * it ("FILE:LINE"). */
+static void
+deliver_hosts(struct resolver *r, const struct client_ref *ref, const struct msg_query *q,
+    uint64_t now, size_t n)
+{
+	struct reply_info ri = { SRC_HOSTS, q, now, now, NULL, NULL };
+	char rule[512];
+	unsigned line = ref->ctl ? hosts_line(r->hosts, q) : 0;
+
+	if (line) {
+		snprintf(rule, sizeof(rule), "%s:%u", hosts_source(r->hosts), line);
+		ri.rule = rule;
+	}
+	r->reply(r->io, ref, r->out, n, &ri);
+}
+
 static void
 answer_error(struct resolver *r, const struct msg_query *q, const struct client_ref *ref,
     unsigned rcode, enum answer_source src, uint64_t t0, uint64_t now, const struct up_trace *trace)
@@ -391,6 +409,14 @@ local_answer(struct resolver *r, const struct msg_query *q, const struct client_
 	return true;
 }
 
+/* SPEC 18: the counts of source src of the table in place (stats.h), NULL
+ * when it has none. */
+static struct pol_counts *
+src_counts(const struct resolver *r, uint32_t src)
+{
+	return src < r->st->nlists ? &r->st->lists[src].c : NULL;
+}
+
 /*
  * SPEC 18: a hosts name, a blocked name or a name with local data answers
  * every type itself, never upstream.  True when q was answered; else
@@ -401,6 +427,7 @@ policy_local(struct resolver *r, const struct msg_query *q, const struct client_
     uint64_t now, unsigned *need)
 {
 	struct reply_info ri = { SRC_LOCAL, q, now, now, NULL, NULL };
+	struct pol_counts *pc;
 	struct pol_match m;
 	char rule[512];
 	size_t n;
@@ -417,11 +444,14 @@ policy_local(struct resolver *r, const struct msg_query *q, const struct client_
 		    sizeof(r->out));
 		r->st->hosts_hits++;
 		log_query(ref, q, "hosts (NODATA)");
-		deliver(r, ref, q, SRC_HOSTS, now, now, NULL, n);
+		deliver_hosts(r, ref, q, now, n);
 		return true;
 	}
 	if (!r->pol)
 		return false;
+	pc = src_counts(r, m.origin.src);
+	if (m.verdict == POL_ALLOW && pc)
+		pc->allowed++;
 	if (m.verdict != POL_BLOCK && m.verdict != POL_ANSWER)
 		return false;
 	n = policy_answer(r->pol, &m, q, r->cfg->hosts_ttl, limit_for(q, ref), r->out,
@@ -431,6 +461,10 @@ policy_local(struct resolver *r, const struct msg_query *q, const struct client_
 		r->st->policy_blocked++;
 	else
 		r->st->policy_local++;
+	if (pc && m.verdict == POL_BLOCK)
+		pc->blocked++;
+	else if (pc)
+		pc->local++;
 	log_query(ref, q, m.verdict == POL_BLOCK ? "blocked" : "local data");
 	r->reply(r->io, ref, r->out, n, &ri);
 	return true;
@@ -496,7 +530,7 @@ resolver_query(struct resolver *r, const uint8_t *pkt, size_t len, const struct 
 		if (n) {
 			r->st->hosts_hits++;
 			log_query(ref, &q, "hosts");
-			deliver(r, ref, &q, SRC_HOSTS, now, now, NULL, n);
+			deliver_hosts(r, ref, &q, now, n);
 			return;
 		}
 	}
@@ -640,6 +674,27 @@ rebind_check(struct resolver *r, struct flight *f, const struct up_result *res,
 	return tmp;
 }
 
+/* SPEC 18, per list: an allow that kept private addresses rebinding
+ * protection would have taken out is counted for its list. */
+static void
+count_rebind_allowed(struct resolver *r, const struct flight *f, const struct up_result *res)
+{
+	struct pol_counts *pc;
+	struct pol_match m;
+	unsigned removed = 0;
+	size_t len;
+
+	if (!r->rebind || !r->pol || r->st->nlists == 0 || res->kind != UP_POSITIVE)
+		return;
+	policy_lookup(r->pol, f->q.key, f->q.qlen, &m);
+	if (m.verdict != POL_ALLOW || !(pc = src_counts(r, m.origin.src)))
+		return;
+	if (rebind_filter(res->msg, res->resp->len, r->rmsg, sizeof(r->rmsg), &len, &removed) ==
+	        STUB_OK &&
+	    removed)
+		pc->rebind++;
+}
+
 static void
 on_upstream(void *arg, const struct up_result *res)
 {
@@ -666,6 +721,7 @@ on_upstream(void *arg, const struct up_result *res)
 		break;
 	case UP_POSITIVE:
 	case UP_NEGATIVE:
+		count_rebind_allowed(r, f, res);
 		res = rebind_check(r, f, res, &tmp);
 		if (res->cacheable) {
 			bool stored = false;

@@ -25,8 +25,9 @@ struct hname {
 	uint64_t hash;
 	uint32_t off; /* name in arena */
 	uint8_t len;
-	int32_t next;   /* hash chain */
-	int32_t v4, v6; /* address chains (index into addrs) */
+	int32_t next;                /* hash chain */
+	int32_t v4, v6;              /* address chains (index into addrs) */
+	uint32_t line, line4, line6; /* first line naming it, giving it A, AAAA */
 };
 
 struct haddr {
@@ -41,6 +42,7 @@ struct hptr {
 	int32_t next;
 	uint32_t target; /* name (arena offset) */
 	uint8_t tlen;
+	uint32_t line;
 };
 
 struct hosts {
@@ -57,6 +59,8 @@ struct hosts {
 	int32_t *pb; /* ptr buckets */
 	size_t npb;
 	uint64_t seed;
+	uint32_t line; /* the line being parsed */
+	char *source;  /* the file's name (hosts_set_source) */
 };
 
 static int
@@ -198,9 +202,12 @@ static int
 add_addr(struct hosts *h, long ni, int fam, const uint8_t *a)
 {
 	int32_t *head = fam == AF_INET ? &h->names[ni].v4 : &h->names[ni].v6;
+	uint32_t *line = fam == AF_INET ? &h->names[ni].line4 : &h->names[ni].line6;
 	size_t alen = fam == AF_INET ? 4 : 16;
 	int32_t i;
 
+	if (*line == 0)
+		*line = h->line;
 	for (i = *head; i >= 0; i = h->addrs[i].next)
 		if (memcmp(h->addrs[i].a, a, alen) == 0)
 			return 0; /* duplicate */
@@ -236,6 +243,8 @@ add_name(struct hosts *h, const uint8_t *name, size_t len)
 	n->hash = hv;
 	n->len = (uint8_t)len;
 	n->v4 = n->v6 = -1;
+	n->line = h->line;
+	n->line4 = n->line6 = 0;
 	if (arena_put(h, name, len, &n->off))
 		return -1;
 	h->nnames++;
@@ -270,6 +279,7 @@ add_ptr(struct hosts *h, int fam, const uint8_t *a, long ni)
 	p->len = (uint8_t)rl;
 	p->target = h->names[ni].off;
 	p->tlen = h->names[ni].len;
+	p->line = h->line;
 	if (arena_put(h, rn, rl, &p->off))
 		return -1;
 	h->nptrs++;
@@ -359,6 +369,7 @@ hosts_parse(const char *text, size_t len, uint64_t seed, hosts_err_cb err, void 
 				    t == TEXT_LINE_LONG ? "line too long" : "NUL byte");
 			continue;
 		}
+		h->line = it.lineno;
 		rc = parse_line(h, buf, &msg);
 		if (rc < 0) {
 			hosts_free(h);
@@ -375,6 +386,7 @@ hosts_free(struct hosts *h)
 {
 	if (!h)
 		return;
+	free(h->source);
 	free(h->arena);
 	free(h->names);
 	free(h->addrs);
@@ -431,6 +443,44 @@ hosts_answer(const struct hosts *h, const struct msg_query *q, uint32_t ttl, siz
 		return msg_synth(q, rrs, 1, ttl, limit, out, cap);
 	}
 	return 0;
+}
+
+unsigned
+hosts_line(const struct hosts *h, const struct msg_query *q)
+{
+	long i;
+
+	if (!h || !q || q->qclass != CLASS_IN)
+		return 0;
+	if (q->qtype == TYPE_PTR && (i = find_ptr(h, q->nhash, q->key, q->qlen)) >= 0)
+		return h->ptrs[i].line;
+	if ((i = find_name(h, q->nhash, q->key, q->qlen)) < 0)
+		return 0;
+	if (q->qtype == TYPE_A && h->names[i].line4)
+		return h->names[i].line4;
+	if (q->qtype == TYPE_AAAA && h->names[i].line6)
+		return h->names[i].line6;
+	return h->names[i].line;
+}
+
+enum stub_err
+hosts_set_source(struct hosts *h, const char *name)
+{
+	char *c = name ? strdup(name) : NULL;
+
+	if (!h || (name && !c)) {
+		free(c);
+		return STUB_ENOMEM;
+	}
+	free(h->source);
+	h->source = c;
+	return STUB_OK;
+}
+
+const char *
+hosts_source(const struct hosts *h)
+{
+	return h && h->source ? h->source : "hosts";
 }
 
 bool

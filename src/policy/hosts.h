@@ -18,6 +18,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "err.h"
 #include "msg.h"
 
 struct hosts;
@@ -47,6 +48,18 @@ size_t hosts_answer(const struct hosts *h, const struct msg_query *q, uint32_t t
 /* Is q's name a hosts name (whatever the type)?  SPEC 18: such a name
  * answers every type itself. */
 bool hosts_has_name(const struct hosts *h, const struct msg_query *q);
+
+/*
+ * SPEC 15/18: the line of the hosts file that decides q's answer (A: the
+ * first line giving the name an IPv4 address, AAAA an IPv6 one, PTR the
+ * line that listed the address, any other type, or a family the name has
+ * no address of: the first line naming it); 0 when none does.
+ */
+unsigned hosts_line(const struct hosts *h, const struct msg_query *q);
+/* The name of the file the snapshot was read from (for "FILE:LINE"),
+ * copied; STUB_ENOMEM on OOM.  hosts_source() gives "hosts" without one. */
+enum stub_err hosts_set_source(struct hosts *h, const char *name);
+const char *hosts_source(const struct hosts *h);
 
 /* One hosts record for listing (displaydns). */
 struct hosts_rec {

@@ -33,30 +33,118 @@ blocklist_format_name(enum bl_format f)
 	return (unsigned)f < BL_FORMAT_COUNT ? format_names[f] : "?";
 }
 
-/* A host name as lists write it: letters, digits, '-', '_', dots between
- * labels, an optional trailing dot.  Its wire form in out; 0 when not. */
+/* The characters of a list's names besides '.': letters, digits, '-', '_'
+ * (1), upper case letters (2: lowered). */
+static const uint8_t name_chars[256] = {
+	['-'] = 1,
+	['_'] = 1,
+	['0'] = 1,
+	['1'] = 1,
+	['2'] = 1,
+	['3'] = 1,
+	['4'] = 1,
+	['5'] = 1,
+	['6'] = 1,
+	['7'] = 1,
+	['8'] = 1,
+	['9'] = 1,
+	['a'] = 1,
+	['b'] = 1,
+	['c'] = 1,
+	['d'] = 1,
+	['e'] = 1,
+	['f'] = 1,
+	['g'] = 1,
+	['h'] = 1,
+	['i'] = 1,
+	['j'] = 1,
+	['k'] = 1,
+	['l'] = 1,
+	['m'] = 1,
+	['n'] = 1,
+	['o'] = 1,
+	['p'] = 1,
+	['q'] = 1,
+	['r'] = 1,
+	['s'] = 1,
+	['t'] = 1,
+	['u'] = 1,
+	['v'] = 1,
+	['w'] = 1,
+	['x'] = 1,
+	['y'] = 1,
+	['z'] = 1,
+	['A'] = 2,
+	['B'] = 2,
+	['C'] = 2,
+	['D'] = 2,
+	['E'] = 2,
+	['F'] = 2,
+	['G'] = 2,
+	['H'] = 2,
+	['I'] = 2,
+	['J'] = 2,
+	['K'] = 2,
+	['L'] = 2,
+	['M'] = 2,
+	['N'] = 2,
+	['O'] = 2,
+	['P'] = 2,
+	['Q'] = 2,
+	['R'] = 2,
+	['S'] = 2,
+	['T'] = 2,
+	['U'] = 2,
+	['V'] = 2,
+	['W'] = 2,
+	['X'] = 2,
+	['Y'] = 2,
+	['Z'] = 2,
+};
+
+/*
+ * A host name as lists write it: letters, digits, '-', '_', dots between
+ * labels, an optional trailing dot, not all digits (an address).  Its
+ * wire form, lower-cased, in out (one pass: the hot loop of a big list);
+ * 0 when not a name (or over 63 bytes a label, 255 the name).
+ */
 static size_t
 list_name(const char *s, uint8_t out[WIRE_NAME_MAX])
 {
-	const char *c;
+	const unsigned char *c = (const unsigned char *)s;
+	size_t o = 1, lab = 0; /* out[lab]: the current label's length */
 	bool alpha = false;
 
-	if (!*s || *s == '.')
+	if (!*c || *c == '.')
 		return 0;
-	for (c = s; *c; c++) {
+	for (; *c; c++) {
+		unsigned k = name_chars[*c];
+
 		if (*c == '.') {
 			if (c[1] == '.')
 				return 0;
+			out[lab] = (uint8_t)(o - lab - 1);
+			if (!c[1])
+				break; /* trailing dot */
+			if (o >= WIRE_NAME_MAX - 1)
+				return 0;
+			lab = o++;
 			continue;
 		}
-		if (!isalnum((unsigned char)*c) && *c != '-' && *c != '_')
+		if (!k)
 			return 0;
-		if (!isdigit((unsigned char)*c))
+		if (*c < '0' || *c > '9')
 			alpha = true;
+		if (o - lab - 1 >= 63 || o >= WIRE_NAME_MAX - 1)
+			return 0;
+		out[o++] = (uint8_t)(k == 2 ? *c + ('a' - 'A') : *c);
 	}
 	if (!alpha)
 		return 0; /* an address, not a name */
-	return wire_name_from_text(s, out);
+	if (!*c)
+		out[lab] = (uint8_t)(o - lab - 1); /* no trailing dot */
+	out[o++] = 0;
+	return o;
 }
 
 /* Names hosts lists carry that are no block (the lists' own preamble). */
@@ -68,6 +156,9 @@ hosts_preamble(const char *s)
 		"ip6-allnodes", "ip6-allrouters", "ip6-allhosts", "0.0.0.0", NULL };
 	size_t i;
 
+	/* every one of them starts with one of these (most lines: none) */
+	if (!strchr("lLbBiI0", s[0]) || !s[0])
+		return false;
 	for (i = 0; names[i]; i++)
 		if (strcasecmp(s, names[i]) == 0)
 			return true;
@@ -79,6 +170,9 @@ is_address(const char *s)
 {
 	uint8_t a[16];
 
+	/* what nearly every line of a big hosts list starts with */
+	if (strcmp(s, "0.0.0.0") == 0 || strcmp(s, "127.0.0.1") == 0)
+		return true;
 	return inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1;
 }
 
@@ -213,6 +307,9 @@ parse_rpz(struct pstate *s, char **w, int n)
 		}
 		return 1; /* $TTL, $ORIGIN */
 	}
+	/* a line that began with a blank has no owner: the zone's own NS */
+	if (strcasecmp(owner, "NS") == 0 || strcasecmp(owner, "SOA") == 0)
+		return 1;
 	/* TTL and class may stand between the owner and the type */
 	while (i < n && (isdigit((unsigned char)w[i][0]) || strcasecmp(w[i], "IN") == 0))
 		i++;
@@ -247,8 +344,18 @@ blocklist_parse(struct policy *p, const char *text, size_t len, enum bl_format f
 	struct text_lines it;
 	char line[LINE_MAX_LEN];
 	enum text_line k;
+	const char *t0;
+	size_t lines;
 
 	memset(st, 0, sizeof(*st));
+	st->format = f;
+	/* a name a line, at most: room for them all at once */
+	for (t0 = text, lines = 1; t0 && (t0 = memchr(t0, '\n', len - (size_t)(t0 - text))); t0++)
+		lines++;
+	if (lines > len / 8 + 1) /* mostly blank lines: no name of 7 bytes on each */
+		lines = len / 8 + 1;
+	if (policy_reserve(p, lines, len + lines) != STUB_OK)
+		return STUB_ENOMEM;
 	text_lines_init(&it, text, len);
 	while ((k = text_next_line(&it, line, sizeof(line))) != TEXT_LINE_END) {
 		char copy[LINE_MAX_LEN], *w[16], *t;

@@ -33,6 +33,7 @@ struct bl_stats {
 	size_t entries;         /* decisions added (duplicates included) */
 	size_t unknown;         /* lines not understood */
 	unsigned first_unknown; /* line number of the first of them, 0 if none */
+	enum bl_format format;  /* the format it was read in */
 };
 
 /* "hosts", "domains", ... to the format; -1 when unknown. */

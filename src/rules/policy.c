@@ -210,6 +210,43 @@ grow(void **arr, size_t *cap, size_t need, size_t size)
 	return true;
 }
 
+/* Room for names more names, decisions and their text without growing
+ * (a list's line count, before parsing it): one hash allocation instead
+ * of a doubling and rehash per power of two. */
+enum stub_err
+policy_reserve(struct policy *p, size_t names, size_t bytes)
+{
+	size_t want = p->nnames + names, n = p->nslots, i;
+	struct slot *ns;
+
+	if (!grow((void **)&p->decs, &p->dcap, p->ndecs + names, sizeof(*p->decs)) ||
+	    !grow((void **)&p->arena, &p->acap, p->alen + bytes, 1))
+		return STUB_ENOMEM;
+	while (want * 4 > n * 3)
+		n *= 2;
+	if (n == p->nslots)
+		return STUB_OK;
+	ns = calloc(n, sizeof(*ns));
+	if (!ns)
+		return STUB_ENOMEM;
+	for (i = 0; i < p->nslots; i++) {
+		const struct slot *s = &p->slots[i];
+		const uint8_t *a = p->arena + s->name_off;
+		size_t j;
+
+		if (s->name_off == 0)
+			continue;
+		j = (size_t)stub_name_hash(p->seed, a + 1, a[0]) & (n - 1);
+		while (ns[j].name_off)
+			j = (j + 1) & (n - 1);
+		ns[j] = *s;
+	}
+	free(p->slots);
+	p->slots = ns;
+	p->nslots = n;
+	return STUB_OK;
+}
+
 /* The slot of name, added when missing. */
 static enum stub_err
 name_slot(struct policy *p, const uint8_t *name, size_t len, struct slot **out)

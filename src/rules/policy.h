@@ -92,6 +92,11 @@ void policy_set_default_action(struct policy *p, enum pol_action a);
 uint32_t policy_source(struct policy *p, const char *name);
 const char *policy_source_name(const struct policy *p, uint32_t src);
 
+/* Make room for names more names (and bytes of their wire text) so a
+ * big list is added without rehashing; a hint, STUB_ENOMEM when even
+ * that cannot be had. */
+enum stub_err policy_reserve(struct policy *p, size_t names, size_t bytes);
+
 /*
  * Add a block or allow decision on name (wire form, any case) with the
  * given scope.  The same (name, scope, kind) twice keeps the first origin.

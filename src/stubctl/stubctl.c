@@ -580,6 +580,38 @@ print_flushdns(const struct jval *root)
 	return 0;
 }
 
+/* the per-list part of stats (SPEC 18): one line a list */
+static int
+print_lists(const struct jval *ls)
+{
+	size_t i;
+
+	if (!ls)
+		return 0;
+	if (ls->type != J_ARR)
+		return 1;
+	if (ls->n)
+		printf("\n%-20s %-9s %-8s %9s %9s %9s %9s %9s\n", "list", "kind", "format",
+		    "entries", "blocked", "allowed", "local", "rebind");
+	for (i = 0; i < ls->n; i++) {
+		const struct jval *l = ls->items[i], *ld = jsonp_get(l, CTL_K_LOADED);
+		const char *name = str_of(l, CTL_K_NAME), *kind = str_of(l, CTL_K_KIND),
+		           *fmt = str_of(l, CTL_K_FORMAT);
+		bool ok = true;
+		double e = num_of(l, CTL_K_ENTRIES, &ok), bl = num_of(l, CTL_K_BLOCKED, &ok),
+		       al = num_of(l, CTL_K_ALLOWED, &ok), lo = num_of(l, CTL_K_LOCAL, &ok),
+		       rb = num_of(l, CTL_K_REBIND, &ok);
+
+		if (!name || !kind || !ok || !ld || ld->type != J_BOOL) {
+			fprintf(stderr, "stubctl: malformed list entry\n");
+			return 1;
+		}
+		printf("%-20s %-9s %-8s %9.0f %9.0f %9.0f %9.0f %9.0f%s\n", name, kind,
+		    fmt ? fmt : "-", e, bl, al, lo, rb, ld->b ? "" : "  (not loaded)");
+	}
+	return 0;
+}
+
 static int
 print_stats(const struct jval *root)
 {
@@ -593,7 +625,7 @@ print_stats(const struct jval *root)
 		if (v->type == J_NUM)
 			printf("%-20s %.0f\n", root->keys[i], v->num);
 	}
-	return 0;
+	return print_lists(jsonp_get(root, CTL_K_LISTS));
 }
 
 /* one server line of `stubctl servers`, and for an encrypted one how it
