@@ -68,8 +68,11 @@ dir=/run/systemd/resolve
 stub=$dir/stub-resolv.conf
 up=$dir/resolv.conf
 
+spid=""
 "$FAKEUP" 127.0.0.1 www.example.test A 60 192.0.2.1 >"$tmp/port.$how" &
 fpid=$!
+# whatever ends this part, nothing it started outlives it
+trap 'kill $spid $fpid 2>/dev/null' EXIT
 wait_file "$tmp/port.$how" || { echo "FAIL: the fake upstream did not start"; exit 1; }
 cat >"$tmp/stubd.conf" <<CONF
 listen 127.0.0.1:5300
@@ -192,8 +195,7 @@ check "$how: ... naming the address and resolved" \
 kill $spid
 wait $spid
 check "$how: stubd exits 0" "$?" 0
-kill $fpid
-wait $fpid 2>/dev/null
+spid=""
 [ $fail -eq 0 ] || cat "$tmp/stubd.err.$how"
 exit $fail
 INNER
