@@ -183,6 +183,27 @@ check "$how: hosts entry wins (sdhost.local)" "$(q sdhost.local A)" 192.0.2.55
 check "$how: over the listen line too" "$(dig +short +time=2 +tries=1 -p 5300 @127.0.0.1 _gateway A)" \
 	10.77.0.1
 
+# and over varlink (nss-resolve's way), SYNTHETIC (1 << 19) as resolved
+if command -v python3 >/dev/null 2>&1; then
+	check "$how: varlink ResolveHostname _gateway" "$(python3 - <<'PY'
+import json, socket
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(3)
+s.connect("/run/systemd/resolve/io.systemd.Resolve")
+s.sendall(json.dumps({"method": "io.systemd.Resolve.ResolveHostname",
+                      "parameters": {"name": "_gateway", "family": 2}}).encode() + b"\0")
+buf = b""
+while not buf.endswith(b"\0"):
+    d = s.recv(4096)
+    if not d:
+        break
+    buf += d
+p = json.loads(buf.rstrip(b"\0"))["parameters"]
+print(".".join(map(str, p["addresses"][0]["address"])), bool(p["flags"] & (1 << 19)))
+PY
+)" "10.77.0.1 True"
+fi
+
 # a second stubd cannot have 127.0.0.53:53, and says why
 sed -e "s|^listen .*|listen 127.0.0.1:5301|" -e "s|^control .*|control $tmp/ctl2|" \
 	"$tmp/stubd.conf" >"$tmp/stubd2.conf"
