@@ -257,6 +257,113 @@ START_TEST(test_answers)
 }
 END_TEST
 
+/* the PTR records of an answer, as text, joined by ' ' */
+static const char *
+ptrs(const uint8_t *a, size_t len)
+{
+	static char out[512];
+	struct wire_rd r;
+	struct wire_hdr h;
+	size_t i;
+
+	out[0] = 0;
+	wire_rd_init(&r, a, len);
+	ck_assert_int_eq(wire_hdr(&r, &h), STUB_OK);
+	for (i = 0; i < h.qdcount; i++) {
+		wire_name(&r, NULL);
+		wire_skip(&r, 4);
+	}
+	for (i = 0; i < h.ancount; i++) {
+		struct wire_rr rr;
+		uint8_t name[WIRE_NAME_MAX];
+		char text[256];
+		size_t l, end;
+
+		ck_assert_int_eq(wire_rr(&r, &rr), STUB_OK);
+		ck_assert_uint_eq(rr.type, TYPE_PTR);
+		end = r.pos;
+		wire_seek(&r, rr.rd_off);
+		l = wire_name(&r, name);
+		ck_assert_uint_gt(l, 0);
+		wire_seek(&r, end);
+		wire_name_to_text(name, l, text, sizeof(text));
+		if (out[0])
+			strcat(out, " ");
+		strncat(out, text, sizeof(out) - strlen(out) - 1);
+	}
+	return out;
+}
+
+START_TEST(test_reverse)
+{
+	struct synth_names n;
+	struct synth_addr a, host[2] = { addr("192.0.2.7"), addr("2001:db8::7") },
+	                     gw[1] = { addr("192.0.2.1") };
+	uint8_t out[512];
+	struct msg_query q;
+	size_t len;
+
+	ck_assert(synth_names_set(&n, "box.example"));
+	ck_assert_int_eq(kind_of(&n, "7.2.0.192.in-addr.arpa"), SYNTH_REVERSE);
+	ck_assert_int_eq(kind_of(&n, "7.2.0.192.IN-ADDR.ARPA"), SYNTH_REVERSE);
+	ck_assert_int_eq(kind_of(&n, "2.0.192.in-addr.arpa"), SYNTH_NONE);
+	ck_assert_int_eq(kind_of(&n, "256.2.0.192.in-addr.arpa"), SYNTH_NONE);
+	ck_assert_int_eq(kind_of(&n, "07.2.0.192.in-addr.arpa"), SYNTH_NONE);
+	ck_assert_int_eq(kind_of(&n, "x.7.2.0.192.in-addr.arpa"), SYNTH_NONE);
+	ck_assert_int_eq(kind_of(&n, "7.2.0.192.in-addr.arpa.example"), SYNTH_NONE);
+	ck_assert_int_eq(kind_of(&n,
+	                     "7.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2"
+	                     ".ip6.arpa"),
+	    SYNTH_REVERSE);
+	ck_assert_int_eq(kind_of(&n,
+	                     "0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2"
+	                     ".ip6.arpa"),
+	    SYNTH_NONE); /* 31 nibbles */
+	ck_assert(synth_reverse_addr((const uint8_t *)"\0011\0010\0010\003127\007in-addr\004arpa",
+	    24, &a));
+	ck_assert_str_eq(text_of(&a), "127.0.0.1");
+	ck_assert(!synth_reverse_addr(NULL, 0, &a));
+
+	/* the machine's address: the host name in its three forms */
+	q = query("7.2.0.192.in-addr.arpa", TYPE_PTR, false);
+	len = synth_answer_ptr(&q, &n, host, 2, gw, 1, 0, 512, out, sizeof(out));
+	ck_assert_uint_eq(tu_rcode(out, len), RCODE_NOERROR);
+	ck_assert_str_eq(ptrs(out, len), "box.example box box.local");
+	q = query("7.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa",
+	    TYPE_PTR, false);
+	len = synth_answer_ptr(&q, &n, host, 2, gw, 1, 0, 512, out, sizeof(out));
+	ck_assert_str_eq(ptrs(out, len), "box.example box box.local");
+	/* a gateway */
+	q = query("1.2.0.192.in-addr.arpa", TYPE_PTR, false);
+	len = synth_answer_ptr(&q, &n, host, 2, gw, 1, 0, 512, out, sizeof(out));
+	ck_assert_str_eq(ptrs(out, len), "_gateway");
+	/* 127.0.0.2: the host name and localhost */
+	q = query("2.0.0.127.in-addr.arpa", TYPE_PTR, false);
+	len = synth_answer_ptr(&q, &n, NULL, 0, NULL, 0, 0, 512, out, sizeof(out));
+	ck_assert_str_eq(ptrs(out, len), "box.example box box.local localhost");
+	len = synth_answer_ptr(&q, NULL, NULL, 0, NULL, 0, 0, 512, out, sizeof(out));
+	ck_assert_str_eq(ptrs(out, len), "localhost");
+	/* a single-label host name is given once */
+	ck_assert(synth_names_set(&n, "box"));
+	q = query("7.2.0.192.in-addr.arpa", TYPE_PTR, false);
+	len = synth_answer_ptr(&q, &n, host, 2, gw, 1, 0, 512, out, sizeof(out));
+	ck_assert_str_eq(ptrs(out, len), "box box.local");
+	/* another type: NODATA */
+	q = query("7.2.0.192.in-addr.arpa", TYPE_A, false);
+	len = synth_answer_ptr(&q, &n, host, 2, gw, 1, 0, 512, out, sizeof(out));
+	ck_assert_uint_eq(tu_rcode(out, len), RCODE_NOERROR);
+	ck_assert_uint_eq(tu_ancount(out, len), 0);
+	/* neither the machine's nor a gateway's: not answered here */
+	q = query("8.2.0.192.in-addr.arpa", TYPE_PTR, false);
+	ck_assert_uint_eq(synth_answer_ptr(&q, &n, host, 2, gw, 1, 0, 512, out, sizeof(out)), 0);
+	q = query("1.0.0.127.in-addr.arpa", TYPE_PTR, false);
+	ck_assert_uint_eq(synth_answer_ptr(&q, &n, host, 2, gw, 1, 0, 512, out, sizeof(out)), 0);
+	q = query("example.com", TYPE_PTR, false);
+	ck_assert_uint_eq(synth_answer_ptr(&q, &n, host, 2, gw, 1, 0, 512, out, sizeof(out)), 0);
+	ck_assert_uint_eq(synth_answer_ptr(NULL, &n, host, 2, gw, 1, 0, 512, out, sizeof(out)), 0);
+}
+END_TEST
+
 static Suite *
 synthname_suite(void)
 {
@@ -267,6 +374,7 @@ synthname_suite(void)
 	tcase_add_test(t, test_usable_sort);
 	tcase_add_test(t, test_routes);
 	tcase_add_test(t, test_answers);
+	tcase_add_test(t, test_reverse);
 	suite_add_tcase(s, t);
 	return s;
 }

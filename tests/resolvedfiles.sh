@@ -6,7 +6,8 @@
 # in them changes; stubd answers on 127.0.0.53:53 (UDP and TCP) and a
 # second one says clearly that it cannot; the host name, _gateway and
 # _outbound are answered from a namespace with a known default route
-# (10.77.0.1, fd77::1), and a hosts entry wins over them.  Once as root,
+# (10.77.0.1, fd77::1), with the reverse names of those addresses, and a
+# hosts entry wins over them.  Once as root,
 # once dropping to the user stubd (the files are still replaced after the
 # drop).  Everything happens in a network, mount and UTS namespace this
 # test makes: its own loopback (127.0.0.53:53 is free there), its own
@@ -180,6 +181,11 @@ check "$how: host name AAAA, global first" "$(q sdhost AAAA | head -1)" fd77::2
 check "$how: host name MX is NODATA" \
 	"$(dig +time=2 +tries=1 @127.0.0.53 sdhost MX | grep -c 'status: NOERROR')" 1
 check "$how: hosts entry wins (sdhost.local)" "$(q sdhost.local A)" 192.0.2.55
+check "$how: PTR of the machine's address" "$(q -x 10.77.0.2 | tr '\n' ' ')" \
+	"sdhost.test. sdhost. sdhost.local. "
+check "$how: PTR of its IPv6 address" "$(q -x fd77::2 | head -1)" sdhost.test.
+check "$how: PTR of the gateway" "$(q -x 10.77.0.1)" _gateway.
+check "$how: PTR of 127.0.0.2" "$(q -x 127.0.0.2 | tail -1)" localhost.
 check "$how: over the listen line too" "$(dig +short +time=2 +tries=1 -p 5300 @127.0.0.1 _gateway A)" \
 	10.77.0.1
 

@@ -361,8 +361,21 @@ synth_local(struct resolver *r, const struct msg_query *q, const struct client_r
 	k = synth_kind(r->synth.names, q->key, q->qlen);
 	if (k == SYNTH_NONE)
 		return false;
-	n = r->synth.addrs(r->synth.arg, k, v, SYNTH_MAX_ADDRS);
-	n = synth_answer(q, k, v, n, r->cfg->hosts_ttl, limit_for(q, ref), r->out, sizeof(r->out));
+	n = r->synth.addrs(r->synth.arg, k == SYNTH_REVERSE ? SYNTH_HOSTNAME : k, v,
+	    SYNTH_MAX_ADDRS);
+	if (k == SYNTH_REVERSE) {
+		/* the machine's or a gateway's address; any other goes on */
+		struct synth_addr g[SYNTH_MAX_ADDRS];
+		size_t ng = r->synth.addrs(r->synth.arg, SYNTH_GATEWAY, g, SYNTH_MAX_ADDRS);
+
+		n = synth_answer_ptr(q, r->synth.names, v, n, g, ng, r->cfg->hosts_ttl,
+		    limit_for(q, ref), r->out, sizeof(r->out));
+		if (!n)
+			return false;
+	} else {
+		n = synth_answer(q, k, v, n, r->cfg->hosts_ttl, limit_for(q, ref), r->out,
+		    sizeof(r->out));
+	}
 	log_query(ref, q, "synthesized");
 	deliver(r, ref, q, SRC_LOCAL, now, now, NULL, n);
 	return true;

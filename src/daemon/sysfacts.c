@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "file.h"
 #include "sysfacts.h"
 
@@ -133,15 +134,12 @@ outbound(const struct synth_addr *gw, struct synth_addr *out)
 	return ok;
 }
 
-size_t
-sysfacts_addrs(void *arg, enum synth_kind k, struct synth_addr *out, size_t cap)
+static size_t
+read_addrs(enum synth_kind k, struct synth_addr *out, size_t cap)
 {
 	struct synth_addr gw[SYNTH_MAX_ADDRS];
 	size_t n = 0, ng, i, j;
 
-	(void)arg;
-	if (!out || cap == 0)
-		return 0;
 	switch (k) {
 	case SYNTH_HOSTNAME: n = host_addrs(out, cap); break;
 	case SYNTH_GATEWAY: n = gateways(out, cap); break;
@@ -163,5 +161,23 @@ sysfacts_addrs(void *arg, enum synth_kind k, struct synth_addr *out, size_t cap)
 	default: return 0;
 	}
 	synth_sort(out, n);
+	return n;
+}
+
+size_t
+sysfacts_addrs(void *arg, enum synth_kind k, struct synth_addr *out, size_t cap)
+{
+	struct sysfacts *f = arg;
+	uint64_t now = clock_now_ms();
+	size_t n;
+
+	if (!f || !out || k <= SYNTH_NONE || k >= SYNTH_REVERSE)
+		return 0;
+	if (!f->kept[k].at || now - f->kept[k].at >= SYSFACTS_KEEP_MS) {
+		f->kept[k].n = read_addrs(k, f->kept[k].v, SYNTH_MAX_ADDRS);
+		f->kept[k].at = now ? now : 1;
+	}
+	n = f->kept[k].n < cap ? f->kept[k].n : cap;
+	memcpy(out, f->kept[k].v, n * sizeof(*out));
 	return n;
 }

@@ -13,19 +13,29 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "synthname.h"
 
+#define SYSFACTS_KEEP_MS 1000 /* facts read are reused this long */
+
 struct sysfacts {
 	struct synth_names names; /* the host name; read by the resolver */
+	struct {                  /* the last facts read, per kind */
+		struct synth_addr v[SYNTH_MAX_ADDRS];
+		size_t n;
+		uint64_t at; /* monotonic ms; 0 = never */
+	} kept[SYNTH_REVERSE];
 };
 
 /* Read the host name again: true when it changed (and at the first call
  * with a name). */
 bool sysfacts_refresh(struct sysfacts *f);
 
-/* The addresses a name of kind k answers with, sorted (synth_sort), at
- * most cap; arg is the struct sysfacts. */
+/* The addresses a name of kind k (not SYNTH_REVERSE) answers with,
+ * sorted (synth_sort), at most cap; read again when those read last are
+ * older than SYSFACTS_KEEP_MS (reverse names ask for every PTR query);
+ * arg is the struct sysfacts. */
 size_t sysfacts_addrs(void *arg, enum synth_kind k, struct synth_addr *out, size_t cap);
 
 #endif

@@ -93,7 +93,89 @@ synth_kind(const struct synth_names *names, const uint8_t *key, size_t klen)
 	        same(key, klen, names->label, names->labellen) ||
 	        same(key, klen, names->local, names->locallen)))
 		return SYNTH_HOSTNAME;
+	{
+		struct synth_addr a;
+
+		if (synth_reverse_addr(key, klen, &a))
+			return SYNTH_REVERSE;
+	}
 	return SYNTH_NONE;
+}
+
+/* d.c.b.a.in-addr.arpa: 4 decimal labels (no leading zero) */
+static bool
+reverse4(const uint8_t *key, size_t klen, uint8_t out[4])
+{
+	static const uint8_t v4[] = "\007in-addr\004arpa"; /* with the root */
+	size_t p = 0, i, j;
+
+	for (i = 0; i < 4; i++) {
+		unsigned v = 0, l;
+
+		if (p >= klen)
+			return false;
+		l = key[p];
+		if (l < 1 || l > 3 || p + 1 + l > klen || (l > 1 && key[p + 1] == '0'))
+			return false;
+		for (j = 0; j < l; j++) {
+			uint8_t c = key[p + 1 + j];
+
+			if (c < '0' || c > '9')
+				return false;
+			v = v * 10 + (unsigned)(c - '0');
+		}
+		if (v > 255)
+			return false;
+		out[3 - i] = (uint8_t)v;
+		p += 1 + l;
+	}
+	return klen - p == sizeof(v4) && memcmp(key + p, v4, sizeof(v4)) == 0;
+}
+
+/* 32 nibbles, the least significant first, then ip6.arpa */
+static bool
+reverse6(const uint8_t *key, size_t klen, uint8_t out[16])
+{
+	static const uint8_t v6[] = "\003ip6\004arpa"; /* with the root */
+	size_t i;
+
+	if (klen != 64 + sizeof(v6) || memcmp(key + 64, v6, sizeof(v6)) != 0)
+		return false;
+	memset(out, 0, 16);
+	for (i = 0; i < 32; i++) {
+		uint8_t c = key[2 * i + 1];
+		unsigned v;
+
+		if (key[2 * i] != 1)
+			return false;
+		if (c >= '0' && c <= '9')
+			v = (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v = (unsigned)(c - 'a' + 10);
+		else
+			return false;
+		out[15 - i / 2] |= (uint8_t)(i % 2 ? v << 4 : v);
+	}
+	return true;
+}
+
+bool
+synth_reverse_addr(const uint8_t *key, size_t klen, struct synth_addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!key || klen < 2)
+		return false;
+	if (reverse4(key, klen, out->addr)) {
+		out->family = AF_INET;
+		return true;
+	}
+	memset(out->addr, 0, sizeof(out->addr));
+	if (reverse6(key, klen, out->addr)) {
+		out->family = AF_INET6;
+		return true;
+	}
+	memset(out->addr, 0, sizeof(out->addr));
+	return false;
 }
 
 bool
@@ -224,6 +306,56 @@ synth_parse_routes6(const char *text, struct synth_addr *out, size_t cap)
 		n++;
 	}
 	return n;
+}
+
+static bool
+has_addr(const struct synth_addr *v, size_t n, const struct synth_addr *a)
+{
+	size_t i;
+
+	for (i = 0; v && i < n; i++)
+		if (v[i].family == a->family &&
+		    memcmp(v[i].addr, a->addr, a->family == AF_INET ? 4 : 16) == 0)
+			return true;
+	return false;
+}
+
+size_t
+synth_answer_ptr(const struct msg_query *q, const struct synth_names *names,
+    const struct synth_addr *host, size_t nhost, const struct synth_addr *gw, size_t ngw,
+    uint32_t ttl, size_t limit, uint8_t *out, size_t cap)
+{
+	static const uint8_t localhost[] = "\011localhost"; /* with the root */
+	static const uint8_t two[4] = { 127, 0, 0, 2 };
+	struct msg_rr rr[5];
+	struct synth_addr a;
+	size_t n = 0;
+	bool mine, local2, gate;
+
+	if (!q || q->qlen == 0 || !synth_reverse_addr(q->key, q->qlen, &a))
+		return 0;
+	local2 = a.family == AF_INET && memcmp(a.addr, two, 4) == 0;
+	mine = names && names->fulllen && (local2 || has_addr(host, nhost, &a));
+	gate = has_addr(gw, ngw, &a);
+	if (!mine && !gate && !local2)
+		return 0;
+	if (q->qtype == TYPE_PTR || q->qtype == TYPE_ANY) {
+		if (mine) {
+			rr[n++] = (struct msg_rr){ TYPE_PTR, names->full,
+				(uint16_t)names->fulllen };
+			if (!same(names->label, names->labellen, names->full, names->fulllen))
+				rr[n++] = (struct msg_rr){ TYPE_PTR, names->label,
+					(uint16_t)names->labellen };
+			if (names->locallen)
+				rr[n++] = (struct msg_rr){ TYPE_PTR, names->local,
+					(uint16_t)names->locallen };
+		}
+		if (local2)
+			rr[n++] = (struct msg_rr){ TYPE_PTR, localhost, sizeof(localhost) };
+		if (gate)
+			rr[n++] = (struct msg_rr){ TYPE_PTR, gateway_key, sizeof(gateway_key) };
+	}
+	return msg_synth(q, rr, n, ttl, limit, out, cap);
 }
 
 size_t

@@ -3,7 +3,8 @@
  * resolved-compat (SPEC 16), as systemd-resolved does: the host name (its
  * addresses on up links; 127.0.0.2 and ::1 when it has none), `_gateway`
  * (the default routes' gateways) and `_outbound` (the local address
- * toward each of them).  The host name is matched as set, as its first
+ * toward each of them); and the reverse names of those addresses (the
+ * host name; `_gateway`), 127.0.0.2 with the host name and localhost.  The host name is matched as set, as its first
  * label and as that label under `local`.
  *
  * Pure: no sockets, no files.  The daemon's edge (sysfacts.c) reads the
@@ -30,6 +31,8 @@ enum synth_kind {
 	SYNTH_HOSTNAME, /* the machine's name */
 	SYNTH_GATEWAY,  /* _gateway */
 	SYNTH_OUTBOUND, /* _outbound */
+	SYNTH_REVERSE,  /* a whole address under in-addr.arpa or ip6.arpa:
+			 * answered when it is the machine's or a gateway's */
 };
 
 /* The host name in the three forms it is answered by (lower-cased wire
@@ -64,6 +67,11 @@ bool synth_names_equal(const struct synth_names *a, const struct synth_names *b)
  * NULL (no host name). */
 enum synth_kind synth_kind(const struct synth_names *names, const uint8_t *key, size_t klen);
 
+/* The address of a reverse name (4 labels under in-addr.arpa, 32 nibbles
+ * under ip6.arpa; key lower-cased wire form) into out: false when key is
+ * no such name. */
+bool synth_reverse_addr(const uint8_t *key, size_t klen, struct synth_addr *out);
+
 /* May a's address answer for the host name: not loopback (127/8, ::1),
  * not unspecified, not IPv4-mapped? */
 bool synth_addr_usable(const struct synth_addr *a);
@@ -93,5 +101,17 @@ size_t synth_parse_routes6(const char *text, struct synth_addr *out, size_t cap)
  */
 size_t synth_answer(const struct msg_query *q, enum synth_kind k, const struct synth_addr *v,
     size_t n, uint32_t ttl, size_t limit, uint8_t *out, size_t cap);
+
+/*
+ * The answer to a reverse name q (SYNTH_REVERSE): its address among host
+ * (the machine's addresses) gives PTR records to the host name in its
+ * three forms, among gw (the gateways) a PTR to _gateway; 127.0.0.2 the
+ * host name and localhost.  A type other than PTR (and ANY) is NODATA.
+ * names may be NULL.  Returns the length; 0 when the address is none of
+ * them (the name goes on as any other) or it does not fit.
+ */
+size_t synth_answer_ptr(const struct msg_query *q, const struct synth_names *names,
+    const struct synth_addr *host, size_t nhost, const struct synth_addr *gw, size_t ngw,
+    uint32_t ttl, size_t limit, uint8_t *out, size_t cap);
 
 #endif
