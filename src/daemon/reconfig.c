@@ -282,6 +282,8 @@ note_restart_settings(struct reconfig *r, const struct cfg *nc)
 		restart_note(r, "the control socket changes on restart");
 	if (c->dbus != nc->dbus)
 		restart_note(r, "dbus changes on restart");
+	if (c->resolved_compat != nc->resolved_compat)
+		restart_note(r, "resolved-compat changes on restart");
 	if (c->metrics.len != nc->metrics.len ||
 	    memcmp(&c->metrics.ss, &nc->metrics.ss, nc->metrics.len) != 0)
 		restart_note(r, "the metrics address changes on restart");
