@@ -775,6 +775,15 @@ resolv_search(struct cfg_adapter *ad, char **w, int n)
 	}
 }
 
+bool
+cfg_stub_addr(const struct cfg_sockaddr *sa)
+{
+	const struct sockaddr_in *in = (const struct sockaddr_in *)&sa->ss;
+
+	return sa->ss.ss_family == AF_INET && ntohs(in->sin_port) == DNS_PORT &&
+	    ntohl(in->sin_addr.s_addr) == 0x7f000035; /* 127.0.0.53 */
+}
+
 size_t
 cfg_finish(struct cfg *c, const char *resolv_text)
 {
@@ -829,7 +838,7 @@ cfg_finish(struct cfg *c, const char *resolv_text)
 				continue;
 			pct = split_scope(w[1], scope, sizeof(scope));
 			if (cfg_parse_sockaddr(w[1], DNS_PORT, &sa) != STUB_OK ||
-			    cfg_listens_on(c, &sa))
+			    cfg_listens_on(c, &sa) || (c->resolved_compat && cfg_stub_addr(&sa)))
 				continue;
 			if (cfg_linklocal6(&sa)) {
 				/* reachable only through its interface: without a

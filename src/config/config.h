@@ -288,6 +288,11 @@ struct cfg *cfg_clone(const struct cfg *c);
 /* Does stubd listen on this address (a wildcard listen address counts for
  * loopback ones)? */
 bool cfg_listens_on(const struct cfg *c, const struct cfg_sockaddr *sa);
+/* Is it 127.0.0.53:53, systemd-resolved's stub address?  Under
+ * resolved-compat stubd listens there (SPEC 16) and never takes it as an
+ * upstream server from resolv-file (/etc/resolv.conf pointing at
+ * stub-resolv.conf). */
+bool cfg_stub_addr(const struct cfg_sockaddr *sa);
 /* "config", "resolv-file", "resolvconf", "dbus" or "control". */
 const char *cfg_origin_name(enum cfg_origin o);
 

@@ -159,7 +159,13 @@ fail:
 	e = errno;
 	cfg_format_sockaddr(sa, text, sizeof(text));
 	snprintf(why, whylen, "cannot listen on %s: %s%s", text, strerror(e),
-	    (e == EACCES || e == EPERM) ? " (try -l 127.0.0.1:5353 or run as root)" : "");
+	    (e == EACCES || e == EPERM) ?
+	        " (try -l 127.0.0.1:5353 or run as root)" :
+	        /* SPEC 16: resolved-compat takes resolved's stub address */
+	        e == EADDRINUSE && cfg_stub_addr(a) ?
+	        " (resolved-compat listens there: is systemd-resolved "
+	        "still running? systemctl mask --now systemd-resolved)" :
+	        "");
 	if (fd >= 0)
 		close(fd);
 	errno = e;

@@ -44,6 +44,8 @@
 #include "resolve.h"
 #include "r1props.h"
 #include "resolve1.h"
+#include "resolvwrite.h"
+#include "sysfacts.h"
 #include "vlglue.h"
 #include "sdproto.h"
 #include "stats.h"
@@ -96,10 +98,12 @@ struct daemon {
 	struct peer_policy *peers;    /* who may use the control planes (control-group) */
 	struct resolve1 *bus;         /* org.freedesktop.resolve1, dbus yes */
 	struct policy_loader *policy; /* SPEC 18: policyload.h */
-	struct vlglue *vl;      /* varlink io.systemd.Resolve(.Monitor), resolved-compat yes */
-	struct event *poll_tmr; /* hosts, resolv-file, resolvconf-dir */
-	bool started;           /* serving: a clean exit saves the cache */
-	int janitor_fd;         /* -1, or the pipe the exit helper waits on */
+	struct vlglue *vl;       /* varlink io.systemd.Resolve(.Monitor), resolved-compat yes */
+	const char *resolve_dir; /* resolved-compat: stub-resolv.conf, resolv.conf; NULL = off */
+	struct sysfacts facts;   /* resolved-compat: host name etc. of the synthesized names */
+	struct event *poll_tmr;  /* hosts, resolv-file, resolvconf-dir */
+	bool started;            /* serving: a clean exit saves the cache */
+	int janitor_fd;          /* -1, or the pipe the exit helper waits on */
 	struct event *sig[5];
 	bool pidfile_written;
 	bool detached; /* stderr is gone: errors go to syslog */
@@ -379,6 +383,8 @@ installed(void *arg, const struct cfg *c)
 
 	policy_loader_set(d->policy, c->policy, false);
 	resolve1_changed(d->bus);
+	if (d->resolve_dir && d->started)
+		resolvwrite_update(d->resolve_dir, c, reconfig_links(d->rc));
 }
 
 static const struct cfg *
@@ -407,6 +413,8 @@ poll_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	reconfig_poll_files(d->rc);
 	hostsload_poll(d->hl);
+	if (d->resolve_dir && sysfacts_refresh(&d->facts))
+		log_info("host name changed: synthesized names follow");
 }
 
 /* D-Bus (resolve1_ops) */
@@ -814,6 +822,23 @@ start_varlink(struct daemon *d, char *why, size_t whylen)
 	return vlglue_start(&env, &d->vl, why, whylen);
 }
 
+/* resolved-compat yes: the directory of stub-resolv.conf and resolv.conf
+ * made while still privileged and given to user, who replaces the files
+ * from then on (SPEC 16). */
+static enum stub_err
+start_resolved_files(struct daemon *d, const char *user, char *why, size_t whylen)
+{
+	const char *dir = resolvwrite_dir();
+	enum stub_err e;
+
+	if (!reconfig_cfg(d->rc)->resolved_compat)
+		return STUB_OK;
+	e = resolvwrite_prepare(dir, user, why, whylen);
+	if (e == STUB_OK)
+		d->resolve_dir = dir;
+	return e;
+}
+
 /* Cache, upstream engine, resolver, hosts, rtnetlink and the poll. */
 static enum stub_err
 start_engine(struct daemon *d, char *why, size_t whylen)
@@ -846,6 +871,12 @@ start_engine(struct daemon *d, char *why, size_t whylen)
 	mdns_set_timeout(d->mdns, reconfig_cfg(d->rc)->mdns_timeout_ms);
 	mdns_set_skip(d->mdns, reconfig_mdns_off, d->rc);
 	resolver_set_mdns(d->res, mdns_as_if(d->mdns));
+	if (c->resolved_compat) { /* SPEC 16: the host name, _gateway, _outbound */
+		struct synth_if si = { &d->facts.names, sysfacts_addrs, &d->facts };
+
+		sysfacts_refresh(&d->facts);
+		resolver_set_synth(d->res, &si);
+	}
 	reconfig_attach(d->rc, d->cache, d->res, d->lis);
 	e = hostsload_new(d->base, d->res, d->cache, d->o.hosts != NULL, hosts_path, d, &d->hl, why,
 	    whylen);
@@ -962,10 +993,15 @@ main(int argc, char **argv)
 	/* the trust store may be readable by root only */
 	if (reconfig_open_tls(d.rc, why, sizeof(why)) != STUB_OK)
 		goto fail;
-	if ((user = run_as_user(&d)) != NULL && drop_privileges(&d, user, why, sizeof(why)) != 0)
+	user = run_as_user(&d);
+	if (start_resolved_files(&d, user, why, sizeof(why)) != STUB_OK)
+		goto fail;
+	if (user && drop_privileges(&d, user, why, sizeof(why)) != 0)
 		goto fail;
 	if (start_engine(&d, why, sizeof(why)) != STUB_OK)
 		goto fail;
+	if (d.resolve_dir)
+		resolvwrite_update(d.resolve_dir, reconfig_cfg(d.rc), reconfig_links(d.rc));
 	listener_start(d.lis, d.res);
 	sd_notify_state("READY=1\nSTATUS=answering");
 	log_msg(LOG_NOTICE, "stubd %s started: %zu listen addresses, %zu servers", PACKAGE_VERSION,

@@ -97,6 +97,25 @@ link_skipped(void *arg, const char *ifname)
 }
 
 /*
+ * SPEC 16: under resolved-compat, resolved's stub address 127.0.0.53:53
+ * as well, unless a listen address covers it already.  Not in tests that
+ * keep the files elsewhere ($STUBD_RESOLVE_DIR): they run side by side on
+ * the machine's loopback.
+ */
+static void
+stub_listen(struct cfg *c)
+{
+	struct cfg_sockaddr sa;
+	const char *t = getenv("STUBD_RESOLVE_DIR");
+	char why[64];
+
+	if (!c->resolved_compat || (t && *t))
+		return;
+	if (cfg_parse_sockaddr("127.0.0.53", DNS_PORT, &sa) == STUB_OK && !cfg_listens_on(c, &sa))
+		(void)cfg_listen_clear_add(c, false, "127.0.0.53:53", why, sizeof(why));
+}
+
+/*
  * The running configuration: the file's, with the servers of resolv-file
  * when it has none, and the adapters learned from the system.  NULL with
  * messages on stderr (or the log).
@@ -122,6 +141,7 @@ effective_cfg(struct reconfig *r, const struct cfg *file, bool to_log)
 	}
 	cfg_finish(c, resolv);
 	free(resolv);
+	stub_listen(c);
 	first = c->nadapters;
 	/* learned adapters are ordered by the metric of their default route */
 	for (i = 0; i < r->links.n; i++)
@@ -306,6 +326,8 @@ note_restart_settings(struct reconfig *r, const struct cfg *nc)
 		restart_note(r, "the control socket changes on restart");
 	if (c->dbus != nc->dbus)
 		restart_note(r, "dbus changes on restart");
+	if (c->resolved_compat != nc->resolved_compat)
+		restart_note(r, "resolved-compat changes on restart");
 	if (c->metrics.len != nc->metrics.len ||
 	    memcmp(&c->metrics.ss, &nc->metrics.ss, nc->metrics.len) != 0)
 		restart_note(r, "the metrics address changes on restart");

@@ -103,7 +103,9 @@ struct cfg *reconfig_cfg(const struct reconfig *r); /* running; NULL before buil
 bool reconfig_mdns_off(void *arg, const char *ifname);
 const struct cfg *reconfig_file_cfg(const struct reconfig *r);
 struct upstream *reconfig_upstream(const struct reconfig *r); /* NULL before start */
-/* the learned links (SPEC 16: resolved's link properties read them) */
+/* The adapters learned from the system (SPEC 16: the search domains of
+ * stub-resolv.conf). */
+struct links;
 const struct links *reconfig_links(const struct reconfig *r);
 /* Forget RTT and exclusion of every adapter (D-Bus ResetServerFeatures). */
 void reconfig_forget_servers(struct reconfig *r);

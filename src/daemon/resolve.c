@@ -39,6 +39,7 @@ struct resolver {
 	uint8_t rmsg[MSG_MAX];
 	struct upstream_if up;
 	struct upstream_if mdns; /* .local names (SPEC 19); impl NULL = none */
+	struct synth_if synth;   /* SPEC 16: synthesized names; addrs NULL = off */
 	struct stats *st;
 	struct inflight *flights;
 	size_t prefetching; /* flights started by prefetch */
@@ -127,6 +128,15 @@ resolver_set_mdns(struct resolver *r, struct upstream_if m)
 
 /* The upstream that answers q: multicast DNS for .local names (SPEC 19),
  * else the unicast engine. */
+void
+resolver_set_synth(struct resolver *r, const struct synth_if *s)
+{
+	if (s)
+		r->synth = *s;
+	else
+		memset(&r->synth, 0, sizeof(r->synth));
+}
+
 static struct upstream_if
 upstream_for(const struct resolver *r, const struct msg_query *q)
 {
@@ -418,6 +428,44 @@ src_counts(const struct resolver *r, uint32_t src)
 }
 
 /*
+ * SPEC 16: the host name, _gateway and _outbound, answered from the
+ * machine's facts as resolved does (before the single-label rule of the
+ * local zone).  True when q was answered.
+ */
+static bool
+synth_local(struct resolver *r, const struct msg_query *q, const struct client_ref *ref,
+    uint64_t now)
+{
+	struct synth_addr v[SYNTH_MAX_ADDRS];
+	enum synth_kind k;
+	size_t n;
+
+	if (!r->synth.addrs || q->qclass != CLASS_IN)
+		return false;
+	k = synth_kind(r->synth.names, q->key, q->qlen);
+	if (k == SYNTH_NONE)
+		return false;
+	n = r->synth.addrs(r->synth.arg, k == SYNTH_REVERSE ? SYNTH_HOSTNAME : k, v,
+	    SYNTH_MAX_ADDRS);
+	if (k == SYNTH_REVERSE) {
+		/* the machine's or a gateway's address; any other goes on */
+		struct synth_addr g[SYNTH_MAX_ADDRS];
+		size_t ng = r->synth.addrs(r->synth.arg, SYNTH_GATEWAY, g, SYNTH_MAX_ADDRS);
+
+		n = synth_answer_ptr(q, r->synth.names, v, n, g, ng, r->cfg->hosts_ttl,
+		    limit_for(q, ref), r->out, sizeof(r->out));
+		if (!n)
+			return false;
+	} else {
+		n = synth_answer(q, k, v, n, r->cfg->hosts_ttl, limit_for(q, ref), r->out,
+		    sizeof(r->out));
+	}
+	log_query(ref, q, "synthesized");
+	deliver(r, ref, q, SRC_LOCAL, now, now, NULL, n);
+	return true;
+}
+
+/*
  * SPEC 18: a hosts name, a blocked name or a name with local data answers
  * every type itself, never upstream.  True when q was answered; else
  * *need says what its `require` rules ask of a search (enum up_need).
@@ -535,6 +583,8 @@ resolver_query(struct resolver *r, const uint8_t *pkt, size_t len, const struct 
 		}
 	}
 	if (policy_local(r, &q, ref, now, &need))
+		return;
+	if (synth_local(r, &q, ref, now))
 		return;
 	if (local_answer(r, &q, ref, now))
 		return;

@@ -23,6 +23,7 @@
 #include "inflight.h"
 #include "stats.h"
 #include "search.h"
+#include "synthname.h"
 
 struct resolver;
 
@@ -71,6 +72,16 @@ void resolver_set_policy(struct resolver *r, const struct policy *p, bool rebind
 void resolver_set_upstream(struct resolver *r, struct upstream_if up);
 /* The multicast DNS search for .local names (SPEC 19); impl NULL = none. */
 void resolver_set_mdns(struct resolver *r, struct upstream_if m);
+/* SPEC 16 (resolved-compat): the host name, _gateway and _outbound
+ * answered from the machine's facts, after the hosts file.  names is
+ * borrowed (its contents may change between queries); addrs gives the
+ * addresses of a kind (synthname.h).  NULL = off. */
+struct synth_if {
+	const struct synth_names *names;
+	size_t (*addrs)(void *arg, enum synth_kind k, struct synth_addr *out, size_t cap);
+	void *arg;
+};
+void resolver_set_synth(struct resolver *r, const struct synth_if *s);
 
 /* One query from a client (tcp: conn in ref), received at now. */
 void resolver_query(struct resolver *r, const uint8_t *pkt, size_t len,
