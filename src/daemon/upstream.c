@@ -264,6 +264,20 @@ search_free(struct up_search *s)
 	}
 }
 
+/* The interface an answer from label's server belongs to: its adapter's
+ * device (a link's servers, a link-local server's scope), 0 = none.  It
+ * goes with the answer (SPEC 16: a link-local address keeps it). */
+static unsigned
+label_ifindex(const struct upstream *up, const char *label)
+{
+	const char *pct = label ? strrchr(label, '%') : NULL;
+	long a = pct ? cfg_adapter_find(up->cfg, pct + 1) : -1;
+
+	return a >= 0 && up->cfg->adapters[a].device[0] ?
+	    if_nametoindex(up->cfg->adapters[a].device) :
+	    0;
+}
+
 static void
 search_finish(struct up_search *s, enum up_kind kind, bool cacheable, uint8_t *msg,
     const struct msg_resp *resp, const char *label)
@@ -286,6 +300,7 @@ search_finish(struct up_search *s, enum up_kind kind, bool cacheable, uint8_t *m
 	r.msg = msg;
 	r.resp = resp;
 	r.label = label;
+	r.ifindex = kind == UP_POSITIVE || kind == UP_NEGATIVE ? label_ifindex(s->up, label) : 0;
 	r.has_ede = kind == UP_FAIL && s->enc_required;
 	r.ede = 23; /* Network Error: encrypted only, and that failed */
 	/* unlink first: the callback may start new searches */
