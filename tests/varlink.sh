@@ -195,6 +195,11 @@ if rooted:
         ok("link-local AAAA keeps lo's ifindex %d (%s)" % (lo, label),
            len(a) == 1 and a[0]["address"][:2] == [0xfe, 0x80] and a[0].get("ifindex") == lo
            and bool(p.get("flags", 0) & F_CACHE) == want_cache, r)
+    # a global address from the same adapter needs no scope: none given
+    # (so such answers still go to the cache-file)
+    r = call(R + "ResolveHostname", {"name": "ll.ll.test", "family": 2})
+    a = r.get("parameters", {}).get("addresses", [])
+    ok("its A record carries no ifindex", len(a) == 1 and "ifindex" not in a[0], r)
 else:
     print("SKIP: an adapter on a device (needs root)")
 
