@@ -375,7 +375,8 @@ if os.getuid() == 0:
         os.setgroups([])
         os.setgid(65534)
         os.setuid(65534)
-        out = [call(M + "DumpStatistics", {}, mpath), call(R + "ResolveHostname", {"name": "www.example.com"})]
+        out = [call(M + "DumpStatistics", {}, mpath), call(R + "ResolveHostname", {"name": "www.example.com"}),
+               call(M + "DumpCache", {}, mpath), call(M + "DumpServerState", {}, mpath)]
         os.write(wr, json.dumps(out).encode())
         os._exit(0)
     os.close(wr)
@@ -389,6 +390,8 @@ if os.getuid() == 0:
     out = json.loads(data)
     ok("monitor: PermissionDenied for another user", out[0].get("error") == "org.varlink.service.PermissionDenied", out[0])
     ok("resolve: open to another user", "error" not in out[1], out[1])
+    ok("DumpCache, DumpServerState: PermissionDenied for another user",
+       [o.get("error") for o in out[2:]] == ["org.varlink.service.PermissionDenied"] * 2, out[2:])
 sys.exit(1 if fails else 0)
 PY
 [ $? -eq 0 ] || fail=1
