@@ -5,7 +5,10 @@
  * call at a time, as systemd's own varlink servers do: while a call waits
  * for the pipeline, or while more than VL_OUT_MAX bytes of replies wait to
  * be read, the connection stops reading, so a client can hold at most
- * VL_MSG_MAX bytes of input and one call's questions.  Connections are
+ * VL_MSG_MAX bytes of input and one call's questions.  The Monitor's
+ * DumpCache reply, as large as the cache, is written a part at a time
+ * (a few hundred entries, ops->dump_cache) whenever the output has
+ * drained, so a client that does not read holds one part.  Connections are
  * taken by acceptor.c (paused at VL_MAX_CONNS connections, or when out of
  * descriptors); the Monitor's callers are checked by peer.c.
  */
