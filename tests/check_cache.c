@@ -416,6 +416,82 @@ START_TEST(test_info)
 }
 END_TEST
 
+/* insert like put(), from upstream label with interface ifindex */
+static void
+put_scoped(struct cache *c, const char *name, const char *label, unsigned ifindex, uint64_t now)
+{
+	uint8_t b[2048];
+	struct msg_query q = mkq(c, name, TYPE_A, false);
+	struct tu_resp r = pos(300);
+	struct msg_resp m;
+	size_t l;
+	bool stored = false;
+
+	r.qtype = TYPE_A;
+	r.name = name;
+	l = tu_response(&r, b, sizeof(b));
+	ck_assert_uint_gt(l, 0);
+	ck_assert_int_eq(msg_store_prepare(b, l, r.id, q.key, q.qlen, TYPE_A, CLASS_IN, &m),
+	    STUB_OK);
+	ck_assert_int_eq(cache_insert_scoped(c, &q, b, &m, label, ifindex, now, &stored), STUB_OK);
+	ck_assert(stored);
+}
+
+static unsigned
+ifindex_of(struct cache *c, const char *name, uint64_t now)
+{
+	struct msg_query q = mkq(c, name, TYPE_A, false);
+	enum cache_lookup_result st;
+	struct cache_entry *e = cache_lookup(c, &q, now, &st);
+
+	ck_assert_int_eq(st, CACHE_FRESH);
+	return cache_entry_ifindex(c, e);
+}
+
+static int
+scoped_cb(const struct cache_info *in, void *arg)
+{
+	unsigned *sum = arg;
+
+	sum[0] += in->ifindex;
+	sum[1] += strcmp(in->upstream, "mdns%eth0") == 0;
+	return 0;
+}
+
+/* An answer keeps the interface it belongs to (SPEC 16, 19): on a lookup
+ * and in the walk; the same label on another interface is another one;
+ * an entry is no bigger for it. */
+START_TEST(test_ifindex)
+{
+	struct cache *c = cache_new(&defcfg, 1);
+	unsigned sum[2] = { 0, 0 };
+	uint64_t bytes;
+
+	put(c, "plain.example", TYPE_A, false, pos(300), 0);
+	bytes = cache_bytes(c);
+	/* a name as long, with an interface: an entry as big */
+	put_scoped(c, "scope.example", "192.0.2.1:53%lan", 9, 0);
+	ck_assert_uint_eq(cache_bytes(c), 2 * bytes);
+	ck_assert_uint_eq(ifindex_of(c, "scope.example", 1000), 9);
+	put_scoped(c, "a.local", "mdns%eth0", 3, 0);
+	put_scoped(c, "b.local", "mdns%eth0", 7, 0);
+	put_scoped(c, "c.local", "mdns%eth0", 3, 0);
+	put_scoped(c, "scoped.example", "", 5, 0);
+	ck_assert_uint_eq(ifindex_of(c, "plain.example", 1000), 0);
+	ck_assert_uint_eq(ifindex_of(c, "a.local", 1000), 3);
+	ck_assert_uint_eq(ifindex_of(c, "b.local", 1000), 7);
+	ck_assert_uint_eq(ifindex_of(c, "c.local", 1000), 3);
+	ck_assert_uint_eq(ifindex_of(c, "scoped.example", 1000), 5);
+	/* the same label from the same server without an interface */
+	ck_assert_uint_eq(ifindex_of(c, "plain.example", 1000), 0);
+	cache_foreach(c, 1000, scoped_cb, sum);
+	ck_assert_uint_eq(sum[0], 9 + 3 + 7 + 3 + 5);
+	ck_assert_uint_eq(sum[1], 3);
+	ck_assert_uint_eq(cache_entry_ifindex(NULL, NULL), 0);
+	cache_free(c);
+}
+END_TEST
+
 /* a question with CD (checking disabled) set */
 static struct msg_query
 mkq_cd(const struct cache *c, const char *name, uint16_t type, bool cd)
@@ -691,6 +767,7 @@ cache_suite(void)
 	tcase_add_test(b, test_flush);
 	tcase_add_test(b, test_distrust_ad);
 	tcase_add_test(b, test_info);
+	tcase_add_test(b, test_ifindex);
 	tcase_add_test(b, test_shrink);
 	tcase_add_test(b, test_cd_key);
 	tcase_add_test(b, test_negative_cname_chain);

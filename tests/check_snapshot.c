@@ -475,6 +475,50 @@ START_TEST(test_large_two_threads)
 }
 END_TEST
 
+/* An answer that belongs to an interface (mDNS, a link-local scope) is
+ * not written: an interface index means nothing after the interface went
+ * (or after a reboot); the other answers are. */
+START_TEST(test_scoped_left_out)
+{
+	char dir[] = "/tmp/stubd-snap-XXXXXX", path[300], why[256];
+	struct cache *c = cache_new(&ccfg, 1);
+	struct tu_resp pos = { .nans = 1,
+		.ttl = 300,
+		.id = 9,
+		.name = "ll.local",
+		.qtype = TYPE_A };
+	struct msg_query q = mkq(c, "ll.local", TYPE_A);
+	uint8_t b[2048];
+	struct msg_resp m;
+	size_t l, n = 0, loaded = 0;
+	bool stored;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	put(c, "plain.example.com", TYPE_A, (struct tu_resp){ .nans = 1, .ttl = 300 }, NOW0);
+	l = tu_response(&pos, b, sizeof(b));
+	ck_assert_int_eq(msg_store_prepare(b, l, 9, q.key, q.qlen, TYPE_A, CLASS_IN, &m), STUB_OK);
+	ck_assert_int_eq(cache_insert_scoped(c, &q, b, &m, "mdns%eth0", 4, NOW0, &stored), STUB_OK);
+	ck_assert(stored);
+	ck_assert_uint_eq(cache_count(c), 2);
+	snprintf(path, sizeof(path), "%s/cache", dir);
+	ck_assert_int_eq(snapshot_save(path, c, NOW0, WALL0, snapshot_settings(&ccfg), NET, &n, why,
+	                     sizeof(why)),
+	    STUB_OK);
+	ck_assert_uint_eq(n, 1);
+	cache_free(c);
+	c = cache_new(&ccfg, 5);
+	ck_assert_int_eq(snapshot_load(path, c, NOW0, WALL0, snapshot_settings(&ccfg), NET, 0,
+	                     1u << 30, &loaded, why, sizeof(why)),
+	    STUB_OK);
+	ck_assert_uint_eq(loaded, 1);
+	ck_assert_int_eq(ttl_of(c, "plain.example.com", TYPE_A, NOW0), 300);
+	ck_assert_int_eq(ttl_of(c, "ll.local", TYPE_A, NOW0), -1);
+	cache_free(c);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 static Suite *
 snapshot_suite(void)
 {
@@ -484,6 +528,7 @@ snapshot_suite(void)
 	tcase_add_test(t, test_roundtrip);
 	tcase_add_test(t, test_refused);
 	tcase_add_test(t, test_cd_roundtrip);
+	tcase_add_test(t, test_scoped_left_out);
 	tcase_add_test(t, test_network_clears_ad);
 	tcase_add_test(t, test_network_hash);
 	tcase_add_test(t, test_large_two_threads);

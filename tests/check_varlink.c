@@ -654,6 +654,162 @@ START_TEST(test_monitor_event)
 }
 END_TEST
 
+/* An answer's interface (mDNS, a link-local scope) goes on its addresses;
+ * without one, the ifindex the caller asked about (if any). */
+START_TEST(test_answer_ifindex)
+{
+	static const uint8_t ll[] = { 0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9 };
+	struct vlr_req req = req_for("{\"method\":\"io.systemd.Resolve.ResolveHostname\","
+	                             "\"parameters\":{\"name\":\"p.local\",\"family\":10}}");
+	struct rec r6 = { NULL, TYPE_AAAA, ll, 16 };
+	uint8_t b6[512];
+	struct vlr_ans a[2];
+	struct jval *r;
+
+	memset(a, 0, sizeof(a));
+	a[0].msg = b6;
+	a[0].len = answer(b6, sizeof(b6), "p.local", TYPE_AAAA, 0, false, &r6, 1);
+	a[0].source = SRC_CACHE;
+	a[0].ifindex = 7;
+	r = reply(&req, a, false);
+	ck_assert_int_eq((int)jsonp_get(param(r, "addresses")->items[0], "ifindex")->num, 7);
+	jsonp_free(r);
+	a[0].ifindex = 0;
+	r = reply(&req, a, false);
+	ck_assert_ptr_null(jsonp_get(param(r, "addresses")->items[0], "ifindex"));
+	jsonp_free(r);
+	req = req_for("{\"method\":\"io.systemd.Resolve.ResolveHostname\","
+	              "\"parameters\":{\"name\":\"p.local\",\"family\":10,\"ifindex\":3}}");
+	r = reply(&req, a, false);
+	ck_assert_int_eq((int)jsonp_get(param(r, "addresses")->items[0], "ifindex")->num, 3);
+	jsonp_free(r);
+}
+END_TEST
+
+static struct jval *
+json_doc(struct json *j)
+{
+	char err[80], *s;
+	size_t len;
+	struct jval *v;
+
+	s = json_take(j, &len);
+	ck_assert_ptr_nonnull(s);
+	v = jsonp_parse(s, len, err, sizeof(err));
+	ck_assert_msg(v != NULL, "%s: %s", err, s);
+	free(s);
+	return v;
+}
+
+/* DumpCache's CacheEntry: positive (every answer record, the CNAME too,
+ * with rr and raw), NODATA (rrs []), NXDOMAIN (type); until in µs. */
+START_TEST(test_cache_entry)
+{
+	static const uint8_t cname[] = { 3, 'w', 'w', 'w', 0xc0, 18 };
+	struct rec ra[] = { { NULL, TYPE_CNAME, cname, sizeof(cname) },
+		{ "www.example.com", TYPE_A, a7, 4 } };
+	uint8_t b[512], key[WIRE_NAME_MAX];
+	struct cache_info ci;
+	struct json j;
+	struct jval *v;
+	const struct jval *rrs, *rr;
+
+	memset(&ci, 0, sizeof(ci));
+	ci.namelen = wire_name_from_text("alias.example.com", key);
+	ci.name = key;
+	ci.qtype = TYPE_A;
+	ci.qclass = CLASS_IN;
+	ci.msg = b;
+	ci.msglen = answer(b, sizeof(b), "alias.example.com", TYPE_A, 0, false, ra, 2);
+	ci.expire_ms = 123456;
+	json_init(&j);
+	vlr_cache_entry(&j, &ci);
+	v = json_doc(&j);
+	ck_assert_str_eq(jsonp_get(jsonp_get(v, "key"), "name")->str, "alias.example.com");
+	ck_assert_int_eq((int)jsonp_get(jsonp_get(v, "key"), "type")->num, TYPE_A);
+	ck_assert_int_eq((int)jsonp_get(jsonp_get(v, "key"), "class")->num, CLASS_IN);
+	ck_assert_uint_eq((uint64_t)jsonp_get(v, "until")->num, 123456000);
+	ck_assert_ptr_null(jsonp_get(v, "type"));
+	rrs = jsonp_get(v, "rrs");
+	ck_assert_uint_eq(rrs->n, 2);
+	rr = jsonp_get(rrs->items[0], "rr");
+	ck_assert_int_eq((int)jsonp_get(jsonp_get(rr, "key"), "type")->num, TYPE_CNAME);
+	ck_assert_str_eq(jsonp_get(rr, "name")->str, "www.example.com");
+	rr = jsonp_get(rrs->items[1], "rr");
+	ck_assert_str_eq(jsonp_get(jsonp_get(rr, "key"), "name")->str, "www.example.com");
+	ck_assert_int_eq((int)jsonp_get(rr, "address")->items[3]->num, 7);
+	/* www.example.com A IN 300 4 192.0.2.7 */
+	ck_assert_str_eq(jsonp_get(rrs->items[1], "raw")->str,
+	    "A3d3dwdleGFtcGxlA2NvbQAAAQABAAABLAAEwAACBw==");
+	jsonp_free(v);
+
+	ci.status = CST_NODATA;
+	ci.msglen = answer(b, sizeof(b), "alias.example.com", TYPE_A, 0, false, NULL, 0);
+	json_init(&j);
+	vlr_cache_entry(&j, &ci);
+	v = json_doc(&j);
+	ck_assert_int_eq(jsonp_get(v, "rrs")->type, J_ARR);
+	ck_assert_uint_eq(jsonp_get(v, "rrs")->n, 0);
+	ck_assert_ptr_null(jsonp_get(v, "type"));
+	jsonp_free(v);
+
+	ci.status = CST_NXDOMAIN;
+	ci.msglen = answer(b, sizeof(b), "alias.example.com", TYPE_A, RCODE_NXDOMAIN, false, NULL,
+	    0);
+	json_init(&j);
+	vlr_cache_entry(&j, &ci);
+	v = json_doc(&j);
+	ck_assert_str_eq(jsonp_get(v, "type")->str, "NXDOMAIN");
+	ck_assert_ptr_null(jsonp_get(v, "rrs"));
+	jsonp_free(v);
+}
+END_TEST
+
+/* DumpServerState's ServerState, every field resolved's IDL requires. */
+START_TEST(test_server_state)
+{
+	static const char *const req[] = { "Server", "Type", "VerifiedFeatureLevel",
+		"PossibleFeatureLevel", "DNSSECMode", "DNSSECSupported", "ReceivedUDPFragmentMax",
+		"FailedUDPAttempts", "FailedTCPAttempts", "PacketTruncated", "PacketBadOpt",
+		"PacketRRSIGMissing", "PacketInvalid", "PacketDoOff" };
+	struct json j;
+	struct jval *v;
+	size_t i;
+
+	json_init(&j);
+	vlr_server_state(&j,
+	    &(struct vlr_server){ .server = "192.0.2.1", .type = "system", .timeouts = 4 });
+	v = json_doc(&j);
+	for (i = 0; i < sizeof(req) / sizeof(req[0]); i++)
+		ck_assert_msg(jsonp_get(v, req[i]) != NULL, "no %s", req[i]);
+	ck_assert_str_eq(jsonp_get(v, "Server")->str, "192.0.2.1");
+	ck_assert_str_eq(jsonp_get(v, "VerifiedFeatureLevel")->str, "n/a");
+	ck_assert_str_eq(jsonp_get(v, "PossibleFeatureLevel")->str, "UDP+EDNS0");
+	ck_assert_int_eq((int)jsonp_get(v, "FailedUDPAttempts")->num, 4);
+	ck_assert_int_eq((int)jsonp_get(v, "FailedTCPAttempts")->num, 0);
+	ck_assert_ptr_null(jsonp_get(v, "Interface"));
+	ck_assert_ptr_null(jsonp_get(v, "InterfaceIndex"));
+	jsonp_free(v);
+	json_init(&j);
+	vlr_server_state(&j,
+	    &(struct vlr_server){ .server = "192.0.2.1:853#dns.example",
+	        .type = "link",
+	        .ifname = "wlan0",
+	        .ifindex = 3,
+	        .encrypted = true,
+	        .answered = true,
+	        .timeouts = 2 });
+	v = json_doc(&j);
+	ck_assert_str_eq(jsonp_get(v, "Type")->str, "link");
+	ck_assert_str_eq(jsonp_get(v, "Interface")->str, "wlan0");
+	ck_assert_int_eq((int)jsonp_get(v, "InterfaceIndex")->num, 3);
+	ck_assert_str_eq(jsonp_get(v, "VerifiedFeatureLevel")->str, "TLS+EDNS0");
+	ck_assert_int_eq((int)jsonp_get(v, "FailedUDPAttempts")->num, 0);
+	ck_assert_int_eq((int)jsonp_get(v, "FailedTCPAttempts")->num, 2);
+	jsonp_free(v);
+}
+END_TEST
+
 static Suite *
 varlink_suite(void)
 {
@@ -670,6 +826,9 @@ varlink_suite(void)
 	tcase_add_test(b, test_record_and_address_answers);
 	tcase_add_test(b, test_query_packet);
 	tcase_add_test(b, test_monitor_event);
+	tcase_add_test(b, test_answer_ifindex);
+	tcase_add_test(b, test_cache_entry);
+	tcase_add_test(b, test_server_state);
 	suite_add_tcase(s, b);
 	return s;
 }

@@ -6,8 +6,11 @@
 # and AAAA, a nonexistent .local is NXDOMAIN within mdns-timeout + 100 ms,
 # a second avahi in stubd's own namespace keeps its port 5353 and answers
 # too, stubd holds no socket on 5353, and the unicast upstream (a fake one
-# with an arrival log) sees no .local question.  Needs root, iproute2, dig
-# and avahi-daemon; skipped otherwise.  Traffic stays inside the
+# with an arrival log) sees no .local question.  An IPv6 link-local
+# address avahi publishes comes back through varlink ResolveHostname with
+# the index of the interface it was heard on, on the miss and from the
+# cache (SPEC 16, 19).  Needs root, iproute2, dig and avahi-daemon;
+# skipped otherwise.  Traffic stays inside the
 # namespaces this test creates.
 set -u
 STUBD=${STUBD:-./stubd}
@@ -82,6 +85,7 @@ CONF
 }
 avahi_in "$nsa" "$va" avahia "10.232.0.9 printer.local
 fd32::9 printer.local
+fe80::9 llprinter.local
 169.254.7.9 linklocal.local"
 # a second avahi in stubd's own namespace, with a name of its own
 avahi_in "$nsb" "$vb" avahib "10.232.0.7 mine.local"
@@ -101,8 +105,12 @@ hosts none
 timeouts 0.2 0.4
 server 127.0.0.1:$fport
 mdns-timeout 0.5
+resolved-compat yes
+dbus no
 CONF
-ip netns exec "$nsb" "$STUBD" $KEEP_ROOT -f -c "$tmp/stubd.conf" 2>"$tmp/stubd.err" &
+mkdir "$tmp/run"
+STUBD_RESOLVE_DIR=$tmp/run ip netns exec "$nsb" "$STUBD" $KEEP_ROOT -f -c "$tmp/stubd.conf" \
+	2>"$tmp/stubd.err" &
 stubpid=$!
 pids="$pids $stubpid"
 wait_file "$tmp/ctl" 2>/dev/null
@@ -116,6 +124,36 @@ while [ -z "$(q printer.local A)" ] && [ $i -lt 20 ]; do sleep 0.5; i=$((i + 1))
 check "printer.local A (avahi across the veth)" "$(q printer.local A)" 10.232.0.9
 check "printer.local AAAA" "$(q printer.local AAAA)" fd32::9
 check "169.254.7.9's reverse name (PTR) by multicast" "$(q -x 169.254.7.9)" linklocal.local.
+# an IPv6 link-local answer keeps its interface: varlink ResolveHostname
+# gives the veth's index with fe80::9, asked (miss) and again (cache hit)
+if command -v python3 >/dev/null 2>&1; then
+	vbi=$(ip netns exec "$nsb" cat "/sys/class/net/$vb/ifindex")
+	ll=$(python3 - "$tmp/run/io.systemd.Resolve" <<'PY'
+import json, socket, sys
+for i in range(2):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.connect(sys.argv[1])
+    s.sendall(json.dumps({"method": "io.systemd.Resolve.ResolveHostname",
+                          "parameters": {"name": "llprinter.local", "family": 10}}).encode() + b"\0")
+    buf = b""
+    while not buf.endswith(b"\0"):
+        d = s.recv(65536)
+        if not d:
+            break
+        buf += d
+    p = json.loads(buf.rstrip(b"\0")).get("parameters", {})
+    a = p.get("addresses", [{}])
+    print(socket.inet_ntop(socket.AF_INET6, bytes(a[0]["address"])) if a and "address" in a[0]
+          else "none", a[0].get("ifindex") if a else None,
+          "cache" if p.get("flags", 0) & (1 << 20) else "network", end=" ")
+PY
+)
+	check "varlink: llprinter.local's link-local address with the veth's ifindex" "$ll" \
+		"fe80::9 $vbi network fe80::9 $vbi cache "
+else
+	echo "SKIP: varlink ifindex (no python3)"
+fi
 check "mine.local A (avahi in stubd's own namespace)" "$(q mine.local A)" 10.232.0.7
 check "the answer's TTL is capped at 10 s" \
 	"$(ip netns exec "$nsb" dig +time=2 +tries=1 +noall +answer @127.0.0.1 -p "$lport" \

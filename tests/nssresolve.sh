@@ -6,7 +6,8 @@
 # at /run/systemd/resolve/io.systemd.Resolve and no D-Bus: getent ahosts
 # resolves through stubd; NXDOMAIN gives getent's exit 2; getaddrinfo tells
 # NXDOMAIN (EAI_NONAME) from "try again" (EAI_AGAIN); NODATA is "not
-# found" (nss-resolve 252 maps it so).
+# found" (nss-resolve 252 maps it so); a link-local AAAA (from an adapter
+# bound to lo) comes back with lo's index as its scope id.
 # And Debian 12's own `resolvectl monitor` (RESOLVECTL, or on PATH; it
 # wants a system bus, so a private dbus-daemon) shows dig's queries through
 # io.systemd.Resolve.Monitor.
@@ -48,7 +49,9 @@ fi
 pids="$pids $!"
 "$FAKEUP" -m drop 127.0.0.100 >"$tmp/p_to" &
 pids="$pids $!"
-for f in p_ok p_to; do wait_file "$tmp/$f" || { echo "FAIL: fake upstreams did not start"; exit 1; }; done
+"$FAKEUP" 127.0.0.101 ll.ll.example AAAA 300 fe80::77 >"$tmp/p_ll" &
+pids="$pids $!"
+for f in p_ok p_to p_ll; do wait_file "$tmp/$f" || { echo "FAIL: fake upstreams did not start"; exit 1; }; done
 base=$((30000 + $$ % 20000))
 cat >"$tmp/stubd.conf" <<CONF
 listen 127.0.0.99:$base
@@ -63,6 +66,9 @@ server 127.0.0.99:$(cat "$tmp/p_ok")
 adapter to default-route no
 server 127.0.0.100:$(cat "$tmp/p_to")
 domain to.example
+adapter ll default-route no device lo
+server 127.0.0.101:$(cat "$tmp/p_ll")
+domain ll.example
 CONF
 printf 'hosts: files resolve [!UNAVAIL=return] dns\n' >"$tmp/nsswitch.conf"
 
@@ -124,6 +130,16 @@ for n, fam in (("only-stubd.example", socket.AF_INET6), ("nx.example", socket.AF
         print(n, "ok", r[0][4][0])
     except socket.gaierror as e:
         print(n, "gaierror", e.args[0])
+# a link-local address: its scope id (twice: the second from the cache);
+# AF_UNSPEC, as only gethostbyname4_r carries a scope (glibc asks it for
+# AF_UNSPEC alone)
+for i in range(2):
+    try:
+        r = [a for a in socket.getaddrinfo("ll.ll.example", None, socket.AF_UNSPEC,
+                                           socket.SOCK_STREAM) if a[0] == socket.AF_INET6]
+        print("scope", r[0][4][0].split("%")[0], r[0][4][3])
+    except socket.gaierror as e:
+        print("scope gaierror", e.args[0])
 # gethostbyname2 tells NODATA from NXDOMAIN in h_errno (getaddrinfo does not)
 import ctypes
 libc = ctypes.CDLL("libc.so.6")
@@ -154,6 +170,9 @@ check "gethostbyname2 NODATA: not found (not try-again, not dns)" \
 	"$(grep '^h_errno v4only' "$tmp/gai")" "h_errno v4only.example 1"
 check "gethostbyname2 NXDOMAIN: h_errno HOST_NOT_FOUND" "$(grep '^h_errno nx' "$tmp/gai")" \
 	"h_errno nx.example 1"
+lo=$(cat /sys/class/net/lo/ifindex)
+check "getaddrinfo: a link-local AAAA with lo's scope id (miss, then cache)" \
+	"$(grep '^scope' "$tmp/gai" | tr '\n' ' ')" "scope fe80::77 $lo scope fe80::77 $lo "
 check "getaddrinfo, the schedule ran out: EAI_AGAIN" "$(grep '^x.to' "$tmp/gai")" \
 	"x.to.example gaierror $EAI_AGAIN"
 if [ -n "$mon" ]; then

@@ -7,7 +7,12 @@
 # (raw record), pipelined calls answered in order, protocol errors, the
 # message bound, and DNS clients still answered beside it; the Monitor:
 # statistics and their reset, a subscriber sees varlink and DNS questions,
-# another user is refused there (and may still resolve).
+# another user is refused there (and may still resolve), DumpCache (the
+# shapes of each kind of entry; hundreds of entries in one reply, a call
+# after it answered), DumpServerState.  As root: a link-local AAAA from an
+# adapter bound to lo carries lo's ifindex, on the miss and from the
+# cache; and a stubd that drops to another user leaves no varlink socket
+# behind at exit (the exit helper removes them).
 set -u
 STUBD=${STUBD:-./stubd}
 FAKEUP=${FAKEUP:-./tests/fakeup}
@@ -32,7 +37,9 @@ pids="$pids $!"
 pids="$pids $!"
 "$FAKEUP" -m drop 127.0.0.96 >"$tmp/p_to" &
 pids="$pids $!"
-for f in p_ok p_sf p_to; do wait_file "$tmp/$f" || { echo "FAIL: fake upstreams did not start"; exit 1; }; done
+"$FAKEUP" 127.0.0.93 ll.ll.test AAAA 300 fe80::77 ll.ll.test A 300 192.0.2.93 >"$tmp/p_ll" &
+pids="$pids $!"
+for f in p_ok p_sf p_to p_ll; do wait_file "$tmp/$f" || { echo "FAIL: fake upstreams did not start"; exit 1; }; done
 base=$((30000 + $$ % 20000))
 echo "192.0.2.50 fromhosts.test" >"$tmp/hosts"
 mkdir "$tmp/run" "$tmp/run2"
@@ -55,6 +62,17 @@ adapter to default-route no
 server 127.0.0.96:$(cat "$tmp/p_to")
 domain to.test
 CONF
+# an adapter bound to a device (root only: SO_BINDTODEVICE): its answers
+# belong to that interface
+rooted=0
+if [ "$(id -u)" -eq 0 ]; then
+	rooted=1
+	cat >>"$tmp/stubd.conf" <<CONF
+adapter ll default-route no device lo
+server 127.0.0.93:$(cat "$tmp/p_ll")
+domain ll.test
+CONF
+fi
 : >"$tmp/empty-resolv"
 cat >"$tmp/none.conf" <<CONF
 listen 127.0.0.97:$((base + 1))
@@ -76,9 +94,11 @@ until [ -S "$tmp/run/io.systemd.Resolve" ] && [ -S "$tmp/run2/io.systemd.Resolve
 done
 check "socket mode" "$(stat -c %a "$tmp/run/io.systemd.Resolve")" 666
 
-"$PY" - "$tmp/run/io.systemd.Resolve" "$tmp/run2/io.systemd.Resolve" 127.0.0.97 "$base" <<'PY'
+"$PY" - "$tmp/run/io.systemd.Resolve" "$tmp/run2/io.systemd.Resolve" 127.0.0.97 "$base" \
+	"$rooted" "$(cat "$tmp/p_ok")" <<'PY'
 import base64, json, socket, struct, sys, time
 path, path_none, addr, port = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+rooted, okport = sys.argv[5] == "1", int(sys.argv[6])
 fails = 0
 def ok(label, cond, detail=""):
     global fails
@@ -160,6 +180,28 @@ ok("ResolveRecord: the raw MX, uncompressed", len(rrs) == 1 and raw[:17] == want
    raw[21:] == want[21:], r)
 r = call(R + "ResolveRecord", {"name": "example.com", "type": 99})
 ok("ResolveRecord NODATA", r.get("error") == R + "NoSuchResourceRecord", r)
+
+# an answer's interface: none for a server on no device; lo's index for a
+# link-local AAAA from the adapter bound to lo, on the miss and on the hit
+r = call(R + "ResolveHostname", {"name": "www.example.com"})
+ok("no ifindex without one", all("ifindex" not in a for a in
+   r.get("parameters", {}).get("addresses", [{}])), r)
+if rooted:
+    lo = socket.if_nametoindex("lo")
+    for label, want_cache in (("miss", False), ("hit", True)):
+        r = call(R + "ResolveHostname", {"name": "ll.ll.test", "family": 10})
+        p = r.get("parameters", {})
+        a = p.get("addresses", [])
+        ok("link-local AAAA keeps lo's ifindex %d (%s)" % (lo, label),
+           len(a) == 1 and a[0]["address"][:2] == [0xfe, 0x80] and a[0].get("ifindex") == lo
+           and bool(p.get("flags", 0) & F_CACHE) == want_cache, r)
+    # a global address from the same adapter needs no scope: none given
+    # (so such answers still go to the cache-file)
+    r = call(R + "ResolveHostname", {"name": "ll.ll.test", "family": 2})
+    a = r.get("parameters", {}).get("addresses", [])
+    ok("its A record carries no ifindex", len(a) == 1 and "ifindex" not in a[0], r)
+else:
+    print("SKIP: an adapter on a device (needs root)")
 
 # three calls in one write: three replies, in order
 s = conn()
@@ -253,7 +295,63 @@ ok("ResetStatistics", r == {"parameters": {}}, r)
 r = call(M + "DumpStatistics", {}, mpath)
 ok("counted from the reset", r.get("parameters", {}).get("cache", {}).get("hits") == 0, r)
 r = call(M + "DumpCache", {}, mpath)
-ok("DumpCache not implemented (said so)", r.get("error") == "org.varlink.service.MethodNotImplemented", r)
+d = r.get("parameters", {}).get("dump", [])
+ents = d[0].get("cache", []) if len(d) == 1 and d[0].get("protocol") == "dns" else []
+def entry(name, t):
+    return [e for e in ents if e["key"]["name"].lower() == name and e["key"]["type"] == t and
+            e["key"]["class"] == 1]
+w = entry("www.example.com", 1)
+rr = w[0]["rrs"][0] if w and len(w[0].get("rrs", [])) == 1 else {}
+raw = base64.b64decode(rr.get("raw", ""))
+ok("DumpCache: a positive entry (key, rr with its address, raw, until)",
+   rr.get("rr", {}).get("address") == [192, 0, 2, 7] and
+   rr.get("rr", {}).get("key", {}).get("type") == 1 and raw[:17] == b"\x03www\x07example\x03com\x00" and
+   raw[-4:] == bytes([192, 0, 2, 7]) and w[0].get("until", 0) > 0 and "type" not in w[0], w)
+n = entry("nx.example.com", 1)
+ok("DumpCache: NXDOMAIN as type", n and n[0].get("type") == "NXDOMAIN" and "rrs" not in n[0], n)
+n = entry("v4only.example.com", 28)
+ok("DumpCache: NODATA as rrs []", n and n[0].get("rrs") == [], n)
+# hundreds of entries (NXDOMAIN answers, cached): one reply, written in
+# parts, and the connection takes its next call after it
+q0 = lambda i, name: (struct.pack(">HHHHHH", i, 0x0100, 1, 0, 0, 0) +
+                      b"".join(bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\0" +
+                      struct.pack(">HH", 1, 1))
+u0 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u0.settimeout(2)
+got = 0
+for i in range(700):
+    u0.sendto(q0(i, "n%d.example.com" % i), (addr, port))
+    try:
+        u0.recvfrom(4096)
+        got += 1
+    except socket.timeout:
+        pass
+u0.close()
+s = conn(mpath)
+s.sendall(json.dumps({"method": M + "DumpCache"}).encode() + b"\0" +
+          json.dumps({"method": M + "DumpStatistics"}).encode() + b"\0")
+rs = read_msgs(s, 2)
+s.close()
+big = rs[0].get("parameters", {}).get("dump", [{}])[0].get("cache", []) if rs else []
+names = set(e["key"]["name"] for e in big)
+ok("DumpCache: %d entries in one reply (700 asked, %d answered)" % (len(big), got),
+   got == 700 and all("n%d.example.com" % i in names for i in range(700)), len(big))
+ok("... and the call after it answered", len(rs) == 2 and "transactions" in rs[1].get("parameters", {}), rs[1:])
+r = call(M + "DumpServerState", {}, mpath)
+sv = {x["Server"]: x for x in r.get("parameters", {}).get("dump", [])}
+lan = sv.get("127.0.0.94:%d" % okport, {})
+ok("DumpServerState: every server", len(sv) == (4 if rooted else 3), r)
+ok("DumpServerState: the answering server (system, verified UDP+EDNS0)",
+   lan.get("Type") == "system" and lan.get("VerifiedFeatureLevel") == "UDP+EDNS0" and
+   lan.get("PossibleFeatureLevel") == "UDP+EDNS0" and lan.get("DNSSECMode") == "no" and
+   lan.get("FailedUDPAttempts") == 0 and "Interface" not in lan, lan)
+to = [x for k, x in sv.items() if k.startswith("127.0.0.96:")]
+ok("DumpServerState: the silent server (n/a, failed attempts)", to and
+   to[0].get("VerifiedFeatureLevel") == "n/a" and to[0].get("FailedUDPAttempts", 0) >= 1, to)
+if rooted:
+    ll = [x for k, x in sv.items() if k.startswith("127.0.0.93:")]
+    ok("DumpServerState: a server on a device names it", ll and ll[0].get("Interface") == "lo"
+       and ll[0].get("InterfaceIndex") == socket.if_nametoindex("lo"), ll)
 m = conn(mpath)
 m.sendall(json.dumps({"method": M + "SubscribeQueryResults", "more": True}).encode() + b"\0")
 first = read_msgs(m, 1)
@@ -277,7 +375,8 @@ if os.getuid() == 0:
         os.setgroups([])
         os.setgid(65534)
         os.setuid(65534)
-        out = [call(M + "DumpStatistics", {}, mpath), call(R + "ResolveHostname", {"name": "www.example.com"})]
+        out = [call(M + "DumpStatistics", {}, mpath), call(R + "ResolveHostname", {"name": "www.example.com"}),
+               call(M + "DumpCache", {}, mpath), call(M + "DumpServerState", {}, mpath)]
         os.write(wr, json.dumps(out).encode())
         os._exit(0)
     os.close(wr)
@@ -291,9 +390,56 @@ if os.getuid() == 0:
     out = json.loads(data)
     ok("monitor: PermissionDenied for another user", out[0].get("error") == "org.varlink.service.PermissionDenied", out[0])
     ok("resolve: open to another user", "error" not in out[1], out[1])
+    ok("DumpCache, DumpServerState: PermissionDenied for another user",
+       [o.get("error") for o in out[2:]] == ["org.varlink.service.PermissionDenied"] * 2, out[2:])
 sys.exit(1 if fails else 0)
 PY
 [ $? -eq 0 ] || fail=1
+
+# started as root and dropping to another user, stubd cannot unlink its
+# sockets in a directory only root may change: the exit helper forked
+# before the drop removes them (and the control socket) once it is gone
+if [ "$(id -u)" -eq 0 ]; then
+	du=stubd
+	getent passwd "$du" >/dev/null 2>&1 || du=nobody
+	mkdir "$tmp/run3"
+	chmod 755 "$tmp/run3"
+	cat >"$tmp/drop.conf" <<CONF
+listen 127.0.0.97:$((base + 2))
+control $tmp/run3/ctl
+hosts none
+resolved-compat yes
+dbus no
+user $du
+server 127.0.0.94:$(cat "$tmp/p_ok")
+CONF
+	STUBD_RESOLVE_DIR=$tmp/run3 "$STUBD" -f -c "$tmp/drop.conf" 2>"$tmp/drop.err" &
+	dp=$!
+	i=0
+	until [ -S "$tmp/run3/io.systemd.Resolve.Monitor" ] || [ $i -ge 50 ]; do
+		i=$((i + 1))
+		sleep 0.1
+	done
+	sleep 0.3
+	check "dropped to $du: the varlink sockets are there" \
+		"$(ls "$tmp/run3" | grep -c '^io.systemd.Resolve')" 2
+	check "dropped to $du: stubd runs as it" "$(ps -o user= -p $dp | tr -d ' ')" \
+		"$(id -un "$du")"
+	kill -TERM $dp
+	wait $dp
+	check "dropped to $du: exit 0" "$?" 0
+	i=0
+	# resolved's files (stub-resolv.conf, resolv.conf) stay, as resolved's do
+	while ls "$tmp/run3" | grep -q '^io.systemd.Resolve' && [ $i -lt 20 ]; do
+		i=$((i + 1))
+		sleep 0.1
+	done
+	check "after SIGTERM no socket is left ($(ls "$tmp/run3" | tr '\n' ' '))" \
+		"$(ls "$tmp/run3" | grep -c "^io.systemd.Resolve")" 0
+	[ $fail -eq 0 ] || cat "$tmp/drop.err"
+else
+	echo "SKIP: the exit helper after a privilege drop (needs root)"
+fi
 if [ $fail -ne 0 ]; then
 	echo "--- stubd"
 	cat "$tmp/stubd.err"

@@ -562,12 +562,13 @@ write_pidfile(const char *path)
 }
 
 /*
- * With `user`, the control socket and the pidfile usually sit in a
+ * With `user`, the control socket and the pidfile (and, with resolved-compat,
+ * the varlink sockets in /run/systemd/resolve) usually sit in a
  * directory only root may change (/run): the daemon, once it has dropped
  * privileges, cannot remove them at exit.  A child forked before the drop
  * keeps root for that one job: it holds nothing but the read end of a
  * pipe, ignores the signals that end the daemon, waits for the pipe to
- * close (the daemon has exited, however), and then removes the two files if
+ * close (the daemon has exited, however), and then removes those files if
  * they are still the ones the daemon made (same inode: not those of a
  * stubd started since).  Nothing to do when the directories are writable
  * by the user anyway (e.g. /run/stubd owned by it): the daemon removes them.
@@ -581,9 +582,10 @@ struct janitor_file {
 static void
 start_janitor(struct daemon *d, const struct passwd *pw)
 {
-	struct janitor_file f[2];
+	struct janitor_file f[4];
+	const char *vl[2];
 	struct stat st;
-	size_t n = 0, i;
+	size_t n = 0, i, nvl;
 	int p[2];
 	pid_t pid;
 	char buf[16];
@@ -595,11 +597,16 @@ start_janitor(struct daemon *d, const struct passwd *pw)
 		f[n++] = (struct janitor_file){ c->control, st.st_dev, st.st_ino };
 	if (d->pidfile_written && lstat(d->o.pidfile, &st) == 0)
 		f[n++] = (struct janitor_file){ d->o.pidfile, st.st_dev, st.st_ino };
+	/* resolved-compat: the varlink sockets in /run/systemd/resolve */
+	nvl = vlglue_paths(d->vl, vl);
+	for (i = 0; i < nvl; i++)
+		if (lstat(vl[i], &st) == 0)
+			f[n++] = (struct janitor_file){ vl[i], st.st_dev, st.st_ino };
 	if (n == 0 || geteuid() != 0 || pw->pw_uid == 0)
 		return;
 	if (pipe2(p, O_CLOEXEC) != 0 || (pid = fork()) < 0) {
-		log_warn("cannot start the helper that removes the control socket and "
-		         "pidfile at exit: %s",
+		log_warn("cannot start the helper that removes the control socket, "
+		         "pidfile and varlink sockets at exit: %s",
 		    strerror(errno));
 		return;
 	}
@@ -815,7 +822,8 @@ start_signals(struct daemon *d, char *why, size_t whylen)
 static enum stub_err
 start_varlink(struct daemon *d, char *why, size_t whylen)
 {
-	struct vlglue_env env = { d->base, &d->res, &d->cache, &d->st, running_cfg, d, d->peers };
+	struct vlglue_env env = { d->base, &d->res, &d->cache, &d->st, running_cfg, d, d->peers,
+		view_pull };
 
 	if (!reconfig_cfg(d->rc)->resolved_compat)
 		return STUB_OK;

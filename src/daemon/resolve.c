@@ -199,13 +199,15 @@ search_rule(const struct resolver *r, const struct msg_query *q, char *buf, size
 	return NULL;
 }
 
-/* Every answer leaves here: the reply function with what it came from. */
+/* Every answer leaves here: the reply function with what it came from
+ * (ifindex: the interface the answer belongs to, 0 = none). */
 static void
-deliver(struct resolver *r, const struct client_ref *ref, const struct msg_query *q,
-    enum answer_source src, uint64_t t0, uint64_t now, const struct up_trace *trace, size_t n)
+deliver_scoped(struct resolver *r, const struct client_ref *ref, const struct msg_query *q,
+    enum answer_source src, uint64_t t0, uint64_t now, const struct up_trace *trace, size_t n,
+    unsigned ifindex)
 {
 	/* a question that could not be read is no question to report */
-	struct reply_info ri = { src, q && q->qlen ? q : NULL, t0, now, trace, NULL };
+	struct reply_info ri = { src, q && q->qlen ? q : NULL, t0, now, trace, NULL, ifindex };
 	char rule[512];
 
 	/* stubctl query names the rule an answer from upstream or the cache
@@ -213,6 +215,13 @@ deliver(struct resolver *r, const struct client_ref *ref, const struct msg_query
 	if (ref->ctl && src != SRC_HOSTS && src != SRC_LOCAL)
 		ri.rule = search_rule(r, ri.q, rule, sizeof(rule));
 	r->reply(r->io, ref, r->out, n, &ri);
+}
+
+static void
+deliver(struct resolver *r, const struct client_ref *ref, const struct msg_query *q,
+    enum answer_source src, uint64_t t0, uint64_t now, const struct up_trace *trace, size_t n)
+{
+	deliver_scoped(r, ref, q, src, t0, now, trace, n, 0);
 }
 
 /* SPEC 18: the cache entry for q if it may be served to a name whose
@@ -244,7 +253,7 @@ static void
 deliver_hosts(struct resolver *r, const struct client_ref *ref, const struct msg_query *q,
     uint64_t now, size_t n)
 {
-	struct reply_info ri = { SRC_HOSTS, q, now, now, NULL, NULL };
+	struct reply_info ri = { SRC_HOSTS, q, now, now, NULL, NULL, 0 };
 	char rule[512];
 	unsigned line = ref->ctl ? hosts_line(r->hosts, q) : 0;
 
@@ -285,7 +294,8 @@ answer_cached(struct resolver *r, struct cache_entry *e, const struct msg_query 
 	if (cache_entry_negative(e))
 		r->st->negative_hits++;
 	log_query(ref, q, stale ? "stale" : "cache");
-	deliver(r, ref, q, stale ? SRC_STALE : SRC_CACHE, t0, now, trace, n);
+	deliver_scoped(r, ref, q, stale ? SRC_STALE : SRC_CACHE, t0, now, trace, n,
+	    cache_entry_ifindex(r->cache, e));
 }
 
 /* The one place the clients waiting on a flight are answered. */
@@ -326,7 +336,7 @@ answer_waiters(struct resolver *r, struct flight *f, enum answer_how how, struct
 			if (r->ede >= 0 && w->q.edns)
 				n = msg_append_ede(r->out, n, sizeof(r->out),
 				    limit_for(&w->q, &w->ref), (unsigned)r->ede);
-			deliver(r, &w->ref, &w->q, src, w->t0, now, trace, n);
+			deliver_scoped(r, &w->ref, &w->q, src, w->t0, now, trace, n, res->ifindex);
 			break;
 		}
 		free(w);
@@ -474,7 +484,7 @@ static bool
 policy_local(struct resolver *r, const struct msg_query *q, const struct client_ref *ref,
     uint64_t now, unsigned *need)
 {
-	struct reply_info ri = { SRC_LOCAL, q, now, now, NULL, NULL };
+	struct reply_info ri = { SRC_LOCAL, q, now, now, NULL, NULL, 0 };
 	struct pol_counts *pc;
 	struct pol_match m;
 	char rule[512];
@@ -531,7 +541,7 @@ resolver_query(struct resolver *r, const uint8_t *pkt, size_t len, const struct 
 	size_t n;
 
 	if (v == MSG_DROP) {
-		struct reply_info ri = { SRC_LOCAL, NULL, now, now, NULL, NULL };
+		struct reply_info ri = { SRC_LOCAL, NULL, now, now, NULL, NULL, 0 };
 
 		r->st->dropped++;
 		r->reply(r->io, ref, NULL, 0, &ri);
@@ -776,8 +786,8 @@ on_upstream(void *arg, const struct up_result *res)
 		if (res->cacheable) {
 			bool stored = false;
 
-			cache_insert_via(r->cache, &f->q, res->msg, res->resp, res->label, res->via,
-			    res->now, &stored);
+			cache_insert_full(r->cache, &f->q, res->msg, res->resp, res->label,
+			    res->via, res->ifindex, res->now, &stored);
 		} else {
 			cache_clamp(r->cache, res->msg, res->resp);
 		}

@@ -50,6 +50,8 @@ struct reply_info {
 	const struct up_trace *trace; /* its search's packets, when traced */
 	const char *rule;             /* SPEC 18: the policy rule that decided
 					 * ("FILE:LINE"), NULL for none */
+	unsigned ifindex;             /* the interface the answer belongs to (mDNS, a
+					 * link-local scope; SPEC 16, 19), 0 = none */
 };
 
 /* len 0: drop (no answer).  Called exactly once per query. */

@@ -299,6 +299,55 @@ search_free(struct up_search *s)
 	}
 }
 
+/* Does the answer section hold an IPv6 link-local address (fe80::/10)? */
+static bool
+has_linklocal6(const uint8_t *msg, size_t len)
+{
+	struct wire_rd r;
+	struct wire_hdr h;
+	struct wire_rr rr;
+	uint16_t i;
+
+	wire_rd_init(&r, msg, len);
+	if (wire_hdr(&r, &h) != STUB_OK)
+		return false;
+	for (i = 0; i < h.qdcount && !r.err; i++) {
+		wire_name(&r, NULL);
+		wire_skip(&r, 4);
+	}
+	for (i = 0; i < h.ancount && !r.err; i++) {
+		struct wire_rd d;
+		const uint8_t *a;
+
+		if (wire_rr(&r, &rr) != STUB_OK)
+			return false;
+		if (rr.type != TYPE_AAAA || rr.rdlen != 16)
+			continue;
+		wire_rd_init(&d, msg, rr.rd_off + rr.rdlen);
+		wire_seek(&d, rr.rd_off);
+		a = wire_bytes(&d, 16);
+		if (a && !d.err && a[0] == 0xfe && (a[1] & 0xc0) == 0x80)
+			return true;
+	}
+	return false;
+}
+
+/* The interface an answer from label's server belongs to, when it holds an
+ * IPv6 link-local address (SPEC 16: such an address keeps its scope): the
+ * server's adapter's device (a link's servers, a link-local server's
+ * scope), 0 = none.  Other answers carry none, so they stay in the
+ * cache-file. */
+static unsigned
+label_ifindex(const struct upstream *up, const char *label, const uint8_t *msg, size_t len)
+{
+	const char *pct = label ? strrchr(label, '%') : NULL;
+	long a = pct ? cfg_adapter_find(up->cfg, pct + 1) : -1;
+
+	return a >= 0 && up->cfg->adapters[a].device[0] && msg && has_linklocal6(msg, len) ?
+	    if_nametoindex(up->cfg->adapters[a].device) :
+	    0;
+}
+
 static void
 search_finish(struct up_search *s, enum up_kind kind, bool cacheable, uint8_t *msg,
     const struct msg_resp *resp, const char *label, unsigned via)
@@ -322,6 +371,7 @@ search_finish(struct up_search *s, enum up_kind kind, bool cacheable, uint8_t *m
 	r.resp = resp;
 	r.label = label;
 	r.via = via;
+	r.ifindex = kind == UP_POSITIVE ? label_ifindex(s->up, label, msg, resp->len) : 0;
 	/* SPEC 17 and 18: encrypted (or AD-trusted) only, and that failed:
 	 * 23 Network Error (RFC 8914: no server could be reached that the
 	 * policy lets stubd use) */

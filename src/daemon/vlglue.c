@@ -6,6 +6,9 @@
  */
 #include "auto-config.h"
 
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +18,8 @@
 #include "vlglue.h"
 #include "json.h"
 #include "resolve.h"
+#include "schedule.h"
+#include "vlresolve.h"
 #include "vlserver.h"
 
 struct vlglue {
@@ -110,12 +115,114 @@ vl_reset_stats(void *arg)
 	g->zero = *g->env.st;
 }
 
+/* DumpCache entries per part: a few hundred, as displaydns writes them */
+#define VL_DUMP_PART 256
+
+static int
+dump_entry(const struct cache_info *ci, void *arg)
+{
+	struct json *j = arg;
+
+	vlr_cache_entry(j, ci);
+	return j->err;
+}
+
+/* DumpCache: the cache walked as displaydns walks it, in parts. */
+static size_t
+vl_dump_cache(void *arg, size_t pos, struct json *j)
+{
+	struct vlglue *g = arg;
+	struct cache *cache = *g->env.cache;
+	size_t next;
+
+	if (!cache)
+		return VL_DUMP_END;
+	next = cache_foreach_from(cache, clock_now_ms(), pos, VL_DUMP_PART, dump_entry, j);
+	return next == CACHE_END ? VL_DUMP_END : next;
+}
+
+/* resolved's name of a server: the address, ":port" when not 53, and
+ * "#name" when it is asked by name (tls, https). */
+static void
+server_text(const struct cfg_server *cs, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+	const struct sockaddr_storage *ss = &cs->addr.ss;
+	unsigned port = 53;
+	size_t n;
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)(const void *)ss;
+
+		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
+		port = ntohs(s4->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)(const void *)ss;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
+		port = ntohs(s6->sin6_port);
+	}
+	if (port == 53)
+		n = (size_t)snprintf(buf, len, "%s", a);
+	else if (ss->ss_family == AF_INET6)
+		n = (size_t)snprintf(buf, len, "[%s]:%u", a, port);
+	else
+		n = (size_t)snprintf(buf, len, "%s:%u", a, port);
+	if (n < len && cfg_transport_encrypted(cs->transport) && cs->auth_name[0])
+		snprintf(buf + n, len - n, "#%s", cs->auth_name);
+}
+
+/* DumpServerState: every server of the running engine, adapter by
+ * adapter in configured order, as `stubctl servers` lists them. */
+static void
+vl_dump_servers(void *arg, struct json *j)
+{
+	struct vlglue *g = arg;
+	struct control_view v;
+	size_t a, k;
+
+	if (!g->env.view)
+		return;
+	g->env.view(g->env.arg, &v);
+	if (!v.sched)
+		return;
+	for (a = 0; a < sched_nadapters(v.sched); a++) {
+		const struct cfg_adapter *ca = &sched_cfg(v.sched)->adapters[a];
+		const struct sched_adapter *sa = sched_adapter(v.sched, a);
+		bool link = ca->origin == ORIGIN_DBUS || ca->origin == ORIGIN_CONTROL ||
+		    ca->origin == ORIGIN_RESOLVCONF;
+		unsigned ifindex = ca->device[0] ? if_nametoindex(ca->device) : 0;
+
+		for (k = 0; k < sa->nservers; k++) {
+			size_t i = sa->servers[k];
+			const struct cfg_server *cs = &sched_cfg(v.sched)->servers[i];
+			const struct sched_server *sv = sched_server(v.sched, i);
+			char text[sizeof(cs->auth_name) + 64];
+
+			server_text(cs, text, sizeof(text));
+			vlr_server_state(j,
+			    &(struct vlr_server){ .server = text,
+			        .type = link ? "link" : "system",
+			        .ifname = ca->device,
+			        .ifindex = ifindex,
+			        .encrypted = cfg_transport_encrypted(cs->transport),
+			        .answered = sv->answers > 0,
+			        .timeouts = sv->timeouts });
+		}
+	}
+}
+
 enum stub_err
 vlglue_start(const struct vlglue_env *env, struct vlglue **out, char *why, size_t whylen)
 {
 	struct vlglue *g;
-	struct vlserver_ops ops = { vl_submit, vl_no_servers, vl_dump_stats, vl_reset_stats, NULL,
-		PACKAGE_VERSION };
+	struct vlserver_ops ops = { .submit = vl_submit,
+		.no_servers = vl_no_servers,
+		.dump_stats = vl_dump_stats,
+		.reset_stats = vl_reset_stats,
+		.version = PACKAGE_VERSION,
+		.dump_cache = vl_dump_cache,
+		.dump_servers = vl_dump_servers };
 	const char *dir = getenv("STUBD_RESOLVE_DIR");
 	enum stub_err e;
 
@@ -156,6 +263,18 @@ vlglue_monitor(struct vlglue *g, const uint8_t *buf, size_t len)
 {
 	if (g && vlserver_monitor_active(g->vlmon))
 		vlserver_monitor_answer(g->vlmon, buf, len);
+}
+
+size_t
+vlglue_paths(const struct vlglue *g, const char *out[2])
+{
+	size_t n = 0;
+
+	if (g && vlserver_path(g->vl))
+		out[n++] = vlserver_path(g->vl);
+	if (g && vlserver_path(g->vlmon))
+		out[n++] = vlserver_path(g->vlmon);
+	return n;
 }
 
 void

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "ctlcmd.h"
 #include "err.h"
 #include "resolve.h"
 #include "stats.h"
@@ -30,6 +31,9 @@ struct vlglue_env {
 	const struct cfg *(*cfg)(void *arg); /* the running configuration */
 	void *arg;
 	const struct peer_policy *peers; /* who may use the Monitor */
+	/* the control view (main's view_pull): the servers DumpServerState
+	 * shows, as `stubctl servers` does; NULL = none */
+	control_view_fn view;
 };
 
 /* Bind io.systemd.Resolve and its Monitor in /run/systemd/resolve (or in
@@ -43,5 +47,8 @@ bool vlglue_answer(struct vlglue *g, const struct client_ref *ref, const uint8_t
 /* Every answer, for the Monitor's subscribers. */
 void vlglue_monitor(struct vlglue *g, const uint8_t *buf, size_t len);
 void vlglue_free(struct vlglue *g);
+/* The paths of its sockets (io.systemd.Resolve, then the Monitor) into
+ * out[0..1]: the exit helper removes them after a privilege drop. */
+size_t vlglue_paths(const struct vlglue *g, const char *out[2]);
 
 #endif

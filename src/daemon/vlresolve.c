@@ -553,14 +553,56 @@ put_bytes_arr(struct json *j, const uint8_t *p, size_t n)
 	json_arr_end(j);
 }
 
+/* "rr" (its key and, for the types that have them, "address" or "name")
+ * and "raw" (raw/n: its uncompressed wire form) as members of an open
+ * object: a ResourceRecord as resolved writes it. */
+static void
+put_rr_raw(struct json *j, const uint8_t *msg, size_t len, const struct wire_rr *rr,
+    const uint8_t *owner, const uint8_t *raw, size_t n)
+{
+	struct wire_rd d;
+
+	wire_rd_init(&d, msg, len < rr->rd_off + rr->rdlen ? len : rr->rd_off + rr->rdlen);
+	wire_seek(&d, rr->rd_off);
+	json_key(j, "rr");
+	json_obj_begin(j);
+	json_key(j, "key");
+	json_obj_begin(j);
+	json_key(j, "class");
+	json_u64(j, rr->rclass);
+	json_key(j, "type");
+	json_u64(j, rr->type);
+	json_key(j, "name");
+	put_name_text(j, owner);
+	json_obj_end(j);
+	if ((rr->type == TYPE_A && rr->rdlen == 4) || (rr->type == TYPE_AAAA && rr->rdlen == 16)) {
+		json_key(j, "address");
+		put_bytes_arr(j, wire_bytes(&d, rr->rdlen), rr->rdlen);
+	} else if (rr->type == TYPE_PTR || rr->type == TYPE_CNAME || rr->type == TYPE_NS) {
+		uint8_t target[WIRE_NAME_MAX];
+
+		if (wire_name(&d, target)) {
+			json_key(j, "name");
+			put_name_text(j, target);
+		}
+	}
+	json_obj_end(j);
+	json_key(j, "raw");
+	put_base64(j, raw, n);
+}
+
 /* One matching record into the reply; returns true when written. */
 static bool
 put_record(struct json *j, const struct vlr_req *req, uint16_t qtype, const uint8_t *msg,
-    size_t len, const struct wire_rr *rr, const uint8_t *owner, uint8_t *canon, bool *have_canon)
+    size_t len, const struct wire_rr *rr, const uint8_t *owner, unsigned ifindex, uint8_t *canon,
+    bool *have_canon)
 {
 	struct wire_rd d;
 	uint8_t *raw;
 	size_t n;
+	/* the interface the answer came on (mDNS, a link-local scope), else
+	 * the one asked about */
+	long long ifi = ifindex ? (long long)ifindex : req->ifindex;
 
 	wire_rd_init(&d, msg, rr->rd_off + rr->rdlen);
 	wire_seek(&d, rr->rd_off);
@@ -570,9 +612,9 @@ put_record(struct json *j, const struct vlr_req *req, uint16_t qtype, const uint
 		    rr->rdlen != (qtype == TYPE_A ? 4 : 16))
 			return false;
 		json_obj_begin(j);
-		if (req->ifindex > 0) {
+		if (ifi > 0) {
 			json_key(j, "ifindex");
-			json_i64(j, req->ifindex);
+			json_i64(j, ifi);
 		}
 		json_key(j, "family");
 		json_i64(j, qtype == TYPE_A ? AF_INET : AF_INET6);
@@ -590,9 +632,9 @@ put_record(struct json *j, const struct vlr_req *req, uint16_t qtype, const uint
 		if (rr->type != TYPE_PTR || rr->rclass != CLASS_IN || !wire_name(&d, target))
 			return false;
 		json_obj_begin(j);
-		if (req->ifindex > 0) {
+		if (ifi > 0) {
 			json_key(j, "ifindex");
-			json_i64(j, req->ifindex);
+			json_i64(j, ifi);
 		}
 		json_key(j, "name");
 		put_name_text(j, target);
@@ -613,36 +655,11 @@ put_record(struct json *j, const struct vlr_req *req, uint16_t qtype, const uint
 			return false;
 		}
 		json_obj_begin(j);
-		if (req->ifindex > 0) {
+		if (ifi > 0) {
 			json_key(j, "ifindex");
-			json_i64(j, req->ifindex);
+			json_i64(j, ifi);
 		}
-		json_key(j, "rr");
-		json_obj_begin(j);
-		json_key(j, "key");
-		json_obj_begin(j);
-		json_key(j, "class");
-		json_u64(j, rr->rclass);
-		json_key(j, "type");
-		json_u64(j, rr->type);
-		json_key(j, "name");
-		put_name_text(j, owner);
-		json_obj_end(j);
-		if ((rr->type == TYPE_A && rr->rdlen == 4) ||
-		    (rr->type == TYPE_AAAA && rr->rdlen == 16)) {
-			json_key(j, "address");
-			put_bytes_arr(j, wire_bytes(&d, rr->rdlen), rr->rdlen);
-		} else if (rr->type == TYPE_PTR || rr->type == TYPE_CNAME || rr->type == TYPE_NS) {
-			uint8_t target[WIRE_NAME_MAX];
-
-			if (wire_name(&d, target)) {
-				json_key(j, "name");
-				put_name_text(j, target);
-			}
-		}
-		json_obj_end(j);
-		json_key(j, "raw");
-		put_base64(j, raw, n);
+		put_rr_raw(j, msg, len, rr, owner, raw, n);
 		json_obj_end(j);
 		free(raw);
 		return true;
@@ -653,7 +670,7 @@ put_record(struct json *j, const struct vlr_req *req, uint16_t qtype, const uint
 /* The matching records of one answer; their count. */
 static size_t
 put_answer(struct json *j, const struct vlr_req *req, uint16_t qtype, const uint8_t *msg,
-    size_t len, uint8_t *canon, bool *have_canon)
+    size_t len, unsigned ifindex, uint8_t *canon, bool *have_canon)
 {
 	struct chain *c = malloc(sizeof(*c));
 	struct wire_rd r;
@@ -679,7 +696,7 @@ put_answer(struct json *j, const struct vlr_req *req, uint16_t qtype, const uint
 		wire_seek(&t, rr.name_off);
 		if (!wire_name(&t, owner) || !in_chain(c, owner, name_len(owner)))
 			continue;
-		if (put_record(j, req, qtype, msg, len, &rr, owner, canon, have_canon))
+		if (put_record(j, req, qtype, msg, len, &rr, owner, ifindex, canon, have_canon))
 			count++;
 	}
 out:
@@ -796,8 +813,8 @@ vlr_answer(const struct vlr_req *req, const struct vlr_ans *a, bool no_servers, 
 	json_arr_begin(&j);
 	for (i = 0; i < req->nq; i++)
 		if (a[i].msg && rcode_of(&a[i]) == RCODE_NOERROR)
-			count += put_answer(&j, req, req->qtype[i], a[i].msg, a[i].len, canon,
-			    &have_canon);
+			count += put_answer(&j, req, req->qtype[i], a[i].msg, a[i].len,
+			    a[i].ifindex, canon, &have_canon);
 	json_arr_end(&j);
 	if (j.err) {
 		json_free(&j);
@@ -896,4 +913,106 @@ vlr_monitor_event(const uint8_t *msg, size_t len, size_t *outlen)
 	}
 	json_arr_end(&j);
 	return vl_end(&j, true, outlen);
+}
+
+/* ---- io.systemd.Resolve.Monitor: DumpCache and DumpServerState ---- */
+
+void
+vlr_cache_entry(struct json *j, const struct cache_info *ci)
+{
+	struct wire_rd r;
+	struct wire_hdr h;
+	uint16_t i;
+
+	json_obj_begin(j);
+	json_key(j, "key");
+	put_key(j, ci->qclass, ci->qtype, ci->name);
+	if (ci->status == CST_NXDOMAIN) {
+		json_key(j, "type");
+		json_str(j, "NXDOMAIN");
+	} else {
+		/* the answer records (the CNAME chain too); [] for NODATA */
+		json_key(j, "rrs");
+		json_arr_begin(j);
+		if (ci->status == CST_NOERROR && open_answer(&r, ci->msg, ci->msglen, &h)) {
+			for (i = 0; i < h.ancount; i++) {
+				struct wire_rr rr;
+				struct wire_rd t;
+				uint8_t owner[WIRE_NAME_MAX], *raw;
+				size_t n;
+
+				if (wire_rr(&r, &rr) != 0)
+					break;
+				wire_rd_init(&t, ci->msg, ci->msglen);
+				wire_seek(&t, rr.name_off);
+				if (!wire_name(&t, owner))
+					break;
+				raw = malloc(rr.rdlen + 4 * WIRE_NAME_MAX);
+				if (!raw) {
+					j->err = 1;
+					break;
+				}
+				n = rr_raw(ci->msg, ci->msglen, &rr, raw,
+				    rr.rdlen + 4 * WIRE_NAME_MAX);
+				if (n) {
+					json_obj_begin(j);
+					put_rr_raw(j, ci->msg, ci->msglen, &rr, owner, raw, n);
+					json_obj_end(j);
+				}
+				free(raw);
+			}
+		}
+		json_arr_end(j);
+	}
+	/* when it goes, in microseconds on the cache's (monotonic) clock, as
+	 * resolved tells its own */
+	json_key(j, "until");
+	json_u64(j, ci->expire_ms * 1000);
+	json_obj_end(j);
+}
+
+void
+vlr_server_state(struct json *j, const struct vlr_server *s)
+{
+	/* resolved's feature levels: stubd always sends EDNS0, never DO */
+	const char *level = s->encrypted ? "TLS+EDNS0" : "UDP+EDNS0";
+
+	json_obj_begin(j);
+	json_key(j, "Server");
+	json_str(j, s->server);
+	json_key(j, "Type");
+	json_str(j, s->type);
+	if (s->ifname && *s->ifname) {
+		json_key(j, "Interface");
+		json_str(j, s->ifname);
+	}
+	if (s->ifindex) {
+		json_key(j, "InterfaceIndex");
+		json_u64(j, s->ifindex);
+	}
+	json_key(j, "VerifiedFeatureLevel");
+	json_str(j, s->answered ? level : "n/a");
+	json_key(j, "PossibleFeatureLevel");
+	json_str(j, level);
+	json_key(j, "DNSSECMode");
+	json_str(j, "no");
+	json_key(j, "DNSSECSupported");
+	json_bool(j, false);
+	json_key(j, "ReceivedUDPFragmentMax");
+	json_u64(j, 0);
+	json_key(j, "FailedUDPAttempts");
+	json_u64(j, s->encrypted ? 0 : s->timeouts);
+	json_key(j, "FailedTCPAttempts");
+	json_u64(j, s->encrypted ? s->timeouts : 0);
+	json_key(j, "PacketTruncated");
+	json_bool(j, false);
+	json_key(j, "PacketBadOpt");
+	json_bool(j, false);
+	json_key(j, "PacketRRSIGMissing");
+	json_bool(j, false);
+	json_key(j, "PacketInvalid");
+	json_bool(j, false);
+	json_key(j, "PacketDoOff");
+	json_bool(j, false);
+	json_obj_end(j);
 }

@@ -48,9 +48,10 @@ struct vlr_ans {
 	const uint8_t *msg; /* the answer as a client gets it; NULL = dropped */
 	size_t len;
 	enum answer_source source;
-	bool traced;    /* the facts below are known */
-	bool replied;   /* some server replied (any rcode) */
-	bool encrypted; /* every packet sent was encrypted */
+	bool traced;      /* the facts below are known */
+	bool replied;     /* some server replied (any rcode) */
+	bool encrypted;   /* every packet sent was encrypted */
+	unsigned ifindex; /* the interface the answer belongs to (reply_info), 0 = none */
 };
 
 enum vlr_verdict {
@@ -78,5 +79,24 @@ char *vlr_answer(const struct vlr_req *req, const struct vlr_ans *a, bool no_ser
  * it) as one SubscribeQueryResults reply ("continues"): state, rcode,
  * question, answer records (key and raw).  NULL when it cannot be read. */
 char *vlr_monitor_event(const uint8_t *msg, size_t len, size_t *outlen);
+
+/* io.systemd.Resolve.Monitor.DumpCache: one cached answer as resolved's
+ * CacheEntry: its key; "rrs", each answer record ("rr" and "raw"), [] for
+ * NODATA, or "type": "NXDOMAIN"; "until", its expiry in microseconds on
+ * the cache's clock. */
+void vlr_cache_entry(struct json *j, const struct cache_info *ci);
+
+/* io.systemd.Resolve.Monitor.DumpServerState: one server as resolved's
+ * ServerState, from what `stubctl servers` shows of it. */
+struct vlr_server {
+	const char *server; /* "192.0.2.1", "192.0.2.1:5353", "[fe80::1]:853#dns.example" */
+	const char *type;   /* "system" (configured) or "link" (learned for a link) */
+	const char *ifname; /* its adapter's device, NULL or "" = none */
+	unsigned ifindex;   /* that device's index, 0 = none */
+	bool encrypted;     /* tls, https */
+	bool answered;      /* it answered since the configuration was applied */
+	uint64_t timeouts;
+};
+void vlr_server_state(struct json *j, const struct vlr_server *s);
 
 #endif

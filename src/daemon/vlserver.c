@@ -5,7 +5,10 @@
  * call at a time, as systemd's own varlink servers do: while a call waits
  * for the pipeline, or while more than VL_OUT_MAX bytes of replies wait to
  * be read, the connection stops reading, so a client can hold at most
- * VL_MSG_MAX bytes of input and one call's questions.  Connections are
+ * VL_MSG_MAX bytes of input and one call's questions.  The Monitor's
+ * DumpCache reply, as large as the cache, is written a part at a time
+ * (a few hundred entries, ops->dump_cache) whenever the output has
+ * drained, so a client that does not read holds one part.  Connections are
  * taken by acceptor.c (paused at VL_MAX_CONNS connections, or when out of
  * descriptors); the Monitor's callers are checked by peer.c.
  */
@@ -48,6 +51,11 @@ struct vconn {
 	bool allowed;    /* monitor: the peer may call */
 	bool subscriber; /* monitor: SubscribeQueryResults */
 	size_t pending;  /* questions not answered yet */
+	/* monitor: a DumpCache reply being written, a part each time the
+	 * output drains (no more calls read meanwhile) */
+	bool dumping;
+	size_t dump_pos;
+	struct json dump;
 	struct vlr_req req;
 	struct vlr_ans ans[VLR_MAXQ];
 	uint8_t *ansbuf[VLR_MAXQ];
@@ -87,6 +95,8 @@ vconn_close(struct vconn *c)
 		s->nsubs--;
 	for (i = 0; i < VLR_MAXQ; i++)
 		free(c->ansbuf[i]);
+	if (c->dumping)
+		json_free(&c->dump);
 	vl_framer_fini(&c->fr);
 	bufferevent_free(c->bev);
 	event_free(c->kick);
@@ -161,10 +171,71 @@ monitor_call(struct vconn *c, const struct vl_call *call, size_t *len)
 		vl_reply_begin(&j);
 		return vl_end(&j, false, len);
 	}
-	if (strcmp(m, "io.systemd.Resolve.Monitor.DumpCache") == 0 ||
-	    strcmp(m, "io.systemd.Resolve.Monitor.DumpServerState") == 0)
-		return vl_error("org.varlink.service.MethodNotImplemented", "method", m, len);
+	if (strcmp(m, "io.systemd.Resolve.Monitor.DumpServerState") == 0) {
+		vl_reply_begin(&j);
+		json_key(&j, "dump");
+		json_arr_begin(&j);
+		if (s->ops.dump_servers)
+			s->ops.dump_servers(s->ops.arg, &j);
+		json_arr_end(&j);
+		return vl_end(&j, false, len);
+	}
+	if (strcmp(m, "io.systemd.Resolve.Monitor.DumpCache") == 0) {
+		if (call->oneway)
+			return NULL;
+		/* one scope, the unicast and multicast answers alike; its
+		 * entries follow in parts (dump_part) */
+		vl_reply_begin(&c->dump);
+		json_key(&c->dump, "dump");
+		json_arr_begin(&c->dump);
+		json_obj_begin(&c->dump);
+		json_key(&c->dump, "protocol");
+		json_str(&c->dump, "dns");
+		json_key(&c->dump, "cache");
+		json_arr_begin(&c->dump);
+		c->dumping = true;
+		c->dump_pos = s->ops.dump_cache ? 0 : VL_DUMP_END;
+		*len = 0;
+		return NULL;
+	}
 	return vl_error("org.varlink.service.MethodNotFound", "method", m, len);
+}
+
+/* The next part of a DumpCache reply onto the output; false when the
+ * connection must go (out of memory). */
+static bool
+dump_part(struct vconn *c)
+{
+	struct vlserver *s = c->s;
+	char *out;
+	size_t len;
+	bool last;
+
+	/* a part that wrote nothing would never drain: go on to one that does */
+	do {
+		if (c->dump_pos != VL_DUMP_END)
+			c->dump_pos = s->ops.dump_cache(s->ops.arg, c->dump_pos, &c->dump);
+	} while (c->dump_pos != VL_DUMP_END && !c->dump.len && !c->dump.err);
+	last = c->dump_pos == VL_DUMP_END;
+	if (last) {
+		json_arr_end(&c->dump); /* cache */
+		json_obj_end(&c->dump); /* the scope */
+		json_arr_end(&c->dump); /* dump */
+		c->dumping = false;
+		out = vl_end(&c->dump, false, &len); /* frees the writer */
+	} else {
+		out = json_drain(&c->dump, &len);
+	}
+	if (!out) {
+		if (c->dumping)
+			json_free(&c->dump);
+		c->dumping = false;
+		return false;
+	}
+	if (len)
+		bufferevent_write(c->bev, out, len);
+	free(out);
+	return true;
 }
 
 bool
@@ -190,6 +261,9 @@ vlserver_monitor_answer(struct vlserver *s, const uint8_t *buf, size_t len)
 		if (!c || !c->subscriber)
 			continue;
 		left--;
+		/* never inside a DumpCache reply being written */
+		if (c->dumping)
+			continue;
 		/* lost rather than waited for */
 		if (evbuffer_get_length(bufferevent_get_output(c->bev)) + n <= VL_OUT_MAX)
 			bufferevent_write(c->bev, ev, n);
@@ -214,6 +288,8 @@ vconn_call(struct vconn *c, const char *msg, size_t mlen)
 		out = monitor_call(c, &call, &len);
 		c->oneway = call.oneway;
 		vl_call_free(&call);
+		if (c->dumping)
+			return dump_part(c);
 		if (!out && !c->oneway)
 			return false;
 		vconn_send(c, out, len);
@@ -255,7 +331,8 @@ vconn_pump(struct vconn *c)
 		size_t mlen, room;
 		int r;
 
-		if (c->busy || evbuffer_get_length(bufferevent_get_output(c->bev)) > VL_OUT_MAX) {
+		if (c->busy || c->dumping ||
+		    evbuffer_get_length(bufferevent_get_output(c->bev)) > VL_OUT_MAX) {
 			bufferevent_disable(c->bev, EV_READ);
 			return;
 		}
@@ -302,7 +379,12 @@ vconn_write_cb(struct bufferevent *bev, void *arg)
 	struct vconn *c = arg;
 
 	(void)bev;
-	if (!c->busy)
+	/* the output drained: the next part of a dump, or read on */
+	if (c->dumping && !dump_part(c)) {
+		vconn_close(c);
+		return;
+	}
+	if (!c->busy && !c->dumping)
 		vconn_pump(c);
 }
 
@@ -345,6 +427,7 @@ vlserver_answer(struct vlserver *s, uint64_t id, const uint8_t *buf, size_t len,
 		}
 	}
 	c->ans[sub].source = ri->source;
+	c->ans[sub].ifindex = ri->ifindex;
 	vlr_ans_trace(&c->ans[sub], ri->trace);
 	if (--c->pending || c->submitting)
 		return;
@@ -500,6 +583,12 @@ fail:
 	free(s->path);
 	free(s);
 	return STUB_EIO;
+}
+
+const char *
+vlserver_path(const struct vlserver *s)
+{
+	return s ? s->path : NULL;
 }
 
 void

@@ -40,7 +40,14 @@ struct vlserver_ops {
 	void (*reset_stats)(void *arg);
 	void *arg;
 	const char *version;
+	/* DumpCache, written in parts as the client reads: CacheEntry
+	 * objects from walk position pos (0 first), a few hundred a call;
+	 * returns where to go on, or VL_DUMP_END */
+	size_t (*dump_cache)(void *arg, size_t pos, struct json *j);
+	/* DumpServerState: one ServerState object per server */
+	void (*dump_servers)(void *arg, struct json *j);
 };
+#define VL_DUMP_END SIZE_MAX
 
 /* Listen on dir/io.systemd.Resolve (mode 0666; dir created if missing),
  * or with monitor on dir/io.systemd.Resolve.Monitor, whose calls only the
@@ -54,6 +61,8 @@ enum stub_err vlserver_new(struct event_base *base, const char *dir, bool monito
 bool vlserver_monitor_active(const struct vlserver *s);
 void vlserver_monitor_answer(struct vlserver *s, const uint8_t *buf, size_t len);
 void vlserver_free(struct vlserver *s);
+/* The socket's path (removed by vlserver_free). */
+const char *vlserver_path(const struct vlserver *s);
 /* The answer to the query submitted with id (stale ids are ignored). */
 void vlserver_answer(struct vlserver *s, uint64_t id, const uint8_t *buf, size_t len,
     const struct reply_info *ri);

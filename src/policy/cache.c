@@ -55,7 +55,13 @@ struct cache {
 	size_t heap_cap;
 	uint64_t evictions;
 	uint64_t bytes; /* sum of entry_cost() over the entries */
-	char *labels[LABELS_MAX];
+	/* who answered, interned: the upstream label and the interface the
+	 * answer belongs to (mDNS, a link-local scope), so an entry holds
+	 * both in its 16-bit label index */
+	struct clabel {
+		char *text;
+		unsigned ifindex;
+	} labels[LABELS_MAX];
 	size_t nlabels;
 };
 
@@ -134,7 +140,7 @@ cache_free(struct cache *c)
 		return;
 	list_for_each_safe(p, n, &c->lru) free(list_entry(p, struct cache_entry, lru));
 	for (i = 0; i < c->nlabels; i++)
-		free(c->labels[i]);
+		free(c->labels[i].text);
 	free(c->buckets);
 	free(c->heap);
 	free(c);
@@ -347,6 +353,12 @@ cache_entry_via(const struct cache_entry *e)
 	    ((e->flags & EF_VIA_AD) ? CACHE_VIA_AD : 0);
 }
 
+unsigned
+cache_entry_ifindex(const struct cache *c, const struct cache_entry *e)
+{
+	return c && e && e->label < c->nlabels ? c->labels[e->label].ifindex : 0;
+}
+
 bool
 cache_entry_negative(const struct cache_entry *e)
 {
@@ -406,20 +418,23 @@ cache_clamp(const struct cache *c, uint8_t *msg, const struct msg_resp *r)
 }
 
 static uint16_t
-intern_label(struct cache *c, const char *label)
+intern_label(struct cache *c, const char *label, unsigned ifindex)
 {
 	size_t i;
 
-	if (!label || !*label)
+	if (!label)
+		label = "";
+	if (!*label && !ifindex)
 		return 0xffff;
 	for (i = 0; i < c->nlabels; i++)
-		if (strcmp(c->labels[i], label) == 0)
+		if (c->labels[i].ifindex == ifindex && strcmp(c->labels[i].text, label) == 0)
 			return (uint16_t)i;
 	if (c->nlabels >= LABELS_MAX)
 		return 0xffff;
-	c->labels[c->nlabels] = strdup(label);
-	if (!c->labels[c->nlabels])
+	c->labels[c->nlabels].text = strdup(label);
+	if (!c->labels[c->nlabels].text)
 		return 0xffff;
+	c->labels[c->nlabels].ifindex = ifindex;
 	return (uint16_t)c->nlabels++;
 }
 
@@ -447,19 +462,13 @@ grow_table(struct cache *c)
 }
 
 static enum stub_err store(struct cache *c, const struct msg_query *q, const uint8_t *msg,
-    const struct msg_resp *r, const char *upstream, unsigned via, uint64_t stored_ms,
-    uint64_t expire_ms, uint32_t life, uint64_t now, bool *stored);
+    const struct msg_resp *r, const char *upstream, unsigned via, unsigned ifindex,
+    uint64_t stored_ms, uint64_t expire_ms, uint32_t life, uint64_t now, bool *stored);
 
 enum stub_err
-cache_insert(struct cache *c, const struct msg_query *q, uint8_t *msg, const struct msg_resp *r,
-    const char *upstream, uint64_t now, bool *stored)
-{
-	return cache_insert_via(c, q, msg, r, upstream, 0, now, stored);
-}
-
-enum stub_err
-cache_insert_via(struct cache *c, const struct msg_query *q, uint8_t *msg, const struct msg_resp *r,
-    const char *upstream, unsigned via, uint64_t now, bool *stored)
+cache_insert_full(struct cache *c, const struct msg_query *q, uint8_t *msg,
+    const struct msg_resp *r, const char *upstream, unsigned via, unsigned ifindex, uint64_t now,
+    bool *stored)
 {
 	uint32_t life = 0;
 
@@ -469,8 +478,29 @@ cache_insert_via(struct cache *c, const struct msg_query *q, uint8_t *msg, const
 	cache_clamp(c, msg, r);
 	if (!lifetime(c, r, &life))
 		return STUB_OK;
-	return store(c, q, msg, r, upstream, via, now, now + (uint64_t)life * 1000, life, now,
-	    stored);
+	return store(c, q, msg, r, upstream, via, ifindex, now, now + (uint64_t)life * 1000, life,
+	    now, stored);
+}
+
+enum stub_err
+cache_insert(struct cache *c, const struct msg_query *q, uint8_t *msg, const struct msg_resp *r,
+    const char *upstream, uint64_t now, bool *stored)
+{
+	return cache_insert_full(c, q, msg, r, upstream, 0, 0, now, stored);
+}
+
+enum stub_err
+cache_insert_via(struct cache *c, const struct msg_query *q, uint8_t *msg, const struct msg_resp *r,
+    const char *upstream, unsigned via, uint64_t now, bool *stored)
+{
+	return cache_insert_full(c, q, msg, r, upstream, via, 0, now, stored);
+}
+
+enum stub_err
+cache_insert_scoped(struct cache *c, const struct msg_query *q, uint8_t *msg,
+    const struct msg_resp *r, const char *upstream, unsigned ifindex, uint64_t now, bool *stored)
+{
+	return cache_insert_full(c, q, msg, r, upstream, 0, ifindex, now, stored);
 }
 
 enum stub_err
@@ -482,14 +512,14 @@ cache_restore(struct cache *c, const struct msg_query *q, const uint8_t *msg,
 	if (!c || !q || !msg || !r || r->tc || !(r->positive || r->negative) ||
 	    expire_ms <= stored_ms || orig_ttl == 0)
 		return STUB_EINVAL;
-	return store(c, q, msg, r, upstream, via, stored_ms, expire_ms, orig_ttl, now, stored);
+	return store(c, q, msg, r, upstream, via, 0, stored_ms, expire_ms, orig_ttl, now, stored);
 }
 
 /* Put a copy of msg in the cache with these times (ms) and lifetime. */
 static enum stub_err
 store(struct cache *c, const struct msg_query *q, const uint8_t *msg, const struct msg_resp *r,
-    const char *upstream, unsigned via, uint64_t stored_ms, uint64_t expire_ms, uint32_t life,
-    uint64_t now, bool *stored)
+    const char *upstream, unsigned via, unsigned ifindex, uint64_t stored_ms, uint64_t expire_ms,
+    uint32_t life, uint64_t now, bool *stored)
 {
 	struct cache_entry *e, *old;
 	size_t offttl, size, cost;
@@ -538,7 +568,7 @@ store(struct cache *c, const struct msg_query *q, const uint8_t *msg, const stru
 	e->qtype = q->qtype;
 	e->qclass = q->qclass;
 	e->keylen = (uint8_t)q->qlen;
-	e->label = intern_label(c, upstream);
+	e->label = intern_label(c, upstream, ifindex);
 	e->hits = hits;
 	if (q->do_bit)
 		e->flags |= EF_DO;
@@ -639,7 +669,8 @@ entry_info(const struct cache *c, const struct cache_entry *e, uint64_t now, str
 		in->ttl = e->orig_ttl;
 	in->original_ttl = e->orig_ttl;
 	in->hits = e->hits;
-	in->upstream = e->label < c->nlabels ? c->labels[e->label] : "";
+	in->upstream = e->label < c->nlabels ? c->labels[e->label].text : "";
+	in->ifindex = e->label < c->nlabels ? c->labels[e->label].ifindex : 0;
 	in->via = cache_entry_via(e);
 	in->msg = e_cmsg(e);
 	in->msglen = e->msglen;

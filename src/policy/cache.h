@@ -51,6 +51,7 @@ struct cache_info {
 	uint32_t hits;
 	const char *upstream; /* "192.0.2.1:53%lan" or "" */
 	unsigned via;         /* CACHE_VIA_* (SPEC 18) */
+	unsigned ifindex;     /* the interface the answer belongs to, 0 = none */
 	const uint8_t *msg;   /* stored response, OPT removed */
 	size_t msglen;
 	uint32_t age;                  /* seconds since stored */
@@ -104,6 +105,9 @@ bool cache_entry_prefetch_due(const struct cache_entry *e, uint64_t now);
 #define CACHE_VIA_ENC 1u
 #define CACHE_VIA_AD 2u
 unsigned cache_entry_via(const struct cache_entry *e);
+/* The interface the entry's answer belongs to (cache_insert_scoped), 0 =
+ * none: what a client needs with an IPv6 link-local address (SPEC 16, 19). */
+unsigned cache_entry_ifindex(const struct cache *c, const struct cache_entry *e);
 
 /* Is the entry negative (NXDOMAIN/NODATA)? */
 bool cache_entry_negative(const struct cache_entry *e);
@@ -117,11 +121,20 @@ bool cache_entry_negative(const struct cache_entry *e);
  */
 enum stub_err cache_insert(struct cache *c, const struct msg_query *q, uint8_t *msg,
     const struct msg_resp *r, const char *upstream, uint64_t now, bool *stored);
+/* The same for an answer that belongs to one interface (ifindex, 0 = none:
+ * mDNS, a link-local scope).  The index is kept with the interned upstream
+ * label, so an entry grows by nothing. */
+enum stub_err cache_insert_scoped(struct cache *c, const struct msg_query *q, uint8_t *msg,
+    const struct msg_resp *r, const char *upstream, unsigned ifindex, uint64_t now, bool *stored);
 
 /* The same, noting what the answer was obtained through (CACHE_VIA_*
  * bits; cache_insert notes none). */
 enum stub_err cache_insert_via(struct cache *c, const struct msg_query *q, uint8_t *msg,
     const struct msg_resp *r, const char *upstream, unsigned via, uint64_t now, bool *stored);
+/* Both: what it was obtained through and the interface it belongs to. */
+enum stub_err cache_insert_full(struct cache *c, const struct msg_query *q, uint8_t *msg,
+    const struct msg_resp *r, const char *upstream, unsigned via, unsigned ifindex, uint64_t now,
+    bool *stored);
 
 /*
  * Put back an entry saved earlier (cache-file): msg/r as msg_store_prepare()

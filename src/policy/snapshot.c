@@ -12,6 +12,7 @@
  *           other bits ignored), u32 original TTL,
  *           u64 wall ms stored, u64 wall ms of expiry, u8 label length,
  *           label, u16 message length, message (stored form, OPT removed)
+ * Answers that belong to one interface (cache_insert_scoped) are left out.
  */
 #include "auto-config.h"
 
@@ -153,7 +154,10 @@ write_entry(const struct cache_info *in, void *arg)
 	struct wire_wr w;
 	size_t ll = strlen(in->upstream), off;
 
-	if (in->namelen > 255 || in->msglen > 65535)
+	/* an answer tied to an interface (mDNS, a link-local scope) is not
+	 * written: an interface index names an interface only until it goes,
+	 * and such answers live seconds (SPEC 19) */
+	if (in->namelen > 255 || in->msglen > 65535 || in->ifindex)
 		return 0;
 	if (ll > 255)
 		ll = 255;

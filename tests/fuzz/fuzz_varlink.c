@@ -7,7 +7,9 @@
  * Input: byte 0 = how the stream is cut into reads (chunk size), byte 1 =
  * flags for the answers (source, traced, replied, encrypted, no servers),
  * bytes 2-3 = length L of the varlink stream, then L bytes of stream, then
- * the DNS answers: the rest split in two halves (A's and AAAA's).
+ * the DNS answers: the rest split in two halves (A's and AAAA's).  The
+ * whole rest is also read as a SubscribeQueryResults event and as a cached
+ * answer for DumpCache.
  */
 #include "auto-config.h"
 
@@ -94,5 +96,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	vl_framer_fini(&f);
 	/* the Monitor's view of any answer */
 	free(vlr_monitor_event(dns, dlen, &l));
+	/* and of a cached one (DumpCache), each status */
+	{
+		static const uint8_t key[] = { 3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p', 'l',
+			'e', 0 };
+		struct cache_info ci;
+		struct json j;
+
+		memset(&ci, 0, sizeof(ci));
+		ci.name = key;
+		ci.namelen = sizeof(key);
+		ci.qtype = TYPE_A;
+		ci.qclass = CLASS_IN;
+		ci.status = (enum cache_status)(fl % 3);
+		ci.msg = dns;
+		ci.msglen = dlen;
+		ci.expire_ms = fl;
+		json_init(&j);
+		vlr_cache_entry(&j, &ci);
+		free(json_take(&j, &l));
+	}
 	return 0;
 }
