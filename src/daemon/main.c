@@ -42,6 +42,7 @@
 #include "mdns.h"
 #include "reconfig.h"
 #include "resolve.h"
+#include "r1resolve.h"
 #include "resolve1.h"
 #include "vlglue.h"
 #include "sdproto.h"
@@ -94,6 +95,7 @@ struct daemon {
 	struct metrics *metrics;      /* metrics ADDR:PORT, NULL = off */
 	struct peer_policy *peers;    /* who may use the control planes (control-group) */
 	struct resolve1 *bus;         /* org.freedesktop.resolve1, dbus yes */
+	struct r1resolve *r1;         /* its Resolve* methods (resolved-compat yes) */
 	struct policy_loader *policy; /* SPEC 18: policyload.h */
 	struct vlglue *vl;      /* varlink io.systemd.Resolve(.Monitor), resolved-compat yes */
 	struct event *poll_tmr; /* hosts, resolv-file, resolvconf-dir */
@@ -244,6 +246,8 @@ daemon_reply(void *io, const struct client_ref *ref, const uint8_t *buf, size_t 
 
 	latency_observe(&d->st.lat, ri->source, ri->answered - ri->received);
 	if (vlglue_answer(d->vl, ref, buf, len, ri))
+		;
+	else if (r1resolve_answer(d->r1, ref, buf, len, ri))
 		;
 	else if (ref->ctl)
 		control_query_done(d->ctl, ref->ctl, ctl_query_json(buf, len, ri));
@@ -448,6 +452,14 @@ bus_compat(void *arg)
 	return reconfig_cfg(d->rc)->resolved_compat;
 }
 
+static void
+bus_reset_statistics(void *arg)
+{
+	struct daemon *d = arg;
+
+	vlglue_reset_stats(d->vl);
+}
+
 /* `dbus yes`: own org.freedesktop.resolve1 (after detaching: an sd-bus
  * connection does not survive a fork; before dropping privileges). */
 static enum stub_err
@@ -455,10 +467,16 @@ start_dbus(struct daemon *d, char *why, size_t whylen)
 {
 	struct resolve1_ops ops = { bus_link, bus_flush_caches, bus_reset_server_features,
 		bus_compat, d };
+	struct r1resolve_env env = { d->base, &d->res, running_cfg, bus_reset_statistics, d };
+	enum stub_err e;
 
 	if (!reconfig_cfg(d->rc)->dbus)
 		return STUB_OK;
-	return resolve1_new(d->base, &ops, d->peers, &d->bus, why, whylen);
+	e = resolve1_new(d->base, &ops, d->peers, &d->bus, why, whylen);
+	/* SPEC 16: the lookups (UnknownMethod unless resolved-compat yes) */
+	if (e == STUB_OK)
+		e = r1resolve_new(&env, d->bus, &d->r1, why, whylen);
+	return e;
 }
 
 static void
@@ -652,6 +670,8 @@ shutdown_all(struct daemon *d)
 
 	cachefile_free(d->cf, d->started);
 	policy_loader_free(d->policy); /* before the resolver it feeds */
+	r1resolve_free(d->r1);         /* before the bus it serves on */
+	d->r1 = NULL;
 	resolve1_free(d->bus);
 	vlglue_free(d->vl);
 	control_free(d->ctl);

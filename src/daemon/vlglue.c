@@ -26,11 +26,9 @@ struct vlglue {
 	struct stats zero;
 };
 
-static int
-vl_submit(void *arg, uint64_t id, const uint8_t *pkt, size_t len)
+int
+vlglue_ask(struct resolver *res, uint64_t id, const uint8_t *pkt, size_t len)
 {
-	struct vlglue *g = arg;
-	struct resolver *res = *g->env.res;
 	struct client_ref ref;
 
 	if (!res)
@@ -44,6 +42,14 @@ vl_submit(void *arg, uint64_t id, const uint8_t *pkt, size_t len)
 	ref.trace = true;
 	resolver_query(res, pkt, len, &ref, true, clock_now_ms());
 	return 0;
+}
+
+static int
+vl_submit(void *arg, uint64_t id, const uint8_t *pkt, size_t len)
+{
+	struct vlglue *g = arg;
+
+	return vlglue_ask(*g->env.res, id, pkt, len);
 }
 
 static bool
@@ -156,6 +162,13 @@ vlglue_monitor(struct vlglue *g, const uint8_t *buf, size_t len)
 {
 	if (g && vlserver_monitor_active(g->vlmon))
 		vlserver_monitor_answer(g->vlmon, buf, len);
+}
+
+void
+vlglue_reset_stats(struct vlglue *g)
+{
+	if (g)
+		vl_reset_stats(g);
 }
 
 void
