@@ -13,61 +13,28 @@
 # package) or the bus tools.
 set -u
 STUBD=${STUBD:-./stubd}
-STUBCTL=${STUBCTL:-./stubctl}
 FAKEUP=${FAKEUP:-./tests/fakeup}
-
 . "$(dirname "$0")/testlib.sh"
+
+if [ -z "${RESOLVECTL:-}" ]; then
+	RESOLVECTL=$(command -v resolvectl) || skip "resolvectl not available"
+elif [ ! -x "$RESOLVECTL" ]; then
+	echo "FAIL: RESOLVECTL=$RESOLVECTL is not a program" && exit 1
+fi
 [ "$(id -u)" -eq 0 ] || skip "needs root"
-for t in dbus-daemon busctl setpriv; do
-	command -v $t >/dev/null 2>&1 || skip "$t not installed"
-done
-if [ -n "${RESOLVECTL:-}" ] && [ ! -x "$RESOLVECTL" ]; then
-	echo "FAIL: RESOLVECTL=$RESOLVECTL is not a program"
-	exit 1
-fi
-RESOLVECTL=${RESOLVECTL:-$(command -v resolvectl || true)}
-[ -n "$RESOLVECTL" ] && [ -x "$RESOLVECTL" ] || skip "resolvectl not available"
-printf 'dbus yes\n' >/tmp/stubd-rc-probe.$$
-if "$STUBD" -t -c /tmp/stubd-rc-probe.$$ 2>&1 | grep -q "without D-Bus"; then
-	rm -f /tmp/stubd-rc-probe.$$
-	skip "stubd built without D-Bus support"
-fi
-rm -f /tmp/stubd-rc-probe.$$
+command -v dbus-daemon >/dev/null && command -v busctl >/dev/null &&
+	command -v setpriv >/dev/null || skip "dbus-daemon, busctl or setpriv not installed"
+need_dbus_stubd
 
 tmp=$(mktemp -d)
 chmod 755 "$tmp"
+bus_pid=""
 pids=""
-buspid=""
-cleanup() {
-	for p in $pids; do kill "$p" 2>/dev/null; done
-	[ -n "$buspid" ] && kill "$buspid" 2>/dev/null
-	wait 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-# a bus that admits every uid, so uid 65534 is a real other caller
-cat >"$tmp/bus.xml" <<XML
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path=$tmp/bus</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <allow own="*"/>
-    <allow send_destination="*"/>
-    <allow receive_sender="*"/>
-  </policy>
-</busconfig>
-XML
-dbus-daemon --config-file="$tmp/bus.xml" --fork --nosyslog --print-address=1 \
-	--print-pid=3 >"$tmp/addr" 3>"$tmp/buspid" || skip "cannot start dbus-daemon"
-buspid=$(cat "$tmp/buspid")
-addr=$(head -1 "$tmp/addr")
-DBUS_SYSTEM_BUS_ADDRESS=$addr
-export DBUS_SYSTEM_BUS_ADDRESS
+trap 'kill $pids $bus_pid 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
+# a bus of the test's own, where uid 65534 is a real other caller
+private_bus "$tmp" || skip "cannot start dbus-daemon"
+addr=$bus_addr
+export DBUS_SYSTEM_BUS_ADDRESS="$addr"
 
 "$FAKEUP" 127.0.0.61 www.example.com A 300 192.0.2.7 www.example.com AAAA 300 2001:db8::7 \
 	v4only.example.com A 300 192.0.2.8 1.2.0.192.in-addr.arpa PTR 300 host1.example.com \
@@ -108,12 +75,7 @@ CONF
 STUBD_RESOLVE_DIR="$tmp/run" "$STUBD" $KEEP_ROOT -f -vv -c "$tmp/stubd.conf" 2>"$tmp/stubd.err" &
 stubd=$!
 pids="$pids $stubd"
-i=0
-while ! busctl --address="$addr" status org.freedesktop.resolve1 >/dev/null 2>&1 &&
-	[ $i -lt 100 ]; do
-	sleep 0.05
-	i=$((i + 1))
-done
+wait_bus_name "$addr" org.freedesktop.resolve1
 
 rc() { "$RESOLVECTL" --no-pager "$@" 2>&1; }
 has() { printf '%s\n' "$1" | grep -q -- "$2"; }
@@ -201,12 +163,7 @@ echo "dbus yes" >>"$tmp/plain.conf"
 "$STUBD" $KEEP_ROOT -f -c "$tmp/plain.conf" 2>"$tmp/plain.err" &
 stubd=$!
 pids="$pids $stubd"
-i=0
-while ! busctl --address="$addr" status org.freedesktop.resolve1 >/dev/null 2>&1 &&
-	[ $i -lt 100 ]; do
-	sleep 0.05
-	i=$((i + 1))
-done
+wait_bus_name "$addr" org.freedesktop.resolve1
 out=$(rc query www.example.com)
 t "without resolved-compat: UnknownMethod ($out)" 'has "$out" "Unknown method"'
 [ $fail -eq 0 ] || cat "$tmp/stubd.err"

@@ -73,8 +73,6 @@ r1resolve_free(struct r1resolve *o)
 #define F_NO_SEARCH (UINT64_C(1) << 8)
 #define F_NO_ANY (UINT64_C(0xfc00)) /* NO_VALIDATE ... NO_NETWORK */
 
-enum r1_method { M_HOSTNAME, M_ADDRESS, M_RECORD, M_SERVICE };
-
 /* One SRV record of a service and the lookup of its target. */
 struct r1target {
 	uint16_t prio, weight, port;
@@ -88,7 +86,6 @@ struct r1call {
 	struct r1resolve *o;
 	sd_bus_message *msg; /* the call (a reference), answered once */
 	sd_bus_track *track; /* its caller on the bus */
-	enum r1_method m;
 	unsigned slot;
 	uint32_t gen;
 	uint64_t flags;  /* the caller's */
@@ -150,8 +147,11 @@ caller_gone(sd_bus_track *t, void *userdata)
 	return 0;
 }
 
+/* A call of this kind, its name (wire form, NULL for none) and what
+ * errors call it; NULL with error set. */
 static struct r1call *
-call_new(struct r1resolve *o, sd_bus_message *m, enum r1_method meth, sd_bus_error *error)
+call_new(struct r1resolve *o, sd_bus_message *m, enum vlr_kind kind, int32_t ifindex,
+    uint64_t flags, const uint8_t *qname, size_t qlen, const char *what, sd_bus_error *error)
 {
 	struct r1call *c;
 	unsigned i;
@@ -173,7 +173,14 @@ call_new(struct r1resolve *o, sd_bus_message *m, enum r1_method meth, sd_bus_err
 	}
 	c->o = o;
 	c->msg = sd_bus_message_ref(m);
-	c->m = meth;
+	c->flags = flags;
+	c->req.kind = kind;
+	c->req.ifindex = ifindex;
+	c->req.qclass = CLASS_IN;
+	if (qname)
+		memcpy(c->req.qname, qname, qlen);
+	c->req.qlen = qlen;
+	snprintf(c->what, sizeof(c->what), "%s", what);
 	c->slot = i;
 	c->gen = o->gens[i] = (o->gens[i] + 1) & R1Q_GEN;
 	o->calls[i] = c;
@@ -227,10 +234,10 @@ name_text(const uint8_t *name, char *out, size_t outsz)
 }
 
 static int
-no_such_rr(sd_bus_message *m, enum r1_method meth, const char *what)
+no_such_rr(sd_bus_message *m, enum vlr_kind meth, const char *what)
 {
-	static const char *const pre[] = { [M_ADDRESS] = "Address ", [M_RECORD] = "Name " };
-	const char *the = meth == M_ADDRESS ? "" : "the ";
+	static const char *const pre[] = { [VLR_ADDRESS] = "Address ", [VLR_RECORD] = "Name " };
+	const char *the = meth == VLR_ADDRESS ? "" : "the ";
 
 	return sd_bus_reply_method_errorf(m, R1_ERR "NoSuchRR",
 	    "%s'%s' does not have any RR of %srequested type", pre[meth] ? pre[meth] : "", what,
@@ -240,7 +247,7 @@ no_such_rr(sd_bus_message *m, enum r1_method meth, const char *what)
 /* resolved's error when nothing matched (meth: the wording of NoSuchRR). */
 static int
 reply_failure(sd_bus_message *m, bool none, const struct vlr_req *req, const struct vlr_ans *a,
-    const char *what, enum r1_method meth)
+    const char *what, enum vlr_kind meth)
 {
 	unsigned rcode;
 	char name[64], buf[16];
@@ -373,9 +380,10 @@ static void
 finish_simple(struct r1call *c)
 {
 	static const char *const
-	    sig[] = { [M_HOSTNAME] = "(iiay)", [M_ADDRESS] = "(is)", [M_RECORD] = "(iqqay)" };
-	static const vlr_rr_fn
-	    fn[] = { [M_HOSTNAME] = put_address, [M_ADDRESS] = put_ptr, [M_RECORD] = put_record };
+	    sig[] = { [VLR_HOSTNAME] = "(iiay)", [VLR_ADDRESS] = "(is)", [VLR_RECORD] = "(iqqay)" };
+	static const vlr_rr_fn fn[] = { [VLR_HOSTNAME] = put_address,
+		[VLR_ADDRESS] = put_ptr,
+		[VLR_RECORD] = put_record };
 	sd_bus_message *reply = NULL;
 	struct put p;
 	size_t n = 0;
@@ -386,19 +394,19 @@ finish_simple(struct r1call *c)
 	p.ifindex = c->req.ifindex;
 	rc = sd_bus_message_new_method_return(c->msg, &reply);
 	if (rc >= 0)
-		rc = sd_bus_message_open_container(reply, 'a', sig[c->m]);
+		rc = sd_bus_message_open_container(reply, 'a', sig[c->req.kind]);
 	if (rc >= 0) {
 		p.reply = reply;
-		n = vlr_each_rr(&c->req, c->ans, fn[c->m], &p, &oom);
+		n = vlr_each_rr(&c->req, c->ans, fn[c->req.kind], &p, &oom);
 		rc = oom ? -ENOMEM : p.rc;
 	}
 	if (rc >= 0 && n == 0) {
-		rc = reply_failure(c->msg, no_servers(c->o), &c->req, c->ans, c->what, c->m);
+		rc = reply_failure(c->msg, no_servers(c->o), &c->req, c->ans, c->what, c->req.kind);
 		goto out;
 	}
 	if (rc >= 0)
 		rc = sd_bus_message_close_container(reply);
-	if (rc >= 0 && c->m == M_HOSTNAME)
+	if (rc >= 0 && c->req.kind == VLR_HOSTNAME)
 		rc = sd_bus_message_append(reply, "s", p.have_canon ? p.canon : c->what);
 	if (rc >= 0)
 		rc = sd_bus_message_append(reply, "t", vlr_flags(&c->req, c->ans));
@@ -584,7 +592,8 @@ finish_service(struct r1call *c)
 	}
 	if (addresses && !some_ok && bad) { /* resolved: the last target's error */
 		name_text(bad->req.qname, text, sizeof(text));
-		rc = reply_failure(c->msg, no_servers(c->o), &bad->req, bad->ans, text, M_SERVICE);
+		rc = reply_failure(c->msg, no_servers(c->o), &bad->req, bad->ans, text,
+		    VLR_SERVICE);
 		goto out;
 	}
 	memset(&p, 0, sizeof(p));
@@ -603,7 +612,7 @@ finish_service(struct r1call *c)
 			canon = c->t[i].owner;
 	}
 	if (rc >= 0 && !canon) {
-		rc = no_such_rr(c->msg, M_SERVICE, c->what);
+		rc = no_such_rr(c->msg, VLR_SERVICE, c->what);
 		goto out;
 	}
 	if (rc >= 0)
@@ -672,7 +681,7 @@ service_next(struct r1call *c)
 		return false;
 	}
 	if (c->nt == 0) {
-		reply_failure(c->msg, no_servers(c->o), &srv, c->ans, c->what, M_SERVICE);
+		reply_failure(c->msg, no_servers(c->o), &srv, c->ans, c->what, VLR_SERVICE);
 		return false;
 	}
 	if (c->flags & F_NO_ADDRESS) {
@@ -696,7 +705,7 @@ finish(struct r1call *c)
 {
 	struct r1resolve *o = c->o;
 
-	if (c->m != M_SERVICE)
+	if (c->req.kind != VLR_SERVICE)
 		finish_simple(c);
 	else if (!c->t) {
 		if (service_next(c))
@@ -850,6 +859,8 @@ m_resolve_hostname(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	int32_t ifindex, family;
 	uint64_t flags;
 	struct r1call *c;
+	uint8_t qname[WIRE_NAME_MAX];
+	size_t qlen;
 	bool done;
 	int rc;
 
@@ -865,20 +876,12 @@ m_resolve_hostname(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	rc = literal(m, ifindex, name, family, &done);
 	if (done)
 		return rc;
-	if (!(c = call_new(o, m, M_HOSTNAME, error)))
-		return -EBUSY;
-	snprintf(c->what, sizeof(c->what), "%s", name);
-	c->flags = flags;
-	c->req.kind = VLR_HOSTNAME;
-	c->req.ifindex = ifindex;
-	c->req.family = family;
-	c->req.qclass = CLASS_IN;
-	c->req.qlen = name[0] ? wire_name_from_text(name, c->req.qname) : 0;
-	if (!c->req.qlen) {
-		call_free(c);
+	if (!(qlen = name[0] ? wire_name_from_text(name, qname) : 0))
 		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid hostname '%s'",
 		    name);
-	}
+	if (!(c = call_new(o, m, VLR_HOSTNAME, ifindex, flags, qname, qlen, name, error)))
+		return -EBUSY;
+	c->req.family = family;
 	if (family != AF_INET6)
 		c->req.qtype[c->req.nq++] = TYPE_A;
 	if (family != AF_INET)
@@ -893,6 +896,7 @@ m_resolve_address(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	struct r1resolve *o = userdata;
 	int32_t ifindex, family;
 	const void *addr;
+	char text[INET6_ADDRSTRLEN];
 	size_t sz;
 	uint64_t flags;
 	struct r1call *c;
@@ -911,12 +915,10 @@ m_resolve_address(sd_bus_message *m, void *userdata, sd_bus_error *error)
 		return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid address size");
 	if ((rc = check_flags(ifindex, flags, 0, error)) < 0)
 		return rc;
-	if (!(c = call_new(o, m, M_ADDRESS, error)))
+	inet_ntop(family, addr, text, sizeof(text));
+	if (!(c = call_new(o, m, VLR_ADDRESS, ifindex, flags, NULL, 0, text, error)))
 		return -EBUSY;
-	inet_ntop(family, addr, c->what, sizeof(c->what));
-	c->flags = flags;
 	vlr_req_reverse(&c->req, family, addr, sz);
-	c->req.ifindex = ifindex;
 	return start(c);
 }
 
@@ -929,6 +931,8 @@ m_resolve_record(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	int32_t ifindex;
 	uint16_t qclass, qtype;
 	uint64_t flags;
+	uint8_t qname[WIRE_NAME_MAX];
+	size_t qlen;
 	struct r1call *c;
 	int rc;
 
@@ -944,19 +948,12 @@ m_resolve_record(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	if (qtype == 251 || qtype == 252) /* IXFR, AXFR */
 		return sd_bus_error_set(error, SD_BUS_ERROR_NOT_SUPPORTED,
 		    "Zone transfers not permitted via this programming interface.");
-	if (!(c = call_new(o, m, M_RECORD, error)))
-		return -EBUSY;
-	snprintf(c->what, sizeof(c->what), "%s", name);
-	c->flags = flags;
-	c->req.kind = VLR_RECORD;
-	c->req.ifindex = ifindex;
-	c->req.qclass = qclass;
-	c->req.qlen = name[0] ? wire_name_from_text(name, c->req.qname) : 0;
-	if (!c->req.qlen) {
-		call_free(c);
+	if (!(qlen = name[0] ? wire_name_from_text(name, qname) : 0))
 		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid name '%s'",
 		    name);
-	}
+	if (!(c = call_new(o, m, VLR_RECORD, ifindex, flags, qname, qlen, name, error)))
+		return -EBUSY;
+	c->req.qclass = qclass;
 	c->req.qtype[c->req.nq++] = qtype;
 	return start(c);
 }
@@ -1008,6 +1005,7 @@ m_resolve_service(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	int32_t ifindex, family;
 	uint64_t flags;
 	uint8_t wire[WIRE_NAME_MAX];
+	char text[1024];
 	size_t wlen;
 	struct r1call *c;
 	int rc;
@@ -1031,16 +1029,10 @@ m_resolve_service(sd_bus_message *m, void *userdata, sd_bus_error *error)
 		    domain);
 	if ((rc = check_flags(ifindex, flags, F_NO_TXT | F_NO_ADDRESS, error)) < 0)
 		return rc;
-	if (!(c = call_new(o, m, M_SERVICE, error)))
+	name_text(wire, text, sizeof(text));
+	if (!(c = call_new(o, m, VLR_SERVICE, ifindex, flags, wire, wlen, text, error)))
 		return -EBUSY;
-	name_text(wire, c->what, sizeof(c->what));
-	c->flags = flags;
-	c->req.kind = VLR_SERVICE;
-	c->req.ifindex = ifindex;
 	c->req.family = family;
-	c->req.qclass = CLASS_IN;
-	memcpy(c->req.qname, wire, wlen);
-	c->req.qlen = wlen;
 	c->req.qtype[c->req.nq++] = TYPE_SRV;
 	if (!(flags & F_NO_TXT))
 		c->req.qtype[c->req.nq++] = TYPE_TXT;
