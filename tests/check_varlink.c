@@ -523,6 +523,79 @@ START_TEST(test_failures)
 }
 END_TEST
 
+/* vlr_each_rr's visitor: counts, and keeps the owners' first bytes */
+struct seen {
+	size_t n;
+	uint16_t types[8];
+};
+
+static bool
+see(void *arg, const struct vlr_req *req, const struct vlr_rr *x)
+{
+	struct seen *s = arg;
+
+	(void)req;
+	if (s->n < 8)
+		s->types[s->n] = x->rr->type;
+	s->n++;
+	return x->rr->type == x->qtype;
+}
+
+/* The pieces the D-Bus front end (r1resolve.c) shares with varlink. */
+START_TEST(test_shared_for_dbus)
+{
+	static const uint8_t v6[16] = { 0x20, 1, 0x0d, 0xb8, [15] = 0x7 };
+	static const uint8_t cname[] = { 1, 'y', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o',
+		'm', 0 };
+	const uint64_t ac = VLR_F_AUTHENTICATED | VLR_F_CONFIDENTIAL;
+	struct vlr_req req;
+	struct vlr_ans a[2];
+	uint8_t b[512];
+	char text[300];
+	struct seen s;
+	unsigned rc;
+	bool oom;
+
+	/* reverse names of both families; a wrong length is refused */
+	memset(&req, 0, sizeof(req));
+	ck_assert(vlr_req_reverse(&req, AF_INET6, v6, 16));
+	ck_assert(wire_name_to_text(req.qname, req.qlen, text, sizeof(text)));
+	ck_assert_str_eq(text,
+	    "7.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa");
+	ck_assert_uint_eq(req.nq, 1);
+	ck_assert_uint_eq(req.qtype[0], TYPE_PTR);
+	ck_assert(!vlr_req_reverse(&req, AF_INET, v6, 16));
+	/* merged flags: sources add up, authenticated/confidential only when both */
+	ck_assert_uint_eq(vlr_flags_merge(VLR_F_FROM_CACHE | ac, VLR_F_FROM_NETWORK | ac),
+	    VLR_F_FROM_CACHE | VLR_F_FROM_NETWORK | ac);
+	ck_assert_uint_eq(vlr_flags_merge(VLR_F_SYNTHETIC | ac, VLR_F_FROM_NETWORK),
+	    VLR_F_SYNTHETIC | VLR_F_FROM_NETWORK);
+	/* every record about the name, CNAME targets included, others not */
+	req = req_for("{\"method\":\"io.systemd.Resolve.ResolveHostname\","
+	              "\"parameters\":{\"name\":\"x.example.com\",\"family\":2}}");
+	{
+		struct rec r[] = { { NULL, TYPE_CNAME, cname, sizeof(cname) },
+			{ "y.example.com", TYPE_A, a7, 4 }, { "z.example.com", TYPE_A, a7, 4 } };
+
+		memset(a, 0, sizeof(a));
+		a[0].msg = b;
+		a[0].len = answer(b, sizeof(b), "x.example.com", TYPE_A, 0, false, r, 3);
+	}
+	memset(&s, 0, sizeof(s));
+	ck_assert_uint_eq(vlr_each_rr(&req, a, see, &s, &oom), 1);
+	ck_assert(!oom);
+	ck_assert_uint_eq(s.n, 2);
+	ck_assert_uint_eq(s.types[0], TYPE_CNAME);
+	ck_assert_uint_eq(s.types[1], TYPE_A);
+	ck_assert_int_eq(vlr_failure(&req, a, false, &rc), VLR_FAIL_NO_RR);
+	a[0].len = answer(b, sizeof(b), "x.example.com", TYPE_A, RCODE_NXDOMAIN, false, NULL, 0);
+	memset(&s, 0, sizeof(s));
+	ck_assert_uint_eq(vlr_each_rr(&req, a, see, &s, &oom), 0);
+	ck_assert_int_eq(vlr_failure(&req, a, false, &rc), VLR_FAIL_RCODE);
+	ck_assert_uint_eq(rc, RCODE_NXDOMAIN);
+}
+END_TEST
+
 START_TEST(test_trace)
 {
 	struct up_trace t;
@@ -829,6 +902,7 @@ varlink_suite(void)
 	tcase_add_test(b, test_answer_ifindex);
 	tcase_add_test(b, test_cache_entry);
 	tcase_add_test(b, test_server_state);
+	tcase_add_test(b, test_shared_for_dbus);
 	suite_add_tcase(s, b);
 	return s;
 }

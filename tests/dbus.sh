@@ -20,12 +20,7 @@ for t in dbus-daemon busctl gdbus dbus-send setpriv dig unshare; do
 	command -v $t >/dev/null 2>&1 || skip "$t not installed"
 done
 "$STUBD" -t -c /dev/null 2>/dev/null >/dev/null
-printf 'dbus yes\n' >/tmp/stubd-dbus-probe.$$
-if "$STUBD" -t -c /tmp/stubd-dbus-probe.$$ 2>&1 | grep -q "without D-Bus"; then
-	rm -f /tmp/stubd-dbus-probe.$$
-	skip "stubd built without D-Bus support"
-fi
-rm -f /tmp/stubd-dbus-probe.$$
+need_dbus_stubd
 
 tmp=$(mktemp -d)
 chmod 755 "$tmp"
@@ -40,25 +35,9 @@ cleanup() {
 trap cleanup EXIT
 
 # a bus that admits every uid, so uid 65534 is a real other caller
-cat >"$tmp/bus.xml" <<XML
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path=$tmp/bus</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <allow own="*"/>
-    <allow send_destination="*"/>
-    <allow receive_sender="*"/>
-  </policy>
-</busconfig>
-XML
-dbus-daemon --config-file="$tmp/bus.xml" --fork --nosyslog --print-address=1 \
-	--print-pid=3 >"$tmp/addr" 3>"$tmp/buspid" || skip "cannot start dbus-daemon"
-buspid=$(cat "$tmp/buspid")
-addr=$(head -1 "$tmp/addr")
+private_bus "$tmp" || skip "cannot start dbus-daemon"
+buspid=$bus_pid
+addr=$bus_addr
 DBUS_SYSTEM_BUS_ADDRESS=$addr
 export DBUS_SYSTEM_BUS_ADDRESS
 

@@ -77,25 +77,9 @@ RESOLVECTL=${RESOLVECTL:-$(command -v resolvectl || true)}
 mon=""
 if [ -n "$RESOLVECTL" ] && [ -x "$RESOLVECTL" ] && command -v dbus-daemon >/dev/null 2>&1 &&
 	command -v dig >/dev/null 2>&1; then
-	cat >"$tmp/bus.xml" <<XML
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path=$tmp/bus</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <allow own="*"/>
-    <allow send_destination="*"/>
-    <allow receive_sender="*"/>
-  </policy>
-</busconfig>
-XML
-	if dbus-daemon --config-file="$tmp/bus.xml" --fork --nosyslog --print-address=1 \
-		--print-pid=3 >"$tmp/addr" 3>"$tmp/buspid"; then
-		pids="$pids $(cat "$tmp/buspid")"
-		mon=$(head -1 "$tmp/addr")
+	if private_bus "$tmp"; then
+		pids="$pids $bus_pid"
+		mon=$bus_addr
 	fi
 fi
 [ -n "$mon" ] || echo "SKIP: resolvectl monitor (no resolvectl, dbus-daemon or dig)"

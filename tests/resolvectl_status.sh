@@ -243,6 +243,16 @@ check "statistics: total transactions = upstream_queries" "$(num 'Total Transact
 	"$(key upstream_queries)"
 expect "statistics: DNSSEC not supported" "grep -q 'DNSSEC supported by current servers: no' '$tmp/stats'"
 [ $fail -eq 0 ] || cat "$tmp/stats" "$tmp/json"
+# reset-statistics: resolvectl statistics counts from there, as resolved's
+# does; stubctl stats stays monotonic
+expect "reset-statistics" "rc reset-statistics"
+dig +time=2 +tries=1 +short @127.0.0.1 -p 5399 www.example.com A >/dev/null
+rc statistics >"$tmp/stats" 2>&1
+"$STUBCTL" -s "$ctl" --json stats >"$tmp/json"
+check "after reset-statistics: 1 hit since" "$(num 'Cache Hits:')" "1"
+check "after reset-statistics: 0 misses since" "$(num 'Cache Misses:')" "0"
+check "after reset-statistics: stubctl stats still counts every hit" "$(key cache_hits)" "3"
+[ $fail -eq 0 ] || cat "$tmp/stats" "$tmp/json"
 
 # RevertLink: the link is bare again
 expect "NM: RevertLink" "call RevertLink i $idx >/dev/null"

@@ -43,6 +43,7 @@
 #include "reconfig.h"
 #include "resolve.h"
 #include "r1props.h"
+#include "r1resolve.h"
 #include "resolve1.h"
 #include "resolvwrite.h"
 #include "sysfacts.h"
@@ -97,6 +98,7 @@ struct daemon {
 	struct metrics *metrics;      /* metrics ADDR:PORT, NULL = off */
 	struct peer_policy *peers;    /* who may use the control planes (control-group) */
 	struct resolve1 *bus;         /* org.freedesktop.resolve1, dbus yes */
+	struct r1resolve *r1;         /* its Resolve* methods (resolved-compat yes) */
 	struct policy_loader *policy; /* SPEC 18: policyload.h */
 	struct vlglue *vl;       /* varlink io.systemd.Resolve(.Monitor), resolved-compat yes */
 	const char *resolve_dir; /* resolved-compat: stub-resolv.conf, resolv.conf; NULL = off */
@@ -249,6 +251,8 @@ daemon_reply(void *io, const struct client_ref *ref, const uint8_t *buf, size_t 
 
 	latency_observe(&d->st.lat, ri->source, ri->answered - ri->received);
 	if (vlglue_answer(d->vl, ref, buf, len, ri))
+		;
+	else if (r1resolve_answer(d->r1, ref, buf, len, ri))
 		;
 	else if (ref->ctl)
 		control_query_done(d->ctl, ref->ctl, ctl_query_json(buf, len, ri));
@@ -475,6 +479,22 @@ bus_links(void *arg)
 	return reconfig_links(d->rc);
 }
 
+static const struct stats *
+bus_stats_zero(void *arg)
+{
+	struct daemon *d = arg;
+
+	return vlglue_stats_zero(d->vl);
+}
+
+static void
+bus_reset_statistics(void *arg)
+{
+	struct daemon *d = arg;
+
+	vlglue_reset_stats(d->vl);
+}
+
 /* `dbus yes`: own org.freedesktop.resolve1 (after detaching: an sd-bus
  * connection does not survive a fork; before dropping privileges). */
 static enum stub_err
@@ -486,7 +506,9 @@ start_dbus(struct daemon *d, char *why, size_t whylen)
 		.inflight = bus_inflight,
 		.links = bus_links,
 		.compat = bus_compat,
+		.zero = bus_stats_zero,
 		.arg = d };
+	struct r1resolve_env env = { d->base, &d->res, running_cfg, bus_reset_statistics, d };
 	enum stub_err e;
 
 	if (!reconfig_cfg(d->rc)->dbus)
@@ -494,6 +516,9 @@ start_dbus(struct daemon *d, char *why, size_t whylen)
 	e = resolve1_new(d->base, &ops, d->peers, &d->bus, why, whylen);
 	if (e == STUB_OK)
 		e = resolve1_props(d->bus, &props, why, whylen);
+	/* SPEC 16: the lookups (UnknownMethod unless resolved-compat yes) */
+	if (e == STUB_OK)
+		e = r1resolve_new(&env, d->bus, &d->r1, why, whylen);
 	return e;
 }
 
@@ -695,6 +720,8 @@ shutdown_all(struct daemon *d)
 
 	cachefile_free(d->cf, d->started);
 	policy_loader_free(d->policy); /* before the resolver it feeds */
+	r1resolve_free(d->r1);         /* before the bus it serves on */
+	d->r1 = NULL;
 	resolve1_free(d->bus);
 	vlglue_free(d->vl);
 	control_free(d->ctl);

@@ -487,6 +487,23 @@ g_hostname(sd_bus *bus, const char *path, const char *iface, const char *propert
 	return sd_bus_message_append(m, "s", h);
 }
 
+/* now less then (a counter less its value at the last ResetStatistics) */
+static uint64_t
+since(uint64_t now, uint64_t then)
+{
+	return now >= then ? now - then : 0;
+}
+
+/* The counters at the last ResetStatistics (all zero when never). */
+static const struct stats *
+baseline(const struct r1props *p)
+{
+	static const struct stats none;
+	const struct stats *z = p->src.zero ? p->src.zero(p->src.arg) : NULL;
+
+	return z ? z : &none;
+}
+
 /* (current, total): searches in flight, packets sent upstream */
 static int
 g_transactions(sd_bus *bus, const char *path, const char *iface, const char *property,
@@ -503,15 +520,17 @@ g_transactions(sd_bus *bus, const char *path, const char *iface, const char *pro
 	pull(p, &v);
 	return sd_bus_message_append(m, "(tt)",
 	    (uint64_t)(p->src.inflight ? p->src.inflight(p->src.arg) : 0),
-	    v.st ? v.st->upstream_queries : 0);
+	    v.st ? since(v.st->upstream_queries, baseline(p)->upstream_queries) : 0);
 }
 
-/* (size, hits, misses) = stats' cache_entries, cache_hits, cache_misses */
+/* (size, hits, misses) = stats' cache_entries, cache_hits, cache_misses
+ * (the counters since the last ResetStatistics) */
 static int
 g_cache(sd_bus *bus, const char *path, const char *iface, const char *property, sd_bus_message *m,
     void *userdata, sd_bus_error *error)
 {
 	struct control_view v;
+	const struct stats *z;
 
 	(void)bus;
 	(void)path;
@@ -519,8 +538,10 @@ g_cache(sd_bus *bus, const char *path, const char *iface, const char *property, 
 	(void)property;
 	(void)error;
 	pull(userdata, &v);
+	z = baseline(userdata);
 	return sd_bus_message_append(m, "(ttt)", (uint64_t)(v.cache ? cache_count(v.cache) : 0),
-	    v.st ? v.st->cache_hits : 0, v.st ? v.st->cache_misses : 0);
+	    v.st ? since(v.st->cache_hits, z->cache_hits) : 0,
+	    v.st ? since(v.st->cache_misses, z->cache_misses) : 0);
 }
 
 /* stubd validates nothing: no verdicts */

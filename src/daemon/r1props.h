@@ -39,6 +39,9 @@ struct r1props_src {
 	const struct links *(*links)(void *arg);
 	/* resolved-compat yes: the properties are served */
 	bool (*compat)(void *arg);
+	/* the counters at the last ResetStatistics (D-Bus or varlink), NULL =
+	 * never: the statistics properties count from there, as resolved's */
+	const struct stats *(*zero)(void *arg);
 	void *arg;
 	/* resolve1.c's stored settings of a link: DNSSEC mode ("" or NULL =
 	 * none) and negative trust anchors (space-separated; NULL = none) */

@@ -43,6 +43,32 @@ resolve1_changed(struct resolve1 *r)
 	(void)r;
 }
 
+enum stub_err
+resolve1_add_methods(struct resolve1 *r, const void *vtable, void *userdata,
+    struct sd_bus_slot **slot)
+{
+	(void)r;
+	(void)vtable;
+	(void)userdata;
+	*slot = NULL;
+	return STUB_EINVAL;
+}
+
+int
+resolve1_check_caller(struct resolve1 *r, struct sd_bus_message *m, void *error)
+{
+	(void)r;
+	(void)m;
+	(void)error;
+	return -1;
+}
+
+void
+resolve1_flush(struct resolve1 *r)
+{
+	(void)r;
+}
+
 #else
 
 #include <arpa/inet.h>
@@ -669,6 +695,28 @@ resolve1_new(struct event_base *base, const struct resolve1_ops *ops,
 fail:
 	resolve1_free(r);
 	return STUB_EIO;
+}
+
+enum stub_err
+resolve1_add_methods(struct resolve1 *r, const void *vtable, void *userdata,
+    struct sd_bus_slot **slot)
+{
+	return sd_bus_add_object_vtable(r->bus, slot, R1_PATH, R1_IFACE, vtable, userdata) < 0 ?
+	    STUB_EIO :
+	    STUB_OK;
+}
+
+int
+resolve1_check_caller(struct resolve1 *r, struct sd_bus_message *m, void *error)
+{
+	return check_caller(r, m, error);
+}
+
+void
+resolve1_flush(struct resolve1 *r)
+{
+	if (r)
+		rearm(r);
 }
 
 void

@@ -57,5 +57,18 @@ void resolve1_free(struct resolve1 *r);
 enum stub_err resolve1_props(struct resolve1 *r, const struct r1props_src *src, char *why,
     size_t whylen);
 void resolve1_changed(struct resolve1 *r);
+/* For the other modules serving the Manager (r1resolve.c).  Add methods
+ * (an sd_bus_vtable array) to org.freedesktop.resolve1.Manager; userdata
+ * is their argument; *slot is the caller's to unref before resolve1_free. */
+struct sd_bus_message;
+struct sd_bus_slot;
+enum stub_err resolve1_add_methods(struct resolve1 *r, const void *vtable, void *userdata,
+    struct sd_bus_slot **slot);
+/* The caller check of SPEC 11 (root, stubd's user, control-group): 0, or
+ * AccessDenied set in error (an sd_bus_error *) and returned (negative). */
+int resolve1_check_caller(struct resolve1 *r, struct sd_bus_message *m, void *error);
+/* After replying outside a method handler (an asynchronous reply): let the
+ * loop write what sd-bus could not yet. */
+void resolve1_flush(struct resolve1 *r);
 
 #endif

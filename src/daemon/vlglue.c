@@ -31,11 +31,9 @@ struct vlglue {
 	struct stats zero;
 };
 
-static int
-vl_submit(void *arg, uint64_t id, const uint8_t *pkt, size_t len)
+int
+vlglue_ask(struct resolver *res, uint64_t id, const uint8_t *pkt, size_t len)
 {
-	struct vlglue *g = arg;
-	struct resolver *res = *g->env.res;
 	struct client_ref ref;
 
 	if (!res)
@@ -49,6 +47,14 @@ vl_submit(void *arg, uint64_t id, const uint8_t *pkt, size_t len)
 	ref.trace = true;
 	resolver_query(res, pkt, len, &ref, true, clock_now_ms());
 	return 0;
+}
+
+static int
+vl_submit(void *arg, uint64_t id, const uint8_t *pkt, size_t len)
+{
+	struct vlglue *g = arg;
+
+	return vlglue_ask(*g->env.res, id, pkt, len);
 }
 
 static bool
@@ -275,6 +281,19 @@ vlglue_paths(const struct vlglue *g, const char *out[2])
 	if (g && vlserver_path(g->vlmon))
 		out[n++] = vlserver_path(g->vlmon);
 	return n;
+}
+
+const struct stats *
+vlglue_stats_zero(const struct vlglue *g)
+{
+	return g ? &g->zero : NULL;
+}
+
+void
+vlglue_reset_stats(struct vlglue *g)
+{
+	if (g)
+		vl_reset_stats(g);
 }
 
 void

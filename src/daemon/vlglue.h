@@ -44,6 +44,16 @@ vlglue_start(const struct vlglue_env *env, struct vlglue **out, char *why, size_
  * VL_REF_TAG): true when it was one and has been handed over. */
 bool vlglue_answer(struct vlglue *g, const struct client_ref *ref, const uint8_t *buf, size_t len,
     const struct reply_info *ri);
+/* A question of a local client (varlink, D-Bus) into the pipeline, as
+ * stubctl query's enters it: no ACL, its search traced, its answer through
+ * daemon_reply with a client_ref whose ctl is id (a tagged id the
+ * client's front end recognises).  0, or -1 when there is no pipeline. */
+int vlglue_ask(struct resolver *res, uint64_t id, const uint8_t *pkt, size_t len);
+/* ResetStatistics (the Monitor's, D-Bus's): resolved's counters start
+ * again from zero; the daemon's own (stats, metrics) stay monotonic. */
+void vlglue_reset_stats(struct vlglue *g);
+/* The counters at the last ResetStatistics; NULL when g is NULL. */
+const struct stats *vlglue_stats_zero(const struct vlglue *g);
 /* Every answer, for the Monitor's subscribers. */
 void vlglue_monitor(struct vlglue *g, const uint8_t *buf, size_t len);
 void vlglue_free(struct vlglue *g);

@@ -168,45 +168,53 @@ common_params(const struct jval *p, struct vlr_req *req, bool want_name)
 	return NULL;
 }
 
-static char *
-reverse_name(const struct jval *p, struct vlr_req *req, const char **bad)
+bool
+vlr_req_reverse(struct vlr_req *req, int family, const uint8_t *addr, size_t n)
 {
-	const struct jval *a = jsonp_get(p, "address");
-	uint8_t b[16];
 	char text[80];
-	size_t i, n, off = 0;
-	long long fam;
+	size_t i, off = 0;
 
-	*bad = NULL;
-	if (!vl_get_int(p, "family", 0, 0xffff, -1, &fam) || (fam != AF_INET && fam != AF_INET6)) {
-		*bad = "family";
-		return NULL;
-	}
-	n = fam == AF_INET ? 4 : 16;
-	if (!a || a->type != J_ARR || a->n != n) {
-		*bad = "address";
-		return NULL;
-	}
-	for (i = 0; i < n; i++) {
-		const struct jval *x = a->items[i];
-
-		if (x->type != J_NUM || x->num < 0 || x->num > 255 ||
-		    x->num != (double)(int)x->num) {
-			*bad = "address";
-			return NULL;
-		}
-		b[i] = (uint8_t)x->num;
-	}
-	req->family = (int)fam;
+	if (!((family == AF_INET && n == 4) || (family == AF_INET6 && n == 16)))
+		return false;
+	req->kind = VLR_ADDRESS;
+	req->family = family;
+	req->qclass = CLASS_IN;
 	if (n == 4) {
-		snprintf(text, sizeof(text), "%u.%u.%u.%u.in-addr.arpa", b[3], b[2], b[1], b[0]);
+		snprintf(text, sizeof(text), "%u.%u.%u.%u.in-addr.arpa", addr[3], addr[2], addr[1],
+		    addr[0]);
 	} else {
 		for (i = 16; i-- > 0;)
 			off += (size_t)snprintf(text + off, sizeof(text) - off, "%x.%x.",
-			    b[i] & 0xf, b[i] >> 4);
+			    addr[i] & 0xf, addr[i] >> 4);
 		snprintf(text + off, sizeof(text) - off, "ip6.arpa");
 	}
 	req->qlen = wire_name_from_text(text, req->qname);
+	req->nq = 0;
+	req->qtype[req->nq++] = TYPE_PTR;
+	return req->qlen != 0;
+}
+
+static const char *
+reverse_name(const struct jval *p, struct vlr_req *req)
+{
+	const struct jval *a = jsonp_get(p, "address");
+	uint8_t b[16];
+	size_t i, n;
+	long long fam;
+
+	if (!vl_get_int(p, "family", 0, 0xffff, -1, &fam) || (fam != AF_INET && fam != AF_INET6))
+		return "family";
+	n = fam == AF_INET ? 4 : 16;
+	if (!a || a->type != J_ARR || a->n != n)
+		return "address";
+	for (i = 0; i < n; i++) {
+		const struct jval *x = a->items[i];
+
+		if (x->type != J_NUM || x->num < 0 || x->num > 255 || x->num != (double)(int)x->num)
+			return "address";
+		b[i] = (uint8_t)x->num;
+	}
+	vlr_req_reverse(req, (int)fam, b, n);
 	return NULL;
 }
 
@@ -256,10 +264,8 @@ vlr_call(const struct vl_call *c, const char *version, struct vlr_req *req, char
 		req->kind = VLR_ADDRESS;
 		if ((bad = common_params(c->params, req, false)) != NULL)
 			goto invalid;
-		reverse_name(c->params, req, &bad);
-		if (bad)
+		if ((bad = reverse_name(c->params, req)) != NULL)
 			goto invalid;
-		req->qtype[req->nq++] = TYPE_PTR;
 		return VLR_QUERY;
 	}
 	if (strcmp(m, IF_RESOLVE ".ResolveRecord") == 0) {
@@ -334,6 +340,28 @@ vlr_ans_trace(struct vlr_ans *a, const struct up_trace *t)
 		}
 	}
 	a->encrypted = sent > 0 && clear == 0;
+}
+
+bool
+vlr_ans_take(struct vlr_ans *a, uint8_t **store, const uint8_t *msg, size_t len,
+    const struct reply_info *ri)
+{
+	bool ok = true;
+
+	if (len) {
+		*store = malloc(len);
+		if (*store) {
+			memcpy(*store, msg, len);
+			a->msg = *store;
+			a->len = len;
+		} else {
+			ok = false;
+		}
+	}
+	a->source = ri->source;
+	a->ifindex = ri->ifindex;
+	vlr_ans_trace(a, ri->trace);
+	return ok;
 }
 
 /* Length of an uncompressed wire name (as wire_name writes it). */
@@ -449,9 +477,8 @@ copy_name(struct wire_rd *r, struct wire_wr *w)
 		wire_put_name(w, n, name_len(n));
 }
 
-/* The record in the uncompressed wire form resolved hands out as "raw". */
-static size_t
-rr_raw(const uint8_t *msg, size_t len, const struct wire_rr *rr, uint8_t *out, size_t cap)
+size_t
+vlr_rr_raw(const uint8_t *msg, size_t len, const struct wire_rr *rr, uint8_t *out, size_t cap)
 {
 	struct wire_wr w;
 	struct wire_rd r, d;
@@ -508,6 +535,18 @@ rr_raw(const uint8_t *msg, size_t len, const struct wire_rr *rr, uint8_t *out, s
 		return 0;
 	wire_set16_at(out, w.len, rdpos, (uint16_t)(w.len - rdpos - 2));
 	return w.len;
+}
+
+uint8_t *
+vlr_rr_raw_dup(const uint8_t *msg, size_t len, const struct wire_rr *rr, size_t *n)
+{
+	uint8_t *raw = malloc(rr->rdlen + 4 * WIRE_NAME_MAX);
+
+	*n = 0;
+	if (!raw)
+		return NULL;
+	*n = vlr_rr_raw(msg, len, rr, raw, rr->rdlen + 4 * WIRE_NAME_MAX);
+	return raw;
 }
 
 static void
@@ -591,25 +630,32 @@ put_rr_raw(struct json *j, const uint8_t *msg, size_t len, const struct wire_rr 
 	put_base64(j, raw, n);
 }
 
-/* One matching record into the reply; returns true when written. */
+/* What put_record writes into. */
+struct put_ctx {
+	struct json *j;
+	uint8_t canon[WIRE_NAME_MAX];
+	bool have_canon;
+};
+
+/* One record about the name into the varlink reply; true when written. */
 static bool
-put_record(struct json *j, const struct vlr_req *req, uint16_t qtype, const uint8_t *msg,
-    size_t len, const struct wire_rr *rr, const uint8_t *owner, unsigned ifindex, uint8_t *canon,
-    bool *have_canon)
+put_record(void *arg, const struct vlr_req *req, const struct vlr_rr *x)
 {
+	struct put_ctx *p = arg;
+	struct json *j = p->j;
+	const struct wire_rr *rr = x->rr;
 	struct wire_rd d;
 	uint8_t *raw;
 	size_t n;
 	/* the interface the answer came on (mDNS, a link-local scope), else
 	 * the one asked about */
-	long long ifi = ifindex ? (long long)ifindex : req->ifindex;
+	long long ifi = x->ifindex ? (long long)x->ifindex : req->ifindex;
 
-	wire_rd_init(&d, msg, rr->rd_off + rr->rdlen);
+	wire_rd_init(&d, x->msg, rr->rd_off + rr->rdlen);
 	wire_seek(&d, rr->rd_off);
 	switch (req->kind) {
 	case VLR_HOSTNAME:
-		if (rr->type != qtype || rr->rclass != CLASS_IN ||
-		    rr->rdlen != (qtype == TYPE_A ? 4 : 16))
+		if (!vlr_rr_is_address(rr, x->qtype))
 			return false;
 		json_obj_begin(j);
 		if (ifi > 0) {
@@ -617,13 +663,13 @@ put_record(struct json *j, const struct vlr_req *req, uint16_t qtype, const uint
 			json_i64(j, ifi);
 		}
 		json_key(j, "family");
-		json_i64(j, qtype == TYPE_A ? AF_INET : AF_INET6);
+		json_i64(j, x->qtype == TYPE_A ? AF_INET : AF_INET6);
 		json_key(j, "address");
 		put_bytes_arr(j, wire_bytes(&d, rr->rdlen), rr->rdlen);
 		json_obj_end(j);
-		if (!*have_canon) {
-			memcpy(canon, owner, name_len(owner));
-			*have_canon = true;
+		if (!p->have_canon) {
+			memcpy(p->canon, x->owner, x->owner_len);
+			p->have_canon = true;
 		}
 		return true;
 	case VLR_ADDRESS: {
@@ -642,14 +688,11 @@ put_record(struct json *j, const struct vlr_req *req, uint16_t qtype, const uint
 		return true;
 	}
 	case VLR_RECORD:
-		if (rr->type != qtype || rr->rclass != req->qclass)
+		if (rr->type != x->qtype || rr->rclass != req->qclass)
 			return false;
-		raw = malloc(rr->rdlen + 4 * WIRE_NAME_MAX);
-		if (!raw) {
+		raw = vlr_rr_raw_dup(x->msg, x->len, rr, &n);
+		if (!raw)
 			j->err = 1;
-			return false;
-		}
-		n = rr_raw(msg, len, rr, raw, rr->rdlen + 4 * WIRE_NAME_MAX);
 		if (!n) {
 			free(raw);
 			return false;
@@ -659,18 +702,25 @@ put_record(struct json *j, const struct vlr_req *req, uint16_t qtype, const uint
 			json_key(j, "ifindex");
 			json_i64(j, ifi);
 		}
-		put_rr_raw(j, msg, len, rr, owner, raw, n);
+		put_rr_raw(j, x->msg, x->len, rr, x->owner, raw, n);
 		json_obj_end(j);
 		free(raw);
 		return true;
+	default: return false;
 	}
-	return false;
 }
 
-/* The matching records of one answer; their count. */
+bool
+vlr_rr_is_address(const struct wire_rr *rr, uint16_t qtype)
+{
+	return (qtype == TYPE_A || qtype == TYPE_AAAA) && rr->type == qtype &&
+	    rr->rclass == CLASS_IN && rr->rdlen == (qtype == TYPE_A ? 4 : 16);
+}
+
+/* The records of one answer about the name; how many fn took. */
 static size_t
-put_answer(struct json *j, const struct vlr_req *req, uint16_t qtype, const uint8_t *msg,
-    size_t len, unsigned ifindex, uint8_t *canon, bool *have_canon)
+each_rr_of(const struct vlr_req *req, uint16_t qtype, const uint8_t *msg, size_t len,
+    unsigned ifindex, vlr_rr_fn fn, void *arg, bool *oom)
 {
 	struct chain *c = malloc(sizeof(*c));
 	struct wire_rd r;
@@ -679,13 +729,14 @@ put_answer(struct json *j, const struct vlr_req *req, uint16_t qtype, const uint
 	uint16_t i;
 
 	if (!c) {
-		j->err = 1;
+		*oom = true;
 		return 0;
 	}
 	build_chain(req, msg, len, qtype, c);
 	if (!open_answer(&r, msg, len, &h))
 		goto out;
 	for (i = 0; i < h.ancount; i++) {
+		struct vlr_rr x;
 		struct wire_rr rr;
 		uint8_t owner[WIRE_NAME_MAX];
 		struct wire_rd t;
@@ -696,7 +747,14 @@ put_answer(struct json *j, const struct vlr_req *req, uint16_t qtype, const uint
 		wire_seek(&t, rr.name_off);
 		if (!wire_name(&t, owner) || !in_chain(c, owner, name_len(owner)))
 			continue;
-		if (put_record(j, req, qtype, msg, len, &rr, owner, ifindex, canon, have_canon))
+		x.qtype = qtype;
+		x.msg = msg;
+		x.len = len;
+		x.rr = &rr;
+		x.owner = owner;
+		x.owner_len = name_len(owner);
+		x.ifindex = ifindex;
+		if (fn(arg, req, &x))
 			count++;
 	}
 out:
@@ -714,8 +772,21 @@ rcode_of(const struct vlr_ans *a)
 	return flags & 0xf;
 }
 
-static uint64_t
-out_flags(const struct vlr_req *req, const struct vlr_ans *a)
+size_t
+vlr_each_rr(const struct vlr_req *req, const struct vlr_ans *a, vlr_rr_fn fn, void *arg, bool *oom)
+{
+	size_t i, count = 0;
+
+	*oom = false;
+	for (i = 0; i < req->nq; i++)
+		if (a[i].msg && rcode_of(&a[i]) == RCODE_NOERROR)
+			count += each_rr_of(req, req->qtype[i], a[i].msg, a[i].len, a[i].ifindex,
+			    fn, arg, oom);
+	return count;
+}
+
+uint64_t
+vlr_flags(const struct vlr_req *req, const struct vlr_ans *a)
 {
 	uint64_t f = VLR_F_DNS;
 	bool ad = true, conf = true;
@@ -747,31 +818,29 @@ out_flags(const struct vlr_req *req, const struct vlr_ans *a)
 	return f;
 }
 
-static char *
-dns_error(unsigned rcode, size_t *len)
+uint64_t
+vlr_flags_merge(uint64_t a, uint64_t b)
 {
-	struct json j;
+	const uint64_t all = VLR_F_AUTHENTICATED | VLR_F_CONFIDENTIAL;
 
-	vl_error_begin(&j, "io.systemd.Resolve.DNSError");
-	json_key(&j, "rcode");
-	json_u64(&j, rcode);
-	return vl_end(&j, false, len);
+	return ((a | b) & ~all) | (a & b & all);
 }
 
-/* Nothing matched: the error resolved would give. */
-static char *
-failure(const struct vlr_req *req, const struct vlr_ans *a, bool no_servers, size_t *len)
+enum vlr_fail
+vlr_failure(const struct vlr_req *req, const struct vlr_ans *a, bool no_servers, unsigned *rcode)
 {
 	size_t i;
 	unsigned other = 0;
 	bool servfail = false, silent = true;
 
+	*rcode = 0;
 	for (i = 0; i < req->nq; i++)
 		if (a[i].msg && rcode_of(&a[i]) == RCODE_NOERROR)
-			return vl_error("io.systemd.Resolve.NoSuchResourceRecord", NULL, NULL, len);
+			return VLR_FAIL_NO_RR;
+	*rcode = RCODE_NXDOMAIN;
 	for (i = 0; i < req->nq; i++)
 		if (a[i].msg && rcode_of(&a[i]) == RCODE_NXDOMAIN)
-			return dns_error(RCODE_NXDOMAIN, len);
+			return VLR_FAIL_RCODE;
 	for (i = 0; i < req->nq; i++) {
 		unsigned rc = rcode_of(&a[i]);
 
@@ -785,24 +854,48 @@ failure(const struct vlr_req *req, const struct vlr_ans *a, bool no_servers, siz
 			other = rc;
 		}
 	}
+	*rcode = other ? other : RCODE_SERVFAIL;
 	if (other)
-		return dns_error(other, len);
+		return VLR_FAIL_RCODE;
 	if (servfail && no_servers)
-		return vl_error("io.systemd.Resolve.NoNameServers", NULL, NULL, len);
+		return VLR_FAIL_NO_SERVERS;
 	if (servfail && silent)
-		return vl_error("io.systemd.Resolve.QueryTimedOut", NULL, NULL, len);
+		return VLR_FAIL_TIMED_OUT;
 	if (servfail)
-		return dns_error(RCODE_SERVFAIL, len);
-	return vl_error("io.systemd.Resolve.QueryAborted", NULL, NULL, len);
+		return VLR_FAIL_RCODE;
+	*rcode = 0;
+	return VLR_FAIL_ABORTED;
+}
+
+/* Nothing matched: the error resolved would give. */
+static char *
+failure(const struct vlr_req *req, const struct vlr_ans *a, bool no_servers, size_t *len)
+{
+	static const char *const names[] = {
+		[VLR_FAIL_NO_RR] = "io.systemd.Resolve.NoSuchResourceRecord",
+		[VLR_FAIL_NO_SERVERS] = "io.systemd.Resolve.NoNameServers",
+		[VLR_FAIL_TIMED_OUT] = "io.systemd.Resolve.QueryTimedOut",
+		[VLR_FAIL_ABORTED] = "io.systemd.Resolve.QueryAborted",
+	};
+	unsigned rcode;
+	enum vlr_fail f = vlr_failure(req, a, no_servers, &rcode);
+	struct json j;
+
+	if (f != VLR_FAIL_RCODE)
+		return vl_error(names[f], NULL, NULL, len);
+	vl_error_begin(&j, "io.systemd.Resolve.DNSError");
+	json_key(&j, "rcode");
+	json_u64(&j, rcode);
+	return vl_end(&j, false, len);
 }
 
 char *
 vlr_answer(const struct vlr_req *req, const struct vlr_ans *a, bool no_servers, size_t *len)
 {
 	struct json j;
-	uint8_t canon[WIRE_NAME_MAX];
-	bool have_canon = false;
-	size_t i, count = 0;
+	struct put_ctx p;
+	size_t count;
+	bool oom;
 
 	*len = 0;
 	vl_reply_begin(&j);
@@ -811,12 +904,11 @@ vlr_answer(const struct vlr_req *req, const struct vlr_ans *a, bool no_servers, 
 	        req->kind == VLR_ADDRESS ? "names" :
 	                                   "rrs");
 	json_arr_begin(&j);
-	for (i = 0; i < req->nq; i++)
-		if (a[i].msg && rcode_of(&a[i]) == RCODE_NOERROR)
-			count += put_answer(&j, req, req->qtype[i], a[i].msg, a[i].len,
-			    a[i].ifindex, canon, &have_canon);
+	p.j = &j;
+	p.have_canon = false;
+	count = vlr_each_rr(req, a, put_record, &p, &oom);
 	json_arr_end(&j);
-	if (j.err) {
+	if (j.err || oom) {
 		json_free(&j);
 		return NULL;
 	}
@@ -826,10 +918,10 @@ vlr_answer(const struct vlr_req *req, const struct vlr_ans *a, bool no_servers, 
 	}
 	if (req->kind == VLR_HOSTNAME) {
 		json_key(&j, "name");
-		put_name_text(&j, have_canon ? canon : req->qname);
+		put_name_text(&j, p.have_canon ? p.canon : req->qname);
 	}
 	json_key(&j, "flags");
-	json_u64(&j, out_flags(req, a));
+	json_u64(&j, vlr_flags(req, a));
 	return vl_end(&j, false, len);
 }
 
@@ -892,12 +984,11 @@ vlr_monitor_event(const uint8_t *msg, size_t len, size_t *outlen)
 		wire_seek(&t, rr.name_off);
 		if (!wire_name(&t, owner))
 			break;
-		raw = malloc(rr.rdlen + 4 * WIRE_NAME_MAX);
+		raw = vlr_rr_raw_dup(msg, len, &rr, &n);
 		if (!raw) {
 			j.err = 1;
 			break;
 		}
-		n = rr_raw(msg, len, &rr, raw, rr.rdlen + 4 * WIRE_NAME_MAX);
 		if (n) {
 			json_obj_begin(&j);
 			json_key(&j, "rr");
@@ -947,13 +1038,11 @@ vlr_cache_entry(struct json *j, const struct cache_info *ci)
 				wire_seek(&t, rr.name_off);
 				if (!wire_name(&t, owner))
 					break;
-				raw = malloc(rr.rdlen + 4 * WIRE_NAME_MAX);
+				raw = vlr_rr_raw_dup(ci->msg, ci->msglen, &rr, &n);
 				if (!raw) {
 					j->err = 1;
 					break;
 				}
-				n = rr_raw(ci->msg, ci->msglen, &rr, raw,
-				    rr.rdlen + 4 * WIRE_NAME_MAX);
 				if (n) {
 					json_obj_begin(j);
 					put_rr_raw(j, ci->msg, ci->msglen, &rr, owner, raw, n);

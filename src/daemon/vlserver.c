@@ -418,17 +418,7 @@ vlserver_answer(struct vlserver *s, uint64_t id, const uint8_t *buf, size_t len,
 	if (!c || c->gen != (uint32_t)((id >> 32) & VL_GEN_MASK) || !c->busy || sub >= c->req.nq ||
 	    c->ans[sub].msg || !c->pending)
 		return;
-	if (len) {
-		c->ansbuf[sub] = malloc(len);
-		if (c->ansbuf[sub]) {
-			memcpy(c->ansbuf[sub], buf, len);
-			c->ans[sub].msg = c->ansbuf[sub];
-			c->ans[sub].len = len;
-		}
-	}
-	c->ans[sub].source = ri->source;
-	c->ans[sub].ifindex = ri->ifindex;
-	vlr_ans_trace(&c->ans[sub], ri->trace);
+	vlr_ans_take(&c->ans[sub], &c->ansbuf[sub], buf, len, ri);
 	if (--c->pending || c->submitting)
 		return;
 	vconn_finish(c);
