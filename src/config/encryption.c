@@ -11,6 +11,7 @@
 
 #include "config_impl.h"
 #include "encryption.h"
+#include "dnropt.h"
 
 /* Windows' table (SPEC 17).  Each operator serves DoT on 853 and DoH at
  * https://NAME/dns-query; stubd uses the DoH template, as Windows does
@@ -251,7 +252,8 @@ encryption_apply(struct cfg *c)
 		/* the administrator's template, then the network's DNR, then
 		 * the known table */
 		for (k = 0; k < c->ntemplates && !found; k++)
-			if (encryption_same_host(sa, (const struct sockaddr *)&c->templates[k].addr.ss)) {
+			if (encryption_same_host(sa,
+			        (const struct sockaddr *)&c->templates[k].addr.ss)) {
 				t = c->templates[k];
 				found = true;
 			}
@@ -468,17 +470,7 @@ encryption_dnr_format(const struct cfg_dnr *d, char *buf, size_t len)
 		used = strlen(buf);
 		snprintf(buf + used, len - used, "%s%s", k ? "," : "", a);
 	}
-	used = strlen(buf);
-	snprintf(buf + used, len - used, " alpn=%s%s%s", d->dot ? "dot" : "",
-	    d->dot && d->h2 ? "," : "", d->h2 ? "h2" : "");
-	if (d->port) {
-		used = strlen(buf);
-		snprintf(buf + used, len - used, " port=%u", (unsigned)d->port);
-	}
-	if (d->path[0]) {
-		used = strlen(buf);
-		snprintf(buf + used, len - used, " dohpath=%s", d->path);
-	}
+	dnropt_format_params(buf, len, d->dot, d->h2, d->port, d->path);
 }
 
 /* Give clear-text server i the run-time twin t found by how (DDR):

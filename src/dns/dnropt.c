@@ -195,15 +195,22 @@ dnropt_format(const struct dnropt_inst *d, char *buf, size_t len)
 		used = strlen(buf);
 		snprintf(buf + used, len - used, "%s%s", k ? "," : "", a);
 	}
-	used = strlen(buf);
-	snprintf(buf + used, len - used, " alpn=%s%s%s", d->dot ? "dot" : "",
-	    d->dot && d->h2 ? "," : "", d->h2 ? "h2" : "");
-	if (d->port) {
+	dnropt_format_params(buf, len, d->dot, d->h2, d->port, d->dohpath);
+}
+
+void
+dnropt_format_params(char *buf, size_t len, bool dot, bool h2, uint16_t port, const char *path)
+{
+	size_t used = strlen(buf);
+
+	snprintf(buf + used, len - used, " alpn=%s%s%s", dot ? "dot" : "", dot && h2 ? "," : "",
+	    h2 ? "h2" : "");
+	if (port) {
 		used = strlen(buf);
-		snprintf(buf + used, len - used, " port=%u", (unsigned)d->port);
+		snprintf(buf + used, len - used, " port=%u", (unsigned)port);
 	}
-	if (d->dohpath[0]) {
+	if (path && path[0]) {
 		used = strlen(buf);
-		snprintf(buf + used, len - used, " dohpath=%s", d->dohpath);
+		snprintf(buf + used, len - used, " dohpath=%s", path);
 	}
 }

@@ -60,5 +60,9 @@ dnropt_read(const uint8_t *p, size_t len, bool v6, struct dnropt *out, char *why
 /* An instance as the words of `stubctl link IFNAME dnr`: "PRIORITY NAME
  * ADDR[,ADDR] alpn=dot,h2 [port=N] [dohpath=PATH]". */
 void dnropt_format(const struct dnropt_inst *d, char *buf, size_t len);
+/* Append " alpn=dot,h2 [port=N] [dohpath=PATH]" (the words of `dnr`) to
+ * the string in buf. */
+void
+dnropt_format_params(char *buf, size_t len, bool dot, bool h2, uint16_t port, const char *path);
 
 #endif
