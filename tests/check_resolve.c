@@ -920,6 +920,21 @@ ask_edns(struct rig *g, int client, const char *name, uint16_t type, bool edns, 
 	resolver_query(g->r, b, l, &ref, false, now);
 }
 
+/* client asks name/type as stubctl query does (a control query) */
+static void
+ask_ctl(struct rig *g, int client, const char *name, uint16_t type, uint64_t now)
+{
+	uint8_t b[512];
+	struct tq_opts o = { .id = (uint16_t)client };
+	size_t l = tu_build_query(name, type, &o, b, sizeof(b));
+	struct client_ref ref;
+
+	memset(&ref, 0, sizeof(ref));
+	ref.fd = client;
+	ref.ctl = (uint64_t)client;
+	resolver_query(g->r, b, l, &ref, false, now);
+}
+
 /* Does the answer end with an EDE option carrying code? */
 static bool
 ends_with_ede(const struct reply *r, unsigned code)
@@ -962,7 +977,9 @@ START_TEST(test_policy_every_type)
 		ck_assert_uint_eq(tu_rcode(r->buf, r->len), RCODE_NOERROR);
 		ck_assert_uint_eq(tu_ancount(r->buf, r->len), addr);
 		ck_assert(ends_with_ede(r, 15));
-		ck_assert_str_eq(r->rule, "test.conf:1");
+		ck_assert_str_eq(r->rule, ""); /* named for stubctl query only */
+		ask_ctl(&g, c, "www.ads.example", types[i], 0);
+		ck_assert_str_eq(reply_of(&g, c++)->rule, "test.conf:1");
 		ask_edns(&g, c, "www.ads.example", types[i], false, 0);
 		r = reply_of(&g, c++);
 		ck_assert(!tu_has_opt(r->buf, r->len));
@@ -974,7 +991,8 @@ START_TEST(test_policy_every_type)
 		r = reply_of(&g, c++);
 		ck_assert_uint_eq(tu_ancount(r->buf, r->len), types[i] == TYPE_A);
 		ck_assert(!ends_with_ede(r, 15));
-		ck_assert_str_eq(r->rule, "test.conf:3");
+		ask_ctl(&g, c, "nas.lan", types[i], 0);
+		ck_assert_str_eq(reply_of(&g, c++)->rule, "test.conf:3");
 		/* hosts names, whatever their family and the type asked */
 		ask_edns(&g, c, "printer.lan", types[i], true, 0);
 		r = reply_of(&g, c++);
