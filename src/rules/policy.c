@@ -512,8 +512,7 @@ policy_lookup(const struct policy *p, const uint8_t *key, size_t klen, struct po
 {
 	size_t off = 0;
 	bool have_verdict = false, have_adapter = false, have_enc = false, have_ad = false;
-
-	uint64_t hs[WIRE_NAME_MAX / 2 + 1];
+	uint64_t hs[WIRE_NAME_MAX / 2 + 1]; /* the suffixes' hashes, longest first */
 	size_t nh = 0, k = 0;
 
 	memset(m, 0, sizeof(*m));
