@@ -3,6 +3,25 @@
  * longest suffix, exact beats suffix, allow beats block, a matching table
  * for each list format (as the lists' own tools read them), rule lines,
  * local answers for every type, EDE 15 iff EDNS.
+ *
+ * What the formats mean, checked against the tools that publish and read
+ * them (issue 25):
+ * - hosts and plain domains: AdGuard Home's "How to write hosts
+ *   blocklists" (github.com/AdguardTeam/AdGuardHome/wiki/Hosts-Blocklists):
+ *   `1.2.3.4 example.org` answers for example.org "but not its
+ *   subdomains", 0.0.0.0 is "basically the same as blocking that host";
+ *   a domains-only line is a simple domain rule, the name only.
+ * - adblock: the same page: `||example.org^` blocks "the example.org
+ *   domain and all its subdomains", `@@||example.org^` unblocks the same;
+ *   an exception beats a block (Adblock Plus filter rules: `@@` marks an
+ *   exception to the blocking rules).
+ * - wildcard `*.name`: the names under name, not name itself, as a
+ *   wildcard owner in DNS and RPZ (below); lists that mean the name too
+ *   publish it on a line of its own.
+ * - RPZ: draft-vixie-dns-rpz (and PowerDNS's basic.rpz example): `name
+ *   CNAME .` NXDOMAIN, `CNAME *.` NODATA, `CNAME rpz-passthru.` PASSTHRU;
+ *   a trigger is that name only and `*.name` the names under it ("kills
+ *   whole domain" takes both lines); an exact trigger beats a wildcard.
  */
 #include "auto-config.h"
 
@@ -124,18 +143,26 @@ START_TEST(test_wildcard_format)
 }
 END_TEST
 
+/* AdGuard Home: `||x^` is x and every name under it, `@@||x^` unblocks
+ * the same and beats the block of the same name; a modifier only a
+ * browser can apply (`$third-party`), element hiding (`##`) and lines
+ * that are no host rule are counted, not applied.  `$important` (which in
+ * AdGuard would also beat an exception) is read as a plain block: an
+ * allow of the same name still wins here, as SPEC 18 orders them. */
 START_TEST(test_adblock_format)
 {
 	struct bl_stats st;
 	struct policy *p = parse(
 	    "[Adblock Plus 2.0]\n! Title: test\n||ads.example^\n"
 	    "@@||ok.ads.example^\n||imp.example^$important\n||third.example^$third-party\n"
-	    "example.com##.banner\n",
+	    "example.com##.banner\n||both.example^\n@@||both.example^\n# hash comment\n"
+	    "  ||spaced.example^  \r\n",
 	    BL_ADBLOCK, false, &st);
 	static const struct row rows[] = { { "ads.example", "block" }, { "x.ads.example", "block" },
 		{ "ok.ads.example", "allow" }, { "deep.ok.ads.example", "allow" },
 		{ "imp.example", "block" }, { "third.example", "-" }, { "example", "-" },
-		{ NULL, NULL } };
+		{ "both.example", "allow" }, { "www.both.example", "allow" },
+		{ "spaced.example", "block" }, { "xads.example", "-" }, { NULL, NULL } };
 	struct pol_match m;
 
 	check_table(p, rows);
@@ -589,6 +616,104 @@ START_TEST(test_upstream_ede_kept)
 }
 END_TEST
 
+/* Malformed lines in every format: counted (the first one's number kept),
+ * never fatal, the good lines around them read.  A line over the reader's
+ * 1,024 bytes, a NUL byte, a label of 64 bytes, a name of over 255, an
+ * address where a name belongs, binary bytes. */
+START_TEST(test_malformed_never_fatal)
+{
+	static const char *const good[BL_FORMAT_COUNT] = { "0.0.0.0 good.example\n",
+		"good.example\n", "good.example\n", "||good.example^\n", "good.example CNAME .\n" };
+	static const char *const prefix[BL_FORMAT_COUNT] = { "0.0.0.0 ", "", "", "||", "" };
+	static const char *const suffix[BL_FORMAT_COUNT] = { "", "", "", "^", " CNAME ." };
+	char *text = malloc(16384), label[70], longname[320];
+	size_t len, i;
+	int f;
+
+	ck_assert_ptr_nonnull(text);
+	memset(label, 'a', 64);
+	label[64] = 0;
+	for (i = 0; i < 310; i += 2)
+		longname[i] = 'b', longname[i + 1] = '.';
+	strcpy(longname + 310, "example");
+	for (f = 0; f < BL_FORMAT_COUNT; f++) {
+		struct bl_stats st;
+		struct policy *p;
+
+		len = 0;
+		len += (size_t)sprintf(text + len, "%s", good[f]);
+		memset(text + len, 'x', 3000); /* line 2: too long */
+		len += 3000;
+		text[len++] = '\n';
+		len += (size_t)sprintf(text + len, "%s%s.example%s\n", prefix[f], label, suffix[f]);
+		len += (size_t)sprintf(text + len, "%s%s%s\n", prefix[f], longname, suffix[f]);
+		len += (size_t)sprintf(text + len, "%s192.0.2.1%s\n", prefix[f], suffix[f]);
+		len += (size_t)sprintf(text + len, "%snul", prefix[f]);
+		text[len++] = 0; /* line 6: a NUL byte */
+		len += (size_t)sprintf(text + len, "x.example%s\n", suffix[f]);
+		len += (size_t)sprintf(text + len, "\x01\xff\xfe%s\n", prefix[f]);
+		len += (size_t)sprintf(text + len, "%sgood2.example%s", prefix[f],
+		    suffix[f]); /* no \n */
+		p = policy_new(11);
+		ck_assert_ptr_nonnull(p);
+		ck_assert_int_eq(blocklist_parse(p, text, len, (enum bl_format)f, false,
+		                     POL_ACT_DEFAULT, policy_source(p, "bad"), &st),
+		    STUB_OK);
+		ck_assert_msg(st.unknown == 6, "%s: %zu unknown", blocklist_format_name(f),
+		    st.unknown);
+		ck_assert_uint_eq(st.first_unknown, 2);
+		ck_assert_uint_eq(st.entries, 2);
+		ck_assert_str_eq(verdict(p, "good.example"), "block");
+		ck_assert_str_eq(verdict(p, "good2.example"), "block");
+		ck_assert_str_eq(verdict(p, "x.example"), "-");
+		policy_free(p);
+	}
+	free(text);
+}
+END_TEST
+
+static size_t
+put_aaaa(uint8_t *m, size_t o, const char *addr)
+{
+	static const uint8_t rr[] = { 0xc0, 12, 0, 28, 0, 1, 0, 0, 1, 44, 0, 16 };
+
+	memcpy(m + o, rr, sizeof(rr));
+	ck_assert_int_eq(inet_pton(AF_INET6, addr, m + o + sizeof(rr)), 1);
+	return o + sizeof(rr) + 16;
+}
+
+/* AAAA records: the private ones of SPEC 18 go (loopback, mapped private
+ * IPv4, fc00::/7, fe80::/10), a public one stays; all private: nothing
+ * left in the answer section. */
+START_TEST(test_rebind_filter_aaaa)
+{
+	static const uint8_t head[] = { 0, 7, 0x81, 0x80, 0, 1, 0, 5, 0, 0, 0, 0, 3, 'w', 'w', 'w',
+		7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0, 0, 28, 0, 1 };
+	uint8_t in[512], out[512];
+	size_t l = sizeof(head), ol;
+	unsigned removed;
+	char data[64];
+
+	memcpy(in, head, sizeof(head));
+	l = put_aaaa(in, l, "::1");
+	l = put_aaaa(in, l, "fd00::5");
+	l = put_aaaa(in, l, "2001:db8::1");
+	l = put_aaaa(in, l, "::ffff:192.168.1.1");
+	l = put_aaaa(in, l, "fe80::1");
+	ck_assert_int_eq(rebind_filter(in, l, out, sizeof(out), &ol, &removed), STUB_OK);
+	ck_assert_uint_eq(removed, 4);
+	ck_assert_uint_eq(tu_ancount(out, ol), 1);
+	tu_first_data(out, ol, data, sizeof(data));
+	ck_assert_str_eq(data, "2001:db8::1");
+	in[7] = 1; /* only ::1 */
+	ck_assert_int_eq(rebind_filter(in, sizeof(head) + 28, out, sizeof(out), &ol, &removed),
+	    STUB_OK);
+	ck_assert_uint_eq(removed, 1);
+	ck_assert_uint_eq(tu_ancount(out, ol), 0);
+	ck_assert_uint_eq(tu_rcode(out, ol), RCODE_NOERROR);
+}
+END_TEST
+
 static Suite *
 policy_suite(void)
 {
@@ -610,6 +735,8 @@ policy_suite(void)
 	tcase_add_test(t, test_upstream_ede_kept);
 	tcase_add_test(t, test_rule_adapter_routes);
 	tcase_add_test(t, test_rebind_filter);
+	tcase_add_test(t, test_malformed_never_fatal);
+	tcase_add_test(t, test_rebind_filter_aaaa);
 	tcase_set_timeout(t, 30);
 	suite_add_tcase(s, t);
 	return s;

@@ -920,6 +920,21 @@ ask_edns(struct rig *g, int client, const char *name, uint16_t type, bool edns, 
 	resolver_query(g->r, b, l, &ref, false, now);
 }
 
+/* client asks name/type as stubctl query does (a control query) */
+static void
+ask_ctl(struct rig *g, int client, const char *name, uint16_t type, uint64_t now)
+{
+	uint8_t b[512];
+	struct tq_opts o = { .id = (uint16_t)client };
+	size_t l = tu_build_query(name, type, &o, b, sizeof(b));
+	struct client_ref ref;
+
+	memset(&ref, 0, sizeof(ref));
+	ref.fd = client;
+	ref.ctl = (uint64_t)client;
+	resolver_query(g->r, b, l, &ref, false, now);
+}
+
 /* Does the answer end with an EDE option carrying code? */
 static bool
 ends_with_ede(const struct reply *r, unsigned code)
@@ -962,7 +977,9 @@ START_TEST(test_policy_every_type)
 		ck_assert_uint_eq(tu_rcode(r->buf, r->len), RCODE_NOERROR);
 		ck_assert_uint_eq(tu_ancount(r->buf, r->len), addr);
 		ck_assert(ends_with_ede(r, 15));
-		ck_assert_str_eq(r->rule, "test.conf:1");
+		ck_assert_str_eq(r->rule, ""); /* named for stubctl query only */
+		ask_ctl(&g, c, "www.ads.example", types[i], 0);
+		ck_assert_str_eq(reply_of(&g, c++)->rule, "test.conf:1");
 		ask_edns(&g, c, "www.ads.example", types[i], false, 0);
 		r = reply_of(&g, c++);
 		ck_assert(!tu_has_opt(r->buf, r->len));
@@ -974,7 +991,8 @@ START_TEST(test_policy_every_type)
 		r = reply_of(&g, c++);
 		ck_assert_uint_eq(tu_ancount(r->buf, r->len), types[i] == TYPE_A);
 		ck_assert(!ends_with_ede(r, 15));
-		ck_assert_str_eq(r->rule, "test.conf:3");
+		ask_ctl(&g, c, "nas.lan", types[i], 0);
+		ck_assert_str_eq(reply_of(&g, c++)->rule, "test.conf:3");
 		/* hosts names, whatever their family and the type asked */
 		ask_edns(&g, c, "printer.lan", types[i], true, 0);
 		r = reply_of(&g, c++);
@@ -1106,26 +1124,44 @@ START_TEST(test_rebind_protection)
 	finish_rrs(&g.up.s[2], priv, 2, "192.0.2.1:53%lan", 30);
 	r = reply_of(&g, 4);
 	ck_assert(!tu_has_opt(r->buf, r->len)); /* EDE only with EDNS */
+	/* only private A records, no CNAME: an empty answer section
+	 * (NODATA), NOERROR, EDE 17, not cached */
+	{
+		const struct tu_rr only[2] = { { "lan.example", TYPE_A, 300, NULL, 0, 0x7f000001 },
+			{ "lan.example", TYPE_A, 300, NULL, 0, 0xac100001 } };
+
+		ask_edns(&g, 40, "lan.example", TYPE_A, true, 32);
+		finish_rrs(&g.up.s[3], only, 2, "192.0.2.1:53%lan", 32);
+		r = reply_of(&g, 40);
+		ck_assert_uint_eq(tu_rcode(r->buf, r->len), RCODE_NOERROR);
+		ck_assert_uint_eq(tu_ancount(r->buf, r->len), 0);
+		ck_assert(ends_with_ede(r, 17));
+		ck_assert_uint_eq(g.st.rebind_blocked, 4);
+		ask(&g, 41, "lan.example", TYPE_A, 41, 33);
+		ck_assert_uint_eq(g.up.n, 5); /* not cached: asked again */
+		finish_rrs(&g.up.s[4], only, 2, "192.0.2.1:53%lan", 33);
+		ck_assert_uint_eq(tu_ancount(reply_of(&g, 41)->buf, reply_of(&g, 41)->len), 0);
+	}
 	/* exempt: an allow rule, the answering adapter's routing domain */
 	priv[0].owner = "db.intranet.example";
 	ask(&g, 5, "db.intranet.example", TYPE_A, 5, 40);
-	finish_rrs(&g.up.s[3], priv, 2, "192.0.2.1:53%lan", 40);
+	finish_rrs(&g.up.s[5], priv, 2, "192.0.2.1:53%lan", 40);
 	ck_assert_uint_eq(tu_ancount(reply_of(&g, 5)->buf, reply_of(&g, 5)->len), 2);
 	priv[0].owner = "git.corp.example";
 	ask(&g, 6, "git.corp.example", TYPE_A, 6, 50);
-	finish_rrs(&g.up.s[4], priv, 2, "192.0.2.1:53%lan", 50);
+	finish_rrs(&g.up.s[6], priv, 2, "192.0.2.1:53%lan", 50);
 	ck_assert_uint_eq(tu_ancount(reply_of(&g, 6)->buf, reply_of(&g, 6)->len), 2);
 	/* the same name from an adapter without that domain: filtered */
 	priv[0].owner = "app.corp.example";
 	ask(&g, 7, "app.corp.example", TYPE_A, 7, 60);
-	finish_rrs(&g.up.s[5], priv, 2, "192.0.2.9:53%other", 60);
+	finish_rrs(&g.up.s[7], priv, 2, "192.0.2.9:53%other", 60);
 	ck_assert_uint_eq(tu_ancount(reply_of(&g, 7)->buf, reply_of(&g, 7)->len), 1);
-	ck_assert_uint_eq(g.st.rebind_blocked, 4);
+	ck_assert_uint_eq(g.st.rebind_blocked, 6);
 	/* rebind-protection no: kept */
 	resolver_set_policy(g.r, p, false);
 	priv[0].owner = "other.example";
 	ask(&g, 8, "other.example", TYPE_A, 8, 70);
-	finish_rrs(&g.up.s[6], priv, 2, "192.0.2.1:53%lan", 70);
+	finish_rrs(&g.up.s[8], priv, 2, "192.0.2.1:53%lan", 70);
 	ck_assert_uint_eq(tu_ancount(reply_of(&g, 8)->buf, reply_of(&g, 8)->len), 2);
 	resolver_set_policy(g.r, NULL, false);
 	policy_free(p);

@@ -514,7 +514,8 @@ policy_local(struct resolver *r, const struct msg_query *q, const struct client_
 		return false;
 	n = policy_answer(r->pol, &m, q, r->cfg->hosts_ttl, limit_for(q, ref), r->out,
 	    sizeof(r->out));
-	ri.rule = policy_origin_text(r->pol, m.origin, rule, sizeof(rule));
+	if (ref->ctl) /* only stubctl query shows it (as deliver_hosts) */
+		ri.rule = policy_origin_text(r->pol, m.origin, rule, sizeof(rule));
 	if (m.verdict == POL_BLOCK)
 		r->st->policy_blocked++;
 	else

@@ -512,15 +512,26 @@ policy_lookup(const struct policy *p, const uint8_t *key, size_t klen, struct po
 {
 	size_t off = 0;
 	bool have_verdict = false, have_adapter = false, have_enc = false, have_ad = false;
+	uint64_t hs[WIRE_NAME_MAX / 2 + 1]; /* the suffixes' hashes, longest first */
+	size_t nh = 0, k = 0;
 
 	memset(m, 0, sizeof(*m));
 	if (!p || !key || klen < 2)
 		return;
+	/* every suffix's slot asked of memory at once: in a big table each is
+	 * a cache miss, and they overlap instead of following each other */
+	for (off = 0; off < klen && key[off] != 0 && nh < sizeof(hs) / sizeof(hs[0]);
+	     off += 1 + (size_t)key[off]) {
+		hs[nh] = stub_name_hash(p->seed, key + off, klen - off);
+		__builtin_prefetch(&p->slots[(size_t)hs[nh] & (p->nslots - 1)]);
+		nh++;
+	}
+	off = 0;
 	/* the name itself, then each parent, the root excluded */
 	while (off < klen && key[off] != 0) {
 		const uint8_t *name = key + off;
 		size_t len = klen - off;
-		uint64_t h = stub_name_hash(p->seed, name, len);
+		uint64_t h = k < nh ? hs[k] : stub_name_hash(p->seed, name, len);
 		const struct slot *s = find_slot(p, h, name, len);
 		const struct dec *best = NULL;
 		uint32_t i;
@@ -583,6 +594,7 @@ policy_lookup(const struct policy *p, const uint8_t *key, size_t klen, struct po
 			}
 		}
 		off += 1 + (size_t)key[off];
+		k++;
 	}
 }
 

@@ -1,12 +1,16 @@
 /*
  * fuzz_blocklist.c - the list parsers of SPEC 18 (the first byte picks the
- * format and block or allow), format detection, lookups of names taken
- * from the input, and rebinding protection's rewrite of the input read as
- * a stored answer.
+ * format, all five, and block or allow), format detection, lookups of names
+ * taken from the input, and rebinding protection's rewrite of the input
+ * read as a stored answer.  A parse never fails but for memory, and what it
+ * counts adds up: no more entries and malformed lines than the text has
+ * room for, the first malformed line's number iff there was one, within
+ * the text's lines (abort() otherwise: the fuzzer reports it).
  */
 #include "auto-config.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "blocklist.h"
@@ -23,8 +27,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct bl_stats st;
 	struct pol_match m;
 	const char *text = (const char *)data + 1;
-	size_t len, i, olen;
+	size_t len, i, olen, lines;
 	unsigned removed;
+	enum stub_err e;
 
 	if (size < 1)
 		return 0;
@@ -33,8 +38,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!p)
 		return 0;
 	(void)blocklist_detect(text, len);
-	if (blocklist_parse(p, text, len, (enum bl_format)(data[0] % BL_FORMAT_COUNT),
-	        (data[0] & 0x80) != 0, POL_ACT_DEFAULT, 0, &st) == STUB_OK) {
+	e = blocklist_parse(p, text, len, (enum bl_format)(data[0] % BL_FORMAT_COUNT),
+	    (data[0] & 0x80) != 0, POL_ACT_DEFAULT, 0, &st);
+	if (e != STUB_OK && e != STUB_ENOMEM)
+		abort(); /* a malformed line is never fatal */
+	for (i = 0, lines = 1; i < len; i++)
+		lines += text[i] == '\n';
+	if (e == STUB_OK &&
+	    (st.unknown > lines || (st.unknown == 0) != (st.first_unknown == 0) ||
+	        st.first_unknown > lines || st.entries > len))
+		abort();
+	if (e == STUB_OK) {
 		/* every dot-separated run of the input as a name to look up */
 		for (i = 0; i + 1 < len && i < 4096; i += 7) {
 			uint8_t n[WIRE_NAME_MAX];
