@@ -8,15 +8,16 @@
 # Each rejection of SPEC 17 leaves the server in clear text, logged and
 # counted; `opportunistic` takes an unverified twin without AD; `require`
 # with nothing encrypted answering gives SERVFAIL + EDE 23 and no question
-# in clear text.  Skipped without root, unshare, unbound, tcpdump, openssl
-# or dig.
+# in clear text; the DDR counters are in the Prometheus metrics, and the
+# trace of a question asked again after discovery keeps the probe.
+# Skipped without root, unshare, unbound, tcpdump, openssl, dig or curl.
 set -u
 STUBD=${STUBD:-./stubd}
 STUBCTL=${STUBCTL:-./stubctl}
 
 . "$(dirname "$0")/testlib.sh"
 [ "$(id -u)" = 0 ] || skip "needs root (a network namespace)"
-for t in unshare unbound tcpdump openssl dig; do
+for t in unshare unbound tcpdump openssl dig curl; do
 	command -v "$t" >/dev/null 2>&1 || skip "$t not installed"
 done
 if [ -z "${DDR_INNER:-}" ]; then
@@ -97,6 +98,7 @@ stubd_start() {
 	cat >"$tmp/stubd.conf" <<EOF
 listen 127.0.0.1:53
 control $tmp/ctl
+metrics 127.0.0.1:9153
 hosts none
 ${2:+adapter lan device $2}
 server $R
@@ -132,6 +134,11 @@ cap_stop() {   # prints "PROBES QUESTIONS"
 }
 
 servers() { "$STUBCTL" -s "$tmp/ctl" --json servers; }
+# metric NAME: its value for the router's clear-text server (Prometheus)
+metric() {
+	curl -s --max-time 2 http://127.0.0.1:9153/metrics |
+		sed -n "s/^$1{adapter=\"[^\"]*\",server=\"$R:53\"} //p"
+}
 field() { servers | tr ',' '\n' | sed -n "s/^\"$1\":\([^]}]*\).*/\1/p" | head -1 | tr -d '"'; }
 
 # ---- auto: verified, switched, then nothing in clear text ----
@@ -153,6 +160,9 @@ check "auto: upgrade" "$(field upgrade)" "ddr"
 check "auto: twin" "$(field twin_address)" "$R:853"
 check "auto: twin name" "$(field twin_name)" "dns.test"
 check "auto: twin transport" "$(field twin_transport)" "tls"
+check "metrics: DDR probes" "$(metric stubd_server_ddr_probes_total)" "1"
+check "metrics: DDR upgrades" "$(metric stubd_server_ddr_upgrades_total)" "1"
+check "metrics: DDR rejections" "$(metric stubd_server_ddr_rejections_total)" "0"
 ms=$(((t1 - t0) / 1000000))
 echo "measured: first query to upgrade ${ms} ms"
 [ $ms -le 1000 ] || { echo "FAIL: switch took ${ms} ms (> 1 s)"; fail=1; }
@@ -211,6 +221,8 @@ reject() {   # reject LABEL SAN SVCB
 	i=0
 	until [ "$(field ddr_rejections)" = 1 ] || [ $i -ge 40 ]; do sleep 0.05; i=$((i + 1)); done
 	check "$1: counted" "$(field ddr_rejections)" "1"
+	check "$1: in the metrics" "$(metric stubd_server_ddr_rejections_total)" "1"
+	check "$1: no upgrade in the metrics" "$(metric stubd_server_ddr_upgrades_total)" "0"
 	check "$1: stays in clear text" "$(field upgrade)" "null"
 	grep -q "DDR: .*rejected" "$tmp/stubd.err" && echo "ok: $1: logged" ||
 		{ echo "FAIL: $1: not logged"; cat "$tmp/stubd.err"; fail=1; }
@@ -262,8 +274,16 @@ check "require: clear-text questions to $R:53" "$2" "0"
 router "1 dns.test. alpn=dot port=853"
 stubd_start require lo
 cap_start
-check "require: the first question answered over the twin" \
-	"$(dig +time=4 +tries=1 +short @127.0.0.1 w0.example.test A)" "192.0.2.7"
+trace=$("$STUBCTL" -s "$tmp/ctl" --json query w0.example.test A)
+case $trace in
+*192.0.2.7*) echo "ok: require: the first question answered over the twin" ;;
+*) echo "FAIL: require: no answer: $trace"; fail=1 ;;
+esac
+# asked again on the engine discovery brought: the trace keeps the probe
+case $trace in
+*'"phase":"ddr"'*'"transport":"tls"'*) echo "ok: require: the trace shows the probe, then tls" ;;
+*) echo "FAIL: require: the trace lacks the probe: $trace"; fail=1 ;;
+esac
 check "require: upgrade" "$(field upgrade)" "ddr"
 set -- $(cap_stop)
 check "require: clear-text questions to $R:53" "$2" "0"

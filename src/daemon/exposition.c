@@ -121,6 +121,14 @@ servers_part(struct sbuf *b, const struct control_view *v, uint64_t now)
 		    "TLS handshakes with the server" },
 		{ "stubd_server_tls_resumed_total", "counter",
 		    "TLS handshakes that resumed a session" },
+		/* SPEC 17, per clear-text server */
+		{ "stubd_server_ddr_probes_total", "counter", "DDR probes sent to the server" },
+		{ "stubd_server_ddr_rejections_total", "counter",
+		    "designated resolvers the server offered, rejected" },
+		{ "stubd_server_ddr_upgrades_total", "counter",
+		    "encrypted twins DDR installed for the server" },
+		{ "stubd_server_downgrades_total", "counter",
+		    "queries its encrypted twin failed, asked in clear text" },
 	};
 	const struct sched *s = v->sched;
 	const struct cfg *c;
@@ -136,7 +144,7 @@ servers_part(struct sbuf *b, const struct control_view *v, uint64_t now)
 			struct transport_stats ts;
 
 			memset(&ts, 0, sizeof(ts));
-			if (f >= 5 && v->transport_stats)
+			if ((f == 5 || f == 6) && v->transport_stats)
 				v->transport_stats(v->arg, i, &ts);
 			sb_add(b, "%s", fam[f].name);
 			server_labels(b, c, i);
@@ -149,7 +157,11 @@ servers_part(struct sbuf *b, const struct control_view *v, uint64_t now)
 				break;
 			case 4: sb_add(b, " %d\n", sched_server_excluded(s, i, now) ? 1 : 0); break;
 			case 5: sb_add(b, " %llu\n", (unsigned long long)ts.handshakes); break;
-			default: sb_add(b, " %llu\n", (unsigned long long)ts.resumed); break;
+			case 6: sb_add(b, " %llu\n", (unsigned long long)ts.resumed); break;
+			case 7: sb_add(b, " %llu\n", (unsigned long long)sv->ddr_probes); break;
+			case 8: sb_add(b, " %llu\n", (unsigned long long)sv->ddr_rejections); break;
+			case 9: sb_add(b, " %llu\n", (unsigned long long)sv->ddr_upgrades); break;
+			default: sb_add(b, " %llu\n", (unsigned long long)sv->downgrades); break;
 			}
 		}
 	}

@@ -103,6 +103,14 @@ struct upstream {
 	struct msg_resp resp;
 };
 
+/* SPEC 17: while a search that waited for discovery is handed back
+ * (UP_AGAIN), its trace and start, for the search its owner starts again
+ * from inside that callback: the probe stays in `stubctl query`'s trace */
+static struct {
+	const struct up_trace *trace;
+	uint64_t t0;
+} again_carry;
+
 static void search_finish(struct up_search *s, enum up_kind kind, bool cacheable, uint8_t *msg,
     const struct msg_resp *resp, const char *label, unsigned via);
 static void downgrade(struct up_search *s, size_t server, uint64_t now);
@@ -644,7 +652,11 @@ phase_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (s->again) {
+		/* the search the owner starts again carries the probe (trace) */
+		again_carry.trace = s->trace;
+		again_carry.t0 = s->t0;
 		search_finish(s, UP_AGAIN, false, NULL, NULL, NULL, 0);
+		again_carry.trace = NULL;
 		return;
 	}
 	if (s->ddr_wait) { /* discovery took too long, or found nothing */
@@ -776,6 +788,7 @@ probe_result(struct ddr_probe *p, enum ddr_next next, bool rejected)
 		const struct cfg_sockaddr *ta = &e->twin.t.addr;
 		char host[INET6_ADDRSTRLEN] = "?";
 
+		up->sched->servers[p->server].ddr_upgrades++;
 		if (ta->ss.ss_family == AF_INET)
 			inet_ntop(AF_INET, &((const struct sockaddr_in *)&ta->ss)->sin_addr, host,
 			    sizeof(host));
@@ -975,6 +988,17 @@ upstream_search(struct upstream *up, const struct msg_query *q, uint32_t slow_ms
 	}
 	s->up = up;
 	s->t0 = now;
+	if (s->trace && again_carry.trace) {
+		size_t k;
+
+		/* asked again after discovery: the probe first, times from the
+		 * first start */
+		s->t0 = again_carry.t0;
+		for (k = 0; k < again_carry.trace->n; k++)
+			if (again_carry.trace->ev[k].ddr)
+				(void)up_trace_add(s->trace, &again_carry.trace->ev[k]);
+		again_carry.trace = NULL;
+	}
 	s->q = *q;
 	s->cb = cb;
 	s->arg = arg;

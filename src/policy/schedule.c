@@ -129,6 +129,7 @@ sched_inherit(struct sched *to, const struct sched *from)
 			t->downgrades = f->downgrades;
 			t->ddr_probes = f->ddr_probes;
 			t->ddr_rejections = f->ddr_rejections;
+			t->ddr_upgrades = f->ddr_upgrades;
 			break;
 		}
 	}

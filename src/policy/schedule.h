@@ -41,6 +41,7 @@ struct sched_server {
 	bool downgrade_logged; /* logged once per server and network (engine) */
 	uint64_t ddr_probes;     /* SPEC 17: DDR probes sent to it */
 	uint64_t ddr_rejections; /* designated resolvers it offered, rejected */
+	uint64_t ddr_upgrades;   /* encrypted twins DDR installed for it */
 };
 
 struct sched_adapter {
