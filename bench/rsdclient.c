@@ -6,6 +6,7 @@
  *   rsdclient varlink SOCKET NAMES COUNT CONC FAMILY
  *   rsdclient dbus NAMES COUNT CONC FAMILY      (bus: $DBUS_SYSTEM_BUS_ADDRESS)
  *   rsdclient idle SOCKET N SECONDS
+ *   rsdclient echo SOCKET SECONDS
  *
  * varlink/dbus: COUNT calls for the names of the file NAMES (one a line,
  * taken in turn), CONC connections (varlink) or calls in flight (D-Bus),
@@ -16,6 +17,10 @@
  * addresses.  Bounded: gives up after 120 s.
  * idle: opens N connections, prints "idle N" when all are connected,
  * holds them SECONDS (at most 600) and exits.
+ * echo: the noise floor of a varlink round trip on this machine: listens
+ * on SOCKET and answers every NUL-terminated message at once with a fixed
+ * reply carrying one address, for SECONDS (at most 600), up to 64
+ * connections.
  *
  * Built by bench/resolved.sh: cc -O2 rsdclient.c $(pkg-config --libs libsystemd)
  */
@@ -296,11 +301,64 @@ run_idle(const char *path, long n, long secs)
 	return 0;
 }
 
+static int
+run_echo(const char *path, long secs)
+{
+	static const char reply[] = "{\"parameters\":{\"addresses\":[{\"ifindex\":1,\"family\":2,"
+	                            "\"address\":[10,0,0,1]}],\"name\":\"x\",\"flags\":0}}";
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct pollfd pfd[MAX_CONC + 1];
+	char buf[4096];
+	double end;
+	nfds_t n = 1, i;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (secs > 600)
+		secs = 600;
+	end = now_s() + (double)secs;
+	if (fd < 0 || strlen(path) >= sizeof(sa.sun_path))
+		die("socket");
+	strcpy(sa.sun_path, path);
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 128) != 0)
+		die(path);
+	pfd[0] = (struct pollfd){ fd, POLLIN, 0 };
+	while (now_s() < end) {
+		if (poll(pfd, n, 1000) < 0)
+			die("poll");
+		if ((pfd[0].revents & POLLIN) && n < MAX_CONC + 1) {
+			int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+
+			if (c >= 0)
+				pfd[n++] = (struct pollfd){ c, POLLIN, 0 };
+		}
+		for (i = 1; i < n; i++) {
+			ssize_t r, k;
+
+			if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			r = read(pfd[i].fd, buf, sizeof(buf));
+			if (r <= 0) {
+				close(pfd[i].fd);
+				pfd[i--] = pfd[--n];
+				continue;
+			}
+			for (k = 0; k < r; k++)
+				if (buf[k] == '\0' && write(pfd[i].fd, reply, sizeof(reply)) < 0)
+					break;
+		}
+	}
+	unlink(path);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	int conc;
 
+	if (argc == 4 && strcmp(argv[1], "echo") == 0)
+		return run_echo(argv[2], atol(argv[3]));
 	if (argc == 5 && strcmp(argv[1], "idle") == 0)
 		return run_idle(argv[2], atol(argv[3]), atol(argv[4]));
 	if (argc == 7 && strcmp(argv[1], "varlink") == 0) {
@@ -314,7 +372,8 @@ main(int argc, char **argv)
 	} else {
 		fprintf(stderr, "usage: rsdclient varlink SOCKET NAMES COUNT CONC FAMILY\n"
 		                "       rsdclient dbus NAMES COUNT CONC FAMILY\n"
-		                "       rsdclient idle SOCKET N SECONDS\n");
+		                "       rsdclient idle SOCKET N SECONDS\n"
+		                "       rsdclient echo SOCKET SECONDS\n");
 		return 2;
 	}
 	if (conc < 1 || conc > MAX_CONC || count == 0) {
