@@ -37,7 +37,8 @@
 #    are read around each run to show the answers came from the cache.
 #  2 varlink io.systemd.Resolve.ResolveHostname (family AF_INET), CALLS
 #    calls (default 10,000) by bench/rsdclient.c: one connection, one
-#    call at a time (calls/s, p50, p99) and 8 connections (calls/s).
+#    call at a time (calls/s, p50, p99) and 8 connections (calls/s), and
+#    the server's CPU per call (which scheduling noise does not move).
 #  3 D-Bus org.freedesktop.resolve1.Manager.ResolveHostname, the same
 #    (through each server's dbus-daemon); "n/a" when the server answers
 #    UnknownMethod.
@@ -256,31 +257,41 @@ for s in $SERVERS; do
 	R[$s,hits]=$(awk '{ h += $1; m += $2; d += $3 } END { printf "%d hits, %d misses / %d answered", h, m, d }' "$W/$s.hits")
 done
 
+# cpu_per_call PID TICKS0 OUTPUT-LINE -> server CPU µs per answered call
+cpu_per_call() {
+	awk -v c=$(($(cpu_ticks "$1") - $2)) -v hz="$HZ" -v n="$(field calls <<<"$3")" \
+		'BEGIN { printf "%.1f", (n > 0 ? c / hz * 1e6 / n : 0) }'
+}
 field() { awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }'; }
 
 # 2 and 3: ResolveHostname over varlink and D-Bus
 for s in $SERVERS; do
 	read -r h0 m0 <<<"$(stat_of $s)"
 	for r in $(seq "$REPEAT"); do
+		c0=$(cpu_ticks "$(pid_of $s)")
 		o=$(taskset -c 0 "$W/rsdclient" varlink "$(sock_of $s)" "$W/hot.names" "$CALLS" 1 2)
-		say "varlink $s run $r (1 connection): $o"
+		cpu_per_call "$(pid_of $s)" "$c0" "$o" >>"$W/$s.vl1cpu"; echo >>"$W/$s.vl1cpu"
+		say "varlink $s run $r (1 connection): $o; server CPU µs/call $(tail -1 "$W/$s.vl1cpu")"
 		field cps <<<"$o" >>"$W/$s.vl1"; field p99_us <<<"$o" >>"$W/$s.vl1p99"
 		field p50_us <<<"$o" >>"$W/$s.vl1p50"; field ok <<<"$o" >>"$W/$s.vl1ok"
+		c0=$(cpu_ticks "$(pid_of $s)")
 		o=$(taskset -c 0 "$W/rsdclient" varlink "$(sock_of $s)" "$W/hot.names" "$CALLS" 8 2)
-		say "varlink $s run $r (8 connections): $o"
+		cpu_per_call "$(pid_of $s)" "$c0" "$o" >>"$W/$s.vl8cpu"; echo >>"$W/$s.vl8cpu"
+		say "varlink $s run $r (8 connections): $o; server CPU µs/call $(tail -1 "$W/$s.vl8cpu")"
 		field cps <<<"$o" >>"$W/$s.vl8"; field p99_us <<<"$o" >>"$W/$s.vl8p99"
 	done
 	read -r h1 m1 <<<"$(stat_of $s)"
 	R[$s,vlhits]="$((h1 - h0)) hits, $((m1 - m0)) misses"
-	for k in vl1 vl1p99 vl1p50 vl1ok vl8 vl8p99; do R[$s,$k]=$(median <"$W/$s.$k"); done
+	for k in vl1 vl1p99 vl1p50 vl1ok vl8 vl8p99 vl1cpu vl8cpu; do R[$s,$k]=$(median <"$W/$s.$k"); done
 	R[$s,vl1p99ms]=$(awk -v u="${R[$s,vl1p99]}" 'BEGIN { printf "%.3f", u / 1000 }')
 	R[$s,vl1p50ms]=$(awk -v u="${R[$s,vl1p50]}" 'BEGIN { printf "%.3f", u / 1000 }')
 	R[$s,vl8p99ms]=$(awk -v u="${R[$s,vl8p99]}" 'BEGIN { printf "%.3f", u / 1000 }')
 
-	R[$s,db1]=n/a; R[$s,db1p99ms]=n/a; R[$s,db8]=n/a
-	: >"$W/$s.db1"; : >"$W/$s.db1p99"; : >"$W/$s.db8"
+	R[$s,db1]=n/a; R[$s,db1p99ms]=n/a; R[$s,db8]=n/a; R[$s,db1cpu]=n/a
+	: >"$W/$s.db1"; : >"$W/$s.db1p99"; : >"$W/$s.db8"; : >"$W/$s.db1cpu"
 	for r in $(seq "$REPEAT"); do
 		drc=0
+		c0=$(cpu_ticks "$(pid_of $s)")
 		o=$(DBUS_SYSTEM_BUS_ADDRESS=$(bus_of $s) taskset -c 0 "$W/rsdclient" dbus \
 			"$W/hot.names" "$CALLS" 1 2 2>"$W/$s.dberr") || drc=$?
 		if [ $drc -eq 3 ]; then
@@ -288,7 +299,8 @@ for s in $SERVERS; do
 			break
 		fi
 		[ $drc -eq 0 ] || { say "dbus $s: failed: $(cat "$W/$s.dberr")"; break; }
-		say "dbus $s run $r (1 call at a time): $o"
+		cpu_per_call "$(pid_of $s)" "$c0" "$o" >>"$W/$s.db1cpu"; echo >>"$W/$s.db1cpu"
+		say "dbus $s run $r (1 call at a time): $o; server CPU µs/call $(tail -1 "$W/$s.db1cpu")"
 		field cps <<<"$o" >>"$W/$s.db1"; field p99_us <<<"$o" >>"$W/$s.db1p99"
 		o=$(DBUS_SYSTEM_BUS_ADDRESS=$(bus_of $s) taskset -c 0 "$W/rsdclient" dbus \
 			"$W/hot.names" "$CALLS" 8 2 2>"$W/$s.dberr") || true
@@ -297,6 +309,7 @@ for s in $SERVERS; do
 	done
 	if [ -s "$W/$s.db1" ]; then
 		R[$s,db1]=$(median <"$W/$s.db1"); R[$s,db8]=$(median <"$W/$s.db8")
+		R[$s,db1cpu]=$(median <"$W/$s.db1cpu")
 		R[$s,db1p99ms]=$(median <"$W/$s.db1p99" | awk '{ printf "%.3f", $1 / 1000 }')
 	fi
 done
@@ -391,9 +404,11 @@ vl8_ratio=$(ratio "${R[stubd,vl8]}" "${R[resolved,vl8]}")
 	echo "| varlink ResolveHostname, 1 connection: calls/s | ${R[resolved,vl1]} | ${R[stubd,vl1]} | $vl_ratio |"
 	echo "| varlink ResolveHostname, 1 connection: p50 / p99 ms | ${R[resolved,vl1p50ms]} / ${R[resolved,vl1p99ms]} | ${R[stubd,vl1p50ms]} / ${R[stubd,vl1p99ms]} | |"
 	echo "| varlink ResolveHostname, 8 connections: calls/s (p99 ms) | ${R[resolved,vl8]} (${R[resolved,vl8p99ms]}) | ${R[stubd,vl8]} (${R[stubd,vl8p99ms]}) | $vl8_ratio |"
+	echo "| varlink ResolveHostname: server CPU µs per call, 1 / 8 connections | ${R[resolved,vl1cpu]} / ${R[resolved,vl8cpu]} | ${R[stubd,vl1cpu]} / ${R[stubd,vl8cpu]} | $(ratio "${R[stubd,vl1cpu]}" "${R[resolved,vl1cpu]}") / $(ratio "${R[stubd,vl8cpu]}" "${R[resolved,vl8cpu]}") |"
 	echo "| varlink: answers with addresses / calls (1 conn.); cache counters over all varlink runs | ${R[resolved,vl1ok]} / $CALLS; ${R[resolved,vlhits]} | ${R[stubd,vl1ok]} / $CALLS; ${R[stubd,vlhits]} | |"
 	echo "| noise floor: a varlink echo on CPU 1 (rsdclient echo), 1 connection: calls/s, p50 / p99 ms; 8 connections: calls/s (p99 ms) | ${R[echo,vl1]}, ${R[echo,vl1p50ms]} / ${R[echo,vl1p99ms]}; ${R[echo,vl8]} (${R[echo,vl8p99ms]}) | | |"
 	echo "| D-Bus ResolveHostname, 1 call at a time: calls/s (p99 ms) | ${R[resolved,db1]} (${R[resolved,db1p99ms]}) | ${R[stubd,db1]} (${R[stubd,db1p99ms]}) | $(nratio "${R[stubd,db1]}" "${R[resolved,db1]}") |"
+	echo "| D-Bus ResolveHostname: server CPU µs per call (1 at a time; dbus-daemon not counted) | ${R[resolved,db1cpu]} | ${R[stubd,db1cpu]} | $(nratio "${R[stubd,db1cpu]}" "${R[resolved,db1cpu]}") |"
 	echo "| D-Bus ResolveHostname, 8 in flight: calls/s | ${R[resolved,db8]} | ${R[stubd,db8]} | $(nratio "${R[stubd,db8]}" "${R[resolved,db8]}") |"
 	echo "| DNS at $LAT_QPS QPS: p50 / p99 ms (p99 of each run) | ${R[resolved,plain,p50]} / ${R[resolved,plain,p99]} (${R[resolved,plain,p99all]}) | ${R[stubd,plain,p50]} / ${R[stubd,plain,p99]} (${R[stubd,plain,p99all]}) | |"
 	echo "| the same with $IDLE idle varlink clients connected | ${R[resolved,idle,p50]} / ${R[resolved,idle,p99]} (${R[resolved,idle,p99all]}) | ${R[stubd,idle,p50]} / ${R[stubd,idle,p99]} (${R[stubd,idle,p99all]}) | |"
