@@ -8,18 +8,20 @@
 # .resolvectl/x (as quickstart.sh does for resolvectl), never installed, so
 # it never touches the machine's /etc/resolv.conf.  Everything runs in a
 # private network and mount namespace this script makes (loopback, and a
-# veth pair with both ends inside it that resolved needs to see a routable
-# address; no packet leaves the namespace):
+# veth pair with both ends inside it: with no link but loopback holding a
+# routable address resolved answers "network is down" without asking
+# anyone; no packet leaves the namespace):
 #   NSD       127.0.0.2:5300, zone bench.test. (NAMES A records, TTL 3600)
 #   resolved  in a mount namespace of its own: a tmpfs on /run/systemd (its
 #             varlink sockets at the fixed /run/systemd/resolve/..., its
 #             resolved.conf.d drop-in with DNS=127.0.0.2:5300, Domains=~.,
 #             DNSSEC, DNSOverTLS, LLMNR and mDNS off, and
 #             CacheFromLocalhost=yes: without it resolved caches nothing
-#             from a server on 127.0.0.0/8 and every query is a miss); its user
-#             systemd-resolve in a passwd/group bind-mounted over /etc in
-#             the bench's namespace; its own dbus-daemon (a system bus config of its own); stub listener
-#             127.0.0.53:53; log level warning.
+#             from a server on 127.0.0.0/8 and every query is a miss); its
+#             user systemd-resolve in a passwd/group bind-mounted over /etc
+#             in the bench's namespace only; its own dbus-daemon (a system
+#             bus config of its own); stub listener 127.0.0.53:53; log
+#             level warning (RSD_LOG_LEVEL).
 #   stubd     -u root, `resolved-compat yes`, listen 127.0.0.1:53, its own
 #             dbus-daemon; its varlink sockets and files in
 #             $STUBD_RESOLVE_DIR (a directory of this run; with it set,
@@ -40,8 +42,8 @@
 #    call at a time (calls/s, p50, p99) and 8 connections (calls/s), and
 #    the server's CPU per call (which scheduling noise does not move).
 #  3 D-Bus org.freedesktop.resolve1.Manager.ResolveHostname, the same
-#    (through each server's dbus-daemon); "n/a" when the server answers
-#    UnknownMethod.
+#    (through each server's dbus-daemon; 1 call at a time and 8 in
+#    flight); "n/a" when the server answers UnknownMethod.
 #  4 DNS latency at a fixed LAT_QPS (dnsperf -Q, per-query latencies,
 #    p50/p99) without and with IDLE (500) idle varlink connections held
 #    open to the server, REPEAT runs each, medians, and the server's CPU
@@ -59,7 +61,8 @@
 # default bench/results-resolved.md), STUBD, STUBCTL, RSD (the
 # systemd-resolved binary), RESOLVECTL.  Needs root (namespaces).  Every
 # process started is stopped at the end; every run is bounded (dnsperf -l,
-# rsdclient gives up after 120 s, the idle client after DURATION + 60 s).
+# rsdclient gives up after 120 s, the idle client after DURATION + 60 s,
+# the echo after REPEAT x 60 + 60 s).
 # Takes about 7 x REPEAT x DURATION seconds plus a minute (5 minutes at
 # the defaults).  Installs dnsperf and nsd from Debian when missing.
 set -euo pipefail
