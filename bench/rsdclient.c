@@ -103,9 +103,11 @@ report(double secs)
 	double p50 = 0, p99 = 0, mx = 0;
 
 	if (nlat) {
+		size_t k = (size_t)((double)nlat * 0.99);
+
 		qsort(lat, nlat, sizeof(*lat), cmp_d);
 		p50 = lat[nlat / 2];
-		p99 = lat[(size_t)((double)nlat * 0.99) < nlat ? (size_t)((double)nlat * 0.99) : nlat - 1];
+		p99 = lat[k < nlat ? k : nlat - 1];
 		mx = lat[nlat - 1];
 	}
 	printf("calls %zu ok %zu seconds %.3f cps %.0f p50_us %.1f p99_us %.1f max_us %.1f\n", nlat,
@@ -189,10 +191,12 @@ run_varlink(const char *path, int conc, int family)
 				size_t used = (size_t)(nul - c[i].buf) + 1;
 
 				lat[nlat++] = (now_s() - c[i].t0) * 1e6;
-				if (strstr(c[i].buf, "\"addresses\"") && !strstr(c[i].buf, "\"error\""))
+				if (strstr(c[i].buf, "\"addresses\"") &&
+				    !strstr(c[i].buf, "\"error\""))
 					nok++;
 				else if (nok == 0 && nlat == 1)
-					fprintf(stderr, "rsdclient: first reply: %.300s\n", c[i].buf);
+					fprintf(stderr, "rsdclient: first reply: %.300s\n",
+					    c[i].buf);
 				memmove(c[i].buf, nul + 1, c[i].len - used);
 				c[i].len -= used;
 				if (nsent < count)
@@ -203,6 +207,9 @@ run_varlink(const char *path, int conc, int family)
 out:
 	end = now_s();
 	report(end - start);
+	for (i = 0; i < conc; i++)
+		close(c[i].fd);
+	free(c);
 	return 0;
 }
 
@@ -220,9 +227,9 @@ dbus_send(void)
 	if (!t0)
 		die("malloc");
 	*t0 = now_s();
-	r = sd_bus_call_method_async(bus, NULL, "org.freedesktop.resolve1", "/org/freedesktop/resolve1",
-	    "org.freedesktop.resolve1.Manager", "ResolveHostname", on_reply, t0, "isit", 0,
-	    names[nsent % nnames], family_g, (uint64_t)0);
+	r = sd_bus_call_method_async(bus, NULL, "org.freedesktop.resolve1",
+	    "/org/freedesktop/resolve1", "org.freedesktop.resolve1.Manager", "ResolveHostname",
+	    on_reply, t0, "isit", 0, names[nsent % nnames], family_g, (uint64_t)0);
 	if (r < 0) {
 		errno = -r;
 		die("sd_bus_call_method_async");
@@ -242,7 +249,8 @@ on_reply(sd_bus_message *m, void *userdata, sd_bus_error *err)
 	if (!e)
 		nok++;
 	else if (nlat == 1) {
-		fprintf(stderr, "rsdclient: first reply: %s: %s\n", e->name, e->message ? e->message : "");
+		fprintf(stderr, "rsdclient: first reply: %s: %s\n", e->name,
+		    e->message ? e->message : "");
 		if (strcmp(e->name, "org.freedesktop.DBus.Error.UnknownMethod") == 0) {
 			unknown_method = 1;
 			return 0;
@@ -370,10 +378,11 @@ main(int argc, char **argv)
 		count = strtoul(argv[3], NULL, 10);
 		conc = atoi(argv[4]);
 	} else {
-		fprintf(stderr, "usage: rsdclient varlink SOCKET NAMES COUNT CONC FAMILY\n"
-		                "       rsdclient dbus NAMES COUNT CONC FAMILY\n"
-		                "       rsdclient idle SOCKET N SECONDS\n"
-		                "       rsdclient echo SOCKET SECONDS\n");
+		fprintf(stderr,
+		    "usage: rsdclient varlink SOCKET NAMES COUNT CONC FAMILY\n"
+		    "       rsdclient dbus NAMES COUNT CONC FAMILY\n"
+		    "       rsdclient idle SOCKET N SECONDS\n"
+		    "       rsdclient echo SOCKET SECONDS\n");
 		return 2;
 	}
 	if (conc < 1 || conc > MAX_CONC || count == 0) {
