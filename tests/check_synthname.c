@@ -364,6 +364,77 @@ START_TEST(test_reverse)
 }
 END_TEST
 
+/* SPEC 16: one interface index per answer: the link-local addresses of
+ * one interface kept (the default route's when it has any) */
+START_TEST(test_link_scope)
+{
+	struct synth_addr v[5], gw[3];
+	size_t n;
+
+	/* one interface: everything kept, its index */
+	v[0] = addr("192.0.2.1");
+	v[1] = addr("fe80::1");
+	v[1].ifindex = 7;
+	v[2] = addr("fe80::2");
+	v[2].ifindex = 7;
+	n = 3;
+	ck_assert_uint_eq(synth_link_scope(v, &n, NULL, 0), 7);
+	ck_assert_uint_eq(n, 3);
+
+	/* two interfaces, no gateway: the first one's */
+	v[0] = addr("2001:db8::1");
+	v[0].ifindex = 3;
+	v[1] = addr("fe80::1");
+	v[1].ifindex = 4;
+	v[2] = addr("fe80::2");
+	v[2].ifindex = 5;
+	v[3] = addr("fe80::3");
+	v[3].ifindex = 4;
+	n = 4;
+	ck_assert_uint_eq(synth_link_scope(v, &n, NULL, 0), 4);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(text_of(&v[0]), "2001:db8::1"); /* global kept */
+	ck_assert_str_eq(text_of(&v[1]), "fe80::1");
+	ck_assert_str_eq(text_of(&v[2]), "fe80::3");
+
+	/* the default route's interface wins: IPv6 before IPv4, lower metric */
+	v[0] = addr("fe80::1");
+	v[0].ifindex = 4;
+	v[1] = addr("fe80::2");
+	v[1].ifindex = 5;
+	v[2] = addr("fe80::9");
+	v[2].ifindex = 6;
+	gw[0] = addr("192.0.2.254");
+	gw[0].ifindex = 4;
+	gw[1] = addr("fe80::ff");
+	gw[1].ifindex = 6;
+	gw[1].metric = 1024;
+	gw[2] = addr("fe80::fe");
+	gw[2].ifindex = 5;
+	gw[2].metric = 100;
+	n = 3;
+	ck_assert_uint_eq(synth_link_scope(v, &n, gw, 3), 5);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(text_of(&v[0]), "fe80::2");
+	/* the default route's interface has none of them: the first one's */
+	v[0] = addr("fe80::1");
+	v[0].ifindex = 4;
+	v[1] = addr("fe80::9");
+	v[1].ifindex = 6;
+	n = 2;
+	ck_assert_uint_eq(synth_link_scope(v, &n, &gw[2], 1), 4);
+	ck_assert_uint_eq(n, 1);
+
+	/* no link-local address: no index, nothing dropped */
+	v[0] = addr("192.0.2.1");
+	v[1] = addr("2001:db8::1");
+	n = 2;
+	ck_assert_uint_eq(synth_link_scope(v, &n, gw, 3), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_uint_eq(synth_link_scope(NULL, &n, gw, 3), 0);
+}
+END_TEST
+
 static Suite *
 synthname_suite(void)
 {
@@ -375,6 +446,7 @@ synthname_suite(void)
 	tcase_add_test(t, test_routes);
 	tcase_add_test(t, test_answers);
 	tcase_add_test(t, test_reverse);
+	tcase_add_test(t, test_link_scope);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -208,6 +208,31 @@ p = json.loads(buf.rstrip(b"\0"))["parameters"]
 print(".".join(map(str, p["addresses"][0]["address"])), bool(p["flags"] & (1 << 19)))
 PY
 )" "10.77.0.1 True"
+	# SPEC 16: a link-local gateway carries its interface index; the
+	# facts follow the route change (rtnetlink), no restart
+	ip -6 route add default via fe80::1 dev rfv0 metric 2048 || fail=1
+	sleep 0.5
+	check "$how: varlink _gateway AAAA, fe80:: with its ifindex" "$(python3 - <<'PY'
+import json, socket
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(3)
+s.connect("/run/systemd/resolve/io.systemd.Resolve")
+s.sendall(json.dumps({"method": "io.systemd.Resolve.ResolveHostname",
+                      "parameters": {"name": "_gateway", "family": 10}}).encode() + b"\0")
+buf = b""
+while not buf.endswith(b"\0"):
+    d = s.recv(4096)
+    if not d:
+        break
+    buf += d
+p = json.loads(buf.rstrip(b"\0"))["parameters"]
+for a in p["addresses"]:
+    if a["address"][:2] == [0xfe, 0x80]:
+        print(a.get("ifindex"))
+PY
+)" "$(cat /sys/class/net/rfv0/ifindex)"
+	check "$how: dig _gateway AAAA, both" "$(q _gateway AAAA | sort | tr '\n' ' ')" "fd77::1 fe80::1 "
+	ip -6 route del default via fe80::1 dev rfv0 metric 2048
 fi
 
 # a second stubd cannot have 127.0.0.53:53, and says why

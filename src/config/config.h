@@ -185,6 +185,9 @@ struct cfg_adapter {
 	size_t nsearch;
 	int line;                       /* where defined (0 = implicit) */
 	enum cfg_encryption encryption; /* ENC_INHERIT = the global one */
+	/* device's interface index as rtnetlink last told (the daemon's
+	 * reconfig keeps it, so no query asks the kernel); 0 = unknown */
+	unsigned ifindex;
 };
 
 struct cfg {

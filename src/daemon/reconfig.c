@@ -246,8 +246,17 @@ void
 reconfig_link_state(void *arg)
 {
 	struct reconfig *r = arg;
-	size_t a;
+	size_t a, i;
 
+	/* the devices' indexes, for answers with a link-local address */
+	for (a = 0; a < r->cfg->nadapters; a++) {
+		struct cfg_adapter *ca = &r->cfg->adapters[a];
+
+		ca->ifindex = 0;
+		for (i = 0; ca->device[0] && i < r->ifs->n; i++)
+			if (strcmp(r->ifs->v[i].name, ca->device) == 0 && r->ifs->v[i].index > 0)
+				ca->ifindex = (unsigned)r->ifs->v[i].index;
+	}
 	if (!r->ifs->dump_done || !r->up)
 		return;
 	for (a = 0; a < r->cfg->nadapters; a++)

@@ -218,6 +218,45 @@ synth_sort(struct synth_addr *v, size_t n)
 		qsort(v, n, sizeof(*v), addr_cmp);
 }
 
+static bool
+is_link6(const struct synth_addr *a)
+{
+	return a->family == AF_INET6 && a->addr[0] == 0xfe && (a->addr[1] & 0xc0) == 0x80;
+}
+
+unsigned
+synth_link_scope(struct synth_addr *v, size_t *n, const struct synth_addr *gw, size_t ngw)
+{
+	const struct synth_addr *best = NULL;
+	unsigned keep = 0;
+	bool found = false;
+	size_t i, j;
+
+	if (!v || !n)
+		return 0;
+	/* the default route's interface: IPv6 first, then the lower metric */
+	for (i = 0; gw && i < ngw; i++)
+		if (!best || (gw[i].family == AF_INET6 && best->family != AF_INET6) ||
+		    (gw[i].family == best->family && gw[i].metric < best->metric))
+			best = &gw[i];
+	for (i = 0; best && i < *n && !found; i++)
+		found = is_link6(&v[i]) && v[i].ifindex == best->ifindex;
+	if (found)
+		keep = best->ifindex;
+	for (i = 0; !found && i < *n; i++)
+		if (is_link6(&v[i])) {
+			keep = v[i].ifindex;
+			found = true;
+		}
+	if (!found)
+		return 0;
+	for (i = j = 0; i < *n; i++)
+		if (!is_link6(&v[i]) || v[i].ifindex == keep)
+			v[j++] = v[i];
+	*n = j;
+	return keep;
+}
+
 /* The next line of text into line (cut at cap); NULL at the end. */
 static const char *
 next_line(const char *p, char *line, size_t cap)
