@@ -109,8 +109,8 @@ ddrverify_start(struct event_base *base, struct tlsctx *tls, const struct cfg *c
 	if (!v->tmr)
 		goto oom;
 	/* read already at start or when the configuration was installed
-	 * (tlsctx_wants_store): this is a no-op then, and only tells a store
-	 * that could not be read */
+	 * (tlsctx_wants_store): a no-op then (a store that could not be read
+	 * was told at that time; the name check fails) */
 	if (tlsctx_load_store(tls, why, whylen) != STUB_OK)
 		goto fail;
 	fd = tls_socket_for(cfg, &v->sv);
