@@ -122,6 +122,7 @@ cfg_unref(struct cfg *c)
 	}
 	free(c->adapters);
 	free(c->servers);
+	free(c->dnr);
 	free(c->errors);
 	free(c);
 }
@@ -169,8 +170,10 @@ cfg_clone(const struct cfg *c)
 	n->tls_ca = NULL;
 	n->adapters = NULL;
 	n->servers = NULL;
+	n->dnr = NULL;
 	n->nadapters = 0;
-	if (dup_array(&n->listens, c->listens, c->nlistens, sizeof(*c->listens)) != STUB_OK ||
+	if (dup_array(&n->dnr, c->dnr, c->ndnr, sizeof(*c->dnr)) != STUB_OK ||
+	    dup_array(&n->listens, c->listens, c->nlistens, sizeof(*c->listens)) != STUB_OK ||
 	    dup_array(&n->acls, c->acls, c->nacls, sizeof(*c->acls)) != STUB_OK ||
 	    dup_array(&n->servers, c->servers, c->nservers, sizeof(*c->servers)) != STUB_OK ||
 	    dup_str(&n->control, c->control) != STUB_OK ||

@@ -93,7 +93,9 @@ struct cfg_template {
 	char path[CFG_URLPATH_MAX];
 };
 
-#define CFG_MAX_DNR 32      /* dnr lines in all */
+/* dnr lines in all: a sanity cap far above what links bring (each up to
+ * LINK_MAX_DNR dnr entries plus one per named server, 8 + 16) */
+#define CFG_MAX_DNR 8192
 #define CFG_DNR_MAX_ADDRS 8 /* addresses of one dnr line */
 /* dnr PRIORITY NAME ADDR[,ADDR] alpn=dot,h2 [port=N] [dohpath=PATH]: an
  * encrypted resolver of an adapter's network (RFC 9463 DNR), authenticated
@@ -224,7 +226,7 @@ struct cfg {
 	enum cfg_encryption encryption; /* SPEC 17; default off */
 	struct cfg_template templates[CFG_MAX_TEMPLATES];
 	size_t ntemplates;
-	struct cfg_dnr dnr[CFG_MAX_DNR]; /* by adapter, in file order */
+	struct cfg_dnr *dnr; /* by adapter, in file order; owned */
 	size_t ndnr;
 	struct polcfg *policy; /* rule, blocklist...: polcfg.h; NULL = none */
 	struct cfg_adapter *adapters;
