@@ -203,6 +203,17 @@ fail:
 	return NULL;
 }
 
+bool
+cfg_same_tls_identity(const struct cfg_server *a, const struct cfg_server *b)
+{
+	return a->transport == b->transport && strcmp(a->text, b->text) == 0 &&
+	    strcmp(a->auth_name, b->auth_name) == 0 && strcmp(a->path, b->path) == 0 &&
+	    a->insecure == b->insecure && a->npins == b->npins &&
+	    memcmp(a->pins, b->pins, a->npins * sizeof(a->pins[0])) == 0 &&
+	    a->san_ip.len == b->san_ip.len &&
+	    (a->san_ip.len == 0 || memcmp(&a->san_ip.ss, &b->san_ip.ss, a->san_ip.len) == 0);
+}
+
 const char *
 cfg_origin_name(enum cfg_origin o)
 {

@@ -145,6 +145,10 @@ struct cfg_server {
 bool cfg_linklocal6(const struct cfg_sockaddr *sa);
 /* Is the server authenticated (tls/https with a name or pins checked)? */
 bool cfg_server_authenticated(const struct cfg_server *s);
+/* May a TLS session made with a be resumed with b: the same address,
+ * transport, name, path, pins, insecure flag and (a DDR twin's) IP SAN --
+ * everything the handshake verified? */
+bool cfg_same_tls_identity(const struct cfg_server *a, const struct cfg_server *b);
 /* May the AD bit of its answers reach clients (SPEC 12)? */
 bool cfg_server_trusts_ad(const struct cfg_server *s);
 /* "udp", "tls" or "https". */
