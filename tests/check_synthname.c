@@ -75,6 +75,10 @@ START_TEST(test_kinds)
 	ck_assert(!synth_names_set(&n, "localhost"));
 	ck_assert(!synth_names_set(&n, "localhost.localdomain"));
 	ck_assert(!synth_names_set(&n, "a.localhost"));
+	ck_assert(!synth_names_set(&n, "a.LocalHost.localdomain"));
+	ck_assert(synth_names_set(&n, "notlocalhost"));
+	ck_assert(synth_names_set(&n, "localhost.example"));
+	ck_assert(synth_names_set(&n, "localdomain"));
 	ck_assert(!synth_names_set(&n, NULL));
 	ck_assert_int_eq(synth_kind(NULL, NULL, 0), SYNTH_NONE);
 	/* a single label: all three forms */
@@ -323,6 +327,23 @@ START_TEST(test_reverse)
 	    24, &a));
 	ck_assert_str_eq(text_of(&a), "127.0.0.1");
 	ck_assert(!synth_reverse_addr(NULL, 0, &a));
+	/* cut short anywhere: never read past klen */
+	{
+		static const uint8_t k4[] = "\0011\0010\0010\003127\007in-addr\004arpa";
+		size_t cut;
+
+		for (cut = 2; cut < sizeof(k4); cut++)
+			ck_assert(!synth_reverse_addr(k4, cut, &a));
+	}
+	ck_assert_int_eq(kind_of(&n,
+	                     "7.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.20"
+	                     ".ip6.arpa"),
+	    SYNTH_NONE); /* a label of two */
+	ck_assert_int_eq(kind_of(&n,
+	                     "7.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.g"
+	                     ".ip6.arpa"),
+	    SYNTH_NONE); /* no hex digit */
+	ck_assert_int_eq(kind_of(&n, "1.2.3.4.5.in-addr.arpa"), SYNTH_NONE);
 
 	/* the machine's address: the host name in its three forms */
 	q = query("7.2.0.192.in-addr.arpa", TYPE_PTR, false);
