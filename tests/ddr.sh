@@ -24,7 +24,7 @@ if [ -z "${DDR_INNER:-}" ]; then
 fi
 ip link set lo up
 R=10.53.0.1
-ip addr add $R/32 dev lo || skip "cannot add an address in the namespace"
+ip addr add $R/32 dev lo || { echo "FAIL: cannot add an address in the namespace"; exit 1; }
 
 tmp=$(mktemp -d)
 chmod 755 "$tmp"
