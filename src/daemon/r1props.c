@@ -117,7 +117,12 @@ ifname_of(int32_t ifindex, char name[IF_NAMESIZE])
 static int32_t
 adapter_ifindex(const struct cfg *c, size_t a)
 {
-	return c->adapters[a].device[0] ? (int32_t)if_nametoindex(c->adapters[a].device) : 0;
+	const struct cfg_adapter *ca = &c->adapters[a];
+
+	/* the index rtnetlink told (reconfig); the kernel asked only without it */
+	if (!ca->device[0])
+		return 0;
+	return ca->ifindex ? (int32_t)ca->ifindex : (int32_t)if_nametoindex(ca->device);
 }
 
 static bool
