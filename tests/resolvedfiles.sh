@@ -235,6 +235,36 @@ PY
 	ip -6 route del default via fe80::1 dev rfv0 metric 2048
 fi
 
+# the facts are a snapshot: 1,000 PTR queries (each one a reverse name
+# synthname looks at) read no interfaces, routes or sockets
+if [ "$how" = root ] && command -v strace >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1; then
+	sleep 0.5 # the read after the route change above is done
+	strace -f -qq -p "$spid" -e trace=socket,openat,getsockname -o "$tmp/strace" &
+	tpid=$!
+	sleep 0.5
+	python3 - <<'PY'
+import socket, struct
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+for i in range(1000):
+    labels = [str(i % 250 + 1), "2", "0", "192", "in-addr", "arpa"]
+    name = b"".join(bytes([len(l)]) + l.encode() for l in labels) + b"\0"
+    s.sendto(struct.pack(">HHHHHH", i, 0x100, 1, 0, 0, 0) + name + struct.pack(">HH", 12, 1),
+             ("127.0.0.1", 5300))
+    try:
+        s.recv(1500)
+    except OSError:
+        pass
+PY
+	sleep 0.3
+	kill $tpid
+	wait $tpid 2>/dev/null
+	check "$how: 1000 PTR queries: no netlink socket, /proc/net read or connect probe" \
+		"$(grep -c 'AF_NETLINK\|/proc/net\|getsockname' "$tmp/strace")" 0
+else
+	echo "SKIP: $how: the system calls of PTR queries (no strace or python3, or not root)"
+fi
+
 # a second stubd cannot have 127.0.0.53:53, and says why
 sed -e "s|^listen .*|listen 127.0.0.1:5301|" -e "s|^control .*|control $tmp/ctl2|" \
 	"$tmp/stubd.conf" >"$tmp/stubd2.conf"
