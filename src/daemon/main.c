@@ -421,6 +421,9 @@ poll_cb(evutil_socket_t fd, short what, void *arg)
 	hostsload_poll(d->hl);
 	if (d->resolve_dir && sysfacts_refresh(&d->facts))
 		log_info("host name changed: synthesized names follow");
+	/* without rtnetlink no change is told: the facts read with the poll */
+	if (!netwatch_running(d->nw))
+		sysfacts_read(&d->facts);
 }
 
 /* D-Bus (resolve1_ops) */
