@@ -27,7 +27,7 @@ trap cleanup EXIT
 "$FAKEUP" -l 127.0.0.94 www.example.com TXT 300 v=spf1 >"$tmp/fake.out" &
 fpid=$!
 pids="$pids $fpid"
-wait_file "$tmp/fake.out"
+wait_file "$tmp/fake.out" || { echo "FAIL: the fake upstream did not start"; exit 1; }
 fport=$(head -1 "$tmp/fake.out")
 base=$((30000 + ($$ + 7) % 20000))
 

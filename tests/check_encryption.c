@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <check.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "checkmain.h"
@@ -259,6 +260,33 @@ START_TEST(test_dnr_parse)
 }
 END_TEST
 
+/* A TLS session resumes only with a server verified the same way: a DDR
+ * twin's IP SAN (the clear-text server's address) counts too. */
+START_TEST(test_same_tls_identity)
+{
+	struct cfg_server a, b;
+
+	memset(&a, 0, sizeof(a));
+	a.transport = XPORT_TLS;
+	snprintf(a.text, sizeof(a.text), "10.0.0.1:853");
+	snprintf(a.auth_name, sizeof(a.auth_name), "dns.test");
+	ck_assert_int_eq(cfg_parse_sockaddr("10.53.0.1", 53, &a.san_ip), STUB_OK);
+	b = a;
+	ck_assert(cfg_same_tls_identity(&a, &b));
+	ck_assert_int_eq(cfg_parse_sockaddr("10.53.0.2", 53, &b.san_ip), STUB_OK);
+	ck_assert(!cfg_same_tls_identity(&a, &b)); /* verified for another IP */
+	memset(&b.san_ip, 0, sizeof(b.san_ip));
+	ck_assert(!cfg_same_tls_identity(&a, &b)); /* one checked no IP at all */
+	ck_assert(!cfg_same_tls_identity(&b, &a));
+	b = a;
+	snprintf(b.auth_name, sizeof(b.auth_name), "other.test");
+	ck_assert(!cfg_same_tls_identity(&a, &b));
+	b = a;
+	b.insecure = true;
+	ck_assert(!cfg_same_tls_identity(&a, &b));
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -271,6 +299,7 @@ suite(void)
 	tcase_add_test(t, test_known_table);
 	tcase_add_test(t, test_dnr);
 	tcase_add_test(t, test_dnr_parse);
+	tcase_add_test(t, test_same_tls_identity);
 	suite_add_tcase(s, t);
 	return s;
 }

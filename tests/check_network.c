@@ -470,6 +470,57 @@ START_TEST(test_link_dnr)
 }
 END_TEST
 
+/* The DNR entries of all links together: 5 links with LINK_MAX_DNR each,
+ * then a named server (one more DNR entry) on a 6th link all parse into
+ * one configuration that keeps every server. */
+START_TEST(test_dnr_many_links)
+{
+	const char *w[4] = { NULL, "x.test", "192.0.2.9", "alpn=dot" };
+	static const char *const named_t[] = { "192.0.2.77#dns.named.test", "192.0.2.78" };
+	char *const *named = (char *const *)(uintptr_t)named_t;
+	char why[256], prio[8], ifname[16], *text;
+	struct links l;
+	struct cfg *c;
+	size_t i, errs;
+	int k, j;
+
+	w[0] = prio;
+	links_init(&l);
+	for (k = 0; k < 5; k++) {
+		snprintf(ifname, sizeof(ifname), "eth%d", k);
+		for (j = 1; j <= LINK_MAX_DNR; j++) {
+			snprintf(prio, sizeof(prio), "%d", j);
+			ck_assert_int_eq(links_add_dnr(&l, ifname, ORIGIN_CONTROL,
+			                     (char *const *)(uintptr_t)w, 4, why, sizeof(why)),
+			    0);
+		}
+	}
+	ck_assert_int_eq(links_set_dns(&l, "wlan0", ORIGIN_DBUS, named, 2, why, sizeof(why)), 0);
+	text = links_config_text(&l, NULL, NULL, NULL);
+	ck_assert_ptr_nonnull(text);
+	c = cfg_new(NULL, NULL);
+	errs = cfg_parse_text(c, text, strlen(text), "links");
+	free(text);
+	ck_assert_uint_eq(errs, 0);
+	ck_assert_uint_eq(c->ndnr, 5 * LINK_MAX_DNR + 1);
+	for (i = 0; i < c->nservers; i++)
+		if (strcmp(c->servers[i].text, "192.0.2.77:53") == 0)
+			break;
+	ck_assert_uint_lt(i, c->nservers); /* the 6th link keeps its servers */
+	{
+		struct cfg *c2 = cfg_clone(c);
+
+		ck_assert_ptr_nonnull(c2);
+		ck_assert_uint_eq(c2->ndnr, c->ndnr);
+		ck_assert_ptr_ne(c2->dnr, c->dnr);
+		ck_assert_str_eq(c2->dnr[c->ndnr - 1].name, "dns.named.test");
+		cfg_unref(c2);
+	}
+	cfg_unref(c);
+	links_fini(&l);
+}
+END_TEST
+
 static Suite *
 network_suite(void)
 {
@@ -483,6 +534,7 @@ network_suite(void)
 	tcase_add_test(t, test_rtnetlink);
 	tcase_add_test(t, test_sched_link_down);
 	tcase_add_test(t, test_default_route_no);
+	tcase_add_test(t, test_dnr_many_links);
 	suite_add_tcase(s, t);
 	return s;
 }

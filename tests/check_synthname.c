@@ -75,6 +75,10 @@ START_TEST(test_kinds)
 	ck_assert(!synth_names_set(&n, "localhost"));
 	ck_assert(!synth_names_set(&n, "localhost.localdomain"));
 	ck_assert(!synth_names_set(&n, "a.localhost"));
+	ck_assert(!synth_names_set(&n, "a.LocalHost.localdomain"));
+	ck_assert(synth_names_set(&n, "notlocalhost"));
+	ck_assert(synth_names_set(&n, "localhost.example"));
+	ck_assert(synth_names_set(&n, "localdomain"));
 	ck_assert(!synth_names_set(&n, NULL));
 	ck_assert_int_eq(synth_kind(NULL, NULL, 0), SYNTH_NONE);
 	/* a single label: all three forms */
@@ -323,6 +327,23 @@ START_TEST(test_reverse)
 	    24, &a));
 	ck_assert_str_eq(text_of(&a), "127.0.0.1");
 	ck_assert(!synth_reverse_addr(NULL, 0, &a));
+	/* cut short anywhere: never read past klen */
+	{
+		static const uint8_t k4[] = "\0011\0010\0010\003127\007in-addr\004arpa";
+		size_t cut;
+
+		for (cut = 2; cut < sizeof(k4); cut++)
+			ck_assert(!synth_reverse_addr(k4, cut, &a));
+	}
+	ck_assert_int_eq(kind_of(&n,
+	                     "7.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.20"
+	                     ".ip6.arpa"),
+	    SYNTH_NONE); /* a label of two */
+	ck_assert_int_eq(kind_of(&n,
+	                     "7.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.g"
+	                     ".ip6.arpa"),
+	    SYNTH_NONE); /* no hex digit */
+	ck_assert_int_eq(kind_of(&n, "1.2.3.4.5.in-addr.arpa"), SYNTH_NONE);
 
 	/* the machine's address: the host name in its three forms */
 	q = query("7.2.0.192.in-addr.arpa", TYPE_PTR, false);
@@ -364,6 +385,77 @@ START_TEST(test_reverse)
 }
 END_TEST
 
+/* SPEC 16: one interface index per answer: the link-local addresses of
+ * one interface kept (the default route's when it has any) */
+START_TEST(test_link_scope)
+{
+	struct synth_addr v[5], gw[3];
+	size_t n;
+
+	/* one interface: everything kept, its index */
+	v[0] = addr("192.0.2.1");
+	v[1] = addr("fe80::1");
+	v[1].ifindex = 7;
+	v[2] = addr("fe80::2");
+	v[2].ifindex = 7;
+	n = 3;
+	ck_assert_uint_eq(synth_link_scope(v, &n, NULL, 0), 7);
+	ck_assert_uint_eq(n, 3);
+
+	/* two interfaces, no gateway: the first one's */
+	v[0] = addr("2001:db8::1");
+	v[0].ifindex = 3;
+	v[1] = addr("fe80::1");
+	v[1].ifindex = 4;
+	v[2] = addr("fe80::2");
+	v[2].ifindex = 5;
+	v[3] = addr("fe80::3");
+	v[3].ifindex = 4;
+	n = 4;
+	ck_assert_uint_eq(synth_link_scope(v, &n, NULL, 0), 4);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(text_of(&v[0]), "2001:db8::1"); /* global kept */
+	ck_assert_str_eq(text_of(&v[1]), "fe80::1");
+	ck_assert_str_eq(text_of(&v[2]), "fe80::3");
+
+	/* the default route's interface wins: IPv6 before IPv4, lower metric */
+	v[0] = addr("fe80::1");
+	v[0].ifindex = 4;
+	v[1] = addr("fe80::2");
+	v[1].ifindex = 5;
+	v[2] = addr("fe80::9");
+	v[2].ifindex = 6;
+	gw[0] = addr("192.0.2.254");
+	gw[0].ifindex = 4;
+	gw[1] = addr("fe80::ff");
+	gw[1].ifindex = 6;
+	gw[1].metric = 1024;
+	gw[2] = addr("fe80::fe");
+	gw[2].ifindex = 5;
+	gw[2].metric = 100;
+	n = 3;
+	ck_assert_uint_eq(synth_link_scope(v, &n, gw, 3), 5);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(text_of(&v[0]), "fe80::2");
+	/* the default route's interface has none of them: the first one's */
+	v[0] = addr("fe80::1");
+	v[0].ifindex = 4;
+	v[1] = addr("fe80::9");
+	v[1].ifindex = 6;
+	n = 2;
+	ck_assert_uint_eq(synth_link_scope(v, &n, &gw[2], 1), 4);
+	ck_assert_uint_eq(n, 1);
+
+	/* no link-local address: no index, nothing dropped */
+	v[0] = addr("192.0.2.1");
+	v[1] = addr("2001:db8::1");
+	n = 2;
+	ck_assert_uint_eq(synth_link_scope(v, &n, gw, 3), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_uint_eq(synth_link_scope(NULL, &n, gw, 3), 0);
+}
+END_TEST
+
 static Suite *
 synthname_suite(void)
 {
@@ -375,6 +467,7 @@ synthname_suite(void)
 	tcase_add_test(t, test_routes);
 	tcase_add_test(t, test_answers);
 	tcase_add_test(t, test_reverse);
+	tcase_add_test(t, test_link_scope);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -216,6 +216,62 @@ START_TEST(test_name_limits_text)
 }
 END_TEST
 
+/* the host-name encoder of lists: lower-cased, host characters only, no
+ * escapes, the same limits */
+START_TEST(test_name_text_lc)
+{
+	static const uint8_t want[] = { 3, 'w', 'w', 'w', 7, 'e', 'x', '-', 'a', 'm', '_', 'p', 3,
+		'c', 'o', 'm', 0 };
+	char name[400];
+	uint8_t n[WIRE_NAME_MAX];
+	bool alpha = false;
+
+	ck_assert_uint_eq(wire_name_from_text_lc("WWW.Ex-Am_P.COM", n, &alpha), sizeof(want));
+	ck_assert_mem_eq(n, want, sizeof(want));
+	ck_assert(alpha);
+	ck_assert_uint_eq(wire_name_from_text_lc("www.ex-am_p.com.", n, NULL), sizeof(want));
+	ck_assert_mem_eq(n, want, sizeof(want));
+	/* all digits: a name, told apart by alpha */
+	ck_assert_uint_eq(wire_name_from_text_lc("192.0.2.1", n, &alpha), 11);
+	ck_assert(!alpha);
+	ck_assert_uint_eq(wire_name_from_text_lc("1.example", n, &alpha), 11);
+	ck_assert(alpha);
+	/* no escapes, no other characters, no empty labels, no root alone */
+	ck_assert_uint_eq(wire_name_from_text_lc("a\\.b", n, &alpha), 0);
+	ck_assert(!alpha);
+	ck_assert_uint_eq(wire_name_from_text_lc("a\\032b", n, NULL), 0);
+	ck_assert_uint_eq(wire_name_from_text_lc("a b", n, NULL), 0);
+	ck_assert_uint_eq(wire_name_from_text_lc("a*.b", n, NULL), 0);
+	ck_assert_uint_eq(wire_name_from_text_lc("caf\xc3\xa9.test", n, NULL), 0);
+	ck_assert_uint_eq(wire_name_from_text_lc("", n, NULL), 0);
+	ck_assert_uint_eq(wire_name_from_text_lc(".", n, NULL), 0);
+	ck_assert_uint_eq(wire_name_from_text_lc(".a", n, NULL), 0);
+	ck_assert_uint_eq(wire_name_from_text_lc("a..b", n, NULL), 0);
+	ck_assert_uint_eq(wire_name_from_text_lc("a.b..", n, NULL), 0);
+	ck_assert_uint_eq(wire_name_from_text_lc(NULL, n, NULL), 0);
+	/* 63 / 255 as wire_name_from_text */
+	make_long_name(name, 1, 63);
+	ck_assert_uint_eq(wire_name_from_text_lc(name, n, NULL), 65);
+	make_long_name(name, 1, 64);
+	ck_assert_uint_eq(wire_name_from_text_lc(name, n, NULL), 0);
+	make_long_name(name, 2, 64);
+	ck_assert_uint_eq(wire_name_from_text_lc(name, n, NULL), 0);
+	make_long_name(name, 4, 63);
+	ck_assert_uint_eq(wire_name_from_text_lc(name, n, NULL), 0);
+	make_long_name(name, 4, 61);
+	ck_assert_uint_eq(wire_name_from_text_lc(name, n, NULL), 255);
+	ck_assert_uint_eq(wire_name_from_text(name, n), 255);
+	strcat(name, ".");
+	ck_assert_uint_eq(wire_name_from_text_lc(name, n, NULL), 255);
+	make_long_name(name, 4, 62);
+	ck_assert_uint_eq(wire_name_from_text_lc(name, n, NULL), 0);
+	/* a label of one byte over: 3 x 63 + 61, then ".b" */
+	make_long_name(name, 4, 61);
+	strcat(name, ".b");
+	ck_assert_uint_eq(wire_name_from_text_lc(name, n, NULL), 0);
+}
+END_TEST
+
 START_TEST(test_name_under)
 {
 	uint8_t a[WIRE_NAME_MAX], d[WIRE_NAME_MAX];
@@ -429,6 +485,7 @@ wire_suite(void)
 	tcase_add_test(b, test_at_accessors);
 	tcase_add_test(b, test_name_text);
 	tcase_add_test(b, test_name_limits_text);
+	tcase_add_test(b, test_name_text_lc);
 	tcase_add_test(b, test_name_under);
 	tcase_add_test(b, test_types);
 	tcase_add_test(m, test_misuse);

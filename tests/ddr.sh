@@ -25,7 +25,7 @@ if [ -z "${DDR_INNER:-}" ]; then
 fi
 ip link set lo up
 R=10.53.0.1
-ip addr add $R/32 dev lo || skip "cannot add an address in the namespace"
+ip addr add $R/32 dev lo || { echo "FAIL: cannot add an address in the namespace"; exit 1; }
 
 tmp=$(mktemp -d)
 chmod 755 "$tmp"
@@ -103,10 +103,10 @@ hosts none
 ${2:+adapter lan device $2}
 server $R
 encryption $1
-tls-ca $tmp/cert.pem
+tls-ca ${DDR_CA:-$tmp/cert.pem}
 timeouts 0.2 0.4 0.4 0.8 1.6
 EOF
-	"$STUBD" $KEEP_ROOT -f -v -c "$tmp/stubd.conf" 2>"$tmp/stubd.err" &
+	"$STUBD" ${DDR_U-$KEEP_ROOT} -f -v -c "$tmp/stubd.conf" 2>"$tmp/stubd.err" &
 	spid=$!
 	i=0
 	until [ -S "$tmp/ctl" ] || [ $i -ge 500 ]; do sleep 0.01; i=$((i + 1)); done
@@ -301,5 +301,20 @@ set -- $(cap_stop)
 check "link change: the probe on the wire" "$1" "1"
 check "link change: clear-text questions" "$2" "0"
 check "link change: still upgraded" "$(field upgrade)" "ddr"
+
+# ---- a trust store only root may read: read at start, before the
+# privileges go, not by the first handshake (on the loop, too late) ----
+if id stubd >/dev/null 2>&1; then
+	cp "$tmp/cert.pem" "$tmp/root-only.pem"
+	chmod 600 "$tmp/root-only.pem"
+	DDR_CA=$tmp/root-only.pem DDR_U="" stubd_start auto
+	dig +time=2 +tries=1 +short @127.0.0.1 r0.example.test A >/dev/null
+	i=0
+	until [ "$(field upgrade)" = ddr ] || [ $i -ge 40 ]; do sleep 0.05; i=$((i + 1)); done
+	check "root-only trust store: upgraded as user stubd" "$(field upgrade)" "ddr"
+	check "root-only trust store: no rejection" "$(field ddr_rejections)" "0"
+else
+	echo "SKIP: a root-only trust store (no user stubd)"
+fi
 
 exit $fail

@@ -37,13 +37,13 @@ if [ -z "${R1P_IN_NETNS:-}" ]; then
 	unshare -n true 2>/dev/null || skip "cannot make a network namespace"
 	R1P_IN_NETNS=1 exec unshare -n sh "$0" "$@"
 fi
-ip link set lo up || skip "cannot bring lo up"
+ip link set lo up || { echo "FAIL: cannot bring lo up"; exit 1; }
 ip link add r1dummy type veth peer name r1peer 2>/dev/null || skip "cannot create veth pairs"
 ip link set r1peer up
 ip link set r1dummy up
 ip addr add 192.0.2.1/24 dev r1dummy
 idx=$(ip -o link show r1dummy | cut -d: -f1)
-[ -n "$idx" ] || skip "cannot tell the index of the veth interface"
+[ -n "$idx" ] || { echo "FAIL: cannot tell the index of the veth interface"; exit 1; }
 
 tmp=$(mktemp -d)
 chmod 755 "$tmp"
@@ -73,7 +73,7 @@ cat >"$tmp/bus.xml" <<XML
 </busconfig>
 XML
 dbus-daemon --config-file="$tmp/bus.xml" --fork --nosyslog --print-address=1 \
-	--print-pid=3 >"$tmp/addr" 3>"$tmp/buspid" || skip "cannot start dbus-daemon"
+	--print-pid=3 >"$tmp/addr" 3>"$tmp/buspid" || { echo "FAIL: cannot start dbus-daemon"; exit 1; }
 buspid=$(cat "$tmp/buspid")
 addr=$(head -1 "$tmp/addr")
 DBUS_SYSTEM_BUS_ADDRESS=$addr
@@ -81,7 +81,7 @@ export DBUS_SYSTEM_BUS_ADDRESS
 
 "$FAKEUP" 127.0.0.31 www.example.com A 300 192.0.2.7 >"$tmp/port" &
 pids="$pids $!"
-wait_file "$tmp/port" || skip "fake upstream did not start"
+wait_file "$tmp/port" || { echo "FAIL: fake upstream did not start"; exit 1; }
 port=$(cat "$tmp/port")
 ctl="$tmp/ctl.sock"
 mkdir "$tmp/run"

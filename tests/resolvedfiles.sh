@@ -208,6 +208,61 @@ p = json.loads(buf.rstrip(b"\0"))["parameters"]
 print(".".join(map(str, p["addresses"][0]["address"])), bool(p["flags"] & (1 << 19)))
 PY
 )" "10.77.0.1 True"
+	# SPEC 16: a link-local gateway carries its interface index; the
+	# facts follow the route change (rtnetlink), no restart
+	ip -6 route add default via fe80::1 dev rfv0 metric 2048 || fail=1
+	sleep 0.5
+	check "$how: varlink _gateway AAAA, fe80:: with its ifindex" "$(python3 - <<'PY'
+import json, socket
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(3)
+s.connect("/run/systemd/resolve/io.systemd.Resolve")
+s.sendall(json.dumps({"method": "io.systemd.Resolve.ResolveHostname",
+                      "parameters": {"name": "_gateway", "family": 10}}).encode() + b"\0")
+buf = b""
+while not buf.endswith(b"\0"):
+    d = s.recv(4096)
+    if not d:
+        break
+    buf += d
+p = json.loads(buf.rstrip(b"\0"))["parameters"]
+for a in p["addresses"]:
+    if a["address"][:2] == [0xfe, 0x80]:
+        print(a.get("ifindex"))
+PY
+)" "$(cat /sys/class/net/rfv0/ifindex)"
+	check "$how: dig _gateway AAAA, both" "$(q _gateway AAAA | sort | tr '\n' ' ')" "fd77::1 fe80::1 "
+	ip -6 route del default via fe80::1 dev rfv0 metric 2048
+fi
+
+# the facts are a snapshot: 1,000 PTR queries (each one a reverse name
+# synthname looks at) read no interfaces, routes or sockets
+if [ "$how" = root ] && command -v strace >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1; then
+	sleep 0.5 # the read after the route change above is done
+	strace -f -qq -p "$spid" -e trace=socket,openat,getsockname -o "$tmp/strace" &
+	tpid=$!
+	sleep 0.5
+	python3 - <<'PY'
+import socket, struct
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+for i in range(1000):
+    labels = [str(i % 250 + 1), "2", "0", "192", "in-addr", "arpa"]
+    name = b"".join(bytes([len(l)]) + l.encode() for l in labels) + b"\0"
+    s.sendto(struct.pack(">HHHHHH", i, 0x100, 1, 0, 0, 0) + name + struct.pack(">HH", 12, 1),
+             ("127.0.0.1", 5300))
+    try:
+        s.recv(1500)
+    except OSError:
+        pass
+PY
+	sleep 0.3
+	kill $tpid
+	wait $tpid 2>/dev/null
+	check "$how: 1000 PTR queries: no netlink socket, /proc/net read or connect probe" \
+		"$(grep -c 'AF_NETLINK\|/proc/net\|getsockname' "$tmp/strace")" 0
+else
+	echo "SKIP: $how: the system calls of PTR queries (no strace or python3, or not root)"
 fi
 
 # a second stubd cannot have 127.0.0.53:53, and says why

@@ -122,6 +122,7 @@ cfg_unref(struct cfg *c)
 	}
 	free(c->adapters);
 	free(c->servers);
+	free(c->dnr);
 	free(c->errors);
 	free(c);
 }
@@ -169,8 +170,10 @@ cfg_clone(const struct cfg *c)
 	n->tls_ca = NULL;
 	n->adapters = NULL;
 	n->servers = NULL;
+	n->dnr = NULL;
 	n->nadapters = 0;
-	if (dup_array(&n->listens, c->listens, c->nlistens, sizeof(*c->listens)) != STUB_OK ||
+	if (dup_array(&n->dnr, c->dnr, c->ndnr, sizeof(*c->dnr)) != STUB_OK ||
+	    dup_array(&n->listens, c->listens, c->nlistens, sizeof(*c->listens)) != STUB_OK ||
 	    dup_array(&n->acls, c->acls, c->nacls, sizeof(*c->acls)) != STUB_OK ||
 	    dup_array(&n->servers, c->servers, c->nservers, sizeof(*c->servers)) != STUB_OK ||
 	    dup_str(&n->control, c->control) != STUB_OK ||
@@ -198,6 +201,17 @@ fail:
 		n->nadapters = 0;
 	cfg_unref(n);
 	return NULL;
+}
+
+bool
+cfg_same_tls_identity(const struct cfg_server *a, const struct cfg_server *b)
+{
+	return a->transport == b->transport && strcmp(a->text, b->text) == 0 &&
+	    strcmp(a->auth_name, b->auth_name) == 0 && strcmp(a->path, b->path) == 0 &&
+	    a->insecure == b->insecure && a->npins == b->npins &&
+	    memcmp(a->pins, b->pins, a->npins * sizeof(a->pins[0])) == 0 &&
+	    a->san_ip.len == b->san_ip.len &&
+	    (a->san_ip.len == 0 || memcmp(&a->san_ip.ss, &b->san_ip.ss, a->san_ip.len) == 0);
 }
 
 const char *

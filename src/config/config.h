@@ -93,7 +93,9 @@ struct cfg_template {
 	char path[CFG_URLPATH_MAX];
 };
 
-#define CFG_MAX_DNR 32      /* dnr lines in all */
+/* dnr lines in all: a sanity cap far above what links bring (each up to
+ * LINK_MAX_DNR dnr entries plus one per named server, 8 + 16) */
+#define CFG_MAX_DNR 8192
 #define CFG_DNR_MAX_ADDRS 8 /* addresses of one dnr line */
 /* dnr PRIORITY NAME ADDR[,ADDR] alpn=dot,h2 [port=N] [dohpath=PATH]: an
  * encrypted resolver of an adapter's network (RFC 9463 DNR), authenticated
@@ -143,6 +145,10 @@ struct cfg_server {
 bool cfg_linklocal6(const struct cfg_sockaddr *sa);
 /* Is the server authenticated (tls/https with a name or pins checked)? */
 bool cfg_server_authenticated(const struct cfg_server *s);
+/* May a TLS session made with a be resumed with b: the same address,
+ * transport, name, path, pins, insecure flag and (a DDR twin's) IP SAN --
+ * everything the handshake verified? */
+bool cfg_same_tls_identity(const struct cfg_server *a, const struct cfg_server *b);
 /* May the AD bit of its answers reach clients (SPEC 12)? */
 bool cfg_server_trusts_ad(const struct cfg_server *s);
 /* "udp", "tls" or "https". */
@@ -185,6 +191,9 @@ struct cfg_adapter {
 	size_t nsearch;
 	int line;                       /* where defined (0 = implicit) */
 	enum cfg_encryption encryption; /* ENC_INHERIT = the global one */
+	/* device's interface index as rtnetlink last told (the daemon's
+	 * reconfig keeps it, so no query asks the kernel); 0 = unknown */
+	unsigned ifindex;
 };
 
 struct cfg {
@@ -221,7 +230,7 @@ struct cfg {
 	enum cfg_encryption encryption; /* SPEC 17; default off */
 	struct cfg_template templates[CFG_MAX_TEMPLATES];
 	size_t ntemplates;
-	struct cfg_dnr dnr[CFG_MAX_DNR]; /* by adapter, in file order */
+	struct cfg_dnr *dnr; /* by adapter, in file order; owned */
 	size_t ndnr;
 	struct polcfg *policy; /* rule, blocklist...: polcfg.h; NULL = none */
 	struct cfg_adapter *adapters;

@@ -697,7 +697,7 @@ d_dnr(struct pctx *x, char **w, int n)
 	if (c->ndnr == CFG_MAX_DNR)
 		return perr(x, "at most %d dnr lines", CFG_MAX_DNR);
 	a = current_adapter(c, x->ps);
-	if (a < 0)
+	if (a < 0 || cfg_grow(&c->dnr, c->ndnr, sizeof(*c->dnr)) != STUB_OK)
 		return perr(x, "out of memory");
 	d.adapter = (size_t)a;
 	c->dnr[c->ndnr++] = d;

@@ -234,7 +234,8 @@ enum stub_err
 encryption_apply(struct cfg *c)
 {
 	size_t i, k, n = c->nservers;
-	size_t order[CFG_MAX_DNR];
+	size_t *order = NULL;
+	enum stub_err e = STUB_OK;
 
 	for (i = 0; i < n; i++) {
 		struct cfg_server *sv = &c->servers[i];
@@ -274,6 +275,8 @@ encryption_apply(struct cfg *c)
 	}
 	/* DNR resolvers at no clear-text server's address: more servers of
 	 * their adapter, lower priority first (ties: as given) */
+	if (c->ndnr && !(order = malloc(c->ndnr * sizeof(*order))))
+		return STUB_ENOMEM;
 	for (i = 0; i < c->ndnr; i++) {
 		size_t j = i;
 
@@ -297,11 +300,15 @@ encryption_apply(struct cfg *c)
 			if (has_clear(c, d->adapter, sa, n) || dnr_present(c, &t))
 				continue;
 			if (add_encrypted(c, &t, d->adapter, PRIO_NORMAL, false,
-			        encryption_policy(c, d->adapter), UPGRADE_DNR, &idx) != STUB_OK)
-				return STUB_ENOMEM;
+			        encryption_policy(c, d->adapter), UPGRADE_DNR, &idx) != STUB_OK) {
+				e = STUB_ENOMEM;
+				goto out;
+			}
 		}
 	}
-	return STUB_OK;
+out:
+	free(order);
+	return e;
 }
 
 /* "a,b,c" split in place into at most max words; -1 when empty parts or

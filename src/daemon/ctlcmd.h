@@ -38,13 +38,16 @@ struct ctl_later {
 	uint16_t qtype;
 };
 
+struct sysfacts;
+
 struct control_view {
 	struct cache *cache;
 	const struct hosts *hosts;
 	struct sched *sched;
 	struct stats *st;
 	const struct cfg *cfg;
-	uint64_t hosts_gen; /* changes whenever hosts is replaced */
+	uint64_t hosts_gen;           /* changes whenever hosts is replaced */
+	const struct sysfacts *facts; /* the interfaces as last read (sysfacts.h) */
 	/* re-read configuration and hosts; 0 or -1 with a message (the
 	 * FILE:LINE lines after it); on success err holds the warnings
 	 * ("... on restart"), one per line, or "" */

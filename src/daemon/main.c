@@ -104,6 +104,7 @@ struct daemon {
 	const char *resolve_dir; /* resolved-compat: stub-resolv.conf, resolv.conf; NULL = off */
 	struct sysfacts facts;   /* resolved-compat: host name etc. of the synthesized names */
 	struct event *poll_tmr;  /* hosts, resolv-file, resolvconf-dir */
+	struct event *facts_tmr; /* facts read again after a network change */
 	bool started;            /* serving: a clean exit saves the cache */
 	int janitor_fd;          /* -1, or the pipe the exit helper waits on */
 	struct event *sig[5];
@@ -349,6 +350,7 @@ view_pull(void *arg, struct control_view *v)
 		.st = &d->st,
 		.cfg = reconfig_cfg(d->rc),
 		.hosts_gen = d->hl ? hostsload_gen(d->hl) : 0,
+		.facts = &d->facts,
 		.reload = view_reload,
 		.link = view_link,
 		.hosts_reload = view_hosts_reload,
@@ -419,6 +421,9 @@ poll_cb(evutil_socket_t fd, short what, void *arg)
 	hostsload_poll(d->hl);
 	if (d->resolve_dir && sysfacts_refresh(&d->facts))
 		log_info("host name changed: synthesized names follow");
+	/* without rtnetlink no change is told: the facts read with the poll */
+	if (!netwatch_running(d->nw))
+		sysfacts_read(&d->facts);
 }
 
 /* D-Bus (resolve1_ops) */
@@ -735,6 +740,8 @@ shutdown_all(struct daemon *d)
 	hostsload_free(d->hl);
 	if (d->poll_tmr)
 		event_free(d->poll_tmr);
+	if (d->facts_tmr)
+		event_free(d->facts_tmr);
 	for (i = 0; i < sizeof(d->sig) / sizeof(d->sig[0]); i++)
 		if (d->sig[i])
 			event_free(d->sig[i]);
@@ -874,6 +881,55 @@ start_resolved_files(struct daemon *d, const char *user, char *why, size_t whyle
 	return e;
 }
 
+#define FACTS_SETTLE_MS 50 /* a burst of rtnetlink messages, one read */
+
+/* The system facts (SPEC 16 names, ScopesMask) read again, off the
+ * query path: once per burst of rtnetlink messages. */
+static void
+facts_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)fd;
+	(void)what;
+	sysfacts_read(&d->facts);
+}
+
+static void
+facts_changed(struct daemon *d)
+{
+	struct timeval tv = { 0, FACTS_SETTLE_MS * 1000 };
+
+	if (d->facts_tmr && !evtimer_pending(d->facts_tmr, NULL))
+		evtimer_add(d->facts_tmr, &tv);
+}
+
+/* netwatch_ops: reconfig's, and the facts follow */
+static void
+nw_link_state(void *arg)
+{
+	struct daemon *d = arg;
+
+	reconfig_link_state(d->rc);
+	facts_changed(d);
+}
+
+static void
+nw_link_changed(void *arg, const char *ifname)
+{
+	struct daemon *d = arg;
+
+	reconfig_link_changed(d->rc, ifname);
+}
+
+static void
+nw_metrics_changed(void *arg)
+{
+	struct daemon *d = arg;
+
+	reconfig_metrics_changed(d->rc);
+}
+
 /* Cache, upstream engine, resolver, hosts, rtnetlink and the poll. */
 static enum stub_err
 start_engine(struct daemon *d, char *why, size_t whylen)
@@ -881,8 +937,7 @@ start_engine(struct daemon *d, char *why, size_t whylen)
 	struct cfg *c = reconfig_cfg(d->rc);
 	struct cache_cfg cc = cache_cfg_from(c);
 	struct timeval tv = { HOSTS_POLL_MS / 1000, (HOSTS_POLL_MS % 1000) * 1000 };
-	struct netwatch_ops nwops = { reconfig_link_state, reconfig_link_changed,
-		reconfig_metrics_changed, d->rc };
+	struct netwatch_ops nwops = { nw_link_state, nw_link_changed, nw_metrics_changed, d };
 	enum stub_err e;
 
 	d->st.start_ms = clock_now_ms();
@@ -899,8 +954,9 @@ start_engine(struct daemon *d, char *why, size_t whylen)
 		return e;
 	d->res = resolver_new(c, d->cache, &d->st, daemon_reply, d);
 	d->poll_tmr = event_new(d->base, -1, EV_PERSIST, poll_cb, d);
+	d->facts_tmr = evtimer_new(d->base, facts_cb, d);
 	d->mdns = mdns_new(d->base, &d->st);
-	if (!d->res || !d->poll_tmr || !d->mdns)
+	if (!d->res || !d->poll_tmr || !d->facts_tmr || !d->mdns)
 		goto oom;
 	resolver_set_upstream(d->res, upstream_as_if(reconfig_upstream(d->rc)));
 	mdns_set_timeout(d->mdns, reconfig_cfg(d->rc)->mdns_timeout_ms);
@@ -912,6 +968,7 @@ start_engine(struct daemon *d, char *why, size_t whylen)
 		sysfacts_refresh(&d->facts);
 		resolver_set_synth(d->res, &si);
 	}
+	sysfacts_read(&d->facts); /* again on network changes (facts_changed) */
 	reconfig_attach(d->rc, d->cache, d->res, d->lis);
 	e = hostsload_new(d->base, d->res, d->cache, d->o.hosts != NULL, hosts_path, d, &d->hl, why,
 	    whylen);

@@ -43,6 +43,12 @@ netwatch_new(void)
 	return w;
 }
 
+bool
+netwatch_running(const struct netwatch *w)
+{
+	return w && w->fd >= 0;
+}
+
 const struct ifstate *
 netwatch_ifstate(const struct netwatch *w)
 {

@@ -7,6 +7,8 @@
 #ifndef STUBD_NETWATCH_H
 #define STUBD_NETWATCH_H
 
+#include <stdbool.h>
+
 #include "netlink.h"
 
 struct event_base;
@@ -30,6 +32,8 @@ struct netwatch *netwatch_new(void);
  * Without rtnetlink (a sandbox) a warning, and every interface counts as
  * up. */
 void netwatch_start(struct netwatch *w, struct event_base *base, const struct netwatch_ops *ops);
+/* Is the rtnetlink socket open (changes are followed)? */
+bool netwatch_running(const struct netwatch *w);
 /* The interfaces as last reported. */
 const struct ifstate *netwatch_ifstate(const struct netwatch *w);
 void netwatch_free(struct netwatch *w);

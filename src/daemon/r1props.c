@@ -39,7 +39,6 @@ r1props_free(struct r1props *p)
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -51,6 +50,7 @@ r1props_free(struct r1props *p)
 
 #include "cache.h"
 #include "log.h"
+#include "sysfacts.h"
 #include "wire.h"
 
 #define R1_PATH "/org/freedesktop/resolve1"
@@ -117,7 +117,12 @@ ifname_of(int32_t ifindex, char name[IF_NAMESIZE])
 static int32_t
 adapter_ifindex(const struct cfg *c, size_t a)
 {
-	return c->adapters[a].device[0] ? (int32_t)if_nametoindex(c->adapters[a].device) : 0;
+	const struct cfg_adapter *ca = &c->adapters[a];
+
+	/* the index rtnetlink told (reconfig); the kernel asked only without it */
+	if (!ca->device[0])
+		return 0;
+	return ca->ifindex ? (int32_t)ca->ifindex : (int32_t)if_nametoindex(ca->device);
 }
 
 static bool
@@ -758,21 +763,16 @@ l_scopes(sd_bus *bus, const char *path, const char *iface, const char *property,
 	pull(p, &v);
 	if (link_of(path, &ifindex, name) && v.cfg) {
 		const struct link *k = learned(p, name);
-		struct ifaddrs *ifa = NULL, *i;
 
 		for (a = 0; a < v.cfg->nadapters; a++)
 			if (adapter_on(v.cfg, a, name) && v.sched &&
 			    sched_adapter(v.sched, a)->nservers > 0)
 				mask |= SCOPE_DNS;
-		if (v.cfg->mdns && !(k && k->mdns_off) && getifaddrs(&ifa) == 0) {
-			for (i = ifa; i; i = i->ifa_next)
-				if (i->ifa_addr && strcmp(i->ifa_name, name) == 0 &&
-				    (i->ifa_flags & IFF_UP) && (i->ifa_flags & IFF_MULTICAST) &&
-				    !(i->ifa_flags & IFF_LOOPBACK))
-					mask |= i->ifa_addr->sa_family == AF_INET ? SCOPE_MDNS4 :
-					    i->ifa_addr->sa_family == AF_INET6    ? SCOPE_MDNS6 :
-					                                            0;
-			freeifaddrs(ifa);
+		if (v.cfg->mdns && !(k && k->mdns_off)) { /* as last read: no system call */
+			unsigned f = sysfacts_mdns(v.facts, name);
+
+			mask |= (f & SYSFACTS_MDNS4 ? SCOPE_MDNS4 : 0) |
+			    (f & SYSFACTS_MDNS6 ? SCOPE_MDNS6 : 0);
 		}
 	}
 	return sd_bus_message_append(m, "t", mask);

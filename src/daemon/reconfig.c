@@ -192,10 +192,26 @@ reconfig_skip_unusable_listens(struct reconfig *r)
 	cfg_skip_unusable_listens(r->file_cfg, r->cfg, false);
 }
 
+/* SPEC 17: the trust store read now when upgrades will verify against
+ * it (tlsctx_wants_store), not by the first handshake on the loop. */
+static void
+want_store(struct tlsctx *t, const struct cfg *c)
+{
+	char why[300];
+
+	if (t && tlsctx_wants_store(c) && tlsctx_load_store(t, why, sizeof(why)) != STUB_OK)
+		log_warn("%s; encrypted twins cannot be verified", why);
+}
+
 enum stub_err
 reconfig_open_tls(struct reconfig *r, char *why, size_t whylen)
 {
-	return tlsctx_new(r->cfg->tls_ca, tlsctx_needs_store(r->cfg), &r->tls, why, whylen);
+	enum stub_err e = tlsctx_new(r->cfg->tls_ca, tlsctx_needs_store(r->cfg), &r->tls, why,
+	    whylen);
+
+	if (e == STUB_OK)
+		want_store(r->tls, r->cfg);
+	return e;
 }
 
 /* SPEC 17: DDR's runtime twins changed: a new engine with them (called
@@ -246,8 +262,17 @@ void
 reconfig_link_state(void *arg)
 {
 	struct reconfig *r = arg;
-	size_t a;
+	size_t a, i;
 
+	/* the devices' indexes, for answers with a link-local address */
+	for (a = 0; a < r->cfg->nadapters; a++) {
+		struct cfg_adapter *ca = &r->cfg->adapters[a];
+
+		ca->ifindex = 0;
+		for (i = 0; ca->device[0] && i < r->ifs->n; i++)
+			if (strcmp(r->ifs->v[i].name, ca->device) == 0 && r->ifs->v[i].index > 0)
+				ca->ifindex = (unsigned)r->ifs->v[i].index;
+	}
 	if (!r->ifs->dump_done || !r->up)
 		return;
 	for (a = 0; a < r->cfg->nadapters; a++)
@@ -390,6 +415,7 @@ install_cfg(struct reconfig *r, struct cfg *nc, const char *netchange, char *err
 	listener_set_cfg(r->lis, nc);
 	cfg_unref(r->cfg);
 	r->cfg = nc;
+	want_store(r->tls, nc);
 	if (r->ops.installed)
 		r->ops.installed(r->ops.arg, nc);
 	cc = cache_cfg_from(nc);

@@ -447,6 +447,7 @@ synth_local(struct resolver *r, const struct msg_query *q, const struct client_r
     uint64_t now)
 {
 	struct synth_addr v[SYNTH_MAX_ADDRS];
+	unsigned ifindex = 0;
 	enum synth_kind k;
 	size_t n;
 
@@ -467,11 +468,19 @@ synth_local(struct resolver *r, const struct msg_query *q, const struct client_r
 		if (!n)
 			return false;
 	} else {
+		if (q->qtype == TYPE_AAAA || q->qtype == TYPE_ANY) {
+			/* SPEC 16: link-local addresses with their interface,
+			 * one per answer (synth_link_scope) */
+			struct synth_addr g[SYNTH_MAX_ADDRS];
+			size_t ng = r->synth.addrs(r->synth.arg, SYNTH_GATEWAY, g, SYNTH_MAX_ADDRS);
+
+			ifindex = synth_link_scope(v, &n, g, ng);
+		}
 		n = synth_answer(q, k, v, n, r->cfg->hosts_ttl, limit_for(q, ref), r->out,
 		    sizeof(r->out));
 	}
 	log_query(ref, q, "synthesized");
-	deliver(r, ref, q, SRC_LOCAL, now, now, NULL, n);
+	deliver_scoped(r, ref, q, SRC_LOCAL, now, now, NULL, n, ifindex);
 	return true;
 }
 

@@ -351,8 +351,9 @@ label_ifindex(const struct upstream *up, const char *label, const uint8_t *msg, 
 	const char *pct = label ? strrchr(label, '%') : NULL;
 	long a = pct ? cfg_adapter_find(up->cfg, pct + 1) : -1;
 
+	/* the index reconfig keeps from rtnetlink: no system call here */
 	return a >= 0 && up->cfg->adapters[a].device[0] && msg && has_linklocal6(msg, len) ?
-	    if_nametoindex(up->cfg->adapters[a].device) :
+	    up->cfg->adapters[a].ifindex :
 	    0;
 }
 

@@ -197,7 +197,9 @@ vl_dump_servers(void *arg, struct json *j)
 		const struct sched_adapter *sa = sched_adapter(v.sched, a);
 		bool link = ca->origin == ORIGIN_DBUS || ca->origin == ORIGIN_CONTROL ||
 		    ca->origin == ORIGIN_RESOLVCONF;
-		unsigned ifindex = ca->device[0] ? if_nametoindex(ca->device) : 0;
+		unsigned ifindex = !ca->device[0] ? 0 :
+		    ca->ifindex                   ? ca->ifindex :
+		                                    if_nametoindex(ca->device);
 
 		for (k = 0; k < sa->nservers; k++) {
 			size_t i = sa->servers[k];

@@ -25,17 +25,8 @@ localhost_like(const uint8_t *w, size_t len)
 {
 	static const uint8_t lh[] = "\011localhost";
 	static const uint8_t lhd[] = "\011localhost\013localdomain";
-	size_t p = 0;
 
-	while (p < len && w[p]) {
-		size_t rest = len - p;
-
-		if ((rest == sizeof(lh) && memcmp(w + p, lh, sizeof(lh)) == 0) ||
-		    (rest == sizeof(lhd) && memcmp(w + p, lhd, sizeof(lhd)) == 0))
-			return true;
-		p += (size_t)w[p] + 1;
-	}
-	return false;
+	return wire_name_under(w, len, lh, sizeof(lh)) || wire_name_under(w, len, lhd, sizeof(lhd));
 }
 
 bool
@@ -102,34 +93,40 @@ synth_kind(const struct synth_names *names, const uint8_t *key, size_t klen)
 	return SYNTH_NONE;
 }
 
+/* The rest of the name at r's cursor is suffix (wire form with the root). */
+static bool
+rest_is(struct wire_rd *r, const uint8_t *suffix, size_t len)
+{
+	const uint8_t *p = wire_left(r) == len ? wire_bytes(r, len) : NULL;
+
+	return p && memcmp(p, suffix, len) == 0;
+}
+
 /* d.c.b.a.in-addr.arpa: 4 decimal labels (no leading zero) */
 static bool
 reverse4(const uint8_t *key, size_t klen, uint8_t out[4])
 {
 	static const uint8_t v4[] = "\007in-addr\004arpa"; /* with the root */
-	size_t p = 0, i, j;
+	struct wire_rd r;
+	size_t i, j;
 
+	wire_rd_init(&r, key, klen);
 	for (i = 0; i < 4; i++) {
-		unsigned v = 0, l;
+		unsigned v = 0, l = wire_u8(&r);
+		const uint8_t *lab = l >= 1 && l <= 3 ? wire_bytes(&r, l) : NULL;
 
-		if (p >= klen)
-			return false;
-		l = key[p];
-		if (l < 1 || l > 3 || p + 1 + l > klen || (l > 1 && key[p + 1] == '0'))
+		if (!lab || (l > 1 && lab[0] == '0'))
 			return false;
 		for (j = 0; j < l; j++) {
-			uint8_t c = key[p + 1 + j];
-
-			if (c < '0' || c > '9')
+			if (lab[j] < '0' || lab[j] > '9')
 				return false;
-			v = v * 10 + (unsigned)(c - '0');
+			v = v * 10 + (unsigned)(lab[j] - '0');
 		}
 		if (v > 255)
 			return false;
 		out[3 - i] = (uint8_t)v;
-		p += 1 + l;
 	}
-	return klen - p == sizeof(v4) && memcmp(key + p, v4, sizeof(v4)) == 0;
+	return rest_is(&r, v4, sizeof(v4));
 }
 
 /* 32 nibbles, the least significant first, then ip6.arpa */
@@ -137,16 +134,16 @@ static bool
 reverse6(const uint8_t *key, size_t klen, uint8_t out[16])
 {
 	static const uint8_t v6[] = "\003ip6\004arpa"; /* with the root */
+	struct wire_rd r;
 	size_t i;
 
-	if (klen != 64 + sizeof(v6) || memcmp(key + 64, v6, sizeof(v6)) != 0)
-		return false;
+	wire_rd_init(&r, key, klen);
 	memset(out, 0, 16);
 	for (i = 0; i < 32; i++) {
-		uint8_t c = key[2 * i + 1];
-		unsigned v;
+		unsigned l = wire_u8(&r), v;
+		uint8_t c = wire_u8(&r);
 
-		if (key[2 * i] != 1)
+		if (l != 1 || r.err != STUB_OK)
 			return false;
 		if (c >= '0' && c <= '9')
 			v = (unsigned)(c - '0');
@@ -156,7 +153,7 @@ reverse6(const uint8_t *key, size_t klen, uint8_t out[16])
 			return false;
 		out[15 - i / 2] |= (uint8_t)(i % 2 ? v << 4 : v);
 	}
-	return true;
+	return rest_is(&r, v6, sizeof(v6));
 }
 
 bool
@@ -216,6 +213,45 @@ synth_sort(struct synth_addr *v, size_t n)
 {
 	if (v && n > 1)
 		qsort(v, n, sizeof(*v), addr_cmp);
+}
+
+static bool
+is_link6(const struct synth_addr *a)
+{
+	return a->family == AF_INET6 && a->addr[0] == 0xfe && (a->addr[1] & 0xc0) == 0x80;
+}
+
+unsigned
+synth_link_scope(struct synth_addr *v, size_t *n, const struct synth_addr *gw, size_t ngw)
+{
+	const struct synth_addr *best = NULL;
+	unsigned keep = 0;
+	bool found = false;
+	size_t i, j;
+
+	if (!v || !n)
+		return 0;
+	/* the default route's interface: IPv6 first, then the lower metric */
+	for (i = 0; gw && i < ngw; i++)
+		if (!best || (gw[i].family == AF_INET6 && best->family != AF_INET6) ||
+		    (gw[i].family == best->family && gw[i].metric < best->metric))
+			best = &gw[i];
+	for (i = 0; best && i < *n && !found; i++)
+		found = is_link6(&v[i]) && v[i].ifindex == best->ifindex;
+	if (found)
+		keep = best->ifindex;
+	for (i = 0; !found && i < *n; i++)
+		if (is_link6(&v[i])) {
+			keep = v[i].ifindex;
+			found = true;
+		}
+	if (!found)
+		return 0;
+	for (i = j = 0; i < *n; i++)
+		if (!is_link6(&v[i]) || v[i].ifindex == keep)
+			v[j++] = v[i];
+	*n = j;
+	return keep;
 }
 
 /* The next line of text into line (cut at cap); NULL at the end. */

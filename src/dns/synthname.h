@@ -47,13 +47,15 @@ struct synth_names {
 };
 
 /* One address of the answer.  scope: 0 global, SYNTH_SCOPE_LINK; metric:
- * of the route (gateways), else 0; ifname: where it is, "" unknown. */
+ * of the route (gateways), else 0; ifname: where it is, "" unknown;
+ * ifindex: its index, 0 unknown. */
 struct synth_addr {
 	int family; /* AF_INET, AF_INET6 */
 	uint8_t addr[16];
 	unsigned scope;
 	uint32_t metric;
 	char ifname[SYNTH_IFNAME_MAX];
+	unsigned ifindex;
 };
 
 /* Set n from a host name as gethostname(2) gives it.  An empty name, one
@@ -88,6 +90,17 @@ void synth_sort(struct synth_addr *v, size_t n);
  */
 size_t synth_parse_routes4(const char *text, struct synth_addr *out, size_t cap);
 size_t synth_parse_routes6(const char *text, struct synth_addr *out, size_t cap);
+
+/*
+ * SPEC 16: an IPv6 link-local address carries its interface index, and an
+ * answer carries one index.  So the AAAA records of an answer keep the
+ * link-local addresses of one interface only: that of the lowest-metric
+ * IPv6 default route among gw[ngw] (else IPv4's) when it has any of them,
+ * else that of the first in v's order.  v[*n] is compacted in place
+ * (order kept, global addresses all kept); returns that interface's index
+ * (0 when v has no link-local address, or its index is unknown).
+ */
+unsigned synth_link_scope(struct synth_addr *v, size_t *n, const struct synth_addr *gw, size_t ngw);
 
 /*
  * The answer to q for a name of kind k from the addresses v[n] (of both

@@ -151,6 +151,15 @@ size_t wire_name_to_text(const uint8_t *name, size_t len, char *out, size_t outs
 /* Parse a text name ("a.b", "a.b.", "." ; \DDD and \c escapes) to wire form.
  * Returns the wire length or 0 if invalid. */
 size_t wire_name_from_text(const char *text, uint8_t out[WIRE_NAME_MAX]);
+/*
+ * A host name as lists and files write it: letters, digits, '-' and '_'
+ * in labels of 1..63 bytes, dots between them, an optional trailing dot;
+ * no escapes (a '\\' is no host name), no root alone.  Its wire form,
+ * lower-cased, in out, in one pass (the hot loop of big lists).  *alpha
+ * (may be NULL) is set when a byte is no digit.  Returns the wire length
+ * (at most WIRE_NAME_MAX), or 0 when it is no such name.
+ */
+size_t wire_name_from_text_lc(const char *text, uint8_t out[WIRE_NAME_MAX], bool *alpha);
 
 /* Type names: "A", "AAAA", ..., "TYPE123" for others. */
 const char *wire_type_name(uint16_t type, char buf[16]);

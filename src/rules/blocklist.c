@@ -35,116 +35,16 @@ blocklist_format_name(enum bl_format f)
 
 /* The characters of a list's names besides '.': letters, digits, '-', '_'
  * (1), upper case letters (2: lowered). */
-static const uint8_t name_chars[256] = {
-	['-'] = 1,
-	['_'] = 1,
-	['0'] = 1,
-	['1'] = 1,
-	['2'] = 1,
-	['3'] = 1,
-	['4'] = 1,
-	['5'] = 1,
-	['6'] = 1,
-	['7'] = 1,
-	['8'] = 1,
-	['9'] = 1,
-	['a'] = 1,
-	['b'] = 1,
-	['c'] = 1,
-	['d'] = 1,
-	['e'] = 1,
-	['f'] = 1,
-	['g'] = 1,
-	['h'] = 1,
-	['i'] = 1,
-	['j'] = 1,
-	['k'] = 1,
-	['l'] = 1,
-	['m'] = 1,
-	['n'] = 1,
-	['o'] = 1,
-	['p'] = 1,
-	['q'] = 1,
-	['r'] = 1,
-	['s'] = 1,
-	['t'] = 1,
-	['u'] = 1,
-	['v'] = 1,
-	['w'] = 1,
-	['x'] = 1,
-	['y'] = 1,
-	['z'] = 1,
-	['A'] = 2,
-	['B'] = 2,
-	['C'] = 2,
-	['D'] = 2,
-	['E'] = 2,
-	['F'] = 2,
-	['G'] = 2,
-	['H'] = 2,
-	['I'] = 2,
-	['J'] = 2,
-	['K'] = 2,
-	['L'] = 2,
-	['M'] = 2,
-	['N'] = 2,
-	['O'] = 2,
-	['P'] = 2,
-	['Q'] = 2,
-	['R'] = 2,
-	['S'] = 2,
-	['T'] = 2,
-	['U'] = 2,
-	['V'] = 2,
-	['W'] = 2,
-	['X'] = 2,
-	['Y'] = 2,
-	['Z'] = 2,
-};
 
-/*
- * A host name as lists write it: letters, digits, '-', '_', dots between
- * labels, an optional trailing dot, not all digits (an address).  Its
- * wire form, lower-cased, in out (one pass: the hot loop of a big list);
- * 0 when not a name (or over 63 bytes a label, 255 the name).
- */
+/* A host name as lists write it (wire_name_from_text_lc), not all digits
+ * (an address): its wire form, lower-cased; 0 when not such a name. */
 static size_t
 list_name(const char *s, uint8_t out[WIRE_NAME_MAX])
 {
-	const unsigned char *c = (const unsigned char *)s;
-	size_t o = 1, lab = 0; /* out[lab]: the current label's length */
 	bool alpha = false;
+	size_t n = wire_name_from_text_lc(s, out, &alpha);
 
-	if (!*c || *c == '.')
-		return 0;
-	for (; *c; c++) {
-		unsigned k = name_chars[*c];
-
-		if (*c == '.') {
-			if (c[1] == '.')
-				return 0;
-			out[lab] = (uint8_t)(o - lab - 1);
-			if (!c[1])
-				break; /* trailing dot */
-			if (o >= WIRE_NAME_MAX - 1)
-				return 0;
-			lab = o++;
-			continue;
-		}
-		if (!k)
-			return 0;
-		if (*c < '0' || *c > '9')
-			alpha = true;
-		if (o - lab - 1 >= 63 || o >= WIRE_NAME_MAX - 1)
-			return 0;
-		out[o++] = (uint8_t)(k == 2 ? *c + ('a' - 'A') : *c);
-	}
-	if (!alpha)
-		return 0; /* an address, not a name */
-	if (!*c)
-		out[lab] = (uint8_t)(o - lab - 1); /* no trailing dot */
-	out[o++] = 0;
-	return o;
+	return n && alpha ? n : 0;
 }
 
 /* Names hosts lists carry that are no block (the lists' own preamble). */

@@ -108,7 +108,9 @@ ddrverify_start(struct event_base *base, struct tlsctx *tls, const struct cfg *c
 	v->tmr = evtimer_new(base, on_timeout, v);
 	if (!v->tmr)
 		goto oom;
-	/* read on first need: no server may have needed it yet */
+	/* read already at start or when the configuration was installed
+	 * (tlsctx_wants_store): a no-op then (a store that could not be read
+	 * was told at that time; the name check fails) */
 	if (tlsctx_load_store(tls, why, whylen) != STUB_OK)
 		goto fail;
 	fd = tls_socket_for(cfg, &v->sv);

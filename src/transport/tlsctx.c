@@ -39,6 +39,20 @@ tlsctx_needs_store(const struct cfg *c)
 	return false;
 }
 
+bool
+tlsctx_wants_store(const struct cfg *c)
+{
+	size_t i;
+
+	if (c->encryption != ENC_OFF)
+		return true;
+	for (i = 0; i < c->nadapters; i++)
+		if (c->adapters[i].encryption != ENC_INHERIT &&
+		    c->adapters[i].encryption != ENC_OFF)
+			return true;
+	return false;
+}
+
 /*
  * A new session (ticket) arrived: the server's slot keeps a copy of its
  * own.  OpenSSL marks the connection's session not resumable when the

@@ -43,6 +43,11 @@ tlsctx_new(const char *ca_file, bool need_store, struct tlsctx **out, char *why,
 enum stub_err tlsctx_load_store(struct tlsctx *t, char *why, size_t whylen);
 /* Does any server of c need the trust store (a tls/https name, no pins)? */
 bool tlsctx_needs_store(const struct cfg *c);
+/* Will c's upgrades (SPEC 17: encryption not off globally or for some
+ * adapter) verify twins against the trust store?  Then it is read at start
+ * (before the privileges go) or when such a configuration is installed,
+ * never on a query's path; one that cannot be read is only a warning. */
+bool tlsctx_wants_store(const struct cfg *c);
 struct tlsctx *tlsctx_ref(struct tlsctx *t);
 void tlsctx_unref(struct tlsctx *t);
 struct ssl_ctx_st *tlsctx_ssl_ctx(struct tlsctx *t);

@@ -860,15 +860,6 @@ tls_free(void *impl)
 	free(x);
 }
 
-static bool
-same_server(const struct cfg_server *a, const struct cfg_server *b)
-{
-	return a->transport == b->transport && strcmp(a->text, b->text) == 0 &&
-	    strcmp(a->auth_name, b->auth_name) == 0 && strcmp(a->path, b->path) == 0 &&
-	    a->insecure == b->insecure && a->npins == b->npins &&
-	    memcmp(a->pins, b->pins, a->npins * sizeof(a->pins[0])) == 0;
-}
-
 /* The counters of servers still there (same label: URL and adapter) carry
  * over, and their session tickets when the trust store is the same. */
 static void
@@ -900,7 +891,8 @@ tls_inherit(void *impl, const void *fromimpl)
 		for (k = 0; k < from->cfg->nservers; k++) {
 			SSL_SESSION *sess = from->srv[k].ticket.sess;
 
-			if (!sess || !same_server(&to->cfg->servers[i], &from->cfg->servers[k]))
+			if (!sess ||
+			    !cfg_same_tls_identity(&to->cfg->servers[i], &from->cfg->servers[k]))
 				continue;
 			if (SSL_SESSION_up_ref(sess) == 1)
 				to->srv[i].ticket.sess = sess;
