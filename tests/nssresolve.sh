@@ -3,7 +3,8 @@
 # from the package without installing it) loaded by glibc in a private
 # mount namespace whose nsswitch.conf says
 # `hosts: files resolve [!UNAVAIL=return] dns`, with stubd's varlink socket
-# at /run/systemd/resolve/io.systemd.Resolve and no D-Bus: getent ahosts
+# at /run/systemd/resolve/io.systemd.Resolve, no D-Bus and nothing on port
+# 53 for nss-dns (/etc/resolv.conf points nowhere): getent ahosts
 # resolves through stubd; NXDOMAIN gives getent's exit 2; getaddrinfo tells
 # NXDOMAIN (EAI_NONAME) from "try again" (EAI_AGAIN); NODATA is "not
 # found" (nss-resolve 252 maps it so); a link-local AAAA (from an adapter
@@ -71,6 +72,9 @@ server 127.0.0.101:$(cat "$tmp/p_ll")
 domain ll.example
 CONF
 printf 'hosts: files resolve [!UNAVAIL=return] dns\n' >"$tmp/nsswitch.conf"
+# nss-dns behind it finds nothing on port 53 (SPEC 16: resolution goes
+# through varlink alone)
+printf 'nameserver 127.0.0.254\noptions timeout:1 attempts:1\n' >"$tmp/resolv.conf"
 
 # resolvectl monitor: resolvectl, a private system bus and dig, or skipped
 RESOLVECTL=${RESOLVECTL:-$(command -v resolvectl || true)}
@@ -89,9 +93,12 @@ fi
 cat >"$tmp/inner.sh" <<INNER
 mount --make-rprivate / || exit 1
 mount --bind "$tmp/nsswitch.conf" /etc/nsswitch.conf || exit 1
+if [ -e /etc/resolv.conf ]; then mount --bind "$tmp/resolv.conf" /etc/resolv.conf || exit 1; fi
 mount -t tmpfs tmpfs /run/systemd || exit 1
 mkdir -p /run/systemd/resolve
-"$STUBD" $KEEP_ROOT -f -c "$tmp/stubd.conf" 2>"$tmp/stubd.err" </dev/null >/dev/null &
+# STUBD_RESOLVE_DIR at the fixed path: the same sockets, and no listener
+# on 127.0.0.53 in the machine's network namespace
+STUBD_RESOLVE_DIR=/run/systemd/resolve "$STUBD" $KEEP_ROOT -f -c "$tmp/stubd.conf" 2>"$tmp/stubd.err" </dev/null >/dev/null &
 sp=\$!
 i=0
 while [ ! -S /run/systemd/resolve/io.systemd.Resolve ] && [ \$i -lt 50 ]; do sleep 0.1; i=\$((i + 1)); done
