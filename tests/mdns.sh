@@ -96,6 +96,21 @@ fakepid=$!
 pids="$pids $fakepid"
 wait_file "$tmp/fake" || { echo "FAIL: the fake upstream did not start"; exit 1; }
 fport=$(head -1 "$tmp/fake")
+# and a capture of every packet to it (tcpdump, where there is one)
+cap=""
+if command -v tcpdump >/dev/null 2>&1; then
+	ip netns exec "$nsb" tcpdump -i lo -nn -l -U -T domain "udp port $fport or tcp port $fport" \
+		>"$tmp/cap" 2>"$tmp/cap.err" &
+	cap=$!
+	pids="$pids $cap"
+	i=0
+	while ! grep -q "listening on" "$tmp/cap.err" 2>/dev/null && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+else
+	echo "SKIP: the capture (no tcpdump); the fake upstream's own log still checked"
+fi
 
 lport=$((20000 + tag % 10000))
 cat >"$tmp/stubd.conf" <<CONF
@@ -347,6 +362,15 @@ check "the unicast upstream was asked the other name" \
 	"$(grep -c 'www.example.test' "$tmp/fake")" 1
 check "no .local question reached the unicast upstream" \
 	"$(grep -ci '\.local' "$tmp/fake")" 0
+if [ -n "$cap" ]; then
+	sleep 0.3
+	kill "$cap"
+	wait "$cap" 2>/dev/null
+	check "the capture saw the other name's question go to the unicast upstream" \
+		"$(grep -c 'A? www.example.test' "$tmp/cap")" 1
+	check "the capture saw 0 .local questions to the unicast upstream" \
+		"$(grep -ci '\.local' "$tmp/cap")" 0
+fi
 kill "$stubpid"
 wait "$stubpid"
 check "stubd exits 0" "$?" 0
