@@ -346,11 +346,11 @@ answer_waiters(struct resolver *r, struct flight *f, enum answer_how how, struct
 
 static void on_upstream(void *arg, const struct up_result *res);
 
-/* A new flight for q, searched upstream with need (enum up_need, SPEC
- * 18); its first waiter is ref. */
+/* A new flight for q, searched upstream (via, upstream_for's choice)
+ * with need (enum up_need, SPEC 18); its first waiter is ref. */
 static void
-start_search(struct resolver *r, const struct msg_query *q, const struct client_ref *ref,
-    bool have_stale, unsigned need, uint64_t now)
+start_search(struct resolver *r, const struct msg_query *q, struct upstream_if via,
+    const struct client_ref *ref, bool have_stale, unsigned need, uint64_t now)
 {
 	struct flight *f = inflight_add(r->flights, q);
 
@@ -361,7 +361,7 @@ start_search(struct resolver *r, const struct msg_query *q, const struct client_
 		return;
 	}
 	f->owner = r;
-	f->via = upstream_for(r, q);
+	f->via = via;
 	f->need = need;
 	log_query(ref, q, "upstream");
 	f->search = f->via.ops->search(f->via.impl, q, have_stale ? STALE_AFTER_MS : 0, ref->trace,
@@ -547,6 +547,7 @@ resolver_query(struct resolver *r, const uint8_t *pkt, size_t len, const struct 
 	enum cache_lookup_result found;
 	struct cache_entry *e;
 	struct flight *f;
+	struct upstream_if via;
 	unsigned need;
 	size_t n;
 
@@ -629,13 +630,14 @@ resolver_query(struct resolver *r, const uint8_t *pkt, size_t len, const struct 
 			answer_error(r, &q, ref, RCODE_SERVFAIL, SRC_COALESCED, now, now, NULL);
 		return;
 	}
-	if (!upstream_for(r, &q).impl || inflight_count(r->flights) >= r->cfg->max_inflight) {
+	via = upstream_for(r, &q); /* once: the .local test walks the name */
+	if (!via.impl || inflight_count(r->flights) >= r->cfg->max_inflight) {
 		r->st->refused++;
 		log_query(ref, &q, "REFUSED (max-inflight)");
 		answer_error(r, &q, ref, RCODE_REFUSED, SRC_LOCAL, now, now, NULL);
 		return;
 	}
-	if (need && r->mdns.impl && upstream_for(r, &q).impl == r->mdns.impl) {
+	if (need && r->mdns.impl && via.impl == r->mdns.impl) {
 		/* SPEC 18: multicast DNS is neither encrypted nor trusted for AD */
 		r->st->servfail++;
 		log_query(ref, &q, "SERVFAIL (rule: no server qualifies)");
@@ -643,7 +645,7 @@ resolver_query(struct resolver *r, const uint8_t *pkt, size_t len, const struct 
 		    msg_error_ede(&q, RCODE_SERVFAIL, EDE_REQUIRE, r->out, sizeof(r->out)));
 		return;
 	}
-	start_search(r, &q, ref, found == CACHE_STALE, need, now);
+	start_search(r, &q, via, ref, found == CACHE_STALE, need, now);
 }
 
 /* Answer the waiters from the cache (fresh or stale) if it has the

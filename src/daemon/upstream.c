@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@
 #include "upstream.h"
 
 #define TP_TIMEOUT_SLACK_MS 1000
+#define SEARCH_SLOTS 2 /* attempts kept inside a search (one, two at failback) */
 
 struct attempt {
 	struct up_search *search;
@@ -43,21 +45,18 @@ struct attempt {
 struct up_search {
 	struct upstream *up;
 	struct list node; /* on up->searches */
-	struct msg_query q;
-	uint8_t pkt[WIRE_HDR_LEN + WIRE_NAME_MAX + 4 + MSG_OPT_LEN];
 	size_t pktlen;
 	struct sched_search ss;
 	unsigned phase;
-	bool phase_empty; /* nothing could be asked at all */
-	bool settled;     /* the phase ends early: nothing left to wait for */
-	struct event *phase_ev, *slow_ev;
+	bool phase_empty;                 /* nothing could be asked at all */
+	bool settled;                     /* the phase ends early: nothing left to wait for */
+	struct event *phase_ev, *slow_ev; /* in the search's own block */
 	struct attempt *attempts;
 	up_cb cb;
 	void *arg;
 	uint8_t *neg; /* last negative answer (copy) */
 	struct msg_resp *negresp;
-	char neglabel[SCHED_LABEL_MAX];
-	size_t *targets;
+	size_t *targets;        /* in the search's own block */
 	struct up_trace *trace; /* stubctl query: every packet; else NULL */
 	uint64_t t0;            /* when the search began */
 	bool enc_required;      /* asked a twin under `encryption require` */
@@ -65,7 +64,42 @@ struct up_search {
 	bool again;             /* ddr_wait over with the engine replaced: UP_AGAIN */
 	unsigned need;          /* SPEC 18: enum up_need of the name's rule */
 	unsigned negvia;        /* up_need bits every negative answer's server has */
+	unsigned slots_used;    /* bit k: slot[k] holds an attempt */
+	/* from here on not zeroed when the search begins: each is written
+	 * before it is read */
+	struct msg_query q;
+	uint8_t pkt[WIRE_HDR_LEN + WIRE_NAME_MAX + 4 + MSG_OPT_LEN];
+	char neglabel[SCHED_LABEL_MAX]; /* when neg is set */
+	/* the first SEARCH_SLOTS attempts live here (no allocation per
+	 * packet); more are allocated */
+	struct attempt slot[SEARCH_SLOTS];
 };
+
+/* An attempt of s: a free slot of the search, else allocated. */
+static struct attempt *
+attempt_new(struct up_search *s)
+{
+	unsigned k;
+	struct attempt *a;
+
+	for (k = 0; k < SEARCH_SLOTS; k++)
+		if (!(s->slots_used & (1u << k))) {
+			s->slots_used |= 1u << k;
+			a = &s->slot[k];
+			memset(a, 0, offsetof(struct attempt, qname));
+			return a;
+		}
+	return calloc(1, sizeof(*a));
+}
+
+static void
+attempt_release(struct up_search *s, struct attempt *a)
+{
+	if (a >= s->slot && a < s->slot + SEARCH_SLOTS)
+		s->slots_used &= ~(1u << (unsigned)(a - s->slot));
+	else
+		free(a);
+}
 
 /* SPEC 17: a DDR probe to clear-text server `server`, then the handshake
  * that verifies what it named. */
@@ -283,19 +317,18 @@ search_free(struct up_search *s)
 	for (a = s->attempts; a; a = n) {
 		n = a->next;
 		a->tp->ops->cancel(a->tp->impl, a->req);
-		free(a);
+		attempt_release(s, a);
 	}
 	for (p = up->probes; p; p = p->next)
 		if (p->search == s)
 			p->search = NULL;
 	if (s->phase_ev)
-		event_free(s->phase_ev);
+		event_del(s->phase_ev);
 	if (s->slow_ev)
-		event_free(s->slow_ev);
+		event_del(s->slow_ev);
 	sched_search_fini(&s->ss);
 	free(s->neg);
 	free(s->negresp);
-	free(s->targets);
 	free(s->trace);
 	list_remove(&s->node);
 	up->nsearches--;
@@ -469,7 +502,7 @@ attempt_cb(void *arg, const uint8_t *abuf, size_t alen)
 	if (kind == ANS_NONE && tr != TR_MISMATCH)
 		kind = tr == TR_FAILED ? ANS_FAILED : ANS_DONE;
 	trace_result(s, a, tr, clock_now_ms());
-	free(a);
+	attempt_release(s, a);
 	out = sched_on_answer(up->sched, &s->ss, server, kind, rtt, clock_now_ms());
 	if (kind == ANS_FAILED && out == SCHED_CONTINUE)
 		downgrade(s, server, clock_now_ms());
@@ -580,7 +613,7 @@ send_one(struct up_search *s, size_t server, uint64_t now)
 	struct attempt *a;
 	uint8_t pkt[sizeof(s->pkt)];
 
-	a = calloc(1, sizeof(*a));
+	a = attempt_new(s);
 	if (!a)
 		return;
 	a->search = s;
@@ -612,7 +645,7 @@ send_one(struct up_search *s, size_t server, uint64_t now)
 		/* the packet could not go out: that server is done */
 		trace_result(s, a, TR_FAILED, now);
 		sched_on_answer(up->sched, &s->ss, server, ANS_FAILED, -1, now);
-		free(a);
+		attempt_release(s, a);
 		downgrade(s, server, now);
 		return;
 	}
@@ -979,10 +1012,17 @@ static struct up_search *
 upstream_search(struct upstream *up, const struct msg_query *q, uint32_t slow_ms, bool trace,
     unsigned need, uint64_t now, up_cb cb, void *arg)
 {
-	struct up_search *s = calloc(1, sizeof(*s));
+	/* one block: the search, its phase and slow timers, its target list */
+	size_t evsz = (event_get_struct_event_size() + 15) & ~(size_t)15;
+	size_t head = (sizeof(struct up_search) + 15) & ~(size_t)15;
+	uint8_t *blk = malloc(head + 2 * evsz + (up->sched->nservers + 1) * sizeof(size_t));
+	struct up_search *s = (struct up_search *)(void *)blk;
 
 	if (!s)
 		return NULL;
+	/* the head only: the buffers after it are written before use, the
+	 * timers by evtimer_assign, the targets by sched_phase_targets */
+	memset(s, 0, offsetof(struct up_search, q));
 	if (trace && !(s->trace = calloc(1, sizeof(*s->trace)))) {
 		free(s);
 		return NULL;
@@ -1007,17 +1047,17 @@ upstream_search(struct upstream *up, const struct msg_query *q, uint32_t slow_ms
 	s->negvia = UP_NEED_ENC | UP_NEED_AD;
 	/* always OPT (SPEC 5c): a 1232-byte buffer, the client's DO */
 	s->pktlen = msg_upstream_query(q, 0, q->key, true, s->pkt, sizeof(s->pkt));
-	s->targets = calloc(up->sched->nservers + 1, sizeof(size_t));
-	s->phase_ev = evtimer_new(up->base, phase_cb, s);
-	if (slow_ms)
-		s->slow_ev = evtimer_new(up->base, slow_cb, s);
-	if (!s->pktlen || !s->targets || !s->phase_ev || (slow_ms && !s->slow_ev) ||
+	s->targets = (size_t *)(void *)(blk + head + 2 * evsz);
+	s->phase_ev = (struct event *)(void *)(blk + head);
+	if (evtimer_assign(s->phase_ev, up->base, phase_cb, s) != 0)
+		s->phase_ev = NULL;
+	if (slow_ms) {
+		s->slow_ev = (struct event *)(void *)(blk + head + evsz);
+		if (evtimer_assign(s->slow_ev, up->base, slow_cb, s) != 0)
+			s->slow_ev = NULL;
+	}
+	if (!s->pktlen || !s->phase_ev || (slow_ms && !s->slow_ev) ||
 	    sched_search_init_need(up->sched, &s->ss, q->key, q->qlen, need, now) != STUB_OK) {
-		if (s->phase_ev)
-			event_free(s->phase_ev);
-		if (s->slow_ev)
-			event_free(s->slow_ev);
-		free(s->targets);
 		free(s->trace);
 		sched_search_fini(&s->ss);
 		free(s);

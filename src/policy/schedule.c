@@ -11,6 +11,11 @@
 #include "encryption.h"
 #include "schedule.h"
 
+/* collect() and sched_phase_targets() keep their scratch lists on the
+ * stack up to this many servers or adapters (the search path allocates
+ * nothing for them) */
+#define SCHED_STACK_N 32
+
 struct sched *
 sched_new(const struct cfg *cfg)
 {
@@ -379,16 +384,21 @@ sched_search_init_need(struct sched *s, struct sched_search *ss, const uint8_t *
 	sched_refresh(s, now);
 	ss->nservers = s->nservers;
 	ss->nadapters = s->nadapters;
-	ss->considered = calloc(s->nadapters + 1, sizeof(bool));
-	ss->negative = calloc(s->nadapters + 1, sizeof(bool));
-	ss->left_out = calloc(s->nadapters + 1, sizeof(bool));
-	ss->ruled_out = calloc(s->nadapters + 1, sizeof(bool));
-	ss->probe = calloc(s->nadapters + 1, sizeof(bool));
-	ss->ss = calloc(s->nservers + 1, sizeof(*ss->ss));
-	if (!ss->considered || !ss->negative || !ss->left_out || !ss->ruled_out || !ss->probe ||
-	    !ss->ss) {
-		sched_search_fini(ss);
-		return STUB_ENOMEM;
+	/* one block per search: the server states, then the five per-adapter
+	 * flag arrays (owned by ss->ss, freed by sched_search_fini) */
+	{
+		size_t nb = s->nadapters + 1;
+		uint8_t *blk = calloc(1, (s->nservers + 1) * sizeof(*ss->ss) + 5 * nb);
+
+		if (!blk)
+			return STUB_ENOMEM;
+		ss->ss = (struct sched_sstate *)(void *)blk;
+		blk += (s->nservers + 1) * sizeof(*ss->ss);
+		ss->considered = (bool *)blk;
+		ss->negative = (bool *)(blk + nb);
+		ss->left_out = (bool *)(blk + 2 * nb);
+		ss->ruled_out = (bool *)(blk + 3 * nb);
+		ss->probe = (bool *)(blk + 4 * nb);
 	}
 	/* SPEC 18: a server that does not satisfy the need is out of the
 	 * search, and so is an adapter left without one (below) */
@@ -436,12 +446,7 @@ sched_search_init_need(struct sched *s, struct sched_search *ss, const uint8_t *
 void
 sched_search_fini(struct sched_search *ss)
 {
-	free(ss->considered);
-	free(ss->negative);
-	free(ss->left_out);
-	free(ss->ruled_out);
-	free(ss->probe);
-	free(ss->ss);
+	free(ss->ss); /* the block holding the flag arrays too */
 	ss->considered = ss->negative = ss->left_out = ss->ruled_out = ss->probe = NULL;
 	ss->ss = NULL;
 }
@@ -529,14 +534,19 @@ static size_t
 collect(const struct sched *s, const struct sched_search *ss, unsigned phase, uint64_t now,
     bool skip_probe, size_t *out)
 {
-	size_t *ads = calloc(s->nadapters + 1, sizeof(size_t));
-	size_t *ord = calloc(s->nservers + 1, sizeof(size_t));
+	size_t ads_buf[SCHED_STACK_N], ord_buf[SCHED_STACK_N];
+	size_t *ads = s->nadapters < SCHED_STACK_N ? ads_buf :
+	                                             calloc(s->nadapters + 1, sizeof(size_t));
+	size_t *ord = s->nservers < SCHED_STACK_N ? ord_buf :
+	                                            calloc(s->nservers + 1, sizeof(size_t));
 	size_t nad, n = 0, k, j, m;
 
 	(void)now; /* what is excluded was decided when the search began */
 	if (!ads || !ord) {
-		free(ads);
-		free(ord);
+		if (ads != ads_buf)
+			free(ads);
+		if (ord != ord_buf)
+			free(ord);
 		return 0;
 	}
 	nad = adapters_by_metric(s, ss, ads);
@@ -562,8 +572,10 @@ collect(const struct sched *s, const struct sched_search *ss, unsigned phase, ui
 		if (phase == 0 && n > 0)
 			break; /* the preferred adapter only */
 	}
-	free(ads);
-	free(ord);
+	if (ads != ads_buf)
+		free(ads);
+	if (ord != ord_buf)
+		free(ord);
 	return n;
 }
 
@@ -572,14 +584,14 @@ sched_phase_targets(struct sched *s, struct sched_search *ss, unsigned phase, ui
     size_t *out)
 {
 	size_t n, i, k, m;
-	size_t *more;
+	size_t more_buf[SCHED_STACK_N], *more;
 
 	if (phase >= 32)
 		return 0;
 	n = collect(s, ss, phase, now, false, out);
 	/* failback without a stall: in the same moment, what would be asked
 	 * were the recovering ones still excluded */
-	more = calloc(s->nservers + 1, sizeof(size_t));
+	more = s->nservers < SCHED_STACK_N ? more_buf : calloc(s->nservers + 1, sizeof(size_t));
 	if (more) {
 		m = collect(s, ss, phase, now, true, more);
 		for (k = 0; k < m; k++) {
@@ -588,7 +600,8 @@ sched_phase_targets(struct sched *s, struct sched_search *ss, unsigned phase, ui
 			if (i == n)
 				out[n++] = more[k];
 		}
-		free(more);
+		if (more != more_buf)
+			free(more);
 	}
 	for (i = 0; i < n; i++) {
 		ss->ss[out[i]].sent_mask |= 1u << phase;

@@ -30,10 +30,13 @@
 #define CHAN_MAX_QUERIES 200
 #define CHAN_MAX_AGE_MS 60000
 #define MAX_FDS 8
+#define REQ_SPARE_MAX 64 /* finished requests kept for reuse */
 
 struct fdev {
 	ares_socket_t fd;
-	struct event *ev;
+	bool on;          /* watching fd */
+	struct event *ev; /* kept for the slot's next socket (c-ares opens one
+			   * per query when the channel was idle) */
 };
 
 struct up_chan {
@@ -68,6 +71,8 @@ struct udp_transport {
 	struct transport_req *sending; /* inside ares_send() */
 	struct transport_req *early;   /* failed inside ares_send(): called back soon */
 	struct event *early_ev;
+	struct transport_req *spare; /* finished requests for reuse (via next) */
+	unsigned nspare;
 };
 
 static void chan_destroy_later(struct up_chan *c);
@@ -123,15 +128,17 @@ chan_sock_state(void *data, ares_socket_t fd, int readable, int writable)
 	struct fdev *slot = NULL, *free_slot = NULL;
 	size_t i;
 
+	short what = (short)((readable ? EV_READ : 0) | (writable ? EV_WRITE : 0) | EV_PERSIST);
+
 	for (i = 0; i < MAX_FDS; i++) {
-		if (c->fds[i].ev && c->fds[i].fd == fd)
+		if (c->fds[i].on && c->fds[i].fd == fd)
 			slot = &c->fds[i];
-		else if (!c->fds[i].ev && !free_slot)
+		else if (!c->fds[i].on && !free_slot)
 			free_slot = &c->fds[i];
 	}
 	if (slot) {
-		event_free(slot->ev);
-		slot->ev = NULL;
+		event_del(slot->ev);
+		slot->on = false;
 	}
 	if (!readable && !writable)
 		return;
@@ -142,9 +149,14 @@ chan_sock_state(void *data, ares_socket_t fd, int readable, int writable)
 		return;
 	}
 	slot->fd = fd;
-	slot->ev = event_new(c->x->base, fd,
-	    (short)((readable ? EV_READ : 0) | (writable ? EV_WRITE : 0) | EV_PERSIST), chan_io, c);
-	if (!slot->ev || event_add(slot->ev, NULL) != 0)
+	if (!slot->ev)
+		slot->ev = event_new(c->x->base, fd, what, chan_io, c);
+	else if (event_assign(slot->ev, c->x->base, fd, what, chan_io, c) != 0) {
+		event_free(slot->ev);
+		slot->ev = NULL;
+	}
+	slot->on = slot->ev && event_add(slot->ev, NULL) == 0;
+	if (!slot->on)
 		log_err("%s: cannot watch upstream socket", __func__);
 }
 
@@ -305,6 +317,33 @@ chan_for(struct udp_transport *x, size_t server, uint64_t now)
 
 /* ---------------- requests ---------------- */
 
+/* A zeroed request: a spare one, else allocated. */
+static struct transport_req *
+req_get(struct udp_transport *x)
+{
+	struct transport_req *r = x->spare;
+
+	if (!r)
+		return calloc(1, sizeof(*r));
+	x->spare = r->next;
+	x->nspare--;
+	memset(r, 0, sizeof(*r));
+	return r;
+}
+
+/* A request finished: kept for reuse (a bounded number), else freed. */
+static void
+req_put(struct udp_transport *x, struct transport_req *r)
+{
+	if (x->nspare >= REQ_SPARE_MAX) {
+		free(r);
+		return;
+	}
+	r->next = x->spare;
+	x->spare = r;
+	x->nspare++;
+}
+
 static void
 req_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 {
@@ -327,7 +366,7 @@ req_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 		else
 			r->cb(r->arg, NULL, 0);
 	}
-	free(r);
+	req_put(x, r);
 }
 
 static void
@@ -342,7 +381,7 @@ early_cb(evutil_socket_t fd, short what, void *arg)
 		x->early = r->next;
 		if (r->cb)
 			r->cb(r->arg, NULL, 0);
-		free(r);
+		req_put(x, r);
 	}
 }
 
@@ -355,7 +394,7 @@ udp_send(void *impl, size_t server, const uint8_t *pkt, size_t len, transport_cb
 
 	if (!c)
 		return NULL;
-	r = calloc(1, sizeof(*r));
+	r = req_get(x);
 	if (!r)
 		return NULL;
 	r->chan = c;
@@ -395,6 +434,10 @@ udp_free(void *impl)
 		chan_free_now(x->chans);
 	while ((r = x->early) != NULL) {
 		x->early = r->next;
+		free(r);
+	}
+	while ((r = x->spare) != NULL) {
+		x->spare = r->next;
 		free(r);
 	}
 	if (x->early_ev)
