@@ -92,6 +92,14 @@ run_dhcpcd dhcpcd-expire6.env
 check "dhcpcd EXPIRE6: the DHCPv6 one gone" "$(servers)" "$want4"
 run_dhcpcd dhcpcd-expire.env
 check "dhcpcd EXPIRE: none left" "$(servers)" "none"
+# captured from dhcpcd 9.4.1 by tests/dnrdhcp.sh: a renewal without the
+# option (old_dnr only) and dhcpcd stopping
+run_dhcpcd dhcpcd-bound.env
+run_dhcpcd dhcpcd-renew-none.env
+check "dhcpcd RENEW without option 162: none left" "$(servers)" "none"
+run_dhcpcd dhcpcd-bound.env
+run_dhcpcd dhcpcd-stop.env
+check "dhcpcd STOP: none left" "$(servers)" "none"
 
 run_nm nm-dhcp4-change.env
 check "NetworkManager dhcp4-change (dhclient's hex)" "$(servers)" "$want4"
