@@ -128,7 +128,7 @@ print(" ".join(sorted(out)) or "none")'
 # COUNT-th time (10 s at most)
 wait_reason() {
 	_i=0
-	while [ "$(ls "$tmp" | grep -c "^env\.[0-9]*\.$1\$")" -lt "$2" ] && [ $_i -lt 200 ]; do
+	while [ "$(find "$tmp" -name "env.*.$1" | wc -l)" -lt "$2" ] && [ $_i -lt 200 ]; do
 		sleep 0.05
 		_i=$((_i + 1))
 	done
@@ -154,7 +154,7 @@ dc=$!
 
 want="192.0.2.53:853/tls/dns.test/dnr 192.0.2.54:8443/https/doh.test/dnr"
 wait_reason BOUND 1
-bound=$(ls "$tmp"/env.*.BOUND | head -1)
+bound=$(find "$tmp" -name "env.*.BOUND" | head -1)
 check "dhcpcd BOUND: option 162 as new_dnr (hex)" \
 	"$(sed -n 's/^new_dnr=//p' "$bound")" "$(echo "$opt162" | tr -d :)"
 check "dhcpcd BOUND: option 162's resolvers on dnr0c" "$(servers)" "$want"
@@ -163,7 +163,7 @@ restart_dnsmasq ""
 renew
 wait_reason RENEW 1
 check "RENEW without option 162: new_dnr unset" \
-	"$(grep -c '^new_dnr=' "$(ls "$tmp"/env.*.RENEW | head -1)")" "0"
+	"$(grep -c '^new_dnr=' "$(find "$tmp" -name "env.*.RENEW" | sort | head -1)")" "0"
 check "RENEW without option 162: the resolvers gone" "$(servers)" "none"
 
 restart_dnsmasq "$opt162"

@@ -110,6 +110,11 @@ check "NetworkManager: the failure said" "$ok" "yes"
 check "NetworkManager: the resolvers kept" "$(servers)" "$want4"
 DHCP4_DNR="" "$hooks/nm-dispatcher" eth0 down
 check "NetworkManager down: cleared" "$(servers)" "none"
+# dhclient's name for an option 162 it was not told of
+hex4=$(sed -n 's/^DHCP4_DNR=//p' "$data/nm-dhcp4-change.env")
+DHCP4_UNKNOWN_162=$hex4 "$hooks/nm-dispatcher" eth0 dhcp4-change
+check "NetworkManager: DHCP4_UNKNOWN_162 read" "$(servers)" "$want4"
+"$hooks/nm-dispatcher" eth0 down
 
 kill "$pid"
 wait "$pid"
