@@ -6,9 +6,11 @@
 # runs the hook, which hands the option to a stubd running in the client's
 # namespace: stubctl servers shows both resolvers on the link.  A renewal
 # after the server stops sending the option removes them, the next one brings
-# them back, and dhcpcd stopping (reason STOP) removes them again.  The
-# environment dhcpcd gave the hook on BOUND is kept in $tmp/env.*; the
-# copy in tests/data/dnr/dhcpcd-bound.env came from this test.
+# them back, and dhcpcd stopping (reason STOP) removes them again.  Then
+# DHCPv6 (dnsmasq's router advertisements and option 144, dhcpcd -6):
+# BOUND6 adds the resolver, STOP6 removes it.  The environment of each
+# script call is kept in $tmp/env.N.REASON (DNR_KEEP_ENV=DIR copies them
+# there); tests/data/dnr/dhcpcd-*.env came from this test.
 # Needs root, iproute2, dnsmasq, dhcpcd (Debian: dhcpcd-base, which has no
 # service) and python3; skips without them.
 set -u
@@ -41,19 +43,25 @@ cleanup() {
 	wait 2>/dev/null
 	ip netns del "$nss" 2>/dev/null
 	ip netns del "$nsc" 2>/dev/null
-	rm -f /var/lib/dhcpcd/dnr0c.lease
+	rm -f /var/lib/dhcpcd/dnr0c.lease /var/lib/dhcpcd/dnr0c.lease6
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
 
 # a lease left by an earlier run would make the first reason REBOOT
-rm -f /var/lib/dhcpcd/dnr0c.lease
+rm -f /var/lib/dhcpcd/dnr0c.lease /var/lib/dhcpcd/dnr0c.lease6
 ip netns add "$nss" 2>/dev/null || skip "cannot create network namespaces"
 ip netns add "$nsc" || skip "cannot create network namespaces"
 need_netns_exec "$nsc"
+# no duplicate address detection: the link-local addresses are usable at once
+for ns in "$nss" "$nsc"; do
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
+		net.ipv6.conf.default.accept_dad=0 2>/dev/null
+done
 ip link add dnr0s netns "$nss" type veth peer name dnr0c netns "$nsc" ||
 	skip "cannot create veth pairs"
 ip -n "$nss" addr add 192.0.2.1/24 dev dnr0s
+ip -n "$nss" addr add 2001:db8:1::1/64 dev dnr0s nodad
 ip -n "$nss" link set dnr0s up
 ip -n "$nsc" link set lo up
 ip -n "$nsc" link set dnr0c up
@@ -62,14 +70,20 @@ ip -n "$nsc" link set dnr0c up
 # and doh.test at 192.0.2.54 (h2, port 8443, dohpath /q{?dns})
 opt162=00:31:00:01:0a:03:64:6e:73:04:74:65:73:74:00:04:c0:00:02:35:00:01:00:07:03:64:6f:74:02:68:32:00:07:00:10:2f:64:6e:73:2d:71:75:65:72:79:7b:3f:64:6e:73:7d:00:2b:00:02:0a:03:64:6f:68:04:74:65:73:74:00:04:c0:00:02:36:00:01:00:03:02:68:32:00:03:00:02:20:fb:00:07:00:08:2f:71:7b:3f:64:6e:73:7d
 
-# dnsmasq_start [OPTION]: the DHCPv4 server, sending option 162 when asked
-# for it (dhcp-option: only to clients that request it)
+# option 144: dns.test at 2001:db8::53 (dot)
+opt144=00:01:00:0a:03:64:6e:73:04:74:65:73:74:00:00:10:20:01:0d:b8:00:00:00:00:00:00:00:00:00:00:00:53:00:01:00:04:03:64:6f:74
+
+# dnsmasq_start [OPTION162 [OPTION144]]: the DHCPv4 and DHCPv6 server
+# (router advertisements with the M flag), sending the DNR options when
+# asked for them (dhcp-option: only to clients that request them)
 dnsmasq_start() {
 	ip netns exec "$nss" "$DNSMASQ" -k -C /dev/null --user=root --port=0 \
 		--interface=dnr0s --bind-interfaces --no-ping --dhcp-authoritative \
-		--dhcp-range=192.0.2.100,192.0.2.150,2m \
+		--dhcp-range=192.0.2.100,192.0.2.150,2m --enable-ra \
+		--dhcp-range=2001:db8:1::100,2001:db8:1::1ff,64,2m \
 		--dhcp-leasefile="$tmp/leases" --pid-file="$tmp/dnsmasq.pid" \
-		--log-dhcp --log-facility="$tmp/dnsmasq.log" ${1:+--dhcp-option=162,$1} &
+		--log-dhcp --log-facility="$tmp/dnsmasq.log" ${1:+--dhcp-option=162,$1} \
+		${2:+--dhcp-option=option6:144,$2} &
 	dm=$!
 }
 
@@ -106,7 +120,9 @@ chmod 755 "$tmp/script"
 cat >"$tmp/dhcpcd.conf" <<CONF
 script $tmp/script
 define 162 binhex dnr
+define6 144 binhex dnr
 option dnr
+option dhcp6_dnr
 noarp
 CONF
 
@@ -176,8 +192,26 @@ wait "$dc" 2>/dev/null
 dc=""
 wait_reason STOP 1
 check "dhcpcd STOP: the resolvers gone" "$(servers)" "none"
-check "the run took under 30 s" "$(($(date +%s) - t0 < 30))" "1"
 
+# DHCPv6: option 144 (dhcpcd asks for it only with "option dhcp6_dnr" on
+# a line of its own: after "option dnr, " it is not asked for)
+restart_dnsmasq "$opt162" "$opt144"
+timeout 20 ip netns exec "$nsc" "$DHCPCD" -f "$tmp/dhcpcd.conf" -B -6 dnr0c \
+	>>"$tmp/dhcpcd.out" 2>&1 &
+dc=$!
+wait_reason BOUND6 1
+bound6=$(find "$tmp" -name "env.*.BOUND6" | head -1)
+check "dhcpcd BOUND6: option 144 as new_dhcp6_dnr (hex)" \
+	"$(sed -n 's/^new_dhcp6_dnr=//p' "$bound6")" "$(echo "$opt144" | tr -d :)"
+check "dhcpcd BOUND6: option 144's resolver on dnr0c" "$(servers)" \
+	"[2001:db8::53]:853/tls/dns.test/dnr"
+kill "$dc"
+wait "$dc" 2>/dev/null
+dc=""
+wait_reason STOP6 1
+check "dhcpcd STOP6: the resolver gone" "$(servers)" "none"
+
+check "the run took under 30 s" "$(($(date +%s) - t0 < 30))" "1"
 if [ -n "${DNR_KEEP_ENV:-}" ]; then cp "$tmp"/env.* "$DNR_KEEP_ENV"/; fi
 if [ $fail -ne 0 ]; then
 	echo "--- dhcpcd"; cat "$tmp/dhcpcd.out"

@@ -100,6 +100,9 @@ check "dhcpcd RENEW without option 162: none left" "$(servers)" "none"
 run_dhcpcd dhcpcd-bound.env
 run_dhcpcd dhcpcd-stop.env
 check "dhcpcd STOP: none left" "$(servers)" "none"
+run_dhcpcd dhcpcd-bound6.env
+run_dhcpcd dhcpcd-stop6.env
+check "dhcpcd STOP6: none left" "$(servers)" "none"
 
 run_nm nm-dhcp4-change.env
 check "NetworkManager dhcp4-change (dhclient's hex)" "$(servers)" "$want4"
