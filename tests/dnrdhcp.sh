@@ -12,7 +12,9 @@
 # script call is kept in $tmp/env.N.REASON (DNR_KEEP_ENV=DIR copies them
 # there); tests/data/dnr/dhcpcd-*.env came from this test.
 # Needs root, iproute2, dnsmasq, dhcpcd (Debian: dhcpcd-base, which has no
-# service) and python3; skips without them.
+# service) and python3; skips without them.  dhcpcd runs only in the client's
+# namespace, with this test's dhcpcd.conf and script; it leaves
+# /var/lib/dhcpcd/duid behind (its lease files are removed).
 set -u
 STUBD=${STUBD:-./stubd}
 STUBCTL=${STUBCTL:-./stubctl}
