@@ -15,7 +15,7 @@ PKGS_RUN="dnsutils"
 # what the tests use (a test whose tool is missing is skipped) and what CI
 # needs besides (xz-utils for distcheck, systemd for .ci/unit): one list,
 # one package more per test that needs one
-PKGS_TEST="dnsutils knot-dnsutils iproute2 procps util-linux mount dbus systemd libglib2.0-bin unbound dnsdist python3 python3-prometheus-client xz-utils groff-base ca-certificates nsd ldnsutils python3-dnspython avahi-daemon tcpdump openssl curl strace"
+PKGS_TEST="dnsutils knot-dnsutils iproute2 procps util-linux mount dbus systemd libglib2.0-bin unbound dnsdist python3 python3-prometheus-client xz-utils groff-base ca-certificates nsd ldnsutils python3-dnspython avahi-daemon tcpdump openssl curl strace dhcpcd-base dnsmasq-base"
 
 mode=${1:-run}
 case "$mode" in

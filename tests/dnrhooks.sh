@@ -92,6 +92,17 @@ run_dhcpcd dhcpcd-expire6.env
 check "dhcpcd EXPIRE6: the DHCPv6 one gone" "$(servers)" "$want4"
 run_dhcpcd dhcpcd-expire.env
 check "dhcpcd EXPIRE: none left" "$(servers)" "none"
+# captured from dhcpcd 9.4.1 by tests/dnrdhcp.sh: a renewal without the
+# option (old_dnr only) and dhcpcd stopping
+run_dhcpcd dhcpcd-bound.env
+run_dhcpcd dhcpcd-renew-none.env
+check "dhcpcd RENEW without option 162: none left" "$(servers)" "none"
+run_dhcpcd dhcpcd-bound.env
+run_dhcpcd dhcpcd-stop.env
+check "dhcpcd STOP: none left" "$(servers)" "none"
+run_dhcpcd dhcpcd-bound6.env
+run_dhcpcd dhcpcd-stop6.env
+check "dhcpcd STOP6: none left" "$(servers)" "none"
 
 run_nm nm-dhcp4-change.env
 check "NetworkManager dhcp4-change (dhclient's hex)" "$(servers)" "$want4"
@@ -102,6 +113,11 @@ check "NetworkManager: the failure said" "$ok" "yes"
 check "NetworkManager: the resolvers kept" "$(servers)" "$want4"
 DHCP4_DNR="" "$hooks/nm-dispatcher" eth0 down
 check "NetworkManager down: cleared" "$(servers)" "none"
+# dhclient's name for an option 162 it was not told of
+hex4=$(sed -n 's/^DHCP4_DNR=//p' "$data/nm-dhcp4-change.env")
+DHCP4_UNKNOWN_162=$hex4 "$hooks/nm-dispatcher" eth0 dhcp4-change
+check "NetworkManager: DHCP4_UNKNOWN_162 read" "$(servers)" "$want4"
+"$hooks/nm-dispatcher" eth0 down
 
 kill "$pid"
 wait "$pid"
