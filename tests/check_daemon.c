@@ -2198,6 +2198,51 @@ START_TEST(test_source_port_recycled)
 }
 END_TEST
 
+/* Queries one at a time (the channel idle before each): every one leaves
+ * from a port of its own.  stubd opens the next query's socket ahead of
+ * time; it must still be used once only. */
+START_TEST(test_source_port_per_query)
+{
+	struct fakeup *s1 = fakeup_start("127.0.0.31");
+	struct tu_daemon d = { 0 };
+	struct fake_rec *log = calloc(150, sizeof(*log));
+	uint8_t a[512];
+	size_t n, i, j, repeats = 0;
+	int k;
+
+	fakeup_set_wildcard(s1, 60);
+	ck_assert_int_eq(tu_start(&d,
+	                     tu_fmt("hosts none\nadapter lan source 127.0.0.1\nserver %s\n",
+	                         fakeup_hostport(s1)),
+	                     NULL),
+	    0);
+	for (k = 0; k < 120; k++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "p%d.fresh.test", k);
+		ck_assert_int_gt(q(&d, name, TYPE_A, false, a), 0);
+	}
+	n = fakeup_log(s1, log, 150);
+	ck_assert_uint_eq(n, 120);
+	for (i = 0; i < n; i++) {
+		ck_assert_str_eq(log[i].peer, "127.0.0.1"); /* the adapter's source */
+		if (i > 0)
+			ck_assert_uint_ne(log[i].peer_port, log[i - 1].peer_port);
+		for (j = 0; j < i; j++)
+			if (log[j].peer_port == log[i].peer_port) {
+				repeats++;
+				break;
+			}
+	}
+	/* random ports from the ephemeral range: a chance repeat or two, no
+	 * more (one socket kept open would repeat 119 times) */
+	ck_assert_uint_le(repeats, 4);
+	free(log);
+	ck_assert_int_eq(tu_stop(&d), 0);
+	fakeup_stop(s1);
+}
+END_TEST
+
 START_TEST(test_ipv6_listen)
 {
 	struct fakeup *s1 = up_with_records("127.0.0.31");
@@ -2899,6 +2944,7 @@ daemon_suite(void)
 	tcase_add_test(ct, test_privdrop_and_group);
 	tcase_add_test(ct, test_control_group_not_member);
 	tcase_add_test(up, test_source_port_recycled);
+	tcase_add_test(up, test_source_port_per_query);
 	tcase_add_test(fo, test_ipv6_listen);
 	tcase_add_test(ct, test_sigusr1_stats);
 	tcase_add_test(ct, test_daemonize);

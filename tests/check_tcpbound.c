@@ -455,8 +455,10 @@ END_TEST
 START_TEST(test_tcp_limit_rule)
 {
 	ck_assert_uint_eq(listener_tcp_limit(256, 1024, 2, 3), 256);
-	ck_assert_uint_eq(listener_tcp_limit(256, 256, 2, 1), 256 - 64 - 2 - 4);
-	ck_assert_uint_eq(listener_tcp_limit(256, 256 + 64 + 2 + 4, 2, 1), 256);
+	ck_assert_uint_eq(listener_tcp_limit(256, 256, 2, 1),
+	    256 - TCP_FD_RESERVE - 2 - TCP_FD_PER_SERVER);
+	ck_assert_uint_eq(
+	    listener_tcp_limit(256, 256 + TCP_FD_RESERVE + 2 + TCP_FD_PER_SERVER, 2, 1), 256);
 	ck_assert_uint_eq(listener_tcp_limit(100, 1 << 20, 4, 50), 100);
 	ck_assert_uint_eq(listener_tcp_limit(256, 24, 2, 1), 1);
 	ck_assert_uint_eq(listener_tcp_limit(256, 70, 2, 1), 1);

@@ -23,7 +23,7 @@
 	65536               /* answer bytes queued behind the one being written;
                                   past that the client is dropped (SPEC 7) */
 #define TCP_FD_RESERVE 64   /* descriptors kept from TCP clients: listen, control, ... */
-#define TCP_FD_PER_SERVER 4 /* ... and upstream sockets and connections per server */
+#define TCP_FD_PER_SERVER 5 /* ... and upstream sockets (one spare) and connections per server */
 
 struct event_base;
 struct listener;

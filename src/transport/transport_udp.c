@@ -7,6 +7,16 @@
  * search.  Channels are recycled after a bounded number of queries so the
  * UDP source port does not stay fixed.
  *
+ * The channel's sockets are our own (c-ares socket functions): opened
+ * non-blocking and close-on-exec in one call, bound to the adapter's
+ * source and device.  c-ares opens a UDP socket per query when the
+ * channel was idle, so each channel keeps one spare, opened and connected
+ * to its server after the last query went out: the next query's packet
+ * leaves without waiting for socket(), bind() and connect().  A spare is
+ * used once, like the sockets c-ares opens, so every idle-channel query
+ * still gets a fresh source port; one older than SPARE_MAX_AGE_MS is not
+ * used (its source address may be out of date).
+ *
  * The row XPORT_UDP of transports.def; its factory is transport_udp_create.
  */
 #include "auto-config.h"
@@ -14,10 +24,14 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include <ares.h>
 #include <event2/event.h>
@@ -31,6 +45,7 @@
 #define CHAN_MAX_AGE_MS 60000
 #define MAX_FDS 8
 #define REQ_SPARE_MAX 64 /* finished requests kept for reuse */
+#define SPARE_MAX_AGE_MS 1000
 
 struct fdev {
 	ares_socket_t fd;
@@ -52,6 +67,13 @@ struct up_chan {
 	bool destroying;
 	struct event *kill;   /* deferred destruction */
 	struct up_chan *next; /* in x->chans */
+	/* the spare UDP socket, connected to the server (-1: none) */
+	int spare;
+	uint64_t spare_at;
+	int taken;                    /* the spare c-ares was just given, until it connects it */
+	int last_udp;                 /* the last UDP socket opened, until it is connected */
+	struct sockaddr_storage peer; /* the server, as c-ares connects to it */
+	socklen_t peerlen;            /* 0: not known yet */
 };
 
 struct transport_req {
@@ -160,28 +182,156 @@ chan_sock_state(void *data, ares_socket_t fd, int readable, int writable)
 		log_err("%s: cannot watch upstream socket", __func__);
 }
 
-static int
-chan_sock_config(ares_socket_t fd, int type, void *data)
-{
-	struct up_chan *c = data;
-	const struct cfg_adapter *a = &c->x->cfg->adapters[c->x->cfg->servers[c->server].adapter];
+/* ---------------- the channel's sockets ---------------- */
 
-	(void)type;
+/* A socket for the channel's server: non-blocking, close-on-exec, bound
+ * to the adapter's device and source address (what c-ares does for its
+ * own sockets, in fewer calls). */
+static int
+sock_prepare(struct up_chan *c, int af, int type, int proto)
+{
+	const struct cfg_adapter *a = &c->x->cfg->adapters[c->x->cfg->servers[c->server].adapter];
+	int fd = socket(af, type | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+	int one = 1;
+
+	if (fd < 0)
+		return -1;
+	if (type == SOCK_STREAM)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (a->device[0] &&
 	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, a->device,
 	        (socklen_t)strlen(a->device) + 1) != 0) {
 		log_warn("cannot bind upstream socket to device %s: %s", a->device,
 		    strerror(errno));
-		return -1;
+		goto fail;
 	}
-	return 0;
+	if (a->source.len && a->source.ss.ss_family == af) {
+		struct sockaddr_storage src = a->source.ss;
+
+		if (af == AF_INET)
+			((struct sockaddr_in *)&src)->sin_port = 0;
+		else
+			((struct sockaddr_in6 *)&src)->sin6_port = 0;
+		if (bind(fd, (struct sockaddr *)&src, a->source.len) != 0)
+			goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return -1;
 }
+
+static void
+spare_drop(struct up_chan *c)
+{
+	if (c->spare >= 0)
+		close(c->spare);
+	c->spare = -1;
+}
+
+/* After a query went out: a spare for the next one, if it will need one. */
+static void
+spare_fill(struct up_chan *c)
+{
+	int fd;
+
+	if (c->spare >= 0 || c->retired || c->destroying || c->peerlen == 0)
+		return;
+	fd = sock_prepare(c, c->peer.ss_family, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return;
+	if (connect(fd, (struct sockaddr *)&c->peer, c->peerlen) != 0) {
+		close(fd);
+		return;
+	}
+	c->spare = fd;
+	c->spare_at = clock_now_ms();
+}
+
+static ares_socket_t
+sock_open(int af, int type, int proto, void *data)
+{
+	struct up_chan *c = data;
+	int fd;
+
+	if (type == SOCK_DGRAM && c->spare >= 0) {
+		if (c->peer.ss_family == af && clock_now_ms() - c->spare_at <= SPARE_MAX_AGE_MS) {
+			c->taken = c->spare;
+			c->spare = -1;
+			return c->taken;
+		}
+		spare_drop(c);
+	}
+	fd = sock_prepare(c, af, type, proto);
+	if (fd >= 0 && type == SOCK_DGRAM)
+		c->last_udp = fd;
+	return fd < 0 ? ARES_SOCKET_BAD : fd;
+}
+
+static int
+sock_connect(ares_socket_t fd, const struct sockaddr *sa, ares_socklen_t len, void *data)
+{
+	struct up_chan *c = data;
+
+	if (fd == c->taken) {
+		c->taken = -1;
+		if (len == c->peerlen && memcmp(sa, &c->peer, len) == 0)
+			return 0; /* connected there when it was opened */
+	}
+	if (fd == c->last_udp) {
+		c->last_udp = -1;
+		if (len <= sizeof(c->peer)) {
+			memcpy(&c->peer, sa, len);
+			c->peerlen = len;
+		}
+	}
+	return connect(fd, sa, len);
+}
+
+static int
+sock_close(ares_socket_t fd, void *data)
+{
+	struct up_chan *c = data;
+
+	if (fd == c->taken)
+		c->taken = -1;
+	if (fd == c->last_udp)
+		c->last_udp = -1;
+	return close(fd);
+}
+
+static ares_ssize_t
+sock_recvfrom(ares_socket_t fd, void *buf, size_t len, int flags, struct sockaddr *from,
+    ares_socklen_t *fromlen, void *data)
+{
+	(void)data;
+	return recvfrom(fd, buf, len, flags, from, fromlen);
+}
+
+static ares_ssize_t
+sock_sendv(ares_socket_t fd, const struct iovec *iov, int n, void *data)
+{
+	struct msghdr m;
+
+	(void)data;
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = (struct iovec *)(uintptr_t)iov;
+	m.msg_iovlen = (size_t)n;
+	return sendmsg(fd, &m, MSG_NOSIGNAL);
+}
+
+static const struct ares_socket_functions sock_funcs = {
+	.asocket = sock_open,
+	.aclose = sock_close,
+	.aconnect = sock_connect,
+	.arecvfrom = sock_recvfrom,
+	.asendv = sock_sendv,
+};
 
 static struct up_chan *
 chan_new(struct udp_transport *x, size_t server)
 {
 	const struct cfg_server *cs = &x->cfg->servers[server];
-	const struct cfg_adapter *a = &x->cfg->adapters[cs->adapter];
 	struct ares_options o;
 	struct up_chan *c = calloc(1, sizeof(*c));
 	int mask, rc;
@@ -192,6 +342,7 @@ chan_new(struct udp_transport *x, size_t server)
 	c->x = x;
 	c->server = server;
 	c->created = clock_now_ms();
+	c->spare = c->taken = c->last_udp = -1;
 	memset(&o, 0, sizeof(o));
 	/* EDNS: UDP answers up to the 1232 bytes our OPT advertises are taken
 	 * as they are (without the flag c-ares retries anything over 512 over
@@ -227,18 +378,7 @@ chan_new(struct udp_transport *x, size_t server)
 		free(c);
 		return NULL;
 	}
-	if (a->source.len) {
-		const struct sockaddr *sa = (const struct sockaddr *)&a->source.ss;
-
-		if (sa->sa_family == AF_INET)
-			ares_set_local_ip4(c->ch,
-			    ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr));
-		else
-			ares_set_local_ip6(c->ch,
-			    ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr);
-	}
-	if (a->device[0])
-		ares_set_socket_configure_callback(c->ch, chan_sock_config, c);
+	ares_set_socket_functions(c->ch, &sock_funcs, c);
 	c->tmr = evtimer_new(x->base, chan_tmr, c);
 	c->kill = evtimer_new(x->base, chan_destroy_cb, c);
 	if (!c->tmr || !c->kill) {
@@ -264,6 +404,7 @@ chan_free_now(struct up_chan *c)
 
 	c->destroying = true;
 	ares_destroy(c->ch); /* may call back attempts: they are orphans */
+	spare_drop(c);
 	for (i = 0; i < MAX_FDS; i++)
 		if (c->fds[i].ev)
 			event_free(c->fds[i].ev);
@@ -299,19 +440,29 @@ chan_destroy_later(struct up_chan *c)
 static struct up_chan *
 chan_for(struct udp_transport *x, size_t server, uint64_t now)
 {
-	struct up_chan *c = x->cur[server];
+	struct up_chan *c = x->cur[server], *old = NULL;
 
 	if (c && (c->sent >= CHAN_MAX_QUERIES || now - c->created > CHAN_MAX_AGE_MS)) {
 		c->retired = true;
 		x->cur[server] = NULL;
 		if (c->pending == 0)
 			chan_destroy_later(c);
+		old = c;
 		c = NULL;
 	}
 	if (!c) {
 		c = chan_new(x, server);
 		x->cur[server] = c;
+		if (c && old) { /* the spare is the server's: it goes on */
+			c->spare = old->spare;
+			c->spare_at = old->spare_at;
+			c->peer = old->peer;
+			c->peerlen = old->peerlen;
+			old->spare = -1;
+		}
 	}
+	if (old)
+		spare_drop(old);
 	return c;
 }
 
@@ -411,6 +562,7 @@ udp_send(void *impl, size_t server, const uint8_t *pkt, size_t len, transport_cb
 		event_active(x->early_ev, EV_TIMEOUT, 0);
 	}
 	chan_rearm(c);
+	spare_fill(c);
 	return r;
 }
 
