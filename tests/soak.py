@@ -352,6 +352,19 @@ def report(args, main, cache, probe, warm, lateness, wall, window):
                "at_s": round(q["t0"] / 1e9 - window[0], 2),
                "machine_stall_ms": round(stall, 1)}
         (excused if stall >= q["ms"] - slack else slow).append(rec)
+    # the slowest answers, with what else was in flight at that moment
+    # (the probes' worst time then), to tell where a tail comes from
+    tail = []
+    for q in sorted(main.done, key=lambda q: -q["ms"])[:args.tail]:
+        near = [p["ms"] for p in probes if p["t0"] < q["trx"] and p["trx"] > q["t0"]]
+        tail.append({"at_s": round(q["t0"] / 1e9 - window[0], 3), "kind": q["kind"],
+                     "ms": round(q["ms"], 2), "send_ms": round((q["t1"] - q["t0"]) / 1e6, 2),
+                     "probes_in_flight_max_ms": round(max(near), 2) if near else None})
+    res["tail"] = tail
+    if args.samples:
+        # every timed answer (ms), to pool runs: bench/failover.sh
+        res["samples"] = {"all": [round(q["ms"], 3) for q in main.done],
+                          "probe": [round(q["ms"], 3) for q in probe.done] if probe else []}
     res["limit_ms"] = args.limit
     res["slow"] = slow
     res["excused"] = excused
@@ -453,6 +466,8 @@ def main():
     l.add_argument("--slack", type=float, default=60,
                    help="ms by which a machine stall may fall short of a slow answer")
     l.add_argument("--seed", type=int, default=21)
+    l.add_argument("--tail", type=int, default=30, help="slowest answers kept in the result")
+    l.add_argument("--samples", action="store_true", help="keep every answer time in the result")
     l.add_argument("--label", default="soak")
     l.add_argument("--check", action="store_true",
                    help="exit 1 unless all answered, rcodes right and none slower than LIMIT")
