@@ -70,6 +70,7 @@ struct up_chan {
 	/* the spare UDP socket, connected to the server (-1: none) */
 	int spare;
 	uint64_t spare_at;
+	int stale;                    /* a spare too old to use, closed once the query is out */
 	int taken;                    /* the spare c-ares was just given, until it connects it */
 	int last_udp;                 /* the last UDP socket opened, until it is connected */
 	struct sockaddr_storage peer; /* the server, as c-ares connects to it */
@@ -226,7 +227,9 @@ spare_drop(struct up_chan *c)
 {
 	if (c->spare >= 0)
 		close(c->spare);
-	c->spare = -1;
+	if (c->stale >= 0)
+		close(c->stale);
+	c->spare = c->stale = -1;
 }
 
 /* After a query went out: a spare for the next one, if it will need one. */
@@ -235,6 +238,10 @@ spare_fill(struct up_chan *c)
 {
 	int fd;
 
+	if (c->stale >= 0) {
+		close(c->stale);
+		c->stale = -1;
+	}
 	if (c->spare >= 0 || c->retired || c->destroying || c->peerlen == 0)
 		return;
 	fd = sock_prepare(c, c->peer.ss_family, SOCK_DGRAM, 0);
@@ -260,7 +267,12 @@ sock_open(int af, int type, int proto, void *data)
 			c->spare = -1;
 			return c->taken;
 		}
-		spare_drop(c);
+		if (c->stale < 0) { /* closed after the send, off the query's path */
+			c->stale = c->spare;
+			c->spare = -1;
+		} else {
+			spare_drop(c);
+		}
 	}
 	fd = sock_prepare(c, af, type, proto);
 	if (fd >= 0 && type == SOCK_DGRAM)
@@ -342,7 +354,7 @@ chan_new(struct udp_transport *x, size_t server)
 	c->x = x;
 	c->server = server;
 	c->created = clock_now_ms();
-	c->spare = c->taken = c->last_udp = -1;
+	c->spare = c->stale = c->taken = c->last_udp = -1;
 	memset(&o, 0, sizeof(o));
 	/* EDNS: UDP answers up to the 1232 bytes our OPT advertises are taken
 	 * as they are (without the flag c-ares retries anything over 512 over
