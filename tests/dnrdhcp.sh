@@ -129,18 +129,7 @@ noarp
 CONF
 
 # dnr0c's servers as "ADDRESS/TRANSPORT/NAME/UPGRADE" lines, sorted
-servers() {
-	"$STUBCTL" -s "$tmp/ctl" --json servers | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-out = []
-for a in d["adapters"]:
-    if a["name"] != "dnr0c":
-        continue
-    for s in a["servers"]:
-        out.append("%s/%s/%s/%s" % (s["address"], s["transport"], s.get("tls_name") or "-", s["upgrade"]))
-print(" ".join(sorted(out)) or "none")'
-}
+servers() { adapter_servers "$tmp/ctl" dnr0c; }
 
 # wait_reason REASON: until dhcpcd has run the script with REASON a
 # COUNT-th time (10 s at most)

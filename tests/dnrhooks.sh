@@ -47,18 +47,7 @@ STUBD_STUBCTL="$STUBCTL -s $tmp/ctl"
 export STUBD_STUBCTL
 
 # eth0's servers as "ADDRESS/TRANSPORT/NAME/UPGRADE" lines, sorted
-servers() {
-	"$STUBCTL" -s "$tmp/ctl" --json servers | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-out = []
-for a in d["adapters"]:
-    if a["name"] != "eth0":
-        continue
-    for s in a["servers"]:
-        out.append("%s/%s/%s/%s" % (s["address"], s["transport"], s.get("tls_name") or "-", s["upgrade"]))
-print(" ".join(sorted(out)) or "none")'
-}
+servers() { adapter_servers "$tmp/ctl" eth0; }
 
 # dhcpcd-run-hooks sources the hook with its variables set
 run_dhcpcd() {

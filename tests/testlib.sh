@@ -1,5 +1,6 @@
 # testlib.sh - what the shell tests share (sourced): skipping (exit 77,
-# automake's SKIP), checking a value, waiting for a file to be written.
+# automake's SKIP), checking a value, an adapter's servers, waiting for a
+# file to be written.
 
 skip() { echo "SKIP: $*"; exit 77; }
 
@@ -12,6 +13,22 @@ check() {
 		echo "FAIL: $1: got '$2', want '$3'"
 		fail=1
 	fi
+}
+
+# adapter_servers SOCKET ADAPTER: the adapter's servers as stubctl --json
+# servers lists them, "ADDRESS/TRANSPORT/TLS-NAME/UPGRADE" sorted on one
+# line ("none" when it has none); uses STUBCTL
+adapter_servers() {
+	"$STUBCTL" -s "$1" --json servers | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+out = []
+for a in d["adapters"]:
+    if a["name"] != sys.argv[1]:
+        continue
+    for s in a["servers"]:
+        out.append("%s/%s/%s/%s" % (s["address"], s["transport"], s.get("tls_name") or "-", s["upgrade"]))
+print(" ".join(sorted(out)) or "none")' "$2"
 }
 
 # wait_file FILE: until it holds something, 5 s at most
