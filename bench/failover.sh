@@ -280,5 +280,6 @@ PY
 	echo "The peers have no adapters: in the adapter case they forward to the same"
 	echo "two servers, the dead one first, so for them it is the server case again."
 	echo "own time = answer time less the upstream round trip that gave the answer"
-	echo "(loopback capture); noise = queries straight to the live upstream."
+	echo "(loopback capture, CAPTURE=1 only: off by default, it delays one query"
+	echo "every 2.56 s); noise = queries straight to the live upstream."
 } | tee "$OUT"
