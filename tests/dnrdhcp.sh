@@ -13,8 +13,9 @@
 # there); tests/data/dnr/dhcpcd-*.env came from this test.
 # Needs root, iproute2, dnsmasq, dhcpcd (Debian: dhcpcd-base, which has no
 # service) and python3; skips without them.  dhcpcd runs only in the client's
-# namespace, with this test's dhcpcd.conf and script; it leaves
-# /var/lib/dhcpcd/duid behind (its lease files are removed).
+# namespace, with this test's dhcpcd.conf and script; its lease files are
+# removed, and the DUID it writes (/var/lib/dhcpcd/duid) too unless one
+# was there before.
 set -u
 STUBD=${STUBD:-./stubd}
 STUBCTL=${STUBCTL:-./stubctl}
@@ -40,12 +41,15 @@ chmod 755 "$tmp"
 dm=""
 dc=""
 sd=""
+duid_kept=no
+[ ! -e /var/lib/dhcpcd/duid ] || duid_kept=yes
 cleanup() {
 	for p in $dc $dm $sd; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	ip netns del "$nss" 2>/dev/null
 	ip netns del "$nsc" 2>/dev/null
 	rm -f /var/lib/dhcpcd/dnr0c.lease /var/lib/dhcpcd/dnr0c.lease6
+	[ "$duid_kept" = yes ] || rm -f /var/lib/dhcpcd/duid
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
