@@ -34,7 +34,12 @@
 #define TCP_SNDBUF (128 * 1024)     /* asked of the kernel per client (it doubles it) */
 #define TCP_TOTAL_QUEUED (8u << 20) /* unsent answers of all clients together */
 #define TCP_DROP_LOG_MS 10000       /* one line about dropped clients per 10 s at most */
-#define TRIM_AFTER (1 << 20)        /* bytes freed by dropped clients before malloc_trim */
+/* the TCP listen queue: a burst of clients connecting at once (hundreds
+ * under max-tcp-clients) waits there for accept; a full queue drops a SYN
+ * and that client waits a second for its retransmission.  The kernel caps
+ * it at net.core.somaxconn. */
+#define TCP_BACKLOG SOMAXCONN
+#define TRIM_AFTER (1 << 20) /* bytes freed by dropped clients before malloc_trim */
 #define TRIM_DELAY_MS 1000
 
 struct lsock {
@@ -150,7 +155,7 @@ open_sock(const struct cfg_sockaddr *a, int tcp, char *why, size_t whylen)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
 	if (bind(fd, sa, a->len) != 0)
 		goto fail;
-	if (tcp && listen(fd, 128) != 0)
+	if (tcp && listen(fd, TCP_BACKLOG) != 0)
 		goto fail;
 	if (!tcp)
 		udp_tune(fd, sa->sa_family);
@@ -195,7 +200,7 @@ adopt_sock(int fd, int *tcp, char *why, size_t whylen)
 	}
 	*tcp = type == SOCK_STREAM;
 	if (*tcp && (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &al) != 0 || !acc) &&
-	    listen(fd, 128) != 0) {
+	    listen(fd, TCP_BACKLOG) != 0) {
 		snprintf(why, whylen, "socket %d passed by systemd: listen: %s", fd,
 		    strerror(errno));
 		return -1;
